@@ -1,0 +1,61 @@
+# carafe — build, run, test. See README.md.
+#
+# PYTHON picks the interpreter carafe embeds; the test venv is built from the
+# same one so that compiled wheels match the libpython we link.
+
+PYTHON  ?= python3
+PYEXE   := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
+VENV    ?= .venv
+GO      ?= go
+PYFLAGS := $(shell $(PYEXE) scripts/pyflags.py 2>/dev/null)
+
+export CGO_ENABLED := 1
+export CGO_CFLAGS  := $(word 1,$(PYFLAGS)) -O2
+export CGO_LDFLAGS := $(wordlist 2,99,$(PYFLAGS))
+export CARAFE_BIN  := $(CURDIR)/bin/carafe
+export CARAFE_VENV := $(CURDIR)/$(VENV)
+
+GOFILES := $(shell find . -name '*.go' -not -path './.venv/*' 2>/dev/null)
+CFILES  := $(wildcard internal/pyembed/*.c internal/pyembed/*.h)
+
+.PHONY: all build run test unit integration lint fuzz deps venv clean bench
+
+all: build
+
+deps:
+	@scripts/deps.sh "$(PYTHON)"
+
+build: bin/carafe
+
+bin/carafe: deps $(GOFILES) $(CFILES) go.mod
+	@test -n "$(PYFLAGS)" || { echo "carafe: cannot read build flags from $(PYTHON); is it a CPython 3.9+ with its headers?" >&2; exit 1; }
+	$(GO) build -trimpath -ldflags "-X carafe/internal/pyembed.defaultExecutable=$(PYEXE)" -o $@ ./cmd/carafe
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: requirements.txt
+	$(PYEXE) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --requirement requirements.txt
+	@touch $@
+
+run: build venv
+	bin/carafe --http 127.0.0.1:8000 --virtualenv $(VENV) --chdir examples/flaskapp --module app:app
+
+lint:
+	@out=$$(gofmt -l $(GOFILES)); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./internal/... ./cmd/...
+	$(GO) test -count=1 -race ./internal/config/... ./internal/httpfront/... ./internal/wsgi/...
+
+fuzz:
+	@scripts/fuzz.sh 10s
+
+integration: build venv
+	$(GO) test -count=1 -timeout 20m ./tests/...
+
+test: build venv lint unit fuzz integration
+
+clean:
+	rm -rf bin $(VENV)

@@ -1,0 +1,3 @@
+module carafe
+
+go 1.26
