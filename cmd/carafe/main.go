@@ -1,0 +1,142 @@
+// Command carafe is a WSGI application server: it serves a Python web app
+// (Flask, Django, any PEP 3333 callable) from embedded CPython over
+// HTTP/1.1. See README.md and docs/options.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"carafe/internal/config"
+	"carafe/internal/httpfront"
+	"carafe/internal/pyembed"
+	"carafe/internal/worker"
+)
+
+// version is set at link time.
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cfg, warnings, err := config.Parse(args, os.Getenv)
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		config.Usage(os.Stdout)
+		return 0
+	case errors.Is(err, config.ErrVersion):
+		fmt.Println("carafe", version)
+		return 0
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "carafe: %v\n(run carafe --help for the options)\n", err)
+		return 2
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, w)
+	}
+	if cfg.LogTo != "" {
+		if err := redirectOutput(cfg.LogTo); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: --logto %s: %v\n", cfg.LogTo, err)
+			return 1
+		}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := prepare(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	err = worker.Run(workerOptions(cfg, log))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// prepare applies --chdir and --env before Python starts, so the app's
+// imports and os.environ see them.
+func prepare(cfg *config.Config) error {
+	if cfg.Chdir != "" {
+		if err := os.Chdir(cfg.Chdir); err != nil {
+			return fmt.Errorf("carafe: --chdir: %w", err)
+		}
+	}
+	for _, kv := range cfg.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("carafe: --env %s: %w", kv, err)
+		}
+	}
+	if cfg.Virtualenv != "" {
+		if st, err := os.Stat(cfg.Virtualenv); err != nil || !st.IsDir() {
+			return fmt.Errorf("carafe: --virtualenv %s: not a directory", cfg.Virtualenv)
+		}
+	}
+	return nil
+}
+
+func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
+	module, callable := cfg.Module, cfg.Callable
+	if m, c, ok := strings.Cut(module, ":"); ok {
+		module = m
+		if callable == "" {
+			callable = c
+		}
+	}
+	appID := "module " + cfg.Module
+	if cfg.WSGIFile != "" {
+		appID = "wsgi-file " + cfg.WSGIFile
+	}
+	secs := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+	keepalive := secs(cfg.HTTPKeepalive)
+	if cfg.HTTPKeepalive == 0 {
+		keepalive = -1
+	}
+	return worker.Options{
+		HTTP:  cfg.HTTP,
+		AppID: appID,
+		Python: pyembed.Options{
+			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
+			Callable: callable, PythonPath: cfg.PythonPath, Threads: cfg.Threads,
+			Processes: cfg.Processes,
+		},
+		HTTPOptions: httpfront.Options{
+			Limits: httpfront.Limits{
+				MaxRequestLine: cfg.LimitRequestLine,
+				MaxFieldSize:   cfg.LimitRequestFieldSize,
+				MaxHeaders:     cfg.LimitRequestFields,
+			},
+			LimitPost:     cfg.LimitPost,
+			HeaderTimeout: secs(cfg.HTTPHeaderTimeout),
+			IOTimeout:     secs(cfg.HTTPTimeout),
+			Keepalive:     keepalive,
+		},
+		Access:       !cfg.DisableLogging,
+		DrainTimeout: 30 * time.Second,
+		Stderr:       os.Stderr,
+		Log:          log,
+	}
+}
+
+// redirectOutput points the process's stdout and stderr (Go's and
+// Python's alike) at a log file, as uWSGI's --logto does.
+func redirectOutput(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, fd := range []int{1, 2} {
+		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,468 @@
+package httpfront
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"carafe/internal/accesslog"
+	"carafe/internal/pyembed"
+	"carafe/internal/wsgi"
+)
+
+const (
+	// prefetchMax: bodies up to this size are read before the app is
+	// called, so a slow client never holds a Python thread.
+	prefetchMax = 64 << 10
+	// chunkedMemMax: a chunked body is buffered (to CONTENT_LENGTH it, as
+	// Django needs); past this size it spills to an unlinked temp file.
+	chunkedMemMax = 1 << 20
+	// drainMax: after the response, an unread body up to this size is
+	// discarded to keep the connection; a larger one closes it.
+	drainMax = 256 << 10
+)
+
+// conn is one client connection and, while a request runs, the
+// pyembed.Exchange for it. Only one goroutine touches it at a time: the
+// connection's own, or the Python thread running its request.
+type conn struct {
+	s              *Server
+	nc             net.Conn
+	br             *bufio.Reader
+	bw             *bufio.Writer
+	remote         string
+	rAddr, rPort   string
+	lHost, lPort   string
+	req            Request
+	env            wsgi.Env
+	call           *pyembed.Call
+	head           wsgi.Head
+	chunked        *ChunkedReader
+	scratch, body  []byte
+	state          atomic.Int32 // connIdle / connBusy / connClosing
+	closeAfter     bool         // the connection must close after this response
+	bodyLeft       int64        // Content-Length bytes not yet read from br
+	bodyFile       *os.File     // a spilled chunked body
+	expect100      bool
+	sent100        bool
+	isHead         bool
+	respChunked    bool
+	respLeft       int64 // bytes the app's Content-Length still allows; -1: none given
+	headWritten    bool
+	headErr        error
+	writeErr       error
+	written        int64
+	status         int
+	overflowLogged bool
+}
+
+const (
+	connIdle int32 = iota
+	connBusy
+	connClosing
+)
+
+func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
+	c := &conn{s: s, nc: nc, lHost: lHost, lPort: lPort, call: pyembed.NewCall()}
+	c.br = bufio.NewReaderSize(nc, 16<<10)
+	c.bw = bufio.NewWriterSize(nc, 16<<10)
+	c.remote = nc.RemoteAddr().String()
+	c.rAddr, c.rPort = splitHostPort(c.remote)
+	c.call.Exch = c
+	return c
+}
+
+// shutdown closes the connection now if it is idle, or after its current
+// request otherwise.
+func (c *conn) shutdown() {
+	if c.state.Swap(connClosing) == connIdle {
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *conn) serve() {
+	defer func() {
+		c.nc.Close()
+		c.s.track(c, false)
+	}()
+	lim := &c.s.opts.Limits
+	first := true
+	for {
+		if c.br.Buffered() == 0 {
+			wait := c.s.opts.Keepalive
+			if first {
+				wait = c.s.opts.HeaderTimeout
+			}
+			c.nc.SetReadDeadline(time.Now().Add(wait))
+			if _, err := c.br.Peek(1); err != nil {
+				return
+			}
+		}
+		first = false
+		if !c.state.CompareAndSwap(connIdle, connBusy) {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.HeaderTimeout))
+		if err := ReadRequest(c.br, lim, &c.req); err != nil {
+			c.reject(err)
+			return
+		}
+		keep := c.handle()
+		if !c.state.CompareAndSwap(connBusy, connIdle) || !keep {
+			c.bw.Flush()
+			return
+		}
+	}
+}
+
+// reject answers a request that could not be read, when an answer is owed.
+func (c *conn) reject(err error) {
+	code := errorStatus(err)
+	if code == 0 {
+		return
+	}
+	c.s.opts.Log.Info("httpfront: bad request", "remote", c.remote, "status", code, "err", err)
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.bw.Write(appendSimpleResponse(c.scratch[:0], code, false))
+	c.bw.Flush()
+}
+
+// handle serves one parsed request and reports whether to keep the
+// connection.
+func (c *conn) handle() bool {
+	start := time.Now()
+	r := &c.req
+	c.resetResponse()
+	keep := r.KeepAlive && c.s.opts.Keepalive > 0
+	bodyLen, code := c.readBodyFraming()
+	if code != 0 {
+		c.status = code
+		c.bw.Write(appendSimpleResponse(c.scratch[:0], code, false))
+		c.logAccess(start)
+		return false
+	}
+	c.buildEnv(bodyLen)
+	c.call.Env = c.env.Bytes()
+	c.call.BodyLen = bodyLen
+	c.s.app.Do(c.call)
+	c.finish()
+	c.closeBody()
+	if c.bodyLeft > 0 && !c.drain() {
+		c.closeAfter = true
+	}
+	if c.closeAfter || !keep {
+		c.logAccess(start)
+		return false
+	}
+	if c.br.Buffered() == 0 {
+		c.flush()
+	}
+	c.logAccess(start)
+	return c.writeErr == nil
+}
+
+func (c *conn) resetResponse() {
+	c.closeAfter, c.expect100, c.sent100, c.headWritten = false, false, false, false
+	c.respChunked, c.overflowLogged = false, false
+	c.headErr, c.writeErr = nil, nil
+	c.written, c.status, c.respLeft, c.bodyLeft = 0, 0, -1, 0
+	c.isHead = string(c.req.Method) == "HEAD"
+	c.call.Body = nil
+}
+
+// readBodyFraming prepares the request body: small bodies are read now,
+// chunked ones are decoded into memory or a temp file, large ones stream
+// from the socket as the app reads. It returns the body length, or a
+// status to refuse the request with.
+func (c *conn) readBodyFraming() (int64, int) {
+	r := &c.req
+	limit := c.s.opts.LimitPost
+	if r.Chunked {
+		return c.readChunked(limit)
+	}
+	n := max(r.ContentLength, 0)
+	if limit > 0 && n > limit {
+		return 0, 413
+	}
+	c.bodyLeft = n
+	if n == 0 {
+		return 0, 0
+	}
+	if r.Expect100 {
+		c.expect100 = true
+		return n, 0
+	}
+	if n <= prefetchMax {
+		if cap(c.body) < int(n) {
+			c.body = make([]byte, n, max(n, 4096))
+		}
+		c.body = c.body[:n]
+		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		if _, err := io.ReadFull(c.br, c.body); err != nil {
+			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
+			return 0, 400
+		}
+		c.bodyLeft = 0
+		c.call.Body = c.body
+	}
+	return n, 0
+}
+
+func (c *conn) readChunked(limit int64) (int64, int) {
+	if c.req.Expect100 {
+		c.write100()
+	}
+	if c.chunked == nil {
+		_, field, _ := c.s.opts.Limits.values()
+		c.chunked = NewChunkedReader(c.br, field)
+	} else {
+		c.chunked.Reset(c.br)
+	}
+	buf := c.body[:0]
+	var total int64
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= chunkedMemMax && c.bodyFile == nil {
+				if err := c.spill(buf); err != nil {
+					c.s.opts.Log.Error("httpfront: cannot buffer request body", "err", err)
+					return 0, 500
+				}
+				buf = buf[:0]
+			} else if c.bodyFile == nil {
+				buf = append(buf, 0)[:len(buf)]
+			}
+		}
+		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		n, err := c.chunked.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		total += int64(n)
+		if limit > 0 && total > limit {
+			return 0, 413
+		}
+		if c.bodyFile != nil && len(buf) == cap(buf) {
+			if _, werr := c.bodyFile.Write(buf); werr != nil {
+				return 0, 500
+			}
+			buf = buf[:0]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			c.s.opts.Log.Info("httpfront: bad chunked body", "remote", c.remote, "err", err)
+			var he *Error
+			if errors.As(err, &he) {
+				return 0, he.Status
+			}
+			return 0, 400
+		}
+	}
+	if c.bodyFile != nil {
+		if _, err := c.bodyFile.Write(buf); err != nil {
+			return 0, 500
+		}
+		if _, err := c.bodyFile.Seek(0, io.SeekStart); err != nil {
+			return 0, 500
+		}
+		c.bodyLeft = total
+		return total, 0
+	}
+	if cap(buf) <= prefetchMax {
+		c.body = buf
+	}
+	c.call.Body = buf
+	return total, 0
+}
+
+func (c *conn) spill(buf []byte) error {
+	f, err := os.CreateTemp("", "carafe-body-")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name())
+	c.bodyFile = f
+	_, err = f.Write(buf)
+	return err
+}
+
+func (c *conn) closeBody() {
+	if c.bodyFile != nil {
+		c.bodyFile.Close()
+		c.bodyFile = nil
+		c.bodyLeft = 0
+	}
+}
+
+// drain discards a small unread body so the connection can be reused.
+func (c *conn) drain() bool {
+	if c.expect100 && !c.sent100 || c.bodyLeft > drainMax {
+		return false
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	n, err := c.br.Discard(int(c.bodyLeft))
+	c.bodyLeft -= int64(n)
+	return err == nil
+}
+
+func (c *conn) write100() {
+	c.sent100 = true
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+	c.bw.Flush()
+}
+
+// ReadBody implements pyembed.Exchange: the part of the body the app reads
+// past what was prefetched.
+func (c *conn) ReadBody(p []byte) (int, error) {
+	if c.bodyLeft <= 0 {
+		return 0, io.EOF
+	}
+	if c.expect100 && !c.sent100 {
+		c.write100()
+	}
+	if int64(len(p)) > c.bodyLeft {
+		p = p[:c.bodyLeft]
+	}
+	var n int
+	var err error
+	if c.bodyFile != nil {
+		n, err = c.bodyFile.Read(p)
+	} else {
+		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		n, err = c.br.Read(p)
+	}
+	c.bodyLeft -= int64(n)
+	if err != nil && n > 0 {
+		err = nil
+	}
+	if err != nil {
+		c.closeAfter = true
+	}
+	return n, err
+}
+
+func (c *conn) buildEnv(bodyLen int64) {
+	r := &c.req
+	e := &c.env
+	e.Reset()
+	e.Add(wsgi.KeyRequestMethod, r.Method)
+	e.Add(wsgi.KeyRequestURI, r.Target)
+	c.scratch = wsgi.UnescapePath(c.scratch[:0], r.Path)
+	e.Add(wsgi.KeyPathInfo, c.scratch)
+	e.Add(wsgi.KeyQueryString, r.Query)
+	if r.Minor == 0 {
+		e.AddString(wsgi.KeyServerProtocol, "HTTP/1.0")
+	} else {
+		e.AddString(wsgi.KeyServerProtocol, "HTTP/1.1")
+	}
+	e.AddString(wsgi.KeyURLScheme, "http")
+	host, port := c.lHost, c.lPort
+	if len(r.Host) > 0 {
+		host, port = splitHost(r.Host)
+	}
+	e.AddString(wsgi.KeyServerName, host)
+	e.AddString(wsgi.KeyServerPort, port)
+	e.AddString(wsgi.KeyRemoteAddr, c.rAddr)
+	e.AddString(wsgi.KeyRemotePort, c.rPort)
+	if r.ContentLength >= 0 || r.Chunked {
+		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
+		e.Add(wsgi.KeyContentLength, c.scratch)
+	}
+	c.addHeaders()
+}
+
+// addHeaders adds each request field once, repeated fields joined by
+// ", "; Content-Type becomes CONTENT_TYPE and Content-Length is framing.
+func (c *conn) addHeaders() {
+	hs := c.req.Headers
+	for i, h := range hs {
+		if equalFold(h.Name, "content-length") {
+			continue
+		}
+		dup := false
+		for j := 0; j < i; j++ {
+			if equalFoldBytes(hs[j].Name, h.Name) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		val, joined := h.Value, false
+		for j := i + 1; j < len(hs); j++ {
+			if equalFoldBytes(hs[j].Name, h.Name) {
+				if !joined {
+					c.scratch = append(c.scratch[:0], h.Value...)
+					joined = true
+				}
+				c.scratch = append(append(c.scratch, ", "...), hs[j].Value...)
+				val = c.scratch
+			}
+		}
+		if equalFold(h.Name, "content-type") {
+			c.env.Add(wsgi.KeyContentType, val)
+			continue
+		}
+		c.env.AddHeader(h.Name, val)
+	}
+}
+
+func equalFoldBytes(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// splitHost splits a Host value into name and port ("[::1]:8080" works);
+// without a port it is http's 80.
+func splitHost(h []byte) (string, string) {
+	s := string(h)
+	if i := lastColon(s); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, "80"
+}
+
+func lastColon(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		switch s[i] {
+		case ':':
+			return i
+		case ']':
+			return -1
+		}
+	}
+	return -1
+}
+
+func (c *conn) logAccess(start time.Time) {
+	if c.s.opts.Access == nil {
+		return
+	}
+	proto := "HTTP/1.1"
+	if c.req.Minor == 0 {
+		proto = "HTTP/1.0"
+	}
+	c.s.opts.Access.Log(&accesslog.Entry{Remote: c.remote, Method: c.req.Method,
+		Target: c.req.Target, Proto: proto, Status: c.status, Bytes: c.written,
+		Duration: time.Since(start)})
+}

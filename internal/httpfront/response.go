@@ -1,0 +1,215 @@
+package httpfront
+
+import (
+	"strconv"
+	"time"
+
+	"carafe/internal/pyembed"
+)
+
+// Output implements pyembed.Exchange: it frames the app's output. It runs
+// on the Python thread (GIL released); the last call of a response only
+// buffers, and the connection goroutine flushes.
+func (c *conn) Output(head, body, ext []byte, last bool) error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if head != nil {
+		if err := c.head.Parse(head); err != nil {
+			c.headErr = err
+			return err
+		}
+		c.writeHead(int64(len(body)+len(ext)), last)
+	}
+	if len(body)+len(ext) > 0 {
+		c.writeBody(body, ext)
+	}
+	if last {
+		c.endBody()
+	} else {
+		c.flush()
+	}
+	return c.writeErr
+}
+
+// writeHead writes the status line and headers. size is the body length
+// when last says the whole body is known.
+func (c *conn) writeHead(size int64, last bool) {
+	h := &c.head
+	c.status = h.Code
+	c.headWritten = true
+	b := c.scratch[:0]
+	b = append(b, "HTTP/1.1 "...)
+	b = append(b, h.Status...)
+	b = append(b, "\r\n"...)
+	for _, f := range h.Fields {
+		b = append(b, f.Name...)
+		b = append(b, ": "...)
+		b = append(b, f.Value...)
+		b = append(b, "\r\n"...)
+	}
+	noBody := h.Code == 204 || h.Code == 304
+	switch {
+	case noBody:
+		c.respLeft = 0
+	case h.ContentLength >= 0:
+		c.respLeft = h.ContentLength
+		b = appendContentLength(b, h.ContentLength)
+	case last:
+		c.respLeft = size
+		b = appendContentLength(b, size)
+	case c.req.Minor >= 1:
+		c.respChunked = !c.isHead
+		if c.respChunked {
+			b = append(b, "Transfer-Encoding: chunked\r\n"...)
+		}
+	default:
+		c.closeAfter = true // HTTP/1.0: the body ends at close
+	}
+	if h.Close {
+		c.closeAfter = true
+	}
+	b = appendDate(b, time.Now())
+	b = append(b, "Server: carafe\r\n"...)
+	keep := c.req.KeepAlive && c.s.opts.Keepalive > 0 && !c.closeAfter
+	switch {
+	case !keep:
+		b = append(b, "Connection: close\r\n"...)
+	case c.req.Minor == 0:
+		b = append(b, "Connection: keep-alive\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	c.scratch = b
+	c.write(b)
+}
+
+func appendContentLength(b []byte, n int64) []byte {
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, n, 10)
+	return append(b, "\r\n"...)
+}
+
+// writeBody writes body then ext as one piece of the response body, never
+// past the app's Content-Length.
+func (c *conn) writeBody(body, ext []byte) {
+	if c.isHead || c.respLeft == 0 && !c.respChunked {
+		if c.respLeft == 0 && !c.isHead {
+			c.overflow()
+		}
+		return
+	}
+	if c.respLeft > 0 {
+		body, ext = c.clip(body, ext)
+	}
+	n := len(body) + len(ext)
+	if c.respChunked {
+		b := strconv.AppendInt(c.scratch[:0], int64(n), 16)
+		c.write(append(b, "\r\n"...))
+	}
+	c.write(body)
+	c.write(ext)
+	if c.respChunked {
+		c.write(crlf)
+	}
+	c.written += int64(n)
+}
+
+var crlf = []byte("\r\n")
+
+// clip trims body+ext to the bytes Content-Length still allows.
+func (c *conn) clip(body, ext []byte) ([]byte, []byte) {
+	left := c.respLeft
+	if int64(len(body)) > left {
+		body, ext = body[:left], nil
+		c.overflow()
+	} else if int64(len(body)+len(ext)) > left {
+		ext = ext[:left-int64(len(body))]
+		c.overflow()
+	}
+	c.respLeft -= int64(len(body) + len(ext))
+	return body, ext
+}
+
+func (c *conn) overflow() {
+	if !c.overflowLogged {
+		c.overflowLogged = true
+		c.s.opts.Log.Warn("httpfront: app sent more than its Content-Length; the excess was dropped",
+			"method", string(c.req.Method), "target", string(c.req.Target))
+	}
+}
+
+// endBody completes a response whose app finished normally.
+func (c *conn) endBody() {
+	switch {
+	case c.respChunked:
+		c.write([]byte("0\r\n\r\n"))
+	case c.respLeft > 0 && !c.isHead:
+		c.s.opts.Log.Warn("httpfront: app sent less than its Content-Length; closing the connection",
+			"method", string(c.req.Method), "target", string(c.req.Target), "missing", c.respLeft)
+		c.closeAfter = true
+	}
+}
+
+func (c *conn) write(p []byte) {
+	if c.writeErr != nil || len(p) == 0 {
+		return
+	}
+	if c.bw.Available() < len(p) {
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	}
+	_, c.writeErr = c.bw.Write(p)
+}
+
+func (c *conn) flush() {
+	if c.writeErr != nil || c.bw.Buffered() == 0 {
+		return
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.writeErr = c.bw.Flush()
+}
+
+// finish deals with a call that did not end in a clean response: an app
+// error before any output becomes a 500; after output went out, the
+// connection is cut so the client cannot take the response as complete.
+func (c *conn) finish() {
+	switch c.call.Result {
+	case pyembed.OK:
+		return
+	case pyembed.AppError:
+		c.s.opts.Log.Error("httpfront: app error", "method", string(c.req.Method),
+			"target", string(c.req.Target), "headers_sent", c.headWritten)
+	case pyembed.OutputError:
+		if c.headErr != nil {
+			c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),
+				"target", string(c.req.Target), "err", c.headErr)
+		}
+	}
+	if c.headWritten {
+		c.abort()
+		return
+	}
+	if c.writeErr != nil {
+		c.closeAfter = true
+		return
+	}
+	c.status = 500
+	c.written = 0
+	c.write(appendSimpleResponse(c.scratch[:0], 500, c.req.KeepAlive && c.bodyLeft == 0))
+	if c.bodyLeft > 0 {
+		c.closeAfter = true
+	}
+}
+
+// abort sends what is buffered, without any end-of-body marker, and
+// resets the connection so the truncation is visible to the client.
+func (c *conn) abort() {
+	c.closeAfter = true
+	c.flush()
+	if tc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
+	c.nc.Close()
+	c.writeErr = errAborted
+}
+
+var errAborted = &Error{Status: 500, Msg: "response aborted after an app error"}

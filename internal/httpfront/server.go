@@ -1,0 +1,211 @@
+package httpfront
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"carafe/internal/accesslog"
+	"carafe/internal/pyembed"
+)
+
+// App runs one WSGI call; *pyembed.Interp is the real one.
+type App interface{ Do(*pyembed.Call) }
+
+// Options configure a Server. Zero durations and sizes mean the defaults
+// noted on each field.
+type Options struct {
+	Limits Limits
+	// LimitPost is the largest request body accepted (413 beyond); 0 means
+	// no limit.
+	LimitPost int64
+	// HeaderTimeout bounds receiving a whole request head (default 10s).
+	HeaderTimeout time.Duration
+	// IOTimeout bounds each read of a body and each write of a response
+	// (default 60s).
+	IOTimeout time.Duration
+	// Keepalive is how long an idle connection waits for its next request
+	// (default 15s); negative disables keep-alive.
+	Keepalive time.Duration
+	// Log receives errors; Access, when non-nil, one line per request.
+	Log    *slog.Logger
+	Access *accesslog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = 10 * time.Second
+	}
+	if o.IOTimeout <= 0 {
+		o.IOTimeout = 60 * time.Second
+	}
+	if o.Keepalive == 0 {
+		o.Keepalive = 15 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+}
+
+// Server serves HTTP/1.1 on listeners, handing each request to App.
+type Server struct {
+	app  App
+	opts Options
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewServer returns a Server for app.
+func NewServer(app App, opts Options) *Server {
+	opts.setDefaults()
+	return &Server{app: app, opts: opts, conns: make(map[*conn]struct{})}
+}
+
+// Serve accepts connections on l until l is closed.
+func (s *Server) Serve(l net.Listener) error {
+	host, port := splitHostPort(l.Addr().String())
+	var tempDelay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+				s.opts.Log.Warn("httpfront: accept failed, retrying", "err", err, "delay", tempDelay)
+				time.Sleep(tempDelay)
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		tempDelay = 0
+		c := newConn(s, nc, host, port)
+		if !s.track(c, true) {
+			nc.Close()
+			continue
+		}
+		go c.serve()
+	}
+}
+
+func isTemporary(err error) bool {
+	var se interface{ Temporary() bool }
+	return errors.As(err, &se) && se.Temporary()
+}
+
+func (s *Server) track(c *conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closed {
+			return false
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		return true
+	}
+	delete(s.conns, c)
+	s.wg.Done()
+	return true
+}
+
+// Shutdown closes idle connections, lets busy ones finish their current
+// request, and waits for all of them until timeout.
+func (s *Server) Shutdown(timeout time.Duration) {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.shutdown()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.opts.Log.Warn("httpfront: shutdown timed out with connections open")
+	}
+}
+
+func splitHostPort(addr string) (host, port string) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, ""
+	}
+	return h, p
+}
+
+// dateCache holds the Date header line, rebuilt at most once a second.
+var dateCache struct {
+	mu   sync.Mutex
+	unix int64
+	line []byte
+}
+
+func appendDate(b []byte, now time.Time) []byte {
+	dateCache.mu.Lock()
+	if u := now.Unix(); u != dateCache.unix || dateCache.line == nil {
+		dateCache.unix = u
+		dateCache.line = now.UTC().AppendFormat(dateCache.line[:0], "Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n")
+	}
+	b = append(b, dateCache.line...)
+	dateCache.mu.Unlock()
+	return b
+}
+
+var statusText = map[int]string{
+	400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
+	414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
+	500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported",
+}
+
+// appendSimpleResponse appends a complete plain-text response that closes
+// the connection when keepAlive is false.
+func appendSimpleResponse(b []byte, code int, keepAlive bool) []byte {
+	text := statusText[code]
+	if text == "" {
+		text = "Error"
+	}
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, ' ')
+	b = append(b, text...)
+	b = append(b, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(text)+1), 10)
+	b = append(b, "\r\n"...)
+	b = appendDate(b, time.Now())
+	b = append(b, "Server: carafe\r\n"...)
+	if !keepAlive {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	b = append(b, text...)
+	return append(b, '\n')
+}
+
+// errorStatus maps a request-reading error to the status to answer with;
+// 0 means close without answering.
+func errorStatus(err error) int {
+	var he *Error
+	switch {
+	case errors.As(err, &he):
+		return he.Status
+	case errors.Is(err, io.EOF), errors.Is(err, ErrTruncated):
+		return 0
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return 0
+	}
+	return 0
+}

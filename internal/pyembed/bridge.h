@@ -1,0 +1,83 @@
+/*
+ * carafe's C bridge to CPython. Every symbol here starts with crf_; the Go
+ * callbacks C calls start with crfGo. C refers to Go state only by a thread
+ * slot number, never by a Go pointer.
+ */
+#ifndef CRF_BRIDGE_H
+#define CRF_BRIDGE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+/* Results of crf_run. */
+enum {
+	CRF_OK = 0,          /* the app finished; the rest of its output is in the slot */
+	CRF_APP_ERROR = 1,   /* the app raised (or broke the protocol); traceback logged */
+	CRF_OUTPUT_ERROR = 2 /* a crfGoOutput call failed (client gone or head invalid) */
+};
+
+/* Flags for crfGoOutput. */
+enum {
+	CRF_OUT_HEAD = 1 /* head/head_len carry a new status and headers */
+};
+
+/*
+ * crf_slot is one Python thread's per-request state. Go reads head and
+ * body after crf_run returns and during crfGoOutput; C owns the memory.
+ *
+ * head holds the status and headers as a sequence of strings, each a
+ * little-endian u32 length followed by its latin-1 bytes: status, then
+ * name, value, name, value, ...
+ */
+typedef struct crf_slot {
+	int index;
+	PyThreadState *tstate;
+
+	char *head;
+	Py_ssize_t head_len, head_cap;
+	int head_set;  /* start_response was called for this request */
+	int head_sent; /* the head went to Go, so it can no longer change */
+
+	char *body;
+	Py_ssize_t body_len, body_cap;
+	const char *ext; /* a large app chunk passed through without a copy */
+	Py_ssize_t ext_len;
+
+	int output_failed; /* crfGoOutput failed: stop producing output */
+	int in_request;
+
+	/* Reused per-request objects (see bridge.c). */
+	PyObject *start_response;
+	PyObject *write;
+	PyObject *input;
+} crf_slot;
+
+/* interp.c */
+int crf_init(const char *executable, const char *home, char **err);
+int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
+		 const char *pythonpath, const char *keys, Py_ssize_t keys_len,
+		 int threads, int processes, char **err);
+void crf_release_main(void);
+crf_slot *crf_thread_start(int index);
+const char *crf_version(void);
+
+/* wsgi.c */
+int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,
+	    Py_ssize_t body_len, int64_t body_total);
+void crf_log_exception(void);
+extern PyTypeObject crf_ResponderType;
+
+/* input.c */
+extern PyTypeObject crf_InputType;
+PyObject *crf_input_new(crf_slot *s);
+void crf_input_begin(PyObject *in, crf_slot *s, const char *pre, Py_ssize_t pre_len,
+		     int64_t total);
+void crf_input_end(PyObject *in);
+
+/* filewrapper.c */
+extern PyTypeObject crf_FileWrapperType;
+
+/* The Go callbacks crfGoRead and crfGoOutput are declared in _cgo_export.h. */
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * wsgi.input: a file-like object that streams the request body from Go.
+ * Bytes Go read ahead of the call arrive with it; the rest is pulled with
+ * crfGoRead, with the GIL released. EOF is exactly at the body's end.
+ */
+#include "bridge.h"
+#include "_cgo_export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CRF_INPUT_BUF (64 * 1024)
+
+typedef struct {
+	PyObject_HEAD
+	crf_slot *slot;    /* NULL when the request has ended */
+	const char *win;   /* unread bytes: Go's prefetch or our buf */
+	Py_ssize_t win_len, win_pos;
+	int64_t go_left;   /* body bytes still to pull from Go */
+	char *buf;         /* our read-ahead buffer, CRF_INPUT_BUF bytes */
+	int failed;        /* the body could not be read whole */
+} crf_Input;
+
+/* crf_pull reads up to n bytes from Go into dst, without the GIL. */
+static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
+{
+	int got;
+
+	if (n > in->go_left)
+		n = (Py_ssize_t)in->go_left;
+	if (n > 1 << 30)
+		n = 1 << 30;
+	Py_BEGIN_ALLOW_THREADS got = crfGoRead(in->slot->index, dst, (int)n);
+	Py_END_ALLOW_THREADS if (got <= 0)
+	{
+		in->failed = 1;
+		in->go_left = 0;
+		PyErr_SetString(PyExc_OSError,
+				"carafe: request body incomplete (client disconnected or timed out)");
+		return -1;
+	}
+	in->go_left -= got;
+	return got;
+}
+
+static int crf_refill(crf_Input *in)
+{
+	Py_ssize_t got;
+
+	if (in->buf == NULL) {
+		in->buf = malloc(CRF_INPUT_BUF);
+		if (in->buf == NULL) {
+			PyErr_NoMemory();
+			return -1;
+		}
+	}
+	got = crf_pull(in, in->buf, CRF_INPUT_BUF);
+	if (got < 0)
+		return -1;
+	in->win = in->buf;
+	in->win_len = got;
+	in->win_pos = 0;
+	return 0;
+}
+
+static int64_t crf_avail(crf_Input *in)
+{
+	if (in->slot == NULL)
+		return 0;
+	return (in->win_len - in->win_pos) + in->go_left;
+}
+
+/* crf_read_n returns exactly min(n, available) bytes. */
+static PyObject *crf_read_n(crf_Input *in, int64_t n)
+{
+	PyObject *out;
+	char *dst;
+	Py_ssize_t have, take, got;
+	int64_t avail = crf_avail(in);
+
+	if (n < 0 || n > avail)
+		n = avail;
+	if (n > PY_SSIZE_T_MAX)
+		return PyErr_NoMemory();
+	out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+	if (out == NULL)
+		return NULL;
+	dst = PyBytes_AS_STRING(out);
+	have = 0;
+	while (have < n) {
+		take = in->win_len - in->win_pos;
+		if (take > 0) {
+			if (take > n - have)
+				take = n - have;
+			memcpy(dst + have, in->win + in->win_pos, take);
+			in->win_pos += take;
+			have += take;
+		} else if (n - have >= CRF_INPUT_BUF) {
+			got = crf_pull(in, dst + have, n - have);
+			if (got < 0)
+				goto fail;
+			have += got;
+		} else if (crf_refill(in) < 0) {
+			goto fail;
+		}
+	}
+	return out;
+fail:
+	Py_DECREF(out);
+	return NULL;
+}
+
+static PyObject *crf_size_arg(PyObject *args, int64_t *n)
+{
+	PyObject *o = Py_None;
+
+	*n = -1;
+	if (!PyArg_UnpackTuple(args, "read", 0, 1, &o))
+		return NULL;
+	if (o != Py_None) {
+		*n = PyLong_AsLongLong(o);
+		if (*n == -1 && PyErr_Occurred())
+			return NULL;
+	}
+	return Py_None;
+}
+
+static PyObject *crf_input_read(PyObject *self, PyObject *args)
+{
+	int64_t n;
+
+	if (crf_size_arg(args, &n) == NULL)
+		return NULL;
+	return crf_read_n((crf_Input *)self, n);
+}
+
+/* crf_readline returns one line including its \n, at most size bytes
+ * (size < 0: no limit), or b"" at EOF. */
+static PyObject *crf_readline(crf_Input *in, int64_t size)
+{
+	PyObject *out = NULL, *part;
+	const char *start, *nl;
+	Py_ssize_t take;
+	int done = 0;
+
+	while (!done && size != 0) {
+		if (in->win_pos >= in->win_len) {
+			if (in->slot == NULL || in->go_left <= 0 || crf_refill(in) < 0)
+				break;
+		}
+		start = in->win + in->win_pos;
+		take = in->win_len - in->win_pos;
+		if (size > 0 && take > size)
+			take = (Py_ssize_t)size;
+		nl = memchr(start, '\n', take);
+		if (nl != NULL) {
+			take = nl - start + 1;
+			done = 1;
+		}
+		in->win_pos += take;
+		if (size > 0)
+			size -= take;
+		part = PyBytes_FromStringAndSize(start, take);
+		if (part == NULL)
+			goto fail;
+		if (out == NULL) {
+			out = part;
+		} else {
+			PyBytes_ConcatAndDel(&out, part);
+			if (out == NULL)
+				return NULL;
+		}
+	}
+	if (PyErr_Occurred())
+		goto fail;
+	return out != NULL ? out : PyBytes_FromStringAndSize(NULL, 0);
+fail:
+	Py_XDECREF(out);
+	return NULL;
+}
+
+static PyObject *crf_input_readline(PyObject *self, PyObject *args)
+{
+	int64_t n;
+
+	if (crf_size_arg(args, &n) == NULL)
+		return NULL;
+	return crf_readline((crf_Input *)self, n);
+}
+
+static PyObject *crf_input_readlines(PyObject *self, PyObject *args)
+{
+	PyObject *list = PyList_New(0), *line;
+	int64_t hint, total = 0;
+
+	if (list == NULL || crf_size_arg(args, &hint) == NULL)
+		goto fail;
+	for (;;) {
+		line = crf_readline((crf_Input *)self, -1);
+		if (line == NULL)
+			goto fail;
+		if (PyBytes_GET_SIZE(line) == 0) {
+			Py_DECREF(line);
+			break;
+		}
+		total += PyBytes_GET_SIZE(line);
+		if (PyList_Append(list, line) < 0) {
+			Py_DECREF(line);
+			goto fail;
+		}
+		Py_DECREF(line);
+		if (hint > 0 && total >= hint)
+			break;
+	}
+	return list;
+fail:
+	Py_XDECREF(list);
+	return NULL;
+}
+
+static PyObject *crf_input_next(PyObject *self)
+{
+	PyObject *line = crf_readline((crf_Input *)self, -1);
+
+	if (line != NULL && PyBytes_GET_SIZE(line) == 0) {
+		Py_DECREF(line);
+		return NULL; /* StopIteration */
+	}
+	return line;
+}
+
+static PyObject *crf_input_close(PyObject *self, PyObject *unused)
+{
+	Py_RETURN_NONE;
+}
+
+static void crf_input_dealloc(PyObject *self)
+{
+	free(((crf_Input *)self)->buf);
+	Py_TYPE(self)->tp_free(self);
+}
+
+static PyMethodDef crf_input_methods[] = {
+	{"read", crf_input_read, METH_VARARGS, "read([size]) -> bytes"},
+	{"readline", crf_input_readline, METH_VARARGS, "readline([size]) -> bytes"},
+	{"readlines", crf_input_readlines, METH_VARARGS, "readlines([hint]) -> list"},
+	{"close", crf_input_close, METH_NOARGS, "no-op; the server owns the body"},
+	{NULL, NULL, 0, NULL},
+};
+
+PyTypeObject crf_InputType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "carafe.Input",
+	.tp_basicsize = sizeof(crf_Input),
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_dealloc = crf_input_dealloc,
+	.tp_iter = PyObject_SelfIter,
+	.tp_iternext = crf_input_next,
+	.tp_methods = crf_input_methods,
+};
+
+/* crf_input_new returns the slot's input object (a borrowed reference),
+ * reusing the last one unless the app kept a reference to it. */
+PyObject *crf_input_new(crf_slot *s)
+{
+	crf_Input *in;
+
+	if (s->input != NULL && Py_REFCNT(s->input) == 1)
+		return s->input;
+	Py_CLEAR(s->input);
+	in = PyObject_New(crf_Input, &crf_InputType);
+	if (in == NULL)
+		return NULL;
+	in->slot = NULL;
+	in->buf = NULL;
+	in->win = NULL;
+	in->win_len = in->win_pos = 0;
+	in->go_left = 0;
+	in->failed = 0;
+	s->input = (PyObject *)in;
+	return s->input;
+}
+
+void crf_input_begin(PyObject *self, crf_slot *s, const char *pre, Py_ssize_t pre_len,
+		     int64_t total)
+{
+	crf_Input *in = (crf_Input *)self;
+
+	in->slot = s;
+	in->win = pre;
+	in->win_len = pre_len;
+	in->win_pos = 0;
+	in->go_left = total - pre_len;
+	in->failed = 0;
+}
+
+/* crf_input_end detaches the object from the request: Go's memory is no
+ * longer referenced and later reads return b"". */
+void crf_input_end(PyObject *self)
+{
+	crf_Input *in = (crf_Input *)self;
+
+	in->slot = NULL;
+	in->win = NULL;
+	in->win_len = in->win_pos = 0;
+	in->go_left = 0;
+}

@@ -1,0 +1,357 @@
+/*
+ * Interpreter set-up: PyConfig, sys.path, loading the app, thread states.
+ * Runs once per worker, before any request.
+ */
+#include "bridge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+PyObject *crf_app;          /* the WSGI callable */
+PyObject *crf_env_template; /* constant environ entries, copied per request */
+PyObject **crf_keys;        /* interned environ keys, indexed as Go numbers them */
+int crf_nkeys;
+PyObject *crf_key_input;
+PyObject *crf_print_exception; /* traceback.print_exception */
+
+static PyThreadState *crf_main_tstate;
+
+static char *crf_strdup_err(const char *prefix, const char *msg)
+{
+	size_t n = strlen(prefix) + strlen(msg) + 1;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s%s", prefix, msg);
+	return s;
+}
+
+/* crf_format_exception turns the pending Python exception into a malloc'd
+ * traceback text and clears it. */
+static char *crf_format_exception(void)
+{
+	PyObject *type, *value, *tb, *mod = NULL, *fn = NULL, *lines = NULL, *sep = NULL,
+				  *text = NULL;
+	char *out = NULL;
+	const char *utf8;
+
+	PyErr_Fetch(&type, &value, &tb);
+	if (type == NULL)
+		return crf_strdup_err("", "unknown error");
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (tb != NULL && value != NULL)
+		PyException_SetTraceback(value, tb);
+	mod = PyImport_ImportModule("traceback");
+	if (mod == NULL)
+		goto fail;
+	fn = PyObject_GetAttrString(mod, "format_exception");
+	if (fn == NULL)
+		goto fail;
+	lines = PyObject_CallFunctionObjArgs(fn, value, NULL);
+	if (lines == NULL)
+		goto fail;
+	sep = PyUnicode_FromString("");
+	if (sep == NULL)
+		goto fail;
+	text = PyUnicode_Join(sep, lines);
+	if (text == NULL)
+		goto fail;
+	utf8 = PyUnicode_AsUTF8(text);
+	if (utf8 != NULL)
+		out = crf_strdup_err("", utf8);
+fail:
+	if (out == NULL) {
+		PyErr_Clear();
+		out = crf_strdup_err("", "error (the traceback could not be formatted)");
+	}
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	Py_XDECREF(mod);
+	Py_XDECREF(fn);
+	Py_XDECREF(lines);
+	Py_XDECREF(sep);
+	Py_XDECREF(text);
+	return out;
+}
+
+/* crf_init starts the interpreter without Python's signal handlers (Go owns
+ * signals). executable is the python whose prefix to use: a venv's
+ * bin/python makes the venv's packages importable and sys.prefix point at
+ * it, as a python started from there would. */
+int crf_init(const char *executable, const char *home, char **err)
+{
+	PyStatus st;
+	PyConfig config;
+	wchar_t *argv0 = L"carafe";
+
+	PyConfig_InitPythonConfig(&config);
+	config.install_signal_handlers = 0;
+	config.parse_argv = 0;
+	config.buffered_stdio = 0;
+	st = PyConfig_SetArgv(&config, 1, &argv0);
+	if (PyStatus_Exception(st))
+		goto fail;
+	if (executable != NULL && executable[0] != '\0') {
+		st = PyConfig_SetBytesString(&config, &config.program_name, executable);
+		if (PyStatus_Exception(st))
+			goto fail;
+		st = PyConfig_SetBytesString(&config, &config.executable, executable);
+		if (PyStatus_Exception(st))
+			goto fail;
+	}
+	if (home != NULL && home[0] != '\0') {
+		st = PyConfig_SetBytesString(&config, &config.home, home);
+		if (PyStatus_Exception(st))
+			goto fail;
+	}
+	st = Py_InitializeFromConfig(&config);
+	if (PyStatus_Exception(st))
+		goto fail;
+	PyConfig_Clear(&config);
+	return 0;
+fail:
+	PyConfig_Clear(&config);
+	*err = crf_strdup_err("python initialisation failed: ",
+			      st.err_msg != NULL ? st.err_msg : "unknown error");
+	return -1;
+}
+
+static const char crf_loader_src[] =
+	"def _carafe_load_file(path):\n"
+	"    import importlib.util, sys, hashlib\n"
+	"    name = '_carafe_wsgi_' + hashlib.sha1(path.encode()).hexdigest()[:12]\n"
+	"    spec = importlib.util.spec_from_file_location(name, path,\n"
+	"        loader=importlib.machinery.SourceFileLoader(name, path))\n"
+	"    mod = importlib.util.module_from_spec(spec)\n"
+	"    sys.modules[name] = mod\n"
+	"    spec.loader.exec_module(mod)\n"
+	"    return mod\n";
+
+static PyObject *crf_import_file(const char *path)
+{
+	PyObject *globals = NULL, *res = NULL, *fn, *mod = NULL;
+
+	globals = PyDict_New();
+	if (globals == NULL)
+		goto fail;
+	if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+		goto fail;
+	res = PyRun_String(crf_loader_src, Py_file_input, globals, globals);
+	if (res == NULL)
+		goto fail;
+	fn = PyDict_GetItemString(globals, "_carafe_load_file");
+	if (fn == NULL)
+		goto fail;
+	mod = PyObject_CallFunction(fn, "s", path);
+fail:
+	Py_XDECREF(globals);
+	Py_XDECREF(res);
+	return mod;
+}
+
+/* crf_prepend_paths puts cwd and every entry of the newline-separated
+ * pythonpath at the front of sys.path, in the order given. */
+static int crf_prepend_paths(const char *pythonpath)
+{
+	PyObject *path = PySys_GetObject("path"); /* borrowed */
+	PyObject *item;
+	const char *p = pythonpath, *nl;
+	Py_ssize_t at = 0;
+	char cwd[4096];
+
+	if (path == NULL || !PyList_Check(path)) {
+		PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+		return -1;
+	}
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		item = PyUnicode_DecodeFSDefaultAndSize(p, nl ? nl - p : (Py_ssize_t)strlen(p));
+		if (item == NULL || PyList_Insert(path, at++, item) < 0) {
+			Py_XDECREF(item);
+			return -1;
+		}
+		Py_DECREF(item);
+		p = nl ? nl + 1 : NULL;
+	}
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return 0;
+	item = PyUnicode_DecodeFSDefault(cwd);
+	if (item == NULL || PyList_Insert(path, at, item) < 0) {
+		Py_XDECREF(item);
+		return -1;
+	}
+	Py_DECREF(item);
+	return 0;
+}
+
+/* crf_intern_keys interns the environ key names Go numbers: keys holds
+ * them NUL-terminated, back to back. */
+static int crf_intern_keys(const char *keys, Py_ssize_t len)
+{
+	Py_ssize_t i, n = 0;
+	const char *p;
+
+	for (i = 0; i < len; i++)
+		if (keys[i] == '\0')
+			n++;
+	crf_keys = calloc(n, sizeof(PyObject *));
+	if (crf_keys == NULL) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (p = keys, i = 0; i < n; i++) {
+		crf_keys[i] = PyUnicode_InternFromString(p);
+		if (crf_keys[i] == NULL)
+			return -1;
+		p += strlen(p) + 1;
+	}
+	crf_nkeys = (int)n;
+	crf_key_input = PyUnicode_InternFromString("wsgi.input");
+	return crf_key_input == NULL ? -1 : 0;
+}
+
+static int crf_build_template(int threads, int processes)
+{
+	PyObject *d = PyDict_New(), *v;
+	PyObject *err = PySys_GetObject("stderr"); /* borrowed */
+
+	if (d == NULL)
+		return -1;
+	v = Py_BuildValue("(ii)", 1, 0);
+	if (v == NULL || PyDict_SetItemString(d, "wsgi.version", v) < 0)
+		goto fail;
+	Py_DECREF(v);
+	v = NULL;
+	if (PyDict_SetItemString(d, "wsgi.multithread", threads > 1 ? Py_True : Py_False) < 0 ||
+	    PyDict_SetItemString(d, "wsgi.multiprocess", processes > 1 ? Py_True : Py_False) < 0 ||
+	    PyDict_SetItemString(d, "wsgi.run_once", Py_False) < 0 ||
+	    PyDict_SetItemString(d, "wsgi.input_terminated", Py_True) < 0 ||
+	    PyDict_SetItemString(d, "wsgi.errors", err != NULL ? err : Py_None) < 0 ||
+	    PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&crf_FileWrapperType) < 0)
+		goto fail;
+	v = PyUnicode_FromString("");
+	if (v == NULL || PyDict_SetItemString(d, "SCRIPT_NAME", v) < 0)
+		goto fail;
+	Py_DECREF(v);
+	crf_env_template = d;
+	return 0;
+fail:
+	Py_XDECREF(v);
+	Py_DECREF(d);
+	return -1;
+}
+
+static PyObject *crf_find_callable(PyObject *mod, const char *callable, const char *what)
+{
+	PyObject *app;
+
+	if (callable != NULL && callable[0] != '\0') {
+		app = PyObject_GetAttrString(mod, callable);
+		if (app == NULL) {
+			PyErr_Format(PyExc_LookupError, "%s has no callable named '%s'", what, callable);
+			return NULL;
+		}
+	} else {
+		app = PyObject_GetAttrString(mod, "application");
+		if (app == NULL) {
+			PyErr_Clear();
+			app = PyObject_GetAttrString(mod, "app");
+		}
+		if (app == NULL) {
+			PyErr_Format(PyExc_LookupError,
+				     "%s defines neither 'application' nor 'app' "
+				     "(name the callable with --callable)",
+				     what);
+			return NULL;
+		}
+	}
+	if (!PyCallable_Check(app)) {
+		PyErr_Format(PyExc_TypeError, "%s: '%s' is not callable (it is a %s)", what,
+			     callable && callable[0] ? callable : "application",
+			     Py_TYPE(app)->tp_name);
+		Py_DECREF(app);
+		return NULL;
+	}
+	return app;
+}
+
+/* crf_load_app imports the app (a module or a .wsgi script file) on the
+ * main thread and prepares what every request shares. On failure *err is
+ * the Python traceback. */
+int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
+		 const char *pythonpath, const char *keys, Py_ssize_t keys_len, int threads,
+		 int processes, char **err)
+{
+	PyObject *mod = NULL, *tb = NULL;
+	char what[1024];
+
+	if (PyType_Ready(&crf_InputType) < 0 || PyType_Ready(&crf_ResponderType) < 0 || PyType_Ready(&crf_FileWrapperType) < 0)
+		goto fail;
+	if (crf_prepend_paths(pythonpath) < 0 || crf_intern_keys(keys, keys_len) < 0 ||
+	    crf_build_template(threads, processes) < 0)
+		goto fail;
+	tb = PyImport_ImportModule("traceback");
+	if (tb == NULL)
+		goto fail;
+	crf_print_exception = PyObject_GetAttrString(tb, "print_exception");
+	if (crf_print_exception == NULL)
+		goto fail;
+	if (wsgi_file != NULL && wsgi_file[0] != '\0') {
+		snprintf(what, sizeof what, "wsgi file %s", wsgi_file);
+		mod = crf_import_file(wsgi_file);
+	} else {
+		snprintf(what, sizeof what, "module %s", module);
+		mod = PyImport_ImportModule(module);
+	}
+	if (mod == NULL)
+		goto fail;
+	crf_app = crf_find_callable(mod, callable, what);
+	if (crf_app == NULL)
+		goto fail;
+	Py_DECREF(mod);
+	Py_DECREF(tb);
+	return 0;
+fail:
+	*err = crf_format_exception();
+	Py_XDECREF(mod);
+	Py_XDECREF(tb);
+	return -1;
+}
+
+/* crf_release_main drops the GIL the initialising thread holds. */
+void crf_release_main(void)
+{
+	crf_main_tstate = PyEval_SaveThread();
+}
+
+/* crf_thread_start makes the calling OS thread a Python thread with its own
+ * persistent thread state (registered with PyGILState, so C extensions that
+ * call PyGILState_Ensure on it find it) and returns with the GIL released. */
+crf_slot *crf_thread_start(int index)
+{
+	crf_slot *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
+	s->index = index;
+	s->head_cap = 1024;
+	s->head = malloc(s->head_cap);
+	s->body_cap = 64 * 1024;
+	s->body = malloc(s->body_cap);
+	if (s->head == NULL || s->body == NULL) {
+		free(s->head);
+		free(s->body);
+		free(s);
+		return NULL;
+	}
+	PyGILState_Ensure();
+	s->tstate = PyThreadState_Get();
+	PyEval_SaveThread();
+	return s;
+}
+
+const char *crf_version(void)
+{
+	return Py_GetVersion();
+}

@@ -1,0 +1,405 @@
+/*
+ * One WSGI call: environ from Go's packed block, start_response, write(),
+ * iterating the response into the slot's buffers, and close().
+ */
+#include "bridge.h"
+#include "_cgo_export.h"
+
+#include <string.h>
+
+extern PyObject *crf_app, *crf_env_template, **crf_keys, *crf_key_input, *crf_print_exception;
+extern int crf_nkeys;
+
+#define CRF_KEY_LITERAL 0xFFFF
+
+/* crf_Responder is start_response (kind 0) or the write callable it returns
+ * (kind 1). One of each is kept per slot and reused while nobody else holds
+ * a reference; a stale one (kept by the app past its request) refuses. */
+typedef struct {
+	PyObject_HEAD
+	crf_slot *slot; /* NULL once its request ended */
+	int kind;
+} crf_Responder;
+
+static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObject *kw);
+static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw);
+
+static PyObject *crf_responder_call(PyObject *self, PyObject *args, PyObject *kw)
+{
+	crf_Responder *r = (crf_Responder *)self;
+
+	if (r->slot == NULL || !r->slot->in_request) {
+		PyErr_SetString(PyExc_RuntimeError, "carafe: called outside the request it belongs to");
+		return NULL;
+	}
+	return r->kind == 0 ? crf_start_response(r, args, kw) : crf_write(r, args, kw);
+}
+
+PyTypeObject crf_ResponderType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "carafe.start_response",
+	.tp_basicsize = sizeof(crf_Responder),
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_call = crf_responder_call,
+	.tp_new = NULL,
+};
+
+static PyObject *crf_responder(crf_slot *s, PyObject **cache, int kind)
+{
+	crf_Responder *r;
+
+	if (*cache != NULL && Py_REFCNT(*cache) == 1) {
+		((crf_Responder *)*cache)->slot = s;
+		return *cache;
+	}
+	if (*cache != NULL) {
+		((crf_Responder *)*cache)->slot = NULL;
+		Py_CLEAR(*cache);
+	}
+	r = PyObject_New(crf_Responder, &crf_ResponderType);
+	if (r == NULL)
+		return NULL;
+	r->slot = s;
+	r->kind = kind;
+	*cache = (PyObject *)r;
+	return *cache;
+}
+
+/* crf_latin1 gives the bytes of a str whose characters all fit in latin-1,
+ * without copying (CPython stores such strings one byte a character). */
+static const char *crf_latin1(PyObject *o, Py_ssize_t *len, const char *what)
+{
+	if (!PyUnicode_Check(o)) {
+		PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what, Py_TYPE(o)->tp_name);
+		return NULL;
+	}
+	if (PyUnicode_KIND(o) != PyUnicode_1BYTE_KIND) {
+		PyErr_Format(PyExc_ValueError, "%s must be latin-1 text: %R", what, o);
+		return NULL;
+	}
+	*len = PyUnicode_GET_LENGTH(o);
+	return (const char *)PyUnicode_1BYTE_DATA(o);
+}
+
+static int crf_head_put(crf_slot *s, const char *p, Py_ssize_t n)
+{
+	Py_ssize_t need = s->head_len + 4 + n;
+	char *nb;
+	uint32_t u = (uint32_t)n;
+
+	if (need > s->head_cap) {
+		Py_ssize_t cap = s->head_cap * 2 > need ? s->head_cap * 2 : need;
+		nb = realloc(s->head, cap);
+		if (nb == NULL) {
+			PyErr_NoMemory();
+			return -1;
+		}
+		s->head = nb;
+		s->head_cap = cap;
+	}
+	memcpy(s->head + s->head_len, &u, 4);
+	memcpy(s->head + s->head_len + 4, p, n);
+	s->head_len = need;
+	return 0;
+}
+
+static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObject *kw)
+{
+	crf_slot *s = self->slot;
+	PyObject *status, *headers, *exc_info = Py_None, *seq = NULL, *h;
+	const char *p;
+	Py_ssize_t n, i;
+	static char *names[] = {"status", "headers", "exc_info", NULL};
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response", names, &status,
+					 &headers, &exc_info))
+		return NULL;
+	if (exc_info != Py_None) {
+		if (s->head_sent) {
+			PyObject *t, *v, *tb;
+			if (!PyArg_ParseTuple(exc_info, "OOO", &t, &v, &tb))
+				return NULL;
+			Py_INCREF(t);
+			Py_INCREF(v);
+			Py_INCREF(tb);
+			PyErr_Restore(t, v, tb == Py_None ? NULL : tb);
+			return NULL;
+		}
+		s->body_len = 0; /* the error page replaces what was buffered */
+	} else if (s->head_set) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"start_response called a second time without exc_info");
+		return NULL;
+	}
+	s->head_len = 0;
+	s->head_set = 0;
+	p = crf_latin1(status, &n, "status");
+	if (p == NULL || crf_head_put(s, p, n) < 0)
+		return NULL;
+	seq = PySequence_Fast(headers, "headers must be a list of (name, value) tuples");
+	if (seq == NULL)
+		return NULL;
+	for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+		h = PySequence_Fast_GET_ITEM(seq, i);
+		if (!PyTuple_Check(h) || PyTuple_GET_SIZE(h) != 2) {
+			PyErr_Format(PyExc_TypeError, "header %zd must be a (name, value) tuple, not %R",
+				     i, h);
+			goto fail;
+		}
+		p = crf_latin1(PyTuple_GET_ITEM(h, 0), &n, "header name");
+		if (p == NULL || crf_head_put(s, p, n) < 0)
+			goto fail;
+		p = crf_latin1(PyTuple_GET_ITEM(h, 1), &n, "header value");
+		if (p == NULL || crf_head_put(s, p, n) < 0)
+			goto fail;
+	}
+	Py_DECREF(seq);
+	s->head_set = 1;
+	return Py_NewRef(crf_responder(s, &s->write, 1));
+fail:
+	Py_DECREF(seq);
+	s->head_len = 0;
+	return NULL;
+}
+
+/* crf_flush hands the head (if new), the buffered body and ext to Go with
+ * the GIL released. */
+static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
+{
+	int rc, flags = s->head_sent ? 0 : CRF_OUT_HEAD;
+
+	s->ext = ext;
+	s->ext_len = ext_len;
+	Py_BEGIN_ALLOW_THREADS rc = crfGoOutput(s->index, flags);
+	Py_END_ALLOW_THREADS s->ext = NULL;
+	s->ext_len = 0;
+	s->body_len = 0;
+	s->head_sent = 1;
+	if (rc != 0) {
+		s->output_failed = 1;
+		PyErr_SetString(PyExc_OSError, "carafe: response could not be sent");
+		return -1;
+	}
+	return 0;
+}
+
+/* crf_emit takes one body chunk: small ones are copied into the slot
+ * buffer, large ones go to Go directly while we hold a reference. */
+static int crf_emit(crf_slot *s, PyObject *item)
+{
+	const char *p;
+	Py_ssize_t n;
+
+	if (!PyBytes_Check(item)) {
+		PyErr_Format(PyExc_TypeError, "response body items must be bytes, not %.100s",
+			     Py_TYPE(item)->tp_name);
+		return -1;
+	}
+	n = PyBytes_GET_SIZE(item);
+	if (n == 0)
+		return 0;
+	if (!s->head_set) {
+		PyErr_SetString(PyExc_RuntimeError, "response body produced before start_response");
+		return -1;
+	}
+	p = PyBytes_AS_STRING(item);
+	if (s->body_len + n <= s->body_cap) {
+		memcpy(s->body + s->body_len, p, n);
+		s->body_len += n;
+		return 0;
+	}
+	if (n < s->body_cap / 2) {
+		if (crf_flush(s, NULL, 0) < 0)
+			return -1;
+		memcpy(s->body, p, n);
+		s->body_len = n;
+		return 0;
+	}
+	return crf_flush(s, p, n);
+}
+
+static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
+{
+	PyObject *data;
+
+	if (kw != NULL && PyDict_GET_SIZE(kw) > 0) {
+		PyErr_SetString(PyExc_TypeError, "write() takes no keyword arguments");
+		return NULL;
+	}
+	if (!PyArg_ParseTuple(args, "O:write", &data))
+		return NULL;
+	if (crf_emit(self->slot, data) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* crf_environ builds the environ dict from Go's block: entries of u16 key
+ * number, u32 value length, [u16 key length, key bytes when the number is
+ * CRF_KEY_LITERAL], value bytes; all little-endian, values latin-1. */
+static PyObject *crf_environ(const char *env, Py_ssize_t len)
+{
+	PyObject *d = PyDict_Copy(crf_env_template), *k, *v;
+	Py_ssize_t pos = 0;
+	uint16_t id, klen;
+	uint32_t vlen;
+	int rc;
+
+	if (d == NULL)
+		return NULL;
+	while (pos + 6 <= len) {
+		memcpy(&id, env + pos, 2);
+		memcpy(&vlen, env + pos + 2, 4);
+		pos += 6;
+		if (id == CRF_KEY_LITERAL) {
+			memcpy(&klen, env + pos, 2);
+			k = PyUnicode_DecodeLatin1(env + pos + 2, klen, NULL);
+			pos += 2 + klen;
+		} else if (id < crf_nkeys) {
+			k = Py_NewRef(crf_keys[id]);
+		} else {
+			PyErr_SetString(PyExc_SystemError, "carafe: bad environ key number");
+			k = NULL;
+		}
+		if (k == NULL)
+			goto fail;
+		v = PyUnicode_DecodeLatin1(env + pos, vlen, NULL);
+		pos += vlen;
+		if (v == NULL) {
+			Py_DECREF(k);
+			goto fail;
+		}
+		rc = PyDict_SetItem(d, k, v);
+		Py_DECREF(k);
+		Py_DECREF(v);
+		if (rc < 0)
+			goto fail;
+	}
+	return d;
+fail:
+	Py_DECREF(d);
+	return NULL;
+}
+
+/* crf_log_exception prints the pending exception with its traceback to
+ * sys.stderr and clears it. Unlike PyErr_Print it never exits the process
+ * on SystemExit. */
+void crf_log_exception(void)
+{
+	PyObject *type, *value, *tb, *r;
+
+	PyErr_Fetch(&type, &value, &tb);
+	if (type == NULL)
+		return;
+	PyErr_NormalizeException(&type, &value, &tb);
+	if (tb != NULL && value != NULL)
+		PyException_SetTraceback(value, tb);
+	r = PyObject_CallFunctionObjArgs(crf_print_exception, value ? value : Py_None, NULL);
+	if (r == NULL)
+		PyErr_Clear();
+	Py_XDECREF(r);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+}
+
+/* crf_iterate feeds every chunk of the app's result to crf_emit. */
+static int crf_iterate(crf_slot *s, PyObject *result)
+{
+	PyObject *iter, *item;
+	Py_ssize_t i;
+	int rc = 0;
+
+	if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
+		for (i = 0; i < PySequence_Fast_GET_SIZE(result); i++)
+			if (crf_emit(s, PySequence_Fast_GET_ITEM(result, i)) < 0)
+				return -1;
+		return 0;
+	}
+	iter = PyObject_GetIter(result);
+	if (iter == NULL)
+		return -1;
+	while ((item = PyIter_Next(iter)) != NULL) {
+		rc = crf_emit(s, item);
+		Py_DECREF(item);
+		if (rc < 0)
+			break;
+	}
+	Py_DECREF(iter);
+	return rc < 0 || PyErr_Occurred() ? -1 : 0;
+}
+
+/* crf_close calls result.close() if it has one, keeping any exception
+ * already pending (it is the more interesting one). */
+static int crf_close(PyObject *result)
+{
+	PyObject *type, *value, *tb, *r;
+	int rc = 0;
+
+	if (!PyObject_HasAttrString(result, "close"))
+		return 0;
+	PyErr_Fetch(&type, &value, &tb);
+	r = PyObject_CallMethod(result, "close", NULL);
+	if (r == NULL) {
+		rc = -1;
+		if (type != NULL)
+			crf_log_exception();
+	}
+	Py_XDECREF(r);
+	if (type != NULL)
+		PyErr_Restore(type, value, tb);
+	return rc;
+}
+
+/* crf_run calls the app for one request on the calling Python thread. */
+int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,
+	    Py_ssize_t body_len, int64_t body_total)
+{
+	PyObject *environ = NULL, *result = NULL, *input = NULL, *sr, *args[2];
+	int rc = CRF_OK;
+
+	PyEval_RestoreThread(s->tstate);
+	s->head_len = s->body_len = 0;
+	s->head_set = s->head_sent = s->output_failed = 0;
+	s->in_request = 1;
+	environ = crf_environ(env, env_len);
+	if (environ == NULL)
+		goto fail;
+	input = crf_input_new(s);
+	if (input == NULL)
+		goto fail;
+	crf_input_begin(input, s, body, body_len, body_total);
+	if (PyDict_SetItem(environ, crf_key_input, input) < 0)
+		goto fail;
+	sr = crf_responder(s, &s->start_response, 0);
+	if (sr == NULL)
+		goto fail;
+	args[0] = environ;
+	args[1] = sr;
+	result = PyObject_Vectorcall(crf_app, args, 2, NULL);
+	if (result == NULL)
+		goto fail;
+	if (crf_iterate(s, result) < 0) {
+		crf_close(result);
+		goto fail;
+	}
+	if (crf_close(result) < 0)
+		goto fail;
+	if (!s->head_set) {
+		PyErr_SetString(PyExc_RuntimeError, "the app returned without calling start_response");
+		goto fail;
+	}
+	goto done;
+fail:
+	rc = s->output_failed ? CRF_OUTPUT_ERROR : CRF_APP_ERROR;
+	if (rc == CRF_APP_ERROR)
+		crf_log_exception();
+	else
+		PyErr_Clear();
+done:
+	s->in_request = 0;
+	if (input != NULL)
+		crf_input_end(input);
+	Py_XDECREF(result);
+	Py_XDECREF(environ);
+	PyEval_SaveThread();
+	return rc;
+}

@@ -1,0 +1,208 @@
+package wsgi
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Field is one response header as the app gave it (latin-1 bytes).
+type Field struct{ Name, Value []byte }
+
+// Head is an app's validated status and headers. Its slices alias the
+// block it was parsed from.
+type Head struct {
+	Status        []byte // "200 OK"
+	Code          int
+	Fields        []Field // without hop-by-hop fields, which the server owns
+	ContentLength int64   // from a Content-Length field; -1 when absent
+	Close         bool    // the app sent "Connection: close"
+}
+
+// HeadError is an app's status or header that cannot go on the wire.
+type HeadError struct{ Msg string }
+
+func (e *HeadError) Error() string { return "wsgi: " + e.Msg }
+
+var errShortBlock = errors.New("wsgi: truncated head block")
+
+// Parse reads a head block (strings of a little-endian u32 length and
+// bytes: status, then name, value pairs) and validates every part, so that
+// nothing the app sends can inject into the response.
+func (h *Head) Parse(block []byte) error {
+	h.Fields = h.Fields[:0]
+	h.ContentLength = -1
+	h.Close = false
+	status, block, ok := next(block)
+	if !ok {
+		return errShortBlock
+	}
+	code, ok := parseStatus(status)
+	if !ok {
+		return &HeadError{fmt.Sprintf("invalid status %q (want a 3-digit code 200-999, a space and a reason)", status)}
+	}
+	h.Status, h.Code = status, code
+	for len(block) > 0 {
+		var name, value []byte
+		if name, block, ok = next(block); !ok {
+			return errShortBlock
+		}
+		if value, block, ok = next(block); !ok {
+			return errShortBlock
+		}
+		if len(name) == 0 || !isToken(name) {
+			return &HeadError{fmt.Sprintf("invalid header name %q", name)}
+		}
+		if !validValue(value) {
+			return &HeadError{fmt.Sprintf("header %s: value %q has control characters", name, value)}
+		}
+		if err := h.add(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// add records a field, taking out those the server frames itself.
+func (h *Head) add(name, value []byte) error {
+	switch {
+	case equalFold(name, "content-length"):
+		n, ok := parseDecimal(trimOWS(value))
+		if !ok || (h.ContentLength >= 0 && h.ContentLength != n) {
+			return &HeadError{fmt.Sprintf("invalid Content-Length %q", value)}
+		}
+		h.ContentLength = n
+		return nil
+	case equalFold(name, "connection"):
+		if containsTokenFold(value, "close") {
+			h.Close = true
+		}
+		return nil
+	case equalFold(name, "transfer-encoding"), equalFold(name, "keep-alive"),
+		equalFold(name, "proxy-connection"), equalFold(name, "upgrade"),
+		equalFold(name, "te"), equalFold(name, "trailer"):
+		return nil
+	}
+	h.Fields = append(h.Fields, Field{name, value})
+	return nil
+}
+
+func next(b []byte) (s, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.LittleEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, false
+	}
+	return b[4 : 4+n], b[4+n:], true
+}
+
+func parseStatus(s []byte) (int, bool) {
+	if len(s) < 4 || s[3] != ' ' {
+		return 0, false
+	}
+	code := 0
+	for _, c := range s[:3] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		code = code*10 + int(c-'0')
+	}
+	if code < 200 {
+		return 0, false
+	}
+	return code, validValue(s[4:])
+}
+
+// validValue allows visible latin-1 text, SP and HTAB: no CR, LF, NUL or
+// other control bytes.
+func validValue(v []byte) bool {
+	for _, c := range v {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// isToken reports whether b is an RFC 9110 token.
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || !tchar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tchar = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+func equalFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func parseDecimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// containsTokenFold reports whether a comma-separated list holds tok.
+func containsTokenFold(list []byte, tok string) bool {
+	for len(list) > 0 {
+		i := 0
+		for i < len(list) && list[i] != ',' {
+			i++
+		}
+		if equalFold(trimOWS(list[:i]), tok) {
+			return true
+		}
+		if i == len(list) {
+			break
+		}
+		list = list[i+1:]
+	}
+	return false
+}

@@ -1,0 +1,236 @@
+// Package tests holds carafe's integration tests: each one starts the real
+// bin/carafe against a tiny app under testdata/apps and talks to it over
+// real sockets.
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// root is the repository root (this file lives in tests/).
+var root = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}()
+
+// carafeBin returns the binary under test. make test sets CARAFE_BIN; a
+// bare `go test` falls back to bin/carafe and skips when it is missing.
+func carafeBin(t testing.TB) string {
+	t.Helper()
+	bin := os.Getenv("CARAFE_BIN")
+	if bin == "" {
+		bin = filepath.Join(root, "bin", "carafe")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CARAFE_BIN") != "" {
+			t.Fatalf("carafe binary %s: %v", bin, err)
+		}
+		t.Skipf("no %s: run `make build` (or `make test`)", bin)
+	}
+	return bin
+}
+
+// venvDir returns the test venv (Flask, Django), skipping when absent.
+func venvDir(t testing.TB) string {
+	t.Helper()
+	v := os.Getenv("CARAFE_VENV")
+	if v == "" {
+		v = filepath.Join(root, ".venv")
+	}
+	if _, err := os.Stat(filepath.Join(v, "bin", "python")); err != nil {
+		if os.Getenv("CARAFE_VENV") != "" {
+			t.Fatalf("test venv %s: %v", v, err)
+		}
+		t.Skipf("no venv at %s: run `make venv`", v)
+	}
+	return v
+}
+
+// appDir is testdata/apps/<name>.
+func appDir(name string) string { return filepath.Join(root, "testdata", "apps", name) }
+
+// server is one running carafe process.
+type server struct {
+	t    testing.TB
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+// lockedWriter lets the process write its output while tests read it.
+type lockedWriter struct{ s *server }
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	return w.s.out.Write(p)
+}
+
+// freeAddr returns a 127.0.0.1 address nobody listens on right now.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startApp serves testdata/apps/<name>/wsgi.py (callable "application")
+// with the given extra flags and waits until it accepts connections.
+func startApp(t testing.TB, name string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"--chdir", appDir(name), "--module", "wsgi"}, extra...)
+	return start(t, args...)
+}
+
+// start runs carafe with --http on a free port plus args and waits for it.
+func start(t testing.TB, args ...string) *server {
+	t.Helper()
+	s := startNoWait(t, args...)
+	s.waitReady(20 * time.Second)
+	return s
+}
+
+// startNoWait runs carafe with --http on a free port plus args.
+func startNoWait(t testing.TB, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, addr: freeAddr(t), done: make(chan struct{})}
+	full := append([]string{"--http", s.addr}, args...)
+	s.cmd = exec.Command(carafeBin(t), full...)
+	s.cmd.Stdout = lockedWriter{s}
+	s.cmd.Stderr = lockedWriter{s}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("carafe output:\n%s", s.Log())
+		}
+	})
+	return s
+}
+
+func (s *server) waitReady(d time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			s.t.Fatalf("carafe exited before serving (%v):\n%s", s.err, s.Log())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", s.addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("carafe did not listen on %s within %v:\n%s", s.addr, d, s.Log())
+}
+
+// stop sends SIGTERM, then SIGKILL to the whole process group.
+func (s *server) stop() {
+	if s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+// wait blocks until the process exits (or d passes) and returns its exit code.
+func (s *server) wait(d time.Duration) (int, bool) {
+	select {
+	case <-s.done:
+		if s.cmd.ProcessState == nil {
+			return -1, true
+		}
+		return s.cmd.ProcessState.ExitCode(), true
+	case <-time.After(d):
+		return 0, false
+	}
+}
+
+// Log returns everything carafe printed so far.
+func (s *server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// waitLog waits until carafe's output contains want.
+func (s *server) waitLog(want string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(s.Log(), want) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// URL builds http://addr/path.
+func (s *server) URL(path string) string { return fmt.Sprintf("http://%s%s", s.addr, path) }
+
+// dial opens a raw TCP connection to the server.
+func (s *server) dial() net.Conn {
+	s.t.Helper()
+	c, err := net.DialTimeout("tcp", s.addr, 2*time.Second)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// run executes carafe to completion (for start-up failures) and returns
+// its exit code and output.
+func run(t testing.TB, d time.Duration, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(carafeBin(t), args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("carafe %v still running after %v:\n%s", args, d, out.String())
+	}
+	return cmd.ProcessState.ExitCode(), out.String()
+}
