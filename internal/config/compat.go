@@ -1,0 +1,97 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// compatOptions are uWSGI options that are harmless in carafe: accepted,
+// and ignored for the reason each Doc gives.
+var compatOptions = []Option{
+	{
+		Name: "die-on-term", Kind: KindBool, Section: secCompat,
+		Field: func(c *Config) any { return &c.DieOnTerm },
+		Doc: "Accepted and recorded, with no effect: in carafe SIGTERM always means a graceful shutdown " +
+			"(in uWSGI without this option it means reload).",
+	},
+	noop("enable-threads", "T", "carafe always enables Python threads; --threads decides how many run the app."),
+	noop("ignore-sigpipe", "", "A write to a client that went away never kills a carafe worker; it is handled as a failed write."),
+	noop("ignore-write-errors", "", "It only silences uWSGI's log lines about writes to clients that went away; carafe handles those itself."),
+	noop("disable-write-exception", "", "It only changes how uWSGI reports writes to clients that went away; carafe stops such a response and still calls its close()."),
+	noop("single-interpreter", "", "Every carafe worker runs exactly one interpreter, the main one."),
+	noop("need-app", "", "carafe always exits non-zero, with the traceback, when the app fails to load."),
+	noop("lazy-apps", "", "carafe workers always import the app themselves (uWSGI's lazy-apps behaviour); the master never runs Python."),
+	noop("lazy", "", "Old name of lazy-apps: carafe workers always import the app themselves."),
+	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
+	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
+	{
+		Name: "plugin", Aliases: []string{"plugins"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
+		Check: checkPlugins,
+		Doc: "Only `python`, `python3` (or a versioned `python3NN`) and `http` are accepted, comma-separated: " +
+			"carafe has Python and HTTP built in. Any other plugin is an error.",
+	},
+}
+
+func noop(name, short, why string) Option {
+	return Option{Name: name, Short: short, Kind: KindNoop, Section: secCompat, Doc: why}
+}
+
+var harmlessPlugin = regexp.MustCompile(`^(python[0-9]*|http)$`)
+
+func checkPlugins(value string) error {
+	for p := range strings.SplitSeq(value, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" || harmlessPlugin.MatchString(p) {
+			continue
+		}
+		return fmt.Errorf("plugin %q is not available in carafe, which has only Python and HTTP built in", p)
+	}
+	return nil
+}
+
+// unsupportedOptions are well-known uWSGI features carafe does not have.
+// They are rejected, never ignored; each Doc says what to do instead.
+var unsupportedOptions = []Option{
+	unsupported("emperor", "Run one carafe per app under systemd (or another supervisor) instead."),
+	unsupported("cheaper", "carafe runs a fixed number of workers (--processes)."),
+	unsupported("cheaper-algo", "carafe runs a fixed number of workers (--processes)."),
+	unsupported("cheaper-initial", "carafe runs a fixed number of workers (--processes)."),
+	unsupported("cheaper-step", "carafe runs a fixed number of workers (--processes)."),
+	unsupported("spooler", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
+	unsupported("spooler-processes", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
+	unsupported("mule", "There are no mules; run background work as its own service."),
+	unsupported("mules", "There are no mules; run background work as its own service."),
+	unsupported("farm", "There are no mules or farms; run background work as its own service."),
+	unsupported("attach-daemon", "carafe does not supervise other programs; use systemd."),
+	unsupported("smart-attach-daemon", "carafe does not supervise other programs; use systemd."),
+	unsupported("cron", "There is no cron; use systemd timers or cron."),
+	unsupported("route", "There is no internal routing; do it in nginx or in the app."),
+	unsupported("route-run", "There is no internal routing; do it in nginx or in the app."),
+	unsupported("route-host", "There is no internal routing; do it in nginx or in the app."),
+	unsupported("response-route", "There is no internal routing; do it in nginx or in the app."),
+	unsupported("offload-threads", "Go writes responses and serves static files without holding the GIL; there is nothing to offload."),
+	unsupported("mount", "One app per carafe; mount several apps with a WSGI dispatcher in Python."),
+	unsupported("manage-script-name", "One app per carafe, served at the root; set SCRIPT_NAME in nginx or use a WSGI middleware."),
+	unsupported("touch-reload", "Reload by sending SIGHUP to the master."),
+	unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
+	unsupported("daemonize", "carafe runs in the foreground; use systemd and --logto."),
+	unsupported("logger", "Logging goes to stderr or --logto only."),
+	unsupported("log-format", "The request log line has a fixed format."),
+	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
+	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),
+	unsupported("ugreen", "carafe serves concurrency with --threads; uGreen is not supported."),
+	unsupported("https", "carafe does not terminate TLS; put nginx or another proxy in front."),
+	unsupported("http-to", "There is no HTTP router process; carafe's workers speak HTTP themselves (--http)."),
+	unsupported("http-websockets", "WebSockets are not supported."),
+	unsupported("fastrouter", "There are no routers; use nginx."),
+	unsupported("subscribe-to", "There are no subscription servers."),
+	unsupported("cache2", "There is no shared cache; use Redis or memcached."),
+	unsupported("master-fifo", "Control carafe with signals (SIGHUP reloads, SIGTERM stops)."),
+	unsupported("post-buffering", "Request bodies are streamed to the app and never buffered to disk first."),
+	unsupported("max-worker-lifetime", "Use --max-requests or --reload-on-rss to recycle workers."),
+}
+
+func unsupported(name, instead string) Option {
+	return Option{Name: name, Kind: KindUnsupported, Section: secUnsupported, Doc: instead}
+}

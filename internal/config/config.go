@@ -1,0 +1,135 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// ErrHelp is returned by [Parse] when the command line asks for -h or --help.
+var ErrHelp = errors.New("config: help requested")
+
+// ErrVersion is returned by [Parse] when the command line asks for --version.
+var ErrVersion = errors.New("config: version requested")
+
+// Config is carafe's effective configuration. The zero value is not useful:
+// [Default] returns one with every option at its documented default, and
+// [Parse] returns one that has passed [Config.Validate]. Each field's comment
+// names the option that sets it; docs/options.md has the details.
+type Config struct {
+	HTTP        []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
+	Socket      []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
+	ChmodSocket string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
+	Module      string   // --module, -w: mod or mod:callable
+	WSGIFile    string   // --wsgi-file, alias --file
+	Callable    string   // --callable; "" means "application", falling back to "app"
+	Chdir       string   // --chdir
+	Virtualenv  string   // --virtualenv, aliases --venv, --home, --pyhome, -H
+	PythonPath  []string // --pythonpath, aliases --python-path, --pp
+	Env         []string // --env K=V
+	Processes   int      // --processes, aliases --workers, -p; default 1
+	Threads     int      // --threads; default 1
+	Master      bool     // --master, -M
+	Harakiri    int      // --harakiri seconds; 0 = off
+	MaxRequests int      // --max-requests; 0 = unlimited
+	ReloadOnRSS int      // --reload-on-rss MB; 0 = off
+	StaticMap   []string // --static-map URL=DIR
+	UID, GID    string   // --uid, --gid: user/group name or number; "" keeps the current one
+	Pidfile     string   // --pidfile
+	Vacuum      bool     // --vacuum: remove unix sockets and the pidfile on exit
+	Stats       string   // --stats ADDR; "" = no stats server
+
+	DisableLogging bool   // --disable-logging: no request log lines
+	LogTo          string // --logto FILE; "" = stderr
+
+	BufferSize int  // --buffer-size, default 4096: largest uwsgi-protocol variable block
+	DieOnTerm  bool // --die-on-term: accepted for uWSGI compatibility; SIGTERM always means shutdown
+	Strict     bool // --strict: unknown ini keys are errors, not warnings
+
+	// HTTP limits and timeouts (names borrowed from gunicorn for the limits,
+	// uWSGI for the timeouts).
+	LimitRequestLine      int     // --limit-request-line, default 8190
+	LimitRequestFields    int     // --limit-request-fields, default 100
+	LimitRequestFieldSize int     // --limit-request-field-size, default 8190
+	LimitPost             int64   // --limit-post bytes, default 1073741824 (1 GiB); 0 = unlimited
+	HTTPHeaderTimeout     float64 // --http-header-timeout seconds, default 10: time to receive a whole request head
+	HTTPTimeout           float64 // --http-timeout seconds, default 60: idle time allowed between reads of a body / writes of a response
+	SocketTimeout         float64 // --socket-timeout seconds, default 60: the same for uwsgi-protocol sockets
+	HTTPKeepalive         float64 // --http-keepalive seconds, default 15: idle keep-alive lifetime; 0 disables keep-alive
+
+	Ini []string // --ini files read, in the order read (nested ones included), as given (with any :section)
+}
+
+// DefaultHTTP is the listener the short form (carafe module:callable) binds
+// when no --http or --socket is given.
+const DefaultHTTP = "127.0.0.1:8000"
+
+// Default returns a Config with every option at the default in the table.
+func Default() *Config {
+	c := new(Config)
+	for i := range table {
+		o := &table[i]
+		if o.Default == "" || o.Field == nil {
+			continue
+		}
+		if err := o.set(c, o.Default, false); err != nil {
+			panic(fmt.Sprintf("config: bad default for %s: %v", o.Name, err))
+		}
+	}
+	return c
+}
+
+// Parse reads args (os.Args[1:]), loading any --ini files, and returns the
+// validated configuration plus warnings (one line each, already formatted).
+// getenv expands $(VAR) in ini files; nil means os.Getenv. It returns
+// [ErrHelp] or [ErrVersion] when args ask for them.
+func Parse(args []string, getenv func(string) string) (*Config, []string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cl, err := parseArgs(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	ld := loader{getenv: getenv}
+	for _, s := range cl.settings {
+		if s.opt.Name == "ini" {
+			if err := ld.load(s.value, "", 0); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	c := Default()
+	c.Ini = ld.files
+	for _, s := range ld.settings {
+		if err := s.apply(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, s := range cl.settings {
+		if err := s.apply(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	warnings := ld.warnings
+	for _, u := range ld.unknown {
+		if c.Strict {
+			return nil, nil, fmt.Errorf("config: %s", u)
+		}
+		warnings = append(warnings, "carafe: "+u)
+	}
+	if cl.positional != "" {
+		if c.Module != "" || c.WSGIFile != "" {
+			return nil, nil, fmt.Errorf("config: %q given as the app, but --module or --wsgi-file is also set; give only one", cl.positional)
+		}
+		c.Module = cl.positional
+		if len(c.HTTP) == 0 && len(c.Socket) == 0 {
+			c.HTTP = []string{DefaultHTTP}
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
+	c.normalize()
+	return c, warnings, nil
+}

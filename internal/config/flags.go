@@ -1,0 +1,145 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// cmdline is the command line, parsed but not yet applied.
+type cmdline struct {
+	settings   []setting
+	positional string // the short form's module[:callable], "" if none
+}
+
+// parseArgs splits args into settings and at most one positional argument.
+// Only --name forms and uWSGI's few one-letter flags are options; --help and
+// --version win over everything else so that they work on any command line.
+func parseArgs(args []string) (*cmdline, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		switch a {
+		case "-h", "--help":
+			return nil, ErrHelp
+		case "--version":
+			return nil, ErrVersion
+		}
+	}
+	cl := new(cmdline)
+	var positionals []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var (
+			used int
+			err  error
+		)
+		switch {
+		case a == "--":
+			positionals = append(positionals, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "--"):
+			used, err = cl.long(args[i:])
+		case len(a) > 1 && a[0] == '-':
+			used, err = cl.short(args[i:])
+		default:
+			positionals = append(positionals, a)
+		}
+		if err != nil {
+			return nil, err
+		}
+		i += used
+	}
+	switch {
+	case len(positionals) > 1:
+		return nil, fmt.Errorf("config: more than one app given (%q); give a single module:callable, and options as --name value", positionals)
+	case len(positionals) == 1:
+		if positionals[0] == "" {
+			return nil, fmt.Errorf("config: empty app name given")
+		}
+		cl.positional = positionals[0]
+	}
+	return cl, nil
+}
+
+// long parses the --name[=value] flag at args[0] and returns how many
+// following arguments it consumed as its value.
+func (cl *cmdline) long(args []string) (int, error) {
+	name, value, hasValue := strings.Cut(args[0][2:], "=")
+	flag := "--" + name
+	o := lookup(name)
+	if o == nil {
+		return 0, fmt.Errorf("config: unknown option %q%s", flag, didYouMean(name, "--"))
+	}
+	if o.Kind == KindUnsupported {
+		return 0, unsupportedError("", flag)
+	}
+	s := setting{opt: o, name: flag, value: value}
+	used := 0
+	switch {
+	case hasValue:
+	case !o.takesValue():
+		s.bare = true
+		if len(args) > 1 && isBoolWord(args[1]) {
+			return 0, fmt.Errorf("config: %s takes no separate value; write %s=%s", flag, flag, args[1])
+		}
+	case len(args) > 1 && (o.NoValue == "" || startsWithDigit(args[1])):
+		s.value, used = args[1], 1
+	case o.NoValue != "":
+		s.bare = true
+	default:
+		return 0, fmt.Errorf("config: %s needs a value", flag)
+	}
+	cl.settings = append(cl.settings, s)
+	return used, nil
+}
+
+// short parses a one-letter flag at args[0]: -M, or -p 4, -p4, -p=4.
+func (cl *cmdline) short(args []string) (int, error) {
+	a := args[0]
+	if name, _, _ := strings.Cut(a[1:], "="); len(name) > 1 {
+		if lookup(name) != nil {
+			return 0, fmt.Errorf("config: unknown option %q (did you mean %q?)", a, "--"+name)
+		}
+		if byShort[a[1:2]] == nil {
+			return 0, fmt.Errorf("config: unknown option %q (long options start with --)", a)
+		}
+	}
+	o := byShort[a[1:2]]
+	if o == nil {
+		return 0, fmt.Errorf("config: unknown option %q", a[:2])
+	}
+	flag := a[:2]
+	rest := strings.TrimPrefix(a[2:], "=")
+	s := setting{opt: o, name: flag, value: rest}
+	used := 0
+	switch {
+	case !o.takesValue() && len(a) > 2:
+		if a[2] != '=' {
+			return 0, fmt.Errorf("config: %s takes no value (write each one-letter option separately)", flag)
+		}
+	case !o.takesValue():
+		s.bare = true
+		if len(args) > 1 && isBoolWord(args[1]) {
+			return 0, fmt.Errorf("config: %s takes no separate value", flag)
+		}
+	case rest != "":
+	case len(args) > 1:
+		s.value, used = args[1], 1
+	default:
+		return 0, fmt.Errorf("config: %s needs a value", flag)
+	}
+	cl.settings = append(cl.settings, s)
+	return used, nil
+}
+
+// isBoolWord catches "--master false", which would otherwise make "false"
+// the app's module name.
+func isBoolWord(s string) bool {
+	_, err := parseBool(s)
+	return err == nil
+}
+
+func startsWithDigit(s string) bool {
+	return s != "" && s[0] >= '0' && s[0] <= '9'
+}

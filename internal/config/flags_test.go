@@ -1,0 +1,283 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want func(c *Config) // applied to the defaults to build the expected config
+	}{
+		{
+			name: "long forms",
+			args: []string{"--module", "app:application", "--http=127.0.0.1:8001", "--processes", "4", "--threads=8"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.Processes, c.Threads = "app:application", []string{"127.0.0.1:8001"}, 4, 8
+			},
+		},
+		{
+			name: "short letters",
+			args: []string{"-w", "app", "-s", "/tmp/a.sock", "-p4", "-M", "-H", "/venv", "-T"},
+			want: func(c *Config) {
+				c.Module, c.Socket, c.Processes, c.Master, c.Virtualenv = "app", []string{"/tmp/a.sock"}, 4, true, "/venv"
+			},
+		},
+		{
+			name: "short with equals",
+			args: []string{"-w=app", "-p=2", "-s", ":3031", "-M=false"},
+			want: func(c *Config) { c.Module, c.Processes, c.Socket = "app", 2, []string{"0.0.0.0:3031"} },
+		},
+		{
+			name: "aliases",
+			args: []string{"--wsgi-file", "app.py", "--http-socket", ":80", "--http11-socket", "127.0.0.1:81", "--uwsgi-socket", "10.0.0.1:3031",
+				"--workers", "3", "--venv", "/v", "--pp", "/a", "--python-path", "/b", "--stats-server", "127.0.0.1:9191"},
+			want: func(c *Config) {
+				c.WSGIFile, c.HTTP, c.Socket = "app.py", []string{"0.0.0.0:80", "127.0.0.1:81"}, []string{"10.0.0.1:3031"}
+				c.Processes, c.Virtualenv, c.PythonPath, c.Stats = 3, "/v", []string{"/a", "/b"}, "127.0.0.1:9191"
+			},
+		},
+		{
+			name: "file home pyhome",
+			args: []string{"--file", "x.py", "--home", "/h", "--pyhome", "/p", "--http", ":1"},
+			want: func(c *Config) { c.WSGIFile, c.Virtualenv, c.HTTP = "x.py", "/p", []string{"0.0.0.0:1"} },
+		},
+		{
+			name: "booleans",
+			args: []string{"app", "--master", "--vacuum=yes", "--disable-logging=ON", "--die-on-term", "--strict=0"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.Master, c.Vacuum, c.DisableLogging, c.DieOnTerm = "app", []string{DefaultHTTP}, true, true, true, true
+			},
+		},
+		{
+			name: "lists repeat",
+			args: []string{"app", "--env", "A=1", "--env=B=2", "--static-map", "/s=/srv/s", "--static-map", "/m=/srv/m"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.Env, c.StaticMap = "app", []string{DefaultHTTP}, []string{"A=1", "B=2"}, []string{"/s=/srv/s", "/m=/srv/m"}
+			},
+		},
+		{
+			name: "scalars last wins",
+			args: []string{"app", "--threads", "2", "--threads", "6", "--logto", "/a.log", "--logto=/b.log"},
+			want: func(c *Config) { c.Module, c.HTTP, c.Threads, c.LogTo = "app", []string{DefaultHTTP}, 6, "/b.log" },
+		},
+		{
+			name: "numbers and limits",
+			args: []string{"app", "--harakiri", "30", "--max-requests", "5000", "--reload-on-rss", "512", "--buffer-size", "65535",
+				"--limit-post", "10737418240", "--limit-request-line", "4094", "--limit-request-fields", "50", "--limit-request-field-size", "1024",
+				"--http-header-timeout", "0.5", "--http-timeout", "30", "--socket-timeout", "4", "--http-keepalive", "0"},
+			want: func(c *Config) {
+				c.Module, c.HTTP = "app", []string{DefaultHTTP}
+				c.Harakiri, c.MaxRequests, c.ReloadOnRSS, c.BufferSize = 30, 5000, 512, 65535
+				c.LimitPost, c.LimitRequestLine, c.LimitRequestFields, c.LimitRequestFieldSize = 10737418240, 4094, 50, 1024
+				c.HTTPHeaderTimeout, c.HTTPTimeout, c.SocketTimeout, c.HTTPKeepalive = 0.5, 30, 4, 0
+			},
+		},
+		{
+			name: "chmod-socket bare then module",
+			args: []string{"--socket", "/run/a.sock", "--chmod-socket", "app:app"},
+			want: func(c *Config) { c.Socket, c.ChmodSocket, c.Module = []string{"/run/a.sock"}, "666", "app:app" },
+		},
+		{
+			name: "chmod-socket with value",
+			args: []string{"--socket", "/run/a.sock", "--chmod-socket", "660", "-w", "app"},
+			want: func(c *Config) { c.Socket, c.ChmodSocket, c.Module = []string{"/run/a.sock"}, "660", "app" },
+		},
+		{
+			name: "chmod-socket bare at end",
+			args: []string{"-w", "app", "--socket", "/run/a.sock", "--chmod-socket"},
+			want: func(c *Config) { c.Socket, c.ChmodSocket, c.Module = []string{"/run/a.sock"}, "666", "app" },
+		},
+		{
+			name: "short form",
+			args: []string{"hello:app"},
+			want: func(c *Config) { c.Module, c.HTTP = "hello:app", []string{"127.0.0.1:8000"} },
+		},
+		{
+			name: "short form with socket keeps no http",
+			args: []string{"--socket", "127.0.0.1:3031", "hello"},
+			want: func(c *Config) { c.Module, c.Socket = "hello", []string{"127.0.0.1:3031"} },
+		},
+		{
+			name: "double dash ends options",
+			args: []string{"--http", "127.0.0.1:1", "--", "_dash.mod2:app"},
+			want: func(c *Config) { c.Module, c.HTTP = "_dash.mod2:app", []string{"127.0.0.1:1"} },
+		},
+		{
+			name: "harmless uWSGI options",
+			args: []string{"app", "--enable-threads", "--ignore-sigpipe", "--ignore-write-errors=true", "--disable-write-exception",
+				"--single-interpreter", "--need-app", "--lazy-apps", "--lazy", "--thunder-lock", "--memory-report",
+				"--plugin", "python3", "--plugins=python312,http"},
+			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
+		},
+		{
+			name: "callable agreeing with module",
+			args: []string{"wsgi:app", "--callable", "app"},
+			want: func(c *Config) { c.Module, c.HTTP, c.Callable = "wsgi:app", []string{DefaultHTTP}, "app" },
+		},
+		{
+			name: "uid gid pidfile chdir",
+			args: []string{"app", "--uid", "www-data", "--gid=33", "--pidfile", "/run/c.pid", "--chdir", "/srv"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.UID, c.GID, c.Pidfile, c.Chdir = "app", []string{DefaultHTTP}, "www-data", "33", "/run/c.pid", "/srv"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, warnings, err := Parse(tt.args, func(string) string { return "" })
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.args, err)
+			}
+			if len(warnings) != 0 {
+				t.Errorf("warnings: %q", warnings)
+			}
+			want := Default()
+			tt.want(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Parse(%q)\n got %+v\nwant %+v", tt.args, got, want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // the whole error message
+	}{
+		{"unknown flag", []string{"--process", "2", "app"}, `config: unknown option "--process" (did you mean "--processes"?)`},
+		{"unknown flag typo", []string{"--htpt", ":80", "app"}, `config: unknown option "--htpt" (did you mean "--http"?)`},
+		{"unknown flag prefix", []string{"--limit-request", "1", "app"}, `config: unknown option "--limit-request" (did you mean "--limit-request-line"?)`},
+		{"unknown flag no suggestion", []string{"--zzzzzz", "app"}, `config: unknown option "--zzzzzz"`},
+		{"single dash long", []string{"-processes", "2", "app"}, `config: unknown option "-processes" (did you mean "--processes"?)`},
+		{"unknown short", []string{"-x", "app"}, `config: unknown option "-x"`},
+		{"unknown single dash word", []string{"-xyz", "app"}, `config: unknown option "-xyz" (long options start with --)`},
+		{"short bool with value", []string{"-Mp", "app"}, `config: -M takes no value (write each one-letter option separately)`},
+		{"unsupported flag", []string{"--emperor", "/etc/vassals"}, `config: option --emperor is a uWSGI feature carafe does not implement (see docs/options.md)`},
+		{"unsupported alias-free", []string{"app", "--touch-reload=/tmp/x"}, `config: option --touch-reload is a uWSGI feature carafe does not implement (see docs/options.md)`},
+		{"bool separate value", []string{"app", "--master", "false"}, `config: --master takes no separate value; write --master=false`},
+		{"bool bad value", []string{"app", "--master=maybe"}, `config: --master: invalid boolean "maybe" (want true/false, yes/no, on/off or 1/0)`},
+		{"noop bad value", []string{"app", "--enable-threads=perhaps"}, `config: --enable-threads: invalid boolean "perhaps" (want true/false, yes/no, on/off or 1/0)`},
+		{"missing value", []string{"app", "--processes"}, `config: --processes needs a value`},
+		{"missing short value", []string{"app", "-p"}, `config: -p needs a value`},
+		{"bad int", []string{"app", "--processes", "two"}, `config: --processes: invalid integer "two"`},
+		{"bad float", []string{"app", "--http-timeout", "NaN"}, `config: --http-timeout: invalid number "NaN"`},
+		{"bad plugin", []string{"app", "--plugin", "php"}, `config: --plugin: plugin "php" is not available in carafe, which has only Python and HTTP built in`},
+		{"two positionals", []string{"a:app", "b:app"}, `config: more than one app given (["a:app" "b:app"]); give a single module:callable, and options as --name value`},
+		{"positional and module", []string{"a:app", "--module", "b"}, `config: "a:app" given as the app, but --module or --wsgi-file is also set; give only one`},
+		{"positional and wsgi-file", []string{"--wsgi-file", "x.py", "a:app"}, `config: "a:app" given as the app, but --module or --wsgi-file is also set; give only one`},
+		{"no app", []string{"--http", ":80"}, `config: no app given: use --module MOD[:CALLABLE], --wsgi-file PATH, or carafe MOD:CALLABLE`},
+		{"module and file", []string{"--http", ":80", "-w", "a", "--wsgi-file", "a.py"}, `config: --module "a" and --wsgi-file "a.py" are both set; give one`},
+		{"module is a file", []string{"app.py"}, `config: --module "app.py" looks like a file path; use --wsgi-file for files`},
+		{"bad module", []string{"app:"}, `config: --module "app:": want a module name, optionally followed by :callable`},
+		{"not a module name", []string{"--", "--weird"}, `config: --module "--weird": "--weird" is not a Python module name`},
+		{"module digit", []string{"my.1app"}, `config: --module "my.1app": "my.1app" is not a Python module name`},
+		{"callable conflict", []string{"wsgi:app", "--callable", "application"}, `config: --callable "application" conflicts with the callable in --module "wsgi:app"`},
+		{"no listener", []string{"-w", "app"}, `config: no listener: give --http ADDR or --socket ADDR`},
+		{"bad http addr", []string{"app", "--http", "localhost"}, `config: --http "localhost": want host:port, or :port for all interfaces`},
+		{"bad port", []string{"app", "--http", ":99999"}, `config: --http ":99999": invalid port "99999"`},
+		{"unix http", []string{"app", "--http", "/tmp/h.sock"}, `config: --http "/tmp/h.sock": unix socket paths are supported only by --socket and --stats`},
+		{"duplicate addr", []string{"app", "--http", ":80", "--socket", "0.0.0.0:80"}, `config: --socket "0.0.0.0:80": address already given to --http`},
+		{"bad chmod", []string{"app", "--socket", "/a.sock", "--chmod-socket=rw"}, `config: --chmod-socket "rw": want an octal mode such as 660`},
+		{"chmod too big", []string{"app", "--socket", "/a.sock", "--chmod-socket=1777"}, `config: --chmod-socket "1777": want an octal mode such as 660`},
+		{"zero processes", []string{"app", "-p", "0"}, `config: --processes must be at least 1, got 0`},
+		{"too many threads", []string{"app", "--threads", "513"}, `config: --threads must be between 1 and 512, got 513`},
+		{"zero threads", []string{"app", "--threads", "0"}, `config: --threads must be between 1 and 512, got 0`},
+		{"buffer too big", []string{"app", "--buffer-size", "65536"}, `config: --buffer-size must be between 1 and 65535, got 65536`},
+		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},
+		{"negative limit-post", []string{"app", "--limit-post=-1"}, `config: --limit-post must be at least 0, got -1`},
+		{"zero header timeout", []string{"app", "--http-header-timeout", "0"}, `config: --http-header-timeout must be a positive number of seconds, got 0`},
+		{"negative keepalive", []string{"app", "--http-keepalive=-1"}, `config: --http-keepalive must be at least 0, got -1`},
+		{"bad env", []string{"app", "--env", "NOEQUALS"}, `config: --env "NOEQUALS": want KEY=VALUE`},
+		{"bad static-map", []string{"app", "--static-map", "static=/srv"}, `config: --static-map "static=/srv": want /URL-PREFIX=DIR`},
+		{"missing ini", []string{"--ini", "testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
+		{
+			"several problems", []string{"app", "--threads", "0", "--processes", "0"},
+			"config: --processes must be at least 1, got 0\nconfig: --threads must be between 1 and 512, got 0",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := Parse(tt.args, func(string) string { return "" })
+			if err == nil {
+				t.Fatalf("Parse(%q) = %+v, want error %q", tt.args, c, tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("Parse(%q) error\n got %q\nwant %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	tests := []struct {
+		args []string
+		want error
+	}{
+		{[]string{"-h"}, ErrHelp},
+		{[]string{"--bogus", "--help"}, ErrHelp},
+		{[]string{"app", "--version"}, ErrVersion},
+		{[]string{"--", "--help"}, nil}, // after --, it is the app's name
+	}
+	for _, tt := range tests {
+		_, _, err := Parse(tt.args, nil)
+		if tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("Parse(%q) = %v, want %v", tt.args, err, tt.want)
+		}
+		if tt.want == nil && (errors.Is(err, ErrHelp) || errors.Is(err, ErrVersion)) {
+			t.Errorf("Parse(%q) = %v", tt.args, err)
+		}
+	}
+}
+
+// Flags override ini values whatever their order, and list values from both
+// are kept, ini ones first.
+func TestFlagsOverrideIni(t *testing.T) {
+	for _, args := range [][]string{
+		{"--threads", "3", "--http", "127.0.0.1:1", "--ini", "testdata/sections.ini"},
+		{"--ini", "testdata/sections.ini", "--threads", "3", "--http", "127.0.0.1:1"},
+	} {
+		c, _, err := Parse(args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Threads != 3 || c.Processes != 4 || !reflect.DeepEqual(c.HTTP, []string{"127.0.0.1:8080", "127.0.0.1:1"}) {
+			t.Errorf("Parse(%q): threads %d processes %d http %q", args, c.Threads, c.Processes, c.HTTP)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := map[string]string{
+		"process":      "processes",
+		"proceses":     "processes",
+		"max_requests": "max-requests",
+		"harakri":      "harakiri",
+		"virtualen":    "virtualenv",
+		"thread":       "threads",
+		"chmod":        "chmod-socket",
+		"hepl":         "help",
+		"q":            "",
+		"xyzzy-plugh":  "",
+	}
+	for in, want := range tests {
+		if got := suggest(in); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIniUnderscoreKeys(t *testing.T) {
+	if lookup("max_requests") == nil || lookup("limit_post") == nil {
+		t.Error("underscore spelling not accepted")
+	}
+	if !strings.HasPrefix(didYouMean("procesess", "--"), ` (did you mean "--processes"`) {
+		t.Error(didYouMean("procesess", "--"))
+	}
+}

@@ -1,0 +1,49 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParseIni checks that no ini file content can make the parser (or
+// applying and validating what it returns) panic.
+func FuzzParseIni(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.ini"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, "")
+		f.Add(data, "staging")
+	}
+	f.Add([]byte("[uwsgi]\nenv = $(A)$(%d%%$(\n"), "")
+	getenv := func(k string) string {
+		if k == "A" {
+			return "$(A)%d"
+		}
+		return ""
+	}
+	f.Fuzz(func(t *testing.T, data []byte, section string) {
+		res, err := parseIni("testdata/fuzz.ini", data, section, getenv)
+		if err != nil {
+			return
+		}
+		c := Default()
+		for _, s := range res.settings {
+			if s.opt.Name == "ini" {
+				continue
+			}
+			if s.apply(c) != nil {
+				return
+			}
+		}
+		if c.Validate() == nil {
+			c.normalize()
+		}
+	})
+}

@@ -1,0 +1,271 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Kind says what value an option takes and what it does with it.
+type Kind string
+
+// The kinds of option.
+const (
+	KindString      Kind = "string"      // last value wins
+	KindInt         Kind = "int"         // decimal, last value wins
+	KindInt64       Kind = "int64"       // decimal, last value wins
+	KindFloat       Kind = "float"       // decimal seconds, last value wins
+	KindBool        Kind = "bool"        // bare flag means true; true/false/1/0/yes/no/on/off
+	KindList        Kind = "list"        // repeatable; every value is appended
+	KindNoop        Kind = "noop"        // a harmless uWSGI option, accepted and ignored
+	KindUnsupported Kind = "unsupported" // a uWSGI feature carafe rejects
+)
+
+// Option is one row of the option table.
+type Option struct {
+	Name    string   // long name, used as --name and as the ini key
+	Aliases []string // other long names
+	Short   string   // one-letter flag (uWSGI's), "" if none
+	Kind    Kind
+	Default string // string form of the default; "" for none
+	Metavar string // placeholder for the value in usage text (ADDR, N, ...)
+	Doc     string // user documentation: what carafe does, and how it differs from uWSGI
+	Section string // heading the option is listed under
+
+	// Field returns a pointer into c of the type Kind implies: *string,
+	// *int, *int64, *float64, *bool or *[]string. It is nil for noop and
+	// unsupported options.
+	Field func(c *Config) any
+
+	// NoValue, when set, is the value a value-taking option gets when it
+	// is given without one (--chmod-socket alone means "666"). On the
+	// command line such an option takes the next argument as its value
+	// only when it starts with a digit.
+	NoValue string
+
+	// Check, when set on a noop option, makes it take a value and says
+	// whether that value is harmless (plugin = python3 is, plugin = php is
+	// not). A noop option without Check is a boolean switch.
+	Check func(value string) error
+}
+
+// Options returns the option table, in documentation order.
+func Options() []Option {
+	out := make([]Option, len(table))
+	copy(out, table)
+	for i := range out {
+		out[i].Aliases = slices.Clone(out[i].Aliases)
+	}
+	return out
+}
+
+// takesValue reports whether the option consumes a following argument on
+// the command line.
+func (o *Option) takesValue() bool {
+	switch o.Kind {
+	case KindBool, KindUnsupported:
+		return false
+	case KindNoop:
+		return o.Check != nil
+	}
+	return true
+}
+
+var byName = func() map[string]*Option {
+	m := make(map[string]*Option)
+	add := func(name string, o *Option) {
+		if _, dup := m[name]; dup {
+			panic("config: duplicate option name " + name)
+		}
+		m[name] = o
+	}
+	for i := range table {
+		o := &table[i]
+		add(o.Name, o)
+		for _, a := range o.Aliases {
+			add(a, o)
+		}
+	}
+	return m
+}()
+
+var byShort = func() map[string]*Option {
+	m := make(map[string]*Option)
+	for i := range table {
+		if s := table[i].Short; s != "" {
+			if _, dup := m[s]; dup {
+				panic("config: duplicate short option -" + s)
+			}
+			m[s] = &table[i]
+		}
+	}
+	return m
+}()
+
+// lookup finds an option by long name or alias. uWSGI users sometimes write
+// max_requests for max-requests in ini files; both spellings are accepted.
+func lookup(name string) *Option {
+	if o := byName[name]; o != nil {
+		return o
+	}
+	return byName[strings.ReplaceAll(name, "_", "-")]
+}
+
+// set stores value into the option's field. bare means the option was given
+// with no value at all (a bare flag, or an empty ini value).
+func (o *Option) set(c *Config, value string, bare bool) error {
+	if bare && o.NoValue != "" {
+		value = o.NoValue
+	}
+	switch p := o.Field(c).(type) {
+	case *string:
+		*p = value
+	case *[]string:
+		*p = append(*p, value)
+	case *bool:
+		if bare {
+			*p = true
+			return nil
+		}
+		b, err := parseBool(value)
+		if err != nil {
+			return err
+		}
+		*p = b
+	case *int:
+		n, err := strconv.ParseInt(value, 10, strconv.IntSize)
+		if err != nil {
+			return fmt.Errorf("invalid integer %q", value)
+		}
+		*p = int(n)
+	case *int64:
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid integer %q", value)
+		}
+		*p = n
+	case *float64:
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("invalid number %q", value)
+		}
+		*p = f
+	default:
+		panic(fmt.Sprintf("config: option %s: unexpected field type %T", o.Name, p))
+	}
+	return nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid boolean %q (want true/false, yes/no, on/off or 1/0)", s)
+}
+
+func unsupportedError(where, name string) error {
+	return fmt.Errorf("config: %soption %s is a uWSGI feature carafe does not implement (see docs/options.md)", where, name)
+}
+
+// setting is one option assignment, from the command line or an ini file.
+type setting struct {
+	opt   *Option
+	name  string // as written: "--workers", "-p", "workers"
+	value string
+	bare  bool   // no value given
+	where string // "FILE:LINE: " for ini lines, "" for flags
+}
+
+// apply stores the setting into c, checking noop values on the way.
+func (s *setting) apply(c *Config) error {
+	o := s.opt
+	var err error
+	switch {
+	case o.Name == "ini":
+		return nil // the loader has read it already
+	case o.Kind == KindUnsupported:
+		return unsupportedError(s.where, s.name)
+	case o.Kind == KindNoop && o.Check != nil:
+		err = o.Check(s.value)
+	case o.Kind == KindNoop:
+		if !s.bare {
+			_, err = parseBool(s.value)
+		}
+	default:
+		err = o.set(c, s.value, s.bare)
+	}
+	if err != nil {
+		return fmt.Errorf("config: %s%s: %w", s.where, s.name, err)
+	}
+	return nil
+}
+
+// suggest returns the known option name closest to name: within an edit
+// distance of 2, or one that name is a prefix of (or that is a prefix of
+// name); "" if none is close.
+func suggest(name string) string {
+	name = strings.ReplaceAll(strings.ToLower(name), "_", "-")
+	best, bestScore := "", math.MaxInt
+	consider := func(cand string) {
+		score := math.MaxInt
+		if d := editDistance(name, cand); d <= 2 && d < len(name) {
+			score = d
+		} else if len(name) >= 3 && (strings.HasPrefix(cand, name) || strings.HasPrefix(name, cand) && len(cand) >= 3) {
+			score = 3 + abs(len(cand)-len(name))
+		}
+		if score < bestScore {
+			best, bestScore = cand, score
+		}
+	}
+	for i := range table {
+		consider(table[i].Name)
+		for _, a := range table[i].Aliases {
+			consider(a)
+		}
+	}
+	consider("help")
+	consider("version")
+	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// didYouMean formats the suggestion suffix for an unknown name; prefix is
+// "--" for flags and "" for ini keys.
+func didYouMean(name, prefix string) string {
+	if s := suggest(name); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", prefix+s)
+	}
+	return ""
+}

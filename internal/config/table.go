@@ -1,0 +1,227 @@
+package config
+
+// Sections, in documentation order.
+const (
+	secApplication = "Application"
+	secListeners   = "Listeners"
+	secProcesses   = "Processes"
+	secLimits      = "HTTP limits"
+	secLogging     = "Logging"
+	secOperations  = "Operations"
+	secCompat      = "uWSGI compatibility"
+	secUnsupported = "Not implemented"
+)
+
+var sections = []string{secApplication, secListeners, secProcesses, secLimits, secLogging, secOperations, secCompat, secUnsupported}
+
+// table is the single source of truth for every option carafe knows. The
+// rows for harmless and rejected uWSGI options are in compat.go.
+var table = append(append([]Option{
+	// Application
+	{
+		Name: "module", Short: "w", Kind: KindString, Metavar: "MOD[:CALLABLE]", Section: secApplication,
+		Field: func(c *Config) any { return &c.Module },
+		Doc: "Python module holding the WSGI app, optionally followed by `:callable`. The worker imports it " +
+			"after --chdir, --virtualenv and --pythonpath have taken effect. Exactly one of --module and " +
+			"--wsgi-file is required; the short form `carafe mod:callable` sets this option.",
+	},
+	{
+		Name: "wsgi-file", Aliases: []string{"file"}, Kind: KindString, Metavar: "PATH", Section: secApplication,
+		Field: func(c *Config) any { return &c.WSGIFile },
+		Doc:   "Python file holding the WSGI app, loaded like uWSGI's --wsgi-file (relative to --chdir).",
+	},
+	{
+		Name: "callable", Kind: KindString, Metavar: "NAME", Section: secApplication,
+		Field: func(c *Config) any { return &c.Callable },
+		Doc: "Name of the WSGI callable in the module or file. Unset, carafe looks for `application`, then " +
+			"`app` (uWSGI looks only for `application`). When --module names a callable too, the two must agree.",
+	},
+	{
+		Name: "chdir", Kind: KindString, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.Chdir },
+		Doc:   "Directory the workers change into before loading the app.",
+	},
+	{
+		Name: "virtualenv", Aliases: []string{"venv", "home", "pyhome"}, Short: "H", Kind: KindString, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.Virtualenv },
+		Doc: "Virtualenv (or Python home) the embedded interpreter uses. It must have been created with the " +
+			"Python carafe was built against.",
+	},
+	{
+		Name: "pythonpath", Aliases: []string{"python-path", "pp"}, Kind: KindList, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.PythonPath },
+		Doc:   "Directory added to `sys.path`; repeatable. Unlike uWSGI, glob patterns are not expanded.",
+	},
+	{
+		Name: "env", Kind: KindList, Metavar: "KEY=VALUE", Section: secApplication,
+		Field: func(c *Config) any { return &c.Env },
+		Doc:   "Environment variable set in the workers before the app is loaded; repeatable.",
+	},
+
+	{
+		Name: "static-map", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticMap },
+		Doc: "Serve the files under DIR at the URL prefix (`/static=/srv/app/static`) without calling the app; " +
+			"repeatable. Paths that would leave DIR are refused.",
+	},
+
+	// Listeners
+	{
+		Name: "http", Aliases: []string{"http-socket", "http11-socket"}, Kind: KindList, Metavar: "ADDR", Section: secListeners,
+		Field: func(c *Config) any { return &c.HTTP },
+		Doc: "Serve HTTP/1.1 (with keep-alive) on `host:port`; repeatable. `:port` means all IPv4 " +
+			"interfaces (0.0.0.0), as in uWSGI. In uWSGI, --http starts a separate router process while " +
+			"--http-socket and --http11-socket make the workers speak HTTP; in carafe all three are the " +
+			"same native HTTP server in the workers, bound once by the master.",
+	},
+	{
+		Name: "socket", Aliases: []string{"uwsgi-socket"}, Short: "s", Kind: KindList, Metavar: "ADDR", Section: secListeners,
+		Field: func(c *Config) any { return &c.Socket },
+		Doc: "Serve the uwsgi protocol (for nginx `uwsgi_pass` or Apache mod_proxy_uwsgi) on `host:port` " +
+			"or on a unix socket (any address containing `/`); repeatable. `:port` means 0.0.0.0:port.",
+	},
+	{
+		Name: "chmod-socket", Kind: KindString, Metavar: "MODE", NoValue: "666", Section: secListeners,
+		Field: func(c *Config) any { return &c.ChmodSocket },
+		Doc: "Octal permission bits for the unix sockets carafe creates. Given without a value it means " +
+			"666, as in uWSGI. Unset, sockets get the mode the umask allows.",
+	},
+
+	// Processes
+	{
+		Name: "processes", Aliases: []string{"workers"}, Short: "p", Kind: KindInt, Default: "1", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.Processes },
+		Doc:   "Number of worker processes, each with its own Python interpreter.",
+	},
+	{
+		Name: "threads", Kind: KindInt, Default: "1", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.Threads },
+		Doc: "Python threads per worker (1 to 512). Network I/O does not occupy them: a thread runs only " +
+			"while the app runs.",
+	},
+	{
+		Name: "master", Short: "M", Kind: KindBool, Section: secProcesses,
+		Field: func(c *Config) any { return &c.Master },
+		Doc: "Accepted for uWSGI compatibility and recorded. carafe always runs a master process, which " +
+			"binds the listeners, starts and restarts workers and handles signals.",
+	},
+	{
+		Name: "harakiri", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.Harakiri },
+		Doc:   "Kill and replace a worker whose request has run longer than this many seconds; 0 turns it off.",
+	},
+	{
+		Name: "max-requests", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.MaxRequests },
+		Doc:   "Gracefully replace a worker after it has served this many requests; 0 means never.",
+	},
+	{
+		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
+		Field: func(c *Config) any { return &c.ReloadOnRSS },
+		Doc:   "Gracefully replace a worker whose resident memory exceeds this many megabytes after a request; 0 means never.",
+	},
+
+	// HTTP limits
+	{
+		Name: "limit-request-line", Kind: KindInt, Default: "8190", Metavar: "BYTES", Section: secLimits,
+		Field: func(c *Config) any { return &c.LimitRequestLine },
+		Doc:   "Longest HTTP request line accepted; longer ones get 414. Gunicorn's name; uWSGI has no equivalent.",
+	},
+	{
+		Name: "limit-request-fields", Kind: KindInt, Default: "100", Metavar: "N", Section: secLimits,
+		Field: func(c *Config) any { return &c.LimitRequestFields },
+		Doc:   "Most header fields in an HTTP request; more get 431. Gunicorn's name.",
+	},
+	{
+		Name: "limit-request-field-size", Kind: KindInt, Default: "8190", Metavar: "BYTES", Section: secLimits,
+		Field: func(c *Config) any { return &c.LimitRequestFieldSize },
+		Doc:   "Longest single HTTP header field (name, colon and value); longer ones get 431. Gunicorn's name.",
+	},
+	{
+		Name: "limit-post", Kind: KindInt64, Default: "1073741824", Metavar: "BYTES", Section: secLimits,
+		Field: func(c *Config) any { return &c.LimitPost },
+		Doc: "Largest request body accepted, on both HTTP and uwsgi listeners; larger ones get 413. 0 means " +
+			"unlimited. uWSGI's default is unlimited; carafe's is 1 GiB.",
+	},
+	{
+		Name: "buffer-size", Kind: KindInt, Default: "4096", Metavar: "BYTES", Section: secLimits,
+		Field: func(c *Config) any { return &c.BufferSize },
+		Doc: "Largest uwsgi-protocol variable block (the request line and headers nginx forwards), at most " +
+			"65535, as in uWSGI. Raise it if nginx requests with big cookies are rejected.",
+	},
+	{
+		Name: "http-header-timeout", Kind: KindFloat, Default: "10", Metavar: "SECONDS", Section: secLimits,
+		Field: func(c *Config) any { return &c.HTTPHeaderTimeout },
+		Doc:   "Time allowed to receive a whole HTTP request head, counted from its first byte.",
+	},
+	{
+		Name: "http-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
+		Field: func(c *Config) any { return &c.HTTPTimeout },
+		Doc: "On HTTP listeners, the idle time allowed between reads of a request body and between writes of " +
+			"a response; the connection is closed when it runs out. uWSGI's name (there it applies to its router).",
+	},
+	{
+		Name: "socket-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
+		Field: func(c *Config) any { return &c.SocketTimeout },
+		Doc: "The same idle timeout for uwsgi-protocol listeners, also covering the wait for the request " +
+			"header block. uWSGI's name; its default there is 4 seconds.",
+	},
+	{
+		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", Section: secLimits,
+		Field: func(c *Config) any { return &c.HTTPKeepalive },
+		Doc:   "How long an idle keep-alive HTTP connection is kept open waiting for the next request; 0 disables keep-alive.",
+	},
+
+	// Logging
+	{
+		Name: "disable-logging", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.DisableLogging },
+		Doc:   "Do not log a line per request. Errors, tracebacks and worker events are still logged.",
+	},
+	{
+		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogTo },
+		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +
+			"target is not supported.",
+	},
+
+	// Operations
+	{
+		Name: "ini", Kind: KindList, Metavar: "FILE[:SECTION]", Section: secOperations,
+		Field: func(c *Config) any { return &c.Ini },
+		Doc: "Read options from an ini file: its `[uwsgi]` section, then its `[carafe]` section (which wins), " +
+			"or only the section named after a colon. Repeatable, and allowed inside ini files. Values from " +
+			"ini files are applied before command-line flags, whatever the order.",
+	},
+	{
+		Name: "strict", Kind: KindBool, Section: secOperations,
+		Field: func(c *Config) any { return &c.Strict },
+		Doc:   "Treat unknown ini keys as errors instead of warnings. Unknown command-line flags are always errors.",
+	},
+	{
+		Name: "uid", Kind: KindString, Metavar: "USER", Section: secOperations,
+		Field: func(c *Config) any { return &c.UID },
+		Doc:   "User (name or number) the master switches to after binding the listeners.",
+	},
+	{
+		Name: "gid", Kind: KindString, Metavar: "GROUP", Section: secOperations,
+		Field: func(c *Config) any { return &c.GID },
+		Doc:   "Group (name or number) the master switches to after binding the listeners.",
+	},
+	{
+		Name: "pidfile", Kind: KindString, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.Pidfile },
+		Doc:   "Write the master's process id to this file.",
+	},
+	{
+		Name: "vacuum", Kind: KindBool, Section: secOperations,
+		Field: func(c *Config) any { return &c.Vacuum },
+		Doc:   "Remove the unix sockets and the pidfile carafe created when it exits.",
+	},
+	{
+		Name: "stats", Aliases: []string{"stats-server"}, Kind: KindString, Metavar: "ADDR", Section: secOperations,
+		Field: func(c *Config) any { return &c.Stats },
+		Doc: "Serve a JSON snapshot of the master's and workers' state to each client connecting to this " +
+			"address (`host:port`, or a unix socket path containing `/`), like uWSGI's stats server.",
+	},
+}, compatOptions...), unsupportedOptions...)

@@ -1,0 +1,190 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Validate reports every inconsistency in c, one "config: " line each,
+// naming the option at fault. [Parse] has already called it.
+func (c *Config) Validate() error {
+	var errs []error
+	fail := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: "+format, args...))
+	}
+	c.validateApp(fail)
+	c.validateListeners(fail)
+	c.validateNumbers(fail)
+	for _, kv := range c.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			fail("--env %q: want KEY=VALUE", kv)
+		}
+	}
+	for _, m := range c.StaticMap {
+		url, dir, ok := strings.Cut(m, "=")
+		if !ok || !strings.HasPrefix(url, "/") || dir == "" {
+			fail("--static-map %q: want /URL-PREFIX=DIR", m)
+		}
+	}
+	for _, p := range c.PythonPath {
+		if p == "" {
+			fail("--pythonpath: empty directory")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateApp(fail func(string, ...any)) {
+	switch {
+	case c.Module == "" && c.WSGIFile == "":
+		fail("no app given: use --module MOD[:CALLABLE], --wsgi-file PATH, or carafe MOD:CALLABLE")
+		return
+	case c.Module != "" && c.WSGIFile != "":
+		fail("--module %q and --wsgi-file %q are both set; give one", c.Module, c.WSGIFile)
+		return
+	case c.Module == "":
+		return
+	}
+	mod, callable, hasCallable := strings.Cut(c.Module, ":")
+	switch {
+	case strings.ContainsAny(c.Module, " \t\r\n"), mod == "", hasCallable && callable == "":
+		fail("--module %q: want a module name, optionally followed by :callable", c.Module)
+	case strings.HasSuffix(mod, ".py") || strings.ContainsRune(mod, '/'):
+		fail("--module %q looks like a file path; use --wsgi-file for files", c.Module)
+	case !isDottedName(mod):
+		fail("--module %q: %q is not a Python module name", c.Module, mod)
+	case hasCallable && c.Callable != "" && c.Callable != callable:
+		fail("--callable %q conflicts with the callable in --module %q", c.Callable, c.Module)
+	}
+	if strings.ContainsAny(c.Callable, " \t\r\n:") {
+		fail("--callable %q is not a Python name", c.Callable)
+	}
+}
+
+func (c *Config) validateListeners(fail func(string, ...any)) {
+	if len(c.HTTP) == 0 && len(c.Socket) == 0 {
+		fail("no listener: give --http ADDR or --socket ADDR")
+	}
+	seen := make(map[string]string)
+	check := func(opt, addr string, unixOK bool) {
+		key := allInterfaces(addr)
+		if prev, dup := seen[key]; dup {
+			fail("%s %q: address already given to %s", opt, addr, prev)
+			return
+		}
+		seen[key] = opt
+		if err := checkAddr(addr, unixOK); err != nil {
+			fail("%s %q: %v", opt, addr, err)
+		}
+	}
+	for _, a := range c.HTTP {
+		check("--http", a, false)
+	}
+	for _, a := range c.Socket {
+		check("--socket", a, true)
+	}
+	if c.Stats != "" {
+		check("--stats", c.Stats, true)
+	}
+	if c.ChmodSocket != "" {
+		if m, err := strconv.ParseUint(c.ChmodSocket, 8, 32); err != nil || m > 0o777 {
+			fail("--chmod-socket %q: want an octal mode such as 660", c.ChmodSocket)
+		}
+	}
+}
+
+// isDottedName reports whether s is a dotted Python name (pkg.mod).
+func isDottedName(s string) bool {
+	for part := range strings.SplitSeq(s, ".") {
+		if part == "" {
+			return false
+		}
+		for i, r := range part {
+			if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkAddr accepts host:port (host may be empty, a name, an IPv4 address or
+// a bracketed IPv6 one) and, when unixOK, a unix socket path containing '/'.
+func checkAddr(addr string, unixOK bool) error {
+	if strings.ContainsRune(addr, '/') {
+		if unixOK {
+			return nil
+		}
+		return errors.New("unix socket paths are supported only by --socket and --stats")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port, or :port for all interfaces")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		return fmt.Errorf("invalid port %q", port)
+	}
+	if strings.ContainsAny(host, " \t\r\n") {
+		return fmt.Errorf("invalid host %q", host)
+	}
+	return nil
+}
+
+func (c *Config) validateNumbers(fail func(string, ...any)) {
+	between := func(opt string, v, lo, hi int) {
+		if v < lo || v > hi {
+			fail("%s must be between %d and %d, got %d", opt, lo, hi, v)
+		}
+	}
+	atLeast := func(opt string, v, lo int) {
+		if v < lo {
+			fail("%s must be at least %d, got %d", opt, lo, v)
+		}
+	}
+	positive := func(opt string, v float64) {
+		if v <= 0 {
+			fail("%s must be a positive number of seconds, got %g", opt, v)
+		}
+	}
+	atLeast("--processes", c.Processes, 1)
+	between("--threads", c.Threads, 1, 512)
+	between("--buffer-size", c.BufferSize, 1, 65535)
+	atLeast("--harakiri", c.Harakiri, 0)
+	atLeast("--max-requests", c.MaxRequests, 0)
+	atLeast("--reload-on-rss", c.ReloadOnRSS, 0)
+	atLeast("--limit-request-line", c.LimitRequestLine, 1)
+	atLeast("--limit-request-fields", c.LimitRequestFields, 1)
+	atLeast("--limit-request-field-size", c.LimitRequestFieldSize, 1)
+	if c.LimitPost < 0 {
+		fail("--limit-post must be at least 0, got %d", c.LimitPost)
+	}
+	positive("--http-header-timeout", c.HTTPHeaderTimeout)
+	positive("--http-timeout", c.HTTPTimeout)
+	positive("--socket-timeout", c.SocketTimeout)
+	if c.HTTPKeepalive < 0 {
+		fail("--http-keepalive must be at least 0, got %g", c.HTTPKeepalive)
+	}
+}
+
+// normalize spells out uWSGI's ":port", which means every IPv4 interface,
+// so that code binding the address need not know the convention.
+func (c *Config) normalize() {
+	for i, a := range c.HTTP {
+		c.HTTP[i] = allInterfaces(a)
+	}
+	for i, a := range c.Socket {
+		c.Socket[i] = allInterfaces(a)
+	}
+	c.Stats = allInterfaces(c.Stats)
+}
+
+func allInterfaces(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "0.0.0.0" + addr
+	}
+	return addr
+}
