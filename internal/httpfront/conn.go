@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"carafe/internal/accesslog"
-	"carafe/internal/pyembed"
 	"carafe/internal/wsgi"
 )
 
@@ -28,7 +27,7 @@ const (
 )
 
 // conn is one client connection and, while a request runs, the
-// pyembed.Exchange for it. Only one goroutine touches it at a time: the
+// wsgi.Exchange for it. Only one goroutine touches it at a time: the
 // connection's own, or the Python thread running its request.
 type conn struct {
 	s              *Server
@@ -40,7 +39,7 @@ type conn struct {
 	lHost, lPort   string
 	req            Request
 	env            wsgi.Env
-	call           *pyembed.Call
+	call           *wsgi.Call
 	head           wsgi.Head
 	chunked        *ChunkedReader
 	scratch, body  []byte
@@ -68,7 +67,7 @@ const (
 )
 
 func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
-	c := &conn{s: s, nc: nc, lHost: lHost, lPort: lPort, call: pyembed.NewCall()}
+	c := &conn{s: s, nc: nc, lHost: lHost, lPort: lPort, call: wsgi.NewCall()}
 	c.br = bufio.NewReaderSize(nc, 16<<10)
 	c.bw = bufio.NewWriterSize(nc, 16<<10)
 	c.remote = nc.RemoteAddr().String()
@@ -316,7 +315,7 @@ func (c *conn) write100() {
 	c.bw.Flush()
 }
 
-// ReadBody implements pyembed.Exchange: the part of the body the app reads
+// ReadBody implements wsgi.Exchange: the part of the body the app reads
 // past what was prefetched.
 func (c *conn) ReadBody(p []byte) (int, error) {
 	if c.bodyLeft <= 0 {

@@ -4,10 +4,10 @@ import (
 	"strconv"
 	"time"
 
-	"carafe/internal/pyembed"
+	"carafe/internal/wsgi"
 )
 
-// Output implements pyembed.Exchange: it frames the app's output. It runs
+// Output implements wsgi.Exchange: it frames the app's output. It runs
 // on the Python thread (GIL released); the last call of a response only
 // buffers, and the connection goroutine flushes.
 func (c *conn) Output(head, body, ext []byte, last bool) error {
@@ -173,12 +173,12 @@ func (c *conn) flush() {
 // connection is cut so the client cannot take the response as complete.
 func (c *conn) finish() {
 	switch c.call.Result {
-	case pyembed.OK:
+	case wsgi.OK:
 		return
-	case pyembed.AppError:
+	case wsgi.AppError:
 		c.s.opts.Log.Error("httpfront: app error", "method", string(c.req.Method),
 			"target", string(c.req.Target), "headers_sent", c.headWritten)
-	case pyembed.OutputError:
+	case wsgi.OutputError:
 		if c.headErr != nil {
 			c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),
 				"target", string(c.req.Target), "err", c.headErr)

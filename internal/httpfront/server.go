@@ -10,12 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"carafe/internal/accesslog"
-	"carafe/internal/pyembed"
-)
+	"carafe/internal/wsgi"
 
-// App runs one WSGI call; *pyembed.Interp is the real one.
-type App interface{ Do(*pyembed.Call) }
+	"carafe/internal/accesslog"
+)
 
 // Options configure a Server. Zero durations and sizes mean the defaults
 // noted on each field.
@@ -54,7 +52,7 @@ func (o *Options) setDefaults() {
 
 // Server serves HTTP/1.1 on listeners, handing each request to App.
 type Server struct {
-	app  App
+	app  wsgi.Runner
 	opts Options
 
 	mu     sync.Mutex
@@ -64,7 +62,7 @@ type Server struct {
 }
 
 // NewServer returns a Server for app.
-func NewServer(app App, opts Options) *Server {
+func NewServer(app wsgi.Runner, opts Options) *Server {
 	opts.setDefaults()
 	return &Server{app: app, opts: opts, conns: make(map[*conn]struct{})}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unsafe"
+
+	"carafe/internal/wsgi"
 )
 
 // defaultExecutable is the python carafe was built against, set at link
@@ -39,47 +41,9 @@ type Options struct {
 	Keys []string
 }
 
-// Exchange is one request's connection to the front end. Its methods run on
-// the Python thread with the GIL released.
-type Exchange interface {
-	// ReadBody reads body bytes past those passed in Call.Body.
-	ReadBody(p []byte) (int, error)
-	// Output moves the app's output: head (status and headers in the
-	// bridge's block format, see internal/wsgi) when it is new, then body
-	// and ext in that order. last is true on the final call of a
-	// successful response. An error stops the app's output.
-	Output(head, body, ext []byte, last bool) error
-}
-
-// Result says how a call ended.
-type Result int
-
-const (
-	OK          Result = iota // the app's whole response went to Output
-	AppError                  // the app raised or broke the WSGI protocol (logged)
-	OutputError               // Output failed; the app was stopped and closed
-)
-
-// Call is one request for the app. A front end keeps one per connection
-// and reuses it.
-type Call struct {
-	Env     []byte // environ block (internal/wsgi.Env)
-	Body    []byte // body bytes already read
-	BodyLen int64  // whole body length (≥ len(Body))
-	Exch    Exchange
-
-	Result   Result
-	HeadSent bool // some output reached Output before the call ended
-
-	done chan struct{}
-}
-
-// NewCall returns a Call ready for reuse across requests.
-func NewCall() *Call { return &Call{done: make(chan struct{}, 1)} }
-
 // Interp is the worker's interpreter and its Python threads.
 type Interp struct {
-	calls chan *Call
+	calls chan *wsgi.Call
 	busy  atomic.Int32
 }
 
@@ -89,7 +53,7 @@ var threads []*thread
 
 type thread struct {
 	slot *C.crf_slot
-	exch Exchange
+	exch wsgi.Exchange
 }
 
 var started atomic.Bool
@@ -103,7 +67,7 @@ func Start(opts Options) (*Interp, error) {
 	if opts.Threads < 1 {
 		opts.Threads = 1
 	}
-	ip := &Interp{calls: make(chan *Call, opts.Threads)}
+	ip := &Interp{calls: make(chan *wsgi.Call, opts.Threads)}
 	errc := make(chan error)
 	go ip.mainThread(opts, errc)
 	if err := <-errc; err != nil {
@@ -186,24 +150,24 @@ func (ip *Interp) pythonThread(i int, ready chan<- error) {
 		ip.busy.Add(1)
 		t.run(c)
 		ip.busy.Add(-1)
-		c.done <- struct{}{}
+		c.Done()
 	}
 }
 
-func (t *thread) run(c *Call) {
+func (t *thread) run(c *wsgi.Call) {
 	t.exch = c.Exch
 	rc := C.crf_run(t.slot, bytesPtr(c.Env), C.Py_ssize_t(len(c.Env)),
 		bytesPtr(c.Body), C.Py_ssize_t(len(c.Body)), C.int64_t(c.BodyLen))
 	s := t.slot
 	c.HeadSent = s.head_sent != 0
-	c.Result = Result(rc)
-	if c.Result == OK {
+	c.Result = wsgi.Result(rc)
+	if c.Result == wsgi.OK {
 		var head []byte
 		if s.head_sent == 0 {
 			head = cBytes(s.head, s.head_len)
 		}
 		if err := t.exch.Output(head, cBytes(s.body, s.body_len), nil, true); err != nil {
-			c.Result = OutputError
+			c.Result = wsgi.OutputError
 		}
 		c.HeadSent = true
 	}
@@ -211,9 +175,9 @@ func (t *thread) run(c *Call) {
 }
 
 // Do runs c on a free Python thread and returns when it is done.
-func (ip *Interp) Do(c *Call) {
+func (ip *Interp) Do(c *wsgi.Call) {
 	ip.calls <- c
-	<-c.done
+	c.Wait()
 }
 
 // Busy is the number of Python threads running a call right now.

@@ -229,6 +229,8 @@ static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
 		return NULL;
 	if (crf_emit(self->slot, data) < 0)
 		return NULL;
+	if (self->slot->body_len > 0 && crf_flush(self->slot, NULL, 0) < 0)
+		return NULL;
 	Py_RETURN_NONE;
 }
 
@@ -306,7 +308,7 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 {
 	PyObject *iter, *item;
 	Py_ssize_t i;
-	int rc = 0;
+	int rc = 0, stream;
 
 	if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
 		for (i = 0; i < PySequence_Fast_GET_SIZE(result); i++)
@@ -314,12 +316,18 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 				return -1;
 		return 0;
 	}
+	/* A generator may pause between chunks (streaming, long polling), so
+	 * each chunk goes out as it comes; a file wrapper is read as fast as
+	 * the disk allows, so its blocks are batched like a list's. */
+	stream = !PyObject_TypeCheck(result, &crf_FileWrapperType);
 	iter = PyObject_GetIter(result);
 	if (iter == NULL)
 		return -1;
 	while ((item = PyIter_Next(iter)) != NULL) {
 		rc = crf_emit(s, item);
 		Py_DECREF(item);
+		if (rc == 0 && stream && s->body_len > 0)
+			rc = crf_flush(s, NULL, 0);
 		if (rc < 0)
 			break;
 	}

@@ -1,0 +1,48 @@
+package wsgi
+
+// Exchange is one request's link to its front end, used by the Python
+// thread running the app. Its methods run with the GIL released.
+type Exchange interface {
+	// ReadBody reads body bytes past those passed in Call.Body.
+	ReadBody(p []byte) (int, error)
+	// Output moves the app's output: head (status and headers in the block
+	// format Head.Parse reads) when it is new, then body and ext in that
+	// order. last is true on the final call of a successful response. An
+	// error stops the app's output; the app's close() still runs.
+	Output(head, body, ext []byte, last bool) error
+}
+
+// Result says how a call ended.
+type Result int
+
+const (
+	OK          Result = iota // the app's whole response went to Output
+	AppError                  // the app raised or broke the WSGI protocol (logged)
+	OutputError               // Output failed; the app was stopped and closed
+)
+
+// Call is one request for the app. A front end keeps one per connection
+// and reuses it.
+type Call struct {
+	Env     []byte // environ block (Env.Bytes)
+	Body    []byte // body bytes already read
+	BodyLen int64  // whole body length (≥ len(Body))
+	Exch    Exchange
+
+	Result   Result
+	HeadSent bool // some output reached Output before the call ended
+
+	done chan struct{}
+}
+
+// NewCall returns a Call ready for reuse across requests.
+func NewCall() *Call { return &Call{done: make(chan struct{}, 1)} }
+
+// Done marks the call finished; the runner calls it once per run.
+func (c *Call) Done() { c.done <- struct{}{} }
+
+// Wait blocks until Done.
+func (c *Call) Wait() { <-c.done }
+
+// Runner runs calls on the app; the embedded interpreter is the real one.
+type Runner interface{ Do(*Call) }
