@@ -119,7 +119,7 @@ fail:
 
 static const char crf_loader_src[] =
 	"def _carafe_load_file(path):\n"
-	"    import importlib.util, sys, hashlib\n"
+	"    import importlib.machinery, importlib.util, sys, hashlib\n"
 	"    name = '_carafe_wsgi_' + hashlib.sha1(path.encode()).hexdigest()[:12]\n"
 	"    spec = importlib.util.spec_from_file_location(name, path,\n"
 	"        loader=importlib.machinery.SourceFileLoader(name, path))\n"

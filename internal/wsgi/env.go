@@ -121,6 +121,9 @@ func (e *Env) AddHeader(name, val []byte) {
 			return
 		}
 	}
+	if len(name) > 0xFFFF-5 {
+		return // the parser's field-size limit keeps real names far shorter
+	}
 	e.buf = binary.LittleEndian.AppendUint16(e.buf, literalKey)
 	e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(len(val)))
 	e.buf = binary.LittleEndian.AppendUint16(e.buf, uint16(len(name)+5))
