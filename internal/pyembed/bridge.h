@@ -61,6 +61,8 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 void crf_release_main(void);
 crf_slot *crf_thread_start(int index);
 const char *crf_version(void);
+void crf_acquire(crf_slot *s);
+void crf_release(crf_slot *s);
 
 /* wsgi.c */
 int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,

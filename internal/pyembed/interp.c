@@ -351,6 +351,18 @@ crf_slot *crf_thread_start(int index)
 	return s;
 }
 
+/* crf_acquire takes the GIL for the slot's thread state; crf_release drops
+ * it. A thread keeps the GIL across back-to-back requests (see pyembed.go). */
+void crf_acquire(crf_slot *s)
+{
+	PyEval_RestoreThread(s->tstate);
+}
+
+void crf_release(crf_slot *s)
+{
+	PyEval_SaveThread();
+}
+
 const char *crf_version(void)
 {
 	return Py_GetVersion();

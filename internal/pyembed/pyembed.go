@@ -147,13 +147,26 @@ func (ip *Interp) pythonThread(i int, ready chan<- error) {
 	threads[i] = t
 	ready <- nil
 	for c := range ip.calls {
-		ip.busy.Add(1)
-		t.run(c)
-		ip.busy.Add(-1)
-		c.Done()
+		// Keep the GIL while calls are waiting: taking and dropping it per
+		// request, with its thread wake-ups, costs more than the app.
+		C.crf_acquire(slot)
+		for c != nil {
+			ip.busy.Add(1)
+			t.run(c)
+			ip.busy.Add(-1)
+			c.Done()
+			select {
+			case c = <-ip.calls:
+			default:
+				c = nil
+			}
+		}
+		C.crf_release(slot)
 	}
 }
 
+// run calls the app for c; the GIL is held, and released around any
+// output that could block.
 func (t *thread) run(c *wsgi.Call) {
 	t.exch = c.Exch
 	rc := C.crf_run(t.slot, bytesPtr(c.Env), C.Py_ssize_t(len(c.Env)),
@@ -166,7 +179,16 @@ func (t *thread) run(c *wsgi.Call) {
 		if s.head_sent == 0 {
 			head = cBytes(s.head, s.head_len)
 		}
-		if err := t.exch.Output(head, cBytes(s.body, s.body_len), nil, true); err != nil {
+		body := cBytes(s.body, s.body_len)
+		var err error
+		if t.exch.CanTake(len(head) + len(body)) {
+			err = t.exch.Output(head, body, nil, true)
+		} else {
+			C.crf_release(s)
+			err = t.exch.Output(head, body, nil, true)
+			C.crf_acquire(s)
+		}
+		if err != nil {
 			c.Result = wsgi.OutputError
 		}
 		c.HeadSent = true

@@ -357,14 +357,14 @@ static int crf_close(PyObject *result)
 	return rc;
 }
 
-/* crf_run calls the app for one request on the calling Python thread. */
+/* crf_run calls the app for one request on the calling Python thread,
+ * which holds the GIL (crf_acquire). */
 int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total)
 {
 	PyObject *environ = NULL, *result = NULL, *input = NULL, *sr, *args[2];
 	int rc = CRF_OK;
 
-	PyEval_RestoreThread(s->tstate);
 	s->head_len = s->body_len = 0;
 	s->head_set = s->head_sent = s->output_failed = 0;
 	s->in_request = 1;
@@ -408,6 +408,5 @@ done:
 		crf_input_end(input);
 	Py_XDECREF(result);
 	Py_XDECREF(environ);
-	PyEval_SaveThread();
 	return rc;
 }

@@ -1,7 +1,8 @@
 package wsgi
 
 // Exchange is one request's link to its front end, used by the Python
-// thread running the app. Its methods run with the GIL released.
+// thread running the app. Its methods run with the GIL released, except a
+// final Output that CanTake allowed.
 type Exchange interface {
 	// ReadBody reads body bytes past those passed in Call.Body.
 	ReadBody(p []byte) (int, error)
@@ -10,6 +11,10 @@ type Exchange interface {
 	// order. last is true on the final call of a successful response. An
 	// error stops the app's output; the app's close() still runs.
 	Output(head, body, ext []byte, last bool) error
+	// CanTake reports whether a final Output of n bytes (head and body)
+	// would only be buffered, never block: then it may run with the GIL
+	// held, sparing a release and re-acquire.
+	CanTake(n int) bool
 }
 
 // Result says how a call ended.
