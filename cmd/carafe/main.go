@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,13 @@ func run(args []string) int {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if path := os.Getenv("CARAFE_CPUPROFILE"); path != "" {
+		// A development aid for the benchmark work: a Go CPU profile of
+		// the worker, written when it stops.
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

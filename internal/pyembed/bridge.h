@@ -59,6 +59,7 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 		 const char *pythonpath, const char *keys, Py_ssize_t keys_len,
 		 int threads, int processes, char **err);
 void crf_release_main(void);
+void crf_finalize(void);
 crf_slot *crf_thread_start(int index);
 const char *crf_version(void);
 void crf_acquire(crf_slot *s);

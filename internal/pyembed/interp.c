@@ -351,6 +351,15 @@ crf_slot *crf_thread_start(int index)
 	return s;
 }
 
+/* crf_finalize runs on the initialising thread: it takes the GIL back and
+ * shuts Python down, running atexit handlers. */
+void crf_finalize(void)
+{
+	PyEval_RestoreThread(crf_main_tstate);
+	if (Py_FinalizeEx() < 0)
+		fprintf(stderr, "carafe: errors while finalising Python\n");
+}
+
 /* crf_acquire takes the GIL for the slot's thread state; crf_release drops
  * it. A thread keeps the GIL across back-to-back requests (see pyembed.go). */
 void crf_acquire(crf_slot *s)

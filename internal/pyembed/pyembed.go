@@ -43,8 +43,9 @@ type Options struct {
 
 // Interp is the worker's interpreter and its Python threads.
 type Interp struct {
-	calls chan *wsgi.Call
-	busy  atomic.Int32
+	calls    chan *wsgi.Call
+	busy     atomic.Int32
+	finalize chan chan struct{}
 }
 
 // threads maps a slot number (all C knows) to its Go state. It is filled
@@ -67,7 +68,7 @@ func Start(opts Options) (*Interp, error) {
 	if opts.Threads < 1 {
 		opts.Threads = 1
 	}
-	ip := &Interp{calls: make(chan *wsgi.Call, opts.Threads)}
+	ip := &Interp{calls: make(chan *wsgi.Call, opts.Threads), finalize: make(chan chan struct{})}
 	errc := make(chan error)
 	go ip.mainThread(opts, errc)
 	if err := <-errc; err != nil {
@@ -118,7 +119,24 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	}
 	C.crf_release_main()
 	errc <- nil
-	select {} // keep this OS thread (and Python's main thread state) alive
+	// Keep this OS thread, which owns Python's main thread state, until
+	// Close asks it to finalise the interpreter.
+	done := <-ip.finalize
+	C.crf_finalize()
+	close(done)
+}
+
+// Close finalises the interpreter (atexit handlers run, buffered output is
+// flushed) when no call is running; with calls still running (a shutdown
+// that timed out) it does nothing, since Python cannot be torn down under
+// them. No call may be started after Close.
+func (ip *Interp) Close() {
+	if ip.busy.Load() != 0 {
+		return
+	}
+	done := make(chan struct{})
+	ip.finalize <- done
+	<-done
 }
 
 // LoadError is a failure to import the app or find its callable.

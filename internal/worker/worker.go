@@ -87,6 +87,7 @@ func Run(o Options) error {
 		if sig == syscall.SIGTERM {
 			o.Log.Info("carafe: SIGTERM, finishing requests in flight", "timeout", o.DrainTimeout)
 			srv.Shutdown(o.DrainTimeout)
+			ip.Close()
 		}
 		o.Log.Info("carafe: stopped", "signal", sig.String())
 		return nil
