@@ -1,0 +1,310 @@
+package httpfront
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"carafe/internal/wsgi"
+)
+
+// fakeApp stands in for the interpreter: it runs fn on the call as the
+// Python thread would, so the connection loop is tested without Python
+// (and under the race detector).
+type fakeApp struct {
+	fn func(c *wsgi.Call, env map[string]string) wsgi.Result
+}
+
+func (a fakeApp) Do(c *wsgi.Call) {
+	entries, ok := wsgi.Decode(c.Env)
+	if !ok {
+		panic("bad environ block")
+	}
+	env := map[string]string{}
+	for _, e := range entries {
+		env[e.Key] = e.Value
+	}
+	done := make(chan struct{})
+	go func() { // another goroutine, like a Python thread
+		c.Result = a.fn(c, env)
+		close(done)
+	}()
+	<-done
+}
+
+func head(parts ...string) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
+	}
+	return b
+}
+
+// serve starts a Server on loopback and returns a connected client.
+func serve(t *testing.T, app fakeApp, opts Options) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := NewServer(app, opts)
+	go srv.Serve(l)
+	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+// readResponse reads one response's head and, when framed, its body.
+func readResponse(t *testing.T, br *bufio.Reader) (string, string) {
+	t.Helper()
+	return readResponseFor(t, br, false)
+}
+
+func readResponseFor(t *testing.T, br *bufio.Reader, isHead bool) (string, string) {
+	t.Helper()
+	var headLines []string
+	cl, chunked := -1, false
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading head: %v (got %q)", err, headLines)
+		}
+		if line == "\r\n" {
+			break
+		}
+		headLines = append(headLines, strings.TrimRight(line, "\r\n"))
+		lower := strings.ToLower(line)
+		if strings.HasPrefix(lower, "content-length:") {
+			cl = atoi(strings.TrimSpace(line[len("content-length:"):]))
+		}
+		if strings.HasPrefix(lower, "transfer-encoding: chunked") {
+			chunked = true
+		}
+	}
+	var body []byte
+	switch {
+	case isHead:
+	case chunked:
+		body = readChunkedBody(t, br)
+	case cl >= 0:
+		body = make([]byte, cl)
+		if _, err := io.ReadFull(br, body); err != nil {
+			t.Fatalf("reading body: %v", err)
+		}
+	}
+	return strings.Join(headLines, "\n"), string(body)
+}
+
+func readChunkedBody(t *testing.T, br *bufio.Reader) []byte {
+	cr := NewChunkedReader(br, 0)
+	b, err := io.ReadAll(cr)
+	if err != nil {
+		t.Fatalf("chunked body: %v", err)
+	}
+	return b
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestServerFraming(t *testing.T) {
+	tests := []struct {
+		name     string
+		request  string
+		app      func(c *wsgi.Call, env map[string]string) wsgi.Result
+		wantHead []string
+		noHead   []string
+		wantBody string
+	}{
+		{
+			name:    "whole body known: Content-Length",
+			request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			app: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+				c.Exch.Output(head("200 OK"), []byte("hello"), nil, true)
+				return wsgi.OK
+			},
+			wantHead: []string{"HTTP/1.1 200 OK", "Content-Length: 5", "Server: carafe", "Date: "},
+			wantBody: "hello",
+		},
+		{
+			name:    "streamed without length: chunked",
+			request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			app: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+				c.Exch.Output(head("200 OK"), []byte("ab"), nil, false)
+				c.Exch.Output(nil, []byte("c"), []byte("d"), false)
+				c.Exch.Output(nil, nil, nil, true)
+				return wsgi.OK
+			},
+			wantHead: []string{"Transfer-Encoding: chunked"},
+			wantBody: "abcd",
+		},
+		{
+			name:    "app Content-Length never exceeded",
+			request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			app: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+				c.Exch.Output(head("200 OK", "Content-Length", "3"), []byte("abcdef"), nil, false)
+				c.Exch.Output(nil, []byte("gh"), nil, true)
+				return wsgi.OK
+			},
+			wantHead: []string{"Content-Length: 3"},
+			wantBody: "abc",
+		},
+		{
+			name:    "HEAD sends no body",
+			request: "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n",
+			app: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+				c.Exch.Output(head("200 OK"), []byte("hello"), nil, true)
+				return wsgi.OK
+			},
+			wantHead: []string{"Content-Length: 5"},
+			wantBody: "",
+		},
+		{
+			name:    "hop-by-hop and injected headers never reach the wire",
+			request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			app: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+				if c.Exch.Output(head("200 OK", "X-A", "1\r\nSet-Cookie: evil=1"), []byte("x"), nil, true) == nil {
+					panic("invalid header accepted")
+				}
+				return wsgi.OutputError
+			},
+			wantHead: []string{"HTTP/1.1 500 Internal Server Error"},
+			noHead:   []string{"evil"},
+			wantBody: "Internal Server Error\n",
+		},
+		{
+			name:    "app error before output: 500",
+			request: "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			app: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+				return wsgi.AppError
+			},
+			wantHead: []string{"HTTP/1.1 500 Internal Server Error"},
+			wantBody: "Internal Server Error\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, br := serve(t, fakeApp{tt.app}, Options{})
+			io.WriteString(c, tt.request)
+			h, body := readResponseFor(t, br, strings.HasPrefix(tt.request, "HEAD"))
+			for _, w := range tt.wantHead {
+				if !strings.Contains(h, w) {
+					t.Errorf("head lacks %q:\n%s", w, h)
+				}
+			}
+			for _, w := range tt.noHead {
+				if strings.Contains(h, w) {
+					t.Errorf("head has %q:\n%s", w, h)
+				}
+			}
+			if body != tt.wantBody {
+				t.Errorf("body %q, want %q", body, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestServerPipelineAndEnviron(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		body := env["REQUEST_METHOD"] + " " + env["PATH_INFO"] + " " + env["QUERY_STRING"] +
+			" " + env["HTTP_X_MULTI"] + " " + env["CONTENT_LENGTH"] + " " + env["SERVER_NAME"] +
+			":" + env["SERVER_PORT"] + " " + string(c.Body)
+		c.Exch.Output(head("200 OK"), []byte(body), nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "GET /a%20b?q=1 HTTP/1.1\r\nHost: ex.com:81\r\nX-Multi: 1\r\nX-Multi: 2\r\n\r\n"+
+		"POST /p HTTP/1.1\r\nHost: ex.com\r\nContent-Length: 3\r\n\r\nxyz"+
+		"POST /c HTTP/1.1\r\nHost: ex.com\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n")
+	want := []string{"GET /a b q=1 1, 2  ex.com:81 ", "POST /p   3 ex.com:80 xyz", "POST /c   3 ex.com:80 abc"}
+	for i, w := range want {
+		if _, body := readResponse(t, br); body != w {
+			t.Errorf("response %d: %q, want %q", i, body, w)
+		}
+	}
+}
+
+func TestServerExpectContinueOnFirstRead(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		p := make([]byte, 10)
+		n, _ := io.ReadFull(readerFunc(c.Exch.ReadBody), p[:4])
+		c.Exch.Output(head("200 OK"), p[:n], nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("got %q, %v; want the interim 100", line, err)
+	}
+	br.ReadString('\n')
+	io.WriteString(c, "data")
+	if _, body := readResponse(t, br); body != "data" {
+		t.Errorf("body %q", body)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+func TestServerAbortAfterHeaders(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK"), []byte("partial"), nil, false)
+		return wsgi.AppError
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	rest, _ := io.ReadAll(br)
+	s := string(rest)
+	if !strings.Contains(s, "Transfer-Encoding: chunked") || !strings.Contains(s, "partial") {
+		t.Fatalf("unexpected response %q", s)
+	}
+	if strings.HasSuffix(s, "0\r\n\r\n") {
+		t.Errorf("aborted response ends with the terminating chunk: %q", s)
+	}
+}
+
+func TestServerLimits(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK"), []byte("ok"), nil, true)
+		return wsgi.OK
+	}}
+	tests := []struct {
+		name, req string
+		opts      Options
+		want      string
+	}{
+		{"body too large", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", Options{LimitPost: 10}, "413"},
+		{"chunked body too large", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n", Options{LimitPost: 10}, "413"},
+		{"request line", "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: x\r\n\r\n", Options{Limits: Limits{MaxRequestLine: 50}}, "414"},
+		{"header count", "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", Options{Limits: Limits{MaxHeaders: 2}}, "431"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, br := serve(t, app, tt.opts)
+			io.WriteString(c, tt.req)
+			line, _ := br.ReadString('\n')
+			if !strings.HasPrefix(line, "HTTP/1.1 "+tt.want) {
+				t.Errorf("got %q, want %s", line, tt.want)
+			}
+		})
+	}
+}
