@@ -1,0 +1,228 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Several requests on one connection, each answered with its own body and
+// the Date and Server headers.
+func TestHTTPKeepAlive(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_echo")
+	c := httpOpen(t, s)
+	for _, path := range []string{"/one", "/two", "/three", "/four"} {
+		r := c.roundTrip("GET", "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r.Status != 200 || string(r.Body) != "GET "+path {
+			t.Fatalf("GET %s: %d %q, want 200 %q", path, r.Status, r.Body, "GET "+path)
+		}
+		if r.Proto != "HTTP/1.1" {
+			t.Errorf("GET %s: proto %q, want HTTP/1.1", path, r.Proto)
+		}
+		if r.Header.Get("Date") == "" || r.Header.Get("Server") == "" {
+			t.Errorf("GET %s: missing Date or Server header:\n%s", path, r.Head)
+		}
+		if _, err := time.Parse(time.RFC1123, r.Header.Get("Date")); err != nil {
+			t.Errorf("Date %q is not an HTTP date: %v", r.Header.Get("Date"), err)
+		}
+		if strings.EqualFold(r.Header.Get("Connection"), "close") {
+			t.Fatalf("GET %s: server closes a keep-alive connection:\n%s", path, r.Head)
+		}
+	}
+	// A POST with a body in the middle must not disturb the framing.
+	r := c.roundTrip("POST", "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+	if r.Status != 200 || string(r.Body) != "POST /post" {
+		t.Fatalf("POST: %d %q", r.Status, r.Body)
+	}
+	r = c.roundTrip("GET", "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if string(r.Body) != "GET /last" {
+		t.Fatalf("last: %q", r.Body)
+	}
+	if _, _, closed := c.closedWithin(2 * time.Second); !closed {
+		t.Fatal("connection still open after Connection: close")
+	}
+}
+
+// Three requests in one write come back as three responses, in order.
+func TestHTTPPipelining(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_echo")
+	c := httpOpen(t, s)
+	c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n" +
+		"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" +
+		"GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"GET /a", "POST /b", "GET /c"} {
+		r := c.resp("GET")
+		if r.Status != 200 || string(r.Body) != want {
+			t.Fatalf("pipelined response: %d %q, want 200 %q", r.Status, r.Body, want)
+		}
+	}
+
+	// A deeper pipeline, HEADs and bodies mixed in, still comes back in order.
+	var req strings.Builder
+	var want []string
+	for i := 0; i < 100; i++ {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&req, "GET /g%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+			want = append(want, fmt.Sprintf("GET /g%d", i))
+		case 1:
+			fmt.Fprintf(&req, "HEAD /h%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+			want = append(want, "")
+		default:
+			fmt.Fprintf(&req, "POST /p%d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n", i)
+			want = append(want, fmt.Sprintf("POST /p%d", i))
+		}
+	}
+	go c.c.Write([]byte(req.String()))
+	for i, w := range want {
+		method := "GET"
+		if w == "" {
+			method = "HEAD"
+		}
+		r := c.resp(method)
+		if r.Status != 200 || string(r.Body) != w {
+			t.Fatalf("pipelined response %d: %d %q, want 200 %q", i, r.Status, r.Body, w)
+		}
+	}
+}
+
+// Many idle connections do not starve a new one.
+func TestHTTPManyIdleConnections(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_echo", "--threads", "2")
+	for i := 0; i < 300; i++ {
+		c := httpOpen(t, s)
+		if i%2 == 0 {
+			c.send("GET /idle HTTP/1.1\r\nHost: x\r\n") // half a head
+		}
+	}
+	start := time.Now()
+	httpExpectOK(t, s, "/fresh")
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("a request behind 300 idle connections took %v", took)
+	}
+}
+
+func TestHTTP10(t *testing.T) {
+	t.Parallel()
+	echo := startApp(t, "http_echo")
+	chunky := startApp(t, "http_chunked_out")
+
+	t.Run("close by default", func(t *testing.T) {
+		c := httpOpen(t, echo)
+		r := c.roundTrip("GET", "GET /x HTTP/1.0\r\n\r\n")
+		if r.Status != 200 || string(r.Body) != "GET /x" {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+		if r.Proto != "HTTP/1.1" && r.Proto != "HTTP/1.0" {
+			t.Errorf("proto %q", r.Proto)
+		}
+		if strings.EqualFold(r.Header.Get("Connection"), "keep-alive") {
+			t.Errorf("keep-alive offered to an HTTP/1.0 client that did not ask:\n%s", r.Head)
+		}
+		if _, extra, closed := c.closedWithin(2 * time.Second); !closed || len(extra) > 0 {
+			t.Fatalf("HTTP/1.0 connection not closed after the response (closed=%v, extra %q)", closed, extra)
+		}
+	})
+
+	t.Run("keep-alive when asked", func(t *testing.T) {
+		c := httpOpen(t, echo)
+		for _, path := range []string{"/1", "/2"} {
+			r := c.roundTrip("GET", "GET "+path+" HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+			if r.Status != 200 || string(r.Body) != "GET "+path {
+				t.Fatalf("%s: %d %q", path, r.Status, r.Body)
+			}
+			if r.Header.Get("Content-Length") == "" {
+				t.Errorf("%s: keep-alive HTTP/1.0 response without Content-Length:\n%s", path, r.Head)
+			}
+			if !strings.EqualFold(r.Header.Get("Connection"), "keep-alive") {
+				t.Errorf("%s: HTTP/1.0 keep-alive response lacks Connection: keep-alive:\n%s", path, r.Head)
+			}
+		}
+	})
+
+	t.Run("unknown length is delimited by close", func(t *testing.T) {
+		for _, req := range []string{
+			"GET / HTTP/1.0\r\n\r\n",
+			"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		} {
+			c := httpOpen(t, chunky)
+			r := c.roundTrip("GET", req)
+			if r.Status != 200 || string(r.Body) != "hello chunked world" {
+				t.Fatalf("%q: %d %q", req, r.Status, r.Body)
+			}
+			if r.Chunked || !r.ToEOF {
+				t.Fatalf("%q: an HTTP/1.0 response must not be chunked; want body until close:\n%s", req, r.Head)
+			}
+		}
+	})
+}
+
+// HEAD gets the headers a GET would (Content-Length included) and not one
+// body byte: the next response on the connection starts right after.
+func TestHTTPHead(t *testing.T) {
+	t.Parallel()
+	echo := startApp(t, "http_echo")
+	chunky := startApp(t, "http_chunked_out")
+
+	c := httpOpen(t, echo)
+	r := c.roundTrip("HEAD", "HEAD /page HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r.Status != 200 {
+		t.Fatalf("HEAD: %d", r.Status)
+	}
+	// The app answers HEAD with the body (and Content-Length) of "HEAD /page".
+	if r.Header.Get("Content-Length") != "10" {
+		t.Errorf("HEAD: Content-Length %q, want the app's 10:\n%s", r.Header.Get("Content-Length"), r.Head)
+	}
+	r = c.roundTrip("GET", "GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r.Status != 200 || string(r.Body) != "GET /next" {
+		t.Fatalf("response after HEAD: %d %q (body bytes leaked into the HEAD response?)", r.Status, r.Body)
+	}
+
+	// No Content-Length from the app: still no body, and no "0\r\n\r\n".
+	c = httpOpen(t, chunky)
+	r = c.roundTrip("HEAD", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r.Status != 200 {
+		t.Fatalf("HEAD (unknown length): %d", r.Status)
+	}
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	r2, err := httpReadResponse(c.br, "GET")
+	if err != nil {
+		t.Fatalf("after HEAD of an unknown-length body: %v (did the server send a chunk terminator?)", err)
+	}
+	if string(r2.Body) != "hello chunked world" {
+		t.Fatalf("GET after HEAD: %q", r2.Body)
+	}
+}
+
+// Without a Content-Length from the app an HTTP/1.1 response is chunked,
+// well-formed to the last byte, and the connection stays usable.
+func TestHTTPChunkedResponse(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_chunked_out")
+	c := httpOpen(t, s)
+	r := c.roundTrip("GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r.Status != 200 {
+		t.Fatalf("status %d", r.Status)
+	}
+	if !r.Chunked || r.Header.Get("Content-Length") != "" {
+		t.Fatalf("want Transfer-Encoding: chunked and no Content-Length:\n%s", r.Head)
+	}
+	if string(r.Body) != "hello chunked world" {
+		t.Fatalf("decoded body %q", r.Body)
+	}
+	raw := string(r.RawBody)
+	if !strings.HasSuffix(raw, "\r\n0\r\n\r\n") {
+		t.Fatalf("raw chunked body does not end with the terminating chunk: %q", raw)
+	}
+	if strings.HasPrefix(raw, "0\r\n") || strings.Contains(raw, "\r\n0\r\n\r\n0") {
+		t.Fatalf("an empty body item was sent as a (terminating) zero-size chunk: %q", raw)
+	}
+	r = c.roundTrip("GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if string(r.Body) != "hello chunked world" {
+		t.Fatalf("second response on the connection: %q", r.Body)
+	}
+}

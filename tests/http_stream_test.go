@@ -1,0 +1,152 @@
+package tests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// 50 MiB up and down in 64 KiB pieces arrive intact, and the worker's
+// memory stays flat: bodies are streamed, never buffered whole.
+func TestHTTPBigStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("50 MB transfers")
+	}
+	t.Parallel()
+	s := startApp(t, "http_stream")
+	pid := s.cmd.Process.Pid
+	const size = 50 << 20
+	const maxGrowthKB = 30 << 10
+	want := fmt.Sprintf("%d %s", size, httpPatternSHA(size))
+
+	upload := func(t *testing.T, n int64, chunked bool) string {
+		var body io.Reader = httpNewPattern(n)
+		if chunked {
+			body = httpChunkedReader{body}
+		}
+		req, err := http.NewRequest("POST", s.URL("/upload"), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		if chunked {
+			req.ContentLength = -1
+		} else {
+			req.ContentLength = n
+		}
+		resp, got := httpDo(t, req)
+		if resp.StatusCode != 200 {
+			t.Fatalf("upload: status %d: %s", resp.StatusCode, got)
+		}
+		return string(got)
+	}
+	download := func(t *testing.T, mb int, chunked bool) (int64, string, *http.Response) {
+		url := s.URL(fmt.Sprintf("/download?mb=%d", mb))
+		if chunked {
+			url += "&chunked=1"
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		h := sha256.New()
+		n, err := io.Copy(h, resp.Body)
+		if err != nil {
+			t.Fatalf("download after %d bytes: %v", n, err)
+		}
+		return n, hex.EncodeToString(h.Sum(nil)), resp
+	}
+	// measure runs f after a small warm-up and fails if the worker's RSS
+	// peaked more than maxGrowthKB above where it started.
+	measure := func(t *testing.T, warm, f func()) {
+		warm()
+		before := httpRSSKB(pid)
+		if before == 0 {
+			t.Fatalf("cannot read RSS of pid %d", pid)
+		}
+		stop := httpRSSWatch(pid)
+		start := time.Now()
+		f()
+		peak := stop()
+		t.Logf("%v; RSS %d KiB before, peak %d KiB (+%d KiB)", time.Since(start).Round(time.Millisecond), before, peak, peak-before)
+		if peak-before > maxGrowthKB {
+			t.Errorf("worker RSS grew by %d KiB during a 50 MiB transfer (limit %d KiB): the body is buffered, not streamed",
+				peak-before, maxGrowthKB)
+		}
+	}
+
+	t.Run("upload", func(t *testing.T) {
+		measure(t, func() { upload(t, 2<<20, false) }, func() {
+			if got := upload(t, size, false); got != want {
+				t.Fatalf("app saw %q, want %q", got, want)
+			}
+		})
+	})
+	t.Run("chunked upload", func(t *testing.T) {
+		measure(t, func() { upload(t, 2<<20, true) }, func() {
+			if got := upload(t, size, true); got != want {
+				t.Fatalf("app saw %q, want %q", got, want)
+			}
+		})
+	})
+	// A client that stops reading must stall the app's generator
+	// (backpressure), not make the worker buffer the rest of the body.
+	t.Run("stalled reader", func(t *testing.T) {
+		measure(t, func() { download(t, 2, false) }, func() {
+			c := httpOpen(t, s)
+			c.send("GET /download?mb=50 HTTP/1.1\r\nHost: x\r\n\r\n")
+			time.Sleep(1500 * time.Millisecond)
+			r := c.resp("GET")
+			if r.Status != 200 || int64(len(r.Body)) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
+				t.Fatalf("stalled download: status %d, %d bytes", r.Status, len(r.Body))
+			}
+		})
+	})
+	// Clients that vanish mid-transfer cost nothing lasting.
+	t.Run("client disconnects", func(t *testing.T) {
+		c := httpOpen(t, s)
+		c.send(fmt.Sprintf("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size))
+		c.c.Write(httpPiece)
+		c.c.Close()
+		c = httpOpen(t, s)
+		c.send("GET /download?mb=50 HTTP/1.1\r\nHost: x\r\n\r\n")
+		io.CopyN(io.Discard, c.br, 1<<20)
+		c.c.Close()
+		before := httpRSSKB(pid)
+		for i := 0; i < 3; i++ {
+			if got := upload(t, 1<<20, false); got != fmt.Sprintf("%d %s", 1<<20, httpPatternSHA(1<<20)) {
+				t.Fatalf("upload after disconnects: %q", got)
+			}
+		}
+		if after := httpRSSKB(pid); after-before > maxGrowthKB {
+			t.Errorf("RSS grew by %d KiB after abandoned transfers", after-before)
+		}
+	})
+	for _, chunked := range []bool{false, true} {
+		name := "download"
+		if chunked {
+			name = "chunked download"
+		}
+		t.Run(name, func(t *testing.T) {
+			measure(t, func() { download(t, 2, chunked) }, func() {
+				n, sum, resp := download(t, 50, chunked)
+				if got := fmt.Sprintf("%d %s", n, sum); got != want {
+					t.Fatalf("client got %q, want %q", got, want)
+				}
+				te := strings.Join(resp.TransferEncoding, ",")
+				if chunked && te != "chunked" {
+					t.Errorf("unknown-length download sent with Transfer-Encoding %q", te)
+				}
+				if !chunked && resp.ContentLength != size {
+					t.Errorf("download Content-Length %d, want %d", resp.ContentLength, size)
+				}
+			})
+		})
+	}
+}
