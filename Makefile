@@ -7,6 +7,7 @@ PYTHON  ?= python3
 PYEXE   := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
 VENV    ?= .venv
 GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PYFLAGS := $(shell $(PYEXE) scripts/pyflags.py 2>/dev/null)
 
 export CGO_ENABLED := 1
@@ -29,7 +30,7 @@ build: bin/carafe
 
 bin/carafe: deps $(GOFILES) $(CFILES) go.mod
 	@test -n "$(PYFLAGS)" || { echo "carafe: cannot read build flags from $(PYTHON); is it a CPython 3.9+ with its headers?" >&2; exit 1; }
-	$(GO) build -trimpath -ldflags "-X carafe/internal/pyembed.defaultExecutable=$(PYEXE)" -o $@ ./cmd/carafe
+	$(GO) build -trimpath -ldflags "-X carafe/internal/pyembed.defaultExecutable=$(PYEXE) -X main.version=$(VERSION)" -o $@ ./cmd/carafe
 
 venv: $(VENV)/.stamp
 
@@ -39,7 +40,7 @@ $(VENV)/.stamp: requirements.txt
 	@touch $@
 
 run: build venv
-	bin/carafe --http 127.0.0.1:8000 --virtualenv $(VENV) --chdir examples/flaskapp --module app:app
+	bin/carafe --http 127.0.0.1:8000 --virtualenv $(CURDIR)/$(VENV) --chdir examples/flaskapp --module app:app
 
 lint:
 	@out=$$(gofmt -l $(GOFILES)); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }

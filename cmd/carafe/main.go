@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -71,6 +72,14 @@ func run(args []string) int {
 // prepare applies --chdir and --env before Python starts, so the app's
 // imports and os.environ see them.
 func prepare(cfg *config.Config) error {
+	if cfg.Virtualenv != "" {
+		// Relative to where carafe was started, not to --chdir.
+		abs, err := filepath.Abs(cfg.Virtualenv)
+		if err != nil {
+			return fmt.Errorf("carafe: --virtualenv: %w", err)
+		}
+		cfg.Virtualenv = abs
+	}
 	if cfg.Chdir != "" {
 		if err := os.Chdir(cfg.Chdir); err != nil {
 			return fmt.Errorf("carafe: --chdir: %w", err)
@@ -113,7 +122,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
 			Callable: callable, PythonPath: cfg.PythonPath, Threads: cfg.Threads,
-			Processes: cfg.Processes,
+			Processes: cfg.Processes, ServerSoftware: "carafe/" + version,
 		},
 		HTTPOptions: httpfront.Options{
 			Limits: httpfront.Limits{

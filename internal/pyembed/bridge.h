@@ -57,7 +57,7 @@ typedef struct crf_slot {
 int crf_init(const char *executable, const char *home, char **err);
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
 		 const char *pythonpath, const char *keys, Py_ssize_t keys_len,
-		 int threads, int processes, char **err);
+		 int threads, int processes, const char *software, char **err);
 void crf_release_main(void);
 void crf_finalize(void);
 crf_slot *crf_thread_start(int index);

@@ -211,7 +211,7 @@ static int crf_intern_keys(const char *keys, Py_ssize_t len)
 	return crf_key_input == NULL ? -1 : 0;
 }
 
-static int crf_build_template(int threads, int processes)
+static int crf_build_template(int threads, int processes, const char *software)
 {
 	PyObject *d = PyDict_New(), *v;
 	PyObject *err = PySys_GetObject("stderr"); /* borrowed */
@@ -232,6 +232,10 @@ static int crf_build_template(int threads, int processes)
 		goto fail;
 	v = PyUnicode_FromString("");
 	if (v == NULL || PyDict_SetItemString(d, "SCRIPT_NAME", v) < 0)
+		goto fail;
+	Py_DECREF(v);
+	v = PyUnicode_FromString(software);
+	if (v == NULL || PyDict_SetItemString(d, "SERVER_SOFTWARE", v) < 0)
 		goto fail;
 	Py_DECREF(v);
 	crf_env_template = d;
@@ -281,7 +285,7 @@ static PyObject *crf_find_callable(PyObject *mod, const char *callable, const ch
  * the Python traceback. */
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
 		 const char *pythonpath, const char *keys, Py_ssize_t keys_len, int threads,
-		 int processes, char **err)
+		 int processes, const char *software, char **err)
 {
 	PyObject *mod = NULL, *tb = NULL;
 	char what[1024];
@@ -289,7 +293,7 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 	if (PyType_Ready(&crf_InputType) < 0 || PyType_Ready(&crf_ResponderType) < 0 || PyType_Ready(&crf_FileWrapperType) < 0)
 		goto fail;
 	if (crf_prepend_paths(pythonpath) < 0 || crf_intern_keys(keys, keys_len) < 0 ||
-	    crf_build_template(threads, processes) < 0)
+	    crf_build_template(threads, processes, software) < 0)
 		goto fail;
 	tb = PyImport_ImportModule("traceback");
 	if (tb == NULL)

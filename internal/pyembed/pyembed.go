@@ -39,6 +39,8 @@ type Options struct {
 	Processes int
 	// Keys names the environ keys a front end refers to by number.
 	Keys []string
+	// ServerSoftware is environ's SERVER_SOFTWARE ("carafe/1.0").
+	ServerSoftware string
 }
 
 // Interp is the worker's interpreter and its Python threads.
@@ -105,14 +107,14 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	keys := strings.Join(opts.Keys, "\x00") + "\x00"
 	cstrs := []*C.char{C.CString(opts.Module), C.CString(opts.WSGIFile),
 		C.CString(opts.Callable), C.CString(strings.Join(opts.PythonPath, "\n")),
-		C.CString(keys)}
+		C.CString(keys), C.CString(opts.ServerSoftware)}
 	defer func() {
 		for _, s := range cstrs {
 			C.free(unsafe.Pointer(s))
 		}
 	}()
 	rc := C.crf_load_app(cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
-		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), &cerr)
+		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
 	if rc != 0 {
 		errc <- &LoadError{Traceback: takeCString(cerr)}
 		return
