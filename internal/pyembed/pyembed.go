@@ -45,8 +45,7 @@ type Options struct {
 
 // Interp is the worker's interpreter and its Python threads.
 type Interp struct {
-	calls    chan *wsgi.Call
-	busy     atomic.Int32
+	pool     *pool
 	finalize chan chan struct{}
 }
 
@@ -55,8 +54,10 @@ type Interp struct {
 var threads []*thread
 
 type thread struct {
-	slot *C.crf_slot
-	exch wsgi.Exchange
+	slot      *C.crf_slot
+	exch      wsgi.Exchange
+	wake      chan struct{}
+	callStart atomic.Int64 // pool.now() when the current call began; 0 between calls
 }
 
 var started atomic.Bool
@@ -70,7 +71,7 @@ func Start(opts Options) (*Interp, error) {
 	if opts.Threads < 1 {
 		opts.Threads = 1
 	}
-	ip := &Interp{calls: make(chan *wsgi.Call, opts.Threads), finalize: make(chan chan struct{})}
+	ip := &Interp{pool: newPool(), finalize: make(chan chan struct{})}
 	errc := make(chan error)
 	go ip.mainThread(opts, errc)
 	if err := <-errc; err != nil {
@@ -133,7 +134,7 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 // that timed out) it does nothing, since Python cannot be torn down under
 // them. No call may be started after Close.
 func (ip *Interp) Close() {
-	if ip.busy.Load() != 0 {
+	if ip.pool.running.Load() != 0 {
 		return
 	}
 	done := make(chan struct{})
@@ -163,23 +164,21 @@ func (ip *Interp) pythonThread(i int, ready chan<- error) {
 		ready <- errors.New("pyembed: out of memory starting a Python thread")
 		return
 	}
-	t := &thread{slot: slot}
+	t := &thread{slot: slot, wake: make(chan struct{}, 1)}
 	threads[i] = t
+	ip.pool.park(t)
 	ready <- nil
-	for c := range ip.calls {
+	for range t.wake {
 		// Keep the GIL while calls are waiting: taking and dropping it per
 		// request, with its thread wake-ups, costs more than the app.
 		C.crf_acquire(slot)
-		for c != nil {
-			ip.busy.Add(1)
+		for c := ip.pool.next(t); c != nil; c = ip.pool.next(t) {
+			ip.pool.running.Add(1)
+			t.callStart.Store(ip.pool.now())
 			t.run(c)
-			ip.busy.Add(-1)
+			t.callStart.Store(0)
+			ip.pool.running.Add(-1)
 			c.Done()
-			select {
-			case c = <-ip.calls:
-			default:
-				c = nil
-			}
 		}
 		C.crf_release(slot)
 	}
@@ -218,12 +217,12 @@ func (t *thread) run(c *wsgi.Call) {
 
 // Do runs c on a free Python thread and returns when it is done.
 func (ip *Interp) Do(c *wsgi.Call) {
-	ip.calls <- c
+	ip.pool.submit(c)
 	c.Wait()
 }
 
 // Busy is the number of Python threads running a call right now.
-func (ip *Interp) Busy() int { return int(ip.busy.Load()) }
+func (ip *Interp) Busy() int { return int(ip.pool.running.Load()) }
 
 // Version is the embedded Python's version string.
 func Version() string { return C.GoString(C.crf_version()) }
