@@ -140,8 +140,7 @@ func (c *conn) handle() bool {
 	keep := r.KeepAlive && c.s.opts.Keepalive > 0
 	bodyLen, code := c.readBodyFraming()
 	if code != 0 {
-		c.status = code
-		c.bw.Write(appendSimpleResponse(c.scratch[:0], code, false))
+		c.writeSimple(code, false)
 		c.logAccess(start)
 		return false
 	}

@@ -197,9 +197,7 @@ func (c *conn) finish() {
 		c.closeAfter = true
 		return
 	}
-	c.status = 500
-	c.written = 0
-	c.write(appendSimpleResponse(c.scratch[:0], 500, c.req.KeepAlive && c.bodyLeft == 0))
+	c.writeSimple(500, c.req.KeepAlive && c.bodyLeft == 0)
 	if c.bodyLeft > 0 {
 		c.closeAfter = true
 	}
@@ -218,3 +216,11 @@ func (c *conn) abort() {
 }
 
 var errAborted = &Error{Status: 500, Msg: "response aborted after an app error"}
+
+// writeSimple answers with carafe's own short plain-text response.
+func (c *conn) writeSimple(code int, keepAlive bool) {
+	c.status = code
+	c.scratch = appendSimpleResponse(c.scratch[:0], code, keepAlive)
+	c.written = int64(len(reason(code)) + 1)
+	c.write(c.scratch)
+}

@@ -167,13 +167,17 @@ var statusText = map[int]string{
 	500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported",
 }
 
+func reason(code int) string {
+	if t := statusText[code]; t != "" {
+		return t
+	}
+	return "Error"
+}
+
 // appendSimpleResponse appends a complete plain-text response that closes
 // the connection when keepAlive is false.
 func appendSimpleResponse(b []byte, code int, keepAlive bool) []byte {
-	text := statusText[code]
-	if text == "" {
-		text = "Error"
-	}
+	text := reason(code)
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(code), 10)
 	b = append(b, ' ')

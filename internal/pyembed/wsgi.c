@@ -336,24 +336,32 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 }
 
 /* crf_close calls result.close() if it has one, keeping any exception
- * already pending (it is the more interesting one). */
+ * already pending (it is the more interesting one): the pending exception
+ * is set aside first, since looking the method up clears errors. */
 static int crf_close(PyObject *result)
 {
-	PyObject *type, *value, *tb, *r;
+	PyObject *type, *value, *tb, *close, *r = NULL;
 	int rc = 0;
 
-	if (!PyObject_HasAttrString(result, "close"))
-		return 0;
 	PyErr_Fetch(&type, &value, &tb);
-	r = PyObject_CallMethod(result, "close", NULL);
-	if (r == NULL) {
-		rc = -1;
-		if (type != NULL)
-			crf_log_exception();
+	close = PyObject_GetAttrString(result, "close");
+	if (close == NULL) {
+		if (PyErr_ExceptionMatches(PyExc_AttributeError))
+			PyErr_Clear();
+		else
+			rc = -1;
+	} else {
+		r = PyObject_CallNoArgs(close);
+		Py_DECREF(close);
+		if (r == NULL)
+			rc = -1;
 	}
 	Py_XDECREF(r);
-	if (type != NULL)
+	if (type != NULL) {
+		if (rc < 0)
+			crf_log_exception(); /* close() failed too: log it, keep the first */
 		PyErr_Restore(type, value, tb);
+	}
 	return rc;
 }
 

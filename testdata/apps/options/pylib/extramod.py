@@ -1,0 +1,2 @@
+"""Importable only when --pythonpath names this directory."""
+VALUE = "extramod-from-pythonpath"

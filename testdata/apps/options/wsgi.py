@@ -1,0 +1,20 @@
+"""Reports what --pythonpath, --env and --chdir changed."""
+import json
+import os
+from wsgiref.validate import validator
+
+try:
+    import extramod
+    EXTRA = extramod.VALUE
+except ImportError:
+    EXTRA = None
+
+
+def _app(environ, start_response):
+    body = json.dumps({"extra": EXTRA, "env": os.environ.get("CARAFE_TEST_ENV"),
+                       "cwd": os.getcwd()}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+
+
+application = validator(_app)

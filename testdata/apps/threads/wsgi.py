@@ -1,0 +1,26 @@
+"""/sleep blocks one Python thread for 1 s; /local shows threading.local per thread."""
+import json
+import threading
+import time
+from wsgiref.validate import validator
+
+_local = threading.local()
+
+
+def _app(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/sleep":
+        time.sleep(1)
+        out = {"ident": threading.get_ident()}
+    else:
+        if not hasattr(_local, "owner"):
+            _local.owner, _local.count = threading.get_ident(), 0
+        _local.count += 1
+        out = {"ident": threading.get_ident(), "owner": _local.owner, "count": _local.count,
+               "multithread": environ["wsgi.multithread"]}
+    body = json.dumps(out).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+
+
+application = validator(_app)

@@ -1,0 +1,152 @@
+package tests
+
+import (
+	"encoding/json"
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// wsgiEnviron sends req on a fresh connection to the environ app and
+// returns the decoded environ and the client's local port.
+func wsgiEnviron(t *testing.T, s *server, req string) (map[string]any, string) {
+	t.Helper()
+	c, br := wsgiRaw(t, s, req)
+	resp, body := wsgiReadResp(t, br, strings.Fields(req)[0])
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d, want 200 (the validator rejects a bad environ); body %q", resp.StatusCode, body)
+	}
+	env := map[string]any{}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatalf("%v in %q", err, body)
+	}
+	_, port, _ := net.SplitHostPort(c.LocalAddr().String())
+	return env, port
+}
+
+// wsgiCheckEnv compares env[k] with each want; a nil want means "absent".
+func wsgiCheckEnv(t *testing.T, env map[string]any, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		got, ok := env[k]
+		switch {
+		case w == nil && ok:
+			t.Errorf("environ[%q] = %#v, want the key absent", k, got)
+		case w != nil && !ok:
+			t.Errorf("environ[%q] missing, want %#v", k, w)
+		case w != nil && !reflect.DeepEqual(got, w):
+			t.Errorf("environ[%q] = %#v, want %#v", k, got, w)
+		}
+	}
+}
+
+// wsgiCheckTypes checks that every CGI (non-extension) key holds a str and
+// that the wsgi.* objects have the methods PEP 3333 lists.
+func wsgiCheckTypes(t *testing.T, env map[string]any) {
+	t.Helper()
+	types, _ := env["_types"].(map[string]any)
+	if len(types) == 0 {
+		t.Fatalf("no _types in environ dump")
+	}
+	for k, ty := range types {
+		if !strings.Contains(k, ".") && ty != "str" {
+			t.Errorf("environ[%q] is %v, want str (a native string)", k, ty)
+		}
+	}
+	for _, k := range []string{"wsgi.input", "wsgi.errors", "wsgi.file_wrapper"} {
+		if _, ok := env[k]; !ok {
+			t.Errorf("environ[%q] missing", k)
+		}
+	}
+	wsgiCheckEnv(t, env, map[string]any{
+		"_input_methods":         []any{"read", "readline", "readlines", "__iter__"},
+		"_errors_methods":        []any{"write", "writelines", "flush"},
+		"_file_wrapper_callable": true,
+	})
+}
+
+func TestWSGIEnvironCGIKeys(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "environ", "--threads", "1")
+	env, port := wsgiEnviron(t, s, "GET /caf%C3%A9?a=1&b=%20x HTTP/1.1\r\n"+
+		"Host: example.com:8080\r\n"+
+		"User-Agent: carafe-test\r\n"+
+		"X-Multi: a\r\n"+
+		"X-Multi: b\r\n"+
+		"X_Spoof: 1\r\n"+
+		"X-Spoof: 2\r\n"+
+		"X-Latin: caf\xe9\r\n"+
+		"X-Custom-Header: custom\r\n"+
+		"Connection: close\r\n\r\n")
+	wsgiCheckEnv(t, env, map[string]any{
+		"REQUEST_METHOD":       "GET",
+		"SCRIPT_NAME":          "",
+		"PATH_INFO":            "/caf\u00c3\u00a9", // percent-decoded bytes as latin-1
+		"QUERY_STRING":         "a=1&b=%20x",
+		"REQUEST_URI":          "/caf%C3%A9?a=1&b=%20x",
+		"SERVER_NAME":          "example.com",
+		"SERVER_PORT":          "8080",
+		"SERVER_PROTOCOL":      "HTTP/1.1",
+		"REMOTE_ADDR":          "127.0.0.1",
+		"REMOTE_PORT":          port,
+		"HTTP_HOST":            "example.com:8080",
+		"HTTP_USER_AGENT":      "carafe-test",
+		"HTTP_X_MULTI":         "a, b",
+		"HTTP_X_SPOOF":         "2",
+		"HTTP_X_LATIN":         "caf\u00e9",
+		"HTTP_X_CUSTOM_HEADER": "custom",
+		"CONTENT_TYPE":         nil,
+		"CONTENT_LENGTH":       nil,
+		"HTTP_CONTENT_TYPE":    nil,
+		"HTTP_CONTENT_LENGTH":  nil,
+		"wsgi.version":         []any{1.0, 0.0},
+		"wsgi.url_scheme":      "http",
+		"wsgi.multithread":     false,
+		"wsgi.multiprocess":    false,
+		"wsgi.run_once":        false,
+	})
+	wsgiCheckTypes(t, env)
+}
+
+// An underscore header must not be able to pose as its dash twin, in
+// whichever order the two arrive.
+func TestWSGIEnvironUnderscoreSpoof(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "environ")
+	for _, order := range [][2]string{{"X_Spoof: 1", "X-Spoof: 2"}, {"X-Spoof: 2", "X_Spoof: 1"}} {
+		env, _ := wsgiEnviron(t, s, "GET / HTTP/1.1\r\nHost: h\r\n"+
+			order[0]+"\r\n"+order[1]+"\r\nConnection: close\r\n\r\n")
+		if got := env["HTTP_X_SPOOF"]; got != "2" {
+			t.Errorf("headers %q: HTTP_X_SPOOF = %#v, want \"2\"", order, got)
+		}
+	}
+}
+
+// HTTP/1.0 without Host: SERVER_NAME/PORT come from the bind address, and a
+// request body's type and length appear as CONTENT_TYPE/CONTENT_LENGTH.
+func TestWSGIEnvironBodyAndNoHost(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "environ")
+	host, port, _ := net.SplitHostPort(s.addr)
+	env, _ := wsgiEnviron(t, s, "POST /submit HTTP/1.0\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n"+
+		"Content-Length: 5\r\n\r\nhello")
+	wsgiCheckEnv(t, env, map[string]any{
+		"REQUEST_METHOD":      "POST",
+		"PATH_INFO":           "/submit",
+		"REQUEST_URI":         "/submit",
+		"SERVER_NAME":         host,
+		"SERVER_PORT":         port,
+		"SERVER_PROTOCOL":     "HTTP/1.0",
+		"CONTENT_TYPE":        "text/plain; charset=utf-8",
+		"CONTENT_LENGTH":      "5",
+		"HTTP_HOST":           nil,
+		"HTTP_CONTENT_TYPE":   nil,
+		"HTTP_CONTENT_LENGTH": nil,
+	})
+	if q, ok := env["QUERY_STRING"]; ok && q != "" {
+		t.Errorf("QUERY_STRING = %#v for a target without '?', want \"\"", q)
+	}
+	wsgiCheckTypes(t, env)
+}

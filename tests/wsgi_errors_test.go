@@ -1,0 +1,136 @@
+package tests
+
+import (
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWSGIErrorsStream(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "errors_stream")
+	resp, body := wsgiGet(t, s, "/")
+	if resp.StatusCode != 200 || string(body) != "logged" {
+		t.Fatalf("got %d %q, want 200 \"logged\"", resp.StatusCode, body)
+	}
+	for _, want := range []string{"marker-123", "marker-456 joined"} {
+		if !s.waitLog(want, 5*time.Second) {
+			t.Errorf("wsgi.errors text %q not in carafe's output", want)
+		}
+	}
+}
+
+// Every broken response below must become a 500 from the server, with an
+// error logged, none of the app's header or body bytes on the wire, and
+// the server still serving afterwards.
+func TestWSGIAppErrorsBecome500(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "apperror")
+	tests := []struct {
+		path string
+		why  string // the error logged must say why: this regexp matches it
+	}{
+		{"/raise-before", `kaboom-before-body-4711`},
+		{"/returns-none", `(?i)none|iterable`},
+		{"/no-start-response", `start_response`},
+		{"/str-body", `(?i)bytes`},
+		{"/str-body-later", `(?i)bytes`},
+		{"/status-abc", `(?i)status`},
+		{"/status-no-reason", `(?i)status`},
+		{"/status-two-digits", `(?i)status`},
+		{"/status-crlf", `(?i)status`},
+		{"/header-crlf", `(?i)header`},
+		{"/header-lf", `(?i)header`},
+		{"/header-name-space", `(?i)header`},
+		{"/header-name-crlf", `(?i)header`},
+		{"/header-name-colon", `(?i)header`},
+		{"/header-not-str", `(?i)header`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
+			mark := len(s.Log())
+			c, br := wsgiRaw(t, s, "GET "+tt.path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			raw, _ := wsgiReadToClose(c, br, 5*time.Second)
+			wire := string(raw)
+			if !strings.HasPrefix(wire, "HTTP/1.1 500 ") {
+				t.Errorf("want a 500, got %q", wire)
+			}
+			for _, leak := range []string{"evil", "bad status", "bad header", "a str", "no start_response", "Traceback", "kaboom"} {
+				if strings.Contains(wire, leak) {
+					t.Errorf("%q from the app reached the wire:\n%q", leak, wire)
+				}
+			}
+			if _, body, _ := strings.Cut(wire, "\r\n\r\n"); len(body) > 512 {
+				t.Errorf("500 body is %d bytes, want a short one", len(body))
+			}
+			// Two lines at least: the access line and the error itself,
+			// which must say what was wrong. Lines naming both the path and
+			// a duration are taken for access lines and do not count, nor
+			// does the path itself.
+			lines := wsgiWaitLogLines(s, mark, 2, 3*time.Second)
+			if len(lines) < 2 {
+				t.Errorf("no error logged; carafe printed only %q", lines)
+			}
+			why := regexp.MustCompile(tt.why)
+			if !wsgiEventually(3*time.Second, func() bool {
+				for _, l := range strings.Split(wsgiLogSince(s, mark), "\n") {
+					access := strings.Contains(l, tt.path) && wsgiDuration.MatchString(l)
+					if !access && why.MatchString(strings.ReplaceAll(l, tt.path, "")) {
+						return true
+					}
+				}
+				return false
+			}) {
+				t.Errorf("the error logged does not say why (no line matching %s besides the access line):\n%s",
+					tt.why, wsgiLogSince(s, mark))
+			}
+			if tt.path == "/raise-before" && !s.waitLog("Traceback (most recent call last)", time.Second) {
+				t.Errorf("no Python traceback in carafe's output")
+			}
+			wsgiExpectStillServing(t, s)
+		})
+	}
+}
+
+// wsgiExpectStillServing checks the apperror server answers a good request.
+func wsgiExpectStillServing(t *testing.T, s *server) {
+	t.Helper()
+	resp, body := wsgiGet(t, s, "/ok")
+	if resp.StatusCode != 200 || string(body) != "still serving" {
+		t.Errorf("after the failure: %d %q, want 200 \"still serving\"", resp.StatusCode, body)
+	}
+}
+
+func TestWSGIAppErrorAfterHeaders(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "apperror")
+
+	t.Run("with Content-Length the body is cut short", func(t *testing.T) {
+		resp, err := wsgiClient.Get(s.URL("/raise-after-length"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err == nil || len(body) >= 100000 {
+			t.Errorf("got %d, %d bytes, err %v; want 200 then an unexpected EOF before the declared 100000",
+				resp.StatusCode, len(body), err)
+		}
+		if !s.waitLog("kaboom-after-length-4712", 5*time.Second) {
+			t.Errorf("the exception is not in carafe's output")
+		}
+		wsgiExpectStillServing(t, s)
+	})
+
+	t.Run("chunked ends without the last chunk", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /raise-after-chunked HTTP/1.1\r\nHost: x\r\n\r\n")
+		raw, closed := wsgiReadToClose(c, br, 5*time.Second)
+		wsgiCheckAbortedChunked(t, raw, closed, "partial-body")
+		if !s.waitLog("kaboom-after-chunked-4713", 5*time.Second) {
+			t.Errorf("the exception is not in carafe's output")
+		}
+		wsgiExpectStillServing(t, s)
+	})
+}

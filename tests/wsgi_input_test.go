@@ -1,0 +1,126 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// wsgiLines splits body after each "\n", as readline() does.
+func wsgiLines(body string) []string {
+	var out []string
+	for body != "" {
+		i := strings.IndexByte(body, '\n') + 1
+		if i == 0 {
+			i = len(body)
+		}
+		out = append(out, body[:i])
+		body = body[i:]
+	}
+	return out
+}
+
+// wsgiPieces splits each of parts into pieces of at most n bytes.
+func wsgiPieces(parts []string, n int) []string {
+	var out []string
+	for _, p := range parts {
+		for len(p) > n {
+			out = append(out, p[:n])
+			p = p[n:]
+		}
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// wsgiPostInput POSTs body to the input app on a raw connection, with a
+// second request pipelined right behind it, and returns the pieces the app
+// read. The second request checks that its bytes never leaked into the
+// first one's wsgi.input.
+func wsgiPostInput(t *testing.T, s *server, target, body string) []string {
+	t.Helper()
+	_, br := wsgiRaw(t, s, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n"+
+		"Content-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", target, len(body), body)+
+		"GET /read HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	var got []string
+	for i, want := range []string{"", `[""]`} {
+		resp, b := wsgiReadResp(t, br, "POST")
+		if resp.StatusCode != 200 {
+			t.Fatalf("response %d: status %d, body %q", i+1, resp.StatusCode, b)
+		}
+		if i == 0 {
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatalf("%v in %q", err, b)
+			}
+		} else if string(b) != want {
+			t.Errorf("pipelined GET /read saw input %s, want %s", b, want)
+		}
+	}
+	return got
+}
+
+func TestWSGIInput(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input")
+	const body = "first line\nsecond line is longer\n\nfourth\nno newline at the end"
+	lines := wsgiLines(body)
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"/read", []string{body}},
+		{"/read-n?n=5", wsgiPieces([]string{body}, 5)},
+		{"/read-n?n=1000", []string{body}},
+		{"/readline", lines},
+		{"/readline-size?n=4", wsgiPieces(lines, 4)},
+		{"/readline-size?n=100", lines},
+		{"/readlines", lines},
+		{"/iter", lines},
+		{"/read-negative", []string{body}},
+		{"/read-none", []string{body}},
+		{"/readline-negative", lines},
+		{"/readlines-hint?n=15", lines},
+		// read(3), readline(), read(4), readline(2), readlines(): one buffer.
+		{"/mixed", []string{"fir", "st line\n", "seco", "nd", " line is longer\n", "\n", "fourth\n", "no newline at the end"}},
+		// read(len), then every kind of read past CONTENT_LENGTH is empty.
+		{"/past-eof", []string{body, "", "", "", "", "[]"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimPrefix(tt.target, "/"), func(t *testing.T) {
+			if got := wsgiPostInput(t, s, tt.target, body); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("pieces read:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A body bigger than any sensible buffer: pieces must add up exactly, and
+// read(n) must return n bytes until the last piece, as a file does.
+func TestWSGIInputLarge(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input")
+	var b strings.Builder
+	for i := 0; b.Len() < 400_000; i++ {
+		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("x", i%97))
+	}
+	body := b.String() + "tail"
+	for _, tt := range []struct {
+		target string
+		want   []string
+	}{
+		{"/read", []string{body}},
+		{"/read-n?n=7000", wsgiPieces([]string{body}, 7000)},
+		{"/readline", wsgiLines(body)},
+		{"/readline-size?n=50", wsgiPieces(wsgiLines(body), 50)},
+	} {
+		got := wsgiPostInput(t, s, tt.target, body)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %d pieces, %d bytes; want %d pieces, %d bytes (joined equal: %v)", tt.target,
+				len(got), len(strings.Join(got, "")), len(tt.want), len(body), strings.Join(got, "") == body)
+		}
+	}
+}

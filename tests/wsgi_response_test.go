@@ -1,0 +1,301 @@
+package tests
+
+import (
+	"bytes"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWSGIWriteCallable(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "write")
+	for _, path := range []string{"/", "/with-length"} {
+		resp, body := wsgiGet(t, s, path)
+		if resp.StatusCode != 200 || string(body) != "abc" {
+			t.Errorf("GET %s: %d %q, want 200 \"abc\" (write() bytes, then the iterable)", path, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestWSGILazyStartResponse(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "lazy_start")
+	tests := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		// start_response runs on the first next(), which yields b"".
+		{"/", 200, "hello lazy"},
+		// Only b"" went by, so exc_info may still replace the status.
+		{"/held", 503, "replaced after empty chunk"},
+	}
+	for _, tt := range tests {
+		resp, body := wsgiGet(t, s, tt.path)
+		if resp.StatusCode != tt.status || string(body) != tt.body {
+			t.Errorf("GET %s: %d %q, want %d %q", tt.path, resp.StatusCode, body, tt.status, tt.body)
+		}
+	}
+}
+
+func TestWSGIExcInfo(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "exc_info")
+
+	t.Run("before body the second status wins", func(t *testing.T) {
+		resp, body := wsgiGet(t, s, "/replace")
+		if resp.StatusCode != 500 || string(body) != "replaced" {
+			t.Errorf("got %d %q, want 500 \"replaced\"", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("after body start_response re-raises and the connection aborts", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /after-body HTTP/1.1\r\nHost: x\r\n\r\n")
+		raw, closed := wsgiReadToClose(c, br, 5*time.Second)
+		wsgiCheckAbortedChunked(t, raw, closed, "first")
+		if strings.Contains(string(raw), "should-not-appear") {
+			t.Errorf("the app went on after start_response(exc_info) returned:\n%q", raw)
+		}
+		if !s.waitLog("exc_info reraised", 5*time.Second) {
+			t.Errorf("start_response(..., exc_info) after body bytes did not raise (app log has no %q)", "exc_info reraised")
+		}
+	})
+
+	t.Run("after write() start_response re-raises and the connection aborts", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /after-write HTTP/1.1\r\nHost: x\r\n\r\n")
+		raw, closed := wsgiReadToClose(c, br, 5*time.Second)
+		wsgiCheckAbortedChunked(t, raw, closed, "first")
+		if strings.Contains(string(raw), "should-not-appear") {
+			t.Errorf("the app's body went out after start_response(exc_info) failed:\n%q", raw)
+		}
+		if !s.waitLog("exc_info after write() reraised", 5*time.Second) {
+			t.Errorf("start_response(..., exc_info) after write() did not raise")
+		}
+	})
+
+	t.Run("after body with Content-Length the body stops short", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /after-body-length HTTP/1.1\r\nHost: x\r\n\r\n")
+		raw, closed := wsgiReadToClose(c, br, 5*time.Second)
+		head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+		if !strings.HasPrefix(head, "HTTP/1.1 200") || body != "first" || !closed {
+			t.Errorf("got %q (closed: %v); want the 200 head, \"first\" and the connection closed", raw, closed)
+		}
+	})
+
+	t.Run("second call without exc_info is an error", func(t *testing.T) {
+		resp, body := wsgiGet(t, s, "/twice")
+		if resp.StatusCode != 500 || strings.Contains(string(body), "second call accepted") {
+			t.Errorf("got %d %q, want a 500 from the server", resp.StatusCode, body)
+		}
+	})
+
+	resp, body := wsgiGet(t, s, "/replace")
+	if resp.StatusCode != 500 || string(body) != "replaced" {
+		t.Errorf("server stopped serving properly: %d %q", resp.StatusCode, body)
+	}
+}
+
+// wsgiCheckAbortedChunked checks raw (everything the server sent) is a
+// chunked 200 whose body began with prefix and was cut off: no terminating
+// zero-length chunk, and the server closed the connection.
+func wsgiCheckAbortedChunked(t *testing.T, raw []byte, closed bool, prefix string) {
+	t.Helper()
+	head, body, ok := strings.Cut(string(raw), "\r\n\r\n")
+	if !ok || !strings.HasPrefix(head, "HTTP/1.1 200") {
+		t.Fatalf("want a 200 head before the failure, got %q", raw)
+	}
+	if !strings.Contains(strings.ToLower(head), "transfer-encoding: chunked") {
+		t.Errorf("response without Content-Length on HTTP/1.1 is not chunked, so an abort looks like a clean end:\n%s", head)
+	}
+	if !strings.Contains(body, prefix) {
+		t.Errorf("body %q lacks the bytes sent before the failure (%q)", body, prefix)
+	}
+	if strings.HasSuffix(body, "0\r\n\r\n") {
+		t.Errorf("aborted response ends with the terminating chunk, so it looks complete: %q", body)
+	}
+	if !closed {
+		t.Errorf("connection still open 5s after the app failed mid-body (got %q)", raw)
+	}
+}
+
+func TestWSGICloseCalled(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startApp(t, "close", "--env", "MARKER_DIR="+dir)
+	marker := func(t *testing.T, id string) string {
+		t.Helper()
+		got, ok := wsgiWaitFile(filepath.Join(dir, id), 10*time.Second)
+		if !ok {
+			t.Fatalf("close() was not called on the iterable (no marker %s after 10s)", id)
+		}
+		return got
+	}
+
+	t.Run("after success", func(t *testing.T) {
+		resp, body := wsgiGet(t, s, "/ok?id=ok")
+		if resp.StatusCode != 200 || len(body) != 30 {
+			t.Errorf("got %d with %d bytes, want 200 with 30", resp.StatusCode, len(body))
+		}
+		if got := marker(t, "ok"); got != "exhausted" {
+			t.Errorf("marker %q, want \"exhausted\"", got)
+		}
+	})
+
+	t.Run("after an error on the first next", func(t *testing.T) {
+		resp, _ := wsgiGet(t, s, "/raise-early?id=early")
+		if resp.StatusCode != 500 {
+			t.Errorf("status %d, want 500", resp.StatusCode)
+		}
+		if got := marker(t, "early"); got != "aborted 0" {
+			t.Errorf("marker %q, want \"aborted 0\"", got)
+		}
+	})
+
+	t.Run("after an error mid-body", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /raise-late?id=late HTTP/1.1\r\nHost: x\r\n\r\n")
+		wsgiReadToClose(c, br, 5*time.Second)
+		if got := marker(t, "late"); got != "aborted 2" {
+			t.Errorf("marker %q, want \"aborted 2\"", got)
+		}
+	})
+
+	t.Run("after the client disconnects mid-response", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /slow?id=gone HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, err := io.ReadFull(br, make([]byte, 256<<10)); err != nil {
+			t.Fatalf("reading the start of the stream: %v", err)
+		}
+		c.Close()
+		start := time.Now()
+		got := marker(t, "gone")
+		if !strings.HasPrefix(got, "aborted") {
+			t.Errorf("marker %q, want \"aborted N\": the server iterated the whole body for a gone client", got)
+		}
+		t.Logf("close() called %v after the client left (%s)", time.Since(start).Round(time.Millisecond), got)
+	})
+
+	t.Run("write() raises once the client is gone", func(t *testing.T) {
+		c, br := wsgiRaw(t, s, "GET /slow-write?id=gone-write HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, err := io.ReadFull(br, make([]byte, 256<<10)); err != nil {
+			t.Fatalf("reading the start of the stream: %v", err)
+		}
+		c.Close()
+		if got := marker(t, "gone-write"); !strings.HasPrefix(got, "write raised") {
+			t.Errorf("app says %q, want write() to raise after the client left", got)
+		}
+	})
+
+	resp, _ := wsgiGet(t, s, "/ok?id=final")
+	if resp.StatusCode != 200 {
+		t.Errorf("server stopped serving: %d", resp.StatusCode)
+	}
+}
+
+func TestWSGIFileWrapper(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := make([]byte, 300_001) // not a multiple of the 8192 block size
+	rand.Read(data)
+	file := filepath.Join(dir, "data.bin")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "file_wrapper", "--env", "MARKER_DIR="+dir, "--env", "DATA_FILE="+file)
+	tests := []struct {
+		name string
+		want []byte
+	}{
+		{"file", data},
+		{"bytesio", data},
+		{"validated", data},
+		{"offset", data[1000:]}, // the app seeked to 1000 before wrapping
+		{"length", data[:5000]}, // Content-Length 5000 caps a 300 kB file
+	}
+	for _, tt := range tests {
+		name := tt.name
+		t.Run(name, func(t *testing.T) {
+			resp, body := wsgiGet(t, s, "/"+name)
+			if resp.StatusCode != 200 || !bytes.Equal(body, tt.want) {
+				t.Errorf("got %d with %d bytes, want 200 with %d bytes of the file (equal: %v)",
+					resp.StatusCode, len(body), len(tt.want), bytes.Equal(body, tt.want))
+			}
+			if _, ok := wsgiWaitFile(filepath.Join(dir, name), 5*time.Second); !ok {
+				t.Errorf("the file-like object's close() was not called")
+			}
+		})
+	}
+}
+
+func TestWSGIContentLengthMismatch(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "content_length")
+
+	t.Run("shorter body closes the connection", func(t *testing.T) {
+		mark := len(s.Log())
+		resp, err := wsgiClient.Get(s.URL("/short"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil || string(body) != strings.Repeat("s", 10) {
+			t.Errorf("read %q, err %v; want the 10 bytes then an unexpected EOF (100 declared)", body, err)
+		}
+		if lines := wsgiWaitLogLines(s, mark, 2, 3*time.Second); len(lines) < 2 {
+			t.Errorf("no error logged for a body shorter than Content-Length; log after the request: %q", lines)
+		}
+	})
+
+	for _, path := range []string{"/long", "/long-write"} {
+		t.Run("longer body is cut at Content-Length "+path, func(t *testing.T) {
+			// A second request is pipelined behind: surplus bytes must not
+			// reach the wire, where they would pose as its response.
+			c, br := wsgiRaw(t, s, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"+
+				"GET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || len(body) != 10 {
+				t.Errorf("first response %d with %q, want 200 with 10 bytes", resp.StatusCode, body)
+			}
+			rest, _ := wsgiReadToClose(c, br, 5*time.Second)
+			if len(rest) > 0 && !strings.HasPrefix(string(rest), "HTTP/1.1 ") {
+				t.Errorf("bytes beyond the declared Content-Length reached the wire: %q", rest)
+			}
+		})
+	}
+
+	resp, body := wsgiGet(t, s, "/fine")
+	if resp.StatusCode != 200 || string(body) != "ok" {
+		t.Errorf("server stopped serving: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestWSGIResponseHeadersLatin1(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "response_headers")
+	c, br := wsgiRaw(t, s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	raw, _ := wsgiReadToClose(c, br, 5*time.Second)
+	head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+	for _, want := range []string{"HTTP/1.1 200 OK\r\n", "\r\nX-Latin: caf\xe9\r\n", "\r\nX-Repeat: one\r\n", "\r\nX-Repeat: two\r\n"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("response head lacks %q:\n%q", want, head)
+		}
+	}
+	if !strings.Contains(body, "headers") {
+		t.Errorf("body %q, want \"headers\"", body)
+	}
+
+	c, br = wsgiRaw(t, s, "GET /not-latin1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	raw, _ = wsgiReadToClose(c, br, 5*time.Second)
+	if !strings.HasPrefix(string(raw), "HTTP/1.1 500 ") || strings.Contains(string(raw), "X-Euro") {
+		t.Errorf("a header value outside latin-1 gave %q, want a 500 without it", raw)
+	}
+}

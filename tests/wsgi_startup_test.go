@@ -1,0 +1,217 @@
+package tests
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWSGIStartupErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"import raises", []string{"--chdir", appDir("startup_import_error"), "--module", "wsgi"},
+			[]string{"ZeroDivisionError", "Traceback", "wsgi.py", "_explode"}},
+		{"no callable", []string{"--chdir", appDir("startup_no_callable"), "--module", "wsgi"},
+			[]string{"application"}},
+		{"named callable missing", []string{"--chdir", appDir("startup_no_callable"), "--module", "wsgi",
+			"--callable", "no_such_callable_xyz"},
+			[]string{"no_such_callable_xyz"}},
+		{"module missing", []string{"--chdir", appDir("environ"), "--module", "no_such_module_xyz"},
+			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
+		{"wsgi-file missing", []string{"--wsgi-file", filepath.Join(appDir("wsgifile"), "nope.wsgi")},
+			[]string{"nope.wsgi"}},
+		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
+			[]string{"no-such-option"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			code, out := run(t, 15*time.Second, append([]string{"--http", freeAddr(t)}, tt.args...)...)
+			if code == 0 {
+				t.Errorf("exit code 0, want non-zero")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			wsgiNoCrashDump(t, out)
+			if t.Failed() {
+				t.Logf("exit %d after %v; output:\n%s", code, time.Since(start).Round(time.Millisecond), out)
+			}
+		})
+	}
+}
+
+func TestWSGIFileAndCallable(t *testing.T) {
+	t.Parallel()
+	dir := appDir("wsgifile")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"mod_wsgi script", []string{"--wsgi-file", filepath.Join(dir, "site.wsgi")}, "myapp.app"},
+		{"script with --callable", []string{"--wsgi-file", filepath.Join(dir, "site.wsgi"), "--callable", "other"}, "myapp.other"},
+		{"script falls back to app", []string{"--wsgi-file", filepath.Join(dir, "only_app.wsgi")}, "myapp.app"},
+		{"module falls back to app", []string{"--chdir", filepath.Join(dir, "lib"), "--module", "myapp"}, "myapp.app"},
+		{"module with --callable", []string{"--chdir", filepath.Join(dir, "lib"), "--module", "myapp", "--callable", "other"}, "myapp.other"},
+		{"module:callable", []string{"--chdir", filepath.Join(dir, "lib"), "--module", "myapp:other"}, "myapp.other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, tt.args...)
+			resp, body := wsgiGet(t, s, "/")
+			if resp.StatusCode != 200 || string(body) != tt.want {
+				t.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, tt.want)
+			}
+		})
+	}
+}
+
+func TestWSGIPythonpathEnvChdir(t *testing.T) {
+	t.Parallel()
+	type report struct {
+		Extra *string
+		Env   *string
+		Cwd   string
+	}
+
+	t.Run("pythonpath and env", func(t *testing.T) {
+		t.Parallel()
+		s := startApp(t, "options", "--pythonpath", filepath.Join(appDir("options"), "pylib"),
+			"--env", "CARAFE_TEST_ENV=a=b c")
+		var r report
+		wsgiGetJSON(t, s, "/", &r)
+		if r.Extra == nil || *r.Extra != "extramod-from-pythonpath" {
+			t.Errorf("extramod not importable with --pythonpath: %v", r.Extra)
+		}
+		if r.Env == nil || *r.Env != "a=b c" {
+			t.Errorf("os.environ[CARAFE_TEST_ENV] = %v, want \"a=b c\" (split at the first '=')", r.Env)
+		}
+		if r.Cwd != appDir("options") {
+			t.Errorf("cwd %q, want %q", r.Cwd, appDir("options"))
+		}
+	})
+
+	t.Run("chdir elsewhere", func(t *testing.T) {
+		t.Parallel()
+		dir, err := filepath.EvalSymlinks(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := start(t, "--chdir", dir, "--pythonpath", appDir("options"), "--module", "wsgi")
+		var r report
+		wsgiGetJSON(t, s, "/", &r)
+		if r.Cwd != dir {
+			t.Errorf("cwd %q, want %q", r.Cwd, dir)
+		}
+		if r.Extra != nil || r.Env != nil {
+			t.Errorf("without the flags: extra %v, env %v; want both unset", r.Extra, r.Env)
+		}
+	})
+}
+
+func TestWSGIVirtualenv(t *testing.T) {
+	t.Parallel()
+	venv := venvDir(t)
+	s := startApp(t, "venv_check", "--virtualenv", venv)
+	var r struct {
+		Prefix       string `json:"prefix"`
+		Executable   string `json:"executable"`
+		FlaskFile    string `json:"flask_file"`
+		FlaskVersion string `json:"flask_version"`
+	}
+	wsgiGetJSON(t, s, "/", &r)
+	real := func(p string) string {
+		if q, err := filepath.EvalSymlinks(p); err == nil {
+			return q
+		}
+		return p
+	}
+	if real(r.Prefix) != real(venv) {
+		t.Errorf("sys.prefix %q, want the venv %q", r.Prefix, venv)
+	}
+	if filepath.Dir(r.Executable) != filepath.Join(venv, "bin") {
+		t.Errorf("sys.executable %q, want one in %s/bin", r.Executable, venv)
+	}
+	t.Logf("sys.prefix %s, sys.executable %s, flask %s from %s", r.Prefix, r.Executable, r.FlaskVersion, r.FlaskFile)
+	if !strings.HasPrefix(r.FlaskFile, venv+"/") || r.FlaskVersion == "" {
+		t.Errorf("flask %q from %q, want it imported from the venv %s", r.FlaskVersion, r.FlaskFile, venv)
+	}
+}
+
+var wsgiDuration = regexp.MustCompile(`(?i)\d(\.\d+)?\s*(ns|us|µs|ms|msecs?|s|secs?)\b`)
+
+func TestWSGIAccessLog(t *testing.T) {
+	t.Parallel()
+
+	t.Run("one line per request", func(t *testing.T) {
+		t.Parallel()
+		s := startApp(t, "access_log")
+		for i := 0; i < 3; i++ {
+			wsgiGet(t, s, "/log-path?x=1")
+		}
+		// The server's own 500 counts the bytes of its own body.
+		resp, boom := wsgiGet(t, s, "/boom")
+		if resp.StatusCode != 500 {
+			t.Errorf("GET /boom: status %d, want 500", resp.StatusCode)
+		}
+		wsgiGet(t, s, "/missing-page")
+		if !s.waitLog("/missing-page", 5*time.Second) {
+			t.Fatalf("no access line for /missing-page")
+		}
+		time.Sleep(200 * time.Millisecond)
+		var seen int
+		for _, line := range strings.Split(s.Log(), "\n") {
+			want := []string{"GET", "/log-path", "200", "1234"}
+			switch {
+			case strings.Contains(line, "/log-path"):
+				seen++
+			case strings.Contains(line, "/missing-page"):
+				want = []string{"GET", "/missing-page", "404", "777"}
+			case strings.Contains(line, "/boom") && wsgiDuration.MatchString(line):
+				want = []string{"GET", "/boom", "500"}
+				if n := regexp.MustCompile(fmt.Sprintf(`(\s|=)%d(\s|$)`, len(boom))); !n.MatchString(line) {
+					t.Errorf("access line for the server's 500 does not count its %d body bytes: %q", len(boom), line)
+				}
+			default:
+				continue
+			}
+			for _, w := range want {
+				if !strings.Contains(line, w) {
+					t.Errorf("access line lacks %q: %q", w, line)
+				}
+			}
+			if !wsgiDuration.MatchString(line) {
+				t.Errorf("access line has no duration: %q", line)
+			}
+		}
+		if seen != 3 {
+			t.Errorf("%d access lines for /log-path, want 3:\n%s", seen, s.Log())
+		}
+	})
+
+	t.Run("disable-logging", func(t *testing.T) {
+		t.Parallel()
+		s := startApp(t, "access_log", "--disable-logging")
+		wsgiGet(t, s, "/log-path")
+		wsgiGet(t, s, "/errors")
+		if !s.waitLog("errors-still-here", 5*time.Second) {
+			t.Errorf("--disable-logging also silenced wsgi.errors")
+		}
+		time.Sleep(200 * time.Millisecond)
+		if log := s.Log(); strings.Contains(log, "/log-path") || strings.Contains(log, "/errors") {
+			t.Errorf("access lines printed with --disable-logging:\n%s", log)
+		}
+	})
+}
