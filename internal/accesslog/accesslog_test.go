@@ -1,6 +1,9 @@
 package accesslog
 
 import (
+	"bytes"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,4 +27,48 @@ func TestAppend(t *testing.T) {
 			}
 		})
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the flush timer's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLoggerBatchesAndFlushes(t *testing.T) {
+	var out syncBuffer
+	l := New(&out)
+	e := Entry{Remote: "r", Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.1", Status: 200}
+	l.Log(&e)
+	l.Log(&e)
+	if out.String() != "" {
+		t.Fatal("lines written at once; want them batched")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for strings.Count(out.String(), "\n") != 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 2 {
+		t.Fatalf("%d lines after the flush interval, want 2", n)
+	}
+	l.Log(&e)
+	l.Flush()
+	if n := strings.Count(out.String(), "\n"); n != 3 {
+		t.Fatalf("%d lines after Flush, want 3", n)
+	}
+	var nilLogger *Logger
+	nilLogger.Log(&e)
+	nilLogger.Flush()
 }

@@ -67,6 +67,7 @@ func Run(o Options) error {
 	hopts.Log = o.Log
 	if o.Access {
 		hopts.Access = accesslog.New(o.Stderr)
+		defer hopts.Access.Flush()
 	}
 	srv := httpfront.NewServer(ip, hopts)
 	o.Log.Info(fmt.Sprintf("carafe: Python %s, app %s, %d thread(s)",
