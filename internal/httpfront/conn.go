@@ -359,12 +359,14 @@ func (c *conn) buildEnv(bodyLen int64) {
 		e.AddString(wsgi.KeyServerProtocol, "HTTP/1.1")
 	}
 	e.AddString(wsgi.KeyURLScheme, "http")
-	host, port := c.lHost, c.lPort
 	if len(r.Host) > 0 {
-		host, port = splitHost(r.Host)
+		host, port := splitHost(r.Host)
+		e.Add(wsgi.KeyServerName, host)
+		e.Add(wsgi.KeyServerPort, port)
+	} else {
+		e.AddString(wsgi.KeyServerName, c.lHost)
+		e.AddString(wsgi.KeyServerPort, c.lPort)
 	}
-	e.AddString(wsgi.KeyServerName, host)
-	e.AddString(wsgi.KeyServerPort, port)
 	e.AddString(wsgi.KeyRemoteAddr, c.rAddr)
 	e.AddString(wsgi.KeyRemotePort, c.rPort)
 	if r.ContentLength >= 0 || r.Chunked {
@@ -432,25 +434,19 @@ func equalFoldBytes(a, b []byte) bool {
 
 // splitHost splits a Host value into name and port ("[::1]:8080" works);
 // without a port it is http's 80.
-func splitHost(h []byte) (string, string) {
-	s := string(h)
-	if i := lastColon(s); i >= 0 {
-		return s[:i], s[i+1:]
-	}
-	return s, "80"
-}
-
-func lastColon(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		switch s[i] {
+func splitHost(h []byte) (host, port []byte) {
+	for i := len(h) - 1; i >= 0; i-- {
+		switch h[i] {
 		case ':':
-			return i
+			return h[:i], h[i+1:]
 		case ']':
-			return -1
+			return h, port80
 		}
 	}
-	return -1
+	return h, port80
 }
+
+var port80 = []byte("80")
 
 func (c *conn) logAccess(start time.Time) {
 	if c.s.opts.Access == nil {

@@ -49,6 +49,15 @@ func head(parts ...string) []byte {
 // serve starts a Server on loopback and returns a connected client.
 func serve(t *testing.T, app fakeApp, opts Options) (net.Conn, *bufio.Reader) {
 	t.Helper()
+	return serveRunner(t, app, opts)
+}
+
+func serveBench(b *testing.B, app wsgi.Runner) (net.Conn, *bufio.Reader) {
+	return serveRunner(b, app, Options{})
+}
+
+func serveRunner(t testing.TB, app wsgi.Runner, opts Options) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +70,7 @@ func serve(t *testing.T, app fakeApp, opts Options) (net.Conn, *bufio.Reader) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(60 * time.Second))
 	t.Cleanup(func() { c.Close() })
 	return c, bufio.NewReader(c)
 }
