@@ -53,4 +53,3 @@ func skipResponse(br *bufio.Reader) error {
 	_, err := br.Discard(n)
 	return err
 }
-
