@@ -19,7 +19,7 @@ export CARAFE_VENV := $(CURDIR)/$(VENV)
 GOFILES := $(shell find . -name '*.go' -not -path './.venv/*' 2>/dev/null)
 CFILES  := $(wildcard internal/pyembed/*.c internal/pyembed/*.h)
 
-.PHONY: all build run test unit integration lint fuzz deps venv clean bench
+.PHONY: all build run test unit integration checked lint fuzz deps venv clean bench
 
 all: build
 
@@ -48,7 +48,7 @@ lint:
 
 unit:
 	$(GO) test -count=1 ./internal/... ./cmd/...
-	$(GO) test -count=1 -race ./internal/config/... ./internal/httpfront/... ./internal/wsgi/...
+	$(GO) test -count=1 -race ./internal/...
 
 fuzz:
 	@scripts/fuzz.sh 10s
@@ -56,7 +56,14 @@ fuzz:
 integration: build venv
 	$(GO) test -count=1 -timeout 20m ./tests/...
 
-test: build venv lint unit fuzz integration
+# The race detector and cgocheck2 on the real binary, under the
+# integration tests that exercise the C bridge hardest.
+checked: bin/carafe venv
+	GOEXPERIMENT=cgocheck2 $(GO) build -race -o bin/carafe-checked ./cmd/carafe
+	CARAFE_BIN=$(CURDIR)/bin/carafe-checked $(GO) test -count=1 -timeout 10m \
+		-run 'TestWSGI|TestHTTPStream|TestHTTPConn|TestApp' ./tests/...
+
+test: build venv lint unit fuzz integration checked
 
 clean:
 	rm -rf bin $(VENV)

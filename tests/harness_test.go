@@ -80,6 +80,10 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.s.out.Write(p)
 }
 
+// crashMarkers never appear in a healthy carafe's output (the race
+// detector and cgocheck2 builds print the last two).
+var crashMarkers = []string{"panic: ", "fatal error: ", "goroutine 1 [", "WARNING: DATA RACE", "cgo argument has Go pointer"}
+
 // freeAddr returns a 127.0.0.1 address nobody listens on right now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
@@ -122,6 +126,11 @@ func startNoWait(t testing.TB, args ...string) *server {
 	go func() { s.err = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.stop()
+		for _, bad := range crashMarkers {
+			if strings.Contains(s.Log(), bad) {
+				t.Errorf("carafe printed %q: it crashed, raced or broke a cgo rule", bad)
+			}
+		}
 		if t.Failed() {
 			t.Logf("carafe output:\n%s", s.Log())
 		}
