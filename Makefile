@@ -45,6 +45,9 @@ run: build venv
 lint:
 	@out=$$(gofmt -l $(GOFILES)); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
 	$(GO) vet ./...
+	@if command -v clang-format >/dev/null; then \
+		for f in $(CFILES); do clang-format --style=file:internal/pyembed/.clang-format $$f | cmp -s - $$f \
+			|| { echo "clang-format needed: $$f"; exit 1; }; done; fi
 
 unit:
 	$(GO) test -count=1 ./internal/... ./cmd/...

@@ -12,7 +12,7 @@
 
 /* Results of crf_run. */
 enum {
-	CRF_OK = 0,          /* the app finished; the rest of its output is in the slot */
+	CRF_OK = 0,	     /* the app finished; the rest of its output is in the slot */
 	CRF_APP_ERROR = 1,   /* the app raised (or broke the protocol); traceback logged */
 	CRF_OUTPUT_ERROR = 2 /* a crfGoOutput call failed (client gone or head invalid) */
 };
@@ -56,8 +56,8 @@ typedef struct crf_slot {
 /* interp.c */
 int crf_init(const char *executable, const char *home, char **err);
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
-		 const char *pythonpath, const char *keys, Py_ssize_t keys_len,
-		 int threads, int processes, const char *software, char **err);
+		 const char *pythonpath, const char *keys, Py_ssize_t keys_len, int threads,
+		 int processes, const char *software, char **err);
 void crf_release_main(void);
 void crf_finalize(void);
 crf_slot *crf_thread_start(int index);
@@ -66,16 +66,15 @@ void crf_acquire(crf_slot *s);
 void crf_release(crf_slot *s);
 
 /* wsgi.c */
-int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,
-	    Py_ssize_t body_len, int64_t body_total);
+int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
+	    int64_t body_total);
 void crf_log_exception(void);
 extern PyTypeObject crf_ResponderType;
 
 /* input.c */
 extern PyTypeObject crf_InputType;
 PyObject *crf_input_new(crf_slot *s);
-void crf_input_begin(PyObject *in, crf_slot *s, const char *pre, Py_ssize_t pre_len,
-		     int64_t total);
+void crf_input_begin(PyObject *in, crf_slot *s, const char *pre, Py_ssize_t pre_len, int64_t total);
 void crf_input_end(PyObject *in);
 
 /* filewrapper.c */

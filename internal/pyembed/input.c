@@ -13,12 +13,12 @@
 
 typedef struct {
 	PyObject_HEAD
-	crf_slot *slot;    /* NULL when the request has ended */
-	const char *win;   /* unread bytes: Go's prefetch or our buf */
+	crf_slot *slot;	 /* NULL when the request has ended */
+	const char *win; /* unread bytes: Go's prefetch or our buf */
 	Py_ssize_t win_len, win_pos;
-	int64_t go_left;   /* body bytes still to pull from Go */
-	char *buf;         /* our read-ahead buffer, CRF_INPUT_BUF bytes */
-	int failed;        /* the body could not be read whole */
+	int64_t go_left; /* body bytes still to pull from Go */
+	char *buf;	 /* our read-ahead buffer, CRF_INPUT_BUF bytes */
+	int failed;	 /* the body could not be read whole */
 } crf_Input;
 
 /* crf_pull reads up to n bytes from Go into dst, without the GIL. */
@@ -30,13 +30,15 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 		n = (Py_ssize_t)in->go_left;
 	if (n > 1 << 30)
 		n = 1 << 30;
-	Py_BEGIN_ALLOW_THREADS got = crfGoRead(in->slot->index, dst, (int)n);
-	Py_END_ALLOW_THREADS if (got <= 0)
-	{
+	Py_BEGIN_ALLOW_THREADS
+	got = crfGoRead(in->slot->index, dst, (int)n);
+	Py_END_ALLOW_THREADS
+	if (got <= 0) {
 		in->failed = 1;
 		in->go_left = 0;
-		PyErr_SetString(PyExc_OSError,
-				"carafe: request body incomplete (client disconnected or timed out)");
+		PyErr_SetString(
+			PyExc_OSError,
+			"carafe: request body incomplete (client disconnected or timed out)");
 		return -1;
 	}
 	in->go_left -= got;

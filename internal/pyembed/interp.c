@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-PyObject *crf_app;          /* the WSGI callable */
+PyObject *crf_app;	    /* the WSGI callable */
 PyObject *crf_env_template; /* constant environ entries, copied per request */
-PyObject **crf_keys;        /* interned environ keys, indexed as Go numbers them */
+PyObject **crf_keys;	    /* interned environ keys, indexed as Go numbers them */
 int crf_nkeys;
 PyObject *crf_key_input;
 PyObject *crf_print_exception; /* traceback.print_exception */
@@ -31,7 +31,7 @@ static char *crf_strdup_err(const char *prefix, const char *msg)
 static char *crf_format_exception(void)
 {
 	PyObject *type, *value, *tb, *mod = NULL, *fn = NULL, *lines = NULL, *sep = NULL,
-				  *text = NULL;
+				     *text = NULL;
 	char *out = NULL;
 	const char *utf8;
 
@@ -253,7 +253,8 @@ static PyObject *crf_find_callable(PyObject *mod, const char *callable, const ch
 	if (callable != NULL && callable[0] != '\0') {
 		app = PyObject_GetAttrString(mod, callable);
 		if (app == NULL) {
-			PyErr_Format(PyExc_LookupError, "%s has no callable named '%s'", what, callable);
+			PyErr_Format(PyExc_LookupError, "%s has no callable named '%s'", what,
+				     callable);
 			return NULL;
 		}
 	} else {
@@ -290,7 +291,8 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 	PyObject *mod = NULL, *tb = NULL;
 	char what[1024];
 
-	if (PyType_Ready(&crf_InputType) < 0 || PyType_Ready(&crf_ResponderType) < 0 || PyType_Ready(&crf_FileWrapperType) < 0)
+	if (PyType_Ready(&crf_InputType) < 0 || PyType_Ready(&crf_ResponderType) < 0 ||
+	    PyType_Ready(&crf_FileWrapperType) < 0)
 		goto fail;
 	if (crf_prepend_paths(pythonpath) < 0 || crf_intern_keys(keys, keys_len) < 0 ||
 	    crf_build_template(threads, processes, software) < 0)

@@ -29,7 +29,8 @@ static PyObject *crf_responder_call(PyObject *self, PyObject *args, PyObject *kw
 	crf_Responder *r = (crf_Responder *)self;
 
 	if (r->slot == NULL || !r->slot->in_request) {
-		PyErr_SetString(PyExc_RuntimeError, "carafe: called outside the request it belongs to");
+		PyErr_SetString(PyExc_RuntimeError,
+				"carafe: called outside the request it belongs to");
 		return NULL;
 	}
 	return r->kind == 0 ? crf_start_response(r, args, kw) : crf_write(r, args, kw);
@@ -69,7 +70,8 @@ static PyObject *crf_responder(crf_slot *s, PyObject **cache, int kind)
 static const char *crf_latin1(PyObject *o, Py_ssize_t *len, const char *what)
 {
 	if (!PyUnicode_Check(o)) {
-		PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what, Py_TYPE(o)->tp_name);
+		PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", what,
+			     Py_TYPE(o)->tp_name);
 		return NULL;
 	}
 	if (PyUnicode_KIND(o) != PyUnicode_1BYTE_KIND) {
@@ -110,8 +112,8 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	Py_ssize_t n, i;
 	static char *names[] = {"status", "headers", "exc_info", NULL};
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response", names, &status,
-					 &headers, &exc_info))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response", names, &status, &headers,
+					 &exc_info))
 		return NULL;
 	if (exc_info != Py_None) {
 		if (s->head_sent) {
@@ -141,8 +143,8 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	for (i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
 		h = PySequence_Fast_GET_ITEM(seq, i);
 		if (!PyTuple_Check(h) || PyTuple_GET_SIZE(h) != 2) {
-			PyErr_Format(PyExc_TypeError, "header %zd must be a (name, value) tuple, not %R",
-				     i, h);
+			PyErr_Format(PyExc_TypeError,
+				     "header %zd must be a (name, value) tuple, not %R", i, h);
 			goto fail;
 		}
 		p = crf_latin1(PyTuple_GET_ITEM(h, 0), &n, "header name");
@@ -169,8 +171,10 @@ static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 
 	s->ext = ext;
 	s->ext_len = ext_len;
-	Py_BEGIN_ALLOW_THREADS rc = crfGoOutput(s->index, flags);
-	Py_END_ALLOW_THREADS s->ext = NULL;
+	Py_BEGIN_ALLOW_THREADS
+	rc = crfGoOutput(s->index, flags);
+	Py_END_ALLOW_THREADS
+	s->ext = NULL;
 	s->ext_len = 0;
 	s->body_len = 0;
 	s->head_sent = 1;
@@ -367,8 +371,8 @@ static int crf_close(PyObject *result)
 
 /* crf_run calls the app for one request on the calling Python thread,
  * which holds the GIL (crf_acquire). */
-int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,
-	    Py_ssize_t body_len, int64_t body_total)
+int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
+	    int64_t body_total)
 {
 	PyObject *environ = NULL, *result = NULL, *input = NULL, *sr, *args[2];
 	int rc = CRF_OK;
@@ -400,7 +404,8 @@ int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body,
 	if (crf_close(result) < 0)
 		goto fail;
 	if (!s->head_set) {
-		PyErr_SetString(PyExc_RuntimeError, "the app returned without calling start_response");
+		PyErr_SetString(PyExc_RuntimeError,
+				"the app returned without calling start_response");
 		goto fail;
 	}
 	goto done;
