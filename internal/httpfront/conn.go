@@ -3,9 +3,11 @@ package httpfront
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -86,6 +88,11 @@ func (c *conn) shutdown() {
 
 func (c *conn) serve() {
 	defer func() {
+		if v := recover(); v != nil {
+			// A bug in carafe must cost one connection, not the worker.
+			c.s.opts.Log.Error("httpfront: internal error, connection closed",
+				"remote", c.remote, "err", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
 		c.nc.Close()
 		c.s.track(c, false)
 	}()

@@ -9,7 +9,9 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"unsafe"
@@ -201,10 +203,10 @@ func (t *thread) run(c *wsgi.Call) {
 		body := cBytes(s.body, s.body_len)
 		var err error
 		if t.exch.CanTake(len(head) + len(body)) {
-			err = t.exch.Output(head, body, nil, true)
+			err = finalOutput(t.exch, head, body)
 		} else {
 			C.crf_release(s)
-			err = t.exch.Output(head, body, nil, true)
+			err = finalOutput(t.exch, head, body)
 			C.crf_acquire(s)
 		}
 		if err != nil {
@@ -213,6 +215,18 @@ func (t *thread) run(c *wsgi.Call) {
 		c.HeadSent = true
 	}
 	t.exch = nil
+}
+
+// finalOutput is the last Output of a response; a panic in it costs the
+// response, not the Python thread.
+func finalOutput(x wsgi.Exchange, head, body []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "carafe: internal error writing a response: %v\n%s", v, debug.Stack())
+			err = fmt.Errorf("pyembed: output panicked: %v", v)
+		}
+	}()
+	return x.Output(head, body, nil, true)
 }
 
 // Do runs c on a free Python thread and returns when it is done.
@@ -241,8 +255,18 @@ func cBytes(p *C.char, n C.Py_ssize_t) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
 }
 
+// recoverCallback turns a panic in a callback into an error result: a
+// panic must never unwind through C frames.
+func recoverCallback(rc *C.int, fail C.int) {
+	if v := recover(); v != nil {
+		fmt.Fprintf(os.Stderr, "carafe: internal error in a bridge callback: %v\n%s", v, debug.Stack())
+		*rc = fail
+	}
+}
+
 //export crfGoRead
-func crfGoRead(slot C.int, buf *C.char, n C.int) C.int {
+func crfGoRead(slot C.int, buf *C.char, n C.int) (rc C.int) {
+	defer recoverCallback(&rc, -1)
 	t := threads[slot]
 	got, err := t.exch.ReadBody(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
 	if got > 0 {
@@ -255,7 +279,8 @@ func crfGoRead(slot C.int, buf *C.char, n C.int) C.int {
 }
 
 //export crfGoOutput
-func crfGoOutput(slot C.int, flags C.int) C.int {
+func crfGoOutput(slot C.int, flags C.int) (rc C.int) {
+	defer recoverCallback(&rc, 1)
 	t := threads[slot]
 	s := t.slot
 	var head []byte
