@@ -73,7 +73,6 @@ var unsupportedOptions = []Option{
 	unsupported("offload-threads", "Go writes responses and serves static files without holding the GIL; there is nothing to offload."),
 	unsupported("mount", "One app per carafe; mount several apps with a WSGI dispatcher in Python."),
 	unsupported("manage-script-name", "One app per carafe, served at the root; set SCRIPT_NAME in nginx or use a WSGI middleware."),
-	unsupported("touch-reload", "Reload by sending SIGHUP to the master."),
 	unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
 	unsupported("daemonize", "carafe runs in the foreground; use systemd and --logto."),
 	unsupported("logger", "Logging goes to stderr or --logto only."),
@@ -89,7 +88,6 @@ var unsupportedOptions = []Option{
 	unsupported("cache2", "There is no shared cache; use Redis or memcached."),
 	unsupported("master-fifo", "Control carafe with signals (SIGHUP reloads, SIGTERM stops)."),
 	unsupported("post-buffering", "Request bodies are streamed to the app and never buffered to disk first."),
-	unsupported("max-worker-lifetime", "Use --max-requests or --reload-on-rss to recycle workers."),
 }
 
 func unsupported(name, instead string) Option {

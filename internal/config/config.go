@@ -33,11 +33,16 @@ type Config struct {
 	Harakiri    int      // --harakiri seconds; 0 = off
 	MaxRequests int      // --max-requests; 0 = unlimited
 	ReloadOnRSS int      // --reload-on-rss MB; 0 = off
-	StaticMap   []string // --static-map URL=DIR
-	UID, GID    string   // --uid, --gid: user/group name or number; "" keeps the current one
-	Pidfile     string   // --pidfile
-	Vacuum      bool     // --vacuum: remove unix sockets and the pidfile on exit
-	Stats       string   // --stats ADDR; "" = no stats server
+
+	MaxRequestsDelta  int      // --max-requests-delta: random 0..N added per worker
+	MaxWorkerLifetime int      // --max-worker-lifetime seconds; 0 = off
+	WorkerReloadMercy int      // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
+	TouchReload       []string // --touch-reload FILE: reload when its mtime changes
+	StaticMap         []string // --static-map URL=DIR
+	UID, GID          string   // --uid, --gid: user/group name or number; "" keeps the current one
+	Pidfile           string   // --pidfile
+	Vacuum            bool     // --vacuum: remove unix sockets and the pidfile on exit
+	Stats             string   // --stats ADDR; "" = no stats server
 
 	DisableLogging bool   // --disable-logging: no request log lines
 	LogTo          string // --logto FILE; "" = stderr
@@ -58,6 +63,14 @@ type Config struct {
 	HTTPKeepalive         float64 // --http-keepalive seconds, default 15: idle keep-alive lifetime; 0 disables keep-alive
 
 	Ini []string // --ini files read, in the order read (nested ones included), as given (with any :section)
+}
+
+// NeedsMaster reports whether the options ask for a supervising master
+// process: several workers, or a feature only a master provides.
+func (c *Config) NeedsMaster() bool {
+	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
+		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || len(c.TouchReload) > 0 ||
+		c.Stats != "" || c.Pidfile != "" || c.UID != "" || c.GID != ""
 }
 
 // DefaultHTTP is the listener the short form (carafe module:callable) binds

@@ -160,7 +160,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown single dash word", []string{"-xyz", "app"}, `config: unknown option "-xyz" (long options start with --)`},
 		{"short bool with value", []string{"-Mp", "app"}, `config: -M takes no value (write each one-letter option separately)`},
 		{"unsupported flag", []string{"--emperor", "/etc/vassals"}, `config: option --emperor is a uWSGI feature carafe does not implement (see docs/options.md)`},
-		{"unsupported alias-free", []string{"app", "--touch-reload=/tmp/x"}, `config: option --touch-reload is a uWSGI feature carafe does not implement (see docs/options.md)`},
+		{"unsupported alias-free", []string{"app", "--emperor=/tmp/x"}, `config: option --emperor is a uWSGI feature carafe does not implement (see docs/options.md)`},
 		{"bool separate value", []string{"app", "--master", "false"}, `config: --master takes no separate value; write --master=false`},
 		{"bool bad value", []string{"app", "--master=maybe"}, `config: --master: invalid boolean "maybe" (want true/false, yes/no, on/off or 1/0)`},
 		{"noop bad value", []string{"app", "--enable-threads=perhaps"}, `config: --enable-threads: invalid boolean "perhaps" (want true/false, yes/no, on/off or 1/0)`},

@@ -108,7 +108,9 @@ var table = append(append([]Option{
 	{
 		Name: "harakiri", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
 		Field: func(c *Config) any { return &c.Harakiri },
-		Doc:   "Kill and replace a worker whose request has run longer than this many seconds; 0 turns it off.",
+		Doc: "End a request that has run longer than this many seconds: its Python traceback is logged, the " +
+			"client gets a 504 (or a closed connection once headers are out), and the worker is replaced; " +
+			"0 turns it off.",
 	},
 	{
 		Name: "max-requests", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
@@ -116,9 +118,33 @@ var table = append(append([]Option{
 		Doc:   "Gracefully replace a worker after it has served this many requests; 0 means never.",
 	},
 	{
+		Name: "max-requests-delta", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.MaxRequestsDelta },
+		Doc: "Add a random 0..N to each worker's --max-requests so that workers started together do not " +
+			"all restart together.",
+	},
+	{
+		Name: "max-worker-lifetime", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.MaxWorkerLifetime },
+		Doc:   "Gracefully replace a worker that has been running this many seconds; 0 means never.",
+	},
+	{
 		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
 		Field: func(c *Config) any { return &c.ReloadOnRSS },
-		Doc:   "Gracefully replace a worker whose resident memory exceeds this many megabytes after a request; 0 means never.",
+		Doc: "Gracefully replace a worker whose resident memory exceeds this many megabytes (the master " +
+			"checks every second); 0 means never.",
+	},
+	{
+		Name: "worker-reload-mercy", Aliases: []string{"reload-mercy"}, Kind: KindInt, Default: "60", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.WorkerReloadMercy },
+		Doc: "How long a stopping worker (SIGTERM, reload, recycling) may take to finish its requests in " +
+			"flight before it is killed.",
+	},
+	{
+		Name: "touch-reload", Kind: KindList, Metavar: "FILE", Section: secProcesses,
+		Field: func(c *Config) any { return &c.TouchReload },
+		Doc: "Reload gracefully (as SIGHUP does) when this file's modification time changes; repeatable. " +
+			"The master checks once a second.",
 	},
 
 	// HTTP limits
