@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"carafe/internal/config"
+	"carafe/internal/control"
 	"carafe/internal/httpfront"
+	"carafe/internal/master"
 	"carafe/internal/pyembed"
 	"carafe/internal/worker"
 )
@@ -40,8 +42,11 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "carafe: %v\n(run carafe --help for the options)\n", err)
 		return 2
 	}
-	for _, w := range warnings {
-		fmt.Fprintln(os.Stderr, w)
+	child := control.WorkerID() > 0
+	if !child { // the master already said them
+		for _, w := range warnings {
+			fmt.Fprintln(os.Stderr, w)
+		}
 	}
 	if cfg.LogTo != "" {
 		if err := redirectOutput(cfg.LogTo); err != nil {
@@ -57,16 +62,58 @@ func run(args []string) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	if !child && cfg.NeedsMaster() {
+		// The master stays where it was started: workers it re-executes
+		// apply --chdir and --env themselves, from the same arguments.
+		return master.Run(masterOptions(cfg, args, log))
+	}
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	err = worker.Run(workerOptions(cfg, log))
-	if err != nil {
+	if child {
+		return runChild(cfg, log)
+	}
+	if err := worker.Run(workerOptions(cfg, log)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// runChild is a worker started by the master; a failure to load the app
+// reached the master over the control socket, which prints it once.
+func runChild(cfg *config.Config, log *slog.Logger) int {
+	err := worker.RunChild(workerOptions(cfg, log))
+	var le *worker.LoadError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &le):
+		return 3
+	case errors.Is(err, worker.ErrHarakiri):
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, err)
+	return 1
+}
+
+func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.Options {
+	return master.Options{
+		Args:        args,
+		HTTP:        cfg.HTTP,
+		Processes:   cfg.Processes,
+		Mercy:       time.Duration(cfg.WorkerReloadMercy) * time.Second,
+		ReloadOnRSS: int64(cfg.ReloadOnRSS) << 20,
+		TouchReload: cfg.TouchReload,
+		Stats:       cfg.Stats,
+		Pidfile:     cfg.Pidfile,
+		Vacuum:      cfg.Vacuum,
+		UID:         cfg.UID,
+		GID:         cfg.GID,
+		LogTo:       cfg.LogTo,
+		Log:         log,
+	}
 }
 
 // prepare applies --chdir and --env before Python starts, so the app's
@@ -135,10 +182,15 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 			IOTimeout:     secs(cfg.HTTPTimeout),
 			Keepalive:     keepalive,
 		},
-		Access:       !cfg.DisableLogging,
-		DrainTimeout: 30 * time.Second,
-		Stderr:       os.Stderr,
-		Log:          log,
+		Access:           !cfg.DisableLogging,
+		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,
+		MaxRequests:      cfg.MaxRequests,
+		MaxRequestsDelta: cfg.MaxRequestsDelta,
+		MaxLifetime:      time.Duration(cfg.MaxWorkerLifetime) * time.Second,
+		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
+		LogTo:            cfg.LogTo,
+		Stderr:           os.Stderr,
+		Log:              log,
 	}
 }
 

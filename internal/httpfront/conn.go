@@ -154,6 +154,7 @@ func (c *conn) handle() bool {
 	c.buildEnv(bodyLen)
 	c.call.Env = c.env.Bytes()
 	c.call.BodyLen = bodyLen
+	c.call.Method, c.call.Target = r.Method, r.Target
 	c.s.app.Do(c.call)
 	c.finish()
 	c.closeBody()

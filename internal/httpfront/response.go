@@ -224,3 +224,16 @@ func (c *conn) writeSimple(code int, keepAlive bool) {
 	c.written = int64(len(reason(code)) + 1)
 	c.write(c.scratch)
 }
+
+// Abandon implements wsgi.Abandoner for harakiri: the app is stuck in this
+// request, so answer 504 if nothing went out yet, and close. It runs on
+// another goroutine while the Python thread is stuck; the worker exits
+// soon after, so the connection is never used again.
+func (c *conn) Abandon() {
+	if !c.headWritten {
+		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.bw.Write(appendSimpleResponse(nil, 504, false)) // after any pipelined responses
+		c.bw.Flush()
+	}
+	c.nc.Close()
+}

@@ -164,7 +164,8 @@ func appendDate(b []byte, now time.Time) []byte {
 var statusText = map[int]string{
 	400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
 	414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
-	500: "Internal Server Error", 501: "Not Implemented", 505: "HTTP Version Not Supported",
+	500: "Internal Server Error", 501: "Not Implemented", 504: "Gateway Timeout",
+	505: "HTTP Version Not Supported",
 }
 
 func reason(code int) string {

@@ -64,6 +64,7 @@ crf_slot *crf_thread_start(int index);
 const char *crf_version(void);
 void crf_acquire(crf_slot *s);
 void crf_release(crf_slot *s);
+void crf_dump_traceback(crf_slot *s);
 
 /* wsgi.c */
 int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,

@@ -378,6 +378,15 @@ void crf_release(crf_slot *s)
 	PyEval_SaveThread();
 }
 
+/* CPython exports this for faulthandler: it walks a thread's frames
+ * without the GIL, so it can show where a stuck thread is. */
+extern void _Py_DumpTraceback(int fd, PyThreadState *tstate);
+
+void crf_dump_traceback(crf_slot *s)
+{
+	_Py_DumpTraceback(2, s->tstate);
+}
+
 const char *crf_version(void)
 {
 	return Py_GetVersion();

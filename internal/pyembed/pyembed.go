@@ -13,7 +13,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"carafe/internal/wsgi"
@@ -56,6 +58,8 @@ type Interp struct {
 var threads []*thread
 
 type thread struct {
+	mu        sync.Mutex
+	cur       *wsgi.Call // the call running now, for Threads
 	slot      *C.crf_slot
 	exch      wsgi.Exchange
 	wake      chan struct{}
@@ -176,9 +180,15 @@ func (ip *Interp) pythonThread(i int, ready chan<- error) {
 		C.crf_acquire(slot)
 		for c := ip.pool.next(t); c != nil; c = ip.pool.next(t) {
 			ip.pool.running.Add(1)
+			t.mu.Lock()
+			t.cur = c
+			t.mu.Unlock()
 			t.callStart.Store(ip.pool.now())
 			t.run(c)
 			t.callStart.Store(0)
+			t.mu.Lock()
+			t.cur = nil
+			t.mu.Unlock()
 			ip.pool.running.Add(-1)
 			c.Done()
 		}
@@ -237,6 +247,42 @@ func (ip *Interp) Do(c *wsgi.Call) {
 
 // Busy is the number of Python threads running a call right now.
 func (ip *Interp) Busy() int { return int(ip.pool.running.Load()) }
+
+// ThreadState describes what one Python thread is doing.
+type ThreadState struct {
+	Index          int
+	Busy           bool
+	Method, Target string
+	Running        time.Duration
+	Call           *wsgi.Call // the running call (only for Abandon)
+}
+
+// Threads reports every Python thread's state.
+func (ip *Interp) Threads() []ThreadState {
+	out := make([]ThreadState, 0, len(threads))
+	now := ip.pool.now()
+	for i, t := range threads {
+		st := ThreadState{Index: i}
+		t.mu.Lock()
+		if c := t.cur; c != nil {
+			st.Busy, st.Call = true, c
+			st.Method, st.Target = string(c.Method), string(c.Target)
+			if start := t.callStart.Load(); start != 0 {
+				st.Running = time.Duration(now - start)
+			}
+		}
+		t.mu.Unlock()
+		out = append(out, st)
+	}
+	return out
+}
+
+// DumpTraceback writes the Python stack of thread i to fd 2 without
+// taking the GIL (as faulthandler does), so it works on a thread that is
+// stuck holding it.
+func (ip *Interp) DumpTraceback(i int) {
+	C.crf_dump_traceback(threads[i].slot)
+}
 
 // Version is the embedded Python's version string.
 func Version() string { return C.GoString(C.crf_version()) }

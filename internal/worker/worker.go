@@ -1,6 +1,7 @@
-// Package worker is one carafe worker process: it adopts (or binds) the
-// listeners, starts the embedded interpreter with the app, runs the front
-// ends on them, and drains on shutdown.
+// Package worker is one carafe worker process: it binds (standalone) or
+// adopts (under a master) the listeners, starts the embedded interpreter
+// with the app, runs the front ends, recycles itself when its limits say
+// so, ends stuck requests (harakiri), and drains on shutdown.
 package worker
 
 import (
@@ -8,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"carafe/internal/accesslog"
+	"carafe/internal/control"
 	"carafe/internal/httpfront"
 	"carafe/internal/pyembed"
 	"carafe/internal/wsgi"
@@ -24,16 +29,24 @@ import (
 // Options configure a worker. They are plain values; cmd/carafe fills
 // them from the configuration.
 type Options struct {
-	HTTP        []string // addresses to serve HTTP/1.1 on
+	HTTP        []string // addresses to serve HTTP/1.1 on (standalone mode binds them)
 	Python      pyembed.Options
 	AppID       string // how the app is named in messages ("module wsgi:app")
 	HTTPOptions httpfront.Options
 	// Access enables the access log on Stderr.
 	Access bool
-	// DrainTimeout bounds a graceful shutdown (SIGTERM).
+	// DrainTimeout bounds a graceful stop (SIGTERM, reload, recycling).
 	DrainTimeout time.Duration
-	Stderr       io.Writer
-	Log          *slog.Logger
+	// MaxRequests (plus a random 0..MaxRequestsDelta) and MaxLifetime ask
+	// the master for a replacement; zero means never.
+	MaxRequests, MaxRequestsDelta int
+	MaxLifetime                   time.Duration
+	// Harakiri ends requests running longer than this; zero means never.
+	Harakiri time.Duration
+	// LogTo is reopened on SIGUSR1 (--logto); "" when logging to stderr.
+	LogTo  string
+	Stderr io.Writer
+	Log    *slog.Logger
 }
 
 // LoadError is returned when the app cannot be imported; its text is the
@@ -51,48 +64,223 @@ func (e *LoadError) Error() string {
 	return fmt.Sprintf("carafe: cannot start Python for the app (%s): %v", e.App, e.Err)
 }
 
-// Run serves until SIGTERM (graceful), SIGINT or SIGQUIT (immediate).
+// ErrHarakiri is returned when the worker left because a request overran.
+var ErrHarakiri = errors.New("worker: harakiri")
+
+// Run serves standalone (no master) until SIGTERM (graceful), SIGINT or
+// SIGQUIT (immediate).
 func Run(o Options) error {
 	listeners, err := bind(o.HTTP)
 	if err != nil {
 		return err
 	}
+	return run(o, listeners, nil)
+}
+
+// RunChild serves as a worker started by a master: listeners and the
+// control socket are inherited. It returns when told to stop, or exits
+// the process at once when the master goes away.
+func RunChild(o Options) error {
+	ctl, listeners, err := control.Inherited(len(o.HTTP))
+	if err != nil {
+		return err
+	}
+	return run(o, listeners, ctl)
+}
+
+// worker is the running state shared by the request path, the watchdog
+// and the control loop.
+type worker struct {
+	o         Options
+	ip        *pyembed.Interp
+	ctl       *control.Conn
+	limit     int64
+	requests  atomic.Int64
+	errors    atomic.Int64
+	rtTotal   atomic.Int64 // nanoseconds
+	recycling sync.Once
+	harakiri  chan struct{}
+}
+
+func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
+	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{})}
+	if o.MaxRequests > 0 {
+		w.limit = int64(o.MaxRequests)
+		if o.MaxRequestsDelta > 0 {
+			w.limit += rand.Int64N(int64(o.MaxRequestsDelta) + 1)
+		}
+	}
 	o.Python.Keys = wsgi.Keys
 	ip, err := pyembed.Start(o.Python)
 	if err != nil {
 		closeAll(listeners)
-		return &LoadError{App: o.AppID, Err: err}
+		lerr := &LoadError{App: o.AppID, Err: err}
+		if ctl != nil {
+			ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
+		}
+		return lerr
 	}
+	w.ip = ip
 	hopts := o.HTTPOptions
 	hopts.Log = o.Log
 	if o.Access {
 		hopts.Access = accesslog.New(o.Stderr)
 		defer hopts.Access.Flush()
 	}
-	srv := httpfront.NewServer(ip, hopts)
-	o.Log.Info(fmt.Sprintf("carafe: Python %s, app %s, %d thread(s)",
-		strings.SplitN(pyembed.Version(), " ", 2)[0], o.AppID, o.Python.Threads))
+	srv := httpfront.NewServer(w, hopts)
+	about := fmt.Sprintf("Python %s, app %s, %d thread(s)",
+		strings.SplitN(pyembed.Version(), " ", 2)[0], o.AppID, o.Python.Threads)
 	errc := make(chan error, len(listeners))
 	for _, l := range listeners {
-		o.Log.Info("carafe: serving HTTP on http://" + l.Addr().String())
 		go func(l net.Listener) { errc <- srv.Serve(l) }(l)
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
-	select {
-	case err := <-errc:
-		closeAll(listeners)
-		return fmt.Errorf("carafe: listener failed: %w", err)
-	case sig := <-sigs:
-		closeAll(listeners)
-		if sig == syscall.SIGTERM {
-			o.Log.Info("carafe: SIGTERM, finishing requests in flight", "timeout", o.DrainTimeout)
-			srv.Shutdown(o.DrainTimeout)
-			ip.Close()
+	// Signals are watched before the master hears "ready", so a stop
+	// sent right after readiness is never lost.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
+	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	if ctl != nil {
+		ctl.Send(control.Msg{T: control.Ready, Text: about})
+		go w.controlLoop()
+	} else {
+		o.Log.Info("carafe: " + about)
+		for _, l := range listeners {
+			o.Log.Info("carafe: serving HTTP on http://" + l.Addr().String())
 		}
-		o.Log.Info("carafe: stopped", "signal", sig.String())
+	}
+	if o.Harakiri > 0 {
+		go w.watchdog()
+	}
+	if o.MaxLifetime > 0 {
+		time.AfterFunc(o.MaxLifetime, func() { w.recycle("max-worker-lifetime") })
+	}
+	for {
+		select {
+		case err := <-errc:
+			closeAll(listeners)
+			return fmt.Errorf("carafe: listener failed: %w", err)
+		case <-w.harakiri:
+			closeAll(listeners)
+			srv.Shutdown(min(o.DrainTimeout, 5*time.Second))
+			return ErrHarakiri
+		case sig := <-sigs:
+			if sig == syscall.SIGUSR1 {
+				if err := ReopenLog(o.LogTo); err != nil {
+					o.Log.Error("carafe: reopening the log", "err", err)
+				}
+				continue
+			}
+			closeAll(listeners)
+			if sig == syscall.SIGTERM {
+				if ctl == nil {
+					o.Log.Info("carafe: SIGTERM, finishing requests in flight", "timeout", o.DrainTimeout)
+				}
+				srv.Shutdown(o.DrainTimeout)
+				ip.Close()
+			}
+			if ctl == nil {
+				o.Log.Info("carafe: stopped", "signal", sig.String())
+			}
+			return nil
+		}
+	}
+}
+
+// Do implements wsgi.Runner around the interpreter, keeping the counts
+// the statistics and --max-requests need.
+func (w *worker) Do(c *wsgi.Call) {
+	start := time.Now()
+	w.ip.Do(c)
+	w.rtTotal.Add(int64(time.Since(start)))
+	if c.Result == wsgi.AppError {
+		w.errors.Add(1)
+	}
+	if n := w.requests.Add(1); w.limit > 0 && n == w.limit {
+		w.recycle("max-requests")
+	}
+}
+
+// recycle asks the master, once, for a graceful replacement.
+func (w *worker) recycle(why string) {
+	if w.ctl == nil {
+		return
+	}
+	w.recycling.Do(func() { w.ctl.Send(control.Msg{T: control.Recycle, Text: why}) })
+}
+
+// controlLoop answers the master; when the master is gone the worker
+// leaves at once, so that no worker outlives its master.
+func (w *worker) controlLoop() {
+	for {
+		m, err := w.ctl.Recv()
+		if err != nil {
+			os.Exit(1)
+		}
+		if m.T == control.StatsReq {
+			w.ctl.Send(control.Msg{T: control.StatsResp, Stats: w.stats()})
+		}
+	}
+}
+
+func (w *worker) stats() *control.WorkerStats {
+	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load()}
+	if st.Requests > 0 {
+		st.AvgRTms = float64(w.rtTotal.Load()) / float64(st.Requests) / 1e6
+	}
+	st.Threads = []control.ThreadStats{}
+	for _, t := range w.ip.Threads() {
+		if t.Busy {
+			st.Threads = append(st.Threads, control.ThreadStats{Busy: true, Method: t.Method,
+				Path: t.Target, RunningMs: float64(t.Running) / 1e6})
+		}
+	}
+	return st
+}
+
+// watchdog ends requests that run past Harakiri: it logs the stuck
+// thread's Python traceback, answers the client, tells the master, and
+// makes the worker leave (a stuck Python thread cannot be interrupted).
+func (w *worker) watchdog() {
+	tick := time.NewTicker(min(max(w.o.Harakiri/4, 50*time.Millisecond), time.Second))
+	defer tick.Stop()
+	for range tick.C {
+		for _, t := range w.ip.Threads() {
+			if !t.Busy || t.Running <= w.o.Harakiri {
+				continue
+			}
+			w.o.Log.Error(fmt.Sprintf("carafe: harakiri: %s %s has run %.1fs (limit %s); "+
+				"the stuck thread's Python traceback follows, and this worker will be replaced",
+				t.Method, t.Target, t.Running.Seconds(), w.o.Harakiri))
+			w.ip.DumpTraceback(t.Index)
+			if a, ok := t.Call.Exch.(wsgi.Abandoner); ok {
+				a.Abandon()
+			}
+			if w.ctl != nil {
+				w.ctl.Send(control.Msg{T: control.Harakiri, Text: t.Method + " " + t.Target})
+			}
+			close(w.harakiri)
+			return
+		}
+	}
+}
+
+// ReopenLog points stdout and stderr at path again (after log rotation
+// moved the old file); "" does nothing.
+func ReopenLog(path string) error {
+	if path == "" {
 		return nil
 	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, fd := range []int{1, 2} {
+		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func bind(addrs []string) ([]net.Listener, error) {

@@ -33,6 +33,9 @@ type Call struct {
 	Body    []byte // body bytes already read
 	BodyLen int64  // whole body length (≥ len(Body))
 	Exch    Exchange
+	// Method and Target name the request for statistics and logs; they
+	// may alias the front end's memory, valid while the call runs.
+	Method, Target []byte
 
 	Result   Result
 	HeadSent bool // some output reached Output before the call ended
@@ -48,6 +51,11 @@ func (c *Call) Done() { c.done <- struct{}{} }
 
 // Wait blocks until Done.
 func (c *Call) Wait() { <-c.done }
+
+// Abandoner is an Exchange that can give up on its request from another
+// goroutine while the app is stuck in it (harakiri): it answers 504 if
+// nothing was sent yet and closes the connection.
+type Abandoner interface{ Abandon() }
 
 // Runner runs calls on the app; the embedded interpreter is the real one.
 type Runner interface{ Do(*Call) }

@@ -1,0 +1,153 @@
+// Package control is the channel between the master and its workers: how
+// a worker finds its inherited sockets, and the JSON-lines messages the
+// two exchange over a socketpair (readiness, load failures, recycling
+// requests, statistics).
+package control
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// A worker is started with EnvWorker set to its id; the control socket is
+// fd ControlFD and the listeners follow from FirstListenerFD, in the order
+// of the configuration's listener list.
+const (
+	EnvWorker       = "CARAFE_WORKER_ID"
+	ControlFD       = 3
+	FirstListenerFD = 4
+)
+
+// Message types.
+const (
+	Ready     = "ready"     // worker → master: app loaded, serving
+	LoadError = "loaderr"   // worker → master: the app failed to load (Text: traceback)
+	Recycle   = "recycle"   // worker → master: replace me gracefully (Text: why)
+	Harakiri  = "harakiri"  // worker → master: a request overran; I am leaving
+	StatsReq  = "stats"     // master → worker: send your statistics
+	StatsResp = "statsresp" // worker → master: Stats
+)
+
+// Msg is one line on the control socket.
+type Msg struct {
+	T     string       `json:"t"`
+	Text  string       `json:"text,omitempty"`
+	Stats *WorkerStats `json:"stats,omitempty"`
+}
+
+// WorkerStats is what a worker reports about itself.
+type WorkerStats struct {
+	Requests   int64         `json:"requests"`
+	Exceptions int64         `json:"exceptions"`
+	AvgRTms    float64       `json:"avg_rt_ms"`
+	Threads    []ThreadStats `json:"threads"`
+}
+
+// ThreadStats describes one busy Python thread.
+type ThreadStats struct {
+	Busy      bool    `json:"busy"`
+	Method    string  `json:"method"`
+	Path      string  `json:"path"`
+	RunningMs float64 `json:"running_ms"`
+}
+
+// Conn sends and receives messages; Send is safe for concurrent use,
+// Recv is for one reader.
+type Conn struct {
+	mu  sync.Mutex
+	w   io.Writer
+	r   *bufio.Reader
+	c   io.Closer
+	enc *json.Encoder
+}
+
+// NewConn wraps a stream (one end of a socketpair).
+func NewConn(rwc io.ReadWriteCloser) *Conn {
+	return &Conn{w: rwc, r: bufio.NewReader(rwc), c: rwc, enc: json.NewEncoder(rwc)}
+}
+
+// Send writes one message.
+func (c *Conn) Send(m Msg) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.enc.Encode(m)
+}
+
+// Recv reads the next message; io.EOF when the other side is gone.
+func (c *Conn) Recv() (Msg, error) {
+	var m Msg
+	line, err := c.r.ReadBytes('\n')
+	if err != nil {
+		if len(line) == 0 {
+			return m, err
+		}
+		return m, io.ErrUnexpectedEOF
+	}
+	if err := json.Unmarshal(line, &m); err != nil {
+		return m, fmt.Errorf("control: bad message %q: %w", line, err)
+	}
+	return m, nil
+}
+
+// Close closes the underlying stream.
+func (c *Conn) Close() error { return c.c.Close() }
+
+// Pair returns the master's end and the file to hand to a worker as
+// ControlFD.
+func Pair() (*Conn, *os.File, error) {
+	fds, err := socketpair()
+	if err != nil {
+		return nil, nil, fmt.Errorf("control: socketpair: %w", err)
+	}
+	mine := os.NewFile(uintptr(fds[0]), "control-master")
+	theirs := os.NewFile(uintptr(fds[1]), "control-worker")
+	nc, err := net.FileConn(mine)
+	mine.Close()
+	if err != nil {
+		theirs.Close()
+		return nil, nil, fmt.Errorf("control: %w", err)
+	}
+	return NewConn(nc), theirs, nil
+}
+
+// WorkerID returns this process's worker id, or 0 when it is not a
+// worker started by a master.
+func WorkerID() int {
+	id, _ := strconv.Atoi(os.Getenv(EnvWorker))
+	return id
+}
+
+// Inherited returns the control connection and n listeners a master
+// passed to this worker.
+func Inherited(n int) (*Conn, []net.Listener, error) {
+	cf := os.NewFile(ControlFD, "control")
+	nc, err := net.FileConn(cf)
+	cf.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("control: inherited control socket: %w", err)
+	}
+	var ls []net.Listener
+	for i := range n {
+		f := os.NewFile(uintptr(FirstListenerFD+i), "listener")
+		l, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			nc.Close()
+			return nil, nil, fmt.Errorf("control: inherited listener %d: %w", i, err)
+		}
+		ls = append(ls, l)
+	}
+	return NewConn(nc), ls, nil
+}
+
+var errNoPair = errors.New("control: socketpair unavailable")

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package control
+
+func socketpair() ([2]int, error) { return [2]int{}, errNoPair }

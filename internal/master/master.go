@@ -1,0 +1,339 @@
+// Package master is carafe's supervising process, in pure Go (it never
+// starts Python): it binds every listener once, re-executes its own binary
+// as workers that inherit the sockets and a control socket, replaces
+// workers that die, recycles them on request, reloads them without
+// dropping requests, and owns the signals.
+package master
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Options configure the master. They are plain values; cmd/carafe fills
+// them from the configuration.
+type Options struct {
+	// Args re-executes this binary as a worker (os.Args[1:]).
+	Args []string
+	// HTTP are the addresses to bind, in the order workers expect them.
+	HTTP      []string
+	Processes int
+	// Mercy bounds how long a stopping worker may drain (SIGTERM, reload,
+	// recycling) before it is killed.
+	Mercy time.Duration
+	// ReloadOnRSS replaces a worker whose resident memory exceeds this
+	// many bytes; 0 never.
+	ReloadOnRSS int64
+	// TouchReload files trigger a reload when their mtime changes.
+	TouchReload []string
+	Stats       string // address of the JSON stats server; "" none
+	Pidfile     string
+	Vacuum      bool   // remove the pidfile on exit
+	UID, GID    string // drop privileges to these after binding
+	LogTo       string // reopened on SIGUSR1
+	Log         *slog.Logger
+}
+
+// master is the supervisor's state; only its event loop goroutine
+// touches it.
+type master struct {
+	o         Options
+	files     []*os.File // the listeners, inherited by every worker
+	listeners []net.Listener
+	procs     []*proc
+	want      int // number of worker slots
+	startup   bool
+	reloading bool
+	events    chan event
+	cred      *syscall.Credential
+	mtimes    map[string]time.Time
+	started   time.Time
+	stopping  bool
+}
+
+// Run supervises workers until told to stop and returns the process exit
+// code.
+func Run(o Options) int {
+	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64),
+		startup: true, started: time.Now(), mtimes: map[string]time.Time{}}
+	if err := m.bind(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer m.cleanup()
+	if err := m.dropPrivileges(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if o.Pidfile != "" {
+		if err := os.WriteFile(o.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: --pidfile: %v\n", err)
+			return 1
+		}
+	}
+	if o.Stats != "" {
+		if err := m.serveStats(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	for _, f := range o.TouchReload {
+		m.mtimes[f] = mtime(f)
+	}
+	for _, l := range m.listeners {
+		o.Log.Info("carafe: master: listening on http://" + l.Addr().String())
+	}
+	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d worker(s)", os.Getpid(), m.want))
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
+		syscall.SIGUSR1, syscall.SIGTTIN, syscall.SIGTTOU)
+	for id := 1; id <= m.want; id++ {
+		if err := m.spawn(id, nil); err != nil {
+			o.Log.Error("carafe: master: cannot start a worker", "err", err)
+			m.killAll()
+			return 1
+		}
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case sig := <-sigs:
+			if code, done := m.signal(sig.(syscall.Signal)); done {
+				return code
+			}
+		case ev := <-m.events:
+			if code, done := m.handle(ev); done {
+				return code
+			}
+		case <-tick.C:
+			m.tick()
+		}
+		if m.stopping && len(m.procs) == 0 {
+			m.o.Log.Info("carafe: master: all workers stopped; bye")
+			return 0
+		}
+	}
+}
+
+// bind opens every listener once, so the port is held for good and a
+// second carafe on it fails here, loudly.
+func (m *master) bind() error {
+	for _, a := range m.o.HTTP {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			m.closeListeners()
+			return fmt.Errorf("carafe: cannot listen on %s: %w", a, err)
+		}
+		f, err := l.(*net.TCPListener).File()
+		if err != nil {
+			l.Close()
+			m.closeListeners()
+			return fmt.Errorf("carafe: listener %s: %w", a, err)
+		}
+		m.listeners = append(m.listeners, l)
+		m.files = append(m.files, f)
+	}
+	return nil
+}
+
+func (m *master) closeListeners() {
+	for _, l := range m.listeners {
+		l.Close()
+	}
+	for _, f := range m.files {
+		f.Close()
+	}
+}
+
+func (m *master) cleanup() {
+	m.closeListeners()
+	if m.o.Vacuum && m.o.Pidfile != "" {
+		os.Remove(m.o.Pidfile)
+	}
+}
+
+// signal handles one signal; done means exit with code.
+func (m *master) signal(sig syscall.Signal) (code int, done bool) {
+	switch sig {
+	case syscall.SIGHUP:
+		m.reload("SIGHUP")
+	case syscall.SIGTERM:
+		m.o.Log.Info("carafe: master: SIGTERM, stopping workers gracefully", "mercy", m.o.Mercy)
+		m.stopping = true
+		for _, p := range m.procs {
+			m.stop(p, "shutdown")
+		}
+	case syscall.SIGINT, syscall.SIGQUIT:
+		m.o.Log.Info("carafe: master: " + sig.String() + ", stopping now")
+		m.killAll()
+		return 0, true
+	case syscall.SIGUSR1:
+		if err := reopenLog(m.o.LogTo); err != nil {
+			m.o.Log.Error("carafe: master: reopening the log", "err", err)
+		}
+		for _, p := range m.procs {
+			p.cmd.Process.Signal(syscall.SIGUSR1)
+		}
+	case syscall.SIGTTIN:
+		m.want++
+		m.o.Log.Info("carafe: master: SIGTTIN, one worker more", "workers", m.want)
+		m.spawnOrLog(m.want, 0)
+	case syscall.SIGTTOU:
+		if m.want > 1 {
+			for _, p := range m.procs {
+				if p.id == m.want {
+					m.stop(p, "SIGTTOU")
+				}
+			}
+			m.want--
+			m.o.Log.Info("carafe: master: SIGTTOU, one worker fewer", "workers", m.want)
+		}
+	}
+	return 0, false
+}
+
+// reload starts a new generation of every worker; each old worker is
+// stopped gracefully once its replacement is ready.
+func (m *master) reload(why string) {
+	if m.stopping {
+		return
+	}
+	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
+	m.reloading = true
+	for id := 1; id <= m.want; id++ {
+		old := m.current(id)
+		m.spawnOrLog(id, 0, old...)
+	}
+}
+
+// current returns the serving (not stopping, not replacing-in-progress)
+// procs of a slot.
+func (m *master) current(id int) []*proc {
+	var out []*proc
+	for _, p := range m.procs {
+		if p.id == id && p.state != stateStopping && p.replaces == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (m *master) spawnOrLog(id int, delay time.Duration, replaces ...*proc) {
+	if delay > 0 {
+		time.AfterFunc(delay, func() { m.events <- event{kind: evRespawn, id: id} })
+		return
+	}
+	var r *proc
+	if len(replaces) > 0 {
+		r = replaces[0]
+	}
+	if err := m.spawn(id, r); err != nil {
+		m.o.Log.Error("carafe: master: cannot start a worker", "id", id, "err", err)
+	}
+}
+
+// tick runs the once-a-second checks: memory, touch-reload, overdue stops.
+func (m *master) tick() {
+	now := time.Now()
+	for _, p := range m.procs {
+		if p.state == stateStopping && now.After(p.killAt) {
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) still running after %s; killing it",
+				p.id, p.pid, m.o.Mercy))
+			p.cmd.Process.Kill()
+			p.killAt = now.Add(time.Hour)
+		}
+		if m.o.ReloadOnRSS > 0 && p.state == stateReady && !p.recycling {
+			if rss := rssBytes(p.pid); rss > m.o.ReloadOnRSS {
+				m.recycle(p, fmt.Sprintf("reload-on-rss: %d MB resident", rss>>20))
+			}
+		}
+	}
+	for f, old := range m.mtimes {
+		if t := mtime(f); !t.Equal(old) {
+			m.mtimes[f] = t
+			m.reload("--touch-reload " + f)
+		}
+	}
+}
+
+// recycle replaces p gracefully: its replacement starts now, and p is
+// stopped once that one is ready.
+func (m *master) recycle(p *proc, why string) {
+	if p.recycling || p.state == stateStopping || m.stopping {
+		return
+	}
+	p.recycling = true
+	m.o.Log.Info(fmt.Sprintf("carafe: master: recycling worker %d (pid %d): %s", p.id, p.pid, why))
+	m.spawnOrLog(p.id, 0, p)
+}
+
+// backoff is how long to wait before restarting a worker of a slot that
+// has died fails times in a row (a worker that lived 10 s resets the
+// count): the first restart is immediate, then 100 ms doubling to 10 s,
+// so a crash loop does not spin.
+func backoff(fails int) time.Duration {
+	if fails <= 1 {
+		return 0
+	}
+	return time.Duration(math.Min(float64(100*time.Millisecond)*math.Pow(2, float64(fails-2)),
+		float64(10*time.Second)))
+}
+
+func (m *master) killAll() {
+	for _, p := range m.procs {
+		p.cmd.Process.Kill()
+	}
+	for _, p := range m.procs {
+		<-p.exited
+	}
+	m.procs = nil
+}
+
+func (m *master) remove(p *proc) {
+	m.procs = slices.DeleteFunc(m.procs, func(q *proc) bool { return q == p })
+}
+
+func mtime(path string) time.Time {
+	st, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
+}
+
+// rssBytes reads a process's resident set size from /proc.
+func rssBytes(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0
+	}
+	var size, rss int64
+	fmt.Sscan(string(b), &size, &rss)
+	return rss * int64(os.Getpagesize())
+}
+
+func reopenLog(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, fd := range []int{1, 2} {
+		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,319 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"syscall"
+	"time"
+
+	"carafe/internal/control"
+)
+
+type procState int
+
+const (
+	stateStarting procState = iota
+	stateReady
+	stateStopping
+)
+
+func (s procState) String() string {
+	return [...]string{"starting", "ready", "stopping"}[s]
+}
+
+// proc is one worker process.
+type proc struct {
+	id, pid   int
+	cmd       *exec.Cmd
+	ctl       *control.Conn
+	state     procState
+	started   time.Time
+	replaces  *proc // the worker this one takes over from once ready
+	recycling bool  // a replacement for this worker is starting
+	harakiri  bool
+	loadErr   bool
+	killAt    time.Time
+	exited    chan struct{}
+	stats     chan *control.WorkerStats
+}
+
+type evKind int
+
+const (
+	evMsg evKind = iota
+	evExit
+	evRespawn
+	evSnapshot
+)
+
+type event struct {
+	kind  evKind
+	p     *proc
+	msg   control.Msg
+	id    int
+	reply chan []procInfo
+}
+
+// slot is what the master remembers about a worker id across restarts.
+type slot struct {
+	respawns int
+	fails    int // deaths in a row of workers that lived under 10 s
+}
+
+var slots = map[int]*slot{}
+
+func slotOf(id int) *slot {
+	s := slots[id]
+	if s == nil {
+		s = &slot{}
+		slots[id] = s
+	}
+	return s
+}
+
+// spawn starts a worker for slot id; replaces, when set, is stopped once
+// the new one is ready.
+func (m *master) spawn(id int, replaces *proc) error {
+	ctl, theirs, err := control.Pair()
+	if err != nil {
+		return err
+	}
+	defer theirs.Close()
+	cmd := exec.Command("/proc/self/exe", m.o.Args...)
+	cmd.Args[0] = os.Args[0]
+	cmd.ExtraFiles = append([]*os.File{theirs}, m.files...)
+	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	// The kernel kills a worker whose master died, even by SIGKILL.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		ctl.Close()
+		return fmt.Errorf("master: starting a worker: %w", err)
+	}
+	p := &proc{id: id, pid: cmd.Process.Pid, cmd: cmd, ctl: ctl, started: time.Now(),
+		replaces: replaces, exited: make(chan struct{}), stats: make(chan *control.WorkerStats, 1)}
+	m.procs = append(m.procs, p)
+	go m.readControl(p)
+	go func() {
+		cmd.Wait()
+		ctl.Close()
+		close(p.exited)
+		m.events <- event{kind: evExit, p: p}
+	}()
+	return nil
+}
+
+func (m *master) readControl(p *proc) {
+	for {
+		msg, err := p.ctl.Recv()
+		if err != nil {
+			return
+		}
+		if msg.T == control.StatsResp {
+			select {
+			case p.stats <- msg.Stats:
+			default:
+			}
+			continue
+		}
+		m.events <- event{kind: evMsg, p: p, msg: msg}
+	}
+}
+
+// handle runs one event; done means exit with code.
+func (m *master) handle(ev event) (code int, done bool) {
+	switch ev.kind {
+	case evMsg:
+		return m.message(ev.p, ev.msg)
+	case evExit:
+		return m.exited(ev.p)
+	case evRespawn:
+		if !m.stopping && ev.id <= m.want && len(m.current(ev.id)) == 0 {
+			m.spawnOrLog(ev.id, 0)
+		}
+	case evSnapshot:
+		ev.reply <- m.snapshot()
+	}
+	return 0, false
+}
+
+func (m *master) message(p *proc, msg control.Msg) (int, bool) {
+	switch msg.T {
+	case control.Ready:
+		if p.state != stateStarting {
+			break
+		}
+		p.state = stateReady
+		m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) ready: %s", p.id, p.pid, msg.Text))
+		if old := p.replaces; old != nil {
+			p.replaces = nil
+			m.stop(old, "replaced by pid "+strconv.Itoa(p.pid))
+		}
+		m.checkSettled()
+	case control.LoadError:
+		p.loadErr = true
+		if m.startup {
+			fmt.Fprintln(os.Stderr, msg.Text)
+			m.killAll()
+			return 1, true
+		}
+		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) could not load the app; the running workers "+
+			"keep serving the code they have:\n%s", p.id, p.pid, msg.Text))
+	case control.Recycle:
+		m.recycle(p, msg.Text)
+	case control.Harakiri:
+		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) overran --harakiri on %s; replacing it",
+			p.id, p.pid, msg.Text))
+		p.harakiri = true
+		p.state = stateStopping
+		p.killAt = time.Now().Add(min(m.o.Mercy, 5*time.Second) + 2*time.Second)
+		m.spawnOrLog(p.id, 0)
+	}
+	return 0, false
+}
+
+// checkSettled logs when start-up or a reload has finished.
+func (m *master) checkSettled() {
+	for _, p := range m.procs {
+		if p.state == stateStarting {
+			return
+		}
+	}
+	if m.startup {
+		m.startup = false
+		m.o.Log.Info(fmt.Sprintf("carafe: master: %d worker(s) ready in %s", m.want,
+			time.Since(m.started).Round(time.Millisecond)))
+	}
+	if m.reloading {
+		m.reloading = false
+		m.o.Log.Info("carafe: master: reload complete")
+	}
+}
+
+func (m *master) exited(p *proc) (int, bool) {
+	m.remove(p)
+	cause := exitCause(p.cmd.ProcessState)
+	lived := time.Since(p.started)
+	expected := p.state == stateStopping
+	m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) exited (%s) after %s", p.id, p.pid, cause,
+		lived.Round(time.Millisecond)))
+	if old := p.replaces; old != nil {
+		old.recycling = false // its replacement failed; it keeps serving
+	}
+	if m.startup && p.state == stateStarting && !p.loadErr {
+		fmt.Fprintf(os.Stderr, "carafe: worker %d exited during start-up (%s); see its output above\n", p.id, cause)
+		m.killAll()
+		return 1, true
+	}
+	if expected || m.stopping || p.id > m.want {
+		m.checkSettled()
+		return 0, false
+	}
+	if p.replaces != nil || len(m.current(p.id)) > 0 {
+		m.checkSettled()
+		return 0, false // a replacement that failed; the old worker still serves
+	}
+	s := slotOf(p.id)
+	if lived > 10*time.Second {
+		s.fails = 0
+	}
+	s.fails++
+	s.respawns++
+	delay := backoff(s.fails)
+	if delay > 0 {
+		m.o.Log.Warn(fmt.Sprintf("carafe: worker %d keeps dying; respawning in %s", p.id, delay))
+	} else {
+		m.o.Log.Info(fmt.Sprintf("carafe: respawning worker %d", p.id))
+	}
+	m.spawnOrLog(p.id, delay)
+	return 0, false
+}
+
+// stop asks p to finish its requests and leave; tick kills it after Mercy.
+func (m *master) stop(p *proc, why string) {
+	if p.state == stateStopping {
+		return
+	}
+	p.state = stateStopping
+	p.killAt = time.Now().Add(m.o.Mercy + time.Second)
+	m.o.Log.Info(fmt.Sprintf("carafe: stopping worker %d (pid %d): %s", p.id, p.pid, why))
+	p.cmd.Process.Signal(syscall.SIGTERM)
+}
+
+func exitCause(ps *os.ProcessState) string {
+	if ps == nil {
+		return "unknown"
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "killed by signal " + ws.Signal().String()
+	}
+	return "exit status " + strconv.Itoa(ps.ExitCode())
+}
+
+// dropPrivileges switches the master (and so every worker it starts) to
+// --uid/--gid once the sockets are bound.
+func (m *master) dropPrivileges() error {
+	if m.o.UID == "" && m.o.GID == "" {
+		return nil
+	}
+	gid := -1
+	if m.o.GID != "" {
+		g, err := lookupGroup(m.o.GID)
+		if err != nil {
+			return fmt.Errorf("carafe: --gid %s: %w", m.o.GID, err)
+		}
+		gid = g
+	}
+	uid := -1
+	if m.o.UID != "" {
+		u, primary, err := lookupUser(m.o.UID)
+		if err != nil {
+			return fmt.Errorf("carafe: --uid %s: %w", m.o.UID, err)
+		}
+		uid = u
+		if gid < 0 {
+			gid = primary
+		}
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("carafe: dropping supplementary groups: %w", err)
+	}
+	if gid >= 0 {
+		if err := syscall.Setgid(gid); err != nil {
+			return fmt.Errorf("carafe: --gid: %w", err)
+		}
+	}
+	if uid >= 0 {
+		if err := syscall.Setuid(uid); err != nil {
+			return fmt.Errorf("carafe: --uid: %w", err)
+		}
+	}
+	m.o.Log.Info(fmt.Sprintf("carafe: master: running as uid %d, gid %d", os.Getuid(), os.Getgid()))
+	return nil
+}
+
+func lookupUser(name string) (uid, gid int, err error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		if u, err = user.LookupId(name); err != nil {
+			return 0, 0, errors.New("no such user")
+		}
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, nil
+}
+
+func lookupGroup(name string) (int, error) {
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		if g, err = user.LookupGroupId(name); err != nil {
+			return 0, errors.New("no such group")
+		}
+	}
+	return strconv.Atoi(g.Gid)
+}
