@@ -103,6 +103,8 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Args:        args,
 		HTTP:        cfg.HTTP,
 		Processes:   cfg.Processes,
+		Threads:     cfg.Threads,
+		AppID:       appID(cfg),
 		Mercy:       time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		ReloadOnRSS: int64(cfg.ReloadOnRSS) << 20,
 		TouchReload: cfg.TouchReload,
@@ -154,10 +156,6 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 			callable = c
 		}
 	}
-	appID := "module " + cfg.Module
-	if cfg.WSGIFile != "" {
-		appID = "wsgi-file " + cfg.WSGIFile
-	}
 	secs := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
 	keepalive := secs(cfg.HTTPKeepalive)
 	if cfg.HTTPKeepalive == 0 {
@@ -165,7 +163,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 	}
 	return worker.Options{
 		HTTP:  cfg.HTTP,
-		AppID: appID,
+		AppID: appID(cfg),
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
 			Callable: callable, PythonPath: cfg.PythonPath, Threads: cfg.Threads,
@@ -192,6 +190,13 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		Stderr:           os.Stderr,
 		Log:              log,
 	}
+}
+
+func appID(cfg *config.Config) string {
+	if cfg.WSGIFile != "" {
+		return "wsgi-file " + cfg.WSGIFile
+	}
+	return "module " + cfg.Module
 }
 
 // redirectOutput points the process's stdout and stderr (Go's and

@@ -26,6 +26,9 @@ type Options struct {
 	// HTTP are the addresses to bind, in the order workers expect them.
 	HTTP      []string
 	Processes int
+	// Threads and AppID only describe the workers in the start-up lines.
+	Threads int
+	AppID   string
 	// Mercy bounds how long a stopping worker may drain (SIGTERM, reload,
 	// recycling) before it is killed.
 	Mercy time.Duration
@@ -91,7 +94,8 @@ func Run(o Options) int {
 	for _, l := range m.listeners {
 		o.Log.Info("carafe: master: listening on http://" + l.Addr().String())
 	}
-	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d worker(s)", os.Getpid(), m.want))
+	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d %s x %d %s for %s", os.Getpid(),
+		m.want, plural(m.want, "worker", "workers"), o.Threads, plural(o.Threads, "thread", "threads"), o.AppID))
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGTTIN, syscall.SIGTTOU)
@@ -300,6 +304,13 @@ func (m *master) killAll() {
 
 func (m *master) remove(p *proc) {
 	m.procs = slices.DeleteFunc(m.procs, func(q *proc) bool { return q == p })
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func mtime(path string) time.Time {

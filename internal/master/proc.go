@@ -185,8 +185,8 @@ func (m *master) checkSettled() {
 	}
 	if m.startup {
 		m.startup = false
-		m.o.Log.Info(fmt.Sprintf("carafe: master: %d worker(s) ready in %s", m.want,
-			time.Since(m.started).Round(time.Millisecond)))
+		m.o.Log.Info(fmt.Sprintf("carafe: master: %d %s ready in %s", m.want,
+			plural(m.want, "worker", "workers"), time.Since(m.started).Round(time.Millisecond)))
 	}
 	if m.reloading {
 		m.reloading = false
