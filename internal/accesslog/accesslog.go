@@ -5,6 +5,7 @@
 package accesslog
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"sync"
@@ -42,12 +43,30 @@ func (l *Logger) Flush() {
 	l.mu.Unlock()
 }
 
+// flushLocked writes the buffer in pieces of whole lines of at most
+// pipeAtomic bytes: writes that small are atomic on a pipe, so lines from
+// several workers sharing one stderr never interleave.
 func (l *Logger) flushLocked() {
-	if len(l.buf) > 0 {
-		l.w.Write(l.buf)
-		l.buf = l.buf[:0]
+	b := l.buf
+	for len(b) > 0 {
+		n := len(b)
+		if n > pipeAtomic {
+			n = bytes.LastIndexByte(b[:pipeAtomic], '\n') + 1
+			if n == 0 { // one line longer than pipeAtomic: write it whole
+				n = bytes.IndexByte(b, '\n') + 1
+				if n == 0 {
+					n = len(b)
+				}
+			}
+		}
+		l.w.Write(b[:n])
+		b = b[n:]
 	}
+	l.buf = l.buf[:0]
 }
+
+// pipeAtomic is PIPE_BUF on Linux.
+const pipeAtomic = 4096
 
 // Entry is what one line says about a request.
 type Entry struct {

@@ -72,3 +72,31 @@ func TestLoggerBatchesAndFlushes(t *testing.T) {
 	nilLogger.Log(&e)
 	nilLogger.Flush()
 }
+
+// chunkRecorder records each Write call.
+type chunkRecorder struct{ writes [][]byte }
+
+func (c *chunkRecorder) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func TestFlushWritesWholeLinesWithinPipeBuf(t *testing.T) {
+	var rec chunkRecorder
+	l := New(&rec)
+	e := Entry{Remote: "r", Method: []byte("GET"), Target: bytes.Repeat([]byte("x"), 300), Proto: "HTTP/1.1", Status: 200}
+	for range 100 {
+		l.Log(&e)
+	}
+	l.Flush()
+	total := 0
+	for _, w := range rec.writes {
+		if len(w) > pipeAtomic || w[len(w)-1] != '\n' {
+			t.Fatalf("a write of %d bytes not ending a line", len(w))
+		}
+		total += bytes.Count(w, []byte("\n"))
+	}
+	if total != 100 {
+		t.Fatalf("%d lines written, want 100", total)
+	}
+}
