@@ -78,11 +78,17 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	return c
 }
 
-// shutdown closes the connection now if it is idle, or after its current
-// request otherwise.
+// drainGrace is how long a connection of a stopping server waits for one
+// more request. A keep-alive client may already be sending it: closing
+// at once would fail that request, so it is served (with Connection:
+// close) if it comes within the grace.
+const drainGrace = time.Second
+
+// shutdown makes the connection serve at most one more request, with
+// Connection: close, and close; an idle one waits drainGrace for it.
 func (c *conn) shutdown() {
 	if c.state.Swap(connClosing) == connIdle {
-		c.nc.SetReadDeadline(time.Now())
+		c.nc.SetReadDeadline(time.Now().Add(min(drainGrace, c.s.opts.Keepalive)))
 	}
 }
 
@@ -104,25 +110,30 @@ func (c *conn) serve() {
 			if first {
 				wait = c.s.opts.HeaderTimeout
 			}
+			if c.state.Load() == connClosing {
+				wait = min(wait, drainGrace)
+			}
 			c.nc.SetReadDeadline(time.Now().Add(wait))
 			if _, err := c.br.Peek(1); err != nil {
 				return
 			}
 		}
 		first = false
-		if !c.state.CompareAndSwap(connIdle, connBusy) {
-			return
-		}
+		draining := !c.state.CompareAndSwap(connIdle, connBusy)
 		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.HeaderTimeout))
 		if err := ReadRequest(c.br, lim, &c.req); err != nil {
 			c.reject(err)
 			return
 		}
-		keep := c.handle()
-		if !c.state.CompareAndSwap(connBusy, connIdle) || !keep {
+		keep := c.handle(draining)
+		if !keep {
 			c.bw.Flush()
 			return
 		}
+		// A shutdown that came during the request is seen on the next turn:
+		// the response already promised keep-alive, so one more request is
+		// served (with close) rather than cut.
+		c.state.CompareAndSwap(connBusy, connIdle)
 	}
 }
 
@@ -140,11 +151,12 @@ func (c *conn) reject(err error) {
 
 // handle serves one parsed request and reports whether to keep the
 // connection.
-func (c *conn) handle() bool {
+func (c *conn) handle(draining bool) bool {
 	start := time.Now()
 	r := &c.req
 	c.resetResponse()
-	keep := r.KeepAlive && c.s.opts.Keepalive > 0
+	c.closeAfter = draining
+	keep := r.KeepAlive && c.s.opts.Keepalive > 0 && !draining
 	bodyLen, code := c.readBodyFraming()
 	if code != 0 {
 		c.writeSimple(code, false)
