@@ -115,7 +115,8 @@ var table = append(append([]Option{
 	{
 		Name: "max-requests", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.MaxRequests },
-		Doc:   "Gracefully replace a worker after it has served this many requests; 0 means never.",
+		Doc: "Gracefully replace a worker after it has served this many requests: it stops accepting, " +
+			"finishes its requests and leaves once its replacement is ready; 0 means never.",
 	},
 	{
 		Name: "max-requests-delta", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
@@ -131,8 +132,8 @@ var table = append(append([]Option{
 	{
 		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
 		Field: func(c *Config) any { return &c.ReloadOnRSS },
-		Doc: "Gracefully replace a worker whose resident memory exceeds this many megabytes (the master " +
-			"checks every second); 0 means never.",
+		Doc: "Gracefully replace a worker whose resident memory exceeds this many megabytes (checked four " +
+			"times a second); 0 means never.",
 	},
 	{
 		Name: "worker-reload-mercy", Aliases: []string{"reload-mercy"}, Kind: KindInt, Default: "60", Metavar: "SECONDS", Section: secProcesses,

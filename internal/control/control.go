@@ -32,6 +32,7 @@ const (
 	Recycle   = "recycle"   // worker → master: replace me gracefully (Text: why)
 	Harakiri  = "harakiri"  // worker → master: a request overran; I am leaving
 	StatsReq  = "stats"     // master → worker: send your statistics
+	Resume    = "resume"    // master → worker: your replacement failed; accept again
 	StatsResp = "statsresp" // worker → master: Stats
 )
 

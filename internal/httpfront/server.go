@@ -55,25 +55,36 @@ type Server struct {
 	app  wsgi.Runner
 	opts Options
 
-	mu     sync.Mutex
-	conns  map[*conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	listeners map[net.Listener]struct{}
+	closed    bool
+	paused    chan struct{} // non-nil while paused; closed by Resume
+	wg        sync.WaitGroup
 }
 
 // NewServer returns a Server for app.
 func NewServer(app wsgi.Runner, opts Options) *Server {
 	opts.setDefaults()
-	return &Server{app: app, opts: opts, conns: make(map[*conn]struct{})}
+	return &Server{app: app, opts: opts, conns: make(map[*conn]struct{}),
+		listeners: make(map[net.Listener]struct{})}
 }
 
 // Serve accepts connections on l until l is closed.
 func (s *Server) Serve(l net.Listener) error {
 	host, port := splitHostPort(l.Addr().String())
+	s.mu.Lock()
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
 	var tempDelay time.Duration
 	for {
 		nc, err := l.Accept()
 		if err != nil {
+			if wait := s.pausedChan(); wait != nil {
+				<-wait // Pause interrupted Accept with a deadline
+				setAcceptDeadline(l, time.Time{})
+				continue
+			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
 				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
@@ -93,6 +104,50 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		go c.serve()
+	}
+}
+
+// Pause stops accepting connections (they wait in the listen backlog, for
+// this worker's siblings or its replacement) and lets each open
+// connection serve at most one more request, with Connection: close.
+// Resume undoes the first part.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused != nil || s.closed {
+		return
+	}
+	s.paused = make(chan struct{})
+	for l := range s.listeners {
+		setAcceptDeadline(l, time.Now())
+	}
+	for c := range s.conns {
+		c.shutdown()
+	}
+}
+
+// Resume accepts connections again after Pause.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused != nil {
+		close(s.paused)
+		s.paused = nil
+		for l := range s.listeners {
+			setAcceptDeadline(l, time.Time{})
+		}
+	}
+}
+
+func (s *Server) pausedChan() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
+}
+
+func setAcceptDeadline(l net.Listener, t time.Time) {
+	if d, ok := l.(interface{ SetDeadline(time.Time) error }); ok {
+		d.SetDeadline(t)
 	}
 }
 

@@ -32,9 +32,6 @@ type Options struct {
 	// Mercy bounds how long a stopping worker may drain (SIGTERM, reload,
 	// recycling) before it is killed.
 	Mercy time.Duration
-	// ReloadOnRSS replaces a worker whose resident memory exceeds this
-	// many bytes; 0 never.
-	ReloadOnRSS int64
 	// TouchReload files trigger a reload when their mtime changes.
 	TouchReload []string
 	Stats       string // address of the JSON stats server; "" none
@@ -245,7 +242,7 @@ func (m *master) spawnOrLog(id int, delay time.Duration, replaces ...*proc) {
 	}
 }
 
-// tick runs the once-a-second checks: memory, touch-reload, overdue stops.
+// tick runs the once-a-second checks: touch-reload and overdue stops.
 func (m *master) tick() {
 	now := time.Now()
 	for _, p := range m.procs {
@@ -254,11 +251,6 @@ func (m *master) tick() {
 				p.id, p.pid, m.o.Mercy))
 			p.cmd.Process.Kill()
 			p.killAt = now.Add(time.Hour)
-		}
-		if m.o.ReloadOnRSS > 0 && p.state == stateReady && !p.recycling {
-			if rss := rssBytes(p.pid); rss > m.o.ReloadOnRSS {
-				m.recycle(p, fmt.Sprintf("reload-on-rss: %d MB resident", rss>>20))
-			}
 		}
 	}
 	for f, old := range m.mtimes {

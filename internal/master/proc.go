@@ -201,8 +201,11 @@ func (m *master) exited(p *proc) (int, bool) {
 	expected := p.state == stateStopping
 	m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) exited (%s) after %s", p.id, p.pid, cause,
 		lived.Round(time.Millisecond)))
-	if old := p.replaces; old != nil {
-		old.recycling = false // its replacement failed; it keeps serving
+	if old := p.replaces; old != nil && old.state != stateStopping {
+		// Its replacement failed: it keeps serving (a broken deploy must
+		// not take the site down).
+		old.recycling = false
+		old.ctl.Send(control.Msg{T: control.Resume})
 	}
 	if m.startup && p.state == stateStarting && !p.loadErr {
 		fmt.Fprintf(os.Stderr, "carafe: worker %d exited during start-up (%s); see its output above\n", p.id, cause)

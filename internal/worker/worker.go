@@ -41,6 +41,9 @@ type Options struct {
 	// the master for a replacement; zero means never.
 	MaxRequests, MaxRequestsDelta int
 	MaxLifetime                   time.Duration
+	// ReloadOnRSS asks for a replacement once resident memory exceeds
+	// this many bytes (checked four times a second); zero means never.
+	ReloadOnRSS int64
 	// Harakiri ends requests running longer than this; zero means never.
 	Harakiri time.Duration
 	// LogTo is reopened on SIGUSR1 (--logto); "" when logging to stderr.
@@ -98,7 +101,10 @@ type worker struct {
 	requests  atomic.Int64
 	errors    atomic.Int64
 	rtTotal   atomic.Int64 // nanoseconds
-	recycling sync.Once
+	srv       *httpfront.Server
+	recycleMu sync.Mutex
+	recycling bool      // asked for a replacement, paused
+	noRecycle time.Time // after a failed replacement, do not ask again before
 	harakiri  chan struct{}
 }
 
@@ -128,6 +134,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		defer hopts.Access.Flush()
 	}
 	srv := httpfront.NewServer(w, hopts)
+	w.srv = srv
 	about := fmt.Sprintf("Python %s, app %s, %d thread(s)",
 		strings.SplitN(pyembed.Version(), " ", 2)[0], o.AppID, o.Python.Threads)
 	errc := make(chan error, len(listeners))
@@ -153,6 +160,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	}
 	if o.MaxLifetime > 0 {
 		time.AfterFunc(o.MaxLifetime, func() { w.recycle("max-worker-lifetime") })
+	}
+	if o.ReloadOnRSS > 0 {
+		go w.watchRSS()
 	}
 	for {
 		select {
@@ -195,17 +205,57 @@ func (w *worker) Do(c *wsgi.Call) {
 	if c.Result == wsgi.AppError {
 		w.errors.Add(1)
 	}
-	if n := w.requests.Add(1); w.limit > 0 && n == w.limit {
-		w.recycle("max-requests")
+	if n := w.requests.Add(1); w.limit > 0 && n >= w.limit {
+		w.recycle(fmt.Sprintf("max-requests (%d served)", n))
 	}
 }
 
-// recycle asks the master, once, for a graceful replacement.
+// recycle asks the master for a graceful replacement and stops taking new
+// connections meanwhile, so the limit means what it says; the master
+// stops this worker once the replacement is ready, or resumes it if the
+// replacement failed.
 func (w *worker) recycle(why string) {
 	if w.ctl == nil {
 		return
 	}
-	w.recycling.Do(func() { w.ctl.Send(control.Msg{T: control.Recycle, Text: why}) })
+	w.recycleMu.Lock()
+	defer w.recycleMu.Unlock()
+	if w.recycling || time.Now().Before(w.noRecycle) {
+		return
+	}
+	w.recycling = true
+	w.srv.Pause()
+	w.ctl.Send(control.Msg{T: control.Recycle, Text: why})
+}
+
+func (w *worker) resume() {
+	w.recycleMu.Lock()
+	defer w.recycleMu.Unlock()
+	w.recycling = false
+	w.noRecycle = time.Now().Add(time.Minute)
+	w.srv.Resume()
+}
+
+// watchRSS asks for a replacement when resident memory passes the limit.
+func (w *worker) watchRSS() {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		if rss := selfRSS(); rss > w.o.ReloadOnRSS {
+			w.recycle(fmt.Sprintf("reload-on-rss (%d MB resident)", rss>>20))
+		}
+	}
+}
+
+// selfRSS is this process's resident set size in bytes.
+func selfRSS() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, rss int64
+	fmt.Sscan(string(b), &size, &rss)
+	return rss * int64(os.Getpagesize())
 }
 
 // controlLoop answers the master; when the master is gone the worker
@@ -216,8 +266,11 @@ func (w *worker) controlLoop() {
 		if err != nil {
 			os.Exit(1)
 		}
-		if m.T == control.StatsReq {
+		switch m.T {
+		case control.StatsReq:
 			w.ctl.Send(control.Msg{T: control.StatsResp, Stats: w.stats()})
+		case control.Resume:
+			w.resume()
 		}
 	}
 }

@@ -1,0 +1,21 @@
+"""Reads a value from the file named by $MASTER_VERSION_FILE once, at
+import, so a reload that re-imports the app shows the file's new content.
+The body is "v=VALUE pid=PID"; /sleep?s=SECONDS sleeps first."""
+import os
+import time
+from urllib.parse import parse_qs
+
+with open(os.environ["MASTER_VERSION_FILE"]) as f:
+    VALUE = f.read().strip()
+
+
+def application(environ, start_response):
+    if environ["PATH_INFO"].startswith("/sleep"):
+        qs = parse_qs(environ.get("QUERY_STRING", ""))
+        time.sleep(float(qs.get("s", ["1"])[0]))
+    data = ("v=%s pid=%d" % (VALUE, os.getpid())).encode()
+    start_response(
+        "200 OK",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(data)))],
+    )
+    return [data]

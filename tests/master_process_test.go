@@ -1,0 +1,481 @@
+package tests
+
+import (
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A worker killed with SIGKILL under load is replaced within one second by
+// a new, serving worker; only the requests in flight on it may fail (at
+// most one per client goroutine).
+func TestMasterKillWorkerRespawns(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "4")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	const goroutines = 4
+	load := masterStartLoad(s.URL("/"), goroutines, 0, 15*time.Second)
+	time.Sleep(700 * time.Millisecond)
+
+	victim := pids[0]
+	killed := time.Now()
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	now := masterWaitWorkers(t, stats, 2, 5*time.Second, func(p []int) bool {
+		return p[0] != victim && p[1] != victim
+	})
+	respawn := time.Since(killed)
+	fresh := now[0]
+	if fresh == pids[1] {
+		fresh = now[1]
+	}
+	// Serving, not just listed: wait for an answer from the new pid.
+	var served time.Duration
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if load.pids()[fresh] > 0 {
+			served = time.Since(killed)
+			break
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	load.Stop()
+
+	t.Logf("kill -9 of worker pid %d: replacement pid %d listed serving by stats after %v, first response from it after %v",
+		victim, fresh, respawn.Round(time.Millisecond), served.Round(time.Millisecond))
+	load.report(t, "client loop around kill -9 of a worker", goroutines)
+	if respawn > time.Second {
+		t.Errorf("worker replaced after %v, want within 1s", respawn)
+	}
+	if served == 0 {
+		t.Errorf("no response from the replacement worker %d within 5s (pids seen %v)", fresh, load.pids())
+	}
+	if masterAlive(victim) {
+		t.Errorf("killed worker %d still alive", victim)
+	}
+	doc := masterStats(t, stats)
+	var respawns float64
+	for _, w := range doc.Workers {
+		respawns += w.Respawns
+	}
+	if respawns < 1 {
+		t.Errorf("stats shows %v respawns after a worker was killed, want >= 1: %+v", respawns, doc.Workers)
+	}
+	log := s.Log()
+	if masterLogLine(log, victim, "exit") < 0 {
+		t.Errorf("no log line says worker pid %d exited", victim)
+	}
+	if masterLogLine(log, fresh, "ready") < 0 {
+		t.Errorf("no log line says worker pid %d is ready", fresh)
+	}
+	if !strings.Contains(strings.ToLower(log), "respawn") {
+		t.Errorf("the log never says 'respawn'")
+	}
+}
+
+// With one worker, a request sent right after the worker is killed waits in
+// the master's listen queue and is answered by the replacement: none fails,
+// and the time to that answer is the full respawn time.
+func TestMasterKillOnlyWorkerNoRequestLost(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--master", "--processes", "1")
+	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	c := masterClient(false, 10*time.Second)
+	if code, body, err := masterGet(c, s.URL("/")); err != nil || code != 200 || masterPidOf(body) != pids[0] {
+		t.Fatalf("warm-up: %d %q %v (worker %d)", code, body, err, pids[0])
+	}
+	killed := time.Now()
+	syscall.Kill(pids[0], syscall.SIGKILL)
+	failed, n := 0, 0
+	var took time.Duration
+	for time.Since(killed) < 5*time.Second {
+		code, body, err := masterGet(c, s.URL("/"))
+		n++
+		if err != nil || code != 200 {
+			failed++
+			t.Logf("request %d after the kill: %d %q %v", n, code, body, err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if p := masterPidOf(body); p != pids[0] {
+			took = time.Since(killed)
+			break
+		}
+	}
+	t.Logf("only worker killed: first answer from its replacement after %v; %d requests, %d failed", took.Round(time.Millisecond), n, failed)
+	if took == 0 {
+		t.Fatalf("no answer from a new worker within 5s of kill -9")
+	}
+	if took > time.Second {
+		t.Errorf("replacement answered after %v, want within 1s", took)
+	}
+	if failed != 0 {
+		t.Errorf("%d requests sent after the kill failed, want 0 (the master holds the listener)", failed)
+	}
+}
+
+// A worker that fails importing the app is a configuration error: the
+// traceback is printed once (not once per worker, not in a respawn loop)
+// and the master exits non-zero.
+func TestMasterImportErrorExitsOnce(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	code, out := run(t, 15*time.Second, "--http", freeAddr(t), "--chdir", appDir("master_import_error"),
+		"--module", "wsgi", "--processes", "4", "--threads", "2")
+	took := time.Since(start)
+	n := strings.Count(out, "Traceback")
+	t.Logf("import failure with --processes 4: exit %d after %v, %d tracebacks", code, took.Round(time.Millisecond), n)
+	if code == 0 {
+		t.Errorf("exit code 0, want non-zero")
+	}
+	if n != 1 {
+		t.Errorf("%d tracebacks printed, want exactly 1:\n%s", n, out)
+	}
+	for _, want := range []string{"master_import_explodes", "ValueError", "broken at import"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range crashMarkers {
+		if strings.Contains(out, bad) {
+			t.Errorf("carafe printed %q:\n%s", bad, out)
+		}
+	}
+}
+
+// A second carafe on an address a first one holds exits at once, non-zero,
+// naming the address, and the first keeps serving.
+func TestMasterPortInUse(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_pid", "--processes", "2")
+	start := time.Now()
+	code, out := run(t, 10*time.Second, "--http", s.addr, "--chdir", appDir("master_pid"),
+		"--module", "wsgi", "--processes", "2")
+	took := time.Since(start)
+	t.Logf("second carafe on %s: exit %d after %v: %s", s.addr, code, took.Round(time.Millisecond), strings.TrimSpace(out))
+	if code == 0 {
+		t.Errorf("second carafe exited 0, want non-zero")
+	}
+	_, port, _ := net.SplitHostPort(s.addr)
+	if !strings.Contains(out, port) {
+		t.Errorf("error does not name the address %s:\n%s", s.addr, out)
+	}
+	if took > 3*time.Second {
+		t.Errorf("second carafe took %v to fail, want at once (< 3s)", took)
+	}
+	if strings.Contains(out, "Traceback") || masterReadyRE.MatchString(out) {
+		t.Errorf("second carafe started workers before failing:\n%s", out)
+	}
+	for i := 0; i < 5; i++ {
+		if code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 {
+			t.Errorf("first carafe after the second one failed: %d %q %v", code, body, err)
+		}
+	}
+}
+
+// kill -9 of the master leaves no worker behind (within 3 s), even one
+// busy with a request.
+func TestMasterKill9NoOrphans(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "3", "--threads", "2")
+	pids := masterWaitWorkers(t, stats, 3, 20*time.Second, nil)
+	masterKillLeftovers(t, pids)
+	master := s.cmd.Process.Pid
+	kids := masterChildren(master)
+	t.Logf("master %d, workers (stats) %v, children (/proc) %v", master, pids, kids)
+	for _, p := range pids {
+		if _, ppid := masterProcState(p); ppid != master {
+			t.Errorf("worker %d has parent %d, want the master %d", p, ppid, master)
+		}
+	}
+	go masterGet(masterClient(false, 20*time.Second), s.URL("/sleep?s=10"))
+	time.Sleep(300 * time.Millisecond)
+
+	if err := s.cmd.Process.Kill(); err != nil { // the master only, not its group
+		t.Fatal(err)
+	}
+	if _, ok := s.wait(5 * time.Second); !ok {
+		t.Fatal("master still running 5s after SIGKILL")
+	}
+	took, alive := masterWaitGone(pids, 3*time.Second)
+	if len(alive) > 0 {
+		t.Errorf("workers %v still alive %v after kill -9 of the master", alive, took.Round(time.Millisecond))
+	} else {
+		t.Logf("all %d workers gone %v after kill -9 of the master", len(pids), took.Round(time.Millisecond))
+	}
+}
+
+// The stats server: master pid, every worker with pid, status, counters,
+// RSS, and the busy threads with the request they run.
+func TestMasterStatsServer(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	doc := masterStats(t, stats)
+	if doc.Pid != s.cmd.Process.Pid {
+		t.Errorf("stats pid %d, want the master's %d", doc.Pid, s.cmd.Process.Pid)
+	}
+	ids := map[int]bool{}
+	for _, w := range doc.Workers {
+		ids[w.ID] = true
+		if _, ppid := masterProcState(w.Pid); ppid != s.cmd.Process.Pid {
+			t.Errorf("worker %d pid %d: parent %d, want the master", w.ID, w.Pid, ppid)
+		}
+	}
+	if !ids[1] || !ids[2] {
+		t.Errorf("worker ids %v, want 1 and 2", ids)
+	}
+	t.Logf("workers %v", pids)
+
+	c := masterClient(true, 10*time.Second)
+	for i := 0; i < 10; i++ {
+		if code, _, err := masterGet(c, s.URL("/")); err != nil || code != 200 {
+			t.Fatalf("GET /: %d %v", code, err)
+		}
+	}
+	if code, _, _ := masterGet(c, s.URL("/boom")); code != 500 {
+		t.Errorf("GET /boom: %d, want 500", code)
+	}
+
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := masterGet(masterClient(false, 10*time.Second), s.URL("/sleep/stats?s=1.5"))
+		done <- code
+	}()
+	var busy *masterStatWorker
+	var th masterStatThread
+	for deadline := time.Now().Add(1200 * time.Millisecond); busy == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		d, err := masterReadStats(stats)
+		if err != nil {
+			continue
+		}
+		for i, w := range d.Workers {
+			for _, x := range w.Threads {
+				if strings.HasPrefix(x.Path, "/sleep/stats") {
+					busy, th = &d.Workers[i], x
+				}
+			}
+		}
+	}
+	if busy == nil {
+		t.Errorf("stats never showed the thread running /sleep/stats")
+	} else {
+		t.Logf("busy worker %d: status %q thread %+v", busy.ID, busy.Status, th)
+		if busy.Status != "busy" || !th.Busy || th.Method != "GET" || th.RunningMs <= 0 {
+			t.Errorf("busy worker: status %q, thread %+v; want busy, GET, running_ms > 0", busy.Status, th)
+		}
+		time.Sleep(300 * time.Millisecond)
+		d := masterStats(t, stats)
+		for _, w := range d.Workers {
+			for _, x := range w.Threads {
+				if strings.HasPrefix(x.Path, "/sleep/stats") && x.RunningMs < th.RunningMs+200 {
+					t.Errorf("running_ms went from %v to %v in 300ms", th.RunningMs, x.RunningMs)
+				}
+			}
+		}
+	}
+	if code := <-done; code != 200 {
+		t.Errorf("GET /sleep/stats: %d", code)
+	}
+
+	var reqs, excs float64
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		doc = masterStats(t, stats)
+		reqs, excs = 0, 0
+		for _, w := range doc.Workers {
+			reqs += w.Requests
+			excs += w.Exceptions
+		}
+		if reqs >= 12 && excs >= 1 {
+			break
+		}
+	}
+	t.Logf("after 12 requests: %+v", doc.Workers)
+	if reqs < 12 {
+		t.Errorf("stats counts %v requests, want >= 12", reqs)
+	}
+	if excs < 1 {
+		t.Errorf("stats counts %v exceptions, want >= 1", excs)
+	}
+	var rt float64
+	for _, w := range doc.Workers {
+		if w.RSS < 1<<20 {
+			t.Errorf("worker %d rss %v bytes, want a real figure", w.ID, w.RSS)
+		}
+		if w.Status != "idle" {
+			t.Errorf("worker %d status %q with nothing running, want idle", w.ID, w.Status)
+		}
+		if len(w.Threads) != 0 {
+			t.Errorf("worker %d lists threads %+v with nothing running", w.ID, w.Threads)
+		}
+		if w.Respawns != 0 {
+			t.Errorf("worker %d respawns %v, want 0", w.ID, w.Respawns)
+		}
+		rt = max(rt, w.AvgRTms)
+	}
+	if rt <= 0 {
+		t.Errorf("no worker reports an average response time")
+	}
+}
+
+// Start-up says, in a few lines, what it serves and how.
+func TestMasterStartupBanner(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_pid", "--processes", "2", "--threads", "3")
+	readyLines := func() int {
+		n := 0
+		for _, l := range strings.Split(s.Log(), "\n") {
+			if masterReadyRE.MatchString(l) {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(20 * time.Second); readyLines() < 2 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	log := s.Log()
+	if readyLines() < 2 {
+		t.Fatalf("no 'ready' line per worker within 20s:\n%s", log)
+	}
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	banner := []string{}
+	for _, l := range lines {
+		if masterReadyRE.MatchString(l) {
+			break
+		}
+		banner = append(banner, l)
+	}
+	t.Logf("start-up output (%d lines):\n%s", len(lines), log)
+	text := strings.Join(lines, "\n")
+	checks := []struct {
+		what string
+		re   string
+	}{
+		{"the listener", regexp.QuoteMeta(s.addr)},
+		{"the Python version", `(?i)python\D{0,12}3\.\d+`},
+		{"the app", `wsgi`},
+		{"2 workers", `(?i)(2\s*(workers|processes))|((workers|processes)\D{0,15}2\b)`},
+		{"3 threads", `(?i)(3\s*threads)|(threads\D{0,15}3\b)`},
+	}
+	for _, c := range checks {
+		if !regexp.MustCompile(c.re).MatchString(text) {
+			t.Errorf("start-up output does not show %s (/%s/)", c.what, c.re)
+		}
+	}
+	if len(banner) > 12 {
+		t.Errorf("%d lines before the first worker is ready, want a few", len(banner))
+	}
+}
+
+// --uid/--gid: workers run unprivileged, while the master (root) still binds
+// a privileged port.
+func TestMasterUidGid(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	g, err := user.LookupGroup("nogroup")
+	if err != nil {
+		t.Skip("no group nogroup")
+	}
+	addr := masterPrivilegedAddr(t)
+	stats := freeAddr(t)
+	s := masterStartAt(t, addr, "--chdir", appDir("master_pid"), "--module", "wsgi",
+		"--processes", "2", "--stats", stats, "--uid", "nobody", "--gid", "nogroup")
+	s.waitReady(20 * time.Second)
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	idline := func(pid int, key string) []string {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, key+":") {
+				return strings.Fields(strings.TrimPrefix(l, key+":"))
+			}
+		}
+		return nil
+	}
+	for _, p := range pids {
+		uids, gids, groups := idline(p, "Uid"), idline(p, "Gid"), idline(p, "Groups")
+		t.Logf("worker %d: Uid %v Gid %v Groups %v", p, uids, gids, groups)
+		for _, x := range uids {
+			if x != u.Uid {
+				t.Errorf("worker %d Uid %v, want all %s (nobody)", p, uids, u.Uid)
+				break
+			}
+		}
+		for _, x := range gids {
+			if x != g.Gid {
+				t.Errorf("worker %d Gid %v, want all %s (nogroup)", p, gids, g.Gid)
+				break
+			}
+		}
+		for _, x := range groups {
+			if x == "0" {
+				t.Errorf("worker %d keeps supplementary group 0 (root): Groups %v", p, groups)
+			}
+		}
+	}
+	code, body, err := masterGet(masterClient(false, 10*time.Second), "http://"+addr+"/uid")
+	want := "uid=" + u.Uid + " gid=" + g.Gid + " euid=" + u.Uid
+	if err != nil || code != 200 || body != want {
+		t.Errorf("GET /uid on %s: %d %q %v, want %q", addr, code, body, err, want)
+	}
+}
+
+// masterPrivilegedAddr finds a free 127.0.0.1 port below 1024.
+func masterPrivilegedAddr(t testing.TB) string {
+	t.Helper()
+	for p := 880; p < 1000; p++ {
+		addr := "127.0.0.1:" + strconv.Itoa(p)
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Skip("no free port below 1024")
+	return ""
+}
+
+// --pidfile holds the master's pid; --vacuum removes it on exit.
+func TestMasterPidfileVacuum(t *testing.T) {
+	t.Parallel()
+	pf := filepath.Join(t.TempDir(), "carafe.pid")
+	s := startApp(t, "master_pid", "--pidfile", pf, "--vacuum")
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(pf); err == nil && strings.TrimSpace(string(b)) != "" {
+			got = strings.TrimSpace(string(b))
+			break
+		}
+	}
+	if got != strconv.Itoa(s.cmd.Process.Pid) {
+		t.Errorf("pidfile holds %q, want the master pid %d", got, s.cmd.Process.Pid)
+	}
+	kids := masterWaitChildren(t, s.cmd.Process.Pid, 1, 20*time.Second)
+	t.Logf("master %d (pidfile %q), worker %v", s.cmd.Process.Pid, got, kids)
+	if code, _, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 {
+		t.Errorf("GET /: %d %v", code, err)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	code, ok := s.wait(15 * time.Second)
+	if !ok {
+		t.Fatal("no exit within 15s of SIGTERM")
+	}
+	if code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+	if _, err := os.Stat(pf); !os.IsNotExist(err) {
+		t.Errorf("pidfile %s still there after exit with --vacuum (%v)", pf, err)
+	}
+}

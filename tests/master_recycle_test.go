@@ -1,0 +1,190 @@
+package tests
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// masterSumRespawns adds up the workers' respawn counters.
+func masterSumRespawns(t testing.TB, stats string) float64 {
+	var n float64
+	for _, w := range masterStats(t, stats).Workers {
+		n += w.Respawns
+	}
+	return n
+}
+
+// --max-requests 20 (delta 5), 300 requests over 2 workers: workers are
+// replaced as they go, gracefully: zero failed requests.
+func TestMasterMaxRequests(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "2",
+		"--max-requests", "20", "--max-requests-delta", "5")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoad(s.URL("/"), 4, 300, 60*time.Second).Wait()
+	load.report(t, "300 requests with --max-requests 20", 0)
+	pids := load.pids()
+	most := 0
+	for _, n := range pids {
+		most = max(most, n)
+	}
+	t.Logf("%d distinct worker pids answered, at most %d requests each; stats respawns %v: %v",
+		len(pids), most, masterSumRespawns(t, stats), pids)
+	if len(pids) < 5 {
+		t.Errorf("only %d worker pids answered 300 requests with --max-requests 20, want several (>= 5)", len(pids))
+	}
+	if most > 50 {
+		t.Errorf("a worker answered %d requests with --max-requests 20 --max-requests-delta 5", most)
+	}
+}
+
+// --max-worker-lifetime 1: workers are replaced every second or so, with
+// zero failed requests.
+func TestMasterMaxWorkerLifetime(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--max-worker-lifetime", "1")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoad(s.URL("/"), 4, 0, 4*time.Second).Wait()
+	load.report(t, "4 s of requests with --max-worker-lifetime 1", 0)
+	pids := load.pids()
+	t.Logf("%d distinct worker pids answered in 4 s; stats respawns %v: %v", len(pids), masterSumRespawns(t, stats), pids)
+	if len(pids) < 4 {
+		t.Errorf("only %d worker pids in 4 s with --max-worker-lifetime 1, want >= 4", len(pids))
+	}
+}
+
+// --reload-on-rss 60 with an app leaking 5 MB per request: the worker is
+// replaced when it grows, with zero failed requests. The loop is paced
+// (about 60 requests/s, 300 MB/s over both workers, for 4 s) so that an
+// RSS check made every second or so has time to act.
+func TestMasterReloadOnRSS(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_leak", "--processes", "2", "--reload-on-rss", "60")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	var rss []float64
+	for _, w := range masterStats(t, stats).Workers {
+		rss = append(rss, w.RSS/(1<<20))
+	}
+	load := masterStartLoadPaced(s.URL("/"), 2, 300, 4*time.Second, 30*time.Millisecond).Wait()
+	load.report(t, "4 s of requests to a 5 MB/request leak with --reload-on-rss 60", 0)
+	pids := load.pids()
+	t.Logf("worker RSS at start %.1f MB; %d distinct worker pids answered (requests each: %v); stats respawns %v",
+		rss, len(pids), pids, masterSumRespawns(t, stats))
+	if len(pids) < 3 {
+		t.Errorf("the leaking workers were never replaced (pids %v)", pids)
+	}
+}
+
+// --harakiri 2: a request stuck in the app is ended with a 504 after about
+// 2 s, the stuck thread's Python traceback is logged, the worker is
+// replaced, and the other worker serves all the while.
+func TestMasterHarakiri(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "2", "--harakiri", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoad(s.URL("/fast"), 2, 0, 20*time.Second)
+	stuck := masterGetAsync(s.URL("/stuck?s=30"), 20*time.Second)
+	victim := masterStuckWorker(t, stats, "/stuck")
+	r := <-stuck
+	t.Logf("stuck request (worker %d): %d %q %v after %v", victim, r.code, r.body, r.err, r.took.Round(time.Millisecond))
+	if r.err != nil || r.code != 504 {
+		t.Errorf("stuck request got %d %v, want a 504 (no headers had gone out)", r.code, r.err)
+	}
+	if r.took < 1500*time.Millisecond || r.took > 6*time.Second {
+		t.Errorf("stuck request ended after %v, want about 2s", r.took)
+	}
+	masterHarakiriAftermath(t, s, stats, pids, victim, "in stuck_view")
+	time.Sleep(500 * time.Millisecond)
+	load.Stop().report(t, "client loop to the other thread and worker during harakiri", 0)
+}
+
+// --harakiri on a response whose headers went out: the connection is
+// aborted, never a clean-looking truncated response.
+func TestMasterHarakiriAfterHeaders(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "2", "--harakiri", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	type res struct {
+		code int
+		body string
+		err  error
+		took time.Duration
+	}
+	ch := make(chan res, 1)
+	go func() {
+		start := time.Now()
+		resp, err := masterClient(false, 20*time.Second).Get(s.URL("/stuck-stream?s=30"))
+		if err != nil {
+			ch <- res{0, "", err, time.Since(start)}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		ch <- res{resp.StatusCode, string(b), err, time.Since(start)}
+	}()
+	victim := masterStuckWorker(t, stats, "/stuck-stream")
+	r := <-ch
+	t.Logf("stuck streaming response (worker %d): %d %q %v after %v", victim, r.code, r.body, r.err, r.took.Round(time.Millisecond))
+	if r.err == nil {
+		t.Errorf("the streaming response ended cleanly (%d %q), want an aborted connection", r.code, r.body)
+	}
+	if r.took > 6*time.Second {
+		t.Errorf("stuck streaming response ended after %v, want about 2s", r.took)
+	}
+	if r.code == http.StatusOK && strings.Contains(r.body, "woke up") {
+		t.Errorf("the stuck generator was allowed to finish")
+	}
+	masterHarakiriAftermath(t, s, stats, pids, victim, "in stuck_stream")
+}
+
+// masterStuckWorker waits for stats to show a busy thread on path and
+// returns that worker's pid.
+func masterStuckWorker(t testing.TB, stats, path string) int {
+	t.Helper()
+	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		d, err := masterReadStats(stats)
+		if err != nil {
+			continue
+		}
+		for _, w := range d.Workers {
+			for _, th := range w.Threads {
+				if strings.HasPrefix(th.Path, path+"?") || th.Path == path {
+					return w.Pid
+				}
+			}
+		}
+	}
+	t.Errorf("stats never showed a thread on %s", path)
+	return 0
+}
+
+// masterHarakiriAftermath: the traceback naming frame is logged, the
+// victim is gone and replaced, the survivor untouched.
+func masterHarakiriAftermath(t *testing.T, s *server, stats string, pids []int, victim int, frame string) {
+	t.Helper()
+	if !s.waitLog(frame, 5*time.Second) {
+		t.Errorf("the log has no Python traceback naming %q", frame)
+	} else if !strings.Contains(s.Log(), "master_sleep/wsgi.py") {
+		t.Errorf("the log names %q but not the app's file", frame)
+	}
+	if victim == 0 {
+		return
+	}
+	if gone, alive := masterWaitGone([]int{victim}, 10*time.Second); len(alive) > 0 {
+		t.Errorf("harakiri'd worker %d still alive after %v", victim, gone)
+	} else {
+		t.Logf("harakiri'd worker %d gone %v after the stuck request ended", victim, gone.Round(time.Millisecond))
+	}
+	now := masterWaitWorkers(t, stats, 2, 5*time.Second, masterDisjoint([]int{victim}))
+	survivor := pids[0]
+	if survivor == victim {
+		survivor = pids[1]
+	}
+	if now[0] != survivor && now[1] != survivor {
+		t.Errorf("the other worker %d was replaced too (now %v)", survivor, now)
+	}
+	t.Logf("workers %v -> %v after harakiri of %d", pids, now, victim)
+}

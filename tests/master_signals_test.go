@@ -1,0 +1,316 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// masterDisjoint is a masterWaitWorkers condition: no pid is in old.
+func masterDisjoint(old []int) func([]int) bool {
+	return func(pids []int) bool {
+		for _, p := range pids {
+			for _, o := range old {
+				if p == o {
+					return false
+				}
+			}
+		}
+		return true
+	}
+}
+
+// masterFirstLine is the smallest masterLogLine index over pids (-1 if none).
+func masterFirstLine(log string, pids []int, word string) int {
+	first := -1
+	for _, p := range pids {
+		if i := masterLogLine(log, p, word); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
+}
+
+type masterResult struct {
+	code int
+	body string
+	err  error
+	took time.Duration
+}
+
+// masterGetAsync runs one GET on a fresh connection in the background.
+func masterGetAsync(url string, timeout time.Duration) <-chan masterResult {
+	ch := make(chan masterResult, 1)
+	go func() {
+		start := time.Now()
+		code, body, err := masterGet(masterClient(false, timeout), url)
+		ch <- masterResult{code, body, err, time.Since(start)}
+	}()
+	return ch
+}
+
+// SIGHUP under continuous load: new workers (with the re-imported app) take
+// over, old ones finish what they run; zero failed requests.
+func TestMasterSIGHUPReload(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "2", "--threads", "4",
+		"--env", "MASTER_VERSION_FILE="+vf)
+	old := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	master := s.cmd.Process.Pid
+
+	load := masterStartLoad(s.URL("/"), 4, 0, 20*time.Second)
+	time.Sleep(1 * time.Second)
+	slow := masterGetAsync(s.URL("/sleep?s=2"), 15*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if err := os.WriteFile(vf, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hup := time.Now()
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	fresh := masterWaitWorkers(t, stats, 2, 15*time.Second, masterDisjoint(old))
+	took := time.Since(hup)
+	time.Sleep(1500 * time.Millisecond)
+	load.Stop()
+
+	t.Logf("SIGHUP: old workers %v replaced by %v, all serving after %v", old, fresh, took.Round(time.Millisecond))
+	load.report(t, "client loop around SIGHUP", 0)
+	t.Logf("bodies seen: %v", load.bodies)
+
+	r := <-slow
+	t.Logf("request in flight at SIGHUP: %d %q %v after %v", r.code, r.body, r.err, r.took.Round(time.Millisecond))
+	if r.err != nil || r.code != 200 || !strings.HasPrefix(r.body, "v=one ") {
+		t.Errorf("the request in flight at SIGHUP got %d %q %v, want 200 from the old code", r.code, r.body, r.err)
+	}
+	c := masterClient(false, 10*time.Second)
+	for i := 0; i < 6; i++ {
+		code, body, err := masterGet(c, s.URL("/"))
+		if err != nil || code != 200 || !strings.HasPrefix(body, "v=two ") {
+			t.Errorf("after reload: %d %q %v, want the re-imported app's v=two", code, body, err)
+		}
+	}
+	if gone, alive := masterWaitGone(old, 10*time.Second); len(alive) > 0 {
+		t.Errorf("old workers %v still alive %v after SIGHUP", alive, gone)
+	}
+	if !masterAlive(master) || masterStats(t, stats).Pid != master {
+		t.Errorf("the master changed or died on SIGHUP")
+	}
+	log := s.Log()
+	ready, exited := masterFirstLine(log, fresh, "ready"), masterFirstLine(log, old, "exit")
+	switch {
+	case ready < 0 || exited < 0:
+		t.Logf("could not find the new workers' ready line (%d) or the old ones' exit line (%d) to check their order", ready, exited)
+	case exited < ready:
+		t.Errorf("an old worker exited before any new one was ready")
+	}
+}
+
+// SIGTERM: the request in flight completes, then the master exits 0.
+func TestMasterSIGTERMDrains(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_pid", "--processes", "2", "--threads", "2")
+	masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
+	if code, _, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 {
+		t.Fatalf("warm-up: %d %v", code, err)
+	}
+	slow := masterGetAsync(s.URL("/sleep?s=1"), 15*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	term := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+
+	time.Sleep(200 * time.Millisecond)
+	late := masterGetAsync(s.URL("/"), 5*time.Second)
+
+	r := <-slow
+	code, ok := s.wait(15 * time.Second)
+	if !ok {
+		t.Fatal("master still running 15s after SIGTERM")
+	}
+	exit := time.Since(term)
+	l := <-late
+	t.Logf("SIGTERM with a 1 s request in flight: it got %d %q %v; exit %d after %v; a request sent 200ms after TERM got %d %q %v",
+		r.code, r.body, r.err, code, exit.Round(time.Millisecond), l.code, l.body, l.err)
+	if r.err != nil || r.code != 200 {
+		t.Errorf("the request in flight at SIGTERM failed: %d %v", r.code, r.err)
+	}
+	if code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0", code)
+	}
+	if exit < 500*time.Millisecond {
+		t.Errorf("exited %v after SIGTERM, before the in-flight request could finish", exit)
+	}
+}
+
+// --worker-reload-mercy bounds the SIGTERM drain.
+func TestMasterSIGTERMMercy(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_pid", "--master", "--processes", "1", "--worker-reload-mercy", "1")
+	kids := masterWaitChildren(t, s.cmd.Process.Pid, 1, 20*time.Second)
+	masterKillLeftovers(t, kids)
+	slow := masterGetAsync(s.URL("/sleep?s=20"), 25*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	term := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	code, ok := s.wait(10 * time.Second)
+	took := time.Since(term)
+	if !ok {
+		t.Fatalf("master still running 10s after SIGTERM with --worker-reload-mercy 1")
+	}
+	r := <-slow
+	t.Logf("SIGTERM, mercy 1s, a 20 s request in flight: exit %d after %v; the request got %d %v", code, took.Round(time.Millisecond), r.code, r.err)
+	if took > 4*time.Second {
+		t.Errorf("drain took %v, want about 1s (--worker-reload-mercy 1)", took)
+	}
+	if _, alive := masterWaitGone(kids, 3*time.Second); len(alive) > 0 {
+		t.Errorf("worker %v outlived the master", alive)
+	}
+}
+
+// SIGINT and SIGQUIT stop at once, without waiting for requests.
+func TestMasterSIGINTQUITImmediate(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "master_pid", "--processes", "2")
+			kids := masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
+			masterKillLeftovers(t, kids)
+			slow := masterGetAsync(s.URL("/sleep?s=10"), 15*time.Second)
+			time.Sleep(300 * time.Millisecond)
+			at := time.Now()
+			s.cmd.Process.Signal(sig)
+			code, ok := s.wait(5 * time.Second)
+			took := time.Since(at)
+			if !ok {
+				t.Fatalf("master still running 5s after %v", sig)
+			}
+			gone, alive := masterWaitGone(kids, 3*time.Second)
+			r := <-slow
+			t.Logf("%v with a 10 s request in flight: exit %d after %v, workers gone after %v more; the request got %d %v",
+				sig, code, took.Round(time.Millisecond), gone.Round(time.Millisecond), r.code, r.err)
+			if took > 3*time.Second {
+				t.Errorf("%v took %v, want immediate", sig, took)
+			}
+			if len(alive) > 0 {
+				t.Errorf("workers %v still alive after %v", alive, sig)
+			}
+		})
+	}
+}
+
+// SIGTTIN adds a worker, SIGTTOU removes one (never the last); the client
+// loop running meanwhile loses nothing.
+func TestMasterTTINTTOU(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoad(s.URL("/"), 2, 0, 30*time.Second)
+	step := func(sig syscall.Signal, want int) {
+		t.Helper()
+		at := time.Now()
+		s.cmd.Process.Signal(sig)
+		pids := masterWaitWorkers(t, stats, want, 10*time.Second, nil)
+		t.Logf("%v: %d workers %v after %v", sig, want, pids, time.Since(at).Round(time.Millisecond))
+	}
+	step(syscall.SIGTTIN, 3)
+	step(syscall.SIGTTOU, 2)
+	step(syscall.SIGTTOU, 1)
+	s.cmd.Process.Signal(syscall.SIGTTOU)
+	time.Sleep(1500 * time.Millisecond)
+	pids := masterWaitWorkers(t, stats, 1, 5*time.Second, nil)
+	if kids := masterChildren(s.cmd.Process.Pid); len(kids) != 1 {
+		t.Errorf("after SIGTTOU at one worker: children %v, want 1", kids)
+	}
+	t.Logf("SIGTTOU at one worker: still %v", pids)
+	time.Sleep(300 * time.Millisecond)
+	load.Stop().report(t, "client loop during SIGTTIN/SIGTTOU", 0)
+}
+
+// SIGUSR1 reopens the --logto file: after a rename, a new file with the
+// old name receives the next access lines.
+func TestMasterSIGUSR1ReopensLog(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logf := filepath.Join(dir, "carafe.log")
+	s := startApp(t, "master_pid", "--processes", "2", "--logto", logf)
+	masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
+	c := masterClient(false, 10*time.Second)
+	fileHas := func(path, want string, d time.Duration) bool {
+		for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), want) {
+				return true
+			}
+			if time.Now().After(deadline) {
+				return false
+			}
+		}
+	}
+	masterGet(c, s.URL("/before-usr1"))
+	if !fileHas(logf, "/before-usr1", 5*time.Second) {
+		b, _ := os.ReadFile(logf)
+		t.Fatalf("no access line for /before-usr1 in %s:\n%s", logf, b)
+	}
+	if err := os.Rename(logf, logf+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGUSR1)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(logf); err == nil {
+			break
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := 0; i < 10; i++ {
+		if code, _, err := masterGet(c, s.URL("/after-usr1-"+strconv.Itoa(i)+"-end")); err != nil || code != 200 {
+			t.Errorf("GET after SIGUSR1: %d %v", code, err)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		if !fileHas(logf, "/after-usr1-"+strconv.Itoa(i)+"-end", 3*time.Second) {
+			b, _ := os.ReadFile(logf)
+			t.Errorf("reopened %s lacks the access line for /after-usr1-%d-end:\n%s", logf, i, b)
+		}
+	}
+	old, _ := os.ReadFile(logf + ".1")
+	if strings.Contains(string(old), "/after-usr1-") {
+		t.Errorf("the renamed file still receives access lines after SIGUSR1:\n%s", old)
+	}
+	if !strings.Contains(string(old), "/before-usr1") {
+		t.Errorf("the renamed file lost its lines:\n%s", old)
+	}
+}
+
+// --touch-reload FILE: changing FILE's mtime reloads like SIGHUP.
+func TestMasterTouchReload(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	touch := filepath.Join(t.TempDir(), "reload.trigger")
+	if err := os.WriteFile(touch, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, stats := masterStartStats(t, "master_reload", "--processes", "2",
+		"--env", "MASTER_VERSION_FILE="+vf, "--touch-reload", touch)
+	old := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoad(s.URL("/"), 2, 0, 30*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if err := os.WriteFile(vf, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	future := at.Add(5 * time.Second)
+	if err := os.Chtimes(touch, future, future); err != nil {
+		t.Fatal(err)
+	}
+	fresh := masterWaitWorkers(t, stats, 2, 15*time.Second, masterDisjoint(old))
+	t.Logf("touch-reload: workers %v replaced by %v after %v", old, fresh, time.Since(at).Round(time.Millisecond))
+	code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/"))
+	if err != nil || code != 200 || !strings.HasPrefix(body, "v=two ") {
+		t.Errorf("after touch-reload: %d %q %v, want v=two", code, body, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	load.Stop().report(t, "client loop around touch-reload", 0)
+}
