@@ -211,8 +211,24 @@ func (m *master) reload(why string) {
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
 	m.reloading = true
 	for id := 1; id <= m.want; id++ {
-		old := m.current(id)
-		m.spawnOrLog(id, 0, old...)
+		var old *proc
+		for _, p := range m.procs {
+			// A replacement still starting from an earlier reload may have
+			// imported the code before this change: start over.
+			if p.id == id && p.state == stateStarting && p.replaces != nil {
+				old, p.replaces = p.replaces, nil
+				p.state = stateStopping
+				p.cmd.Process.Kill()
+			}
+		}
+		if cur := m.current(id); old == nil && len(cur) > 0 {
+			old = cur[0]
+		}
+		if old != nil {
+			m.spawnOrLog(id, 0, old)
+		} else {
+			m.spawnOrLog(id, 0)
+		}
 	}
 }
 

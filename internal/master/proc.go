@@ -216,9 +216,22 @@ func (m *master) exited(p *proc) (int, bool) {
 		m.checkSettled()
 		return 0, false
 	}
-	if p.replaces != nil || len(m.current(p.id)) > 0 {
+	if p.replaces != nil {
 		m.checkSettled()
 		return 0, false // a replacement that failed; the old worker still serves
+	}
+	taken := false
+	for _, q := range m.procs {
+		if q.id == p.id && q.state != stateStopping {
+			taken = true // a replacement was already starting: it takes over
+			if q.replaces == p {
+				q.replaces = nil
+			}
+		}
+	}
+	if taken {
+		m.checkSettled()
+		return 0, false
 	}
 	s := slotOf(p.id)
 	if lived > 10*time.Second {
