@@ -102,6 +102,8 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 	return master.Options{
 		Args:        args,
 		HTTP:        cfg.HTTP,
+		Socket:      cfg.Socket,
+		ChmodSocket: cfg.ChmodSocket,
 		Processes:   cfg.Processes,
 		Threads:     cfg.Threads,
 		AppID:       appID(cfg),
@@ -161,8 +163,11 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		keepalive = -1
 	}
 	return worker.Options{
-		HTTP:  cfg.HTTP,
-		AppID: appID(cfg),
+		HTTP:        cfg.HTTP,
+		UWSGI:       cfg.Socket,
+		ChmodSocket: cfg.ChmodSocket,
+		Vacuum:      cfg.Vacuum,
+		AppID:       appID(cfg),
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
 			Callable: callable, PythonPath: cfg.PythonPath, Threads: cfg.Threads,
@@ -178,6 +183,13 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 			HeaderTimeout: secs(cfg.HTTPHeaderTimeout),
 			IOTimeout:     secs(cfg.HTTPTimeout),
 			Keepalive:     keepalive,
+		},
+		UWSGIOptions: httpfront.Options{
+			LimitPost:     cfg.LimitPost,
+			BufferSize:    cfg.BufferSize,
+			HeaderTimeout: secs(cfg.SocketTimeout),
+			IOTimeout:     secs(cfg.SocketTimeout),
+			Keepalive:     -1,
 		},
 		Access:           !cfg.DisableLogging,
 		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"carafe/internal/accesslog"
+	"carafe/internal/uwsgi"
 	"carafe/internal/wsgi"
 )
 
@@ -40,6 +41,7 @@ type conn struct {
 	rAddr, rPort   string
 	lHost, lPort   string
 	req            Request
+	ureq           uwsgi.Request // the current packet, in UWSGI mode
 	env            wsgi.Env
 	call           *wsgi.Call
 	head           wsgi.Head
@@ -102,6 +104,10 @@ func (c *conn) serve() {
 		c.nc.Close()
 		c.s.track(c, false)
 	}()
+	if c.s.opts.Protocol == UWSGI {
+		c.serveUWSGI()
+		return
+	}
 	lim := &c.s.opts.Limits
 	first := true
 	for {
@@ -163,7 +169,11 @@ func (c *conn) handle(draining bool) bool {
 		c.logAccess(start)
 		return false
 	}
-	c.buildEnv(bodyLen)
+	if c.s.opts.Protocol == UWSGI {
+		c.buildUWSGIEnv(bodyLen)
+	} else {
+		c.buildEnv(bodyLen)
+	}
 	c.call.Env = c.env.Bytes()
 	c.call.BodyLen = bodyLen
 	c.call.Method, c.call.Target = r.Method, r.Target

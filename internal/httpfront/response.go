@@ -63,13 +63,13 @@ func (c *conn) writeHead(size int64, last bool) {
 	case last:
 		c.respLeft = size
 		b = appendContentLength(b, size)
-	case c.req.Minor >= 1:
+	case c.req.Minor >= 1 && c.s.opts.Protocol == HTTP:
 		c.respChunked = !c.isHead
 		if c.respChunked {
 			b = append(b, "Transfer-Encoding: chunked\r\n"...)
 		}
 	default:
-		c.closeAfter = true // HTTP/1.0: the body ends at close
+		c.closeAfter = true // HTTP/1.0 or uwsgi: the body ends at close
 	}
 	if h.Close {
 		c.closeAfter = true

@@ -30,6 +30,10 @@ type Options struct {
 	// Keepalive is how long an idle connection waits for its next request
 	// (default 15s); negative disables keep-alive.
 	Keepalive time.Duration
+	// Protocol is what connections speak (HTTP unless UWSGI).
+	Protocol Protocol
+	// BufferSize bounds a uwsgi packet's variable block (default 4096).
+	BufferSize int
 	// Log receives errors; Access, when non-nil, one line per request.
 	Log    *slog.Logger
 	Access *accesslog.Logger
@@ -44,6 +48,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Keepalive == 0 {
 		o.Keepalive = 15 * time.Second
+	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = 4096
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))

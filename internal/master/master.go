@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"carafe/internal/listen"
 )
 
 // Options configure the master. They are plain values; cmd/carafe fills
@@ -23,9 +25,11 @@ import (
 type Options struct {
 	// Args re-executes this binary as a worker (os.Args[1:]).
 	Args []string
-	// HTTP are the addresses to bind, in the order workers expect them.
-	HTTP      []string
-	Processes int
+	// HTTP and Socket (uwsgi protocol) are the addresses to bind; workers
+	// get them in that order. ChmodSocket is the mode of unix sockets.
+	HTTP, Socket []string
+	ChmodSocket  string
+	Processes    int
 	// Threads and AppID only describe the workers in the start-up lines.
 	Threads int
 	AppID   string
@@ -88,8 +92,12 @@ func Run(o Options) int {
 	for _, f := range o.TouchReload {
 		m.mtimes[f] = mtime(f)
 	}
-	for _, l := range m.listeners {
-		o.Log.Info("carafe: master: listening on http://" + l.Addr().String())
+	for i, l := range m.listeners {
+		if i < len(o.HTTP) {
+			o.Log.Info("carafe: master: HTTP on http://" + l.Addr().String())
+		} else {
+			o.Log.Info("carafe: master: uwsgi protocol on " + l.Addr().String())
+		}
 	}
 	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d %s x %d %s for %s", os.Getpid(),
 		m.want, plural(m.want, "worker", "workers"), o.Threads, plural(o.Threads, "thread", "threads"), o.AppID))
@@ -128,17 +136,17 @@ func Run(o Options) int {
 // bind opens every listener once, so the port is held for good and a
 // second carafe on it fails here, loudly.
 func (m *master) bind() error {
-	for _, a := range m.o.HTTP {
-		l, err := net.Listen("tcp", a)
+	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
+		l, err := listen.Bind(a, m.o.ChmodSocket)
 		if err != nil {
 			m.closeListeners()
-			return fmt.Errorf("carafe: cannot listen on %s: %w", a, err)
+			return err
 		}
-		f, err := l.(*net.TCPListener).File()
+		f, err := listen.File(l)
 		if err != nil {
 			l.Close()
 			m.closeListeners()
-			return fmt.Errorf("carafe: listener %s: %w", a, err)
+			return err
 		}
 		m.listeners = append(m.listeners, l)
 		m.files = append(m.files, f)
@@ -157,8 +165,11 @@ func (m *master) closeListeners() {
 
 func (m *master) cleanup() {
 	m.closeListeners()
-	if m.o.Vacuum && m.o.Pidfile != "" {
-		os.Remove(m.o.Pidfile)
+	if m.o.Vacuum {
+		listen.Vacuum(m.o.Socket)
+		if m.o.Pidfile != "" {
+			os.Remove(m.o.Pidfile)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"carafe/internal/accesslog"
 	"carafe/internal/control"
 	"carafe/internal/httpfront"
+	"carafe/internal/listen"
 	"carafe/internal/pyembed"
 	"carafe/internal/wsgi"
 )
@@ -30,9 +31,14 @@ import (
 // them from the configuration.
 type Options struct {
 	HTTP        []string // addresses to serve HTTP/1.1 on (standalone mode binds them)
+	UWSGI       []string // addresses to serve the uwsgi protocol on
+	ChmodSocket string   // mode of unix sockets bound standalone
+	Vacuum      bool     // standalone: remove the unix sockets on exit
 	Python      pyembed.Options
 	AppID       string // how the app is named in messages ("module wsgi:app")
 	HTTPOptions httpfront.Options
+	// UWSGIOptions configure the uwsgi-protocol listeners.
+	UWSGIOptions httpfront.Options
 	// Access enables the access log on Stderr.
 	Access bool
 	// DrainTimeout bounds a graceful stop (SIGTERM, reload, recycling).
@@ -73,9 +79,17 @@ var ErrHarakiri = errors.New("worker: harakiri")
 // Run serves standalone (no master) until SIGTERM (graceful), SIGINT or
 // SIGQUIT (immediate).
 func Run(o Options) error {
-	listeners, err := bind(o.HTTP)
-	if err != nil {
-		return err
+	var listeners []net.Listener
+	for _, a := range append(append([]string{}, o.HTTP...), o.UWSGI...) {
+		l, err := listen.Bind(a, o.ChmodSocket)
+		if err != nil {
+			closeAll(listeners)
+			return err
+		}
+		listeners = append(listeners, l)
+	}
+	if o.Vacuum {
+		defer listen.Vacuum(o.UWSGI)
 	}
 	return run(o, listeners, nil)
 }
@@ -84,7 +98,7 @@ func Run(o Options) error {
 // control socket are inherited. It returns when told to stop, or exits
 // the process at once when the master goes away.
 func RunChild(o Options) error {
-	ctl, listeners, err := control.Inherited(len(o.HTTP))
+	ctl, listeners, err := control.Inherited(len(o.HTTP) + len(o.UWSGI))
 	if err != nil {
 		return err
 	}
@@ -101,7 +115,7 @@ type worker struct {
 	requests  atomic.Int64
 	errors    atomic.Int64
 	rtTotal   atomic.Int64 // nanoseconds
-	srv       *httpfront.Server
+	srvs      []*httpfront.Server
 	recycleMu sync.Mutex
 	recycling bool      // asked for a replacement, paused
 	noRecycle time.Time // after a failed replacement, do not ask again before
@@ -127,18 +141,22 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		return lerr
 	}
 	w.ip = ip
-	hopts := o.HTTPOptions
-	hopts.Log = o.Log
+	var access *accesslog.Logger
 	if o.Access {
-		hopts.Access = accesslog.New(o.Stderr)
-		defer hopts.Access.Flush()
+		access = accesslog.New(o.Stderr)
+		defer access.Flush()
 	}
-	srv := httpfront.NewServer(w, hopts)
-	w.srv = srv
+	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
+	uwsgiSrv := newServer(w, o.UWSGIOptions, httpfront.UWSGI, access, o.Log)
+	w.srvs = []*httpfront.Server{httpSrv, uwsgiSrv}
 	about := fmt.Sprintf("Python %s, app %s, %d thread(s)",
 		strings.SplitN(pyembed.Version(), " ", 2)[0], o.AppID, o.Python.Threads)
 	errc := make(chan error, len(listeners))
-	for _, l := range listeners {
+	for i, l := range listeners {
+		srv := httpSrv
+		if i >= len(o.HTTP) {
+			srv = uwsgiSrv
+		}
 		go func(l net.Listener) { errc <- srv.Serve(l) }(l)
 	}
 	// Signals are watched before the master hears "ready", so a stop
@@ -151,8 +169,12 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go w.controlLoop()
 	} else {
 		o.Log.Info("carafe: " + about)
-		for _, l := range listeners {
-			o.Log.Info("carafe: serving HTTP on http://" + l.Addr().String())
+		for i, l := range listeners {
+			if i < len(o.HTTP) {
+				o.Log.Info("carafe: serving HTTP on http://" + l.Addr().String())
+			} else {
+				o.Log.Info("carafe: serving the uwsgi protocol on " + l.Addr().String())
+			}
 		}
 	}
 	if o.Harakiri > 0 {
@@ -171,7 +193,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			return fmt.Errorf("carafe: listener failed: %w", err)
 		case <-w.harakiri:
 			closeAll(listeners)
-			srv.Shutdown(min(o.DrainTimeout, 5*time.Second))
+			w.shutdown(min(o.DrainTimeout, 5*time.Second))
 			return ErrHarakiri
 		case sig := <-sigs:
 			if sig == syscall.SIGUSR1 {
@@ -185,7 +207,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 				if ctl == nil {
 					o.Log.Info("carafe: SIGTERM, finishing requests in flight", "timeout", o.DrainTimeout)
 				}
-				srv.Shutdown(o.DrainTimeout)
+				w.shutdown(o.DrainTimeout)
 				ip.Close()
 			}
 			if ctl == nil {
@@ -194,6 +216,22 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			return nil
 		}
 	}
+}
+
+func newServer(w *worker, o httpfront.Options, p httpfront.Protocol, access *accesslog.Logger,
+	log *slog.Logger) *httpfront.Server {
+	o.Protocol, o.Access, o.Log = p, access, log
+	return httpfront.NewServer(w, o)
+}
+
+// shutdown drains both front ends at once within d.
+func (w *worker) shutdown(d time.Duration) {
+	var wg sync.WaitGroup
+	for _, s := range w.srvs {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.Shutdown(d) }()
+	}
+	wg.Wait()
 }
 
 // Do implements wsgi.Runner around the interpreter, keeping the counts
@@ -224,7 +262,9 @@ func (w *worker) recycle(why string) {
 		return
 	}
 	w.recycling = true
-	w.srv.Pause()
+	for _, s := range w.srvs {
+		s.Pause()
+	}
 	w.ctl.Send(control.Msg{T: control.Recycle, Text: why})
 }
 
@@ -233,7 +273,9 @@ func (w *worker) resume() {
 	defer w.recycleMu.Unlock()
 	w.recycling = false
 	w.noRecycle = time.Now().Add(time.Minute)
-	w.srv.Resume()
+	for _, s := range w.srvs {
+		s.Resume()
+	}
 }
 
 // watchRSS asks for a replacement when resident memory passes the limit.
@@ -334,19 +376,6 @@ func ReopenLog(path string) error {
 		}
 	}
 	return nil
-}
-
-func bind(addrs []string) ([]net.Listener, error) {
-	var ls []net.Listener
-	for _, a := range addrs {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			closeAll(ls)
-			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", a, err)
-		}
-		ls = append(ls, l)
-	}
-	return ls, nil
 }
 
 func closeAll(ls []net.Listener) {

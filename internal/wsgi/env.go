@@ -67,6 +67,32 @@ var headerKeys = func() map[string]int {
 	return m
 }()
 
+// cgiKeys maps every numbered key name to its number.
+var cgiKeys = func() map[string]int {
+	m := make(map[string]int, len(Keys))
+	for i, k := range Keys {
+		m[k] = i
+	}
+	return m
+}()
+
+// KeyFor returns the number of a key name, if it has one. It does not
+// allocate.
+func KeyFor(name []byte) (int, bool) {
+	k, ok := cgiKeys[string(name)]
+	return k, ok
+}
+
+// AddVar appends a CGI variable given by name (as a gateway such as nginx
+// sends it): a numbered key when the name has one, else a literal.
+func (e *Env) AddVar(name, val []byte) {
+	if k, ok := cgiKeys[string(name)]; ok {
+		e.Add(k, val)
+		return
+	}
+	e.AddLiteral(name, val)
+}
+
 // Env is an environ block under construction: entries of a u16 key number,
 // a u32 value length, for literal keys a u16 key length and the key, then
 // the value; little-endian; values are latin-1 bytes. Reset and reuse it.

@@ -180,3 +180,16 @@ func FuzzEnvDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestEnvAddVar(t *testing.T) {
+	var e Env
+	e.AddVar([]byte("HTTP_HOST"), []byte("h"))
+	e.AddVar([]byte("DOCUMENT_ROOT"), []byte("/srv"))
+	got, _ := Decode(e.Bytes())
+	if len(got) != 2 || got[0] != (Entry{"HTTP_HOST", "h"}) || got[1] != (Entry{"DOCUMENT_ROOT", "/srv"}) {
+		t.Fatalf("got %q", got)
+	}
+	if id := binary.LittleEndian.Uint16(e.Bytes()); id == literalKey {
+		t.Error("HTTP_HOST travelled as a literal")
+	}
+}

@@ -1,0 +1,88 @@
+// Package listen binds carafe's listeners: TCP addresses, and unix socket
+// paths with the requested mode, refusing an address another server holds
+// (a stale socket file left by a crash is replaced).
+package listen
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// IsUnix reports whether addr names a unix socket (it holds a '/').
+func IsUnix(addr string) bool { return strings.Contains(addr, "/") }
+
+// Bind listens on addr. For a unix socket, mode (octal, e.g. "666"; ""
+// keeps the umask's) is applied to the socket file.
+func Bind(addr, mode string) (net.Listener, error) {
+	if !IsUnix(addr) {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
+		}
+		return l, nil
+	}
+	if err := removeStale(addr); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		return nil, fmt.Errorf("carafe: cannot listen on unix socket %s: %w", addr, err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false) // workers share it; Vacuum removes it
+	if mode != "" {
+		m, err := strconv.ParseUint(mode, 8, 32)
+		if err == nil {
+			err = os.Chmod(addr, os.FileMode(m))
+		}
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("carafe: --chmod-socket %s on %s: %w", mode, addr, err)
+		}
+	}
+	return l, nil
+}
+
+// removeStale deletes a socket file nobody answers on, and refuses one in
+// use, so a second carafe never silently takes over a live socket.
+func removeStale(path string) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("carafe: unix socket %s: %w", path, err)
+	}
+	if st.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("carafe: %s exists and is not a socket; refusing to replace it", path)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("carafe: cannot listen on unix socket %s: another server is using it", path)
+	}
+	return os.Remove(path)
+}
+
+// File returns a listener's file descriptor as a file to pass to a child.
+func File(l net.Listener) (*os.File, error) {
+	switch l := l.(type) {
+	case *net.TCPListener:
+		return l.File()
+	case *net.UnixListener:
+		return l.File()
+	}
+	return nil, fmt.Errorf("carafe: cannot pass a %T to a worker", l)
+}
+
+// Vacuum removes the unix socket files among addrs.
+func Vacuum(addrs []string) {
+	for _, a := range addrs {
+		if IsUnix(a) {
+			os.Remove(a)
+		}
+	}
+}
