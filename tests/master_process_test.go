@@ -21,7 +21,9 @@ func TestMasterKillWorkerRespawns(t *testing.T) {
 	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "4")
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
 	const goroutines = 4
-	load := masterStartLoad(s.URL("/"), goroutines, 0, 15*time.Second)
+	// Paced (2 ms between requests per goroutine) so that the client does
+	// not itself starve the respawning worker of CPU on a small machine.
+	load := masterStartLoadPaced(s.URL("/"), goroutines, 0, 15*time.Second, 2*time.Millisecond)
 	time.Sleep(700 * time.Millisecond)
 
 	victim := pids[0]
@@ -167,8 +169,10 @@ func TestMasterPortInUse(t *testing.T) {
 	if !strings.Contains(out, port) {
 		t.Errorf("error does not name the address %s:\n%s", s.addr, out)
 	}
-	if took > 3*time.Second {
-		t.Errorf("second carafe took %v to fail, want at once (< 3s)", took)
+	// "At once": before starting any worker. The bound is loose because a
+	// loaded CI machine can stall process start-up for seconds.
+	if took > 5*time.Second {
+		t.Errorf("second carafe took %v to fail, want at once (< 5s)", took)
 	}
 	if strings.Contains(out, "Traceback") || masterReadyRE.MatchString(out) {
 		t.Errorf("second carafe started workers before failing:\n%s", out)
@@ -184,8 +188,8 @@ func TestMasterPortInUse(t *testing.T) {
 // busy with a request.
 func TestMasterKill9NoOrphans(t *testing.T) {
 	t.Parallel()
-	s, stats := masterStartStats(t, "master_pid", "--processes", "3", "--threads", "2")
-	pids := masterWaitWorkers(t, stats, 3, 20*time.Second, nil)
+	s, stats := masterStartStats(t, "master_pid", "--workers", "3", "--threads", "2")
+	pids := masterWaitWorkers(t, stats, 3, 20*time.Second, nil) // --workers is --processes
 	masterKillLeftovers(t, pids)
 	master := s.cmd.Process.Pid
 	kids := masterChildren(master)
@@ -477,5 +481,83 @@ func TestMasterPidfileVacuum(t *testing.T) {
 	}
 	if _, err := os.Stat(pf); !os.IsNotExist(err) {
 		t.Errorf("pidfile %s still there after exit with --vacuum (%v)", pf, err)
+	}
+}
+
+// Master mode is implied by --processes > 1 and by every master-only
+// option: with --processes 1 the master still runs its worker as a child.
+func TestMasterImpliedByOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	touch := filepath.Join(dir, "touch")
+	os.WriteFile(touch, nil, 0o644)
+	cases := map[string][]string{
+		"master":              {"--master"},
+		"processes":           {"--processes", "2"},
+		"harakiri":            {"--harakiri", "60"},
+		"max-requests":        {"--max-requests", "1000"},
+		"max-worker-lifetime": {"--max-worker-lifetime", "3600"},
+		"reload-on-rss":       {"--reload-on-rss", "1000"},
+		"touch-reload":        {"--touch-reload", touch},
+		"stats":               {"--stats", freeAddr(t)},
+		"pidfile":             {"--pidfile", filepath.Join(dir, "pid")},
+		"none":                nil,
+	}
+	for name, extra := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want := 1
+			if name == "processes" {
+				want = 2
+			}
+			s := startApp(t, "master_pid", append([]string{"--processes", "1"}, extra...)...)
+			if code, _, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 {
+				t.Fatalf("GET /: %d %v", code, err)
+			}
+			kids := masterChildren(s.cmd.Process.Pid)
+			if name == "none" {
+				t.Logf("no master option: carafe %d has children %v", s.cmd.Process.Pid, kids)
+				return
+			}
+			if len(kids) != want {
+				t.Errorf("with %v, carafe %d has children %v, want %d worker(s) under a master", extra, s.cmd.Process.Pid, kids, want)
+			}
+		})
+	}
+}
+
+// A worker that keeps dying (os._exit mid-request, five times in a row) is
+// respawned each time, with backoff; the master never gives up on a worker
+// that started fine, and the last replacement serves.
+func TestMasterRepeatedDeathsRespawn(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--master", "--processes", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	first := pid
+	var delays []time.Duration
+	c := masterClient(false, 20*time.Second)
+	for i := 0; i < 5; i++ {
+		died := time.Now()
+		if code, body, err := masterGet(c, s.URL("/exit?code=3")); err == nil {
+			t.Fatalf("GET /exit answered %d %q: the worker did not die", code, body)
+		}
+		old := pid
+		pid = masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{old}))[0]
+		delays = append(delays, time.Since(died).Round(time.Millisecond))
+	}
+	t.Logf("5 deaths in a row by os._exit(3): replacement delays %v", delays)
+	code, body, err := masterGet(c, s.URL("/"))
+	if err != nil || code != 200 || masterPidOf(body) != pid {
+		t.Errorf("after 5 respawns: %d %q %v, want pid=%d", code, body, err, pid)
+	}
+	log := s.Log()
+	if i := masterLogLine(log, first, "exit"); i < 0 {
+		t.Errorf("no log line says worker pid %d exited", first)
+	} else {
+		line, _, _ := strings.Cut(log[i:], "\n")
+		t.Logf("exit line: %s", line)
+		if !strings.Contains(line, "3") {
+			t.Errorf("the exit line does not give the exit status 3: %s", line)
+		}
 	}
 }

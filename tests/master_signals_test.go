@@ -236,19 +236,10 @@ func TestMasterSIGUSR1ReopensLog(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	logf := filepath.Join(dir, "carafe.log")
-	s := startApp(t, "master_pid", "--processes", "2", "--logto", logf)
-	masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--logto", logf)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
 	c := masterClient(false, 10*time.Second)
-	fileHas := func(path, want string, d time.Duration) bool {
-		for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
-			if b, _ := os.ReadFile(path); strings.Contains(string(b), want) {
-				return true
-			}
-			if time.Now().After(deadline) {
-				return false
-			}
-		}
-	}
+	fileHas := masterFileHas
 	masterGet(c, s.URL("/before-usr1"))
 	if !fileHas(logf, "/before-usr1", 5*time.Second) {
 		b, _ := os.ReadFile(logf)
@@ -313,4 +304,65 @@ func TestMasterTouchReload(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	load.Stop().report(t, "client loop around touch-reload", 0)
+}
+
+// masterFileHas waits up to d for the file at path to contain want.
+func masterFileHas(path, want string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(path); strings.Contains(string(b), want) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// SIGUSR1 that arrives while a worker is still starting (here: right after
+// SIGTTIN) must not be lost: that worker's access lines go to the new file
+// too, as log rotation can come at any moment, respawns included.
+func TestMasterSIGUSR1DuringWorkerStart(t *testing.T) {
+	t.Parallel()
+	logf := filepath.Join(t.TempDir(), "carafe.log")
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--logto", logf)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	// The new worker opens the log file by name as it starts, then spends
+	// tens of milliseconds starting Python: rotate the file in between.
+	s.cmd.Process.Signal(syscall.SIGTTIN)
+	time.Sleep(20 * time.Millisecond)
+	if err := os.Rename(logf, logf+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGUSR1)
+	pids := masterWaitWorkers(t, stats, 3, 20*time.Second, nil)
+	time.Sleep(200 * time.Millisecond)
+	// Fresh connections until every worker has answered (bounded).
+	c := masterClient(false, 10*time.Second)
+	seen := map[int]bool{}
+	servedBy := map[string]int{}
+	var paths []string
+	for i := 0; i < 300 && len(seen) < 3; i++ {
+		p := "/usr1-start-" + strconv.Itoa(i) + "-end"
+		code, body, err := masterGet(c, s.URL(p))
+		if err != nil || code != 200 {
+			t.Fatalf("GET %s: %d %v", p, code, err)
+		}
+		seen[masterPidOf(body)] = true
+		paths = append(paths, p)
+		servedBy[p] = masterPidOf(body)
+	}
+	t.Logf("workers %v; %d requests reached %d of them", pids, len(paths), len(seen))
+	var missing []string
+	lost := map[int]bool{}
+	for _, p := range paths {
+		if !masterFileHas(logf, p+" ", time.Second) {
+			missing = append(missing, p)
+			lost[servedBy[p]] = true
+		}
+	}
+	if len(missing) > 0 {
+		old, _ := os.ReadFile(logf + ".1")
+		t.Errorf("%d of %d access lines after SIGUSR1 are not in the reopened file (%d are in the renamed one); they were served by %v, the worker SIGTTIN added is %d",
+			len(missing), len(paths), strings.Count(string(old), "/usr1-start-"), lost, pids[len(pids)-1])
+	}
 }

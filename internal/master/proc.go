@@ -38,6 +38,7 @@ type proc struct {
 	loadErr   bool
 	killAt    time.Time
 	exited    chan struct{}
+	ctlDone   chan struct{} // the control reader has seen EOF
 	stats     chan *control.WorkerStats
 }
 
@@ -60,7 +61,8 @@ type event struct {
 
 // slot is what the master remembers about a worker id across restarts.
 type slot struct {
-	respawns int
+	started  bool
+	respawns int // workers started after the first, for any reason
 	fails    int // deaths in a row of workers that lived under 10 s
 }
 
@@ -95,11 +97,23 @@ func (m *master) spawn(id int, replaces *proc) error {
 		return fmt.Errorf("master: starting a worker: %w", err)
 	}
 	p := &proc{id: id, pid: cmd.Process.Pid, cmd: cmd, ctl: ctl, started: time.Now(),
-		replaces: replaces, exited: make(chan struct{}), stats: make(chan *control.WorkerStats, 1)}
+		replaces: replaces, exited: make(chan struct{}), ctlDone: make(chan struct{}),
+		stats: make(chan *control.WorkerStats, 1)}
 	m.procs = append(m.procs, p)
+	if s := slotOf(id); s.started {
+		s.respawns++
+	} else {
+		s.started = true
+	}
 	go m.readControl(p)
 	go func() {
 		cmd.Wait()
+		// Every message the worker sent (a load error's traceback above
+		// all) is handled before its exit is.
+		select {
+		case <-p.ctlDone:
+		case <-time.After(2 * time.Second):
+		}
 		ctl.Close()
 		close(p.exited)
 		m.events <- event{kind: evExit, p: p}
@@ -108,6 +122,7 @@ func (m *master) spawn(id int, replaces *proc) error {
 }
 
 func (m *master) readControl(p *proc) {
+	defer close(p.ctlDone)
 	for {
 		msg, err := p.ctl.Recv()
 		if err != nil {
@@ -238,7 +253,6 @@ func (m *master) exited(p *proc) (int, bool) {
 		s.fails = 0
 	}
 	s.fails++
-	s.respawns++
 	delay := backoff(s.fails)
 	if delay > 0 {
 		m.o.Log.Warn(fmt.Sprintf("carafe: worker %d keeps dying; respawning in %s", p.id, delay))

@@ -130,6 +130,11 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			w.limit += rand.Int64N(int64(o.MaxRequestsDelta) + 1)
 		}
 	}
+	// Signals are watched from the start: a log rotation (SIGUSR1) or a
+	// stop that arrives while the app is still importing is not lost.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
+	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	o.Python.Keys = wsgi.Keys
 	ip, err := pyembed.Start(o.Python)
 	if err != nil {
@@ -159,11 +164,6 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		}
 		go func(l net.Listener) { errc <- srv.Serve(l) }(l)
 	}
-	// Signals are watched before the master hears "ready", so a stop
-	// sent right after readiness is never lost.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
-	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	if ctl != nil {
 		ctl.Send(control.Msg{T: control.Ready, Text: about})
 		go w.controlLoop()

@@ -1,6 +1,7 @@
 """Says which worker answered: the body is "pid=PID" (X-Count: how many
 requests this process served). /sleep?s=SECONDS sleeps first, /boom raises,
-/uid answers "uid=U gid=G" of the worker process."""
+/uid answers "uid=U gid=G" of the worker process, /exit?code=N ends the
+worker with os._exit(N) mid-request."""
 import itertools
 import os
 import time
@@ -12,6 +13,9 @@ _count = itertools.count(1)
 def application(environ, start_response):
     n = next(_count)
     path = environ["PATH_INFO"]
+    if path == "/exit":
+        qs = parse_qs(environ.get("QUERY_STRING", ""))
+        os._exit(int(qs.get("code", ["3"])[0]))
     if path == "/boom":
         raise RuntimeError("master_pid boom")
     if path == "/uid":

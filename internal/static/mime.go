@@ -1,0 +1,51 @@
+package static
+
+import (
+	"mime"
+	"path"
+	"strings"
+)
+
+// webTypes pins the types of the files a web app ships, so that they do
+// not depend on the host's /etc/mime.types (which, for one, has long
+// called .js "application/x-javascript" on some distributions).
+var webTypes = map[string]string{
+	".avif":        "image/avif",
+	".css":         "text/css; charset=utf-8",
+	".gif":         "image/gif",
+	".htm":         "text/html; charset=utf-8",
+	".html":        "text/html; charset=utf-8",
+	".ico":         "image/vnd.microsoft.icon",
+	".jpeg":        "image/jpeg",
+	".jpg":         "image/jpeg",
+	".js":          "text/javascript; charset=utf-8",
+	".json":        "application/json",
+	".map":         "application/json",
+	".mjs":         "text/javascript; charset=utf-8",
+	".pdf":         "application/pdf",
+	".png":         "image/png",
+	".svg":         "image/svg+xml",
+	".txt":         "text/plain; charset=utf-8",
+	".wasm":        "application/wasm",
+	".webmanifest": "application/manifest+json",
+	".webp":        "image/webp",
+	".woff":        "font/woff",
+	".woff2":       "font/woff2",
+	".xml":         "text/xml; charset=utf-8",
+}
+
+// contentType returns the type for the file name from its extension, or
+// "" when unknown (the caller then sniffs the content).
+func contentType(name string) string {
+	ext := path.Ext(name)
+	if ext == "" {
+		return ""
+	}
+	if t, ok := webTypes[ext]; ok {
+		return t
+	}
+	if t, ok := webTypes[strings.ToLower(ext)]; ok {
+		return t
+	}
+	return mime.TypeByExtension(ext)
+}

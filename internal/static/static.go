@@ -1,0 +1,186 @@
+// Package static serves files for --static-map without calling Python: it
+// matches request paths against URL prefixes, resolves them safely inside
+// the mapped directories, picks precompressed .br/.gz siblings from
+// Accept-Encoding, and answers through http.ServeContent (Range, 304,
+// HEAD). It owns the rules for which paths may be served and which fall
+// through to the app.
+package static
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mapping serves the files under Dir at the URL prefix Prefix: with
+// Prefix "/static", the path "/static/css/a.css" is Dir/css/a.css.
+// Prefix "/" maps every path.
+type Mapping struct {
+	Prefix string
+	Dir    string
+}
+
+// Options configures a Handler. The zero value serves nothing.
+type Options struct {
+	// Maps are tried in order, as uWSGI does: the first mapping whose
+	// prefix matches and whose directory holds the file serves it, so two
+	// mappings may share a prefix to overlay directories.
+	Maps []Mapping
+
+	// Index names the files tried, in order, for a request naming a
+	// directory (--static-index). Each is a plain file name. With none,
+	// directories are never served and never listed.
+	Index []string
+
+	// Expires, when positive, adds "Cache-Control: public, max-age=N"
+	// and an Expires header N seconds ahead to every file served.
+	Expires time.Duration
+
+	// Precompressed serves FILE.br or FILE.gz in place of FILE when the
+	// sibling exists and Accept-Encoding allows its coding.
+	Precompressed bool
+}
+
+// ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax).
+// The prefix is cleaned and DIR is made absolute; neither is checked
+// against the file system here (New does that).
+func ParseMapping(s string) (Mapping, error) {
+	prefix, dir, ok := strings.Cut(s, "=")
+	if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
+		return Mapping{}, fmt.Errorf("static: --static-map %q: want /URL-PREFIX=DIR", s)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Mapping{}, fmt.Errorf("static: --static-map %q: %w", s, err)
+	}
+	return Mapping{Prefix: path.Clean(prefix), Dir: abs}, nil
+}
+
+// Handler serves static files. Its methods are safe for concurrent use.
+// A nil *Handler matches nothing.
+type Handler struct {
+	maps          []mapping
+	index         []string
+	expires       time.Duration
+	cacheControl  string
+	precompressed bool
+}
+
+// mapping is a Mapping made ready to serve: prefix has no trailing slash
+// ("" for "/"), and root is the directory (symlinks of Dir itself
+// resolved once) opened as an os.Root, which refuses any open that would
+// leave it, symlinks included, without a check-then-open race.
+type mapping struct {
+	prefix string
+	dir    string
+	root   *os.Root
+}
+
+// New validates o and opens every mapped directory. The directories stay
+// open until Close: a directory replaced on disk after New (a deploy
+// switching a "current" symlink) is picked up by the next reload.
+func New(o Options) (*Handler, error) {
+	h := &Handler{
+		index:         o.Index,
+		expires:       o.Expires,
+		precompressed: o.Precompressed,
+	}
+	if o.Expires > 0 {
+		h.cacheControl = "public, max-age=" + strconv.FormatInt(int64(o.Expires/time.Second), 10)
+	}
+	for _, name := range o.Index {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") {
+			return nil, fmt.Errorf("static: --static-index %q: want a plain file name", name)
+		}
+	}
+	for _, m := range o.Maps {
+		mm, err := openMapping(m)
+		if err != nil {
+			h.Close()
+			return nil, err
+		}
+		h.maps = append(h.maps, mm)
+	}
+	return h, nil
+}
+
+func openMapping(m Mapping) (mapping, error) {
+	if !strings.HasPrefix(m.Prefix, "/") {
+		return mapping{}, fmt.Errorf("static: prefix %q: must start with /", m.Prefix)
+	}
+	prefix := strings.TrimSuffix(path.Clean(m.Prefix), "/")
+	// Match compares raw request bytes and Serve decoded ones; a prefix
+	// that reads the same both ways keeps the two in agreement.
+	if (&url.URL{Path: prefix}).EscapedPath() != prefix {
+		return mapping{}, fmt.Errorf("static: prefix %q: must not need percent-encoding", m.Prefix)
+	}
+	dir, err := filepath.EvalSymlinks(m.Dir)
+	if err != nil {
+		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
+	}
+	return mapping{prefix: prefix, dir: dir, root: root}, nil
+}
+
+// Close releases the mapped directories. Serve must not be called after.
+func (h *Handler) Close() error {
+	if h == nil {
+		return nil
+	}
+	var errs []error
+	for _, m := range h.maps {
+		if err := m.root.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	h.maps = nil
+	return errors.Join(errs...)
+}
+
+// Match reports whether path, the raw (undecoded) path of the request
+// target without its query, lies under a mapped prefix. It makes no
+// system calls and does not allocate: it runs for every request.
+// A percent-encoded prefix ("/st%61tic/") does not match and so goes to
+// the app, which is safe: the app decides what to do with it.
+func (h *Handler) Match(path []byte) bool {
+	if h == nil {
+		return false
+	}
+	for i := range h.maps {
+		if _, ok := cutPrefix(path, h.maps[i].prefix); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// cutPrefix reports whether p is prefix or lies below it, and returns the
+// rest ("" or starting with '/').
+func cutPrefix(p []byte, prefix string) ([]byte, bool) {
+	n := len(prefix)
+	if len(p) < n || string(p[:n]) != prefix || len(p) > n && p[n] != '/' || len(p) == 0 {
+		return nil, false
+	}
+	return p[n:], true
+}
+
+// cutPrefixString is cutPrefix for a decoded path.
+func cutPrefixString(p, prefix string) (string, bool) {
+	n := len(prefix)
+	if len(p) < n || p[:n] != prefix || len(p) > n && p[n] != '/' || len(p) == 0 {
+		return "", false
+	}
+	return p[n:], true
+}

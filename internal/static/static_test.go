@@ -1,0 +1,164 @@
+package static
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseMapping(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, in string
+		want     Mapping
+		wantErr  string
+	}{
+		{"absolute", "/static=/srv/app/static", Mapping{"/static", "/srv/app/static"}, ""},
+		{"relative dir made absolute", "/media=media", Mapping{"/media", filepath.Join(wd, "media")}, ""},
+		{"trailing slash cleaned", "/static/=/srv/s/", Mapping{"/static", "/srv/s"}, ""},
+		{"root prefix", "/=/srv/www", Mapping{"/", "/srv/www"}, ""},
+		{"equals in dir kept", "/s=/srv/a=b", Mapping{"/s", "/srv/a=b"}, ""},
+		{"no equals", "/static", Mapping{}, "want /URL-PREFIX=DIR"},
+		{"no leading slash", "static=/srv", Mapping{}, "want /URL-PREFIX=DIR"},
+		{"empty dir", "/static=", Mapping{}, "want /URL-PREFIX=DIR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseMapping(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "static: ") {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	base := fixture(t)
+	dir := filepath.Join(base, "static")
+	link := filepath.Join(base, "link")
+	if err := os.Symlink("static", link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		o       Options
+		wantErr string
+	}{
+		{"zero", Options{}, ""},
+		{"ok", Options{Maps: []Mapping{{"/static", dir}}, Index: []string{"index.html"}, Expires: time.Hour}, ""},
+		{"root symlink resolved", Options{Maps: []Mapping{{"/s", link}}}, ""},
+		{"missing dir", Options{Maps: []Mapping{{"/s", filepath.Join(base, "nope")}}}, "no such file"},
+		{"file not dir", Options{Maps: []Mapping{{"/s", filepath.Join(dir, "a.css")}}}, "not a directory"},
+		{"relative prefix", Options{Maps: []Mapping{{"s", dir}}}, "must start with /"},
+		{"escaped prefix", Options{Maps: []Mapping{{"/st tic", dir}}}, "percent-encoding"},
+		{"percent prefix", Options{Maps: []Mapping{{"/a%41", dir}}}, "percent-encoding"},
+		{"index with slash", Options{Index: []string{"a/index.html"}}, "plain file name"},
+		{"index dotdot", Options{Index: []string{".."}}, "plain file name"},
+		{"index empty", Options{Index: []string{""}}, "plain file name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := New(tt.o)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "static: ") {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestMatch(t *testing.T) {
+	h, err := New(Options{Maps: []Mapping{
+		{"/static", t.TempDir()},
+		{"/media/", t.TempDir()},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	root, err := New(Options{Maps: []Mapping{{"/", t.TempDir()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	tests := []struct {
+		name string
+		h    *Handler
+		path string
+		want bool
+	}{
+		{"prefix itself", h, "/static", true},
+		{"prefix slash", h, "/static/", true},
+		{"file", h, "/static/css/a.css", true},
+		{"encoded inside", h, "/static/%2e%2e/x", true},
+		{"second map", h, "/media/x.png", true},
+		{"second map bare", h, "/media", true},
+		{"longer word", h, "/staticfiles/a.css", false},
+		{"shorter", h, "/stati", false},
+		{"other", h, "/app/static/a.css", false},
+		{"encoded prefix goes to app", h, "/st%61tic/a.css", false},
+		{"case differs", h, "/Static/a.css", false},
+		{"empty", h, "", false},
+		{"double slash", h, "//static/a.css", false},
+		{"root map", root, "/anything", true},
+		{"root map slash", root, "/", true},
+		{"root map double slash", root, "//etc/passwd", true},
+		{"root map not a path", root, "*", false},
+		{"root map empty", root, "", false},
+		{"nil handler", nil, "/static/a.css", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.h.Match([]byte(tt.path)); got != tt.want {
+				t.Errorf("Match(%q) = %v, want %v", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchAllocs(t *testing.T) {
+	h, err := New(Options{Maps: []Mapping{{"/static", t.TempDir()}, {"/media", t.TempDir()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, p := range []string{"/static/css/site.css", "/media/x", "/api/users?x", "/"} {
+		b := []byte(p)
+		if n := testing.AllocsPerRun(1000, func() { h.Match(b) }); n != 0 {
+			t.Errorf("Match(%q) allocates %v times, want 0", p, n)
+		}
+	}
+}
+
+func BenchmarkMatch(b *testing.B) {
+	h, err := New(Options{Maps: []Mapping{{"/static", b.TempDir()}, {"/media", b.TempDir()}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	hit, miss := []byte("/media/img/logo.png"), []byte("/api/v1/users/42")
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Match(hit)
+		h.Match(miss)
+	}
+}
