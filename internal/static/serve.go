@@ -242,7 +242,8 @@ func answer(w http.ResponseWriter, code int) {
 // fileWriter adjusts what ServeContent writes: it adds the Content-Length
 // that ServeContent leaves out of a 200 with a Content-Encoding (carafe
 // never chunks static files, and the uwsgi protocol cannot), and drops
-// Expires from error answers. It keeps io.ReaderFrom visible so that the
+// the caching headers from error answers (ServeContent drops them only
+// from some). It keeps io.ReaderFrom visible so that the
 // copy of the file still reaches sendfile.
 type fileWriter struct {
 	http.ResponseWriter
@@ -255,6 +256,7 @@ func (w *fileWriter) WriteHeader(code int) {
 	case code == http.StatusOK && w.length >= 0 && h.Get("Content-Length") == "":
 		h.Set("Content-Length", strconv.FormatInt(w.length, 10))
 	case code >= 400:
+		h.Del("Cache-Control")
 		h.Del("Expires")
 	}
 	w.ResponseWriter.WriteHeader(code)

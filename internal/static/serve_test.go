@@ -274,8 +274,30 @@ func TestExpires(t *testing.T) {
 	}
 	served, w = do(h, "GET", "/static/big.txt", "Range", "bytes=5000-")
 	check(t, served, w, want{true, 416, "", map[string]string{"Cache-Control": "", "Expires": ""}})
+	served, w = do(h, "GET", "/static/a.css", "If-Match", `"other"`)
+	check(t, served, w, want{true, 412, "", map[string]string{"Cache-Control": "", "Expires": ""}})
 	served, w = do(h, "GET", "/static/out")
 	check(t, served, w, want{true, 403, "", map[string]string{"Cache-Control": "", "Expires": ""}})
+}
+
+// TestMappingRootIndex covers the mapping's own directory as an index.
+func TestMappingRootIndex(t *testing.T) {
+	h, _ := newHandler(t, Options{Index: []string{"a.css"}})
+	tests := []struct {
+		name, target string
+		want
+	}{
+		{"bare prefix redirects", "/static", want{true, 301, "", map[string]string{"Location": "./static/"}}},
+		{"slash serves index", "/static/", want{true, 200, "body{color:red}\n", nil}},
+		{"dot serves index", "/static/.", want{true, 200, "body{color:red}\n", nil}},
+		{"second directory has none", "/static/empty/", want{served: false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			served, w := do(h, "GET", tt.target)
+			check(t, served, w, tt.want)
+		})
+	}
 }
 
 func TestServeHTTP(t *testing.T) {
