@@ -19,6 +19,7 @@ import (
 	"carafe/internal/httpfront"
 	"carafe/internal/master"
 	"carafe/internal/pyembed"
+	"carafe/internal/static"
 	"carafe/internal/worker"
 )
 
@@ -71,10 +72,19 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if child {
-		return runChild(cfg, log)
+	wo := workerOptions(cfg, log)
+	if len(cfg.StaticMap) > 0 || len(cfg.XSendfileDir) > 0 {
+		h, err := staticHandler(cfg)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: %v\n", err)
+			return 1
+		}
+		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
 	}
-	if err := worker.Run(workerOptions(cfg, log)); err != nil {
+	if child {
+		return runChild(wo)
+	}
+	if err := worker.Run(wo); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -83,8 +93,8 @@ func run(args []string) int {
 
 // runChild is a worker started by the master; a failure to load the app
 // reached the master over the control socket, which prints it once.
-func runChild(cfg *config.Config, log *slog.Logger) int {
-	err := worker.RunChild(workerOptions(cfg, log))
+func runChild(wo worker.Options) int {
+	err := worker.RunChild(wo)
 	var le *worker.LoadError
 	switch {
 	case err == nil:
@@ -202,6 +212,21 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		Stderr:           os.Stderr,
 		Log:              log,
 	}
+}
+
+// staticHandler builds the --static-map handler; relative directories
+// are taken from --chdir, where the worker now is.
+func staticHandler(cfg *config.Config) (*static.Handler, error) {
+	o := static.Options{Index: cfg.StaticIndex, Precompressed: cfg.StaticPrecompressed,
+		Expires: time.Duration(cfg.StaticMaxAge) * time.Second}
+	for _, m := range cfg.StaticMap {
+		mp, err := static.ParseMapping(m)
+		if err != nil {
+			return nil, err
+		}
+		o.Maps = append(o.Maps, mp)
+	}
+	return static.New(o)
 }
 
 func appID(cfg *config.Config) string {

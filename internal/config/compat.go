@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -26,6 +27,13 @@ var compatOptions = []Option{
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
 	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
 	{
+		Name: "post-buffering", Kind: KindNoop, Metavar: "BYTES", Section: secCompat,
+		Check: checkNumber,
+		Doc: "carafe already reads request bodies of up to 64 KiB before calling the app, buffers chunked " +
+			"bodies whole (to a temp file past 1 MiB), and streams larger bodies to the app with the GIL " +
+			"released, so a slow client never holds a Python thread.",
+	},
+	{
 		Name: "plugin", Aliases: []string{"plugins"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
 		Check: checkPlugins,
 		Doc: "Only `python`, `python3` (or a versioned `python3NN`) and `http` are accepted, comma-separated: " +
@@ -35,6 +43,13 @@ var compatOptions = []Option{
 
 func noop(name, short, why string) Option {
 	return Option{Name: name, Short: short, Kind: KindNoop, Section: secCompat, Doc: why}
+}
+
+func checkNumber(value string) error {
+	if _, err := strconv.Atoi(strings.TrimSpace(value)); err != nil {
+		return fmt.Errorf("want a number of bytes, got %q", value)
+	}
+	return nil
 }
 
 var harmlessPlugin = regexp.MustCompile(`^(python[0-9]*|http)$`)
@@ -87,7 +102,9 @@ var unsupportedOptions = []Option{
 	unsupported("subscribe-to", "There are no subscription servers."),
 	unsupported("cache2", "There is no shared cache; use Redis or memcached."),
 	unsupported("master-fifo", "Control carafe with signals (SIGHUP reloads, SIGTERM stops)."),
-	unsupported("post-buffering", "Request bodies are streamed to the app and never buffered to disk first."),
+	unsupported("static-expires", "Use --static-max-age SECONDS."),
+	unsupported("static-expires-uri", "Use --static-max-age SECONDS."),
+	unsupported("static-expires-type", "Use --static-max-age SECONDS."),
 }
 
 func unsupported(name, instead string) Option {

@@ -61,8 +61,39 @@ var table = append(append([]Option{
 	{
 		Name: "static-map", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticMap },
-		Doc: "Serve the files under DIR at the URL prefix (`/static=/srv/app/static`) without calling the app; " +
-			"repeatable. Paths that would leave DIR are refused.",
+		Doc: "Serve the files under DIR at the URL prefix (`/static=/srv/app/static`) without calling the app " +
+			"(GET and HEAD; a missing file falls through to the app, as in uWSGI); repeatable, tried in order. " +
+			"Served by Go with sendfile, Range, ETag/Last-Modified and 304, precompressed `.br`/`.gz` siblings " +
+			"and the right Content-Type. Paths that would leave DIR (`..` in any encoding, NUL, symlinks " +
+			"pointing outside) are refused with 403.",
+	},
+	{
+		Name: "static-index", Kind: KindList, Metavar: "NAME", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticIndex },
+		Doc:   "File served for a request naming a directory under --static-map (`index.html`); repeatable. Directories are never listed.",
+	},
+	{
+		Name: "static-max-age", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticMaxAge },
+		Doc: "Send `Cache-Control: public, max-age=N` and an `Expires` header with static files; 0 sends " +
+			"none. uWSGI's regexp-based `static-expires*` options are refused by name: use this one.",
+	},
+	{
+		Name: "static-precompressed", Kind: KindBool, Default: "true", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticPrecompressed },
+		Doc:   "Serve `FILE.br` / `FILE.gz` next to FILE when the client accepts that encoding (with `Vary: Accept-Encoding`).",
+	},
+	{
+		Name: "x-sendfile-dir", Kind: KindList, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.XSendfileDir },
+		Doc: "Let the app answer with an `X-Sendfile: /abs/path` header (and any body, which is dropped): carafe " +
+			"serves that file itself, if it lies under one of these directories; repeatable. Off unless given.",
+	},
+	{
+		Name: "x-accel-redirect", Kind: KindBool, Section: secApplication,
+		Field: func(c *Config) any { return &c.XAccelRedirect },
+		Doc: "Let the app answer with an `X-Accel-Redirect: /uri` header: carafe serves that URI from its " +
+			"--static-map directories (as nginx would from an internal location).",
 	},
 
 	// Listeners

@@ -119,6 +119,9 @@ func sampleValue(o *Option) string {
 	switch o.Kind {
 	case KindBool, KindNoop:
 		if o.Check != nil {
+			if o.Metavar == "BYTES" {
+				return "4096"
+			}
 			return "python3"
 		}
 		return "true"

@@ -157,6 +157,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--max-requests", c.MaxRequests, 0)
 	atLeast("--reload-on-rss", c.ReloadOnRSS, 0)
 	atLeast("--max-requests-delta", c.MaxRequestsDelta, 0)
+	atLeast("--static-max-age", c.StaticMaxAge, 0)
 	atLeast("--max-worker-lifetime", c.MaxWorkerLifetime, 0)
 	atLeast("--worker-reload-mercy", c.WorkerReloadMercy, 1)
 	atLeast("--limit-request-line", c.LimitRequestLine, 1)

@@ -136,6 +136,9 @@ func (c *conn) serve() {
 			c.bw.Flush()
 			return
 		}
+		if c.br.Buffered() == 0 { // pipelined requests get their answers in one write
+			c.flush()
+		}
 		// A shutdown that came during the request is seen on the next turn:
 		// the response already promised keep-alive, so one more request is
 		// served (with close) rather than cut.
@@ -163,6 +166,12 @@ func (c *conn) handle(draining bool) bool {
 	c.resetResponse()
 	c.closeAfter = draining
 	keep := r.KeepAlive && c.s.opts.Keepalive > 0 && !draining
+	if (c.isHead || string(r.Method) == "GET") && c.serveStatic(start) {
+		if r.ContentLength > 0 || r.Chunked {
+			return false // a GET with a body: do not try to find the next request
+		}
+		return keep && !c.closeAfter && c.writeErr == nil
+	}
 	bodyLen, code := c.readBodyFraming()
 	if code != 0 {
 		c.writeSimple(code, false)
@@ -186,9 +195,6 @@ func (c *conn) handle(draining bool) bool {
 	if c.closeAfter || !keep {
 		c.logAccess(start)
 		return false
-	}
-	if c.br.Buffered() == 0 {
-		c.flush()
 	}
 	c.logAccess(start)
 	return c.writeErr == nil

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"carafe/internal/static"
 	"carafe/internal/wsgi"
 
 	"carafe/internal/accesslog"
@@ -30,6 +31,8 @@ type Options struct {
 	// Keepalive is how long an idle connection waits for its next request
 	// (default 15s); negative disables keep-alive.
 	Keepalive time.Duration
+	// Static, when set, serves --static-map files before the app.
+	Static *static.Handler
 	// Protocol is what connections speak (HTTP unless UWSGI).
 	Protocol Protocol
 	// BufferSize bounds a uwsgi packet's variable block (default 4096).

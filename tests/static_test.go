@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStaticMap: --static-map files are served by Go (the app never sees
+// them), with validators, ranges, precompressed siblings and an index;
+// missing files fall through to the app; traversal is refused.
+func TestStaticMap(t *testing.T) {
+	t.Parallel()
+	dir := appDir("static_site")
+	s := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"),
+		"--static-index", "index.html", "--static-max-age", "60")
+	blob, err := os.ReadFile(filepath.Join(dir, "static", "blob.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string, hdr ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", s.URL(path), nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		tr := &http.Transport{DisableCompression: true}
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+
+	resp, body := get("/static/blob.bin")
+	if resp.StatusCode != 200 || !bytes.Equal(body, blob) || resp.Header.Get("Content-Length") != "100000" {
+		t.Errorf("blob: %d, %d bytes, CL %q", resp.StatusCode, len(body), resp.Header.Get("Content-Length"))
+	}
+	etag := resp.Header.Get("Etag")
+	if etag == "" || resp.Header.Get("Last-Modified") == "" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=60") {
+		t.Errorf("blob headers: %v", resp.Header)
+	}
+	if resp, _ := get("/static/blob.bin", "If-None-Match", etag); resp.StatusCode != 304 {
+		t.Errorf("If-None-Match: %d, want 304", resp.StatusCode)
+	}
+	resp, body = get("/static/blob.bin", "Range", "bytes=100-199")
+	if resp.StatusCode != 206 || !bytes.Equal(body, blob[100:200]) {
+		t.Errorf("range: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if resp, _ := get("/static/blob.bin", "Range", "bytes=200000-"); resp.StatusCode != 416 {
+		t.Errorf("unsatisfiable range: %d, want 416", resp.StatusCode)
+	}
+	resp, body = get("/static/css/site.css", "Accept-Encoding", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Vary") != "Accept-Encoding" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || body[0] != 0x1f {
+		t.Errorf("precompressed: %v", resp.Header)
+	}
+	resp, body = get("/static/css/site.css")
+	if resp.Header.Get("Content-Encoding") != "" || string(body) != "body { color: #333; }\n" {
+		t.Errorf("plain css: %v %q", resp.Header, body)
+	}
+	if resp, body := get("/static/docs/"); resp.StatusCode != 200 || string(body) != "<h1>docs</h1>\n" {
+		t.Errorf("index: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get("/static/missing.txt"); resp.StatusCode != 200 || string(body) != "app:/static/missing.txt" {
+		t.Errorf("missing file should reach the app: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get("/hello"); string(body) != "app:/hello" {
+		t.Errorf("app route: %d %q", resp.StatusCode, body)
+	}
+	// HEAD: headers, no body.
+	c := s.dial()
+	io.WriteString(c, "HEAD /static/blob.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	raw, _ := io.ReadAll(c)
+	if !bytes.Contains(raw, []byte("Content-Length: 100000")) || !bytes.HasSuffix(raw, []byte("\r\n\r\n")) {
+		t.Errorf("HEAD: %q", raw)
+	}
+	// Traversal, sent raw so nothing cleans the path first.
+	for _, p := range []string{"/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/..%2fsecret.txt",
+		"/static/%2e%2e%2fsecret.txt", "/static/.%2e/secret.txt", "/static/..\\secret.txt", "/static/x%00.css"} {
+		c := s.dial()
+		io.WriteString(c, "GET "+p+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		raw, _ := io.ReadAll(c)
+		if bytes.Contains(raw, []byte("secret")) || !(bytes.HasPrefix(raw, []byte("HTTP/1.1 403")) || bytes.HasPrefix(raw, []byte("HTTP/1.1 404")) || bytes.HasPrefix(raw, []byte("HTTP/1.1 400"))) {
+			t.Errorf("traversal %s: %q", p, raw)
+		}
+	}
+}
