@@ -73,13 +73,9 @@ func run(args []string) int {
 		return 1
 	}
 	wo := workerOptions(cfg, log)
-	if len(cfg.StaticMap) > 0 || len(cfg.XSendfileDir) > 0 {
-		h, err := staticHandler(cfg)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "carafe: %v\n", err)
-			return 1
-		}
-		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
+	if err := staticHandlers(cfg, &wo); err != nil {
+		fmt.Fprintf(os.Stderr, "carafe: %v\n", err)
+		return 1
 	}
 	if child {
 		return runChild(wo)
@@ -214,19 +210,46 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 	}
 }
 
-// staticHandler builds the --static-map handler; relative directories
-// are taken from --chdir, where the worker now is.
-func staticHandler(cfg *config.Config) (*static.Handler, error) {
-	o := static.Options{Index: cfg.StaticIndex, Precompressed: cfg.StaticPrecompressed,
+// staticHandlers builds the --static-map and --x-sendfile-dir handlers;
+// relative directories are taken from --chdir, where the worker now is.
+func staticHandlers(cfg *config.Config, wo *worker.Options) error {
+	base := static.Options{Index: cfg.StaticIndex, Precompressed: cfg.StaticPrecompressed,
 		Expires: time.Duration(cfg.StaticMaxAge) * time.Second}
-	for _, m := range cfg.StaticMap {
-		mp, err := static.ParseMapping(m)
-		if err != nil {
-			return nil, err
+	if len(cfg.StaticMap) > 0 {
+		o := base
+		for _, m := range cfg.StaticMap {
+			mp, err := static.ParseMapping(m)
+			if err != nil {
+				return err
+			}
+			o.Maps = append(o.Maps, mp)
 		}
-		o.Maps = append(o.Maps, mp)
+		h, err := static.New(o)
+		if err != nil {
+			return err
+		}
+		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
 	}
-	return static.New(o)
+	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect
+	wo.UWSGIOptions.XAccelRedirect = cfg.XAccelRedirect
+	if len(cfg.XSendfileDir) > 0 {
+		o := base
+		for _, d := range cfg.XSendfileDir {
+			abs, err := filepath.Abs(d)
+			if err != nil {
+				return err
+			}
+			// The file path the app names is resolved like a URL under a
+			// mapping of the directory onto itself.
+			o.Maps = append(o.Maps, static.Mapping{Prefix: abs, Dir: abs})
+		}
+		h, err := static.New(o)
+		if err != nil {
+			return fmt.Errorf("--x-sendfile-dir: %w", err)
+		}
+		wo.HTTPOptions.XSendfile, wo.UWSGIOptions.XSendfile = h, h
+	}
+	return nil
 }
 
 func appID(cfg *config.Config) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -62,6 +63,10 @@ type conn struct {
 	written        int64
 	status         int
 	overflowLogged bool
+	redirecting    bool   // the app answered with X-Sendfile / X-Accel-Redirect
+	redirect       string // the path or URI it named
+	redirectX      bool   // X-Sendfile (a file path) rather than X-Accel-Redirect (a URI)
+	redirectHdr    http.Header
 }
 
 const (
@@ -187,6 +192,9 @@ func (c *conn) handle(draining bool) bool {
 	c.call.BodyLen = bodyLen
 	c.call.Method, c.call.Target = r.Method, r.Target
 	c.s.app.Do(c.call)
+	if c.redirecting && c.call.Result == wsgi.OK {
+		c.serveRedirect()
+	}
 	c.finish()
 	c.closeBody()
 	if c.bodyLeft > 0 && !c.drain() {
@@ -202,7 +210,7 @@ func (c *conn) handle(draining bool) bool {
 
 func (c *conn) resetResponse() {
 	c.closeAfter, c.expect100, c.sent100, c.headWritten = false, false, false, false
-	c.respChunked, c.overflowLogged = false, false
+	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr = nil, nil
 	c.written, c.status, c.respLeft, c.bodyLeft = 0, 0, -1, 0
 	c.isHead = string(c.req.Method) == "HEAD"

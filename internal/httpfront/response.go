@@ -19,7 +19,14 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 			c.headErr = err
 			return err
 		}
-		c.writeHead(int64(len(body)+len(ext)), last)
+		if c.takeRedirect() {
+			c.redirecting = true // the file replaces the body, served after the call
+		} else {
+			c.writeHead(int64(len(body)+len(ext)), last)
+		}
+	}
+	if c.redirecting {
+		return nil
 	}
 	if len(body)+len(ext) > 0 {
 		c.writeBody(body, ext)

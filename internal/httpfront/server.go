@@ -33,6 +33,11 @@ type Options struct {
 	Keepalive time.Duration
 	// Static, when set, serves --static-map files before the app.
 	Static *static.Handler
+	// XSendfile, when set, serves the files apps name in X-Sendfile
+	// (mapped over --x-sendfile-dir); XAccelRedirect lets apps name a
+	// --static-map URI in X-Accel-Redirect.
+	XSendfile      *static.Handler
+	XAccelRedirect bool
 	// Protocol is what connections speak (HTTP unless UWSGI).
 	Protocol Protocol
 	// BufferSize bounds a uwsgi packet's variable block (default 4096).

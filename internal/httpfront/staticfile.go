@@ -132,3 +132,62 @@ func (w *staticWriter) finish() {
 		w.c.closeAfter = true // short (a file that shrank): do not reuse the connection
 	}
 }
+
+// takeRedirect checks the app's head for X-Sendfile or X-Accel-Redirect,
+// honoured only when enabled (--x-sendfile-dir, --x-accel-redirect); the
+// app's other headers (Content-Disposition, say) are kept for the file.
+func (c *conn) takeRedirect() bool {
+	o := &c.s.opts
+	if o.XSendfile == nil && !(o.XAccelRedirect && o.Static != nil) {
+		return false
+	}
+	var path string
+	x := false
+	for _, f := range c.head.Fields {
+		switch {
+		case o.XSendfile != nil && equalFold(f.Name, "x-sendfile"):
+			path, x = string(f.Value), true
+		case o.XAccelRedirect && o.Static != nil && equalFold(f.Name, "x-accel-redirect"):
+			path = string(f.Value)
+		}
+	}
+	if path == "" {
+		return false
+	}
+	c.redirect, c.redirectX = path, x
+	c.redirectHdr = make(http.Header, len(c.head.Fields))
+	for _, f := range c.head.Fields {
+		if equalFold(f.Name, "x-sendfile") || equalFold(f.Name, "x-accel-redirect") {
+			continue
+		}
+		c.redirectHdr.Add(string(f.Name), string(f.Value))
+	}
+	return true
+}
+
+// serveRedirect answers with the file the app named, through the same
+// safe resolution as --static-map: X-Sendfile paths must lie under a
+// --x-sendfile-dir, X-Accel-Redirect URIs under a --static-map prefix.
+func (c *conn) serveRedirect() {
+	h := c.s.opts.Static
+	if c.redirectX {
+		h = c.s.opts.XSendfile
+	}
+	u := &url.URL{Path: c.redirect}
+	req := c.staticRequest(c.req.Target)
+	if req == nil {
+		req = &http.Request{Header: http.Header{}}
+	}
+	req.Method, req.URL = "GET", u
+	if c.isHead {
+		req.Method = "HEAD"
+	}
+	w := &staticWriter{c: c, hdr: c.redirectHdr}
+	if !h.Match([]byte(c.redirect)) || !h.Serve(w, req) {
+		c.s.opts.Log.Warn("httpfront: the app's X-Sendfile / X-Accel-Redirect names no servable file",
+			"target", string(c.req.Target), "file", c.redirect)
+		w.hdr = http.Header{}
+		http.Error(w, "Not Found", http.StatusNotFound)
+	}
+	w.finish()
+}
