@@ -1,6 +1,8 @@
 package httpfront
 
 import (
+	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -36,6 +38,36 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 	} else {
 		c.flush()
 	}
+	return c.writeErr
+}
+
+// SendFile implements wsgi.Exchange for a file_wrapper response: the
+// kernel copies the file to the socket (sendfile). The app's
+// Content-Length, if any, still bounds what is sent.
+func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
+	if err := c.head.Parse(head); err != nil {
+		c.headErr = err
+		return err
+	}
+	if c.takeRedirect() {
+		c.redirecting = true
+		return nil
+	}
+	if c.head.ContentLength >= 0 && c.head.ContentLength < n {
+		n = c.head.ContentLength
+	}
+	c.writeHead(n, true)
+	if !c.isHead && c.respLeft > 0 && c.writeErr == nil {
+		c.flush()
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		m, err := io.CopyN(c.nc, f, min(n, c.respLeft))
+		c.written += m
+		c.respLeft -= m
+		if err != nil && c.writeErr == nil {
+			c.writeErr = err
+		}
+	}
+	c.endBody()
 	return c.writeErr
 }
 

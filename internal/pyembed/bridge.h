@@ -12,9 +12,10 @@
 
 /* Results of crf_run. */
 enum {
-	CRF_OK = 0,	     /* the app finished; the rest of its output is in the slot */
-	CRF_APP_ERROR = 1,   /* the app raised (or broke the protocol); traceback logged */
-	CRF_OUTPUT_ERROR = 2 /* a crfGoOutput call failed (client gone or head invalid) */
+	CRF_OK = 0,	      /* the app finished; the rest of its output is in the slot */
+	CRF_APP_ERROR = 1,    /* the app raised (or broke the protocol); traceback logged */
+	CRF_OUTPUT_ERROR = 2, /* a crfGoOutput call failed (client gone or head invalid) */
+	CRF_SENDFILE = 3      /* the response is a file: file_fd/off/size set, result kept */
 };
 
 /* Flags for crfGoOutput. */
@@ -45,6 +46,12 @@ typedef struct crf_slot {
 	Py_ssize_t ext_len;
 
 	int output_failed; /* crfGoOutput failed: stop producing output */
+
+	/* A file_wrapper response Go sends with sendfile (CRF_SENDFILE); the
+	 * result is closed by crf_close_file afterwards. */
+	PyObject *file_result;
+	int file_fd;
+	int64_t file_off, file_size;
 	int in_request;
 
 	/* Reused per-request objects (see bridge.c). */
@@ -70,6 +77,7 @@ void crf_dump_traceback(crf_slot *s);
 int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
 	    int64_t body_total);
 void crf_log_exception(void);
+int crf_close_file(crf_slot *s);
 extern PyTypeObject crf_ResponderType;
 
 /* input.c */
@@ -80,6 +88,7 @@ void crf_input_end(PyObject *in);
 
 /* filewrapper.c */
 extern PyTypeObject crf_FileWrapperType;
+int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size);
 
 /* The Go callbacks crfGoRead and crfGoOutput are declared in _cgo_export.h. */
 

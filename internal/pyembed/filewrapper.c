@@ -4,6 +4,8 @@
  */
 #include "bridge.h"
 
+#include <sys/stat.h>
+
 typedef struct {
 	PyObject_HEAD
 	PyObject *filelike;
@@ -52,6 +54,43 @@ static PyObject *crf_fw_close(PyObject *self, PyObject *unused)
 	if (fw->filelike != NULL && PyObject_HasAttrString(fw->filelike, "close"))
 		return PyObject_CallMethod(fw->filelike, "close", NULL);
 	Py_RETURN_NONE;
+}
+
+/* crf_file_fd tells whether a response is a file_wrapper over a regular
+ * file with a descriptor, so Go can send it with sendfile instead of
+ * iterating it: *fd, the logical position *off (tell(), which accounts
+ * for Python's buffering) and the file size *size. Errors are cleared:
+ * such a response is iterated instead. */
+int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
+{
+	crf_FileWrapper *fw = (crf_FileWrapper *)result;
+	PyObject *r = NULL;
+	struct stat st;
+	long long pos;
+
+	if (Py_TYPE(result) != &crf_FileWrapperType || fw->filelike == NULL)
+		return 0;
+	r = PyObject_CallMethod(fw->filelike, "fileno", NULL);
+	if (r == NULL)
+		goto fail;
+	*fd = (int)PyLong_AsLong(r);
+	Py_CLEAR(r);
+	if (*fd < 0 || PyErr_Occurred() || fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto fail;
+	r = PyObject_CallMethod(fw->filelike, "tell", NULL);
+	if (r == NULL)
+		goto fail;
+	pos = PyLong_AsLongLong(r);
+	Py_CLEAR(r);
+	if (pos < 0 || PyErr_Occurred())
+		goto fail;
+	*off = pos;
+	*size = st.st_size;
+	return 1;
+fail:
+	Py_XDECREF(r);
+	PyErr_Clear();
+	return 0;
 }
 
 static void crf_fw_dealloc(PyObject *self)

@@ -9,12 +9,14 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -205,6 +207,12 @@ func (t *thread) run(c *wsgi.Call) {
 	s := t.slot
 	c.HeadSent = s.head_sent != 0
 	c.Result = wsgi.Result(rc)
+	if rc == C.CRF_SENDFILE {
+		c.Result = t.sendFile(c)
+		c.HeadSent = true
+		t.exch = nil
+		return
+	}
 	if c.Result == wsgi.OK {
 		var head []byte
 		if s.head_sent == 0 {
@@ -225,6 +233,31 @@ func (t *thread) run(c *wsgi.Call) {
 		c.HeadSent = true
 	}
 	t.exch = nil
+}
+
+// sendFile sends a file_wrapper response with sendfile, the GIL released,
+// then lets Python close the file.
+func (t *thread) sendFile(c *wsgi.Call) wsgi.Result {
+	s := t.slot
+	head := cBytes(s.head, s.head_len)
+	res := wsgi.OK
+	C.crf_release(s)
+	fd, err := syscall.Dup(int(s.file_fd))
+	if err == nil {
+		f := os.NewFile(uintptr(fd), "file_wrapper")
+		if _, err = f.Seek(int64(s.file_off), io.SeekStart); err == nil {
+			err = t.exch.SendFile(head, f, int64(s.file_size-s.file_off))
+		}
+		f.Close()
+	}
+	if err != nil {
+		res = wsgi.OutputError
+	}
+	C.crf_acquire(s)
+	if C.crf_close_file(s) != 0 && res == wsgi.OK {
+		res = wsgi.AppError
+	}
+	return res
 }
 
 // finalOutput is the last Output of a response; a panic in it costs the

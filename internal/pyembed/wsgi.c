@@ -369,6 +369,23 @@ static int crf_close(PyObject *result)
 	return rc;
 }
 
+/* crf_close_file closes a response Go sent with sendfile (the GIL is
+ * held); 0, or -1 when close() raised (logged). */
+int crf_close_file(crf_slot *s)
+{
+	PyObject *result = s->file_result;
+	int rc;
+
+	s->file_result = NULL;
+	if (result == NULL)
+		return 0;
+	rc = crf_close(result);
+	if (rc < 0)
+		crf_log_exception();
+	Py_DECREF(result);
+	return rc;
+}
+
 /* crf_run calls the app for one request on the calling Python thread,
  * which holds the GIL (crf_acquire). */
 int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
@@ -397,6 +414,13 @@ int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, 
 	result = PyObject_Vectorcall(crf_app, args, 2, NULL);
 	if (result == NULL)
 		goto fail;
+	if (s->head_set && s->body_len == 0 && !s->head_sent &&
+	    crf_file_fd(result, &s->file_fd, &s->file_off, &s->file_size)) {
+		s->file_result = result; /* Go sends it, then crf_close_file */
+		result = NULL;
+		rc = CRF_SENDFILE;
+		goto done;
+	}
 	if (crf_iterate(s, result) < 0) {
 		crf_close(result);
 		goto fail;

@@ -1,5 +1,7 @@
 package wsgi
 
+import "os"
+
 // Exchange is one request's link to its front end, used by the Python
 // thread running the app. Its methods run with the GIL released, except a
 // final Output that CanTake allowed.
@@ -11,6 +13,10 @@ type Exchange interface {
 	// order. last is true on the final call of a successful response. An
 	// error stops the app's output; the app's close() still runs.
 	Output(head, body, ext []byte, last bool) error
+	// SendFile sends a file_wrapper response: head as for Output, then n
+	// bytes of f from its current offset (sendfile where the socket
+	// allows). It runs with the GIL released.
+	SendFile(head []byte, f *os.File, n int64) error
 	// CanTake reports whether a final Output of n bytes (head and body)
 	// would only be buffered, never block: then it may run with the GIL
 	// held, sparing a release and re-acquire.
