@@ -56,7 +56,10 @@ unit:
 fuzz:
 	@scripts/fuzz.sh 10s
 
+# The deployment tests (tests/deploy_*) run the real nginx and Apache
+# (mod_proxy_uwsgi ships in apache2-bin): installed here when missing.
 integration: build venv
+	@CARAFE_DEBS="nginx apache2" scripts/deps.sh "$(PYTHON)"
 	$(GO) test -count=1 -timeout 20m ./tests/...
 
 # The race detector and cgocheck2 on the real binary, under the
@@ -67,6 +70,12 @@ checked: bin/carafe venv
 		-run 'TestWSGI|TestHTTPStream|TestHTTPConn|TestApp' ./tests/...
 
 test: build venv lint unit fuzz integration checked
+
+# The side-by-side benchmark (docs/benchmarks.md): installs wrk, nginx and
+# uWSGI when missing (as root), builds the peers' venv .bench-venv from the
+# same $(PYTHON), then runs bench/cmd/bench. BENCH_QUICK=1: a few minutes.
+bench: build
+	$(GO) run ./bench/cmd/bench -python $(PYEXE) -carafe $(CURDIR)/bin/carafe -venv $(CURDIR)/.bench-venv
 
 clean:
 	rm -rf bin $(VENV)

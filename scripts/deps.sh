@@ -14,8 +14,12 @@ if command -v "$python" >/dev/null; then
   [ -f "$inc/Python.h" ] || need+=(python3-dev)
   "$python" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 fi
+# Extra Debian packages a caller needs (make integration: the nginx and
+# apache2 the deployment tests run). "installed" is the package's status,
+# not merely known to dpkg: a removed package keeps its config files.
 for extra in ${CARAFE_DEBS:-}; do
-  dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
+  status=$(dpkg-query -W -f='${Status}' "$extra" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || need+=("$extra")
 done
 
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"carafe/bench/report"
+)
+
+func TestScenarios(t *testing.T) {
+	seen := map[string]bool{}
+	quick := 0
+	for _, s := range scenarios() {
+		if seen[s.id] {
+			t.Errorf("scenario id %q twice", s.id)
+		}
+		seen[s.id] = true
+		if s.quick {
+			quick++
+		}
+		if _, err := os.Stat("../../apps/" + s.app + "/wsgi.py"); err != nil {
+			t.Errorf("%s: %v", s.id, err)
+		}
+		if s.script != "" {
+			if _, err := os.Stat("../../scripts/" + s.script); err != nil {
+				t.Errorf("%s: %v", s.id, err)
+			}
+		}
+	}
+	if quick == 0 || quick == len(seen) {
+		t.Errorf("quick mode runs %d of %d scenarios, want fewer but some", quick, len(seen))
+	}
+}
+
+// The echo check expects the body the wrk script sends.
+func TestEchoBodyMatchesScript(t *testing.T) {
+	b, err := os.ReadFile("../../scripts/post1m.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `string.rep("` + string(echoUnit) + `", ` + itoa(echoSize/len(echoUnit)) + `)`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("post1m.lua does not send %s", want)
+	}
+}
+
+func TestTakesPart(t *testing.T) {
+	byName := map[string]*server{}
+	for _, s := range servers() {
+		byName[s.name] = s
+	}
+	byID := map[string]*scenario{}
+	for _, s := range scenarios() {
+		byID[s.id] = s
+	}
+	tests := []struct {
+		scenario, server string
+		want             bool
+		why              string
+	}{
+		{"hello-1x8", "ceiling", true, ""},
+		{"flask-1x8", "ceiling", false, ""},
+		{"nginx-uwsgi", "ceiling", false, ""},
+		{"hello-2x8", "waitress", false, "single process only"},
+		{"hello-1x8", "waitress", true, ""},
+		{"nginx-uwsgi", "gunicorn", false, "no uwsgi protocol"},
+		{"nginx-uwsgi", "carafe", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario+"/"+tt.server, func(t *testing.T) {
+			ok, why := takesPart(byID[tt.scenario], byName[tt.server])
+			if ok != tt.want || why != tt.why {
+				t.Errorf("takesPart = %v, %q; want %v, %q", ok, why, tt.want, tt.why)
+			}
+		})
+	}
+}
+
+func TestTargets(t *testing.T) {
+	m := func(rps, cpu, idle float64) *report.Measure {
+		return &report.Measure{RequestsPerS: rps, CPUPer1k: cpu, RSSIdleMB: idle, P99Ms: 100}
+	}
+	res := &report.Results{Scenarios: []report.Scenario{
+		{ID: "hello-1x8", Title: "hello", Entries: []report.Entry{
+			{Server: "carafe", Median: m(90, 0.01, 20)}, {Server: "uwsgi", Median: m(50, 0.02, 10)},
+			{Server: "granian", Median: m(80, 0.02, 30)}, {Server: "ceiling", Median: m(100, 0.005, 4)},
+		}},
+		{ID: "sleep-50ms", Title: "sleep", Processes: 1, Threads: 64, Connections: 256, Entries: []report.Entry{
+			{Server: "carafe", Median: m(1250, 0, 0)},
+		}},
+		{ID: "static-100k", Title: "static", Entries: []report.Entry{{Server: "carafe", Unsupported: "404"}}},
+	}}
+	got := map[string]string{}
+	for _, tg := range targets(res) {
+		got[tg.Name+" | "+tg.Goal] = tg.Verdict
+	}
+	for key, want := range map[string]string{
+		"hello: req/s | carafe ≥ 0.8× the raw ceiling":                                           "met",
+		"hello: req/s | carafe ≥ 1.3× the best peer":                                             "missed", // 90/80
+		"hello: CPU per request | carafe ≤ 0.7 × uWSGI's":                                        "met",
+		"50 ms handler: req/s | ≥ 95% of 1×64 / 0.05 s = 1216":                                   "met",
+		"50 ms handler: p99 | ≤ 1.2 × 50 ms + 150 ms queueing (256 conns / 64 threads) = 210 ms": "met",
+		"idle worker RSS | carafe ≤ an idle uWSGI worker + 15 MiB":                               "met",
+		"10,000 idle keep-alive connections, one worker | all held; added memory reported":       "n/a",
+	} {
+		if got[key] != want {
+			t.Errorf("%s: verdict %q, want %q (all: %v)", key, got[key], want, got)
+		}
+	}
+}

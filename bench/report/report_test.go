@@ -1,0 +1,80 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"strings"
+	"testing"
+)
+
+func sample() *Results {
+	m := func(rps float64) *Measure {
+		return &Measure{RequestsPerS: rps, Requests: 1, P50Ms: 1, P99Ms: 2, Non2xx3xx: 1, SocketErrors: 2}
+	}
+	return &Results{
+		Rounds: 1, Quick: true, Servers: []string{"carafe", "uwsgi", "waitress", "ceiling"},
+		Scenarios: []Scenario{
+			{ID: "hello-2x8", Title: "hello world", Processes: 2, Threads: 8, Connections: 64, Entries: []Entry{
+				{Server: "carafe", Median: m(81234.7)}, {Server: "uwsgi", Median: m(52000)},
+				{Server: "waitress", Skipped: "single process only"}, {Server: "ceiling", Median: m(118000)},
+			}},
+			{ID: "nginx", Title: "nginx → uwsgi <socket>", Entries: []Entry{
+				{Server: "carafe", Unsupported: "nginx answered 502"}, {Server: "uwsgi", Median: m(9.5)},
+				{Server: "ceiling", Median: &Measure{}},
+			}},
+		},
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := sample().Markdown(&b, "benchmarks.svg"); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| hello world | 81235 | 52000 | n/a | 118000 |",
+		"| nginx → uwsgi <socket> | not supported yet | 9.50 |  | 0 (stalled) |",
+		"| carafe | not supported yet |",
+		"carafe, not supported yet: nginx answered 502",
+		"| waitress | n/a: single process only |",
+		"| carafe | 81235 | 1.00 | 2.00 | 3 |",
+		"Quick mode",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// The chart is well-formed XML, labels unmeasured servers instead of
+// drawing a bar, and escapes titles.
+func TestSVG(t *testing.T) {
+	var b bytes.Buffer
+	if err := sample().SVG(&b); err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b.Bytes()))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SVG is not well-formed: %v\n%s", err, b.String())
+		}
+	}
+	for _, want := range []string{">n/s<", ">n/a<", ">81.2k<", ">9.50<", ">stalled<", "&lt;socket&gt;"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	got := Median([]Measure{{RequestsPerS: 3, P99Ms: 9}, {RequestsPerS: 1, P99Ms: 1}, {RequestsPerS: 2, P99Ms: 5}})
+	if got.RequestsPerS != 2 || got.P99Ms != 5 {
+		t.Errorf("Median = %+v, want 2 req/s and 5 ms", got)
+	}
+}

@@ -1,0 +1,139 @@
+package tests
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nginx with deploy/nginx/carafe.conf in front of carafe's unix socket,
+// carafe running deploy/site.ini (with --strict: the shipped ini has no
+// unknown key), serving testdata/apps/deploy_flask. Only the listen
+// address, the document root, the socket and the /srv/myproject paths are
+// replaced.
+func TestDeployNginx(t *testing.T) {
+	t.Parallel()
+	deployTool(t, "nginx")
+	venv := venvDir(t)
+	dir := deployDir(t)
+	sock := filepath.Join(dir, "app.sock")
+	app := appDir("deploy_flask")
+	// A copy of the document root, readable by nginx's workers (www-data)
+	// whatever the checkout's permissions are.
+	docroot := filepath.Join(dir, "public")
+	deployCopyDir(t, filepath.Join(app, "public"), docroot)
+
+	ini := deployWrite(t, dir, "site.ini", deployRender(t, "deploy/site.ini",
+		"/srv/myproject/venv", venv,
+		"/srv/myproject", app,
+		"/run/carafe/app.sock", sock))
+	s := start(t, "--strict", "--ini", ini)
+	deployWaitUnix(t, s, sock)
+
+	addr := freeAddr(t)
+	nginx := deployNginx(t, dir, deployRender(t, "deploy/nginx/carafe.conf",
+		"listen 80;", "listen "+addr+";",
+		"root /srv/myproject/public;", "root "+docroot+";",
+		"unix:/run/carafe/app.sock", "unix:"+sock))
+	ng := func(path string) string { return "http://" + addr + path }
+	deployWaitTCP(t, nginx, addr)
+
+	t.Run("query string", func(t *testing.T) {
+		_, body := deployGet(t, ng("/?a=1&b=caf%C3%A9&b=x+y"), "", 200)
+		var got deployQuery
+		deployJSON(t, body, &got)
+		if got.Query != "a=1&b=caf%C3%A9&b=x+y" || strings.Join(got.Args["b"], "|") != "café|x y" {
+			t.Fatalf("%+v", got)
+		}
+	})
+
+	t.Run("form post", func(t *testing.T) {
+		form := url.Values{"name": {"Ada"}, "tag": {"a", "b & c"}}
+		req, _ := http.NewRequest("POST", ng("/form"), strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, body := deployDo(t, req, "")
+		var got struct{ Fields map[string][]string }
+		deployJSON(t, body, &got)
+		if resp.StatusCode != 200 || strings.Join(got.Fields["name"], ",") != "Ada" || strings.Join(got.Fields["tag"], "|") != "a|b & c" {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("chunked upload", func(t *testing.T) {
+		data := make([]byte, 3<<20+12345)
+		rand.Read(data)
+		// A body of unknown length goes out chunked; nginx buffers it and
+		// passes carafe a CONTENT_LENGTH.
+		req, _ := http.NewRequest("POST", ng("/upload"), struct{ io.Reader }{bytes.NewReader(data)})
+		req.ContentLength = -1
+		req.TransferEncoding = []string{"chunked"}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		resp, body := deployDo(t, req, "")
+		var got deployUpload
+		deployJSON(t, body, &got)
+		sum := sha256.Sum256(data)
+		if resp.StatusCode != 200 || got.Size != len(data) || got.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("%d %s; sent %d bytes", resp.StatusCode, body, len(data))
+		}
+		if got.ContentLength == nil || *got.ContentLength != strconv.Itoa(len(data)) {
+			t.Fatalf("CONTENT_LENGTH %v, want %d", got.ContentLength, len(data))
+		}
+	})
+
+	t.Run("20 MB download", func(t *testing.T) {
+		deployCheckDownload(t, ng("/download"), "")
+	})
+
+	t.Run("whoami", func(t *testing.T) {
+		_, body := deployGet(t, ng("/whoami"), "", 200)
+		var got deployWhoami
+		deployJSON(t, body, &got)
+		if got.ScriptName != "" || got.PathInfo != "/whoami" || got.RemoteAddr != "127.0.0.1" || got.URLScheme != "http" || !got.Multithread {
+			t.Fatalf("%+v", got)
+		}
+	})
+
+	t.Run("mounted prefix", func(t *testing.T) {
+		_, body := deployGet(t, ng("/app/whoami"), "", 200)
+		var got deployWhoami
+		deployJSON(t, body, &got)
+		if got.ScriptName != "/app" || got.PathInfo != "/whoami" {
+			t.Fatalf("SCRIPT_NAME %q PATH_INFO %q, want /app and /whoami", got.ScriptName, got.PathInfo)
+		}
+	})
+
+	t.Run("static by nginx", func(t *testing.T) {
+		want, err := os.ReadFile(filepath.Join(docroot, "static", "hello.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := deployGet(t, ng("/static/hello.txt"), "", 200)
+		if !bytes.Equal(body, want) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("%q %q", resp.Header.Get("Content-Type"), body)
+		}
+		// The app's code is next to the document root, not in it: it is
+		// not a file nginx serves, so the app answers (404).
+		deployGet(t, ng("/myapp.py"), "", 404)
+		// carafe logged the request after it, and none for the file.
+		deployGet(t, ng("/whoami?after-static"), "", 200)
+		if !s.waitLog("/whoami?after-static", 5*time.Second) {
+			t.Fatalf("no access-log line for /whoami?after-static:\n%s", s.Log())
+		}
+		if strings.Contains(s.Log(), "hello.txt") {
+			t.Fatalf("carafe saw the static file's request: nginx should serve it:\n%s", s.Log())
+		}
+		if !strings.Contains(s.Log(), `"GET /myapp.py `) {
+			t.Fatalf("/myapp.py did not reach the app:\n%s", s.Log())
+		}
+	})
+}
