@@ -89,10 +89,18 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 	e.Reset()
 	scheme := "http"
 	scriptName, _ := ureq.Get("SCRIPT_NAME")
+	// Defaults a sparse gateway may leave out; the gateway's own values,
+	// added after, win.
+	e.AddString(wsgi.KeyRequestMethod, "GET")
+	e.AddString(wsgi.KeyPathInfo, "")
+	e.AddString(wsgi.KeyQueryString, "")
+	e.AddString(wsgi.KeyServerProtocol, "HTTP/1.1")
 	for _, v := range ureq.Vars {
 		switch string(v.Key) {
-		case "CONTENT_LENGTH", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE":
-			continue // framing is set below; CONTENT_TYPE comes as its own var
+		case "CONTENT_LENGTH", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_TRANSFER_ENCODING":
+			// Framing is set below (the gateway de-chunked the body);
+			// CONTENT_TYPE comes as its own variable.
+			continue
 		case "PATH_INFO":
 			if ureq.Header.Modifier1 == 30 {
 				e.Add(wsgi.KeyPathInfo, uwsgi.StripScriptName(scriptName, v.Value))

@@ -1,0 +1,110 @@
+package tests
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// uwsgiPacket encodes a uwsgi request packet (modifier1, vars) and body.
+func uwsgiPacket(mod1 byte, vars [][2]string, body string) []byte {
+	var block []byte
+	for _, kv := range vars {
+		block = binary.LittleEndian.AppendUint16(block, uint16(len(kv[0])))
+		block = append(block, kv[0]...)
+		block = binary.LittleEndian.AppendUint16(block, uint16(len(kv[1])))
+		block = append(block, kv[1]...)
+	}
+	pkt := []byte{mod1, 0, 0, 0}
+	binary.LittleEndian.PutUint16(pkt[1:], uint16(len(block)))
+	return append(append(pkt, block...), body...)
+}
+
+func uwsgiDial(t *testing.T, sock string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestUWSGISocket talks the uwsgi protocol to --socket directly: the vars
+// reach the environ, the body is read to CONTENT_LENGTH, a streamed
+// response is close-delimited (never chunked), modifier1 30 strips
+// SCRIPT_NAME, and the two classic operator mistakes get a log line that
+// says what to do.
+func TestUWSGISocket(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := startApp(t, "uwsgi_echo", "--socket", sock, "--chmod-socket", "660", "--vacuum")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no socket file")
+		}
+	}
+	if st, _ := os.Stat(sock); st.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode %v, want 0660", st.Mode().Perm())
+	}
+	vars := [][2]string{{"REQUEST_METHOD", "POST"}, {"REQUEST_URI", "/echo?x=1"}, {"PATH_INFO", "/echo"},
+		{"QUERY_STRING", "x=1"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"SERVER_NAME", "example.com"},
+		{"SERVER_PORT", "80"}, {"REMOTE_ADDR", "203.0.113.9"}, {"REMOTE_PORT", "5555"},
+		{"CONTENT_LENGTH", "5"}, {"CONTENT_TYPE", "text/plain"}, {"HTTP_HOST", "example.com"}}
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, vars, "hello"))
+	raw, _ := io.ReadAll(c)
+	resp := string(raw)
+	if !strings.HasPrefix(resp, "HTTP/1.1 200") || strings.Contains(strings.ToLower(resp), "transfer-encoding") ||
+		!strings.HasSuffix(resp, "script= path=/echo query=x=1 remote=203.0.113.9 scheme=http|hello") {
+		t.Errorf("uwsgi response: %q", resp)
+	}
+
+	// Modifier1 30 with SCRIPT_NAME and HTTPS, as nginx sends for a mount.
+	mount := [][2]string{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/app/x"}, {"PATH_INFO", "/app/x"},
+		{"SCRIPT_NAME", "/app"}, {"HTTPS", "on"}, {"SERVER_PROTOCOL", "HTTP/1.0"}}
+	c = uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(30, mount, ""))
+	raw, _ = io.ReadAll(c)
+	if !strings.HasSuffix(string(raw), "script=/app path=/x query= remote=None scheme=https|") {
+		t.Errorf("modifier1 30: %q", raw)
+	}
+	if !s.waitLog("203.0.113.9", 3*time.Second) {
+		t.Error("the access log does not show the gateway's REMOTE_ADDR")
+	}
+
+	// An HTTP client on the uwsgi socket: told so, and logged.
+	c = uwsgiDial(t, sock)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.0 400") {
+		t.Errorf("HTTP on the uwsgi socket: %q", line)
+	}
+	if !s.waitLog("HTTP client", 3*time.Second) {
+		t.Errorf("no log line about an HTTP client on the uwsgi socket:\n%s", s.Log())
+	}
+
+	// Variables larger than --buffer-size: the log names the option.
+	big := append(vars[:0:0], vars...)
+	big = append(big, [2]string{"HTTP_COOKIE", strings.Repeat("c", 5000)})
+	c = uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, big, "hello"))
+	io.ReadAll(c)
+	if !s.waitLog("--buffer-size", 3*time.Second) {
+		t.Errorf("no log line naming --buffer-size:\n%s", s.Log())
+	}
+	s.stop()
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("--vacuum left the socket file: %v", err)
+	}
+}
