@@ -11,12 +11,12 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"time"
 
 	"carafe/internal/config"
 	"carafe/internal/control"
 	"carafe/internal/httpfront"
+	"carafe/internal/logfile"
 	"carafe/internal/master"
 	"carafe/internal/pyembed"
 	"carafe/internal/static"
@@ -50,7 +50,7 @@ func run(args []string) int {
 		}
 	}
 	if cfg.LogTo != "" {
-		if err := redirectOutput(cfg.LogTo); err != nil {
+		if err := logfile.Redirect(cfg.LogTo); err != nil {
 			fmt.Fprintf(os.Stderr, "carafe: --logto %s: %v\n", cfg.LogTo, err)
 			return 1
 		}
@@ -257,20 +257,4 @@ func appID(cfg *config.Config) string {
 		return "wsgi-file " + cfg.WSGIFile
 	}
 	return "module " + cfg.Module
-}
-
-// redirectOutput points the process's stdout and stderr (Go's and
-// Python's alike) at a log file, as uWSGI's --logto does.
-func redirectOutput(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, fd := range []int{1, 2} {
-		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
-			return err
-		}
-	}
-	return nil
 }

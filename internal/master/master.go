@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"carafe/internal/listen"
+	"carafe/internal/logfile"
 )
 
 // Options configure the master. They are plain values; cmd/carafe fills
@@ -189,7 +190,7 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		m.killAll()
 		return 0, true
 	case syscall.SIGUSR1:
-		if err := reopenLog(m.o.LogTo); err != nil {
+		if err := logfile.Redirect(m.o.LogTo); err != nil {
 			m.o.Log.Error("carafe: master: reopening the log", "err", err)
 		}
 		for _, p := range m.procs {
@@ -349,21 +350,4 @@ func rssBytes(pid int) int64 {
 	var size, rss int64
 	fmt.Sscan(string(b), &size, &rss)
 	return rss * int64(os.Getpagesize())
-}
-
-func reopenLog(path string) error {
-	if path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, fd := range []int{1, 2} {
-		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"carafe/internal/control"
 	"carafe/internal/httpfront"
 	"carafe/internal/listen"
+	"carafe/internal/logfile"
 	"carafe/internal/pyembed"
 	"carafe/internal/wsgi"
 )
@@ -197,7 +198,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			return ErrHarakiri
 		case sig := <-sigs:
 			if sig == syscall.SIGUSR1 {
-				if err := ReopenLog(o.LogTo); err != nil {
+				if err := logfile.Redirect(o.LogTo); err != nil {
 					o.Log.Error("carafe: reopening the log", "err", err)
 				}
 				continue
@@ -357,25 +358,6 @@ func (w *worker) watchdog() {
 			return
 		}
 	}
-}
-
-// ReopenLog points stdout and stderr at path again (after log rotation
-// moved the old file); "" does nothing.
-func ReopenLog(path string) error {
-	if path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, fd := range []int{1, 2} {
-		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func closeAll(ls []net.Listener) {
