@@ -107,6 +107,18 @@ func TestWSGIAppErrorAfterHeaders(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "apperror")
 
+	t.Run("a sized body failing while still batched becomes a clean 500", func(t *testing.T) {
+		resp, err := wsgiClient.Get(s.URL("/raise-after-small-sized"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 500 || err != nil || strings.Contains(string(body), "xxx") {
+			t.Errorf("got %d %q %v, want carafe's clean 500", resp.StatusCode, body, err)
+		}
+	})
+
 	t.Run("with Content-Length the body is cut short", func(t *testing.T) {
 		resp, err := wsgiClient.Get(s.URL("/raise-after-length"))
 		if err != nil {

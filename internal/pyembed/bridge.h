@@ -37,8 +37,9 @@ typedef struct crf_slot {
 
 	char *head;
 	Py_ssize_t head_len, head_cap;
-	int head_set;  /* start_response was called for this request */
-	int head_sent; /* the head went to Go, so it can no longer change */
+	int head_set;	/* start_response was called for this request */
+	int head_sent;	/* the head went to Go, so it can no longer change */
+	int length_set; /* the head has a Content-Length: batch, do not stream */
 
 	char *body;
 	Py_ssize_t body_len, body_cap;

@@ -6,6 +6,7 @@
 #include "_cgo_export.h"
 
 #include <string.h>
+#include <strings.h>
 
 extern PyObject *crf_app, *crf_env_template, **crf_keys, *crf_key_input, *crf_print_exception;
 extern int crf_nkeys;
@@ -134,6 +135,7 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	}
 	s->head_len = 0;
 	s->head_set = 0;
+	s->length_set = 0;
 	p = crf_latin1(status, &n, "status");
 	if (p == NULL || crf_head_put(s, p, n) < 0)
 		return NULL;
@@ -150,6 +152,8 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 		p = crf_latin1(PyTuple_GET_ITEM(h, 0), &n, "header name");
 		if (p == NULL || crf_head_put(s, p, n) < 0)
 			goto fail;
+		if (n == 14 && strncasecmp(p, "content-length", 14) == 0)
+			s->length_set = 1;
 		p = crf_latin1(PyTuple_GET_ITEM(h, 1), &n, "header value");
 		if (p == NULL || crf_head_put(s, p, n) < 0)
 			goto fail;
@@ -321,8 +325,10 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 		return 0;
 	}
 	/* A generator may pause between chunks (streaming, long polling), so
-	 * each chunk goes out as it comes; a file wrapper is read as fast as
-	 * the disk allows, so its blocks are batched like a list's. */
+	 * each chunk goes out as it comes. Not so when the app declared a
+	 * Content-Length (a sized body, not an event stream: Flask's and
+	 * Django's usual responses) or for a file wrapper: their chunks are
+	 * batched like a list's, which spares a callback per response. */
 	stream = !PyObject_TypeCheck(result, &crf_FileWrapperType);
 	iter = PyObject_GetIter(result);
 	if (iter == NULL)
@@ -330,7 +336,7 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	while ((item = PyIter_Next(iter)) != NULL) {
 		rc = crf_emit(s, item);
 		Py_DECREF(item);
-		if (rc == 0 && stream && s->body_len > 0)
+		if (rc == 0 && stream && !s->length_set && s->body_len > 0)
 			rc = crf_flush(s, NULL, 0);
 		if (rc < 0)
 			break;
@@ -395,7 +401,7 @@ int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, 
 	int rc = CRF_OK;
 
 	s->head_len = s->body_len = 0;
-	s->head_set = s->head_sent = s->output_failed = 0;
+	s->head_set = s->head_sent = s->output_failed = s->length_set = 0;
 	s->in_request = 1;
 	environ = crf_environ(env, env_len);
 	if (environ == NULL)

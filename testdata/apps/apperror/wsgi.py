@@ -7,9 +7,19 @@ def _raise_before(environ, start_response):
 
 
 def _raise_after_length(environ, start_response):
+    # With a Content-Length carafe batches chunks (up to 64 KiB) before
+    # sending; a first chunk larger than that makes the headers go out.
+    start_response("200 OK", TEXT + [("Content-Length", "100000")])
+    yield b"x" * 70000
+    raise ValueError("kaboom-after-length-4712")
+
+
+def _raise_after_small_sized(environ, start_response):
+    # A sized body fails while its first chunk is still batched: nothing
+    # went out yet, so the client can get a clean 500.
     start_response("200 OK", TEXT + [("Content-Length", "100000")])
     yield b"x" * 1000
-    raise ValueError("kaboom-after-length-4712")
+    raise ValueError("kaboom-after-small-sized-4714")
 
 
 def _raise_after_chunked(environ, start_response):
@@ -38,6 +48,7 @@ ROUTES = {
     "/raise-before": _raise_before,
     "/raise-after-length": _raise_after_length,
     "/raise-after-chunked": _raise_after_chunked,
+    "/raise-after-small-sized": _raise_after_small_sized,
     "/returns-none": _returns_none,
     "/no-start-response": _no_start_response,
     "/str-body": _body("200 OK", TEXT, ["a str, not bytes"]),

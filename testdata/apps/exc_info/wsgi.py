@@ -47,9 +47,11 @@ def _after_write(environ, start_response):
 
 
 def _after_body_length(environ, start_response):
-    # The same, with a Content-Length: the body must stop short of it.
-    start_response("200 OK", TEXT + [("Content-Length", "1000")])
-    yield b"first"
+    # The same, with a Content-Length: the body must stop short of it. A
+    # sized body is batched up to 64 KiB, so the first chunk is larger than
+    # that to make the headers go out before the failure.
+    start_response("200 OK", TEXT + [("Content-Length", "100000")])
+    yield b"first" + b"x" * 70000
     try:
         raise ValueError("late failure 9432")
     except ValueError:
