@@ -396,8 +396,10 @@ func TestMasterUidGid(t *testing.T) {
 	}
 	addr := masterPrivilegedAddr(t)
 	stats := freeAddr(t)
+	sock := filepath.Join(t.TempDir(), "app.sock")
 	s := masterStartAt(t, addr, "--chdir", appDir("master_pid"), "--module", "wsgi",
-		"--processes", "2", "--stats", stats, "--uid", "nobody", "--gid", "nogroup")
+		"--processes", "2", "--stats", stats, "--uid", "nobody", "--gid", "nogroup",
+		"--socket", sock, "--chmod-socket", "660")
 	s.waitReady(20 * time.Second)
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
 	idline := func(pid int, key string) []string {
@@ -429,6 +431,13 @@ func TestMasterUidGid(t *testing.T) {
 				t.Errorf("worker %d keeps supplementary group 0 (root): Groups %v", p, groups)
 			}
 		}
+	}
+	// The unix socket was created as root and handed to the run-as user.
+	if st, err := os.Stat(sock); err != nil {
+		t.Errorf("socket: %v", err)
+	} else if sys, ok := st.Sys().(*syscall.Stat_t); !ok || strconv.Itoa(int(sys.Uid)) != u.Uid ||
+		strconv.Itoa(int(sys.Gid)) != g.Gid || st.Mode().Perm() != 0o660 {
+		t.Errorf("socket %s: mode %v owner %v, want 0660 owned by nobody:nogroup", sock, st.Mode().Perm(), st.Sys())
 	}
 	code, body, err := masterGet(masterClient(false, 10*time.Second), "http://"+addr+"/uid")
 	want := "uid=" + u.Uid + " gid=" + g.Gid + " euid=" + u.Uid

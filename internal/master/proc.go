@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"carafe/internal/control"
+	"carafe/internal/listen"
 )
 
 type procState int
@@ -307,6 +308,15 @@ func (m *master) dropPrivileges() error {
 		uid = u
 		if gid < 0 {
 			gid = primary
+		}
+	}
+	// The unix sockets belong to the user the workers run as (they were
+	// created as root, before the switch).
+	for _, a := range m.o.Socket {
+		if listen.IsUnix(a) {
+			if err := os.Lchown(a, uid, gid); err != nil {
+				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
+			}
 		}
 	}
 	if err := syscall.Setgroups(nil); err != nil {
