@@ -50,7 +50,7 @@ lint:
 			|| { echo "clang-format needed: $$f"; exit 1; }; done; fi
 
 unit:
-	$(GO) test -count=1 ./internal/... ./cmd/...
+	$(GO) test -count=1 ./internal/... ./cmd/... ./bench/...
 	$(GO) test -count=1 -race ./internal/...
 
 fuzz:
@@ -72,10 +72,20 @@ checked: bin/carafe venv
 test: build venv lint unit fuzz integration checked
 
 # The side-by-side benchmark (docs/benchmarks.md): installs wrk, nginx and
-# uWSGI when missing (as root), builds the peers' venv .bench-venv from the
-# same $(PYTHON), then runs bench/cmd/bench. BENCH_QUICK=1: a few minutes.
-bench: build
-	$(GO) run ./bench/cmd/bench -python $(PYEXE) -carafe $(CURDIR)/bin/carafe -venv $(CURDIR)/.bench-venv
+# uWSGI when missing (as root), then runs bench/cmd/bench. Every server
+# runs on ONE interpreter, BENCH_PYTHON: by default Debian's python3, the
+# one Debian's uWSGI python3 plugin embeds, so carafe is built against it
+# for the run (bin/carafe-bench) and the peers' venv .bench-venv is made
+# from it. BENCH_QUICK=1: a few minutes.
+BENCH_PYTHON ?= /usr/bin/python3
+
+bench: deps
+	@CARAFE_DEBS="python3-dev python3-venv" scripts/deps.sh "$(BENCH_PYTHON)"
+	flags=$$($(BENCH_PYTHON) scripts/pyflags.py) && exe=$$($(BENCH_PYTHON) -c 'import sys; print(sys.executable)') && \
+	CGO_CFLAGS="$${flags%% *} -O2" CGO_LDFLAGS="$${flags#* }" $(GO) build -trimpath \
+		-ldflags "-X carafe/internal/pyembed.defaultExecutable=$$exe -X main.version=$(VERSION)" \
+		-o bin/carafe-bench ./cmd/carafe
+	$(GO) run ./bench/cmd/bench -python $(BENCH_PYTHON) -carafe $(CURDIR)/bin/carafe-bench -venv $(CURDIR)/.bench-venv
 
 clean:
 	rm -rf bin $(VENV)

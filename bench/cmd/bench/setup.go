@@ -82,7 +82,7 @@ func ensureVenv(ctx context.Context, c *config, log *slog.Logger) error {
 		return nil
 	}
 	log.Info("bench: making the bench venv", "venv", c.venv, "python", exe)
-	if err := command(ctx, "", exe, "-m", "venv", c.venv); err != nil {
+	if err := command(ctx, "", exe, "-m", "venv", "--clear", c.venv); err != nil {
 		return err
 	}
 	if err := command(ctx, "", filepath.Join(c.venv, "bin", "pip"), "install", "--quiet",
