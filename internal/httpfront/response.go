@@ -71,11 +71,6 @@ func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
 	return c.writeErr
 }
 
-// CanTake implements wsgi.Exchange: a final response this small is only
-// copied into the connection's buffer (the 512 bytes cover the framing
-// headers carafe adds).
-func (c *conn) CanTake(n int) bool { return c.bw.Available() >= n+512 }
-
 // writeHead writes the status line and headers. size is the body length
 // when last says the whole body is known.
 func (c *conn) writeHead(size int64, last bool) {

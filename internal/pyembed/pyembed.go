@@ -66,6 +66,7 @@ type thread struct {
 	exch      wsgi.Exchange
 	wake      chan struct{}
 	callStart atomic.Int64 // pool.now() when the current call began; 0 between calls
+
 }
 
 var started atomic.Bool
@@ -177,9 +178,7 @@ func (ip *Interp) pythonThread(i int, ready chan<- error) {
 	ip.pool.park(t)
 	ready <- nil
 	for range t.wake {
-		// Keep the GIL while calls are waiting: taking and dropping it per
-		// request, with its thread wake-ups, costs more than the app.
-		C.crf_acquire(slot)
+		// Take calls while they are waiting, without parking in between.
 		for c := ip.pool.next(t); c != nil; c = ip.pool.next(t) {
 			ip.pool.running.Add(1)
 			t.mu.Lock()
@@ -194,12 +193,10 @@ func (ip *Interp) pythonThread(i int, ready chan<- error) {
 			ip.pool.running.Add(-1)
 			c.Done()
 		}
-		C.crf_release(slot)
 	}
 }
 
-// run calls the app for c; the GIL is held, and released around any
-// output that could block.
+// run calls the app for c (the bridge takes the GIL for the call only).
 func (t *thread) run(c *wsgi.Call) {
 	t.exch = c.Exch
 	rc := C.crf_run(t.slot, bytesPtr(c.Env), C.Py_ssize_t(len(c.Env)),
@@ -218,16 +215,7 @@ func (t *thread) run(c *wsgi.Call) {
 		if s.head_sent == 0 {
 			head = cBytes(s.head, s.head_len)
 		}
-		body := cBytes(s.body, s.body_len)
-		var err error
-		if t.exch.CanTake(len(head) + len(body)) {
-			err = finalOutput(t.exch, head, body)
-		} else {
-			C.crf_release(s)
-			err = finalOutput(t.exch, head, body)
-			C.crf_acquire(s)
-		}
-		if err != nil {
+		if err := finalOutput(t.exch, head, cBytes(s.body, s.body_len)); err != nil {
 			c.Result = wsgi.OutputError
 		}
 		c.HeadSent = true
@@ -241,7 +229,6 @@ func (t *thread) sendFile(c *wsgi.Call) wsgi.Result {
 	s := t.slot
 	head := cBytes(s.head, s.head_len)
 	res := wsgi.OK
-	C.crf_release(s)
 	fd, err := syscall.Dup(int(s.file_fd))
 	if err == nil {
 		f := os.NewFile(uintptr(fd), "file_wrapper")
@@ -253,7 +240,6 @@ func (t *thread) sendFile(c *wsgi.Call) wsgi.Result {
 	if err != nil {
 		res = wsgi.OutputError
 	}
-	C.crf_acquire(s)
 	if C.crf_close_file(s) != 0 && res == wsgi.OK {
 		res = wsgi.AppError
 	}

@@ -375,8 +375,8 @@ static int crf_close(PyObject *result)
 	return rc;
 }
 
-/* crf_close_file closes a response Go sent with sendfile (the GIL is
- * held); 0, or -1 when close() raised (logged). */
+/* crf_close_file closes a response Go sent with sendfile, taking the GIL
+ * for it; 0, or -1 when close() raised (logged). */
 int crf_close_file(crf_slot *s)
 {
 	PyObject *result = s->file_result;
@@ -385,21 +385,26 @@ int crf_close_file(crf_slot *s)
 	s->file_result = NULL;
 	if (result == NULL)
 		return 0;
+	PyEval_RestoreThread(s->tstate);
 	rc = crf_close(result);
 	if (rc < 0)
 		crf_log_exception();
 	Py_DECREF(result);
+	PyEval_SaveThread();
 	return rc;
 }
 
-/* crf_run calls the app for one request on the calling Python thread,
- * which holds the GIL (crf_acquire). */
+/* crf_run calls the app for one request on the calling Python thread: it
+ * takes the GIL and gives it back before returning, so Go code never runs
+ * holding it (a thread waiting for the Go scheduler with the GIL held
+ * would stall every other Python thread). */
 int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
 	    int64_t body_total)
 {
 	PyObject *environ = NULL, *result = NULL, *input = NULL, *sr, *args[2];
 	int rc = CRF_OK;
 
+	PyEval_RestoreThread(s->tstate);
 	s->head_len = s->body_len = 0;
 	s->head_set = s->head_sent = s->output_failed = s->length_set = 0;
 	s->in_request = 1;
@@ -451,5 +456,6 @@ done:
 		crf_input_end(input);
 	Py_XDECREF(result);
 	Py_XDECREF(environ);
+	PyEval_SaveThread();
 	return rc;
 }

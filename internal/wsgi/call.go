@@ -3,8 +3,7 @@ package wsgi
 import "os"
 
 // Exchange is one request's link to its front end, used by the Python
-// thread running the app. Its methods run with the GIL released, except a
-// final Output that CanTake allowed.
+// thread running the app. Its methods run with the GIL released.
 type Exchange interface {
 	// ReadBody reads body bytes past those passed in Call.Body.
 	ReadBody(p []byte) (int, error)
@@ -17,10 +16,6 @@ type Exchange interface {
 	// bytes of f from its current offset (sendfile where the socket
 	// allows). It runs with the GIL released.
 	SendFile(head []byte, f *os.File, n int64) error
-	// CanTake reports whether a final Output of n bytes (head and body)
-	// would only be buffered, never block: then it may run with the GIL
-	// held, sparing a release and re-acquire.
-	CanTake(n int) bool
 }
 
 // Result says how a call ended.
