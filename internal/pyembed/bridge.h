@@ -70,8 +70,6 @@ void crf_release_main(void);
 void crf_finalize(void);
 crf_slot *crf_thread_start(int index);
 const char *crf_version(void);
-void crf_acquire(crf_slot *s);
-void crf_release(crf_slot *s);
 void crf_dump_traceback(crf_slot *s);
 
 /* wsgi.c */

@@ -366,18 +366,6 @@ void crf_finalize(void)
 		fprintf(stderr, "carafe: errors while finalising Python\n");
 }
 
-/* crf_acquire takes the GIL for the slot's thread state; crf_release drops
- * it. A thread keeps the GIL across back-to-back requests (see pyembed.go). */
-void crf_acquire(crf_slot *s)
-{
-	PyEval_RestoreThread(s->tstate);
-}
-
-void crf_release(crf_slot *s)
-{
-	PyEval_SaveThread();
-}
-
 /* CPython exports this for faulthandler: it walks a thread's frames
  * without the GIL, so it can show where a stuck thread is. */
 extern void _Py_DumpTraceback(int fd, PyThreadState *tstate);
