@@ -223,26 +223,7 @@ func (p *deployProc) logs() string {
 // startNoWait) and waits until addr accepts connections.
 func deployStartCarafe(t *testing.T, addr string, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, addr: addr, done: make(chan struct{})}
-	s.cmd = exec.Command(carafeBin(t), args...)
-	s.cmd.Stdout = lockedWriter{s}
-	s.cmd.Stderr = lockedWriter{s}
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		s.stop()
-		for _, bad := range crashMarkers {
-			if strings.Contains(s.Log(), bad) {
-				t.Errorf("carafe printed %q: it crashed, raced or broke a cgo rule", bad)
-			}
-		}
-		if t.Failed() {
-			t.Logf("carafe output:\n%s", s.Log())
-		}
-	})
+	s := launch(t, addr, args...)
 	s.waitReady(20 * time.Second)
 	return s
 }

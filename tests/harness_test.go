@@ -114,9 +114,17 @@ func start(t testing.TB, args ...string) *server {
 // startNoWait runs carafe with --http on a free port plus args.
 func startNoWait(t testing.TB, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, addr: freeAddr(t), done: make(chan struct{})}
-	full := append([]string{"--http", s.addr}, args...)
-	s.cmd = exec.Command(carafeBin(t), full...)
+	addr := freeAddr(t)
+	return launch(t, addr, append([]string{"--http", addr}, args...)...)
+}
+
+// launch runs carafe with exactly args; addr is where tests will reach it.
+// The process (and its workers) is stopped when the test ends, and the test
+// fails if carafe printed a crash, a data race or a cgo pointer violation.
+func launch(t testing.TB, addr string, args ...string) *server {
+	t.Helper()
+	s := &server{t: t, addr: addr, done: make(chan struct{})}
+	s.cmd = exec.Command(carafeBin(t), args...)
 	s.cmd.Stdout = lockedWriter{s}
 	s.cmd.Stderr = lockedWriter{s}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

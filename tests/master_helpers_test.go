@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -372,28 +371,7 @@ func masterLogLine(log string, pid int, word string) int {
 // masterStartAt is startNoWait with a chosen --http address.
 func masterStartAt(t testing.TB, addr string, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, addr: addr, done: make(chan struct{})}
-	full := append([]string{"--http", s.addr}, args...)
-	s.cmd = exec.Command(carafeBin(t), full...)
-	s.cmd.Stdout = lockedWriter{s}
-	s.cmd.Stderr = lockedWriter{s}
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		s.stop()
-		for _, bad := range crashMarkers {
-			if strings.Contains(s.Log(), bad) {
-				t.Errorf("carafe printed %q: it crashed, raced or broke a cgo rule", bad)
-			}
-		}
-		if t.Failed() {
-			t.Logf("carafe output:\n%s", s.Log())
-		}
-	})
-	return s
+	return launch(t, addr, append([]string{"--http", addr}, args...)...)
 }
 
 // masterVersionFile writes value to a fresh file for the master_reload app
