@@ -88,4 +88,4 @@ bench: deps
 	$(GO) run ./bench/cmd/bench -python $(BENCH_PYTHON) -carafe $(CURDIR)/bin/carafe-bench -venv $(CURDIR)/.bench-venv
 
 clean:
-	rm -rf bin $(VENV)
+	rm -rf bin $(VENV) .bench-venv
