@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # Run every Fuzz target in the pure-Go packages for a short time each.
 # Usage: scripts/fuzz.sh DURATION (e.g. 10s). Long runs: go test -fuzz=NAME.
+#
+# A failing input is a real bug: go test writes it under
+# testdata/fuzz/NAME/ and this script fails. A run that fails without
+# writing one (the fuzzing engine lost a worker, which happens on a loaded
+# machine) is shown and run once more; only a second failure counts.
 set -euo pipefail
 dur=${1:-10s}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for pkg in $(go list ./internal/...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for name in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "fuzz $pkg $name ($dur)"
-    go test -run='^$' -fuzz="^${name}\$" -fuzztime="$dur" "$pkg" >/dev/null || {
-      go test -run='^$' -fuzz="^${name}\$" -fuzztime="$dur" "$pkg"; exit 1; }
+    corpus="$dir/testdata/fuzz/$name"
+    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$dur" "$pkg" >"$out" 2>&1; then
+      continue
+    fi
+    cat "$out"
+    after=$(ls "$corpus" 2>/dev/null | wc -l)
+    if [ "$after" -gt "$before" ]; then
+      echo "fuzz: $name found a failing input (see $corpus)" >&2
+      exit 1
+    fi
+    echo "fuzz: $name failed without a failing input; running it once more"
+    go test -run='^$' -fuzz="^${name}\$" -fuzztime="$dur" "$pkg"
   done
 done
