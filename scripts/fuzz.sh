@@ -15,12 +15,12 @@ for pkg in $(go list ./internal/...); do
   for name in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "fuzz $pkg $name ($dur)"
     corpus="$dir/testdata/fuzz/$name"
-    before=$(ls "$corpus" 2>/dev/null | wc -l)
+    before=$(find "$corpus" -type f 2>/dev/null | wc -l || true)
     if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$dur" "$pkg" >"$out" 2>&1; then
       continue
     fi
     cat "$out"
-    after=$(ls "$corpus" 2>/dev/null | wc -l)
+    after=$(find "$corpus" -type f 2>/dev/null | wc -l || true)
     if [ "$after" -gt "$before" ]; then
       echo "fuzz: $name found a failing input (see $corpus)" >&2
       exit 1
