@@ -85,6 +85,11 @@ PyObject *crf_input_new(crf_slot *s);
 void crf_input_begin(PyObject *in, crf_slot *s, const char *pre, Py_ssize_t pre_len, int64_t total);
 void crf_input_end(PyObject *in);
 
+/* gil.c: the address of the GIL's "locked" flag (read atomically; > 0
+ * while some thread holds the GIL), or NULL where this build has no GIL
+ * carafe knows how to watch. Valid after crf_init. */
+const int *crf_gil_locked(void);
+
 /* filewrapper.c */
 extern PyTypeObject crf_FileWrapperType;
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size);

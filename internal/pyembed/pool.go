@@ -12,13 +12,23 @@ import (
 // is blocked (in I/O, a sleep, a lock) and wakes another for queued calls.
 const longCall = 100 * time.Microsecond
 
+// fairCall is how long a call may keep the GIL busy before queued calls get
+// another thread to share the GIL with it: a long CPU-bound call (a report,
+// an export) must not hold up every short request behind it.
+const fairCall = 50 * time.Millisecond
+
 // pool hands calls to the Python threads. Waking a parked OS thread and
-// passing it the GIL costs more than a small app call, so the pool keeps
-// as few threads awake as the load needs: a queued call wakes another
-// thread only when none is awake, or when every awake thread has been
-// inside one call for longer than longCall. A timer re-checks while calls
-// wait, so a call never waits behind a blocked thread for more than about
-// longCall while another thread sleeps.
+// passing it the GIL costs more than a small app call, and threads that
+// take turns on a busy GIL run slower than one thread alone (they convoy on
+// the app's own locks: Django's asgiref Locals took 60-100 context switches
+// a request with 8 threads awake), so the pool keeps as few threads awake
+// as keep the GIL busy. A queued call wakes another thread only when none
+// is awake, or when every awake thread has been inside one call for longer
+// than longCall and either the GIL is free (the calls are blocked) or every
+// call is older than fairCall. A thread done with a call parks instead of
+// taking the next while the GIL is busy with another thread's short call.
+// A timer re-checks while calls wait, so a call never waits behind blocked
+// threads for more than about longCall while another thread sleeps.
 type pool struct {
 	mu      sync.Mutex
 	queue   []*wsgi.Call
@@ -29,6 +39,10 @@ type pool struct {
 	armed   bool
 	epoch   time.Time
 	running atomic.Int32 // calls inside the app right now
+	// gilBusy reports whether some thread holds the GIL; nil where the
+	// interpreter gives no way to tell (the pool then goes by time alone).
+	gilBusy   func() bool
+	freeSince int64 // now() when the GIL was first seen free since it was last seen busy
 }
 
 func newPool() *pool {
@@ -48,30 +62,57 @@ func (p *pool) submit(c *wsgi.Call) {
 	p.mu.Unlock()
 }
 
-// wakeLocked wakes one parked thread when calls are queued and no awake
-// thread is fresh (between calls, or in a call younger than longCall), and
-// arms the timer to look again while calls remain queued. A deep queue
-// alone wakes nobody: a fresh thread drains it faster than several threads
-// passing the GIL around would.
+// wakeLocked wakes one parked thread when calls are queued and the awake
+// threads cannot take them soon (see pool), and arms the timer to look
+// again while calls remain queued. A deep queue alone wakes nobody: a fresh
+// thread drains it faster than several threads passing the GIL around.
 func (p *pool) wakeLocked() {
 	if len(p.queue) == p.head || len(p.idle) == 0 {
 		return
 	}
 	now := p.now()
-	fresh := false
+	fresh, short := false, false
 	for _, t := range p.awake {
-		if start := t.callStart.Load(); start == 0 || now-start < int64(longCall) {
+		start := t.callStart.Load()
+		if start == 0 || now-start < int64(longCall) {
 			fresh = true
 			break
 		}
+		if now-start < int64(fairCall) {
+			short = true
+		}
 	}
-	if !fresh {
+	if !fresh && (!short || p.gilFreeLocked(now)) {
 		t := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		p.awake = append(p.awake, t)
 		t.wake <- struct{}{} // never blocks: a parked thread's slot is empty
+		p.freeSince = 0
 	}
-	if len(p.idle) > 0 && !p.armed {
+	p.armLocked()
+}
+
+// gilFreeLocked reports whether the GIL has been seen free on two looks at
+// least longCall/2 apart, with no look in between finding it busy: one look
+// may land in the few microseconds a thread spends between its call's
+// Python and the next. Without a probe it says yes (the pool goes by time).
+func (p *pool) gilFreeLocked(now int64) bool {
+	if p.gilBusy == nil {
+		return true
+	}
+	if p.gilBusy() {
+		p.freeSince = 0
+		return false
+	}
+	if p.freeSince == 0 {
+		p.freeSince = now
+	}
+	return now-p.freeSince >= int64(longCall)/2
+}
+
+// armLocked arms the timer while calls are queued and threads are parked.
+func (p *pool) armLocked() {
+	if len(p.queue) > p.head && len(p.idle) > 0 && !p.armed {
 		p.armed = true
 		p.timer.Reset(longCall)
 	}
@@ -85,11 +126,12 @@ func (p *pool) recheck() {
 }
 
 // next returns the next queued call, or parks t (returning nil) when the
-// queue is empty.
+// queue is empty or t would only queue for a GIL that another thread's
+// short call keeps busy (that thread takes the queue when it is done).
 func (p *pool) next(t *thread) *wsgi.Call {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.head < len(p.queue) {
+	if p.head < len(p.queue) && !p.surplusLocked(t) {
 		c := p.queue[p.head]
 		p.queue[p.head] = nil
 		p.head++
@@ -105,7 +147,24 @@ func (p *pool) next(t *thread) *wsgi.Call {
 		}
 	}
 	p.idle = append(p.idle, t)
+	p.armLocked()
 	return nil
+}
+
+// surplusLocked reports whether t, between calls, should park although
+// calls are queued: the GIL is busy and another awake thread is inside a
+// call younger than fairCall, so t would only wait for the GIL.
+func (p *pool) surplusLocked(t *thread) bool {
+	if p.gilBusy == nil {
+		return false
+	}
+	now := p.now()
+	for _, a := range p.awake {
+		if start := a.callStart.Load(); a != t && start != 0 && now-start < int64(fairCall) {
+			return p.gilBusy()
+		}
+	}
+	return false
 }
 
 // park registers a new thread as parked.

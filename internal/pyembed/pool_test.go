@@ -2,6 +2,7 @@ package pyembed
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,7 +12,11 @@ import (
 // runPool drives a pool with n fake threads whose calls take d each, the
 // way pythonThread does, and returns how many threads ever woke.
 func runPool(t *testing.T, n, calls int, d time.Duration) (woke int, took time.Duration) {
-	p := newPool()
+	return runPoolWith(t, newPool(), n, calls, func() { time.Sleep(d) })
+}
+
+// runPoolWith is runPool with p and each call's work given.
+func runPoolWith(t *testing.T, p *pool, n, calls int, work func()) (woke int, took time.Duration) {
 	var mu sync.Mutex
 	seen := map[*thread]bool{}
 	for range n {
@@ -24,7 +29,7 @@ func runPool(t *testing.T, n, calls int, d time.Duration) (woke int, took time.D
 				mu.Unlock()
 				for c := p.next(th); c != nil; c = p.next(th) {
 					th.callStart.Store(p.now())
-					time.Sleep(d)
+					work()
 					th.callStart.Store(0)
 					c.Done()
 				}
@@ -65,5 +70,74 @@ func TestPoolShortCallsStayOnFewThreads(t *testing.T) {
 	woke, _ := runPool(t, 8, 2000, 0)
 	if woke == 0 || woke > 4 {
 		t.Errorf("%d of 8 threads woke for instant calls, want 1-4", woke)
+	}
+}
+
+// fakeGIL stands in for the interpreter's lock: a call that "runs Python"
+// holds it, and the pool's probe reads whether it is held.
+type fakeGIL struct {
+	mu   sync.Mutex
+	held atomic.Bool
+}
+
+func (g *fakeGIL) run(d time.Duration) {
+	g.mu.Lock()
+	g.held.Store(true)
+	time.Sleep(d)
+	g.held.Store(false)
+	g.mu.Unlock()
+}
+
+func gilPool(g *fakeGIL) *pool {
+	p := newPool()
+	p.gilBusy = g.held.Load
+	return p
+}
+
+// TestPoolGILBoundCallsStayOnOneThread: calls that keep the GIL busy get
+// no second thread, which would only wait for the GIL.
+func TestPoolGILBoundCallsStayOnOneThread(t *testing.T) {
+	g := &fakeGIL{}
+	woke, _ := runPoolWith(t, gilPool(g), 8, 40, func() { g.run(2 * time.Millisecond) })
+	if woke != 1 {
+		t.Errorf("%d of 8 threads woke for calls that hold the GIL, want 1", woke)
+	}
+}
+
+// TestPoolGILFreeCallsSpreadOut: with the probe, calls blocked with the GIL
+// released still get a thread each.
+func TestPoolGILFreeCallsSpreadOut(t *testing.T) {
+	g := &fakeGIL{}
+	woke, took := runPoolWith(t, gilPool(g), 4, 4, func() { time.Sleep(200 * time.Millisecond) })
+	if woke != 4 || took > 350*time.Millisecond {
+		t.Errorf("4 blocking 200ms calls woke %d of 4 threads and took %v", woke, took)
+	}
+}
+
+// TestPoolLongGILCallSharesTheGIL: a call that keeps the GIL busy past
+// fairCall gets a second thread for the calls queued behind it.
+func TestPoolLongGILCallSharesTheGIL(t *testing.T) {
+	g := &fakeGIL{}
+	p := gilPool(g)
+	var first atomic.Bool
+	var shortDone atomic.Int64
+	woke, _ := runPoolWith(t, p, 4, 6, func() {
+		if first.CompareAndSwap(false, true) {
+			// Not holding the fake lock, so the short calls can run; the
+			// probe still says busy throughout, as a real GIL shared by
+			// switching would.
+			g.held.Store(true)
+			time.Sleep(4 * fairCall)
+			if shortDone.Load() != 5 {
+				t.Errorf("%d of 5 short calls done when the long one finished", shortDone.Load())
+			}
+			g.held.Store(false)
+			return
+		}
+		time.Sleep(time.Millisecond)
+		shortDone.Add(1)
+	})
+	if woke < 2 {
+		t.Errorf("%d threads woke, want a second one for the calls behind the long one", woke)
 	}
 }

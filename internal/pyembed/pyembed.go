@@ -86,6 +86,10 @@ func Start(opts Options) (*Interp, error) {
 	if err := <-errc; err != nil {
 		return nil, err
 	}
+	if locked := C.crf_gil_locked(); locked != nil {
+		flag := (*int32)(unsafe.Pointer(locked))
+		ip.pool.gilBusy = func() bool { return atomic.LoadInt32(flag) > 0 }
+	}
 	threads = make([]*thread, opts.Threads)
 	ready := make(chan error)
 	for i := range opts.Threads {
