@@ -8,7 +8,9 @@ PYEXE   := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
 VENV    ?= .venv
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-PYFLAGS := $(shell $(PYEXE) scripts/pyflags.py 2>/dev/null)
+# static: libpython.a where the interpreter has one (see scripts/pyflags.py)
+CARAFE_PYLINK ?= static
+PYFLAGS := $(shell CARAFE_PYLINK=$(CARAFE_PYLINK) $(PYEXE) scripts/pyflags.py 2>/dev/null)
 
 export CGO_ENABLED := 1
 export CGO_CFLAGS  := $(word 1,$(PYFLAGS)) -O2

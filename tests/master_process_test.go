@@ -3,6 +3,7 @@ package tests
 import (
 	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -394,6 +395,7 @@ func TestMasterUidGid(t *testing.T) {
 	if err != nil {
 		t.Skip("no group nogroup")
 	}
+	skipUnlessReadableBy(t, u, g)
 	addr := masterPrivilegedAddr(t)
 	stats := freeAddr(t)
 	sock := filepath.Join(t.TempDir(), "app.sock")
@@ -568,5 +570,24 @@ func TestMasterRepeatedDeathsRespawn(t *testing.T) {
 		if !strings.Contains(line, "3") {
 			t.Errorf("the exit line does not give the exit status 3: %s", line)
 		}
+	}
+}
+
+// skipUnlessReadableBy skips when user u cannot read the interpreter's
+// standard library (a Python under /root, which is often mode 700): the
+// workers run as u and could not start Python there.
+func skipUnlessReadableBy(t *testing.T, u *user.User, g *user.Group) {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(venvDir(t), "bin", "python"), "-c", "import os; print(os.__file__)").Output()
+	if err != nil {
+		t.Fatalf("finding the standard library: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(g.Gid)
+	cat := exec.Command("cat", strings.TrimSpace(string(out)))
+	cat.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	if err := cat.Run(); err != nil {
+		t.Skipf("%s cannot read Python's standard library %s (%v), so workers running as %[1]s could not start",
+			u.Username, strings.TrimSpace(string(out)), err)
 	}
 }
