@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +69,9 @@ type conn struct {
 	redirect       string // the path or URI it named
 	redirectX      bool   // X-Sendfile (a file path) rather than X-Accel-Redirect (a URI)
 	redirectHdr    http.Header
+	rdl, wdl       time.Time // the deadlines armed now (see deadline.go)
+	start          time.Time // when this request began (its Date header too)
+	ended          time.Time // when the last response was done
 }
 
 const (
@@ -90,6 +94,8 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 		c.call.Exch = c
 	}
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
+	c.rdl, c.wdl = time.Time{}, time.Time{}
+	c.start = time.Now()
 	c.br.Reset(nc)
 	c.bw.Reset(nc)
 	c.state.Store(connIdle)
@@ -144,6 +150,7 @@ func (c *conn) serve() {
 	}
 	lim := &c.s.opts.Limits
 	first := true
+	c.ended = c.start
 	for {
 		if c.br.Buffered() == 0 {
 			wait := c.s.opts.Keepalive
@@ -153,31 +160,43 @@ func (c *conn) serve() {
 			if c.state.Load() == connClosing {
 				wait = min(wait, drainGrace)
 			}
-			c.nc.SetReadDeadline(time.Now().Add(wait))
+			c.readDeadline(c.ended, wait)
 			if _, err := c.br.Peek(1); err != nil {
 				return
 			}
 		}
 		first = false
 		draining := !c.state.CompareAndSwap(connIdle, connBusy)
-		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.HeaderTimeout))
+		c.start = time.Now()
+		if !c.headBuffered() {
+			c.readDeadline(c.start, c.s.opts.HeaderTimeout)
+		}
 		if err := ReadRequest(c.br, lim, &c.req); err != nil {
 			c.reject(err)
 			return
 		}
 		keep := c.handle(draining)
+		c.ended = time.Now()
 		if !keep {
 			c.bw.Flush()
 			return
 		}
 		if c.br.Buffered() == 0 { // pipelined requests get their answers in one write
-			c.flush()
+			c.flushAt(c.ended)
 		}
 		// A shutdown that came during the request is seen on the next turn:
 		// the response already promised keep-alive, so one more request is
 		// served (with close) rather than cut.
 		c.state.CompareAndSwap(connBusy, connIdle)
 	}
+}
+
+// headBuffered reports whether a whole request head is already in the
+// read buffer (as a keep-alive request's usually is after one read), so
+// reading it needs no head deadline.
+func (c *conn) headBuffered() bool {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.Contains(b, []byte("\r\n\r\n"))
 }
 
 // reject answers a request that could not be read, when an answer is owed.
@@ -187,7 +206,7 @@ func (c *conn) reject(err error) {
 		return
 	}
 	c.s.opts.Log.Info("httpfront: bad request", "remote", c.remote, "status", code, "err", err)
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	c.bw.Write(appendSimpleResponse(c.scratch[:0], code, false))
 	c.bw.Flush()
 }
@@ -195,7 +214,7 @@ func (c *conn) reject(err error) {
 // handle serves one parsed request and reports whether to keep the
 // connection.
 func (c *conn) handle(draining bool) bool {
-	start := time.Now()
+	start := c.start
 	r := &c.req
 	c.resetResponse()
 	c.closeAfter = draining
@@ -273,7 +292,7 @@ func (c *conn) readBodyFraming() (int64, int) {
 			c.body = make([]byte, n, max(n, 4096))
 		}
 		c.body = c.body[:n]
-		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		c.readDeadline(time.Now(), c.s.opts.IOTimeout)
 		if _, err := io.ReadFull(c.br, c.body); err != nil {
 			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
 			return 0, 400
@@ -308,7 +327,7 @@ func (c *conn) readChunked(limit int64) (int64, int) {
 				buf = append(buf, 0)[:len(buf)]
 			}
 		}
-		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		c.readDeadline(time.Now(), c.s.opts.IOTimeout)
 		n, err := c.chunked.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		total += int64(n)
@@ -374,7 +393,7 @@ func (c *conn) drain() bool {
 	if c.expect100 && !c.sent100 || c.bodyLeft > drainMax {
 		return false
 	}
-	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.readDeadline(time.Now(), c.s.opts.IOTimeout)
 	n, err := c.br.Discard(int(c.bodyLeft))
 	c.bodyLeft -= int64(n)
 	return err == nil
@@ -382,7 +401,7 @@ func (c *conn) drain() bool {
 
 func (c *conn) write100() {
 	c.sent100 = true
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 	c.bw.Flush()
 }
@@ -404,7 +423,7 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	if c.bodyFile != nil {
 		n, err = c.bodyFile.Read(p)
 	} else {
-		c.nc.SetReadDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		c.readDeadline(time.Now(), c.s.opts.IOTimeout)
 		n, err = c.br.Read(p)
 	}
 	c.bodyLeft -= int64(n)

@@ -59,7 +59,7 @@ func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
 	c.writeHead(n, true)
 	if !c.isHead && c.respLeft > 0 && c.writeErr == nil {
 		c.flush()
-		c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 		m, err := io.CopyN(c.nc, f, min(n, c.respLeft))
 		c.written += m
 		c.respLeft -= m
@@ -108,7 +108,7 @@ func (c *conn) writeHead(size int64, last bool) {
 	if h.Close {
 		c.closeAfter = true
 	}
-	b = appendDate(b, time.Now())
+	b = appendDate(b, c.start)
 	b = append(b, "Server: carafe\r\n"...)
 	keep := c.req.KeepAlive && c.s.opts.Keepalive > 0 && !c.closeAfter
 	switch {
@@ -194,16 +194,19 @@ func (c *conn) write(p []byte) {
 		return
 	}
 	if c.bw.Available() < len(p) {
-		c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	}
 	_, c.writeErr = c.bw.Write(p)
 }
 
-func (c *conn) flush() {
+func (c *conn) flush() { c.flushAt(time.Now()) }
+
+// flushAt is flush for a caller that has just read the clock.
+func (c *conn) flushAt(now time.Time) {
 	if c.writeErr != nil || c.bw.Buffered() == 0 {
 		return
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.writeDeadline(now, c.s.opts.IOTimeout)
 	c.writeErr = c.bw.Flush()
 }
 

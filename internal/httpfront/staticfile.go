@@ -82,7 +82,7 @@ func (w *staticWriter) WriteHeader(code int) {
 			b = append(b, "\r\n"...)
 		}
 	}
-	b = appendDate(b, time.Now())
+	b = appendDate(b, c.start)
 	b = append(b, "Server: carafe\r\n"...)
 	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 {
 		c.closeAfter = true
@@ -117,7 +117,7 @@ func (w *staticWriter) ReadFrom(r io.Reader) (int64, error) {
 	if c.writeErr != nil {
 		return 0, c.writeErr
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	n, err := io.Copy(c.nc, r)
 	c.written += n
 	if err != nil {

@@ -28,7 +28,7 @@ const (
 // net/http/fcgi's child, it turns the gateway's variables into the same
 // request state an HTTP request makes, so the response side is shared.
 func (c *conn) serveUWSGI() {
-	c.nc.SetReadDeadline(time.Now().Add(c.s.opts.HeaderTimeout))
+	c.readDeadline(c.start, c.s.opts.HeaderTimeout)
 	ureq := &c.ureq
 	if err := uwsgi.ReadRequest(c.br, c.s.opts.BufferSize, ureq); err != nil {
 		c.rejectUWSGI(err)
@@ -48,6 +48,7 @@ func (c *conn) serveUWSGI() {
 	if ra, ok := ureq.Get("REMOTE_ADDR"); ok {
 		c.remote = string(ra) // the client nginx saw, for the access log
 	}
+	c.start = time.Now()
 	c.handle(true)
 	c.bw.Flush()
 }
@@ -70,7 +71,7 @@ func (c *conn) rejectUWSGI(err error) {
 		c.s.opts.Log.Warn("uwsgi: request refused", "remote", c.remote, "err", err.Error())
 		if ue.Kind == uwsgi.ErrHTTPRequest {
 			// Someone pointed a browser or an HTTP proxy here: say so.
-			c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.IOTimeout))
+			c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 			c.bw.WriteString("HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
 				"This is a uwsgi-protocol socket (for nginx uwsgi_pass or Apache mod_proxy_uwsgi), not HTTP.\n")
 			c.bw.Flush()
