@@ -17,6 +17,10 @@ const longCall = 100 * time.Microsecond
 // an export) must not hold up every short request behind it.
 const fairCall = 50 * time.Millisecond
 
+// recentLook is how old the pool's last look at the GIL may be for a
+// thread to park on the strength of it (see surplusLocked).
+const recentLook = 2 * time.Millisecond
+
 // pool hands calls to the Python threads. Waking a parked OS thread and
 // passing it the GIL costs more than a small app call, and threads that
 // take turns on a busy GIL run slower than one thread alone (they convoy on
@@ -28,7 +32,9 @@ const fairCall = 50 * time.Millisecond
 // call is older than fairCall. A thread done with a call parks instead of
 // taking the next while the GIL is busy with another thread's short call.
 // A timer re-checks while calls wait, so a call never waits behind blocked
-// threads for more than about longCall while another thread sleeps.
+// threads for more than about longCall while another thread sleeps (in
+// practice about a millisecond: that is the resolution of the runtime's
+// sleep when no thread is otherwise awake).
 type pool struct {
 	mu      sync.Mutex
 	queue   []*wsgi.Call
@@ -43,6 +49,7 @@ type pool struct {
 	// interpreter gives no way to tell (the pool then goes by time alone).
 	gilBusy   func() bool
 	freeSince int64 // now() when the GIL was first seen free since it was last seen busy
+	busyAt    int64 // now() when the GIL was last seen busy
 }
 
 func newPool() *pool {
@@ -82,6 +89,11 @@ func (p *pool) wakeLocked() {
 			short = true
 		}
 	}
+	if fresh {
+		p.freeSince = 0 // calls are flowing: no need to look at the GIL
+	} else {
+		p.lookLocked(now)
+	}
 	if !fresh && (!short || p.gilFreeLocked(now)) {
 		t := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
@@ -92,22 +104,25 @@ func (p *pool) wakeLocked() {
 	p.armLocked()
 }
 
+// lookLocked samples the GIL: busyAt is the last look that found it held,
+// freeSince the first of the looks since then that found it free.
+func (p *pool) lookLocked(now int64) {
+	if p.gilBusy == nil {
+		return
+	}
+	if p.gilBusy() {
+		p.busyAt, p.freeSince = now, 0
+	} else if p.freeSince == 0 {
+		p.freeSince = now
+	}
+}
+
 // gilFreeLocked reports whether the GIL has been seen free on two looks at
 // least longCall/2 apart, with no look in between finding it busy: one look
 // may land in the few microseconds a thread spends between its call's
 // Python and the next. Without a probe it says yes (the pool goes by time).
 func (p *pool) gilFreeLocked(now int64) bool {
-	if p.gilBusy == nil {
-		return true
-	}
-	if p.gilBusy() {
-		p.freeSince = 0
-		return false
-	}
-	if p.freeSince == 0 {
-		p.freeSince = now
-	}
-	return now-p.freeSince >= int64(longCall)/2
+	return p.gilBusy == nil || p.freeSince != 0 && now-p.freeSince >= int64(longCall)/2
 }
 
 // armLocked arms the timer while calls are queued and threads are parked.
@@ -152,13 +167,19 @@ func (p *pool) next(t *thread) *wsgi.Call {
 }
 
 // surplusLocked reports whether t, between calls, should park although
-// calls are queued: the GIL is busy and another awake thread is inside a
-// call younger than fairCall, so t would only wait for the GIL.
+// calls are queued: another awake thread is inside a call younger than
+// fairCall, and the GIL is busy now and was on the pool's last look (within
+// recentLook), so t would only wait for it. One sample alone would also
+// park threads of an app that mostly waits (a thread finishing its sleep
+// holds the GIL for a moment), and they would be woken again at once.
 func (p *pool) surplusLocked(t *thread) bool {
 	if p.gilBusy == nil {
 		return false
 	}
 	now := p.now()
+	if p.freeSince != 0 || now-p.busyAt > int64(recentLook) {
+		return false
+	}
 	for _, a := range p.awake {
 		if start := a.callStart.Load(); a != t && start != 0 && now-start < int64(fairCall) {
 			return p.gilBusy()

@@ -141,3 +141,18 @@ func TestPoolLongGILCallSharesTheGIL(t *testing.T) {
 		t.Errorf("%d threads woke, want a second one for the calls behind the long one", woke)
 	}
 }
+
+// TestPoolWaitingCallsKeepTheirThreads: calls that mostly wait and hold
+// the GIL only briefly at the end keep every thread busy; a thread done
+// with a call does not park because it caught another holding the GIL.
+func TestPoolWaitingCallsKeepTheirThreads(t *testing.T) {
+	g := &fakeGIL{}
+	woke, took := runPoolWith(t, gilPool(g), 4, 16, func() {
+		time.Sleep(50 * time.Millisecond)
+		g.run(time.Millisecond)
+	})
+	// 16 calls of ~51 ms on 4 threads: 4 rounds, ~205 ms.
+	if woke != 4 || took > 400*time.Millisecond {
+		t.Errorf("16 waiting calls woke %d of 4 threads and took %v, want 4 and ~205ms", woke, took)
+	}
+}
