@@ -87,7 +87,8 @@ void crf_input_end(PyObject *in);
 
 /* gil.c: the address of the GIL's "locked" flag (read atomically; > 0
  * while some thread holds the GIL), or NULL where this build has no GIL
- * carafe knows how to watch. Valid after crf_init. */
+ * carafe knows how to watch. Call it holding the GIL (it checks the flag
+ * says so), after crf_init. */
 const int *crf_gil_locked(void);
 
 /* filewrapper.c */

@@ -32,6 +32,10 @@ const int *crf_gil_locked(void)
 	struct _gil_runtime_state *gil = &_PyRuntime.ceval.gil;
 #endif
 	_Static_assert(sizeof(gil->locked) == sizeof(int), "the GIL's locked flag is an int");
+	/* The caller holds the GIL: a flag that does not say so is not the
+	 * flag (a layout this file misreads), and the pool goes by time. */
+	if (*(volatile int *)&gil->locked != 1)
+		return NULL;
 	return (const int *)&gil->locked;
 #endif
 }

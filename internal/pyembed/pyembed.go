@@ -86,10 +86,6 @@ func Start(opts Options) (*Interp, error) {
 	if err := <-errc; err != nil {
 		return nil, err
 	}
-	if locked := C.crf_gil_locked(); locked != nil {
-		flag := (*int32)(unsafe.Pointer(locked))
-		ip.pool.gilBusy = func() bool { return atomic.LoadInt32(flag) > 0 }
-	}
 	threads = make([]*thread, opts.Threads)
 	ready := make(chan error)
 	for i := range opts.Threads {
@@ -132,6 +128,10 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	if rc != 0 {
 		errc <- &LoadError{Traceback: takeCString(cerr)}
 		return
+	}
+	if locked := C.crf_gil_locked(); locked != nil { // before Start's threads use the pool
+		flag := (*int32)(unsafe.Pointer(locked))
+		ip.pool.gilBusy = func() bool { return atomic.LoadInt32(flag) > 0 }
 	}
 	C.crf_release_main()
 	errc <- nil
