@@ -173,11 +173,11 @@ func (p *pool) next(t *thread) *wsgi.Call {
 // park threads of an app that mostly waits (a thread finishing its sleep
 // holds the GIL for a moment), and they would be woken again at once.
 func (p *pool) surplusLocked(t *thread) bool {
-	if p.gilBusy == nil {
-		return false
+	if p.gilBusy == nil || len(p.awake) < 2 || p.freeSince != 0 {
+		return false // (t alone awake: no clock read on the hot path)
 	}
 	now := p.now()
-	if p.freeSince != 0 || now-p.busyAt > int64(recentLook) {
+	if now-p.busyAt > int64(recentLook) {
 		return false
 	}
 	for _, a := range p.awake {
