@@ -156,3 +156,15 @@ func TestPoolWaitingCallsKeepTheirThreads(t *testing.T) {
 		t.Errorf("16 waiting calls woke %d of 4 threads and took %v, want 4 and ~205ms", woke, took)
 	}
 }
+
+// TestPoolBurstOfBlockedCallsReachesEveryThread: a burst of calls that
+// block (a handler waiting on a database) gets all the threads within a
+// few looks at the GIL, not one more thread per look (a look comes about a
+// millisecond after the last, so 64 threads took some 64 ms to wake).
+func TestPoolBurstOfBlockedCallsReachesEveryThread(t *testing.T) {
+	g := &fakeGIL{}
+	woke, took := runPoolWith(t, gilPool(g), 64, 64, func() { time.Sleep(50 * time.Millisecond) })
+	if woke != 64 || took > 100*time.Millisecond {
+		t.Errorf("64 blocking 50ms calls woke %d of 64 threads and took %v, want 64 and ~50ms", woke, took)
+	}
+}
