@@ -28,8 +28,9 @@ const recentLook = 2 * time.Millisecond
 // a request with 8 threads awake), so the pool keeps as few threads awake
 // as keep the GIL busy. A queued call wakes another thread only when none
 // is awake, or when every awake thread has been inside one call for longer
-// than longCall and either the GIL is free (the calls are blocked) or every
-// call is older than fairCall. A thread done with a call parks instead of
+// than longCall and either the GIL is free (the calls are blocked: then as
+// many threads again as are awake wake up) or every call is older than
+// fairCall (then one more). A thread done with a call parks instead of
 // taking the next while the GIL is busy with another thread's short call.
 // A timer re-checks while calls wait, so a call never waits behind blocked
 // threads for more than about longCall while another thread sleeps (in
