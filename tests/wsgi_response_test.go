@@ -147,6 +147,16 @@ func TestWSGICloseCalled(t *testing.T) {
 		}
 	})
 
+	t.Run("on a list subclass", func(t *testing.T) {
+		resp, body := wsgiGet(t, s, "/list-subclass?id=listsub")
+		if resp.StatusCode != 200 || string(body) != "listed" {
+			t.Errorf("got %d %q, want 200 \"listed\"", resp.StatusCode, body)
+		}
+		if got := marker(t, "listsub"); got != "closed" {
+			t.Errorf("marker %q, want \"closed\"", got)
+		}
+	})
+
 	t.Run("after an error on the first next", func(t *testing.T) {
 		resp, _ := wsgiGet(t, s, "/raise-early?id=early")
 		if resp.StatusCode != 500 {

@@ -11,7 +11,7 @@ PyObject *crf_app;	    /* the WSGI callable */
 PyObject *crf_env_template; /* constant environ entries, copied per request */
 PyObject **crf_keys;	    /* interned environ keys, indexed as Go numbers them */
 int crf_nkeys;
-PyObject *crf_key_input;
+PyObject *crf_key_input, *crf_str_close;
 PyObject *crf_print_exception; /* traceback.print_exception */
 
 static PyThreadState *crf_main_tstate;
@@ -208,7 +208,8 @@ static int crf_intern_keys(const char *keys, Py_ssize_t len)
 	}
 	crf_nkeys = (int)n;
 	crf_key_input = PyUnicode_InternFromString("wsgi.input");
-	return crf_key_input == NULL ? -1 : 0;
+	crf_str_close = PyUnicode_InternFromString("close");
+	return crf_key_input == NULL || crf_str_close == NULL ? -1 : 0;
 }
 
 static int crf_build_template(int threads, int processes, const char *software)

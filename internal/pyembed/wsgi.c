@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-extern PyObject *crf_app, *crf_env_template, **crf_keys, *crf_key_input, *crf_print_exception;
+extern PyObject *crf_app, *crf_env_template, **crf_keys, *crf_key_input, *crf_str_close,
+	*crf_print_exception;
 extern int crf_nkeys;
 
 #define CRF_KEY_LITERAL 0xFFFF
@@ -345,22 +346,29 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	return rc < 0 || PyErr_Occurred() ? -1 : 0;
 }
 
+/* The lookup of an attribute that may be missing, without raising (and
+ * formatting) an AttributeError when it is: 1 found, 0 missing, -1 error. */
+#if PY_VERSION_HEX >= 0x030D0000
+#define crf_optional_attr PyObject_GetOptionalAttr
+#else
+#define crf_optional_attr _PyObject_LookupAttr
+#endif
+
 /* crf_close calls result.close() if it has one, keeping any exception
  * already pending (it is the more interesting one): the pending exception
- * is set aside first, since looking the method up clears errors. */
+ * is set aside first, since looking the method up clears errors. A list or
+ * a tuple, the commonest results, has no close() to look for. */
 static int crf_close(PyObject *result)
 {
-	PyObject *type, *value, *tb, *close, *r = NULL;
+	PyObject *type, *value, *tb, *close = NULL, *r = NULL;
 	int rc = 0;
 
+	if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
+		return 0;
 	PyErr_Fetch(&type, &value, &tb);
-	close = PyObject_GetAttrString(result, "close");
-	if (close == NULL) {
-		if (PyErr_ExceptionMatches(PyExc_AttributeError))
-			PyErr_Clear();
-		else
-			rc = -1;
-	} else {
+	if (crf_optional_attr(result, crf_str_close, &close) < 0) {
+		rc = -1;
+	} else if (close != NULL) {
 		r = PyObject_CallNoArgs(close);
 		Py_DECREF(close);
 		if (r == NULL)
