@@ -107,6 +107,10 @@ type Measure struct {
 	RSSIdleMB float64 `json:"rss_idle_mib"`
 	RSSLoadMB float64 `json:"rss_load_mib"`
 	Workers   int     `json:"workers"`
+	// StealPct is the share of the machine's CPU time that its host gave
+	// to other guests during the run (/proc/stat's steal): on a shared
+	// virtual machine, runs with high steal are slower for every server.
+	StealPct float64 `json:"steal_pct"`
 	// Wrk is wrk's report of the measured run, as printed (runs only).
 	Wrk string `json:"wrk_output,omitempty"`
 }
@@ -171,5 +175,6 @@ func Median(runs []Measure) Measure {
 		RSSIdleMB:    pick(func(m Measure) float64 { return m.RSSIdleMB }),
 		RSSLoadMB:    pick(func(m Measure) float64 { return m.RSSLoadMB }),
 		Workers:      int(pick(func(m Measure) float64 { return float64(m.Workers) })),
+		StealPct:     pick(func(m Measure) float64 { return m.StealPct }),
 	}
 }

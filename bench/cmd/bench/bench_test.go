@@ -109,3 +109,22 @@ func TestTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestStealFromProcStat(t *testing.T) {
+	a, ok := parseCPUTimes("cpu  427919 0 365423 710001 2580 0 90717 42290 0 0")
+	if !ok || a.steal != 42290 || a.total != 427919+365423+710001+2580+90717+42290 {
+		t.Fatalf("parsed %+v, %v", a, ok)
+	}
+	b, _ := parseCPUTimes("cpu  428919 0 366423 710001 2580 0 90717 42790 0 0")
+	if got := stealPct(a, b); got != 20 { // 500 of 2,500 ticks
+		t.Errorf("steal %.2f%%, want 20%%", got)
+	}
+	if got := stealPct(b, a); got != 0 {
+		t.Errorf("steal going backwards gives %.2f%%, want 0", got)
+	}
+	for _, bad := range []string{"", "cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3", "cpu 1 2 3 4 5 6 7 x"} {
+		if _, ok := parseCPUTimes(bad); ok {
+			t.Errorf("parsed %q", bad)
+		}
+	}
+}

@@ -110,3 +110,49 @@ print(sys.version.split()[0], *(m.version(p) for p in ("gunicorn", "granian", "w
 		{Name: "nginx", Version: strings.TrimPrefix(nginxV, "nginx version: ")},
 	}, nil
 }
+
+// cpuTimes is the machine-wide line of /proc/stat: the steal column and
+// the sum of all columns, in clock ticks.
+type cpuTimes struct{ steal, total uint64 }
+
+// readCPUTimes reads /proc/stat; on a machine without it, zeros (the
+// steal share is then reported as 0).
+func readCPUTimes() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	t, _ := parseCPUTimes(line)
+	return t
+}
+
+// parseCPUTimes parses the "cpu" line of /proc/stat: user nice system idle
+// iowait irq softirq steal [guest guest_nice], of which guest time is
+// already counted in user (so it is not added again).
+func parseCPUTimes(line string) (cpuTimes, bool) {
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTimes{}, false
+	}
+	var t cpuTimes
+	for i, s := range f[1:9] {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return cpuTimes{}, false
+		}
+		t.total += v
+		if i == 7 {
+			t.steal = v
+		}
+	}
+	return t, true
+}
+
+// stealPct is the share of the CPU time between a and b that was stolen.
+func stealPct(a, b cpuTimes) float64 {
+	if b.total <= a.total || b.steal < a.steal {
+		return 0
+	}
+	return float64(b.steal-a.steal) / float64(b.total-a.total) * 100
+}

@@ -101,7 +101,9 @@ func (h *harness) measure(ctx context.Context, sc *scenario, srv *server) (repor
 		return m, cmdline, err
 	}
 	peak := sampleRSS(s.Pid())
+	cpu0 := readCPUTimes()
 	res, out, err := wrk.Run(ctx, h.wrkOptions(sc, url, h.cfg.run))
+	cpu1 := readCPUTimes()
 	load := peak()
 	if err != nil {
 		return m, cmdline, fmt.Errorf("%w\nserver output:\n%s", err, s.Output())
@@ -118,7 +120,7 @@ func (h *harness) measure(ctx context.Context, sc *scenario, srv *server) (repor
 		P50Ms: ms(res.P50), P99Ms: ms(res.P99),
 		SocketErrors: res.SocketErrors(), Non2xx3xx: res.Non2xx3xx,
 		RSSIdleMB: float64(idle.MaxWorkerRSS()) / mib, RSSLoadMB: float64(load) / mib,
-		Workers: after.Workers, Wrk: out,
+		Workers: after.Workers, Wrk: out, StealPct: stealPct(cpu0, cpu1),
 	}
 	if res.Requests > 0 {
 		m.CPUPer1k = (after.CPU - before.CPU).Seconds() / float64(res.Requests) * 1000
