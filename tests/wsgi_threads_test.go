@@ -96,3 +96,15 @@ func TestWSGIThreadingLocal(t *testing.T) {
 		})
 	}
 }
+
+// Python threads carry their own OS thread name, so top -H and perf tell
+// them from the Go runtime's threads: "carafe-py N", N below --threads.
+func TestWSGIThreadsNamed(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "threads", "--threads", "2")
+	var out struct{ Name string }
+	wsgiGetJSON(t, s, "/name", &out)
+	if out.Name != "carafe-py 0" && out.Name != "carafe-py 1" {
+		t.Errorf("the app's OS thread is named %q, want carafe-py 0 or 1", out.Name)
+	}
+}

@@ -4,6 +4,8 @@
  */
 #include "bridge.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -332,6 +334,16 @@ void crf_release_main(void)
 	crf_main_tstate = PyEval_SaveThread();
 }
 
+/* crf_name_thread names the calling OS thread "carafe-py N", so that top -H,
+ * ps -L and perf tell the Python threads from the Go runtime's. */
+static void crf_name_thread(int index)
+{
+	char name[16]; /* the kernel keeps 15 bytes */
+
+	snprintf(name, sizeof name, "carafe-py %d", index);
+	pthread_setname_np(pthread_self(), name);
+}
+
 /* crf_thread_start makes the calling OS thread a Python thread with its own
  * persistent thread state (registered with PyGILState, so C extensions that
  * call PyGILState_Ensure on it find it) and returns with the GIL released. */
@@ -352,6 +364,7 @@ crf_slot *crf_thread_start(int index)
 		free(s);
 		return NULL;
 	}
+	crf_name_thread(index);
 	PyGILState_Ensure();
 	s->tstate = PyThreadState_Get();
 	PyEval_SaveThread();

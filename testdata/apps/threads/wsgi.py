@@ -1,4 +1,5 @@
-"""/sleep blocks one Python thread for 1 s; /local shows threading.local per thread."""
+"""/sleep blocks one Python thread for 1 s; /local shows threading.local per thread;
+/name is the OS thread's name, as top -H and ps -L show it."""
 import json
 import threading
 import time
@@ -12,6 +13,9 @@ def _app(environ, start_response):
     if path == "/sleep":
         time.sleep(1)
         out = {"ident": threading.get_ident()}
+    elif path == "/name":
+        with open("/proc/self/task/%d/comm" % threading.get_native_id()) as f:
+            out = {"name": f.read().strip()}
     else:
         if not hasattr(_local, "owner"):
             _local.owner, _local.count = threading.get_ident(), 0
