@@ -99,7 +99,7 @@ func (r *Results) scenario(p func(string, ...any), sc *Scenario) {
 	if sc.Note != "" {
 		p(". %s", sc.Note)
 	}
-	p("\n\n| server | req/s | p50 ms | p99 ms | errors | CPU s / 1k req | RSS idle MiB | RSS load MiB | steal % |\n")
+	p("\n\n| server | req/s | p50 ms | p99 ms | errors | CPU s / 1k req | RSS idle MiB | RSS load MiB | steal %% |\n")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, s := range r.Servers {
 		e := sc.Entry(s)

@@ -10,7 +10,7 @@ import (
 
 func sample() *Results {
 	m := func(rps float64) *Measure {
-		return &Measure{RequestsPerS: rps, Requests: 1, P50Ms: 1, P99Ms: 2, Non2xx3xx: 1, SocketErrors: 2}
+		return &Measure{RequestsPerS: rps, Requests: 1, P50Ms: 1, P99Ms: 2, Non2xx3xx: 1, SocketErrors: 2, StealPct: 4.25}
 	}
 	return &Results{
 		Rounds: 1, Quick: true, Servers: []string{"carafe", "uwsgi", "waitress", "ceiling"},
@@ -40,11 +40,16 @@ func TestMarkdown(t *testing.T) {
 		"carafe, not supported yet: nginx answered 502",
 		"| waitress | n/a: single process only |",
 		"| carafe | 81235 | 1.00 | 2.00 | 3 |",
+		"| RSS load MiB | steal % |",
+		"| 0.0 | 0.0 | 4.2 |",
 		"Quick mode",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "%!") {
+		t.Errorf("markdown has a formatting error:\n%s", out)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"carafe/bench/report"
 )
 
 // config is the harness's command line.
@@ -31,6 +33,7 @@ type config struct {
 	only    string        // run only scenarios whose id has this prefix
 	servers string        // comma-separated servers to run, "" for all
 	setup   bool          // install and build what is missing first
+	render  bool          // only re-render the docs from docs/benchmarks.json
 }
 
 func main() {
@@ -46,6 +49,7 @@ func main() {
 	flag.StringVar(&c.only, "only", "", "run only the scenarios whose id starts with `prefix` (docs are not written)")
 	flag.StringVar(&c.servers, "servers", "", "run only these comma-separated `servers` (docs are not written)")
 	flag.BoolVar(&c.setup, "setup", true, "install missing Debian packages (as root), make the venv, build the ceiling")
+	flag.BoolVar(&c.render, "render", false, "measure nothing: re-render docs/benchmarks.md and .svg from docs/benchmarks.json (after a change to the page's layout)")
 	flag.Parse()
 	if c.rounds == 0 {
 		c.rounds = map[bool]int{false: 3, true: 1}[c.quick]
@@ -63,6 +67,13 @@ func main() {
 }
 
 func run(ctx context.Context, c *config, log *slog.Logger) error {
+	if c.render {
+		res, err := report.ReadJSON(filepath.Join(c.root, "docs", "benchmarks.json"))
+		if err != nil {
+			return err
+		}
+		return writeDocs(c.root, res)
+	}
 	var err error
 	for _, p := range []*string{&c.root, &c.carafe, &c.venv} {
 		if !filepath.IsAbs(*p) && p != &c.root {
