@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -81,5 +83,24 @@ func TestMedian(t *testing.T) {
 	got := Median([]Measure{{RequestsPerS: 3, P99Ms: 9}, {RequestsPerS: 1, P99Ms: 1}, {RequestsPerS: 2, P99Ms: 5}})
 	if got.RequestsPerS != 2 || got.P99Ms != 5 {
 		t.Errorf("Median = %+v, want 2 req/s and 5 ms", got)
+	}
+}
+
+// -render reads back what a run wrote: every figure survives the trip.
+func TestJSONRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "benchmarks.json")
+	want := sample()
+	if err := want.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSON(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %+v\nwant %+v", got, want)
+	}
+	if _, err := ReadJSON(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("a missing file read without error")
 	}
 }
