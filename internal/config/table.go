@@ -128,7 +128,9 @@ var table = append(append([]Option{
 		Name: "threads", Kind: KindInt, Default: "1", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.Threads },
 		Doc: "Python threads per worker (1 to 512). Network I/O does not occupy them: a thread runs only " +
-			"while the app runs.",
+			"while the app runs. With more than one, calls may also run on the Go threads that read " +
+			"their requests, so per-thread state (threading.local, Django's database connections) exists " +
+			"for up to twice N OS threads; with one, every call runs on one OS thread.",
 	},
 	{
 		Name: "master", Short: "M", Kind: KindBool, Section: secProcesses,

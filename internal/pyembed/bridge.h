@@ -15,7 +15,8 @@ enum {
 	CRF_OK = 0,	      /* the app finished; the rest of its output is in the slot */
 	CRF_APP_ERROR = 1,    /* the app raised (or broke the protocol); traceback logged */
 	CRF_OUTPUT_ERROR = 2, /* a crfGoOutput call failed (client gone or head invalid) */
-	CRF_SENDFILE = 3      /* the response is a file: file_fd/off/size set, result kept */
+	CRF_SENDFILE = 3,     /* the response is a file: file_fd/off/size set, result kept */
+	CRF_ELSEWHERE = 4     /* not run: this OS thread may not become a Python thread */
 };
 
 /* Flags for crfGoOutput. */
@@ -24,7 +25,8 @@ enum {
 };
 
 /*
- * crf_slot is one Python thread's per-request state. Go reads head and
+ * crf_slot is one logical Python thread's per-request state (tstate is
+ * that of the OS thread running its current or last call). Go reads head and
  * body after crf_run returns and during crfGoOutput; C owns the memory.
  *
  * head holds the status and headers as a sequence of strings, each a
@@ -68,13 +70,17 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 		 int processes, const char *software, char **err);
 void crf_release_main(void);
 void crf_finalize(void);
-crf_slot *crf_thread_start(int index);
+crf_slot *crf_slot_new(int index);
+void crf_name_thread(int index);
+PyThreadState *crf_enter(void);
+void crf_set_adopt(int n);
+int crf_may_run(int own);
 const char *crf_version(void);
 void crf_dump_traceback(crf_slot *s);
 
 /* wsgi.c */
-int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
-	    int64_t body_total);
+int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
+	    Py_ssize_t body_len, int64_t body_total);
 void crf_log_exception(void);
 int crf_close_file(crf_slot *s);
 extern PyTypeObject crf_ResponderType;

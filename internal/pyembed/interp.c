@@ -335,8 +335,8 @@ void crf_release_main(void)
 }
 
 /* crf_name_thread names the calling OS thread "carafe-py N", so that top -H,
- * ps -L and perf tell the Python threads from the Go runtime's. */
-static void crf_name_thread(int index)
+ * ps -L and perf tell a Python thread's own OS thread from the Go runtime's. */
+void crf_name_thread(int index)
 {
 	char name[16]; /* the kernel keeps 15 bytes */
 
@@ -344,10 +344,8 @@ static void crf_name_thread(int index)
 	pthread_setname_np(pthread_self(), name);
 }
 
-/* crf_thread_start makes the calling OS thread a Python thread with its own
- * persistent thread state (registered with PyGILState, so C extensions that
- * call PyGILState_Ensure on it find it) and returns with the GIL released. */
-crf_slot *crf_thread_start(int index)
+/* crf_slot_new returns the per-request state of logical thread index. */
+crf_slot *crf_slot_new(int index)
 {
 	crf_slot *s = calloc(1, sizeof *s);
 
@@ -364,11 +362,52 @@ crf_slot *crf_thread_start(int index)
 		free(s);
 		return NULL;
 	}
-	crf_name_thread(index);
-	PyGILState_Ensure();
-	s->tstate = PyThreadState_Get();
-	PyEval_SaveThread();
 	return s;
+}
+
+/* The calling OS thread's Python thread state, made the first time the
+ * thread runs Python and kept for good: Go runs a call on whichever OS
+ * thread its goroutine is on, so the runtime's threads may become Python
+ * threads too. crf_adopt_left bounds how many of them may, so that the
+ * app's per-thread state (a database connection per thread) stays
+ * bounded: at most twice --threads in all. */
+static __thread PyThreadState *crf_tstate;
+static int crf_adopt_left;
+
+void crf_set_adopt(int n)
+{
+	__atomic_store_n(&crf_adopt_left, n, __ATOMIC_RELAXED);
+}
+
+/* crf_may_run reports whether the calling OS thread may run Python: it
+ * has a thread state, or own says it is a Python thread's own OS thread,
+ * or it may still adopt one (which it then counts). */
+int crf_may_run(int own)
+{
+	int left;
+
+	if (crf_tstate != NULL || own)
+		return 1;
+	left = __atomic_load_n(&crf_adopt_left, __ATOMIC_RELAXED);
+	while (left > 0)
+		if (__atomic_compare_exchange_n(&crf_adopt_left, &left, left - 1, 0,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
+/* crf_enter takes the GIL on the calling OS thread, first giving the thread
+ * a persistent thread state (registered with PyGILState, so C extensions
+ * that call PyGILState_Ensure on it find it), and returns that state. */
+PyThreadState *crf_enter(void)
+{
+	if (crf_tstate == NULL) {
+		PyGILState_Ensure();
+		crf_tstate = PyThreadState_Get();
+		return crf_tstate;
+	}
+	PyEval_RestoreThread(crf_tstate);
+	return crf_tstate;
 }
 
 /* crf_finalize runs on the initialising thread: it takes the GIL back and

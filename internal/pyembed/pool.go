@@ -17,28 +17,49 @@ const longCall = 100 * time.Microsecond
 // an export) must not hold up every short request behind it.
 const fairCall = 50 * time.Millisecond
 
+// shortCall is how short a call must be for the next queued call to run
+// on its own goroutine rather than on the thread's OS thread: below it,
+// the thread switch costs more than the call; above it, keeping the
+// interpreter on one CPU pays.
+const shortCall = 20 * time.Microsecond
+
 // recentLook is how old the pool's last look at the GIL may be for a
 // thread to park on the strength of it (see surplusLocked).
 const recentLook = 2 * time.Millisecond
 
-// pool hands calls to the Python threads. Waking a parked OS thread and
-// passing it the GIL costs more than a small app call, and threads that
-// take turns on a busy GIL run slower than one thread alone (they convoy on
-// the app's own locks: Django's asgiref Locals took 60-100 context switches
-// a request with 8 threads awake), so the pool keeps as few threads awake
-// as keep the GIL busy. A queued call wakes another thread only when none
-// is awake, or when every awake thread has been inside one call for longer
-// than longCall and either the GIL is free (the calls are blocked: then as
-// many threads again as are awake wake up) or every call is older than
-// fairCall (then one more). A thread done with a call parks instead of
-// taking the next while the GIL is busy with another thread's short call.
-// A timer re-checks while calls wait, so a call never waits behind blocked
-// threads for more than about longCall while another thread sleeps (in
-// practice about a millisecond: that is the resolution of the runtime's
-// sleep when no thread is otherwise awake).
+// pool hands the Python threads to calls. A Python thread is a slot (its
+// per-request state) and an OS thread of its own, but a call need not run
+// on that OS thread: waking a parked OS thread and passing it the GIL
+// costs more than a small app call (hello world: three thread switches a
+// request, 40 us of CPU with two workers sharing two CPUs). So a call that
+// finds a thread parked and no call queued runs on its caller's OS thread
+// (inline: no switch at all), and so does the next queued call when the
+// last one took under shortCall; calls that queue behind longer calls go
+// to the thread's own OS thread, which takes them one after another while
+// they come and so keeps a busy interpreter's caches on one CPU (Flask
+// lost 15% running every call inline).
+//
+// Threads that take turns on a busy GIL run slower than one thread alone
+// (they convoy on the app's own locks: Django's asgiref Locals took 60-100
+// context switches a request with 8 threads awake), so the pool keeps as
+// few threads awake as keep the GIL busy. A queued call wakes another
+// thread only when none is awake, or when every awake thread has been
+// inside one call for longer than longCall and either the GIL is free (the
+// calls are blocked: then as many threads again as are awake wake up) or
+// every call is older than fairCall (then one more). A thread done with a
+// call parks instead of taking the next while the GIL is busy with another
+// thread's short call. A timer re-checks while calls wait, so a call never
+// waits behind blocked threads for more than about longCall while another
+// thread sleeps (in practice about a millisecond: that is the resolution
+// of the runtime's sleep when no thread is otherwise awake).
 type pool struct {
+	// inline lets a call run on its caller's OS thread (see wakeLocked).
+	// Off with a single Python thread: an app run with one thread may
+	// keep objects that work only on the thread that made them (sqlite3
+	// connections, by default), so its calls stay on one OS thread.
+	inline  bool
 	mu      sync.Mutex
-	queue   []*wsgi.Call
+	queue   []*waiter
 	head    int
 	idle    []*thread // parked threads, most recently parked last
 	awake   []*thread
@@ -62,19 +83,99 @@ func newPool() *pool {
 
 func (p *pool) now() int64 { return int64(time.Since(p.epoch)) }
 
-// submit queues c and wakes threads if the awake ones cannot take it soon.
-func (p *pool) submit(c *wsgi.Call) {
+// waiter is a queued call.
+type waiter struct {
+	c     *wsgi.Call
+	t     *thread       // set when the caller is to run c itself on t
+	ready chan struct{} // one token when c ran on a Python thread, or t is set
+}
+
+var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
+
+// acquire queues c and waits. It returns the thread the caller is to run c
+// on itself, when c found a thread parked and no call queued before it, or
+// nil when a Python thread has run c.
+func (p *pool) acquire(c *wsgi.Call) *thread {
+	w := waiters.Get().(*waiter)
+	w.c = c
 	p.mu.Lock()
-	p.queue = append(p.queue, c)
-	p.wakeLocked()
+	p.queue = append(p.queue, w)
+	p.wakeLocked(w)
 	p.mu.Unlock()
+	<-w.ready
+	t := w.t
+	w.c, w.t = nil, nil
+	waiters.Put(w)
+	return t
+}
+
+// release is acquire's caller done with t after a call that took took
+// (pool.now units). Calls queued meanwhile go on: the first to its own
+// goroutine when the call was shorter than shortCall (release then returns
+// true, and the caller should yield so that it runs at once), else to t's
+// OS thread, which takes them one after another as long as they come. With
+// none queued t parks.
+func (p *pool) release(t *thread, took int64) (handed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.head < len(p.queue) && !p.surplusLocked(t) {
+		if took < int64(shortCall) {
+			w := p.popLocked()
+			w.t = t
+			w.ready <- struct{}{} // never blocks: a waiter is signalled once
+			return true
+		}
+		t.wake <- struct{}{} // never blocks: t was not parked on its OS thread
+		return false
+	}
+	p.parkLocked(t)
+	return false
+}
+
+// next returns the next queued call for t's OS thread, or parks t
+// (returning nil) when the queue is empty or t would only queue for a GIL
+// that another thread's short call keeps busy (that thread takes the queue
+// when it is done).
+func (p *pool) next(t *thread) *waiter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.head < len(p.queue) && !p.surplusLocked(t) {
+		return p.popLocked()
+	}
+	p.parkLocked(t)
+	return nil
+}
+
+func (p *pool) popLocked() *waiter {
+	w := p.queue[p.head]
+	p.queue[p.head] = nil
+	p.head++
+	if p.head == len(p.queue) {
+		p.queue, p.head = p.queue[:0], 0
+	}
+	return w
+}
+
+func (p *pool) parkLocked(t *thread) {
+	for i, a := range p.awake {
+		if a == t {
+			p.awake = append(p.awake[:i], p.awake[i+1:]...)
+			break
+		}
+	}
+	p.idle = append(p.idle, t)
+	p.armLocked()
 }
 
 // wakeLocked wakes one parked thread when calls are queued and the awake
 // threads cannot take them soon (see pool), and arms the timer to look
 // again while calls remain queued. A deep queue alone wakes nobody: a fresh
 // thread drains it faster than several threads passing the GIL around.
-func (p *pool) wakeLocked() {
+//
+// self is the call of the goroutine looking, if any: when it is the only
+// one queued, its goroutine gets the thread and runs the call on its own
+// OS thread, with no thread to wake at all.
+func (p *pool) wakeLocked(self *waiter) {
 	if len(p.queue) == p.head || len(p.idle) == 0 {
 		return
 	}
@@ -109,6 +210,12 @@ func (p *pool) wakeLocked() {
 			t := p.idle[len(p.idle)-1]
 			p.idle = p.idle[:len(p.idle)-1]
 			p.awake = append(p.awake, t)
+			if p.inline && self != nil && p.head == len(p.queue)-1 && p.queue[p.head] == self {
+				p.popLocked()
+				self.t = t
+				self.ready <- struct{}{} // never blocks: a waiter is signalled once
+				continue
+			}
 			t.wake <- struct{}{} // never blocks: a parked thread's slot is empty
 		}
 		p.freeSince = 0
@@ -148,34 +255,8 @@ func (p *pool) armLocked() {
 func (p *pool) recheck() {
 	p.mu.Lock()
 	p.armed = false
-	p.wakeLocked()
+	p.wakeLocked(nil)
 	p.mu.Unlock()
-}
-
-// next returns the next queued call, or parks t (returning nil) when the
-// queue is empty or t would only queue for a GIL that another thread's
-// short call keeps busy (that thread takes the queue when it is done).
-func (p *pool) next(t *thread) *wsgi.Call {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.head < len(p.queue) && !p.surplusLocked(t) {
-		c := p.queue[p.head]
-		p.queue[p.head] = nil
-		p.head++
-		if p.head == len(p.queue) {
-			p.queue, p.head = p.queue[:0], 0
-		}
-		return c
-	}
-	for i, a := range p.awake {
-		if a == t {
-			p.awake = append(p.awake[:i], p.awake[i+1:]...)
-			break
-		}
-	}
-	p.idle = append(p.idle, t)
-	p.armLocked()
-	return nil
 }
 
 // surplusLocked reports whether t, between calls, should park although

@@ -9,29 +9,29 @@ import (
 	"carafe/internal/wsgi"
 )
 
-// runPool drives a pool with n fake threads whose calls take d each, the
-// way pythonThread does, and returns how many threads ever woke.
-func runPool(t *testing.T, n, calls int, d time.Duration) (woke int, took time.Duration) {
-	return runPoolWith(t, newPool(), n, calls, func() { time.Sleep(d) })
-}
-
-// runPoolWith is runPool with p and each call's work given.
+// runPoolWith drives p with n threads and calls that do work, and
+// returns how many threads ever ran a call and how long all took. Calls run
+// as Interp.Do runs them: on the caller's goroutine when the pool says so,
+// else on the thread's own goroutine.
 func runPoolWith(t *testing.T, p *pool, n, calls int, work func()) (woke int, took time.Duration) {
 	var mu sync.Mutex
 	seen := map[*thread]bool{}
+	run := func(th *thread) {
+		mu.Lock()
+		seen[th] = true
+		mu.Unlock()
+		th.callStart.Store(p.now())
+		work()
+		th.callStart.Store(0)
+	}
 	for range n {
 		th := &thread{wake: make(chan struct{}, 1)}
 		p.park(th)
 		go func() {
 			for range th.wake {
-				mu.Lock()
-				seen[th] = true
-				mu.Unlock()
-				for c := p.next(th); c != nil; c = p.next(th) {
-					th.callStart.Store(p.now())
-					work()
-					th.callStart.Store(0)
-					c.Done()
+				for w := p.next(th); w != nil; w = p.next(th) {
+					run(th)
+					w.ready <- struct{}{}
 				}
 			}
 		}()
@@ -42,9 +42,10 @@ func runPoolWith(t *testing.T, p *pool, n, calls int, work func()) (woke int, to
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := wsgi.NewCall()
-			p.submit(c)
-			c.Wait()
+			if th := p.acquire(wsgi.NewCall()); th != nil {
+				run(th)
+				p.release(th, 0)
+			}
 		}()
 	}
 	wg.Wait()
@@ -53,23 +54,112 @@ func runPoolWith(t *testing.T, p *pool, n, calls int, work func()) (woke int, to
 	return len(seen), time.Since(start)
 }
 
+// inlinePool is a pool that runs calls on their callers' OS threads where
+// it can, as with more than one Python thread.
+func inlinePool() *pool {
+	p := newPool()
+	p.inline = true
+	return p
+}
+
 // TestPoolBlockedCallsSpreadOut: calls that block (sleep) get a thread each.
 func TestPoolBlockedCallsSpreadOut(t *testing.T) {
-	woke, took := runPool(t, 4, 4, 200*time.Millisecond)
-	if woke != 4 {
-		t.Errorf("%d threads woke for 4 blocking calls, want 4", woke)
-	}
-	if took > 350*time.Millisecond {
-		t.Errorf("4 blocking 200ms calls on 4 threads took %v", took)
+	for _, p := range []*pool{newPool(), inlinePool()} {
+		woke, took := runPoolWith(t, p, 4, 4, func() { time.Sleep(200 * time.Millisecond) })
+		if woke != 4 {
+			t.Errorf("inline %v: %d threads woke for 4 blocking calls, want 4", p.inline, woke)
+		}
+		if took > 350*time.Millisecond {
+			t.Errorf("inline %v: 4 blocking 200ms calls on 4 threads took %v", p.inline, took)
+		}
 	}
 }
 
 // TestPoolShortCallsStayOnFewThreads: instant calls do not wake every
 // thread (each wake-up costs more than the call).
 func TestPoolShortCallsStayOnFewThreads(t *testing.T) {
-	woke, _ := runPool(t, 8, 2000, 0)
-	if woke == 0 || woke > 4 {
-		t.Errorf("%d of 8 threads woke for instant calls, want 1-4", woke)
+	for _, p := range []*pool{newPool(), inlinePool()} {
+		woke, _ := runPoolWith(t, p, 8, 2000, func() {})
+		if woke == 0 || woke > 4 {
+			t.Errorf("inline %v: %d of 8 threads woke for instant calls, want 1-4", p.inline, woke)
+		}
+	}
+}
+
+// serve runs the calls t's OS thread is sent to take, counting them.
+func serve(p *pool, t *thread, ran *atomic.Int32) {
+	for range t.wake {
+		for w := p.next(t); w != nil; w = p.next(t) {
+			ran.Add(1)
+			w.ready <- struct{}{}
+		}
+	}
+}
+
+// queued waits until n calls are queued in p.
+func queued(t *testing.T, p *pool, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		got := len(p.queue) - p.head
+		p.mu.Unlock()
+		if got == n {
+			return
+		}
+	}
+	t.Fatalf("%d calls never queued", n)
+}
+
+// TestPoolIdleCallRunsInline: a call that finds a thread parked and none
+// queued gets the thread to run on its own goroutine's OS thread; with
+// inline off (one Python thread) the thread's own OS thread runs it.
+func TestPoolIdleCallRunsInline(t *testing.T) {
+	for _, p := range []*pool{newPool(), inlinePool()} {
+		th := &thread{wake: make(chan struct{}, 1)}
+		p.park(th)
+		var ran atomic.Int32
+		go serve(p, th, &ran)
+		got := p.acquire(wsgi.NewCall())
+		if p.inline && (got != th || ran.Load() != 0) {
+			t.Errorf("inline: acquire gave %p (ran on the thread: %d), want the parked thread", got, ran.Load())
+		}
+		if !p.inline && (got != nil || ran.Load() != 1) {
+			t.Errorf("not inline: acquire gave %p (ran on the thread: %d), want the thread to run it", got, ran.Load())
+		}
+		if got != nil {
+			p.release(got, 0)
+		}
+	}
+}
+
+// TestPoolQueuedCallAfterShortCallRunsInline: a call queued behind a short
+// inline call gets the thread on its own goroutine; behind a longer one it
+// goes to the thread's OS thread.
+func TestPoolQueuedCallAfterShortCallRunsInline(t *testing.T) {
+	for _, took := range []time.Duration{time.Microsecond, time.Millisecond} {
+		p := inlinePool()
+		th := &thread{wake: make(chan struct{}, 1)}
+		p.park(th)
+		var ran atomic.Int32
+		go serve(p, th, &ran)
+		holder := p.acquire(wsgi.NewCall())
+		if holder != th {
+			t.Fatalf("the first call did not run inline")
+		}
+		got := make(chan *thread)
+		go func() { got <- p.acquire(wsgi.NewCall()) }()
+		queued(t, p, 1)
+		handed := p.release(th, int64(took))
+		second := <-got
+		if took < shortCall && (!handed || second != th || ran.Load() != 0) {
+			t.Errorf("after a %v call: handed %v, second call got %p, ran on the thread %d; want it inline", took, handed, second, ran.Load())
+		}
+		if took >= shortCall && (handed || second != nil || ran.Load() != 1) {
+			t.Errorf("after a %v call: handed %v, second call got %p, ran on the thread %d; want the thread to run it", took, handed, second, ran.Load())
+		}
+		if second != nil {
+			p.release(second, 0)
+		}
 	}
 }
 

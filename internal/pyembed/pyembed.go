@@ -64,9 +64,9 @@ type thread struct {
 	cur       *wsgi.Call // the call running now, for Threads
 	slot      *C.crf_slot
 	exch      wsgi.Exchange
-	wake      chan struct{}
-	callStart atomic.Int64 // pool.now() when the current call began; 0 between calls
-
+	wake      chan struct{} // a token sends t's OS thread to take the queue
+	handoff   *waiter       // a call for t's OS thread to run first (see Do)
+	callStart atomic.Int64  // pool.now() when the current call began; 0 between calls
 }
 
 var started atomic.Bool
@@ -87,14 +87,16 @@ func Start(opts Options) (*Interp, error) {
 		return nil, err
 	}
 	threads = make([]*thread, opts.Threads)
-	ready := make(chan error)
+	ip.pool.inline = opts.Threads > 1
+	C.crf_set_adopt(C.int(opts.Threads))
 	for i := range opts.Threads {
-		go ip.pythonThread(i, ready)
-	}
-	for range opts.Threads {
-		if err := <-ready; err != nil {
-			return nil, err
+		slot := C.crf_slot_new(C.int(i))
+		if slot == nil {
+			return nil, errors.New("pyembed: out of memory starting a Python thread")
 		}
+		threads[i] = &thread{slot: slot, wake: make(chan struct{}, 1)}
+		ip.pool.park(threads[i])
+		go ip.pythonThread(threads[i])
 	}
 	return ip, nil
 }
@@ -168,43 +170,21 @@ func takeCString(s *C.char) string {
 	return strings.TrimRight(C.GoString(s), "\n")
 }
 
-// pythonThread is one Python thread: a locked OS thread with its own
-// persistent thread state, running calls one at a time.
-func (ip *Interp) pythonThread(i int, ready chan<- error) {
-	runtime.LockOSThread()
-	slot := C.crf_thread_start(C.int(i))
-	if slot == nil {
-		ready <- errors.New("pyembed: out of memory starting a Python thread")
-		return
-	}
-	t := &thread{slot: slot, wake: make(chan struct{}, 1)}
-	threads[i] = t
-	ip.pool.park(t)
-	ready <- nil
-	for range t.wake {
-		// Take calls while they are waiting, without parking in between.
-		for c := ip.pool.next(t); c != nil; c = ip.pool.next(t) {
-			ip.pool.running.Add(1)
-			t.mu.Lock()
-			t.cur = c
-			t.mu.Unlock()
-			t.callStart.Store(ip.pool.now())
-			t.run(c)
-			t.callStart.Store(0)
-			t.mu.Lock()
-			t.cur = nil
-			t.mu.Unlock()
-			ip.pool.running.Add(-1)
-			c.Done()
-		}
-	}
-}
-
-// run calls the app for c (the bridge takes the GIL for the call only).
-func (t *thread) run(c *wsgi.Call) {
+// run calls the app for c (the bridge takes the GIL for the call only) on
+// the calling OS thread, t's own if own; it reports false, having done
+// nothing, when this OS thread may not become a Python thread.
+func (t *thread) run(c *wsgi.Call, own bool) bool {
 	t.exch = c.Exch
-	rc := C.crf_run(t.slot, bytesPtr(c.Env), C.Py_ssize_t(len(c.Env)),
+	var cown C.int
+	if own {
+		cown = 1
+	}
+	rc := C.crf_run(t.slot, cown, bytesPtr(c.Env), C.Py_ssize_t(len(c.Env)),
 		bytesPtr(c.Body), C.Py_ssize_t(len(c.Body)), C.int64_t(c.BodyLen))
+	if rc == C.CRF_ELSEWHERE {
+		t.exch = nil
+		return false
+	}
 	s := t.slot
 	c.HeadSent = s.head_sent != 0
 	c.Result = wsgi.Result(rc)
@@ -212,7 +192,7 @@ func (t *thread) run(c *wsgi.Call) {
 		c.Result = t.sendFile(c)
 		c.HeadSent = true
 		t.exch = nil
-		return
+		return true
 	}
 	if c.Result == wsgi.OK {
 		var head []byte
@@ -225,6 +205,7 @@ func (t *thread) run(c *wsgi.Call) {
 		c.HeadSent = true
 	}
 	t.exch = nil
+	return true
 }
 
 // sendFile sends a file_wrapper response with sendfile, the GIL released,
@@ -262,10 +243,66 @@ func finalOutput(x wsgi.Exchange, head, body []byte) (err error) {
 	return x.Output(head, body, nil, true)
 }
 
-// Do runs c on a free Python thread and returns when it is done.
+// Do runs c and returns when it is done: on the calling goroutine's OS
+// thread when the pool says so (and that thread may become a Python
+// thread), else on a Python thread's own (see pool).
 func (ip *Interp) Do(c *wsgi.Call) {
-	ip.pool.submit(c)
-	c.Wait()
+	t := ip.pool.acquire(c)
+	if t == nil {
+		return // a Python thread ran it
+	}
+	took, ran := t.do(ip.pool, c, false)
+	if !ran {
+		// Hand it to t's OS thread, which then takes the queue as usual.
+		w := waiters.Get().(*waiter)
+		w.c = c
+		t.handoff = w
+		t.wake <- struct{}{} // never blocks: t is awake, held by this call
+		<-w.ready
+		w.c = nil
+		waiters.Put(w)
+		return
+	}
+	if ip.pool.release(t, took) {
+		runtime.Gosched()
+	}
+}
+
+// pythonThread runs the calls given to t's own OS thread: one handed over
+// by Do, then the queue's.
+func (ip *Interp) pythonThread(t *thread) {
+	runtime.LockOSThread()
+	C.crf_name_thread(t.slot.index)
+	for range t.wake {
+		if w := t.handoff; w != nil {
+			t.handoff = nil
+			t.do(ip.pool, w.c, true)
+			w.ready <- struct{}{}
+		}
+		for w := ip.pool.next(t); w != nil; w = ip.pool.next(t) {
+			t.do(ip.pool, w.c, true)
+			w.ready <- struct{}{}
+		}
+	}
+}
+
+// do runs c on t, on the calling OS thread (t's own if own), and returns
+// how long it took and whether it ran (see run).
+func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
+	p.running.Add(1)
+	t.mu.Lock()
+	t.cur = c
+	t.mu.Unlock()
+	start := p.now()
+	t.callStart.Store(start)
+	ran = t.run(c, own)
+	took = p.now() - start
+	t.callStart.Store(0)
+	t.mu.Lock()
+	t.cur = nil
+	t.mu.Unlock()
+	p.running.Add(-1)
+	return took, ran
 }
 
 // Busy is the number of Python threads running a call right now.

@@ -393,7 +393,7 @@ int crf_close_file(crf_slot *s)
 	s->file_result = NULL;
 	if (result == NULL)
 		return 0;
-	PyEval_RestoreThread(s->tstate);
+	crf_enter();
 	rc = crf_close(result);
 	if (rc < 0)
 		crf_log_exception();
@@ -402,17 +402,21 @@ int crf_close_file(crf_slot *s)
 	return rc;
 }
 
-/* crf_run calls the app for one request on the calling Python thread: it
- * takes the GIL and gives it back before returning, so Go code never runs
- * holding it (a thread waiting for the Go scheduler with the GIL held
- * would stall every other Python thread). */
-int crf_run(crf_slot *s, const char *env, Py_ssize_t env_len, const char *body, Py_ssize_t body_len,
-	    int64_t body_total)
+/* crf_run calls the app for one request on the calling OS thread (own: a
+ * Python thread's own OS thread; any other may refuse with CRF_ELSEWHERE,
+ * see crf_may_run). It takes the GIL and gives it back before returning,
+ * so Go code never runs holding it (a thread waiting for the Go scheduler
+ * with the GIL held would stall every other Python thread). */
+int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
+	    Py_ssize_t body_len, int64_t body_total)
 {
 	PyObject *environ = NULL, *result = NULL, *input = NULL, *sr, *args[2];
 	int rc = CRF_OK;
 
-	PyEval_RestoreThread(s->tstate);
+	if (!crf_may_run(own))
+		return CRF_ELSEWHERE;
+
+	s->tstate = crf_enter();
 	s->head_len = s->body_len = 0;
 	s->head_set = s->head_sent = s->output_failed = s->length_set = 0;
 	s->in_request = 1;
