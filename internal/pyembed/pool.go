@@ -37,7 +37,7 @@ const recentLook = 2 * time.Millisecond
 // last one took under shortCall; calls that queue behind longer calls go
 // to the thread's own OS thread, which takes them one after another while
 // they come and so keeps a busy interpreter's caches on one CPU (Flask
-// lost 15% running every call inline).
+// lost 14% running every call inline).
 //
 // Threads that take turns on a busy GIL run slower than one thread alone
 // (they convoy on the app's own locks: Django's asgiref Locals took 60-100
