@@ -40,18 +40,10 @@ type Call struct {
 
 	Result   Result
 	HeadSent bool // some output reached Output before the call ended
-
-	done chan struct{}
 }
 
 // NewCall returns a Call ready for reuse across requests.
-func NewCall() *Call { return &Call{done: make(chan struct{}, 1)} }
-
-// Done marks the call finished; the runner calls it once per run.
-func (c *Call) Done() { c.done <- struct{}{} }
-
-// Wait blocks until Done.
-func (c *Call) Wait() { <-c.done }
+func NewCall() *Call { return &Call{} }
 
 // Abandoner is an Exchange that can give up on its request from another
 // goroutine while the app is stuck in it (harakiri): it answers 504 if
