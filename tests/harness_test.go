@@ -118,13 +118,33 @@ func startNoWait(t testing.TB, args ...string) *server {
 	return launch(t, addr, append([]string{"--http", addr}, args...)...)
 }
 
+// startAppEnv is startApp with env (KEY=value) added to carafe's
+// environment, which its workers inherit.
+func startAppEnv(t testing.TB, env []string, name string, extra ...string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	args := append([]string{"--http", addr, "--chdir", appDir(name), "--module", "wsgi"}, extra...)
+	s := launchEnv(t, env, addr, args...)
+	s.waitReady(20 * time.Second)
+	return s
+}
+
 // launch runs carafe with exactly args; addr is where tests will reach it.
 // The process (and its workers) is stopped when the test ends, and the test
 // fails if carafe printed a crash, a data race or a cgo pointer violation.
 func launch(t testing.TB, addr string, args ...string) *server {
 	t.Helper()
+	return launchEnv(t, nil, addr, args...)
+}
+
+// launchEnv is launch with env added to carafe's environment.
+func launchEnv(t testing.TB, env []string, addr string, args ...string) *server {
+	t.Helper()
 	s := &server{t: t, addr: addr, done: make(chan struct{})}
 	s.cmd = exec.Command(carafeBin(t), args...)
+	if env != nil {
+		s.cmd.Env = append(os.Environ(), env...)
+	}
 	s.cmd.Stdout = lockedWriter{s}
 	s.cmd.Stderr = lockedWriter{s}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -51,10 +51,14 @@ func TestWSGIThreadsRunInParallel(t *testing.T) {
 // (a Python thread's own OS threads, and Go's that ran calls inline).
 func TestWSGIThreadingLocal(t *testing.T) {
 	t.Parallel()
-	for _, threads := range []int{1, 4} {
-		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+	for _, tc := range []struct {
+		threads  int
+		floating bool
+	}{{1, false}, {4, false}, {4, true}} {
+		threads := tc.threads
+		t.Run(fmt.Sprintf("threads=%d,floating=%v", threads, tc.floating), func(t *testing.T) {
 			t.Parallel()
-			s := startApp(t, "threads", "--threads", fmt.Sprint(threads))
+			s := startAppEnv(t, []string{gomaxprocsFor(tc.floating)}, "threads", "--threads", fmt.Sprint(threads))
 			var mu sync.Mutex
 			counts := map[float64][]float64{}
 			var wg sync.WaitGroup
@@ -122,7 +126,7 @@ func TestWSGIThreadsNamed(t *testing.T) {
 // queue.
 func TestWSGIIdleCallRunsInline(t *testing.T) {
 	t.Parallel()
-	s := startApp(t, "threads", "--threads", "2")
+	s := startAppEnv(t, []string{gomaxprocsFor(false)}, "threads", "--threads", "2")
 	var out struct{ Name string }
 	wsgiGetJSON(t, s, "/name", &out)
 	if strings.HasPrefix(out.Name, "carafe-py") {
@@ -133,6 +137,38 @@ func TestWSGIIdleCallRunsInline(t *testing.T) {
 	for _, want := range []string{"carafe-py 0", "carafe-py 1"} {
 		if !slices.Contains(all.Names, want) {
 			t.Errorf("no thread named %q among %q", want, all.Names)
+		}
+	}
+}
+
+// gomaxprocsFor sets a worker's CPUs (GOMAXPROCS, which the Go runtime
+// reads) so that one worker process gets floating Python threads or
+// threads with OS threads of their own, whatever the test machine's CPUs:
+// threads float when the worker processes are at least its CPUs.
+func gomaxprocsFor(floating bool) string {
+	if floating {
+		return "GOMAXPROCS=1"
+	}
+	return "GOMAXPROCS=4"
+}
+
+// When the worker processes are at least the CPUs, the Python threads
+// float: no OS thread is set aside (and named carafe-py) for each; calls
+// run on the Go runtime's threads. (Under load, threading.local and the cap
+// on OS threads that run Python hold: TestWSGIThreadingLocal.)
+func TestWSGIFloatingThreads(t *testing.T) {
+	t.Parallel()
+	s := startAppEnv(t, []string{gomaxprocsFor(true)}, "threads", "--threads", "2")
+	var out struct{ Name string }
+	wsgiGetJSON(t, s, "/name", &out)
+	if strings.HasPrefix(out.Name, "carafe-py") {
+		t.Errorf("a call ran on %q with floating threads, want a Go runtime thread", out.Name)
+	}
+	var all struct{ Names []string }
+	wsgiGetJSON(t, s, "/names", &all)
+	for _, n := range all.Names {
+		if strings.HasPrefix(n, "carafe-py") {
+			t.Errorf("a thread is named %q with floating threads (all: %q)", n, all.Names)
 		}
 	}
 }
