@@ -99,8 +99,7 @@ func freeAddr(t testing.TB) string {
 // with the given extra flags and waits until it accepts connections.
 func startApp(t testing.TB, name string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"--chdir", appDir(name), "--module", "wsgi"}, extra...)
-	return start(t, args...)
+	return startAppEnv(t, nil, name, extra...)
 }
 
 // start runs carafe with --http on a free port plus args and waits for it.

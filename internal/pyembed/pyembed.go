@@ -272,8 +272,8 @@ func (ip *Interp) Do(c *wsgi.Call) {
 	}
 }
 
-// pythonThread runs the calls given to t's own OS thread: one handed over
-// by Do, then the queue's.
+// pythonThread is t's goroutine: it runs the calls given to t, one handed
+// over by Do, then the queue's, on t's own OS thread unless t floats.
 //
 // Floating (when the worker has no more CPUs than there are worker
 // processes, see Start) t has no OS thread of its own until it needs one:
@@ -284,11 +284,11 @@ func (ip *Interp) Do(c *wsgi.Call) {
 // processor, until the runtime takes it back (20 us or more), then two or
 // three thread switches follow. Floating took Flask with two workers on
 // two CPUs from 7.0k to 9.1k requests/s (220 -> 177 us of CPU a request,
-// Django +14%); with one worker on two CPUs, the spare CPU
-// absorbs the switches and a thread of its own keeps the interpreter's
-// caches warm (floating lost 36% there).
-// A floating t whose Go thread may not run Python (the cap, see
-// crf_may_run) takes that thread for its own from then on.
+// Django +14%); with one worker on two CPUs the spare CPU absorbs the
+// switches, and a thread of its own keeps the interpreter's caches warm
+// (floating lost 36% there). A floating t whose Go thread may not run
+// Python (the cap, see crf_may_run) takes that thread for its own from
+// then on.
 func (ip *Interp) pythonThread(t *thread, floating bool) {
 	if !floating {
 		runtime.LockOSThread()
