@@ -1,7 +1,11 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -169,6 +173,120 @@ func TestWSGIFloatingThreads(t *testing.T) {
 	for _, n := range all.Names {
 		if strings.HasPrefix(n, "carafe-py") {
 			t.Errorf("a thread is named %q with floating threads (all: %q)", n, all.Names)
+		}
+	}
+}
+
+// A file_wrapper response is sent by Go with sendfile after the call, and
+// its close() runs Python afterwards; the goroutine may have moved to an
+// OS thread that never ran Python by then (the socket was full, it waited
+// in the poller). That close must not give the thread a thread state of
+// its own past the cap of twice --threads: the live thread states that ran
+// the app's code stay within it. Whether a goroutine moves is up to the Go
+// scheduler (many processors make it likelier: calls run inline on the
+// connections' goroutines, and these have many OS threads to move to), and
+// it happens while a worker's threads are new, so a fresh worker is tried
+// until a close has run on an OS thread new to the app and the cap has
+// filled (usually the first or second).
+func TestWSGIFileCloseKeepsThreadCap(t *testing.T) {
+	t.Parallel()
+	const threads = 2
+	var out struct {
+		States      int
+		FreshCloses int `json:"fresh_closes"`
+	}
+	for try := 1; ; try++ {
+		s := startAppEnv(t, []string{"GOMAXPROCS=16"}, "threads", "--threads", fmt.Sprint(threads))
+		for range 2 { // the second round gives the other threads time to fill the cap
+			fileCloseRound(t, s)
+			wsgiGetJSON(t, s, "/states", &out)
+			if out.States > 2*threads {
+				t.Fatalf("%d OS threads keep a Python thread state, want at most %d (twice --threads)", out.States, 2*threads)
+			}
+			if out.FreshCloses == 0 {
+				break
+			}
+		}
+		s.stop()
+		if out.FreshCloses > 0 && out.States == 2*threads || t.Failed() {
+			return
+		}
+		if try == 5 {
+			t.Skipf("in 5 workers no close ran on an OS thread new to Python (%d) or the cap did not fill (%d); the case was not reached", out.FreshCloses, out.States)
+		}
+	}
+}
+
+// fileCloseRound downloads /file slowly, 12 at a time, while one Python
+// thread sleeps in the app throughout, so that the runtime hands its
+// processors to other OS threads while the downloads wait in the poller.
+func fileCloseRound(t *testing.T, s *server) {
+	stop := make(chan struct{})
+	slept := make(chan struct{})
+	go func() {
+		defer close(slept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var out map[string]any
+			if err := wsgiFetchJSON(s, "/nap", &out); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				if n, err := slowDownload(s.addr, "/file"); err != nil || n != 1<<23 {
+					t.Errorf("GET /file: %d bytes, %v; want 8 MiB", n, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-slept
+}
+
+// slowDownload reads a response to GET path (Connection: close) through a
+// small receive buffer, a little at a time, so that the server's writes
+// fill the socket and wait; it returns the body's length.
+func slowDownload(addr, path string) (int, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: carafe\r\nConnection: close\r\n\r\n", path); err != nil {
+		return 0, err
+	}
+	time.Sleep(100 * time.Millisecond)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, err := resp.Body.Read(buf)
+		n += k
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
 		}
 	}
 }

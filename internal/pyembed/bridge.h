@@ -82,7 +82,7 @@ void crf_dump_traceback(crf_slot *s);
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total);
 void crf_log_exception(void);
-int crf_close_file(crf_slot *s);
+int crf_close_file(crf_slot *s, int own);
 extern PyTypeObject crf_ResponderType;
 
 /* input.c */

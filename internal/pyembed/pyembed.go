@@ -193,7 +193,7 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 	c.HeadSent = s.head_sent != 0
 	c.Result = wsgi.Result(rc)
 	if rc == C.CRF_SENDFILE {
-		c.Result = t.sendFile(c)
+		c.Result = t.sendFile(c, cown)
 		c.HeadSent = true
 		t.exch = nil
 		return true
@@ -213,8 +213,8 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 }
 
 // sendFile sends a file_wrapper response with sendfile, the GIL released,
-// then lets Python close the file.
-func (t *thread) sendFile(c *wsgi.Call) wsgi.Result {
+// then lets Python close the file (on this OS thread, t's own if own).
+func (t *thread) sendFile(c *wsgi.Call, own C.int) wsgi.Result {
 	s := t.slot
 	head := cBytes(s.head, s.head_len)
 	res := wsgi.OK
@@ -229,7 +229,7 @@ func (t *thread) sendFile(c *wsgi.Call) wsgi.Result {
 	if err != nil {
 		res = wsgi.OutputError
 	}
-	if C.crf_close_file(s) != 0 && res == wsgi.OK {
+	if C.crf_close_file(s, own) != 0 && res == wsgi.OK {
 		res = wsgi.AppError
 	}
 	return res

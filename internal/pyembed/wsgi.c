@@ -384,21 +384,32 @@ static int crf_close(PyObject *result)
 }
 
 /* crf_close_file closes a response Go sent with sendfile, taking the GIL
- * for it; 0, or -1 when close() raised (logged). */
-int crf_close_file(crf_slot *s)
+ * for it; 0, or -1 when close() raised (logged). The goroutine may have
+ * moved to another OS thread while the file went out (own: it is still t's
+ * own); one that may not become a Python thread (the cap, crf_may_run)
+ * gets a thread state for the close only. */
+int crf_close_file(crf_slot *s, int own)
 {
 	PyObject *result = s->file_result;
-	int rc;
+	PyGILState_STATE g = PyGILState_UNLOCKED;
+	int rc, transient;
 
 	s->file_result = NULL;
 	if (result == NULL)
 		return 0;
-	crf_enter();
+	transient = !crf_may_run(own);
+	if (transient)
+		g = PyGILState_Ensure();
+	else
+		crf_enter();
 	rc = crf_close(result);
 	if (rc < 0)
 		crf_log_exception();
 	Py_DECREF(result);
-	PyEval_SaveThread();
+	if (transient)
+		PyGILState_Release(g);
+	else
+		PyEval_SaveThread();
 	return rc;
 }
 
