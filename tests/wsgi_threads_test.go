@@ -208,6 +208,7 @@ func TestWSGIFileCloseKeepsThreadCap(t *testing.T) {
 			}
 		}
 		s.stop()
+		t.Logf("worker %d: %d live thread states, %d closes on a thread new to the app", try, out.States, out.FreshCloses)
 		if out.FreshCloses > 0 && out.States == 2*threads || t.Failed() {
 			return
 		}
@@ -256,10 +257,11 @@ func fileCloseRound(t *testing.T, s *server) {
 	<-slept
 }
 
-// slowDownload reads a response to GET path (Connection: close) through a
-// small receive buffer, a little at a time, so that the server's writes
-// fill the socket and wait; it returns the body's length.
-func slowDownload(addr, path string) (int, error) {
+// slowDownload sends GET path (Connection: close) and waits before
+// reading the response, through a small receive buffer, so that the
+// server's sendfile fills the socket and waits in the poller; it returns
+// the body's length.
+func slowDownload(addr, path string) (int64, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return 0, err
@@ -271,22 +273,10 @@ func slowDownload(addr, path string) (int, error) {
 		return 0, err
 	}
 	time.Sleep(100 * time.Millisecond)
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	buf := make([]byte, 64<<10)
-	n := 0
-	for {
-		k, err := resp.Body.Read(buf)
-		n += k
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
+	return io.Copy(io.Discard, resp.Body)
 }
