@@ -1,14 +1,20 @@
 package tests
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"carafe/internal/listen"
 )
 
 // 50 MiB up and down in 64 KiB pieces arrive intact, and the worker's
@@ -149,4 +155,70 @@ func TestHTTPBigStreams(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A client that stops reading a big download leaves at most about
+// listen.NotsentLowat unsent bytes queued in the server's socket, not a
+// whole send buffer (up to 4 MiB): many slow downloads at once would
+// otherwise fill the CPU's cache and memory with queued copies. The body
+// still arrives whole once the client reads.
+func TestHTTPStalledClientQueueBounded(t *testing.T) {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_notsent_lowat"); err != nil || strings.TrimSpace(string(b)) != "4294967295" {
+		t.Skipf("net.ipv4.tcp_notsent_lowat is set on this machine (%q, %v): carafe leaves it be", b, err)
+	}
+	t.Parallel()
+	s := startApp(t, "http_stream")
+	c := s.dial() // reads nothing until the queue is measured
+	const size = 32 << 20
+	if _, err := io.WriteString(c, "GET /download?mb=32 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, srvPort, _ := net.SplitHostPort(s.addr)
+	_, cliPort, _ := net.SplitHostPort(c.LocalAddr().String())
+	q, last := 0, -1
+	for i := 0; i < 150 && (q == 0 || q != last); i++ { // until the queue stops growing
+		time.Sleep(20 * time.Millisecond)
+		last, q = q, tcpTxQueue(t, srvPort, cliPort)
+	}
+	// The queue also holds what was sent and not yet acknowledged (up to
+	// the client's window, 128 KiB unread), and one write may overshoot
+	// the bound by the segment it was filling.
+	if limit := listen.NotsentLowat + 256<<10; q == 0 || q > limit {
+		t.Errorf("the server's socket holds %d bytes for a stalled client, want at most %d", q, limit)
+	}
+	r, err := httpReadResponse(bufio.NewReader(c), "GET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || len(r.Body) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
+		t.Fatalf("download after the stall: status %d, %d bytes", r.Status, len(r.Body))
+	}
+	t.Logf("queued for the stalled client: %d bytes; then %d MiB arrived intact", q, size>>20)
+}
+
+// tcpTxQueue returns the send queue (bytes written and not yet acknowledged)
+// of the local TCP socket on localPort connected to remotePort, from
+// /proc/net/tcp.
+func tcpTxQueue(t *testing.T, localPort, remotePort string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	lp, _ := strconv.Atoi(localPort)
+	rp, _ := strconv.Atoi(remotePort)
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.HasSuffix(f[1], fmt.Sprintf(":%04X", lp)) || !strings.HasSuffix(f[2], fmt.Sprintf(":%04X", rp)) {
+			continue
+		}
+		tx, _, _ := strings.Cut(f[4], ":")
+		n, err := strconv.ParseInt(tx, 16, 64)
+		if err != nil {
+			t.Fatalf("/proc/net/tcp: %q: %v", line, err)
+		}
+		return int(n)
+	}
+	t.Fatalf("no socket %s -> %s in /proc/net/tcp", localPort, remotePort)
+	return 0
 }

@@ -10,10 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"carafe/internal/accesslog"
+	"carafe/internal/listen"
 	"carafe/internal/static"
 	"carafe/internal/wsgi"
-
-	"carafe/internal/accesslog"
 )
 
 // Options configure a Server. Zero durations and sizes mean the defaults
@@ -113,6 +113,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		tempDelay = 0
+		listen.Tune(nc)
 		c := newConn(s, nc, host, port)
 		if !s.track(c, true) {
 			nc.Close()

@@ -16,6 +16,12 @@ import (
 // IsUnix reports whether addr names a unix socket (it holds a '/').
 func IsUnix(addr string) bool { return strings.Contains(addr, "/") }
 
+// NotsentLowat bounds the unsent bytes of an accepted TCP connection (see
+// Tune). With a 10 MiB download at 16 connections on 2 CPUs, 128 KiB
+// served 1.2-1.3x the requests/s of no bound; 64 KiB did as well (with
+// twice the writes), 16 KiB, 256 KiB, 512 KiB and 1 MiB less.
+const NotsentLowat = 128 << 10
+
 // Bind listens on addr. For a unix socket, mode (octal, e.g. "666"; ""
 // keeps the umask's) is applied to the socket file.
 func Bind(addr, mode string) (net.Listener, error) {
