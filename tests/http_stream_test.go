@@ -17,7 +17,8 @@ import (
 	"carafe/internal/listen"
 )
 
-// 50 MiB up and down in 64 KiB pieces arrive intact, and the worker's
+// 50 MiB up and down in 64 KiB pieces (and down in 1 MiB pieces, which
+// the bridge writes off the Python thread) arrive intact, and the worker's
 // memory stays flat: bodies are streamed, never buffered whole.
 func TestHTTPBigStreams(t *testing.T) {
 	if testing.Short() {
@@ -51,8 +52,8 @@ func TestHTTPBigStreams(t *testing.T) {
 		}
 		return string(got)
 	}
-	download := func(t *testing.T, mb int, chunked bool) (int64, string, *http.Response) {
-		url := s.URL(fmt.Sprintf("/download?mb=%d", mb))
+	download := func(t *testing.T, mb, piece int, chunked bool) (int64, string, *http.Response) {
+		url := s.URL(fmt.Sprintf("/download?mb=%d&piece=%d", mb, piece))
 		if chunked {
 			url += "&chunked=1"
 		}
@@ -103,27 +104,31 @@ func TestHTTPBigStreams(t *testing.T) {
 	})
 	// A client that stops reading must stall the app's generator
 	// (backpressure), not make the worker buffer the rest of the body.
-	t.Run("stalled reader", func(t *testing.T) {
-		measure(t, func() { download(t, 2, false) }, func() {
-			c := httpOpen(t, s)
-			c.send("GET /download?mb=50 HTTP/1.1\r\nHost: x\r\n\r\n")
-			time.Sleep(1500 * time.Millisecond)
-			r := c.resp("GET")
-			if r.Status != 200 || int64(len(r.Body)) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
-				t.Fatalf("stalled download: status %d, %d bytes", r.Status, len(r.Body))
-			}
+	for _, piece := range []int{1, 16} {
+		t.Run(fmt.Sprintf("stalled reader, %d KiB pieces", piece*64), func(t *testing.T) {
+			measure(t, func() { download(t, 2, piece, false) }, func() {
+				c := httpOpen(t, s)
+				c.send(fmt.Sprintf("GET /download?mb=50&piece=%d HTTP/1.1\r\nHost: x\r\n\r\n", piece))
+				time.Sleep(1500 * time.Millisecond)
+				r := c.resp("GET")
+				if r.Status != 200 || int64(len(r.Body)) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
+					t.Fatalf("stalled download: status %d, %d bytes", r.Status, len(r.Body))
+				}
+			})
 		})
-	})
+	}
 	// Clients that vanish mid-transfer cost nothing lasting.
 	t.Run("client disconnects", func(t *testing.T) {
 		c := httpOpen(t, s)
 		c.send(fmt.Sprintf("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size))
 		c.c.Write(httpPiece)
 		c.c.Close()
-		c = httpOpen(t, s)
-		c.send("GET /download?mb=50 HTTP/1.1\r\nHost: x\r\n\r\n")
-		io.CopyN(io.Discard, c.br, 1<<20)
-		c.c.Close()
+		for _, piece := range []int{1, 16} {
+			c = httpOpen(t, s)
+			c.send(fmt.Sprintf("GET /download?mb=50&piece=%d HTTP/1.1\r\nHost: x\r\n\r\n", piece))
+			io.CopyN(io.Discard, c.br, 1<<20)
+			c.c.Close()
+		}
 		before := httpRSSKB(pid)
 		for i := 0; i < 3; i++ {
 			if got := upload(t, 1<<20, false); got != fmt.Sprintf("%d %s", 1<<20, httpPatternSHA(1<<20)) {
@@ -134,26 +139,28 @@ func TestHTTPBigStreams(t *testing.T) {
 			t.Errorf("RSS grew by %d KiB after abandoned transfers", after-before)
 		}
 	})
-	for _, chunked := range []bool{false, true} {
-		name := "download"
-		if chunked {
-			name = "chunked download"
-		}
-		t.Run(name, func(t *testing.T) {
-			measure(t, func() { download(t, 2, chunked) }, func() {
-				n, sum, resp := download(t, 50, chunked)
-				if got := fmt.Sprintf("%d %s", n, sum); got != want {
-					t.Fatalf("client got %q, want %q", got, want)
-				}
-				te := strings.Join(resp.TransferEncoding, ",")
-				if chunked && te != "chunked" {
-					t.Errorf("unknown-length download sent with Transfer-Encoding %q", te)
-				}
-				if !chunked && resp.ContentLength != size {
-					t.Errorf("download Content-Length %d, want %d", resp.ContentLength, size)
-				}
+	for _, piece := range []int{1, 16} {
+		for _, chunked := range []bool{false, true} {
+			name := "download"
+			if chunked {
+				name = "chunked download"
+			}
+			t.Run(fmt.Sprintf("%s, %d KiB pieces", name, piece*64), func(t *testing.T) {
+				measure(t, func() { download(t, 2, piece, chunked) }, func() {
+					n, sum, resp := download(t, 50, piece, chunked)
+					if got := fmt.Sprintf("%d %s", n, sum); got != want {
+						t.Fatalf("client got %q, want %q", got, want)
+					}
+					te := strings.Join(resp.TransferEncoding, ",")
+					if chunked && te != "chunked" {
+						t.Errorf("unknown-length download sent with Transfer-Encoding %q", te)
+					}
+					if !chunked && resp.ContentLength != size {
+						t.Errorf("download Content-Length %d, want %d", resp.ContentLength, size)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package pyembed
 
 import (
+	"errors"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -257,4 +260,28 @@ func TestPoolBurstOfBlockedCallsReachesEveryThread(t *testing.T) {
 	if woke != 64 || took > 100*time.Millisecond {
 		t.Errorf("64 blocking 50ms calls woke %d of 64 threads and took %v, want 64 and ~50ms", woke, took)
 	}
+}
+
+// offThread returns what the write returned and turns a panic in it into
+// an error, also when called from a goroutine locked to its OS thread (as
+// the bridge's callbacks are).
+func TestOffThread(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		want := errors.New("client gone")
+		if err := offThread(func() error { return want }); err != want {
+			t.Errorf("offThread returned %v, want %v", err, want)
+		}
+		if err := offThread(func() error { return nil }); err != nil {
+			t.Errorf("offThread returned %v for a write that succeeded", err)
+		}
+		err := offThread(func() error { panic("boom") })
+		if err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Errorf("a panicking write gave %v, want an error naming the panic", err)
+		}
+	}()
+	<-done
 }

@@ -1,6 +1,7 @@
 """Big bodies in 64 KiB pieces. POST /upload reads wsgi.input 64 KiB at a
 time and answers "<bytes> <sha256>"; GET /download?mb=N yields N MiB of a
-fixed 64 KiB pattern (with Content-Length, or without it when ?chunked=1)."""
+fixed 64 KiB pattern (with Content-Length, or without it when ?chunked=1),
+in pieces of 64 KiB, or of K times that with &piece=K."""
 import hashlib
 from wsgiref.validate import validator
 
@@ -23,15 +24,16 @@ def app(environ, start_response):
         return [body]
 
     q = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
-    pieces = int(q.get("mb", "1")) * 16
+    piece = PIECE * int(q.get("piece", "1"))
+    pieces = int(q.get("mb", "1")) * (1 << 20) // len(piece)
     headers = [("Content-Type", "application/octet-stream")]
     if q.get("chunked") != "1":
-        headers.append(("Content-Length", str(pieces * len(PIECE))))
+        headers.append(("Content-Length", str(pieces * len(piece))))
     start_response("200 OK", headers)
 
     def gen():
         for _ in range(pieces):
-            yield PIECE
+            yield piece
 
     return gen()
 
