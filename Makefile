@@ -69,7 +69,7 @@ integration: build venv
 checked: bin/carafe venv
 	GOEXPERIMENT=cgocheck2 $(GO) build -race -o bin/carafe-checked ./cmd/carafe
 	CARAFE_BIN=$(CURDIR)/bin/carafe-checked $(GO) test -count=1 -timeout 10m \
-		-run 'TestWSGI|TestHTTPStream|TestHTTPConn|TestApp' ./tests/...
+		-run 'TestWSGI|TestHTTPBigStreams|TestHTTPStalled|TestHTTPKeepAlive|TestHTTPPipelining|TestHTTPChunked|TestApp' ./tests/...
 
 test: build venv lint unit fuzz integration checked
 
