@@ -138,6 +138,12 @@ func masterProcState(pid int) (string, int) {
 	return f[0], ppid
 }
 
+// masterComm is pid's command name (/proc/PID/comm), "" when it is gone.
+func masterComm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
 // masterAlive: the process exists and is not a zombie.
 func masterAlive(pid int) bool {
 	st, _ := masterProcState(pid)

@@ -195,9 +195,14 @@ func TestMasterKill9NoOrphans(t *testing.T) {
 	master := s.cmd.Process.Pid
 	kids := masterChildren(master)
 	t.Logf("master %d, workers (stats) %v, children (/proc) %v", master, pids, kids)
+	name := masterComm(master)
 	for _, p := range pids {
 		if _, ppid := masterProcState(p); ppid != master {
 			t.Errorf("worker %d has parent %d, want the master %d", p, ppid, master)
+		}
+		// ps, pgrep and killall go by this name, not by the command line.
+		if got := masterComm(p); got != name {
+			t.Errorf("worker %d is named %q, want its master's name %q", p, got, name)
 		}
 	}
 	go masterGet(masterClient(false, 20*time.Second), s.URL("/sleep?s=10"))

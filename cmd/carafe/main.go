@@ -44,6 +44,9 @@ func run(args []string) int {
 		return 2
 	}
 	child := control.WorkerID() > 0
+	if child {
+		nameWorker()
+	}
 	if !child { // the master already said them
 		for _, w := range warnings {
 			fmt.Fprintln(os.Stderr, w)
@@ -85,6 +88,22 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// nameWorker gives a worker its master's command name. The master starts
+// workers through /proc/self/exe (the very binary it runs, even after an
+// upgrade replaced the file on disk), so the kernel names them "exe", and
+// ps, top, pgrep carafe and killall carafe would miss them. The threads Go
+// started before this are renamed too; later ones inherit the name.
+func nameWorker() {
+	name := []byte(filepath.Base(os.Args[0]))
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		comm := "/proc/self/task/" + t.Name() + "/comm"
+		if b, err := os.ReadFile(comm); err == nil && strings.TrimSpace(string(b)) == "exe" {
+			os.WriteFile(comm, name, 0) // best effort: a name is cosmetic
+		}
+	}
 }
 
 // runChild is a worker started by the master; a failure to load the app
