@@ -28,7 +28,9 @@ the same table that drives the flag and ini parsers.
   ` + "`--http 127.0.0.1:8000`" + `.
 - **Ini files:** ` + "`--ini FILE`" + ` reads the ` + "`[uwsgi]`" + ` section, then the
   ` + "`[carafe]`" + ` section (whose values win); ` + "`--ini FILE:SECTION`" + ` reads only that
-  section. Lines are ` + "`key = value`" + `; lines starting with ` + "`;` or `#`" + ` are comments
+  section. A lone ` + "`FILE.ini[:SECTION]`" + ` argument is the same as ` + "`--ini`" + ` with it,
+  as in uWSGI; XML, YAML and JSON configs are not read.
+  Lines are ` + "`key = value`" + `; lines starting with ` + "`;` or `#`" + ` are comments
   (there are no end-of-line comments).
   Booleans are true/false, yes/no, on/off or 1/0 (any case); an empty value means
   true. A repeated key appends for list options; for the others the last one wins.
@@ -152,7 +154,7 @@ func kindWord(o *Option) string {
 func Usage(w io.Writer) {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("usage: carafe [options] [MODULE[:CALLABLE]]\n" +
-		"       carafe --ini FILE[:SECTION] [options]\n\n" +
+		"       carafe [--ini] FILE.ini[:SECTION] [options]\n\n" +
 		"Options are uWSGI's; each is also an ini key (name = value). Flags override ini\n" +
 		"values. -h, --help: this summary; --version: the version. Reference: docs/options.md\n")
 	for _, sec := range sections[:len(sections)-2] {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -54,13 +56,28 @@ func parseArgs(args []string) (*cmdline, error) {
 	case len(positionals) > 1:
 		return nil, fmt.Errorf("config: more than one app given (%q); give a single module:callable, and options as --name value", positionals)
 	case len(positionals) == 1:
-		if positionals[0] == "" {
+		p := positionals[0]
+		file, _, _ := strings.Cut(p, ":")
+		switch ext := strings.ToLower(filepath.Ext(file)); {
+		case p == "":
 			return nil, fmt.Errorf("config: empty app name given")
+		case ext == ".ini":
+			// uWSGI loads a lone config file by its extension: `uwsgi
+			// site.ini` is `uwsgi --ini site.ini`, and so it is here.
+			cl.settings = append(cl.settings, setting{opt: lookup("ini"), name: "--ini", value: p})
+		case otherConfigs[ext] != "" && isFile(file):
+			return nil, fmt.Errorf("config: %q looks like a uWSGI %s config; carafe reads ini files only (--ini FILE)", p, otherConfigs[ext])
+		default:
+			cl.positional = p
 		}
-		cl.positional = positionals[0]
 	}
 	return cl, nil
 }
+
+// otherConfigs are the config formats uWSGI deduces from a file's extension
+// besides ini; carafe does not read them. Only an existing file counts as
+// one: site.json could also be a module json in a package site.
+var otherConfigs = map[string]string{".xml": "XML", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON", ".js": "JSON"}
 
 // long parses the --name[=value] flag at args[0] and returns how many
 // following arguments it consumed as its value.
@@ -142,4 +159,9 @@ func isBoolWord(s string) bool {
 
 func startsWithDigit(s string) bool {
 	return s != "" && s[0] >= '0' && s[0] <= '9'
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

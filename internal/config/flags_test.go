@@ -2,6 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -197,6 +200,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad env", []string{"app", "--env", "NOEQUALS"}, `config: --env "NOEQUALS": want KEY=VALUE`},
 		{"bad static-map", []string{"app", "--static-map", "static=/srv"}, `config: --static-map "static=/srv": want /URL-PREFIX=DIR`},
 		{"missing ini", []string{"--ini", "testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
+		{"missing positional ini", []string{"testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
 		{
 			"several problems", []string{"app", "--threads", "0", "--processes", "0"},
 			"config: --processes must be at least 1, got 0\nconfig: --threads must be between 1 and 512, got 0",
@@ -250,6 +254,44 @@ func TestFlagsOverrideIni(t *testing.T) {
 		if c.Threads != 3 || c.Processes != 4 || !reflect.DeepEqual(c.HTTP, []string{"127.0.0.1:8080", "127.0.0.1:1"}) {
 			t.Errorf("Parse(%q): threads %d processes %d http %q", args, c.Threads, c.Processes, c.HTTP)
 		}
+	}
+}
+
+// A lone FILE.ini[:SECTION] is --ini FILE.ini[:SECTION], as `uwsgi site.ini`
+// is in uWSGI; an existing config file of a format carafe does not read is
+// an error that says so, and a name that is no file stays a module.
+func TestPositionalIni(t *testing.T) {
+	for _, args := range [][]string{
+		{"testdata/sections.ini"},
+		{"--threads", "3", "testdata/sections.ini"},
+		{"testdata/sections.ini:staging"},
+	} {
+		want, _, err := Parse(append([]string{"--ini"}, args[len(args)-1]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(args) > 1 {
+			want.Threads = 3
+		}
+		got, _, err := Parse(args, nil)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", args, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Parse(%q) = %+v\nwant the --ini form's %+v", args, got, want)
+		}
+	}
+	yaml := filepath.Join(t.TempDir(), "site.yaml")
+	if err := os.WriteFile(yaml, []byte("uwsgi:\n  module: site.wsgi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Parse([]string{yaml}, nil)
+	if want := fmt.Sprintf("config: %q looks like a uWSGI YAML config; carafe reads ini files only (--ini FILE)", yaml); err == nil || err.Error() != want {
+		t.Errorf("Parse(%q) error %v, want %s", yaml, err, want)
+	}
+	c, _, err := Parse([]string{"site.json"}, nil)
+	if err != nil || c.Module != "site.json" {
+		t.Errorf("Parse(site.json) = module %q, %v; want the module site.json (no such file)", c.Module, err)
 	}
 }
 
