@@ -26,6 +26,13 @@ var compatOptions = []Option{
 	noop("lazy", "", "Old name of lazy-apps: carafe workers always import the app themselves."),
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
 	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
+	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
+		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
+	{
+		Name: "procname-prefix", Aliases: []string{"procname-prefix-spaced", "procname-append", "procname", "procname-master"},
+		Kind: KindNoop, Metavar: "TEXT", Section: secCompat, Check: func(string) error { return nil },
+		Doc: "carafe does not rewrite process titles (see auto-procname); the text is accepted and not used.",
+	},
 	{
 		Name: "post-buffering", Kind: KindNoop, Metavar: "BYTES", Section: secCompat,
 		Check: checkNumber,

@@ -114,7 +114,8 @@ func TestParseFlags(t *testing.T) {
 			name: "harmless uWSGI options",
 			args: []string{"app", "--enable-threads", "--ignore-sigpipe", "--ignore-write-errors=true", "--disable-write-exception",
 				"--single-interpreter", "--need-app", "--lazy-apps", "--lazy", "--thunder-lock", "--memory-report",
-				"--plugin", "python3", "--plugins=python312,http"},
+				"--plugin", "python3", "--plugins=python312,http",
+				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
