@@ -26,6 +26,16 @@ var compatOptions = []Option{
 	noop("lazy", "", "Old name of lazy-apps: carafe workers always import the app themselves."),
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
 	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
+	noop("harakiri-verbose", "", "carafe always logs the stuck request and its thread's Python traceback on harakiri."),
+	noop("no-orphans", "", "carafe workers always die with their master: the kernel kills them, even after a kill -9 of the master."),
+	noop("so-keepalive", "", "TCP keep-alive is already on for every accepted TCP connection (first probe after 15 s idle)."),
+	noop("stats-http", "", "The stats server answers an HTTP request with an HTTP response and any other client with the bare "+
+		"JSON, so it needs no option."),
+	{
+		Name: "listen", Short: "l", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: checkBacklog,
+		Doc: "carafe always listens with the largest backlog the kernel allows (net.core.somaxconn, 4096 on " +
+			"current kernels); to queue more connections raise that sysctl, as uWSGI also requires.",
+	},
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{
@@ -55,6 +65,13 @@ func noop(name, short, why string) Option {
 func checkNumber(value string) error {
 	if _, err := strconv.Atoi(strings.TrimSpace(value)); err != nil {
 		return fmt.Errorf("want a number of bytes, got %q", value)
+	}
+	return nil
+}
+
+func checkBacklog(value string) error {
+	if n, err := strconv.Atoi(strings.TrimSpace(value)); err != nil || n < 1 {
+		return fmt.Errorf("want a positive number of connections, got %q", value)
 	}
 	return nil
 }

@@ -115,7 +115,8 @@ func TestParseFlags(t *testing.T) {
 			args: []string{"app", "--enable-threads", "--ignore-sigpipe", "--ignore-write-errors=true", "--disable-write-exception",
 				"--single-interpreter", "--need-app", "--lazy-apps", "--lazy", "--thunder-lock", "--memory-report",
 				"--plugin", "python3", "--plugins=python312,http",
-				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master"},
+				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master",
+				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
@@ -172,6 +173,8 @@ func TestParseErrors(t *testing.T) {
 		{"missing short value", []string{"app", "-p"}, `config: -p needs a value`},
 		{"bad int", []string{"app", "--processes", "two"}, `config: --processes: invalid integer "two"`},
 		{"bad float", []string{"app", "--http-timeout", "NaN"}, `config: --http-timeout: invalid number "NaN"`},
+		{"bad listen", []string{"app", "--listen", "lots"}, `config: --listen: want a positive number of connections, got "lots"`},
+		{"zero listen", []string{"app", "-l", "0"}, `config: -l: want a positive number of connections, got "0"`},
 		{"bad plugin", []string{"app", "--plugin", "php"}, `config: --plugin: plugin "php" is not available in carafe, which has only Python and HTTP built in`},
 		{"two positionals", []string{"a:app", "b:app"}, `config: more than one app given (["a:app" "b:app"]); give a single module:callable, and options as --name value`},
 		{"positional and module", []string{"a:app", "--module", "b"}, `config: "a:app" given as the app, but --module or --wsgi-file is also set; give only one`},

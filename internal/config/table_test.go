@@ -119,7 +119,7 @@ func sampleValue(o *Option) string {
 	switch o.Kind {
 	case KindBool, KindNoop:
 		if o.Check != nil {
-			if o.Metavar == "BYTES" {
+			if o.Metavar == "BYTES" || o.Metavar == "N" {
 				return "4096"
 			}
 			return "python3"
