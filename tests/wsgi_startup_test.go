@@ -214,4 +214,27 @@ func TestWSGIAccessLog(t *testing.T) {
 			t.Errorf("access lines printed with --disable-logging:\n%s", log)
 		}
 	})
+
+	// uWSGI's log-4xx / log-5xx keep those lines when logging is disabled.
+	for _, tt := range []struct {
+		flag, logged, silent string
+	}{
+		{"--log-4xx", "/missing-page", "/boom"},
+		{"--log-5xx", "/boom", "/missing-page"},
+	} {
+		t.Run("disable-logging "+tt.flag, func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "access_log", "--disable-logging", tt.flag)
+			for _, path := range []string{"/log-path", tt.silent, tt.logged} {
+				wsgiGet(t, s, path)
+			}
+			if !s.waitLog(`"GET `+tt.logged, 5*time.Second) {
+				t.Fatalf("no access line for %s with %s:\n%s", tt.logged, tt.flag, s.Log())
+			}
+			time.Sleep(200 * time.Millisecond)
+			if log := s.Log(); strings.Contains(log, `"GET /log-path`) || strings.Contains(log, `"GET `+tt.silent) {
+				t.Errorf("%s logged more than its status class:\n%s", tt.flag, log)
+			}
+		})
+	}
 }

@@ -90,6 +90,22 @@ func run(args []string) int {
 	return 0
 }
 
+// accessClasses are the status classes --log-4xx and --log-5xx keep in the
+// access log that --disable-logging turns off; nil means every line.
+func accessClasses(cfg *config.Config) []int {
+	if !cfg.DisableLogging {
+		return nil
+	}
+	var c []int
+	if cfg.Log4xx {
+		c = append(c, 4)
+	}
+	if cfg.Log5xx {
+		c = append(c, 5)
+	}
+	return c
+}
+
 // nameWorker gives a worker its master's command name. The master starts
 // workers through /proc/self/exe (the very binary it runs, even after an
 // upgrade replaced the file on disk), so the kernel names them "exe", and
@@ -216,7 +232,8 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 			IOTimeout:     secs(cfg.SocketTimeout),
 			Keepalive:     -1,
 		},
-		Access:           !cfg.DisableLogging,
+		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx,
+		AccessClasses:    accessClasses(cfg),
 		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		MaxRequests:      cfg.MaxRequests,
 		MaxRequestsDelta: cfg.MaxRequestsDelta,

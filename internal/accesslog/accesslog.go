@@ -19,15 +19,23 @@ const flushAt = 64 << 10
 
 // Logger writes access lines to w. A nil *Logger logs nothing.
 type Logger struct {
-	mu    sync.Mutex
-	w     io.Writer
-	buf   []byte
-	timer *time.Timer
+	mu      sync.Mutex
+	w       io.Writer
+	buf     []byte
+	timer   *time.Timer
+	classes uint16 // bit N set: log NXX responses; 0: log every response
 }
 
-// New returns a Logger writing to w.
-func New(w io.Writer) *Logger {
+// New returns a Logger writing to w. Given status classes (4 for 4xx, 5 for
+// 5xx: uWSGI's --log-4xx and --log-5xx next to --disable-logging), it logs
+// only the responses of those classes.
+func New(w io.Writer, classes ...int) *Logger {
 	l := &Logger{w: w, buf: make([]byte, 0, flushAt)}
+	for _, c := range classes {
+		if c >= 0 && c < 16 {
+			l.classes |= 1 << c
+		}
+	}
 	l.timer = time.AfterFunc(time.Hour, l.Flush)
 	l.timer.Stop()
 	return l
@@ -82,6 +90,9 @@ type Entry struct {
 // Log writes e as: time remote "METHOD target PROTO" status bytes duration.
 func (l *Logger) Log(e *Entry) {
 	if l == nil {
+		return
+	}
+	if c := e.Status / 100; l.classes != 0 && (c < 0 || c > 15 || l.classes&(1<<c) == 0) {
 		return
 	}
 	now := time.Now()

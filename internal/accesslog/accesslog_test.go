@@ -100,3 +100,32 @@ func TestFlushWritesWholeLinesWithinPipeBuf(t *testing.T) {
 		t.Fatalf("%d lines written, want 100", total)
 	}
 }
+
+// New with status classes keeps only those responses' lines.
+func TestLoggerClasses(t *testing.T) {
+	for _, tt := range []struct {
+		classes []int
+		want    string
+	}{
+		{nil, "200 204 302 404 499 500 503 999"},
+		{[]int{4}, "404 499"},
+		{[]int{5}, "500 503"},
+		{[]int{4, 5}, "404 499 500 503"},
+	} {
+		var buf bytes.Buffer
+		l := New(&buf, tt.classes...)
+		for _, s := range []int{200, 204, 302, 404, 499, 500, 503, 999} {
+			l.Log(&Entry{Remote: "r", Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.1", Status: s})
+		}
+		l.Flush()
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if f := strings.Fields(line); len(f) > 5 {
+				got = append(got, f[5])
+			}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("classes %v logged statuses %q, want %q", tt.classes, got, tt.want)
+		}
+	}
+}

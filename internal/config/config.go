@@ -50,6 +50,7 @@ type Config struct {
 	Stats               string   // --stats ADDR; "" = no stats server
 
 	DisableLogging bool   // --disable-logging: no request log lines
+	Log4xx, Log5xx bool   // --log-4xx, --log-5xx: those lines despite DisableLogging
 	LogTo          string // --logto FILE; "" = stderr
 
 	BufferSize int  // --buffer-size, default 4096: largest uwsgi-protocol variable block

@@ -239,6 +239,17 @@ var table = append(append([]Option{
 		Doc:   "Do not log a line per request. Errors, tracebacks and worker events are still logged.",
 	},
 	{
+		Name: "log-4xx", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.Log4xx },
+		Doc:   "With --disable-logging, still log the requests answered with a 4xx status.",
+	},
+	{
+		Name: "log-5xx", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.Log5xx },
+		Doc: "With --disable-logging, still log the requests answered with a 5xx status (the app's own " +
+			"and carafe's, such as the 500 for an exception).",
+	},
+	{
 		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogTo },
 		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +

@@ -40,8 +40,10 @@ type Options struct {
 	HTTPOptions httpfront.Options
 	// UWSGIOptions configure the uwsgi-protocol listeners.
 	UWSGIOptions httpfront.Options
-	// Access enables the access log on Stderr.
-	Access bool
+	// Access enables the access log on Stderr; AccessClasses, when set,
+	// limits it to those status classes (4: 4xx, 5: 5xx).
+	Access        bool
+	AccessClasses []int
 	// DrainTimeout bounds a graceful stop (SIGTERM, reload, recycling).
 	DrainTimeout time.Duration
 	// MaxRequests (plus a random 0..MaxRequestsDelta) and MaxLifetime ask
@@ -149,7 +151,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	w.ip = ip
 	var access *accesslog.Logger
 	if o.Access {
-		access = accesslog.New(o.Stderr)
+		access = accesslog.New(o.Stderr, o.AccessClasses...)
 		defer access.Flush()
 	}
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
