@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -106,5 +107,29 @@ func TestUWSGISocket(t *testing.T) {
 	s.stop()
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Errorf("--vacuum left the socket file: %v", err)
+	}
+}
+
+// --umask is in force before anything is created: a unix socket without
+// --chmod-socket gets 0777 less the mask, and so does the --logto file
+// (0666 less it), whether the worker or a master binds the socket.
+func TestUWSGISocketUmask(t *testing.T) {
+	t.Parallel()
+	for _, extra := range [][]string{nil, {"--master", "--processes", "2"}} {
+		t.Run(fmt.Sprint(extra), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			sock, logto := filepath.Join(dir, "app.sock"), filepath.Join(dir, "carafe.log")
+			startApp(t, "uwsgi_echo", append([]string{"--socket", sock, "--logto", logto, "--umask", "027"}, extra...)...)
+			for path, want := range map[string]os.FileMode{sock: 0o750, logto: 0o640} {
+				st, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Mode().Perm() != want {
+					t.Errorf("%s: mode %v with --umask 027, want %v", filepath.Base(path), st.Mode().Perm(), want)
+				}
+			}
+		})
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"carafe/internal/config"
@@ -46,6 +48,10 @@ func run(args []string) int {
 	child := control.WorkerID() > 0
 	if child {
 		nameWorker()
+	}
+	if cfg.Umask != "" { // validated octal; first, as uWSGI applies it while parsing
+		m, _ := strconv.ParseUint(cfg.Umask, 8, 32)
+		syscall.Umask(int(m))
 	}
 	if !child { // the master already said them
 		for _, w := range warnings {

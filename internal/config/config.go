@@ -49,6 +49,7 @@ type Config struct {
 	Vacuum              bool     // --vacuum: remove unix sockets and the pidfile on exit
 	Stats               string   // --stats ADDR; "" = no stats server
 
+	Umask          string // --umask: octal, applied at start; "" leaves it alone
 	DisableLogging bool   // --disable-logging: no request log lines
 	Log4xx, Log5xx bool   // --log-4xx, --log-5xx: those lines despite DisableLogging
 	LogTo          string // --logto FILE; "" = stderr

@@ -191,6 +191,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad port", []string{"app", "--http", ":99999"}, `config: --http ":99999": invalid port "99999"`},
 		{"unix http", []string{"app", "--http", "/tmp/h.sock"}, `config: --http "/tmp/h.sock": unix socket paths are supported only by --socket and --stats`},
 		{"duplicate addr", []string{"app", "--http", ":80", "--socket", "0.0.0.0:80"}, `config: --socket "0.0.0.0:80": address already given to --http`},
+		{"bad umask", []string{"app", "--umask", "rw"}, `config: --umask "rw": want an octal mask such as 022`},
+		{"umask too big", []string{"app", "--umask=1000"}, `config: --umask "1000": want an octal mask such as 022`},
 		{"bad chmod", []string{"app", "--socket", "/a.sock", "--chmod-socket=rw"}, `config: --chmod-socket "rw": want an octal mode such as 660`},
 		{"chmod too big", []string{"app", "--socket", "/a.sock", "--chmod-socket=1777"}, `config: --chmod-socket "1777": want an octal mode such as 660`},
 		{"zero processes", []string{"app", "-p", "0"}, `config: --processes must be at least 1, got 0`},

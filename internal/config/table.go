@@ -112,6 +112,12 @@ var table = append(append([]Option{
 			"or on a unix socket (any address containing `/`); repeatable. `:port` means 0.0.0.0:port.",
 	},
 	{
+		Name: "umask", Kind: KindString, Metavar: "MASK", Section: secListeners,
+		Field: func(c *Config) any { return &c.Umask },
+		Doc: "Set the umask (octal, such as 027) of the master and the workers before anything is created: " +
+			"unix sockets without --chmod-socket, the --logto file, the pidfile and the app's own files.",
+	},
+	{
 		Name: "chmod-socket", Kind: KindString, Metavar: "MODE", NoValue: "666", Section: secListeners,
 		Field: func(c *Config) any { return &c.ChmodSocket },
 		Doc: "Octal permission bits for the unix sockets carafe creates. Given without a value it means " +

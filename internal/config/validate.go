@@ -90,6 +90,11 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 	if c.Stats != "" {
 		check("--stats", c.Stats, true)
 	}
+	if c.Umask != "" {
+		if m, err := strconv.ParseUint(c.Umask, 8, 32); err != nil || m > 0o777 {
+			fail("--umask %q: want an octal mask such as 022", c.Umask)
+		}
+	}
 	if c.ChmodSocket != "" {
 		if m, err := strconv.ParseUint(c.ChmodSocket, 8, 32); err != nil || m > 0o777 {
 			fail("--chmod-socket %q: want an octal mode such as 660", c.ChmodSocket)
