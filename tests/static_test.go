@@ -92,3 +92,32 @@ func TestStaticMap(t *testing.T) {
 		}
 	}
 }
+
+// --add-header reaches every response: the app's and --static-map's, on
+// HTTP and on the uwsgi socket, after the app's own headers.
+func TestAddHeader(t *testing.T) {
+	t.Parallel()
+	dir := appDir("static_site")
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"), "--socket", sock,
+		"--add-header", "X-Frame-Options: DENY", "--add-header", "Strict-Transport-Security:max-age=63072000")
+	for _, path := range []string{"/page", "/static/css/site.css"} {
+		resp, err := http.Get(s.URL(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Values("X-Frame-Options"); len(got) != 1 || got[0] != "DENY" {
+			t.Errorf("GET %s: X-Frame-Options %q, want one DENY", path, got)
+		}
+		if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=63072000" {
+			t.Errorf("GET %s: Strict-Transport-Security %q", path, got)
+		}
+	}
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/page"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
+	raw, _ := io.ReadAll(c)
+	if !bytes.Contains(raw, []byte("\r\nX-Frame-Options: DENY\r\n")) {
+		t.Errorf("uwsgi response lacks the added header: %q", raw)
+	}
+}

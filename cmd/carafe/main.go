@@ -272,6 +272,12 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		}
 		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
 	}
+	var add []byte
+	for _, h := range cfg.AddHeader { // validated: Name: value
+		name, value, _ := strings.Cut(h, ":")
+		add = append(add, name+": "+strings.TrimSpace(value)+"\r\n"...)
+	}
+	wo.HTTPOptions.AddHeaders, wo.UWSGIOptions.AddHeaders = add, add
 	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect
 	wo.UWSGIOptions.XAccelRedirect = cfg.XAccelRedirect
 	if len(cfg.XSendfileDir) > 0 {

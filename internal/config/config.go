@@ -39,6 +39,7 @@ type Config struct {
 	WorkerReloadMercy   int      // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
 	TouchReload         []string // --touch-reload FILE: reload when its mtime changes
 	StaticMap           []string // --static-map URL=DIR
+	AddHeader           []string // --add-header "Name: value"
 	StaticIndex         []string // --static-index NAME
 	StaticMaxAge        int      // --static-max-age seconds; 0 = no caching headers
 	StaticPrecompressed bool     // --static-precompressed, default true

@@ -68,6 +68,12 @@ var table = append(append([]Option{
 			"pointing outside) are refused with 403.",
 	},
 	{
+		Name: "add-header", Kind: KindList, Metavar: "'NAME: VALUE'", Section: secApplication,
+		Field: func(c *Config) any { return &c.AddHeader },
+		Doc: "Add this header to every response from the app and from --static-map (`X-Frame-Options: DENY`); " +
+			"repeatable. Like uWSGI it is added, not merged: a header the app also sets appears twice.",
+	},
+	{
 		Name: "static-index", Kind: KindList, Metavar: "NAME", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticIndex },
 		Doc:   "File served for a request naming a directory under --static-map (`index.html`); repeatable. Directories are never listed.",

@@ -30,6 +30,11 @@ func (c *Config) Validate() error {
 			fail("--static-map %q: want /URL-PREFIX=DIR", m)
 		}
 	}
+	for _, h := range c.AddHeader {
+		if name, value, ok := strings.Cut(h, ":"); !ok || !isToken(name) || !visible(strings.TrimSpace(value)) {
+			fail("--add-header %q: want 'Name: value' (a header name, then printable text)", h)
+		}
+	}
 	for _, p := range c.PythonPath {
 		if p == "" {
 			fail("--pythonpath: empty directory")
@@ -196,4 +201,26 @@ func allInterfaces(addr string) string {
 		return "0.0.0.0" + addr
 	}
 	return addr
+}
+
+// isToken reports whether s is an RFC 9110 token (a header name).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// visible reports whether s has no control bytes (CR and LF above all).
+func visible(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -110,6 +110,7 @@ func (c *conn) writeHead(size int64, last bool) {
 	}
 	b = appendDate(b, c.start)
 	b = append(b, "Server: carafe\r\n"...)
+	b = append(b, c.s.opts.AddHeaders...)
 	keep := c.req.KeepAlive && c.s.opts.Keepalive > 0 && !c.closeAfter
 	switch {
 	case !keep:

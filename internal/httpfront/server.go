@@ -38,6 +38,9 @@ type Options struct {
 	// --static-map URI in X-Accel-Redirect.
 	XSendfile      *static.Handler
 	XAccelRedirect bool
+	// AddHeaders are header lines ("Name: value\r\n" each) added to every
+	// response from the app or Static (--add-header).
+	AddHeaders []byte
 	// Protocol is what connections speak (HTTP unless UWSGI).
 	Protocol Protocol
 	// BufferSize bounds a uwsgi packet's variable block (default 4096).

@@ -84,6 +84,7 @@ func (w *staticWriter) WriteHeader(code int) {
 	}
 	b = appendDate(b, c.start)
 	b = append(b, "Server: carafe\r\n"...)
+	b = append(b, c.s.opts.AddHeaders...)
 	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 {
 		c.closeAfter = true
 		b = append(b, "Connection: close\r\n"...)
