@@ -26,6 +26,11 @@ var compatOptions = []Option{
 	noop("lazy", "", "Old name of lazy-apps: carafe workers always import the app themselves."),
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
 	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
+	{
+		Name: "offload-threads", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: checkCount,
+		Doc: "Go writes responses and serves static files and X-Sendfile without a Python thread or the GIL; " +
+			"there is nothing to offload.",
+	},
 	noop("harakiri-verbose", "", "carafe always logs the stuck request and its thread's Python traceback on harakiri."),
 	noop("no-orphans", "", "carafe workers always die with their master: the kernel kills them, even after a kill -9 of the master."),
 	noop("so-keepalive", "", "TCP keep-alive is already on for every accepted TCP connection (first probe after 15 s idle)."),
@@ -65,6 +70,13 @@ func noop(name, short, why string) Option {
 func checkNumber(value string) error {
 	if _, err := strconv.Atoi(strings.TrimSpace(value)); err != nil {
 		return fmt.Errorf("want a number of bytes, got %q", value)
+	}
+	return nil
+}
+
+func checkCount(value string) error {
+	if n, err := strconv.Atoi(strings.TrimSpace(value)); err != nil || n < 0 {
+		return fmt.Errorf("want a number, got %q", value)
 	}
 	return nil
 }
@@ -109,7 +121,6 @@ var unsupportedOptions = []Option{
 	unsupported("route-run", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("route-host", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("response-route", "There is no internal routing; do it in nginx or in the app."),
-	unsupported("offload-threads", "Go writes responses and serves static files without holding the GIL; there is nothing to offload."),
 	unsupported("mount", "One app per carafe; mount several apps with a WSGI dispatcher in Python."),
 	unsupported("manage-script-name", "One app per carafe, served at the root; set SCRIPT_NAME in nginx or use a WSGI middleware."),
 	unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
@@ -131,6 +142,9 @@ var unsupportedOptions = []Option{
 	unsupported("static-expires-type", "Use --static-max-age SECONDS."),
 }
 
+// unsupported refuses a uWSGI feature by name. A value that turns it off
+// (0, false, no, off: `py-autoreload = 0`, `cheaper = 0`) asks for nothing
+// carafe lacks, so it is accepted and ignored (see isOff).
 func unsupported(name, instead string) Option {
 	return Option{Name: name, Kind: KindUnsupported, Section: secUnsupported, Doc: instead}
 }

@@ -89,6 +89,9 @@ func (cl *cmdline) long(args []string) (int, error) {
 		return 0, fmt.Errorf("config: unknown option %q%s", flag, didYouMean(name, "--"))
 	}
 	if o.Kind == KindUnsupported {
+		if hasValue && isOff(value) {
+			return 0, nil // --cheaper=0 asks for nothing carafe lacks
+		}
 		return 0, unsupportedError("", flag)
 	}
 	s := setting{opt: o, name: flag, value: value}

@@ -266,6 +266,28 @@ func TestFlagsOverrideIni(t *testing.T) {
 	}
 }
 
+// An unsupported uWSGI feature switched off asks for nothing: accepted, in
+// an ini file and as --name=value; switched on it is still refused.
+func TestUnsupportedSwitchedOff(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	off := "[uwsgi]\nmodule = app\nhttp = 127.0.0.1:1\npy-autoreload = 0\ncheaper = 0\nhttp-websockets = false\noffload-threads = 4\n"
+	if err := os.WriteFile(ini, []byte(off), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, warnings, err := Parse([]string{ini, "--async=0"}, nil); err != nil || len(warnings) != 0 {
+		t.Errorf("switched-off features: %v, warnings %q", err, warnings)
+	}
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\npy-autoreload = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Parse([]string{ini}, nil); err == nil || !strings.Contains(err.Error(), `"py-autoreload" is a uWSGI feature`) {
+		t.Errorf("py-autoreload = 1: %v, want it refused", err)
+	}
+	if _, _, err := Parse([]string{"app", "--cheaper=2"}, nil); err == nil {
+		t.Error("--cheaper=2 accepted")
+	}
+}
+
 // A lone FILE.ini[:SECTION] is --ini FILE.ini[:SECTION], as `uwsgi site.ini`
 // is in uWSGI; an existing config file of a format carafe does not read is
 // an error that says so, and a name that is no file stays a module.

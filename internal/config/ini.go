@@ -92,7 +92,7 @@ func parseIniLine(where, line string, ex *expander) (setting, string, error) {
 	if o == nil {
 		return setting{}, fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, "")), nil
 	}
-	if o.Kind == KindUnsupported {
+	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {
 		return setting{}, "", unsupportedError(where, fmt.Sprintf("%q", key))
 	}
 	s := setting{opt: o, name: key, bare: raw == "", where: where}

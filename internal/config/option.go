@@ -168,6 +168,12 @@ func parseBool(s string) (bool, error) {
 	return false, fmt.Errorf("invalid boolean %q (want true/false, yes/no, on/off or 1/0)", s)
 }
 
+// isOff reports whether value switches an option off: 0, false, no or off.
+func isOff(value string) bool {
+	b, err := parseBool(strings.TrimSpace(value))
+	return err == nil && !b
+}
+
 func unsupportedError(where, name string) error {
 	return fmt.Errorf("config: %soption %s is a uWSGI feature carafe does not implement (see docs/options.md)", where, name)
 }
@@ -189,6 +195,9 @@ func (s *setting) apply(c *Config) error {
 	case o.Name == "ini":
 		return nil // the loader has read it already
 	case o.Kind == KindUnsupported:
+		if !s.bare && isOff(s.value) {
+			return nil
+		}
 		return unsupportedError(s.where, s.name)
 	case o.Kind == KindNoop && o.Check != nil:
 		err = o.Check(s.value)
