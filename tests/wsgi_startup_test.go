@@ -2,8 +2,11 @@ package tests
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +215,38 @@ func TestWSGIAccessLog(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		if log := s.Log(); strings.Contains(log, "/log-path") || strings.Contains(log, "/errors") {
 			t.Errorf("access lines printed with --disable-logging:\n%s", log)
+		}
+	})
+
+	// Behind an HTTP proxy: the forwarded client, as one escaped field.
+	t.Run("log-x-forwarded-for", func(t *testing.T) {
+		t.Parallel()
+		sock := filepath.Join(t.TempDir(), "app.sock")
+		s := startApp(t, "access_log", "--log-x-forwarded-for", "--socket", sock)
+		c := uwsgiDial(t, sock) // nginx passes the header as HTTP_X_FORWARDED_FOR
+		c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/log-path?via=uwsgi"},
+			{"PATH_INFO", "/log-path"}, {"REMOTE_ADDR", "10.0.0.2"}, {"HTTP_X_FORWARDED_FOR", "192.0.2.44"}}, ""))
+		io.Copy(io.Discard, c)
+		for _, xff := range []string{"203.0.113.7, 10.0.0.1", `198.51.100.9 "forged`, ""} {
+			req, _ := http.NewRequest("GET", s.URL("/log-path?n="+strconv.Itoa(len(xff))), nil)
+			if xff != "" {
+				req.Header.Set("X-Forwarded-For", xff)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		for _, want := range []string{` 192.0.2.44 "GET /log-path?via=uwsgi `, ` 203.0.113.7,10.0.0.1 "GET /log-path?n=21 `, ` 198.51.100.9\x22forged "GET /log-path?n=20 `} {
+			if !s.waitLog(want, 5*time.Second) {
+				t.Errorf("no access line with %q:\n%s", want, s.Log())
+			}
+		}
+		if !s.waitLog(`"GET /log-path?n=0 `, 5*time.Second) ||
+			!regexp.MustCompile(` 127\.0\.0\.1:\d+ "GET /log-path\?n=0 `).MatchString(s.Log()) {
+			t.Errorf("without X-Forwarded-For the line should show the peer address:\n%s", s.Log())
 		}
 	})
 

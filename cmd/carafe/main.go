@@ -278,6 +278,8 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		add = append(add, name+": "+strings.TrimSpace(value)+"\r\n"...)
 	}
 	wo.HTTPOptions.AddHeaders, wo.UWSGIOptions.AddHeaders = add, add
+	wo.HTTPOptions.LogXForwardedFor = cfg.LogXForwardedFor
+	wo.UWSGIOptions.LogXForwardedFor = cfg.LogXForwardedFor
 	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect
 	wo.UWSGIOptions.XAccelRedirect = cfg.XAccelRedirect
 	if len(cfg.XSendfileDir) > 0 {

@@ -111,7 +111,9 @@ func (l *Logger) Log(e *Entry) {
 func Append(b []byte, now time.Time, e *Entry) []byte {
 	b = now.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 	b = append(b, ' ')
-	b = append(b, e.Remote...)
+	for i := 0; i < len(e.Remote); i++ { // it may come from a header: one field, no forgery
+		b = appendSafeByte(b, e.Remote[i], e.Remote[i] == ' ')
+	}
 	b = append(b, ` "`...)
 	b = appendSafe(b, e.Method)
 	b = append(b, ' ')
@@ -130,13 +132,18 @@ func Append(b []byte, now time.Time, e *Entry) []byte {
 
 // appendSafe escapes bytes that could forge log lines or terminal codes.
 func appendSafe(b, s []byte) []byte {
-	const hex = "0123456789abcdef"
 	for _, c := range s {
-		if c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c >= 0x80 {
-			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
-			continue
-		}
-		b = append(b, c)
+		b = appendSafeByte(b, c, false)
 	}
 	return b
+}
+
+// appendSafeByte appends c, or \xNN for a byte that could forge a log line
+// or a terminal code (and for any byte when escape is set).
+func appendSafeByte(b []byte, c byte, escape bool) []byte {
+	const hex = "0123456789abcdef"
+	if escape || c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c >= 0x80 {
+		return append(b, '\\', 'x', hex[c>>4], hex[c&15])
+	}
+	return append(b, c)
 }

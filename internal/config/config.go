@@ -50,10 +50,11 @@ type Config struct {
 	Vacuum              bool     // --vacuum: remove unix sockets and the pidfile on exit
 	Stats               string   // --stats ADDR; "" = no stats server
 
-	Umask          string // --umask: octal, applied at start; "" leaves it alone
-	DisableLogging bool   // --disable-logging: no request log lines
-	Log4xx, Log5xx bool   // --log-4xx, --log-5xx: those lines despite DisableLogging
-	LogTo          string // --logto FILE; "" = stderr
+	Umask            string // --umask: octal, applied at start; "" leaves it alone
+	DisableLogging   bool   // --disable-logging: no request log lines
+	LogXForwardedFor bool   // --log-x-forwarded-for: X-Forwarded-For as the access line's address
+	Log4xx, Log5xx   bool   // --log-4xx, --log-5xx: those lines despite DisableLogging
+	LogTo            string // --logto FILE; "" = stderr
 
 	BufferSize int  // --buffer-size, default 4096: largest uwsgi-protocol variable block
 	DieOnTerm  bool // --die-on-term: accepted for uWSGI compatibility; SIGTERM always means shutdown

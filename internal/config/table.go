@@ -251,6 +251,12 @@ var table = append(append([]Option{
 		Doc:   "Do not log a line per request. Errors, tracebacks and worker events are still logged.",
 	},
 	{
+		Name: "log-x-forwarded-for", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.LogXForwardedFor },
+		Doc: "Log the X-Forwarded-For value, when a request has one, in place of the peer address (behind an " +
+			"HTTP proxy). It is the client's claim as the proxy passed it on: escaped, never trusted.",
+	},
+	{
 		Name: "log-4xx", Kind: KindBool, Section: secLogging,
 		Field: func(c *Config) any { return &c.Log4xx },
 		Doc:   "With --disable-logging, still log the requests answered with a 4xx status.",

@@ -548,7 +548,37 @@ func (c *conn) logAccess(start time.Time) {
 	if c.req.Minor == 0 {
 		proto = "HTTP/1.0"
 	}
-	c.s.opts.Access.Log(&accesslog.Entry{Remote: c.remote, Method: c.req.Method,
+	remote := c.remote
+	if c.s.opts.LogXForwardedFor {
+		if xff := c.forwardedFor(); len(xff) > 0 {
+			// "a, b" logs as one field: a,b (the logger escapes the rest).
+			b := make([]byte, 0, len(xff))
+			for _, ch := range xff {
+				if ch != ' ' && ch != '\t' {
+					b = append(b, ch)
+				}
+			}
+			remote = string(b)
+		}
+	}
+	c.s.opts.Access.Log(&accesslog.Entry{Remote: remote, Method: c.req.Method,
 		Target: c.req.Target, Proto: proto, Status: c.status, Bytes: c.written,
 		Duration: time.Since(start)})
+}
+
+var xForwardedFor = []byte("X-Forwarded-For")
+
+// forwardedFor is the request's X-Forwarded-For value (from the gateway's
+// HTTP_X_FORWARDED_FOR on the uwsgi protocol), nil when it has none.
+func (c *conn) forwardedFor() []byte {
+	if c.s.opts.Protocol == UWSGI {
+		v, _ := c.ureq.Get("HTTP_X_FORWARDED_FOR")
+		return v
+	}
+	for _, h := range c.req.Headers {
+		if bytes.EqualFold(h.Name, xForwardedFor) {
+			return h.Value
+		}
+	}
+	return nil
 }

@@ -45,6 +45,9 @@ type Options struct {
 	Protocol Protocol
 	// BufferSize bounds a uwsgi packet's variable block (default 4096).
 	BufferSize int
+	// LogXForwardedFor logs the X-Forwarded-For value, when a request has
+	// one, as the request's remote address (--log-x-forwarded-for).
+	LogXForwardedFor bool
 	// Log receives errors; Access, when non-nil, one line per request.
 	Log    *slog.Logger
 	Access *accesslog.Logger
