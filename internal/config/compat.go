@@ -27,7 +27,7 @@ var compatOptions = []Option{
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
 	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
 	{
-		Name: "offload-threads", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: checkCount,
+		Name: "offload-threads", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: atLeast(0, "a number"),
 		Doc: "Go writes responses and serves static files and X-Sendfile without a Python thread or the GIL; " +
 			"there is nothing to offload.",
 	},
@@ -37,7 +37,7 @@ var compatOptions = []Option{
 	noop("stats-http", "", "The stats server answers an HTTP request with an HTTP response and any other client with the bare "+
 		"JSON, so it needs no option."),
 	{
-		Name: "listen", Short: "l", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: checkBacklog,
+		Name: "listen", Short: "l", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: atLeast(1, "a positive number of connections"),
 		Doc: "carafe always listens with the largest backlog the kernel allows (net.core.somaxconn, 4096 on " +
 			"current kernels); to queue more connections raise that sysctl, as uWSGI also requires.",
 	},
@@ -74,18 +74,14 @@ func checkNumber(value string) error {
 	return nil
 }
 
-func checkCount(value string) error {
-	if n, err := strconv.Atoi(strings.TrimSpace(value)); err != nil || n < 0 {
-		return fmt.Errorf("want a number, got %q", value)
+// atLeast checks a whole number of at least min; want says what is wanted.
+func atLeast(min int, want string) func(string) error {
+	return func(value string) error {
+		if n, err := strconv.Atoi(strings.TrimSpace(value)); err != nil || n < min {
+			return fmt.Errorf("want %s, got %q", want, value)
+		}
+		return nil
 	}
-	return nil
-}
-
-func checkBacklog(value string) error {
-	if n, err := strconv.Atoi(strings.TrimSpace(value)); err != nil || n < 1 {
-		return fmt.Errorf("want a positive number of connections, got %q", value)
-	}
-	return nil
 }
 
 var harmlessPlugin = regexp.MustCompile(`^(python[0-9]*|http)$`)
