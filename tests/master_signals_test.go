@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -365,4 +367,81 @@ func TestMasterSIGUSR1DuringWorkerStart(t *testing.T) {
 		t.Errorf("%d of %d access lines after SIGUSR1 are not in the reopened file (%d are in the renamed one); they were served by %v, the worker SIGTTIN added is %d",
 			len(missing), len(paths), strings.Count(string(old), "/usr1-start-"), lost, pids[len(pids)-1])
 	}
+}
+
+// --log-maxsize: once the --logto file reaches the size it is renamed to
+// FILE.<unix time> and a new FILE takes the next lines. Every access line
+// lands in exactly one file, with a master (which rotates for its workers)
+// and without one (the worker rotates itself).
+func TestLogMaxsizeRotates(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{
+		{"standalone", nil},
+		{"master", []string{"--processes", "2"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			const max, n = 3000, 150 // about 11 KB of access lines: three rotations or more
+			logf := filepath.Join(t.TempDir(), "carafe.log")
+			s := startApp(t, "master_pid", append([]string{"--logto", logf,
+				"--log-maxsize", strconv.Itoa(max)}, mode.extra...)...)
+			c := masterClient(false, 10*time.Second)
+			for i := range n { // paced over about three seconds, so several checks see the file grow
+				if code, _, err := masterGet(c, s.URL(fmt.Sprintf("/line-%03d-end", i))); err != nil || code != 200 {
+					t.Fatalf("GET %d: %d %v", i, code, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(1500 * time.Millisecond) // the last lines flushed, the last check done
+			rotated, _ := filepath.Glob(logf + ".*")
+			if len(rotated) < 2 {
+				t.Fatalf("%d rotated files (%v) for ~11 KB of lines at --log-maxsize %d, want 2 or more", len(rotated), rotated, max)
+			}
+			all := ""
+			for _, f := range rotated {
+				if !regexp.MustCompile(`\.log\.\d{10}(\.\d+)?$`).MatchString(f) {
+					t.Errorf("rotated file %s: want FILE.<unix time>", f)
+				}
+				if fi, err := os.Stat(f); err != nil || fi.Size() < max {
+					t.Errorf("rotated file %s: %v %v, want at least %d bytes", f, fi, err, max)
+				}
+				b, _ := os.ReadFile(f)
+				all += string(b)
+			}
+			b, err := os.ReadFile(logf)
+			if err != nil {
+				t.Fatalf("the live log after rotation: %v", err)
+			}
+			all += string(b)
+			for i := range n {
+				if k := strings.Count(all, fmt.Sprintf("/line-%03d-end", i)); k != 1 {
+					t.Errorf("access line %d is in the logs %d times, want once", i, k)
+				}
+			}
+			if !strings.Contains(all, "log rotated (--log-maxsize)") {
+				t.Errorf("no line says the log was rotated")
+			}
+			t.Logf("%d rotations at %d bytes; live log %d bytes", len(rotated), max, len(b))
+		})
+	}
+	// --log-backupname: one fixed name, replaced at each rotation.
+	t.Run("backupname", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		logf, old := filepath.Join(dir, "carafe.log"), filepath.Join(dir, "carafe.old")
+		s := startApp(t, "master_pid", "--logto", logf, "--log-maxsize", "1000", "--log-backupname", old)
+		c := masterClient(false, 10*time.Second)
+		for i := range 40 {
+			masterGet(c, s.URL(fmt.Sprintf("/b-%03d", i)))
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !masterFileHas(old, "/b-", 3*time.Second) {
+			t.Fatalf("%s has no access lines after ~3 KB at --log-maxsize 1000", old)
+		}
+		if stamped, _ := filepath.Glob(logf + ".*"); len(stamped) != 0 {
+			t.Errorf("with --log-backupname, rotated files %v appeared", stamped)
+		}
+	})
 }

@@ -161,9 +161,14 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Vacuum:      cfg.Vacuum,
 		UID:         cfg.UID,
 		GID:         cfg.GID,
-		LogTo:       cfg.LogTo,
+		LogFile:     logRotation(cfg),
 		Log:         log,
 	}
+}
+
+// logRotation is the --logto file with its --log-maxsize rotation.
+func logRotation(cfg *config.Config) logfile.Rotation {
+	return logfile.Rotation{Path: cfg.LogTo, Backup: cfg.LogBackupName, Max: int64(cfg.LogMaxSize)}
 }
 
 // prepare applies --chdir and --env before Python starts, so the app's
@@ -246,7 +251,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		MaxLifetime:      time.Duration(cfg.MaxWorkerLifetime) * time.Second,
 		ReloadOnRSS:      int64(cfg.ReloadOnRSS) << 20,
 		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
-		LogTo:            cfg.LogTo,
+		LogFile:          logRotation(cfg),
 		Stderr:           os.Stderr,
 		Log:              log,
 	}

@@ -41,6 +41,13 @@ var compatOptions = []Option{
 		Doc: "carafe always listens with the largest backlog the kernel allows (net.core.somaxconn, 4096 on " +
 			"current kernels); to queue more connections raise that sysctl, as uWSGI also requires.",
 	},
+	{
+		Name: "log-date", Aliases: []string{"logdate"}, Kind: KindNoop, Metavar: "FORMAT", NoValue: "on", Section: secCompat,
+		Check: func(string) error { return nil },
+		Doc: "carafe's own lines and its request lines always begin with the date and time (ISO 8601, UTC), " +
+			"so there is nothing to add; a strftime FORMAT is accepted and not used, and what the app prints " +
+			"is written as it is.",
+	},
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{

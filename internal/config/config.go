@@ -55,6 +55,8 @@ type Config struct {
 	LogXForwardedFor bool   // --log-x-forwarded-for: X-Forwarded-For as the access line's address
 	Log4xx, Log5xx   bool   // --log-4xx, --log-5xx: those lines despite DisableLogging
 	LogTo            string // --logto FILE; "" = stderr
+	LogMaxSize       int    // --log-maxsize BYTES: rotate LogTo at this size; 0 = never
+	LogBackupName    string // --log-backupname FILE: the rotated log's name; "" = LogTo.<unix seconds>
 
 	BufferSize int  // --buffer-size, default 4096: largest uwsgi-protocol variable block
 	DieOnTerm  bool // --die-on-term: accepted for uWSGI compatibility; SIGTERM always means shutdown

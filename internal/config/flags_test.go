@@ -116,7 +116,8 @@ func TestParseFlags(t *testing.T) {
 				"--single-interpreter", "--need-app", "--lazy-apps", "--lazy", "--thunder-lock", "--memory-report",
 				"--plugin", "python3", "--plugins=python312,http",
 				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master",
-				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128"},
+				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128",
+				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
@@ -202,6 +203,8 @@ func TestParseErrors(t *testing.T) {
 		{"too many threads", []string{"app", "--threads", "513"}, `config: --threads must be between 1 and 512, got 513`},
 		{"zero threads", []string{"app", "--threads", "0"}, `config: --threads must be between 1 and 512, got 0`},
 		{"buffer too big", []string{"app", "--buffer-size", "65536"}, `config: --buffer-size must be between 1 and 65535, got 65536`},
+		{"log-maxsize without logto", []string{"app", "--log-maxsize", "1000000"}, `config: --log-maxsize 1000000 needs --logto FILE: without it the log goes to stderr, and there is no file to rotate`},
+		{"negative log-maxsize", []string{"app", "--logto", "/tmp/a.log", "--log-maxsize=-1"}, `config: --log-maxsize must be at least 0, got -1`},
 		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},
 		{"negative limit-post", []string{"app", "--limit-post=-1"}, `config: --limit-post must be at least 0, got -1`},
 		{"zero header timeout", []string{"app", "--http-header-timeout", "0"}, `config: --http-header-timeout must be a positive number of seconds, got 0`},

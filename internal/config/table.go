@@ -273,6 +273,20 @@ var table = append(append([]Option{
 		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +
 			"target is not supported.",
 	},
+	{
+		Name: "log-maxsize", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogMaxSize },
+		Doc: "Rotate the --logto file once it reaches this many bytes: it is renamed to FILE.<unix time> (or " +
+			"--log-backupname) and every process reopens FILE, a new one. The size is checked once a second, " +
+			"so the file may pass it by what is logged in that second; 0 means never (rotate with logrotate " +
+			"and SIGUSR1 instead).",
+	},
+	{
+		Name: "log-backupname", Kind: KindString, Metavar: "FILE", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogBackupName },
+		Doc: "With --log-maxsize, the name the full log is renamed to, replacing the one renamed before; " +
+			"without it each rotation keeps its own FILE.<unix time>.",
+	},
 
 	// Operations
 	{

@@ -166,6 +166,10 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--harakiri", c.Harakiri, 0)
 	atLeast("--max-requests", c.MaxRequests, 0)
 	atLeast("--reload-on-rss", c.ReloadOnRSS, 0)
+	atLeast("--log-maxsize", c.LogMaxSize, 0)
+	if c.LogMaxSize > 0 && c.LogTo == "" {
+		fail("--log-maxsize %d needs --logto FILE: without it the log goes to stderr, and there is no file to rotate", c.LogMaxSize)
+	}
 	atLeast("--max-requests-delta", c.MaxRequestsDelta, 0)
 	atLeast("--static-max-age", c.StaticMaxAge, 0)
 	atLeast("--max-worker-lifetime", c.MaxWorkerLifetime, 0)

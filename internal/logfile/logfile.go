@@ -1,11 +1,13 @@
 // Package logfile points the process's stdout and stderr at a log file
-// (--logto), for Go and Python output alike, and reopens it after a
-// rotation (SIGUSR1).
+// (--logto), for Go and Python output alike, reopens it after a rotation
+// (SIGUSR1), and rotates it itself once it reaches a size (--log-maxsize).
 package logfile
 
 import (
+	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Redirect opens path for appending and makes it fd 1 and fd 2; "" does
@@ -25,4 +27,48 @@ func Redirect(path string) error {
 		}
 	}
 	return nil
+}
+
+// CheckEvery is how often the process that owns the rotation (the master,
+// or a worker running without one) looks at the log's size: the file may
+// grow past Max by what is logged in that time.
+const CheckEvery = time.Second
+
+// Rotation is --log-maxsize: once the log file has grown to Max bytes it is
+// renamed, and every process writing it reopens Path, a new file.
+type Rotation struct {
+	Path   string // the --logto file
+	Backup string // --log-backupname: the name it is renamed to, replacing the last; "" = Path.<unix seconds>
+	Max    int64  // bytes; 0 = never
+}
+
+// Rename renames the log file when it has reached Max bytes and returns
+// its new name; "" when it has not (or there is no file, or no Max). The
+// caller then makes every process writing the log Redirect to Path.
+func (r Rotation) Rename(now time.Time) (string, error) {
+	if r.Max <= 0 || r.Path == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(r.Path)
+	if err != nil || fi.Size() < r.Max {
+		return "", nil // a missing file is recreated by the next reopen, not here
+	}
+	to := r.Backup
+	if to == "" {
+		// Two rotations within a second (a late tick) must not replace
+		// the first one's file.
+		to = fmt.Sprintf("%s.%d", r.Path, now.Unix())
+		for n := 1; exists(to); n++ {
+			to = fmt.Sprintf("%s.%d.%d", r.Path, now.Unix(), n)
+		}
+	}
+	if err := os.Rename(r.Path, to); err != nil {
+		return "", err
+	}
+	return to, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

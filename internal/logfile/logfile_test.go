@@ -1,7 +1,10 @@
 package logfile
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestRedirectEmptyIsNoop(t *testing.T) {
@@ -13,5 +16,58 @@ func TestRedirectEmptyIsNoop(t *testing.T) {
 func TestRedirectBadPath(t *testing.T) {
 	if err := Redirect(t.TempDir() + "/no/such/dir/log"); err == nil {
 		t.Fatal("no error for a path in a missing directory")
+	}
+}
+
+func TestRotationRename(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	write := func(n int) {
+		if err := os.WriteFile(path, make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Unix(1764800000, 0)
+	r := Rotation{Path: path, Max: 100}
+
+	write(99)
+	if to, err := r.Rename(now); to != "" || err != nil {
+		t.Fatalf("99 bytes of 100: renamed to %q (%v), want no rename", to, err)
+	}
+	write(100)
+	to, err := r.Rename(now)
+	if want := path + ".1764800000"; to != want || err != nil {
+		t.Fatalf("100 bytes of 100: renamed to %q (%v), want %q", to, err, want)
+	}
+	if fi, err := os.Stat(to); err != nil || fi.Size() != 100 {
+		t.Fatalf("the renamed file: %v %v", fi, err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("%s still exists after the rename (%v)", path, err)
+	}
+	if to, err := r.Rename(now); to != "" || err != nil {
+		t.Fatalf("no file: renamed to %q (%v), want no rename", to, err)
+	}
+	write(100) // again within the same second: a name of its own
+	if to, err := r.Rename(now); to != path+".1764800000.1" || err != nil {
+		t.Fatalf("second rotation in one second: renamed to %q (%v), want %q", to, err, path+".1764800000.1")
+	}
+
+	r.Backup = filepath.Join(dir, "app.log.old")
+	for _, n := range []int{150, 120} { // the fixed name is replaced each time
+		write(n)
+		if to, err := r.Rename(now); to != r.Backup || err != nil {
+			t.Fatalf("with a backup name: renamed to %q (%v), want %q", to, err, r.Backup)
+		}
+		if fi, err := os.Stat(r.Backup); err != nil || fi.Size() != int64(n) {
+			t.Fatalf("the backup after a %d-byte log: %v %v", n, fi, err)
+		}
+	}
+
+	write(1000)
+	for _, off := range []Rotation{{Path: path}, {Max: 10}} {
+		if to, err := off.Rename(now); to != "" || err != nil {
+			t.Fatalf("%+v: renamed to %q (%v), want nothing", off, to, err)
+		}
 	}
 }

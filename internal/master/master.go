@@ -43,8 +43,10 @@ type Options struct {
 	Pidfile     string
 	Vacuum      bool   // remove the pidfile on exit
 	UID, GID    string // drop privileges to these after binding
-	LogTo       string // reopened on SIGUSR1
-	Log         *slog.Logger
+	// LogFile is the --logto file (Path; "" for stderr): reopened on
+	// SIGUSR1, and rotated by the master at --log-maxsize.
+	LogFile logfile.Rotation
+	Log     *slog.Logger
 }
 
 // master is the supervisor's state; only its event loop goroutine
@@ -62,6 +64,7 @@ type master struct {
 	mtimes    map[string]time.Time
 	started   time.Time
 	stopping  bool
+	rotateErr string // the last failure to rotate the log, said once
 }
 
 // Run supervises workers until told to stop and returns the process exit
@@ -190,12 +193,7 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		m.killAll()
 		return 0, true
 	case syscall.SIGUSR1:
-		if err := logfile.Redirect(m.o.LogTo); err != nil {
-			m.o.Log.Error("carafe: master: reopening the log", "err", err)
-		}
-		for _, p := range m.procs {
-			p.cmd.Process.Signal(syscall.SIGUSR1)
-		}
+		m.reopenLog()
 	case syscall.SIGTTIN:
 		m.want++
 		m.o.Log.Info("carafe: master: SIGTTIN, one worker more", "workers", m.want)
@@ -286,6 +284,36 @@ func (m *master) tick() {
 			m.mtimes[f] = t
 			m.reload("--touch-reload " + f)
 		}
+	}
+	m.rotateLog(now)
+}
+
+// reopenLog reopens the --logto file here and in every worker (SIGUSR1).
+func (m *master) reopenLog() {
+	if err := logfile.Redirect(m.o.LogFile.Path); err != nil {
+		m.o.Log.Error("carafe: master: reopening the log", "err", err)
+	}
+	for _, p := range m.procs {
+		p.cmd.Process.Signal(syscall.SIGUSR1)
+	}
+}
+
+// rotateLog renames the --logto file once it reaches --log-maxsize, and
+// has every process reopen it. Lines a worker writes before its SIGUSR1
+// arrives end up in the renamed file, none is lost.
+func (m *master) rotateLog(now time.Time) {
+	to, err := m.o.LogFile.Rename(now)
+	if err != nil {
+		if err.Error() != m.rotateErr { // once, not every second
+			m.rotateErr = err.Error()
+			m.o.Log.Error("carafe: master: cannot rotate the log", "err", err)
+		}
+		return
+	}
+	m.rotateErr = ""
+	if to != "" {
+		m.reopenLog()
+		m.o.Log.Info("carafe: master: log rotated (--log-maxsize)", "old", to)
 	}
 }
 

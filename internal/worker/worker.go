@@ -55,10 +55,11 @@ type Options struct {
 	ReloadOnRSS int64
 	// Harakiri ends requests running longer than this; zero means never.
 	Harakiri time.Duration
-	// LogTo is reopened on SIGUSR1 (--logto); "" when logging to stderr.
-	LogTo  string
-	Stderr io.Writer
-	Log    *slog.Logger
+	// LogFile is the --logto file (Path; "" for stderr), reopened on
+	// SIGUSR1. A worker without a master also rotates it at --log-maxsize.
+	LogFile logfile.Rotation
+	Stderr  io.Writer
+	Log     *slog.Logger
 }
 
 // LoadError is returned when the app cannot be imported; its text is the
@@ -189,8 +190,31 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	if o.ReloadOnRSS > 0 {
 		go w.watchRSS()
 	}
+	var rotate <-chan time.Time
+	if ctl == nil && o.LogFile.Max > 0 { // under a master, the master rotates
+		t := time.NewTicker(logfile.CheckEvery)
+		defer t.Stop()
+		rotate = t.C
+	}
+	rotateErr := ""
 	for {
 		select {
+		case now := <-rotate:
+			to, err := o.LogFile.Rename(now)
+			if err != nil {
+				if err.Error() != rotateErr { // once, not every second
+					o.Log.Error("carafe: cannot rotate the log", "err", err)
+				}
+				rotateErr = err.Error()
+				continue
+			}
+			rotateErr = ""
+			if to != "" {
+				if err := logfile.Redirect(o.LogFile.Path); err != nil {
+					o.Log.Error("carafe: reopening the log", "err", err)
+				}
+				o.Log.Info("carafe: log rotated (--log-maxsize)", "old", to)
+			}
 		case err := <-errc:
 			closeAll(listeners)
 			return fmt.Errorf("carafe: listener failed: %w", err)
@@ -200,7 +224,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			return ErrHarakiri
 		case sig := <-sigs:
 			if sig == syscall.SIGUSR1 {
-				if err := logfile.Redirect(o.LogTo); err != nil {
+				if err := logfile.Redirect(o.LogFile.Path); err != nil {
 					o.Log.Error("carafe: reopening the log", "err", err)
 				}
 				continue
