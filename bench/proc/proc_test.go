@@ -92,6 +92,11 @@ func TestStartTreeStop(t *testing.T) {
 	if u.Procs != 2 || u.Workers != 1 || u.TotalRSS <= 0 || u.MaxWorkerRSS() <= 0 {
 		t.Errorf("Tree = %+v, want the helper and its child, with RSS", u)
 	}
+	if len(u.WorkerPids) != 1 || u.WorkerPids[0] == srv.Pid() {
+		t.Errorf("Tree's worker pids = %v, want the child's, not the helper's %d", u.WorkerPids, srv.Pid())
+	} else if rss, err := RSS(u.WorkerPids[0]); err != nil || rss <= 0 || rss > 4*u.WorkerRSS[0] {
+		t.Errorf("RSS(child) = %d, %v; Tree said %d", rss, err, u.WorkerRSS[0])
+	}
 	pgid := srv.Pid()
 	srv.Stop()
 	if err := syscall.Kill(-pgid, 0); err != syscall.ESRCH && groupAlive(pgid) {

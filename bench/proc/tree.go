@@ -23,9 +23,10 @@ type Usage struct {
 	// Workers are the tree's leaves: the processes that serve requests
 	// (a master, an arbiter or a supervisor has children; its workers
 	// have none). A single-process server is its own worker.
-	Workers   int
-	WorkerRSS []int64 // bytes, one per worker
-	TotalRSS  int64   // bytes, the whole tree
+	Workers    int
+	WorkerPids []int
+	WorkerRSS  []int64 // bytes, one per worker
+	TotalRSS   int64   // bytes, the whole tree
 }
 
 // MaxWorkerRSS is the RSS of the largest worker, in bytes.
@@ -66,6 +67,7 @@ func Tree(pid int) (Usage, error) {
 		u.TotalRSS += p.rss
 		if len(children[p.pid]) == 0 {
 			u.Workers++
+			u.WorkerPids = append(u.WorkerPids, p.pid)
 			u.WorkerRSS = append(u.WorkerRSS, p.rss)
 		}
 	}
@@ -78,6 +80,17 @@ type procStat struct {
 	state                        byte
 	utime, stime, cutime, cstime int64
 	rss                          int64 // bytes
+}
+
+// RSS is the resident memory of one process, in bytes: one read, where
+// Tree reads every process of the machine.
+func RSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	p, err := parseStat(b, int64(os.Getpagesize()))
+	return p.rss, err
 }
 
 // readAll reads /proc/*/stat. Processes that exit while it reads are
