@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -129,6 +131,63 @@ func TestUWSGISocketUmask(t *testing.T) {
 				if st.Mode().Perm() != want {
 					t.Errorf("%s: mode %v with --umask 027, want %v", filepath.Base(path), st.Mode().Perm(), want)
 				}
+			}
+		})
+	}
+}
+
+// --chown-socket gives the socket file to a user (nginx's, typically) with
+// or without a master; under a master run with --uid it wins over the
+// default hand-over to the workers' user. The socket still serves.
+func TestUWSGISocketChown(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	for _, tc := range []struct {
+		name, owner string
+		extra       []string
+	}{
+		{"standalone", "nobody:nogroup", nil},
+		{"master with uid", "www-data:www-data", []string{"--processes", "2", "--uid", "nobody", "--gid", "nogroup"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name, group, _ := strings.Cut(tc.owner, ":")
+			u, err := user.Lookup(name)
+			if err != nil {
+				t.Skipf("no user %s", name)
+			}
+			g, err := user.LookupGroup(group)
+			if err != nil {
+				t.Skipf("no group %s", group)
+			}
+			if tc.extra != nil { // the workers run as nobody:nogroup
+				nobody, err1 := user.Lookup("nobody")
+				nogroup, err2 := user.LookupGroup("nogroup")
+				if err1 != nil || err2 != nil {
+					t.Skip("no user nobody or group nogroup")
+				}
+				skipUnlessReadableBy(t, nobody, nogroup)
+			}
+			dir := t.TempDir()
+			os.Chmod(dir, 0o755)
+			sock := filepath.Join(dir, "app.sock")
+			startApp(t, "uwsgi_echo", append([]string{"--socket", sock, "--chmod-socket", "660",
+				"--chown-socket", tc.owner}, tc.extra...)...)
+			var st syscall.Stat_t
+			if err := syscall.Stat(sock, &st); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(st.Uid) != u.Uid || fmt.Sprint(st.Gid) != g.Gid || st.Mode&0o777 != 0o660 {
+				t.Errorf("socket uid %d gid %d mode %o; want %s (%s:%s) and 660", st.Uid, st.Gid, st.Mode&0o777,
+					tc.owner, u.Uid, g.Gid)
+			}
+			c := uwsgiDial(t, sock)
+			c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/x"},
+				{"PATH_INFO", "/x"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
+			if raw, _ := io.ReadAll(c); !strings.HasPrefix(string(raw), "HTTP/1.1 200") {
+				t.Errorf("request on the chowned socket: %q", raw)
 			}
 		})
 	}

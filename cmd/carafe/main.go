@@ -18,6 +18,7 @@ import (
 	"carafe/internal/config"
 	"carafe/internal/control"
 	"carafe/internal/httpfront"
+	"carafe/internal/listen"
 	"carafe/internal/logfile"
 	"carafe/internal/master"
 	"carafe/internal/pyembed"
@@ -150,7 +151,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Args:        args,
 		HTTP:        cfg.HTTP,
 		Socket:      cfg.Socket,
-		ChmodSocket: cfg.ChmodSocket,
+		SocketPerm:  listen.Perm{Mode: cfg.ChmodSocket, Owner: cfg.ChownSocket},
 		Processes:   cfg.Processes,
 		Threads:     cfg.Threads,
 		AppID:       appID(cfg),
@@ -215,11 +216,11 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		keepalive = -1
 	}
 	return worker.Options{
-		HTTP:        cfg.HTTP,
-		UWSGI:       cfg.Socket,
-		ChmodSocket: cfg.ChmodSocket,
-		Vacuum:      cfg.Vacuum,
-		AppID:       appID(cfg),
+		HTTP:       cfg.HTTP,
+		UWSGI:      cfg.Socket,
+		SocketPerm: listen.Perm{Mode: cfg.ChmodSocket, Owner: cfg.ChownSocket},
+		Vacuum:     cfg.Vacuum,
+		AppID:      appID(cfg),
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
 			Callable: callable, PythonPath: cfg.PythonPath, Threads: cfg.Threads,

@@ -20,6 +20,7 @@ type Config struct {
 	HTTP        []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
 	Socket      []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
 	ChmodSocket string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
+	ChownSocket string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
 	Module      string   // --module, -w: mod or mod:callable
 	WSGIFile    string   // --wsgi-file, alias --file
 	Callable    string   // --callable; "" means "application", falling back to "app"

@@ -197,6 +197,8 @@ func TestParseErrors(t *testing.T) {
 		{"add-header CRLF", []string{"app", "--add-header", "X-A: 1\r\nSet-Cookie: x=1"}, `config: --add-header "X-A: 1\r\nSet-Cookie: x=1": want 'Name: value' (a header name, then printable text)`},
 		{"bad umask", []string{"app", "--umask", "rw"}, `config: --umask "rw": want an octal mask such as 022`},
 		{"umask too big", []string{"app", "--umask=1000"}, `config: --umask "1000": want an octal mask such as 022`},
+		{"chown without user", []string{"app", "--socket", "/a.sock", "--chown-socket", ":www-data"}, `config: --chown-socket ":www-data": want USER or USER:GROUP`},
+		{"chown empty group", []string{"app", "--socket", "/a.sock", "--chown-socket", "www-data:"}, `config: --chown-socket "www-data:": want USER or USER:GROUP`},
 		{"bad chmod", []string{"app", "--socket", "/a.sock", "--chmod-socket=rw"}, `config: --chmod-socket "rw": want an octal mode such as 660`},
 		{"chmod too big", []string{"app", "--socket", "/a.sock", "--chmod-socket=1777"}, `config: --chmod-socket "1777": want an octal mode such as 660`},
 		{"zero processes", []string{"app", "-p", "0"}, `config: --processes must be at least 1, got 0`},

@@ -129,6 +129,13 @@ var table = append(append([]Option{
 		Doc: "Octal permission bits for the unix sockets carafe creates. Given without a value it means " +
 			"666, as in uWSGI. Unset, sockets get the mode the umask allows.",
 	},
+	{
+		Name: "chown-socket", Kind: KindString, Metavar: "USER[:GROUP]", Section: secListeners,
+		Field: func(c *Config) any { return &c.ChownSocket },
+		Doc: "Give the unix sockets carafe creates to this user (and group), by name or number: " +
+			"`www-data:www-data` lets nginx connect to a socket with --chmod-socket 660. Needs root. " +
+			"Unset, a master run with --uid/--gid gives them to that user, otherwise they stay the creator's.",
+	},
 
 	// Processes
 	{

@@ -100,6 +100,11 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 			fail("--umask %q: want an octal mask such as 022", c.Umask)
 		}
 	}
+	if c.ChownSocket != "" {
+		if name, group, hasGroup := strings.Cut(c.ChownSocket, ":"); name == "" || hasGroup && group == "" {
+			fail("--chown-socket %q: want USER or USER:GROUP", c.ChownSocket)
+		}
+	}
 	if c.ChmodSocket != "" {
 		if m, err := strconv.ParseUint(c.ChmodSocket, 8, 32); err != nil || m > 0o777 {
 			fail("--chmod-socket %q: want an octal mode such as 660", c.ChmodSocket)

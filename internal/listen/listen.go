@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"time"
@@ -22,9 +23,14 @@ func IsUnix(addr string) bool { return strings.Contains(addr, "/") }
 // twice the writes), 16 KiB, 256 KiB, 512 KiB and 1 MiB less.
 const NotsentLowat = 128 << 10
 
-// Bind listens on addr. For a unix socket, mode (octal, e.g. "666"; ""
-// keeps the umask's) is applied to the socket file.
-func Bind(addr, mode string) (net.Listener, error) {
+// Perm is what a unix socket file gets once bound.
+type Perm struct {
+	Mode  string // --chmod-socket, octal ("666"); "" keeps the umask's
+	Owner string // --chown-socket, USER[:GROUP] (names or numbers); "" keeps the creator
+}
+
+// Bind listens on addr. A unix socket's file gets p.
+func Bind(addr string, p Perm) (net.Listener, error) {
 	if !IsUnix(addr) {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -40,17 +46,68 @@ func Bind(addr, mode string) (net.Listener, error) {
 		return nil, fmt.Errorf("carafe: cannot listen on unix socket %s: %w", addr, err)
 	}
 	l.(*net.UnixListener).SetUnlinkOnClose(false) // workers share it; Vacuum removes it
-	if mode != "" {
-		m, err := strconv.ParseUint(mode, 8, 32)
+	if p.Mode != "" {
+		m, err := strconv.ParseUint(p.Mode, 8, 32)
 		if err == nil {
 			err = os.Chmod(addr, os.FileMode(m))
 		}
 		if err != nil {
 			l.Close()
-			return nil, fmt.Errorf("carafe: --chmod-socket %s on %s: %w", mode, addr, err)
+			return nil, fmt.Errorf("carafe: --chmod-socket %s on %s: %w", p.Mode, addr, err)
+		}
+	}
+	if p.Owner != "" {
+		uid, gid, err := Owner(p.Owner)
+		if err == nil {
+			err = os.Lchown(addr, uid, gid)
+		}
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("carafe: --chown-socket %s on %s: %w", p.Owner, addr, err)
 		}
 	}
 	return l, nil
+}
+
+// Owner resolves USER[:GROUP] (names or numeric ids) to a uid and a gid;
+// the gid is -1 (unchanged, for chown) when no group is given.
+func Owner(spec string) (uid, gid int, err error) {
+	name, group, hasGroup := strings.Cut(spec, ":")
+	if uid, _, err = LookupUser(name); err != nil {
+		return 0, 0, fmt.Errorf("user %q: %w", name, err)
+	}
+	gid = -1
+	if hasGroup {
+		if gid, err = LookupGroup(group); err != nil {
+			return 0, 0, fmt.Errorf("group %q: %w", group, err)
+		}
+	}
+	return uid, gid, nil
+}
+
+// LookupUser finds a user by name, or else by numeric id, with its
+// primary group.
+func LookupUser(name string) (uid, gid int, err error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		if u, err = user.LookupId(name); err != nil {
+			return 0, 0, errors.New("no such user")
+		}
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, nil
+}
+
+// LookupGroup finds a group by name, or else by numeric id.
+func LookupGroup(name string) (int, error) {
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		if g, err = user.LookupGroupId(name); err != nil {
+			return 0, errors.New("no such group")
+		}
+	}
+	return strconv.Atoi(g.Gid)
 }
 
 // removeStale deletes a socket file nobody answers on, and refuses one in

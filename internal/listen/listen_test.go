@@ -1,16 +1,19 @@
 package listen
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"os/user"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 func TestBindUnixModeStaleAndInUse(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.sock")
-	l, err := Bind(path, "660")
+	l, err := Bind(path, Perm{Mode: "660"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,11 +21,11 @@ func TestBindUnixModeStaleAndInUse(t *testing.T) {
 	if err != nil || st.Mode().Perm() != 0o660 {
 		t.Fatalf("mode %v, %v; want 0660", st.Mode().Perm(), err)
 	}
-	if _, err := Bind(path, ""); err == nil || !strings.Contains(err.Error(), "another server") {
+	if _, err := Bind(path, Perm{}); err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Fatalf("second bind on a live socket: %v, want a refusal", err)
 	}
 	l.Close() // the file stays, as after a crash
-	l2, err := Bind(path, "")
+	l2, err := Bind(path, Perm{})
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
@@ -36,18 +39,78 @@ func TestBindUnixModeStaleAndInUse(t *testing.T) {
 func TestBindRefusesNonSocketFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "not-a-socket")
 	os.WriteFile(path, []byte("x"), 0o644)
-	if _, err := Bind(path, ""); err == nil {
+	if _, err := Bind(path, Perm{}); err == nil {
 		t.Fatal("replaced a regular file")
 	}
 }
 
 func TestBindTCPInUse(t *testing.T) {
-	l, err := Bind("127.0.0.1:0", "")
+	l, err := Bind("127.0.0.1:0", Perm{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if _, err := Bind(l.Addr().(*net.TCPAddr).String(), ""); err == nil {
+	if _, err := Bind(l.Addr().(*net.TCPAddr).String(), Perm{}); err == nil {
 		t.Fatal("bound a port already in use")
+	}
+}
+
+func TestOwner(t *testing.T) {
+	for _, tc := range []struct {
+		spec     string
+		uid, gid int
+		err      string
+	}{
+		{"root", 0, -1, ""}, // no group: left as it is
+		{"root:root", 0, 0, ""},
+		{"0:0", 0, 0, ""}, // numbers where no name matches
+		{"no-such-user-xyz", 0, 0, `user "no-such-user-xyz": no such user`},
+		{"root:no-such-group-xyz", 0, 0, `group "no-such-group-xyz": no such group`},
+	} {
+		uid, gid, err := Owner(tc.spec)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("Owner(%q) error %v, want %q", tc.spec, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || uid != tc.uid || gid != tc.gid {
+			t.Errorf("Owner(%q) = %d, %d, %v; want %d, %d", tc.spec, uid, gid, err, tc.uid, tc.gid)
+		}
+	}
+}
+
+// --chown-socket gives the socket file away after --chmod-socket; a bad
+// owner is an error naming the option, and the socket is not left bound.
+func TestBindUnixOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	path := filepath.Join(t.TempDir(), "app.sock")
+	l, err := Bind(path, Perm{Mode: "660", Owner: "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(st.Uid) != nobody.Uid || st.Gid != 0 || st.Mode&0o777 != 0o660 {
+		t.Errorf("socket uid %d gid %d mode %o; want uid %s, gid 0 (unchanged), 660", st.Uid, st.Gid, st.Mode&0o777, nobody.Uid)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.sock")
+	if _, err := Bind(bad, Perm{Owner: "no-such-user-xyz"}); err == nil ||
+		!strings.Contains(err.Error(), "--chown-socket no-such-user-xyz on "+bad) {
+		t.Errorf("bad owner: %v, want an error naming --chown-socket and the socket", err)
+	}
+	if l2, err := Bind(bad, Perm{}); err != nil { // closed after the failure: the path binds again
+		t.Errorf("after a failed chown the socket is still held: %v", err)
+	} else {
+		l2.Close()
 	}
 }

@@ -60,7 +60,7 @@ func TestTuneBoundsUnsentBytes(t *testing.T) {
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_notsent_lowat"); err != nil || !kernelDefault(string(b)) {
 		t.Skipf("net.ipv4.tcp_notsent_lowat is set on this machine (%q, %v): Tune leaves it be", b, err)
 	}
-	l, err := Bind("127.0.0.1:0", "")
+	l, err := Bind("127.0.0.1:0", Perm{})
 	if err != nil {
 		t.Fatal(err)
 	}

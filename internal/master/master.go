@@ -27,9 +27,9 @@ type Options struct {
 	// Args re-executes this binary as a worker (os.Args[1:]).
 	Args []string
 	// HTTP and Socket (uwsgi protocol) are the addresses to bind; workers
-	// get them in that order. ChmodSocket is the mode of unix sockets.
+	// get them in that order. SocketPerm is what unix socket files get.
 	HTTP, Socket []string
-	ChmodSocket  string
+	SocketPerm   listen.Perm
 	Processes    int
 	// Threads and AppID only describe the workers in the start-up lines.
 	Threads int
@@ -141,7 +141,7 @@ func Run(o Options) int {
 // second carafe on it fails here, loudly.
 func (m *master) bind() error {
 	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
-		l, err := listen.Bind(a, m.o.ChmodSocket)
+		l, err := listen.Bind(a, m.o.SocketPerm)
 		if err != nil {
 			m.closeListeners()
 			return err

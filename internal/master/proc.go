@@ -1,11 +1,9 @@
 package master
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"strconv"
 	"syscall"
 	"time"
@@ -293,7 +291,7 @@ func (m *master) dropPrivileges() error {
 	}
 	gid := -1
 	if m.o.GID != "" {
-		g, err := lookupGroup(m.o.GID)
+		g, err := listen.LookupGroup(m.o.GID)
 		if err != nil {
 			return fmt.Errorf("carafe: --gid %s: %w", m.o.GID, err)
 		}
@@ -301,7 +299,7 @@ func (m *master) dropPrivileges() error {
 	}
 	uid := -1
 	if m.o.UID != "" {
-		u, primary, err := lookupUser(m.o.UID)
+		u, primary, err := listen.LookupUser(m.o.UID)
 		if err != nil {
 			return fmt.Errorf("carafe: --uid %s: %w", m.o.UID, err)
 		}
@@ -311,9 +309,9 @@ func (m *master) dropPrivileges() error {
 		}
 	}
 	// The unix sockets belong to the user the workers run as (they were
-	// created as root, before the switch).
+	// created as root, before the switch), unless --chown-socket said whose.
 	for _, a := range m.o.Socket {
-		if listen.IsUnix(a) {
+		if listen.IsUnix(a) && m.o.SocketPerm.Owner == "" {
 			if err := os.Lchown(a, uid, gid); err != nil {
 				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
 			}
@@ -334,26 +332,4 @@ func (m *master) dropPrivileges() error {
 	}
 	m.o.Log.Info(fmt.Sprintf("carafe: master: running as uid %d, gid %d", os.Getuid(), os.Getgid()))
 	return nil
-}
-
-func lookupUser(name string) (uid, gid int, err error) {
-	u, err := user.Lookup(name)
-	if err != nil {
-		if u, err = user.LookupId(name); err != nil {
-			return 0, 0, errors.New("no such user")
-		}
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid, nil
-}
-
-func lookupGroup(name string) (int, error) {
-	g, err := user.LookupGroup(name)
-	if err != nil {
-		if g, err = user.LookupGroupId(name); err != nil {
-			return 0, errors.New("no such group")
-		}
-	}
-	return strconv.Atoi(g.Gid)
 }

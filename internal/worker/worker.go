@@ -31,10 +31,10 @@ import (
 // Options configure a worker. They are plain values; cmd/carafe fills
 // them from the configuration.
 type Options struct {
-	HTTP        []string // addresses to serve HTTP/1.1 on (standalone mode binds them)
-	UWSGI       []string // addresses to serve the uwsgi protocol on
-	ChmodSocket string   // mode of unix sockets bound standalone
-	Vacuum      bool     // standalone: remove the unix sockets on exit
+	HTTP        []string    // addresses to serve HTTP/1.1 on (standalone mode binds them)
+	UWSGI       []string    // addresses to serve the uwsgi protocol on
+	SocketPerm  listen.Perm // what unix socket files bound standalone get
+	Vacuum      bool        // standalone: remove the unix sockets on exit
 	Python      pyembed.Options
 	AppID       string // how the app is named in messages ("module wsgi:app")
 	HTTPOptions httpfront.Options
@@ -85,7 +85,7 @@ var ErrHarakiri = errors.New("worker: harakiri")
 func Run(o Options) error {
 	var listeners []net.Listener
 	for _, a := range append(append([]string{}, o.HTTP...), o.UWSGI...) {
-		l, err := listen.Bind(a, o.ChmodSocket)
+		l, err := listen.Bind(a, o.SocketPerm)
 		if err != nil {
 			closeAll(listeners)
 			return err
