@@ -277,6 +277,31 @@ func TestMasterSIGUSR1ReopensLog(t *testing.T) {
 	}
 }
 
+// A reload (SIGHUP) reopens the --logto file, as uWSGI's log-reopen: after
+// a rename, the master's own lines and the new workers' go to a new file.
+func TestMasterReloadReopensLog(t *testing.T) {
+	t.Parallel()
+	logf := filepath.Join(t.TempDir(), "carafe.log")
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--logto", logf)
+	old := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if err := os.Rename(logf, logf+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, masterDisjoint(old))
+	c := masterClient(false, 10*time.Second)
+	masterGet(c, s.URL("/after-reload-end"))
+	for _, want := range []string{"SIGHUP, reloading workers gracefully", "/after-reload-end"} {
+		if !masterFileHas(logf, want, 5*time.Second) {
+			b, _ := os.ReadFile(logf)
+			t.Errorf("the reopened log lacks %q:\n%s", want, b)
+		}
+	}
+	if b, _ := os.ReadFile(logf + ".1"); strings.Contains(string(b), "reloading workers") {
+		t.Errorf("the master still writes to the renamed log after SIGHUP:\n%s", b)
+	}
+}
+
 // --touch-reload FILE: changing FILE's mtime reloads like SIGHUP.
 func TestMasterTouchReload(t *testing.T) {
 	t.Parallel()

@@ -48,6 +48,18 @@ var compatOptions = []Option{
 			"so there is nothing to add; a strftime FORMAT is accepted and not used, and what the app prints " +
 			"is written as it is.",
 	},
+	noop("log-master", "", "Every carafe process writes whole lines to the log itself (a file opened for appending, or "+
+		"the inherited stderr), so there is no logging process or thread to delegate to."),
+	noop("threaded-logger", "", "Every carafe process writes whole lines to the log itself; there is no logger thread."),
+	noop("log-reopen", "", "carafe always reopens the --logto file on a reload (SIGHUP): the master reopens it, and "+
+		"the new workers open it by name."),
+	noop("close-on-exec", "", "Every socket carafe holds (listeners, client connections) is already close-on-exec, so "+
+		"a program the app runs inherits none of them."),
+	noop("close-on-exec2", "", "Every socket carafe holds is already close-on-exec (see close-on-exec)."),
+	noop("py-call-osafterfork", "", "carafe never forks a process that has imported the app (each worker is a fresh "+
+		"process that imports it), so there are no after-fork hooks to run."),
+	noop("http-auto-chunked", "", "carafe's HTTP/1.1 front end always sends a response of unknown length chunked, "+
+		"and keeps the connection."),
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{

@@ -117,8 +117,14 @@ func TestParseFlags(t *testing.T) {
 				"--plugin", "python3", "--plugins=python312,http",
 				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master",
 				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128",
-				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S"},
+				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S", "--log-master", "--threaded-logger", "--log-reopen",
+				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
+		},
+		{
+			name: "static-gzip-all is static-precompressed",
+			args: []string{"app", "--static-gzip-all=false"},
+			want: func(c *Config) { c.Module, c.HTTP, c.StaticPrecompressed = "app", []string{DefaultHTTP}, false },
 		},
 		{
 			name: "callable agreeing with module",

@@ -85,7 +85,7 @@ var table = append(append([]Option{
 			"none. uWSGI's regexp-based `static-expires*` options are refused by name: use this one.",
 	},
 	{
-		Name: "static-precompressed", Kind: KindBool, Default: "true", Section: secApplication,
+		Name: "static-precompressed", Aliases: []string{"static-gzip-all"}, Kind: KindBool, Default: "true", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticPrecompressed },
 		Doc:   "Serve `FILE.br` / `FILE.gz` next to FILE when the client accepts that encoding (with `Vary: Accept-Encoding`).",
 	},

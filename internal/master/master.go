@@ -218,6 +218,10 @@ func (m *master) reload(why string) {
 	if m.stopping {
 		return
 	}
+	// The log too (uWSGI's log-reopen): the new workers open it by name.
+	if err := logfile.Redirect(m.o.LogFile.Path); err != nil {
+		m.o.Log.Error("carafe: master: reopening the log", "err", err)
+	}
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
 	m.reloading = true
 	for id := 1; id <= m.want; id++ {
