@@ -250,12 +250,16 @@ func TestWSGIAccessLog(t *testing.T) {
 		}
 	})
 
-	// uWSGI's log-4xx / log-5xx keep those lines when logging is disabled.
+	// uWSGI's log-4xx, log-5xx, log-slow, log-big and log-zero keep those
+	// lines when logging is disabled.
 	for _, tt := range []struct {
 		flag, logged, silent string
 	}{
 		{"--log-4xx", "/missing-page", "/boom"},
 		{"--log-5xx", "/boom", "/missing-page"},
+		{"--log-slow=200", "/slow-page", "/big-page"},
+		{"--log-big=50000", "/big-page", "/slow-page"},
+		{"--log-zero", "/empty-page", "/big-page"},
 	} {
 		t.Run("disable-logging "+tt.flag, func(t *testing.T) {
 			t.Parallel()

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"carafe/internal/accesslog"
 	"carafe/internal/config"
 	"carafe/internal/control"
 	"carafe/internal/httpfront"
@@ -97,20 +98,24 @@ func run(args []string) int {
 	return 0
 }
 
-// accessClasses are the status classes --log-4xx and --log-5xx keep in the
-// access log that --disable-logging turns off; nil means every line.
-func accessClasses(cfg *config.Config) []int {
+// accessFilter is what --log-4xx, --log-5xx, --log-slow, --log-big and
+// --log-zero keep of the access log that --disable-logging turns off; the
+// zero Filter (logging on) keeps every line.
+func accessFilter(cfg *config.Config) accesslog.Filter {
+	var f accesslog.Filter
 	if !cfg.DisableLogging {
-		return nil
+		return f
 	}
-	var c []int
 	if cfg.Log4xx {
-		c = append(c, 4)
+		f.Classes = append(f.Classes, 4)
 	}
 	if cfg.Log5xx {
-		c = append(c, 5)
+		f.Classes = append(f.Classes, 5)
 	}
-	return c
+	f.Slower = time.Duration(cfg.LogSlow) * time.Millisecond
+	f.Bigger = int64(cfg.LogBig)
+	f.Empty = cfg.LogZero
+	return f
 }
 
 // nameWorker gives a worker its master's command name. The master starts
@@ -244,8 +249,8 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 			IOTimeout:     secs(cfg.SocketTimeout),
 			Keepalive:     -1,
 		},
-		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx,
-		AccessClasses:    accessClasses(cfg),
+		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx || cfg.LogSlow > 0 || cfg.LogBig > 0 || cfg.LogZero,
+		AccessFilter:     accessFilter(cfg),
 		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		MaxRequests:      cfg.MaxRequests,
 		MaxRequestsDelta: cfg.MaxRequestsDelta,

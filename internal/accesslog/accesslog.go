@@ -19,23 +19,43 @@ const flushAt = 64 << 10
 
 // Logger writes access lines to w. A nil *Logger logs nothing.
 type Logger struct {
-	mu      sync.Mutex
-	w       io.Writer
-	buf     []byte
-	timer   *time.Timer
-	classes uint16 // bit N set: log NXX responses; 0: log every response
+	mu     sync.Mutex
+	w      io.Writer
+	buf    []byte
+	timer  *time.Timer
+	filter Filter
 }
 
-// New returns a Logger writing to w. Given status classes (4 for 4xx, 5 for
-// 5xx: uWSGI's --log-4xx and --log-5xx next to --disable-logging), it logs
-// only the responses of those classes.
-func New(w io.Writer, classes ...int) *Logger {
-	l := &Logger{w: w, buf: make([]byte, 0, flushAt)}
-	for _, c := range classes {
-		if c >= 0 && c < 16 {
-			l.classes |= 1 << c
+// Filter picks the requests worth a line when logging is otherwise off
+// (uWSGI's --disable-logging with --log-4xx, --log-5xx, --log-slow,
+// --log-big, --log-zero): a request is logged when it meets any of the
+// criteria set. The zero Filter logs every request.
+type Filter struct {
+	Classes []int         // status classes: 4 for 4xx, 5 for 5xx
+	Slower  time.Duration // took longer than this
+	Bigger  int64         // sent more body bytes than this
+	Empty   bool          // sent no body bytes
+}
+
+func (f *Filter) all() bool {
+	return len(f.Classes) == 0 && f.Slower <= 0 && f.Bigger <= 0 && !f.Empty
+}
+
+func (f *Filter) keep(e *Entry) bool {
+	if f.all() {
+		return true
+	}
+	for _, c := range f.Classes {
+		if e.Status/100 == c {
+			return true
 		}
 	}
+	return f.Slower > 0 && e.Duration > f.Slower || f.Bigger > 0 && e.Bytes > f.Bigger || f.Empty && e.Bytes == 0
+}
+
+// New returns a Logger writing to w the requests f keeps.
+func New(w io.Writer, f Filter) *Logger {
+	l := &Logger{w: w, buf: make([]byte, 0, flushAt), filter: f}
 	l.timer = time.AfterFunc(time.Hour, l.Flush)
 	l.timer.Stop()
 	return l
@@ -92,7 +112,7 @@ func (l *Logger) Log(e *Entry) {
 	if l == nil {
 		return
 	}
-	if c := e.Status / 100; l.classes != 0 && (c < 0 || c > 15 || l.classes&(1<<c) == 0) {
+	if !l.filter.keep(e) {
 		return
 	}
 	now := time.Now()

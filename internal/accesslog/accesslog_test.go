@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +52,7 @@ func (s *syncBuffer) String() string {
 
 func TestLoggerBatchesAndFlushes(t *testing.T) {
 	var out syncBuffer
-	l := New(&out)
+	l := New(&out, Filter{})
 	e := Entry{Remote: "r", Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.1", Status: 200}
 	l.Log(&e)
 	l.Log(&e)
@@ -85,7 +86,7 @@ func (c *chunkRecorder) Write(p []byte) (int, error) {
 
 func TestFlushWritesWholeLinesWithinPipeBuf(t *testing.T) {
 	var rec chunkRecorder
-	l := New(&rec)
+	l := New(&rec, Filter{})
 	e := Entry{Remote: "r", Method: []byte("GET"), Target: bytes.Repeat([]byte("x"), 300), Proto: "HTTP/1.1", Status: 200}
 	for range 100 {
 		l.Log(&e)
@@ -104,20 +105,40 @@ func TestFlushWritesWholeLinesWithinPipeBuf(t *testing.T) {
 }
 
 // New with status classes keeps only those responses' lines.
-func TestLoggerClasses(t *testing.T) {
+func TestLoggerFilter(t *testing.T) {
+	// Each request is logged with its status as the target, to be told apart.
+	reqs := []Entry{
+		{Status: 200, Bytes: 10, Duration: time.Millisecond},
+		{Status: 204, Bytes: 0, Duration: time.Millisecond},
+		{Status: 302, Bytes: 5, Duration: time.Millisecond},
+		{Status: 404, Bytes: 10, Duration: time.Millisecond},
+		{Status: 499, Bytes: 10, Duration: time.Millisecond},
+		{Status: 500, Bytes: 10, Duration: time.Millisecond},
+		{Status: 503, Bytes: 10, Duration: time.Millisecond},
+		{Status: 999, Bytes: 10, Duration: time.Millisecond},
+		{Status: 201, Bytes: 10, Duration: 300 * time.Millisecond},
+		{Status: 206, Bytes: 1 << 20, Duration: time.Millisecond},
+	}
 	for _, tt := range []struct {
-		classes []int
-		want    string
+		f    Filter
+		want string
 	}{
-		{nil, "200 204 302 404 499 500 503 999"},
-		{[]int{4}, "404 499"},
-		{[]int{5}, "500 503"},
-		{[]int{4, 5}, "404 499 500 503"},
+		{Filter{}, "200 204 302 404 499 500 503 999 201 206"},
+		{Filter{Classes: []int{4}}, "404 499"},
+		{Filter{Classes: []int{5}}, "500 503"},
+		{Filter{Classes: []int{4, 5}}, "404 499 500 503"},
+		{Filter{Slower: 200 * time.Millisecond}, "201"},
+		{Filter{Bigger: 1000}, "206"},
+		{Filter{Empty: true}, "204"},
+		{Filter{Classes: []int{5}, Slower: 200 * time.Millisecond, Empty: true}, "204 500 503 201"},
 	} {
 		var buf bytes.Buffer
-		l := New(&buf, tt.classes...)
-		for _, s := range []int{200, 204, 302, 404, 499, 500, 503, 999} {
-			l.Log(&Entry{Remote: "r", Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.1", Status: s})
+		l := New(&buf, tt.f)
+		for i := range reqs {
+			e := reqs[i]
+			e.Remote, e.Method, e.Proto = "r", []byte("GET"), "HTTP/1.1"
+			e.Target = []byte(strconv.Itoa(e.Status))
+			l.Log(&e)
 		}
 		l.Flush()
 		var got []string
@@ -127,7 +148,7 @@ func TestLoggerClasses(t *testing.T) {
 			}
 		}
 		if strings.Join(got, " ") != tt.want {
-			t.Errorf("classes %v logged statuses %q, want %q", tt.classes, got, tt.want)
+			t.Errorf("filter %+v logged statuses %q, want %q", tt.f, got, tt.want)
 		}
 	}
 }

@@ -60,6 +60,8 @@ var compatOptions = []Option{
 		"process that imports it), so there are no after-fork hooks to run."),
 	noop("http-auto-chunked", "", "carafe's HTTP/1.1 front end always sends a response of unknown length chunked, "+
 		"and keeps the connection."),
+	noop("log-micros", "", "carafe's request lines already give the response time in milliseconds to the microsecond "+
+		"(`12.345ms`)."),
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{

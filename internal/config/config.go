@@ -55,6 +55,9 @@ type Config struct {
 	DisableLogging   bool   // --disable-logging: no request log lines
 	LogXForwardedFor bool   // --log-x-forwarded-for: X-Forwarded-For as the access line's address
 	Log4xx, Log5xx   bool   // --log-4xx, --log-5xx: those lines despite DisableLogging
+	LogSlow          int    // --log-slow MS: requests slower than this despite DisableLogging; 0 = off
+	LogBig           int    // --log-big BYTES: responses bigger than this despite DisableLogging; 0 = off
+	LogZero          bool   // --log-zero: responses with no body despite DisableLogging
 	LogTo            string // --logto FILE; "" = stderr
 	LogMaxSize       int    // --log-maxsize BYTES: rotate LogTo at this size; 0 = never
 	LogBackupName    string // --log-backupname FILE: the rotated log's name; "" = LogTo.<unix seconds>

@@ -275,6 +275,22 @@ var table = append(append([]Option{
 			"and carafe's, such as the 500 for an exception).",
 	},
 	{
+		Name: "log-slow", Kind: KindInt, Default: "0", Metavar: "MS", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogSlow },
+		Doc: "With --disable-logging, still log the requests that took longer than this many milliseconds; " +
+			"0 means off.",
+	},
+	{
+		Name: "log-big", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogBig },
+		Doc:   "With --disable-logging, still log the responses whose body is larger than this; 0 means off.",
+	},
+	{
+		Name: "log-zero", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.LogZero },
+		Doc:   "With --disable-logging, still log the responses with an empty body.",
+	},
+	{
 		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogTo },
 		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +

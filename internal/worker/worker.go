@@ -40,10 +40,10 @@ type Options struct {
 	HTTPOptions httpfront.Options
 	// UWSGIOptions configure the uwsgi-protocol listeners.
 	UWSGIOptions httpfront.Options
-	// Access enables the access log on Stderr; AccessClasses, when set,
-	// limits it to those status classes (4: 4xx, 5: 5xx).
-	Access        bool
-	AccessClasses []int
+	// Access enables the access log on Stderr; AccessFilter picks its
+	// lines when logging is otherwise disabled.
+	Access       bool
+	AccessFilter accesslog.Filter
 	// DrainTimeout bounds a graceful stop (SIGTERM, reload, recycling).
 	DrainTimeout time.Duration
 	// MaxRequests (plus a random 0..MaxRequestsDelta) and MaxLifetime ask
@@ -152,7 +152,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	w.ip = ip
 	var access *accesslog.Logger
 	if o.Access {
-		access = accesslog.New(o.Stderr, o.AccessClasses...)
+		access = accesslog.New(o.Stderr, o.AccessFilter)
 		defer access.Flush()
 	}
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
