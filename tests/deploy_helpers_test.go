@@ -363,7 +363,9 @@ type deployWhoami struct {
 	PathInfo      string  `json:"path_info"`
 	RemoteAddr    string  `json:"remote_addr"`
 	URLScheme     string  `json:"url_scheme"`
+	ServerName    string  `json:"server_name"`
 	ForwardedHost *string `json:"forwarded_host"`
+	ForwardedFor  *string `json:"forwarded_for"`
 	Multithread   bool    `json:"multithread"`
 }
 

@@ -138,3 +138,48 @@ func TestDeployNginx(t *testing.T) {
 		}
 	})
 }
+
+// nginx proxy_pass to carafe's HTTP on a unix socket: Gunicorn's usual
+// layout (gunicorn -b unix:PATH behind proxy_pass http://unix:PATH) keeps
+// its nginx config when carafe takes over with --http PATH. The master
+// binds the socket with --chmod-socket, and --vacuum removes it on exit.
+func TestDeployNginxHTTPUnix(t *testing.T) {
+	t.Parallel()
+	deployTool(t, "nginx")
+	dir := deployDir(t)
+	sock := filepath.Join(dir, "gunicorn.sock")
+	s := start(t, "--chdir", appDir("deploy_flask"), "--module", "myapp:app", "--virtualenv", venvDir(t),
+		"--processes", "2", "--http", sock, "--chmod-socket", "666", "--vacuum")
+	deployWaitUnix(t, s, sock)
+	addr := freeAddr(t)
+	nginx := deployNginx(t, dir, `server {
+    listen `+addr+`;
+    server_name example.com;
+    location / {
+        proxy_pass http://unix:`+sock+`;
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+}
+`)
+	deployWaitTCP(t, nginx, addr)
+	ng := func(path string) string { return "http://" + addr + path }
+
+	_, body := deployGet(t, ng("/whoami"), "example.com", 200)
+	var got deployWhoami
+	deployJSON(t, body, &got)
+	// No REMOTE_ADDR (a unix peer has none, as on the uwsgi socket): the
+	// client is in X-Forwarded-For, for ProxyFix.
+	if got.PathInfo != "/whoami" || got.RemoteAddr != "" || got.ServerName != "example.com" ||
+		got.ForwardedFor == nil || *got.ForwardedFor != "127.0.0.1" {
+		t.Fatalf("%+v (forwarded for %v)", got, got.ForwardedFor)
+	}
+	deployCheckDownload(t, ng("/download"), "")
+	if !s.waitLog(` - "GET /whoami HTTP/1.0" 200 `, 5*time.Second) {
+		t.Errorf("no access line with - for the unix peer:\n%s", s.Log())
+	}
+	s.stop()
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("--vacuum left the HTTP socket file: %v", err)
+	}
+}

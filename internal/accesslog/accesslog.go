@@ -131,6 +131,9 @@ func (l *Logger) Log(e *Entry) {
 func Append(b []byte, now time.Time, e *Entry) []byte {
 	b = now.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 	b = append(b, ' ')
+	if e.Remote == "" { // a unix socket's peer, or a gateway that sent no REMOTE_ADDR
+		b = append(b, '-')
+	}
 	for i := 0; i < len(e.Remote); i++ { // it may come from a header: one field, no forgery
 		b = appendSafeByte(b, e.Remote[i], e.Remote[i] == ' ')
 	}

@@ -20,6 +20,8 @@ func TestAppend(t *testing.T) {
 			`2026-11-22T10:00:00.000Z 127.0.0.1:5000 "GET /a?b=1 HTTP/1.1" 200 12 1.500ms` + "\n"},
 		{"remote from a header", Entry{"203.0.113.7, \"x\" \n", []byte("GET"), []byte("/"), "HTTP/1.1", 200, 0, 0},
 			`2026-11-22T10:00:00.000Z 203.0.113.7,\x20\x22x\x22\x20\x0a "GET / HTTP/1.1" 200 0 0.000ms` + "\n"},
+		{"no remote address", Entry{"", []byte("GET"), []byte("/"), "HTTP/1.0", 200, 3, 0},
+			`2026-11-22T10:00:00.000Z - "GET / HTTP/1.0" 200 3 0.000ms` + "\n"},
 		{"escapes", Entry{"r", []byte("GET"), []byte("/\"x\n\x1b\xe9"), "HTTP/1.0", 404, 0, 0},
 			`2026-11-22T10:00:00.000Z r "GET /\x22x\x0a\x1b\xe9 HTTP/1.0" 404 0 0.000ms` + "\n"},
 	}

@@ -44,7 +44,7 @@ the same table that drives the flag and ini parsers.
   values from both are kept (ini ones first), as in uWSGI.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
   (0.0.0.0:port), as in uWSGI. An address containing ` + "`/`" + ` is a unix socket path
-  (for ` + "`--socket`" + ` and ` + "`--stats`" + `).
+  (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `).
 - uWSGI options carafe does not implement are rejected with an error naming them;
   a few harmless ones are accepted and ignored. Both lists are at the end.
 - ` + "`-h`/`--help`" + ` prints a summary; ` + "`--version`" + ` prints the version.

@@ -122,6 +122,11 @@ func TestParseFlags(t *testing.T) {
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
+			name: "http on a unix socket",
+			args: []string{"app", "--http", "/run/app.sock"},
+			want: func(c *Config) { c.Module, c.HTTP = "app", []string{"/run/app.sock"} },
+		},
+		{
 			name: "static-gzip-all is static-precompressed",
 			args: []string{"app", "--static-gzip-all=false"},
 			want: func(c *Config) { c.Module, c.HTTP, c.StaticPrecompressed = "app", []string{DefaultHTTP}, false },
@@ -196,7 +201,7 @@ func TestParseErrors(t *testing.T) {
 		{"no listener", []string{"-w", "app"}, `config: no listener: give --http ADDR or --socket ADDR`},
 		{"bad http addr", []string{"app", "--http", "localhost"}, `config: --http "localhost": want host:port, or :port for all interfaces`},
 		{"bad port", []string{"app", "--http", ":99999"}, `config: --http ":99999": invalid port "99999"`},
-		{"unix http", []string{"app", "--http", "/tmp/h.sock"}, `config: --http "/tmp/h.sock": unix socket paths are supported only by --socket and --stats`},
+		{"gunicorn unix spelling", []string{"app", "--http", "unix:/tmp/h.sock"}, `config: --http "unix:/tmp/h.sock": write the socket path alone: /tmp/h.sock`},
 		{"duplicate addr", []string{"app", "--http", ":80", "--socket", "0.0.0.0:80"}, `config: --socket "0.0.0.0:80": address already given to --http`},
 		{"add-header without colon", []string{"app", "--add-header", "X-Frame-Options DENY"}, `config: --add-header "X-Frame-Options DENY": want 'Name: value' (a header name, then printable text)`},
 		{"add-header bad name", []string{"app", "--add-header", "X Frame: DENY"}, `config: --add-header "X Frame: DENY": want 'Name: value' (a header name, then printable text)`},

@@ -106,7 +106,8 @@ var table = append(append([]Option{
 	{
 		Name: "http", Aliases: []string{"http-socket", "http11-socket"}, Kind: KindList, Metavar: "ADDR", Section: secListeners,
 		Field: func(c *Config) any { return &c.HTTP },
-		Doc: "Serve HTTP/1.1 (with keep-alive) on `host:port`; repeatable. `:port` means all IPv4 " +
+		Doc: "Serve HTTP/1.1 (with keep-alive) on `host:port`, or on a unix socket (any address containing " +
+			"`/`, for nginx `proxy_pass http://unix:/path` as with Gunicorn); repeatable. `:port` means all IPv4 " +
 			"interfaces (0.0.0.0), as in uWSGI. In uWSGI, --http starts a separate router process while " +
 			"--http-socket and --http11-socket make the workers speak HTTP; in carafe all three are the " +
 			"same native HTTP server in the workers, bound once by the master.",

@@ -75,25 +75,25 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 		fail("no listener: give --http ADDR or --socket ADDR")
 	}
 	seen := make(map[string]string)
-	check := func(opt, addr string, unixOK bool) {
+	check := func(opt, addr string) {
 		key := allInterfaces(addr)
 		if prev, dup := seen[key]; dup {
 			fail("%s %q: address already given to %s", opt, addr, prev)
 			return
 		}
 		seen[key] = opt
-		if err := checkAddr(addr, unixOK); err != nil {
+		if err := checkAddr(addr); err != nil {
 			fail("%s %q: %v", opt, addr, err)
 		}
 	}
 	for _, a := range c.HTTP {
-		check("--http", a, false)
+		check("--http", a)
 	}
 	for _, a := range c.Socket {
-		check("--socket", a, true)
+		check("--socket", a)
 	}
 	if c.Stats != "" {
-		check("--stats", c.Stats, true)
+		check("--stats", c.Stats)
 	}
 	if c.Umask != "" {
 		if m, err := strconv.ParseUint(c.Umask, 8, 32); err != nil || m > 0o777 {
@@ -128,13 +128,13 @@ func isDottedName(s string) bool {
 }
 
 // checkAddr accepts host:port (host may be empty, a name, an IPv4 address or
-// a bracketed IPv6 one) and, when unixOK, a unix socket path containing '/'.
-func checkAddr(addr string, unixOK bool) error {
+// a bracketed IPv6 one) and a unix socket path (containing '/').
+func checkAddr(addr string) error {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok { // Gunicorn's spelling
+		return fmt.Errorf("write the socket path alone: %s", path)
+	}
 	if strings.ContainsRune(addr, '/') {
-		if unixOK {
-			return nil
-		}
-		return errors.New("unix socket paths are supported only by --socket and --stats")
+		return nil
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

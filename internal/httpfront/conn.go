@@ -99,7 +99,10 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	c.br.Reset(nc)
 	c.bw.Reset(nc)
 	c.state.Store(connIdle)
-	c.remote = nc.RemoteAddr().String()
+	c.remote = ""
+	if ra := nc.RemoteAddr(); ra != nil && ra.Network() != "unix" { // a unix peer has no address ("@")
+		c.remote = ra.String()
+	}
 	c.rAddr, c.rPort = splitHostPort(c.remote)
 	return c
 }
@@ -459,8 +462,10 @@ func (c *conn) buildEnv(bodyLen int64) {
 		e.AddString(wsgi.KeyServerName, c.lHost)
 		e.AddString(wsgi.KeyServerPort, c.lPort)
 	}
-	e.AddString(wsgi.KeyRemoteAddr, c.rAddr)
-	e.AddString(wsgi.KeyRemotePort, c.rPort)
+	if c.rAddr != "" { // a unix socket's peer has no address: no keys, as on the uwsgi socket
+		e.AddString(wsgi.KeyRemoteAddr, c.rAddr)
+		e.AddString(wsgi.KeyRemotePort, c.rPort)
+	}
 	if r.ContentLength >= 0 || r.Chunked {
 		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
 		e.Add(wsgi.KeyContentLength, c.scratch)

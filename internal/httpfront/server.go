@@ -94,6 +94,11 @@ func NewServer(app wsgi.Runner, opts Options) *Server {
 // Serve accepts connections on l until l is closed.
 func (s *Server) Serve(l net.Listener) error {
 	host, port := splitHostPort(l.Addr().String())
+	if l.Addr().Network() == "unix" {
+		// A request without Host (HTTP/1.0) on a unix socket: the name
+		// nginx itself sends upstream for unix:, not the socket's path.
+		host, port = "localhost", "80"
+	}
 	s.mu.Lock()
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()

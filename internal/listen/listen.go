@@ -23,6 +23,15 @@ func IsUnix(addr string) bool { return strings.Contains(addr, "/") }
 // twice the writes), 16 KiB, 256 KiB, 512 KiB and 1 MiB less.
 const NotsentLowat = 128 << 10
 
+// HTTPWhere names an HTTP listener's address for a log line: a URL for
+// TCP, the path for a unix socket.
+func HTTPWhere(a net.Addr) string {
+	if a.Network() == "unix" {
+		return "unix socket " + a.String()
+	}
+	return "http://" + a.String()
+}
+
 // Perm is what a unix socket file gets once bound.
 type Perm struct {
 	Mode  string // --chmod-socket, octal ("666"); "" keeps the umask's

@@ -98,7 +98,7 @@ func Run(o Options) int {
 	}
 	for i, l := range m.listeners {
 		if i < len(o.HTTP) {
-			o.Log.Info("carafe: master: HTTP on http://" + l.Addr().String())
+			o.Log.Info("carafe: master: HTTP on " + listen.HTTPWhere(l.Addr()))
 		} else {
 			o.Log.Info("carafe: master: uwsgi protocol on " + l.Addr().String())
 		}
@@ -170,7 +170,7 @@ func (m *master) closeListeners() {
 func (m *master) cleanup() {
 	m.closeListeners()
 	if m.o.Vacuum {
-		listen.Vacuum(m.o.Socket)
+		listen.Vacuum(append(append([]string{}, m.o.HTTP...), m.o.Socket...))
 		if m.o.Pidfile != "" {
 			os.Remove(m.o.Pidfile)
 		}

@@ -310,7 +310,7 @@ func (m *master) dropPrivileges() error {
 	}
 	// The unix sockets belong to the user the workers run as (they were
 	// created as root, before the switch), unless --chown-socket said whose.
-	for _, a := range m.o.Socket {
+	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
 		if listen.IsUnix(a) && m.o.SocketPerm.Owner == "" {
 			if err := os.Lchown(a, uid, gid); err != nil {
 				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)

@@ -93,7 +93,7 @@ func Run(o Options) error {
 		listeners = append(listeners, l)
 	}
 	if o.Vacuum {
-		defer listen.Vacuum(o.UWSGI)
+		defer listen.Vacuum(append(append([]string{}, o.HTTP...), o.UWSGI...))
 	}
 	return run(o, listeners, nil)
 }
@@ -175,7 +175,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		o.Log.Info("carafe: " + about)
 		for i, l := range listeners {
 			if i < len(o.HTTP) {
-				o.Log.Info("carafe: serving HTTP on http://" + l.Addr().String())
+				o.Log.Info("carafe: serving HTTP on " + listen.HTTPWhere(l.Addr()))
 			} else {
 				o.Log.Info("carafe: serving the uwsgi protocol on " + l.Addr().String())
 			}
