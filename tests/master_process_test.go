@@ -596,3 +596,37 @@ func skipUnlessReadableBy(t *testing.T, u *user.User, g *user.Group) {
 			u.Username, strings.TrimSpace(string(out)), err)
 	}
 }
+
+// --max-fd sets the open-files limit (soft and hard) of the master and of
+// every worker, and of a standalone worker.
+func TestMaxFD(t *testing.T) {
+	t.Parallel()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	n := min(lim.Max, 4000) - 7 // below the hard limit: no root needed; an odd value no default has
+	want := regexp.MustCompile(`(?m)^Max open files\s+` + strconv.FormatUint(n, 10) + `\s+` + strconv.FormatUint(n, 10) + `\s+files`)
+	check := func(t *testing.T, pid int) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/limits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !want.Match(b) {
+			t.Errorf("pid %d with --max-fd %d:\n%s", pid, n, b)
+		}
+	}
+	t.Run("standalone", func(t *testing.T) {
+		t.Parallel()
+		s := startApp(t, "master_pid", "--max-fd", strconv.FormatUint(n, 10))
+		check(t, s.cmd.Process.Pid)
+	})
+	t.Run("master", func(t *testing.T) {
+		t.Parallel()
+		s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--max-fd", strconv.FormatUint(n, 10))
+		check(t, s.cmd.Process.Pid)
+		for _, pid := range masterWaitWorkers(t, stats, 2, 20*time.Second, nil) {
+			check(t, pid)
+		}
+	})
+}

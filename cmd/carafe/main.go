@@ -55,6 +55,13 @@ func run(args []string) int {
 		m, _ := strconv.ParseUint(cfg.Umask, 8, 32)
 		syscall.Umask(int(m))
 	}
+	if cfg.MaxFD > 0 { // before any listener or log file is opened
+		n := uint64(cfg.MaxFD)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: --max-fd %d: %v (raising the hard limit needs root)\n", n, err)
+			return 1
+		}
+	}
 	if !child { // the master already said them
 		for _, w := range warnings {
 			fmt.Fprintln(os.Stderr, w)

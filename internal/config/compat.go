@@ -62,6 +62,12 @@ var compatOptions = []Option{
 		"and keeps the connection."),
 	noop("log-micros", "", "carafe's request lines already give the response time in milliseconds to the microsecond "+
 		"(`12.345ms`)."),
+	{
+		Name: "thread-stacksize", Aliases: []string{"threads-stacksize", "thread-stack-size", "threads-stack-size"},
+		Kind: KindNoop, Metavar: "KB", Section: secCompat, Check: atLeast(0, "a number of kilobytes"),
+		Doc: "carafe's Python threads run with the system's default thread stack (`ulimit -s`, 8 MiB on " +
+			"Debian), larger than what uWSGI is usually given; the value is accepted and not used.",
+	},
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{

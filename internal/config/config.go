@@ -47,6 +47,7 @@ type Config struct {
 	XSendfileDir        []string // --x-sendfile-dir DIR: X-Sendfile allowed under these
 	XAccelRedirect      bool     // --x-accel-redirect
 	UID, GID            string   // --uid, --gid: user/group name or number; "" keeps the current one
+	MaxFD               int      // --max-fd: RLIMIT_NOFILE at start; 0 leaves it
 	Pidfile             string   // --pidfile
 	Vacuum              bool     // --vacuum: remove unix sockets and the pidfile on exit
 	Stats               string   // --stats ADDR; "" = no stats server

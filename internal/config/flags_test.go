@@ -118,7 +118,7 @@ func TestParseFlags(t *testing.T) {
 				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master",
 				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128",
 				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S", "--log-master", "--threaded-logger", "--log-reopen",
-				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked"},
+				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked", "--threads-stacksize", "512"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
@@ -218,6 +218,8 @@ func TestParseErrors(t *testing.T) {
 		{"buffer too big", []string{"app", "--buffer-size", "65536"}, `config: --buffer-size must be between 1 and 65535, got 65536`},
 		{"log-maxsize without logto", []string{"app", "--log-maxsize", "1000000"}, `config: --log-maxsize 1000000 needs --logto FILE: without it the log goes to stderr, and there is no file to rotate`},
 		{"negative log-maxsize", []string{"app", "--logto", "/tmp/a.log", "--log-maxsize=-1"}, `config: --log-maxsize must be at least 0, got -1`},
+		{"negative max-fd", []string{"app", "--max-fd=-1"}, `config: --max-fd must be at least 0, got -1`},
+		{"stacksize not a number", []string{"app", "--thread-stacksize", "big"}, `config: --thread-stacksize: want a number of kilobytes, got "big"`},
 		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},
 		{"negative limit-post", []string{"app", "--limit-post=-1"}, `config: --limit-post must be at least 0, got -1`},
 		{"zero header timeout", []string{"app", "--http-header-timeout", "0"}, `config: --http-header-timeout must be a positive number of seconds, got 0`},

@@ -326,6 +326,13 @@ var table = append(append([]Option{
 		Doc:   "Treat unknown ini keys as errors instead of warnings. Unknown command-line flags are always errors.",
 	},
 	{
+		Name: "max-fd", Kind: KindInt, Default: "0", Metavar: "N", Section: secOperations,
+		Field: func(c *Config) any { return &c.MaxFD },
+		Doc: "Set the limit on open files (RLIMIT_NOFILE, soft and hard) of the master and the workers to N at " +
+			"start; raising it above the current hard limit needs root. 0 keeps the limit carafe was started " +
+			"with, raised to its hard limit as every Go program does (systemd's LimitNOFILE= sets it for a service).",
+	},
+	{
 		Name: "uid", Kind: KindString, Metavar: "USER", Section: secOperations,
 		Field: func(c *Config) any { return &c.UID },
 		Doc:   "User (name or number) the master switches to after binding the listeners.",

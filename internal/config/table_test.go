@@ -119,7 +119,7 @@ func sampleValue(o *Option) string {
 	switch o.Kind {
 	case KindBool, KindNoop:
 		if o.Check != nil {
-			if o.Metavar == "BYTES" || o.Metavar == "N" {
+			if o.Metavar == "BYTES" || o.Metavar == "N" || o.Metavar == "KB" {
 				return "4096"
 			}
 			return "python3"

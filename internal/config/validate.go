@@ -173,6 +173,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--reload-on-rss", c.ReloadOnRSS, 0)
 	atLeast("--log-maxsize", c.LogMaxSize, 0)
 	atLeast("--log-slow", c.LogSlow, 0)
+	atLeast("--max-fd", c.MaxFD, 0)
 	atLeast("--log-big", c.LogBig, 0)
 	if c.LogMaxSize > 0 && c.LogTo == "" {
 		fail("--log-maxsize %d needs --logto FILE: without it the log goes to stderr, and there is no file to rotate", c.LogMaxSize)
