@@ -630,3 +630,27 @@ func TestMaxFD(t *testing.T) {
 		}
 	})
 }
+
+// Configured by the environment alone, as uWSGI's Docker images are
+// (UWSGI_HTTP_SOCKET, UWSGI_MASTER, UWSGI_PROCESSES, ...): the master and
+// its workers read the same settings, and an unknown UWSGI_ name is a
+// warning naming the variable.
+func TestEnvironmentConfig(t *testing.T) {
+	t.Parallel()
+	addr, stats := freeAddr(t), freeAddr(t)
+	s := launchEnv(t, []string{"UWSGI_HTTP_SOCKET=" + addr, "UWSGI_CHDIR=" + appDir("master_pid"),
+		"UWSGI_MODULE=wsgi", "UWSGI_MASTER=1", "UWSGI_PROCESSES=2", "UWSGI_THREADS=3", "UWSGI_STATS=" + stats,
+		"UWSGI_HARAKIRY=30"}, addr)
+	s.waitReady(20 * time.Second)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if !s.waitLog("app module wsgi, 3 thread(s)", 3*time.Second) {
+		t.Errorf("workers do not run UWSGI_THREADS=3:\n%s", s.Log())
+	}
+	if code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 ||
+		!strings.HasPrefix(body, "pid=") {
+		t.Errorf("GET /: %d %q %v", code, body, err)
+	}
+	if !s.waitLog(`environment UWSGI_HARAKIRY: unknown option "harakiry" (did you mean "harakiri"?)`, 3*time.Second) {
+		t.Errorf("no warning for UWSGI_HARAKIRY:\n%s", s.Log())
+	}
+}

@@ -35,7 +35,7 @@ func main() {
 }
 
 func run(args []string) int {
-	cfg, warnings, err := config.Parse(args, os.Getenv)
+	cfg, warnings, err := config.Parse(args, os.Environ())
 	switch {
 	case errors.Is(err, config.ErrHelp):
 		config.Usage(os.Stdout)

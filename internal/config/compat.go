@@ -68,6 +68,17 @@ var compatOptions = []Option{
 		Doc: "carafe's Python threads run with the system's default thread stack (`ulimit -s`, 8 MiB on " +
 			"Debian), larger than what uWSGI is usually given; the value is accepted and not used.",
 	},
+	{
+		Name: "wsgi-env-behavior", Aliases: []string{"wsgi-env-behaviour"}, Kind: KindNoop, Metavar: "holy|cheat",
+		Section: secCompat, Check: func(v string) error {
+			if v := strings.TrimSpace(v); v != "holy" && v != "cheat" {
+				return fmt.Errorf("want holy or cheat, got %q", v)
+			}
+			return nil
+		},
+		Doc: "carafe gives every request an environ dict of its own (uWSGI's `holy`), so an app that keeps " +
+			"environ past its request sees it unchanged; `cheat` is accepted and means the same.",
+	},
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // ErrHelp is returned by [Parse] when the command line asks for -h or --help.
@@ -108,29 +109,42 @@ func Default() *Config {
 	return c
 }
 
-// Parse reads args (os.Args[1:]), loading any --ini files, and returns the
-// validated configuration plus warnings (one line each, already formatted).
-// getenv expands $(VAR) in ini files; nil means os.Getenv. It returns
-// [ErrHelp] or [ErrVersion] when args ask for them.
-func Parse(args []string, getenv func(string) string) (*Config, []string, error) {
-	if getenv == nil {
-		getenv = os.Getenv
+// Parse reads args (os.Args[1:]) and the UWSGI_* variables of env, loading
+// any ini files, and returns the validated configuration plus warnings (one
+// line each, already formatted). env (KEY=VALUE, as os.Environ; nil means
+// os.Environ) also expands $(VAR) in ini files. Ini values come first, then
+// the environment's, then flags. It returns [ErrHelp] or [ErrVersion] when
+// args ask for them.
+func Parse(args []string, env []string) (*Config, []string, error) {
+	if env == nil {
+		env = os.Environ()
 	}
+	vars := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	getenv := func(k string) string { return vars[k] }
 	cl, err := parseArgs(args)
 	if err != nil {
 		return nil, nil, err
 	}
-	ld := loader{getenv: getenv}
-	for _, s := range cl.settings {
+	es, err := envSettings(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	ld := loader{getenv: getenv, unknown: es.unknown}
+	for _, s := range append(es.settings, cl.settings...) { // UWSGI_INI first
 		if s.opt.Name == "ini" {
-			if err := ld.load(s.value, "", 0); err != nil {
+			if err := ld.load(s.value, s.where, 0); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
 	c := Default()
 	c.Ini = ld.files
-	for _, s := range ld.settings {
+	for _, s := range append(ld.settings, es.settings...) {
 		if err := s.apply(c); err != nil {
 			return nil, nil, err
 		}

@@ -39,9 +39,13 @@ the same table that drives the flag and ini parsers.
   ` + "`%c`" + ` the name of its directory, ` + "`%%`" + ` a percent sign, and ` + "`$(VAR)`" + ` the
   environment variable VAR (an empty or unset one expands to nothing, with a warning).
   Unknown keys are warnings, with a suggestion, or errors with ` + "`--strict`" + `.
+- **Environment:** as in uWSGI, ` + "`UWSGI_<NAME>`" + ` sets the option ` + "`<name>`" + ` (upper
+  case, ` + "`_`" + ` for ` + "`-`" + `): ` + "`UWSGI_HTTP_SOCKET=:8000 UWSGI_MODULE=app:app carafe`" + `
+  serves with no arguments, and ` + "`UWSGI_INI=FILE`" + ` reads an ini file. Unknown names are
+  warnings (errors with ` + "`--strict`" + `); other variables are not read.
 - **Precedence:** values from ini files are applied first, in the order read, then
-  command-line flags, whatever their order: a flag overrides an ini value, and list
-  values from both are kept (ini ones first), as in uWSGI.
+  ` + "`UWSGI_*`" + ` variables, then command-line flags, whatever their order: a flag overrides
+  an ini value, and list values from all of them are kept (ini ones first), as in uWSGI.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
   (0.0.0.0:port), as in uWSGI. An address containing ` + "`/`" + ` is a unix socket path
   (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `).

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -146,7 +147,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, warnings, err := Parse(tt.args, func(string) string { return "" })
+			got, warnings, err := Parse(tt.args, []string{})
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", tt.args, err)
 			}
@@ -235,7 +236,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _, err := Parse(tt.args, func(string) string { return "" })
+			c, _, err := Parse(tt.args, []string{})
 			if err == nil {
 				t.Fatalf("Parse(%q) = %+v, want error %q", tt.args, c, tt.want)
 			}
@@ -370,5 +371,47 @@ func TestIniUnderscoreKeys(t *testing.T) {
 	}
 	if !strings.HasPrefix(didYouMean("procesess", "--"), ` (did you mean "--processes"`) {
 		t.Error(didYouMean("procesess", "--"))
+	}
+}
+
+// uWSGI's environment form (UWSGI_HTTP_SOCKET=:9000 is http-socket = :9000),
+// as Docker images set it: between ini values and flags, UWSGI_INI loads a
+// file, unknown names warn, refused features stop, other variables are not
+// options.
+func TestEnvironment(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "app.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = fromini\nthreads = 8\nprocesses = 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=/usr/bin", "UWSGIX=1", "UWSGI_=2", "UWSGI_INI=" + ini,
+		"UWSGI_HTTP_SOCKET=:9000", "UWSGI_MASTER=1", "UWSGI_THREADS=4", "UWSGI_LAZY_APPS=1",
+		"UWSGI_HTTP_AUTO_CHUNKED=1", "UWSGI_WSGI_ENV_BEHAVIOR=holy", "UWSGI_STATIC_MAP=/static/=/code/static/"}
+	c, warnings, err := Parse([]string{"--threads", "2"}, env)
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("Parse: %v, warnings %q", err, warnings)
+	}
+	if c.Module != "fromini" || c.Processes != 5 || c.Threads != 2 || !c.Master ||
+		!slices.Equal(c.HTTP, []string{"0.0.0.0:9000"}) || !slices.Equal(c.StaticMap, []string{"/static/=/code/static/"}) ||
+		!slices.Equal(c.Ini, []string{ini}) {
+		t.Errorf("config from the environment: %+v", c)
+	}
+	if c, _, err := Parse(nil, append(env, "UWSGI_MODULE=fromenv")); err != nil || c.Threads != 4 || c.Module != "fromenv" {
+		t.Errorf("the environment should beat the ini file: %v %+v", err, c)
+	}
+
+	_, warnings, err = Parse([]string{"app"}, []string{"UWSGI_HARAKIRY=30"})
+	if err != nil || len(warnings) != 1 || warnings[0] != `carafe: environment UWSGI_HARAKIRY: unknown option "harakiry" (did you mean "harakiri"?)` {
+		t.Errorf("unknown variable: %v, warnings %q", err, warnings)
+	}
+	if _, _, err := Parse([]string{"app", "--strict"}, []string{"UWSGI_HARAKIRY=30"}); err == nil {
+		t.Error("--strict: an unknown UWSGI_ variable is not an error")
+	}
+	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_EMPEROR=/etc/uwsgi"}); err == nil ||
+		!strings.Contains(err.Error(), `environment UWSGI_EMPEROR: option "emperor" is a uWSGI feature`) {
+		t.Errorf("a refused feature in the environment: %v", err)
+	}
+	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_THREADS=many"}); err == nil ||
+		!strings.Contains(err.Error(), "environment UWSGI_THREADS: ") {
+		t.Errorf("a bad value in the environment: %v, want the variable named", err)
 	}
 }

@@ -57,8 +57,11 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
-			getenv := func(k string) string { return tc.env[k] }
-			c, warnings, err := Parse(tc.args, getenv)
+			env := []string{}
+			for k, v := range tc.env {
+				env = append(env, k+"="+v)
+			}
+			c, warnings, err := Parse(tc.args, env)
 			res := goldenResult{Args: tc.args, Env: tc.env, Config: c, Warnings: warnings}
 			if err != nil {
 				res.Error = err.Error()

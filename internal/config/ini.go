@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -213,4 +214,40 @@ func splitIniSpec(spec string) (path, section string) {
 		return spec, ""
 	}
 	return spec[:i], spec[i+1:]
+}
+
+type envResult struct {
+	settings []setting
+	unknown  []string
+}
+
+// envSettings reads uWSGI's environment form of options: UWSGI_HTTP_SOCKET=:8000
+// is http-socket = :8000 (UWSGI_INI=FILE loads an ini file, as in uWSGI's
+// Docker images). An unknown name is a warning (an error with --strict),
+// as an unknown ini key is; a feature carafe lacks is an error.
+func envSettings(env []string) (envResult, error) {
+	var res envResult
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		name, isOpt := strings.CutPrefix(k, "UWSGI_")
+		if !ok || !isOpt || name == "" {
+			continue
+		}
+		key := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+		where := "environment " + k + ": "
+		o := lookup(key)
+		if o == nil {
+			res.unknown = append(res.unknown, fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, "")))
+			continue
+		}
+		if o.Kind == KindUnsupported && (v == "" || !isOff(v)) {
+			return res, unsupportedError(where, fmt.Sprintf("%q", key))
+		}
+		res.settings = append(res.settings, setting{opt: o, name: key, value: v, bare: v == "", where: where})
+	}
+	// The environment has no order of its own: go by name, so that every
+	// process (the master and each worker) reads the same.
+	slices.SortStableFunc(res.settings, func(a, b setting) int { return strings.Compare(a.where, b.where) })
+	slices.Sort(res.unknown)
+	return res, nil
 }

@@ -122,6 +122,9 @@ func sampleValue(o *Option) string {
 			if o.Metavar == "BYTES" || o.Metavar == "N" || o.Metavar == "KB" {
 				return "4096"
 			}
+			if first, _, ok := strings.Cut(o.Metavar, "|"); ok {
+				return first
+			}
 			return "python3"
 		}
 		return "true"
