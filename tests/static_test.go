@@ -121,3 +121,30 @@ func TestAddHeader(t *testing.T) {
 		t.Errorf("uwsgi response lacks the added header: %q", raw)
 	}
 }
+
+// --check-static DIR serves the whole path under DIR, as uWSGI's docroot;
+// --static-skip-ext keeps the app's own code (.py) out of it: those
+// requests, like those for missing files, reach the app.
+func TestCheckStaticSkipExt(t *testing.T) {
+	t.Parallel()
+	dir := appDir("static_site")
+	s := startApp(t, "static_site", "--check-static", dir, "--static-skip-ext", ".py", "--static-skip-ext", ".pyc")
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(s.URL(path))
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/static/blob.bin"); code != 200 || len(body) != 100000 {
+		t.Errorf("/static/blob.bin from the docroot: %d, %d bytes", code, len(body))
+	}
+	for _, path := range []string{"/wsgi.py", "/no-such-file"} {
+		if code, body := get(path); code != 200 || body != "app:"+path {
+			t.Errorf("%s: %d %.60q, want the app's answer", path, code, body)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -275,9 +276,16 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	base := static.Options{Index: cfg.StaticIndex, Precompressed: cfg.StaticPrecompressed,
 		Expires: time.Duration(cfg.StaticMaxAge) * time.Second}
-	if len(cfg.StaticMap) > 0 {
+	if len(cfg.StaticMap) > 0 || len(cfg.CheckStatic) > 0 {
 		o := base
-		for _, m := range cfg.StaticMap {
+		o.SkipExt = cfg.StaticSkipExt
+		// --check-static DIR is uWSGI's docroot: the whole path, under DIR,
+		// after the --static-map prefixes.
+		maps := append(slices.Clone(cfg.StaticMap), cfg.CheckStatic...)
+		for i, m := range maps {
+			if i >= len(cfg.StaticMap) {
+				m = "/=" + m
+			}
 			mp, err := static.ParseMapping(m)
 			if err != nil {
 				return err

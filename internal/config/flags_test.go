@@ -219,6 +219,7 @@ func TestParseErrors(t *testing.T) {
 		{"buffer too big", []string{"app", "--buffer-size", "65536"}, `config: --buffer-size must be between 1 and 65535, got 65536`},
 		{"log-maxsize without logto", []string{"app", "--log-maxsize", "1000000"}, `config: --log-maxsize 1000000 needs --logto FILE: without it the log goes to stderr, and there is no file to rotate`},
 		{"negative log-maxsize", []string{"app", "--logto", "/tmp/a.log", "--log-maxsize=-1"}, `config: --log-maxsize must be at least 0, got -1`},
+		{"empty skip-ext", []string{"app", "--static-skip-ext="}, `config: --static-skip-ext "": want a file name ending such as .py`},
 		{"negative max-fd", []string{"app", "--max-fd=-1"}, `config: --max-fd must be at least 0, got -1`},
 		{"stacksize not a number", []string{"app", "--thread-stacksize", "big"}, `config: --thread-stacksize: want a number of kilobytes, got "big"`},
 		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},

@@ -74,6 +74,19 @@ var table = append(append([]Option{
 			"repeatable. Like uWSGI it is added, not merged: a header the app also sets appears twice.",
 	},
 	{
+		Name: "check-static", Kind: KindList, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.CheckStatic },
+		Doc: "Serve any file under DIR at its own path, as a document root (`--static-map /=DIR`, tried after " +
+			"the --static-map prefixes); a path with no file there goes to the app. Keep the app's code out " +
+			"of DIR, or list its endings with --static-skip-ext.",
+	},
+	{
+		Name: "static-skip-ext", Kind: KindList, Metavar: ".EXT", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticSkipExt },
+		Doc: "Never serve a file whose name ends with .EXT (`.py`, `.pyc`, `.env`) from --static-map or " +
+			"--check-static directories: its request goes to the app as if the file were not there. Repeatable.",
+	},
+	{
 		Name: "static-index", Kind: KindList, Metavar: "NAME", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticIndex },
 		Doc:   "File served for a request naming a directory under --static-map (`index.html`); repeatable. Directories are never listed.",

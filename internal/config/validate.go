@@ -30,6 +30,16 @@ func (c *Config) Validate() error {
 			fail("--static-map %q: want /URL-PREFIX=DIR", m)
 		}
 	}
+	for _, d := range c.CheckStatic {
+		if d == "" {
+			fail("--check-static: empty directory")
+		}
+	}
+	for _, e := range c.StaticSkipExt {
+		if e == "" || strings.ContainsRune(e, '/') {
+			fail("--static-skip-ext %q: want a file name ending such as .py", e)
+		}
+	}
 	for _, h := range c.AddHeader {
 		if name, value, ok := strings.Cut(h, ":"); !ok || !isToken(name) || !visible(strings.TrimSpace(value)) {
 			fail("--add-header %q: want 'Name: value' (a header name, then printable text)", h)

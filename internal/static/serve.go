@@ -63,6 +63,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) (served bool) {
 
 // serveFrom serves rel from one mapping; false means it holds no file.
 func (h *Handler) serveFrom(w http.ResponseWriter, r *http.Request, m *mapping, rel string, dirForm bool) bool {
+	if h.skipped(rel) {
+		return false
+	}
 	f, fi, res := open(m.root, rel)
 	switch {
 	case res == missing:
@@ -88,6 +91,9 @@ func (h *Handler) serveFrom(w http.ResponseWriter, r *http.Request, m *mapping, 
 func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, m *mapping, rel string, dirForm bool) bool {
 	for _, name := range h.index {
 		irel := path.Join(rel, name)
+		if h.skipped(irel) {
+			continue
+		}
 		f, fi, res := open(m.root, irel)
 		switch {
 		case res == missing:

@@ -441,3 +441,19 @@ func TestRealServer(t *testing.T) {
 		}
 	})
 }
+
+// SkipExt: a file with a skipped ending is not served (the app gets its
+// request), in a mapping and as a directory's index; others still are.
+func TestSkipExt(t *testing.T) {
+	h, _ := newHandler(t, Options{SkipExt: []string{".js", ".html"}, Index: []string{"index.html"}})
+	for _, target := range []string{"/static/app.js", "/static/sub/", "/static/sub/index.html"} {
+		if served, w := do(h, "GET", target); served {
+			t.Errorf("%s: served %d %q, want it left to the app", target, w.Code, w.Body)
+		}
+	}
+	for _, target := range []string{"/static/a.css", "/static/app.js.gz", "/static/extra.txt"} {
+		if served, w := do(h, "GET", target); !served || w.Code != 200 {
+			t.Errorf("%s: served %v code %d, want 200", target, served, w.Code)
+		}
+	}
+}

@@ -45,6 +45,10 @@ type Options struct {
 	// Precompressed serves FILE.br or FILE.gz in place of FILE when the
 	// sibling exists and Accept-Encoding allows its coding.
 	Precompressed bool
+
+	// SkipExt names endings (".py") of files never served: their requests
+	// go to the app, as if the file were not there (--static-skip-ext).
+	SkipExt []string
 }
 
 // ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax).
@@ -70,6 +74,7 @@ type Handler struct {
 	expires       time.Duration
 	cacheControl  string
 	precompressed bool
+	skipExt       []string
 }
 
 // mapping is a Mapping made ready to serve: prefix has no trailing slash
@@ -90,6 +95,7 @@ func New(o Options) (*Handler, error) {
 		index:         o.Index,
 		expires:       o.Expires,
 		precompressed: o.Precompressed,
+		skipExt:       o.SkipExt,
 	}
 	if o.Expires > 0 {
 		h.cacheControl = "public, max-age=" + strconv.FormatInt(int64(o.Expires/time.Second), 10)
@@ -132,6 +138,16 @@ func openMapping(m Mapping) (mapping, error) {
 		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
 	}
 	return mapping{prefix: prefix, dir: dir, root: root}, nil
+}
+
+// skipped reports whether rel ends with one of the SkipExt endings.
+func (h *Handler) skipped(rel string) bool {
+	for _, ext := range h.skipExt {
+		if strings.HasSuffix(rel, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close releases the mapped directories. Serve must not be called after.
