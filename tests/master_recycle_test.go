@@ -3,6 +3,9 @@ package tests
 import (
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +58,35 @@ func TestMasterMaxWorkerLifetime(t *testing.T) {
 	t.Logf("%d distinct worker pids answered in 4 s; stats respawns %v: %v", len(pids), masterSumRespawns(t, stats), pids)
 	if len(pids) < 4 {
 		t.Errorf("only %d worker pids in 4 s with --max-worker-lifetime 1, want >= 4", len(pids))
+	}
+}
+
+// --max-worker-lifetime 1 with --max-worker-lifetime-delta 2: each worker
+// lives 1 to 3 s (its exit line says how long), no longer the same second
+// for all: uWSGI's way to keep workers started together from restarting
+// together.
+func TestMasterMaxWorkerLifetimeDelta(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--max-worker-lifetime", "1",
+		"--max-worker-lifetime-delta", "2")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoad(s.URL("/"), 2, 0, 8*time.Second).Wait()
+	load.report(t, "8 s of requests with --max-worker-lifetime 1 --max-worker-lifetime-delta 2", 0)
+	var lives []float64
+	for _, m := range regexp.MustCompile(`exited \(exit status 0\) after ([0-9.]+)s`).FindAllStringSubmatch(s.Log(), -1) {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		lives = append(lives, v)
+	}
+	t.Logf("worker lifetimes: %v", lives)
+	if len(lives) < 5 {
+		t.Fatalf("%d workers recycled in 8 s, want 5 or more:\n%s", len(lives), s.Log())
+	}
+	lo, hi := slices.Min(lives), slices.Max(lives)
+	if lo < 0.9 || hi > 3.8 {
+		t.Errorf("lifetimes %v outside 1..3 s (plus the drain)", lives)
+	}
+	if hi-lo < 0.3 { // all alike: the delta was not applied (chance of this with it: under 0.1 %)
+		t.Errorf("lifetimes %v all within %.2f s of each other", lives, hi-lo)
 	}
 }
 

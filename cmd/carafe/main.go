@@ -263,6 +263,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		MaxRequests:      cfg.MaxRequests,
 		MaxRequestsDelta: cfg.MaxRequestsDelta,
 		MaxLifetime:      time.Duration(cfg.MaxWorkerLifetime) * time.Second,
+		MaxLifetimeDelta: time.Duration(cfg.MaxLifetimeDelta) * time.Second,
 		ReloadOnRSS:      int64(cfg.ReloadOnRSS) << 20,
 		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
 		LogFile:          logRotation(cfg),

@@ -79,6 +79,16 @@ var compatOptions = []Option{
 		Doc: "carafe gives every request an environ dict of its own (uWSGI's `holy`), so an app that keeps " +
 			"environ past its request sees it unchanged; `cheat` is accepted and means the same.",
 	},
+	{
+		Name: "plugins-dir", Aliases: []string{"plugin-dir"}, Kind: KindNoop, Metavar: "DIR", Section: secCompat,
+		Check: func(string) error { return nil },
+		Doc:   "carafe loads no plugins: Python and HTTP are built in.",
+	},
+	{
+		Name: "min-worker-lifetime", Kind: KindNoop, Metavar: "SECONDS", Section: secCompat, Check: atLeast(0, "a number of seconds"),
+		Doc: "carafe restarts a worker that keeps dying young with a growing delay (100 ms doubling to 10 s; " +
+			"a worker that lived 10 s resets it), so a crash loop does not spin; the value is not used.",
+	},
 	noop("auto-procname", "", "carafe does not rewrite process titles. Its workers carry their master's command "+
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{
@@ -94,7 +104,7 @@ var compatOptions = []Option{
 			"released, so a slow client never holds a Python thread.",
 	},
 	{
-		Name: "plugin", Aliases: []string{"plugins"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
+		Name: "plugin", Aliases: []string{"plugins", "need-plugin"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
 		Check: checkPlugins,
 		Doc: "Only `python`, `python3` (or a versioned `python3NN`) and `http` are accepted, comma-separated: " +
 			"carafe has Python and HTTP built in. Any other plugin is an error.",
@@ -157,10 +167,11 @@ var unsupportedOptions = []Option{
 	unsupported("response-route", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("mount", "One app per carafe; mount several apps with a WSGI dispatcher in Python."),
 	unsupported("manage-script-name", "One app per carafe, served at the root; set SCRIPT_NAME in nginx or use a WSGI middleware."),
-	unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
+	withAliases(unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
+		"python-autoreload"),
 	unsupported("daemonize", "carafe runs in the foreground; use systemd and --logto."),
 	unsupported("logger", "Logging goes to stderr or --logto only."),
-	unsupported("log-format", "The request log line has a fixed format."),
+	withAliases(unsupported("log-format", "The request log line has a fixed format."), "logformat"),
 	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
 	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),
 	unsupported("ugreen", "carafe serves concurrency with --threads; uGreen is not supported."),
@@ -181,4 +192,9 @@ var unsupportedOptions = []Option{
 // carafe lacks, so it is accepted and ignored (see isOff).
 func unsupported(name, instead string) Option {
 	return Option{Name: name, Kind: KindUnsupported, Section: secUnsupported, Doc: instead}
+}
+
+func withAliases(o Option, aliases ...string) Option {
+	o.Aliases = aliases
+	return o
 }

@@ -22,6 +22,7 @@ type Config struct {
 	Socket      []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
 	ChmodSocket string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
 	ChownSocket string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
+	Protocol    string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
 	Module      string   // --module, -w: mod or mod:callable
 	WSGIFile    string   // --wsgi-file, alias --file
 	Callable    string   // --callable; "" means "application", falling back to "app"
@@ -38,6 +39,7 @@ type Config struct {
 
 	MaxRequestsDelta    int      // --max-requests-delta: random 0..N added per worker
 	MaxWorkerLifetime   int      // --max-worker-lifetime seconds; 0 = off
+	MaxLifetimeDelta    int      // --max-worker-lifetime-delta: random 0..N seconds added per worker
 	WorkerReloadMercy   int      // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
 	TouchReload         []string // --touch-reload FILE: reload when its mtime changes
 	StaticMap           []string // --static-map URL=DIR
@@ -171,6 +173,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		if len(c.HTTP) == 0 && len(c.Socket) == 0 {
 			c.HTTP = []string{DefaultHTTP}
 		}
+	}
+	if p := strings.ToLower(c.Protocol); p == "http" || p == "http11" {
+		c.HTTP, c.Socket = append(c.HTTP, c.Socket...), nil
 	}
 	if err := c.Validate(); err != nil {
 		return nil, nil, err

@@ -119,13 +119,33 @@ func TestParseFlags(t *testing.T) {
 				"--auto-procname", "--procname-prefix-spaced", "mysite", "--procname-master=uwsgi master",
 				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128",
 				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S", "--log-master", "--threaded-logger", "--log-reopen",
-				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked", "--threads-stacksize", "512"},
+				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked", "--threads-stacksize", "512",
+				"--need-plugin", "python3", "--plugins-dir", "/usr/lib/uwsgi/plugins", "--min-worker-lifetime", "10"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
 			name: "http on a unix socket",
 			args: []string{"app", "--http", "/run/app.sock"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{"/run/app.sock"} },
+		},
+		{
+			name: "protocol http makes sockets HTTP",
+			args: []string{"app", "--socket", ":9000", "--socket", "/run/a.sock", "--protocol=http", "--http", ":8000"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.Protocol = "app", []string{"0.0.0.0:8000", "0.0.0.0:9000", "/run/a.sock"}, "http"
+			},
+		},
+		{
+			name: "protocol uwsgi changes nothing",
+			args: []string{"app", "--socket", ":9000", "--socket-protocol", "uwsgi"},
+			want: func(c *Config) { c.Module, c.Socket, c.Protocol = "app", []string{"0.0.0.0:9000"}, "uwsgi" },
+		},
+		{
+			name: "uWSGI's wsgi and touch-chain-reload spellings",
+			args: []string{"--wsgi", "app:application", "--touch-chain-reload", "/srv/reload", "--http", ":8000"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.TouchReload = "app:application", []string{"0.0.0.0:8000"}, []string{"/srv/reload"}
+			},
 		},
 		{
 			name: "static-gzip-all is static-precompressed",
@@ -220,6 +240,7 @@ func TestParseErrors(t *testing.T) {
 		{"log-maxsize without logto", []string{"app", "--log-maxsize", "1000000"}, `config: --log-maxsize 1000000 needs --logto FILE: without it the log goes to stderr, and there is no file to rotate`},
 		{"negative log-maxsize", []string{"app", "--logto", "/tmp/a.log", "--log-maxsize=-1"}, `config: --log-maxsize must be at least 0, got -1`},
 		{"empty skip-ext", []string{"app", "--static-skip-ext="}, `config: --static-skip-ext "": want a file name ending such as .py`},
+		{"fastcgi protocol", []string{"app", "--socket", ":9000", "--protocol", "fastcgi"}, `config: --protocol "fastcgi": carafe speaks uwsgi or http`},
 		{"negative max-fd", []string{"app", "--max-fd=-1"}, `config: --max-fd must be at least 0, got -1`},
 		{"stacksize not a number", []string{"app", "--thread-stacksize", "big"}, `config: --thread-stacksize: want a number of kilobytes, got "big"`},
 		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},
@@ -302,6 +323,11 @@ func TestUnsupportedSwitchedOff(t *testing.T) {
 	}
 	if _, _, err := Parse([]string{ini}, nil); err == nil || !strings.Contains(err.Error(), `"py-autoreload" is a uWSGI feature`) {
 		t.Errorf("py-autoreload = 1: %v, want it refused", err)
+	}
+	for _, name := range []string{"python-autoreload", "logformat"} { // uWSGI's other spellings
+		if _, _, err := Parse([]string{"app", "--" + name + "=1"}, nil); err == nil || !strings.Contains(err.Error(), "uWSGI feature") {
+			t.Errorf("--%s=1: %v, want it refused", name, err)
+		}
 	}
 	if _, _, err := Parse([]string{"app", "--cheaper=2"}, nil); err == nil {
 		t.Error("--cheaper=2 accepted")

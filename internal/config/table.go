@@ -19,7 +19,7 @@ var sections = []string{secApplication, secListeners, secProcesses, secLimits, s
 var table = append(append([]Option{
 	// Application
 	{
-		Name: "module", Short: "w", Kind: KindString, Metavar: "MOD[:CALLABLE]", Section: secApplication,
+		Name: "module", Aliases: []string{"wsgi"}, Short: "w", Kind: KindString, Metavar: "MOD[:CALLABLE]", Section: secApplication,
 		Field: func(c *Config) any { return &c.Module },
 		Doc: "Python module holding the WSGI app, optionally followed by `:callable`. The worker imports it " +
 			"after --chdir, --virtualenv and --pythonpath have taken effect. Exactly one of --module and " +
@@ -132,6 +132,12 @@ var table = append(append([]Option{
 			"or on a unix socket (any address containing `/`); repeatable. `:port` means 0.0.0.0:port.",
 	},
 	{
+		Name: "protocol", Aliases: []string{"socket-protocol"}, Kind: KindString, Metavar: "uwsgi|http", Section: secListeners,
+		Field: func(c *Config) any { return &c.Protocol },
+		Doc: "The protocol of the --socket listeners: `uwsgi` (the default) or `http` (also `http11`), which " +
+			"makes each --socket address an --http one, as uWSGI's protocol = http does.",
+	},
+	{
 		Name: "umask", Kind: KindString, Metavar: "MASK", Section: secListeners,
 		Field: func(c *Config) any { return &c.Umask },
 		Doc: "Set the umask (octal, such as 027) of the master and the workers before anything is created: " +
@@ -196,6 +202,12 @@ var table = append(append([]Option{
 		Doc:   "Gracefully replace a worker that has been running this many seconds; 0 means never.",
 	},
 	{
+		Name: "max-worker-lifetime-delta", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.MaxLifetimeDelta },
+		Doc: "Add a random 0..N seconds to each worker's --max-worker-lifetime so that workers started " +
+			"together do not all restart together.",
+	},
+	{
 		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
 		Field: func(c *Config) any { return &c.ReloadOnRSS },
 		Doc: "Gracefully replace a worker whose resident memory exceeds this many megabytes (checked four " +
@@ -208,10 +220,12 @@ var table = append(append([]Option{
 			"flight before it is killed.",
 	},
 	{
-		Name: "touch-reload", Kind: KindList, Metavar: "FILE", Section: secProcesses,
+		Name: "touch-reload", Aliases: []string{"touch-chain-reload"}, Kind: KindList, Metavar: "FILE", Section: secProcesses,
 		Field: func(c *Config) any { return &c.TouchReload },
 		Doc: "Reload gracefully (as SIGHUP does) when this file's modification time changes; repeatable. " +
-			"The master checks once a second.",
+			"The master checks once a second. uWSGI's touch-chain-reload means the same here: every old " +
+			"worker keeps serving until its own replacement is ready (the replacements start together, " +
+			"not one after another).",
 	},
 
 	// HTTP limits

@@ -119,7 +119,7 @@ func sampleValue(o *Option) string {
 	switch o.Kind {
 	case KindBool, KindNoop:
 		if o.Check != nil {
-			if o.Metavar == "BYTES" || o.Metavar == "N" || o.Metavar == "KB" {
+			if o.Metavar == "BYTES" || o.Metavar == "N" || o.Metavar == "KB" || o.Metavar == "SECONDS" {
 				return "4096"
 			}
 			if first, _, ok := strings.Cut(o.Metavar, "|"); ok {

@@ -110,6 +110,9 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 			fail("--umask %q: want an octal mask such as 022", c.Umask)
 		}
 	}
+	if p := strings.ToLower(c.Protocol); p != "" && p != "uwsgi" && p != "http" && p != "http11" {
+		fail("--protocol %q: carafe speaks uwsgi or http", c.Protocol)
+	}
 	if c.ChownSocket != "" {
 		if name, group, hasGroup := strings.Cut(c.ChownSocket, ":"); name == "" || hasGroup && group == "" {
 			fail("--chown-socket %q: want USER or USER:GROUP", c.ChownSocket)
@@ -191,6 +194,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--max-requests-delta", c.MaxRequestsDelta, 0)
 	atLeast("--static-max-age", c.StaticMaxAge, 0)
 	atLeast("--max-worker-lifetime", c.MaxWorkerLifetime, 0)
+	atLeast("--max-worker-lifetime-delta", c.MaxLifetimeDelta, 0)
 	atLeast("--worker-reload-mercy", c.WorkerReloadMercy, 1)
 	atLeast("--limit-request-line", c.LimitRequestLine, 1)
 	atLeast("--limit-request-fields", c.LimitRequestFields, 1)

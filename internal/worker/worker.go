@@ -49,7 +49,7 @@ type Options struct {
 	// MaxRequests (plus a random 0..MaxRequestsDelta) and MaxLifetime ask
 	// the master for a replacement; zero means never.
 	MaxRequests, MaxRequestsDelta int
-	MaxLifetime                   time.Duration
+	MaxLifetime, MaxLifetimeDelta time.Duration
 	// ReloadOnRSS asks for a replacement once resident memory exceeds
 	// this many bytes (checked four times a second); zero means never.
 	ReloadOnRSS int64
@@ -185,7 +185,11 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go w.watchdog()
 	}
 	if o.MaxLifetime > 0 {
-		time.AfterFunc(o.MaxLifetime, func() { w.recycle("max-worker-lifetime") })
+		life := o.MaxLifetime
+		if o.MaxLifetimeDelta > 0 {
+			life += time.Duration(rand.Int64N(int64(o.MaxLifetimeDelta) + 1))
+		}
+		time.AfterFunc(life, func() { w.recycle("max-worker-lifetime") })
 	}
 	if o.ReloadOnRSS > 0 {
 		go w.watchRSS()
