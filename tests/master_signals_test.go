@@ -470,3 +470,63 @@ func TestLogMaxsizeRotates(t *testing.T) {
 		}
 	})
 }
+
+// --req-logger file:FILE (with --logger file:FILE for the rest, uWSGI's
+// split logs): request lines go to their own file and nowhere else, the
+// master's and workers' own lines to the other; SIGUSR1 reopens both.
+func TestReqLoggerSplitLogs(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{
+		{"standalone", nil},
+		{"master", []string{"--processes", "2"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			main, access := filepath.Join(dir, "app.log"), filepath.Join(dir, "access.log")
+			s := startApp(t, "master_pid", append([]string{"--logger", "file:" + main, "--req-logger", "file:" + access},
+				mode.extra...)...)
+			c := masterClient(false, 10*time.Second)
+			masterGet(c, s.URL("/first-request-end"))
+			if !masterFileHas(access, "/first-request-end", 5*time.Second) {
+				b, _ := os.ReadFile(access)
+				t.Fatalf("no request line in %s:\n%s", access, b)
+			}
+			if b, _ := os.ReadFile(main); !strings.Contains(string(b), "carafe: ") || strings.Contains(string(b), "/first-request-end") {
+				t.Errorf("%s should hold carafe's own lines and no request line:\n%s", main, b)
+			}
+			if err := os.Rename(access, access+".1"); err != nil {
+				t.Fatal(err)
+			}
+			s.cmd.Process.Signal(syscall.SIGUSR1)
+			time.Sleep(300 * time.Millisecond)
+			for i := range 4 {
+				masterGet(c, s.URL(fmt.Sprintf("/after-usr1-%d-end", i)))
+			}
+			for i := range 4 {
+				if !masterFileHas(access, fmt.Sprintf("/after-usr1-%d-end", i), 3*time.Second) {
+					b, _ := os.ReadFile(access)
+					t.Errorf("the reopened request log lacks /after-usr1-%d-end:\n%s", i, b)
+				}
+			}
+			if b, _ := os.ReadFile(access + ".1"); !strings.Contains(string(b), "/first-request-end") ||
+				strings.Contains(string(b), "/after-usr1-") {
+				t.Errorf("the renamed request log:\n%s", b)
+			}
+		})
+	}
+	// A request log that cannot be opened stops carafe at start, once,
+	// with the reason: no worker restart loop.
+	t.Run("cannot open", func(t *testing.T) {
+		t.Parallel()
+		s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--processes", "2",
+			"--req-logger", "file:/nonexistent-carafe-dir/access.log")
+		code, exited := s.wait(20 * time.Second)
+		const want = "--req-logger: open /nonexistent-carafe-dir/access.log: no such file or directory"
+		if !exited || code != 1 || !strings.Contains(s.Log(), want) {
+			t.Errorf("exited %v with %d, want 1 and %q:\n%s", exited, code, want, s.Log())
+		}
+	})
+}

@@ -259,6 +259,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		},
 		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx || cfg.LogSlow > 0 || cfg.LogBig > 0 || cfg.LogZero,
 		AccessFilter:     accessFilter(cfg),
+		AccessFile:       strings.TrimPrefix(cfg.ReqLogger, "file:"),
 		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		MaxRequests:      cfg.MaxRequests,
 		MaxRequestsDelta: cfg.MaxRequestsDelta,

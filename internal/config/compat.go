@@ -170,7 +170,6 @@ var unsupportedOptions = []Option{
 	withAliases(unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
 		"python-autoreload"),
 	unsupported("daemonize", "carafe runs in the foreground; use systemd and --logto."),
-	unsupported("logger", "Logging goes to stderr or --logto only."),
 	withAliases(unsupported("log-format", "The request log line has a fixed format."), "logformat"),
 	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
 	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),

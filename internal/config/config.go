@@ -65,6 +65,8 @@ type Config struct {
 	LogBig           int    // --log-big BYTES: responses bigger than this despite DisableLogging; 0 = off
 	LogZero          bool   // --log-zero: responses with no body despite DisableLogging
 	LogTo            string // --logto FILE; "" = stderr
+	Logger           string // --logger file:FILE: Parse makes it LogTo
+	ReqLogger        string // --req-logger file:FILE: the request log's own file
 	LogMaxSize       int    // --log-maxsize BYTES: rotate LogTo at this size; 0 = never
 	LogBackupName    string // --log-backupname FILE: the rotated log's name; "" = LogTo.<unix seconds>
 
@@ -173,6 +175,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		if len(c.HTTP) == 0 && len(c.Socket) == 0 {
 			c.HTTP = []string{DefaultHTTP}
 		}
+	}
+	if path, ok := strings.CutPrefix(c.Logger, "file:"); ok && path != "" && c.LogTo == "" {
+		c.LogTo = path
 	}
 	if p := strings.ToLower(c.Protocol); p == "http" || p == "http11" {
 		c.HTTP, c.Socket = append(c.HTTP, c.Socket...), nil

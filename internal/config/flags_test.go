@@ -148,6 +148,14 @@ func TestParseFlags(t *testing.T) {
 			},
 		},
 		{
+			name: "logger file: is logto; req-logger has its own file",
+			args: []string{"app", "--logger", "file:/var/log/app.log", "--req-logger", "file:/var/log/access.log"},
+			want: func(c *Config) {
+				c.Module, c.HTTP, c.Logger, c.LogTo = "app", []string{DefaultHTTP}, "file:/var/log/app.log", "/var/log/app.log"
+				c.ReqLogger = "file:/var/log/access.log"
+			},
+		},
+		{
 			name: "static-gzip-all is static-precompressed",
 			args: []string{"app", "--static-gzip-all=false"},
 			want: func(c *Config) { c.Module, c.HTTP, c.StaticPrecompressed = "app", []string{DefaultHTTP}, false },
@@ -241,6 +249,9 @@ func TestParseErrors(t *testing.T) {
 		{"negative log-maxsize", []string{"app", "--logto", "/tmp/a.log", "--log-maxsize=-1"}, `config: --log-maxsize must be at least 0, got -1`},
 		{"empty skip-ext", []string{"app", "--static-skip-ext="}, `config: --static-skip-ext "": want a file name ending such as .py`},
 		{"fastcgi protocol", []string{"app", "--socket", ":9000", "--protocol", "fastcgi"}, `config: --protocol "fastcgi": carafe speaks uwsgi or http`},
+		{"syslog logger", []string{"app", "--logger", "syslog:carafe"}, `config: --logger "syslog:carafe": carafe logs to a file (file:FILE) or to stderr; other uWSGI loggers are not available`},
+		{"logger and logto differ", []string{"app", "--logger", "file:/a.log", "--logto", "/b.log"}, `config: --logger "file:/a.log" and --logto "/b.log" name different files; give one`},
+		{"req-logger not a file", []string{"app", "--req-logger", "socket:1.2.3.4:514"}, `config: --req-logger "socket:1.2.3.4:514": want file:FILE`},
 		{"negative max-fd", []string{"app", "--max-fd=-1"}, `config: --max-fd must be at least 0, got -1`},
 		{"stacksize not a number", []string{"app", "--thread-stacksize", "big"}, `config: --thread-stacksize: want a number of kilobytes, got "big"`},
 		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},

@@ -325,6 +325,19 @@ var table = append(append([]Option{
 			"target is not supported.",
 	},
 	{
+		Name: "logger", Kind: KindString, Metavar: "file:FILE", Section: secLogging,
+		Field: func(c *Config) any { return &c.Logger },
+		Doc: "uWSGI's pluggable logger, in its `file:FILE` form only: the same as --logto FILE. Other " +
+			"loggers (syslog, socket, ...) are refused: log to a file or to stderr (journald under systemd).",
+	},
+	{
+		Name: "req-logger", Aliases: []string{"logger-req"}, Kind: KindString, Metavar: "file:FILE", Section: secLogging,
+		Field: func(c *Config) any { return &c.ReqLogger },
+		Doc: "Write the request log (one line per request) to FILE instead of with the rest of the log, " +
+			"in uWSGI's `file:FILE` form. Reopened on SIGUSR1 and on a reload, like --logto; --log-maxsize " +
+			"does not rotate it.",
+	},
+	{
 		Name: "log-maxsize", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogMaxSize },
 		Doc: "Rotate the --logto file once it reaches this many bytes: it is renamed to FILE.<unix time> (or " +

@@ -188,6 +188,16 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--log-slow", c.LogSlow, 0)
 	atLeast("--max-fd", c.MaxFD, 0)
 	atLeast("--log-big", c.LogBig, 0)
+	if c.Logger != "" {
+		if path, ok := strings.CutPrefix(c.Logger, "file:"); !ok || path == "" || strings.Contains(path, "=") {
+			fail("--logger %q: carafe logs to a file (file:FILE) or to stderr; other uWSGI loggers are not available", c.Logger)
+		} else if path != c.LogTo {
+			fail("--logger %q and --logto %q name different files; give one", c.Logger, c.LogTo)
+		}
+	}
+	if path, ok := strings.CutPrefix(c.ReqLogger, "file:"); c.ReqLogger != "" && (!ok || path == "" || strings.Contains(path, "=")) {
+		fail("--req-logger %q: want file:FILE", c.ReqLogger)
+	}
 	if c.LogMaxSize > 0 && c.LogTo == "" {
 		fail("--log-maxsize %d needs --logto FILE: without it the log goes to stderr, and there is no file to rotate", c.LogMaxSize)
 	}

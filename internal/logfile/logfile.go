@@ -6,6 +6,7 @@ package logfile
 import (
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -71,4 +72,51 @@ func (r Rotation) Rename(now time.Time) (string, error) {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
+}
+
+// File is a log file of its own (the request log of --req-logger), opened
+// for appending and reopened by name after a rotation while others write.
+type File struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+}
+
+// Open opens path for appending, creating it.
+func Open(path string) (*File, error) {
+	f := &File{path: path}
+	if err := f.Reopen(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Reopen opens the file by name again: writes after it go to the file now
+// at the path.
+func (f *File) Reopen() error {
+	nf, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	old := f.f
+	f.f = nf
+	f.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return nil
+}
+
+func (f *File) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.f.Write(p)
+}
+
+// Close closes the file.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.f.Close()
 }

@@ -71,3 +71,29 @@ func TestRotationRename(t *testing.T) {
 		}
 	}
 }
+
+func TestFileReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.log")
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write([]byte("one\n"))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("two\n")) // still the renamed file, as logrotate expects until the signal
+	if err := f.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("three\n"))
+	for name, want := range map[string]string{path + ".1": "one\ntwo\n", path: "three\n"} {
+		if b, err := os.ReadFile(name); err != nil || string(b) != want {
+			t.Errorf("%s: %q %v, want %q", name, b, err, want)
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "no", "dir", "x.log")); err == nil {
+		t.Error("Open in a missing directory: no error")
+	}
+}

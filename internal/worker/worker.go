@@ -44,6 +44,9 @@ type Options struct {
 	// lines when logging is otherwise disabled.
 	Access       bool
 	AccessFilter accesslog.Filter
+	// AccessFile, when set, takes the access log instead of Stderr
+	// (--req-logger); it is reopened on SIGUSR1.
+	AccessFile string
 	// DrainTimeout bounds a graceful stop (SIGTERM, reload, recycling).
 	DrainTimeout time.Duration
 	// MaxRequests (plus a random 0..MaxRequestsDelta) and MaxLifetime ask
@@ -62,8 +65,10 @@ type Options struct {
 	Log     *slog.Logger
 }
 
-// LoadError is returned when the app cannot be imported; its text is the
-// one-paragraph explanation with the Python traceback.
+// LoadError is returned when the worker cannot start: the app cannot be
+// imported (its text is then the one-paragraph explanation with the Python
+// traceback), or a file it must open (--req-logger) cannot be. The master
+// stops on it instead of restarting the worker in a loop.
 type LoadError struct {
 	App string
 	Err error
@@ -74,7 +79,7 @@ func (e *LoadError) Error() string {
 	if errors.As(e.Err, &le) {
 		return fmt.Sprintf("carafe: cannot load the app (%s). Python said:\n%s", e.App, le.Traceback)
 	}
-	return fmt.Sprintf("carafe: cannot start Python for the app (%s): %v", e.App, e.Err)
+	return fmt.Sprintf("carafe: cannot start the app (%s): %v", e.App, e.Err)
 }
 
 // ErrHarakiri is returned when the worker left because a request overran.
@@ -151,8 +156,23 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	}
 	w.ip = ip
 	var access *accesslog.Logger
+	var accessFile *logfile.File
 	if o.Access {
-		access = accesslog.New(o.Stderr, o.AccessFilter)
+		out := o.Stderr
+		if o.AccessFile != "" {
+			if accessFile, err = logfile.Open(o.AccessFile); err != nil {
+				closeAll(listeners)
+				ip.Close()
+				lerr := &LoadError{App: o.AppID, Err: fmt.Errorf("--req-logger: %w", err)}
+				if ctl != nil {
+					ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
+				}
+				return lerr
+			}
+			defer accessFile.Close()
+			out = accessFile
+		}
+		access = accesslog.New(out, o.AccessFilter)
 		defer access.Flush()
 	}
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
@@ -230,6 +250,12 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			if sig == syscall.SIGUSR1 {
 				if err := logfile.Redirect(o.LogFile.Path); err != nil {
 					o.Log.Error("carafe: reopening the log", "err", err)
+				}
+				if accessFile != nil {
+					access.Flush() // the lines of before the rotation, to the file of before
+					if err := accessFile.Reopen(); err != nil {
+						o.Log.Error("carafe: reopening the request log", "err", err)
+					}
 				}
 				continue
 			}
