@@ -148,3 +148,28 @@ func TestCheckStaticSkipExt(t *testing.T) {
 		}
 	}
 }
+
+// uWSGI's static-expires options, as Django deployments set them for
+// hashed file names: the first rule matching a file sets its caching
+// headers; --static-max-age covers the rest.
+func TestStaticExpires(t *testing.T) {
+	t.Parallel()
+	dir := appDir("static_site")
+	s := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"),
+		"--static-expires-uri", `/static/css/.*\.css$ 315360000`, "--static-expires-type", "application/octet-stream=2000",
+		"--static-max-age", "60", "--static-index", "index.html")
+	for path, want := range map[string]string{
+		"/static/css/site.css": "public, max-age=315360000",
+		"/static/blob.bin":     "public, max-age=2000",
+		"/static/docs/":        "public, max-age=60",
+	} {
+		resp, err := http.Get(s.URL(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || got != want || resp.Header.Get("Expires") == "" {
+			t.Errorf("%s: %d Cache-Control %q Expires %q, want %q", path, resp.StatusCode, got, resp.Header.Get("Expires"), want)
+		}
+	}
+}

@@ -278,6 +278,15 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	base := static.Options{Index: cfg.StaticIndex, Precompressed: cfg.StaticPrecompressed,
 		Expires: time.Duration(cfg.StaticMaxAge) * time.Second}
+	for i, values := range cfg.StaticExpires { // validated, in uWSGI's order of kinds
+		for _, v := range values {
+			r, err := static.ParseExpiresRule(config.ExpiresOptionNames[i], v)
+			if err != nil {
+				return err
+			}
+			base.ExpiresRules = append(base.ExpiresRules, r)
+		}
+	}
 	if len(cfg.StaticMap) > 0 || len(cfg.CheckStatic) > 0 {
 		o := base
 		o.SkipExt = cfg.StaticSkipExt

@@ -181,9 +181,6 @@ var unsupportedOptions = []Option{
 	unsupported("subscribe-to", "There are no subscription servers."),
 	unsupported("cache2", "There is no shared cache; use Redis or memcached."),
 	unsupported("master-fifo", "Control carafe with signals (SIGHUP reloads, SIGTERM stops)."),
-	unsupported("static-expires", "Use --static-max-age SECONDS."),
-	unsupported("static-expires-uri", "Use --static-max-age SECONDS."),
-	unsupported("static-expires-type", "Use --static-max-age SECONDS."),
 }
 
 // unsupported refuses a uWSGI feature by name. A value that turns it off

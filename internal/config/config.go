@@ -37,25 +37,26 @@ type Config struct {
 	MaxRequests int      // --max-requests; 0 = unlimited
 	ReloadOnRSS int      // --reload-on-rss MB; 0 = off
 
-	MaxRequestsDelta    int      // --max-requests-delta: random 0..N added per worker
-	MaxWorkerLifetime   int      // --max-worker-lifetime seconds; 0 = off
-	MaxLifetimeDelta    int      // --max-worker-lifetime-delta: random 0..N seconds added per worker
-	WorkerReloadMercy   int      // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
-	TouchReload         []string // --touch-reload FILE: reload when its mtime changes
-	StaticMap           []string // --static-map URL=DIR
-	CheckStatic         []string // --check-static DIR: serve any file under DIR at its path (a docroot)
-	StaticSkipExt       []string // --static-skip-ext .EXT: files never served statically
-	AddHeader           []string // --add-header "Name: value"
-	StaticIndex         []string // --static-index NAME
-	StaticMaxAge        int      // --static-max-age seconds; 0 = no caching headers
-	StaticPrecompressed bool     // --static-precompressed, default true
-	XSendfileDir        []string // --x-sendfile-dir DIR: X-Sendfile allowed under these
-	XAccelRedirect      bool     // --x-accel-redirect
-	UID, GID            string   // --uid, --gid: user/group name or number; "" keeps the current one
-	MaxFD               int      // --max-fd: RLIMIT_NOFILE at start; 0 leaves it
-	Pidfile             string   // --pidfile
-	Vacuum              bool     // --vacuum: remove unix sockets and the pidfile on exit
-	Stats               string   // --stats ADDR; "" = no stats server
+	MaxRequestsDelta    int         // --max-requests-delta: random 0..N added per worker
+	MaxWorkerLifetime   int         // --max-worker-lifetime seconds; 0 = off
+	MaxLifetimeDelta    int         // --max-worker-lifetime-delta: random 0..N seconds added per worker
+	WorkerReloadMercy   int         // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
+	TouchReload         []string    // --touch-reload FILE: reload when its mtime changes
+	StaticMap           []string    // --static-map URL=DIR
+	CheckStatic         []string    // --check-static DIR: serve any file under DIR at its path (a docroot)
+	StaticSkipExt       []string    // --static-skip-ext .EXT: files never served statically
+	AddHeader           []string    // --add-header "Name: value"
+	StaticIndex         []string    // --static-index NAME
+	StaticMaxAge        int         // --static-max-age seconds; 0 = no caching headers
+	StaticExpires       [8][]string // the static-expires* values, one list per option (ExpiresOptionNames)
+	StaticPrecompressed bool        // --static-precompressed, default true
+	XSendfileDir        []string    // --x-sendfile-dir DIR: X-Sendfile allowed under these
+	XAccelRedirect      bool        // --x-accel-redirect
+	UID, GID            string      // --uid, --gid: user/group name or number; "" keeps the current one
+	MaxFD               int         // --max-fd: RLIMIT_NOFILE at start; 0 leaves it
+	Pidfile             string      // --pidfile
+	Vacuum              bool        // --vacuum: remove unix sockets and the pidfile on exit
+	Stats               string      // --stats ADDR; "" = no stats server
 
 	Umask            string // --umask: octal, applied at start; "" leaves it alone
 	DisableLogging   bool   // --disable-logging: no request log lines

@@ -156,6 +156,16 @@ func TestParseFlags(t *testing.T) {
 			},
 		},
 		{
+			name: "static-expires rules kept per option",
+			args: []string{"app", "--static-expires-uri", `\.css$ 60`, "--static-expires-type", "text/css=3600",
+				"--static-expires-uri", `\.js$ 60`},
+			want: func(c *Config) {
+				c.Module, c.HTTP = "app", []string{DefaultHTTP}
+				c.StaticExpires[0] = []string{"text/css=3600"}
+				c.StaticExpires[4] = []string{`\.css$ 60`, `\.js$ 60`}
+			},
+		},
+		{
 			name: "static-gzip-all is static-precompressed",
 			args: []string{"app", "--static-gzip-all=false"},
 			want: func(c *Config) { c.Module, c.HTTP, c.StaticPrecompressed = "app", []string{DefaultHTTP}, false },
@@ -252,6 +262,7 @@ func TestParseErrors(t *testing.T) {
 		{"syslog logger", []string{"app", "--logger", "syslog:carafe"}, `config: --logger "syslog:carafe": carafe logs to a file (file:FILE) or to stderr; other uWSGI loggers are not available`},
 		{"logger and logto differ", []string{"app", "--logger", "file:/a.log", "--logto", "/b.log"}, `config: --logger "file:/a.log" and --logto "/b.log" name different files; give one`},
 		{"req-logger not a file", []string{"app", "--req-logger", "socket:1.2.3.4:514"}, `config: --req-logger "socket:1.2.3.4:514": want file:FILE`},
+		{"bad static-expires-uri", []string{"app", "--static-expires-uri", "(css 60"}, "config: --static-expires-uri \"(css 60\": error parsing regexp: missing closing ): `(css`"},
 		{"negative max-fd", []string{"app", "--max-fd=-1"}, `config: --max-fd must be at least 0, got -1`},
 		{"stacksize not a number", []string{"app", "--thread-stacksize", "big"}, `config: --thread-stacksize: want a number of kilobytes, got "big"`},
 		{"negative harakiri", []string{"app", "--harakiri", "-1"}, `config: --harakiri must be at least 0, got -1`},

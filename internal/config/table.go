@@ -95,8 +95,26 @@ var table = append(append([]Option{
 		Name: "static-max-age", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticMaxAge },
 		Doc: "Send `Cache-Control: public, max-age=N` and an `Expires` header with static files; 0 sends " +
-			"none. uWSGI's regexp-based `static-expires*` options are refused by name: use this one.",
+			"none. The static-expires options below set it per file instead.",
 	},
+	expiresOption(0, "static-expires-type", "TYPE=SECONDS", "Files of this content type (`text/css=86400`) "+
+		"expire SECONDS from now; repeatable. Like uWSGI, the expiry options are tried in the order listed "+
+		"here, each in the order given; the first match wins over --static-max-age."),
+	expiresOption(1, "static-expires-type-mtime", "TYPE=SECONDS", "As --static-expires-type, counted from the "+
+		"file's modification time."),
+	expiresOption(2, "static-expires", "'REGEXP SECONDS'", "Files whose path on disk matches REGEXP expire "+
+		"SECONDS from now; repeatable. Go's regexp syntax: uWSGI's PCRE without backreferences or lookaround."),
+	expiresOption(3, "static-expires-mtime", "'REGEXP SECONDS'", "As --static-expires, counted from the file's "+
+		"modification time."),
+	expiresOption(4, "static-expires-uri", "'REGEXP SECONDS'", "Files whose request URI (with its query) "+
+		"matches REGEXP expire SECONDS from now; repeatable (`/static/.*\\.[a-f0-9]{12,}\\.css 315360000` "+
+		"for hashed names)."),
+	expiresOption(5, "static-expires-uri-mtime", "'REGEXP SECONDS'", "As --static-expires-uri, counted from "+
+		"the file's modification time."),
+	expiresOption(6, "static-expires-path-info", "'REGEXP SECONDS'", "Files whose decoded request path "+
+		"matches REGEXP expire SECONDS from now; repeatable."),
+	expiresOption(7, "static-expires-path-info-mtime", "'REGEXP SECONDS'", "As --static-expires-path-info, "+
+		"counted from the file's modification time."),
 	{
 		Name: "static-precompressed", Aliases: []string{"static-gzip-all"}, Kind: KindBool, Default: "true", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticPrecompressed },
@@ -399,3 +417,15 @@ var table = append(append([]Option{
 			"address (`host:port`, or a unix socket path containing `/`), like uWSGI's stats server.",
 	},
 }, compatOptions...), unsupportedOptions...)
+
+// expiresOption is the i-th of uWSGI's static-expires options: a list kept
+// in StaticExpires[i], so that the rules keep uWSGI's order of kinds.
+func expiresOption(i int, name, metavar, doc string) Option {
+	return Option{Name: name, Kind: KindList, Metavar: metavar, Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticExpires[i] }, Doc: doc}
+}
+
+// ExpiresOptionNames are the static-expires options, in StaticExpires order.
+var ExpiresOptionNames = [len(Config{}.StaticExpires)]string{"static-expires-type", "static-expires-type-mtime",
+	"static-expires", "static-expires-mtime", "static-expires-uri", "static-expires-uri-mtime",
+	"static-expires-path-info", "static-expires-path-info-mtime"}

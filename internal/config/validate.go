@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"carafe/internal/static"
 )
 
 // Validate reports every inconsistency in c, one "config: " line each,
@@ -28,6 +30,13 @@ func (c *Config) Validate() error {
 		url, dir, ok := strings.Cut(m, "=")
 		if !ok || !strings.HasPrefix(url, "/") || dir == "" {
 			fail("--static-map %q: want /URL-PREFIX=DIR", m)
+		}
+	}
+	for i, values := range c.StaticExpires {
+		for _, v := range values {
+			if _, err := static.ParseExpiresRule(ExpiresOptionNames[i], v); err != nil {
+				fail("%s", strings.TrimPrefix(err.Error(), "static: "))
+			}
 		}
 	}
 	for _, d := range c.CheckStatic {

@@ -142,11 +142,17 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, m *mapping, 
 		hdr.Set("Content-Type", ctype)
 	}
 	hdr.Set("Etag", etag(bfi, suffix))
-	if h.expires > 0 {
+	caching := false
+	if at, age, ok := h.expiry(r, m, rel, ctype, fi.ModTime()); ok {
+		caching = true
+		hdr.Set("Cache-Control", "public, max-age="+strconv.FormatInt(int64(age/time.Second), 10))
+		hdr.Set("Expires", at.UTC().Format(http.TimeFormat))
+	} else if h.expires > 0 {
+		caching = true
 		hdr.Set("Cache-Control", h.cacheControl)
 		hdr.Set("Expires", time.Now().Add(h.expires).UTC().Format(http.TimeFormat))
 	}
-	if length >= 0 || h.expires > 0 {
+	if length >= 0 || caching {
 		w = &fileWriter{ResponseWriter: w, length: length}
 	}
 	http.ServeContent(w, r, path.Base(rel), bfi.ModTime(), body)

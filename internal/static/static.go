@@ -49,6 +49,10 @@ type Options struct {
 	// SkipExt names endings (".py") of files never served: their requests
 	// go to the app, as if the file were not there (--static-skip-ext).
 	SkipExt []string
+
+	// ExpiresRules (uWSGI's static-expires*) set the expiry of the files
+	// they match, in place of Expires.
+	ExpiresRules []ExpiresRule
 }
 
 // ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax).
@@ -75,6 +79,7 @@ type Handler struct {
 	cacheControl  string
 	precompressed bool
 	skipExt       []string
+	rules         []ExpiresRule
 }
 
 // mapping is a Mapping made ready to serve: prefix has no trailing slash
@@ -96,6 +101,7 @@ func New(o Options) (*Handler, error) {
 		expires:       o.Expires,
 		precompressed: o.Precompressed,
 		skipExt:       o.SkipExt,
+		rules:         o.ExpiresRules,
 	}
 	if o.Expires > 0 {
 		h.cacheControl = "public, max-age=" + strconv.FormatInt(int64(o.Expires/time.Second), 10)
