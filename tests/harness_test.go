@@ -139,8 +139,15 @@ func launch(t testing.TB, addr string, args ...string) *server {
 // launchEnv is launch with env added to carafe's environment.
 func launchEnv(t testing.TB, env []string, addr string, args ...string) *server {
 	t.Helper()
+	return launchIn(t, "", env, addr, args...)
+}
+
+// launchIn is launchEnv started in directory dir ("" for the test's own).
+func launchIn(t testing.TB, dir string, env []string, addr string, args ...string) *server {
+	t.Helper()
 	s := &server{t: t, addr: addr, done: make(chan struct{})}
 	s.cmd = exec.Command(carafeBin(t), args...)
+	s.cmd.Dir = dir
 	if env != nil {
 		s.cmd.Env = append(os.Environ(), env...)
 	}

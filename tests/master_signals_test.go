@@ -530,3 +530,53 @@ func TestReqLoggerSplitLogs(t *testing.T) {
 		}
 	})
 }
+
+// Relative paths of files and sockets carafe opens itself are taken from
+// where it was started, not from --chdir: a worker reopening the log after
+// SIGUSR1 (it has changed directory, its master has not) reopens the same
+// file, and a standalone worker binds its unix socket where a master would.
+func TestRelativePathsFromStartDir(t *testing.T) {
+	t.Run("master log reopen", func(t *testing.T) {
+		t.Parallel()
+		start := t.TempDir()
+		addr, stats := freeAddr(t), freeAddr(t)
+		s := launchIn(t, start, nil, addr, "--http", addr, "--chdir", appDir("master_pid"), "--module", "wsgi",
+			"--processes", "2", "--stats", stats, "--logto", "carafe.log")
+		s.waitReady(20 * time.Second)
+		masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+		logf := filepath.Join(start, "carafe.log")
+		if err := os.Rename(logf, logf+".1"); err != nil {
+			t.Fatal(err)
+		}
+		s.cmd.Process.Signal(syscall.SIGUSR1)
+		time.Sleep(300 * time.Millisecond)
+		c := masterClient(false, 10*time.Second)
+		for i := range 4 {
+			masterGet(c, s.URL(fmt.Sprintf("/after-usr1-%d-end", i)))
+		}
+		for i := range 4 {
+			if !masterFileHas(logf, fmt.Sprintf("/after-usr1-%d-end", i), 3*time.Second) {
+				b, _ := os.ReadFile(logf)
+				t.Errorf("%s lacks /after-usr1-%d-end:\n%s", logf, i, b)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(appDir("master_pid"), "carafe.log")); err == nil {
+			os.Remove(filepath.Join(appDir("master_pid"), "carafe.log"))
+			t.Error("a worker reopened the log relative to --chdir")
+		}
+	})
+	t.Run("standalone socket", func(t *testing.T) {
+		t.Parallel()
+		start := t.TempDir()
+		addr := freeAddr(t)
+		s := launchIn(t, start, nil, addr, "--http", addr, "--chdir", appDir("uwsgi_echo"), "--module", "wsgi",
+			"--socket", "./app.sock", "--vacuum")
+		s.waitReady(20 * time.Second)
+		if _, err := os.Stat(filepath.Join(start, "app.sock")); err != nil {
+			t.Errorf("the socket is not in the start directory: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(appDir("uwsgi_echo"), "app.sock")); err == nil {
+			t.Error("the socket was bound relative to --chdir")
+		}
+	})
+}

@@ -48,6 +48,10 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "carafe: %v\n(run carafe --help for the options)\n", err)
 		return 2
 	}
+	if err := absPaths(cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "carafe: %v\n", err)
+		return 1
+	}
 	child := control.WorkerID() > 0
 	if child {
 		nameWorker()
@@ -178,6 +182,41 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		LogFile:     logRotation(cfg),
 		Log:         log,
 	}
+}
+
+// absPaths makes the files and unix sockets carafe itself opens absolute,
+// taken from where carafe was started: a worker opens or reopens them after
+// --chdir, and a standalone one binds its sockets there, yet they must be
+// the ones the master (which never changes directory) and uWSGI would use.
+// Static directories stay relative to --chdir, as documented.
+func absPaths(cfg *config.Config) error {
+	var err error
+	abs := func(p *string) {
+		if *p != "" && err == nil {
+			*p, err = filepath.Abs(*p)
+		}
+	}
+	abs(&cfg.LogTo)
+	abs(&cfg.LogBackupName)
+	abs(&cfg.Pidfile)
+	if path, ok := strings.CutPrefix(cfg.ReqLogger, "file:"); ok {
+		abs(&path)
+		cfg.ReqLogger = "file:" + path
+	}
+	for _, list := range [][]string{cfg.HTTP, cfg.Socket} {
+		for i := range list {
+			if listen.IsUnix(list[i]) {
+				abs(&list[i])
+			}
+		}
+	}
+	if listen.IsUnix(cfg.Stats) {
+		abs(&cfg.Stats)
+	}
+	for i := range cfg.TouchReload {
+		abs(&cfg.TouchReload[i])
+	}
+	return err
 }
 
 // logRotation is the --logto file with its --log-maxsize rotation.

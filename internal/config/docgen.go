@@ -49,6 +49,10 @@ the same table that drives the flag and ini parsers.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
   (0.0.0.0:port), as in uWSGI. An address containing ` + "`/`" + ` is a unix socket path
   (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `).
+- **Relative paths** of what carafe opens itself (unix sockets, ` + "`--logto`" + `,
+  ` + "`--req-logger`" + `, ` + "`--pidfile`" + `, ` + "`--touch-reload`" + `) are taken from the directory
+  carafe starts in, as uWSGI does; those the app's side uses (` + "`--static-map`" + `,
+  ` + "`--check-static`" + `, ` + "`--wsgi-file`" + `) from ` + "`--chdir`" + `.
 - uWSGI options carafe does not implement are rejected with an error naming them;
   a few harmless ones are accepted and ignored. Both lists are at the end.
 - ` + "`-h`/`--help`" + ` prints a summary; ` + "`--version`" + ` prints the version.
