@@ -56,7 +56,7 @@ unit:
 	$(GO) test -count=1 -race ./internal/...
 
 fuzz:
-	@scripts/fuzz.sh 10s
+	@scripts/fuzz.sh 60000x
 
 # The deployment tests (tests/deploy_*) run the real nginx and Apache
 # (mod_proxy_uwsgi ships in apache2-bin): installed here when missing.
