@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -579,4 +580,75 @@ func TestRelativePathsFromStartDir(t *testing.T) {
 			t.Error("the socket was bound relative to --chdir")
 		}
 	})
+}
+
+// Type=notify: with $NOTIFY_SOCKET set, carafe tells systemd READY=1 once
+// its workers serve, RELOADING=1 then READY=1 around a SIGHUP reload, and
+// STOPPING=1 on SIGTERM; a worker running without a master says READY=1
+// and STOPPING=1 itself. Nothing is sent before the workers are ready.
+func TestSystemdNotify(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		extra []string
+		want  []string // the states, in order, each as a prefix
+	}{
+		{"master", []string{"--processes", "2"}, []string{"READY=1\nSTATUS=2 workers ready", "RELOADING=1\nMONOTONIC_USEC=",
+			"READY=1\nSTATUS=reload complete", "STOPPING=1"}},
+		{"standalone", nil, []string{"READY=1\nSTATUS=Python ", "STOPPING=1"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "notify.sock")
+			l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			got := make(chan string, 16)
+			go func() {
+				buf := make([]byte, 4096)
+				for {
+					n, err := l.Read(buf)
+					if err != nil {
+						close(got)
+						return
+					}
+					got <- string(buf[:n])
+				}
+			}()
+			next := func(want string) {
+				t.Helper()
+				select {
+				case s := <-got:
+					if !strings.HasPrefix(s, want) {
+						t.Fatalf("systemd got %q, want %q first", s, want)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatalf("systemd got nothing, want %q", want)
+				}
+			}
+			addr := freeAddr(t)
+			s := launchEnv(t, []string{"NOTIFY_SOCKET=" + path}, addr, append([]string{"--http", addr,
+				"--chdir", appDir("master_pid"), "--module", "wsgi"}, mode.extra...)...)
+			next(mode.want[0])
+			if code, _, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); err != nil || code != 200 {
+				t.Errorf("not serving after READY=1: %d %v", code, err)
+			}
+			if len(mode.want) > 2 {
+				s.cmd.Process.Signal(syscall.SIGHUP)
+				next(mode.want[1])
+				next(mode.want[2])
+			}
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			next(mode.want[len(mode.want)-1])
+			s.wait(20 * time.Second)
+			select {
+			case extra, ok := <-got:
+				if ok {
+					t.Errorf("systemd also got %q (a worker reporting?)", extra)
+				}
+			case <-time.After(200 * time.Millisecond):
+			}
+		})
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"carafe/internal/logfile"
 	"carafe/internal/master"
 	"carafe/internal/pyembed"
+	"carafe/internal/sdnotify"
 	"carafe/internal/static"
 	"carafe/internal/worker"
 )
@@ -86,16 +87,20 @@ func run(args []string) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	notify := sdnotify.Take() // unset for the workers and the app: only the main process reports
 	if !child && cfg.NeedsMaster() {
 		// The master stays where it was started: workers it re-executes
 		// apply --chdir and --env themselves, from the same arguments.
-		return master.Run(masterOptions(cfg, args, log))
+		mo := masterOptions(cfg, args, log)
+		mo.Notify = notify
+		return master.Run(mo)
 	}
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	wo := workerOptions(cfg, log)
+	wo.Notify = notify
 	if err := staticHandlers(cfg, &wo); err != nil {
 		fmt.Fprintf(os.Stderr, "carafe: %v\n", err)
 		return 1

@@ -19,6 +19,7 @@ import (
 
 	"carafe/internal/listen"
 	"carafe/internal/logfile"
+	"carafe/internal/sdnotify"
 )
 
 // Options configure the master. They are plain values; cmd/carafe fills
@@ -46,7 +47,10 @@ type Options struct {
 	// LogFile is the --logto file (Path; "" for stderr): reopened on
 	// SIGUSR1, and rotated by the master at --log-maxsize.
 	LogFile logfile.Rotation
-	Log     *slog.Logger
+	// Notify tells systemd (Type=notify) when the workers are ready, when
+	// a reload starts and ends, and when carafe stops; nil when not asked.
+	Notify *sdnotify.Notifier
+	Log    *slog.Logger
 }
 
 // master is the supervisor's state; only its event loop goroutine
@@ -183,12 +187,14 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 	case syscall.SIGHUP:
 		m.reload("SIGHUP")
 	case syscall.SIGTERM:
+		m.o.Notify.Send("STOPPING=1")
 		m.o.Log.Info("carafe: master: SIGTERM, stopping workers gracefully", "mercy", m.o.Mercy)
 		m.stopping = true
 		for _, p := range m.procs {
 			m.stop(p, "shutdown")
 		}
 	case syscall.SIGINT, syscall.SIGQUIT:
+		m.o.Notify.Send("STOPPING=1")
 		m.o.Log.Info("carafe: master: " + sig.String() + ", stopping now")
 		m.killAll()
 		return 0, true
@@ -223,6 +229,7 @@ func (m *master) reload(why string) {
 		m.o.Log.Error("carafe: master: reopening the log", "err", err)
 	}
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
+	m.o.Notify.Send(sdnotify.Reloading() + "\nSTATUS=reloading: " + why)
 	m.reloading = true
 	for id := 1; id <= m.want; id++ {
 		var old *proc

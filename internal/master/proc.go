@@ -199,12 +199,14 @@ func (m *master) checkSettled() {
 	}
 	if m.startup {
 		m.startup = false
-		m.o.Log.Info(fmt.Sprintf("carafe: master: %d %s ready in %s", m.want,
-			plural(m.want, "worker", "workers"), time.Since(m.started).Round(time.Millisecond)))
+		ready := fmt.Sprintf("%d %s ready", m.want, plural(m.want, "worker", "workers"))
+		m.o.Log.Info(fmt.Sprintf("carafe: master: %s in %s", ready, time.Since(m.started).Round(time.Millisecond)))
+		m.o.Notify.Send("READY=1\nSTATUS=" + ready)
 	}
 	if m.reloading {
 		m.reloading = false
 		m.o.Log.Info("carafe: master: reload complete")
+		m.o.Notify.Send("READY=1\nSTATUS=reload complete")
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"carafe/internal/listen"
 	"carafe/internal/logfile"
 	"carafe/internal/pyembed"
+	"carafe/internal/sdnotify"
 	"carafe/internal/wsgi"
 )
 
@@ -58,6 +59,9 @@ type Options struct {
 	ReloadOnRSS int64
 	// Harakiri ends requests running longer than this; zero means never.
 	Harakiri time.Duration
+	// Notify tells systemd (Type=notify) when a worker running without a
+	// master is ready and when it stops; nil when not asked.
+	Notify *sdnotify.Notifier
 	// LogFile is the --logto file (Path; "" for stderr), reopened on
 	// SIGUSR1. A worker without a master also rotates it at --log-maxsize.
 	LogFile logfile.Rotation
@@ -200,6 +204,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 				o.Log.Info("carafe: serving the uwsgi protocol on " + l.Addr().String())
 			}
 		}
+		o.Notify.Send("READY=1\nSTATUS=" + about)
 	}
 	if o.Harakiri > 0 {
 		go w.watchdog()
@@ -259,6 +264,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 				}
 				continue
 			}
+			o.Notify.Send("STOPPING=1")
 			closeAll(listeners)
 			if sig == syscall.SIGTERM {
 				if ctl == nil {
