@@ -112,6 +112,28 @@ func TestMasterReloadOnRSS(t *testing.T) {
 	}
 }
 
+// --evil-reload-on-rss 60 with the 5 MB/request leak: a worker past 60 MB
+// exits at once (it says so) and the master starts another; the site
+// keeps answering, with at most the requests in flight on it lost.
+func TestMasterEvilReloadOnRSS(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_leak", "--processes", "2", "--evil-reload-on-rss", "60")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoadPaced(s.URL("/"), 2, 300, 4*time.Second, 30*time.Millisecond).Wait()
+	ok, failed := load.counts()
+	pids := load.pids()
+	t.Logf("%d requests ok, %d failed; %d distinct worker pids answered: %v", ok, failed, len(pids), pids)
+	if len(pids) < 3 {
+		t.Errorf("the leaking workers were never replaced (pids %v)", pids)
+	}
+	if failed > 2*len(pids) {
+		t.Errorf("%d requests failed: more than those in flight on the workers ended", failed)
+	}
+	if !s.waitLog("evil-reload-on-rss: ", 3*time.Second) {
+		t.Errorf("no log line names evil-reload-on-rss:\n%s", s.Log())
+	}
+}
+
 // --harakiri 2: a request stuck in the app is ended with a 504 after about
 // 2 s, the stuck thread's Python traceback is logged, the worker is
 // replaced, and the other worker serves all the while.

@@ -310,6 +310,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		MaxLifetime:      time.Duration(cfg.MaxWorkerLifetime) * time.Second,
 		MaxLifetimeDelta: time.Duration(cfg.MaxLifetimeDelta) * time.Second,
 		ReloadOnRSS:      int64(cfg.ReloadOnRSS) << 20,
+		EvilRSS:          int64(cfg.EvilReloadOnRSS) << 20,
 		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
 		LogFile:          logRotation(cfg),
 		Stderr:           os.Stderr,

@@ -18,24 +18,25 @@ var ErrVersion = errors.New("config: version requested")
 // [Parse] returns one that has passed [Config.Validate]. Each field's comment
 // names the option that sets it; docs/options.md has the details.
 type Config struct {
-	HTTP        []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
-	Socket      []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
-	ChmodSocket string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
-	ChownSocket string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
-	Protocol    string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
-	Module      string   // --module, -w: mod or mod:callable
-	WSGIFile    string   // --wsgi-file, alias --file
-	Callable    string   // --callable; "" means "application", falling back to "app"
-	Chdir       string   // --chdir
-	Virtualenv  string   // --virtualenv, aliases --venv, --home, --pyhome, -H
-	PythonPath  []string // --pythonpath, aliases --python-path, --pp
-	Env         []string // --env K=V
-	Processes   int      // --processes, aliases --workers, -p; default 1
-	Threads     int      // --threads; default 1
-	Master      bool     // --master, -M
-	Harakiri    int      // --harakiri seconds; 0 = off
-	MaxRequests int      // --max-requests; 0 = unlimited
-	ReloadOnRSS int      // --reload-on-rss MB; 0 = off
+	HTTP            []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
+	Socket          []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
+	ChmodSocket     string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
+	ChownSocket     string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
+	Protocol        string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
+	Module          string   // --module, -w: mod or mod:callable
+	WSGIFile        string   // --wsgi-file, alias --file
+	Callable        string   // --callable; "" means "application", falling back to "app"
+	Chdir           string   // --chdir
+	Virtualenv      string   // --virtualenv, aliases --venv, --home, --pyhome, -H
+	PythonPath      []string // --pythonpath, aliases --python-path, --pp
+	Env             []string // --env K=V
+	Processes       int      // --processes, aliases --workers, -p; default 1
+	Threads         int      // --threads; default 1
+	Master          bool     // --master, -M
+	Harakiri        int      // --harakiri seconds; 0 = off
+	MaxRequests     int      // --max-requests; 0 = unlimited
+	ReloadOnRSS     int      // --reload-on-rss MB; 0 = off
+	EvilReloadOnRSS int      // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off
 
 	MaxRequestsDelta    int         // --max-requests-delta: random 0..N added per worker
 	MaxWorkerLifetime   int         // --max-worker-lifetime seconds; 0 = off
@@ -93,7 +94,7 @@ type Config struct {
 // process: several workers, or a feature only a master provides.
 func (c *Config) NeedsMaster() bool {
 	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
-		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || len(c.TouchReload) > 0 ||
+		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || c.EvilReloadOnRSS > 0 || len(c.TouchReload) > 0 ||
 		c.Stats != "" || c.Pidfile != "" || c.UID != "" || c.GID != ""
 }
 

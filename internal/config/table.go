@@ -232,6 +232,14 @@ var table = append(append([]Option{
 			"times a second); 0 means never.",
 	},
 	{
+		Name: "evil-reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
+		Field: func(c *Config) any { return &c.EvilReloadOnRSS },
+		Doc: "End a worker at once, requests in flight and all, when its resident memory exceeds this many " +
+			"megabytes (checked four times a second by the worker's Go side, which runs even while Python " +
+			"is stuck); the master starts a new one. A hard cap above --reload-on-rss, for a request that " +
+			"balloons before the graceful replacement can help; 0 means never.",
+	},
+	{
 		Name: "worker-reload-mercy", Aliases: []string{"reload-mercy"}, Kind: KindInt, Default: "60", Metavar: "SECONDS", Section: secProcesses,
 		Field: func(c *Config) any { return &c.WorkerReloadMercy },
 		Doc: "How long a stopping worker (SIGTERM, reload, recycling) may take to finish its requests in " +

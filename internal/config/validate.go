@@ -193,6 +193,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--harakiri", c.Harakiri, 0)
 	atLeast("--max-requests", c.MaxRequests, 0)
 	atLeast("--reload-on-rss", c.ReloadOnRSS, 0)
+	atLeast("--evil-reload-on-rss", c.EvilReloadOnRSS, 0)
 	atLeast("--log-maxsize", c.LogMaxSize, 0)
 	atLeast("--log-slow", c.LogSlow, 0)
 	atLeast("--max-fd", c.MaxFD, 0)

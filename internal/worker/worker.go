@@ -57,6 +57,9 @@ type Options struct {
 	// ReloadOnRSS asks for a replacement once resident memory exceeds
 	// this many bytes (checked four times a second); zero means never.
 	ReloadOnRSS int64
+	// EvilRSS ends the worker at once, requests in flight and all, once
+	// resident memory exceeds this many bytes; zero means never.
+	EvilRSS int64
 	// Harakiri ends requests running longer than this; zero means never.
 	Harakiri time.Duration
 	// Notify tells systemd (Type=notify) when a worker running without a
@@ -216,7 +219,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		}
 		time.AfterFunc(life, func() { w.recycle("max-worker-lifetime") })
 	}
-	if o.ReloadOnRSS > 0 {
+	if o.ReloadOnRSS > 0 || o.EvilRSS > 0 {
 		go w.watchRSS()
 	}
 	var rotate <-chan time.Time
@@ -346,7 +349,15 @@ func (w *worker) watchRSS() {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for range tick.C {
-		if rss := selfRSS(); rss > w.o.ReloadOnRSS {
+		rss := selfRSS()
+		if w.o.EvilRSS > 0 && rss > w.o.EvilRSS {
+			// Python may be stuck allocating (GIL held): only this Go side
+			// can still act, and it must not wait for the requests.
+			w.o.Log.Error(fmt.Sprintf("carafe: evil-reload-on-rss: %d MB resident, over %d MB; exiting now, "+
+				"requests in flight included", rss>>20, w.o.EvilRSS>>20))
+			os.Exit(1)
+		}
+		if w.o.ReloadOnRSS > 0 && rss > w.o.ReloadOnRSS {
 			w.recycle(fmt.Sprintf("reload-on-rss (%d MB resident)", rss>>20))
 		}
 	}
