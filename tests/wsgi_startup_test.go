@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,12 +88,13 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 		Extra *string
 		Env   *string
 		Cwd   string
+		Argv  []string
 	}
 
 	t.Run("pythonpath and env", func(t *testing.T) {
 		t.Parallel()
 		s := startApp(t, "options", "--pythonpath", filepath.Join(appDir("options"), "pylib"),
-			"--env", "CARAFE_TEST_ENV=a=b c")
+			"--env", "CARAFE_TEST_ENV=a=b c", "--pyargv", " --settings  prod.yaml -v ")
 		var r report
 		wsgiGetJSON(t, s, "/", &r)
 		if r.Extra == nil || *r.Extra != "extramod-from-pythonpath" {
@@ -103,6 +105,9 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 		}
 		if r.Cwd != appDir("options") {
 			t.Errorf("cwd %q, want %q", r.Cwd, appDir("options"))
+		}
+		if want := []string{"carafe", "--settings", "prod.yaml", "-v"}; !slices.Equal(r.Argv, want) {
+			t.Errorf("sys.argv %q with --pyargv, want %q", r.Argv, want)
 		}
 	})
 
@@ -118,8 +123,8 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 		if r.Cwd != dir {
 			t.Errorf("cwd %q, want %q", r.Cwd, dir)
 		}
-		if r.Extra != nil || r.Env != nil {
-			t.Errorf("without the flags: extra %v, env %v; want both unset", r.Extra, r.Env)
+		if r.Extra != nil || r.Env != nil || !slices.Equal(r.Argv, []string{"carafe"}) {
+			t.Errorf("without the flags: extra %v, env %v, argv %q; want both unset and [carafe]", r.Extra, r.Env, r.Argv)
 		}
 	})
 }

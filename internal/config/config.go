@@ -29,6 +29,7 @@ type Config struct {
 	Chdir           string   // --chdir
 	Virtualenv      string   // --virtualenv, aliases --venv, --home, --pyhome, -H
 	PythonPath      []string // --pythonpath, aliases --python-path, --pp
+	PyArgv          string   // --pyargv: sys.argv after "carafe", split on spaces
 	Env             []string // --env K=V
 	Processes       int      // --processes, aliases --workers, -p; default 1
 	Threads         int      // --threads; default 1

@@ -53,6 +53,12 @@ var table = append(append([]Option{
 		Doc:   "Directory added to `sys.path`; repeatable. Unlike uWSGI, glob patterns are not expanded.",
 	},
 	{
+		Name: "pyargv", Kind: KindString, Metavar: "ARGS", Section: secApplication,
+		Field: func(c *Config) any { return &c.PyArgv },
+		Doc: "Words (split on spaces, as uWSGI does) that follow `carafe` in the app's `sys.argv`, for an app " +
+			"that reads its settings from there.",
+	},
+	{
 		Name: "env", Kind: KindList, Metavar: "KEY=VALUE", Section: secApplication,
 		Field: func(c *Config) any { return &c.Env },
 		Doc:   "Environment variable set in the workers before the app is loaded; repeatable.",

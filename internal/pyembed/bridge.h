@@ -64,7 +64,7 @@ typedef struct crf_slot {
 } crf_slot;
 
 /* interp.c */
-int crf_init(const char *executable, const char *home, char **err);
+int crf_init(const char *executable, const char *home, const char *args, int nargs, char **err);
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
 		 const char *pythonpath, const char *keys, Py_ssize_t keys_len, int threads,
 		 int processes, const char *software, char **err);

@@ -80,18 +80,30 @@ fail:
 /* crf_init starts the interpreter without Python's signal handlers (Go owns
  * signals). executable is the python whose prefix to use: a venv's
  * bin/python makes the venv's packages importable and sys.prefix point at
- * it, as a python started from there would. */
-int crf_init(const char *executable, const char *home, char **err)
+ * it, as a python started from there would. args holds sys.argv, nargs
+ * strings each ended by a NUL. */
+int crf_init(const char *executable, const char *home, const char *args, int nargs, char **err)
 {
 	PyStatus st;
 	PyConfig config;
-	wchar_t *argv0 = L"carafe";
+	char **argv;
+	int i;
 
 	PyConfig_InitPythonConfig(&config);
 	config.install_signal_handlers = 0;
 	config.parse_argv = 0;
 	config.buffered_stdio = 0;
-	st = PyConfig_SetArgv(&config, 1, &argv0);
+	argv = malloc(sizeof(char *) * (size_t)nargs);
+	if (argv == NULL) {
+		st = PyStatus_NoMemory();
+		goto fail;
+	}
+	for (i = 0; i < nargs; i++) {
+		argv[i] = (char *)args;
+		args += strlen(args) + 1;
+	}
+	st = PyConfig_SetBytesArgv(&config, nargs, argv);
+	free(argv);
 	if (PyStatus_Exception(st))
 		goto fail;
 	if (executable != NULL && executable[0] != '\0') {

@@ -39,6 +39,8 @@ type Options struct {
 	Callable string
 	// PythonPath entries go to the front of sys.path (after them, the cwd).
 	PythonPath []string
+	// Argv follows "carafe" in sys.argv (--pyargv).
+	Argv []string
 	// Threads is the number of Python threads serving requests (≥ 1).
 	Threads int
 	// Processes sets wsgi.multiprocess, and whether the Python threads
@@ -115,8 +117,11 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	}
 	cexe := C.CString(exe)
 	defer C.free(unsafe.Pointer(cexe))
+	argv := append([]string{"carafe"}, opts.Argv...)
+	cargs := C.CString(strings.Join(argv, "\x00") + "\x00")
+	defer C.free(unsafe.Pointer(cargs))
 	var cerr *C.char
-	if C.crf_init(cexe, nil, &cerr) != 0 {
+	if C.crf_init(cexe, nil, cargs, C.int(len(argv)), &cerr) != 0 {
 		errc <- fmt.Errorf("pyembed: %s", takeCString(cerr))
 		return
 	}

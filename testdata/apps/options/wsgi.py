@@ -1,6 +1,7 @@
-"""Reports what --pythonpath, --env and --chdir changed."""
+"""Reports what --pythonpath, --env, --chdir and --pyargv changed."""
 import json
 import os
+import sys
 from wsgiref.validate import validator
 
 try:
@@ -12,7 +13,7 @@ except ImportError:
 
 def _app(environ, start_response):
     body = json.dumps({"extra": EXTRA, "env": os.environ.get("CARAFE_TEST_ENV"),
-                       "cwd": os.getcwd()}).encode()
+                       "cwd": os.getcwd(), "argv": sys.argv}).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
 
