@@ -145,6 +145,25 @@ func checkPlugins(value string) error {
 	return nil
 }
 
+// warnedOptions are uWSGI limits carafe does not apply, where refusing the
+// config would be worse than running without them: carafe starts, and says
+// at start that the option is not applied and what to use instead.
+var warnedOptions = []Option{
+	warned("limit-as", "MB", "A Go worker reserves far more address space than it ever touches, so a limit on it "+
+		"would stop workers at start; cap memory with --reload-on-rss and --evil-reload-on-rss (or systemd's MemoryMax=)."),
+	warned("reload-on-as", "MB", "A Go worker's address space is mostly reserved and never used; recycle on "+
+		"resident memory with --reload-on-rss."),
+	warned("evil-reload-on-as", "MB", "A Go worker's address space is mostly reserved and never used; cap "+
+		"resident memory with --evil-reload-on-rss."),
+	warned("cpu-affinity", "N", "Pin the service with systemd's CPUAffinity= or taskset; measured here, pinning each "+
+		"worker to a CPU made no request faster."),
+}
+
+func warned(name, metavar, instead string) Option {
+	return Option{Name: name, Kind: KindNoop, Metavar: metavar, Section: secWarned, Warn: true,
+		Check: func(string) error { return nil }, Doc: instead}
+}
+
 // unsupportedOptions are well-known uWSGI features carafe does not have.
 // They are rejected, never ignored; each Doc says what to do instead.
 var unsupportedOptions = []Option{

@@ -164,6 +164,11 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		}
 	}
 	warnings := ld.warnings
+	for _, s := range append(append(ld.settings, es.settings...), cl.settings...) {
+		if s.opt.Warn && (s.bare || !isOff(s.value)) {
+			warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: %s", s.where, s.name, s.opt.Doc))
+		}
+	}
 	for _, u := range ld.unknown {
 		if c.Strict {
 			return nil, nil, fmt.Errorf("config: %s", u)

@@ -68,6 +68,9 @@ func WriteMarkdown(w io.Writer) error {
 		case secCompat:
 			writeCompatTable(bw)
 			continue
+		case secWarned:
+			writeWarnedTable(bw)
+			continue
 		case secUnsupported:
 			writeUnsupportedTable(bw)
 			continue
@@ -97,6 +100,18 @@ func writeCompatTable(w *bufio.Writer) {
 	for _, o := range table {
 		if o.Section == secCompat {
 			fmt.Fprintf(w, "| `%s`%s | %s |\n", flagSpelling(&o), aliasSuffix(&o), o.Doc)
+		}
+	}
+}
+
+func writeWarnedTable(w *bufio.Writer) {
+	w.WriteString("\nuWSGI limits carafe does not apply. A config giving one still starts, and carafe says\n" +
+		"at start that it is not applied (\"carafe: limit-as is not applied: ...\"), unless its value\n" +
+		"switches it off (`0`, `false`, `no`, `off`).\n\n")
+	w.WriteString("| Option | Why, and what to use instead |\n|---|---|\n")
+	for _, o := range table {
+		if o.Section == secWarned {
+			fmt.Fprintf(w, "| `%s` | %s |\n", flagSpelling(&o), o.Doc)
 		}
 	}
 }
@@ -166,7 +181,7 @@ func Usage(w io.Writer) {
 		"       carafe [--ini] FILE.ini[:SECTION] [options]\n\n" +
 		"Options are uWSGI's; each is also an ini key (name = value). Flags override ini\n" +
 		"values. -h, --help: this summary; --version: the version. Reference: docs/options.md\n")
-	for _, sec := range sections[:len(sections)-2] {
+	for _, sec := range sections[:len(sections)-3] {
 		fmt.Fprintf(bw, "\n%s:\n", sec)
 		for _, o := range table {
 			if o.Section != sec {
@@ -192,6 +207,13 @@ func Usage(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(bw, "\n%s (accepted, no effect):\n%s", secCompat, wrap(compat, "  ", 80))
+	var warn []string
+	for _, o := range table {
+		if o.Section == secWarned {
+			warn = append(warn, "--"+o.Name)
+		}
+	}
+	fmt.Fprintf(bw, "\n%s (not applied; said at start):\n%s", secWarned, wrap(warn, "  ", 80))
 	bw.WriteString("\nOther uWSGI features (emperor, cheaper, spooler, mules, routing, ...) are rejected;\nsee docs/options.md.\n")
 	bw.Flush()
 }

@@ -464,3 +464,30 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("a bad value in the environment: %v, want the variable named", err)
 	}
 }
+
+// A uWSGI limit carafe does not apply (limit-as, ...) is accepted, so the
+// config starts, and said once at start with what to use instead; a value
+// that switches it off says nothing.
+func TestWarnedOptions(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nlimit-as = 512\nreload-on-as = 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, warnings, err := Parse([]string{ini, "--cpu-affinity", "1"}, []string{"UWSGI_EVIL_RELOAD_ON_AS=900"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"carafe: " + ini + ":4: limit-as is not applied: A Go worker reserves",
+		"carafe: environment UWSGI_EVIL_RELOAD_ON_AS: evil-reload-on-as is not applied: ",
+		"carafe: --cpu-affinity is not applied: Pin the service",
+	}
+	if len(warnings) != len(want) {
+		t.Fatalf("warnings %q, want %d", warnings, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(warnings[i], w) {
+			t.Errorf("warning %d: %q, want it to start %q", i, warnings[i], w)
+		}
+	}
+}

@@ -49,6 +49,11 @@ type Option struct {
 	// whether that value is harmless (plugin = python3 is, plugin = php is
 	// not). A noop option without Check is a boolean switch.
 	Check func(value string) error
+
+	// Warn marks a noop option that asks for something carafe does not do
+	// (a limit): accepted, so that the config still starts, and said at
+	// start with Doc, unless its value switches it off.
+	Warn bool
 }
 
 // Options returns the option table, in documentation order.

@@ -9,14 +9,16 @@ const (
 	secLogging     = "Logging"
 	secOperations  = "Operations"
 	secCompat      = "uWSGI compatibility"
+	secWarned      = "Accepted with a warning"
 	secUnsupported = "Not implemented"
 )
 
-var sections = []string{secApplication, secListeners, secProcesses, secLimits, secLogging, secOperations, secCompat, secUnsupported}
+var sections = []string{secApplication, secListeners, secProcesses, secLimits, secLogging, secOperations, secCompat,
+	secWarned, secUnsupported}
 
 // table is the single source of truth for every option carafe knows. The
 // rows for harmless and rejected uWSGI options are in compat.go.
-var table = append(append([]Option{
+var table = append(append(append([]Option{
 	// Application
 	{
 		Name: "module", Aliases: []string{"wsgi"}, Short: "w", Kind: KindString, Metavar: "MOD[:CALLABLE]", Section: secApplication,
@@ -430,7 +432,7 @@ var table = append(append([]Option{
 		Doc: "Serve a JSON snapshot of the master's and workers' state to each client connecting to this " +
 			"address (`host:port`, or a unix socket path containing `/`), like uWSGI's stats server.",
 	},
-}, compatOptions...), unsupportedOptions...)
+}, compatOptions...), warnedOptions...), unsupportedOptions...)
 
 // expiresOption is the i-th of uWSGI's static-expires options: a list kept
 // in StaticExpires[i], so that the rules keep uWSGI's order of kinds.
