@@ -54,7 +54,8 @@ the same table that drives the flag and ini parsers.
   carafe starts in, as uWSGI does; those the app's side uses (` + "`--static-map`" + `,
   ` + "`--check-static`" + `, ` + "`--wsgi-file`" + `) from ` + "`--chdir`" + `.
 - uWSGI options carafe does not implement are rejected with an error naming them;
-  a few harmless ones are accepted and ignored. Both lists are at the end.
+  a few harmless ones are accepted and ignored, and a few limits it cannot apply are
+  accepted with a warning at start. The three lists are at the end.
 - ` + "`-h`/`--help`" + ` prints a summary; ` + "`--version`" + ` prints the version.
 `
 
