@@ -180,7 +180,8 @@ func Usage(w io.Writer) {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("usage: carafe [options] [MODULE[:CALLABLE]]\n" +
 		"       carafe [--ini] FILE.ini[:SECTION] [options]\n\n" +
-		"Options are uWSGI's; each is also an ini key (name = value). Flags override ini\n" +
+		"Options are uWSGI's; each is also an ini key (name = value) and an environment\n" +
+		"variable (UWSGI_NAME=value). Flags override both, the environment overrides ini\n" +
 		"values. -h, --help: this summary; --version: the version. Reference: docs/options.md\n")
 	for _, sec := range sections[:len(sections)-3] {
 		fmt.Fprintf(bw, "\n%s:\n", sec)
