@@ -80,8 +80,10 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners map[net.Listener]struct{}
 	closed    bool
-	paused    chan struct{} // non-nil while paused; closed by Resume
-	wg        sync.WaitGroup
+	paused    chan struct{}  // non-nil while paused; closed by Resume
+	active    int            // connections being served
+	drained   chan struct{}  // made by Shutdown while some are; closed when none is left
+	loops     sync.WaitGroup // Serve calls running
 }
 
 // NewServer returns a Server for app.
@@ -99,6 +101,8 @@ func (s *Server) Serve(l net.Listener) error {
 		// nginx itself sends upstream for unix:, not the socket's path.
 		host, port = "localhost", "80"
 	}
+	s.loops.Add(1)
+	defer s.loops.Done()
 	s.mu.Lock()
 	s.listeners[l] = struct{}{}
 	s.mu.Unlock()
@@ -124,14 +128,16 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		tempDelay = 0
-		listen.Tune(nc)
-		c := newConn(s, nc, host, port)
-		if !s.track(c, true) {
-			nc.Close()
-			continue
-		}
-		go c.serve()
+		s.serveConn(nc, host, port)
 	}
+}
+
+// serveConn serves an accepted connection on its own goroutine.
+func (s *Server) serveConn(nc net.Conn, host, port string) {
+	listen.Tune(nc)
+	c := newConn(s, nc, host, port)
+	s.track(c, true)
+	go c.serve()
 }
 
 // Pause stops accepting connections (they wait in the listen backlog, for
@@ -183,36 +189,69 @@ func isTemporary(err error) bool {
 	return errors.As(err, &se) && se.Temporary()
 }
 
-func (s *Server) track(c *conn, add bool) bool {
+func (s *Server) track(c *conn, add bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if add {
-		if s.closed {
-			return false
-		}
 		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		return true
+		s.active++
+		if s.closed {
+			// Accepted just before its listener closed, its client has sent
+			// the request already: it is answered, with Connection: close,
+			// and Shutdown waits for it. Closing it unread would reset the
+			// client (seen once in CI during a SIGTTOU).
+			c.shutdown()
+		}
+		return
 	}
 	delete(s.conns, c)
-	s.wg.Done()
-	return true
+	s.active--
+	if s.active == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
 }
 
-// Shutdown closes idle connections, lets busy ones finish their current
-// request, and waits for all of them until timeout.
+// Shutdown stops accepting (it closes the listeners, if the caller has
+// not), closes idle connections, lets busy ones finish their current
+// request, and waits for all of them, those accepted last included, until
+// timeout.
 func (s *Server) Shutdown(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	if s.paused != nil { // a paused Serve goes on, to find its listener closed
+		close(s.paused)
+		s.paused = nil
+	}
+	s.mu.Unlock()
+	// Once every Serve has returned, no connection can be accepted behind
+	// the drain's back.
+	loops := make(chan struct{})
+	go func() { s.loops.Wait(); close(loops) }()
+	select {
+	case <-loops:
+	case <-time.After(timeout):
+	}
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
 		c.shutdown()
 	}
+	done := s.drained
+	if done == nil && s.active > 0 {
+		done = make(chan struct{})
+		s.drained = done
+	}
 	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	if done == nil {
+		return
+	}
 	select {
 	case <-done:
-	case <-time.After(timeout):
+	case <-time.After(time.Until(deadline)):
 		s.opts.Log.Warn("httpfront: shutdown timed out with connections open")
 	}
 }

@@ -317,3 +317,63 @@ func TestServerLimits(t *testing.T) {
 		})
 	}
 }
+
+// A connection accepted as the server shuts down (its Accept returned just
+// before the listener closed) is answered, then closed, and Shutdown waits
+// for it: closing it unread reset a client in CI.
+func TestShutdownAnswersLastAccepted(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		time.Sleep(50 * time.Millisecond)
+		c.Exch.Output(head("200 OK"), []byte("late"), nil, true)
+		return wsgi.OK
+	}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(client, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+	// The accept loop's connection, tracked only once the server is closed:
+	// the order a late Accept can produce.
+	l2, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l2.Close()
+	late, _ := net.Dial("tcp", l2.Addr().String())
+	defer late.Close()
+	lateSrv, err := l2.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(late, "GET /late HTTP/1.1\r\nHost: h\r\n\r\n")
+
+	time.Sleep(100 * time.Millisecond) // the first request is in the app
+	shut := make(chan struct{})
+	go func() { srv.Shutdown(5 * time.Second); close(shut) }() // closes l: Serve returns
+	if err := <-served; err != nil {
+		t.Fatalf("Serve after Shutdown: %v", err)
+	}
+	srv.serveConn(lateSrv, "127.0.0.1", "80")
+	for name, c := range map[string]net.Conn{"in flight": client, "accepted last": late} {
+		br := bufio.NewReader(c)
+		head, body := readResponse(t, br)
+		if !strings.HasPrefix(head, "HTTP/1.1 200") || body != "late" {
+			t.Errorf("%s: %q %q, want the app's 200", name, head, body)
+		}
+		if _, err := br.ReadByte(); err != io.EOF { // then closed, within the drain grace
+			t.Errorf("%s: after the response: %v, want EOF", name, err)
+		}
+	}
+	select {
+	case <-shut:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return")
+	}
+}
