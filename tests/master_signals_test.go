@@ -395,18 +395,21 @@ func TestMasterSIGUSR1DuringWorkerStart(t *testing.T) {
 	}
 }
 
+// bothModes runs a test with carafe standalone and under a master.
+var bothModes = []struct {
+	name  string
+	extra []string
+}{
+	{"standalone", nil},
+	{"master", []string{"--processes", "2"}},
+}
+
 // --log-maxsize: once the --logto file reaches the size it is renamed to
 // FILE.<unix time> and a new FILE takes the next lines. Every access line
 // lands in exactly one file, with a master (which rotates for its workers)
 // and without one (the worker rotates itself).
 func TestLogMaxsizeRotates(t *testing.T) {
-	for _, mode := range []struct {
-		name  string
-		extra []string
-	}{
-		{"standalone", nil},
-		{"master", []string{"--processes", "2"}},
-	} {
+	for _, mode := range bothModes {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			const max, n = 3000, 150 // about 11 KB of access lines: three rotations or more
@@ -476,13 +479,7 @@ func TestLogMaxsizeRotates(t *testing.T) {
 // split logs): request lines go to their own file and nowhere else, the
 // master's and workers' own lines to the other; SIGUSR1 reopens both.
 func TestReqLoggerSplitLogs(t *testing.T) {
-	for _, mode := range []struct {
-		name  string
-		extra []string
-	}{
-		{"standalone", nil},
-		{"master", []string{"--processes", "2"}},
-	} {
+	for _, mode := range bothModes {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()

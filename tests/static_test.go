@@ -130,14 +130,8 @@ func TestCheckStaticSkipExt(t *testing.T) {
 	dir := appDir("static_site")
 	s := startApp(t, "static_site", "--check-static", dir, "--static-skip-ext", ".py", "--static-skip-ext", ".pyc")
 	get := func(path string) (int, string) {
-		t.Helper()
-		resp, err := http.Get(s.URL(path))
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, body, _ := xsendfileGet(t, s, path)
+		return code, body
 	}
 	if code, body := get("/static/blob.bin"); code != 200 || len(body) != 100000 {
 		t.Errorf("/static/blob.bin from the docroot: %d, %d bytes", code, len(body))
@@ -163,13 +157,9 @@ func TestStaticExpires(t *testing.T) {
 		"/static/blob.bin":     "public, max-age=2000",
 		"/static/docs/":        "public, max-age=60",
 	} {
-		resp, err := http.Get(s.URL(path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || got != want || resp.Header.Get("Expires") == "" {
-			t.Errorf("%s: %d Cache-Control %q Expires %q, want %q", path, resp.StatusCode, got, resp.Header.Get("Expires"), want)
+		code, _, hdr := xsendfileGet(t, s, path)
+		if got := hdr.Get("Cache-Control"); code != 200 || got != want || hdr.Get("Expires") == "" {
+			t.Errorf("%s: %d Cache-Control %q Expires %q, want %q", path, code, got, hdr.Get("Expires"), want)
 		}
 	}
 }

@@ -43,7 +43,7 @@ var compatOptions = []Option{
 	},
 	{
 		Name: "log-date", Aliases: []string{"logdate"}, Kind: KindNoop, Metavar: "FORMAT", NoValue: "on", Section: secCompat,
-		Check: func(string) error { return nil },
+		Check: anyValue,
 		Doc: "carafe's own lines and its request lines always begin with the date and time (ISO 8601, UTC), " +
 			"so there is nothing to add; a strftime FORMAT is accepted and not used, and what the app prints " +
 			"is written as it is.",
@@ -81,7 +81,7 @@ var compatOptions = []Option{
 	},
 	{
 		Name: "plugins-dir", Aliases: []string{"plugin-dir"}, Kind: KindNoop, Metavar: "DIR", Section: secCompat,
-		Check: func(string) error { return nil },
+		Check: anyValue,
 		Doc:   "carafe loads no plugins: Python and HTTP are built in.",
 	},
 	{
@@ -93,7 +93,7 @@ var compatOptions = []Option{
 		"name, so `pgrep carafe`, `killall carafe` and `ps -o comm` find them; the stats server lists each worker's id and pid."),
 	{
 		Name: "procname-prefix", Aliases: []string{"procname-prefix-spaced", "procname-append", "procname", "procname-master"},
-		Kind: KindNoop, Metavar: "TEXT", Section: secCompat, Check: func(string) error { return nil },
+		Kind: KindNoop, Metavar: "TEXT", Section: secCompat, Check: anyValue,
 		Doc: "carafe does not rewrite process titles (see auto-procname); the text is accepted and not used.",
 	},
 	{
@@ -110,6 +110,9 @@ var compatOptions = []Option{
 			"carafe has Python and HTTP built in. Any other plugin is an error.",
 	},
 }
+
+// anyValue is the Check of a noop option whose value carafe does not use.
+func anyValue(string) error { return nil }
 
 func noop(name, short, why string) Option {
 	return Option{Name: name, Short: short, Kind: KindNoop, Section: secCompat, Doc: why}
@@ -161,7 +164,7 @@ var warnedOptions = []Option{
 
 func warned(name, metavar, instead string) Option {
 	return Option{Name: name, Kind: KindNoop, Metavar: metavar, Section: secWarned, Warn: true,
-		Check: func(string) error { return nil }, Doc: instead}
+		Check: anyValue, Doc: instead}
 }
 
 // unsupportedOptions are well-known uWSGI features carafe does not have.
