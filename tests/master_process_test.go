@@ -500,6 +500,95 @@ func TestMasterPidfileVacuum(t *testing.T) {
 	}
 }
 
+// The four pidfile options of uWSGI: --pidfile and --safe-pidfile are
+// written before the master drops privileges (so as root they can go in a
+// root-owned directory such as /run), --pidfile2 and --safe-pidfile2 after
+// (so they belong to the --uid user, and a root-owned directory refuses
+// them); safe-* replace the file by renaming a new one over it.
+func TestMasterPidfiles(t *testing.T) {
+	t.Parallel()
+	readPid := func(path string) string {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
+				return strings.TrimSpace(string(b))
+			}
+		}
+		return ""
+	}
+	inode := func(path string) uint64 {
+		st, err := os.Stat(path)
+		if err != nil {
+			return 0
+		}
+		return st.Sys().(*syscall.Stat_t).Ino
+	}
+	t.Run("all four", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		files := map[string]string{"--pidfile": "a.pid", "--safe-pidfile": "b.pid", "--pidfile2": "c.pid",
+			"--safe-pidfile2": "d.pid"}
+		args := []string{"--vacuum"}
+		for opt, name := range files {
+			args = append(args, opt, filepath.Join(dir, name))
+		}
+		// A stale safe pidfile is replaced, not rewritten in place.
+		os.WriteFile(filepath.Join(dir, "b.pid"), []byte("1\n"), 0o644)
+		stale := inode(filepath.Join(dir, "b.pid"))
+		s := startApp(t, "master_pid", args...)
+		for opt, name := range files {
+			if got := readPid(filepath.Join(dir, name)); got != strconv.Itoa(s.cmd.Process.Pid) {
+				t.Errorf("%s %s holds %q, want the master pid %d", opt, name, got, s.cmd.Process.Pid)
+			}
+		}
+		if now := inode(filepath.Join(dir, "b.pid")); now == stale {
+			t.Errorf("--safe-pidfile rewrote the old file (inode %d) instead of renaming a new one over it", stale)
+		}
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		if code, ok := s.wait(15 * time.Second); !ok || code != 0 {
+			t.Fatalf("exit %d (exited: %v) after SIGTERM, want 0", code, ok)
+		}
+		left, _ := os.ReadDir(dir)
+		for _, e := range left {
+			t.Errorf("%s left in the pidfiles' directory after exit with --vacuum", e.Name())
+		}
+	})
+	t.Run("privileges", func(t *testing.T) {
+		t.Parallel()
+		if os.Getuid() != 0 {
+			t.Skip("needs root")
+		}
+		if _, err := user.Lookup("nobody"); err != nil {
+			t.Skip("no user nobody")
+		}
+		dir := t.TempDir() // root's, mode 0755: nobody cannot create files in it
+		os.Chmod(dir, 0o755)
+		// Before the drop: both written (whether or not the workers can
+		// then start as nobody, which needs a Python nobody can read).
+		a, b := filepath.Join(dir, "a.pid"), filepath.Join(dir, "b.pid")
+		s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--uid", "nobody",
+			"--pidfile", a, "--safe-pidfile", b)
+		for _, f := range []string{a, b} {
+			if got := readPid(f); got != strconv.Itoa(s.cmd.Process.Pid) {
+				t.Errorf("%s holds %q, want the master pid %d", f, got, s.cmd.Process.Pid)
+			}
+		}
+		s.stop()
+		// After the drop: refused, and said so.
+		for _, opt := range []string{"--pidfile2", "--safe-pidfile2"} {
+			s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--uid", "nobody",
+				opt, filepath.Join(dir, "c.pid"))
+			code, ok := s.wait(15 * time.Second)
+			if !ok || code == 0 {
+				t.Errorf("%s in a root-owned directory after dropping to nobody: exit %d (exited: %v), want a failure",
+					opt, code, ok)
+			}
+			if !strings.Contains(s.Log(), "carafe: "+opt+": ") || !strings.Contains(s.Log(), "permission denied") {
+				t.Errorf("%s: the reason is not said:\n%s", opt, s.Log())
+			}
+		}
+	})
+}
+
 // Master mode is implied by --processes > 1 and by every master-only
 // option: with --processes 1 the master still runs its worker as a child.
 func TestMasterImpliedByOptions(t *testing.T) {

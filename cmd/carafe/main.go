@@ -180,13 +180,21 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Mercy:       time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		TouchReload: cfg.TouchReload,
 		Stats:       cfg.Stats,
-		Pidfile:     cfg.Pidfile,
+		Pidfiles:    pidfiles(cfg),
 		Vacuum:      cfg.Vacuum,
 		UID:         cfg.UID,
 		GID:         cfg.GID,
 		LogFile:     logRotation(cfg),
 		Log:         log,
 	}
+}
+
+func pidfiles(cfg *config.Config) []master.Pidfile {
+	var out []master.Pidfile
+	for _, p := range cfg.Pidfiles() {
+		out = append(out, master.Pidfile{Path: p.Path, AfterDrop: p.AfterDrop, Atomic: p.Atomic})
+	}
+	return out
 }
 
 // absPaths makes the files and unix sockets carafe itself opens absolute,
@@ -204,6 +212,9 @@ func absPaths(cfg *config.Config) error {
 	abs(&cfg.LogTo)
 	abs(&cfg.LogBackupName)
 	abs(&cfg.Pidfile)
+	abs(&cfg.Pidfile2)
+	abs(&cfg.SafePidfile)
+	abs(&cfg.SafePidfile2)
 	if path, ok := strings.CutPrefix(cfg.ReqLogger, "file:"); ok {
 		abs(&path)
 		cfg.ReqLogger = "file:" + path

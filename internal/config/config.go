@@ -56,7 +56,10 @@ type Config struct {
 	XAccelRedirect      bool        // --x-accel-redirect
 	UID, GID            string      // --uid, --gid: user/group name or number; "" keeps the current one
 	MaxFD               int         // --max-fd: RLIMIT_NOFILE at start; 0 leaves it
-	Pidfile             string      // --pidfile
+	Pidfile             string      // --pidfile (written before dropping privileges)
+	Pidfile2            string      // --pidfile2 (after)
+	SafePidfile         string      // --safe-pidfile (before, atomically)
+	SafePidfile2        string      // --safe-pidfile2 (after, atomically)
 	Vacuum              bool        // --vacuum: remove unix sockets and the pidfile on exit
 	Stats               string      // --stats ADDR; "" = no stats server
 
@@ -96,7 +99,26 @@ type Config struct {
 func (c *Config) NeedsMaster() bool {
 	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
 		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || c.EvilReloadOnRSS > 0 || len(c.TouchReload) > 0 ||
-		c.Stats != "" || c.Pidfile != "" || c.UID != "" || c.GID != ""
+		c.Stats != "" || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != ""
+}
+
+// Pidfiles lists the pidfile options given, in the order they are written.
+func (c *Config) Pidfiles() []Pidfile {
+	var out []Pidfile
+	for _, p := range []Pidfile{{c.Pidfile, false, false}, {c.SafePidfile, false, true},
+		{c.Pidfile2, true, false}, {c.SafePidfile2, true, true}} {
+		if p.Path != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Pidfile is one of the pidfile options.
+type Pidfile struct {
+	Path      string
+	AfterDrop bool // written after dropping privileges (the *2 options)
+	Atomic    bool // written to a temporary file and renamed (safe-*)
 }
 
 // DefaultHTTP is the listener the short form (carafe module:callable) binds

@@ -419,7 +419,24 @@ var table = append(append(append([]Option{
 	{
 		Name: "pidfile", Kind: KindString, Metavar: "FILE", Section: secOperations,
 		Field: func(c *Config) any { return &c.Pidfile },
-		Doc:   "Write the master's process id to this file.",
+		Doc: "Write the master's process id to this file, before dropping privileges (as uWSGI does): " +
+			"as root it can go in a root-owned directory such as /run.",
+	},
+	{
+		Name: "pidfile2", Kind: KindString, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.Pidfile2 },
+		Doc:   "Like --pidfile, written after dropping privileges (--uid/--gid): the file belongs to that user.",
+	},
+	{
+		Name: "safe-pidfile", Kind: KindString, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.SafePidfile },
+		Doc: "Like --pidfile, written to a temporary file in the same directory and renamed over FILE, so " +
+			"a reader never sees it empty or half written.",
+	},
+	{
+		Name: "safe-pidfile2", Kind: KindString, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.SafePidfile2 },
+		Doc:   "--safe-pidfile written after dropping privileges.",
 	},
 	{
 		Name: "vacuum", Kind: KindBool, Section: secOperations,

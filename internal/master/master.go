@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -41,8 +42,8 @@ type Options struct {
 	// TouchReload files trigger a reload when their mtime changes.
 	TouchReload []string
 	Stats       string // address of the JSON stats server; "" none
-	Pidfile     string
-	Vacuum      bool   // remove the pidfile on exit
+	Pidfiles    []Pidfile
+	Vacuum      bool   // remove the pidfiles on exit
 	UID, GID    string // drop privileges to these after binding
 	// LogFile is the --logto file (Path; "" for stderr): reopened on
 	// SIGUSR1, and rotated by the master at --log-maxsize.
@@ -81,15 +82,17 @@ func Run(o Options) int {
 		return 1
 	}
 	defer m.cleanup()
+	if err := m.writePidfiles(false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := m.dropPrivileges(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if o.Pidfile != "" {
-		if err := os.WriteFile(o.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-			fmt.Fprintf(os.Stderr, "carafe: --pidfile: %v\n", err)
-			return 1
-		}
+	if err := m.writePidfiles(true); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	if o.Stats != "" {
 		if err := m.serveStats(); err != nil {
@@ -171,12 +174,76 @@ func (m *master) closeListeners() {
 	}
 }
 
+// Pidfile is a file the master writes its pid to: before dropping
+// privileges (uWSGI's pidfile, safe-pidfile) or after (pidfile2,
+// safe-pidfile2), in place or through a renamed temporary file (safe-*).
+type Pidfile struct {
+	Path      string
+	AfterDrop bool
+	Atomic    bool
+}
+
+// option names p's option, for messages.
+func (p Pidfile) option() string {
+	name := "--pidfile"
+	if p.Atomic {
+		name = "--safe-pidfile"
+	}
+	if p.AfterDrop {
+		name += "2"
+	}
+	return name
+}
+
+// writePidfiles writes the pidfiles of one side of the privilege drop.
+func (m *master) writePidfiles(afterDrop bool) error {
+	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
+	for _, p := range m.o.Pidfiles {
+		if p.AfterDrop != afterDrop {
+			continue
+		}
+		var err error
+		if p.Atomic {
+			err = writeAtomic(p.Path, pid)
+		} else {
+			err = os.WriteFile(p.Path, pid, 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("carafe: %s: %w", p.option(), err)
+		}
+	}
+	return nil
+}
+
+// writeAtomic replaces path with a file holding b: written beside it under
+// a temporary name, then renamed over it.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
 func (m *master) cleanup() {
 	m.closeListeners()
 	if m.o.Vacuum {
 		listen.Vacuum(append(append([]string{}, m.o.HTTP...), m.o.Socket...))
-		if m.o.Pidfile != "" {
-			os.Remove(m.o.Pidfile)
+		for _, p := range m.o.Pidfiles {
+			os.Remove(p.Path)
 		}
 	}
 }
