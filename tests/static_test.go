@@ -143,6 +143,19 @@ func TestCheckStaticSkipExt(t *testing.T) {
 	}
 }
 
+// --static-map2 looks the whole URL path up under its directory (uWSGI's
+// static-map2): /static=DIR serves /static/x from DIR/static/x.
+func TestStaticMap2(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "static_site", "--static-map2", "/static="+appDir("static_site"))
+	if code, body, _ := xsendfileGet(t, s, "/static/blob.bin"); code != 200 || len(body) != 100000 {
+		t.Errorf("/static/blob.bin: %d, %d bytes, want the 100000-byte file under DIR/static", code, len(body))
+	}
+	if code, body, _ := xsendfileGet(t, s, "/static/no-such-file"); code != 200 || body != "app:/static/no-such-file" {
+		t.Errorf("/static/no-such-file: %d %.60q, want the app's answer", code, body)
+	}
+}
+
 // uWSGI's static-expires options, as Django deployments set them for
 // hashed file names: the first rule matching a file sets its caching
 // headers; --static-max-age covers the rest.

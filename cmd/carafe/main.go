@@ -343,16 +343,21 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 			base.ExpiresRules = append(base.ExpiresRules, r)
 		}
 	}
-	if len(cfg.StaticMap) > 0 || len(cfg.CheckStatic) > 0 {
+	if len(cfg.StaticMap) > 0 || len(cfg.StaticMap2) > 0 || len(cfg.CheckStatic) > 0 {
 		o := base
 		o.SkipExt = cfg.StaticSkipExt
-		// --check-static DIR is uWSGI's docroot: the whole path, under DIR,
-		// after the --static-map prefixes.
-		maps := append(slices.Clone(cfg.StaticMap), cfg.CheckStatic...)
-		for i, m := range maps {
-			if i >= len(cfg.StaticMap) {
-				m = "/=" + m
-			}
+		// --static-map2 URL=DIR looks the whole path up under DIR: it is
+		// URL=DIR/URL. --check-static DIR is uWSGI's docroot: the whole
+		// path, under DIR, after the prefixes.
+		maps := slices.Clone(cfg.StaticMap)
+		for _, m := range cfg.StaticMap2 {
+			url, dir, _ := strings.Cut(m, "=") // validated
+			maps = append(maps, url+"="+filepath.Join(dir, url))
+		}
+		for _, d := range cfg.CheckStatic {
+			maps = append(maps, "/="+d)
+		}
+		for _, m := range maps {
 			mp, err := static.ParseMapping(m)
 			if err != nil {
 				return err

@@ -45,6 +45,7 @@ type Config struct {
 	WorkerReloadMercy   int         // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
 	TouchReload         []string    // --touch-reload FILE: reload when its mtime changes
 	StaticMap           []string    // --static-map URL=DIR
+	StaticMap2          []string    // --static-map2 URL=DIR (DIR holds URL's whole path)
 	CheckStatic         []string    // --check-static DIR: serve any file under DIR at its path (a docroot)
 	StaticSkipExt       []string    // --static-skip-ext .EXT: files never served statically
 	AddHeader           []string    // --add-header "Name: value"

@@ -271,6 +271,7 @@ func TestParseErrors(t *testing.T) {
 		{"negative keepalive", []string{"app", "--http-keepalive=-1"}, `config: --http-keepalive must be at least 0, got -1`},
 		{"bad env", []string{"app", "--env", "NOEQUALS"}, `config: --env "NOEQUALS": want KEY=VALUE`},
 		{"bad static-map", []string{"app", "--static-map", "static=/srv"}, `config: --static-map "static=/srv": want /URL-PREFIX=DIR`},
+		{"bad static-map2", []string{"app", "--static-map2", "/static"}, `config: --static-map2 "/static": want /URL-PREFIX=DIR`},
 		{"missing ini", []string{"--ini", "testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
 		{"missing positional ini", []string{"testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
 		{

@@ -76,6 +76,13 @@ var table = append(append(append([]Option{
 			"pointing outside) are refused with 403.",
 	},
 	{
+		Name: "static-map2", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticMap2 },
+		Doc: "Like --static-map, with the whole URL path looked up under DIR (`/static=/srv/app` serves " +
+			"/static/a.css from /srv/app/static/a.css), as uWSGI's static-map2; repeatable, tried after the " +
+			"--static-map prefixes.",
+	},
+	{
 		Name: "add-header", Kind: KindList, Metavar: "'NAME: VALUE'", Section: secApplication,
 		Field: func(c *Config) any { return &c.AddHeader },
 		Doc: "Add this header to every response from the app and from --static-map (`X-Frame-Options: DENY`); " +

@@ -26,10 +26,13 @@ func (c *Config) Validate() error {
 			fail("--env %q: want KEY=VALUE", kv)
 		}
 	}
-	for _, m := range c.StaticMap {
-		url, dir, ok := strings.Cut(m, "=")
-		if !ok || !strings.HasPrefix(url, "/") || dir == "" {
-			fail("--static-map %q: want /URL-PREFIX=DIR", m)
+	for i, maps := range [][]string{c.StaticMap, c.StaticMap2} {
+		name := []string{"static-map", "static-map2"}[i]
+		for _, m := range maps {
+			url, dir, ok := strings.Cut(m, "=")
+			if !ok || !strings.HasPrefix(url, "/") || dir == "" {
+				fail("--%s %q: want /URL-PREFIX=DIR", name, m)
+			}
 		}
 	}
 	for i, values := range c.StaticExpires {
