@@ -237,9 +237,29 @@ func TestMasterTTINTTOU(t *testing.T) {
 // old name receives the next access lines.
 func TestMasterSIGUSR1ReopensLog(t *testing.T) {
 	t.Parallel()
+	t.Run("SIGUSR1", func(t *testing.T) {
+		t.Parallel()
+		masterReopenLog(t, nil, func(s *server) { s.cmd.Process.Signal(syscall.SIGUSR1) })
+	})
+	// --touch-logreopen FILE: the same when FILE's mtime changes (the
+	// master looks once a second).
+	t.Run("touch-logreopen", func(t *testing.T) {
+		t.Parallel()
+		touch := filepath.Join(t.TempDir(), "reopen")
+		os.WriteFile(touch, nil, 0o644)
+		masterReopenLog(t, []string{"--touch-logreopen", touch}, func(*server) {
+			later := time.Now().Add(time.Hour)
+			os.Chtimes(touch, later, later)
+		})
+	})
+}
+
+// masterReopenLog renames a master's --logto file, has it reopened by
+// reopen, and checks that later lines go to a new file at the old name.
+func masterReopenLog(t *testing.T, extra []string, reopen func(*server)) {
 	dir := t.TempDir()
 	logf := filepath.Join(dir, "carafe.log")
-	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--logto", logf)
+	s, stats := masterStartStats(t, "master_pid", append([]string{"--processes", "2", "--logto", logf}, extra...)...)
 	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
 	c := masterClient(false, 10*time.Second)
 	fileHas := masterFileHas
@@ -251,7 +271,7 @@ func TestMasterSIGUSR1ReopensLog(t *testing.T) {
 	if err := os.Rename(logf, logf+".1"); err != nil {
 		t.Fatal(err)
 	}
-	s.cmd.Process.Signal(syscall.SIGUSR1)
+	reopen(s)
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(logf); err == nil {
 			break

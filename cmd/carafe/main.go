@@ -179,6 +179,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		AppID:       appID(cfg),
 		Mercy:       time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		TouchReload: cfg.TouchReload,
+		TouchLog:    cfg.TouchLogReopen,
 		Stats:       cfg.Stats,
 		Pidfiles:    pidfiles(cfg),
 		Vacuum:      cfg.Vacuum,
@@ -231,6 +232,9 @@ func absPaths(cfg *config.Config) error {
 	}
 	for i := range cfg.TouchReload {
 		abs(&cfg.TouchReload[i])
+	}
+	for i := range cfg.TouchLogReopen {
+		abs(&cfg.TouchLogReopen[i])
 	}
 	return err
 }

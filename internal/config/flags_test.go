@@ -141,10 +141,11 @@ func TestParseFlags(t *testing.T) {
 			want: func(c *Config) { c.Module, c.Socket, c.Protocol = "app", []string{"0.0.0.0:9000"}, "uwsgi" },
 		},
 		{
-			name: "uWSGI's wsgi and touch-chain-reload spellings",
-			args: []string{"--wsgi", "app:application", "--touch-chain-reload", "/srv/reload", "--http", ":8000"},
+			name: "uWSGI's wsgi, touch-chain-reload and touch-workers-reload spellings",
+			args: []string{"--wsgi", "app:application", "--touch-chain-reload", "/srv/reload", "--http", ":8000",
+				"--touch-workers-reload", "/srv/workers"},
 			want: func(c *Config) {
-				c.Module, c.HTTP, c.TouchReload = "app:application", []string{"0.0.0.0:8000"}, []string{"/srv/reload"}
+				c.Module, c.HTTP, c.TouchReload = "app:application", []string{"0.0.0.0:8000"}, []string{"/srv/reload", "/srv/workers"}
 			},
 		},
 		{

@@ -261,12 +261,19 @@ var table = append(append(append([]Option{
 			"flight before it is killed.",
 	},
 	{
-		Name: "touch-reload", Aliases: []string{"touch-chain-reload"}, Kind: KindList, Metavar: "FILE", Section: secProcesses,
+		Name: "touch-reload", Aliases: []string{"touch-chain-reload", "touch-workers-reload"}, Kind: KindList, Metavar: "FILE", Section: secProcesses,
 		Field: func(c *Config) any { return &c.TouchReload },
 		Doc: "Reload gracefully (as SIGHUP does) when this file's modification time changes; repeatable. " +
 			"The master checks once a second. uWSGI's touch-chain-reload means the same here: every old " +
 			"worker keeps serving until its own replacement is ready (the replacements start together, " +
-			"not one after another).",
+			"not one after another). So does touch-workers-reload: carafe's reload always replaces the " +
+			"workers only, since the master holds no Python to reload.",
+	},
+	{
+		Name: "touch-logreopen", Kind: KindList, Metavar: "FILE", Section: secLogging,
+		Field: func(c *Config) any { return &c.TouchLogReopen },
+		Doc: "Reopen the log files (as SIGUSR1 does) when this file's modification time changes; repeatable. " +
+			"For a logrotate `postrotate` script that can touch a file but not signal carafe.",
 	},
 
 	// HTTP limits

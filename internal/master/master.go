@@ -41,10 +41,12 @@ type Options struct {
 	Mercy time.Duration
 	// TouchReload files trigger a reload when their mtime changes.
 	TouchReload []string
-	Stats       string // address of the JSON stats server; "" none
-	Pidfiles    []Pidfile
-	Vacuum      bool   // remove the pidfiles on exit
-	UID, GID    string // drop privileges to these after binding
+	// TouchLog files have the logs reopened when their mtime changes.
+	TouchLog []string
+	Stats    string // address of the JSON stats server; "" none
+	Pidfiles []Pidfile
+	Vacuum   bool   // remove the pidfiles on exit
+	UID, GID string // drop privileges to these after binding
 	// LogFile is the --logto file (Path; "" for stderr): reopened on
 	// SIGUSR1, and rotated by the master at --log-maxsize.
 	LogFile logfile.Rotation
@@ -66,7 +68,8 @@ type master struct {
 	reloading bool
 	events    chan event
 	cred      *syscall.Credential
-	mtimes    map[string]time.Time
+	mtimes    map[string]time.Time // of TouchReload files
+	logMtimes map[string]time.Time // of TouchLog files
 	started   time.Time
 	stopping  bool
 	rotateErr string // the last failure to rotate the log, said once
@@ -76,7 +79,8 @@ type master struct {
 // code.
 func Run(o Options) int {
 	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64),
-		startup: true, started: time.Now(), mtimes: map[string]time.Time{}}
+		startup: true, started: time.Now(), mtimes: map[string]time.Time{},
+		logMtimes: map[string]time.Time{}}
 	if err := m.bind(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -102,6 +106,9 @@ func Run(o Options) int {
 	}
 	for _, f := range o.TouchReload {
 		m.mtimes[f] = mtime(f)
+	}
+	for _, f := range o.TouchLog {
+		m.logMtimes[f] = mtime(f)
 	}
 	for i, l := range m.listeners {
 		if i < len(o.HTTP) {
@@ -346,7 +353,8 @@ func (m *master) spawnOrLog(id int, delay time.Duration, replaces ...*proc) {
 	}
 }
 
-// tick runs the once-a-second checks: touch-reload and overdue stops.
+// tick runs the once-a-second checks: touch-reload, touch-logreopen,
+// overdue stops and log rotation.
 func (m *master) tick() {
 	now := time.Now()
 	for _, p := range m.procs {
@@ -361,6 +369,13 @@ func (m *master) tick() {
 		if t := mtime(f); !t.Equal(old) {
 			m.mtimes[f] = t
 			m.reload("--touch-reload " + f)
+		}
+	}
+	for f, old := range m.logMtimes {
+		if t := mtime(f); !t.Equal(old) {
+			m.logMtimes[f] = t
+			m.reopenLog()
+			m.o.Log.Info("carafe: master: --touch-logreopen " + f + " touched; logs reopened")
 		}
 	}
 	m.rotateLog(now)
