@@ -589,6 +589,45 @@ func TestMasterPidfiles(t *testing.T) {
 	})
 }
 
+// --reuse-port: a second carafe binds the address the first one serves
+// (an upgrade started beside the running server), both answer, and the
+// second keeps answering once the first is stopped.
+func TestReusePort(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	args := []string{"--http", addr, "--chdir", appDir("master_pid"), "--module", "wsgi", "--reuse-port"}
+	old := launch(t, addr, append(args, "--master")...)
+	old.waitReady(20 * time.Second)
+	c := masterClient(false, 10*time.Second)
+	if code, _, err := masterGet(c, "http://"+addr+"/"); code != 200 {
+		t.Fatalf("GET from the first server: %d %v", code, err)
+	}
+	second := launch(t, addr, args...)
+	second.waitReady(20 * time.Second)
+	if !second.waitLog("carafe: serving HTTP on", 20*time.Second) {
+		t.Fatalf("the second server did not start:\n%s", second.Log())
+	}
+	secondPid := second.cmd.Process.Pid // standalone: the worker itself
+	seen := map[bool]int{}
+	for i := 0; i < 200 && (seen[true] == 0 || seen[false] == 0); i++ {
+		code, body, err := masterGet(c, "http://"+addr+"/")
+		if code != 200 {
+			t.Fatalf("GET with both servers bound: %d %v", code, err)
+		}
+		seen[masterPidOf(body) == secondPid]++
+	}
+	t.Logf("new connections answered: %d by the second server, %d by the first", seen[true], seen[false])
+	if seen[true] == 0 || seen[false] == 0 {
+		t.Errorf("one server got every connection: %v", seen)
+	}
+	old.stop()
+	for i := 0; i < 20; i++ {
+		if code, body, err := masterGet(c, "http://"+addr+"/"); code != 200 || masterPidOf(body) != secondPid {
+			t.Errorf("GET after stopping the first server: %d %q %v, want the second's pid %d", code, body, err, secondPid)
+		}
+	}
+}
+
 // Master mode is implied by --processes > 1 and by every master-only
 // option: with --processes 1 the master still runs its worker as a child.
 func TestMasterImpliedByOptions(t *testing.T) {

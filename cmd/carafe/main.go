@@ -173,7 +173,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Args:        args,
 		HTTP:        cfg.HTTP,
 		Socket:      cfg.Socket,
-		SocketPerm:  listen.Perm{Mode: cfg.ChmodSocket, Owner: cfg.ChownSocket},
+		SocketPerm:  socketPerm(cfg),
 		Processes:   cfg.Processes,
 		Threads:     cfg.Threads,
 		AppID:       appID(cfg),
@@ -188,6 +188,10 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		LogFile:     logRotation(cfg),
 		Log:         log,
 	}
+}
+
+func socketPerm(cfg *config.Config) listen.Perm {
+	return listen.Perm{Mode: cfg.ChmodSocket, Owner: cfg.ChownSocket, ReusePort: cfg.ReusePort}
 }
 
 func pidfiles(cfg *config.Config) []master.Pidfile {
@@ -290,7 +294,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 	return worker.Options{
 		HTTP:       cfg.HTTP,
 		UWSGI:      cfg.Socket,
-		SocketPerm: listen.Perm{Mode: cfg.ChmodSocket, Owner: cfg.ChownSocket},
+		SocketPerm: socketPerm(cfg),
 		Vacuum:     cfg.Vacuum,
 		AppID:      appID(cfg),
 		Python: pyembed.Options{

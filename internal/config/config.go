@@ -22,6 +22,7 @@ type Config struct {
 	Socket          []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
 	ChmodSocket     string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
 	ChownSocket     string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
+	ReusePort       bool     // --reuse-port: SO_REUSEPORT on TCP listeners
 	Protocol        string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
 	Module          string   // --module, -w: mod or mod:callable
 	WSGIFile        string   // --wsgi-file, alias --file

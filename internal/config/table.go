@@ -189,6 +189,13 @@ var table = append(append(append([]Option{
 			"`www-data:www-data` lets nginx connect to a socket with --chmod-socket 660. Needs root. " +
 			"Unset, a master run with --uid/--gid gives them to that user, otherwise they stay the creator's.",
 	},
+	{
+		Name: "reuse-port", Kind: KindBool, Section: secListeners,
+		Field: func(c *Config) any { return &c.ReusePort },
+		Doc: "Set SO_REUSEPORT on the TCP listeners, so that another server can bind the same address while " +
+			"this one runs (a new carafe started beside the old one during an upgrade; stop the old one once " +
+			"the new one serves). The kernel spreads new connections over every server bound there.",
+	},
 
 	// Processes
 	{

@@ -4,6 +4,7 @@
 package listen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -32,16 +33,25 @@ func HTTPWhere(a net.Addr) string {
 	return "http://" + a.String()
 }
 
-// Perm is what a unix socket file gets once bound.
+// Perm is what a unix socket file gets once bound; a TCP listener gets
+// only ReusePort.
 type Perm struct {
 	Mode  string // --chmod-socket, octal ("666"); "" keeps the umask's
 	Owner string // --chown-socket, USER[:GROUP] (names or numbers); "" keeps the creator
+	// ReusePort (--reuse-port) sets SO_REUSEPORT on TCP listeners, so
+	// that another server (a new carafe during an upgrade) can bind the
+	// same port; the kernel then spreads new connections over both.
+	ReusePort bool
 }
 
 // Bind listens on addr. A unix socket's file gets p.
 func Bind(addr string, p Perm) (net.Listener, error) {
 	if !IsUnix(addr) {
-		l, err := net.Listen("tcp", addr)
+		var lc net.ListenConfig
+		if p.ReusePort {
+			lc.Control = reusePort
+		}
+		l, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
 		}

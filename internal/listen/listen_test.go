@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestBindUnixModeStaleAndInUse(t *testing.T) {
@@ -53,6 +54,47 @@ func TestBindTCPInUse(t *testing.T) {
 	if _, err := Bind(l.Addr().(*net.TCPAddr).String(), Perm{}); err == nil {
 		t.Fatal("bound a port already in use")
 	}
+}
+
+// With ReusePort on both, a second listener binds a port in use, and
+// connections reach it (the kernel spreads them over both).
+func TestBindTCPReusePort(t *testing.T) {
+	a, err := Bind("127.0.0.1:0", Perm{ReusePort: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	addr := a.Addr().String()
+	if _, err := Bind(addr, Perm{}); err == nil {
+		t.Fatal("bound a reuse-port listener's port without reuse-port")
+	}
+	b, err := Bind(addr, Perm{ReusePort: true})
+	if err != nil {
+		t.Fatalf("second reuse-port listener on %s: %v", addr, err)
+	}
+	a.Close() // connections can only go to b now
+	done := make(chan error, 1)
+	go func() {
+		c, err := b.Accept()
+		if err == nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s with only the second listener left: %v", addr, err)
+	}
+	c.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the second listener accepted nothing")
+	}
+	b.Close()
 }
 
 func TestOwner(t *testing.T) {

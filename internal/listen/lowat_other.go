@@ -2,8 +2,17 @@
 
 package listen
 
-import "net"
+import (
+	"errors"
+	"net"
+	"syscall"
+)
 
 // Tune sets carafe's options on an accepted connection (see the Linux
 // version); elsewhere there are none.
 func Tune(net.Conn) {}
+
+// reusePort refuses: carafe sets SO_REUSEPORT on Linux only.
+func reusePort(_, _ string, _ syscall.RawConn) error {
+	return errors.New("--reuse-port is supported on Linux only")
+}
