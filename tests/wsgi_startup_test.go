@@ -29,6 +29,8 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"no_such_callable_xyz"}},
 		{"module missing", []string{"--chdir", appDir("environ"), "--module", "no_such_module_xyz"},
 			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
+		{"import missing", []string{"--chdir", appDir("preimport"), "--module", "wsgi", "--import", "no_such_module_xyz"},
+			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
 		{"wsgi-file missing", []string{"--wsgi-file", filepath.Join(appDir("wsgifile"), "nope.wsgi")},
 			[]string{"nope.wsgi"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
@@ -127,6 +129,25 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 			t.Errorf("without the flags: extra %v, env %v, argv %q; want both unset and [carafe]", r.Extra, r.Env, r.Argv)
 		}
 	})
+}
+
+// --import: modules imported before the app, in the order given, by name
+// (from the app directory) or as a file (a path, or a name ending in .py).
+func TestWSGIImport(t *testing.T) {
+	t.Parallel()
+	for name, second := range map[string]string{
+		"path":         filepath.Join(appDir("preimport"), "hooks", "second.py"),
+		"relative .py": "hooks/second.py",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "preimport", "--import", "first", "--py-import", second)
+			code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/"))
+			if code != 200 || body != "first,second," {
+				t.Errorf("GET /: %d %q %v, want \"first,second,\" (both imported before the app, in order)", code, body, err)
+			}
+		})
+	}
 }
 
 func TestWSGIVirtualenv(t *testing.T) {

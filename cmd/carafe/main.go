@@ -299,7 +299,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		AppID:      appID(cfg),
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
-			Callable: callable, PythonPath: cfg.PythonPath, Argv: strings.Fields(cfg.PyArgv), Threads: cfg.Threads,
+			Callable: callable, PythonPath: cfg.PythonPath, Imports: cfg.Import, Argv: strings.Fields(cfg.PyArgv), Threads: cfg.Threads,
 			Processes: cfg.Processes, ServerSoftware: "carafe/" + version,
 		},
 		HTTPOptions: httpfront.Options{

@@ -31,6 +31,7 @@ type Config struct {
 	Virtualenv      string   // --virtualenv, aliases --venv, --home, --pyhome, -H
 	PythonPath      []string // --pythonpath, aliases --python-path, --pp
 	PyArgv          string   // --pyargv: sys.argv after "carafe", split on spaces
+	Import          []string // --import: modules (or .py files) imported before the app
 	Env             []string // --env K=V
 	Processes       int      // --processes, aliases --workers, -p; default 1
 	Threads         int      // --threads; default 1

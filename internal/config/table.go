@@ -55,6 +55,15 @@ var table = append(append(append([]Option{
 		Doc:   "Directory added to `sys.path`; repeatable. Unlike uWSGI, glob patterns are not expanded.",
 	},
 	{
+		Name: "import", Aliases: []string{"pyimport", "py-import", "python-import"}, Kind: KindList,
+		Metavar: "MODULE", Section: secApplication,
+		Field: func(c *Config) any { return &c.Import },
+		Doc: "Import this module in every worker before the app (a name, or a file: a path with a `/` or " +
+			"ending in `.py`); repeatable, in order. A module that fails to import stops the worker with its " +
+			"traceback, as the app would (uWSGI logs it and goes on, which would hide, say, a module of " +
+			"uwsgidecorators timers that cannot run here).",
+	},
+	{
 		Name: "pyargv", Kind: KindString, Metavar: "ARGS", Section: secApplication,
 		Field: func(c *Config) any { return &c.PyArgv },
 		Doc: "Words (split on spaces, as uWSGI does) that follow `carafe` in the app's `sys.argv`, for an app " +

@@ -66,8 +66,8 @@ typedef struct crf_slot {
 /* interp.c */
 int crf_init(const char *executable, const char *home, const char *args, int nargs, char **err);
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
-		 const char *pythonpath, const char *keys, Py_ssize_t keys_len, int threads,
-		 int processes, const char *software, char **err);
+		 const char *pythonpath, const char *imports, const char *keys, Py_ssize_t keys_len,
+		 int threads, int processes, const char *software, char **err);
 void crf_release_main(void);
 void crf_finalize(void);
 crf_slot *crf_slot_new(int index);

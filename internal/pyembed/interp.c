@@ -296,12 +296,43 @@ static PyObject *crf_find_callable(PyObject *mod, const char *callable, const ch
 	return app;
 }
 
+/* crf_preimport imports each entry of the newline-separated imports, in
+ * order (uWSGI's import option): one holding a '/' or ending in .py as a
+ * file, any other as a module. */
+static int crf_preimport(const char *imports)
+{
+	const char *p = imports, *nl;
+	char name[4096];
+	size_t n;
+	PyObject *mod;
+
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n >= sizeof name) {
+			PyErr_Format(PyExc_ValueError, "import: name too long: %.100s...", p);
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (strchr(name, '/') != NULL || (n > 3 && strcmp(name + n - 3, ".py") == 0))
+			mod = crf_import_file(name);
+		else
+			mod = PyImport_ImportModule(name);
+		if (mod == NULL)
+			return -1;
+		Py_DECREF(mod);
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
 /* crf_load_app imports the app (a module or a .wsgi script file) on the
- * main thread and prepares what every request shares. On failure *err is
- * the Python traceback. */
+ * main thread, after the modules of imports, and prepares what every
+ * request shares. On failure *err is the Python traceback. */
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
-		 const char *pythonpath, const char *keys, Py_ssize_t keys_len, int threads,
-		 int processes, const char *software, char **err)
+		 const char *pythonpath, const char *imports, const char *keys, Py_ssize_t keys_len,
+		 int threads, int processes, const char *software, char **err)
 {
 	PyObject *mod = NULL, *tb = NULL;
 	char what[1024];
@@ -317,6 +348,8 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 		goto fail;
 	crf_print_exception = PyObject_GetAttrString(tb, "print_exception");
 	if (crf_print_exception == NULL)
+		goto fail;
+	if (crf_preimport(imports) < 0)
 		goto fail;
 	if (wsgi_file != NULL && wsgi_file[0] != '\0') {
 		snprintf(what, sizeof what, "wsgi file %s", wsgi_file);

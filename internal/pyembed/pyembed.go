@@ -39,6 +39,9 @@ type Options struct {
 	Callable string
 	// PythonPath entries go to the front of sys.path (after them, the cwd).
 	PythonPath []string
+	// Imports are imported, in order, before the app (--import): module
+	// names, or files (a path with a '/' or ending in .py).
+	Imports []string
 	// Argv follows "carafe" in sys.argv (--pyargv).
 	Argv []string
 	// Threads is the number of Python threads serving requests (≥ 1).
@@ -128,14 +131,14 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	keys := strings.Join(opts.Keys, "\x00") + "\x00"
 	cstrs := []*C.char{C.CString(opts.Module), C.CString(opts.WSGIFile),
 		C.CString(opts.Callable), C.CString(strings.Join(opts.PythonPath, "\n")),
-		C.CString(keys), C.CString(opts.ServerSoftware)}
+		C.CString(strings.Join(opts.Imports, "\n")), C.CString(keys), C.CString(opts.ServerSoftware)}
 	defer func() {
 		for _, s := range cstrs {
 			C.free(unsafe.Pointer(s))
 		}
 	}()
-	rc := C.crf_load_app(cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
-		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
+	rc := C.crf_load_app(cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4], cstrs[5],
+		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[6], &cerr)
 	if rc != 0 {
 		errc <- &LoadError{Traceback: takeCString(cerr)}
 		return

@@ -1,0 +1,3 @@
+import os
+
+os.environ["CARAFE_IMPORTED"] = os.environ.get("CARAFE_IMPORTED", "") + "first,"
