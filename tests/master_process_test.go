@@ -500,6 +500,73 @@ func TestMasterPidfileVacuum(t *testing.T) {
 	}
 }
 
+// --logto and --req-logger files under --uid: the master creates them as
+// root and hands them to the run-as user, whose workers open them by name
+// (a root-owned 0644 log stopped every worker at start); --logfile-chmod
+// sets their mode.
+func TestMasterLogFilesOwnerMode(t *testing.T) {
+	t.Parallel()
+	stat := func(f string) (os.FileMode, string) {
+		st, err := os.Stat(f)
+		if err != nil {
+			return 0, err.Error()
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		return st.Mode().Perm(), strconv.Itoa(int(sys.Uid)) + ":" + strconv.Itoa(int(sys.Gid))
+	}
+	t.Run("chmod", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		logf, access := filepath.Join(dir, "app.log"), filepath.Join(dir, "access.log")
+		s := startApp(t, "master_pid", "--logto", logf, "--req-logger", "file:"+access, "--logfile-chmod", "640")
+		if code, _, err := masterGet(masterClient(false, 10*time.Second), s.URL("/chmod-check")); code != 200 {
+			t.Fatalf("GET: %d %v", code, err)
+		}
+		for _, f := range []string{logf, access} {
+			if mode, _ := stat(f); mode != 0o640 {
+				t.Errorf("%s: mode %v, want 0640", f, mode)
+			}
+		}
+		if !masterFileHas(access, "/chmod-check", 5*time.Second) {
+			t.Errorf("no access line in %s", access)
+		}
+	})
+	t.Run("uid", func(t *testing.T) {
+		t.Parallel()
+		if os.Getuid() != 0 {
+			t.Skip("needs root")
+		}
+		u, err := user.Lookup("nobody")
+		if err != nil {
+			t.Skip("no user nobody")
+		}
+		g, err := user.LookupGroup("nogroup")
+		if err != nil {
+			t.Skip("no group nogroup")
+		}
+		skipUnlessReadableBy(t, u, g)
+		dir := t.TempDir() // root's, 0755: nobody cannot create files in it
+		os.Chmod(dir, 0o755)
+		os.Chmod(filepath.Dir(dir), 0o755) // (made 0700 by the testing package)
+		logf, access := filepath.Join(dir, "app.log"), filepath.Join(dir, "access.log")
+		s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--uid", "nobody", "--gid", "nogroup",
+			"--logto", logf, "--req-logger", "file:"+access)
+		masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+		if code, _, err := masterGet(masterClient(false, 10*time.Second), s.URL("/as-nobody")); code != 200 {
+			t.Fatalf("GET: %d %v", code, err)
+		}
+		for _, f := range []string{logf, access} {
+			if _, owner := stat(f); owner != u.Uid+":"+g.Gid {
+				t.Errorf("%s owned by %s, want nobody:nogroup (%s:%s)", f, owner, u.Uid, g.Gid)
+			}
+		}
+		if !masterFileHas(access, "/as-nobody", 5*time.Second) {
+			b, _ := os.ReadFile(logf)
+			t.Errorf("no access line in %s; the log:\n%s", access, b)
+		}
+	})
+}
+
 // The four pidfile options of uWSGI: --pidfile and --safe-pidfile are
 // written before the master drops privileges (so as root they can go in a
 // root-owned directory such as /run), --pidfile2 and --safe-pidfile2 after

@@ -79,6 +79,12 @@ func run(args []string) int {
 			return 1
 		}
 	}
+	if cfg.LogFileChmod != "" && !child {
+		if err := chmodLogs(cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: --logfile-chmod %s: %v\n", cfg.LogFileChmod, err)
+			return 1
+		}
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if path := os.Getenv("CARAFE_CPUPROFILE"); path != "" {
 		// A development aid for the benchmark work: a Go CPU profile of
@@ -186,9 +192,31 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		UID:         cfg.UID,
 		GID:         cfg.GID,
 		LogFile:     logRotation(cfg),
+		ReqLogFile:  reqLogFile(cfg),
 		Log:         log,
 	}
 }
+
+// chmodLogs gives the log files (--logto, --req-logger file:) the mode
+// --logfile-chmod names, creating them if need be.
+func chmodLogs(cfg *config.Config) error {
+	mode, _ := strconv.ParseUint(cfg.LogFileChmod, 8, 32) // validated
+	for _, f := range []string{cfg.LogTo, reqLogFile(cfg)} {
+		if f == "" {
+			continue
+		}
+		if err := logfile.Create(f); err != nil {
+			return err
+		}
+		if err := os.Chmod(f, os.FileMode(mode)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reqLogFile is --req-logger's file (validated: file:FILE); "" for none.
+func reqLogFile(cfg *config.Config) string { return strings.TrimPrefix(cfg.ReqLogger, "file:") }
 
 func socketPerm(cfg *config.Config) listen.Perm {
 	return listen.Perm{Mode: cfg.ChmodSocket, Owner: cfg.ChownSocket, ReusePort: cfg.ReusePort}
@@ -322,7 +350,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		},
 		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx || cfg.LogSlow > 0 || cfg.LogBig > 0 || cfg.LogZero,
 		AccessFilter:     accessFilter(cfg),
-		AccessFile:       strings.TrimPrefix(cfg.ReqLogger, "file:"),
+		AccessFile:       reqLogFile(cfg),
 		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		MaxRequests:      cfg.MaxRequests,
 		MaxRequestsDelta: cfg.MaxRequestsDelta,

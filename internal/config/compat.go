@@ -48,6 +48,8 @@ var compatOptions = []Option{
 			"so there is nothing to add; a strftime FORMAT is accepted and not used, and what the app prints " +
 			"is written as it is.",
 	},
+	noop("logfile-chown", "", "carafe always gives the log files to the --uid/--gid user when it drops privileges (the "+
+		"workers open them by name as that user), as it does the unix sockets."),
 	noop("log-master", "", "Every carafe process writes whole lines to the log itself (a file opened for appending, or "+
 		"the inherited stderr), so there is no logging process or thread to delegate to."),
 	noop("threaded-logger", "", "Every carafe process writes whole lines to the log itself; there is no logger thread."),

@@ -21,6 +21,7 @@ type Config struct {
 	HTTP            []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
 	Socket          []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
 	ChmodSocket     string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
+	LogFileChmod    string   // --logfile-chmod: octal mode of the log files; "" leaves the umask's
 	ChownSocket     string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
 	ReusePort       bool     // --reuse-port: SO_REUSEPORT on TCP listeners
 	Protocol        string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)

@@ -389,6 +389,12 @@ var table = append(append(append([]Option{
 			"target is not supported.",
 	},
 	{
+		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogFileChmod },
+		Doc: "Octal permission bits for the log files (--logto, --req-logger file:), such as 640; set when " +
+			"carafe starts. Unset, a new file gets 644 less the umask.",
+	},
+	{
 		Name: "logger", Kind: KindString, Metavar: "file:FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.Logger },
 		Doc: "uWSGI's pluggable logger, in its `file:FILE` form only: the same as --logto FILE. Other " +

@@ -130,6 +130,11 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 			fail("--chown-socket %q: want USER or USER:GROUP", c.ChownSocket)
 		}
 	}
+	if c.LogFileChmod != "" {
+		if m, err := strconv.ParseUint(c.LogFileChmod, 8, 32); err != nil || m > 0o777 {
+			fail("--logfile-chmod %q: want an octal mode such as 640", c.LogFileChmod)
+		}
+	}
 	if c.ChmodSocket != "" {
 		if m, err := strconv.ParseUint(c.ChmodSocket, 8, 32); err != nil || m > 0o777 {
 			fail("--chmod-socket %q: want an octal mode such as 660", c.ChmodSocket)

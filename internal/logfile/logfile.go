@@ -30,6 +30,16 @@ func Redirect(path string) error {
 	return nil
 }
 
+// Create makes path exist as Redirect would create it, without opening
+// it for this process.
+func Create(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // CheckEvery is how often the process that owns the rotation (the master,
 // or a worker running without one) looks at the log's size: the file may
 // grow past Max by what is logged in that time.

@@ -50,6 +50,9 @@ type Options struct {
 	// LogFile is the --logto file (Path; "" for stderr): reopened on
 	// SIGUSR1, and rotated by the master at --log-maxsize.
 	LogFile logfile.Rotation
+	// ReqLogFile is the request log's file (--req-logger file:), which the
+	// workers open themselves; "" when there is none.
+	ReqLogFile string
 	// Notify tells systemd (Type=notify) when the workers are ready, when
 	// a reload starts and ends, and when carafe stops; nil when not asked.
 	Notify *sdnotify.Notifier

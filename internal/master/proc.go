@@ -10,6 +10,7 @@ import (
 
 	"carafe/internal/control"
 	"carafe/internal/listen"
+	"carafe/internal/logfile"
 )
 
 type procState int
@@ -287,6 +288,17 @@ func exitCause(ps *os.ProcessState) string {
 
 // dropPrivileges switches the master (and so every worker it starts) to
 // --uid/--gid once the sockets are bound.
+// logFiles lists the log files carafe's processes open by name.
+func (m *master) logFiles() []string {
+	var files []string
+	for _, f := range []string{m.o.LogFile.Path, m.o.ReqLogFile} {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
 func (m *master) dropPrivileges() error {
 	if m.o.UID == "" && m.o.GID == "" {
 		return nil
@@ -317,6 +329,16 @@ func (m *master) dropPrivileges() error {
 			if err := os.Lchown(a, uid, gid); err != nil {
 				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
 			}
+		}
+	}
+	// So do the log files, which the workers open (and every process
+	// reopens after a rotation) by name, as that user.
+	for _, f := range m.logFiles() {
+		if err := logfile.Create(f); err != nil {
+			return fmt.Errorf("carafe: %s: %w", f, err)
+		}
+		if err := os.Chown(f, uid, gid); err != nil {
+			return fmt.Errorf("carafe: giving the log %s to --uid/--gid: %w", f, err)
 		}
 	}
 	if err := syscall.Setgroups(nil); err != nil {
