@@ -70,7 +70,6 @@ type master struct {
 	startup   bool
 	reloading bool
 	events    chan event
-	cred      *syscall.Credential
 	mtimes    map[string]time.Time // of TouchReload files
 	logMtimes map[string]time.Time // of TouchLog files
 	started   time.Time
