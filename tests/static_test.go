@@ -156,6 +156,21 @@ func TestStaticMap2(t *testing.T) {
 	}
 }
 
+// --disable-sendfile: static files are read and written, and arrive whole
+// (which path the bytes took is checked in httpfront's TestServerNoSendfile).
+func TestStaticDisableSendfile(t *testing.T) {
+	t.Parallel()
+	dir := appDir("static_site")
+	s := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"), "--disable-sendfile")
+	want, err := os.ReadFile(filepath.Join(dir, "static", "blob.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := xsendfileGet(t, s, "/static/blob.bin"); code != 200 || body != string(want) {
+		t.Errorf("/static/blob.bin: %d, %d bytes, want the file's %d", code, len(body), len(want))
+	}
+}
+
 // uWSGI's static-expires options, as Django deployments set them for
 // hashed file names: the first rule matching a file sets its caching
 // headers; --static-max-age covers the rest.

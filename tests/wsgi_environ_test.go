@@ -66,6 +66,19 @@ func wsgiCheckTypes(t *testing.T, env map[string]any) {
 	})
 }
 
+// --wsgi-disable-file-wrapper leaves wsgi.file_wrapper out of the environ.
+func TestWSGIDisableFileWrapper(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "environ", "--wsgi-disable-file-wrapper")
+	env, _ := wsgiEnviron(t, s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if v, ok := env["wsgi.file_wrapper"]; ok {
+		t.Errorf("environ[wsgi.file_wrapper] = %v with --wsgi-disable-file-wrapper, want no such key", v)
+	}
+	if _, ok := env["wsgi.input"]; !ok {
+		t.Errorf("environ lacks wsgi.input: %v", env)
+	}
+}
+
 func TestWSGIEnvironCGIKeys(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "environ", "--threads", "1")

@@ -327,8 +327,9 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		AppID:      appID(cfg),
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
-			Callable: callable, PythonPath: cfg.PythonPath, Imports: cfg.Import, Argv: strings.Fields(cfg.PyArgv), Threads: cfg.Threads,
-			Processes: cfg.Processes, ServerSoftware: "carafe/" + version,
+			Callable: callable, PythonPath: cfg.PythonPath, Imports: cfg.Import, Argv: strings.Fields(cfg.PyArgv),
+			NoFileWrapper: cfg.NoFileWrapper, Threads: cfg.Threads, Processes: cfg.Processes,
+			ServerSoftware: "carafe/" + version,
 		},
 		HTTPOptions: httpfront.Options{
 			Limits: httpfront.Limits{
@@ -416,6 +417,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	wo.UWSGIOptions.LogXForwardedFor = cfg.LogXForwardedFor
 	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect
 	wo.UWSGIOptions.XAccelRedirect = cfg.XAccelRedirect
+	wo.HTTPOptions.NoSendfile, wo.UWSGIOptions.NoSendfile = cfg.DisableSendfile, cfg.DisableSendfile
 	if len(cfg.XSendfileDir) > 0 {
 		o := base
 		for _, d := range cfg.XSendfileDir {

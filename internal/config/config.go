@@ -50,6 +50,8 @@ type Config struct {
 	TouchLogReopen      []string    // --touch-logreopen FILE: reopen the logs when its mtime changes
 	StaticMap           []string    // --static-map URL=DIR
 	StaticMap2          []string    // --static-map2 URL=DIR (DIR holds URL's whole path)
+	DisableSendfile     bool        // --disable-sendfile: files are read and written, not sendfile'd
+	NoFileWrapper       bool        // --wsgi-disable-file-wrapper: no wsgi.file_wrapper in the environ
 	CheckStatic         []string    // --check-static DIR: serve any file under DIR at its path (a docroot)
 	StaticSkipExt       []string    // --static-skip-ext .EXT: files never served statically
 	AddHeader           []string    // --add-header "Name: value"

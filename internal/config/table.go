@@ -92,6 +92,19 @@ var table = append(append(append([]Option{
 			"--static-map prefixes.",
 	},
 	{
+		Name: "disable-sendfile", Kind: KindBool, Section: secApplication,
+		Field: func(c *Config) any { return &c.DisableSendfile },
+		Doc: "Send files (--static-map, X-Sendfile, wsgi.file_wrapper) by reading and writing them instead of " +
+			"with sendfile(2), for a file system whose sendfile is broken (some shared folders of virtual " +
+			"machines, FUSE mounts).",
+	},
+	{
+		Name: "wsgi-disable-file-wrapper", Kind: KindBool, Section: secApplication,
+		Field: func(c *Config) any { return &c.NoFileWrapper },
+		Doc: "Leave `wsgi.file_wrapper` out of the environ, so that apps iterate their file responses " +
+			"themselves (for a file-like object carafe's wrapper would mishandle).",
+	},
+	{
 		Name: "add-header", Kind: KindList, Metavar: "'NAME: VALUE'", Section: secApplication,
 		Field: func(c *Config) any { return &c.AddHeader },
 		Doc: "Add this header to every response from the app and from --static-map (`X-Frame-Options: DENY`); " +

@@ -38,6 +38,10 @@ type Options struct {
 	// --static-map URI in X-Accel-Redirect.
 	XSendfile      *static.Handler
 	XAccelRedirect bool
+	// NoSendfile sends files (static, X-Sendfile, file_wrapper) with
+	// read and write instead of sendfile (--disable-sendfile), for a file
+	// system whose sendfile is broken.
+	NoSendfile bool
 	// AddHeaders are header lines ("Name: value\r\n" each) added to every
 	// response from the app or Static (--add-header).
 	AddHeaders []byte

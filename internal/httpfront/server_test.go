@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,5 +377,72 @@ func TestShutdownAnswersLastAccepted(t *testing.T) {
 	case <-shut:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Shutdown did not return")
+	}
+}
+
+// readFromConn is an accepted connection that notes whether a file was
+// handed to its ReadFrom (the sendfile path of a TCP connection).
+type readFromConn struct {
+	net.Conn
+	used *atomic.Bool
+}
+
+func (c readFromConn) ReadFrom(r io.Reader) (int64, error) {
+	c.used.Store(true)
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+type readFromListener struct {
+	net.Listener
+	used *atomic.Bool
+}
+
+func (l readFromListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return readFromConn{c, l.used}, nil
+}
+
+// A file_wrapper response goes to the socket's ReadFrom (sendfile), except
+// with NoSendfile (--disable-sendfile), where it is read and written.
+func TestServerNoSendfile(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Repeat("carafe file body ", 10000)
+	f.WriteString(want)
+	for _, noSendfile := range []bool{false, true} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var used atomic.Bool
+		app := fakeApp{fn: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+			f.Seek(0, io.SeekStart)
+			if err := c.Exch.SendFile(head("200 OK"), f, int64(len(want))); err != nil {
+				return wsgi.OutputError
+			}
+			return wsgi.OK
+		}}
+		srv := NewServer(app, Options{NoSendfile: noSendfile, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		go srv.Serve(readFromListener{l, &used})
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		_, body := readResponse(t, bufio.NewReader(c))
+		c.Close()
+		srv.Shutdown(time.Second)
+		if body != want {
+			t.Errorf("NoSendfile %v: body of %d bytes, want the file's %d", noSendfile, len(body), len(want))
+		}
+		if used.Load() == noSendfile {
+			t.Errorf("NoSendfile %v: the socket's ReadFrom used: %v", noSendfile, used.Load())
+		}
 	}
 }

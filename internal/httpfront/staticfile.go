@@ -119,12 +119,22 @@ func (w *staticWriter) ReadFrom(r io.Reader) (int64, error) {
 		return 0, c.writeErr
 	}
 	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-	n, err := io.Copy(c.nc, r)
+	n, err := io.Copy(c.fileSink(), r)
 	c.written += n
 	if err != nil {
 		c.writeErr = err
 	}
 	return n, err
+}
+
+// fileSink is where a file's bytes are copied: the socket itself, whose
+// ReadFrom uses sendfile, or with NoSendfile the socket seen as a plain
+// writer, so that io.Copy reads and writes through a buffer.
+func (c *conn) fileSink() io.Writer {
+	if c.s.opts.NoSendfile {
+		return struct{ io.Writer }{c.nc}
+	}
+	return c.nc
 }
 
 func (w *staticWriter) finish() {

@@ -97,6 +97,35 @@ func TestBindTCPReusePort(t *testing.T) {
 	b.Close()
 }
 
+// An accepted TCP connection has TCP_NODELAY (what --tcp-nodelay asks for
+// in uWSGI, documented as always on).
+func TestAcceptedNoDelay(t *testing.T) {
+	l, err := Bind("127.0.0.1:0", Perm{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rc, err := s.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, gerr := -1, error(nil)
+	rc.Control(func(fd uintptr) { v, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_NODELAY) })
+	if gerr != nil || v == 0 {
+		t.Errorf("TCP_NODELAY on an accepted connection: %d %v, want on", v, gerr)
+	}
+}
+
 func TestOwner(t *testing.T) {
 	for _, tc := range []struct {
 		spec     string

@@ -68,6 +68,7 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
 		 const char *pythonpath, const char *imports, const char *keys, Py_ssize_t keys_len,
 		 int threads, int processes, const char *software, char **err);
+void crf_drop_file_wrapper(void);
 void crf_release_main(void);
 void crf_finalize(void);
 crf_slot *crf_slot_new(int index);

@@ -373,6 +373,15 @@ fail:
 	return -1;
 }
 
+/* crf_drop_file_wrapper leaves wsgi.file_wrapper out of every environ
+ * (uWSGI's wsgi-disable-file-wrapper): apps then iterate their files
+ * themselves. Called on the main thread after crf_load_app. */
+void crf_drop_file_wrapper(void)
+{
+	if (PyDict_DelItemString(crf_env_template, "wsgi.file_wrapper") < 0)
+		PyErr_Clear(); /* not there: nothing to drop */
+}
+
 /* crf_release_main drops the GIL the initialising thread holds. */
 void crf_release_main(void)
 {

@@ -39,6 +39,9 @@ type Options struct {
 	Callable string
 	// PythonPath entries go to the front of sys.path (after them, the cwd).
 	PythonPath []string
+	// NoFileWrapper leaves wsgi.file_wrapper out of the environ
+	// (--wsgi-disable-file-wrapper).
+	NoFileWrapper bool
 	// Imports are imported, in order, before the app (--import): module
 	// names, or files (a path with a '/' or ending in .py).
 	Imports []string
@@ -142,6 +145,9 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	if rc != 0 {
 		errc <- &LoadError{Traceback: takeCString(cerr)}
 		return
+	}
+	if opts.NoFileWrapper {
+		C.crf_drop_file_wrapper()
 	}
 	if locked := C.crf_gil_locked(); locked != nil { // before Start's threads use the pool
 		flag := (*int32)(unsafe.Pointer(locked))
