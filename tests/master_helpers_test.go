@@ -414,3 +414,15 @@ func masterWaitGone(pids []int, d time.Duration) (time.Duration, []int) {
 
 // masterReadyRE matches a worker's "ready" log line (not "already").
 var masterReadyRE = regexp.MustCompile(`(?i)\bready\b`)
+
+// masterStatusIDs returns the fields of a Uid:, Gid: or Groups: line of
+// /proc/PID/status.
+func masterStatusIDs(pid int, key string) []string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, key+":") {
+			return strings.Fields(strings.TrimPrefix(l, key+":"))
+		}
+	}
+	return nil
+}

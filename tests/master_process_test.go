@@ -409,15 +409,7 @@ func TestMasterUidGid(t *testing.T) {
 		"--socket", sock, "--chmod-socket", "660")
 	s.waitReady(20 * time.Second)
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
-	idline := func(pid int, key string) []string {
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, key+":") {
-				return strings.Fields(strings.TrimPrefix(l, key+":"))
-			}
-		}
-		return nil
-	}
+	idline := masterStatusIDs
 	for _, p := range pids {
 		uids, gids, groups := idline(p, "Uid"), idline(p, "Gid"), idline(p, "Groups")
 		t.Logf("worker %d: Uid %v Gid %v Groups %v", p, uids, gids, groups)
@@ -565,6 +557,45 @@ func TestMasterLogFilesOwnerMode(t *testing.T) {
 			t.Errorf("no access line in %s; the log:\n%s", access, b)
 		}
 	})
+}
+
+// --master-as-root: the workers run as --uid/--gid, the master stays root.
+func TestMasterAsRoot(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	g, err := user.LookupGroup("nogroup")
+	if err != nil {
+		t.Skip("no group nogroup")
+	}
+	skipUnlessReadableBy(t, u, g)
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--uid", "nobody", "--gid", "nogroup",
+		"--master-as-root")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if got := masterStatusIDs(s.cmd.Process.Pid, "Uid"); len(got) == 0 || got[0] != "0" || got[1] != "0" {
+		t.Errorf("master Uid %v, want root", got)
+	}
+	for _, p := range pids {
+		uids, gids, groups := masterStatusIDs(p, "Uid"), masterStatusIDs(p, "Gid"), masterStatusIDs(p, "Groups")
+		if len(uids) < 4 || uids[0] != u.Uid || uids[1] != u.Uid || uids[2] != u.Uid || uids[3] != u.Uid {
+			t.Errorf("worker %d Uid %v, want all %s (nobody)", p, uids, u.Uid)
+		}
+		if len(gids) < 4 || gids[0] != g.Gid || gids[1] != g.Gid || gids[2] != g.Gid || gids[3] != g.Gid {
+			t.Errorf("worker %d Gid %v, want all %s (nogroup)", p, gids, g.Gid)
+		}
+		if len(groups) != 0 {
+			t.Errorf("worker %d keeps supplementary groups %v", p, groups)
+		}
+	}
+	if code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/uid")); code != 200 ||
+		!strings.HasPrefix(body, "uid="+u.Uid+" ") {
+		t.Errorf("GET /uid: %d %q %v, want the app running as nobody", code, body, err)
+	}
 }
 
 // The four pidfile options of uWSGI: --pidfile and --safe-pidfile are

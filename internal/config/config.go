@@ -24,6 +24,7 @@ type Config struct {
 	LogFileChmod    string   // --logfile-chmod: octal mode of the log files; "" leaves the umask's
 	ChownSocket     string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
 	ReusePort       bool     // --reuse-port: SO_REUSEPORT on TCP listeners
+	MasterAsRoot    bool     // --master-as-root: only the workers take --uid/--gid
 	Protocol        string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
 	Module          string   // --module, -w: mod or mod:callable
 	WSGIFile        string   // --wsgi-file, alias --file
@@ -106,7 +107,7 @@ type Config struct {
 func (c *Config) NeedsMaster() bool {
 	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
 		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || c.EvilReloadOnRSS > 0 || len(c.TouchReload) > 0 || len(c.TouchLogReopen) > 0 ||
-		c.Stats != "" || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != ""
+		c.Stats != "" || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != "" || c.MasterAsRoot
 }
 
 // Pidfiles lists the pidfile options given, in the order they are written.

@@ -466,6 +466,13 @@ var table = append(append(append([]Option{
 		Doc:   "Group (name or number) the master switches to after binding the listeners.",
 	},
 	{
+		Name: "master-as-root", Kind: KindBool, Section: secOperations,
+		Field: func(c *Config) any { return &c.MasterAsRoot },
+		Doc: "Keep the master running as root and start only the workers as --uid/--gid. The master runs " +
+			"no Python, and as root it can still reopen and rotate logs in root-owned directories; without " +
+			"this option it switches user too.",
+	},
+	{
 		Name: "pidfile", Kind: KindString, Metavar: "FILE", Section: secOperations,
 		Field: func(c *Config) any { return &c.Pidfile },
 		Doc: "Write the master's process id to this file, before dropping privileges (as uWSGI does): " +

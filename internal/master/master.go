@@ -47,6 +47,9 @@ type Options struct {
 	Pidfiles []Pidfile
 	Vacuum   bool   // remove the pidfiles on exit
 	UID, GID string // drop privileges to these after binding
+	// MasterAsRoot keeps the master's privileges; only the workers run as
+	// UID/GID (uWSGI's master-as-root).
+	MasterAsRoot bool
 	// LogFile is the --logto file (Path; "" for stderr): reopened on
 	// SIGUSR1, and rotated by the master at --log-maxsize.
 	LogFile logfile.Rotation
@@ -70,11 +73,14 @@ type master struct {
 	startup   bool
 	reloading bool
 	events    chan event
-	mtimes    map[string]time.Time // of TouchReload files
-	logMtimes map[string]time.Time // of TouchLog files
-	started   time.Time
-	stopping  bool
-	rotateErr string // the last failure to rotate the log, said once
+	// workerCred is who the workers run as when the master keeps root
+	// (MasterAsRoot); nil when they inherit the master's user.
+	workerCred *syscall.Credential
+	mtimes     map[string]time.Time // of TouchReload files
+	logMtimes  map[string]time.Time // of TouchLog files
+	started    time.Time
+	stopping   bool
+	rotateErr  string // the last failure to rotate the log, said once
 }
 
 // Run supervises workers until told to stop and returns the process exit

@@ -92,6 +92,7 @@ func (m *master) spawn(id int, replaces *proc) error {
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// The kernel kills a worker whose master died, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr.Credential = m.workerCred // nil: the master's own (see dropPrivileges)
 	if err := cmd.Start(); err != nil {
 		ctl.Close()
 		return fmt.Errorf("master: starting a worker: %w", err)
@@ -340,6 +341,20 @@ func (m *master) dropPrivileges() error {
 		if err := os.Chown(f, uid, gid); err != nil {
 			return fmt.Errorf("carafe: giving the log %s to --uid/--gid: %w", f, err)
 		}
+	}
+	if m.o.MasterAsRoot {
+		// Only the workers change user, as they start.
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
+		if uid >= 0 {
+			cred.Uid = uint32(uid)
+		}
+		if gid >= 0 {
+			cred.Gid = uint32(gid)
+		}
+		m.workerCred = cred
+		m.o.Log.Info(fmt.Sprintf("carafe: master: staying root (--master-as-root); workers run as uid %d, gid %d",
+			cred.Uid, cred.Gid))
+		return nil
 	}
 	if err := syscall.Setgroups(nil); err != nil {
 		return fmt.Errorf("carafe: dropping supplementary groups: %w", err)
