@@ -31,6 +31,9 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
 		{"import missing", []string{"--chdir", appDir("preimport"), "--module", "wsgi", "--import", "no_such_module_xyz"},
 			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
+		{"paste file missing", []string{"--chdir", appDir("paste_site"), "--paste", "config:no-such.ini",
+			"--virtualenv", venvDir(t)},
+			[]string{"FileNotFoundError", "paste_site/no-such.ini"}},
 		{"wsgi-file missing", []string{"--wsgi-file", filepath.Join(appDir("wsgifile"), "nope.wsgi")},
 			[]string{"nope.wsgi"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
@@ -145,6 +148,33 @@ func TestWSGIImport(t *testing.T) {
 			code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/"))
 			if code != 200 || body != "first,second," {
 				t.Errorf("GET /: %d %q %v, want \"first,second,\" (both imported before the app, in order)", code, body, err)
+			}
+		})
+	}
+}
+
+// --paste builds the app with PasteDeploy from an ini file, Pyramid's way;
+// --paste-logger also sets up logging from that file's sections.
+func TestWSGIPaste(t *testing.T) {
+	t.Parallel()
+	dir := appDir("paste_site")
+	want := "hello from paste from " + dir
+	for name, args := range map[string][]string{
+		// [uwsgi] chdir = %d, paste = config:%p, paste-logger = true
+		"ini, with logger": {"--ini", filepath.Join(dir, "production.ini")},
+		"flags, no logger": {"--chdir", dir, "--paste", "config:production.ini"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, append(args, "--virtualenv", venvDir(t))...) // PasteDeploy is there
+			c := masterClient(false, 10*time.Second)
+			if code, body, err := masterGet(c, s.URL("/")); code != 200 || body != want {
+				t.Errorf("GET /: %d %q %v, want %q (the factory's settings from the ini)", code, body, err, want)
+			}
+			masterGet(c, s.URL("/log"))
+			logged := s.waitLog("PASTE-LOGGER paste_site: paste_site logged this", 3*time.Second)
+			if withLogger := strings.Contains(name, "with logger"); logged != withLogger {
+				t.Errorf("the ini's log format applied: %v, want %v", logged, withLogger)
 			}
 		})
 	}

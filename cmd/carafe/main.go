@@ -328,6 +328,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		AppID:      appID(cfg),
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
+			Paste: cfg.Paste, PasteLogger: cfg.PasteLogger,
 			Callable: callable, PythonPath: cfg.PythonPath, Imports: cfg.Import, Argv: strings.Fields(cfg.PyArgv),
 			NoFileWrapper: cfg.NoFileWrapper, Threads: cfg.Threads, Processes: cfg.Processes,
 			ServerSoftware: "carafe/" + version,
@@ -442,6 +443,9 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 func appID(cfg *config.Config) string {
 	if cfg.WSGIFile != "" {
 		return "wsgi-file " + cfg.WSGIFile
+	}
+	if cfg.Paste != "" {
+		return "paste " + cfg.Paste
 	}
 	return "module " + cfg.Module
 }

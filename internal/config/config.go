@@ -28,6 +28,8 @@ type Config struct {
 	Protocol        string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
 	Module          string   // --module, -w: mod or mod:callable
 	WSGIFile        string   // --wsgi-file, alias --file
+	Paste           string   // --paste config:FILE (PasteDeploy)
+	PasteLogger     bool     // --paste-logger: logging from the paste file
 	Callable        string   // --callable; "" means "application", falling back to "app"
 	Chdir           string   // --chdir
 	Virtualenv      string   // --virtualenv, aliases --venv, --home, --pyhome, -H
@@ -206,8 +208,8 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		warnings = append(warnings, "carafe: "+u)
 	}
 	if cl.positional != "" {
-		if c.Module != "" || c.WSGIFile != "" {
-			return nil, nil, fmt.Errorf("config: %q given as the app, but --module or --wsgi-file is also set; give only one", cl.positional)
+		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {
+			return nil, nil, fmt.Errorf("config: %q given as the app, but --module, --wsgi-file or --paste is also set; give only one", cl.positional)
 		}
 		c.Module = cl.positional
 		if len(c.HTTP) == 0 && len(c.Socket) == 0 {

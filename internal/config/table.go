@@ -33,6 +33,19 @@ var table = append(append(append([]Option{
 		Doc:   "Python file holding the WSGI app, loaded like uWSGI's --wsgi-file (relative to --chdir).",
 	},
 	{
+		Name: "paste", Kind: KindString, Metavar: "config:FILE", Section: secApplication,
+		Field: func(c *Config) any { return &c.Paste },
+		Doc: "Build the app with PasteDeploy's `loadapp` from this URI (`config:/srv/app/production.ini`, " +
+			"Pyramid's layout; a relative path is taken from --chdir), instead of --module or --wsgi-file. " +
+			"PasteDeploy must be installed in the app's environment.",
+	},
+	{
+		Name: "paste-logger", Kind: KindBool, Section: secApplication,
+		Field: func(c *Config) any { return &c.PasteLogger },
+		Doc: "Set up Python logging from the --paste config file's [loggers], [handlers] and [formatters] " +
+			"sections (`logging.config.fileConfig`, with `%(here)s` its directory) before building the app.",
+	},
+	{
 		Name: "callable", Kind: KindString, Metavar: "NAME", Section: secApplication,
 		Field: func(c *Config) any { return &c.Callable },
 		Doc: "Name of the WSGI callable in the module or file. Unset, carafe looks for `application`, then " +

@@ -66,12 +66,24 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validateApp(fail func(string, ...any)) {
+	var given []string
+	for _, a := range []struct{ name, value string }{{"--module", c.Module}, {"--wsgi-file", c.WSGIFile}, {"--paste", c.Paste}} {
+		if a.value != "" {
+			given = append(given, fmt.Sprintf("%s %q", a.name, a.value))
+		}
+	}
 	switch {
-	case c.Module == "" && c.WSGIFile == "":
-		fail("no app given: use --module MOD[:CALLABLE], --wsgi-file PATH, or carafe MOD:CALLABLE")
+	case len(given) == 0:
+		fail("no app given: use --module MOD[:CALLABLE], --wsgi-file PATH, --paste config:FILE, or carafe MOD:CALLABLE")
 		return
-	case c.Module != "" && c.WSGIFile != "":
-		fail("--module %q and --wsgi-file %q are both set; give one", c.Module, c.WSGIFile)
+	case len(given) == 2:
+		fail("%s are both set; give one", strings.Join(given, " and "))
+		return
+	case len(given) > 2:
+		fail("%s are all set; give one", strings.Join(given, " and "))
+		return
+	case c.PasteLogger && c.Paste == "":
+		fail("--paste-logger needs --paste")
 		return
 	case c.Module == "":
 		return

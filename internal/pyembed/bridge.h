@@ -65,9 +65,12 @@ typedef struct crf_slot {
 
 /* interp.c */
 int crf_init(const char *executable, const char *home, const char *args, int nargs, char **err);
-int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
-		 const char *pythonpath, const char *imports, const char *keys, Py_ssize_t keys_len,
-		 int threads, int processes, const char *software, char **err);
+/* What crf_load_app's spec names: a module, a script file, or a paste.deploy
+ * URI (whose config file may also set up logging). */
+enum { CRF_APP_MODULE, CRF_APP_FILE, CRF_APP_PASTE, CRF_APP_PASTE_LOGGED };
+int crf_load_app(int kind, const char *spec, const char *callable, const char *pythonpath,
+		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads, int processes,
+		 const char *software, char **err);
 void crf_drop_file_wrapper(void);
 void crf_release_main(void);
 void crf_finalize(void);

@@ -132,6 +132,16 @@ fail:
 }
 
 static const char crf_loader_src[] =
+	"def _carafe_load_paste(uri, logged):\n"
+	"    import os\n"
+	"    if logged:\n"
+	"        import logging.config\n"
+	"        path = uri.split(':', 1)[1] if uri.startswith('config:') else uri\n"
+	"        path = os.path.abspath(path.split('#', 1)[0])\n"
+	"        logging.config.fileConfig(path, {'__file__': path, 'here': os.path.dirname(path)},\n"
+	"                                  disable_existing_loggers=False)\n"
+	"    from paste.deploy import loadapp\n"
+	"    return loadapp(uri, relative_to=os.getcwd())\n"
 	"def _carafe_load_file(path):\n"
 	"    import importlib.machinery, importlib.util, sys, hashlib\n"
 	"    name = '_carafe_wsgi_' + hashlib.sha1(path.encode()).hexdigest()[:12]\n"
@@ -142,7 +152,9 @@ static const char crf_loader_src[] =
 	"    spec.loader.exec_module(mod)\n"
 	"    return mod\n";
 
-static PyObject *crf_import_file(const char *path)
+/* crf_run_loader calls the function name of crf_loader_src with (arg) or,
+ * when flag >= 0, (arg, flag). */
+static PyObject *crf_run_loader(const char *name, const char *arg, int flag)
 {
 	PyObject *globals = NULL, *res = NULL, *fn, *mod = NULL;
 
@@ -154,14 +166,23 @@ static PyObject *crf_import_file(const char *path)
 	res = PyRun_String(crf_loader_src, Py_file_input, globals, globals);
 	if (res == NULL)
 		goto fail;
-	fn = PyDict_GetItemString(globals, "_carafe_load_file");
+	fn = PyDict_GetItemString(globals, name);
 	if (fn == NULL)
 		goto fail;
-	mod = PyObject_CallFunction(fn, "s", path);
+	if (flag >= 0)
+		mod = PyObject_CallFunction(fn, "si", arg, flag);
+	else
+		mod = PyObject_CallFunction(fn, "s", arg);
 fail:
 	Py_XDECREF(globals);
 	Py_XDECREF(res);
 	return mod;
+}
+
+/* crf_import_file imports a script file as a module of its own. */
+static PyObject *crf_import_file(const char *path)
+{
+	return crf_run_loader("_carafe_load_file", path, -1);
 }
 
 /* crf_prepend_paths puts cwd and every entry of the newline-separated
@@ -330,9 +351,9 @@ static int crf_preimport(const char *imports)
 /* crf_load_app imports the app (a module or a .wsgi script file) on the
  * main thread, after the modules of imports, and prepares what every
  * request shares. On failure *err is the Python traceback. */
-int crf_load_app(const char *module, const char *wsgi_file, const char *callable,
-		 const char *pythonpath, const char *imports, const char *keys, Py_ssize_t keys_len,
-		 int threads, int processes, const char *software, char **err)
+int crf_load_app(int kind, const char *spec, const char *callable, const char *pythonpath,
+		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads, int processes,
+		 const char *software, char **err)
 {
 	PyObject *mod = NULL, *tb = NULL;
 	char what[1024];
@@ -351,12 +372,28 @@ int crf_load_app(const char *module, const char *wsgi_file, const char *callable
 		goto fail;
 	if (crf_preimport(imports) < 0)
 		goto fail;
-	if (wsgi_file != NULL && wsgi_file[0] != '\0') {
-		snprintf(what, sizeof what, "wsgi file %s", wsgi_file);
-		mod = crf_import_file(wsgi_file);
-	} else {
-		snprintf(what, sizeof what, "module %s", module);
-		mod = PyImport_ImportModule(module);
+	switch (kind) {
+	case CRF_APP_PASTE:
+	case CRF_APP_PASTE_LOGGED:
+		/* The app is what paste.deploy builds, no attribute of a module. */
+		crf_app = crf_run_loader("_carafe_load_paste", spec, kind == CRF_APP_PASTE_LOGGED);
+		if (crf_app == NULL)
+			goto fail;
+		if (!PyCallable_Check(crf_app)) {
+			PyErr_Format(PyExc_TypeError, "paste %s: loadapp returned a %s, not a WSGI callable",
+				     spec, Py_TYPE(crf_app)->tp_name);
+			Py_CLEAR(crf_app);
+			goto fail;
+		}
+		Py_DECREF(tb);
+		return 0;
+	case CRF_APP_FILE:
+		snprintf(what, sizeof what, "wsgi file %s", spec);
+		mod = crf_import_file(spec);
+		break;
+	default:
+		snprintf(what, sizeof what, "module %s", spec);
+		mod = PyImport_ImportModule(spec);
 	}
 	if (mod == NULL)
 		goto fail;

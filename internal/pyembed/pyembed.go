@@ -32,9 +32,12 @@ type Options struct {
 	// Virtualenv, when set, is a venv (or any Python prefix with bin/python):
 	// its packages become importable and sys.prefix points at it.
 	Virtualenv string
-	// Module is "pkg.mod" or "pkg.mod:callable"; WSGIFile is a script path.
+	// Module is "pkg.mod" or "pkg.mod:callable"; WSGIFile is a script path;
+	// Paste is a paste.deploy URI ("config:/srv/app/production.ini"), whose
+	// file also configures logging with PasteLogger.
 	// Exactly one is set.
-	Module, WSGIFile string
+	Module, WSGIFile, Paste string
+	PasteLogger             bool
 	// Callable names the app object; "" tries "application", then "app".
 	Callable string
 	// PythonPath entries go to the front of sys.path (after them, the cwd).
@@ -132,7 +135,16 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 		return
 	}
 	keys := strings.Join(opts.Keys, "\x00") + "\x00"
-	cstrs := []*C.char{C.CString(opts.Module), C.CString(opts.WSGIFile),
+	kind, spec := C.CRF_APP_MODULE, opts.Module
+	switch {
+	case opts.Paste != "" && opts.PasteLogger:
+		kind, spec = C.CRF_APP_PASTE_LOGGED, opts.Paste
+	case opts.Paste != "":
+		kind, spec = C.CRF_APP_PASTE, opts.Paste
+	case opts.WSGIFile != "":
+		kind, spec = C.CRF_APP_FILE, opts.WSGIFile
+	}
+	cstrs := []*C.char{C.CString(spec),
 		C.CString(opts.Callable), C.CString(strings.Join(opts.PythonPath, "\n")),
 		C.CString(strings.Join(opts.Imports, "\n")), C.CString(keys), C.CString(opts.ServerSoftware)}
 	defer func() {
@@ -140,8 +152,8 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 			C.free(unsafe.Pointer(s))
 		}
 	}()
-	rc := C.crf_load_app(cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4], cstrs[5],
-		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[6], &cerr)
+	rc := C.crf_load_app(C.int(kind), cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
+		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
 	if rc != 0 {
 		errc <- &LoadError{Traceback: takeCString(cerr)}
 		return
