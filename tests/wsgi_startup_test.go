@@ -154,15 +154,17 @@ func TestWSGIImport(t *testing.T) {
 }
 
 // --paste builds the app with PasteDeploy from an ini file, Pyramid's way;
-// --paste-logger also sets up logging from that file's sections.
+// --paste-logger also sets up logging from that file's sections, and
+// --ini-paste(-logged) FILE reads FILE's [uwsgi] section too.
 func TestWSGIPaste(t *testing.T) {
 	t.Parallel()
 	dir := appDir("paste_site")
 	want := "hello from paste from " + dir
 	for name, args := range map[string][]string{
-		// [uwsgi] chdir = %d, paste = config:%p, paste-logger = true
-		"ini, with logger": {"--ini", filepath.Join(dir, "production.ini")},
-		"flags, no logger": {"--chdir", dir, "--paste", "config:production.ini"},
+		// [uwsgi] chdir = %d
+		"ini-paste-logged, with logger": {"--ini-paste-logged", filepath.Join(dir, "production.ini")},
+		"ini-paste, no logger":          {"--ini-paste", filepath.Join(dir, "production.ini")},
+		"flags, with logger":            {"--chdir", dir, "--paste", "config:production.ini", "--paste-logger"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -177,8 +177,8 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	ld := loader{getenv: getenv, unknown: es.unknown}
 	for _, s := range append(es.settings, cl.settings...) { // UWSGI_INI first
-		if s.opt.Name == "ini" {
-			if err := ld.load(s.value, s.where, 0); err != nil {
+		if readsIni(s.opt) {
+			if err := ld.loadSetting(s, 0); err != nil {
 				return nil, nil, err
 			}
 		}

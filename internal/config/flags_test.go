@@ -495,3 +495,33 @@ func TestWarnedOptions(t *testing.T) {
 		}
 	}
 }
+
+// --ini-paste FILE reads FILE and builds the app from it (paste =
+// config:FILE, absolute); -logged adds paste-logger. In a file, paste =
+// config:%p names the file itself.
+func TestIniPaste(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "production.ini")
+	os.WriteFile(ini, []byte("[uwsgi]\nhttp = :8000\n\n[app:main]\nuse = call:app:main\n"), 0o644)
+	self := filepath.Join(dir, "self.ini")
+	os.WriteFile(self, []byte("[uwsgi]\nhttp = :8000\npaste = config:%p\npaste-logger = true\n"), 0o644)
+	for _, tc := range []struct {
+		args   []string
+		paste  string
+		logger bool
+	}{
+		{[]string{"--ini-paste", ini}, "config:" + ini, false},
+		{[]string{"--ini-paste-logged", ini}, "config:" + ini, true},
+		{[]string{"--ini", self}, "config:" + self, true},
+	} {
+		c, _, err := Parse(tc.args, nil)
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if c.Paste != tc.paste || c.PasteLogger != tc.logger || len(c.HTTP) != 1 {
+			t.Errorf("%q: paste %q logger %v http %q, want %q %v and the file's http", tc.args, c.Paste,
+				c.PasteLogger, c.HTTP, tc.paste, tc.logger)
+		}
+	}
+}

@@ -35,7 +35,7 @@ func FuzzParseIni(f *testing.F) {
 		}
 		c := Default()
 		for _, s := range res.settings {
-			if s.opt.Name == "ini" {
+			if readsIni(s.opt) {
 				continue
 			}
 			if s.apply(c) != nil {

@@ -195,13 +195,41 @@ func (ld *loader) load(spec, where string, depth int) error {
 	ld.unknown = append(ld.unknown, res.unknown...)
 	ld.warnings = append(ld.warnings, res.warnings...)
 	for _, s := range res.settings {
-		if s.opt.Name != "ini" {
+		if !readsIni(s.opt) {
 			ld.settings = append(ld.settings, s)
 			continue
 		}
-		if err := ld.load(s.value, s.where, depth+1); err != nil {
+		if err := ld.loadSetting(s, depth+1); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// readsIni reports whether o names an ini file to read: ini, and the
+// ini-paste forms, which also build the app from that file.
+func readsIni(o *Option) bool {
+	return o.Name == "ini" || o.Name == "ini-paste" || o.Name == "ini-paste-logged"
+}
+
+// loadSetting reads the ini file of s (see readsIni). For ini-paste it
+// then sets paste = config:FILE, FILE made absolute, and for
+// ini-paste-logged paste-logger too, as if the file said so last.
+func (ld *loader) loadSetting(s setting, depth int) error {
+	if err := ld.load(s.value, s.where, depth); err != nil {
+		return err
+	}
+	if s.opt.Name == "ini" {
+		return nil
+	}
+	path, _ := splitIniSpec(s.value)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("config: %s%s: %w", s.where, s.name, err)
+	}
+	ld.settings = append(ld.settings, setting{opt: lookup("paste"), name: s.name, value: "config:" + abs, where: s.where})
+	if s.opt.Name == "ini-paste-logged" {
+		ld.settings = append(ld.settings, setting{opt: lookup("paste-logger"), name: s.name, value: "true", where: s.where})
 	}
 	return nil
 }

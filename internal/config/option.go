@@ -197,7 +197,7 @@ func (s *setting) apply(c *Config) error {
 	o := s.opt
 	var err error
 	switch {
-	case o.Name == "ini":
+	case readsIni(o):
 		return nil // the loader has read it already
 	case o.Kind == KindUnsupported:
 		if !s.bare && isOff(s.value) {

@@ -457,6 +457,17 @@ var table = append(append(append([]Option{
 			"ini files are applied before command-line flags, whatever the order.",
 	},
 	{
+		Name: "ini-paste", Kind: KindList, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.Ini },
+		Doc: "Pyramid's one-file layout (`carafe --ini-paste production.ini`): read the file as --ini does, " +
+			"and build the app from it with PasteDeploy, as `--paste config:FILE` (absolute).",
+	},
+	{
+		Name: "ini-paste-logged", Kind: KindList, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.Ini },
+		Doc:   "--ini-paste, plus --paste-logger: Python logging is set up from the same file.",
+	},
+	{
 		Name: "strict", Kind: KindBool, Section: secOperations,
 		Field: func(c *Config) any { return &c.Strict },
 		Doc:   "Treat unknown ini keys as errors instead of warnings. Unknown command-line flags are always errors.",

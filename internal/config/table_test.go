@@ -99,7 +99,7 @@ func TestEveryOptionInIni(t *testing.T) {
 			continue
 		}
 		for _, n := range append([]string{o.Name}, o.Aliases...) {
-			if n == "ini" {
+			if n == "ini" || n == "ini-paste" || n == "ini-paste-logged" {
 				continue
 			}
 			data := "[uwsgi]\n" + n + " = " + sampleValue(&o) + "\n"
