@@ -671,6 +671,17 @@ func TestMasterPidfiles(t *testing.T) {
 			}
 		}
 		s.stop()
+		// A symbolic link where the pidfile goes is refused, not followed.
+		victim, link := filepath.Join(dir, "victim"), filepath.Join(dir, "link.pid")
+		os.WriteFile(victim, []byte("keep\n"), 0o644)
+		os.Symlink(victim, link)
+		s = startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--pidfile", link)
+		if code, ok := s.wait(15 * time.Second); !ok || code == 0 {
+			t.Errorf("--pidfile on a symbolic link: exit %d (exited: %v), want a refusal", code, ok)
+		}
+		if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+			t.Errorf("the link's target was written: %q", b)
+		}
 		// After the drop: refused, and said so.
 		for _, opt := range []string{"--pidfile2", "--safe-pidfile2"} {
 			s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--uid", "nobody",

@@ -206,10 +206,7 @@ func chmodLogs(cfg *config.Config) error {
 		if f == "" {
 			continue
 		}
-		if err := logfile.Create(f); err != nil {
-			return err
-		}
-		if err := os.Chmod(f, os.FileMode(mode)); err != nil {
+		if err := logfile.Claim(f, -1, -1, os.FileMode(mode)); err != nil {
 			return err
 		}
 	}

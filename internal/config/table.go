@@ -412,7 +412,8 @@ var table = append(append(append([]Option{
 		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogTo },
 		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +
-			"target is not supported.",
+			"target is not supported, and a symbolic link is refused (carafe opens the file as root when " +
+			"started as root), as it is for the pidfiles and --req-logger.",
 	},
 	{
 		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,

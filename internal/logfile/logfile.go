@@ -4,6 +4,7 @@
 package logfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -17,7 +18,7 @@ func Redirect(path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := openLog(path)
 	if err != nil {
 		return err
 	}
@@ -30,14 +31,43 @@ func Redirect(path string) error {
 	return nil
 }
 
-// Create makes path exist as Redirect would create it, without opening
-// it for this process.
-func Create(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+// openLog opens path for appending, creating it, and refuses a symbolic
+// link: carafe may run as root when it opens its logs.
+func openLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link; name the file itself", path)
+	}
+	return f, err
+}
+
+// Claim makes path exist as Redirect would create it and, through the
+// open file, gives it to uid:gid (-1 leaves one as it is) and mode (0
+// leaves it). It refuses a symbolic link and a file with several names:
+// whoever may write the log's directory could plant a link to another
+// file (/etc/shadow), which root would then hand over.
+func Claim(path string, uid, gid int, mode os.FileMode) error {
+	f, err := openLog(path)
 	if err != nil {
 		return err
 	}
-	return f.Close()
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+		return fmt.Errorf("%s has %d hard links; carafe hands over only a file of one name", path, sys.Nlink)
+	}
+	if uid >= 0 || gid >= 0 {
+		if err := f.Chown(uid, gid); err != nil {
+			return err
+		}
+	}
+	if mode != 0 {
+		return f.Chmod(mode)
+	}
+	return nil
 }
 
 // CheckEvery is how often the process that owns the rotation (the master,
@@ -104,7 +134,7 @@ func Open(path string) (*File, error) {
 // Reopen opens the file by name again: writes after it go to the file now
 // at the path.
 func (f *File) Reopen() error {
-	nf, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	nf, err := openLog(f.path)
 	if err != nil {
 		return err
 	}

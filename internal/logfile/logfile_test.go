@@ -97,3 +97,45 @@ func TestFileReopen(t *testing.T) {
 		t.Error("Open in a missing directory: no error")
 	}
 }
+
+// Claim creates the file with the mode asked, and refuses a symbolic link
+// or a hard link planted where the log goes: root would otherwise hand the
+// linked file over.
+func TestClaim(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "app.log")
+	if err := Claim(log, -1, -1, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(log); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("claimed log: %v %v, want mode 0640", st, err)
+	}
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("secret"), 0o600)
+	sym, hard := filepath.Join(dir, "sym.log"), filepath.Join(dir, "hard.log")
+	os.Symlink(victim, sym)
+	os.Link(victim, hard)
+	for _, p := range []string{sym, hard} {
+		if err := Claim(p, -1, -1, 0o644); err == nil {
+			t.Errorf("Claim(%s) took a link to another file", filepath.Base(p))
+		}
+	}
+	if st, _ := os.Stat(victim); st.Mode().Perm() != 0o600 {
+		t.Errorf("the linked file's mode changed to %v", st.Mode().Perm())
+	}
+}
+
+// The log files (Redirect's and a File's) refuse a symbolic link: carafe
+// may open them as root.
+func TestOpenRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim, link := filepath.Join(dir, "victim"), filepath.Join(dir, "app.log")
+	os.WriteFile(victim, nil, 0o600)
+	os.Symlink(victim, link)
+	if _, err := Open(link); err == nil {
+		t.Error("Open followed a symbolic link")
+	}
+	if err := Redirect(link); err == nil {
+		t.Error("Redirect followed a symbolic link")
+	}
+}

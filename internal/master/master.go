@@ -221,13 +221,28 @@ func (m *master) writePidfiles(afterDrop bool) error {
 		if p.Atomic {
 			err = writeAtomic(p.Path, pid)
 		} else {
-			err = os.WriteFile(p.Path, pid, 0o644)
+			err = writeNoFollow(p.Path, pid)
 		}
 		if err != nil {
 			return fmt.Errorf("carafe: %s: %w", p.option(), err)
 		}
 	}
 	return nil
+}
+
+// writeNoFollow writes b to path, refusing a symbolic link there: the
+// master may still be root, and a link planted by whoever can write the
+// directory would have it overwrite another file.
+func writeNoFollow(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // writeAtomic replaces path with a file holding b: written beside it under

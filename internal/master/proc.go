@@ -335,10 +335,7 @@ func (m *master) dropPrivileges() error {
 	// So do the log files, which the workers open (and every process
 	// reopens after a rotation) by name, as that user.
 	for _, f := range m.logFiles() {
-		if err := logfile.Create(f); err != nil {
-			return fmt.Errorf("carafe: %s: %w", f, err)
-		}
-		if err := os.Chown(f, uid, gid); err != nil {
+		if err := logfile.Claim(f, uid, gid, 0); err != nil {
 			return fmt.Errorf("carafe: giving the log %s to --uid/--gid: %w", f, err)
 		}
 	}
