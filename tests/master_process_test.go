@@ -598,6 +598,69 @@ func TestMasterAsRoot(t *testing.T) {
 	}
 }
 
+// Logs of workers running as --uid: with --master-as-root a rotation's new
+// file (made by the root master) is handed to the workers' user too, so
+// the workers of a later reload can open it; --logto /dev/stdout is the
+// descriptor carafe was started with, which workers could not open by
+// name.
+func TestMasterUidLogs(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	g, err := user.LookupGroup("nogroup")
+	if err != nil {
+		t.Skip("no group nogroup")
+	}
+	skipUnlessReadableBy(t, u, g)
+	c := masterClient(false, 10*time.Second)
+	t.Run("master-as-root rotation", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		os.Chmod(dir, 0o755)
+		os.Chmod(filepath.Dir(dir), 0o755)
+		logf := filepath.Join(dir, "app.log")
+		s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--uid", "nobody", "--gid", "nogroup",
+			"--master-as-root", "--logto", logf, "--log-maxsize", "4096")
+		old := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+		for i := 0; i < 100; i++ {
+			masterGet(c, s.URL("/fill-the-log-"+strconv.Itoa(i)))
+		}
+		var rotated []string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(rotated) == 0; time.Sleep(100 * time.Millisecond) {
+			rotated, _ = filepath.Glob(logf + ".*")
+		}
+		if len(rotated) == 0 {
+			t.Fatalf("no rotation of %s at --log-maxsize 4096", logf)
+		}
+		time.Sleep(200 * time.Millisecond) // the master hands the new file over as it reopens it
+		if st, err := os.Stat(logf); err != nil || strconv.Itoa(int(st.Sys().(*syscall.Stat_t).Uid)) != u.Uid {
+			t.Errorf("the log the rotation started: %v %v, want it owned by nobody", st, err)
+		}
+		s.cmd.Process.Signal(syscall.SIGHUP)
+		masterWaitWorkers(t, stats, 2, 20*time.Second, masterDisjoint(old))
+		if code, _, err := masterGet(c, s.URL("/after-reload")); code != 200 {
+			t.Errorf("GET after the reload: %d %v", code, err)
+		}
+	})
+	t.Run("stdout", func(t *testing.T) {
+		t.Parallel()
+		s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--uid", "nobody", "--gid", "nogroup",
+			"--logto", "/dev/stdout")
+		masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+		if code, _, err := masterGet(c, s.URL("/to-stdout")); code != 200 {
+			t.Errorf("GET: %d %v", code, err)
+		}
+		if !s.waitLog("/to-stdout", 5*time.Second) {
+			t.Errorf("no access line for /to-stdout on carafe's stdout")
+		}
+	})
+}
+
 // The four pidfile options of uWSGI: --pidfile and --safe-pidfile are
 // written before the master drops privileges (so as root they can go in a
 // root-owned directory such as /run), --pidfile2 and --safe-pidfile2 after

@@ -180,6 +180,14 @@ func TestWSGIPaste(t *testing.T) {
 			}
 		})
 	}
+	t.Run("logger, file without logging sections", func(t *testing.T) {
+		t.Parallel()
+		s := start(t, "--ini-paste-logged", filepath.Join(dir, "nolog.ini"), "--virtualenv", venvDir(t))
+		code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/"))
+		if want := "hello without logging sections from " + dir; code != 200 || body != want {
+			t.Errorf("GET /: %d %q %v, want %q", code, body, err, want)
+		}
+	})
 }
 
 func TestWSGIVirtualenv(t *testing.T) {

@@ -73,15 +73,13 @@ func run(args []string) int {
 			fmt.Fprintln(os.Stderr, w)
 		}
 	}
+	if cfg.LogFileChmod != "" { // validated octal
+		m, _ := strconv.ParseUint(cfg.LogFileChmod, 8, 32)
+		logfile.SetMode(os.FileMode(m))
+	}
 	if cfg.LogTo != "" {
 		if err := logfile.Redirect(cfg.LogTo); err != nil {
 			fmt.Fprintf(os.Stderr, "carafe: --logto %s: %v\n", cfg.LogTo, err)
-			return 1
-		}
-	}
-	if cfg.LogFileChmod != "" && !child {
-		if err := chmodLogs(cfg); err != nil {
-			fmt.Fprintf(os.Stderr, "carafe: --logfile-chmod %s: %v\n", cfg.LogFileChmod, err)
 			return 1
 		}
 	}
@@ -196,21 +194,6 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		ReqLogFile:   reqLogFile(cfg),
 		Log:          log,
 	}
-}
-
-// chmodLogs gives the log files (--logto, --req-logger file:) the mode
-// --logfile-chmod names, creating them if need be.
-func chmodLogs(cfg *config.Config) error {
-	mode, _ := strconv.ParseUint(cfg.LogFileChmod, 8, 32) // validated
-	for _, f := range []string{cfg.LogTo, reqLogFile(cfg)} {
-		if f == "" {
-			continue
-		}
-		if err := logfile.Claim(f, -1, -1, os.FileMode(mode)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // reqLogFile is --req-logger's file (validated: file:FILE); "" for none.

@@ -50,7 +50,9 @@ var compatOptions = []Option{
 			"is written as it is.",
 	},
 	noop("logfile-chown", "", "carafe always gives the log files to the --uid/--gid user when it drops privileges (the "+
-		"workers open them by name as that user), as it does the unix sockets."),
+		"workers open them by name as that user), as it does the unix sockets; a symbolic link or a file "+
+		"of several names is left to its owner (and said so), since root handing it over could give away "+
+		"another file."),
 	noop("log-master", "", "Every carafe process writes whole lines to the log itself (a file opened for appending, or "+
 		"the inherited stderr), so there is no logging process or thread to delegate to."),
 	noop("threaded-logger", "", "Every carafe process writes whole lines to the log itself; there is no logger thread."),

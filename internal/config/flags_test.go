@@ -235,6 +235,8 @@ func TestParseErrors(t *testing.T) {
 		{"module and file", []string{"--http", ":80", "-w", "a", "--wsgi-file", "a.py"}, `config: --module "a" and --wsgi-file "a.py" are both set; give one`},
 		{"file and paste", []string{"--http", ":80", "--wsgi-file", "a.py", "--paste", "config:a.ini"}, `config: --wsgi-file "a.py" and --paste "config:a.ini" are both set; give one`},
 		{"paste-logger alone", []string{"app", "--paste-logger"}, `config: --paste-logger needs --paste`},
+		{"paste-logger on egg:", []string{"--http", ":80", "--paste", "egg:MyApp", "--paste-logger"}, `config: --paste-logger reads the logging sections of a config: file; --paste "egg:MyApp" names none`},
+		{"paste with callable", []string{"--http", ":80", "--paste", "config:a.ini", "--callable", "app"}, `config: --callable "app" does not apply to --paste: the app is what PasteDeploy builds`},
 		{"module is a file", []string{"app.py"}, `config: --module "app.py" looks like a file path; use --wsgi-file for files`},
 		{"bad module", []string{"app:"}, `config: --module "app:": want a module name, optionally followed by :callable`},
 		{"not a module name", []string{"--", "--weird"}, `config: --module "--weird": "--weird" is not a Python module name`},

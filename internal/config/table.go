@@ -412,14 +412,15 @@ var table = append(append(append([]Option{
 		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogTo },
 		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +
-			"target is not supported, and a symbolic link is refused (carafe opens the file as root when " +
-			"started as root), as it is for the pidfiles and --req-logger.",
+			"target is not supported. `/dev/stdout` and `/dev/stderr` mean the descriptor carafe was started " +
+			"with (a container's log pipe), which workers running as --uid could not open by name.",
 	},
 	{
 		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogFileChmod },
-		Doc: "Octal permission bits for the log files (--logto, --req-logger file:), such as 640; set when " +
-			"carafe starts. Unset, a new file gets 644 less the umask.",
+		Doc: "Octal permission bits for the log files (--logto, --req-logger file:), such as 640, set each " +
+			"time a process opens one, so the file a rotation starts has them too. Unset, a new file gets " +
+			"644 less the umask.",
 	},
 	{
 		Name: "logger", Kind: KindString, Metavar: "file:FILE", Section: secLogging,
@@ -501,18 +502,22 @@ var table = append(append(append([]Option{
 		Name: "pidfile", Kind: KindString, Metavar: "FILE", Section: secOperations,
 		Field: func(c *Config) any { return &c.Pidfile },
 		Doc: "Write the master's process id to this file, before dropping privileges (as uWSGI does): " +
-			"as root it can go in a root-owned directory such as /run.",
+			"as root it can go in a root-owned directory such as /run. --vacuum removes it on exit if it " +
+			"still holds this master's pid (the master must then be able to: --master-as-root, or a " +
+			"directory its user may write).",
 	},
 	{
 		Name: "pidfile2", Kind: KindString, Metavar: "FILE", Section: secOperations,
 		Field: func(c *Config) any { return &c.Pidfile2 },
-		Doc:   "Like --pidfile, written after dropping privileges (--uid/--gid): the file belongs to that user.",
+		Doc: "Like --pidfile, written after dropping privileges (--uid/--gid): the file belongs to that user " +
+			"(to root with --master-as-root, where the master keeps root).",
 	},
 	{
 		Name: "safe-pidfile", Kind: KindString, Metavar: "FILE", Section: secOperations,
 		Field: func(c *Config) any { return &c.SafePidfile },
 		Doc: "Like --pidfile, written to a temporary file in the same directory and renamed over FILE, so " +
-			"a reader never sees it empty or half written.",
+			"a reader never sees it empty or half written. The in-place --pidfile refuses a symbolic link " +
+			"or a file of several names (the master may be root when it writes it).",
 	},
 	{
 		Name: "safe-pidfile2", Kind: KindString, Metavar: "FILE", Section: secOperations,
@@ -522,7 +527,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "vacuum", Kind: KindBool, Section: secOperations,
 		Field: func(c *Config) any { return &c.Vacuum },
-		Doc:   "Remove the unix sockets and the pidfile carafe created when it exits.",
+		Doc: "Remove the unix sockets and the pidfiles carafe created when it exits (a pidfile only while " +
+			"it still holds this master's pid: a new carafe started beside it may own it by then).",
 	},
 	{
 		Name: "stats", Aliases: []string{"stats-server"}, Kind: KindString, Metavar: "ADDR", Section: secOperations,

@@ -85,6 +85,12 @@ func (c *Config) validateApp(fail func(string, ...any)) {
 	case c.PasteLogger && c.Paste == "":
 		fail("--paste-logger needs --paste")
 		return
+	case c.PasteLogger && !strings.HasPrefix(c.Paste, "config:"):
+		fail("--paste-logger reads the logging sections of a config: file; --paste %q names none", c.Paste)
+		return
+	case c.Paste != "" && c.Callable != "":
+		fail("--callable %q does not apply to --paste: the app is what PasteDeploy builds", c.Callable)
+		return
 	case c.Module == "":
 		return
 	}

@@ -49,18 +49,3 @@ var lowatUnset = sync.OnceValue(func() bool {
 func kernelDefault(sysctl string) bool {
 	return strings.TrimSpace(sysctl) == "4294967295"
 }
-
-// soReusePort is SO_REUSEPORT, which Go's syscall package names on some
-// architectures only.
-const soReusePort = 0xf
-
-// reusePort is a ListenConfig.Control that sets SO_REUSEPORT.
-func reusePort(_, _ string, c syscall.RawConn) error {
-	var serr error
-	if err := c.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
-	}); err != nil {
-		return err
-	}
-	return serr
-}

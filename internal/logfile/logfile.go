@@ -13,61 +13,89 @@ import (
 )
 
 // Redirect opens path for appending and makes it fd 1 and fd 2; "" does
-// nothing. Calling it again reopens the file by name.
+// nothing. Calling it again reopens the file by name. /dev/stdout and
+// /dev/stderr name the descriptor the process already has (a container's
+// pipe, which a worker running as another user could not open by name).
 func Redirect(path string) error {
-	if path == "" {
+	var fd int
+	switch path {
+	case "":
 		return nil
+	case "/dev/stdout":
+		fd = 1
+	case "/dev/stderr":
+		fd = 2
+	default:
+		f, err := openLog(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fd = int(f.Fd())
 	}
-	f, err := openLog(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, fd := range []int{1, 2} {
-		if err := syscall.Dup2(int(f.Fd()), fd); err != nil {
+	for _, to := range []int{1, 2} {
+		if to == fd {
+			continue
+		}
+		if err := syscall.Dup2(fd, to); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// openLog opens path for appending, creating it, and refuses a symbolic
-// link: carafe may run as root when it opens its logs.
+// mode is what --logfile-chmod asks the log files to have; 0 leaves them
+// as created (0644 less the umask). Set by SetMode before any log opens.
+var mode os.FileMode
+
+// SetMode makes every log file opened from now on (by Redirect, Open, a
+// reopen after a rotation) have mode m (--logfile-chmod).
+func SetMode(m os.FileMode) { mode = m }
+
+// openLog opens path for appending, creating it, and gives a regular
+// file the --logfile-chmod mode.
 func openLog(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
-	if errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("%s is a symbolic link; name the file itself", path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil || mode == 0 {
+		return f, err
 	}
-	return f, err
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm() != mode {
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
-// Claim makes path exist as Redirect would create it and, through the
-// open file, gives it to uid:gid (-1 leaves one as it is) and mode (0
-// leaves it). It refuses a symbolic link and a file with several names:
-// whoever may write the log's directory could plant a link to another
-// file (/etc/shadow), which root would then hand over.
-func Claim(path string, uid, gid int, mode os.FileMode) error {
-	f, err := openLog(path)
+// Claim gives the log file at path, created if need be, to uid:gid (-1
+// leaves one as it is), so that processes running as that user can open
+// it by name. Only a regular file of one name, reached without following a
+// symbolic link, is handed over: carafe runs this as root, and whoever may
+// write the log's directory could otherwise plant a link to another file
+// (/etc/shadow). Anything else is left as it is, and reports false.
+func Claim(path string, uid, gid int) (bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) { // a link; a FIFO with no reader
+		return false, nil
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return false, err
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
-		return fmt.Errorf("%s has %d hard links; carafe hands over only a file of one name", path, sys.Nlink)
-	}
-	if uid >= 0 || gid >= 0 {
-		if err := f.Chown(uid, gid); err != nil {
-			return err
-		}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !st.Mode().IsRegular() || !ok || sys.Nlink != 1 {
+		return false, nil
 	}
 	if mode != 0 {
-		return f.Chmod(mode)
+		if err := f.Chmod(mode); err != nil {
+			return false, err
+		}
 	}
-	return nil
+	return true, f.Chown(uid, gid)
 }
 
 // CheckEvery is how often the process that owns the rotation (the master,

@@ -98,17 +98,18 @@ func TestFileReopen(t *testing.T) {
 	}
 }
 
-// Claim creates the file with the mode asked, and refuses a symbolic link
-// or a hard link planted where the log goes: root would otherwise hand the
-// linked file over.
+// Claim hands over a regular file of one name, created if need be, and
+// leaves alone a symbolic link or a hard link planted where the log goes:
+// root would otherwise hand the linked file over.
 func TestClaim(t *testing.T) {
 	dir := t.TempDir()
+	uid, gid := os.Getuid(), os.Getgid() // chown to oneself is allowed to anyone
 	log := filepath.Join(dir, "app.log")
-	if err := Claim(log, -1, -1, 0o640); err != nil {
-		t.Fatal(err)
+	if ok, err := Claim(log, uid, gid); !ok || err != nil {
+		t.Fatalf("Claim of a new log: %v %v", ok, err)
 	}
-	if st, err := os.Stat(log); err != nil || st.Mode().Perm() != 0o640 {
-		t.Errorf("claimed log: %v %v, want mode 0640", st, err)
+	if _, err := os.Stat(log); err != nil {
+		t.Errorf("Claim did not create the log: %v", err)
 	}
 	victim := filepath.Join(dir, "victim")
 	os.WriteFile(victim, []byte("secret"), 0o600)
@@ -116,26 +117,31 @@ func TestClaim(t *testing.T) {
 	os.Symlink(victim, sym)
 	os.Link(victim, hard)
 	for _, p := range []string{sym, hard} {
-		if err := Claim(p, -1, -1, 0o644); err == nil {
-			t.Errorf("Claim(%s) took a link to another file", filepath.Base(p))
+		if ok, err := Claim(p, uid, gid); ok || err != nil {
+			t.Errorf("Claim(%s): %v %v, want it left alone", filepath.Base(p), ok, err)
 		}
-	}
-	if st, _ := os.Stat(victim); st.Mode().Perm() != 0o600 {
-		t.Errorf("the linked file's mode changed to %v", st.Mode().Perm())
 	}
 }
 
-// The log files (Redirect's and a File's) refuse a symbolic link: carafe
-// may open them as root.
-func TestOpenRefusesSymlink(t *testing.T) {
-	dir := t.TempDir()
-	victim, link := filepath.Join(dir, "victim"), filepath.Join(dir, "app.log")
-	os.WriteFile(victim, nil, 0o600)
-	os.Symlink(victim, link)
-	if _, err := Open(link); err == nil {
-		t.Error("Open followed a symbolic link")
+// With SetMode (--logfile-chmod), a log file opened, new or not, gets the
+// mode; a reopen after a rotation too.
+func TestSetMode(t *testing.T) {
+	SetMode(0o640)
+	defer SetMode(0)
+	path := filepath.Join(t.TempDir(), "access.log")
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := Redirect(link); err == nil {
-		t.Error("Redirect followed a symbolic link")
+	defer f.Close()
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("new log: mode %v, want 0640", st.Mode().Perm())
+	}
+	os.Rename(path, path+".1")
+	if err := f.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("log made by the reopen: mode %v, want 0640", st.Mode().Perm())
 	}
 }

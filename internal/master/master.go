@@ -6,6 +6,7 @@
 package master
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -230,15 +232,26 @@ func (m *master) writePidfiles(afterDrop bool) error {
 	return nil
 }
 
-// writeNoFollow writes b to path, refusing a symbolic link there: the
-// master may still be root, and a link planted by whoever can write the
-// directory would have it overwrite another file.
+// writeNoFollow writes b to path, which must be (or become) a regular
+// file of one name: the master may still be root, and a link planted by
+// whoever can write the directory would have it overwrite another file.
 func writeNoFollow(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	st, err := f.Stat()
+	if err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); !st.Mode().IsRegular() || !ok || sys.Nlink != 1 {
+			err = errors.New("not a regular file of one name (a link?); remove it or name another")
+		}
+	}
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if err == nil {
+		_, err = f.Write(b)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -273,8 +286,22 @@ func (m *master) cleanup() {
 	if m.o.Vacuum {
 		listen.Vacuum(append(append([]string{}, m.o.HTTP...), m.o.Socket...))
 		for _, p := range m.o.Pidfiles {
-			os.Remove(p.Path)
+			m.removePidfile(p.Path)
 		}
+	}
+}
+
+// removePidfile removes path if it still holds this master's pid: during
+// an upgrade beside a new carafe (--reuse-port), the file may already be
+// the new one's.
+func (m *master) removePidfile(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
+		return
+	}
+	if err := os.Remove(path); err != nil {
+		m.o.Log.Warn("carafe: master: --vacuum cannot remove the pidfile (written as root before the "+
+			"privilege drop? see --master-as-root)", "file", path, "err", err)
 	}
 }
 
@@ -408,6 +435,11 @@ func (m *master) tick() {
 func (m *master) reopenLog() {
 	if err := logfile.Redirect(m.o.LogFile.Path); err != nil {
 		m.o.Log.Error("carafe: master: reopening the log", "err", err)
+	}
+	if c := m.workerCred; c != nil && m.o.LogFile.Path != "" {
+		// A root master (--master-as-root) has just created a new file
+		// the workers must be able to open.
+		m.claimLog(m.o.LogFile.Path, int(c.Uid), int(c.Gid))
 	}
 	for _, p := range m.procs {
 		p.cmd.Process.Signal(syscall.SIGUSR1)

@@ -287,8 +287,6 @@ func exitCause(ps *os.ProcessState) string {
 	return "exit status " + strconv.Itoa(ps.ExitCode())
 }
 
-// dropPrivileges switches the master (and so every worker it starts) to
-// --uid/--gid once the sockets are bound.
 // logFiles lists the log files carafe's processes open by name.
 func (m *master) logFiles() []string {
 	var files []string
@@ -300,47 +298,43 @@ func (m *master) logFiles() []string {
 	return files
 }
 
-func (m *master) dropPrivileges() error {
-	if m.o.UID == "" && m.o.GID == "" {
-		return nil
-	}
-	gid := -1
+// runAs resolves --uid/--gid to numbers; -1 leaves one unchanged, and a
+// user without --gid brings its primary group.
+func (m *master) runAs() (uid, gid int, err error) {
+	uid, gid = -1, -1
 	if m.o.GID != "" {
-		g, err := listen.LookupGroup(m.o.GID)
-		if err != nil {
-			return fmt.Errorf("carafe: --gid %s: %w", m.o.GID, err)
+		if gid, err = listen.LookupGroup(m.o.GID); err != nil {
+			return 0, 0, fmt.Errorf("carafe: --gid %s: %w", m.o.GID, err)
 		}
-		gid = g
 	}
-	uid := -1
 	if m.o.UID != "" {
 		u, primary, err := listen.LookupUser(m.o.UID)
 		if err != nil {
-			return fmt.Errorf("carafe: --uid %s: %w", m.o.UID, err)
+			return 0, 0, fmt.Errorf("carafe: --uid %s: %w", m.o.UID, err)
 		}
 		uid = u
 		if gid < 0 {
 			gid = primary
 		}
 	}
-	// The unix sockets belong to the user the workers run as (they were
-	// created as root, before the switch), unless --chown-socket said whose.
-	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
-		if listen.IsUnix(a) && m.o.SocketPerm.Owner == "" {
-			if err := os.Lchown(a, uid, gid); err != nil {
-				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
-			}
-		}
+	return uid, gid, nil
+}
+
+// dropPrivileges switches the master (and so every worker it starts) to
+// --uid/--gid once the sockets are bound; with --master-as-root only the
+// workers it starts from then on.
+func (m *master) dropPrivileges() error {
+	if m.o.UID == "" && m.o.GID == "" {
+		return nil
 	}
-	// So do the log files, which the workers open (and every process
-	// reopens after a rotation) by name, as that user.
-	for _, f := range m.logFiles() {
-		if err := logfile.Claim(f, uid, gid, 0); err != nil {
-			return fmt.Errorf("carafe: giving the log %s to --uid/--gid: %w", f, err)
-		}
+	uid, gid, err := m.runAs()
+	if err != nil {
+		return err
+	}
+	if err := m.handOver(uid, gid); err != nil {
+		return err
 	}
 	if m.o.MasterAsRoot {
-		// Only the workers change user, as they start.
 		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
 		if uid >= 0 {
 			cred.Uid = uint32(uid)
@@ -368,4 +362,33 @@ func (m *master) dropPrivileges() error {
 	}
 	m.o.Log.Info(fmt.Sprintf("carafe: master: running as uid %d, gid %d", os.Getuid(), os.Getgid()))
 	return nil
+}
+
+// handOver gives the files the workers open by name to the user they run
+// as: the unix sockets (created as root, before the switch), unless
+// --chown-socket said whose, and the log files (see logfile.Claim).
+func (m *master) handOver(uid, gid int) error {
+	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
+		if listen.IsUnix(a) && m.o.SocketPerm.Owner == "" {
+			if err := os.Lchown(a, uid, gid); err != nil {
+				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
+			}
+		}
+	}
+	for _, f := range m.logFiles() {
+		m.claimLog(f, uid, gid)
+	}
+	return nil
+}
+
+// claimLog gives the log file f to uid:gid, and says so when it cannot.
+func (m *master) claimLog(f string, uid, gid int) {
+	ok, err := logfile.Claim(f, uid, gid)
+	switch {
+	case err != nil:
+		m.o.Log.Error("carafe: master: cannot give the log to the workers' user", "file", f, "err", err)
+	case !ok:
+		m.o.Log.Warn("carafe: master: not a regular file of one name (a link?); left to its owner, "+
+			"whom the workers' user must be able to write as", "file", f)
+	}
 }
