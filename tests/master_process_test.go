@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -659,6 +660,77 @@ func TestMasterUidLogs(t *testing.T) {
 			t.Errorf("no access line for /to-stdout on carafe's stdout")
 		}
 	})
+}
+
+// --stats on a unix socket in a directory only root may write, with --uid:
+// bound before the privilege drop and handed to the run-as user (it failed
+// with "permission denied" when bound after).
+func TestMasterUidStatsSocket(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	g, err := user.LookupGroup("nogroup")
+	if err != nil {
+		t.Skip("no group nogroup")
+	}
+	skipUnlessReadableBy(t, u, g)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	sock := filepath.Join(dir, "stats.sock")
+	startApp(t, "master_pid", "--processes", "2", "--uid", "nobody", "--gid", "nogroup", "--stats", sock)
+	if doc := masterUnixStats(sock, 10*time.Second); !strings.Contains(doc, `"workers"`) {
+		t.Fatalf("no stats document on %s: %q", sock, doc)
+	}
+	if st, err := os.Lstat(sock); err != nil || strconv.Itoa(int(st.Sys().(*syscall.Stat_t).Uid)) != u.Uid {
+		t.Errorf("stats socket: %v %v, want it owned by nobody", st, err)
+	}
+}
+
+// masterUnixStats reads one stats document from a unix socket, retrying
+// for up to d while the master starts; "" if none came.
+func masterUnixStats(sock string, d time.Duration) string {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			b, _ := io.ReadAll(c)
+			c.Close()
+			return string(b)
+		}
+	}
+	return ""
+}
+
+// --stats on a unix socket: served, removed by --vacuum; a file that is not
+// a socket at that path is refused, never removed.
+func TestMasterStatsUnixSocket(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "stats.sock")
+	s := startApp(t, "master_pid", "--stats", sock, "--vacuum")
+	if doc := masterUnixStats(sock, 10*time.Second); !strings.Contains(doc, `"workers"`) {
+		t.Fatalf("no stats document on %s: %q", sock, doc)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code, ok := s.wait(15 * time.Second); !ok || code != 0 {
+		t.Errorf("exit %d (exited: %v) after SIGTERM, want 0", code, ok)
+	}
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("stats socket still there after exit with --vacuum (%v)", err)
+	}
+	precious := filepath.Join(dir, "precious.txt")
+	os.WriteFile(precious, []byte("keep"), 0o644)
+	s = startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--stats", precious)
+	if code, ok := s.wait(15 * time.Second); !ok || code == 0 {
+		t.Errorf("--stats on a regular file: exit %d (exited: %v), want a refusal", code, ok)
+	}
+	if b, err := os.ReadFile(precious); err != nil || string(b) != "keep" {
+		t.Errorf("the file at the --stats path was removed or changed: %q %v", b, err)
+	}
 }
 
 // The four pidfile options of uWSGI: --pidfile and --safe-pidfile are

@@ -78,6 +78,7 @@ type master struct {
 	// workerCred is who the workers run as when the master keeps root
 	// (MasterAsRoot); nil when they inherit the master's user.
 	workerCred *syscall.Credential
+	stats      net.Listener         // --stats; nil without
 	mtimes     map[string]time.Time // of TouchReload files
 	logMtimes  map[string]time.Time // of TouchLog files
 	started    time.Time
@@ -96,6 +97,10 @@ func Run(o Options) int {
 		return 1
 	}
 	defer m.cleanup()
+	if err := m.bindStats(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := m.writePidfiles(false); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -108,12 +113,7 @@ func Run(o Options) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if o.Stats != "" {
-		if err := m.serveStats(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-	}
+	m.serveStats()
 	for _, f := range o.TouchReload {
 		m.mtimes[f] = mtime(f)
 	}
@@ -284,7 +284,7 @@ func writeAtomic(path string, b []byte) error {
 func (m *master) cleanup() {
 	m.closeListeners()
 	if m.o.Vacuum {
-		listen.Vacuum(append(append([]string{}, m.o.HTTP...), m.o.Socket...))
+		listen.Vacuum(append(append([]string{m.o.Stats}, m.o.HTTP...), m.o.Socket...))
 		for _, p := range m.o.Pidfiles {
 			m.removePidfile(p.Path)
 		}

@@ -366,13 +366,19 @@ func (m *master) dropPrivileges() error {
 
 // handOver gives the files the workers open by name to the user they run
 // as: the unix sockets (created as root, before the switch), unless
-// --chown-socket said whose, and the log files (see logfile.Claim).
+// --chown-socket said whose, the stats socket, and the log files (see
+// logfile.Claim).
 func (m *master) handOver(uid, gid int) error {
 	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
 		if listen.IsUnix(a) && m.o.SocketPerm.Owner == "" {
 			if err := os.Lchown(a, uid, gid); err != nil {
 				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
 			}
+		}
+	}
+	if listen.IsUnix(m.o.Stats) {
+		if err := os.Lchown(m.o.Stats, uid, gid); err != nil {
+			return fmt.Errorf("carafe: giving %s (--stats) to --uid/--gid: %w", m.o.Stats, err)
 		}
 	}
 	for _, f := range m.logFiles() {

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"carafe/internal/control"
+	"carafe/internal/listen"
 )
 
 // procInfo is a copy of what the stats server may read about a worker
@@ -48,17 +48,28 @@ type WorkerEntry struct {
 	control.WorkerStats
 }
 
-// serveStats answers each connection to --stats with one JSON document,
-// like uWSGI's stats server (a path with '/' is a unix socket).
-func (m *master) serveStats() error {
-	network := "tcp"
-	if strings.Contains(m.o.Stats, "/") {
-		network = "unix"
-		os.Remove(m.o.Stats)
+// bindStats binds the --stats address (a path with '/' is a unix socket)
+// with the other listeners, before privileges are dropped, so that it may
+// be in a directory only root can write; handOver then gives a unix one to
+// the run-as user, as uWSGI's (made after the drop) would be.
+func (m *master) bindStats() error {
+	if m.o.Stats == "" {
+		return nil
 	}
-	l, err := net.Listen(network, m.o.Stats)
+	l, err := listen.Bind(m.o.Stats, listen.Perm{})
 	if err != nil {
-		return fmt.Errorf("carafe: --stats %s: %w", m.o.Stats, err)
+		return fmt.Errorf("%w (--stats)", err)
+	}
+	m.stats = l
+	return nil
+}
+
+// serveStats answers each connection to --stats with one JSON document,
+// like uWSGI's stats server.
+func (m *master) serveStats() {
+	l := m.stats
+	if l == nil {
+		return
 	}
 	m.o.Log.Info("carafe: master: stats on " + m.o.Stats)
 	var mu sync.Mutex // one collection at a time: replies are not tagged
@@ -85,7 +96,6 @@ func (m *master) serveStats() error {
 			}()
 		}
 	}()
-	return nil
 }
 
 // collect asks every worker for its figures (waiting at most a second).
