@@ -157,6 +157,39 @@ func TestMasterHarakiri(t *testing.T) {
 	load.Stop().report(t, "client loop to the other thread and worker during harakiri", 0)
 }
 
+// --harakiri-graceful-timeout: after a harakiri, the worker's other
+// requests in flight get that long to finish (5 s by default); 0 cuts them
+// with the stuck one. Timeline: the stuck request from 0 s, another from
+// 2 s to 4.5 s; the harakiri (3 s, looked at every 0.75 s) ends the
+// worker between 3 and 3.75 s.
+func TestMasterHarakiriGrace(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		grace    string
+		finishes bool
+	}{{"5", true}, {"0", false}} {
+		t.Run("grace "+tc.grace, func(t *testing.T) {
+			t.Parallel()
+			s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2",
+				"--harakiri", "3", "--harakiri-graceful-timeout", tc.grace)
+			masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+			stuck := masterGetAsync(s.URL("/stuck?s=30"), 20*time.Second)
+			time.Sleep(2 * time.Second)
+			other := masterGetAsync(s.URL("/stuck?s=2.5"), 20*time.Second)
+			if r := <-stuck; r.code != 504 {
+				t.Errorf("the stuck request: %d %v, want its 504", r.code, r.err)
+			}
+			r := <-other
+			finished := r.err == nil && r.code == 200 && r.body == "woke up"
+			t.Logf("the other request: %d %q %v after %v", r.code, r.body, r.err, r.took.Round(time.Millisecond))
+			if finished != tc.finishes {
+				t.Errorf("the other request finished: %v, want %v with --harakiri-graceful-timeout %s",
+					finished, tc.finishes, tc.grace)
+			}
+		})
+	}
+}
+
 // --harakiri on a response whose headers went out: the connection is
 // aborted, never a clean-looking truncated response.
 func TestMasterHarakiriAfterHeaders(t *testing.T) {

@@ -342,6 +342,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		ReloadOnRSS:      int64(cfg.ReloadOnRSS) << 20,
 		EvilRSS:          int64(cfg.EvilReloadOnRSS) << 20,
 		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
+		HarakiriGrace:    time.Duration(cfg.HarakiriGrace) * time.Second,
 		LogFile:          logRotation(cfg),
 		Stderr:           os.Stderr,
 		Log:              log,

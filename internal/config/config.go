@@ -41,6 +41,7 @@ type Config struct {
 	Threads         int      // --threads; default 1
 	Master          bool     // --master, -M
 	Harakiri        int      // --harakiri seconds; 0 = off
+	HarakiriGrace   int      // --harakiri-graceful-timeout: seconds the other requests get after one
 	MaxRequests     int      // --max-requests; 0 = unlimited
 	ReloadOnRSS     int      // --reload-on-rss MB; 0 = off
 	EvilReloadOnRSS int      // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off

@@ -260,6 +260,13 @@ var table = append(append(append([]Option{
 			"0 turns it off.",
 	},
 	{
+		Name: "harakiri-graceful-timeout", Kind: KindInt, Default: "5", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.HarakiriGrace },
+		Doc: "After a harakiri, how long the worker's other requests in flight may take to finish before " +
+			"the worker exits (at most --worker-reload-mercy); 0 cuts them at once, as uWSGI does without " +
+			"this option. The stuck request itself cannot be interrupted and is answered at once.",
+	},
+	{
 		Name: "max-requests", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.MaxRequests },
 		Doc: "Gracefully replace a worker after it has served this many requests: it stops accepting, " +

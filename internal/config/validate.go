@@ -217,6 +217,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	between("--threads", c.Threads, 1, 512)
 	between("--buffer-size", c.BufferSize, 1, 65535)
 	atLeast("--harakiri", c.Harakiri, 0)
+	atLeast("--harakiri-graceful-timeout", c.HarakiriGrace, 0)
 	atLeast("--max-requests", c.MaxRequests, 0)
 	atLeast("--reload-on-rss", c.ReloadOnRSS, 0)
 	atLeast("--evil-reload-on-rss", c.EvilReloadOnRSS, 0)

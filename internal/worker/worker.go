@@ -62,6 +62,9 @@ type Options struct {
 	EvilRSS int64
 	// Harakiri ends requests running longer than this; zero means never.
 	Harakiri time.Duration
+	// HarakiriGrace bounds how long the other requests may finish after a
+	// harakiri (and DrainTimeout too).
+	HarakiriGrace time.Duration
 	// Notify tells systemd (Type=notify) when a worker running without a
 	// master is ready and when it stops; nil when not asked.
 	Notify *sdnotify.Notifier
@@ -252,7 +255,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			return fmt.Errorf("carafe: listener failed: %w", err)
 		case <-w.harakiri:
 			closeAll(listeners)
-			w.shutdown(min(o.DrainTimeout, 5*time.Second))
+			w.shutdown(min(o.DrainTimeout, o.HarakiriGrace))
 			return ErrHarakiri
 		case sig := <-sigs:
 			if sig == syscall.SIGUSR1 {
