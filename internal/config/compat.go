@@ -61,8 +61,8 @@ var compatOptions = []Option{
 	noop("close-on-exec", "", "Every socket carafe holds (listeners, client connections) is already close-on-exec, so "+
 		"a program the app runs inherits none of them."),
 	noop("close-on-exec2", "", "Every socket carafe holds is already close-on-exec (see close-on-exec)."),
-	noop("py-call-osafterfork", "", "carafe never forks a process that has imported the app (each worker is a fresh "+
-		"process that imports it), so there are no after-fork hooks to run."),
+	withAliases(noop("py-call-osafterfork", "", "carafe never forks a process that has imported the app (each worker "+
+		"is a fresh process that imports it), so there are no after-fork hooks to run."), "py-callos-afterfork"),
 	noop("http-auto-chunked", "", "carafe's HTTP/1.1 front end always sends a response of unknown length chunked, "+
 		"and keeps the connection."),
 	noop("log-micros", "", "carafe's request lines already give the response time in milliseconds to the microsecond "+

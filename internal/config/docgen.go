@@ -30,8 +30,10 @@ the same table that drives the flag and ini parsers.
   ` + "`[carafe]`" + ` section (whose values win); ` + "`--ini FILE:SECTION`" + ` reads only that
   section. A lone ` + "`FILE.ini[:SECTION]`" + ` argument is the same as ` + "`--ini`" + ` with it,
   as in uWSGI; XML, YAML and JSON configs are not read.
-  Lines are ` + "`key = value`" + `; lines starting with ` + "`;` or `#`" + ` are comments
-  (there are no end-of-line comments).
+  Lines are ` + "`key = value`" + `; lines starting with ` + "`;` or `#`" + ` are comments.
+  After a number or a boolean, a space then ` + "`;` or `#`" + ` starts a comment
+  (` + "`harakiri = 60   ; seconds`" + `), as uWSGI's parsing of those values ignores it;
+  any other value is kept whole, comment and all, as uWSGI keeps it.
   Booleans are true/false, yes/no, on/off or 1/0 (any case); an empty value means
   true. A repeated key appends for list options; for the others the last one wins.
   In values, ` + "`%d`" + ` is the directory of the ini file with a trailing slash, ` + "`%p`" + `

@@ -527,3 +527,22 @@ func TestIniPaste(t *testing.T) {
 		}
 	}
 }
+
+// An end-of-line comment after a number or a boolean is dropped, as
+// uWSGI's parsing of those ignores it; other values keep theirs.
+func TestTrailingComment(t *testing.T) {
+	for _, tc := range []struct{ opt, in, want string }{
+		{"vacuum", "false        ; remove sockets", "false"},
+		{"harakiri", "60\t# seconds", "60"},
+		{"http-header-timeout", "2.5 ; s", "2.5"},
+		{"listen", "1024 ; backlog", "1024"},
+		{"harakiri", "60", "60"},
+		{"harakiri", "60;x", "60;x"}, // no space: not a comment, and refused later
+		{"add-header", "X-Note: keep ; this", "X-Note: keep ; this"},
+		{"module", "app ; comment", "app ; comment"},
+	} {
+		if got := trailingComment(lookup(tc.opt), tc.in); got != tc.want {
+			t.Errorf("%s = %q: got %q, want %q", tc.opt, tc.in, got, tc.want)
+		}
+	}
+}

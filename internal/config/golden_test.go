@@ -36,6 +36,7 @@ var goldenCases = []struct {
 	{name: "flags_override_ini", args: []string{"--processes", "3", "--ini", "testdata/sections.ini", "--http=:9999", "--http-keepalive", "0"}},
 	{name: "two_files", args: []string{"--ini", "testdata/sections.ini", "--ini", "testdata/comments.ini"}},
 	{name: "comments", args: []string{"--ini", "testdata/comments.ini"}},
+	{name: "production", args: []string{"--ini", "testdata/production.ini"}},
 	{name: "crlf", args: []string{"--ini", "testdata/crlf.ini"}},
 	{name: "include", args: []string{"--ini", "testdata/include.ini"}},
 	{name: "cycle", args: []string{"--ini", "testdata/cycle.ini"}},

@@ -97,8 +97,29 @@ func parseIniLine(where, line string, ex *expander) (setting, string, error) {
 		return setting{}, "", unsupportedError(where, fmt.Sprintf("%q", key))
 	}
 	s := setting{opt: o, name: key, bare: raw == "", where: where}
-	s.value = ex.expand(where, raw)
+	s.value = trailingComment(o, ex.expand(where, raw))
 	return s, "", nil
+}
+
+// trailingComment drops an end-of-line comment after a number or a
+// boolean (`harakiri = 60   ; seconds`), as uWSGI's parsing of those
+// ignores what follows the value; production configs copied from the web
+// carry them. Other values are kept whole, as uWSGI keeps them: a path or a
+// header may hold a ';' or a '#'.
+func trailingComment(o *Option, v string) string {
+	switch o.Kind {
+	case KindBool, KindInt, KindInt64, KindFloat, KindNoop:
+	default:
+		return v
+	}
+	i := strings.IndexAny(v, " \t")
+	if i < 0 {
+		return v
+	}
+	if rest := strings.TrimLeft(v[i:], " \t"); rest != "" && (rest[0] == ';' || rest[0] == '#') {
+		return v[:i]
+	}
+	return v
 }
 
 // expander expands uWSGI's magic variables (%d and friends) and $(VAR).
