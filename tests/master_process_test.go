@@ -733,6 +733,63 @@ func TestMasterStatsUnixSocket(t *testing.T) {
 	}
 }
 
+// --daemonize LOGFILE (Django's documented uWSGI command line): the command
+// returns at once, the server runs on in a session of its own, logging to
+// LOGFILE, and stops on SIGTERM to the pid in --pidfile.
+func TestDaemonize(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logf, pf, addr := filepath.Join(dir, "app.log"), filepath.Join(dir, "master.pid"), freeAddr(t)
+	cmd := exec.Command(carafeBin(t), "--chdir="+appDir("master_pid"), "--module=wsgi:application", "--master",
+		"--pidfile="+pf, "--http="+addr, "--processes=2", "--vacuum", "--daemonize="+logf)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("carafe --daemonize: %v after %v, want a prompt exit 0:\n%s", err, time.Since(start), out)
+	}
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && pid == 0; time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(pf)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if pid == 0 {
+		t.Fatalf("no pidfile from the daemon; its log:\n%s", readFile(logf))
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	if sid := procSession(pid); sid != pid {
+		t.Errorf("daemon %d is in session %d, want a session of its own", pid, sid)
+	}
+	if code, _, err := masterGet(masterClient(false, 10*time.Second), "http://"+addr+"/daemon"); code != 200 {
+		t.Errorf("GET from the daemon: %d %v", code, err)
+	}
+	if !masterFileHas(logf, "workers ready", 5*time.Second) || !masterFileHas(logf, "/daemon", 5*time.Second) {
+		t.Errorf("the log file lacks the master's and the request's lines:\n%s", readFile(logf))
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && masterAlive(pid); time.Sleep(50 * time.Millisecond) {
+	}
+	if masterAlive(pid) {
+		t.Errorf("daemon %d still running 15 s after SIGTERM", pid)
+	}
+}
+
+// procSession is the session id of pid (/proc/PID/stat, field 6).
+func procSession(pid int) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after "pid (comm)"
+	if len(f) < 4 {
+		return 0
+	}
+	sid, _ := strconv.Atoi(f[3])
+	return sid
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
 // The four pidfile options of uWSGI: --pidfile and --safe-pidfile are
 // written before the master drops privileges (so as root they can go in a
 // root-owned directory such as /run), --pidfile2 and --safe-pidfile2 after

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -56,6 +57,9 @@ func run(args []string) int {
 	child := control.WorkerID() > 0
 	if child {
 		nameWorker()
+	}
+	if cfg.Daemonize != "" && !child && os.Getenv(envDaemon) == "" {
+		return daemonize(cfg)
 	}
 	if cfg.Umask != "" { // validated octal; first, as uWSGI applies it while parsing
 		m, _ := strconv.ParseUint(cfg.Umask, 8, 32)
@@ -116,6 +120,40 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	return 0
+}
+
+// envDaemon marks the detached copy --daemonize starts, so that it runs.
+const envDaemon = "CARAFE_DAEMONIZED"
+
+// daemonize starts this command again detached (uWSGI's daemonize): in a
+// session of its own, with no terminal, its output going to the log file
+// (which it opens itself, as --logto). The copy re-reads the same
+// arguments from the same directory; this one returns at once.
+func daemonize(cfg *config.Config) int {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "carafe: --daemonize: %v\n", err)
+		return 1
+	}
+	defer null.Close()
+	out, err := os.OpenFile(cfg.LogTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "carafe: --daemonize %s: %v\n", cfg.LogTo, err)
+		return 1
+	}
+	defer out.Close()
+	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Env = append(os.Environ(), envDaemon+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "carafe: --daemonize: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "carafe: running in the background as pid %d, logging to %s\n", cmd.Process.Pid, cfg.LogTo)
+	cmd.Process.Release()
 	return 0
 }
 

@@ -196,7 +196,6 @@ var unsupportedOptions = []Option{
 	unsupported("manage-script-name", "One app per carafe, served at the root; set SCRIPT_NAME in nginx or use a WSGI middleware."),
 	withAliases(unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
 		"python-autoreload"),
-	unsupported("daemonize", "carafe runs in the foreground; use systemd and --logto."),
 	withAliases(unsupported("log-format", "The request log line has a fixed format."), "logformat"),
 	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
 	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),

@@ -84,6 +84,7 @@ type Config struct {
 	LogTo            string // --logto FILE; "" = stderr
 	Logger           string // --logger file:FILE: Parse makes it LogTo
 	ReqLogger        string // --req-logger file:FILE: the request log's own file
+	Daemonize        string // --daemonize LOGFILE: run detached, logging there
 	LogMaxSize       int    // --log-maxsize BYTES: rotate LogTo at this size; 0 = never
 	LogBackupName    string // --log-backupname FILE: the rotated log's name; "" = LogTo.<unix seconds>
 
@@ -219,6 +220,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	if path, ok := strings.CutPrefix(c.Logger, "file:"); ok && path != "" && c.LogTo == "" {
 		c.LogTo = path
+	}
+	if c.Daemonize != "" && c.LogTo == "" {
+		c.LogTo = c.Daemonize
 	}
 	if p := strings.ToLower(c.Protocol); p == "http" || p == "http11" {
 		c.HTTP, c.Socket = append(c.HTTP, c.Socket...), nil

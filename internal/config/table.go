@@ -423,6 +423,14 @@ var table = append(append(append([]Option{
 			"with (a container's log pipe), which workers running as --uid could not open by name.",
 	},
 	{
+		Name: "daemonize", Aliases: []string{"daemonize2"}, Kind: KindString, Metavar: "LOGFILE",
+		Section: secLogging,
+		Field:   func(c *Config) any { return &c.Daemonize },
+		Doc: "Run in the background, detached from the terminal (a new session), logging to LOGFILE (as " +
+			"--logto, which wins if also given); the command returns at once, as uWSGI's does. Under " +
+			"systemd, leave it out and use Type=notify.",
+	},
+	{
 		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogFileChmod },
 		Doc: "Octal permission bits for the log files (--logto, --req-logger file:), such as 640, set each " +
