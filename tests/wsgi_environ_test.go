@@ -1,8 +1,12 @@
 package tests
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -64,6 +68,42 @@ func wsgiCheckTypes(t *testing.T, env map[string]any) {
 		"_errors_methods":        []any{"write", "writelines", "flush"},
 		"_file_wrapper_callable": true,
 	})
+}
+
+// --mount /app=APP with --manage-script-name (Flask's documented uWSGI
+// command): a request under /app gets SCRIPT_NAME /app and the rest as
+// PATH_INFO, over HTTP and over a uwsgi socket whose gateway sent no
+// SCRIPT_NAME; other paths pass as they came.
+func TestWSGIMountManageScriptName(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := start(t, "--chdir", appDir("environ"), "--mount", "/app=wsgi:application", "--manage-script-name",
+		"--socket", sock)
+	for _, tc := range []struct{ path, script, info string }{
+		{"/app/x/y", "/app", "/x/y"},
+		{"/app", "/app", ""},
+		{"/application", "", "/application"},
+		{"/other", "", "/other"},
+	} {
+		env, _ := wsgiEnviron(t, s, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if env["SCRIPT_NAME"] != tc.script || env["PATH_INFO"] != tc.info {
+			t.Errorf("GET %s: SCRIPT_NAME %q PATH_INFO %q, want %q %q", tc.path, env["SCRIPT_NAME"],
+				env["PATH_INFO"], tc.script, tc.info)
+		}
+	}
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/app/u"}, {"PATH_INFO", "/app/u"},
+		{"SERVER_PROTOCOL", "HTTP/1.1"}, {"SERVER_NAME", "x"}, {"SERVER_PORT", "80"}}, ""))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("uwsgi response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	env := map[string]any{}
+	json.Unmarshal(body, &env)
+	if env["SCRIPT_NAME"] != "/app" || env["PATH_INFO"] != "/u" {
+		t.Errorf("uwsgi /app/u: SCRIPT_NAME %q PATH_INFO %q, want /app and /u", env["SCRIPT_NAME"], env["PATH_INFO"])
+	}
 }
 
 // --wsgi-disable-file-wrapper leaves wsgi.file_wrapper out of the environ.

@@ -439,6 +439,9 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect
 	wo.UWSGIOptions.XAccelRedirect = cfg.XAccelRedirect
 	wo.HTTPOptions.NoSendfile, wo.UWSGIOptions.NoSendfile = cfg.DisableSendfile, cfg.DisableSendfile
+	if cfg.ManageScriptName {
+		wo.HTTPOptions.MountPoint, wo.UWSGIOptions.MountPoint = cfg.MountPoint, cfg.MountPoint
+	}
 	if len(cfg.XSendfileDir) > 0 {
 		o := base
 		for _, d := range cfg.XSendfileDir {

@@ -192,8 +192,6 @@ var unsupportedOptions = []Option{
 	unsupported("route-run", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("route-host", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("response-route", "There is no internal routing; do it in nginx or in the app."),
-	unsupported("mount", "One app per carafe; mount several apps with a WSGI dispatcher in Python."),
-	unsupported("manage-script-name", "One app per carafe, served at the root; set SCRIPT_NAME in nginx or use a WSGI middleware."),
 	withAliases(unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
 		"python-autoreload"),
 	withAliases(unsupported("log-format", "The request log line has a fixed format."), "logformat"),

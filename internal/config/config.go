@@ -18,33 +18,36 @@ var ErrVersion = errors.New("config: version requested")
 // [Parse] returns one that has passed [Config.Validate]. Each field's comment
 // names the option that sets it; docs/options.md has the details.
 type Config struct {
-	HTTP            []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
-	Socket          []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
-	ChmodSocket     string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
-	LogFileChmod    string   // --logfile-chmod: octal mode of the log files; "" leaves the umask's
-	ChownSocket     string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
-	ReusePort       bool     // --reuse-port: SO_REUSEPORT on TCP listeners
-	MasterAsRoot    bool     // --master-as-root: only the workers take --uid/--gid
-	Protocol        string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
-	Module          string   // --module, -w: mod or mod:callable
-	WSGIFile        string   // --wsgi-file, alias --file
-	Paste           string   // --paste config:FILE (PasteDeploy)
-	PasteLogger     bool     // --paste-logger: logging from the paste file
-	Callable        string   // --callable; "" means "application", falling back to "app"
-	Chdir           string   // --chdir
-	Virtualenv      string   // --virtualenv, aliases --venv, --home, --pyhome, -H
-	PythonPath      []string // --pythonpath, aliases --python-path, --pp
-	PyArgv          string   // --pyargv: sys.argv after "carafe", split on spaces
-	Import          []string // --import: modules (or .py files) imported before the app
-	Env             []string // --env K=V
-	Processes       int      // --processes, aliases --workers, -p; default 1
-	Threads         int      // --threads; default 1
-	Master          bool     // --master, -M
-	Harakiri        int      // --harakiri seconds; 0 = off
-	HarakiriGrace   int      // --harakiri-graceful-timeout: seconds the other requests get after one
-	MaxRequests     int      // --max-requests; 0 = unlimited
-	ReloadOnRSS     int      // --reload-on-rss MB; 0 = off
-	EvilReloadOnRSS int      // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off
+	HTTP             []string // --http, aliases --http-socket, --http11-socket: native HTTP/1.1 listeners
+	Socket           []string // --socket, aliases --uwsgi-socket, -s: uwsgi-protocol listeners (host:port or a unix path)
+	ChmodSocket      string   // --chmod-socket: octal mode of unix sockets; the bare flag means "666"; "" leaves the umask's mode
+	LogFileChmod     string   // --logfile-chmod: octal mode of the log files; "" leaves the umask's
+	ChownSocket      string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
+	ReusePort        bool     // --reuse-port: SO_REUSEPORT on TCP listeners
+	MasterAsRoot     bool     // --master-as-root: only the workers take --uid/--gid
+	Protocol         string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
+	Module           string   // --module, -w: mod or mod:callable
+	WSGIFile         string   // --wsgi-file, alias --file
+	Paste            string   // --paste config:FILE (PasteDeploy)
+	Mount            []string // --mount /PREFIX=APP (one); Parse makes APP Module or WSGIFile
+	MountPoint       string   // the --mount prefix, set by Parse
+	ManageScriptName bool     // --manage-script-name: the mount prefix becomes SCRIPT_NAME
+	PasteLogger      bool     // --paste-logger: logging from the paste file
+	Callable         string   // --callable; "" means "application", falling back to "app"
+	Chdir            string   // --chdir
+	Virtualenv       string   // --virtualenv, aliases --venv, --home, --pyhome, -H
+	PythonPath       []string // --pythonpath, aliases --python-path, --pp
+	PyArgv           string   // --pyargv: sys.argv after "carafe", split on spaces
+	Import           []string // --import: modules (or .py files) imported before the app
+	Env              []string // --env K=V
+	Processes        int      // --processes, aliases --workers, -p; default 1
+	Threads          int      // --threads; default 1
+	Master           bool     // --master, -M
+	Harakiri         int      // --harakiri seconds; 0 = off
+	HarakiriGrace    int      // --harakiri-graceful-timeout: seconds the other requests get after one
+	MaxRequests      int      // --max-requests; 0 = unlimited
+	ReloadOnRSS      int      // --reload-on-rss MB; 0 = off
+	EvilReloadOnRSS  int      // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off
 
 	MaxRequestsDelta    int         // --max-requests-delta: random 0..N added per worker
 	MaxWorkerLifetime   int         // --max-worker-lifetime seconds; 0 = off
@@ -112,6 +115,32 @@ func (c *Config) NeedsMaster() bool {
 	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
 		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || c.EvilReloadOnRSS > 0 || len(c.TouchReload) > 0 || len(c.TouchLogReopen) > 0 ||
 		c.Stats != "" || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != "" || c.MasterAsRoot
+}
+
+// applyMount turns the one --mount /PREFIX=APP into the app to load and
+// MountPoint.
+func (c *Config) applyMount() error {
+	switch len(c.Mount) {
+	case 0:
+		return nil
+	case 1:
+	default:
+		return fmt.Errorf("config: --mount given %d times; carafe runs one app (mount several with a WSGI dispatcher such as Werkzeug's DispatcherMiddleware)", len(c.Mount))
+	}
+	prefix, app, ok := strings.Cut(c.Mount[0], "=")
+	if !ok || !strings.HasPrefix(prefix, "/") || app == "" {
+		return fmt.Errorf("config: --mount %q: want /PREFIX=APP", c.Mount[0])
+	}
+	if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {
+		return fmt.Errorf("config: --mount %q names the app, and so does --module, --wsgi-file or --paste; give one", c.Mount[0])
+	}
+	if strings.Contains(app, "/") || strings.HasSuffix(app, ".py") || strings.HasSuffix(app, ".wsgi") {
+		c.WSGIFile = app
+	} else {
+		c.Module = app
+	}
+	c.MountPoint = strings.TrimRight(prefix, "/")
+	return nil
 }
 
 // Pidfiles lists the pidfile options given, in the order they are written.
@@ -208,6 +237,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 			return nil, nil, fmt.Errorf("config: %s", u)
 		}
 		warnings = append(warnings, "carafe: "+u)
+	}
+	if err := c.applyMount(); err != nil {
+		return nil, nil, err
 	}
 	if cl.positional != "" {
 		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {

@@ -235,6 +235,9 @@ func TestParseErrors(t *testing.T) {
 		{"module and file", []string{"--http", ":80", "-w", "a", "--wsgi-file", "a.py"}, `config: --module "a" and --wsgi-file "a.py" are both set; give one`},
 		{"file and paste", []string{"--http", ":80", "--wsgi-file", "a.py", "--paste", "config:a.ini"}, `config: --wsgi-file "a.py" and --paste "config:a.ini" are both set; give one`},
 		{"paste-logger alone", []string{"app", "--paste-logger"}, `config: --paste-logger needs --paste`},
+		{"two mounts", []string{"--http", ":80", "--mount", "/a=a:app", "--mount", "/b=b:app"}, `config: --mount given 2 times; carafe runs one app (mount several with a WSGI dispatcher such as Werkzeug's DispatcherMiddleware)`},
+		{"bad mount", []string{"--http", ":80", "--mount", "a=a:app"}, `config: --mount "a=a:app": want /PREFIX=APP`},
+		{"mount and module", []string{"--http", ":80", "--mount", "/a=a:app", "--module", "b"}, `config: --mount "/a=a:app" names the app, and so does --module, --wsgi-file or --paste; give one`},
 		{"paste-logger on egg:", []string{"--http", ":80", "--paste", "egg:MyApp", "--paste-logger"}, `config: --paste-logger reads the logging sections of a config: file; --paste "egg:MyApp" names none`},
 		{"paste with callable", []string{"--http", ":80", "--paste", "config:a.ini", "--callable", "app"}, `config: --callable "app" does not apply to --paste: the app is what PasteDeploy builds`},
 		{"module is a file", []string{"app.py"}, `config: --module "app.py" looks like a file path; use --wsgi-file for files`},
@@ -543,6 +546,25 @@ func TestTrailingComment(t *testing.T) {
 	} {
 		if got := trailingComment(lookup(tc.opt), tc.in); got != tc.want {
 			t.Errorf("%s = %q: got %q, want %q", tc.opt, tc.in, got, tc.want)
+		}
+	}
+}
+
+// --mount /PREFIX=APP names the app (a module, or a file) and the prefix.
+func TestMount(t *testing.T) {
+	for _, tc := range []struct{ mount, module, file, point string }{
+		{"/yourapplication=myapp:app", "myapp:app", "", "/yourapplication"},
+		{"/app/=/srv/app/app.wsgi", "", "/srv/app/app.wsgi", "/app"},
+		{"/=site.py", "", "site.py", ""},
+	} {
+		c, _, err := Parse([]string{"--http", ":80", "--mount", tc.mount, "--manage-script-name"}, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.mount, err)
+			continue
+		}
+		if c.Module != tc.module || c.WSGIFile != tc.file || c.MountPoint != tc.point || !c.ManageScriptName {
+			t.Errorf("%s: module %q file %q point %q, want %q %q %q", tc.mount, c.Module, c.WSGIFile, c.MountPoint,
+				tc.module, tc.file, tc.point)
 		}
 	}
 }

@@ -33,6 +33,20 @@ var table = append(append(append([]Option{
 		Doc:   "Python file holding the WSGI app, loaded like uWSGI's --wsgi-file (relative to --chdir).",
 	},
 	{
+		Name: "mount", Kind: KindList, Metavar: "/PREFIX=APP", Section: secApplication,
+		Field: func(c *Config) any { return &c.Mount },
+		Doc: "The app (a module[:callable], or a file: a path, or a name ending in .py or .wsgi) mounted at " +
+			"/PREFIX, as uWSGI's mount: with --manage-script-name, a request under /PREFIX gets SCRIPT_NAME " +
+			"/PREFIX and the rest as PATH_INFO (Flask's documented `--mount /app=app:app`). carafe runs one " +
+			"app: give it once (mount several with a WSGI dispatcher such as Werkzeug's).",
+	},
+	{
+		Name: "manage-script-name", Kind: KindBool, Section: secApplication,
+		Field: func(c *Config) any { return &c.ManageScriptName },
+		Doc: "Move the --mount prefix from PATH_INFO to SCRIPT_NAME for the requests under it (on a path " +
+			"segment boundary: /app, /app/x, not /application); others are passed as they came.",
+	},
+	{
 		Name: "paste", Kind: KindString, Metavar: "config:FILE", Section: secApplication,
 		Field: func(c *Config) any { return &c.Paste },
 		Doc: "Build the app with PasteDeploy's `loadapp` from this URI (`config:/srv/app/production.ini`, " +

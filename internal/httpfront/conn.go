@@ -446,7 +446,7 @@ func (c *conn) buildEnv(bodyLen int64) {
 	e.Add(wsgi.KeyRequestMethod, r.Method)
 	e.Add(wsgi.KeyRequestURI, r.Target)
 	c.scratch = wsgi.UnescapePath(c.scratch[:0], r.Path)
-	e.Add(wsgi.KeyPathInfo, c.scratch)
+	e.Add(wsgi.KeyPathInfo, c.mount(c.scratch))
 	e.Add(wsgi.KeyQueryString, r.Query)
 	if r.Minor == 0 {
 		e.AddString(wsgi.KeyServerProtocol, "HTTP/1.0")
@@ -471,6 +471,20 @@ func (c *conn) buildEnv(bodyLen int64) {
 		e.Add(wsgi.KeyContentLength, c.scratch)
 	}
 	c.addHeaders()
+}
+
+// mount applies MountPoint to pathInfo: when pathInfo lies under it, the
+// prefix goes to SCRIPT_NAME (added here) and the rest is returned.
+func (c *conn) mount(pathInfo []byte) []byte {
+	mp := c.s.opts.MountPoint
+	if mp == "" {
+		return pathInfo
+	}
+	rest := uwsgi.StripScriptName([]byte(mp), pathInfo)
+	if len(rest) != len(pathInfo) {
+		c.env.AddString(wsgi.KeyScriptName, mp)
+	}
+	return rest
 }
 
 // addHeaders adds each request field once, repeated fields joined by

@@ -38,6 +38,10 @@ type Options struct {
 	// --static-map URI in X-Accel-Redirect.
 	XSendfile      *static.Handler
 	XAccelRedirect bool
+	// MountPoint, when set (--mount with --manage-script-name), moves
+	// that prefix of PATH_INFO to SCRIPT_NAME for requests under it; over
+	// the uwsgi protocol, for those the gateway sent no SCRIPT_NAME.
+	MountPoint string
 	// NoSendfile sends files (static, X-Sendfile, file_wrapper) with
 	// read and write instead of sendfile (--disable-sendfile), for a file
 	// system whose sendfile is broken.

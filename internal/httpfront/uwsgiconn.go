@@ -107,6 +107,10 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 				e.Add(wsgi.KeyPathInfo, uwsgi.StripScriptName(scriptName, v.Value))
 				continue
 			}
+			if len(scriptName) == 0 {
+				e.Add(wsgi.KeyPathInfo, c.mount(v.Value))
+				continue
+			}
 		case "HTTPS":
 			if s := string(v.Value); s == "on" || s == "1" || s == "ON" {
 				scheme = "https"
