@@ -298,6 +298,42 @@ func masterReopenLog(t *testing.T, extra []string, reopen func(*server)) {
 	}
 }
 
+// SIGUSR2 to the master: every worker logs, in one block, which request
+// each busy thread runs and the Python stack of every thread; the worker
+// goes on serving (the busy request completes).
+func TestMasterSIGUSR2Stacks(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	slow := masterGetAsync(s.URL("/stuck?s=2"), 20*time.Second)
+	victim := masterStuckWorker(t, stats, "/stuck")
+	s.cmd.Process.Signal(syscall.SIGUSR2)
+	head := fmt.Sprintf("carafe: SIGUSR2: worker pid %d, thread 0x", victim)
+	if !s.waitLog(head, 5*time.Second) {
+		t.Fatalf("no SIGUSR2 block from worker %d", victim)
+	}
+	s.waitLog("in stuck_view", 2*time.Second)
+	log := s.Log()
+	block := log[strings.Index(log, head):]
+	if end := strings.Index(block[1:], "carafe: SIGUSR2:"); end >= 0 {
+		block = block[:end+1] // the other worker's block, if it came after
+	}
+	for _, want := range []string{"GET /stuck?s=2, running", "(most recent call first):", "line 15 in stuck_view",
+		"in application"} {
+		if !strings.Contains(block, want) {
+			t.Errorf("the busy worker's block lacks %q:\n%s", want, block)
+		}
+	}
+	for _, p := range pids {
+		if !strings.Contains(log, fmt.Sprintf("carafe: SIGUSR2: worker pid %d,", p)) {
+			t.Errorf("worker %d logged no SIGUSR2 block", p)
+		}
+	}
+	if r := <-slow; r.code != 200 || r.body != "woke up" {
+		t.Errorf("the request running during the dump: %d %q %v, want it to complete", r.code, r.body, r.err)
+	}
+}
+
 // A reload (SIGHUP) reopens the --logto file, as uWSGI's log-reopen: after
 // a rename, the master's own lines and the new workers' go to a new file.
 func TestMasterReloadReopensLog(t *testing.T) {

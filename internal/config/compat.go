@@ -165,6 +165,8 @@ var warnedOptions = []Option{
 		"resident memory with --evil-reload-on-rss."),
 	warned("cpu-affinity", "N", "Pin the service with systemd's CPUAffinity= or taskset; measured here, pinning each "+
 		"worker to a CPU made no request faster."),
+	warned("py-tracebacker", "SOCKET", "There is no tracebacker socket: send the master SIGUSR2, and every worker "+
+		"logs which request each busy thread runs and every Python thread's stack."),
 }
 
 func warned(name, metavar, instead string) Option {

@@ -131,7 +131,7 @@ func Run(o Options) int {
 		m.want, plural(m.want, "worker", "workers"), o.Threads, plural(o.Threads, "thread", "threads"), o.AppID))
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
-		syscall.SIGUSR1, syscall.SIGTTIN, syscall.SIGTTOU)
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 	for id := 1; id <= m.want; id++ {
 		if err := m.spawn(id, nil); err != nil {
 			o.Log.Error("carafe: master: cannot start a worker", "err", err)
@@ -324,6 +324,10 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		return 0, true
 	case syscall.SIGUSR1:
 		m.reopenLog()
+	case syscall.SIGUSR2: // every worker logs its Python stacks
+		for _, p := range m.procs {
+			p.cmd.Process.Signal(syscall.SIGUSR2)
+		}
 	case syscall.SIGTTIN:
 		m.want++
 		m.o.Log.Info("carafe: master: SIGTTIN, one worker more", "workers", m.want)

@@ -72,6 +72,8 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads, int processes,
 		 const char *software, char **err);
 void crf_drop_file_wrapper(void);
+void crf_dump_all(int fd);
+unsigned long crf_thread_ident(crf_slot *s);
 void crf_release_main(void);
 void crf_finalize(void);
 crf_slot *crf_slot_new(int index);

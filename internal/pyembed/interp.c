@@ -521,6 +521,33 @@ void crf_dump_traceback(crf_slot *s)
 	_Py_DumpTraceback(2, s->tstate);
 }
 
+/* crf_dump_all writes the stack of every Python thread to fd holding the
+ * GIL, so that no frame changes while it is read (faulthandler's
+ * all-threads dump; the threads show as "Thread 0x<ident>"). A thread
+ * stuck holding the GIL makes it wait; harakiri's crf_dump_traceback is the
+ * tool for those. */
+void crf_dump_all(int fd)
+{
+	PyGILState_STATE st = PyGILState_Ensure();
+	PyObject *fh = PyImport_ImportModule("faulthandler");
+	PyObject *r = fh ? PyObject_CallMethod(fh, "dump_traceback", "ii", fd, 1) : NULL;
+
+	if (r == NULL)
+		PyErr_Print();
+	Py_XDECREF(r);
+	Py_XDECREF(fh);
+	PyGILState_Release(st);
+}
+
+/* crf_thread_ident is the ident (as faulthandler prints it) of the OS
+ * thread running slot s's call; 0 when none runs. */
+unsigned long crf_thread_ident(crf_slot *s)
+{
+	PyThreadState *t = s->tstate;
+
+	return t != NULL ? t->thread_id : 0;
+}
+
 const char *crf_version(void)
 {
 	return Py_GetVersion();

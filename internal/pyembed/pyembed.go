@@ -410,6 +410,36 @@ func (ip *Interp) DumpTraceback(i int) {
 	C.crf_dump_traceback(threads[i].slot)
 }
 
+// DumpAll returns the Python stack of every thread, taking the GIL first
+// (it waits for a thread that holds it), each headed by its ident as
+// ThreadIdent gives it.
+func (ip *Interp) DumpAll() ([]byte, error) {
+	// faulthandler writes to a descriptor, in many small writes: into an
+	// unlinked file here, so that the caller can log the dump in one write
+	// rather than interleaved with other processes' lines.
+	f, err := os.CreateTemp("", "carafe-stacks-")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name())
+	defer f.Close()
+	C.crf_dump_all(C.int(f.Fd()))
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
+}
+
+// ThreadIdent is the ident of the OS thread running thread i's call, in
+// the form DumpAll heads its stack with ("0x00007f..."); "" when i is idle.
+func (ip *Interp) ThreadIdent(i int) string {
+	id := uint64(C.crf_thread_ident(threads[i].slot))
+	if id == 0 {
+		return ""
+	}
+	return fmt.Sprintf("0x%016x", id)
+}
+
 // Version is the embedded Python's version string.
 func Version() string { return C.GoString(C.crf_version()) }
 

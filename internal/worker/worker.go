@@ -152,7 +152,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	// Signals are watched from the start: a log rotation (SIGUSR1) or a
 	// stop that arrives while the app is still importing is not lost.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	o.Python.Keys = wsgi.Keys
 	ip, err := pyembed.Start(o.Python)
@@ -258,6 +258,10 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			w.shutdown(min(o.DrainTimeout, o.HarakiriGrace))
 			return ErrHarakiri
 		case sig := <-sigs:
+			if sig == syscall.SIGUSR2 {
+				go w.dumpStacks()
+				continue
+			}
 			if sig == syscall.SIGUSR1 {
 				if err := logfile.Redirect(o.LogFile.Path); err != nil {
 					o.Log.Error("carafe: reopening the log", "err", err)
@@ -434,6 +438,34 @@ func (w *worker) watchdog() {
 			return
 		}
 	}
+}
+
+// dumpStacks answers SIGUSR2: which request each busy thread runs, then
+// every Python thread's stack (see pyembed's DumpAll), in the log. It runs
+// on a goroutine of its own, since it waits for the GIL.
+func (w *worker) dumpStacks() {
+	var busy []string
+	for _, t := range w.ip.Threads() {
+		if t.Busy {
+			busy = append(busy, fmt.Sprintf("thread %s: %s %s, running %.1fs", w.ip.ThreadIdent(t.Index),
+				t.Method, t.Target, t.Running.Seconds()))
+		}
+	}
+	if len(busy) == 0 {
+		busy = append(busy, "no request running")
+	}
+	stacks, err := w.ip.DumpAll()
+	if err != nil {
+		w.o.Log.Error("carafe: SIGUSR2: cannot dump the Python stacks", "err", err)
+		return
+	}
+	// One write: the line and the stacks stay together in a log that other
+	// workers write too.
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s carafe: SIGUSR2: worker pid %d, %s; its Python stacks:\n",
+		time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), os.Getpid(), strings.Join(busy, "; "))
+	b.Write(stacks)
+	os.Stderr.WriteString(b.String())
 }
 
 func closeAll(ls []net.Listener) {
