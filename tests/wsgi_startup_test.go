@@ -190,6 +190,53 @@ func TestWSGIPaste(t *testing.T) {
 	})
 }
 
+// --log-format: the request line in uWSGI's syntax (here Apache's combined
+// format), over HTTP and over a uwsgi socket whose gateway sent
+// REMOTE_USER; a variable carafe does not fill stops it at start.
+func TestWSGILogFormat(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := startApp(t, "master_pid", "--socket", sock, "--log-format",
+		`%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(rsize) "%(referer)" "%(uagent)" %(host)`)
+	req, _ := http.NewRequest("GET", s.URL("/combined?x=1"), nil)
+	req.Header.Set("Referer", "http://example.com/from")
+	req.Header.Set("User-Agent", `agent "quoted"`)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	httpLine := regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] ` +
+		`"GET /combined\?x=1 HTTP/1\.1" 200 \d+ "http://example\.com/from" "agent \\x22quoted\\x22" 127\.0\.0\.1:\d+$`)
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", "/via-nginx"}, {"PATH_INFO", "/via-nginx"},
+		{"SERVER_PROTOCOL", "HTTP/1.0"}, {"SERVER_NAME", "x"}, {"SERVER_PORT", "80"}, {"REMOTE_ADDR", "203.0.113.5"},
+		{"REMOTE_USER", "alice"}, {"HTTP_HOST", "shop.example"}}, ""))
+	io.ReadAll(c)
+	uwsgiLine := regexp.MustCompile(`(?m)^203\.0\.113\.5 - alice \[[^]]+\] "GET /via-nginx HTTP/1\.0" 200 \d+ "-" "-" shop\.example$`)
+	for _, re := range []*regexp.Regexp{httpLine, uwsgiLine} {
+		if !waitFor(5*time.Second, func() bool { return re.MatchString(s.Log()) }) {
+			t.Errorf("no request line matching %s in:\n%s", re, s.Log())
+		}
+	}
+	code, out := run(t, 15*time.Second, "--http", freeAddr(t), "--chdir", appDir("master_pid"), "--module", "wsgi",
+		"--log-format", "%(addr) %(core)")
+	if code == 0 || !strings.Contains(out, "%(core) is not a variable carafe fills") {
+		t.Errorf("--log-format with %%(core): exit %d, output %q; want a refusal naming it", code, out)
+	}
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
 func TestWSGIVirtualenv(t *testing.T) {
 	t.Parallel()
 	venv := venvDir(t)

@@ -371,6 +371,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		},
 		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx || cfg.LogSlow > 0 || cfg.LogBig > 0 || cfg.LogZero,
 		AccessFilter:     accessFilter(cfg),
+		AccessFormat:     cfg.LogFormat,
 		AccessFile:       reqLogFile(cfg),
 		DrainTimeout:     time.Duration(cfg.WorkerReloadMercy) * time.Second,
 		MaxRequests:      cfg.MaxRequests,

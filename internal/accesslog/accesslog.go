@@ -24,6 +24,7 @@ type Logger struct {
 	buf    []byte
 	timer  *time.Timer
 	filter Filter
+	format *Format // nil: the default line (Append)
 }
 
 // Filter picks the requests worth a line when logging is otherwise off
@@ -53,9 +54,10 @@ func (f *Filter) keep(e *Entry) bool {
 	return f.Slower > 0 && e.Duration > f.Slower || f.Bigger > 0 && e.Bytes > f.Bigger || f.Empty && e.Bytes == 0
 }
 
-// New returns a Logger writing to w the requests f keeps.
-func New(w io.Writer, f Filter) *Logger {
-	l := &Logger{w: w, buf: make([]byte, 0, flushAt), filter: f}
+// New returns a Logger writing to w the requests f keeps, in format (nil:
+// the default line).
+func New(w io.Writer, f Filter, format *Format) *Logger {
+	l := &Logger{w: w, buf: make([]byte, 0, flushAt), filter: f, format: format}
 	l.timer = time.AfterFunc(time.Hour, l.Flush)
 	l.timer.Stop()
 	return l
@@ -103,9 +105,17 @@ type Entry struct {
 	Target   []byte
 	Proto    string
 	Status   int
-	Bytes    int64
+	Bytes    int64 // response body bytes sent
 	Duration time.Duration
+	// For a log-format: the head's size, the request's Content-Length, and
+	// (when Format.Headers) its Host, User-Agent, Referer and REMOTE_USER.
+	HeadBytes, ContentLength       int64
+	Host, UserAgent, Referer, User []byte
 }
+
+// Headers reports whether the logger's format reads request headers, so
+// that the caller fills Entry's Host, UserAgent, Referer and User.
+func (l *Logger) Headers() bool { return l != nil && l.format != nil && l.format.Headers }
 
 // Log writes e as: time remote "METHOD target PROTO" status bytes duration.
 func (l *Logger) Log(e *Entry) {
@@ -120,7 +130,11 @@ func (l *Logger) Log(e *Entry) {
 	if len(l.buf) == 0 {
 		l.timer.Reset(FlushEvery)
 	}
-	l.buf = Append(l.buf, now, e)
+	if l.format != nil {
+		l.buf = l.format.append(l.buf, now, e)
+	} else {
+		l.buf = Append(l.buf, now, e)
+	}
 	if len(l.buf) >= flushAt {
 		l.flushLocked()
 	}

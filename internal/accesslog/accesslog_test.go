@@ -16,13 +16,13 @@ func TestAppend(t *testing.T) {
 		e    Entry
 		want string
 	}{
-		{"plain", Entry{"127.0.0.1:5000", []byte("GET"), []byte("/a?b=1"), "HTTP/1.1", 200, 12, 1500 * time.Microsecond},
+		{"plain", Entry{Remote: "127.0.0.1:5000", Method: []byte("GET"), Target: []byte("/a?b=1"), Proto: "HTTP/1.1", Status: 200, Bytes: 12, Duration: 1500 * time.Microsecond},
 			`2026-11-22T10:00:00.000Z 127.0.0.1:5000 "GET /a?b=1 HTTP/1.1" 200 12 1.500ms` + "\n"},
-		{"remote from a header", Entry{"203.0.113.7, \"x\" \n", []byte("GET"), []byte("/"), "HTTP/1.1", 200, 0, 0},
+		{"remote from a header", Entry{Remote: "203.0.113.7, \"x\" \n", Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.1", Status: 200},
 			`2026-11-22T10:00:00.000Z 203.0.113.7,\x20\x22x\x22\x20\x0a "GET / HTTP/1.1" 200 0 0.000ms` + "\n"},
-		{"no remote address", Entry{"", []byte("GET"), []byte("/"), "HTTP/1.0", 200, 3, 0},
+		{"no remote address", Entry{Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.0", Status: 200, Bytes: 3},
 			`2026-11-22T10:00:00.000Z - "GET / HTTP/1.0" 200 3 0.000ms` + "\n"},
-		{"escapes", Entry{"r", []byte("GET"), []byte("/\"x\n\x1b\xe9"), "HTTP/1.0", 404, 0, 0},
+		{"escapes", Entry{Remote: "r", Method: []byte("GET"), Target: []byte("/\"x\n\x1b\xe9"), Proto: "HTTP/1.0", Status: 404},
 			`2026-11-22T10:00:00.000Z r "GET /\x22x\x0a\x1b\xe9 HTTP/1.0" 404 0 0.000ms` + "\n"},
 	}
 	for _, tt := range tests {
@@ -54,7 +54,7 @@ func (s *syncBuffer) String() string {
 
 func TestLoggerBatchesAndFlushes(t *testing.T) {
 	var out syncBuffer
-	l := New(&out, Filter{})
+	l := New(&out, Filter{}, nil)
 	e := Entry{Remote: "r", Method: []byte("GET"), Target: []byte("/"), Proto: "HTTP/1.1", Status: 200}
 	l.Log(&e)
 	l.Log(&e)
@@ -88,7 +88,7 @@ func (c *chunkRecorder) Write(p []byte) (int, error) {
 
 func TestFlushWritesWholeLinesWithinPipeBuf(t *testing.T) {
 	var rec chunkRecorder
-	l := New(&rec, Filter{})
+	l := New(&rec, Filter{}, nil)
 	e := Entry{Remote: "r", Method: []byte("GET"), Target: bytes.Repeat([]byte("x"), 300), Proto: "HTTP/1.1", Status: 200}
 	for range 100 {
 		l.Log(&e)
@@ -135,7 +135,7 @@ func TestLoggerFilter(t *testing.T) {
 		{Filter{Classes: []int{5}, Slower: 200 * time.Millisecond, Empty: true}, "204 500 503 201"},
 	} {
 		var buf bytes.Buffer
-		l := New(&buf, tt.f)
+		l := New(&buf, tt.f, nil)
 		for i := range reqs {
 			e := reqs[i]
 			e.Remote, e.Method, e.Proto = "r", []byte("GET"), "HTTP/1.1"
@@ -152,5 +152,35 @@ func TestLoggerFilter(t *testing.T) {
 		if strings.Join(got, " ") != tt.want {
 			t.Errorf("filter %+v logged statuses %q, want %q", tt.f, got, tt.want)
 		}
+	}
+}
+
+// A log-format line: Apache's combined format in uWSGI's variables, request
+// values escaped ("-" when absent), figures and times as uWSGI gives them.
+func TestFormat(t *testing.T) {
+	f, err := ParseFormat(`%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)" `+
+		`%(msecs)ms %(micros) host=%(host) rsize=%(rsize) hsize=%(hsize) cl=%(cl) pid=%(pid) wid=%(wid) t=%(time) e=%(epoch)`, 42, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Headers {
+		t.Error("Headers false for a format reading referer, uagent and host")
+	}
+	now := time.Date(2026, 11, 22, 10, 0, 2, 0, time.UTC)
+	e := Entry{Remote: "203.0.113.9:5555", Method: []byte("GET"), Target: []byte("/a?b=1"), Proto: "HTTP/1.1", Status: 200,
+		Bytes: 12, HeadBytes: 100, ContentLength: 7, Duration: 1500 * time.Millisecond,
+		UserAgent: []byte("curl/8 \"x\""), Host: []byte("example.com")}
+	want := `203.0.113.9 - - [22/Nov/2026:10:00:00 +0000] "GET /a?b=1 HTTP/1.1" 200 112 "-" "curl/8 \x22x\x22" ` +
+		`1500ms 1500000 host=example.com rsize=12 hsize=100 cl=7 pid=42 wid=3 t=1795341600 e=1795341602` + "\n"
+	if got := string(f.append(nil, now, &e)); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	for _, bad := range []string{"%(core)", "%(var.HTTP_X)", "a %(addr"} {
+		if _, err := ParseFormat(bad, 1, 0); err == nil {
+			t.Errorf("ParseFormat(%q) accepted", bad)
+		}
+	}
+	if f, _ := ParseFormat("%(status) %(msecs)", 1, 0); f.Headers {
+		t.Error("Headers true for a format that reads no header")
 	}
 }

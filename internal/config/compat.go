@@ -196,7 +196,6 @@ var unsupportedOptions = []Option{
 	unsupported("response-route", "There is no internal routing; do it in nginx or in the app."),
 	withAliases(unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
 		"python-autoreload"),
-	withAliases(unsupported("log-format", "The request log line has a fixed format."), "logformat"),
 	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
 	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),
 	unsupported("ugreen", "carafe serves concurrency with --threads; uGreen is not supported."),

@@ -88,6 +88,7 @@ type Config struct {
 	Logger           string // --logger file:FILE: Parse makes it LogTo
 	ReqLogger        string // --req-logger file:FILE: the request log's own file
 	Daemonize        string // --daemonize LOGFILE: run detached, logging there
+	LogFormat        string // --log-format: uWSGI's request line format; "" carafe's own
 	LogMaxSize       int    // --log-maxsize BYTES: rotate LogTo at this size; 0 = never
 	LogBackupName    string // --log-backupname FILE: the rotated log's name; "" = LogTo.<unix seconds>
 

@@ -355,7 +355,7 @@ func TestUnsupportedSwitchedOff(t *testing.T) {
 	if _, _, err := Parse([]string{ini}, nil); err == nil || !strings.Contains(err.Error(), `"py-autoreload" is a uWSGI feature`) {
 		t.Errorf("py-autoreload = 1: %v, want it refused", err)
 	}
-	for _, name := range []string{"python-autoreload", "logformat"} { // uWSGI's other spellings
+	for _, name := range []string{"python-autoreload"} { // uWSGI's other spellings
 		if _, _, err := Parse([]string{"app", "--" + name + "=1"}, nil); err == nil || !strings.Contains(err.Error(), "uWSGI feature") {
 			t.Errorf("--%s=1: %v, want it refused", name, err)
 		}

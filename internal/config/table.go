@@ -445,6 +445,16 @@ var table = append(append(append([]Option{
 			"systemd, leave it out and use Type=notify.",
 	},
 	{
+		Name: "log-format", Aliases: []string{"logformat"}, Kind: KindString, Metavar: "FORMAT", Section: secLogging,
+		Field: func(c *Config) any { return &c.LogFormat },
+		Doc: "The request log line in uWSGI's syntax: text and %(variables), such as Apache's combined " +
+			"format `%(addr) - %(user) [%(ltime)] \"%(method) %(uri) %(proto)\" %(status) %(size) " +
+			"\"%(referer)\" \"%(uagent)\"`. carafe fills addr, user (REMOTE_USER from a gateway), host, " +
+			"method, uri, proto, uagent, referer, status, micros, msecs, secs, time, epoch, tmsecs, " +
+			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid and wid; another " +
+			"variable stops carafe at start, naming these. Values from the request are escaped.",
+	},
+	{
 		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogFileChmod },
 		Doc: "Octal permission bits for the log files (--logto, --req-logger file:), such as 640, set each " +

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"carafe/internal/accesslog"
 	"carafe/internal/static"
 )
 
@@ -146,6 +147,11 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 	if c.ChownSocket != "" {
 		if name, group, hasGroup := strings.Cut(c.ChownSocket, ":"); name == "" || hasGroup && group == "" {
 			fail("--chown-socket %q: want USER or USER:GROUP", c.ChownSocket)
+		}
+	}
+	if c.LogFormat != "" {
+		if _, err := accesslog.ParseFormat(c.LogFormat, 0, 0); err != nil {
+			fail("--%v", err)
 		}
 	}
 	if c.LogFileChmod != "" {

@@ -63,6 +63,7 @@ type conn struct {
 	headErr        error
 	writeErr       error
 	written        int64
+	headSize       int64 // bytes of the response head written, for a log-format's %(hsize)
 	status         int
 	overflowLogged bool
 	redirecting    bool   // the app answered with X-Sendfile / X-Accel-Redirect
@@ -263,7 +264,7 @@ func (c *conn) resetResponse() {
 	c.closeAfter, c.expect100, c.sent100, c.headWritten = false, false, false, false
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr = nil, nil
-	c.written, c.status, c.respLeft, c.bodyLeft = 0, 0, -1, 0
+	c.written, c.headSize, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, -1, 0
 	c.isHead = string(c.req.Method) == "HEAD"
 	c.call.Body = nil
 }
@@ -580,9 +581,37 @@ func (c *conn) logAccess(start time.Time) {
 			remote = string(b)
 		}
 	}
-	c.s.opts.Access.Log(&accesslog.Entry{Remote: remote, Method: c.req.Method,
+	e := accesslog.Entry{Remote: remote, Method: c.req.Method,
 		Target: c.req.Target, Proto: proto, Status: c.status, Bytes: c.written,
-		Duration: time.Since(start)})
+		Duration: time.Since(start), HeadBytes: c.headSize, ContentLength: max(c.req.ContentLength, 0)}
+	if c.s.opts.Protocol == UWSGI {
+		e.ContentLength = c.ureq.ContentLength
+	}
+	if c.s.opts.Access.Headers() {
+		c.logHeaders(&e)
+	}
+	c.s.opts.Access.Log(&e)
+}
+
+// logHeaders fills the request fields a log-format may name.
+func (c *conn) logHeaders(e *accesslog.Entry) {
+	if c.s.opts.Protocol == UWSGI {
+		e.Host, _ = c.ureq.Get("HTTP_HOST")
+		e.UserAgent, _ = c.ureq.Get("HTTP_USER_AGENT")
+		e.Referer, _ = c.ureq.Get("HTTP_REFERER")
+		e.User, _ = c.ureq.Get("REMOTE_USER")
+		return
+	}
+	for _, h := range c.req.Headers {
+		switch {
+		case equalFold(h.Name, "host"):
+			e.Host = h.Value
+		case equalFold(h.Name, "user-agent"):
+			e.UserAgent = h.Value
+		case equalFold(h.Name, "referer"):
+			e.Referer = h.Value
+		}
+	}
 }
 
 var xForwardedFor = []byte("X-Forwarded-For")

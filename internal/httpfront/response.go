@@ -120,6 +120,7 @@ func (c *conn) writeHead(size int64, last bool) {
 	}
 	b = append(b, "\r\n"...)
 	c.scratch = b
+	c.headSize = int64(len(b))
 	c.write(b)
 }
 

@@ -93,6 +93,7 @@ func (w *staticWriter) WriteHeader(code int) {
 	}
 	b = append(b, "\r\n"...)
 	c.scratch = b
+	c.headSize = int64(len(b))
 	c.write(b)
 }
 

@@ -45,6 +45,9 @@ type Options struct {
 	// lines when logging is otherwise disabled.
 	Access       bool
 	AccessFilter accesslog.Filter
+	// AccessFormat is a uWSGI log-format line for it (--log-format); ""
+	// keeps carafe's own line.
+	AccessFormat string
 	// AccessFile, when set, takes the access log instead of Stderr
 	// (--req-logger); it is reopened on SIGUSR1.
 	AccessFile string
@@ -182,7 +185,14 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			defer accessFile.Close()
 			out = accessFile
 		}
-		access = accesslog.New(out, o.AccessFilter)
+		var format *accesslog.Format
+		if o.AccessFormat != "" {
+			format, err = accesslog.ParseFormat(o.AccessFormat, os.Getpid(), control.WorkerID())
+			if err != nil { // validated with the configuration; kept for the API's sake
+				return fmt.Errorf("carafe: %w", err)
+			}
+		}
+		access = accesslog.New(out, o.AccessFilter, format)
 		defer access.Flush()
 	}
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)

@@ -1,0 +1,193 @@
+package accesslog
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Format is a request line in uWSGI's log-format syntax: literal text and
+// %(name) variables, compiled once. Request-supplied values are escaped
+// as in the default line, so a client cannot forge log lines.
+type Format struct {
+	parts []part
+	// Headers says that a variable reads a request header (host, uagent,
+	// referer): the front end fills those Entry fields only then.
+	Headers bool
+	pid     string
+	wid     string
+}
+
+type part struct {
+	lit string
+	v   logVar // 0: lit
+}
+
+// logVar is a log-format variable; a switch (not a table of funcs) keeps
+// the Entry a logger formats on the caller's stack.
+type logVar int
+
+const (
+	_ logVar = iota
+	varAddr
+	varUser
+	varHost
+	varMethod
+	varURI
+	varProto
+	varUagent
+	varReferer
+	varStatus
+	varMicros
+	varMsecs
+	varSecs
+	varTime
+	varEpoch
+	varTmsecs
+	varTmicros
+	varCtime
+	varLtime
+	varSize
+	varHsize
+	varRsize
+	varCl
+	varPid
+	varWid
+)
+
+// logVars are the uWSGI log-format variables carafe fills (see
+// docs/options.md): request fields, response figures, times, process ids.
+var logVars = map[string]logVar{
+	"addr": varAddr, "user": varUser, "host": varHost, "method": varMethod, "uri": varURI,
+	"proto": varProto, "uagent": varUagent, "referer": varReferer, "status": varStatus,
+	"micros": varMicros, "msecs": varMsecs, "secs": varSecs, "time": varTime, "epoch": varEpoch,
+	"tmsecs": varTmsecs, "tmicros": varTmicros, "ctime": varCtime, "ltime": varLtime,
+	"size": varSize, "hsize": varHsize, "rsize": varRsize, "cl": varCl, "pid": varPid, "wid": varWid,
+}
+
+// appendVar formats one variable of e onto b.
+func (f *Format) appendVar(b []byte, v logVar, now time.Time, e *Entry) []byte {
+	switch v {
+	case varAddr: // REMOTE_ADDR: the address without the port carafe's own line shows
+		addr := e.Remote
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host
+		}
+		return appendField(b, []byte(addr))
+	case varUser:
+		return appendField(b, e.User)
+	case varHost:
+		return appendField(b, e.Host)
+	case varMethod:
+		return appendField(b, e.Method)
+	case varURI:
+		return appendField(b, e.Target)
+	case varProto:
+		return append(b, e.Proto...)
+	case varUagent:
+		return appendField(b, e.UserAgent)
+	case varReferer:
+		return appendField(b, e.Referer)
+	case varStatus:
+		return strconv.AppendInt(b, int64(e.Status), 10)
+	case varMicros:
+		return strconv.AppendInt(b, e.Duration.Microseconds(), 10)
+	case varMsecs:
+		return strconv.AppendInt(b, e.Duration.Milliseconds(), 10)
+	case varSecs:
+		return strconv.AppendFloat(b, e.Duration.Seconds(), 'f', 6, 64)
+	case varTime:
+		return strconv.AppendInt(b, start(now, e).Unix(), 10)
+	case varEpoch:
+		return strconv.AppendInt(b, now.Unix(), 10)
+	case varTmsecs:
+		return strconv.AppendInt(b, start(now, e).UnixMilli(), 10)
+	case varTmicros:
+		return strconv.AppendInt(b, start(now, e).UnixMicro(), 10)
+	case varCtime:
+		return start(now, e).AppendFormat(b, "Mon Jan _2 15:04:05 2006")
+	case varLtime:
+		return start(now, e).AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+	case varSize:
+		return strconv.AppendInt(b, e.HeadBytes+e.Bytes, 10)
+	case varHsize:
+		return strconv.AppendInt(b, e.HeadBytes, 10)
+	case varRsize:
+		return strconv.AppendInt(b, e.Bytes, 10)
+	case varCl:
+		return strconv.AppendInt(b, e.ContentLength, 10)
+	case varPid:
+		return append(b, f.pid...)
+	case varWid:
+		return append(b, f.wid...)
+	}
+	return b
+}
+
+// headerVars read request headers (see Format.Headers).
+var headerVars = map[string]bool{"host": true, "uagent": true, "referer": true, "user": true}
+
+// start is when the request began: now less its duration.
+func start(now time.Time, e *Entry) time.Time { return now.Add(-e.Duration) }
+
+// appendField appends a request-supplied value escaped, "-" when empty.
+func appendField(b, v []byte) []byte {
+	if len(v) == 0 {
+		return append(b, '-')
+	}
+	return appendSafe(b, v)
+}
+
+// ParseFormat compiles a log-format line. pid and wid fill %(pid) and
+// %(wid) (the worker's number; 0 without a master). A variable carafe does
+// not fill is an error naming the ones it does.
+func ParseFormat(s string, pid, wid int) (*Format, error) {
+	f := &Format{pid: strconv.Itoa(pid), wid: strconv.Itoa(wid)}
+	for s != "" {
+		i := strings.Index(s, "%(")
+		if i < 0 {
+			f.parts = append(f.parts, part{lit: s})
+			break
+		}
+		if i > 0 {
+			f.parts = append(f.parts, part{lit: s[:i]})
+		}
+		j := strings.IndexByte(s[i:], ')')
+		if j < 0 {
+			return nil, fmt.Errorf("log-format: %q: unclosed %%(", s[i:])
+		}
+		name := s[i+2 : i+j]
+		v, ok := logVars[name]
+		if !ok {
+			return nil, fmt.Errorf("log-format: %%(%s) is not a variable carafe fills; it has %s", name, varNames())
+		}
+		f.parts = append(f.parts, part{v: v})
+		f.Headers = f.Headers || headerVars[name]
+		s = s[i+j+1:]
+	}
+	return f, nil
+}
+
+func varNames() string {
+	names := make([]string, 0, len(logVars))
+	for n := range logVars {
+		names = append(names, "%("+n+")")
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
+}
+
+// append formats e by f, with its newline.
+func (f *Format) append(b []byte, now time.Time, e *Entry) []byte {
+	for i := range f.parts {
+		if p := &f.parts[i]; p.v != 0 {
+			b = f.appendVar(b, p.v, now, e)
+		} else {
+			b = append(b, p.lit...)
+		}
+	}
+	return append(b, '\n')
+}
