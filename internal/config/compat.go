@@ -85,6 +85,14 @@ var compatOptions = []Option{
 			"environ past its request sees it unchanged; `cheat` is accepted and means the same.",
 	},
 	{
+		Name: "hook-master-start", Kind: KindNoop, Metavar: "'unix_signal:15 gracefully_kill_them_all'",
+		Section: secCompat, Check: signalHook,
+		Doc: "The hook container configs add so that SIGTERM stops uWSGI gracefully " +
+			"(`unix_signal:15 gracefully_kill_them_all`) is what carafe always does; so is " +
+			"`unix_signal:2 kill_them_all` (or 3: SIGINT, SIGQUIT stop at once). Other hooks are refused: " +
+			"carafe runs no commands (use systemd's ExecStartPre=).",
+	},
+	{
 		Name: "plugins-dir", Aliases: []string{"plugin-dir"}, Kind: KindNoop, Metavar: "DIR", Section: secCompat,
 		Check: anyValue,
 		Doc:   "carafe loads no plugins: Python and HTTP are built in.",
@@ -121,6 +129,17 @@ func anyValue(string) error { return nil }
 
 func noop(name, short, why string) Option {
 	return Option{Name: name, Short: short, Kind: KindNoop, Section: secCompat, Doc: why}
+}
+
+// signalHook accepts the hook-master-start values that map a signal to
+// what carafe does with it anyway.
+func signalHook(v string) error {
+	switch strings.Join(strings.Fields(v), " ") {
+	case "unix_signal:15 gracefully_kill_them_all", "unix_signal:2 kill_them_all", "unix_signal:3 kill_them_all":
+		return nil
+	}
+	return fmt.Errorf("%q: carafe runs no hooks; it accepts only the signal mappings it has anyway "+
+		"(unix_signal:15 gracefully_kill_them_all, unix_signal:2 or 3 kill_them_all)", v)
 }
 
 func checkNumber(value string) error {

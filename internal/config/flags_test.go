@@ -568,3 +568,19 @@ func TestMount(t *testing.T) {
 		}
 	}
 }
+
+// hook-master-start is accepted for the signal mappings carafe has anyway
+// (container configs set SIGTERM to graceful), refused for any other hook.
+func TestHookMasterStart(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"unix_signal:15 gracefully_kill_them_all": true,
+		"unix_signal:2   kill_them_all":           true,
+		"unix_signal:15 kill_them_all":            false,
+		"exec:/usr/bin/true":                      false,
+	} {
+		_, _, err := Parse([]string{"app", "--hook-master-start", v}, nil)
+		if (err == nil) != ok {
+			t.Errorf("--hook-master-start %q: %v, want accepted %v", v, err, ok)
+		}
+	}
+}

@@ -125,6 +125,9 @@ func sampleValue(o *Option) string {
 			if first, _, ok := strings.Cut(o.Metavar, "|"); ok {
 				return first
 			}
+			if strings.HasPrefix(o.Metavar, "'") { // the metavar is the one value taken
+				return strings.Trim(o.Metavar, "'")
+			}
 			return "python3"
 		}
 		return "true"
