@@ -724,7 +724,7 @@ func TestMasterStatsUnixSocket(t *testing.T) {
 	}
 	precious := filepath.Join(dir, "precious.txt")
 	os.WriteFile(precious, []byte("keep"), 0o644)
-	s = startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--stats", precious)
+	s = startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--stats", precious, "--vacuum")
 	if code, ok := s.wait(15 * time.Second); !ok || code == 0 {
 		t.Errorf("--stats on a regular file: exit %d (exited: %v), want a refusal", code, ok)
 	}

@@ -160,14 +160,15 @@ func TestMasterHarakiri(t *testing.T) {
 // --harakiri-graceful-timeout: after a harakiri, the worker's other
 // requests in flight get that long to finish (5 s by default); 0 cuts them
 // with the stuck one. Timeline: the stuck request from 0 s, another from
-// 2 s to 4.5 s; the harakiri (3 s, looked at every 0.75 s) ends the
-// worker between 3 and 3.75 s.
+// 2 s to 4.5 s (to 11 s with a grace of 10: past the 7 s the master once
+// allowed whatever the grace); the harakiri (3 s, looked at every 0.75 s)
+// ends the worker between 3 and 3.75 s.
 func TestMasterHarakiriGrace(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		grace    string
-		finishes bool
-	}{{"5", true}, {"0", false}} {
+		grace, other string
+		finishes     bool
+	}{{"5", "2.5", true}, {"0", "2.5", false}, {"10", "9", true}} {
 		t.Run("grace "+tc.grace, func(t *testing.T) {
 			t.Parallel()
 			s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2",
@@ -175,7 +176,7 @@ func TestMasterHarakiriGrace(t *testing.T) {
 			masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
 			stuck := masterGetAsync(s.URL("/stuck?s=30"), 20*time.Second)
 			time.Sleep(2 * time.Second)
-			other := masterGetAsync(s.URL("/stuck?s=2.5"), 20*time.Second)
+			other := masterGetAsync(s.URL("/stuck?s="+tc.other), 20*time.Second)
 			if r := <-stuck; r.code != 504 {
 				t.Errorf("the stuck request: %d %v, want its 504", r.code, r.err)
 			}

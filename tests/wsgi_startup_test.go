@@ -196,7 +196,7 @@ func TestWSGIPaste(t *testing.T) {
 func TestWSGILogFormat(t *testing.T) {
 	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "app.sock")
-	s := startApp(t, "master_pid", "--socket", sock, "--log-format",
+	s := startAppEnv(t, []string{"TZ=UTC"}, "master_pid", "--socket", sock, "--log-format",
 		`%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(rsize) "%(referer)" "%(uagent)" %(host)`)
 	req, _ := http.NewRequest("GET", s.URL("/combined?x=1"), nil)
 	req.Header.Set("Referer", "http://example.com/from")

@@ -58,12 +58,14 @@ func run(args []string) int {
 	if child {
 		nameWorker()
 	}
-	if cfg.Daemonize != "" && !child && os.Getenv(envDaemon) == "" {
-		return daemonize(cfg)
-	}
-	if cfg.Umask != "" { // validated octal; first, as uWSGI applies it while parsing
+	detached := os.Getenv(envDaemon) != ""
+	os.Unsetenv(envDaemon) // not for the workers, nor the app's own subprocesses
+	if cfg.Umask != "" {   // validated octal; first, as uWSGI applies it while parsing
 		m, _ := strconv.ParseUint(cfg.Umask, 8, 32)
 		syscall.Umask(int(m))
+	}
+	if cfg.Daemonize != "" && !child && !detached { // after the umask: it creates the log
+		return daemonize(cfg)
 	}
 	if cfg.MaxFD > 0 { // before any listener or log file is opened
 		n := uint64(cfg.MaxFD)
@@ -212,25 +214,26 @@ func runChild(wo worker.Options) int {
 
 func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.Options {
 	return master.Options{
-		Args:         args,
-		HTTP:         cfg.HTTP,
-		Socket:       cfg.Socket,
-		SocketPerm:   socketPerm(cfg),
-		Processes:    cfg.Processes,
-		Threads:      cfg.Threads,
-		AppID:        appID(cfg),
-		Mercy:        time.Duration(cfg.WorkerReloadMercy) * time.Second,
-		TouchReload:  cfg.TouchReload,
-		TouchLog:     cfg.TouchLogReopen,
-		Stats:        cfg.Stats,
-		Pidfiles:     pidfiles(cfg),
-		Vacuum:       cfg.Vacuum,
-		UID:          cfg.UID,
-		GID:          cfg.GID,
-		MasterAsRoot: cfg.MasterAsRoot,
-		LogFile:      logRotation(cfg),
-		ReqLogFile:   reqLogFile(cfg),
-		Log:          log,
+		Args:          args,
+		HTTP:          cfg.HTTP,
+		Socket:        cfg.Socket,
+		SocketPerm:    socketPerm(cfg),
+		Processes:     cfg.Processes,
+		Threads:       cfg.Threads,
+		AppID:         appID(cfg),
+		Mercy:         time.Duration(cfg.WorkerReloadMercy) * time.Second,
+		HarakiriGrace: time.Duration(cfg.HarakiriGrace) * time.Second,
+		TouchReload:   cfg.TouchReload,
+		TouchLog:      cfg.TouchLogReopen,
+		Stats:         cfg.Stats,
+		Pidfiles:      pidfiles(cfg),
+		Vacuum:        cfg.Vacuum,
+		UID:           cfg.UID,
+		GID:           cfg.GID,
+		MasterAsRoot:  cfg.MasterAsRoot,
+		LogFile:       logRotation(cfg),
+		ReqLogFile:    reqLogFile(cfg),
+		Log:           log,
 	}
 }
 

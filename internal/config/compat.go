@@ -134,6 +134,9 @@ func noop(name, short, why string) Option {
 // signalHook accepts the hook-master-start values that map a signal to
 // what carafe does with it anyway.
 func signalHook(v string) error {
+	if i := strings.IndexAny(v, ";#"); i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
+		v = v[:i] // an end-of-line comment
+	}
 	switch strings.Join(strings.Fields(v), " ") {
 	case "unix_signal:15 gracefully_kill_them_all", "unix_signal:2 kill_them_all", "unix_signal:3 kill_them_all":
 		return nil

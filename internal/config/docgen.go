@@ -32,8 +32,10 @@ the same table that drives the flag and ini parsers.
   as in uWSGI; XML, YAML and JSON configs are not read.
   Lines are ` + "`key = value`" + `; lines starting with ` + "`;` or `#`" + ` are comments.
   After a number or a boolean, a space then ` + "`;` or `#`" + ` starts a comment
-  (` + "`harakiri = 60   ; seconds`" + `), as uWSGI's parsing of those values ignores it;
-  any other value is kept whole, comment and all, as uWSGI keeps it.
+  (` + "`harakiri = 60   ; seconds`" + `): uWSGI's number parsing ignores it too, and
+  where uWSGI would take ` + "`vacuum = false ; note`" + ` as true (any value but false,
+  off, no or 0), carafe reads the value before the comment. Any other value is kept
+  whole, comment and all, as uWSGI keeps it.
   Booleans are true/false, yes/no, on/off or 1/0 (any case); an empty value means
   true. A repeated key appends for list options; for the others the last one wins.
   In values, ` + "`%d`" + ` is the directory of the ini file with a trailing slash, ` + "`%p`" + `

@@ -573,10 +573,11 @@ func TestMount(t *testing.T) {
 // (container configs set SIGTERM to graceful), refused for any other hook.
 func TestHookMasterStart(t *testing.T) {
 	for v, ok := range map[string]bool{
-		"unix_signal:15 gracefully_kill_them_all": true,
-		"unix_signal:2   kill_them_all":           true,
-		"unix_signal:15 kill_them_all":            false,
-		"exec:/usr/bin/true":                      false,
+		"unix_signal:15 gracefully_kill_them_all":                 true,
+		"unix_signal:2   kill_them_all":                           true,
+		"unix_signal:15 gracefully_kill_them_all ; graceful stop": true,
+		"unix_signal:15 kill_them_all":                            false,
+		"exec:/usr/bin/true":                                      false,
 	} {
 		_, _, err := Parse([]string{"app", "--hook-master-start", v}, nil)
 		if (err == nil) != ok {

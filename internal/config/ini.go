@@ -102,10 +102,11 @@ func parseIniLine(where, line string, ex *expander) (setting, string, error) {
 }
 
 // trailingComment drops an end-of-line comment after a number or a
-// boolean (`harakiri = 60   ; seconds`), as uWSGI's parsing of those
-// ignores what follows the value; production configs copied from the web
-// carry them. Other values are kept whole, as uWSGI keeps them: a path or a
-// header may hold a ';' or a '#'.
+// boolean (`harakiri = 60   ; seconds`): production configs copied from
+// the web carry them, and uWSGI's number parsing ignores what follows the
+// digits (its booleans take any value but false/off/no/0 as true, so
+// `false ; x` is true there; carafe reads the word). Other values are kept
+// whole, as uWSGI keeps them: a path or a header may hold a ';' or a '#'.
 func trailingComment(o *Option, v string) string {
 	switch o.Kind {
 	case KindBool, KindInt, KindInt64, KindFloat, KindNoop:

@@ -441,7 +441,8 @@ var table = append(append(append([]Option{
 		Section: secLogging,
 		Field:   func(c *Config) any { return &c.Daemonize },
 		Doc: "Run in the background, detached from the terminal (a new session), logging to LOGFILE (as " +
-			"--logto, which wins if also given); the command returns at once, as uWSGI's does. Under " +
+			"--logto, which wins if also given); the command returns at once, as uWSGI's does. uWSGI's " +
+			"daemonize2 detaches after loading the app; here it is the same as daemonize. Under " +
 			"systemd, leave it out and use Type=notify.",
 	},
 	{

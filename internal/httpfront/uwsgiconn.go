@@ -111,6 +111,10 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 				e.Add(wsgi.KeyPathInfo, c.mount(v.Value))
 				continue
 			}
+		case "SCRIPT_NAME":
+			if len(scriptName) == 0 && c.s.opts.MountPoint != "" {
+				continue // empty: the mount's, added with PATH_INFO, stands
+			}
 		case "HTTPS":
 			if s := string(v.Value); s == "on" || s == "1" || s == "ON" {
 				scheme = "https"

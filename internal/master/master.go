@@ -41,6 +41,9 @@ type Options struct {
 	// Mercy bounds how long a stopping worker may drain (SIGTERM, reload,
 	// recycling) before it is killed.
 	Mercy time.Duration
+	// HarakiriGrace is how long a harakiri'd worker's other requests may
+	// finish (--harakiri-graceful-timeout) before it is killed.
+	HarakiriGrace time.Duration
 	// TouchReload files trigger a reload when their mtime changes.
 	TouchReload []string
 	// TouchLog files have the logs reopened when their mtime changes.
@@ -284,7 +287,11 @@ func writeAtomic(path string, b []byte) error {
 func (m *master) cleanup() {
 	m.closeListeners()
 	if m.o.Vacuum {
-		listen.Vacuum(append(append([]string{m.o.Stats}, m.o.HTTP...), m.o.Socket...))
+		addrs := append(append([]string{}, m.o.HTTP...), m.o.Socket...)
+		if m.stats != nil { // never a path whose binding was refused
+			addrs = append(addrs, m.o.Stats)
+		}
+		listen.Vacuum(addrs)
 		for _, p := range m.o.Pidfiles {
 			m.removePidfile(p.Path)
 		}

@@ -186,7 +186,7 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			p.id, p.pid, msg.Text))
 		p.harakiri = true
 		p.state = stateStopping
-		p.killAt = time.Now().Add(min(m.o.Mercy, 5*time.Second) + 2*time.Second)
+		p.killAt = time.Now().Add(min(m.o.Mercy, m.o.HarakiriGrace) + 2*time.Second)
 		m.spawnOrLog(p.id, 0)
 	}
 	return 0, false

@@ -540,7 +540,8 @@ void crf_dump_all(int fd)
 }
 
 /* crf_thread_ident is the ident (as faulthandler prints it) of the OS
- * thread running slot s's call; 0 when none runs. */
+ * thread that ran slot s's latest call (the caller asks for a busy slot);
+ * 0 before its first. */
 unsigned long crf_thread_ident(crf_slot *s)
 {
 	PyThreadState *t = s->tstate;

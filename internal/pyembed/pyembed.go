@@ -65,6 +65,12 @@ type Options struct {
 type Interp struct {
 	pool     *pool
 	finalize chan chan struct{}
+	// dumping lets one DumpAll run at a time (each waits for the GIL on an
+	// OS thread of its own); life keeps Close from finalising under one,
+	// and closed stops those that come after.
+	dumping sync.Mutex
+	life    sync.RWMutex
+	closed  bool
 }
 
 // threads maps a slot number (all C knows) to its Go state. It is filled
@@ -182,6 +188,9 @@ func (ip *Interp) Close() {
 	if ip.pool.running.Load() != 0 {
 		return
 	}
+	ip.life.Lock() // a DumpAll in progress ends first
+	ip.closed = true
+	ip.life.Unlock()
 	done := make(chan struct{})
 	ip.finalize <- done
 	<-done
@@ -413,13 +422,25 @@ func (ip *Interp) DumpTraceback(i int) {
 // DumpAll returns the Python stack of every thread, taking the GIL first
 // (it waits for a thread that holds it), each headed by its ident as
 // ThreadIdent gives it.
+//
+// faulthandler writes to a descriptor, in many small writes: into an
+// unlinked file here, so that the caller can log the dump in one write
+// rather than interleaved with other processes' lines. Where no file can
+// be made (a read-only TMPDIR) it writes to fd 2 itself and returns nil.
 func (ip *Interp) DumpAll() ([]byte, error) {
-	// faulthandler writes to a descriptor, in many small writes: into an
-	// unlinked file here, so that the caller can log the dump in one write
-	// rather than interleaved with other processes' lines.
+	if !ip.dumping.TryLock() {
+		return nil, errors.New("a dump is still waiting for the GIL")
+	}
+	defer ip.dumping.Unlock()
+	ip.life.RLock()
+	defer ip.life.RUnlock()
+	if ip.closed {
+		return nil, errors.New("the interpreter is shut down")
+	}
 	f, err := os.CreateTemp("", "carafe-stacks-")
 	if err != nil {
-		return nil, err
+		C.crf_dump_all(2)
+		return nil, nil
 	}
 	os.Remove(f.Name())
 	defer f.Close()

@@ -187,9 +187,14 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		}
 		var format *accesslog.Format
 		if o.AccessFormat != "" {
-			format, err = accesslog.ParseFormat(o.AccessFormat, os.Getpid(), control.WorkerID())
-			if err != nil { // validated with the configuration; kept for the API's sake
-				return fmt.Errorf("carafe: %w", err)
+			if format, err = accesslog.ParseFormat(o.AccessFormat, os.Getpid(), control.WorkerID()); err != nil {
+				closeAll(listeners) // (validated with the configuration already)
+				ip.Close()
+				lerr := &LoadError{App: o.AppID, Err: err}
+				if ctl != nil {
+					ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
+				}
+				return lerr
 			}
 		}
 		access = accesslog.New(out, o.AccessFilter, format)
@@ -466,7 +471,7 @@ func (w *worker) dumpStacks() {
 	}
 	stacks, err := w.ip.DumpAll()
 	if err != nil {
-		w.o.Log.Error("carafe: SIGUSR2: cannot dump the Python stacks", "err", err)
+		w.o.Log.Error("carafe: SIGUSR2: no Python stacks", "err", err)
 		return
 	}
 	// One write: the line and the stacks stay together in a log that other
