@@ -390,18 +390,7 @@ func TestMasterStartupBanner(t *testing.T) {
 // a privileged port.
 func TestMasterUidGid(t *testing.T) {
 	t.Parallel()
-	if os.Getuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skip("no user nobody")
-	}
-	g, err := user.LookupGroup("nogroup")
-	if err != nil {
-		t.Skip("no group nogroup")
-	}
-	skipUnlessReadableBy(t, u, g)
+	u, g := nobodyWorkers(t)
 	addr := masterPrivilegedAddr(t)
 	stats := freeAddr(t)
 	sock := filepath.Join(t.TempDir(), "app.sock")
@@ -526,18 +515,7 @@ func TestMasterLogFilesOwnerMode(t *testing.T) {
 	})
 	t.Run("uid", func(t *testing.T) {
 		t.Parallel()
-		if os.Getuid() != 0 {
-			t.Skip("needs root")
-		}
-		u, err := user.Lookup("nobody")
-		if err != nil {
-			t.Skip("no user nobody")
-		}
-		g, err := user.LookupGroup("nogroup")
-		if err != nil {
-			t.Skip("no group nogroup")
-		}
-		skipUnlessReadableBy(t, u, g)
+		u, g := nobodyWorkers(t)
 		dir := t.TempDir() // root's, 0755: nobody cannot create files in it
 		os.Chmod(dir, 0o755)
 		os.Chmod(filepath.Dir(dir), 0o755) // (made 0700 by the testing package)
@@ -563,18 +541,7 @@ func TestMasterLogFilesOwnerMode(t *testing.T) {
 // --master-as-root: the workers run as --uid/--gid, the master stays root.
 func TestMasterAsRoot(t *testing.T) {
 	t.Parallel()
-	if os.Getuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skip("no user nobody")
-	}
-	g, err := user.LookupGroup("nogroup")
-	if err != nil {
-		t.Skip("no group nogroup")
-	}
-	skipUnlessReadableBy(t, u, g)
+	u, g := nobodyWorkers(t)
 	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--uid", "nobody", "--gid", "nogroup",
 		"--master-as-root")
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
@@ -606,18 +573,7 @@ func TestMasterAsRoot(t *testing.T) {
 // name.
 func TestMasterUidLogs(t *testing.T) {
 	t.Parallel()
-	if os.Getuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skip("no user nobody")
-	}
-	g, err := user.LookupGroup("nogroup")
-	if err != nil {
-		t.Skip("no group nogroup")
-	}
-	skipUnlessReadableBy(t, u, g)
+	u, _ := nobodyWorkers(t)
 	c := masterClient(false, 10*time.Second)
 	t.Run("master-as-root rotation", func(t *testing.T) {
 		t.Parallel()
@@ -667,18 +623,7 @@ func TestMasterUidLogs(t *testing.T) {
 // with "permission denied" when bound after).
 func TestMasterUidStatsSocket(t *testing.T) {
 	t.Parallel()
-	if os.Getuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skip("no user nobody")
-	}
-	g, err := user.LookupGroup("nogroup")
-	if err != nil {
-		t.Skip("no group nogroup")
-	}
-	skipUnlessReadableBy(t, u, g)
+	u, _ := nobodyWorkers(t)
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	sock := filepath.Join(dir, "stats.sock")
@@ -1010,6 +955,26 @@ func TestMasterRepeatedDeathsRespawn(t *testing.T) {
 // skipUnlessReadableBy skips when user u cannot read the interpreter's
 // standard library (a Python under /root, which is often mode 700): the
 // workers run as u and could not start Python there.
+// nobodyWorkers returns nobody and nogroup for a test whose workers run as
+// them, skipping it unless the tests run as root, both exist, and nobody
+// can read the Python the workers run.
+func nobodyWorkers(t *testing.T) (*user.User, *user.Group) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	g, err := user.LookupGroup("nogroup")
+	if err != nil {
+		t.Skip("no group nogroup")
+	}
+	skipUnlessReadableBy(t, u, g)
+	return u, g
+}
+
 func skipUnlessReadableBy(t *testing.T, u *user.User, g *user.Group) {
 	t.Helper()
 	out, err := exec.Command(filepath.Join(venvDir(t), "bin", "python"), "-c", "import os; print(os.__file__)").Output()
