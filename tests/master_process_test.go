@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"bufio"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -10,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -833,6 +836,75 @@ func TestMasterPidfiles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// With more than one worker, each has a TCP socket of its own: a burst of
+// new keep-alive connections (a load balancer's pool, nginx's upstream
+// keepalive) is spread over the workers instead of going mostly to
+// whichever runs first. After SIGTTOU leaves fewer workers than sockets,
+// every new connection is still answered (none waits on a socket nobody
+// accepts from), and SIGTTIN's extra worker shares a socket.
+func TestMasterSocketPerWorker(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "4")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if !s.waitLog("a socket for each of 2 workers", 5*time.Second) {
+		t.Errorf("the master does not say the workers have a socket each:\n%s", s.Log())
+	}
+	burst := func(n int) map[int]int {
+		t.Helper()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		got := map[int]int{}
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					t.Error(err)
+					return
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Errorf("connection of the burst: %v", err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				mu.Lock()
+				got[masterPidOf(string(body))]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return got
+	}
+	const n = 48
+	got := burst(n)
+	t.Logf("%d connections opened at once, per worker pid: %v (workers %v)", n, got, pids)
+	for _, pid := range pids {
+		// 24 expected each; under 8 is a one-in-a-million draw.
+		if got[pid] < 8 {
+			t.Errorf("worker %d took %d of %d connections: %v", pid, got[pid], n, got)
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGTTOU)
+	left := masterWaitWorkers(t, stats, 1, 10*time.Second, nil)
+	time.Sleep(300 * time.Millisecond) // the stopped worker closes its socket
+	if got := burst(20); got[left[0]] != 20 {
+		t.Errorf("after SIGTTOU, 20 new connections answered %v, want all by %d", got, left[0])
+	}
+	s.cmd.Process.Signal(syscall.SIGTTIN)
+	two := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if got := burst(20); got[two[0]]+got[two[1]] != 20 {
+		t.Errorf("after SIGTTIN, 20 new connections answered %v by workers %v", got, two)
+	}
 }
 
 // --reuse-port: a second carafe binds the address the first one serves

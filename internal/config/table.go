@@ -243,7 +243,9 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.ReusePort },
 		Doc: "Set SO_REUSEPORT on the TCP listeners, so that another server can bind the same address while " +
 			"this one runs (a new carafe started beside the old one during an upgrade; stop the old one once " +
-			"the new one serves). The kernel spreads new connections over every server bound there.",
+			"the new one serves). The kernel spreads new connections over every server bound there. " +
+			"With more than one worker, carafe already gives each worker a TCP socket of its own on the " +
+			"address, SO_REUSEPORT set, and refuses a second server there unless it passes --reuse-port.",
 	},
 
 	// Processes

@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -95,6 +96,132 @@ func TestBindTCPReusePort(t *testing.T) {
 		t.Fatal("the second listener accepted nothing")
 	}
 	b.Close()
+}
+
+// BindGroup binds n sockets on one port, the kernel spreads connections
+// over all of them, and the port stays refused to a plain bind and to a
+// second group (a second carafe) unless that one asks for reuse-port.
+func TestBindGroup(t *testing.T) {
+	ls, err := BindGroup("127.0.0.1:0", 3, Perm{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	addr := ls[0].Addr().String()
+	for _, l := range ls[1:] {
+		if l.Addr().String() != addr {
+			t.Fatalf("group sockets on %s and %s, want one address", addr, l.Addr())
+		}
+	}
+	if _, err := Bind(addr, Perm{}); err == nil {
+		t.Error("a plain bind took a grouped port")
+	}
+	if _, err := BindGroup(addr, 2, Perm{}); err == nil {
+		t.Error("a second group took the port without reuse-port")
+	}
+	joined, err := BindGroup(addr, 1, Perm{ReusePort: true})
+	if err != nil {
+		t.Fatalf("joining with reuse-port: %v", err)
+	}
+	joined[0].Close()
+
+	got := acceptCounts(t, ls, 90)
+	t.Logf("90 connections accepted per socket: %v", got)
+	for i, n := range got {
+		// 30 expected each; under 10 is a one-in-ten-thousand draw.
+		if n < 10 {
+			t.Errorf("socket %d accepted %d of 90 connections: %v", i, n, got)
+		}
+	}
+}
+
+// Steer keeps new connections off the group's last socket, which can then
+// close with nothing queued on it.
+func TestSteer(t *testing.T) {
+	ls, err := BindGroup("127.0.0.1:0", 3, Perm{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	if err := Steer(ls[0], 2); err != nil {
+		t.Fatal(err)
+	}
+	got := acceptCounts(t, ls, 60)
+	t.Logf("60 connections per socket, steered to the first two: %v", got)
+	if got[2] != 0 || got[0] < 10 || got[1] < 10 {
+		t.Errorf("per socket %v, want none on the third and both others used", got)
+	}
+}
+
+// acceptCounts dials n connections to the group ls and counts what each
+// socket accepts.
+func acceptCounts(t *testing.T, ls []net.Listener, n int) []int {
+	t.Helper()
+	got := make([]int, len(ls))
+	var mu sync.Mutex
+	for i, l := range ls {
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				got[i]++
+				mu.Unlock()
+				c.Close()
+			}
+		}()
+	}
+	for range n {
+		c, err := net.DialTimeout("tcp", ls[0].Addr().String(), 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		sum := 0
+		for _, v := range got {
+			sum += v
+		}
+		mu.Unlock()
+		if sum == n {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]int(nil), got...)
+}
+
+func TestGrouped(t *testing.T) {
+	if !groupSupported {
+		t.Skip("a socket per worker is Linux's")
+	}
+	for _, c := range []struct {
+		addr    string
+		workers int
+		want    bool
+	}{
+		{"127.0.0.1:8000", 2, true},
+		{":8000", 4, true},
+		{"127.0.0.1:8000", 1, false},
+		{"/run/app.sock", 4, false},
+	} {
+		if got := Grouped(c.addr, c.workers); got != c.want {
+			t.Errorf("Grouped(%q, %d) = %v, want %v", c.addr, c.workers, got, c.want)
+		}
+	}
 }
 
 // An accepted TCP connection has TCP_NODELAY (what --tcp-nodelay asks for

@@ -16,3 +16,9 @@ func Tune(net.Conn) {}
 func reusePort(_, _ string, _ syscall.RawConn) error {
 	return errors.New("--reuse-port is supported on Linux only")
 }
+
+// groupSupported: workers share one socket elsewhere (see Grouped).
+const groupSupported = false
+
+// Steer refuses: there are no socket groups elsewhere (see Grouped).
+func Steer(net.Listener, int) error { return errors.New("listen: no socket groups on this system") }

@@ -71,13 +71,14 @@ type Options struct {
 // touches it.
 type master struct {
 	o         Options
-	files     []*os.File // the listeners, inherited by every worker
-	listeners []net.Listener
 	procs     []*proc
 	want      int // number of worker slots
 	startup   bool
 	reloading bool
 	events    chan event
+	// socks holds each address's sockets, in the order workers take them:
+	// one that every worker shares, or one a worker (see listen.Grouped).
+	socks []*sockGroup
 	// workerCred is who the workers run as when the master keeps root
 	// (MasterAsRoot); nil when they inherit the master's user.
 	workerCred *syscall.Credential
@@ -123,11 +124,15 @@ func Run(o Options) int {
 	for _, f := range o.TouchLog {
 		m.logMtimes[f] = mtime(f)
 	}
-	for i, l := range m.listeners {
+	for i, g := range m.socks {
+		each := ""
+		if len(g.files) > 1 {
+			each = fmt.Sprintf(" (a socket for each of %d workers)", len(g.files))
+		}
 		if i < len(o.HTTP) {
-			o.Log.Info("carafe: master: HTTP on " + listen.HTTPWhere(l.Addr()))
+			o.Log.Info("carafe: master: HTTP on " + listen.HTTPWhere(g.listeners[0].Addr()) + each)
 		} else {
-			o.Log.Info("carafe: master: uwsgi protocol on " + l.Addr().String())
+			o.Log.Info("carafe: master: uwsgi protocol on " + g.listeners[0].Addr().String() + each)
 		}
 	}
 	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d %s x %d %s for %s", os.Getpid(),
@@ -164,33 +169,85 @@ func Run(o Options) int {
 	}
 }
 
+// sockGroup is one address's listening sockets.
+type sockGroup struct {
+	listeners []net.Listener
+	files     []*os.File
+}
+
+// file is the socket worker id takes: with a socket per worker, worker
+// ids beyond the sockets (SIGTTIN) share them in turn.
+func (g *sockGroup) file(id int) *os.File { return g.files[(id-1)%len(g.files)] }
+
+// shrink retires the last socket when workers drop to fewer than the
+// sockets (SIGTTOU): the worker being stopped is the only one taking it,
+// and a socket nobody accepts from would hold the connections the kernel
+// gives it. New connections are steered to the others first; the stopped
+// worker takes what is queued on it meanwhile, so the socket closes empty
+// when that worker lets its copy go (see the SIGTTOU case). It reports
+// whether a socket was retired.
+//
+// With --reuse-port another server's sockets may share the group, which a
+// steering program would take new connections from: there the socket is
+// closed unsteered.
+func (g *sockGroup) shrink(workers int, steer bool, log *slog.Logger) bool {
+	n := len(g.files)
+	if n <= 1 || n <= workers {
+		return false
+	}
+	if !steer {
+		log.Warn("carafe: master: with --reuse-port, a connection queued on the retired socket as it closes is reset")
+	} else if err := listen.Steer(g.listeners[0], n-1); err != nil {
+		// Closed without steering, a connection queued on it at that
+		// instant is reset.
+		log.Warn("carafe: master: cannot steer new connections off a retired socket", "err", err)
+	}
+	g.listeners[n-1].Close()
+	g.files[n-1].Close()
+	g.listeners, g.files = g.listeners[:n-1], g.files[:n-1]
+	return true
+}
+
 // bind opens every listener once, so the port is held for good and a
 // second carafe on it fails here, loudly.
 func (m *master) bind() error {
 	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
-		l, err := listen.Bind(a, m.o.SocketPerm)
+		var ls []net.Listener
+		var err error
+		if listen.Grouped(a, m.want) {
+			ls, err = listen.BindGroup(a, m.want, m.o.SocketPerm)
+		} else {
+			var l net.Listener
+			if l, err = listen.Bind(a, m.o.SocketPerm); err == nil {
+				ls = []net.Listener{l}
+			}
+		}
 		if err != nil {
 			m.closeListeners()
 			return err
 		}
-		f, err := listen.File(l)
-		if err != nil {
-			l.Close()
-			m.closeListeners()
-			return err
+		g := &sockGroup{listeners: ls}
+		m.socks = append(m.socks, g)
+		for _, l := range ls {
+			f, err := listen.File(l)
+			if err != nil {
+				m.closeListeners()
+				return err
+			}
+			g.files = append(g.files, f)
 		}
-		m.listeners = append(m.listeners, l)
-		m.files = append(m.files, f)
 	}
 	return nil
 }
 
 func (m *master) closeListeners() {
-	for _, l := range m.listeners {
-		l.Close()
-	}
-	for _, f := range m.files {
-		f.Close()
+	for _, g := range m.socks {
+		for _, l := range g.listeners {
+			l.Close()
+		}
+		for _, f := range g.files {
+			f.Close()
+		}
 	}
 }
 
@@ -341,12 +398,20 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		m.spawnOrLog(m.want, 0)
 	case syscall.SIGTTOU:
 		if m.want > 1 {
-			for _, p := range m.procs {
-				if p.id == m.want {
-					m.stop(p, "SIGTTOU")
+			m.want--
+			// A worker whose socket is retired goes on a moment, to take
+			// the connections queued on it before the steering.
+			var linger time.Duration
+			for _, g := range m.socks {
+				if g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
+					linger = retireLinger
 				}
 			}
-			m.want--
+			for _, p := range m.procs {
+				if p.id == m.want+1 {
+					m.stopAfter(p, "SIGTTOU", linger)
+				}
+			}
 			m.o.Log.Info("carafe: master: SIGTTOU, one worker fewer", "workers", m.want)
 		}
 	}

@@ -87,7 +87,10 @@ func (m *master) spawn(id int, replaces *proc) error {
 	defer theirs.Close()
 	cmd := exec.Command("/proc/self/exe", m.o.Args...)
 	cmd.Args[0] = os.Args[0]
-	cmd.ExtraFiles = append([]*os.File{theirs}, m.files...)
+	cmd.ExtraFiles = []*os.File{theirs}
+	for _, g := range m.socks {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, g.file(id))
+	}
 	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// The kernel kills a worker whose master died, even by SIGKILL.
@@ -267,14 +270,27 @@ func (m *master) exited(p *proc) (int, bool) {
 }
 
 // stop asks p to finish its requests and leave; tick kills it after Mercy.
-func (m *master) stop(p *proc, why string) {
+func (m *master) stop(p *proc, why string) { m.stopAfter(p, why, 0) }
+
+// retireLinger is how long a worker whose socket is retired (SIGTTOU) goes
+// on serving before it is stopped: longer than a connection's handshake
+// takes to land in the socket's queue.
+const retireLinger = time.Second
+
+// stopAfter is stop with the request to leave sent after d; p counts as
+// stopping from now (it is no longer one of its slot's serving workers).
+func (m *master) stopAfter(p *proc, why string, d time.Duration) {
 	if p.state == stateStopping {
 		return
 	}
 	p.state = stateStopping
-	p.killAt = time.Now().Add(m.o.Mercy + time.Second)
+	p.killAt = time.Now().Add(d + m.o.Mercy + time.Second)
 	m.o.Log.Info(fmt.Sprintf("carafe: stopping worker %d (pid %d): %s", p.id, p.pid, why))
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	if d == 0 {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		return
+	}
+	time.AfterFunc(d, func() { p.cmd.Process.Signal(syscall.SIGTERM) })
 }
 
 func exitCause(ps *os.ProcessState) string {

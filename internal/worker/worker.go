@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -337,9 +338,9 @@ func (w *worker) Do(c *wsgi.Call) {
 }
 
 // recycle asks the master for a graceful replacement and stops taking new
-// connections meanwhile, so the limit means what it says; the master
-// stops this worker once the replacement is ready, or resumes it if the
-// replacement failed.
+// connections meanwhile (on the sockets it shares with the other workers),
+// so the limit means what it says; the master stops this worker once the
+// replacement is ready, or resumes it if the replacement failed.
 func (w *worker) recycle(why string) {
 	if w.ctl == nil {
 		return
@@ -350,11 +351,18 @@ func (w *worker) recycle(why string) {
 		return
 	}
 	w.recycling = true
-	for _, s := range w.srvs {
-		s.Pause()
+	for i, s := range w.srvs {
+		// A socket of its own has no other worker to hold its
+		// connections until the replacement is ready: it goes on.
+		if addrs := [][]string{w.o.HTTP, w.o.UWSGI}[i]; !slices.ContainsFunc(addrs, w.grouped) {
+			s.Pause()
+		}
 	}
 	w.ctl.Send(control.Msg{T: control.Recycle, Text: why})
 }
+
+// grouped reports whether this worker has a socket of its own on addr.
+func (w *worker) grouped(addr string) bool { return listen.Grouped(addr, w.o.Python.Processes) }
 
 func (w *worker) resume() {
 	w.recycleMu.Lock()
