@@ -102,15 +102,7 @@ func TestBindTCPReusePort(t *testing.T) {
 // over all of them, and the port stays refused to a plain bind and to a
 // second group (a second carafe) unless that one asks for reuse-port.
 func TestBindGroup(t *testing.T) {
-	ls, err := BindGroup("127.0.0.1:0", 3, Perm{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
+	ls := bindGroup(t, 3)
 	addr := ls[0].Addr().String()
 	for _, l := range ls[1:] {
 		if l.Addr().String() != addr {
@@ -142,15 +134,7 @@ func TestBindGroup(t *testing.T) {
 // Steer keeps new connections off the group's last socket, which can then
 // close with nothing queued on it.
 func TestSteer(t *testing.T) {
-	ls, err := BindGroup("127.0.0.1:0", 3, Perm{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
+	ls := bindGroup(t, 3)
 	if err := Steer(ls[0], 2); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +143,21 @@ func TestSteer(t *testing.T) {
 	if got[2] != 0 || got[0] < 10 || got[1] < 10 {
 		t.Errorf("per socket %v, want none on the third and both others used", got)
 	}
+}
+
+// bindGroup binds a group of n sockets on a free port for the test.
+func bindGroup(t *testing.T, n int) []net.Listener {
+	t.Helper()
+	ls, err := BindGroup("127.0.0.1:0", n, Perm{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	})
+	return ls
 }
 
 // acceptCounts dials n connections to the group ls and counts what each
