@@ -10,12 +10,13 @@ import (
 
 // palette gives each server a fixed colour; carafe is the strongest.
 var palette = map[string]string{
-	"carafe":   "#d1495b",
-	"uwsgi":    "#3d5a80",
-	"gunicorn": "#4f9d69",
-	"granian":  "#edae49",
-	"waitress": "#8e7dbe",
-	"ceiling":  "#9a9a9a",
+	"carafe":       "#d1495b",
+	"carafe-batch": "#e8a0a8",
+	"uwsgi":        "#3d5a80",
+	"gunicorn":     "#4f9d69",
+	"granian":      "#edae49",
+	"waitress":     "#8e7dbe",
+	"ceiling":      "#9a9a9a",
 }
 
 const (

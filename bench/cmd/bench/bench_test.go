@@ -66,6 +66,9 @@ func TestTakesPart(t *testing.T) {
 		{"hello-1x8", "waitress", true, ""},
 		{"nginx-uwsgi", "gunicorn", false, "no uwsgi protocol"},
 		{"nginx-uwsgi", "carafe", true, ""},
+		{"flask-2x8", "carafe-batch", true, ""},
+		{"flask-1x8", "carafe-batch", false, ""},
+		{"nginx-uwsgi", "carafe-batch", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario+"/"+tt.server, func(t *testing.T) {

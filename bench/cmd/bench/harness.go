@@ -80,7 +80,8 @@ func (h *harness) filter() {
 // is left out without a word, as the ceiling outside hello world is).
 func takesPart(sc *scenario, srv *server) (bool, string) {
 	switch {
-	case srv.appOnly && (sc.app != "hello" || sc.nginx):
+	case srv.appOnly && (sc.app != "hello" || sc.nginx),
+		len(srv.only) > 0 && !slices.Contains(srv.only, sc.id):
 		return false, ""
 	case srv.single && sc.procs > 1:
 		return false, "single process only"

@@ -35,6 +35,9 @@ type server struct {
 	uwsgiProto bool
 	// appOnly: it answers fixed bytes, whatever the app (the ceiling).
 	appOnly bool
+	// only lists the scenarios it runs in (all when empty): a variant of
+	// carafe's own set-up runs where it tells something.
+	only []string
 	// command is its command line for the docs, with placeholders.
 	command string
 }
@@ -45,15 +48,18 @@ func servers() []*server {
 			name: "carafe", uwsgiProto: true,
 			command: "bin/carafe --http 127.0.0.1:PORT --chdir APP --module wsgi --processes P --threads T --disable-logging --virtualenv BENCH/.bench-venv\n" +
 				"# static file: --static-map /static=DIR; behind nginx: --socket /PATH.sock instead of --http",
+			argv: carafeArgv,
+		},
+		{
+			// The same carafe under the SCHED_BATCH policy (what systemd's
+			// CPUSchedulingPolicy=batch sets), where the workers fill both
+			// CPUs: it measures what the kernel's wake-up preemption costs
+			// carafe there, and what it buys. Not a peer, and no target
+			// is judged on it.
+			name: "carafe-batch", only: []string{"hello-2x8", "flask-2x8", "django-2x8"},
+			command: "chrt --batch 0 bin/carafe ... (the same options as carafe)",
 			argv: func(h *harness, r runSpec) []string {
-				a := []string{h.cfg.carafe}
-				a = append(a, listenFlag(r.listen, "--http")...)
-				a = append(a, "--chdir", r.app, "--module", "wsgi", "--processes", itoa(r.procs),
-					"--threads", itoa(r.threads), "--disable-logging", "--virtualenv", h.cfg.venv)
-				if r.staticDir != "" {
-					a = append(a, "--static-map", "/static="+r.staticDir)
-				}
-				return a
+				return append([]string{"chrt", "--batch", "0"}, carafeArgv(h, r)...)
 			},
 		},
 		{
@@ -111,6 +117,17 @@ func servers() []*server {
 			},
 		},
 	}
+}
+
+func carafeArgv(h *harness, r runSpec) []string {
+	a := []string{h.cfg.carafe}
+	a = append(a, listenFlag(r.listen, "--http")...)
+	a = append(a, "--chdir", r.app, "--module", "wsgi", "--processes", itoa(r.procs),
+		"--threads", itoa(r.threads), "--disable-logging", "--virtualenv", h.cfg.venv)
+	if r.staticDir != "" {
+		a = append(a, "--static-map", "/static="+r.staticDir)
+	}
+	return a
 }
 
 // listenFlag is the flag for r's listener: httpFlag ADDR, or --socket PATH.
