@@ -12,7 +12,8 @@ import (
 )
 
 // With PROC_TEST_LISTEN set, the test binary is a server that listens
-// there, starts a child of its own, and waits to be killed.
+// there (accepting and closing connections), starts a child of its own,
+// and waits to be killed.
 func TestMain(m *testing.M) {
 	if addr := os.Getenv("PROC_TEST_LISTEN"); addr != "" {
 		ln, err := net.Listen("unix", addr)
@@ -20,6 +21,15 @@ func TestMain(m *testing.M) {
 			os.Exit(3)
 		}
 		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
 		child, err := os.StartProcess("/bin/sleep", []string{"sleep", "60"}, &os.ProcAttr{})
 		if err != nil {
 			os.Exit(4)
@@ -89,8 +99,20 @@ func TestStartTreeStop(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if u.Procs != 2 || u.Workers != 1 || u.TotalRSS <= 0 || u.MaxWorkerRSS() <= 0 {
-		t.Errorf("Tree = %+v, want the helper and its child, with RSS", u)
+	if u.Procs != 2 || u.Workers != 1 || u.TotalRSS <= 0 || u.MaxWorkerRSS() <= 0 || u.Switches <= 0 {
+		t.Errorf("Tree = %+v, want the helper and its child, with RSS and context switches", u)
+	}
+	// Both wait for connections: a connection's wake-up and its own sleep
+	// add switches that Tree sees.
+	for range 20 {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	if u2, err := Tree(srv.Pid()); err != nil || u2.Switches <= u.Switches {
+		t.Errorf("Tree's switches after 20 connections = %d (%v), before %d: want more", u2.Switches, err, u.Switches)
 	}
 	if len(u.WorkerPids) != 1 || u.WorkerPids[0] == srv.Pid() {
 		t.Errorf("Tree's worker pids = %v, want the child's, not the helper's %d", u.WorkerPids, srv.Pid())
@@ -116,6 +138,16 @@ func TestParseStat(t *testing.T) {
 	want := procStat{pid: 4242, ppid: 1, pgrp: 4242, state: 'S', utime: 250, stime: 50, cutime: 7, cstime: 3, rss: 300 * 4096}
 	if p != want {
 		t.Errorf("parseStat = %+v, want %+v", p, want)
+	}
+}
+
+func TestParseSwitches(t *testing.T) {
+	status := "Name:\tcarafe\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t1500\nnonvoluntary_ctxt_switches:\t42\n"
+	if n := parseSwitches([]byte(status)); n != 1542 {
+		t.Errorf("parseSwitches = %d, want 1542", n)
+	}
+	if n := parseSwitches([]byte("Name:\tx\n")); n != 0 {
+		t.Errorf("parseSwitches without the fields = %d, want 0", n)
 	}
 }
 

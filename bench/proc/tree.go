@@ -27,6 +27,9 @@ type Usage struct {
 	WorkerPids []int
 	WorkerRSS  []int64 // bytes, one per worker
 	TotalRSS   int64   // bytes, the whole tree
+	// Switches is the context switches, voluntary and not, of every live
+	// thread of the tree (those of exited threads are lost).
+	Switches int64
 }
 
 // MaxWorkerRSS is the RSS of the largest worker, in bytes.
@@ -64,6 +67,7 @@ func Tree(pid int) (Usage, error) {
 		}
 		u.Procs++
 		ticks += p.utime + p.stime + p.cutime + p.cstime
+		u.Switches += switches(p.pid)
 		u.TotalRSS += p.rss
 		if len(children[p.pid]) == 0 {
 			u.Workers++
@@ -91,6 +95,34 @@ func RSS(pid int) (int64, error) {
 	}
 	p, err := parseStat(b, int64(os.Getpagesize()))
 	return p.rss, err
+}
+
+// switches sums the context switches of pid's threads, read from
+// /proc/PID/task/*/status (a process's own status counts only its main
+// thread's). A thread that exits while it reads is skipped.
+func switches(pid int) int64 {
+	paths, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/[0-9]*/status")
+	var n int64
+	for _, path := range paths {
+		if b, err := os.ReadFile(path); err == nil {
+			n += parseSwitches(b)
+		}
+	}
+	return n
+}
+
+// parseSwitches adds the voluntary and non-voluntary context switches of a
+// /proc status file.
+func parseSwitches(b []byte) int64 {
+	var n int64
+	for line := range strings.Lines(string(b)) {
+		name, val, ok := strings.Cut(line, ":")
+		if ok && (name == "voluntary_ctxt_switches" || name == "nonvoluntary_ctxt_switches") {
+			v, _ := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+			n += v
+		}
+	}
+	return n
 }
 
 // readAll reads /proc/*/stat. Processes that exit while it reads are

@@ -103,6 +103,10 @@ type Measure struct {
 	// CPUPer1k is the server's CPU seconds (user + system, whole process
 	// tree) per 1,000 requests during the measured run.
 	CPUPer1k float64 `json:"cpu_s_per_1k"`
+	// SwitchesPerReq is the context switches of the server's threads
+	// (voluntary and not, whole process tree) per request during the
+	// measured run: each is a thread put to sleep or preempted.
+	SwitchesPerReq float64 `json:"switches_per_req"`
 	// RSS of the largest worker, in MiB: before the load (after one check
 	// request), and the highest sample during the measured run.
 	RSSIdleMB float64 `json:"rss_idle_mib"`
@@ -179,16 +183,17 @@ func Median(runs []Measure) Measure {
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
 	return Measure{
-		RequestsPerS: pick(func(m Measure) float64 { return m.RequestsPerS }),
-		Requests:     int64(pick(func(m Measure) float64 { return float64(m.Requests) })),
-		P50Ms:        pick(func(m Measure) float64 { return m.P50Ms }),
-		P99Ms:        pick(func(m Measure) float64 { return m.P99Ms }),
-		SocketErrors: int64(pick(func(m Measure) float64 { return float64(m.SocketErrors) })),
-		Non2xx3xx:    int64(pick(func(m Measure) float64 { return float64(m.Non2xx3xx) })),
-		CPUPer1k:     pick(func(m Measure) float64 { return m.CPUPer1k }),
-		RSSIdleMB:    pick(func(m Measure) float64 { return m.RSSIdleMB }),
-		RSSLoadMB:    pick(func(m Measure) float64 { return m.RSSLoadMB }),
-		Workers:      int(pick(func(m Measure) float64 { return float64(m.Workers) })),
-		StealPct:     pick(func(m Measure) float64 { return m.StealPct }),
+		RequestsPerS:   pick(func(m Measure) float64 { return m.RequestsPerS }),
+		Requests:       int64(pick(func(m Measure) float64 { return float64(m.Requests) })),
+		P50Ms:          pick(func(m Measure) float64 { return m.P50Ms }),
+		P99Ms:          pick(func(m Measure) float64 { return m.P99Ms }),
+		SocketErrors:   int64(pick(func(m Measure) float64 { return float64(m.SocketErrors) })),
+		Non2xx3xx:      int64(pick(func(m Measure) float64 { return float64(m.Non2xx3xx) })),
+		CPUPer1k:       pick(func(m Measure) float64 { return m.CPUPer1k }),
+		SwitchesPerReq: pick(func(m Measure) float64 { return m.SwitchesPerReq }),
+		RSSIdleMB:      pick(func(m Measure) float64 { return m.RSSIdleMB }),
+		RSSLoadMB:      pick(func(m Measure) float64 { return m.RSSLoadMB }),
+		Workers:        int(pick(func(m Measure) float64 { return float64(m.Workers) })),
+		StealPct:       pick(func(m Measure) float64 { return m.StealPct }),
 	}
 }

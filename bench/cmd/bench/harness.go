@@ -167,7 +167,7 @@ func (h *harness) measureInto(ctx context.Context, e *report.Entry, sc *scenario
 		e.Runs = append(e.Runs, m)
 		h.log.Info("bench: measured", "round", round+1, "scenario", sc.id, "server", srv.name,
 			"req/s", fmt.Sprintf("%.0f", m.RequestsPerS), "p99_ms", m.P99Ms, "errors", m.Errors(),
-			"cpu_s_per_1k", fmt.Sprintf("%.3f", m.CPUPer1k), "rss_mib", fmt.Sprintf("%.1f/%.1f", m.RSSIdleMB, m.RSSLoadMB))
+			"cpu_s_per_1k", fmt.Sprintf("%.3f", m.CPUPer1k), "switches_per_req", fmt.Sprintf("%.2f", m.SwitchesPerReq), "rss_mib", fmt.Sprintf("%.1f/%.1f", m.RSSIdleMB, m.RSSLoadMB))
 		return nil
 	case sc.optional && asUnsupported(err, &unsup):
 		e.Unsupported = unsup.reason

@@ -124,6 +124,7 @@ func (h *harness) measure(ctx context.Context, sc *scenario, srv *server) (repor
 	}
 	if res.Requests > 0 {
 		m.CPUPer1k = (after.CPU - before.CPU).Seconds() / float64(res.Requests) * 1000
+		m.SwitchesPerReq = float64(after.Switches-before.Switches) / float64(res.Requests)
 	}
 	return m, cmdline, nil
 }
