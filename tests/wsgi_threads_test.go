@@ -6,12 +6,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestWSGIThreadsRunInParallel(t *testing.T) {
@@ -175,6 +179,50 @@ func TestWSGIFloatingThreads(t *testing.T) {
 			t.Errorf("a thread is named %q with floating threads (all: %q)", n, all.Names)
 		}
 	}
+}
+
+// A floating worker's Go scheduler gets one processor (P) more than its
+// CPUs (see pyembed.spareP), and says so when it is ready. Started on one
+// CPU, one worker process floats and has GOMAXPROCS 2; a GOMAXPROCS the
+// operator set stands as it is.
+func TestWSGIFloatingSpareProcessor(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("GOMAXPROCS") != "" {
+		t.Skip("GOMAXPROCS is set for the tests: carafe keeps it as it is")
+	}
+	var s *server
+	onOneCPU(t, func() { s = startApp(t, "threads", "--threads", "2") })
+	if !s.waitLog("2 thread(s), floating, GOMAXPROCS 2", 5*time.Second) {
+		t.Errorf("a worker on one CPU did not report floating threads on 2 Go processors; log:\n%s", s.Log())
+	}
+	set := startAppEnv(t, []string{"GOMAXPROCS=1"}, "threads", "--threads", "2")
+	if !set.waitLog("2 thread(s), floating, GOMAXPROCS 1", 5*time.Second) {
+		t.Errorf("GOMAXPROCS=1 from the environment was not kept; log:\n%s", set.Log())
+	}
+}
+
+// onOneCPU runs fn, which starts carafe, with the calling OS thread bound
+// to one CPU, the first it may run on: the processes fn starts inherit it,
+// and the Go runtime in each takes its CPUs from it.
+func onOneCPU(t testing.TB, fn func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old, one [16]uint64 // CPU masks, up to 1024 CPUs
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(old), uintptr(unsafe.Pointer(&old))); e != 0 {
+		t.Fatalf("sched_getaffinity: %v", e)
+	}
+	for i := range old {
+		if old[i] != 0 {
+			one[i] = old[i] & -old[i] // its lowest CPU
+			break
+		}
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(one), uintptr(unsafe.Pointer(&one))); e != 0 {
+		t.Fatalf("sched_setaffinity: %v", e)
+	}
+	defer syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(old), uintptr(unsafe.Pointer(&old)))
+	fn()
 }
 
 // A file_wrapper response is sent by Go with sendfile after the call, and

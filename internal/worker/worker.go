@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -206,6 +207,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	w.srvs = []*httpfront.Server{httpSrv, uwsgiSrv}
 	about := fmt.Sprintf("Python %s, app %s, %d thread(s)",
 		strings.SplitN(pyembed.Version(), " ", 2)[0], o.AppID, o.Python.Threads)
+	if ip.Floating() {
+		about += fmt.Sprintf(", floating, GOMAXPROCS %d", runtime.GOMAXPROCS(0))
+	}
 	errc := make(chan error, len(listeners))
 	for i, l := range listeners {
 		srv := httpSrv
