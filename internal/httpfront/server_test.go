@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -445,4 +446,62 @@ func TestServerNoSendfile(t *testing.T) {
 			t.Errorf("NoSendfile %v: the socket's ReadFrom used: %v", noSendfile, used.Load())
 		}
 	}
+}
+
+// A goroutine done with a connection waits for the next one (keeping the
+// stack its first request grew) rather than exiting: one by one, every
+// connection is served by the same goroutine; at once, more connections
+// than maxSpare leave maxSpare goroutines waiting; Shutdown ends them.
+func TestServeLoopReusesGoroutines(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK", "Content-Length", "2"), []byte("ok"), nil, true)
+		return wsgi.OK
+	}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	go srv.Serve(l)
+	defer srv.Shutdown(time.Second)
+	settle := func(want int32) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.spare.Load() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d goroutines wait for a connection, want %d", srv.spare.Load(), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	request := func() net.Conn {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+		if h, body := readResponse(t, bufio.NewReader(c)); !strings.HasPrefix(h, "HTTP/1.1 200") || body != "ok" {
+			t.Fatalf("response %q %q", h, body)
+		}
+		return c
+	}
+	base := runtime.NumGoroutine()
+	for range 20 {
+		request().Close()
+		settle(1)
+	}
+	if n := runtime.NumGoroutine(); n > base+1 {
+		t.Errorf("%d goroutines after 20 connections one by one, started with %d", n, base)
+	}
+	var open []net.Conn
+	for range maxSpare + 5 {
+		open = append(open, request())
+	}
+	for _, c := range open {
+		c.Close()
+	}
+	settle(maxSpare)
+	srv.Shutdown(time.Second)
+	settle(0)
 }
