@@ -117,6 +117,7 @@ func (s *Server) Serve(l net.Listener) error {
 		// nginx itself sends upstream for unix:, not the socket's path.
 		host, port = "localhost", "80"
 	}
+	l = listen.Lazy(l)
 	s.loops.Add(1)
 	defer s.loops.Done()
 	s.mu.Lock()
