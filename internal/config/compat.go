@@ -34,7 +34,7 @@ var compatOptions = []Option{
 	noop("harakiri-verbose", "", "carafe always logs the stuck request and its thread's Python traceback on harakiri."),
 	noop("no-orphans", "", "carafe workers always die with their master: the kernel kills them, even after a kill -9 of the master."),
 	noop("tcp-nodelay", "", "Every accepted TCP connection already has TCP_NODELAY (Nagle's algorithm off), as Go sets it."),
-	noop("so-keepalive", "", "TCP keep-alive is already on for every accepted TCP connection (first probe after 15 s idle)."),
+	noop("so-keepalive", "", "carafe sends no TCP keep-alive probes: its own timeouts (a request head's, each read's and write's, the idle keep-alive) already close a connection whose client went away, so probes would find nothing more."),
 	noop("stats-http", "", "The stats server answers an HTTP request with an HTTP response and any other client with the bare "+
 		"JSON, so it needs no option."),
 	{

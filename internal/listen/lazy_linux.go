@@ -2,60 +2,83 @@ package listen
 
 import (
 	"io"
+	"math"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// Lazy returns a unix-socket listener whose connections join Go's network
-// poller only when they first have to wait; any other listener is
+// Lazy returns a TCP or unix-socket listener whose connections join Go's
+// network poller only when they first have to wait; any other listener is
 // returned as it is.
 //
-// nginx's uwsgi_pass, and an HTTP proxy without upstream keep-alive, open
-// a unix connection per request, whose request is usually all there when
+// nginx's uwsgi_pass, and an HTTP proxy or client without keep-alive,
+// open a connection per request, whose request is usually all there when
 // it is accepted and whose answer usually fits the socket's buffer: such
-// a connection never waits. A net.Conn costs it three system calls that
-// bought nothing (getsockname on accept, and epoll_ctl to add it to the
-// poller and to remove it again): 12% of a worker's CPU behind nginx with
-// a hello-world app. A connection from Lazy reads and writes with plain
-// non-blocking calls until one would block; it then joins the poller (as
-// an *os.File) for good, deadlines included, and behaves as a net.Conn
-// would from there on.
+// a connection never waits. A net.Conn costs it system calls that bought
+// nothing: getsockname on accept and epoll_ctl twice, to add it to the
+// poller and to remove it again (12% of a worker's CPU behind nginx with
+// a hello-world app on a unix socket), and on TCP four setsockopt more,
+// for keep-alive probes. carafe sends no TCP keep-alive probes (nor do
+// uWSGI, Gunicorn or nginx by default): its own timeouts (the idle
+// keep-alive, a request head's, each read's and write's) already end a
+// connection whose client went away.
+//
+// A connection from Lazy reads and writes with plain non-blocking calls
+// until one would block; it then joins the poller (as an *os.File) for
+// good, deadlines included, and behaves as a net.Conn would from there on.
+// A TCP connection gets TCP_NODELAY, as net's do, and Tune's bound. Files
+// go out with sendfile, on unix sockets too (net's unix connections copy
+// them through a buffer).
 //
 // Its Accept takes a connection that is already waiting in the backlog
 // (as one is, under load) without the poller; when none is, net's Accept
-// waits for the next, which then joins the poller at once. Deadlines and
-// Close act on the listener as they do on the one Lazy was given.
+// waits for the next, which is then a plain net.Conn. Deadlines and Close
+// act on the listener as they do on the one Lazy was given.
 func Lazy(l net.Listener) net.Listener {
-	ul, ok := l.(*net.UnixListener)
+	ll, ok := l.(lazyable)
 	if !ok {
 		return l
 	}
-	rc, err := ul.SyscallConn()
+	network := l.Addr().Network()
+	if network != "tcp" && network != "unix" {
+		return l
+	}
+	rc, err := ll.SyscallConn()
 	if err != nil {
 		return l
 	}
-	return &lazyListener{UnixListener: ul, rc: rc}
+	return &lazyListener{lazyable: ll, rc: rc, tcp: network == "tcp"}
+}
+
+// lazyable is what *net.TCPListener and *net.UnixListener have in common.
+type lazyable interface {
+	net.Listener
+	SetDeadline(time.Time) error
+	SyscallConn() (syscall.RawConn, error)
 }
 
 type lazyListener struct {
-	*net.UnixListener
+	lazyable
 	rc       syscall.RawConn
+	tcp      bool
 	deadline atomic.Int64 // the accept deadline (UnixNano), 0 for none
 }
 
 func (l *lazyListener) Accept() (net.Conn, error) {
 	if dl := l.deadline.Load(); dl != 0 && time.Now().UnixNano() >= dl {
-		return l.UnixListener.Accept() // which reports the timeout
+		return l.lazyable.Accept() // which reports the timeout
 	}
 	nfd := -1
+	var sa syscall.Sockaddr
 	var aerr error
 	err := l.rc.Control(func(fd uintptr) {
 		for {
-			nfd, _, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+			nfd, sa, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 			if aerr != syscall.EINTR && aerr != syscall.ECONNABORTED {
 				return
 			}
@@ -64,102 +87,303 @@ func (l *lazyListener) Accept() (net.Conn, error) {
 	if err != nil || aerr != nil {
 		// None is waiting, or the listener is closed or failing: net's
 		// Accept waits for one, or says what is wrong.
-		return l.UnixListener.Accept()
+		c, err := l.lazyable.Accept()
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetKeepAlive(false) // as the lazy ones: see Lazy
+		}
+		return c, err
 	}
-	return &lazyConn{fd: nfd, laddr: l.Addr()}, nil
+	c := &lazyConn{fd: nfd, network: "unix", laddr: l.Addr(), raddr: unixPeer}
+	if l.tcp {
+		c.network, c.laddr, c.raddr = "tcp", nil, tcpAddr(sa)
+		// Best effort, as net's: a socket that refuses still works.
+		syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+		if lowatUnset() {
+			syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, tcpNotsentLowat, NotsentLowat)
+		}
+	}
+	return c, nil
 }
 
-// SetDeadline sets the listener's accept deadline (see net.UnixListener),
-// which Accept also heeds before taking a waiting connection itself.
+// SetDeadline sets the listener's accept deadline, which Accept also heeds
+// before taking a waiting connection itself.
 func (l *lazyListener) SetDeadline(t time.Time) error {
 	var dl int64
 	if !t.IsZero() {
 		dl = t.UnixNano()
 	}
 	l.deadline.Store(dl)
-	return l.UnixListener.SetDeadline(t)
-}
-
-// lazyConn is an accepted unix connection that has not needed the poller
-// yet (f is nil), or has (then every call goes to f).
-type lazyConn struct {
-	mu       sync.Mutex // held across each non-blocking call, so Close cannot free fd under it
-	fd       int        // -1 once closed
-	f        *os.File
-	rdl, wdl time.Time // deadlines set before f exists
-	laddr    net.Addr
+	return l.lazyable.SetDeadline(t)
 }
 
 // unixPeer is the address of an accepted unix connection's client, which
-// has none (net's RemoteAddr says the same).
+// has none.
 var unixPeer = &net.UnixAddr{Name: "@", Net: "unix"}
 
-func (c *lazyConn) LocalAddr() net.Addr  { return c.laddr }
-func (c *lazyConn) RemoteAddr() net.Addr { return unixPeer }
+func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+	case *syscall.SockaddrInet6:
+		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+		if sa.ZoneId != 0 {
+			a.Zone = strconv.Itoa(int(sa.ZoneId))
+		}
+		return a
+	}
+	return &net.TCPAddr{}
+}
 
-func (c *lazyConn) Read(p []byte) (int, error) {
+// lazyConn is an accepted connection that has not needed the poller yet
+// (f is nil), or has: then every call goes to f.
+type lazyConn struct {
+	f        atomic.Pointer[os.File]
+	mu       sync.Mutex // held across each non-blocking call, so Close cannot free fd under it
+	fd       int        // -1 once closed
+	rdl, wdl time.Time  // deadlines set before f exists
+	network  string     // "tcp" or "unix"
+	laddr    net.Addr   // nil until asked for, on TCP
+	raddr    net.Addr
+}
+
+func (c *lazyConn) RemoteAddr() net.Addr { return c.raddr }
+
+// LocalAddr is the listener's address on a unix socket; on TCP it is
+// looked up when first asked for (the listener's may be 0.0.0.0).
+func (c *lazyConn) LocalAddr() net.Addr {
 	c.mu.Lock()
-	if c.f == nil {
-		if err := c.usableLocked(c.rdl); err != nil {
-			c.mu.Unlock()
-			return 0, c.opError("read", err)
-		}
-		n, err := ignoringEINTR(func() (int, error) { return syscall.Read(c.fd, p) })
-		if err != syscall.EAGAIN {
-			c.mu.Unlock()
-			switch {
-			case err != nil:
-				return 0, c.opError("read", os.NewSyscallError("read", err))
-			case n == 0 && len(p) > 0:
-				return 0, io.EOF
+	defer c.mu.Unlock()
+	if c.laddr == nil {
+		c.laddr = &net.TCPAddr{}
+		if f := c.f.Load(); f != nil {
+			if rc, err := f.SyscallConn(); err == nil {
+				rc.Control(func(fd uintptr) { c.laddr = localTCP(int(fd)) })
 			}
-			return n, nil
-		}
-		if err := c.joinLocked(); err != nil {
-			c.mu.Unlock()
-			return 0, c.opError("read", err)
+		} else if c.fd >= 0 {
+			c.laddr = localTCP(c.fd)
 		}
 	}
-	f := c.f
-	c.mu.Unlock()
+	return c.laddr
+}
+
+func localTCP(fd int) net.Addr {
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return &net.TCPAddr{}
+	}
+	return tcpAddr(sa)
+}
+
+func (c *lazyConn) Read(p []byte) (int, error) {
+	f := c.f.Load()
+	if f == nil {
+		c.mu.Lock()
+		if f = c.f.Load(); f == nil {
+			if err := c.usableLocked(c.rdl); err != nil {
+				c.mu.Unlock()
+				return 0, c.opError("read", err)
+			}
+			n, err := ignoringEINTR(func() (int, error) { return syscall.Read(c.fd, p) })
+			if err != syscall.EAGAIN {
+				c.mu.Unlock()
+				switch {
+				case err != nil:
+					return 0, c.opError("read", os.NewSyscallError("read", err))
+				case n == 0 && len(p) > 0:
+					return 0, io.EOF
+				}
+				return n, nil
+			}
+			if f, err = c.joinLocked(); err != nil {
+				c.mu.Unlock()
+				return 0, c.opError("read", err)
+			}
+		}
+		c.mu.Unlock()
+	}
 	n, err := f.Read(p)
 	return n, c.fileError("read", err)
 }
 
 func (c *lazyConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
 	done := 0
-	if c.f == nil {
-		if err := c.usableLocked(c.wdl); err != nil {
-			c.mu.Unlock()
-			return 0, c.opError("write", err)
-		}
-		for done < len(p) {
-			n, err := ignoringEINTR(func() (int, error) { return syscall.Write(c.fd, p[done:]) })
-			if n > 0 {
-				done += n
-			}
-			if err == syscall.EAGAIN {
-				break
-			}
-			if err != nil {
+	f := c.f.Load()
+	if f == nil {
+		c.mu.Lock()
+		if f = c.f.Load(); f == nil {
+			if err := c.usableLocked(c.wdl); err != nil {
 				c.mu.Unlock()
-				return done, c.opError("write", os.NewSyscallError("write", err))
+				return 0, c.opError("write", err)
+			}
+			for done < len(p) {
+				n, err := ignoringEINTR(func() (int, error) { return syscall.Write(c.fd, p[done:]) })
+				if n > 0 {
+					done += n
+				}
+				if err == syscall.EAGAIN {
+					break
+				}
+				if err != nil {
+					c.mu.Unlock()
+					return done, c.opError("write", os.NewSyscallError("write", err))
+				}
+			}
+			if done == len(p) {
+				c.mu.Unlock()
+				return done, nil
+			}
+			var err error
+			if f, err = c.joinLocked(); err != nil {
+				c.mu.Unlock()
+				return done, c.opError("write", err)
 			}
 		}
-		if done == len(p) {
-			c.mu.Unlock()
-			return done, nil
-		}
-		if err := c.joinLocked(); err != nil {
-			c.mu.Unlock()
-			return done, c.opError("write", err)
-		}
+		c.mu.Unlock()
 	}
-	f := c.f
-	c.mu.Unlock()
 	n, err := f.Write(p[done:])
 	return done + n, c.fileError("write", err)
+}
+
+// ReadFrom sends a file with sendfile(2) when r is one (an *os.File, or
+// one under an *io.LimitedReader, as io.CopyN and the static handler pass
+// it), as net's TCP connections do; any other reader is copied.
+func (c *lazyConn) ReadFrom(r io.Reader) (int64, error) {
+	src, remain := r, int64(math.MaxInt64)
+	lr, limited := r.(*io.LimitedReader)
+	if limited {
+		src, remain = lr.R, lr.N
+	}
+	// An *os.File, or what io.Copy makes of one (it hides its WriteTo):
+	// sendfile refuses anything but a file, and then it is copied.
+	file, ok := src.(syscall.Conn)
+	if !ok || remain <= 0 {
+		return io.Copy(writerOnly{c}, r)
+	}
+	in, err := file.SyscallConn()
+	if err != nil {
+		return io.Copy(writerOnly{c}, r)
+	}
+	var written int64
+	var serr error
+	// send sends to out until done, the file ends or out is full (it
+	// then reports true).
+	send := func(out int) (full bool) {
+		cerr := in.Control(func(infd uintptr) {
+			for remain > 0 {
+				n, err := sendfile(out, int(infd), nil, int(min(remain, 1<<30)))
+				if n > 0 {
+					written += int64(n)
+					remain -= int64(n)
+				}
+				switch {
+				case err == syscall.EINTR:
+				case err == syscall.EAGAIN:
+					full = true
+					return
+				case err != nil:
+					serr = os.NewSyscallError("sendfile", err)
+					return
+				case n == 0:
+					return // the file ended
+				}
+			}
+		})
+		if cerr != nil && serr == nil {
+			serr = cerr
+		}
+		return full
+	}
+	f := c.f.Load()
+	if f == nil {
+		c.mu.Lock()
+		if f = c.f.Load(); f == nil {
+			if err := c.usableLocked(c.wdl); err != nil {
+				c.mu.Unlock()
+				return 0, c.opError("sendfile", err)
+			}
+			if !send(c.fd) {
+				c.mu.Unlock()
+				return c.sent(r, lr, written, serr)
+			}
+			if f, err = c.joinLocked(); err != nil {
+				c.mu.Unlock()
+				if limited {
+					lr.N -= written
+				}
+				return written, c.opError("sendfile", err)
+			}
+		}
+		c.mu.Unlock()
+	}
+	out, err := f.SyscallConn()
+	if err != nil {
+		return c.sent(r, lr, written, err)
+	}
+	werr := out.Write(func(fd uintptr) bool { return !send(int(fd)) })
+	if serr == nil && werr != nil {
+		serr = c.fileError("sendfile", werr)
+	}
+	return c.sent(r, lr, written, serr)
+}
+
+// sendfile is syscall.Sendfile (a variable for the tests).
+var sendfile = syscall.Sendfile
+
+// sent ends ReadFrom: lr (r, when limited) counts what went, and a file
+// that sendfile cannot read (not a regular file) is copied instead.
+func (c *lazyConn) sent(r io.Reader, lr *io.LimitedReader, written int64, err error) (int64, error) {
+	if lr != nil {
+		lr.N -= written
+	}
+	if written == 0 && (errorIs(err, syscall.EINVAL) || errorIs(err, syscall.ENOSYS)) {
+		return io.Copy(writerOnly{c}, r)
+	}
+	if err != nil {
+		if _, ok := err.(*net.OpError); !ok {
+			err = c.opError("sendfile", err)
+		}
+	}
+	return written, err
+}
+
+func errorIs(err error, errno syscall.Errno) bool {
+	se, ok := err.(*os.SyscallError)
+	return ok && se.Err == errno
+}
+
+// writerOnly hides ReadFrom, for io.Copy's plain copy.
+type writerOnly struct{ io.Writer }
+
+// SetLinger sets SO_LINGER as net.TCPConn's does: 0 makes Close reset the
+// connection (how a cut-off response shows as one).
+func (c *lazyConn) SetLinger(sec int) error {
+	l := &syscall.Linger{}
+	if sec >= 0 {
+		l.Onoff, l.Linger = 1, int32(sec)
+	}
+	set := func(fd int) error {
+		return os.NewSyscallError("setsockopt", syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, l))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f := c.f.Load(); f != nil {
+		rc, err := f.SyscallConn()
+		if err != nil {
+			return c.fileError("set", err)
+		}
+		var serr error
+		if err := rc.Control(func(fd uintptr) { serr = set(int(fd)) }); err != nil {
+			return c.fileError("set", err)
+		}
+		return c.opError("set", serr)
+	}
+	if c.fd < 0 {
+		return c.opError("set", net.ErrClosed)
+	}
+	if err := set(c.fd); err != nil {
+		return c.opError("set", err)
+	}
+	return nil
 }
 
 // usableLocked is what a call finds before it starts: the connection
@@ -176,17 +400,17 @@ func (c *lazyConn) usableLocked(dl time.Time) error {
 
 // joinLocked hands the socket to the poller, with the deadlines set so
 // far.
-func (c *lazyConn) joinLocked() error {
-	f := os.NewFile(uintptr(c.fd), "unix")
+func (c *lazyConn) joinLocked() (*os.File, error) {
+	f := os.NewFile(uintptr(c.fd), c.network)
 	if f == nil {
-		return net.ErrClosed
+		return nil, net.ErrClosed
 	}
 	if err := f.SetReadDeadline(c.rdl); err != nil {
-		return err // not pollable: NewFile could not register it
+		return nil, err // not pollable: NewFile could not register it
 	}
 	f.SetWriteDeadline(c.wdl)
-	c.f = f
-	return nil
+	c.f.Store(f)
+	return f, nil
 }
 
 func (c *lazyConn) SetDeadline(t time.Time) error {
@@ -199,8 +423,8 @@ func (c *lazyConn) SetDeadline(t time.Time) error {
 func (c *lazyConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.f != nil {
-		return c.fileError("set", c.f.SetReadDeadline(t))
+	if f := c.f.Load(); f != nil {
+		return c.fileError("set", f.SetReadDeadline(t))
 	}
 	if c.fd < 0 {
 		return c.opError("set", net.ErrClosed)
@@ -212,8 +436,8 @@ func (c *lazyConn) SetReadDeadline(t time.Time) error {
 func (c *lazyConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.f != nil {
-		return c.fileError("set", c.f.SetWriteDeadline(t))
+	if f := c.f.Load(); f != nil {
+		return c.fileError("set", f.SetWriteDeadline(t))
 	}
 	if c.fd < 0 {
 		return c.opError("set", net.ErrClosed)
@@ -232,8 +456,8 @@ func (c *lazyConn) Close() error {
 	}
 	fd := c.fd
 	c.fd = -1
-	if c.f != nil {
-		return c.fileError("close", c.f.Close())
+	if f := c.f.Load(); f != nil {
+		return c.fileError("close", f.Close())
 	}
 	if err := syscall.Close(fd); err != nil {
 		return c.opError("close", os.NewSyscallError("close", err))
@@ -242,9 +466,13 @@ func (c *lazyConn) Close() error {
 }
 
 // opError wraps err as net's connections do, so that callers' checks
-// (net.Error's Timeout, errors.Is net.ErrClosed) hold for both.
+// (net.Error's Timeout, errors.Is net.ErrClosed) hold for both; nil stays
+// nil.
 func (c *lazyConn) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "unix", Source: c.laddr, Addr: unixPeer, Err: err}
+	if err == nil {
+		return nil
+	}
+	return &net.OpError{Op: op, Net: c.network, Addr: c.raddr, Err: err}
 }
 
 // fileError turns f's errors into net's: its *os.PathError into an

@@ -3,31 +3,50 @@ package listen
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// lazyPair listens on a unix socket through Lazy, connects a client, and
-// returns both ends once the connection waits in the backlog (so Accept
-// takes it without the poller).
-func lazyPair(t *testing.T) (l net.Listener, client net.Conn) {
+// lazyPair listens on network ("unix" or "tcp") through Lazy, connects a
+// client, and returns both ends once the connection waits in the backlog
+// (so Accept takes it without the poller).
+func lazyPair(t *testing.T, network string) (l net.Listener, client net.Conn) {
 	t.Helper()
-	ul, err := net.Listen("unix", filepath.Join(t.TempDir(), "s.sock"))
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(t.TempDir(), "s.sock")
+	}
+	nl, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l = Lazy(ul)
+	l = Lazy(nl)
 	t.Cleanup(func() { l.Close() })
-	client, err = net.Dial("unix", ul.Addr().String())
+	client, err = net.Dial(network, nl.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
 	client.SetDeadline(time.Now().Add(10 * time.Second))
+	if network == "tcp" {
+		time.Sleep(10 * time.Millisecond) // the handshake ends in the backlog
+	}
 	return l, client
+}
+
+// both runs fn over a unix socket and over TCP.
+func both(t *testing.T, fn func(t *testing.T, network string)) {
+	for _, network := range []string{"unix", "tcp"} {
+		t.Run(network, func(t *testing.T) { fn(t, network) })
+	}
 }
 
 func acceptLazy(t *testing.T, l net.Listener) *lazyConn {
@@ -44,194 +63,333 @@ func acceptLazy(t *testing.T, l net.Listener) *lazyConn {
 	return lc
 }
 
-func joined(c *lazyConn) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.f != nil
-}
+func joined(c *lazyConn) bool { return c.f.Load() != nil }
 
-func TestLazyOnlyWrapsUnixListeners(t *testing.T) {
-	tl, err := net.Listen("tcp", "127.0.0.1:0")
+func TestLazyLeavesOtherListeners(t *testing.T) {
+	ul, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: filepath.Join(t.TempDir(), "p.sock"), Net: "unixpacket"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tl.Close()
-	if Lazy(tl) != tl {
-		t.Error("a TCP listener was wrapped")
+	defer ul.Close()
+	if Lazy(ul) != net.Listener(ul) {
+		t.Error("a unixpacket listener was wrapped")
 	}
 }
 
 // A request that is there when accepted, and an answer that fits the
 // socket, never touch the poller; the client sees the answer, then EOF.
 func TestLazyConnWithoutWaiting(t *testing.T) {
-	l, client := lazyPair(t)
-	io.WriteString(client, "request")
-	c := acceptLazy(t, l)
-	buf := make([]byte, 64)
-	n, err := c.Read(buf)
-	if err != nil || string(buf[:n]) != "request" {
-		t.Fatalf("Read: %q, %v", buf[:n], err)
-	}
-	if n, err := c.Write([]byte("answer")); n != 6 || err != nil {
-		t.Fatalf("Write: %d, %v", n, err)
-	}
-	if joined(c) {
-		t.Error("the connection joined the poller without waiting")
-	}
-	if c.LocalAddr().String() != l.Addr().String() || c.RemoteAddr().Network() != "unix" {
-		t.Errorf("addresses %v, %v", c.LocalAddr(), c.RemoteAddr())
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(client)
-	if err != nil || string(got) != "answer" {
-		t.Fatalf("client read %q, %v", got, err)
-	}
-	if _, err := c.Read(buf); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("Read after Close: %v, want net.ErrClosed", err)
-	}
-	if err := c.Close(); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("second Close: %v, want net.ErrClosed", err)
-	}
+	both(t, func(t *testing.T, network string) {
+		l, client := lazyPair(t, network)
+		io.WriteString(client, "request")
+		c := acceptLazy(t, l)
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		if err != nil || string(buf[:n]) != "request" {
+			t.Fatalf("Read: %q, %v", buf[:n], err)
+		}
+		if n, err := c.Write([]byte("answer")); n != 6 || err != nil {
+			t.Fatalf("Write: %d, %v", n, err)
+		}
+		if joined(c) {
+			t.Error("the connection joined the poller without waiting")
+		}
+		if c.LocalAddr().String() != l.Addr().String() || c.RemoteAddr().Network() != network ||
+			network == "tcp" && c.RemoteAddr().String() != client.LocalAddr().String() {
+			t.Errorf("addresses %v, %v; want %v, %v", c.LocalAddr(), c.RemoteAddr(), l.Addr(), client.LocalAddr())
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(client)
+		if err != nil || string(got) != "answer" {
+			t.Fatalf("client read %q, %v", got, err)
+		}
+		if _, err := c.Read(buf); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Read after Close: %v, want net.ErrClosed", err)
+		}
+		if err := c.Close(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("second Close: %v, want net.ErrClosed", err)
+		}
+	})
 }
 
 // A read with nothing to read waits in the poller until the client writes;
 // a client that hangs up is EOF.
 func TestLazyConnReadWaits(t *testing.T) {
-	l, client := lazyPair(t)
-	c := acceptLazy(t, l)
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		io.WriteString(client, "late")
-		client.Close()
-	}()
-	got, err := io.ReadAll(c)
-	if err != nil || string(got) != "late" {
-		t.Fatalf("read %q, %v", got, err)
-	}
-	if !joined(c) {
-		t.Error("a read that waited did not join the poller")
-	}
+	both(t, func(t *testing.T, network string) {
+		l, client := lazyPair(t, network)
+		c := acceptLazy(t, l)
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			io.WriteString(client, "late")
+			client.Close()
+		}()
+		got, err := io.ReadAll(c)
+		if err != nil || string(got) != "late" {
+			t.Fatalf("read %q, %v", got, err)
+		}
+		if !joined(c) {
+			t.Error("a read that waited did not join the poller")
+		}
+	})
 }
 
 // An answer bigger than the socket's buffer waits for the client to read
 // and arrives whole.
 func TestLazyConnWriteWaits(t *testing.T) {
-	l, client := lazyPair(t)
-	c := acceptLazy(t, l)
-	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
-	done := make(chan error, 1)
-	go func() {
-		n, err := c.Write(want)
-		if err == nil && n != len(want) {
-			err = io.ErrShortWrite
+	both(t, func(t *testing.T, network string) {
+		l, client := lazyPair(t, network)
+		c := acceptLazy(t, l)
+		want := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+		done := make(chan error, 1)
+		go func() {
+			n, err := c.Write(want)
+			if err == nil && n != len(want) {
+				err = io.ErrShortWrite
+			}
+			c.Close()
+			done <- err
+		}()
+		time.Sleep(20 * time.Millisecond) // the socket fills up first
+		got, err := io.ReadAll(client)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("client read %d bytes (%v), want %d", len(got), err, len(want))
 		}
-		c.Close()
-		done <- err
-	}()
-	time.Sleep(20 * time.Millisecond) // the socket fills up first
-	got, err := io.ReadAll(client)
-	if err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("client read %d bytes (%v), want %d", len(got), err, len(want))
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("Write: %v", err)
-	}
+		if err := <-done; err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	})
 }
 
 // Deadlines hold whether or not the connection has joined the poller: one
 // already passed fails at once, one that passes while a read waits ends
 // it; both are timeouts, as net's are.
 func TestLazyConnDeadlines(t *testing.T) {
-	l, client := lazyPair(t)
-	io.WriteString(client, "x")
-	c := acceptLazy(t, l)
-	c.SetReadDeadline(time.Now().Add(-time.Second))
-	var ne net.Error
-	if _, err := c.Read(make([]byte, 8)); !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("Read past its deadline: %v, want a timeout", err)
-	}
-	if joined(c) {
-		t.Error("a read past its deadline joined the poller")
-	}
-	c.SetReadDeadline(time.Time{})
-	if n, err := c.Read(make([]byte, 8)); n != 1 || err != nil {
-		t.Fatalf("Read: %d, %v", n, err)
-	}
-	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	start := time.Now()
-	if _, err := c.Read(make([]byte, 8)); !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("waiting Read: %v, want a timeout", err)
-	}
-	if d := time.Since(start); d < 40*time.Millisecond || d > 5*time.Second {
-		t.Errorf("the deadline fired after %v, want about 50ms", d)
-	}
-	c.SetWriteDeadline(time.Now().Add(-time.Second))
-	if _, err := c.Write([]byte("y")); !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("Write past its deadline (joined): %v, want a timeout", err)
-	}
+	both(t, func(t *testing.T, network string) {
+		l, client := lazyPair(t, network)
+		io.WriteString(client, "x")
+		c := acceptLazy(t, l)
+		c.SetReadDeadline(time.Now().Add(-time.Second))
+		var ne net.Error
+		if _, err := c.Read(make([]byte, 8)); !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("Read past its deadline: %v, want a timeout", err)
+		}
+		if joined(c) {
+			t.Error("a read past its deadline joined the poller")
+		}
+		c.SetReadDeadline(time.Time{})
+		if n, err := c.Read(make([]byte, 8)); n != 1 || err != nil {
+			t.Fatalf("Read: %d, %v", n, err)
+		}
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		start := time.Now()
+		if _, err := c.Read(make([]byte, 8)); !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("waiting Read: %v, want a timeout", err)
+		}
+		if d := time.Since(start); d < 40*time.Millisecond || d > 5*time.Second {
+			t.Errorf("the deadline fired after %v, want about 50ms", d)
+		}
+		c.SetWriteDeadline(time.Now().Add(-time.Second))
+		if _, err := c.Write([]byte("y")); !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("Write past its deadline (joined): %v, want a timeout", err)
+		}
+	})
 }
 
 // Close from another goroutine ends a read waiting in the poller (as
 // harakiri's Abandon does).
 func TestLazyConnCloseEndsWait(t *testing.T) {
-	l, _ := lazyPair(t)
-	c := acceptLazy(t, l)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Read(make([]byte, 8))
-		errc <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	c.Close()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("Read: %v, want net.ErrClosed", err)
+	both(t, func(t *testing.T, network string) {
+		l, _ := lazyPair(t, network)
+		c := acceptLazy(t, l)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Read(make([]byte, 8))
+			errc <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		c.Close()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, net.ErrClosed) {
+				t.Errorf("Read: %v, want net.ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not end the waiting Read")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end the waiting Read")
-	}
+	})
 }
 
 // The listener's deadline holds even for a connection already waiting
 // (a paused server takes none); with none waiting, Accept waits as net's
 // does; Close ends it.
 func TestLazyListenerDeadlineAndClose(t *testing.T) {
-	l, _ := lazyPair(t)
-	d := l.(interface{ SetDeadline(time.Time) error })
-	d.SetDeadline(time.Now().Add(-time.Second))
-	var ne net.Error
-	if c, err := l.Accept(); !errors.As(err, &ne) || !ne.Timeout() {
-		t.Fatalf("Accept past the deadline: %v, %v; want a timeout", c, err)
+	both(t, func(t *testing.T, network string) {
+		l, _ := lazyPair(t, network)
+		d := l.(interface{ SetDeadline(time.Time) error })
+		d.SetDeadline(time.Now().Add(-time.Second))
+		var ne net.Error
+		if c, err := l.Accept(); !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("Accept past the deadline: %v, %v; want a timeout", c, err)
+		}
+		d.SetDeadline(time.Time{})
+		acceptLazy(t, l) // the waiting one
+		late := make(chan net.Conn, 1)
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			c, err := net.Dial(network, l.Addr().String())
+			if err == nil {
+				late <- c
+			}
+		}()
+		c, err := l.Accept()
+		if err != nil {
+			t.Fatalf("Accept with none waiting: %v", err)
+		}
+		c.Close()
+		(<-late).Close()
+		errc := make(chan error, 1)
+		go func() { _, err := l.Accept(); errc <- err }()
+		time.Sleep(20 * time.Millisecond)
+		l.Close()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, net.ErrClosed) {
+				t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not end Accept")
+		}
+	})
+}
+
+// A TCP connection gets TCP_NODELAY (as net's do), and the unsent-bytes
+// bound Tune sets, where the machine sets none; no connection gets TCP
+// keep-alive probes, whether Accept took it itself or net's did.
+func TestLazyTCPOptions(t *testing.T) {
+	l, _ := lazyPair(t, "tcp")
+	c := acceptLazy(t, l)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, err := syscall.GetsockoptInt(c.fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY); err != nil || v == 0 {
+		t.Errorf("TCP_NODELAY %d, %v; want set", v, err)
 	}
-	d.SetDeadline(time.Time{})
-	acceptLazy(t, l) // the waiting one
-	late := make(chan net.Conn, 1)
+	if lowatUnset() {
+		if v, err := syscall.GetsockoptInt(c.fd, syscall.IPPROTO_TCP, tcpNotsentLowat); err != nil || v != NotsentLowat {
+			t.Errorf("TCP_NOTSENT_LOWAT %d, %v; want %d", v, err, NotsentLowat)
+		}
+	}
+	if v, err := syscall.GetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); err != nil || v != 0 {
+		t.Errorf("SO_KEEPALIVE %d, %v; want off", v, err)
+	}
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		c, err := net.Dial("unix", l.Addr().String())
-		if err == nil {
-			late <- c
+		if late, err := net.Dial("tcp", l.Addr().String()); err == nil {
+			defer late.Close()
+			time.Sleep(time.Second)
 		}
 	}()
-	c, err := l.Accept()
+	nc, err := l.Accept() // none waiting: net's Accept
 	if err != nil {
-		t.Fatalf("Accept with none waiting: %v", err)
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		t.Fatalf("Accept with none waiting gave a %T, want net's", nc)
+	}
+	rc, _ := tc.SyscallConn()
+	rc.Control(func(fd uintptr) {
+		if v, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE); err != nil || v != 0 {
+			t.Errorf("net's connection: SO_KEEPALIVE %d, %v; want off", v, err)
+		}
+	})
+}
+
+// A file goes out with sendfile, whole or the part an io.LimitedReader
+// allows, before and after the connection joins the poller (a file
+// bigger than the socket's buffer makes it join); the file's offset and
+// the LimitedReader's count say what went, as io.Copy's would.
+func TestLazyConnSendsFiles(t *testing.T) {
+	both(t, func(t *testing.T, network string) {
+		data := bytes.Repeat([]byte("carafe sendfile "), 1<<19) // 8 MiB
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var calls atomic.Int64
+		sendfile = func(out, in int, off *int64, n int) (int, error) {
+			calls.Add(1)
+			return syscall.Sendfile(out, in, off, n)
+		}
+		defer func() { sendfile = syscall.Sendfile }()
+		l, client := lazyPair(t, network)
+		c := acceptLazy(t, l)
+		type result struct {
+			n   int64
+			err error
+		}
+		done := make(chan result, 2)
+		lr := &io.LimitedReader{R: f, N: 100}
+		go func() {
+			n, err := c.ReadFrom(lr) // the first 100 bytes: no wait
+			if n != 100 || err != nil || joined(c) {
+				done <- result{n, fmt.Errorf("first part: %v (joined %v)", err, joined(c))}
+				return
+			}
+			n, err = io.Copy(c, f) // io.Copy finds ReadFrom: the rest
+			done <- result{n, err}
+			c.Close()
+		}()
+		got, err := io.ReadAll(client)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("client read %d bytes (%v), want the file's %d", len(got), err, len(data))
+		}
+		r := <-done
+		if r.err != nil || r.n != int64(len(data)-100) {
+			t.Fatalf("ReadFrom: %d, %v", r.n, r.err)
+		}
+		if lr.N != 0 {
+			t.Errorf("the LimitedReader has %d left, want 0", lr.N)
+		}
+		if !joined(c) {
+			t.Error("8 MiB went without waiting for the client")
+		}
+		if calls.Load() < 2 {
+			t.Errorf("%d sendfile calls, want the file sent with sendfile", calls.Load())
+		}
+	})
+}
+
+// ReadFrom of anything but a file copies it.
+func TestLazyConnCopiesReaders(t *testing.T) {
+	l, client := lazyPair(t, "unix")
+	c := acceptLazy(t, l)
+	if n, err := c.ReadFrom(strings.NewReader("plain reader")); n != 12 || err != nil {
+		t.Fatalf("ReadFrom: %d, %v", n, err)
 	}
 	c.Close()
-	(<-late).Close()
-	errc := make(chan error, 1)
-	go func() { _, err := l.Accept(); errc <- err }()
-	time.Sleep(20 * time.Millisecond)
-	l.Close()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end Accept")
+	if got, _ := io.ReadAll(client); string(got) != "plain reader" {
+		t.Fatalf("client read %q", got)
+	}
+}
+
+// SetLinger(0) then Close resets a TCP connection, as net.TCPConn's does
+// (carafe cuts a failed response that way).
+func TestLazyConnLingerResets(t *testing.T) {
+	l, client := lazyPair(t, "tcp")
+	c := acceptLazy(t, l)
+	if err := c.SetLinger(0); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := io.ReadAll(client); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("client read: %v, want a reset", err)
 	}
 }
