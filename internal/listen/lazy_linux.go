@@ -66,11 +66,11 @@ type lazyListener struct {
 	lazyable
 	rc       syscall.RawConn
 	tcp      bool
-	deadline atomic.Int64 // the accept deadline (UnixNano), 0 for none
+	deadline atomic.Pointer[time.Time] // the accept deadline; nil for none
 }
 
 func (l *lazyListener) Accept() (net.Conn, error) {
-	if dl := l.deadline.Load(); dl != 0 && time.Now().UnixNano() >= dl {
+	if dl := l.deadline.Load(); dl != nil && !time.Now().Before(*dl) {
 		return l.lazyable.Accept() // which reports the timeout
 	}
 	nfd := -1
@@ -108,9 +108,9 @@ func (l *lazyListener) Accept() (net.Conn, error) {
 // SetDeadline sets the listener's accept deadline, which Accept also heeds
 // before taking a waiting connection itself.
 func (l *lazyListener) SetDeadline(t time.Time) error {
-	var dl int64
+	var dl *time.Time
 	if !t.IsZero() {
-		dl = t.UnixNano()
+		dl = &t // with its monotonic reading: a step of the wall clock cannot undo a Pause
 	}
 	l.deadline.Store(dl)
 	return l.lazyable.SetDeadline(t)
@@ -126,8 +126,11 @@ func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
 		return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
 	case *syscall.SockaddrInet6:
 		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
-		if sa.ZoneId != 0 {
+		if sa.ZoneId != 0 { // a link-local client: named as net names it
 			a.Zone = strconv.Itoa(int(sa.ZoneId))
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			}
 		}
 		return a
 	}
@@ -317,11 +320,16 @@ func (c *lazyConn) ReadFrom(r io.Reader) (int64, error) {
 	}
 	out, err := f.SyscallConn()
 	if err != nil {
-		return c.sent(r, lr, written, err)
+		return c.sent(r, lr, written, c.fileError("sendfile", err))
 	}
 	werr := out.Write(func(fd uintptr) bool { return !send(int(fd)) })
 	if serr == nil && werr != nil {
 		serr = c.fileError("sendfile", werr)
+		c.mu.Lock()
+		if c.fd < 0 { // closed meanwhile: the poller said "use of closed file"
+			serr = c.opError("sendfile", net.ErrClosed)
+		}
+		c.mu.Unlock()
 	}
 	return c.sent(r, lr, written, serr)
 }
@@ -335,7 +343,7 @@ func (c *lazyConn) sent(r io.Reader, lr *io.LimitedReader, written int64, err er
 	if lr != nil {
 		lr.N -= written
 	}
-	if written == 0 && (errorIs(err, syscall.EINVAL) || errorIs(err, syscall.ENOSYS)) {
+	if written == 0 && (errorIs(err, syscall.EINVAL) || errorIs(err, syscall.ENOSYS) || errorIs(err, syscall.EOPNOTSUPP)) {
 		return io.Copy(writerOnly{c}, r)
 	}
 	if err != nil {
@@ -366,6 +374,9 @@ func (c *lazyConn) SetLinger(sec int) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.fd < 0 {
+		return c.opError("set", net.ErrClosed)
+	}
 	if f := c.f.Load(); f != nil {
 		rc, err := f.SyscallConn()
 		if err != nil {
@@ -376,9 +387,6 @@ func (c *lazyConn) SetLinger(sec int) error {
 			return c.fileError("set", err)
 		}
 		return c.opError("set", serr)
-	}
-	if c.fd < 0 {
-		return c.opError("set", net.ErrClosed)
 	}
 	if err := set(c.fd); err != nil {
 		return c.opError("set", err)
@@ -406,7 +414,12 @@ func (c *lazyConn) joinLocked() (*os.File, error) {
 		return nil, net.ErrClosed
 	}
 	if err := f.SetReadDeadline(c.rdl); err != nil {
-		return nil, err // not pollable: NewFile could not register it
+		// Not pollable: the poller refused it (epoll's watch limit, no
+		// memory). f owns the fd now, and without the poller the
+		// connection cannot wait: it ends here.
+		f.Close()
+		c.fd = -1
+		return nil, err
 	}
 	f.SetWriteDeadline(c.wdl)
 	c.f.Store(f)
@@ -423,11 +436,11 @@ func (c *lazyConn) SetDeadline(t time.Time) error {
 func (c *lazyConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if f := c.f.Load(); f != nil {
-		return c.fileError("set", f.SetReadDeadline(t))
-	}
 	if c.fd < 0 {
 		return c.opError("set", net.ErrClosed)
+	}
+	if f := c.f.Load(); f != nil {
+		return c.fileError("set", f.SetReadDeadline(t))
 	}
 	c.rdl = t
 	return nil
@@ -436,11 +449,11 @@ func (c *lazyConn) SetReadDeadline(t time.Time) error {
 func (c *lazyConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if f := c.f.Load(); f != nil {
-		return c.fileError("set", f.SetWriteDeadline(t))
-	}
 	if c.fd < 0 {
 		return c.opError("set", net.ErrClosed)
+	}
+	if f := c.f.Load(); f != nil {
+		return c.fileError("set", f.SetWriteDeadline(t))
 	}
 	c.wdl = t
 	return nil

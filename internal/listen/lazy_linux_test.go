@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -392,4 +393,70 @@ func TestLazyConnLingerResets(t *testing.T) {
 	if _, err := io.ReadAll(client); !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("client read: %v, want a reset", err)
 	}
+}
+
+// A socket the poller refuses (epoll's watch limit reached) ends the
+// connection at its join, its fd closed once, by the *os.File that took
+// it: a later Close must not close the number again (by then another
+// file's). A regular file stands in for the socket: epoll refuses it too.
+func TestLazyConnFailedJoinClosesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &lazyConn{fd: fd, network: "tcp"}
+	c.mu.Lock()
+	_, jerr := c.joinLocked()
+	c.mu.Unlock()
+	if jerr == nil {
+		t.Fatal("the poller took a regular file")
+	}
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Read after a failed join: %v, want net.ErrClosed", err)
+	}
+	runtime.GC()
+	other, err := os.Open(path) // likely the same number
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := c.Close(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Close after a failed join: %v, want net.ErrClosed", err)
+	}
+	if _, err := other.Read(make([]byte, 1)); err != nil {
+		t.Errorf("a file opened after the failed join: %v", err)
+	}
+}
+
+// Once a connection has joined the poller and is closed, every call says
+// net.ErrClosed, as net's connections do.
+func TestLazyConnClosedAfterJoin(t *testing.T) {
+	both(t, func(t *testing.T, network string) {
+		l, _ := lazyPair(t, network)
+		c := acceptLazy(t, l)
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		c.Read(make([]byte, 1)) // waits, so joins; then times out
+		if !joined(c) {
+			t.Fatal("the read did not join the poller")
+		}
+		c.Close()
+		f, err := os.Open(filepath.Join("testdata", "lazy.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		_, rerr := c.Read(make([]byte, 1))
+		_, werr := c.Write([]byte("x"))
+		_, ferr := c.ReadFrom(io.LimitReader(f, 4))
+		for name, err := range map[string]error{"Read": rerr, "Write": werr, "ReadFrom": ferr,
+			"SetLinger": c.SetLinger(0), "SetDeadline": c.SetDeadline(time.Now()), "Close": c.Close()} {
+			if !errors.Is(err, net.ErrClosed) {
+				t.Errorf("%s after Close: %v, want net.ErrClosed", name, err)
+			}
+		}
+	})
 }
