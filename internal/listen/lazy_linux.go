@@ -178,73 +178,82 @@ func localTCP(fd int) net.Addr {
 }
 
 func (c *lazyConn) Read(p []byte) (int, error) {
-	f := c.f.Load()
-	if f == nil {
-		c.mu.Lock()
-		if f = c.f.Load(); f == nil {
-			if err := c.usableLocked(c.rdl); err != nil {
-				c.mu.Unlock()
-				return 0, c.opError("read", err)
-			}
-			n, err := ignoringEINTR(func() (int, error) { return syscall.Read(c.fd, p) })
-			if err != syscall.EAGAIN {
-				c.mu.Unlock()
-				switch {
-				case err != nil:
-					return 0, c.opError("read", os.NewSyscallError("read", err))
-				case n == 0 && len(p) > 0:
-					return 0, io.EOF
-				}
-				return n, nil
-			}
-			if f, err = c.joinLocked(); err != nil {
-				c.mu.Unlock()
-				return 0, c.opError("read", err)
-			}
-		}
-		c.mu.Unlock()
+	var n int
+	var rerr error
+	f, err := c.unjoined(false, func(fd int) bool {
+		n, rerr = ignoringEINTR(func() (int, error) { return syscall.Read(fd, p) })
+		return rerr == syscall.EAGAIN
+	})
+	switch {
+	case err != nil:
+		return 0, c.opError("read", err)
+	case f != nil:
+		n, err = f.Read(p)
+		return n, c.fileError("read", err)
+	case rerr != nil:
+		return 0, c.opError("read", os.NewSyscallError("read", rerr))
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
 	}
-	n, err := f.Read(p)
-	return n, c.fileError("read", err)
+	return n, nil
 }
 
 func (c *lazyConn) Write(p []byte) (int, error) {
 	done := 0
-	f := c.f.Load()
-	if f == nil {
-		c.mu.Lock()
-		if f = c.f.Load(); f == nil {
-			if err := c.usableLocked(c.wdl); err != nil {
-				c.mu.Unlock()
-				return 0, c.opError("write", err)
+	var werr error
+	f, err := c.unjoined(true, func(fd int) bool {
+		for done < len(p) {
+			n, err := ignoringEINTR(func() (int, error) { return syscall.Write(fd, p[done:]) })
+			if n > 0 {
+				done += n
 			}
-			for done < len(p) {
-				n, err := ignoringEINTR(func() (int, error) { return syscall.Write(c.fd, p[done:]) })
-				if n > 0 {
-					done += n
-				}
-				if err == syscall.EAGAIN {
-					break
-				}
-				if err != nil {
-					c.mu.Unlock()
-					return done, c.opError("write", os.NewSyscallError("write", err))
-				}
+			if err == syscall.EAGAIN {
+				return true
 			}
-			if done == len(p) {
-				c.mu.Unlock()
-				return done, nil
-			}
-			var err error
-			if f, err = c.joinLocked(); err != nil {
-				c.mu.Unlock()
-				return done, c.opError("write", err)
+			if err != nil {
+				werr = err
+				return false
 			}
 		}
-		c.mu.Unlock()
+		return false
+	})
+	switch {
+	case err != nil:
+		return done, c.opError("write", err)
+	case f != nil:
+		n, err := f.Write(p[done:])
+		return done + n, c.fileError("write", err)
+	case werr != nil:
+		return done, c.opError("write", os.NewSyscallError("write", werr))
 	}
-	n, err := f.Write(p[done:])
-	return done + n, c.fileError("write", err)
+	return done, nil
+}
+
+// unjoined runs op on the socket, holding mu, while the connection has not
+// joined the poller; op reports whether the socket would block, and the
+// connection then joins. It returns the *os.File to go on with (nil when
+// op finished: its own results stand), or why the connection cannot be
+// used: closed, past its read (or write) deadline, refused by the poller.
+func (c *lazyConn) unjoined(write bool, op func(fd int) (block bool)) (*os.File, error) {
+	if f := c.f.Load(); f != nil {
+		return f, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f := c.f.Load(); f != nil {
+		return f, nil
+	}
+	dl := c.rdl
+	if write {
+		dl = c.wdl
+	}
+	if err := c.usableLocked(dl); err != nil {
+		return nil, err
+	}
+	if !op(c.fd) {
+		return nil, nil
+	}
+	return c.joinLocked()
 }
 
 // ReadFrom sends a file with sendfile(2) when r is one (an *os.File, or
@@ -296,27 +305,15 @@ func (c *lazyConn) ReadFrom(r io.Reader) (int64, error) {
 		}
 		return full
 	}
-	f := c.f.Load()
-	if f == nil {
-		c.mu.Lock()
-		if f = c.f.Load(); f == nil {
-			if err := c.usableLocked(c.wdl); err != nil {
-				c.mu.Unlock()
-				return 0, c.opError("sendfile", err)
-			}
-			if !send(c.fd) {
-				c.mu.Unlock()
-				return c.sent(r, lr, written, serr)
-			}
-			if f, err = c.joinLocked(); err != nil {
-				c.mu.Unlock()
-				if limited {
-					lr.N -= written
-				}
-				return written, c.opError("sendfile", err)
-			}
+	f, err := c.unjoined(true, send)
+	if err != nil {
+		if limited {
+			lr.N -= written
 		}
-		c.mu.Unlock()
+		return written, c.opError("sendfile", err)
+	}
+	if f == nil {
+		return c.sent(r, lr, written, serr)
 	}
 	out, err := f.SyscallConn()
 	if err != nil {
@@ -426,36 +423,34 @@ func (c *lazyConn) joinLocked() (*os.File, error) {
 	return f, nil
 }
 
-func (c *lazyConn) SetDeadline(t time.Time) error {
-	if err := c.SetReadDeadline(t); err != nil {
-		return err
-	}
-	return c.SetWriteDeadline(t)
-}
+func (c *lazyConn) SetDeadline(t time.Time) error      { return c.setDeadline(t, true, true) }
+func (c *lazyConn) SetReadDeadline(t time.Time) error  { return c.setDeadline(t, true, false) }
+func (c *lazyConn) SetWriteDeadline(t time.Time) error { return c.setDeadline(t, false, true) }
 
-func (c *lazyConn) SetReadDeadline(t time.Time) error {
+// setDeadline sets the read deadline, the write deadline or both: on f
+// once the connection has joined the poller, else for joinLocked to pass
+// on.
+func (c *lazyConn) setDeadline(t time.Time, read, write bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fd < 0 {
 		return c.opError("set", net.ErrClosed)
 	}
-	if f := c.f.Load(); f != nil {
-		return c.fileError("set", f.SetReadDeadline(t))
+	f := c.f.Load()
+	if read {
+		c.rdl = t
+		if f != nil {
+			if err := f.SetReadDeadline(t); err != nil {
+				return c.fileError("set", err)
+			}
+		}
 	}
-	c.rdl = t
-	return nil
-}
-
-func (c *lazyConn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fd < 0 {
-		return c.opError("set", net.ErrClosed)
+	if write {
+		c.wdl = t
+		if f != nil {
+			return c.fileError("set", f.SetWriteDeadline(t))
+		}
 	}
-	if f := c.f.Load(); f != nil {
-		return c.fileError("set", f.SetWriteDeadline(t))
-	}
-	c.wdl = t
 	return nil
 }
 
