@@ -98,9 +98,7 @@ func (l *lazyListener) Accept() (net.Conn, error) {
 		c.network, c.laddr, c.raddr = "tcp", nil, tcpAddr(sa)
 		// Best effort, as net's: a socket that refuses still works.
 		syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-		if lowatUnset() {
-			syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, tcpNotsentLowat, NotsentLowat)
-		}
+		boundUnsent(nfd)
 	}
 	return c, nil
 }

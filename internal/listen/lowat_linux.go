@@ -32,10 +32,16 @@ func Tune(c net.Conn) {
 	if err != nil {
 		return
 	}
-	// Best effort: without it (a kernel before 3.12) the socket behaves as before.
-	rc.Control(func(fd uintptr) {
-		syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, tcpNotsentLowat, NotsentLowat)
-	})
+	rc.Control(func(fd uintptr) { boundUnsent(int(fd)) })
+}
+
+// boundUnsent sets Tune's bound on the TCP socket fd, unless the machine
+// sets one. Best effort: without it (a kernel before 3.12) the socket
+// behaves as before.
+func boundUnsent(fd int) {
+	if lowatUnset() {
+		syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, tcpNotsentLowat, NotsentLowat)
+	}
 }
 
 // lowatUnset reports whether the machine leaves tcp_notsent_lowat at the
