@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -202,4 +203,67 @@ func TestWSGIEnvironBodyAndNoHost(t *testing.T) {
 		t.Errorf("QUERY_STRING = %#v for a target without '?', want \"\"", q)
 	}
 	wsgiCheckTypes(t, env)
+}
+
+// A value that repeats from one request to the next reuses the str the
+// last one got, and a value that differs, even in one byte of the same
+// length, or in a latin-1 byte, gets its own: over keep-alive requests on
+// one connection, each sees exactly its own headers.
+func TestWSGIEnvironRepeatedValues(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "environ_values", "--threads", "1")
+	type seen struct {
+		Value *string `json:"value"`
+		Same  bool    `json:"same"`
+	}
+	show := func(v seen) string {
+		if v.Value == nil {
+			return fmt.Sprintf("absent (same %v)", v.Same)
+		}
+		return fmt.Sprintf("%q (same %v)", *v.Value, v.Same)
+	}
+	long := strings.Repeat("a", 300) // longer than the bridge keeps for reuse
+	steps := []struct {
+		ua, accept string
+		same       bool // whether User-Agent repeats the previous request's
+	}{
+		{"agent-0001", "text/html", false},
+		{"agent-0001", "text/html", true},
+		{"agent-0002", "text/html", false}, // same length, one byte differs
+		{"agent-0002", "*/*", true},
+		{"caf\xe9-agent", "*/*", false}, // latin-1
+		{"caf\xe8-agent", "*/*", false},
+		{long, "*/*", false},
+		{long, "*/*", false}, // equal, but too long to be kept
+		{"agent-0001", "text/html", false},
+	}
+	c, br := wsgiDial(t, s)
+	for i, st := range steps {
+		req := "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: " + st.ua + "\r\nAccept: " + st.accept + "\r\n\r\n"
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		resp, body := wsgiReadResp(t, br, "GET")
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d, body %q", i, resp.StatusCode, body)
+		}
+		got := map[string]seen{}
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("request %d: %v in %q", i, err, body)
+		}
+		wantUA := strings.NewReplacer("\xe9", "\u00e9", "\xe8", "\u00e8").Replace(st.ua)
+		if ua := got["HTTP_USER_AGENT"]; ua.Value == nil || *ua.Value != wantUA || ua.Same != st.same {
+			t.Errorf("request %d: HTTP_USER_AGENT %s, want %q (same %v)", i, show(ua), wantUA, st.same)
+		}
+		if a := got["HTTP_ACCEPT"]; a.Value == nil || *a.Value != st.accept {
+			t.Errorf("request %d: HTTP_ACCEPT %s, want %q", i, show(a), st.accept)
+		}
+		if i > 0 {
+			for _, k := range []string{"REQUEST_METHOD", "SERVER_PROTOCOL"} {
+				if !got[k].Same {
+					t.Errorf("request %d: %s %s is a new str, want the last request's reused", i, k, show(got[k]))
+				}
+			}
+		}
+	}
 }

@@ -114,8 +114,11 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	Py_ssize_t n, i;
 	static char *names[] = {"status", "headers", "exc_info", NULL};
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response", names, &status, &headers,
-					 &exc_info))
+	if (kw == NULL && PyTuple_GET_SIZE(args) == 2) { /* the usual call: no keyword parsing */
+		status = PyTuple_GET_ITEM(args, 0);
+		headers = PyTuple_GET_ITEM(args, 1);
+	} else if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response", names, &status,
+						&headers, &exc_info))
 		return NULL;
 	if (exc_info != Py_None) {
 		if (s->head_sent) {
@@ -243,6 +246,39 @@ static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
 	Py_RETURN_NONE;
 }
 
+/* CRF_VALUE_CACHE_MAX is the longest environ value kept for reuse. */
+#define CRF_VALUE_CACHE_MAX 128
+
+/* crf_values holds, per numbered key, the str its last value became.
+ * Most values repeat from one request to the next (the method, protocol,
+ * scheme, server name and port, the client's address, Host, Accept...):
+ * an equal value reuses that str (immutable) instead of a new one, which
+ * saves its allocation, copy and free. Touched only with the GIL held. */
+static PyObject **crf_values;
+
+/* crf_value returns a new reference to the str of a value of key id. */
+static PyObject *crf_value(uint16_t id, const char *p, uint32_t n)
+{
+	PyObject *v, **slot;
+
+	if (id >= crf_nkeys || n > CRF_VALUE_CACHE_MAX || n < 2)
+		return PyUnicode_DecodeLatin1(p, n, NULL); /* 0 and 1 chars: CPython's singletons */
+	if (crf_values == NULL) {
+		crf_values = calloc(crf_nkeys, sizeof(PyObject *));
+		if (crf_values == NULL)
+			return PyUnicode_DecodeLatin1(p, n, NULL);
+	}
+	slot = &crf_values[id];
+	v = *slot;
+	if (v != NULL && PyUnicode_GET_LENGTH(v) == (Py_ssize_t)n &&
+	    memcmp(PyUnicode_1BYTE_DATA(v), p, n) == 0)
+		return Py_NewRef(v);
+	v = PyUnicode_DecodeLatin1(p, n, NULL);
+	if (v != NULL)
+		Py_XSETREF(*slot, Py_NewRef(v));
+	return v;
+}
+
 /* crf_environ builds the environ dict from Go's block: entries of u16 key
  * number, u32 value length, [u16 key length, key bytes when the number is
  * CRF_KEY_LITERAL], value bytes; all little-endian, values latin-1. */
@@ -272,7 +308,7 @@ static PyObject *crf_environ(const char *env, Py_ssize_t len)
 		}
 		if (k == NULL)
 			goto fail;
-		v = PyUnicode_DecodeLatin1(env + pos, vlen, NULL);
+		v = crf_value(id, env + pos, vlen);
 		pos += vlen;
 		if (v == NULL) {
 			Py_DECREF(k);

@@ -1,0 +1,21 @@
+"""Reports a few environ values, and whether each is the very str object
+the previous request got: carafe reuses the str of a value that repeats,
+and must never hand out a stale one."""
+import json
+
+KEYS = ("REQUEST_METHOD", "SERVER_PROTOCOL", "HTTP_USER_AGENT", "HTTP_ACCEPT")
+_last = {}
+
+
+def application(environ, start_response):
+    out = {}
+    for k in KEYS:
+        v = environ.get(k)
+        out[k] = {"value": v, "same": v is not None and _last.get(k) is v}
+        _last[k] = v  # kept alive, so a reused id() cannot pass for reuse
+    body = json.dumps(out).encode()
+    # Keywords: start_response's slower argument path, which the usual
+    # two positional arguments skip.
+    start_response(status="200 OK", headers=[("Content-Type", "application/json"),
+                                             ("Content-Length", str(len(body)))])
+    return [body]
