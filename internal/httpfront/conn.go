@@ -73,6 +73,7 @@ type conn struct {
 	rdl, wdl       time.Time // the deadlines armed now (see deadline.go)
 	start          time.Time // when this request began (its Date header too)
 	ended          time.Time // when the last response was done
+	wallAt         time.Time // the last full clock reading (see now)
 }
 
 const (
@@ -97,6 +98,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
 	c.rdl, c.wdl = time.Time{}, time.Time{}
 	c.start = time.Now()
+	c.wallAt = c.start
 	c.br.Reset(nc)
 	c.bw.Reset(nc)
 	c.state.Store(connIdle)
@@ -171,7 +173,7 @@ func (c *conn) serve() {
 		}
 		first = false
 		draining := !c.state.CompareAndSwap(connIdle, connBusy)
-		c.start = time.Now()
+		c.start = c.now()
 		if !c.headBuffered() {
 			c.readDeadline(c.start, c.s.opts.HeaderTimeout)
 		}
@@ -180,7 +182,7 @@ func (c *conn) serve() {
 			return
 		}
 		keep := c.handle(draining)
-		c.ended = time.Now()
+		c.ended = c.now()
 		if !keep {
 			c.bw.Flush()
 			return
@@ -193,6 +195,20 @@ func (c *conn) serve() {
 		// served (with close) rather than cut.
 		c.state.CompareAndSwap(connBusy, connIdle)
 	}
+}
+
+// now reads the clock for the connection's own use (request start and
+// end, deadlines, the Date header) with one read of the monotonic clock,
+// where time.Now takes two (the wall clock too): it carries the last full
+// reading forward, and takes a new one once that is a second old, so a
+// step of the wall clock reaches the Date header within a second.
+func (c *conn) now() time.Time {
+	t := c.wallAt.Add(time.Since(c.wallAt))
+	if t.Sub(c.wallAt) >= time.Second {
+		t = time.Now()
+		c.wallAt = t
+	}
+	return t
 }
 
 // headBuffered reports whether a whole request head is already in the
@@ -242,7 +258,7 @@ func (c *conn) handle(draining bool) bool {
 	}
 	c.call.Env = c.env.Bytes()
 	c.call.BodyLen = bodyLen
-	c.call.Method, c.call.Target = r.Method, r.Target
+	c.call.Method, c.call.Target, c.call.Start = r.Method, r.Target, start
 	c.s.app.Do(c.call)
 	if c.redirecting && c.call.Result == wsgi.OK {
 		c.serveRedirect()

@@ -89,3 +89,29 @@ func TestDeadlineSlack(t *testing.T) {
 		}
 	}
 }
+
+// now carries the last full clock reading forward on the monotonic clock,
+// and takes a fresh one (wall clock included) once that is a second old.
+func TestConnNow(t *testing.T) {
+	c := &conn{wallAt: time.Now().Add(-10 * time.Millisecond)}
+	base := c.wallAt
+	got := c.now()
+	if c.wallAt != base {
+		t.Errorf("a 10 ms old reading was renewed")
+	}
+	if d := got.Sub(base); d < 10*time.Millisecond || d > time.Second {
+		t.Errorf("now is %v after the last reading, want the 10 ms since (and more)", d)
+	}
+	if d := time.Since(got); d < 0 || d > 100*time.Millisecond {
+		t.Errorf("now is %v behind the clock", d)
+	}
+
+	c.wallAt = time.Now().Add(-2 * time.Second).Round(0) // wall clock only: as after a step
+	got = c.now()
+	if c.wallAt != got {
+		t.Errorf("a 2 s old reading was not renewed")
+	}
+	if d := time.Since(got); d < 0 || d > 100*time.Millisecond {
+		t.Errorf("the renewed reading is %v behind the clock", d)
+	}
+}

@@ -48,7 +48,7 @@ func (c *conn) serveUWSGI() {
 	if ra, ok := ureq.Get("REMOTE_ADDR"); ok {
 		c.remote = string(ra) // the client nginx saw, for the access log
 	}
-	c.start = time.Now()
+	c.start = c.now()
 	c.handle(true)
 	c.bw.Flush()
 }

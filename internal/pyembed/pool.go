@@ -179,22 +179,28 @@ func (p *pool) wakeLocked(self *waiter) {
 	if len(p.queue) == p.head || len(p.idle) == 0 {
 		return
 	}
-	now := p.now()
+	var now int64
 	fresh, short := false, false
-	for _, t := range p.awake {
-		start := t.callStart.Load()
-		if start == 0 || now-start < int64(longCall) {
-			fresh = true
-			break
+	if len(p.awake) > 0 {
+		// With no thread awake there is nothing to weigh and nothing to
+		// look at: the call takes a parked thread (no clock read on the
+		// inline path).
+		now = p.now()
+		for _, t := range p.awake {
+			start := t.callStart.Load()
+			if start == 0 || now-start < int64(longCall) {
+				fresh = true
+				break
+			}
+			if now-start < int64(fairCall) {
+				short = true
+			}
 		}
-		if now-start < int64(fairCall) {
-			short = true
+		if fresh {
+			p.freeSince = 0 // calls are flowing: no need to look at the GIL
+		} else {
+			p.lookLocked(now)
 		}
-	}
-	if fresh {
-		p.freeSince = 0 // calls are flowing: no need to look at the GIL
-	} else {
-		p.lookLocked(now)
 	}
 	if !fresh && (!short || p.gilFreeLocked(now)) {
 		// Calls blocked with the GIL free: wake as many threads as are

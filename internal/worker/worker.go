@@ -330,9 +330,8 @@ func (w *worker) shutdown(d time.Duration) {
 // Do implements wsgi.Runner around the interpreter, keeping the counts
 // the statistics and --max-requests need.
 func (w *worker) Do(c *wsgi.Call) {
-	start := time.Now()
 	w.ip.Do(c)
-	w.rtTotal.Add(int64(time.Since(start)))
+	w.rtTotal.Add(int64(time.Since(c.Start)))
 	if c.Result == wsgi.AppError {
 		w.errors.Add(1)
 	}

@@ -1,6 +1,9 @@
 package wsgi
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // Exchange is one request's link to its front end, used by the Python
 // thread running the app. Its methods run with the GIL released.
@@ -37,6 +40,10 @@ type Call struct {
 	// Method and Target name the request for statistics and logs; they
 	// may alias the front end's memory, valid while the call runs.
 	Method, Target []byte
+	// Start is when the front end began reading the request: the runner
+	// measures the request's time from it, with no clock read of its own
+	// before the call.
+	Start time.Time
 
 	Result   Result
 	HeadSent bool // some output reached Output before the call ended
