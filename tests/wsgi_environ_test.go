@@ -247,9 +247,22 @@ func TestWSGIEnvironRepeatedValues(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("request %d: status %d, body %q", i, resp.StatusCode, body)
 		}
-		got := map[string]seen{}
-		if err := json.Unmarshal(body, &got); err != nil {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(body, &raw); err != nil {
 			t.Fatalf("request %d: %v in %q", i, err, body)
+		}
+		if string(raw["gil"]) == "false" {
+			t.Skip("a free-threaded Python: the bridge reuses no values there")
+		}
+		got := map[string]seen{}
+		for k, v := range raw {
+			if k != "gil" {
+				var s seen
+				if err := json.Unmarshal(v, &s); err != nil {
+					t.Fatalf("request %d: %s: %v in %q", i, k, err, v)
+				}
+				got[k] = s
+			}
 		}
 		wantUA := strings.NewReplacer("\xe9", "\u00e9", "\xe8", "\u00e8").Replace(st.ua)
 		if ua := got["HTTP_USER_AGENT"]; ua.Value == nil || *ua.Value != wantUA || ua.Same != st.same {

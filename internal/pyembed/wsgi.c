@@ -253,7 +253,8 @@ static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
  * Most values repeat from one request to the next (the method, protocol,
  * scheme, server name and port, the client's address, Host, Accept...):
  * an equal value reuses that str (immutable) instead of a new one, which
- * saves its allocation, copy and free. Touched only with the GIL held. */
+ * saves its allocation, copy and free. Touched only with the GIL held (a
+ * free-threaded build has none, and goes without the cache). */
 static PyObject **crf_values;
 
 /* crf_value returns a new reference to the str of a value of key id. */
@@ -261,6 +262,9 @@ static PyObject *crf_value(uint16_t id, const char *p, uint32_t n)
 {
 	PyObject *v, **slot;
 
+#ifdef Py_GIL_DISABLED
+	return PyUnicode_DecodeLatin1(p, n, NULL); /* no GIL to guard the cache */
+#endif
 	if (id >= crf_nkeys || n > CRF_VALUE_CACHE_MAX || n < 2)
 		return PyUnicode_DecodeLatin1(p, n, NULL); /* 0 and 1 chars: CPython's singletons */
 	if (crf_values == NULL) {

@@ -2,6 +2,7 @@
 the previous request got: carafe reuses the str of a value that repeats,
 and must never hand out a stale one."""
 import json
+import sysconfig
 
 KEYS = ("REQUEST_METHOD", "SERVER_PROTOCOL", "HTTP_USER_AGENT", "HTTP_ACCEPT")
 _last = {}
@@ -13,6 +14,8 @@ def application(environ, start_response):
         v = environ.get(k)
         out[k] = {"value": v, "same": v is not None and _last.get(k) is v}
         _last[k] = v  # kept alive, so a reused id() cannot pass for reuse
+    # A free-threaded build has no GIL to guard the reuse, and goes without.
+    out["gil"] = not sysconfig.get_config_var("Py_GIL_DISABLED")
     body = json.dumps(out).encode()
     # Keywords: start_response's slower argument path, which the usual
     # two positional arguments skip.
