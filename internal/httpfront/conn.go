@@ -203,12 +203,12 @@ func (c *conn) serve() {
 // reading forward, and takes a new one once that is a second old, so a
 // step of the wall clock reaches the Date header within a second.
 func (c *conn) now() time.Time {
-	t := c.wallAt.Add(time.Since(c.wallAt))
-	if t.Sub(c.wallAt) >= time.Second {
-		t = time.Now()
-		c.wallAt = t
+	d := time.Since(c.wallAt)
+	if d >= time.Second {
+		c.wallAt = time.Now()
+		return c.wallAt
 	}
-	return t
+	return c.wallAt.Add(d)
 }
 
 // headBuffered reports whether a whole request head is already in the
