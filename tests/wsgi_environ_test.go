@@ -208,7 +208,8 @@ func TestWSGIEnvironBodyAndNoHost(t *testing.T) {
 // A value that repeats from one request to the next reuses the str the
 // last one got, and a value that differs, even in one byte of the same
 // length, or in a latin-1 byte, gets its own: over keep-alive requests on
-// one connection, each sees exactly its own headers.
+// one connection, each sees exactly its own headers. Credentials (Cookie,
+// Authorization) are never kept from one request to the next.
 func TestWSGIEnvironRepeatedValues(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "environ_values", "--threads", "1")
@@ -239,7 +240,8 @@ func TestWSGIEnvironRepeatedValues(t *testing.T) {
 	}
 	c, br := wsgiDial(t, s)
 	for i, st := range steps {
-		req := "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: " + st.ua + "\r\nAccept: " + st.accept + "\r\n\r\n"
+		req := "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: " + st.ua + "\r\nAccept: " + st.accept +
+			"\r\nCookie: session=s3cr3t\r\nAuthorization: Bearer t0k3n\r\n\r\n"
 		if _, err := io.WriteString(c, req); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
@@ -276,6 +278,11 @@ func TestWSGIEnvironRepeatedValues(t *testing.T) {
 				if !got[k].Same {
 					t.Errorf("request %d: %s %s is a new str, want the last request's reused", i, k, show(got[k]))
 				}
+			}
+		}
+		for k, want := range map[string]string{"HTTP_COOKIE": "session=s3cr3t", "HTTP_AUTHORIZATION": "Bearer t0k3n"} {
+			if v := got[k]; v.Value == nil || *v.Value != want || v.Same {
+				t.Errorf("request %d: %s %s, want %q in a str of its own", i, k, show(v), want)
 			}
 		}
 	}

@@ -254,8 +254,33 @@ static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
  * scheme, server name and port, the client's address, Host, Accept...):
  * an equal value reuses that str (immutable) instead of a new one, which
  * saves its allocation, copy and free. Touched only with the GIL held (a
- * free-threaded build has none, and goes without the cache). */
+ * free-threaded build has none, and goes without the cache). Credentials
+ * are never kept: one request's cookie or token must not outlive it. */
 static PyObject **crf_values;
+static unsigned char *crf_secret; /* per numbered key: never kept */
+
+static const char *const crf_secret_keys[] = {"HTTP_COOKIE", "HTTP_AUTHORIZATION",
+					      "HTTP_X_CSRFTOKEN", NULL};
+
+static int crf_values_init(void)
+{
+	int i, j;
+
+	crf_values = calloc(crf_nkeys, sizeof(PyObject *));
+	crf_secret = calloc(crf_nkeys, 1);
+	if (crf_values == NULL || crf_secret == NULL) {
+		free(crf_values);
+		free(crf_secret);
+		crf_values = NULL;
+		crf_secret = NULL;
+		return -1;
+	}
+	for (i = 0; i < crf_nkeys; i++)
+		for (j = 0; crf_secret_keys[j] != NULL; j++)
+			if (PyUnicode_CompareWithASCIIString(crf_keys[i], crf_secret_keys[j]) == 0)
+				crf_secret[i] = 1;
+	return 0;
+}
 
 /* crf_value returns a new reference to the str of a value of key id. */
 static PyObject *crf_value(uint16_t id, const char *p, uint32_t n)
@@ -267,11 +292,10 @@ static PyObject *crf_value(uint16_t id, const char *p, uint32_t n)
 #endif
 	if (id >= crf_nkeys || n > CRF_VALUE_CACHE_MAX || n < 2)
 		return PyUnicode_DecodeLatin1(p, n, NULL); /* 0 and 1 chars: CPython's singletons */
-	if (crf_values == NULL) {
-		crf_values = calloc(crf_nkeys, sizeof(PyObject *));
-		if (crf_values == NULL)
-			return PyUnicode_DecodeLatin1(p, n, NULL);
-	}
+	if (crf_values == NULL && crf_values_init() < 0)
+		return PyUnicode_DecodeLatin1(p, n, NULL);
+	if (crf_secret[id])
+		return PyUnicode_DecodeLatin1(p, n, NULL);
 	slot = &crf_values[id];
 	v = *slot;
 	if (v != NULL && PyUnicode_GET_LENGTH(v) == (Py_ssize_t)n &&

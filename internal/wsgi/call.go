@@ -40,9 +40,9 @@ type Call struct {
 	// Method and Target name the request for statistics and logs; they
 	// may alias the front end's memory, valid while the call runs.
 	Method, Target []byte
-	// Start is when the front end began reading the request: the runner
-	// measures the request's time from it, with no clock read of its own
-	// before the call.
+	// Start is when the request began (HTTP: its first bytes; uwsgi: its
+	// packet read): the runner measures the request's time from it, with
+	// no clock read of its own before the call.
 	Start time.Time
 
 	Result   Result

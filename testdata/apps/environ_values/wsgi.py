@@ -1,10 +1,11 @@
 """Reports a few environ values, and whether each is the very str object
-the previous request got: carafe reuses the str of a value that repeats,
-and must never hand out a stale one."""
+the previous request got: carafe reuses the str of a value that repeats
+(credentials excepted), and must never hand out a stale one."""
 import json
 import sysconfig
 
-KEYS = ("REQUEST_METHOD", "SERVER_PROTOCOL", "HTTP_USER_AGENT", "HTTP_ACCEPT")
+KEYS = ("REQUEST_METHOD", "SERVER_PROTOCOL", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_COOKIE",
+        "HTTP_AUTHORIZATION")
 _last = {}
 
 
