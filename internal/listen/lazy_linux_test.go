@@ -211,15 +211,22 @@ func TestLazyConnCloseEndsWait(t *testing.T) {
 		}()
 		time.Sleep(50 * time.Millisecond)
 		c.Close()
-		select {
-		case err := <-errc:
-			if !errors.Is(err, net.ErrClosed) {
-				t.Errorf("Read: %v, want net.ErrClosed", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("Close did not end the waiting Read")
-		}
+		wantClosed(t, errc, "the waiting Read")
 	})
+}
+
+// wantClosed waits for what a Close was to end, and checks it ended with
+// net.ErrClosed.
+func wantClosed(t *testing.T, errc <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("%s: %v, want net.ErrClosed", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Close did not end %s", what)
+	}
 }
 
 // The listener's deadline holds even for a connection already waiting
@@ -254,14 +261,7 @@ func TestLazyListenerDeadlineAndClose(t *testing.T) {
 		go func() { _, err := l.Accept(); errc <- err }()
 		time.Sleep(20 * time.Millisecond)
 		l.Close()
-		select {
-		case err := <-errc:
-			if !errors.Is(err, net.ErrClosed) {
-				t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("Close did not end Accept")
-		}
+		wantClosed(t, errc, "Accept")
 	})
 }
 
