@@ -38,6 +38,7 @@ func (r *Results) Markdown(w io.Writer, chart string) error {
 				(ic.RSSAfterMB-ic.RSSBeforeMB)*1024/float64(max(ic.Connections, 1)))
 		}
 	}
+	r.appSpeed(p)
 	p("## Method\n\n")
 	for _, n := range r.Notes {
 		p("- %s\n", n)
@@ -90,6 +91,37 @@ func (r *Results) targets(p func(string, ...any)) {
 			v = "**missed**"
 		}
 		p("| %s | %s | %s | %s |\n", t.Name, t.Goal, t.Measured, v)
+	}
+	p("\n")
+}
+
+// appSpeed is the table of how fast each server's interpreter runs the
+// same app code, against python3's.
+func (r *Results) appSpeed(p func(string, ...any)) {
+	if len(r.AppSpeed) == 0 {
+		return
+	}
+	p("## The interpreter's own speed in each server\n\n")
+	p("The same Python, timed inside each server (1 process × 1 thread): `bench/apps/pyspeed` calls the Flask JSON app in-process, with a fixed environ and no I/O, and answers with the CPU time of one call (the mean of its fastest batch of calls); the figure is the median of several such answers. ")
+	p("No byte passes through the server while the calls are timed: what the figures differ by is the build of the interpreter each server runs in, one Python version built three ways. ")
+	p("python3 is the python3 executable itself, from the command line, which Gunicorn, Granian and waitress run in; uWSGI's Debian plugin links libpython3.X.so, and carafe links libpython3.X.a. ")
+	p("In the Python-bound scenarios (Flask, Django) the app's own code takes most of a request's CPU, so this ratio weighs on their figures whatever the server does.\n\n")
+	p("| runs in | µs per call | × python3 |\n| --- | ---: | ---: |\n")
+	var base float64
+	for _, s := range r.AppSpeed {
+		if s.Server == "python3" && s.Error == "" {
+			base = s.MicrosPerCall
+		}
+	}
+	for _, s := range r.AppSpeed {
+		switch {
+		case s.Error != "":
+			p("| %s | failed: %s | |\n", s.Server, s.Error)
+		case base > 0:
+			p("| %s | %.1f | %.2f |\n", s.Server, s.MicrosPerCall, s.MicrosPerCall/base)
+		default:
+			p("| %s | %.1f | |\n", s.Server, s.MicrosPerCall)
+		}
 	}
 	p("\n")
 }

@@ -26,6 +26,8 @@ func sample() *Results {
 				{Server: "ceiling", Median: &Measure{}},
 			}},
 		},
+		AppSpeed: []AppSpeed{{Server: "python3", MicrosPerCall: 48}, {Server: "carafe", MicrosPerCall: 52.08},
+			{Server: "uwsgi", Error: "status 500"}},
 	}
 }
 
@@ -45,6 +47,9 @@ func TestMarkdown(t *testing.T) {
 		"| RSS load MiB | steal % |",
 		"| 0.0 | 0.0 | 4.2 |",
 		"Quick mode",
+		"| python3 | 48.0 | 1.00 |",
+		"| carafe | 52.1 | 1.08 |",
+		"| uwsgi | failed: status 500 | |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
@@ -52,6 +57,21 @@ func TestMarkdown(t *testing.T) {
 	}
 	if strings.Contains(out, "%!") {
 		t.Errorf("markdown has a formatting error:\n%s", out)
+	}
+}
+
+// Without python3's own figure the app speed table shows no ratios.
+func TestMarkdownAppSpeedWithoutBase(t *testing.T) {
+	r := sample()
+	r.AppSpeed = []AppSpeed{{Server: "python3", Error: "exit status 1"}, {Server: "carafe", MicrosPerCall: 52}}
+	var b bytes.Buffer
+	if err := r.Markdown(&b, "benchmarks.svg"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| python3 | failed: exit status 1 | |", "| carafe | 52.0 | |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q", want)
+		}
 	}
 }
 
@@ -83,6 +103,14 @@ func TestMedian(t *testing.T) {
 	got := Median([]Measure{{RequestsPerS: 3, P99Ms: 9}, {RequestsPerS: 1, P99Ms: 1}, {RequestsPerS: 2, P99Ms: 5}})
 	if got.RequestsPerS != 2 || got.P99Ms != 5 {
 		t.Errorf("Median = %+v, want 2 req/s and 5 ms", got)
+	}
+	for _, tt := range []struct {
+		in   []float64
+		want float64
+	}{{nil, 0}, {[]float64{7}, 7}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{9, 1, 5}, 5}} {
+		if got := MedianOf(tt.in); got != tt.want {
+			t.Errorf("MedianOf(%v) = %g, want %g", tt.in, got, tt.want)
+		}
 	}
 }
 

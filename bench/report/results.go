@@ -25,6 +25,7 @@ type Results struct {
 	Scenarios     []Scenario `json:"scenarios"`
 	Targets       []Target   `json:"targets"`
 	IdleConns     *IdleConns `json:"idle_conns,omitempty"`
+	AppSpeed      []AppSpeed `json:"app_speed,omitempty"`
 	Notes         []string   `json:"notes"`
 	Servers       []string   `json:"servers"` // in the order tables and the chart use
 }
@@ -144,6 +145,15 @@ type IdleConns struct {
 	Error       string  `json:"error,omitempty"`
 }
 
+// AppSpeed is how fast the interpreter one server runs in executes the
+// same app code, timed inside it (bench/apps/pyspeed); Server "python3" is
+// the python3 executable itself.
+type AppSpeed struct {
+	Server        string  `json:"server"`
+	MicrosPerCall float64 `json:"us_per_call"` // CPU µs per call of the Flask JSON app: the median of the figures asked for
+	Error         string  `json:"error,omitempty"`
+}
+
 // WriteJSON writes r to path, indented.
 func (r *Results) WriteJSON(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
@@ -166,6 +176,18 @@ func ReadJSON(path string) (*Results, error) {
 	return &r, nil
 }
 
+// MedianOf is the median of v (0 for none); v is sorted in place.
+func MedianOf(v []float64) float64 {
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
 // Median is the median of each figure of runs, taken on its own.
 func Median(runs []Measure) Measure {
 	pick := func(f func(Measure) float64) float64 {
@@ -173,14 +195,7 @@ func Median(runs []Measure) Measure {
 		for i, r := range runs {
 			v[i] = f(r)
 		}
-		slices.Sort(v)
-		if len(v) == 0 {
-			return 0
-		}
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		return MedianOf(v)
 	}
 	return Measure{
 		RequestsPerS:   pick(func(m Measure) float64 { return m.RequestsPerS }),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -129,5 +130,37 @@ func TestStealFromProcStat(t *testing.T) {
 		if _, ok := parseCPUTimes(bad); ok {
 			t.Errorf("parsed %q", bad)
 		}
+	}
+}
+
+func TestParseFigures(t *testing.T) {
+	got, err := parseFigures("51.20\n49.75\n")
+	if err != nil || len(got) != 2 || got[0] != 51.2 || got[1] != 49.75 {
+		t.Errorf("parseFigures = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "\n", "Internal Server Error", "51.2\nnan\n", "0.00\n", "-3\n", "+Inf\n"} {
+		if got, err := parseFigures(bad); err == nil {
+			t.Errorf("parseFigures(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+// The probe app gives its figures from the command line, in the project's
+// venv (make test builds it, with Flask): one positive number an ask.
+func TestPyspeedProbe(t *testing.T) {
+	python := "../../../.venv/bin/python"
+	if _, err := os.Stat(python); err != nil {
+		t.Skip("no .venv (make venv builds it)")
+	}
+	out, err := exec.Command(python, "../../apps/pyspeed/wsgi.py", "2").Output()
+	if err != nil {
+		t.Fatalf("the probe failed: %v", err)
+	}
+	figures, err := parseFigures(string(out))
+	if err != nil || len(figures) != 2 {
+		t.Fatalf("the probe printed %q: %v, %v", out, figures, err)
+	}
+	if figures[0] > 1e5 {
+		t.Errorf("%g µs for one Flask call: the probe is not timing one call", figures[0])
 	}
 }

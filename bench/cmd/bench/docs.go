@@ -25,6 +25,10 @@ func (h *harness) finish(ctx context.Context, res *report.Results) error {
 		h.log.Info("bench: 10,000 idle keep-alive connections to one carafe worker")
 		res.IdleConns = h.idleConnections(ctx)
 	}
+	if strings.HasPrefix(appSpeedID, h.cfg.only) {
+		h.log.Info("bench: the interpreter's own speed in each server")
+		res.AppSpeed = h.appSpeed(ctx)
+	}
 	res.Targets = targets(res)
 	res.Commands = append(res.Commands, report.Command{Server: "nginx (nginx → uwsgi socket scenario)",
 		Command: strings.NewReplacer("{{user}}", "user root;  # only when run as root\n", "{{prefix}}", "PREFIX",
@@ -38,7 +42,7 @@ func (h *harness) finish(ctx context.Context, res *report.Results) error {
 		"carafe-batch is the same carafe binary and options started under `chrt --batch 0` (the SCHED_BATCH policy, which systemd's CPUSchedulingPolicy=batch also sets): a woken thread of its then waits for the running one's time slice instead of preempting it. It runs in the three 2-process app scenarios, where the workers fill both CPUs, to show what that choice changes there; it is not a peer, and every target is judged on carafe's default.",
 		"waitress is one process by design: it sits out the 2-process variants (n/a). The ceiling answers fixed bytes whatever the request: it runs in hello world only.",
 		"uWSGI gets --listen 1024 (its default backlog of 100 is below the 256 connections of the 50 ms scenario; Gunicorn's default is 2048, Granian's 1024).",
-		"Every server runs on one interpreter: uWSGI is Debian's package, whose python3 plugin embeds Debian's /usr/bin/python3, so `make bench` builds carafe against that same interpreter (BENCH_PYTHON) and makes the bench venv, used by all the other peers, from it; uWSGI imports the same Flask and Django from the venv's site-packages via --pythonpath (checked at start, see versions). As `python3` itself (which runs Gunicorn, Granian and waitress) and as carafe's default build does, carafe-bench links Debian's libpython3.X.a statically; Debian's uWSGI plugin uses libpython3.X.so.",
+		"Every server runs on one interpreter: uWSGI is Debian's package, whose python3 plugin embeds Debian's /usr/bin/python3, so `make bench` builds carafe against that same interpreter (BENCH_PYTHON) and makes the bench venv, used by all the other peers, from it; uWSGI imports the same Flask and Django from the venv's site-packages via --pythonpath (checked at start, see versions). As `python3` itself (which runs Gunicorn, Granian and waitress) and as carafe's default build does, carafe-bench links Debian's libpython3.X.a statically; Debian's uWSGI plugin uses libpython3.X.so. These are three builds of one interpreter, and they do not run Python equally fast: the section on the interpreter's own speed measures each on the same app code.",
 		"CPU: utime + stime (+ those of reaped children) of every process in the server's tree, read from /proc/PID/stat just before and just after the measured run, over the requests wrk counted. nginx's own CPU is not included.",
 		"RSS: of the largest worker (a process of the tree with no children: uWSGI's, Gunicorn's and Granian's workers, carafe's worker; a single-process server is its own worker). Idle: after the check request, before the warm-up; load: the highest sample, every 100 ms, during the measured run.",
 		"Static file: a 100 KiB file written by the harness; carafe and uWSGI serve it with --static-map, Granian with its --static-path-mount, Gunicorn and waitress through the app (bench/apps/static, wsgi.file_wrapper), since they have no static map.",

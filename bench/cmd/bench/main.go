@@ -46,7 +46,7 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 0, "rounds (default 3, or 1 in quick mode)")
 	flag.DurationVar(&c.run, "duration", 0, "one measured run (default 10s, or 3s in quick mode)")
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "the uncounted warm-up before each run")
-	flag.StringVar(&c.only, "only", "", "run only the scenarios whose id starts with `prefix` (docs are not written)")
+	flag.StringVar(&c.only, "only", "", "run only the scenarios whose id starts with `prefix` (\"pyspeed\": the interpreter speed probe alone; docs are not written)")
 	flag.StringVar(&c.servers, "servers", "", "run only these comma-separated `servers` (docs are not written)")
 	flag.BoolVar(&c.setup, "setup", true, "install missing Debian packages (as root), make the venv, build the ceiling")
 	flag.BoolVar(&c.render, "render", false, "measure nothing: re-render docs/benchmarks.md and .svg from docs/benchmarks.json (after a change to the page's layout)")
