@@ -357,6 +357,14 @@ func errorIs(err error, errno syscall.Errno) bool {
 // writerOnly hides ReadFrom, for io.Copy's plain copy.
 type writerOnly struct{ io.Writer }
 
+// CloseWrite shuts down the writing side, as net.TCPConn's does: the
+// client reads the end of the stream while the connection can still read.
+func (c *lazyConn) CloseWrite() error {
+	return c.control("close", func(fd int) error {
+		return os.NewSyscallError("shutdown", syscall.Shutdown(fd, syscall.SHUT_WR))
+	})
+}
+
 // SetLinger sets SO_LINGER as net.TCPConn's does: 0 makes Close reset the
 // connection (how a cut-off response shows as one).
 func (c *lazyConn) SetLinger(sec int) error {
@@ -364,27 +372,32 @@ func (c *lazyConn) SetLinger(sec int) error {
 	if sec >= 0 {
 		l.Onoff, l.Linger = 1, int32(sec)
 	}
-	set := func(fd int) error {
+	return c.control("set", func(fd int) error {
 		return os.NewSyscallError("setsockopt", syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, l))
-	}
+	})
+}
+
+// control runs fn on the socket, whether it has joined the poller or not;
+// op names the operation in the error.
+func (c *lazyConn) control(op string, fn func(fd int) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fd < 0 {
-		return c.opError("set", net.ErrClosed)
+		return c.opError(op, net.ErrClosed)
 	}
 	if f := c.f.Load(); f != nil {
 		rc, err := f.SyscallConn()
 		if err != nil {
-			return c.fileError("set", err)
+			return c.fileError(op, err)
 		}
 		var serr error
-		if err := rc.Control(func(fd uintptr) { serr = set(int(fd)) }); err != nil {
-			return c.fileError("set", err)
+		if err := rc.Control(func(fd uintptr) { serr = fn(int(fd)) }); err != nil {
+			return c.fileError(op, err)
 		}
-		return c.opError("set", serr)
+		return c.opError(op, serr)
 	}
-	if err := set(c.fd); err != nil {
-		return c.opError("set", err)
+	if err := fn(c.fd); err != nil {
+		return c.opError(op, err)
 	}
 	return nil
 }

@@ -395,6 +395,46 @@ func TestLazyConnLingerResets(t *testing.T) {
 	}
 }
 
+// CloseWrite ends what the client reads while the connection still reads
+// what the client sends, before and after the connection joins the poller.
+func TestLazyConnCloseWrite(t *testing.T) {
+	both(t, func(t *testing.T, network string) {
+		for _, join := range []bool{false, true} {
+			l, client := lazyPair(t, network)
+			c := acceptLazy(t, l)
+			if join {
+				go func() { time.Sleep(20 * time.Millisecond); io.WriteString(client, "x") }()
+				if _, err := c.Read(make([]byte, 1)); err != nil || !joined(c) {
+					t.Fatalf("joining: %v, joined %v", err, joined(c))
+				}
+			}
+			io.WriteString(c, "bye")
+			if err := c.CloseWrite(); err != nil {
+				t.Fatalf("CloseWrite (joined %v): %v", join, err)
+			}
+			if got, err := io.ReadAll(client); err != nil || string(got) != "bye" {
+				t.Errorf("client read %q, %v; want bye, then the end", got, err)
+			}
+			io.WriteString(client, "more")
+			client.Close()
+			if got, err := io.ReadAll(c); err != nil || string(got) != "more" {
+				t.Errorf("after CloseWrite the connection read %q, %v (joined %v)", got, err, join)
+			}
+		}
+		c := acceptLazyClosed(t, network)
+		if err := c.CloseWrite(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("CloseWrite of a closed connection: %v, want net.ErrClosed", err)
+		}
+	})
+}
+
+func acceptLazyClosed(t *testing.T, network string) *lazyConn {
+	l, _ := lazyPair(t, network)
+	c := acceptLazy(t, l)
+	c.Close()
+	return c
+}
+
 // A socket the poller refuses (epoll's watch limit reached) ends the
 // connection at its join, its fd closed once, by the *os.File that took
 // it: a later Close must not close the number again (by then another
