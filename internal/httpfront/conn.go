@@ -55,6 +55,7 @@ type conn struct {
 	bodyLeft       int64        // Content-Length bytes not yet read from br
 	bodyFile       *os.File     // a spilled chunked body
 	expect100      bool
+	linger         bool // close with a lingering close: the request's body was not all read
 	sent100        bool
 	isHead         bool
 	respChunked    bool
@@ -99,7 +100,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	c.rdl, c.wdl = time.Time{}, time.Time{}
 	c.start = time.Now()
 	c.wallAt = c.start
-	c.br.Reset(nc)
+	c.br.Reset(connReader{c})
 	c.bw.Reset(nc)
 	c.state.Store(connIdle)
 	c.remote = ""
@@ -108,6 +109,21 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	}
 	c.rAddr, c.rPort = splitHostPort(c.remote)
 	return c
+}
+
+// connReader is what br reads the socket through: before the connection
+// waits for more bytes, the responses still buffered go out. A client that
+// sent a partial next request (or a stray CRLF after a body, which RFC 9112
+// §2.2 asks servers to tolerate) is waiting for them; a pipelined batch
+// whose requests are all buffered never reads here, and its answers leave
+// in one write.
+type connReader struct{ c *conn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	if r.c.bw.Buffered() > 0 {
+		r.c.flush()
+	}
+	return r.c.nc.Read(p)
 }
 
 // release returns a finished connection's memory to the pool.
@@ -185,6 +201,9 @@ func (c *conn) serve() {
 		c.ended = c.now()
 		if !keep {
 			c.bw.Flush()
+			if c.linger {
+				c.lingerClose()
+			}
 			return
 		}
 		if c.br.Buffered() == 0 { // pipelined requests get their answers in one write
@@ -194,6 +213,43 @@ func (c *conn) serve() {
 		// the response already promised keep-alive, so one more request is
 		// served (with close) rather than cut.
 		c.state.CompareAndSwap(connBusy, connIdle)
+	}
+}
+
+// The limits of a lingering close: nginx's defaults (lingering_time,
+// lingering_timeout).
+const (
+	lingerTime    = 30 * time.Second
+	lingerTimeout = 5 * time.Second
+)
+
+// lingerClose ends the writing side and reads what the client still sends
+// before the connection closes. Closing a socket that has unread bytes
+// makes the kernel reset the connection, and a client that is still
+// sending a body the server did not read (an upload the app did not read,
+// a 413) would get the reset instead of the response already sent. It
+// reads until the client closes too, sends nothing for lingerTimeout, or
+// lingerTime has passed; a stopping server gives it drainGrace at most.
+func (c *conn) lingerClose() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || c.writeErr != nil || cw.CloseWrite() != nil {
+		return
+	}
+	end := time.Now().Add(lingerTime)
+	for {
+		if c.state.Load() == connClosing {
+			if stop := time.Now().Add(drainGrace); end.After(stop) {
+				end = stop
+			}
+		}
+		wait := min(lingerTimeout, time.Until(end))
+		if wait <= 0 {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(wait))
+		if _, err := c.br.Discard(c.br.Size()); err != nil {
+			return
+		}
 	}
 }
 
@@ -247,8 +303,10 @@ func (c *conn) handle(draining bool) bool {
 	}
 	bodyLen, code := c.readBodyFraming()
 	if code != 0 {
+		c.closeBody()
 		c.writeSimple(code, false)
 		c.logAccess(start)
+		c.linger = r.ContentLength > 0 || r.Chunked // the client may still be sending it
 		return false
 	}
 	if c.s.opts.Protocol == UWSGI {
@@ -267,6 +325,7 @@ func (c *conn) handle(draining bool) bool {
 	c.closeBody()
 	if c.bodyLeft > 0 && !c.drain() {
 		c.closeAfter = true
+		c.linger = true
 	}
 	if c.closeAfter || !keep {
 		c.logAccess(start)
@@ -279,7 +338,7 @@ func (c *conn) handle(draining bool) bool {
 func (c *conn) resetResponse() {
 	c.closeAfter, c.expect100, c.sent100, c.headWritten = false, false, false, false
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
-	c.headErr, c.writeErr = nil, nil
+	c.headErr, c.writeErr, c.linger = nil, nil, false
 	c.written, c.headSize, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, -1, 0
 	c.isHead = string(c.req.Method) == "HEAD"
 	c.call.Body = nil
@@ -408,9 +467,16 @@ func (c *conn) closeBody() {
 	}
 }
 
+// drainable reports whether the unread body, if any, will be discarded
+// after the response to keep the connection: it is small, and the client
+// is sending it (not waiting for a 100 Continue that never came).
+func (c *conn) drainable() bool {
+	return c.bodyLeft == 0 || c.bodyLeft <= drainMax && !(c.expect100 && !c.sent100)
+}
+
 // drain discards a small unread body so the connection can be reused.
 func (c *conn) drain() bool {
-	if c.expect100 && !c.sent100 || c.bodyLeft > drainMax {
+	if !c.drainable() {
 		return false
 	}
 	c.readDeadline(time.Now(), c.s.opts.IOTimeout)
@@ -432,7 +498,7 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	if c.bodyLeft <= 0 {
 		return 0, io.EOF
 	}
-	if c.expect100 && !c.sent100 {
+	if c.expect100 && !c.sent100 && !c.headWritten { // a 100 after the final head would corrupt it
 		c.write100()
 	}
 	if int64(len(p)) > c.bodyLeft {
@@ -505,7 +571,11 @@ func (c *conn) mount(pathInfo []byte) []byte {
 }
 
 // addHeaders adds each request field once, repeated fields joined by
-// ", "; Content-Type becomes CONTENT_TYPE and Content-Length is framing.
+// ", " (Cookie's by "; ", the separator cookie parsers split on);
+// Content-Type becomes CONTENT_TYPE and Content-Length is framing. HTTP_HOST
+// is the request's Host, which for an absolute-form target is the
+// target's authority, not the field (RFC 9112 §3.2.2), so that it agrees
+// with SERVER_NAME.
 func (c *conn) addHeaders() {
 	hs := c.req.Headers
 	for i, h := range hs {
@@ -523,15 +593,22 @@ func (c *conn) addHeaders() {
 			continue
 		}
 		val, joined := h.Value, false
+		sep := ", "
+		if equalFold(h.Name, "cookie") {
+			sep = "; "
+		}
 		for j := i + 1; j < len(hs); j++ {
 			if equalFoldBytes(hs[j].Name, h.Name) {
 				if !joined {
 					c.scratch = append(c.scratch[:0], h.Value...)
 					joined = true
 				}
-				c.scratch = append(append(c.scratch, ", "...), hs[j].Value...)
+				c.scratch = append(append(c.scratch, sep...), hs[j].Value...)
 				val = c.scratch
 			}
+		}
+		if equalFold(h.Name, "host") {
+			val = c.req.Host // one Host at most: a second is refused
 		}
 		if equalFold(h.Name, "content-type") {
 			c.env.Add(wsgi.KeyContentType, val)

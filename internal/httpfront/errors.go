@@ -45,6 +45,7 @@ var (
 	errTEDupChunked   = badRequest("chunked applied more than once")
 	errDupHost        = badRequest("more than one Host")
 	errNoHost         = badRequest("HTTP/1.1 request without Host")
+	errHost           = badRequest("invalid Host")
 	errDupContentType = badRequest("more than one Content-Type")
 
 	errURITooLong     = &Error{Status: 414, Msg: "request line too long"}

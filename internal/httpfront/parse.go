@@ -453,6 +453,9 @@ func (req *Request) applyFraming(st *headState, authority []byte, allowMissingHo
 	if !st.hostSeen && req.Minor == 1 && !allowMissingHost {
 		return errNoHost
 	}
+	if !validHost(st.host) {
+		return errHost // RFC 9112 §3.2: SERVER_NAME and SERVER_PORT come from it
+	}
 	if st.expectElse {
 		return errExpectation
 	}

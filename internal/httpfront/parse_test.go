@@ -115,6 +115,12 @@ var parseTests = []struct {
 	// Host.
 	{name: "HTTP/1.1 without Host", raw: "GET / HTTP/1.1\r\n\r\n", status: 400},
 	{name: "HTTP/1.0 without Host", raw: "GET / HTTP/1.0\r\n\r\n", check: host("")},
+	{name: "Host with a port", raw: "GET / HTTP/1.1\r\nHost: ex.com:81\r\n\r\n", check: host("ex.com:81")},
+	{name: "Host IPv6 literal", raw: "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", check: host("[::1]:8080")},
+	{name: "Host with a path", raw: "GET / HTTP/1.1\r\nHost: evil.com/x?y@z:abc\r\n\r\n", status: 400},
+	{name: "Host with userinfo", raw: "GET / HTTP/1.1\r\nHost: u@ex.com\r\n\r\n", status: 400},
+	{name: "Host with a space", raw: "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", status: 400},
+	{name: "Host with a bad port", raw: "GET / HTTP/1.1\r\nHost: ex.com:8x\r\n\r\n", status: 400},
 	{name: "duplicate Host", raw: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", status: 400},
 	{name: "duplicate Host same value", raw: "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", status: 400},
 	{name: "empty Host", raw: "GET / HTTP/1.1\r\nHost:\r\n\r\n", check: host("")},

@@ -16,11 +16,15 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 	if c.writeErr != nil {
 		return c.writeErr
 	}
+	if head == nil && c.headErr != nil {
+		return c.headErr // no body goes out without the head it belongs to
+	}
 	if head != nil {
 		if err := c.head.Parse(head); err != nil {
 			c.headErr = err
 			return err
 		}
+		c.headErr = nil // a head given again (start_response with exc_info) replaced it
 		if c.takeRedirect() {
 			c.redirecting = true // the file replaces the body, served after the call
 		} else {
@@ -45,6 +49,9 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 // kernel copies the file to the socket (sendfile). The app's
 // Content-Length, if any, still bounds what is sent.
 func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
 	if err := c.head.Parse(head); err != nil {
 		c.headErr = err
 		return err
@@ -94,6 +101,10 @@ func (c *conn) writeHead(size int64, last bool) {
 	case h.ContentLength >= 0:
 		c.respLeft = h.ContentLength
 		b = appendContentLength(b, h.ContentLength)
+	case last && c.isHead && size == 0:
+		// No body from the app for HEAD (Werkzeug and Django send none):
+		// what GET would send is unknown, so no Content-Length (RFC 9110
+		// §8.6); a HEAD response ends with its head anyway.
 	case last:
 		c.respLeft = size
 		b = appendContentLength(b, size)
@@ -105,8 +116,8 @@ func (c *conn) writeHead(size int64, last bool) {
 	default:
 		c.closeAfter = true // HTTP/1.0 or uwsgi: the body ends at close
 	}
-	if h.Close {
-		c.closeAfter = true
+	if h.Close || !c.drainable() {
+		c.closeAfter = true // an unread body too big to drain ends the connection: say so
 	}
 	b = appendDate(b, c.start)
 	b = append(b, "Server: carafe\r\n"...)
@@ -218,7 +229,13 @@ func (c *conn) flushAt(now time.Time) {
 func (c *conn) finish() {
 	switch c.call.Result {
 	case wsgi.OK:
-		return
+		if c.headErr == nil || c.headWritten {
+			return
+		}
+		// The app went on after its head was refused (it caught the
+		// error of its write): it still owes a response.
+		c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),
+			"target", string(c.req.Target), "err", c.headErr)
 	case wsgi.AppError:
 		c.s.opts.Log.Error("httpfront: app error", "method", string(c.req.Method),
 			"target", string(c.req.Target), "headers_sent", c.headWritten)
@@ -236,8 +253,12 @@ func (c *conn) finish() {
 		c.closeAfter = true
 		return
 	}
-	c.writeSimple(500, c.req.KeepAlive && c.bodyLeft == 0)
-	if c.bodyLeft > 0 {
+	// Keep the connection where the response says so: HTTP/1.1 keep-alive
+	// (this short response names no keep-alive for HTTP/1.0), and a body
+	// left unread that drain will discard.
+	keep := c.req.KeepAlive && c.req.Minor >= 1 && c.s.opts.Keepalive > 0 && !c.closeAfter && c.drainable()
+	c.writeSimple(500, keep)
+	if !keep {
 		c.closeAfter = true
 	}
 }
@@ -261,6 +282,10 @@ func (c *conn) writeSimple(code int, keepAlive bool) {
 	c.status = code
 	c.scratch = appendSimpleResponse(c.scratch[:0], code, keepAlive)
 	c.written = int64(len(reason(code)) + 1)
+	if c.isHead { // the head says what a GET would get; no body follows it
+		c.scratch = c.scratch[:len(c.scratch)-int(c.written)]
+		c.written = 0
+	}
 	c.write(c.scratch)
 }
 

@@ -84,6 +84,19 @@ func splitPathQuery(pq []byte) (path, query []byte) {
 	return pq, pq[len(pq):]
 }
 
+// validHost reports whether a Host field value is host [":" port], or
+// empty (RFC 9112 §3.2: a target without an authority has an empty Host).
+func validHost(v []byte) bool {
+	if len(v) == 0 {
+		return true
+	}
+	if bytes.IndexByte(v, '@') >= 0 {
+		return false // userinfo has no place in Host
+	}
+	_, ok := splitAuthority(v, true)
+	return ok
+}
+
 // splitAuthority checks [userinfo "@"] host [":" port] (RFC 3986 §3.2) and
 // returns host[:port]. Without withUserinfo it is CONNECT's authority-form,
 // where the port is required.

@@ -51,6 +51,9 @@ func (c *conn) serveUWSGI() {
 	c.start = c.now()
 	c.handle(true)
 	c.bw.Flush()
+	if c.linger {
+		c.lingerClose()
+	}
 }
 
 func varOr(r *uwsgi.Request, key, def string) []byte {

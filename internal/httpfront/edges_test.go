@@ -1,0 +1,315 @@
+package httpfront
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"carafe/internal/uwsgi"
+	"carafe/internal/wsgi"
+)
+
+// okApp answers every request with its path.
+var okApp = fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+	c.Exch.Output(head("200 OK"), []byte("ok "+env["PATH_INFO"]), nil, true)
+	return wsgi.OK
+}}
+
+// soon reads one response within a second: a response that waits for the
+// connection's next request (or for its keep-alive timeout) fails it.
+func soon(t *testing.T, c net.Conn, br *bufio.Reader, isHead bool) (string, string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	defer c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	return readResponseFor(t, br, isHead)
+}
+
+// A response goes out before the connection waits for more bytes, even
+// when some of the next request (or a stray CRLF after a body, which RFC
+// 9112 §2.2 asks servers to tolerate) is already buffered.
+func TestServerAnswersBeforeWaiting(t *testing.T) {
+	for _, tt := range []struct{ name, first, rest, want2 string }{
+		{"stray CRLF after a body", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi\r\n",
+			"GET /b HTTP/1.1\r\nHost: x\r\n\r\n", "ok /b"},
+		{"part of the next request", "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTT",
+			"P/1.1\r\nHost: x\r\n\r\n", "ok /b"},
+		{"the next head without its body", "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n",
+			"xyz", "ok /b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, br := serve(t, okApp, Options{})
+			io.WriteString(c, tt.first)
+			if _, body := soon(t, c, br, false); body != "ok /a" {
+				t.Fatalf("first response %q", body)
+			}
+			io.WriteString(c, tt.rest)
+			if _, body := soon(t, c, br, false); body != tt.want2 {
+				t.Errorf("second response %q, want %q", body, tt.want2)
+			}
+		})
+	}
+}
+
+// A client that sends its whole body before it reads gets the response of
+// an app that never read the body, not a connection reset, and the
+// response says that the connection closes.
+func TestServerUnreadBodyLingers(t *testing.T) {
+	for _, tt := range []struct {
+		name, head string
+		body       int
+	}{
+		{"body too big to drain", "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n", 4 << 20},
+		{"refused with 413", "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n", 4 << 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{}
+			if strings.Contains(tt.name, "413") {
+				opts.LimitPost = 1 << 20
+			}
+			c, br := serve(t, okApp, opts)
+			sent := make(chan error, 1)
+			go func() {
+				_, err := c.Write(append([]byte(tt.head), make([]byte, tt.body)...))
+				sent <- err
+			}()
+			if err := <-sent; err != nil {
+				t.Fatalf("sending the body: %v", err)
+			}
+			h, _ := readResponse(t, br)
+			if !strings.Contains(h, "Connection: close") {
+				t.Errorf("the response does not say the connection closes:\n%s", h)
+			}
+			if _, err := io.ReadAll(br); err != nil {
+				t.Errorf("after the response: %v, want a clean end", err)
+			}
+		})
+	}
+}
+
+// The same on the uwsgi protocol, where a gateway may write the whole body
+// before it reads the response.
+func TestUWSGIUnreadBodyLingers(t *testing.T) {
+	c, br := serve(t, okApp, Options{Protocol: UWSGI})
+	vars := []uwsgi.Var{{Key: []byte("REQUEST_METHOD"), Value: []byte("POST")},
+		{Key: []byte("PATH_INFO"), Value: []byte("/up")}, {Key: []byte("CONTENT_LENGTH"), Value: []byte("4194304")}}
+	sent := make(chan error, 1)
+	go func() {
+		_, err := c.Write(append(uwsgi.AppendRequest(nil, 0, vars), make([]byte, 4<<20)...))
+		sent <- err
+	}()
+	if err := <-sent; err != nil {
+		t.Fatalf("sending the body: %v", err)
+	}
+	if rest, err := io.ReadAll(br); err != nil || !strings.HasSuffix(string(rest), "ok /up") {
+		t.Errorf("got %q, %v; want the response, then a clean end", rest, err)
+	}
+}
+
+// An app that answers an Expect: 100-continue request without reading its
+// body gets the connection closed, and its response says so.
+func TestServerExpectUnreadCloses(t *testing.T) {
+	c, br := serve(t, okApp, Options{})
+	io.WriteString(c, "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n")
+	h, body := readResponse(t, br)
+	if body != "ok /" || !strings.Contains(h, "Connection: close") {
+		t.Errorf("got %q with head:\n%s", body, h)
+	}
+}
+
+// HEAD responses never carry a body: not carafe's own 500, and the next
+// pipelined response is read where it begins.
+func TestServerHeadErrorHasNoBody(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		if env["PATH_INFO"] == "/raise" {
+			return wsgi.AppError
+		}
+		return okApp.fn(c, env)
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "HEAD /raise HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+	h, _ := readResponseFor(t, br, true)
+	if !strings.HasPrefix(h, "HTTP/1.1 500") {
+		t.Fatalf("HEAD got:\n%s", h)
+	}
+	if line, _ := br.ReadString('\n'); line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("after the HEAD response: %q, want the next response's status line", line)
+	}
+}
+
+// A HEAD response whose app sent no body (as Werkzeug and Django do for
+// HEAD) does not claim Content-Length: 0: GET's length is unknown.
+func TestServerHeadWithoutBodyNoLength(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK"), nil, nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+	for range 2 { // and the connection stays usable
+		h, _ := soon(t, c, br, true)
+		if strings.Contains(h, "Content-Length") || !strings.HasPrefix(h, "HTTP/1.1 200") {
+			t.Errorf("HEAD head:\n%s", h)
+		}
+	}
+}
+
+// Once the app's head was refused, nothing the app writes after it goes
+// out: the client gets a 500, and the pipelined request after it its own
+// answer.
+func TestServerRefusedHeadStaysRefused(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		if env["PATH_INFO"] != "/bad" {
+			return okApp.fn(c, env)
+		}
+		if c.Exch.Output(head("200 OK", "X-A", "1\r\nb"), nil, nil, false) == nil {
+			panic("invalid header accepted")
+		}
+		// The app catches the error and writes on regardless.
+		if c.Exch.Output(nil, []byte("HTTP/1.1 200 OK\r\nX-Injected: yes\r\n\r\n"), nil, true) == nil {
+			t.Error("a body was accepted after its head was refused")
+		}
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "GET /bad HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+	h, body := soon(t, c, br, false)
+	if !strings.HasPrefix(h, "HTTP/1.1 500") || strings.Contains(h, "Injected") {
+		t.Fatalf("first response:\n%s\n\n%s", h, body)
+	}
+	if h, body := soon(t, c, br, false); body != "ok /next" || strings.Contains(h, "Injected") {
+		t.Errorf("second response %q:\n%s", body, h)
+	}
+}
+
+// A head given again after a refused one (start_response with exc_info)
+// replaces it, and the body that follows it goes out.
+func TestServerRefusedHeadReplaced(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		if c.Exch.Output(head("200 OK", "X-A", "1\r\nb"), nil, nil, false) == nil {
+			panic("invalid header accepted")
+		}
+		if err := c.Exch.Output(head("500 Oops"), []byte("re"), nil, false); err != nil {
+			t.Errorf("the replacing head: %v", err)
+		}
+		if err := c.Exch.Output(nil, []byte("placed"), nil, true); err != nil {
+			t.Errorf("the replacing body: %v", err)
+		}
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if h, body := soon(t, c, br, false); !strings.HasPrefix(h, "HTTP/1.1 500 Oops") || body != "replaced" {
+		t.Errorf("got %q:\n%s", body, h)
+	}
+}
+
+// A 100 Continue never follows the final response's head: an app that
+// answers first and reads the body after gets no interim response
+// written into its own.
+func TestServerNoContinueAfterHead(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK"), []byte("a"), nil, false)
+		p := make([]byte, 4)
+		n, _ := io.ReadFull(readerFunc(c.Exch.ReadBody), p)
+		c.Exch.Output(nil, p[:n], nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+	line, _ := br.ReadString('\n')
+	if line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("first line %q", line)
+	}
+	io.WriteString(c, "data")
+	rest, _ := io.ReadAll(br)
+	if strings.Contains(string(rest), "100 Continue") || !strings.Contains(string(rest), "data") {
+		t.Errorf("rest of the response: %q", rest)
+	}
+}
+
+// carafe's 500 keeps an HTTP/1.0 keep-alive connection only if it can say
+// so; it says Connection: close and closes.
+func TestServer500HTTP10Closes(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result { return wsgi.AppError }}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+	h, _ := soon(t, c, br, false)
+	if !strings.Contains(h, "Connection: close") {
+		t.Errorf("head:\n%s", h)
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after the 500: %v, want the connection closed", err)
+	}
+}
+
+// The environ's HTTP_HOST agrees with SERVER_NAME for an absolute-form
+// target (RFC 9112 §3.2.2: the Host field is ignored), and repeated Cookie
+// fields join as one cookie list.
+func TestServerEnvironHostAndCookies(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		body := env["HTTP_HOST"] + " " + env["SERVER_NAME"] + ":" + env["SERVER_PORT"] + " " + env["HTTP_COOKIE"]
+		c.Exch.Output(head("200 OK"), []byte(body), nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	io.WriteString(c, "GET http://good.example:99/p HTTP/1.1\r\nHost: other.example\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n")
+	if _, body := readResponse(t, br); body != "good.example:99 good.example:99 a=1; b=2" {
+		t.Errorf("environ gave %q", body)
+	}
+}
+
+// A chunked body spilled to a temp file is closed when the request fails
+// half-way, not left open until the garbage collector finds it (with the
+// default --limit-post of 1 GiB, such files held disk space).
+func TestServerSpilledBodyClosedOnError(t *testing.T) {
+	c, br := serve(t, okApp, Options{})
+	chunk := strings.Repeat("a", 64<<10)
+	var req strings.Builder
+	req.WriteString("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+	for range (chunkedMemMax / len(chunk)) + 4 {
+		req.WriteString("10000\r\n" + chunk + "\r\n")
+	}
+	req.WriteString("zz\r\n")
+	go io.WriteString(c, req.String())
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 400") {
+		t.Fatalf("got %q, want a 400", line)
+	}
+	// It is closed before the 400 is written.
+	if n := spilledOpen(t); n > 0 {
+		t.Errorf("%d spilled body temp file(s) still open after the 400", n)
+	}
+}
+
+// spilledOpen counts this process's open spilled-body temp files.
+func spilledOpen(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.Contains(target, "carafe-body-") {
+			n++
+		}
+	}
+	return n
+}
+
+// lingerClose gives up at once on a connection it cannot half-close.
+func TestLingerNeedsCloseWrite(t *testing.T) {
+	a, b := net.Pipe() // no CloseWrite
+	defer b.Close()
+	c := &conn{nc: a, br: bufio.NewReader(a), s: &Server{}}
+	done := make(chan struct{})
+	go func() { c.lingerClose(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("lingerClose waited on a connection without CloseWrite")
+	}
+}
