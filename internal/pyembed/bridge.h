@@ -49,6 +49,7 @@ typedef struct crf_slot {
 	Py_ssize_t ext_len;
 
 	int output_failed; /* crfGoOutput failed: stop producing output */
+	int in_output;	   /* a crfGoOutput call is running, the GIL released */
 
 	/* A file_wrapper response Go sends with sendfile (CRF_SENDFILE); the
 	 * result is closed by crf_close_file afterwards. */
@@ -105,6 +106,7 @@ const int *crf_gil_locked(void);
 
 /* filewrapper.c */
 extern PyTypeObject crf_FileWrapperType;
+int crf_file_wrapper_init(void);
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size);
 
 /* The Go callbacks crfGoRead and crfGoOutput are declared in _cgo_export.h. */

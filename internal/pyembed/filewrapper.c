@@ -4,6 +4,7 @@
  */
 #include "bridge.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -56,9 +57,53 @@ static PyObject *crf_fw_close(PyObject *self, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
-/* crf_file_fd tells whether a response is a file_wrapper over a regular
- * file with a descriptor, so Go can send it with sendfile instead of
- * iterating it: *fd, the logical position *off (tell(), which accounts
+/* io's FileIO, BufferedReader and BufferedRandom: the files whose read()
+ * is known to give the file's own bytes (only compared with types). */
+static PyObject *crf_io_fileio, *crf_io_reader, *crf_io_random;
+
+/* crf_file_wrapper_init readies the type and looks up io's file types. */
+int crf_file_wrapper_init(void)
+{
+	PyObject *io;
+
+	if (PyType_Ready(&crf_FileWrapperType) < 0)
+		return -1;
+	io = PyImport_ImportModule("io");
+	if (io == NULL)
+		return -1;
+	crf_io_fileio = PyObject_GetAttrString(io, "FileIO");
+	crf_io_reader = PyObject_GetAttrString(io, "BufferedReader");
+	crf_io_random = PyObject_GetAttrString(io, "BufferedRandom");
+	Py_DECREF(io);
+	return crf_io_fileio && crf_io_reader && crf_io_random ? 0 : -1;
+}
+
+/* crf_plain_file tells whether f's read() gives the file's own bytes, so
+ * sendfile sends what iterating would: exactly io.FileIO, or a buffered
+ * reader over one. Any other object (gzip.open's, a subclass that may
+ * override read) has to be iterated; 1 yes, 0 no, -1 error. */
+static int crf_plain_file(PyObject *f)
+{
+	PyObject *type = (PyObject *)Py_TYPE(f), *raw;
+	int plain;
+
+	if (type == crf_io_fileio)
+		return 1;
+	if (type != crf_io_reader && type != crf_io_random)
+		return 0;
+	raw = PyObject_GetAttrString(f, "raw");
+	if (raw == NULL)
+		return -1;
+	plain = (PyObject *)Py_TYPE(raw) == crf_io_fileio;
+	Py_DECREF(raw);
+	return plain;
+}
+
+/* crf_file_fd tells whether a response is a file_wrapper over a plain
+ * regular file, so Go can send it with sendfile instead of iterating it:
+ * *fd, a duplicate of its descriptor that Go closes (made with the GIL
+ * held: once it is released, another thread may close the file and its
+ * number name another), the logical position *off (tell(), which accounts
  * for Python's buffering) and the file size *size. Errors are cleared:
  * such a response is iterated instead. */
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
@@ -67,15 +112,18 @@ int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
 	PyObject *r = NULL;
 	struct stat st;
 	long long pos;
+	int n;
 
 	if (Py_TYPE(result) != &crf_FileWrapperType || fw->filelike == NULL)
 		return 0;
+	if (crf_plain_file(fw->filelike) != 1)
+		goto fail;
 	r = PyObject_CallMethod(fw->filelike, "fileno", NULL);
 	if (r == NULL)
 		goto fail;
-	*fd = (int)PyLong_AsLong(r);
+	n = (int)PyLong_AsLong(r);
 	Py_CLEAR(r);
-	if (*fd < 0 || PyErr_Occurred() || fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (n < 0 || PyErr_Occurred() || fstat(n, &st) < 0 || !S_ISREG(st.st_mode))
 		goto fail;
 	r = PyObject_CallMethod(fw->filelike, "tell", NULL);
 	if (r == NULL)
@@ -83,6 +131,9 @@ int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
 	pos = PyLong_AsLongLong(r);
 	Py_CLEAR(r);
 	if (pos < 0 || PyErr_Occurred())
+		goto fail;
+	*fd = fcntl(n, F_DUPFD_CLOEXEC, 0);
+	if (*fd < 0)
 		goto fail;
 	*off = pos;
 	*size = st.st_size;

@@ -361,7 +361,7 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 	char what[1024];
 
 	if (PyType_Ready(&crf_InputType) < 0 || PyType_Ready(&crf_ResponderType) < 0 ||
-	    PyType_Ready(&crf_FileWrapperType) < 0)
+	    crf_file_wrapper_init() < 0)
 		goto fail;
 	if (crf_prepend_paths(pythonpath) < 0 || crf_intern_keys(keys, keys_len) < 0 ||
 	    crf_build_template(threads, processes, software) < 0)

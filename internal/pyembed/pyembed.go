@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -273,22 +272,22 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 
 // sendFile sends a file_wrapper response with sendfile, the GIL released,
 // then lets Python close the file (on this OS thread, t's own if own).
+// file_fd is the bridge's duplicate of the file's descriptor, ours to close.
 func (t *thread) sendFile(c *wsgi.Call, own C.int) wsgi.Result {
 	s := t.slot
 	head := cBytes(s.head, s.head_len)
 	res := wsgi.OK
-	fd, err := syscall.Dup(int(s.file_fd))
+	f := os.NewFile(uintptr(s.file_fd), "file_wrapper")
+	_, err := f.Seek(int64(s.file_off), io.SeekStart)
 	if err == nil {
-		f := os.NewFile(uintptr(fd), "file_wrapper")
-		if _, err = f.Seek(int64(s.file_off), io.SeekStart); err == nil {
-			if n := int64(s.file_size - s.file_off); n >= offThreadMin {
-				err = offThread(func() error { return t.exch.SendFile(head, f, n) })
-			} else {
-				err = t.exch.SendFile(head, f, n)
-			}
+		// A file positioned past its end has nothing left to send.
+		if n := max(int64(s.file_size-s.file_off), 0); n >= offThreadMin {
+			err = offThread(func() error { return t.exch.SendFile(head, f, n) })
+		} else {
+			err = t.exch.SendFile(head, f, n)
 		}
-		f.Close()
 	}
+	f.Close()
 	if err != nil {
 		res = wsgi.OutputError
 	}

@@ -35,6 +35,13 @@ static PyObject *crf_responder_call(PyObject *self, PyObject *args, PyObject *kw
 				"carafe: called outside the request it belongs to");
 		return NULL;
 	}
+	/* Go reads the slot's head and body with the GIL released: another
+	 * thread must not rewrite them (or realloc the head) under it. */
+	if (r->slot->in_output) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"carafe: called from another thread while output is in flight");
+		return NULL;
+	}
 	return r->kind == 0 ? crf_start_response(r, args, kw) : crf_write(r, args, kw);
 }
 
@@ -172,30 +179,37 @@ fail:
 }
 
 /* crf_flush hands the head (if new), the buffered body and ext to Go with
- * the GIL released. */
+ * the GIL released; the caller keeps ext's owner alive until it returns. */
 static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 {
 	int rc, flags = s->head_sent ? 0 : CRF_OUT_HEAD;
 
 	s->ext = ext;
 	s->ext_len = ext_len;
+	s->in_output = 1;
 	Py_BEGIN_ALLOW_THREADS
 	rc = crfGoOutput(s->index, flags);
 	Py_END_ALLOW_THREADS
+	s->in_output = 0;
 	s->ext = NULL;
 	s->ext_len = 0;
 	s->body_len = 0;
-	s->head_sent = 1;
 	if (rc != 0) {
+		/* The head stays unsent: Go refuses a head it cannot send, so
+		 * start_response with exc_info may still replace it, and a later
+		 * write() offers it again rather than a body without one. */
 		s->output_failed = 1;
 		PyErr_SetString(PyExc_OSError, "carafe: response could not be sent");
 		return -1;
 	}
+	s->head_sent = 1;
 	return 0;
 }
 
 /* crf_emit takes one body chunk: small ones are copied into the slot
- * buffer, large ones go to Go directly while we hold a reference. */
+ * buffer, large ones go to Go directly. The caller holds a reference to
+ * item: crf_flush releases the GIL, and another thread could free a
+ * borrowed one (by replacing it in its list) under the write. */
 static int crf_emit(crf_slot *s, PyObject *item)
 {
 	const char *p;
@@ -384,9 +398,13 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	int rc = 0, stream;
 
 	if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
-		for (i = 0; i < PySequence_Fast_GET_SIZE(result); i++)
-			if (crf_emit(s, PySequence_Fast_GET_ITEM(result, i)) < 0)
+		for (i = 0; i < PySequence_Fast_GET_SIZE(result); i++) {
+			item = Py_NewRef(PySequence_Fast_GET_ITEM(result, i)); /* see crf_emit */
+			rc = crf_emit(s, item);
+			Py_DECREF(item);
+			if (rc < 0)
 				return -1;
+		}
 		return 0;
 	}
 	/* A generator may pause between chunks (streaming, long polling), so

@@ -1,0 +1,206 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// slowGet sends GET path (Connection: close) and reads the body through a
+// small receive buffer, pausing between reads, so that a large write stays
+// in flight (the GIL released) for a few hundred milliseconds.
+func slowGet(addr, path string) (*http.Response, []byte, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: carafe\r\nConnection: close\r\n\r\n", path); err != nil {
+		return nil, nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		body.Write(buf[:n])
+		if err == io.EOF {
+			return resp, body.Bytes(), nil
+		}
+		if err != nil {
+			return resp, body.Bytes(), err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// byteValues is the set of distinct byte values in b, as a string.
+func byteValues(b []byte) string {
+	var seen [256]bool
+	var out []byte
+	for _, c := range b {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}
+
+// An item of a returned list goes out with the GIL released while another
+// thread replaces it in the list: the server must keep the item alive, so
+// the body is that item whole (before, the write read freed memory: mixed
+// bytes, or EFAULT and a cut response).
+func TestWSGIListItemReplacedDuringWrite(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "list_item_swap")
+	for i := range 3 {
+		resp, body, err := slowGet(s.addr, "/")
+		if err != nil {
+			t.Fatalf("request %d: %v after %d bytes", i, err, len(body))
+		}
+		if resp.StatusCode != 200 || len(body) != 16<<20 || len(byteValues(body)) != 1 {
+			t.Fatalf("request %d: %d with %d bytes of values %q; want 200 with 16 MiB of one value",
+				i, resp.StatusCode, len(body), byteValues(body))
+		}
+	}
+}
+
+// A write() from a second thread while the app's own write is in flight
+// is refused: it would otherwise change the slot's head and body under Go.
+func TestWSGIWriteFromAnotherThreadDuringOutput(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "write_threads")
+	resp, body, err := slowGet(s.addr, "/")
+	if err != nil {
+		t.Fatalf("%v after %d bytes", err, len(body))
+	}
+	want := append(bytes.Repeat([]byte("x"), 16<<20), "refused"...)
+	if resp.StatusCode != 200 || !bytes.Equal(body, want) {
+		t.Fatalf("%d with %d bytes ending %q; want 200 with 16 MiB of x then %q",
+			resp.StatusCode, len(body), body[max(len(body)-20, 0):], "refused")
+	}
+}
+
+// fileWrapperKinds serves testdata/apps/file_wrapper_kinds with its files
+// and returns the server and DATA_FILE's contents.
+func fileWrapperKinds(t *testing.T) (*server, []byte) {
+	dir := t.TempDir()
+	data := bytes.Repeat([]byte("carafe sends the file's own text. "), 10_000) // 340 kB
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	files := map[string][]byte{
+		"data.txt":  data,
+		"data.gz":   gz.Bytes(),
+		"decoy.txt": bytes.Repeat([]byte("-"), len(data)),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startApp(t, "file_wrapper_kinds", "--env", "DATA_FILE="+filepath.Join(dir, "data.txt"),
+		"--env", "GZIP_FILE="+filepath.Join(dir, "data.gz"), "--env", "DECOY_FILE="+filepath.Join(dir, "decoy.txt"))
+	return s, data
+}
+
+// A file_wrapper sends what read() gives: only a plain binary file (whose
+// read() is the file's bytes) may go out with sendfile, which is seen here
+// as a Content-Length (iterating a file larger than the bridge's buffer
+// streams it chunked).
+func TestWSGIFileWrapperSendsWhatReadGives(t *testing.T) {
+	t.Parallel()
+	s, data := fileWrapperKinds(t)
+	upper := bytes.ToUpper(data)
+	tests := []struct {
+		name     string
+		want     []byte
+		sendfile bool
+	}{
+		{"plain", data, true},
+		{"fileio", data, true},
+		{"random", data, true},
+		{"offset", data[10:], true},
+		{"repointed", data, true}, // the descriptor was reused after the bridge looked at it
+		{"gzip", data, false},     // the decompressed text, not the file's bytes
+		{"subclass", upper, false},
+		{"raw_subclass", upper, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := wsgiGet(t, s, "/"+tt.name)
+			if resp.StatusCode != 200 || !bytes.Equal(body, tt.want) {
+				t.Errorf("got %d with %d bytes starting %q; want 200 with %d bytes starting %q",
+					resp.StatusCode, len(body), body[:min(len(body), 40)], len(tt.want), tt.want[:40])
+			}
+			if sent := resp.ContentLength == int64(len(tt.want)); sent != tt.sendfile {
+				t.Errorf("Content-Length %d (sendfile: %v), want sendfile: %v",
+					resp.ContentLength, sent, tt.sendfile)
+			}
+		})
+	}
+}
+
+// A file positioned past its end sends an empty body with
+// Content-Length: 0, and the connection stays usable.
+func TestWSGIFileWrapperPastEnd(t *testing.T) {
+	t.Parallel()
+	s, data := fileWrapperKinds(t)
+	c, br := wsgiRaw(t, s, "GET /past_end HTTP/1.1\r\nHost: carafe\r\n\r\n")
+	resp, body := wsgiReadResp(t, br, "GET")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Length") != "0" || len(body) != 0 {
+		t.Fatalf("got %d, Content-Length %q, %d bytes; want 200, 0, none",
+			resp.StatusCode, resp.Header.Get("Content-Length"), len(body))
+	}
+	if _, err := io.WriteString(c, "GET /plain HTTP/1.1\r\nHost: carafe\r\n\r\n"); err != nil {
+		t.Fatalf("second request: %v", err)
+	}
+	if resp, body := wsgiReadResp(t, br, "GET"); resp.StatusCode != 200 || !bytes.Equal(body, data) {
+		t.Fatalf("second request on the connection: %d with %d bytes, want 200 with the file", resp.StatusCode, len(body))
+	}
+}
+
+// A head the server refuses is not sent: a later write() offers it again
+// (refused again), and start_response with exc_info may still replace it.
+// An app that swallows the error leaves the client a 500, not silence.
+func TestWSGIHeadRefused(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "head_refused")
+	tests := []struct {
+		path, want string
+		code       int
+	}{
+		{"/replace", "replaced, refused 1", 500},
+		{"/retry", "replaced, refused 2", 500},
+		{"/swallow", "", 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path[1:], func(t *testing.T) {
+			_, br := wsgiRaw(t, s, "GET "+tt.path+" HTTP/1.1\r\nHost: carafe\r\n\r\n")
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("no response: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != tt.code || tt.want != "" && string(body) != tt.want {
+				t.Fatalf("got %d %q (%v), want %d %q", resp.StatusCode, body, err, tt.code, tt.want)
+			}
+		})
+	}
+}
