@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -211,15 +212,47 @@ func removeStale(path string) error {
 	return os.Remove(path)
 }
 
-// File returns a listener's file descriptor as a file to pass to a child.
+// File returns a duplicate of a listener's descriptor as a file to pass to
+// a child. The socket stays non-blocking: an *os.File made from a
+// non-blocking descriptor switches it to blocking mode each time its Fd is
+// read, which exec does to pass it on, and the mode belongs to the socket,
+// which every worker shares. A spawn then left the other workers' accept
+// calls blocked in the kernel, and a stopping worker hung on closing its
+// listener until the next connection came, or its mercy ran out. So the
+// file is made while the descriptor is blocking, which os.File then
+// leaves alone, and the socket is made non-blocking again.
 func File(l net.Listener) (*os.File, error) {
-	switch l := l.(type) {
-	case *net.TCPListener:
-		return l.File()
-	case *net.UnixListener:
-		return l.File()
+	sc, ok := l.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("carafe: cannot pass a %T to a worker", l)
 	}
-	return nil, fmt.Errorf("carafe: cannot pass a %T to a worker", l)
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(s uintptr) {
+		fd, derr = syscall.Dup(int(s))
+		if derr == nil {
+			syscall.CloseOnExec(fd)
+			derr = syscall.SetNonblock(fd, false)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+		return nil, os.NewSyscallError("dup", derr)
+	}
+	f := os.NewFile(uintptr(fd), l.Addr().Network()+":"+l.Addr().String())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		f.Close()
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	return f, nil
 }
 
 // Vacuum removes the unix socket files among addrs.

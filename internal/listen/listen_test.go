@@ -311,3 +311,40 @@ func TestBindUnixOwner(t *testing.T) {
 		l2.Close()
 	}
 }
+
+// File's descriptor stays non-blocking when exec reads it (Fd): the socket
+// is every worker's, and a blocking one kept their accept calls in the
+// kernel.
+func TestFileKeepsSocketNonBlocking(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		addr := "127.0.0.1:0"
+		if network == "unix" {
+			addr = filepath.Join(t.TempDir(), "s.sock")
+		}
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		f, err := File(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		fd := int(f.Fd())
+		if fcntl(t, fd, syscall.F_GETFL)&syscall.O_NONBLOCK == 0 {
+			t.Errorf("%s: the socket is blocking once its file's Fd was read", network)
+		}
+		if fcntl(t, fd, syscall.F_GETFD)&syscall.FD_CLOEXEC == 0 {
+			t.Errorf("%s: the duplicate is inherited by every exec", network)
+		}
+	}
+}
+
+func fcntl(t *testing.T, fd, cmd int) int {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), 0)
+	if errno != 0 {
+		t.Fatalf("fcntl: %v", errno)
+	}
+	return int(r)
+}
