@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -277,4 +278,42 @@ func masterHarakiriAftermath(t *testing.T, s *server, stats string, pids []int, 
 		t.Errorf("the other worker %d was replaced too (now %v)", survivor, now)
 	}
 	t.Logf("workers %v -> %v after harakiri of %d", pids, now, victim)
+}
+
+// A harakiri on a worker already on its way out starts no worker: a
+// recycled worker's replacement is serving already, and a master that was
+// told to stop stops. Each used to leave a worker too many (two in a slot
+// of --processes 1, for good), or a master that never exited.
+func TestMasterHarakiriWhileStopping(t *testing.T) {
+	t.Parallel()
+	t.Run("recycled", func(t *testing.T) {
+		t.Parallel()
+		s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2",
+			"--max-requests", "3", "--harakiri", "2")
+		masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+		stuck := masterGetAsync(s.URL("/stuck?s=20"), 20*time.Second)
+		masterStuckWorker(t, stats, "/stuck")
+		for range 3 {
+			masterGet(masterClient(false, 5*time.Second), s.URL("/"))
+		}
+		<-stuck // the harakiri's 504
+		if !s.waitLog("overran --harakiri", 5*time.Second) {
+			t.Fatalf("no harakiri in the log:\n%s", s.Log())
+		}
+		masterWaitWorkers(t, stats, 1, 15*time.Second, nil)
+		time.Sleep(time.Second) // an extra worker would be up by now
+		masterWaitWorkers(t, stats, 1, time.Second, nil)
+	})
+	t.Run("SIGTERM", func(t *testing.T) {
+		t.Parallel()
+		s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2", "--harakiri", "2")
+		masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+		stuck := masterGetAsync(s.URL("/stuck?s=20"), 20*time.Second)
+		masterStuckWorker(t, stats, "/stuck")
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		<-stuck
+		if _, ok := s.wait(20 * time.Second); !ok {
+			t.Fatalf("master still running 20 s after SIGTERM, a harakiri in between:\n%s", s.Log())
+		}
+	})
 }

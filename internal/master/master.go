@@ -393,6 +393,9 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 			p.cmd.Process.Signal(syscall.SIGUSR2)
 		}
 	case syscall.SIGTTIN:
+		if m.stopping {
+			break // no new worker for a master on its way out
+		}
 		m.want++
 		m.o.Log.Info("carafe: master: SIGTTIN, one worker more", "workers", m.want)
 		m.spawnOrLog(m.want, 0)
@@ -451,6 +454,18 @@ func (m *master) reload(why string) {
 			m.spawnOrLog(id, 0)
 		}
 	}
+}
+
+// live returns the procs of a slot that are not stopping: those serving
+// and their replacements still starting.
+func (m *master) live(id int) []*proc {
+	var out []*proc
+	for _, p := range m.procs {
+		if p.id == id && p.state != stateStopping {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // current returns the serving (not stopping, not replacing-in-progress)

@@ -190,7 +190,12 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		p.harakiri = true
 		p.state = stateStopping
 		p.killAt = time.Now().Add(min(m.o.Mercy, m.o.HarakiriGrace) + 2*time.Second)
-		m.spawnOrLog(p.id, 0)
+		// A worker that was already on its way out (recycled, reloaded,
+		// shut down) has its replacement, or needs none: one more would
+		// be a worker too many, never stopped.
+		if !m.stopping && p.id <= m.want && len(m.live(p.id)) == 0 {
+			m.spawnOrLog(p.id, 0)
+		}
 	}
 	return 0, false
 }
