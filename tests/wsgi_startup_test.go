@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -388,5 +389,19 @@ func TestWSGIAccessLog(t *testing.T) {
 				t.Errorf("%s logged more than its status class:\n%s", tt.flag, log)
 			}
 		})
+	}
+}
+
+// A config that cannot start says what led there: the misspelt key of an
+// ini file comes before "no app given".
+func TestStartupErrorShowsWarnings(t *testing.T) {
+	t.Parallel()
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodle = wsgi\nhttp = 127.0.0.1:0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run(t, 20*time.Second, "--ini", ini)
+	if code != 2 || !strings.Contains(out, `unknown option "modle" (did you mean "module"?)`) {
+		t.Errorf("exit %d, want 2 with the misspelt key named:\n%s", code, out)
 	}
 }

@@ -47,6 +47,9 @@ func run(args []string) int {
 		fmt.Println("carafe", version)
 		return 0
 	case err != nil:
+		for _, w := range warnings { // what led to it, often
+			fmt.Fprintln(os.Stderr, w)
+		}
 		fmt.Fprintf(os.Stderr, "carafe: %v\n(run carafe --help for the options)\n", err)
 		return 2
 	}

@@ -187,7 +187,9 @@ func Default() *Config {
 // line each, already formatted). env (KEY=VALUE, as os.Environ; nil means
 // os.Environ) also expands $(VAR) in ini files. Ini values come first, then
 // the environment's, then flags. It returns [ErrHelp] or [ErrVersion] when
-// args ask for them.
+// args ask for them. An error found once the settings are read comes with
+// the warnings so far: "unknown option modle (did you mean module)" is
+// the story behind "no app given".
 func Parse(args []string, env []string) (*Config, []string, error) {
 	if env == nil {
 		env = os.Environ()
@@ -235,16 +237,16 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	for _, u := range ld.unknown {
 		if c.Strict {
-			return nil, nil, fmt.Errorf("config: %s", u)
+			return nil, warnings, fmt.Errorf("config: %s", u)
 		}
 		warnings = append(warnings, "carafe: "+u)
 	}
 	if err := c.applyMount(); err != nil {
-		return nil, nil, err
+		return nil, warnings, err
 	}
 	if cl.positional != "" {
 		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {
-			return nil, nil, fmt.Errorf("config: %q given as the app, but --module, --wsgi-file or --paste is also set; give only one", cl.positional)
+			return nil, warnings, fmt.Errorf("config: %q given as the app, but --module, --wsgi-file or --paste is also set; give only one", cl.positional)
 		}
 		c.Module = cl.positional
 		if len(c.HTTP) == 0 && len(c.Socket) == 0 {
@@ -261,7 +263,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		c.HTTP, c.Socket = append(c.HTTP, c.Socket...), nil
 	}
 	if err := c.Validate(); err != nil {
-		return nil, nil, err
+		return nil, warnings, err
 	}
 	c.normalize()
 	return c, warnings, nil

@@ -585,3 +585,19 @@ func TestHookMasterStart(t *testing.T) {
 		}
 	}
 }
+
+// A config that fails comes with its warnings: a misspelt key is why the
+// app is missing, and the error alone would not say so.
+func TestErrorKeepsWarnings(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodle = wsgi\nhttp = :8000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, warnings, err := Parse([]string{ini}, []string{})
+	if err == nil {
+		t.Fatal("a config without an app parsed")
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `unknown option "modle" (did you mean "module"?)`) {
+		t.Errorf("error %v came with warnings %q, want the misspelt key", err, warnings)
+	}
+}
