@@ -705,3 +705,42 @@ func TestSystemdNotify(t *testing.T) {
 		})
 	}
 }
+
+// A reload after the ini file changed its listeners keeps the master's
+// sockets as they were bound: the workers serve them with the protocol
+// the master bound them for (an HTTP socket turned "socket = " in the file
+// used to answer HTTP with "this is a uwsgi-protocol socket"), say that
+// the file differs, and take the rest of the file's changes.
+func TestMasterReloadKeepsListenerRoles(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	write := func(listener string, threads int) {
+		text := fmt.Sprintf("[uwsgi]\nmaster = true\nprocesses = 1\n%s = %s\nthreads = %d\nchdir = %s\nmodule = wsgi\n",
+			listener, addr, threads, appDir("master_pid"))
+		if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("http", 2)
+	s := launch(t, addr, "--ini", ini)
+	s.waitReady(20 * time.Second)
+	if !s.waitLog("1 worker ready", 20*time.Second) {
+		t.Fatalf("the worker did not start:\n%s", s.Log())
+	}
+	write("socket", 3)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload complete", 15*time.Second) {
+		t.Fatalf("no reload:\n%s", s.Log())
+	}
+	code, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/"))
+	if err != nil || code != 200 {
+		t.Errorf("HTTP after the reload: %d %q %v, want the app", code, body, err)
+	}
+	if !s.waitLog("other listeners", 3*time.Second) {
+		t.Error("the worker did not say that the file's listeners differ from the master's")
+	}
+	if !s.waitLog("3 thread(s)", 3*time.Second) {
+		t.Error("the reloaded worker did not take the file's new thread count")
+	}
+}

@@ -60,6 +60,7 @@ func run(args []string) int {
 	child := control.WorkerID() > 0
 	if child {
 		nameWorker()
+		inheritListeners(cfg)
 	}
 	detached := os.Getenv(envDaemon) != ""
 	os.Unsetenv(envDaemon) // not for the workers, nor the app's own subprocesses
@@ -196,6 +197,22 @@ func nameWorker() {
 			os.WriteFile(comm, name, 0) // best effort: a name is cosmetic
 		}
 	}
+}
+
+// inheritListeners makes a worker's listeners the master's, which it
+// inherits: its own reading of an ini file edited since the master started
+// may differ, and says so.
+func inheritListeners(cfg *config.Config) {
+	l, ok := control.InheritedListeners()
+	os.Unsetenv(control.EnvListeners) // not for the app
+	if !ok {
+		return
+	}
+	if !slices.Equal(l.HTTP, cfg.HTTP) || !slices.Equal(l.UWSGI, cfg.Socket) {
+		fmt.Fprintf(os.Stderr, "carafe: worker %d: the config now gives other listeners (--http %v, --socket %v) than the master's (--http %v, --socket %v), which it keeps until it restarts\n",
+			control.WorkerID(), cfg.HTTP, cfg.Socket, l.HTTP, l.UWSGI)
+	}
+	cfg.HTTP, cfg.Socket = l.HTTP, l.UWSGI
 }
 
 // runChild is a worker started by the master; a failure to load the app

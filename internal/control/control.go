@@ -18,12 +18,40 @@ import (
 
 // A worker is started with EnvWorker set to its id; the control socket is
 // fd ControlFD and the listeners follow from FirstListenerFD, in the order
-// of the configuration's listener list.
+// of the master's listener list, which EnvListeners gives (see Listeners).
 const (
 	EnvWorker       = "CARAFE_WORKER_ID"
+	EnvListeners    = "CARAFE_LISTENERS"
 	ControlFD       = 3
 	FirstListenerFD = 4
 )
+
+// Listeners are the addresses of the sockets a master passes on: HTTP
+// first, then uwsgi. A worker reads its configuration again, from the
+// same flags and ini files, and an ini file edited since the master bound
+// its sockets would give it other listeners than the ones it inherits (an
+// HTTP socket served as a uwsgi one, say): the master's list is the one
+// that holds.
+type Listeners struct {
+	HTTP  []string `json:"http"`
+	UWSGI []string `json:"uwsgi"`
+}
+
+// Env is l as EnvListeners's NAME=VALUE.
+func (l Listeners) Env() string {
+	b, _ := json.Marshal(l) // strings only: cannot fail
+	return EnvListeners + "=" + string(b)
+}
+
+// InheritedListeners reads EnvListeners; ok is false when it is not set
+// (a worker not started by a master) or not valid.
+func InheritedListeners() (l Listeners, ok bool) {
+	v := os.Getenv(EnvListeners)
+	if v == "" {
+		return l, false
+	}
+	return l, json.Unmarshal([]byte(v), &l) == nil
+}
 
 // Message types.
 const (

@@ -91,7 +91,8 @@ func (m *master) spawn(id int, replaces *proc) error {
 	for _, g := range m.socks {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, g.file(id))
 	}
-	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id))
+	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id),
+		control.Listeners{HTTP: m.o.HTTP, UWSGI: m.o.Socket}.Env())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// The kernel kills a worker whose master died, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
