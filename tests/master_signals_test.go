@@ -744,3 +744,76 @@ func TestMasterReloadKeepsListenerRoles(t *testing.T) {
 		t.Error("the reloaded worker did not take the file's new thread count")
 	}
 }
+
+// A reload whose new code cannot be imported says that it failed (the old
+// workers serving on), not "reload complete".
+func TestMasterReloadFailureSaysSo(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Remove(vf) // the next import fails
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload failed", 15*time.Second) {
+		t.Fatalf("no word of the failed reload:\n%s", s.Log())
+	}
+	if strings.Contains(s.Log(), "reload complete") {
+		t.Errorf("a failed reload was logged as complete:\n%s", s.Log())
+	}
+	if code, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); err != nil || code != 200 || !strings.HasPrefix(body, "v=one ") {
+		t.Errorf("after the failed reload: %d %q %v, want the old worker's v=one", code, body, err)
+	}
+}
+
+// --touch-reload: a file that goes missing (a deploy replacing it) reloads
+// nothing; it coming back with a new time reloads once.
+func TestMasterTouchReloadMissingFile(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	touch := filepath.Join(t.TempDir(), "reload.trigger")
+	if err := os.WriteFile(touch, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1",
+		"--env", "MASTER_VERSION_FILE="+vf, "--touch-reload", touch)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Remove(touch)
+	time.Sleep(2500 * time.Millisecond) // the master looks every second
+	if strings.Contains(s.Log(), "reloading workers") {
+		t.Fatalf("removing the --touch-reload file reloaded:\n%s", s.Log())
+	}
+	future := time.Now().Add(5 * time.Second)
+	if err := os.WriteFile(touch, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(touch, future, future)
+	if !s.waitLog("reload complete", 15*time.Second) {
+		t.Fatalf("the file's return did not reload:\n%s", s.Log())
+	}
+	if n := strings.Count(s.Log(), "reloading workers"); n != 1 {
+		t.Errorf("%d reloads, want 1:\n%s", n, s.Log())
+	}
+}
+
+// A reload that comes while the last one's workers still import stops
+// those as any worker is stopped, finishing what they took, instead of
+// killing them: a worker accepts before it says it is ready.
+func TestMasterReloadSupersedesGracefully(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1",
+		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=1")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("superseded by a newer reload", 5*time.Second) {
+		t.Fatalf("the first reload's worker was not stopped gracefully:\n%s", s.Log())
+	}
+	if !s.waitLog("reload complete", 15*time.Second) {
+		t.Fatalf("no reload completed:\n%s", s.Log())
+	}
+	if strings.Contains(s.Log(), "killing it") {
+		t.Errorf("a worker was killed:\n%s", s.Log())
+	}
+}

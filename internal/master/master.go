@@ -75,6 +75,7 @@ type master struct {
 	want      int // number of worker slots
 	startup   bool
 	reloading bool
+	reloadErr bool // a worker of the reload in progress could not load the app
 	events    chan event
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).
@@ -438,11 +439,12 @@ func (m *master) reload(why string) {
 		var old *proc
 		for _, p := range m.procs {
 			// A replacement still starting from an earlier reload may have
-			// imported the code before this change: start over.
+			// imported the code before this change: start over. It may
+			// already serve (it accepts before it says ready), so it
+			// stops as any worker does, finishing what it took.
 			if p.id == id && p.state == stateStarting && p.replaces != nil {
 				old, p.replaces = p.replaces, nil
-				p.state = stateStopping
-				p.cmd.Process.Kill()
+				m.stop(p, "superseded by a newer reload")
 			}
 		}
 		if cur := m.current(id); old == nil && len(cur) > 0 {
@@ -500,20 +502,22 @@ func (m *master) tick() {
 	now := time.Now()
 	for _, p := range m.procs {
 		if p.state == stateStopping && now.After(p.killAt) {
-			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) still running after %s; killing it",
-				p.id, p.pid, m.o.Mercy))
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) still running %s after it was told to stop; killing it",
+				p.id, p.pid, now.Sub(p.stopAt).Round(100*time.Millisecond)))
 			p.cmd.Process.Kill()
 			p.killAt = now.Add(time.Hour)
 		}
 	}
+	// A file that is missing (being replaced, say) changes nothing, as in
+	// uWSGI; its return with a new time does.
 	for f, old := range m.mtimes {
-		if t := mtime(f); !t.Equal(old) {
+		if t := mtime(f); !t.IsZero() && !t.Equal(old) {
 			m.mtimes[f] = t
 			m.reload("--touch-reload " + f)
 		}
 	}
 	for f, old := range m.logMtimes {
-		if t := mtime(f); !t.Equal(old) {
+		if t := mtime(f); !t.IsZero() && !t.Equal(old) {
 			m.logMtimes[f] = t
 			m.reopenLog()
 			m.o.Log.Info("carafe: master: --touch-logreopen " + f + " touched; logs reopened")

@@ -37,6 +37,7 @@ type proc struct {
 	harakiri  bool
 	loadErr   bool
 	killAt    time.Time
+	stopAt    time.Time // when it was asked to stop
 	exited    chan struct{}
 	ctlDone   chan struct{} // the control reader has seen EOF
 	stats     chan *control.WorkerStats
@@ -181,8 +182,14 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			m.killAll()
 			return 1, true
 		}
-		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) could not load the app; the running workers "+
-			"keep serving the code they have:\n%s", p.id, p.pid, msg.Text))
+		if m.reloading && p.replaces != nil {
+			m.reloadErr = true
+		}
+		what := "the running workers keep serving the code they have"
+		if len(m.current(p.id)) == 0 {
+			what = "its slot has no worker serving; it is started again"
+		}
+		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) could not load the app; %s:\n%s", p.id, p.pid, what, msg.Text))
 	case control.Recycle:
 		m.recycle(p, msg.Text)
 	case control.Harakiri:
@@ -190,7 +197,8 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			p.id, p.pid, msg.Text))
 		p.harakiri = true
 		p.state = stateStopping
-		p.killAt = time.Now().Add(min(m.o.Mercy, m.o.HarakiriGrace) + 2*time.Second)
+		p.stopAt = time.Now()
+		p.killAt = p.stopAt.Add(min(m.o.Mercy, m.o.HarakiriGrace) + 2*time.Second)
 		// A worker that was already on its way out (recycled, reloaded,
 		// shut down) has its replacement, or needs none: one more would
 		// be a worker too many, never stopped.
@@ -216,6 +224,12 @@ func (m *master) checkSettled() {
 	}
 	if m.reloading {
 		m.reloading = false
+		if m.reloadErr {
+			m.reloadErr = false
+			m.o.Log.Error("carafe: master: reload failed: the app could not be loaded; see the traceback above")
+			m.o.Notify.Send("READY=1\nSTATUS=reload failed: the app could not be loaded")
+			return
+		}
 		m.o.Log.Info("carafe: master: reload complete")
 		m.o.Notify.Send("READY=1\nSTATUS=reload complete")
 	}
@@ -290,7 +304,8 @@ func (m *master) stopAfter(p *proc, why string, d time.Duration) {
 		return
 	}
 	p.state = stateStopping
-	p.killAt = time.Now().Add(d + m.o.Mercy + time.Second)
+	p.stopAt = time.Now()
+	p.killAt = p.stopAt.Add(d + m.o.Mercy + time.Second)
 	m.o.Log.Info(fmt.Sprintf("carafe: stopping worker %d (pid %d): %s", p.id, p.pid, why))
 	if d == 0 {
 		p.cmd.Process.Signal(syscall.SIGTERM)
