@@ -209,12 +209,14 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ld := loader{getenv: getenv, unknown: es.unknown}
+	ld := loader{getenv: getenv, unknown: es.unknown, ph: newPlaceholders(env)}
 	for _, s := range append(es.settings, cl.settings...) { // UWSGI_INI first
 		if readsIni(s.opt) {
-			if err := ld.loadSetting(s, 0); err != nil {
+			ss, err := ld.loadSetting(s, 0)
+			if err != nil {
 				return nil, nil, err
 			}
+			ld.settings = append(ld.settings, ss...)
 		}
 	}
 	c := Default()
@@ -235,7 +237,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: %s", s.where, s.name, s.opt.Doc))
 		}
 	}
-	for _, u := range ld.unknown {
+	for _, u := range ld.unknownLines() {
 		if c.Strict {
 			return nil, warnings, fmt.Errorf("config: %s", u)
 		}

@@ -42,7 +42,14 @@ the same table that drives the flag and ini parsers.
   its absolute path, ` + "`%s`" + ` its file name, ` + "`%n`" + ` that name without extension,
   ` + "`%c`" + ` the name of its directory, ` + "`%%`" + ` a percent sign, and ` + "`$(VAR)`" + ` the
   environment variable VAR (an empty or unset one expands to nothing, with a warning).
-  Unknown keys are warnings, with a suggestion, or errors with ` + "`--strict`" + `.
+  ` + "`%(name)`" + ` is uWSGI's placeholder: the value the key ` + "`name`" + ` was given above, in
+  this file or one it included with ` + "`ini =`" + ` (read where that line stands), or by
+  ` + "`UWSGI_NAME`" + `; the key may be an option or one of your own
+  (` + "`base = /srv/site`" + `, then ` + "`chdir = %(base)/current`" + `). A ` + "`%(name)`" + ` that names no
+  key above stays as written, with a warning (not in ` + "`log-format`" + `, whose own variables
+  look the same). ` + "`for`" + `/` + "`endfor`" + ` and the ` + "`if-*`" + ` blocks are not supported.
+  Unknown keys are warnings, with a suggestion, or errors with ` + "`--strict`" + `; a key of your
+  own that a ` + "`%(name)`" + ` uses is not reported.
 - **Environment:** as in uWSGI, ` + "`UWSGI_<NAME>`" + ` sets the option ` + "`<name>`" + ` (upper
   case, ` + "`_`" + ` for ` + "`-`" + `): ` + "`UWSGI_HTTP_SOCKET=:8000 UWSGI_MODULE=app:app carafe`" + `
   serves with no arguments, and ` + "`UWSGI_INI=FILE`" + ` reads an ini file. Unknown names are

@@ -601,3 +601,40 @@ func TestErrorKeepsWarnings(t *testing.T) {
 		t.Errorf("error %v came with warnings %q, want the misspelt key", err, warnings)
 	}
 }
+
+// uWSGI's placeholders: %(name) is the value a key (an option, or one of
+// the user's own) was given above, in this file or an included one, or by
+// UWSGI_NAME; a key of the user's own used so is no unknown option; a
+// %(name) that names nothing stays as written, with a warning, except in
+// log-format, whose own variables look the same.
+func TestIniPlaceholders(t *testing.T) {
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "base.ini")
+	ini := filepath.Join(dir, "site.ini")
+	if err := os.WriteFile(inc, []byte("[uwsgi]\nlogbase = /var/log/site\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := "[uwsgi]\nini = " + inc + "\nmodule = app.wsgi\nhttp = :8000\n" +
+		"logto = %(logbase)/%(module).log\npidfile = /run/%(tier)/%(module).pid\n" +
+		"chdir = /srv/%(nosuch)\nlog-format = %(addr) %(status) %(module)\nunused_key = 1\n"
+	if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, warnings, err := Parse([]string{ini}, []string{"UWSGI_TIER=prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LogTo != "/var/log/site/app.wsgi.log" || c.Pidfile != "/run/prod/app.wsgi.pid" ||
+		c.Chdir != "/srv/%(nosuch)" || c.LogFormat != "%(addr) %(status) app.wsgi" {
+		t.Errorf("expanded: logto %q, pidfile %q, chdir %q, log-format %q", c.LogTo, c.Pidfile, c.Chdir, c.LogFormat)
+	}
+	want := []string{"%(nosuch) names no option or key set above it", `unknown option "unused_key"`}
+	if len(warnings) != len(want) {
+		t.Fatalf("warnings %q, want %d", warnings, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(warnings[i], w) {
+			t.Errorf("warning %d: %q, want %q in it", i, warnings[i], w)
+		}
+	}
+}

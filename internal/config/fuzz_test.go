@@ -22,6 +22,7 @@ func FuzzParseIni(f *testing.F) {
 		f.Add(data, "staging")
 	}
 	f.Add([]byte("[uwsgi]\nenv = $(A)$(%d%%$(\n"), "")
+	f.Add([]byte("[uwsgi]\nbase = /srv/%(base)\nchdir = %(base)/%(chdir)%(\nlogto = %(b%(ase))\n"), "")
 	getenv := func(k string) string {
 		if k == "A" {
 			return "$(A)%d"
@@ -29,7 +30,7 @@ func FuzzParseIni(f *testing.F) {
 		return ""
 	}
 	f.Fuzz(func(t *testing.T, data []byte, section string) {
-		res, err := parseIni("testdata/fuzz.ini", data, section, getenv)
+		res, err := parseIni("testdata/fuzz.ini", data, section, getenv, newPlaceholders([]string{"UWSGI_X=%(x)"}), nil)
 		if err != nil {
 			return
 		}

@@ -18,15 +18,57 @@ var defaultSections = []string{"uwsgi", "carafe"}
 // iniResult is what one ini file contributes.
 type iniResult struct {
 	settings []setting
-	unknown  []string // "FILE:LINE: unknown option ..." lines, warnings unless --strict
-	warnings []string // formatted warning lines
+	unknown  []unknownKey // warnings unless --strict, or placeholders (see placeholders)
+	warnings []string     // formatted warning lines
+}
+
+// unknownKey is a key that names no option: a typo, or a placeholder of
+// the user's own (logbase = /var/log/site, then %(logbase)).
+type unknownKey struct{ key, msg string }
+
+// placeholders are uWSGI's %(name): the value a key (an option, or any
+// key of the user's own) was last given above, in any ini file read so
+// far, or by a UWSGI_NAME variable. used records the names looked up, so
+// that a key of the user's own that serves as one is not reported as an
+// unknown option.
+type placeholders struct {
+	vals map[string]string
+	used map[string]bool
+}
+
+func newPlaceholders(env []string) *placeholders {
+	ph := &placeholders{vals: map[string]string{}, used: map[string]bool{}}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if name, isOpt := strings.CutPrefix(k, "UWSGI_"); ok && isOpt && name != "" {
+			ph.vals[strings.ToLower(strings.ReplaceAll(name, "_", "-"))] = v
+		}
+	}
+	return ph
+}
+
+// set records key's value; keys are compared as options are (max_requests
+// is max-requests).
+func (ph *placeholders) set(key, value string) { ph.vals[strings.ReplaceAll(key, "_", "-")] = value }
+
+func (ph *placeholders) get(key string) (string, bool) {
+	k := strings.ReplaceAll(key, "_", "-")
+	v, ok := ph.vals[k]
+	if ok {
+		ph.used[k] = true
+	}
+	return v, ok
 }
 
 // parseIni parses the ini file at path, whose content is data, keeping the
 // settings of section, or of the default sections when section is "". Lines
 // of other sections are only checked for being section headers, so files
 // shared with other tools (paste deploy, ...) can use their own syntax.
-func parseIni(path string, data []byte, section string, getenv func(string) string) (*iniResult, error) {
+// include, when set, reads the file an ini line names, at once (uWSGI's
+// "expand asap": the lines after it see its keys as placeholders), and
+// its settings take that line's place.
+func parseIni(path string, data []byte, section string, getenv func(string) string, ph *placeholders,
+	include func(setting) ([]setting, error)) (*iniResult, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	wanted := defaultSections
 	if section != "" {
@@ -36,7 +78,7 @@ func parseIni(path string, data []byte, section string, getenv func(string) stri
 	seen := make([]bool, len(wanted))
 	res := new(iniResult)
 	cur := -1
-	ex := newExpander(path, getenv)
+	ex := newExpander(path, getenv, ph)
 	for n, line := range strings.Split(string(data), "\n") {
 		where := fmt.Sprintf("%s:%d: ", path, n+1)
 		line = strings.TrimSpace(line)
@@ -62,8 +104,16 @@ func parseIni(path string, data []byte, section string, getenv func(string) stri
 		if err != nil {
 			return nil, err
 		}
-		if unknown != "" {
+		if unknown.msg != "" {
 			res.unknown = append(res.unknown, unknown)
+			continue
+		}
+		if include != nil && readsIni(s.opt) {
+			ss, err := include(s)
+			if err != nil {
+				return nil, err
+			}
+			perSection[cur] = append(perSection[cur], ss...)
 			continue
 		}
 		perSection[cur] = append(perSection[cur], s)
@@ -83,22 +133,29 @@ func parseIni(path string, data []byte, section string, getenv func(string) stri
 
 // parseIniLine parses one key = value line of a selected section. An unknown
 // key is returned as its message, not as an error: --strict decides later.
-func parseIniLine(where, line string, ex *expander) (setting, string, error) {
+func parseIniLine(where, line string, ex *expander) (setting, unknownKey, error) {
 	key, raw, ok := strings.Cut(line, "=")
 	key, raw = strings.TrimSpace(key), strings.TrimSpace(raw)
 	if !ok || key == "" {
-		return setting{}, "", fmt.Errorf("config: %sunparseable line %q (want key = value)", where, line)
+		return setting{}, unknownKey{}, fmt.Errorf("config: %sunparseable line %q (want key = value)", where, line)
 	}
 	o := lookup(key)
 	if o == nil {
-		return setting{}, fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, "")), nil
+		ex.ph.set(key, ex.expand(where, raw))
+		return setting{}, unknownKey{key: strings.ReplaceAll(key, "_", "-"),
+			msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))}, nil
 	}
 	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {
-		return setting{}, "", unsupportedError(where, fmt.Sprintf("%q", key))
+		return setting{}, unknownKey{}, unsupportedError(where, fmt.Sprintf("%q", key))
 	}
 	s := setting{opt: o, name: key, bare: raw == "", where: where}
+	// log-format's own variables are %(name) too (%(addr), %(status)):
+	// those that name no key stay, without a word, as in uWSGI.
+	ex.quiet = o.Name == "log-format"
 	s.value = trailingComment(o, ex.expand(where, raw))
-	return s, "", nil
+	ex.quiet = false
+	ex.ph.set(key, s.value)
+	return s, unknownKey{}, nil
 }
 
 // trailingComment drops an end-of-line comment after a number or a
@@ -123,14 +180,17 @@ func trailingComment(o *Option, v string) string {
 	return v
 }
 
-// expander expands uWSGI's magic variables (%d and friends) and $(VAR).
+// expander expands uWSGI's magic variables (%d and friends), its
+// placeholders %(name) and $(VAR).
 type expander struct {
 	magic    map[byte]string
 	getenv   func(string) string
+	ph       *placeholders
+	quiet    bool // no warning for a %(name) that names no key
 	warnings []string
 }
 
-func newExpander(path string, getenv func(string) string) *expander {
+func newExpander(path string, getenv func(string) string, ph *placeholders) *expander {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -139,6 +199,7 @@ func newExpander(path string, getenv func(string) string) *expander {
 	base := filepath.Base(abs)
 	return &expander{
 		getenv: getenv,
+		ph:     ph,
 		magic: map[byte]string{
 			'd': dir + string(filepath.Separator), // uWSGI: directory of the file, trailing slash
 			'p': abs,                              // absolute path of the file
@@ -150,9 +211,10 @@ func newExpander(path string, getenv func(string) string) *expander {
 	}
 }
 
-// expand replaces magic variables and $(VAR) in one left-to-right pass, so
-// expanded text is never expanded again. Unknown %x sequences and an
-// unterminated $( are kept as written, as uWSGI does.
+// expand replaces magic variables, placeholders and $(VAR) in one
+// left-to-right pass, so expanded text is never expanded again. Unknown %x
+// sequences and an unterminated $( or %( are kept as written, as uWSGI
+// does; so is a %(name) that names no key set above, with a warning.
 func (ex *expander) expand(where, s string) string {
 	if !strings.ContainsAny(s, "%$") {
 		return s
@@ -161,6 +223,22 @@ func (ex *expander) expand(where, s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case c == '%' && strings.HasPrefix(s[i+1:], "("):
+			end := strings.IndexByte(s[i+2:], ')')
+			if end <= 0 {
+				b.WriteByte(c)
+				continue
+			}
+			name := s[i+2 : i+2+end]
+			v, ok := ex.ph.get(name)
+			if !ok {
+				if !ex.quiet {
+					ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %s%%(%s) names no option or key set above it; kept as written", where, name))
+				}
+				v = s[i : i+3+end]
+			}
+			b.WriteString(v)
+			i += 2 + end
 		case c == '%' && i+1 < len(s):
 			v, ok := ex.magic[s[i+1]]
 			if !ok {
@@ -192,40 +270,46 @@ func (ex *expander) expand(where, s string) string {
 // loader reads --ini files, following ini keys inside them.
 type loader struct {
 	getenv   func(string) string
+	ph       *placeholders
 	files    []string
 	settings []setting
-	unknown  []string
+	unknown  []unknownKey // the environment's, then the ini files'
 	warnings []string
 }
 
-// load reads the file named by spec (FILE or FILE:SECTION). where is the
-// ini line that included it, "" for a command-line --ini.
-func (ld *loader) load(spec, where string, depth int) error {
+// unknownLines is every unknown key's message, but for the keys of the
+// user's own that a %(name) used.
+func (ld *loader) unknownLines() []string {
+	var out []string
+	for _, u := range ld.unknown {
+		if !ld.ph.used[u.key] {
+			out = append(out, u.msg)
+		}
+	}
+	return out
+}
+
+// load reads the file named by spec (FILE or FILE:SECTION), the files it
+// includes with it, and returns their settings. where is the ini line that
+// included it, "" for a command-line --ini.
+func (ld *loader) load(spec, where string, depth int) ([]setting, error) {
 	if depth >= maxIniDepth {
-		return fmt.Errorf("config: %sini: %s: ini files nested more than %d deep (an include cycle?)", where, spec, maxIniDepth)
+		return nil, fmt.Errorf("config: %sini: %s: ini files nested more than %d deep (an include cycle?)", where, spec, maxIniDepth)
 	}
 	path, section := splitIniSpec(spec)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("config: %sini: %w", where, err)
-	}
-	res, err := parseIni(path, data, section, ld.getenv)
-	if err != nil {
-		return err
+		return nil, fmt.Errorf("config: %sini: %w", where, err)
 	}
 	ld.files = append(ld.files, spec)
+	include := func(s setting) ([]setting, error) { return ld.loadSetting(s, depth+1) }
+	res, err := parseIni(path, data, section, ld.getenv, ld.ph, include)
+	if err != nil {
+		return nil, err
+	}
 	ld.unknown = append(ld.unknown, res.unknown...)
 	ld.warnings = append(ld.warnings, res.warnings...)
-	for _, s := range res.settings {
-		if !readsIni(s.opt) {
-			ld.settings = append(ld.settings, s)
-			continue
-		}
-		if err := ld.loadSetting(s, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
+	return res.settings, nil
 }
 
 // readsIni reports whether o names an ini file to read: ini, and the
@@ -234,26 +318,25 @@ func readsIni(o *Option) bool {
 	return o.Name == "ini" || o.Name == "ini-paste" || o.Name == "ini-paste-logged"
 }
 
-// loadSetting reads the ini file of s (see readsIni). For ini-paste it
-// then sets paste = config:FILE, FILE made absolute, and for
-// ini-paste-logged paste-logger too, as if the file said so last.
-func (ld *loader) loadSetting(s setting, depth int) error {
-	if err := ld.load(s.value, s.where, depth); err != nil {
-		return err
-	}
-	if s.opt.Name == "ini" {
-		return nil
+// loadSetting reads the ini file of s (see readsIni) and returns its
+// settings. For ini-paste they end with paste = config:FILE, FILE made
+// absolute, and for ini-paste-logged paste-logger too, as if the file said
+// so last.
+func (ld *loader) loadSetting(s setting, depth int) ([]setting, error) {
+	ss, err := ld.load(s.value, s.where, depth)
+	if err != nil || s.opt.Name == "ini" {
+		return ss, err
 	}
 	path, _ := splitIniSpec(s.value)
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return fmt.Errorf("config: %s%s: %w", s.where, s.name, err)
+		return nil, fmt.Errorf("config: %s%s: %w", s.where, s.name, err)
 	}
-	ld.settings = append(ld.settings, setting{opt: lookup("paste"), name: s.name, value: "config:" + abs, where: s.where})
+	ss = append(ss, setting{opt: lookup("paste"), name: s.name, value: "config:" + abs, where: s.where})
 	if s.opt.Name == "ini-paste-logged" {
-		ld.settings = append(ld.settings, setting{opt: lookup("paste-logger"), name: s.name, value: "true", where: s.where})
+		ss = append(ss, setting{opt: lookup("paste-logger"), name: s.name, value: "true", where: s.where})
 	}
-	return nil
+	return ss, nil
 }
 
 // splitIniSpec splits "file.ini:section". A colon followed by a path
@@ -268,7 +351,7 @@ func splitIniSpec(spec string) (path, section string) {
 
 type envResult struct {
 	settings []setting
-	unknown  []string
+	unknown  []unknownKey
 }
 
 // envSettings reads uWSGI's environment form of options: UWSGI_HTTP_SOCKET=:8000
@@ -287,7 +370,7 @@ func envSettings(env []string) (envResult, error) {
 		where := "environment " + k + ": "
 		o := lookup(key)
 		if o == nil {
-			res.unknown = append(res.unknown, fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, "")))
+			res.unknown = append(res.unknown, unknownKey{key: key, msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))})
 			continue
 		}
 		if o.Kind == KindUnsupported && (v == "" || !isOff(v)) {
@@ -298,6 +381,6 @@ func envSettings(env []string) (envResult, error) {
 	// The environment has no order of its own: go by name, so that every
 	// process (the master and each worker) reads the same.
 	slices.SortStableFunc(res.settings, func(a, b setting) int { return strings.Compare(a.where, b.where) })
-	slices.Sort(res.unknown)
+	slices.SortFunc(res.unknown, func(a, b unknownKey) int { return strings.Compare(a.msg, b.msg) })
 	return res, nil
 }
