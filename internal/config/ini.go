@@ -222,23 +222,18 @@ func (ex *expander) expand(where, s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		name, ok := parenName(s[i+1:])
 		switch {
-		case c == '%' && strings.HasPrefix(s[i+1:], "("):
-			end := strings.IndexByte(s[i+2:], ')')
-			if end <= 0 {
-				b.WriteByte(c)
-				continue
-			}
-			name := s[i+2 : i+2+end]
-			v, ok := ex.ph.get(name)
-			if !ok {
+		case c == '%' && ok:
+			v, found := ex.ph.get(name)
+			if !found {
 				if !ex.quiet {
 					ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %s%%(%s) names no option or key set above it; kept as written", where, name))
 				}
-				v = s[i : i+3+end]
+				v = s[i : i+3+len(name)]
 			}
 			b.WriteString(v)
-			i += 2 + end
+			i += 2 + len(name)
 		case c == '%' && i+1 < len(s):
 			v, ok := ex.magic[s[i+1]]
 			if !ok {
@@ -247,24 +242,31 @@ func (ex *expander) expand(where, s string) string {
 			}
 			b.WriteString(v)
 			i++
-		case c == '$' && strings.HasPrefix(s[i+1:], "("):
-			end := strings.IndexByte(s[i+2:], ')')
-			if end <= 0 {
-				b.WriteByte(c)
-				continue
-			}
-			name := s[i+2 : i+2+end]
+		case c == '$' && ok:
 			v := ex.getenv(name)
 			if v == "" {
 				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %senvironment variable %q is empty or not set; $(%s) expanded to \"\"", where, name, name))
 			}
 			b.WriteString(v)
-			i += 2 + end
+			i += 2 + len(name)
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return b.String()
+}
+
+// parenName is the name in s's leading "(name)", non-empty; ok is false
+// when s does not start with one.
+func parenName(s string) (name string, ok bool) {
+	if !strings.HasPrefix(s, "(") {
+		return "", false
+	}
+	end := strings.IndexByte(s[1:], ')')
+	if end <= 0 {
+		return "", false
+	}
+	return s[1 : 1+end], true
 }
 
 // loader reads --ini files, following ini keys inside them.
