@@ -204,3 +204,31 @@ func TestWSGIHeadRefused(t *testing.T) {
 		})
 	}
 }
+
+// A second thread reading wsgi.input while the app's own read waits for
+// the body is refused: Go would otherwise read one connection from two
+// threads at once.
+func TestWSGIInputFromAnotherThreadDuringRead(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input_threads")
+	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	const size = 256 << 10 // past what is read ahead of the call
+	body := bytes.Repeat([]byte("b"), size)
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: carafe\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", size)
+	c.Write(body[:size/2])
+	time.Sleep(600 * time.Millisecond) // the app's read waits; the other thread tries meanwhile
+	c.Write(body[size/2:])
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	if want := fmt.Sprintf("%d refused", size); resp.StatusCode != 200 || string(got) != want {
+		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, got, want)
+	}
+}

@@ -49,7 +49,7 @@ typedef struct crf_slot {
 	Py_ssize_t ext_len;
 
 	int output_failed; /* crfGoOutput failed: stop producing output */
-	int in_output;	   /* a crfGoOutput call is running, the GIL released */
+	int in_go;	   /* a crfGoOutput or crfGoRead call is running, the GIL released */
 
 	/* A file_wrapper response Go sends with sendfile (CRF_SENDFILE); the
 	 * result is closed by crf_close_file afterwards. */

@@ -21,18 +21,28 @@ typedef struct {
 	int failed;	 /* the body could not be read whole */
 } crf_Input;
 
-/* crf_pull reads up to n bytes from Go into dst, without the GIL. */
+/* crf_pull reads up to n bytes from Go into dst, without the GIL. One
+ * request's connection takes one call at a time: a second thread reading
+ * the same input, or writing the response, while a read waits would have
+ * Go use the connection from two threads at once, so it is refused. */
 static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 {
 	int got;
 
+	if (in->slot->in_go) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"carafe: wsgi.input read from another thread while the request's I/O is in flight");
+		return -1;
+	}
 	if (n > in->go_left)
 		n = (Py_ssize_t)in->go_left;
 	if (n > 1 << 30)
 		n = 1 << 30;
+	in->slot->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
 	got = crfGoRead(in->slot->index, dst, (int)n);
 	Py_END_ALLOW_THREADS
+	in->slot->in_go = 0;
 	if (got <= 0) {
 		in->failed = 1;
 		in->go_left = 0;

@@ -35,11 +35,12 @@ static PyObject *crf_responder_call(PyObject *self, PyObject *args, PyObject *kw
 				"carafe: called outside the request it belongs to");
 		return NULL;
 	}
-	/* Go reads the slot's head and body with the GIL released: another
-	 * thread must not rewrite them (or realloc the head) under it. */
-	if (r->slot->in_output) {
+	/* Go reads the slot's head and body with the GIL released, and uses
+	 * the connection: another thread must not rewrite them (or realloc the
+	 * head) under it, nor write while the body is being read. */
+	if (r->slot->in_go) {
 		PyErr_SetString(PyExc_RuntimeError,
-				"carafe: called from another thread while output is in flight");
+				"carafe: called from another thread while the request's I/O is in flight");
 		return NULL;
 	}
 	return r->kind == 0 ? crf_start_response(r, args, kw) : crf_write(r, args, kw);
@@ -186,11 +187,11 @@ static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 
 	s->ext = ext;
 	s->ext_len = ext_len;
-	s->in_output = 1;
+	s->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
 	rc = crfGoOutput(s->index, flags);
 	Py_END_ALLOW_THREADS
-	s->in_output = 0;
+	s->in_go = 0;
 	s->ext = NULL;
 	s->ext_len = 0;
 	s->body_len = 0;
