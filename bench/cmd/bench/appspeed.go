@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"path/filepath"
@@ -89,33 +88,13 @@ func (h *harness) serverSpeed(ctx context.Context, srv *server, app string) ([]f
 	client := &http.Client{Timeout: 60 * time.Second}
 	var text strings.Builder
 	for range appSpeedAsks {
-		b, err := get(ctx, client, "http://"+r.listen.http+"/")
+		b, err := fetch(ctx, client, "GET", "http://"+r.listen.http+"/", nil)
 		if err != nil {
 			return nil, fmt.Errorf("%w; its output: %s", err, s.Output())
 		}
-		text.WriteString(b)
+		text.Write(b)
 	}
 	return parseFigures(text.String())
-}
-
-func get(ctx context.Context, client *http.Client, url string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("status %d, want 200 (body %s)", resp.StatusCode, preview(b))
-	}
-	return string(b), nil
 }
 
 // parseFigures reads one positive number a line: the app's microseconds

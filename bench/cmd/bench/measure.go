@@ -141,24 +141,33 @@ func (h *harness) wrkOptions(sc *scenario, url string, d time.Duration) wrk.Opti
 func check(ctx context.Context, sc *scenario, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, sc.method, url, bytes.NewReader(sc.body))
-	if err != nil {
-		return err
-	}
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
+	body, err := fetch(ctx, client, sc.method, url, sc.body)
 	if err != nil {
 		return fmt.Errorf("check request: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	return sc.want(body)
+}
+
+// fetch sends one request and returns the body of its 200 answer.
+func fetch(ctx context.Context, client *http.Client, method, url string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("check request: reading the body: %w", err)
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("check request: status %d, want 200 (body %s)", resp.StatusCode, preview(body))
+		return nil, fmt.Errorf("status %d, want 200 (body %s)", resp.StatusCode, preview(b))
 	}
-	return sc.want(body)
+	return b, nil
 }
 
 // sampleRSS samples the largest worker's RSS every 100 ms until the
