@@ -200,7 +200,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 			vars[k] = v
 		}
 	}
-	getenv := func(k string) string { return vars[k] }
+	getenv := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	cl, err := parseArgs(args)
 	if err != nil {
 		return nil, nil, err

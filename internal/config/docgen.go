@@ -47,7 +47,17 @@ the same table that drives the flag and ini parsers.
   ` + "`UWSGI_NAME`" + `; the key may be an option or one of your own
   (` + "`base = /srv/site`" + `, then ` + "`chdir = %(base)/current`" + `). A ` + "`%(name)`" + ` that names no
   key above stays as written, with a warning (not in ` + "`log-format`" + `, whose own variables
-  look the same). ` + "`for`" + `/` + "`endfor`" + ` and the ` + "`if-*`" + ` blocks are not supported.
+  look the same).
+  uWSGI's configuration logic works in ini files: ` + "`for = a b c`" + ` (and ` + "`for-glob`" + `,
+  ` + "`for-readline`" + `, ` + "`for-times`" + `) up to ` + "`endfor`" + ` reads the lines between once for each
+  value, which ` + "`%(_)`" + ` gives; ` + "`if-env = VAR`" + ` (or ` + "`VAR=value`" + `), ` + "`if-opt`" + `, ` + "`if-exists`" + `,
+  ` + "`if-file`" + `, ` + "`if-dir`" + `, ` + "`if-hostname`" + `, ` + "`if-hostname-match`" + `, ` + "`if-plugin`" + ` and ` + "`if-reload`" + `
+  (never true: carafe's master reads its config once), each also as ` + "`if-not-...`" + `, read the
+  lines up to ` + "`endif`" + ` only when the condition holds, with ` + "`%(_)`" + ` the value tested
+  (` + "`if-env = VIRTUAL_ENV`" + `, then ` + "`virtualenv = %(_)`" + `), and ` + "`else`" + ` reads what follows it
+  only when it does not. ` + "`end`" + `, ` + "`end-for`" + ` and ` + "`end-if`" + ` close a block too. As in uWSGI,
+  blocks do not nest (an error here). ` + "`set-placeholder = name=value`" + ` sets a key for
+  ` + "`%(name)`" + ` alone.
   Unknown keys are warnings, with a suggestion, or errors with ` + "`--strict`" + `; a key of your
   own that a ` + "`%(name)`" + ` uses is not reported.
 - **Environment:** as in uWSGI, ` + "`UWSGI_<NAME>`" + ` sets the option ` + "`<name>`" + ` (upper

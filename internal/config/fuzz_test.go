@@ -23,11 +23,12 @@ func FuzzParseIni(f *testing.F) {
 	}
 	f.Add([]byte("[uwsgi]\nenv = $(A)$(%d%%$(\n"), "")
 	f.Add([]byte("[uwsgi]\nbase = /srv/%(base)\nchdir = %(base)/%(chdir)%(\nlogto = %(b%(ase))\n"), "")
-	getenv := func(k string) string {
+	f.Add([]byte("[uwsgi]\nfor = a b\nsocket = /run/%(_).sock\nendfor =\nif-env = A=x\nchdir = %(_)\nelse\nchdir = /\nendif\nfor-times = 3\nenv = W%(_)=1\nend\n"), "")
+	getenv := func(k string) (string, bool) {
 		if k == "A" {
-			return "$(A)%d"
+			return "$(A)%d", true
 		}
-		return ""
+		return "", false
 	}
 	f.Fuzz(func(t *testing.T, data []byte, section string) {
 		res, err := parseIni("testdata/fuzz.ini", data, section, getenv, newPlaceholders([]string{"UWSGI_X=%(x)"}), nil)

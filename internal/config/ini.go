@@ -51,6 +51,9 @@ func newPlaceholders(env []string) *placeholders {
 // is max-requests).
 func (ph *placeholders) set(key, value string) { ph.vals[strings.ReplaceAll(key, "_", "-")] = value }
 
+// unset forgets key.
+func (ph *placeholders) unset(key string) { delete(ph.vals, strings.ReplaceAll(key, "_", "-")) }
+
 func (ph *placeholders) get(key string) (string, bool) {
 	k := strings.ReplaceAll(key, "_", "-")
 	v, ok := ph.vals[k]
@@ -67,7 +70,7 @@ func (ph *placeholders) get(key string) (string, bool) {
 // include, when set, reads the file an ini line names, at once (uWSGI's
 // "expand asap": the lines after it see its keys as placeholders), and
 // its settings take that line's place.
-func parseIni(path string, data []byte, section string, getenv func(string) string, ph *placeholders,
+func parseIni(path string, data []byte, section string, getenv func(string) (string, bool), ph *placeholders,
 	include func(setting) ([]setting, error)) (*iniResult, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	wanted := defaultSections
@@ -79,6 +82,7 @@ func parseIni(path string, data []byte, section string, getenv func(string) stri
 	res := new(iniResult)
 	cur := -1
 	ex := newExpander(path, getenv, ph)
+	lg := &logic{ex: ex, lookup: getenv, hostname: os.Hostname}
 	for n, line := range strings.Split(string(data), "\n") {
 		where := fmt.Sprintf("%s:%d: ", path, n+1)
 		line = strings.TrimSpace(line)
@@ -100,24 +104,44 @@ func parseIni(path string, data []byte, section string, getenv func(string) stri
 		case cur < 0:
 			continue
 		}
-		s, unknown, err := parseIniLine(where, line, ex)
-		if err != nil {
-			return nil, err
+		key, raw, ok := strings.Cut(line, "=")
+		key, raw = strings.TrimSpace(key), strings.TrimSpace(raw)
+		if !ok || key == "" {
+			return nil, fmt.Errorf("config: %sunparseable line %q (want key = value)", where, line)
 		}
-		if unknown.msg != "" {
-			res.unknown = append(res.unknown, unknown)
+		if k, ok := logicKey(key); ok {
+			if err := lg.step(where, k, raw); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		if include != nil && readsIni(s.opt) {
-			ss, err := include(s)
+		// Inside a for block the line is read once for each value, as %(_).
+		for i, v := range lg.values() {
+			if lg.open != nil {
+				ph.set("_", v)
+			}
+			s, unknown, err := parseIniLine(where, key, raw, ex)
 			if err != nil {
 				return nil, err
 			}
-			perSection[cur] = append(perSection[cur], ss...)
-			continue
+			if unknown.msg != "" {
+				if i == 0 {
+					res.unknown = append(res.unknown, unknown)
+				}
+				continue
+			}
+			if include != nil && readsIni(s.opt) {
+				ss, err := include(s)
+				if err != nil {
+					return nil, err
+				}
+				perSection[cur] = append(perSection[cur], ss...)
+				continue
+			}
+			perSection[cur] = append(perSection[cur], s)
 		}
-		perSection[cur] = append(perSection[cur], s)
 	}
+	lg.finish(path)
 	for _, ss := range perSection {
 		res.settings = append(res.settings, ss...)
 	}
@@ -133,12 +157,7 @@ func parseIni(path string, data []byte, section string, getenv func(string) stri
 
 // parseIniLine parses one key = value line of a selected section. An unknown
 // key is returned as its message, not as an error: --strict decides later.
-func parseIniLine(where, line string, ex *expander) (setting, unknownKey, error) {
-	key, raw, ok := strings.Cut(line, "=")
-	key, raw = strings.TrimSpace(key), strings.TrimSpace(raw)
-	if !ok || key == "" {
-		return setting{}, unknownKey{}, fmt.Errorf("config: %sunparseable line %q (want key = value)", where, line)
-	}
+func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, error) {
 	o := lookup(key)
 	if o == nil {
 		ex.ph.set(key, ex.expand(where, raw))
@@ -184,13 +203,13 @@ func trailingComment(o *Option, v string) string {
 // placeholders %(name) and $(VAR).
 type expander struct {
 	magic    map[byte]string
-	getenv   func(string) string
+	getenv   func(string) (string, bool)
 	ph       *placeholders
 	quiet    bool // no warning for a %(name) that names no key
 	warnings []string
 }
 
-func newExpander(path string, getenv func(string) string, ph *placeholders) *expander {
+func newExpander(path string, getenv func(string) (string, bool), ph *placeholders) *expander {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -243,7 +262,7 @@ func (ex *expander) expand(where, s string) string {
 			b.WriteString(v)
 			i++
 		case c == '$' && ok:
-			v := ex.getenv(name)
+			v, _ := ex.getenv(name)
 			if v == "" {
 				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %senvironment variable %q is empty or not set; $(%s) expanded to \"\"", where, name, name))
 			}
@@ -271,7 +290,7 @@ func parenName(s string) (name string, ok bool) {
 
 // loader reads --ini files, following ini keys inside them.
 type loader struct {
-	getenv   func(string) string
+	getenv   func(string) (string, bool)
 	ph       *placeholders
 	files    []string
 	settings []setting
