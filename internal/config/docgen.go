@@ -37,11 +37,20 @@ the same table that drives the flag and ini parsers.
   off, no or 0), carafe reads the value before the comment. Any other value is kept
   whole, comment and all, as uWSGI keeps it.
   Booleans are true/false, yes/no, on/off or 1/0 (any case); an empty value means
-  true. A repeated key appends for list options; for the others the last one wins.
+  true. A line with no ` + "`=`" + ` is a key with an empty value (` + "`master`" + ` alone is true), as in
+  uWSGI. A repeated key appends for list options; for the others the last one wins.
   In values, ` + "`%d`" + ` is the directory of the ini file with a trailing slash, ` + "`%p`" + `
-  its absolute path, ` + "`%s`" + ` its file name, ` + "`%n`" + ` that name without extension,
-  ` + "`%c`" + ` the name of its directory, ` + "`%%`" + ` a percent sign, and ` + "`$(VAR)`" + ` the
-  environment variable VAR (an empty or unset one expands to nothing, with a warning).
+  its absolute path, ` + "`%o`" + ` its path as given, ` + "`%s`" + ` its file name, ` + "`%n`" + ` that name without
+  extension, ` + "`%e`" + ` the extension, ` + "`%c`" + ` the name of its directory, ` + "`%0`" + ` to ` + "`%9`" + ` the
+  directories on the way to it, ` + "`%v`" + ` the working directory, ` + "`%h`" + ` the host name, ` + "`%k`" + `
+  the number of CPUs, ` + "`%u`" + `/` + "`%U`" + ` and ` + "`%g`" + `/` + "`%G`" + ` the user's and group's id and name,
+  ` + "`%[`" + ` an escape character, and ` + "`%%`" + ` a percent sign (capitals, for uWSGI's templates, are
+  the same). uWSGI's ` + "`%t`" + `, ` + "`%T`" + `, ` + "`%x`" + `, ` + "`%X`" + `, ` + "`%i`" + `, ` + "`%I`" + `, ` + "`%j`" + `, ` + "`%J`" + ` and ` + "`%V`" + `
+  stay as written, with a warning; other ` + "`%`" + ` sequences stay as written (uWSGI drops them).
+  ` + "`$(VAR)`" + ` is the environment variable VAR (an empty or unset one expands to nothing,
+  with a warning), and ` + "`@(FILE)`" + ` the content of FILE without its trailing line end (a
+  relative FILE is taken from the ini file's directory; one that cannot be read is an error,
+  and uWSGI's ` + "`@(exec://...)`" + ` and other sources are not read).
   ` + "`%(name)`" + ` is uWSGI's placeholder: the value the key ` + "`name`" + ` was given above, in
   this file or one it included with ` + "`ini =`" + ` (read where that line stands), or by
   ` + "`UWSGI_NAME`" + `; the key may be an option or one of your own

@@ -44,6 +44,7 @@ var goldenCases = []struct {
 	{name: "strict_off_by_flag", args: []string{"--ini", "testdata/strict.ini", "--strict=false"}},
 	{name: "unsupported", args: []string{"--ini", "testdata/unsupported.ini"}},
 	{name: "badline", args: []string{"--ini", "testdata/badline.ini"}},
+	{name: "barekey", args: []string{"--ini", "testdata/barekey.ini"}},
 	{name: "badvalue", args: []string{"--ini", "testdata/badvalue.ini"}},
 	{name: "plugin", args: []string{"--ini", "testdata/plugin.ini"}},
 	{name: "nosection", args: []string{"--ini", "testdata/nosection.ini", "app"}},

@@ -2,11 +2,17 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // maxIniDepth bounds ini files including ini files (and include cycles).
@@ -104,14 +110,19 @@ func parseIni(path string, data []byte, section string, getenv func(string) (str
 		case cur < 0:
 			continue
 		}
-		key, raw, ok := strings.Cut(line, "=")
+		// A line with no '=' is a key with an empty value (`master` is
+		// `master =`, so true), as uWSGI reads it.
+		key, raw, _ := strings.Cut(line, "=")
 		key, raw = strings.TrimSpace(key), strings.TrimSpace(raw)
-		if !ok || key == "" {
+		if key == "" {
 			return nil, fmt.Errorf("config: %sunparseable line %q (want key = value)", where, line)
 		}
 		if k, ok := logicKey(key); ok {
 			if err := lg.step(where, k, raw); err != nil {
 				return nil, err
+			}
+			if len(ex.errs) > 0 {
+				return nil, ex.errs[0]
 			}
 			continue
 		}
@@ -121,6 +132,9 @@ func parseIni(path string, data []byte, section string, getenv func(string) (str
 				ph.set("_", v)
 			}
 			s, unknown, err := parseIniLine(where, key, raw, ex)
+			if err == nil && len(ex.errs) > 0 {
+				err = ex.errs[0]
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -200,14 +214,22 @@ func trailingComment(o *Option, v string) string {
 }
 
 // expander expands uWSGI's magic variables (%d and friends), its
-// placeholders %(name) and $(VAR).
+// placeholders %(name), $(VAR) and @(FILE).
 type expander struct {
 	magic    map[byte]string
+	dir      string // the ini file's directory, for a relative @(FILE)
 	getenv   func(string) (string, bool)
 	ph       *placeholders
 	quiet    bool // no warning for a %(name) that names no key
 	warnings []string
+	errs     []error // an @(FILE) that could not be read
 }
+
+// unsupportedMagic are uWSGI's magic variables carafe does not give: the
+// time the config was read and the section's name would differ between
+// the master and the workers, which read it again; the version is
+// uWSGI's own.
+const unsupportedMagic = "tTxXiIjJV"
 
 func newExpander(path string, getenv func(string) (string, bool), ph *placeholders) *expander {
 	abs, err := filepath.Abs(path)
@@ -216,26 +238,57 @@ func newExpander(path string, getenv func(string) (string, bool), ph *placeholde
 	}
 	dir := filepath.Dir(abs)
 	base := filepath.Base(abs)
-	return &expander{
-		getenv: getenv,
-		ph:     ph,
-		magic: map[byte]string{
-			'd': dir + string(filepath.Separator), // uWSGI: directory of the file, trailing slash
-			'p': abs,                              // absolute path of the file
-			's': base,                             // file name
-			'n': strings.TrimSuffix(base, filepath.Ext(base)),
-			'c': filepath.Base(dir), // name of the directory holding the file
-			'%': "%",
-		},
+	ext := ""
+	if i := strings.LastIndexByte(filepath.Base(path), '.'); i >= 0 {
+		ext = filepath.Base(path)[i+1:]
 	}
+	magic := map[byte]string{
+		'd': dir + string(filepath.Separator), // uWSGI: directory of the file, trailing slash
+		'p': abs,                              // absolute path of the file
+		's': base,                             // file name
+		'n': strings.TrimSuffix(base, filepath.Ext(base)),
+		'c': filepath.Base(dir), // name of the directory holding the file
+		'e': ext,                // its extension, without the dot
+		'o': path,               // the path as given
+		'k': strconv.Itoa(runtime.NumCPU()),
+		'[': "\x1b", // uWSGI's way to write an ANSI escape
+		'%': "%",
+	}
+	// uWSGI's capitals name the first config file read where it differs
+	// (a template); carafe has no templates, so they are the same.
+	for _, c := range "dpsnceo" {
+		magic[byte(unicode.ToUpper(c))] = magic[byte(c)]
+	}
+	// %0 to %9 name the directories on the way to the file.
+	for i, part := range strings.FieldsFunc(dir, func(r rune) bool { return r == filepath.Separator }) {
+		if i > 9 {
+			break
+		}
+		magic[byte('0'+i)] = part
+	}
+	if wd, err := os.Getwd(); err == nil {
+		magic['v'] = wd
+	}
+	if host, err := os.Hostname(); err == nil {
+		magic['h'] = host
+	}
+	magic['u'], magic['g'] = strconv.Itoa(os.Getuid()), strconv.Itoa(os.Getgid())
+	if u, err := user.LookupId(magic['u']); err == nil {
+		magic['U'] = u.Username
+	}
+	if g, err := user.LookupGroupId(magic['g']); err == nil {
+		magic['G'] = g.Name
+	}
+	return &expander{getenv: getenv, ph: ph, magic: magic, dir: dir}
 }
 
-// expand replaces magic variables, placeholders and $(VAR) in one
-// left-to-right pass, so expanded text is never expanded again. Unknown %x
-// sequences and an unterminated $( or %( are kept as written, as uWSGI
-// does; so is a %(name) that names no key set above, with a warning.
+// expand replaces magic variables, placeholders, $(VAR) and @(FILE) in
+// one left-to-right pass, so expanded text is never expanded again. %x
+// sequences uWSGI does not define either, and an unterminated $(, %( or
+// @(, are kept as written; so is a %(name) that names no key set above,
+// or a magic variable carafe does not give, with a warning.
 func (ex *expander) expand(where, s string) string {
-	if !strings.ContainsAny(s, "%$") {
+	if !strings.ContainsAny(s, "%$@") {
 		return s
 	}
 	var b strings.Builder
@@ -256,6 +309,9 @@ func (ex *expander) expand(where, s string) string {
 		case c == '%' && i+1 < len(s):
 			v, ok := ex.magic[s[i+1]]
 			if !ok {
+				if strings.IndexByte(unsupportedMagic, s[i+1]) >= 0 {
+					ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %suWSGI's magic variable %%%c is not supported; kept as written", where, s[i+1]))
+				}
 				b.WriteByte(c)
 				continue
 			}
@@ -268,11 +324,51 @@ func (ex *expander) expand(where, s string) string {
 			}
 			b.WriteString(v)
 			i += 2 + len(name)
+		case c == '@' && ok:
+			b.WriteString(ex.readFile(where, name))
+			i += 2 + len(name)
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return b.String()
+}
+
+// maxAtFile bounds the file an @(FILE) reads: a secret or a short value.
+const maxAtFile = 64 << 10
+
+// readFile is the content of an @(FILE), without its trailing line ends
+// (a secret written with echo ends with one). A relative FILE is taken
+// from the ini file's directory. A file that cannot be read is an error,
+// not an empty value: a config whose secret went missing must not start.
+func (ex *expander) readFile(where, name string) string {
+	fail := func(err error) string {
+		ex.errs = append(ex.errs, fmt.Errorf("config: %s@(%s): %w", where, name, err))
+		return ""
+	}
+	if strings.Contains(name, "://") {
+		return fail(errors.New("only a file path can be read here (uWSGI's exec://, http:// and other sources are not supported)"))
+	}
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(ex.dir, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fail(errors.New("not a regular file"))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxAtFile+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(data) > maxAtFile {
+		return fail(fmt.Errorf("over %d bytes", maxAtFile))
+	}
+	return strings.TrimRight(string(data), "\r\n")
 }
 
 // parenName is the name in s's leading "(name)", non-empty; ok is false
