@@ -192,3 +192,93 @@ func TestUWSGISocketChown(t *testing.T) {
 		})
 	}
 }
+
+// A stopping worker finishes the uwsgi requests it has: a gateway's
+// upload still arriving when SIGTERM comes is read to its end, and a
+// connection accepted before it, whose packet comes just after, is
+// served (a uwsgi connection was taken for idle, and its read deadline
+// was set in the past). So is an HTTP client's first request on a
+// connection made before the signal, without keep-alive (the same bug).
+func TestUWSGIStopFinishesRequests(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := startApp(t, "uwsgi_echo", "--socket", sock, "--http-keepalive", "0")
+	body := strings.Repeat("b", 300<<10) // past what is read before the app is called
+	vars := [][2]string{{"REQUEST_METHOD", "POST"}, {"PATH_INFO", "/up"}, {"CONTENT_LENGTH", fmt.Sprint(len(body))}}
+	upload := uwsgiDial(t, sock)
+	pkt := uwsgiPacket(0, vars, body)
+	upload.Write(pkt[:len(pkt)-200<<10])
+	late := uwsgiDial(t, sock)
+	httpLate, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer httpLate.Close()
+	httpLate.SetDeadline(time.Now().Add(10 * time.Second))
+	time.Sleep(300 * time.Millisecond) // the upload's app is reading; late is accepted
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if !s.waitLog("SIGTERM", 5*time.Second) {
+		t.Fatalf("no SIGTERM in the log:\n%s", s.Log())
+	}
+	time.Sleep(100 * time.Millisecond)
+	upload.Write(pkt[len(pkt)-200<<10:])
+	late.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/late"}}, ""))
+	io.WriteString(httpLate, "GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+	// Read all three at once: with one Python thread, the later requests
+	// wait for the upload's, whose answer does not fit a socket buffer.
+	conns := map[string]net.Conn{"upload": upload, "late": late, "HTTP late": httpLate}
+	type result struct {
+		raw []byte
+		err error
+	}
+	results := map[string]chan result{}
+	for name, c := range conns {
+		results[name] = make(chan result, 1)
+		go func() {
+			raw, err := io.ReadAll(c)
+			results[name] <- result{raw, err}
+		}()
+	}
+	for name := range conns {
+		r := <-results[name]
+		raw, err := r.raw, r.err
+		resp := string(raw)
+		if !strings.HasPrefix(resp, "HTTP/1.1 200") {
+			t.Errorf("%s: %v, response %.200q", name, err, resp)
+		}
+		if name == "upload" && !strings.HasSuffix(resp, "|"+body) {
+			t.Errorf("upload: the app read %d bytes, want all %d", len(resp)-strings.IndexByte(resp, '|')-1, len(body))
+		}
+	}
+}
+
+// The gateway's variables: PEP 3333's wsgi.* keys stay the server's
+// whatever a uwsgi_param or an Apache SetEnv sends, and a variable sent
+// twice (a uwsgi_param repeating one of uwsgi_params) is the last copy
+// for carafe as for the app: a HEAD after a GET is answered as a HEAD.
+func TestUWSGIGatewayVars(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	startApp(t, "environ", "--socket", sock)
+	vars := [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/first"}, {"SERVER_NAME", "x"},
+		{"SERVER_PORT", "80"}, {"wsgi.errors", "x"}, {"wsgi.version", "x"}, {"wsgi.multithread", "x"},
+		{"PATH_INFO", "/second"}}
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, vars, ""))
+	raw, _ := io.ReadAll(c)
+	resp := string(raw)
+	for _, want := range []string{"HTTP/1.1 200", `"wsgi.version": [1, 0]`, `"wsgi.multithread": false`,
+		`"PATH_INFO": "/second"`} {
+		if !strings.Contains(resp, want) {
+			t.Errorf("want %s in the response: %.600q", want, resp)
+		}
+	}
+	head := append(vars[:0:0], vars[:4]...)
+	head = append(head, [2]string{"REQUEST_METHOD", "HEAD"})
+	c = uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, head, ""))
+	raw, _ = io.ReadAll(c)
+	if h, b, _ := strings.Cut(string(raw), "\r\n\r\n"); !strings.HasPrefix(h, "HTTP/1.1 200") || b != "" {
+		t.Errorf("GET then HEAD: head %q, %d body bytes, want a HEAD's answer: none", h, len(b))
+	}
+}

@@ -51,6 +51,7 @@ type conn struct {
 	chunked        *ChunkedReader
 	scratch, body  []byte
 	state          atomic.Int32 // connIdle / connBusy / connClosing
+	stopMu         sync.Mutex   // orders shutdown's deadline before busy's (see shutdown)
 	closeAfter     bool         // the connection must close after this response
 	bodyLeft       int64        // Content-Length bytes not yet read from br
 	bodyFile       *os.File     // a spilled chunked body
@@ -145,11 +146,35 @@ func (c *conn) release() {
 const drainGrace = time.Second
 
 // shutdown makes the connection serve at most one more request, with
-// Connection: close, and close; an idle one waits drainGrace for it.
+// Connection: close, and close; an idle one waits drainGrace (or its
+// shorter keep-alive) for it. It runs on the stopping server's goroutine,
+// so it moves the socket's deadline behind the connection's back; busy
+// re-arms the connection's own when that request comes.
 func (c *conn) shutdown() {
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
 	if c.state.Swap(connClosing) == connIdle {
-		c.nc.SetReadDeadline(time.Now().Add(min(drainGrace, c.s.opts.Keepalive)))
+		grace := drainGrace
+		if ka := c.s.opts.Keepalive; ka > 0 { // -1: no keep-alive, but a first request may be on its way
+			grace = min(grace, ka)
+		}
+		c.nc.SetReadDeadline(time.Now().Add(grace))
 	}
+}
+
+// busy marks the connection as serving a request and reports whether its
+// server is stopping. Then shutdown may have moved the read deadline to
+// the end of the grace: the armed one is forgotten, so that the request's
+// own (its head's, its body's) are armed afresh, and a body still coming
+// is read in full.
+func (c *conn) busy() (draining bool) {
+	if c.state.CompareAndSwap(connIdle, connBusy) {
+		return false
+	}
+	c.stopMu.Lock() // shutdown's SetReadDeadline is done
+	c.stopMu.Unlock()
+	c.rdl = time.Time{}
+	return true
 }
 
 func (c *conn) serve() {
@@ -188,7 +213,7 @@ func (c *conn) serve() {
 			}
 		}
 		first = false
-		draining := !c.state.CompareAndSwap(connIdle, connBusy)
+		draining := c.busy()
 		c.start = c.now()
 		if !c.headBuffered() {
 			c.readDeadline(c.start, c.s.opts.HeaderTimeout)

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -34,6 +35,7 @@ func (c *conn) serveUWSGI() {
 		c.rejectUWSGI(err)
 		return
 	}
+	c.busy() // a uwsgi connection always closes after its request
 	r := &c.req
 	r.Method = varOr(ureq, "REQUEST_METHOD", "GET")
 	r.Target = varOr(ureq, "REQUEST_URI", "")
@@ -125,6 +127,10 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 		case "REQUEST_SCHEME", "UWSGI_SCHEME":
 			if string(v.Value) == "https" {
 				scheme = "https"
+			}
+		default:
+			if bytes.HasPrefix(v.Key, []byte("wsgi.")) {
+				continue // PEP 3333's own keys are the server's, whatever a gateway sets
 			}
 		}
 		e.AddVar(v.Key, v.Value)

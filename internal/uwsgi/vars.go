@@ -15,10 +15,12 @@ type Var struct{ Key, Value []byte }
 // checks: 18 digits is just under an exabyte.
 const maxContentLengthDigits = 18
 
-// Get returns the value of the first variable named key, or nil, false.
-// It does not allocate.
+// Get returns the value of the last variable named key, or nil, false:
+// the one the app's environ dict keeps, and uWSGI's choice (nginx repeats
+// a variable when a uwsgi_param sets one uwsgi_params already has). It
+// does not allocate.
 func (r *Request) Get(key string) ([]byte, bool) {
-	for i := range r.Vars {
+	for i := len(r.Vars) - 1; i >= 0; i-- {
 		if string(r.Vars[i].Key) == key {
 			return r.Vars[i].Value, true
 		}

@@ -35,7 +35,7 @@ func TestGet(t *testing.T) {
 	}{
 		{"PATH_INFO", "/a", true},
 		{"EMPTY", "", true},
-		{"DUP", "first", true},
+		{"DUP", "second", true}, // the last copy, as the environ dict keeps
 		{"MISSING", "", false},
 		{"path_info", "", false}, // names are case-sensitive, as in CGI
 		{"PATH_INF", "", false},
