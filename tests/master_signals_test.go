@@ -737,7 +737,7 @@ func TestMasterReloadKeepsListenerRoles(t *testing.T) {
 	if err != nil || code != 200 {
 		t.Errorf("HTTP after the reload: %d %q %v, want the app", code, body, err)
 	}
-	if !s.waitLog("other listeners", 3*time.Second) {
+	if !s.waitLog("socket changed in the config", 3*time.Second) {
 		t.Error("the worker did not say that the file's listeners differ from the master's")
 	}
 	if !s.waitLog("3 thread(s)", 3*time.Second) {

@@ -60,7 +60,7 @@ func run(args []string) int {
 	child := control.WorkerID() > 0
 	if child {
 		nameWorker()
-		inheritListeners(cfg)
+		inheritSettings(cfg, os.Stderr)
 	}
 	detached := os.Getenv(envDaemon) != ""
 	os.Unsetenv(envDaemon) // not for the workers, nor the app's own subprocesses
@@ -199,22 +199,6 @@ func nameWorker() {
 	}
 }
 
-// inheritListeners makes a worker's listeners the master's, which it
-// inherits: its own reading of an ini file edited since the master started
-// may differ, and says so.
-func inheritListeners(cfg *config.Config) {
-	l, ok := control.InheritedListeners()
-	os.Unsetenv(control.EnvListeners) // not for the app
-	if !ok {
-		return
-	}
-	if !slices.Equal(l.HTTP, cfg.HTTP) || !slices.Equal(l.UWSGI, cfg.Socket) {
-		fmt.Fprintf(os.Stderr, "carafe: worker %d: the config now gives other listeners (--http %v, --socket %v) than the master's (--http %v, --socket %v), which it keeps until it restarts\n",
-			control.WorkerID(), cfg.HTTP, cfg.Socket, l.HTTP, l.UWSGI)
-	}
-	cfg.HTTP, cfg.Socket = l.HTTP, l.UWSGI
-}
-
 // runChild is a worker started by the master; a failure to load the app
 // reached the master over the control socket, which prints it once.
 func runChild(wo worker.Options) int {
@@ -234,26 +218,28 @@ func runChild(wo worker.Options) int {
 
 func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.Options {
 	return master.Options{
-		Args:          args,
-		HTTP:          cfg.HTTP,
-		Socket:        cfg.Socket,
-		SocketPerm:    socketPerm(cfg),
-		Processes:     cfg.Processes,
-		Threads:       cfg.Threads,
-		AppID:         appID(cfg),
-		Mercy:         time.Duration(cfg.WorkerReloadMercy) * time.Second,
-		HarakiriGrace: time.Duration(cfg.HarakiriGrace) * time.Second,
-		TouchReload:   cfg.TouchReload,
-		TouchLog:      cfg.TouchLogReopen,
-		Stats:         cfg.Stats,
-		Pidfiles:      pidfiles(cfg),
-		Vacuum:        cfg.Vacuum,
-		UID:           cfg.UID,
-		GID:           cfg.GID,
-		MasterAsRoot:  cfg.MasterAsRoot,
-		LogFile:       logRotation(cfg),
-		ReqLogFile:    reqLogFile(cfg),
-		Log:           log,
+		Args:           args,
+		WorkerSettings: masterSettings(cfg),
+		HTTP:           cfg.HTTP,
+		Socket:         cfg.Socket,
+		SocketPerm:     socketPerm(cfg),
+		Processes:      cfg.Processes,
+		Threads:        cfg.Threads,
+		AppID:          appID(cfg),
+		Mercy:          time.Duration(cfg.WorkerReloadMercy) * time.Second,
+		HarakiriGrace:  time.Duration(cfg.HarakiriGrace) * time.Second,
+		TouchReload:    cfg.TouchReload,
+		TouchLog:       cfg.TouchLogReopen,
+		Stats:          cfg.Stats,
+		Version:        version,
+		Pidfiles:       pidfiles(cfg),
+		Vacuum:         cfg.Vacuum,
+		UID:            cfg.UID,
+		GID:            cfg.GID,
+		MasterAsRoot:   cfg.MasterAsRoot,
+		LogFile:        logRotation(cfg),
+		ReqLogFile:     reqLogFile(cfg),
+		Log:            log,
 	}
 }
 

@@ -309,7 +309,9 @@ var table = append(append(append([]Option{
 		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
 		Field: func(c *Config) any { return &c.ReloadOnRSS },
 		Doc: "Gracefully replace a worker whose resident memory exceeds this many megabytes (checked four " +
-			"times a second); 0 means never.",
+			"times a second); 0 means never. A limit below a fresh worker's size (the app after import) is " +
+			"said once, and such workers are replaced only after serving a request and running a minute, " +
+			"not in a loop.",
 	},
 	{
 		Name: "evil-reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,

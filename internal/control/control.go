@@ -18,39 +18,37 @@ import (
 
 // A worker is started with EnvWorker set to its id; the control socket is
 // fd ControlFD and the listeners follow from FirstListenerFD, in the order
-// of the master's listener list, which EnvListeners gives (see Listeners).
+// of the master's listener list, which EnvSettings gives (see Settings).
 const (
 	EnvWorker       = "CARAFE_WORKER_ID"
-	EnvListeners    = "CARAFE_LISTENERS"
+	EnvSettings     = "CARAFE_MASTER_SETTINGS"
 	ControlFD       = 3
 	FirstListenerFD = 4
 )
 
-// Listeners are the addresses of the sockets a master passes on: HTTP
-// first, then uwsgi. A worker reads its configuration again, from the
-// same flags and ini files, and an ini file edited since the master bound
-// its sockets would give it other listeners than the ones it inherits (an
-// HTTP socket served as a uwsgi one, say): the master's list is the one
-// that holds.
-type Listeners struct {
-	HTTP  []string `json:"http"`
-	UWSGI []string `json:"uwsgi"`
+// Settings are the master's values of the options it acts on, by option
+// name, in JSON: the listeners (HTTP first, then uwsgi, the order of the
+// sockets passed on), the log it rotates, the drains it cuts short.... A
+// worker reads its configuration again, from the same flags and ini files,
+// and an ini file edited since the master started would give it other
+// values than the master's (an HTTP socket served as a uwsgi one, a log
+// file the master never rotates): the master's are the ones that hold.
+type Settings map[string]json.RawMessage
+
+// Env is s as EnvSettings's NAME=VALUE.
+func (s Settings) Env() string {
+	b, _ := json.Marshal(s) // JSON values already: cannot fail
+	return EnvSettings + "=" + string(b)
 }
 
-// Env is l as EnvListeners's NAME=VALUE.
-func (l Listeners) Env() string {
-	b, _ := json.Marshal(l) // strings only: cannot fail
-	return EnvListeners + "=" + string(b)
-}
-
-// InheritedListeners reads EnvListeners; ok is false when it is not set
-// (a worker not started by a master) or not valid.
-func InheritedListeners() (l Listeners, ok bool) {
-	v := os.Getenv(EnvListeners)
+// InheritedSettings reads EnvSettings; ok is false when it is not set (a
+// worker not started by a master) or not valid.
+func InheritedSettings() (s Settings, ok bool) {
+	v := os.Getenv(EnvSettings)
 	if v == "" {
-		return l, false
+		return nil, false
 	}
-	return l, json.Unmarshal([]byte(v), &l) == nil
+	return s, json.Unmarshal([]byte(v), &s) == nil
 }
 
 // Message types.
@@ -59,8 +57,9 @@ const (
 	LoadError = "loaderr"   // worker → master: the app failed to load (Text: traceback)
 	Recycle   = "recycle"   // worker → master: replace me gracefully (Text: why)
 	Harakiri  = "harakiri"  // worker → master: a request overran; I am leaving
+	OverRSS   = "overrss"   // worker → master: over --reload-on-rss as I start (Text: the warning)
 	StatsReq  = "stats"     // master → worker: send your statistics
-	Resume    = "resume"    // master → worker: your replacement failed; accept again
+	Resume    = "resume"    // master → worker: the replacement you asked for failed; accept again
 	StatsResp = "statsresp" // worker → master: Stats
 )
 
@@ -73,10 +72,12 @@ type Msg struct {
 
 // WorkerStats is what a worker reports about itself.
 type WorkerStats struct {
-	Requests   int64         `json:"requests"`
-	Exceptions int64         `json:"exceptions"`
-	AvgRTms    float64       `json:"avg_rt_ms"`
-	Threads    []ThreadStats `json:"threads"`
+	Requests   int64   `json:"requests"`
+	Exceptions int64   `json:"exceptions"`
+	AvgRTms    float64 `json:"avg_rt_ms"`
+	// RunningTime is the time spent in requests, in µs (uWSGI's name).
+	RunningTime int64         `json:"running_time"`
+	Threads     []ThreadStats `json:"threads"`
 }
 
 // ThreadStats describes one busy Python thread.

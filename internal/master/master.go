@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"carafe/internal/control"
 	"carafe/internal/listen"
 	"carafe/internal/logfile"
 	"carafe/internal/sdnotify"
@@ -35,6 +36,10 @@ type Options struct {
 	HTTP, Socket []string
 	SocketPerm   listen.Perm
 	Processes    int
+	// WorkerSettings are the values of the options the master acts on
+	// (HTTP and Socket among them), which its workers take over their own
+	// reading of the configuration.
+	WorkerSettings control.Settings
 	// Threads and AppID only describe the workers in the start-up lines.
 	Threads int
 	AppID   string
@@ -49,6 +54,7 @@ type Options struct {
 	// TouchLog files have the logs reopened when their mtime changes.
 	TouchLog []string
 	Stats    string // address of the JSON stats server; "" none
+	Version  string // carafe's, for the stats
 	Pidfiles []Pidfile
 	Vacuum   bool   // remove the pidfiles on exit
 	UID, GID string // drop privileges to these after binding
@@ -89,12 +95,17 @@ type master struct {
 	started    time.Time
 	stopping   bool
 	rotateErr  string // the last failure to rotate the log, said once
+	// overRSSWarned: a worker has said it starts over --reload-on-rss.
+	overRSSWarned bool
+	// lastRequests is each worker's request count in the previous stats
+	// document, by pid (for delta_requests); only collect touches it.
+	lastRequests map[int]int64
 }
 
 // Run supervises workers until told to stop and returns the process exit
 // code.
 func Run(o Options) int {
-	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64),
+	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64), lastRequests: map[int]int64{},
 		startup: true, started: time.Now(), mtimes: map[string]time.Time{},
 		logMtimes: map[string]time.Time{}}
 	if err := m.bind(); err != nil {
@@ -435,6 +446,7 @@ func (m *master) reload(why string) {
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
 	m.o.Notify.Send(sdnotify.Reloading() + "\nSTATUS=reloading: " + why)
 	m.reloading = true
+	m.overRSSWarned = false
 	for id := 1; id <= m.want; id++ {
 		var old *proc
 		for _, p := range m.procs {
@@ -583,11 +595,26 @@ func backoff(fails int) time.Duration {
 		float64(10*time.Second)))
 }
 
+// killGrace is how long killAll's workers have to leave by themselves.
+const killGrace = time.Second
+
+// killAll ends every worker now, requests in flight and all (SIGINT,
+// SIGQUIT, a failed start-up). They are sent SIGQUIT first, which a worker
+// answers by writing out its buffered request log (the lines of requests
+// already answered) and exiting without draining; SIGKILL follows for any
+// still there after killGrace (one busy importing the app, say).
 func (m *master) killAll() {
 	for _, p := range m.procs {
-		p.cmd.Process.Kill()
+		p.cmd.Process.Signal(syscall.SIGQUIT)
 	}
+	deadline := time.After(killGrace)
 	for _, p := range m.procs {
+		select {
+		case <-p.exited:
+			continue
+		case <-deadline:
+		}
+		p.cmd.Process.Kill()
 		<-p.exited
 	}
 	m.procs = nil
@@ -612,13 +639,14 @@ func mtime(path string) time.Time {
 	return st.ModTime()
 }
 
-// rssBytes reads a process's resident set size from /proc.
-func rssBytes(pid int) int64 {
+// memory reads a process's virtual and resident sizes, in bytes, from
+// /proc.
+func memory(pid int) (vsz, rss int64) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	var size, rss int64
-	fmt.Sscan(string(b), &size, &rss)
-	return rss * int64(os.Getpagesize())
+	fmt.Sscan(string(b), &vsz, &rss)
+	page := int64(os.Getpagesize())
+	return vsz * page, rss * page
 }

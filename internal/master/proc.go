@@ -57,14 +57,15 @@ type event struct {
 	p     *proc
 	msg   control.Msg
 	id    int
-	reply chan []procInfo
+	reply chan snapshot
 }
 
 // slot is what the master remembers about a worker id across restarts.
 type slot struct {
-	started  bool
-	respawns int // workers started after the first, for any reason
-	fails    int // deaths in a row of workers that lived under 10 s
+	started   bool
+	respawns  int // workers started after the first, for any reason
+	fails     int // deaths in a row of workers that lived under 10 s
+	harakiris int // workers that overran --harakiri
 }
 
 var slots = map[int]*slot{}
@@ -92,8 +93,7 @@ func (m *master) spawn(id int, replaces *proc) error {
 	for _, g := range m.socks {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, g.file(id))
 	}
-	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id),
-		control.Listeners{HTTP: m.o.HTTP, UWSGI: m.o.Socket}.Env())
+	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id), m.o.WorkerSettings.Env())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// The kernel kills a worker whose master died, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -192,10 +192,18 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) could not load the app; %s:\n%s", p.id, p.pid, what, msg.Text))
 	case control.Recycle:
 		m.recycle(p, msg.Text)
+	case control.OverRSS:
+		// Every worker of the app would say it: once is enough, until
+		// a reload brings code that may be smaller.
+		if !m.overRSSWarned {
+			m.overRSSWarned = true
+			m.o.Log.Warn(fmt.Sprintf("carafe: worker %d (pid %d): %s", p.id, p.pid, msg.Text))
+		}
 	case control.Harakiri:
 		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) overran --harakiri on %s; replacing it",
 			p.id, p.pid, msg.Text))
 		p.harakiri = true
+		slotOf(p.id).harakiris++
 		p.state = stateStopping
 		p.stopAt = time.Now()
 		p.killAt = p.stopAt.Add(min(m.o.Mercy, m.o.HarakiriGrace) + 2*time.Second)
@@ -242,9 +250,11 @@ func (m *master) exited(p *proc) (int, bool) {
 	expected := p.state == stateStopping
 	m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) exited (%s) after %s", p.id, p.pid, cause,
 		lived.Round(time.Millisecond)))
-	if old := p.replaces; old != nil && old.state != stateStopping {
-		// Its replacement failed: it keeps serving (a broken deploy must
-		// not take the site down).
+	if old := p.replaces; old != nil && old.state != stateStopping && old.recycling {
+		// The replacement it asked for failed: it keeps serving (a broken
+		// deploy must not take the site down). A worker a reload meant to
+		// replace asked for nothing and serves on as it was, its limits
+		// intact.
 		old.recycling = false
 		old.ctl.Send(control.Msg{T: control.Resume})
 	}

@@ -15,27 +15,78 @@ import (
 // procInfo is a copy of what the stats server may read about a worker
 // outside the event loop.
 type procInfo struct {
-	id, pid  int
-	state    procState
-	respawns int
-	ctl      *control.Conn
-	stats    chan *control.WorkerStats
+	id, pid   int
+	state     procState
+	accepting bool
+	started   time.Time
+	respawns  int
+	harakiris int
+	ctl       *control.Conn
+	stats     chan *control.WorkerStats
 }
 
-func (m *master) snapshot() []procInfo {
-	out := make([]procInfo, 0, len(m.procs))
+// snapshot is what collect needs of the event loop's state: the workers,
+// and the sockets' queues (m.socks changes on SIGTTOU).
+type snapshot struct {
+	procs   []procInfo
+	sockets []SocketEntry
+}
+
+func (m *master) snapshot() snapshot {
+	var out snapshot
 	for _, p := range m.procs {
-		out = append(out, procInfo{id: p.id, pid: p.pid, state: p.state,
-			respawns: slotOf(p.id).respawns, ctl: p.ctl, stats: p.stats})
+		s := slotOf(p.id)
+		out.procs = append(out.procs, procInfo{id: p.id, pid: p.pid, state: p.state,
+			accepting: p.state == stateReady && !p.recycling, started: p.started,
+			respawns: s.respawns, harakiris: s.harakiris, ctl: p.ctl, stats: p.stats})
+	}
+	out.sockets = []SocketEntry{}
+	for i, g := range m.socks {
+		e := SocketEntry{Name: g.listeners[0].Addr().String(), Proto: "uwsgi"}
+		if i < len(m.o.HTTP) {
+			e.Proto = "http"
+		}
+		for _, f := range g.files {
+			q, limit, _ := listenQueue(f)
+			e.Queue += q
+			e.MaxQueue += limit
+		}
+		out.sockets = append(out.sockets, e)
 	}
 	return out
 }
 
-// StatsDoc is the JSON document the stats server sends.
+// StatsDoc is the JSON document the stats server sends: carafe's own
+// names, and uWSGI's beside them (read by uwsgitop and the uWSGI
+// collectors of Datadog, Telegraf, Diamond...). What carafe has no such
+// thing for (signals, load, listen_queue_errors) is 0.
 type StatsDoc struct {
 	Pid     int           `json:"pid"`
 	Uptime  float64       `json:"uptime_s"`
 	Workers []WorkerEntry `json:"workers"`
+
+	Version string `json:"version"`
+	// ListenQueue is the connections waiting in the accept queues of the
+	// TCP sockets (a unix socket's is not known): none free to take them.
+	ListenQueue       int           `json:"listen_queue"`
+	ListenQueueErrors int           `json:"listen_queue_errors"`
+	Load              int           `json:"load"`
+	SignalQueue       int           `json:"signal_queue"`
+	Cwd               string        `json:"cwd"`
+	UID               int           `json:"uid"`
+	GID               int           `json:"gid"`
+	Sockets           []SocketEntry `json:"sockets"`
+}
+
+// SocketEntry is one listening address in StatsDoc, as uWSGI's; the
+// queues of an address with a socket per worker are added up.
+type SocketEntry struct {
+	Name       string `json:"name"`
+	Proto      string `json:"proto"`
+	Queue      int    `json:"queue"`
+	MaxQueue   int    `json:"max_queue"`
+	Shared     int    `json:"shared"`
+	CanOffload int    `json:"can_offload"`
 }
 
 // WorkerEntry is one worker in StatsDoc.
@@ -46,6 +97,20 @@ type WorkerEntry struct {
 	RSS      int64  `json:"rss"`
 	Respawns int    `json:"respawns"`
 	control.WorkerStats
+
+	// uWSGI's names. TX is 0: the front ends do not count the bytes a
+	// worker writes. DeltaRequests counts since the previous document.
+	AvgRT         int64 `json:"avg_rt"` // µs
+	RespawnCount  int   `json:"respawn_count"`
+	HarakiriCount int   `json:"harakiri_count"`
+	TX            int64 `json:"tx"`
+	VSZ           int64 `json:"vsz"`
+	LastSpawn     int64 `json:"last_spawn"` // unix time
+	Signals       int   `json:"signals"`
+	DeltaRequests int64 `json:"delta_requests"`
+	Accepting     int   `json:"accepting"` // 1 when taking new connections
+	Cores         []any `json:"cores"`
+	Apps          []any `json:"apps"`
 }
 
 // bindStats binds the --stats address (a path with '/' is a unix socket)
@@ -99,22 +164,30 @@ func (m *master) serveStats() {
 }
 
 // collect asks every worker for its figures (waiting at most a second).
+// Only one collection runs at a time (see serveStats): it may keep
+// lastRequests.
 func (m *master) collect() StatsDoc {
-	reply := make(chan []procInfo, 1)
+	reply := make(chan snapshot, 1)
 	m.events <- event{kind: evSnapshot, reply: reply}
-	infos := <-reply
-	for _, p := range infos {
+	snap := <-reply
+	for _, p := range snap.procs {
 		select { // drop a reply that came too late last time
 		case <-p.stats:
 		default:
 		}
 		p.ctl.Send(control.Msg{T: control.StatsReq})
 	}
-	doc := StatsDoc{Pid: os.Getpid(), Uptime: time.Since(m.started).Seconds(), Workers: []WorkerEntry{}}
+	doc := StatsDoc{Pid: os.Getpid(), Uptime: time.Since(m.started).Seconds(), Workers: []WorkerEntry{},
+		Version: m.o.Version, Sockets: snap.sockets, UID: os.Getuid(), GID: os.Getgid()}
+	doc.Cwd, _ = os.Getwd()
+	for _, s := range snap.sockets {
+		doc.ListenQueue += s.Queue
+	}
 	deadline := time.After(time.Second)
-	for _, p := range infos {
-		e := WorkerEntry{ID: p.id, Pid: p.pid, Status: p.state.String(), RSS: rssBytes(p.pid), Respawns: p.respawns}
-		e.Threads = []control.ThreadStats{}
+	last := m.lastRequests
+	m.lastRequests = map[int]int64{}
+	for _, p := range snap.procs {
+		e := workerEntry(p)
 		select {
 		case st := <-p.stats:
 			if st != nil {
@@ -122,6 +195,9 @@ func (m *master) collect() StatsDoc {
 			}
 		case <-deadline:
 		}
+		e.AvgRT = int64(e.AvgRTms * 1000)
+		e.DeltaRequests = e.Requests - last[p.pid]
+		m.lastRequests[p.pid] = e.Requests
 		if p.state == stateReady {
 			e.Status = "idle"
 			if len(e.Threads) > 0 {
@@ -131,6 +207,19 @@ func (m *master) collect() StatsDoc {
 		doc.Workers = append(doc.Workers, e)
 	}
 	return doc
+}
+
+// workerEntry is what the master knows of p itself.
+func workerEntry(p procInfo) WorkerEntry {
+	e := WorkerEntry{ID: p.id, Pid: p.pid, Status: p.state.String(), Respawns: p.respawns,
+		RespawnCount: p.respawns, HarakiriCount: p.harakiris, LastSpawn: p.started.Unix(),
+		Cores: []any{}, Apps: []any{}}
+	e.VSZ, e.RSS = memory(p.pid)
+	e.Threads = []control.ThreadStats{}
+	if p.accepting {
+		e.Accepting = 1
+	}
+	return e
 }
 
 // sentHTTPRequest reports whether the client opened with an HTTP request

@@ -132,22 +132,28 @@ func RunChild(o Options) error {
 // worker is the running state shared by the request path, the watchdog
 // and the control loop.
 type worker struct {
-	o         Options
-	ip        *pyembed.Interp
-	ctl       *control.Conn
-	limit     int64
-	requests  atomic.Int64
-	errors    atomic.Int64
-	rtTotal   atomic.Int64 // nanoseconds
-	srvs      []*httpfront.Server
-	recycleMu sync.Mutex
-	recycling bool      // asked for a replacement, paused
-	noRecycle time.Time // after a failed replacement, do not ask again before
-	harakiri  chan struct{}
+	o        Options
+	ip       *pyembed.Interp
+	ctl      *control.Conn
+	limit    int64
+	requests atomic.Int64
+	errors   atomic.Int64
+	rtTotal  atomic.Int64 // nanoseconds
+	srvs     []*httpfront.Server
+	access   *accesslog.Logger // nil without an access log
+	start    time.Time
+	life     time.Duration // --max-worker-lifetime plus its delta; zero never
+	// bornOverRSS: resident memory was over --reload-on-rss already when
+	// the worker became ready (see rssMayRecycle).
+	bornOverRSS bool
+	recycleMu   sync.Mutex
+	recycling   bool      // asked for a replacement, paused
+	noRecycle   time.Time // after a failed replacement, do not ask again before
+	harakiri    chan struct{}
 }
 
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
-	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{})}
+	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{}), start: time.Now()}
 	if o.MaxRequests > 0 {
 		w.limit = int64(o.MaxRequests)
 		if o.MaxRequestsDelta > 0 {
@@ -200,6 +206,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			}
 		}
 		access = accesslog.New(out, o.AccessFilter, format)
+		w.access = access
 		defer access.Flush()
 	}
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
@@ -219,6 +226,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go func(l net.Listener) { errc <- srv.Serve(l) }(l)
 	}
 	if ctl != nil {
+		w.noteReadyRSS()
 		ctl.Send(control.Msg{T: control.Ready, Text: about})
 		go w.controlLoop()
 	} else {
@@ -236,14 +244,13 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go w.watchdog()
 	}
 	if o.MaxLifetime > 0 {
-		life := o.MaxLifetime
+		w.life = o.MaxLifetime
 		if o.MaxLifetimeDelta > 0 {
-			life += time.Duration(rand.Int64N(int64(o.MaxLifetimeDelta) + 1))
+			w.life += time.Duration(rand.Int64N(int64(o.MaxLifetimeDelta) + 1))
 		}
-		time.AfterFunc(life, func() { w.recycle("max-worker-lifetime") })
 	}
-	if o.ReloadOnRSS > 0 || o.EvilRSS > 0 {
-		go w.watchRSS()
+	if w.life > 0 || o.ReloadOnRSS > 0 || o.EvilRSS > 0 {
+		go w.watchLimits()
 	}
 	var rotate <-chan time.Time
 	if ctl == nil && o.LogFile.Max > 0 { // under a master, the master rotates
@@ -367,33 +374,90 @@ func (w *worker) recycle(why string) {
 // grouped reports whether this worker has a socket of its own on addr.
 func (w *worker) grouped(addr string) bool { return listen.Grouped(addr, w.o.Python.Processes) }
 
+// resume answers the master's word that the replacement this worker asked
+// for failed (a broken deploy): it accepts again, and asks again only after
+// recycleBackoff, so as not to start failing replacements in a loop. A
+// worker that asked for nothing (whose reload replacement failed, say)
+// keeps its limits as they were.
 func (w *worker) resume() {
 	w.recycleMu.Lock()
 	defer w.recycleMu.Unlock()
+	if !w.recycling {
+		return
+	}
 	w.recycling = false
-	w.noRecycle = time.Now().Add(time.Minute)
+	w.noRecycle = time.Now().Add(recycleBackoff)
 	for _, s := range w.srvs {
 		s.Resume()
 	}
 }
 
-// watchRSS asks for a replacement when resident memory passes the limit.
-func (w *worker) watchRSS() {
+// recycleBackoff is how long a worker whose replacement failed waits
+// before it asks for another.
+var recycleBackoff = time.Minute
+
+// overRSSHold is how long a worker that was over --reload-on-rss as it
+// became ready serves before memory may recycle it.
+const overRSSHold = time.Minute
+
+// watchLimits checks four times a second the limits that no request
+// triggers: --max-worker-lifetime, --reload-on-rss, --evil-reload-on-rss.
+// Each is checked anew every time, not armed once: a recycle turned away
+// (within recycleBackoff) or resumed must still come later.
+func (w *worker) watchLimits() {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	for range tick.C {
-		rss := selfRSS()
-		if w.o.EvilRSS > 0 && rss > w.o.EvilRSS {
-			// Python may be stuck allocating (GIL held): only this Go side
-			// can still act, and it must not wait for the requests.
-			w.o.Log.Error(fmt.Sprintf("carafe: evil-reload-on-rss: %d MB resident, over %d MB; exiting now, "+
-				"requests in flight included", rss>>20, w.o.EvilRSS>>20))
-			os.Exit(1)
-		}
-		if w.o.ReloadOnRSS > 0 && rss > w.o.ReloadOnRSS {
-			w.recycle(fmt.Sprintf("reload-on-rss (%d MB resident)", rss>>20))
-		}
+	for now := range tick.C {
+		w.checkLimits(now, selfRSS())
 	}
+}
+
+// checkLimits acts on the lifetime and memory limits at now, with rss
+// bytes resident.
+func (w *worker) checkLimits(now time.Time, rss int64) {
+	if w.o.EvilRSS > 0 && rss > w.o.EvilRSS {
+		// Python may be stuck allocating (GIL held): only this Go side
+		// can still act, and it must not wait for the requests.
+		w.o.Log.Error(fmt.Sprintf("carafe: evil-reload-on-rss: %d MB resident, over %d MB; exiting now, "+
+			"requests in flight included", rss>>20, w.o.EvilRSS>>20))
+		w.exit(1)
+	}
+	if w.life > 0 && now.Sub(w.start) >= w.life {
+		w.recycle("max-worker-lifetime")
+	}
+	if w.o.ReloadOnRSS > 0 && rss > w.o.ReloadOnRSS && w.rssMayRecycle(now) {
+		w.recycle(fmt.Sprintf("reload-on-rss (%d MB resident)", rss>>20))
+	}
+}
+
+// noteReadyRSS tells the master when this worker is over --reload-on-rss
+// already as it becomes ready, before a request could have leaked: that
+// is the app's own size, and the limit is set too low for it.
+func (w *worker) noteReadyRSS() {
+	rss := selfRSS()
+	if w.o.ReloadOnRSS <= 0 || rss <= w.o.ReloadOnRSS {
+		return
+	}
+	w.bornOverRSS = true
+	w.ctl.Send(control.Msg{T: control.OverRSS, Text: fmt.Sprintf("a fresh worker is already at %d MB, "+
+		"above --reload-on-rss %d; workers are recycled for memory only once they have served a request "+
+		"and run %s, not in a loop: raise --reload-on-rss above the app's own size",
+		rss>>20, w.o.ReloadOnRSS>>20, overRSSHold)})
+}
+
+// rssMayRecycle reports whether memory may recycle the worker now. One
+// born over the limit would be replaced by another as big, again and
+// again (idle, too): it waits until it has served a request and run
+// overRSSHold, so that a leak still ends it, once in a while.
+func (w *worker) rssMayRecycle(now time.Time) bool {
+	return !w.bornOverRSS || w.requests.Load() > 0 && now.Sub(w.start) >= overRSSHold
+}
+
+// exit ends the process at once, with the request log's lines of the
+// requests already answered written out.
+func (w *worker) exit(code int) {
+	w.access.Flush()
+	os.Exit(code)
 }
 
 // selfRSS is this process's resident set size in bytes.
@@ -413,7 +477,7 @@ func (w *worker) controlLoop() {
 	for {
 		m, err := w.ctl.Recv()
 		if err != nil {
-			os.Exit(1)
+			w.exit(1)
 		}
 		switch m.T {
 		case control.StatsReq:
@@ -425,9 +489,10 @@ func (w *worker) controlLoop() {
 }
 
 func (w *worker) stats() *control.WorkerStats {
-	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load()}
+	rt := w.rtTotal.Load()
+	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), RunningTime: rt / 1e3}
 	if st.Requests > 0 {
-		st.AvgRTms = float64(w.rtTotal.Load()) / float64(st.Requests) / 1e6
+		st.AvgRTms = float64(rt) / float64(st.Requests) / 1e6
 	}
 	st.Threads = []control.ThreadStats{}
 	for _, t := range w.ip.Threads() {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"carafe/internal/config"
+	"carafe/internal/control"
+)
+
+// masterOwned names the options the master acts on: it binds the sockets,
+// writes the pidfiles, serves the stats, rotates the log, cuts drains
+// short, drops privileges. A reload restarts the workers only, so a value
+// changed in the ini since the master started does not apply; the workers
+// take the master's, not their own reading of the file.
+var masterOwned = []string{
+	"http", "socket", "chmod-socket", "chown-socket", "reuse-port",
+	"processes", "worker-reload-mercy", "harakiri-graceful-timeout", "touch-reload", "touch-logreopen",
+	"logto", "logfile-chmod", "req-logger", "log-maxsize", "log-backupname",
+	"uid", "gid", "master-as-root", "pidfile", "pidfile2", "safe-pidfile", "safe-pidfile2", "vacuum", "stats",
+}
+
+// ownedOptions are masterOwned's rows of the option table.
+func ownedOptions() []config.Option {
+	var out []config.Option
+	for _, o := range config.Options() {
+		if slices.Contains(masterOwned, o.Name) && o.Field != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// masterSettings are the master's values of the options it owns, for its
+// workers.
+func masterSettings(cfg *config.Config) control.Settings {
+	s := control.Settings{}
+	for _, o := range ownedOptions() {
+		b, _ := json.Marshal(o.Field(cfg)) // plain values: cannot fail
+		s[o.Name] = b
+	}
+	return s
+}
+
+// inheritSettings gives a worker its master's values of the options the
+// master owns, and says to log which ones the configuration, read again
+// (by a reload, after an edit), now gives otherwise.
+func inheritSettings(cfg *config.Config, log io.Writer) {
+	s, ok := control.InheritedSettings()
+	os.Unsetenv(control.EnvSettings) // not for the app
+	if !ok {
+		return
+	}
+	for _, o := range ownedOptions() {
+		master, ok := s[o.Name]
+		if !ok {
+			continue
+		}
+		mine, _ := json.Marshal(o.Field(cfg))
+		if sameValue(mine, master) {
+			continue
+		}
+		if err := json.Unmarshal(master, o.Field(cfg)); err != nil {
+			continue // a master of another build; its own value then
+		}
+		fmt.Fprintf(log, "carafe: worker %d: %s changed in the config (now %s, the master's %s); "+
+			"a reload does not apply it: restart carafe\n", control.WorkerID(), o.Name, mine, master)
+	}
+}
+
+// sameValue compares two options' JSON values, an empty list and none
+// alike.
+func sameValue(a, b []byte) bool {
+	empty := func(v []byte) bool { return string(v) == "null" || string(v) == "[]" }
+	return bytes.Equal(a, b) || empty(a) && empty(b)
+}
