@@ -1,13 +1,16 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStaticMap: --static-map files are served by Go (the app never sees
@@ -189,5 +192,185 @@ func TestStaticExpires(t *testing.T) {
 		if got := hdr.Get("Cache-Control"); code != 200 || got != want || hdr.Get("Expires") == "" {
 			t.Errorf("%s: %d Cache-Control %q Expires %q, want %q", path, code, got, hdr.Get("Expires"), want)
 		}
+	}
+}
+
+// staticFiles lays out files (name → content) in a new directory.
+func staticFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// staticSlowConn pauses before every read: a client that is never idle
+// for long, yet takes far longer in all than a short --http-timeout.
+type staticSlowConn struct{ net.Conn }
+
+func (c staticSlowConn) Read(p []byte) (int, error) {
+	time.Sleep(4 * time.Millisecond)
+	return c.Conn.Read(p)
+}
+
+// staticSlowGet sends GET path on a new connection and reads the
+// response slowly; it returns the status and how much body arrived.
+func staticSlowGet(t *testing.T, s *server, path string) (int, int64) {
+	t.Helper()
+	c := s.dial()
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReaderSize(staticSlowConn{c}, 64<<10), nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	// Reads of 64 KiB: io.Discard's own ReadFrom would read 8 KiB at a time.
+	n, _ := io.CopyBuffer(struct{ io.Writer }{io.Discard}, resp.Body, make([]byte, 64<<10))
+	return resp.StatusCode, n
+}
+
+// TestStaticSlowClient: --http-timeout is the idle time between writes,
+// as docs/options.md says, for files too: a client that keeps reading
+// gets the whole file from --static-map, X-Sendfile and
+// wsgi.file_wrapper, however long the download takes in all.
+func TestStaticSlowClient(t *testing.T) {
+	t.Parallel()
+	const size = 16 << 20
+	dir := staticFiles(t, map[string]string{"big.bin": strings.Repeat("0123456789abcdef", size/16)})
+	big := filepath.Join(dir, "big.bin")
+	s := startRedirectApp(t, "--http-timeout", "0.5", "--static-map", "/static="+dir, "--x-sendfile-dir", dir)
+	// A plain binary file is what file_wrapper hands to sendfile.
+	fw := startAppEnv(t, []string{"DATA_FILE=" + big}, "file_wrapper_kinds", "--http-timeout", "0.5")
+	for _, tt := range []struct {
+		s    *server
+		path string
+	}{{s, "/static/big.bin"}, {s, "/xs?" + big}, {fw, "/plain"}} {
+		start := time.Now()
+		if code, n := staticSlowGet(t, tt.s, tt.path); code != 200 || n != size {
+			t.Errorf("%s: %d, %d of %d bytes after %v", tt.path, code, n, size, time.Since(start))
+		}
+	}
+}
+
+// TestStaticUWSGIRequest: behind nginx's uwsgi_pass, static files honour
+// Range, conditional requests and Accept-Encoding from the HTTP_*
+// variables, and are looked up by PATH_INFO (what nginx routed after its
+// rewrites), not REQUEST_URI.
+func TestStaticUWSGIRequest(t *testing.T) {
+	t.Parallel()
+	dir := staticFiles(t, map[string]string{"ten.txt": "0123456789", "ten.txt.gz": "GZ"})
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := startApp(t, "static_site", "--static-map", "/static="+dir, "--socket", sock)
+	_, _, hdr := redirectGet(t, s, "/static/ten.txt")
+	get := func(extra ...[2]string) string {
+		t.Helper()
+		vars := append([][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/static/ten.txt"},
+			{"REQUEST_URI", "/static/ten.txt"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, extra...)
+		c := uwsgiDial(t, sock)
+		c.Write(uwsgiPacket(0, vars, ""))
+		raw, _ := io.ReadAll(c)
+		return string(raw)
+	}
+	for _, tt := range []struct {
+		name, value, want string
+	}{
+		{"HTTP_RANGE", "bytes=0-1", "HTTP/1.1 206"},
+		{"HTTP_IF_NONE_MATCH", hdr.Get("Etag"), "HTTP/1.1 304"},
+		{"HTTP_IF_MODIFIED_SINCE", hdr.Get("Last-Modified"), "HTTP/1.1 304"},
+		{"HTTP_IF_MATCH", `"other"`, "HTTP/1.1 412"},
+	} {
+		if raw := get([2]string{tt.name, tt.value}); !strings.HasPrefix(raw, tt.want) {
+			t.Errorf("%s: %s: got %q", tt.name, tt.value, raw)
+		}
+	}
+	if raw := get([2]string{"HTTP_ACCEPT_ENCODING", "gzip"}); !strings.Contains(raw, "Content-Encoding: gzip") || !strings.HasSuffix(raw, "\r\n\r\nGZ") {
+		t.Errorf("Accept-Encoding: got %q", raw)
+	}
+	if raw := get([2]string{"REQUEST_URI", "/assets/ten.txt"}); !strings.HasSuffix(raw, "\r\n\r\n0123456789") {
+		t.Errorf("REQUEST_URI from a rewrite: got %q, want the file PATH_INFO names", raw)
+	}
+}
+
+// TestStaticAnswersKeepAlive: answers that are not a file (a directory's
+// redirect, 403, 412, 416, an X-Sendfile that names nothing) keep the
+// connection: the next pipelined request is answered.
+func TestStaticAnswersKeepAlive(t *testing.T) {
+	t.Parallel()
+	dir := staticFiles(t, map[string]string{"ten.txt": "0123456789", "idx/index.html": "<p>i</p>"})
+	s := startRedirectApp(t, "--static-map", "/static="+dir, "--static-index", "index.html", "--x-sendfile-dir", dir)
+	c := s.dial()
+	br := bufio.NewReader(c)
+	reqs := []struct{ req, status string }{
+		{"GET /static/idx HTTP/1.1\r\nHost: x\r\n\r\n", "301"},
+		{"GET /static/%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n", "403"},
+		{"GET /static/ten.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"x\"\r\n\r\n", "412"},
+		{"GET /static/ten.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\n\r\n", "416"},
+		{"GET /xs?" + dir + "/nope HTTP/1.1\r\nHost: x\r\n\r\n", "404"},
+		{"GET /static/ten.txt HTTP/1.1\r\nHost: x\r\n\r\n", "200"},
+	}
+	var all string
+	for _, r := range reqs {
+		all += r.req
+	}
+	io.WriteString(c, all)
+	for _, r := range reqs {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", r.req, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Status[:3] != r.status || resp.Close {
+			t.Fatalf("%q: got %s, Connection close %v", r.req, resp.Status, resp.Close)
+		}
+	}
+}
+
+// TestStaticEdges: symlinks that end inside the directory are served
+// however they get there; Range edge cases follow RFC 9110 where
+// ServeContent alone does not; a file of unknown type is
+// application/octet-stream, never sniffed (nginx's default_type).
+func TestStaticEdges(t *testing.T) {
+	t.Parallel()
+	dir := staticFiles(t, map[string]string{"ten.txt": "0123456789", "empty.txt": "",
+		"page.dat": "<html><script>alert(1)</script>", "sub/in.txt": "in"})
+	for name, target := range map[string]string{"abs.txt": filepath.Join(dir, "ten.txt"),
+		"absdir": filepath.Join(dir, "sub"), "sub/viaparent.txt": "../../" + filepath.Base(dir) + "/ten.txt"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startApp(t, "static_site", "--static-map", "/static="+dir)
+	get := func(path string, hdr ...string) (int, string, http.Header) {
+		t.Helper()
+		return redirectGet(t, s, path, hdr...)
+	}
+	for _, p := range []string{"/static/abs.txt", "/static/absdir/in.txt", "/static/sub/viaparent.txt"} {
+		if code, body, _ := get(p); code != 200 || (body != "0123456789" && body != "in") {
+			t.Errorf("%s: %d %q", p, code, body)
+		}
+	}
+	if code, body, _ := get("/static/ten.txt", "Range", "items=0-1"); code != 200 || body != "0123456789" {
+		t.Errorf("unknown range unit: %d %q, want the whole file", code, body)
+	}
+	if code, _, hdr := get("/static/ten.txt", "Range", "bytes=-0"); code != 416 || hdr.Get("Content-Range") != "bytes */10" {
+		t.Errorf("bytes=-0: %d %v", code, hdr)
+	}
+	if code, _, hdr := get("/static/ten.txt", "Range", "bytes=5-2"); code != 416 || hdr.Get("Content-Range") != "bytes */10" {
+		t.Errorf("bytes=5-2: %d %v", code, hdr)
+	}
+	if code, _, hdr := get("/static/empty.txt", "Range", "bytes=-1"); code != 200 || hdr.Get("Content-Range") != "" {
+		t.Errorf("range on an empty file: %d %v", code, hdr)
+	}
+	if _, _, hdr := get("/static/page.dat"); hdr.Get("Content-Type") != "application/octet-stream" {
+		t.Errorf("unknown type: %q", hdr.Get("Content-Type"))
 	}
 }

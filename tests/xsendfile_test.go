@@ -3,6 +3,8 @@ package tests
 import (
 	"io"
 	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,5 +48,142 @@ func TestXSendfile(t *testing.T) {
 	code, body, hdr = xsendfileGet(t, plain, "/download")
 	if body != "this body is replaced by the file" || hdr.Get("X-Sendfile") == "" || code != 200 {
 		t.Errorf("without --x-sendfile-dir the app's answer must pass unchanged: %d %q %v", code, body, hdr)
+	}
+}
+
+// redirectAppSource is an app for X-Sendfile tests written next to the
+// files at test time: /xs?PATH answers X-Sendfile: PATH (the query
+// percent-decoded to bytes), /xa?URI answers X-Accel-Redirect: URI as
+// sent, and the request header "X-Extra: Name:value|Name:value" adds
+// response headers.
+const redirectAppSource = `import urllib.parse
+
+
+def application(environ, start_response):
+    qs = environ.get("QUERY_STRING", "")
+    headers = []
+    for item in filter(None, environ.get("HTTP_X_EXTRA", "").split("|")):
+        name, value = item.split(":", 1)
+        headers.append((name, value))
+    if environ["PATH_INFO"] == "/xs":
+        headers.append(("X-Sendfile", urllib.parse.unquote_to_bytes(qs).decode("latin-1")))
+    elif environ["PATH_INFO"] == "/xa":
+        headers.append(("X-Accel-Redirect", qs))
+    else:
+        body = ("app " + environ["PATH_INFO"]).encode()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+    start_response("200 OK", headers)
+    return [b"replaced by the file"]
+`
+
+// startRedirectApp writes the redirect app into a new directory and
+// serves it with args.
+func startRedirectApp(t *testing.T, args ...string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "wsgi.py"), []byte(redirectAppSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, append([]string{"--chdir", dir, "--module", "wsgi"}, args...)...)
+}
+
+// redirectGet sends GET path with the request headers hdr (name, value
+// pairs) and returns the response.
+func redirectGet(t *testing.T, s *server, path string, hdr ...string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest("GET", s.URL(path), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// TestXSendfileKeepsAppHeaders: the app's Cache-Control, Expires,
+// Content-Type and ETag stand over the ones carafe would give the file
+// (--static-max-age, the type from the name), as nginx, Apache and uWSGI
+// keep them: a "private" download must not turn "public", nor an upload
+// forced to text/plain turn into HTML.
+func TestXSendfileKeepsAppHeaders(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "upload.html"), []byte("<script>alert(1)</script>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startRedirectApp(t, "--static-max-age", "3600", "--x-sendfile-dir", dir, "--x-accel-redirect",
+		"--static-map", "/static="+dir)
+	file := filepath.Join(dir, "upload.html")
+	for _, path := range []string{"/xs?" + file, "/xa?/static/upload.html"} {
+		code, body, hdr := redirectGet(t, s, path, "X-Extra", "Cache-Control:private, no-store|Content-Type:text/plain|Etag:\"v1\"")
+		if code != 200 || body != "<script>alert(1)</script>" || hdr.Get("Cache-Control") != "private, no-store" ||
+			hdr.Get("Expires") != "" || hdr.Get("Content-Type") != "text/plain" || hdr.Get("Etag") != `"v1"` {
+			t.Errorf("%s: %d %q %v", path, code, body, hdr)
+		}
+		code, _, hdr = redirectGet(t, s, path)
+		if code != 200 || hdr.Get("Cache-Control") != "public, max-age=3600" || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+			t.Errorf("%s without the app's headers: %d %v", path, code, hdr)
+		}
+	}
+}
+
+// TestXAccelRedirectEncoded: an X-Accel-Redirect value is a URI, as nginx
+// takes it (django-sendfile's nginx backend quotes it): percent-decoded,
+// its query dropped; a bad escape is a 404. X-Sendfile values are paths,
+// and a directory named by one is no file (404, not a redirect).
+func TestXAccelRedirectEncoded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, body := range map[string]string{"a b.txt": "space", "é.txt": "accent", "a.txt": "plain", "sub/index.html": "index"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startRedirectApp(t, "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir,
+		"--static-index", "index.html")
+	tests := []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/xa?/static/a%20b.txt", 200, "space"},
+		{"/xa?/static/%C3%A9.txt", 200, "accent"},
+		{"/xa?/static/a.txt?v=1", 200, "plain"},
+		{"/xa?/static/100%.txt", 404, ""},
+		{"/xs?" + url.PathEscape(filepath.Join(dir, "a b.txt")), 200, "space"},
+		{"/xs?" + url.PathEscape(filepath.Join(dir, "sub")), 404, ""},
+	}
+	for _, tt := range tests {
+		code, body, hdr := redirectGet(t, s, tt.path)
+		if code != tt.code || tt.body != "" && body != tt.body || hdr.Get("Location") != "" {
+			t.Errorf("%s: %d %q %v, want %d %q", tt.path, code, body, hdr, tt.code, tt.body)
+		}
+	}
+}
+
+// TestXSendfileDirAnyPath: --x-sendfile-dir takes any directory, one
+// with a space or a non-ASCII letter in its path too: it is a file path,
+// not a URL prefix.
+func TestXSendfileDirAnyPath(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "my files", "café")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "r é.txt"), []byte("report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startRedirectApp(t, "--x-sendfile-dir", dir)
+	if code, body, _ := redirectGet(t, s, "/xs?"+url.PathEscape(filepath.Join(dir, "r é.txt"))); code != 200 || body != "report" {
+		t.Errorf("got %d %q", code, body)
 	}
 }

@@ -108,8 +108,9 @@ var table = append(append(append([]Option{
 		Doc: "Serve the files under DIR at the URL prefix (`/static=/srv/app/static`) without calling the app " +
 			"(GET and HEAD; a missing file falls through to the app, as in uWSGI); repeatable, tried in order. " +
 			"Served by Go with sendfile, Range, ETag/Last-Modified and 304, precompressed `.br`/`.gz` siblings " +
-			"and the right Content-Type. Paths that would leave DIR (`..` in any encoding, NUL, symlinks " +
-			"pointing outside) are refused with 403.",
+			"and the right Content-Type (`application/octet-stream` for an unknown extension, never sniffed). " +
+			"Symlinks that resolve inside DIR are followed; paths that would leave DIR (`..` in any encoding, " +
+			"NUL, symlinks pointing outside) are refused with 403.",
 	},
 	{
 		Name: "static-map2", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,
@@ -188,13 +189,16 @@ var table = append(append(append([]Option{
 		Name: "x-sendfile-dir", Kind: KindList, Metavar: "DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.XSendfileDir },
 		Doc: "Let the app answer with an `X-Sendfile: /abs/path` header (and any body, which is dropped): carafe " +
-			"serves that file itself, if it lies under one of these directories; repeatable. Off unless given.",
+			"serves that file itself, if it lies under one of these directories (any path); repeatable. Off " +
+			"unless given. The app's other headers stay, its Content-Type, ETag, Cache-Control and Expires " +
+			"included (carafe fills in only those it left out); a directory or a missing file gets 404.",
 	},
 	{
 		Name: "x-accel-redirect", Kind: KindBool, Section: secApplication,
 		Field: func(c *Config) any { return &c.XAccelRedirect },
 		Doc: "Let the app answer with an `X-Accel-Redirect: /uri` header: carafe serves that URI from its " +
-			"--static-map directories (as nginx would from an internal location).",
+			"--static-map directories (as nginx would from an internal location). The value is a URI, " +
+			"percent-decoded once, its `?query` ignored; the app's headers stay as with --x-sendfile-dir.",
 	},
 
 	// Listeners
@@ -380,7 +384,8 @@ var table = append(append(append([]Option{
 		Name: "http-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPTimeout },
 		Doc: "On HTTP listeners, the idle time allowed between reads of a request body and between writes of " +
-			"a response; the connection is closed when it runs out. uWSGI's name (there it applies to its router).",
+			"a response (a file is sent in 128 KiB writes, each of which must finish within it); the " +
+			"connection is closed when it runs out. uWSGI's name (there it applies to its router).",
 	},
 	{
 		Name: "socket-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,

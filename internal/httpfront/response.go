@@ -1,7 +1,6 @@
 package httpfront
 
 import (
-	"io"
 	"os"
 	"strconv"
 	"time"
@@ -66,8 +65,7 @@ func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
 	c.writeHead(n, true)
 	if !c.isHead && c.respLeft > 0 && c.writeErr == nil {
 		c.flush()
-		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-		m, err := io.CopyN(c.fileSink(), f, min(n, c.respLeft))
+		m, err := c.copyFile(f, min(n, c.respLeft))
 		c.written += m
 		c.respLeft -= m
 		if err != nil && c.writeErr == nil {

@@ -2,10 +2,14 @@ package httpfront
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+
+	"carafe/internal/uwsgi"
 )
 
 // serveStatic answers a GET or HEAD for a --static-map path without
@@ -16,7 +20,7 @@ func (c *conn) serveStatic(start time.Time) (served bool) {
 	if c.s.opts.Static == nil || !c.s.opts.Static.Match(r.Path) {
 		return false
 	}
-	req := c.staticRequest(r.Target)
+	req := c.staticRequest()
 	if req == nil {
 		return false
 	}
@@ -30,18 +34,43 @@ func (c *conn) serveStatic(start time.Time) (served bool) {
 }
 
 // staticRequest adapts the parsed request for net/http's ServeContent
-// (Range, conditional requests); URL.Path is decoded exactly once.
-func (c *conn) staticRequest(target []byte) *http.Request {
-	u, err := url.ParseRequestURI(string(target))
-	if err != nil {
-		return nil
+// (Range, conditional requests); URL.Path is decoded exactly once. Over
+// uwsgi the path is PATH_INFO, already decoded, the one the map was
+// matched on and the gateway routed by (nginx after its rewrites), and
+// the request's headers are the HTTP_* variables.
+func (c *conn) staticRequest() *http.Request {
+	r := &c.req
+	var u *url.URL
+	var h http.Header
+	if c.s.opts.Protocol == UWSGI {
+		u = &url.URL{Path: string(r.Path), RawQuery: string(r.Query)}
+		h = uwsgiHeaders(&c.ureq)
+	} else {
+		var err error
+		if u, err = url.ParseRequestURI(string(r.Target)); err != nil {
+			return nil
+		}
+		h = make(http.Header, len(r.Headers))
+		for _, f := range r.Headers {
+			h.Add(string(f.Name), string(f.Value))
+		}
 	}
-	h := make(http.Header, len(c.req.Headers))
-	for _, f := range c.req.Headers {
-		h.Add(string(f.Name), string(f.Value))
+	return &http.Request{Method: string(r.Method), URL: u, Header: h,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: r.Minor, RequestURI: string(r.Target)}
+}
+
+// uwsgiHeaders turns a packet's HTTP_* variables back into the request
+// headers they came from: HTTP_IF_NONE_MATCH is If-None-Match.
+func uwsgiHeaders(ureq *uwsgi.Request) http.Header {
+	h := make(http.Header)
+	for _, v := range ureq.Vars {
+		name, ok := strings.CutPrefix(string(v.Key), "HTTP_")
+		if !ok || name == "" {
+			continue
+		}
+		h.Add(strings.ReplaceAll(name, "_", "-"), string(v.Value))
 	}
-	return &http.Request{Method: string(c.req.Method), URL: u, Header: h,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: c.req.Minor, RequestURI: string(target)}
+	return h
 }
 
 // staticWriter is the http.ResponseWriter ServeContent writes to. Its
@@ -119,13 +148,51 @@ func (w *staticWriter) ReadFrom(r io.Reader) (int64, error) {
 	if c.writeErr != nil {
 		return 0, c.writeErr
 	}
-	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-	n, err := io.Copy(c.fileSink(), r)
+	// sendfile looks through one LimitedReader only, and copyFile adds
+	// its own: hand it the file itself.
+	limit := int64(math.MaxInt64)
+	lr, limited := r.(*io.LimitedReader)
+	if limited {
+		r, limit = lr.R, lr.N
+	}
+	n, err := c.copyFile(r, limit)
+	if limited {
+		lr.N -= n
+	}
 	c.written += n
+	if err == io.EOF {
+		err = nil // the file ended early: finish sees the short body
+	}
 	if err != nil {
 		c.writeErr = err
 	}
 	return n, err
+}
+
+// filePiece is the most of a file copied to the socket under one write
+// deadline. The deadline is re-armed for every piece, so --http-timeout
+// bounds how long a client takes over a piece, as it bounds each write of
+// an app's body, and not the whole download: at the 60 s default a client
+// must read about 2 KB/s (a slow mobile link still does). A piece is
+// large enough that the sendfile calls it adds (one per 128 KiB) cost
+// nothing next to the bytes they move.
+const filePiece = 128 << 10
+
+// copyFile copies up to n bytes of src, a file, to the socket in pieces
+// of filePiece, re-arming the write deadline for each. Like io.CopyN it
+// returns io.EOF when src ends first.
+func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
+	sink := c.fileSink()
+	var written int64
+	for written < n {
+		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
+		m, err := io.CopyN(sink, src, min(filePiece, n-written))
+		written += m
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
 }
 
 // fileSink is where a file's bytes are copied: the socket itself, whose
@@ -185,8 +252,39 @@ func (c *conn) serveRedirect() {
 	if c.redirectX {
 		h = c.s.opts.XSendfile
 	}
+	req, match := c.redirectRequest()
+	w := &staticWriter{c: c, hdr: c.redirectHdr}
+	if req == nil || !h.Match(match) || !h.ServeNamed(w, req) {
+		c.s.opts.Log.Warn("httpfront: the app's X-Sendfile / X-Accel-Redirect names no servable file",
+			"target", string(c.req.Target), "file", c.redirect)
+		const body = "Not Found\n"
+		// With its length the answer does not cost the connection.
+		w.hdr = http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {strconv.Itoa(len(body))}}
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(body))
+	}
+	w.finish()
+}
+
+// redirectRequest is the request for the file the app named, with the
+// client's headers (Range, If-None-Match), and the path to match the
+// mappings on; nil for a value that names nothing. An X-Sendfile value
+// is a file path, taken as it is. An X-Accel-Redirect value is a URI, as
+// nginx reads it: percent-decoded once (libraries that target nginx
+// encode it), its query dropped, and a bad escape refused.
+func (c *conn) redirectRequest() (*http.Request, []byte) {
 	u := &url.URL{Path: c.redirect}
-	req := c.staticRequest(c.req.Target)
+	match := []byte(c.redirect)
+	if !c.redirectX {
+		var err error
+		u, err = url.ParseRequestURI(c.redirect)
+		if err != nil || !strings.HasPrefix(c.redirect, "/") {
+			return nil, nil
+		}
+		u.RawQuery = ""
+		match = []byte(u.EscapedPath())
+	}
+	req := c.staticRequest()
 	if req == nil {
 		req = &http.Request{Header: http.Header{}}
 	}
@@ -194,12 +292,5 @@ func (c *conn) serveRedirect() {
 	if c.isHead {
 		req.Method = "HEAD"
 	}
-	w := &staticWriter{c: c, hdr: c.redirectHdr}
-	if !h.Match([]byte(c.redirect)) || !h.Serve(w, req) {
-		c.s.opts.Log.Warn("httpfront: the app's X-Sendfile / X-Accel-Redirect names no servable file",
-			"target", string(c.req.Target), "file", c.redirect)
-		w.hdr = http.Header{}
-		http.Error(w, "Not Found", http.StatusNotFound)
-	}
-	w.finish()
+	return req, match
 }

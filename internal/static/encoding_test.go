@@ -69,10 +69,13 @@ func TestContentType(t *testing.T) {
 		{"a.wasm", "application/wasm"},
 		{"a.woff", "font/woff"},
 		{"a.woff2", "font/woff2"},
+		{"a.otf", "font/otf"},
+		{"a.ttf", "font/ttf"},
 		{"a.pdf", "application/pdf"},
 		{"a.js.map", "application/json"},
-		{"noext", ""},
-		{"dir.d/noext", ""},
+		{"noext", "application/octet-stream"},
+		{"dir.d/noext", "application/octet-stream"},
+		{"a.no-such-type", "application/octet-stream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

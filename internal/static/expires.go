@@ -107,3 +107,15 @@ func (h *Handler) expiry(r *http.Request, m *mapping, rel, ctype string, mtime t
 	}
 	return time.Time{}, 0, false
 }
+
+// setCaching sets Cache-Control and Expires for a file from the first
+// rule matching it, or from Options.Expires; with neither it sets none.
+func (h *Handler) setCaching(hdr http.Header, r *http.Request, m *mapping, rel, ctype string, mtime time.Time) {
+	if at, age, ok := h.expiry(r, m, rel, ctype, mtime); ok {
+		hdr.Set("Cache-Control", "public, max-age="+strconv.FormatInt(int64(age/time.Second), 10))
+		hdr.Set("Expires", at.UTC().Format(http.TimeFormat))
+	} else if h.expires > 0 {
+		hdr.Set("Cache-Control", h.cacheControl)
+		hdr.Set("Expires", time.Now().Add(h.expires).UTC().Format(http.TimeFormat))
+	}
+}

@@ -29,6 +29,8 @@ var bigText = strings.Repeat("0123456789", 100)
 //	static2/                           mapped at /static too, tried second
 //	static/testdata-files              see the map below
 //	static/out, abs, outdir            symlinks leading out of static/
+//	static/absin, absdir, viaparent    symlinks that end inside static/ by
+//	                                   an absolute path or by way of ..
 //	static/fifo                        a named pipe
 //
 // and returns the base directory.
@@ -53,6 +55,7 @@ func fixture(t testing.TB) string {
 		"static/empty/.keep":       "",
 		"static/lit/%2e%2e":        "literal percent name\n",
 		"static/UPPER.PNG":         "\x89PNG\r\n\x1a\n",
+		"static/zero.txt":          "",
 		"static2/extra.txt":        "from the second directory\n",
 	}
 	for name, body := range files {
@@ -68,12 +71,15 @@ func fixture(t testing.TB) string {
 		}
 	}
 	links := map[string]string{
-		"static/out":    "../secret.txt",
-		"static/abs":    filepath.Join(base, "secret.txt"),
-		"static/outdir": "../secretdir",
-		"static/in":     "a.css",
-		"static/insub":  "sub",
-		"static/broken": "nowhere.txt",
+		"static/out":       "../secret.txt",
+		"static/abs":       filepath.Join(base, "secret.txt"),
+		"static/outdir":    "../secretdir",
+		"static/in":        "a.css",
+		"static/insub":     "sub",
+		"static/broken":    "nowhere.txt",
+		"static/absin":     filepath.Join(base, "static", "a.css"),
+		"static/absdir":    filepath.Join(base, "static", "sub"),
+		"static/viaparent": "../static/a.css",
 	}
 	for name, target := range links {
 		if err := os.Symlink(target, filepath.Join(base, name)); err != nil {

@@ -21,7 +21,8 @@ func FuzzResolve(f *testing.F) {
 		f.Add(tt.target)
 	}
 	for _, s := range []string{"/static/a.css", "/static/sub/", "/static/sub", "/static/in",
-		"/static/insub/index.html", "/static/fifo", "/static/lit/%252e%252e", "/static/./a.css"} {
+		"/static/insub/index.html", "/static/fifo", "/static/lit/%252e%252e", "/static/./a.css",
+		"/static/absin", "/static/absdir/index.html", "/static/viaparent"} {
 		f.Add(s)
 	}
 	h, base := newHandler(f, Options{Index: []string{"index.html", "secret.txt"}, Precompressed: true})
@@ -89,7 +90,7 @@ func checkOpen(t *testing.T, h *Handler, dir, decoded string) {
 	if !ok {
 		return
 	}
-	file, _, res := open(h.maps[0].root, rel)
+	file, _, res := h.maps[0].open(rel)
 	if res != found {
 		return
 	}

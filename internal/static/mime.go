@@ -22,9 +22,11 @@ var webTypes = map[string]string{
 	".json":        "application/json",
 	".map":         "application/json",
 	".mjs":         "text/javascript; charset=utf-8",
+	".otf":         "font/otf",
 	".pdf":         "application/pdf",
 	".png":         "image/png",
 	".svg":         "image/svg+xml",
+	".ttf":         "font/ttf",
 	".txt":         "text/plain; charset=utf-8",
 	".wasm":        "application/wasm",
 	".webmanifest": "application/manifest+json",
@@ -34,18 +36,20 @@ var webTypes = map[string]string{
 	".xml":         "text/xml; charset=utf-8",
 }
 
-// contentType returns the type for the file name from its extension, or
-// "" when unknown (the caller then sniffs the content).
+// contentType returns the type for the file name from its extension,
+// and for an unknown one application/octet-stream, as nginx's
+// default_type: sniffing the bytes instead would let an uploaded
+// "avatar.dat" holding HTML be served, and rendered, as text/html.
 func contentType(name string) string {
 	ext := path.Ext(name)
-	if ext == "" {
-		return ""
-	}
 	if t, ok := webTypes[ext]; ok {
 		return t
 	}
 	if t, ok := webTypes[strings.ToLower(ext)]; ok {
 		return t
 	}
-	return mime.TypeByExtension(ext)
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
 }

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"syscall"
-	"time"
 )
 
 // ServeHTTP serves r like Serve, answering 404 where Serve would hand the
@@ -35,11 +35,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // 416), a redirect from a directory to its slash form, and a refusal:
 // 403 for a path with "..", NUL or a backslash, for a symlink leading
 // out of the directory, and for anything but a regular file or directory.
+// Every answer carries a Content-Length, so the connection stays usable.
 //
 // Serve reads r.URL.Path, which the caller must have percent-decoded
 // exactly once (as url.ParseRequestURI does); it never decodes again, so
 // "%252e%252e" names a file called "%2e%2e".
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) (served bool) {
+	return h.serve(w, r, false)
+}
+
+// ServeNamed is Serve for a path the app named (X-Sendfile,
+// X-Accel-Redirect) rather than one the client asked for. A directory
+// named without its trailing slash counts as no file instead of being
+// redirected: the client never saw that path, so a relative Location
+// would resolve against the app's URL.
+func (h *Handler) ServeNamed(w http.ResponseWriter, r *http.Request) (served bool) {
+	return h.serve(w, r, true)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, named bool) bool {
 	if h == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
 	}
@@ -54,7 +68,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) (served bool) {
 			answer(w, http.StatusForbidden)
 			return true
 		}
-		if h.serveFrom(w, r, m, rel, dirForm) {
+		if h.serveFrom(w, r, m, rel, dirForm, named) {
 			return true
 		}
 	}
@@ -62,11 +76,11 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) (served bool) {
 }
 
 // serveFrom serves rel from one mapping; false means it holds no file.
-func (h *Handler) serveFrom(w http.ResponseWriter, r *http.Request, m *mapping, rel string, dirForm bool) bool {
+func (h *Handler) serveFrom(w http.ResponseWriter, r *http.Request, m *mapping, rel string, dirForm, named bool) bool {
 	if h.skipped(rel) {
 		return false
 	}
-	f, fi, res := open(m.root, rel)
+	f, fi, res := m.open(rel)
 	switch {
 	case res == missing:
 		return false
@@ -75,6 +89,9 @@ func (h *Handler) serveFrom(w http.ResponseWriter, r *http.Request, m *mapping, 
 		return true
 	case fi.IsDir():
 		f.Close()
+		if named && !dirForm {
+			return false
+		}
 		return h.serveIndex(w, r, m, rel, dirForm)
 	case dirForm:
 		// "a.css/" names a directory that is not there.
@@ -94,7 +111,7 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, m *mapping,
 		if h.skipped(irel) {
 			continue
 		}
-		f, fi, res := open(m.root, irel)
+		f, fi, res := m.open(irel)
 		switch {
 		case res == missing:
 			continue
@@ -116,57 +133,52 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, m *mapping,
 }
 
 // serveFile answers with the open regular file f (or its precompressed
-// sibling) through http.ServeContent, and closes f.
+// sibling) through http.ServeContent, and closes f. Headers already in
+// w's map are the app's (X-Sendfile, X-Accel-Redirect): its
+// Content-Type, ETag and caching headers are kept, as nginx and Apache
+// keep them, since an app that set "private" or a safe type for an upload
+// means it.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, m *mapping, rel string, f *os.File, fi os.FileInfo) {
 	defer f.Close()
 	hdr := w.Header()
-	ctype := contentType(rel)
+	ctype := hdr.Get("Content-Type")
+	if ctype == "" {
+		ctype = contentType(rel)
+		hdr.Set("Content-Type", ctype)
+	}
 	body, bfi, suffix := f, fi, ""
 	var length int64 = -1
 	if h.precompressed {
-		vf, vfi, c, vary := variant(m.root, rel, r.Header["Accept-Encoding"])
+		vf, vfi, c, vary := variant(m, rel, r.Header["Accept-Encoding"])
 		if vary {
 			hdr.Set("Vary", "Accept-Encoding")
 		}
 		if vf != nil {
 			defer vf.Close()
-			if ctype == "" {
-				// ServeContent would sniff the compressed bytes.
-				ctype = sniff(f)
-			}
 			hdr.Set("Content-Encoding", c.name)
 			body, bfi, suffix, length = vf, vfi, c.suffix, vfi.Size()
 		}
 	}
-	if ctype != "" {
-		hdr.Set("Content-Type", ctype)
+	if hdr.Get("Etag") == "" {
+		hdr.Set("Etag", etag(bfi, suffix))
 	}
-	hdr.Set("Etag", etag(bfi, suffix))
-	caching := false
-	if at, age, ok := h.expiry(r, m, rel, ctype, fi.ModTime()); ok {
-		caching = true
-		hdr.Set("Cache-Control", "public, max-age="+strconv.FormatInt(int64(age/time.Second), 10))
-		hdr.Set("Expires", at.UTC().Format(http.TimeFormat))
-	} else if h.expires > 0 {
-		caching = true
-		hdr.Set("Cache-Control", h.cacheControl)
-		hdr.Set("Expires", time.Now().Add(h.expires).UTC().Format(http.TimeFormat))
+	if hdr.Get("Cache-Control") == "" && hdr.Get("Expires") == "" {
+		h.setCaching(hdr, r, m, rel, ctype, fi.ModTime())
 	}
-	if length >= 0 || caching {
-		w = &fileWriter{ResponseWriter: w, length: length}
-	}
-	http.ServeContent(w, r, path.Base(rel), bfi.ModTime(), body)
+	r = withRange(r, bfi.Size())
+	fw := &fileWriter{ResponseWriter: w, length: length, size: bfi.Size()}
+	http.ServeContent(fw, r, path.Base(rel), bfi.ModTime(), body)
 }
 
 // variant opens the best precompressed sibling of rel that Accept-Encoding
 // allows, if any; vary reports that rel has a sibling at all, so its
 // responses depend on Accept-Encoding whichever is sent.
-func variant(root *os.Root, rel string, accept []string) (f *os.File, fi os.FileInfo, c *coding, vary bool) {
+func variant(m *mapping, rel string, accept []string) (f *os.File, fi os.FileInfo, c *coding, vary bool) {
 	order, n := preference(acceptQ(accept))
 	var tried [len(codings)]bool
 	for _, i := range order[:n] {
 		tried[i] = true
-		f, fi, res := open(root, rel+codings[i].ext)
+		f, fi, res := m.open(rel + codings[i].ext)
 		if res != found {
 			continue
 		}
@@ -179,7 +191,7 @@ func variant(root *os.Root, rel string, accept []string) (f *os.File, fi os.File
 		if tried[i] {
 			continue
 		}
-		if fi, err := root.Stat(rel + codings[i].ext); err == nil && fi.Mode().IsRegular() {
+		if fi, err := m.stat(rel + codings[i].ext); err == nil && fi.Mode().IsRegular() {
 			return nil, nil, nil, true
 		}
 	}
@@ -195,13 +207,18 @@ const (
 	refused               // 403
 )
 
-// open opens name inside root. os.Root follows symlinks that stay inside
-// root and fails on any that leave it; O_NONBLOCK keeps a FIFO planted in
+// open opens name inside the mapping. O_NONBLOCK keeps a FIFO planted in
 // the directory from blocking the open (it is then refused by type).
-func open(root *os.Root, name string) (*os.File, os.FileInfo, lookup) {
-	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
+	const flags = os.O_RDONLY | syscall.O_NONBLOCK
+	f, err := m.root.OpenFile(name, flags, 0)
+	if err != nil && !isMissing(err) {
+		if inside, ok := m.resolve(name); ok {
+			f, err = m.root.OpenFile(inside, flags, 0)
+		}
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG) {
+		if isMissing(err) {
 			return nil, nil, missing
 		}
 		return nil, nil, refused
@@ -212,6 +229,44 @@ func open(root *os.Root, name string) (*os.File, os.FileInfo, lookup) {
 		return nil, nil, refused
 	}
 	return f, fi, found
+}
+
+// stat is os.Root's Stat with open's fallback.
+func (m *mapping) stat(name string) (os.FileInfo, error) {
+	fi, err := m.root.Stat(name)
+	if err != nil && !isMissing(err) {
+		if inside, ok := m.resolve(name); ok {
+			fi, err = m.root.Stat(inside)
+		}
+	}
+	return fi, err
+}
+
+// resolve is the second try for a name os.Root refused. os.Root follows
+// only relative symlinks that never step out of it, so it refuses links
+// that end inside the directory by an absolute path or by way of its
+// parent ("../static/a.css"), which deploy tools make and uWSGI and
+// nginx serve. resolve follows every symlink with EvalSymlinks and
+// returns the result relative to the directory, when it lies inside.
+// The caller opens that through the root again, so a link swapped in
+// between the two steps still cannot lead out: the race costs a 403 at
+// worst, never a file from outside.
+func (m *mapping) resolve(name string) (string, bool) {
+	target, err := filepath.EvalSymlinks(filepath.Join(m.dir, filepath.FromSlash(name)))
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(m.dir, target)
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", false
+	}
+	return rel, true
+}
+
+// isMissing reports whether an open failed for want of a file, so the app
+// may have the path, rather than for a reason that deserves a 403.
+func isMissing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG)
 }
 
 // etag is a strong validator from the modification time and size:
@@ -225,12 +280,6 @@ func etag(fi os.FileInfo, suffix string) string {
 	b = append(b, suffix...)
 	b = append(b, '"')
 	return string(b)
-}
-
-func sniff(f *os.File) string {
-	var buf [512]byte
-	n, _ := f.ReadAt(buf[:], 0)
-	return http.DetectContentType(buf[:n])
 }
 
 // redirectToDir answers a directory requested without its trailing slash.
@@ -247,31 +296,55 @@ func redirectToDir(w http.ResponseWriter, r *http.Request) {
 
 // answer writes a short plain-text status page: every status this
 // package chooses itself (ServeContent chooses the rest) goes through it.
+// Unlike http.Error it gives the length, which keeps a keep-alive
+// connection open (a body without one ends at close).
 func answer(w http.ResponseWriter, code int) {
-	http.Error(w, strconv.Itoa(code)+" "+http.StatusText(code), code)
+	body := strconv.Itoa(code) + " " + http.StatusText(code) + "\n"
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	io.WriteString(w, body)
 }
 
 // fileWriter adjusts what ServeContent writes: it adds the Content-Length
 // that ServeContent leaves out of a 200 with a Content-Encoding (carafe
-// never chunks static files, and the uwsgi protocol cannot), and drops
-// the caching headers from error answers (ServeContent drops them only
-// from some). It keeps io.ReaderFrom visible so that the
-// copy of the file still reaches sendfile.
+// never chunks static files, and the uwsgi protocol cannot), and replaces
+// ServeContent's error answers (412, 416), which come without a length,
+// by answer's, without the caching headers and, for a 416, with the
+// Content-Range RFC 9110 asks for. It keeps io.ReaderFrom visible so that
+// the copy of the file still reaches sendfile.
 type fileWriter struct {
 	http.ResponseWriter
 	length int64 // Content-Length of the whole body, or -1
+	size   int64 // size of the file sent, for a 416's Content-Range
+	own    bool  // answer wrote the response: ServeContent's body is dropped
 }
 
 func (w *fileWriter) WriteHeader(code int) {
 	h := w.Header()
-	switch {
-	case code == http.StatusOK && w.length >= 0 && h.Get("Content-Length") == "":
-		h.Set("Content-Length", strconv.FormatInt(w.length, 10))
-	case code >= 400:
-		h.Del("Cache-Control")
-		h.Del("Expires")
+	if code < 400 {
+		if code == http.StatusOK && w.length >= 0 && h.Get("Content-Length") == "" {
+			h.Set("Content-Length", strconv.FormatInt(w.length, 10))
+		}
+		w.ResponseWriter.WriteHeader(code)
+		return
 	}
-	w.ResponseWriter.WriteHeader(code)
+	h.Del("Cache-Control")
+	h.Del("Expires")
+	if code == http.StatusRequestedRangeNotSatisfiable && h.Get("Content-Range") == "" {
+		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
+	}
+	w.own = true
+	answer(w.ResponseWriter, code)
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	if w.own {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (w *fileWriter) ReadFrom(src io.Reader) (int64, error) {

@@ -66,7 +66,8 @@ func TestServe(t *testing.T) {
 		{"dot segment", "GET", "/static/./a.css", nil, want{true, 200, css, nil}},
 		{"double slash", "GET", "/static//a.css", nil, want{true, 200, css, nil}},
 		{"upper-case extension", "GET", "/static/UPPER.PNG", nil, want{true, 200, "", map[string]string{"Content-Type": "image/png"}}},
-		{"sniffed text", "GET", "/static/noext", nil, want{true, 200, "", map[string]string{"Content-Type": "text/plain; charset=utf-8"}}},
+		{"unknown type", "GET", "/static/noext", nil, want{true, 200, "", map[string]string{"Content-Type": "application/octet-stream"}}},
+		{"unknown type not sniffed", "GET", "/static/sniffed", nil, want{true, 200, "", map[string]string{"Content-Type": "application/octet-stream"}}},
 		{"symlink inside", "GET", "/static/in", nil, want{true, 200, css, nil}},
 		{"literal percent file", "GET", "/static/lit/%252e%252e", nil, want{true, 200, "literal percent name\n", nil}},
 		{"second directory", "GET", "/static/extra.txt", nil, want{true, 200, "from the second directory\n", nil}},
@@ -215,8 +216,8 @@ func TestPrecompressed(t *testing.T) {
 			"Content-Encoding": "gzip", "Content-Type": "text/css; charset=utf-8"}}},
 		{"no sibling, no vary", "/static/a.css", "br, gzip", want{true, 200, "body{color:red}\n", map[string]string{
 			"Content-Encoding": "", "Vary": ""}}},
-		{"type sniffed from original", "/static/sniffed", "gzip", want{true, 200, "GZ-OF-HTML", map[string]string{
-			"Content-Encoding": "gzip", "Content-Type": "text/html; charset=utf-8"}}},
+		{"unknown type, not sniffed", "/static/sniffed", "gzip", want{true, 200, "GZ-OF-HTML", map[string]string{
+			"Content-Encoding": "gzip", "Content-Type": "application/octet-stream"}}},
 		{"index sibling", "/static/sub/", "gzip", want{true, 200, "GZ-INDEX", map[string]string{
 			"Content-Encoding": "gzip", "Content-Type": "text/html; charset=utf-8"}}},
 		{"head", "/static/app.js", "br", want{true, 200, "", map[string]string{"Content-Length": "12", "Content-Encoding": "br"}}},
@@ -243,9 +244,9 @@ func TestPrecompressed(t *testing.T) {
 		check(t, served, w, want{true, 206, "BROTLI", map[string]string{
 			"Content-Range": "bytes 0-5/12", "Content-Length": "6", "Content-Encoding": "br"}})
 	})
-	t.Run("412 has no stray length", func(t *testing.T) {
+	t.Run("412 has its own length", func(t *testing.T) {
 		served, w := do(h, "GET", "/static/app.js", "Accept-Encoding", "br", "If-Match", `"nope"`)
-		check(t, served, w, want{true, 412, "", map[string]string{"Content-Length": ""}})
+		check(t, served, w, want{true, 412, "412 Precondition Failed\n", map[string]string{"Content-Length": "24"}})
 	})
 	t.Run("off", func(t *testing.T) {
 		off, _ := newHandler(t, Options{})

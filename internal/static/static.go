@@ -20,7 +20,10 @@ import (
 
 // Mapping serves the files under Dir at the URL prefix Prefix: with
 // Prefix "/static", the path "/static/css/a.css" is Dir/css/a.css.
-// Prefix "/" maps every path.
+// Prefix "/" maps every path. Prefix is compared byte for byte with the
+// paths given to Match and Serve, so it may be any absolute path: an
+// X-Sendfile mapping is a directory mapped onto its own file path,
+// spaces and all. ParseMapping, for URL prefixes, is the stricter one.
 type Mapping struct {
 	Prefix string
 	Dir    string
@@ -39,7 +42,9 @@ type Options struct {
 	Index []string
 
 	// Expires, when positive, adds "Cache-Control: public, max-age=N"
-	// and an Expires header N seconds ahead to every file served.
+	// and an Expires header N seconds ahead to every file served whose
+	// response has neither header yet (an app answering with X-Sendfile
+	// may have set its own, "private" say, which must stand).
 	Expires time.Duration
 
 	// Precompressed serves FILE.br or FILE.gz in place of FILE when the
@@ -63,11 +68,17 @@ func ParseMapping(s string) (Mapping, error) {
 	if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
 		return Mapping{}, fmt.Errorf("static: --static-map %q: want /URL-PREFIX=DIR", s)
 	}
+	prefix = path.Clean(prefix)
+	// Match compares raw request bytes and Serve decoded ones; a URL
+	// prefix that reads the same both ways keeps the two in agreement.
+	if (&url.URL{Path: prefix}).EscapedPath() != prefix {
+		return Mapping{}, fmt.Errorf("static: --static-map %q: the prefix must not need percent-encoding", s)
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return Mapping{}, fmt.Errorf("static: --static-map %q: %w", s, err)
 	}
-	return Mapping{Prefix: path.Clean(prefix), Dir: abs}, nil
+	return Mapping{Prefix: prefix, Dir: abs}, nil
 }
 
 // Handler serves static files. Its methods are safe for concurrent use.
@@ -127,11 +138,6 @@ func openMapping(m Mapping) (mapping, error) {
 		return mapping{}, fmt.Errorf("static: prefix %q: must start with /", m.Prefix)
 	}
 	prefix := strings.TrimSuffix(path.Clean(m.Prefix), "/")
-	// Match compares raw request bytes and Serve decoded ones; a prefix
-	// that reads the same both ways keeps the two in agreement.
-	if (&url.URL{Path: prefix}).EscapedPath() != prefix {
-		return mapping{}, fmt.Errorf("static: prefix %q: must not need percent-encoding", m.Prefix)
-	}
 	dir, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
 		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)

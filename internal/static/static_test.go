@@ -26,6 +26,8 @@ func TestParseMapping(t *testing.T) {
 		{"no equals", "/static", Mapping{}, "want /URL-PREFIX=DIR"},
 		{"no leading slash", "static=/srv", Mapping{}, "want /URL-PREFIX=DIR"},
 		{"empty dir", "/static=", Mapping{}, "want /URL-PREFIX=DIR"},
+		{"escaped prefix", "/st tic=/srv", Mapping{}, "percent-encoding"},
+		{"percent prefix", "/a%41=/srv", Mapping{}, "percent-encoding"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,8 +63,8 @@ func TestNew(t *testing.T) {
 		{"missing dir", Options{Maps: []Mapping{{"/s", filepath.Join(base, "nope")}}}, "no such file"},
 		{"file not dir", Options{Maps: []Mapping{{"/s", filepath.Join(dir, "a.css")}}}, "not a directory"},
 		{"relative prefix", Options{Maps: []Mapping{{"s", dir}}}, "must start with /"},
-		{"escaped prefix", Options{Maps: []Mapping{{"/st tic", dir}}}, "percent-encoding"},
-		{"percent prefix", Options{Maps: []Mapping{{"/a%41", dir}}}, "percent-encoding"},
+		// An X-Sendfile mapping's prefix is a file path, compared as is.
+		{"file path prefix", Options{Maps: []Mapping{{"/srv/my files/café", dir}}}, ""},
 		{"index with slash", Options{Index: []string{"a/index.html"}}, "plain file name"},
 		{"index dotdot", Options{Index: []string{".."}}, "plain file name"},
 		{"index empty", Options{Index: []string{""}}, "plain file name"},

@@ -1,0 +1,177 @@
+package static
+
+import (
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestRangeEdges covers the Range values ServeContent alone answers
+// wrongly: a unit other than bytes, an empty file, and suffixes of zero
+// bytes; and that every 416 says the size in Content-Range.
+func TestRangeEdges(t *testing.T) {
+	h, _ := newHandler(t, Options{})
+	tests := []struct {
+		name, target string
+		hdr          []string
+		want
+	}{
+		{"unknown unit ignored", "/static/big.txt", []string{"Range", "items=0-1"}, want{true, 200, bigText, map[string]string{
+			"Content-Range": ""}}},
+		{"unit is case-insensitive", "/static/big.txt", []string{"Range", "Bytes=0-1"}, want{true, 206, "01", map[string]string{
+			"Content-Range": "bytes 0-1/1000"}}},
+		{"empty file, suffix", "/static/zero.txt", []string{"Range", "bytes=-1"}, want{true, 200, "", map[string]string{
+			"Content-Range": "", "Content-Length": "0"}}},
+		{"empty file, first byte", "/static/zero.txt", []string{"Range", "bytes=0-0"}, want{true, 200, "", map[string]string{
+			"Content-Range": "", "Content-Length": "0"}}},
+		{"zero suffix", "/static/big.txt", []string{"Range", "bytes=-0"}, want{true, 416, "", map[string]string{
+			"Content-Range": "bytes */1000"}}},
+		{"zero suffixes", "/static/big.txt", []string{"Range", "bytes=-0, -00"}, want{true, 416, "", map[string]string{
+			"Content-Range": "bytes */1000"}}},
+		{"zero suffix among others", "/static/big.txt", []string{"Range", "bytes=-0,2-3"}, want{true, 206, "23", map[string]string{
+			"Content-Range": "bytes 2-3/1000"}}},
+		{"zero suffix, stale If-Range", "/static/big.txt", []string{"Range", "bytes=-0", "If-Range", `"old"`},
+			want{true, 200, bigText, nil}},
+		{"invalid range has Content-Range", "/static/big.txt", []string{"Range", "bytes=5-2"}, want{true, 416, "", map[string]string{
+			"Content-Range": "bytes */1000"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			served, w := do(h, "GET", tt.target, tt.hdr...)
+			check(t, served, w, tt.want)
+		})
+	}
+}
+
+// TestAnswersHaveLength: every answer that is not a file carries a
+// Content-Length matching its body, so that carafe need not close a
+// keep-alive connection to end it.
+func TestAnswersHaveLength(t *testing.T) {
+	h, _ := newHandler(t, Options{Index: []string{"index.html"}, Expires: time.Hour})
+	tests := []struct {
+		name, target string
+		hdr          []string
+		code         int
+	}{
+		{"directory redirect", "/static/sub", nil, 301},
+		{"refused path", "/static/../secret.txt", nil, 403},
+		{"refused symlink", "/static/out", nil, 403},
+		{"fifo", "/static/fifo", nil, 403},
+		{"if-match", "/static/a.css", []string{"If-Match", `"x"`}, 412},
+		{"unsatisfiable", "/static/big.txt", []string{"Range", "bytes=5000-"}, 416},
+		{"invalid range", "/static/big.txt", []string{"Range", "bytes=5-2"}, 416},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			served, w := do(h, "GET", tt.target, tt.hdr...)
+			cl := w.Header().Get("Content-Length")
+			if !served || w.Code != tt.code || cl == "" || cl != strconv.Itoa(w.Body.Len()) {
+				t.Errorf("got served %v %d Content-Length %q for a body of %d, want %d with its length",
+					served, w.Code, cl, w.Body.Len(), tt.code)
+			}
+		})
+	}
+}
+
+// TestSymlinksInside: symlinks that end inside the directory are served
+// however they get there; os.Root alone refuses absolute ones and ones
+// that pass through the parent.
+func TestSymlinksInside(t *testing.T) {
+	h, _ := newHandler(t, Options{Index: []string{"index.html"}, Precompressed: true})
+	for _, target := range []string{"/static/absin", "/static/viaparent", "/static/absdir/index.html", "/static/absdir/"} {
+		served, w := do(h, "GET", target)
+		if !served || w.Code != 200 || (w.Body.String() != "body{color:red}\n" && w.Body.String() != "<h1>index</h1>\n") {
+			t.Errorf("%s: served %v %d %q, want the file", target, served, w.Code, w.Body)
+		}
+	}
+	served, w := do(h, "GET", "/static/absdir/index.html", "Accept-Encoding", "gzip")
+	check(t, served, w, want{true, 200, "GZ-INDEX", map[string]string{"Vary": "Accept-Encoding"}})
+	served, w = do(h, "GET", "/static/absdir/index.html")
+	check(t, served, w, want{true, 200, "<h1>index</h1>\n", map[string]string{"Vary": "Accept-Encoding"}})
+}
+
+// doNamed runs a request through ServeNamed with the app's headers
+// already in the response, as carafe does for X-Sendfile.
+func doNamed(h *Handler, target string, appHdr, reqHdr []string) (bool, *httptest.ResponseRecorder) {
+	r := httptest.NewRequest("GET", "/app-url", nil)
+	r.URL.Path = target
+	for i := 0; i+1 < len(reqHdr); i += 2 {
+		r.Header.Add(reqHdr[i], reqHdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	for i := 0; i+1 < len(appHdr); i += 2 {
+		w.Header().Add(appHdr[i], appHdr[i+1])
+	}
+	return h.ServeNamed(w, r), w
+}
+
+// TestNamedKeepsAppHeaders: for a file the app named, the app's
+// Content-Type, caching headers and ETag win over the handler's.
+func TestNamedKeepsAppHeaders(t *testing.T) {
+	rule, err := ParseExpiresRule("static-expires-type", "text/css=600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := newHandler(t, Options{Expires: time.Hour, ExpiresRules: []ExpiresRule{rule}, Precompressed: true})
+	tests := []struct {
+		name, target string
+		app, req     []string
+		want
+	}{
+		{"private stays private", "/static/a.css", []string{"Cache-Control", "private, no-store"}, nil,
+			want{true, 200, "", map[string]string{"Cache-Control": "private, no-store", "Expires": ""}}},
+		{"app's Expires alone stands", "/static/a.css", []string{"Expires", "0"}, nil,
+			want{true, 200, "", map[string]string{"Cache-Control": "", "Expires": "0"}}},
+		{"no app caching: the rule's", "/static/a.css", nil, nil,
+			want{true, 200, "", map[string]string{"Cache-Control": "public, max-age=600"}}},
+		{"app's type kept", "/static/a.css", []string{"Content-Type", "text/plain"}, nil,
+			want{true, 200, "", map[string]string{"Content-Type": "text/plain", "Cache-Control": "public, max-age=3600"}}},
+		{"app's type kept for a variant", "/static/app.js", []string{"Content-Type", "application/x-foo"}, []string{"Accept-Encoding", "gzip"},
+			want{true, 200, "GZIP-BYTES", map[string]string{"Content-Type": "application/x-foo", "Content-Encoding": "gzip"}}},
+		{"app's etag kept", "/static/a.css", []string{"Etag", `"v7"`}, nil,
+			want{true, 200, "", map[string]string{"Etag": `"v7"`}}},
+		{"app's etag validates", "/static/a.css", []string{"Etag", `"v7"`}, []string{"If-None-Match", `"v7"`},
+			want{true, 304, "", nil}},
+		{"other headers kept", "/static/a.css", []string{"Content-Disposition", "attachment"}, nil,
+			want{true, 200, "", map[string]string{"Content-Disposition": "attachment", "Content-Type": "text/css; charset=utf-8"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			served, w := doNamed(h, tt.target, tt.app, tt.req)
+			check(t, served, w, tt.want)
+		})
+	}
+}
+
+// TestNamedDirectory: a directory the app named without its slash is no
+// file (carafe answers 404), not a redirect relative to the app's URL.
+func TestNamedDirectory(t *testing.T) {
+	h, _ := newHandler(t, Options{Index: []string{"index.html"}})
+	if served, w := doNamed(h, "/static/sub", nil, nil); served {
+		t.Errorf("directory: served %d %v", w.Code, w.Header())
+	}
+	served, w := doNamed(h, "/static/sub/", nil, nil)
+	check(t, served, w, want{true, 200, "<h1>index</h1>\n", nil})
+	if served, w := do(h, "GET", "/static/sub"); !served || w.Code != 301 {
+		t.Errorf("a client's request still redirects: %v %d", served, w.Code)
+	}
+}
+
+// TestFilePathPrefix: a mapping whose prefix is a file path with a space
+// or a non-ASCII letter (an X-Sendfile directory) serves its files, named
+// literally.
+func TestFilePathPrefix(t *testing.T) {
+	base := fixture(t)
+	h, err := New(Options{Maps: []Mapping{{Prefix: "/srv/my files/café", Dir: base + "/static"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	path := "/srv/my files/café/a.css"
+	if !h.Match([]byte(path)) {
+		t.Fatalf("%q does not match", path)
+	}
+	served, w := doNamed(h, path, nil, nil)
+	check(t, served, w, want{true, 200, "body{color:red}\n", nil})
+}
