@@ -122,7 +122,7 @@ func TestMasterStatsUWSGIKeys(t *testing.T) {
 		t.Errorf("socket %v, want %s, http, with its backlog as max_queue", sock, s.addr)
 	}
 	workers, _ := doc["workers"].([]any)
-	var requests, running float64
+	var requests, running, tx float64
 	for _, x := range workers {
 		w := x.(map[string]any)
 		for _, k := range []string{"id", "pid", "requests", "exceptions", "status", "rss", "vsz", "avg_rt",
@@ -146,6 +146,10 @@ func TestMasterStatsUWSGIKeys(t *testing.T) {
 		}
 		requests += w["delta_requests"].(float64)
 		running += w["running_time"].(float64)
+		tx += w["tx"].(float64)
+	}
+	if tx < 6*100 { // six responses, each with a head of 100 bytes or more
+		t.Errorf("tx adds up to %v bytes for six responses", tx)
 	}
 	if requests != 6 || running < 60000 {
 		t.Errorf("delta_requests add up to %v, running_time to %v µs; want 6 and 6 x 10 ms", requests, running)

@@ -76,8 +76,10 @@ type WorkerStats struct {
 	Exceptions int64   `json:"exceptions"`
 	AvgRTms    float64 `json:"avg_rt_ms"`
 	// RunningTime is the time spent in requests, in µs (uWSGI's name).
-	RunningTime int64         `json:"running_time"`
-	Threads     []ThreadStats `json:"threads"`
+	RunningTime int64 `json:"running_time"`
+	// TX is the bytes of the responses written, heads included.
+	TX      int64         `json:"tx"`
+	Threads []ThreadStats `json:"threads"`
 }
 
 // ThreadStats describes one busy Python thread.

@@ -330,7 +330,7 @@ func (c *conn) handle(draining bool) bool {
 	if code != 0 {
 		c.closeBody()
 		c.writeSimple(code, false)
-		c.logAccess(start)
+		c.finished(start)
 		c.linger = r.ContentLength > 0 || r.Chunked // the client may still be sending it
 		return false
 	}
@@ -353,10 +353,10 @@ func (c *conn) handle(draining bool) bool {
 		c.linger = true
 	}
 	if c.closeAfter || !keep {
-		c.logAccess(start)
+		c.finished(start)
 		return false
 	}
-	c.logAccess(start)
+	c.finished(start)
 	return c.writeErr == nil
 }
 
@@ -677,6 +677,12 @@ func splitHost(h []byte) (host, port []byte) {
 }
 
 var port80 = []byte("80")
+
+// finished counts a response's bytes (for the stats' tx) and logs it.
+func (c *conn) finished(start time.Time) {
+	c.s.sent.Add(c.headSize + c.written)
+	c.logAccess(start)
+}
 
 func (c *conn) logAccess(start time.Time) {
 	if c.s.opts.Access == nil {

@@ -284,6 +284,7 @@ func (c *conn) writeSimple(code int, keepAlive bool) {
 		c.scratch = c.scratch[:len(c.scratch)-int(c.written)]
 		c.written = 0
 	}
+	c.headSize = int64(len(c.scratch)) - c.written
 	c.write(c.scratch)
 }
 

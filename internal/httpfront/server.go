@@ -100,7 +100,13 @@ type Server struct {
 	next  chan *conn
 	spare atomic.Int32
 	quit  chan struct{}
+
+	sent atomic.Int64 // bytes of the responses finished, heads included
 }
+
+// Sent is the bytes of the responses the server has finished, heads
+// included (uWSGI's tx).
+func (s *Server) Sent() int64 { return s.sent.Load() }
 
 // NewServer returns a Server for app.
 func NewServer(app wsgi.Runner, opts Options) *Server {

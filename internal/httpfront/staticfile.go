@@ -29,7 +29,7 @@ func (c *conn) serveStatic(start time.Time) (served bool) {
 		return false
 	}
 	w.finish()
-	c.logAccess(start)
+	c.finished(start)
 	return true
 }
 

@@ -98,12 +98,11 @@ type WorkerEntry struct {
 	Respawns int    `json:"respawns"`
 	control.WorkerStats
 
-	// uWSGI's names. TX is 0: the front ends do not count the bytes a
-	// worker writes. DeltaRequests counts since the previous document.
+	// uWSGI's names (tx, running_time are WorkerStats'). DeltaRequests
+	// counts since the previous document.
 	AvgRT         int64 `json:"avg_rt"` // µs
 	RespawnCount  int   `json:"respawn_count"`
 	HarakiriCount int   `json:"harakiri_count"`
-	TX            int64 `json:"tx"`
 	VSZ           int64 `json:"vsz"`
 	LastSpawn     int64 `json:"last_spawn"` // unix time
 	Signals       int   `json:"signals"`

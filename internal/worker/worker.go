@@ -491,6 +491,9 @@ func (w *worker) controlLoop() {
 func (w *worker) stats() *control.WorkerStats {
 	rt := w.rtTotal.Load()
 	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), RunningTime: rt / 1e3}
+	for _, s := range w.srvs {
+		st.TX += s.Sent()
+	}
 	if st.Requests > 0 {
 		st.AvgRTms = float64(rt) / float64(st.Requests) / 1e6
 	}
