@@ -164,7 +164,16 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	// stop that arrives while the app is still importing is not lost.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	// SIGHUP, SIGTTIN and SIGTTOU are the master's; a worker drops them.
+	// They are caught, not ignored: exec keeps an ignored signal ignored,
+	// and the processes the app starts would then outlive a SIGHUP.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	// SIGPIPE and SIGXFSZ are ignored, as CPython's own start-up ignores
+	// them (the embedded interpreter installs no signal handlers): a write
+	// to a closed socket from a thread the app started, which is no Go
+	// thread, would otherwise kill the worker where Python raises
+	// BrokenPipeError. subprocess resets both in the app's children.
+	signal.Ignore(syscall.SIGPIPE, syscall.SIGXFSZ)
 	o.Python.Keys = wsgi.Keys
 	ip, err := pyembed.Start(o.Python)
 	if err != nil {
