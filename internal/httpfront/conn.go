@@ -663,11 +663,15 @@ func equalFoldBytes(a, b []byte) bool {
 }
 
 // splitHost splits a Host value into name and port ("[::1]:8080" works);
-// without a port it is http's 80.
+// without a port, or with an empty one ("example.com:", which RFC 3986
+// allows), it is http's 80.
 func splitHost(h []byte) (host, port []byte) {
 	for i := len(h) - 1; i >= 0; i-- {
 		switch h[i] {
 		case ':':
+			if i == len(h)-1 {
+				return h[:i], port80
+			}
 			return h[:i], h[i+1:]
 		case ']':
 			return h, port80

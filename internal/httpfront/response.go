@@ -117,8 +117,12 @@ func (c *conn) writeHead(size int64, last bool) {
 	if h.Close || !c.drainable() {
 		c.closeAfter = true // an unread body too big to drain ends the connection: say so
 	}
-	b = appendDate(b, c.start)
-	b = append(b, "Server: carafe\r\n"...)
+	if !h.HasDate {
+		b = appendDate(b, c.start)
+	}
+	if !h.HasServer {
+		b = append(b, "Server: carafe\r\n"...)
+	}
 	b = append(b, c.s.opts.AddHeaders...)
 	keep := c.req.KeepAlive && c.s.opts.Keepalive > 0 && !c.closeAfter
 	switch {

@@ -17,6 +17,10 @@ type Head struct {
 	Fields        []Field // without hop-by-hop fields, which the server owns
 	ContentLength int64   // from a Content-Length field; -1 when absent
 	Close         bool    // the app sent "Connection: close"
+	// HasDate and HasServer: the app sent its own Date or Server field
+	// (Werkzeug's send_file sets Date), which the server then leaves out
+	// of its own: RFC 9110 allows one of each.
+	HasDate, HasServer bool
 }
 
 // HeadError is an app's status or header that cannot go on the wire.
@@ -32,7 +36,7 @@ var errShortBlock = errors.New("wsgi: truncated head block")
 func (h *Head) Parse(block []byte) error {
 	h.Fields = h.Fields[:0]
 	h.ContentLength = -1
-	h.Close = false
+	h.Close, h.HasDate, h.HasServer = false, false, false
 	status, block, ok := next(block)
 	if !ok {
 		return errShortBlock
@@ -82,6 +86,10 @@ func (h *Head) add(name, value []byte) error {
 		equalFold(name, "proxy-connection"), equalFold(name, "upgrade"),
 		equalFold(name, "te"), equalFold(name, "trailer"):
 		return nil
+	case equalFold(name, "date"):
+		h.HasDate = true
+	case equalFold(name, "server"):
+		h.HasServer = true
 	}
 	h.Fields = append(h.Fields, Field{name, value})
 	return nil
