@@ -1120,3 +1120,29 @@ func TestEnvironmentConfig(t *testing.T) {
 		t.Errorf("no warning for UWSGI_HARAKIRY:\n%s", s.Log())
 	}
 }
+
+// An ini kept root-only (mode 0600, secrets in it, in a directory only
+// root may enter) with a secret beside it read by @(FILE) runs as --uid:
+// the workers, which read the config again as nobody, take the files they
+// may not read from the master, and the app does not see the hand-over.
+func TestMasterUidRootOnlyIni(t *testing.T) {
+	t.Parallel()
+	nobodyWorkers(t)
+	dir := t.TempDir() // 0700, root's
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ini := filepath.Join(dir, "site.ini")
+	text := "[uwsgi]\nchdir = " + appDir("master_pid") + "\nmodule = wsgi\nuid = nobody\ngid = nogroup\n" +
+		"env = SECRET=@(%dsecret)\n"
+	if err := os.WriteFile(ini, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	s := masterStartAt(t, addr, "--ini", ini, "--processes", "2")
+	s.waitReady(20 * time.Second)
+	code, body, err := masterGet(masterClient(false, 10*time.Second), "http://"+addr+"/secret")
+	if err != nil || code != 200 || body != "s3cret False" {
+		t.Errorf("GET /secret: %d %q %v, want \"s3cret False\"\n%s", code, body, err, s.Log())
+	}
+}

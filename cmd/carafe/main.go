@@ -61,6 +61,7 @@ func run(args []string) int {
 	if child {
 		nameWorker()
 		inheritSettings(cfg, os.Stderr)
+		os.Unsetenv(config.EnvFiles) // read; not for the app
 	}
 	detached := os.Getenv(envDaemon) != ""
 	os.Unsetenv(envDaemon) // not for the workers, nor the app's own subprocesses
@@ -220,6 +221,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 	return master.Options{
 		Args:           args,
 		WorkerSettings: masterSettings(cfg),
+		WorkerEnv:      configFilesEnv(cfg, log),
 		HTTP:           cfg.HTTP,
 		Socket:         cfg.Socket,
 		SocketPerm:     socketPerm(cfg),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 
@@ -77,4 +78,27 @@ func inheritSettings(cfg *config.Config, log io.Writer) {
 func sameValue(a, b []byte) bool {
 	empty := func(v []byte) bool { return string(v) == "null" || string(v) == "[]" }
 	return bytes.Equal(a, b) || empty(a) && empty(b)
+}
+
+// maxFilesEnv bounds the config files passed in one variable: Linux takes
+// no single environment string over 128 KiB.
+const maxFilesEnv = 100 << 10
+
+// configFilesEnv passes the workers the files the master's configuration
+// read (see config.EnvFiles), for those they may not read themselves once
+// privileges are dropped. Files too big to pass are not: the workers then
+// read them themselves, and a warning says so where they may not.
+func configFilesEnv(cfg *config.Config, log *slog.Logger) []string {
+	if len(cfg.Files) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(cfg.Files)
+	if err != nil || len(b) > maxFilesEnv {
+		if cfg.UID != "" || cfg.GID != "" {
+			log.Warn(fmt.Sprintf("carafe: the config files (%d KiB) are too big to pass to the workers; "+
+				"they read them again as the --uid/--gid user, who must be able to", len(b)>>10))
+		}
+		return nil
+	}
+	return []string{config.EnvFiles + "=" + string(b)}
 }

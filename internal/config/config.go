@@ -108,6 +108,10 @@ type Config struct {
 	HTTPKeepalive         float64 // --http-keepalive seconds, default 15: idle keep-alive lifetime; 0 disables keep-alive
 
 	Ini []string // --ini files read, in the order read (nested ones included), as given (with any :section)
+	// Files is the content of every file the configuration read (ini
+	// files, @(FILE)s, for-readline files), by absolute path: what a
+	// master passes its workers in EnvFiles.
+	Files map[string]string `json:"-"`
 }
 
 // NeedsMaster reports whether the options ask for a supervising master
@@ -209,7 +213,11 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ld := loader{getenv: getenv, unknown: es.unknown, ph: newPlaceholders(env)}
+	files, err := newConfigFiles(vars[EnvFiles])
+	if err != nil {
+		return nil, nil, err
+	}
+	ld := loader{env: iniEnv{getenv: getenv, ph: newPlaceholders(env), files: files}, unknown: es.unknown}
 	for _, s := range append(es.settings, cl.settings...) { // UWSGI_INI first
 		if readsIni(s.opt) {
 			ss, err := ld.loadSetting(s, 0)
@@ -221,6 +229,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	c := Default()
 	c.Ini = ld.files
+	c.Files = files.done
 	for _, s := range append(ld.settings, es.settings...) {
 		if err := s.apply(c); err != nil {
 			return nil, nil, err

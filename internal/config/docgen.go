@@ -49,8 +49,11 @@ the same table that drives the flag and ini parsers.
   stay as written, with a warning; other ` + "`%`" + ` sequences stay as written (uWSGI drops them).
   ` + "`$(VAR)`" + ` is the environment variable VAR (an empty or unset one expands to nothing,
   with a warning), and ` + "`@(FILE)`" + ` the content of FILE without its trailing line end (a
-  relative FILE is taken from the ini file's directory; one that cannot be read is an error,
-  and uWSGI's ` + "`@(exec://...)`" + ` and other sources are not read).
+  relative FILE is taken from the working directory, as in uWSGI: ` + "`@(%dsecret)`" + ` is the
+  ini's neighbour; one that cannot be read is an error, and uWSGI's ` + "`@(exec://...)`" + ` and
+  other sources are not read). The workers read the files again on a reload; one they may not
+  read (a root-only ini or secret, once ` + "`uid`" + ` has dropped privileges) they take from the
+  master, as it read it at the start.
   ` + "`%(name)`" + ` is uWSGI's placeholder: the value the key ` + "`name`" + ` was given above, in
   this file or one it included with ` + "`ini =`" + ` (read where that line stands), or by
   ` + "`UWSGI_NAME`" + `; the key may be an option or one of your own

@@ -31,7 +31,8 @@ func FuzzParseIni(f *testing.F) {
 		return "", false
 	}
 	f.Fuzz(func(t *testing.T, data []byte, section string) {
-		res, err := parseIni("testdata/fuzz.ini", data, section, getenv, newPlaceholders([]string{"UWSGI_X=%(x)"}), nil)
+		res, err := parseIni("testdata/fuzz.ini", data, section,
+			&iniEnv{getenv: getenv, ph: newPlaceholders([]string{"UWSGI_X=%(x)"}), files: &configFiles{}}, nil)
 		if err != nil {
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -14,6 +13,17 @@ import (
 	"strings"
 	"unicode"
 )
+
+// maxIniFile bounds an ini file's size.
+const maxIniFile = 1 << 20
+
+// iniEnv is what reading ini files draws on: the environment ($(VAR),
+// if-env), the placeholders set so far, the files read.
+type iniEnv struct {
+	getenv func(string) (string, bool)
+	ph     *placeholders
+	files  *configFiles
+}
 
 // maxIniDepth bounds ini files including ini files (and include cycles).
 const maxIniDepth = 10
@@ -76,7 +86,7 @@ func (ph *placeholders) get(key string) (string, bool) {
 // include, when set, reads the file an ini line names, at once (uWSGI's
 // "expand asap": the lines after it see its keys as placeholders), and
 // its settings take that line's place.
-func parseIni(path string, data []byte, section string, getenv func(string) (string, bool), ph *placeholders,
+func parseIni(path string, data []byte, section string, ie *iniEnv,
 	include func(setting) ([]setting, error)) (*iniResult, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	wanted := defaultSections
@@ -87,8 +97,9 @@ func parseIni(path string, data []byte, section string, getenv func(string) (str
 	seen := make([]bool, len(wanted))
 	res := new(iniResult)
 	cur := -1
-	ex := newExpander(path, getenv, ph)
-	lg := &logic{ex: ex, lookup: getenv, hostname: os.Hostname}
+	ex := newExpander(path, ie)
+	ph := ie.ph
+	lg := &logic{ex: ex, lookup: ie.getenv, hostname: os.Hostname}
 	for n, line := range strings.Split(string(data), "\n") {
 		where := fmt.Sprintf("%s:%d: ", path, n+1)
 		line = strings.TrimSpace(line)
@@ -217,9 +228,9 @@ func trailingComment(o *Option, v string) string {
 // placeholders %(name), $(VAR) and @(FILE).
 type expander struct {
 	magic    map[byte]string
-	dir      string // the ini file's directory, for a relative @(FILE)
 	getenv   func(string) (string, bool)
 	ph       *placeholders
+	files    *configFiles
 	quiet    bool // no warning for a %(name) that names no key
 	warnings []string
 	errs     []error // an @(FILE) that could not be read
@@ -231,7 +242,7 @@ type expander struct {
 // uWSGI's own.
 const unsupportedMagic = "tTxXiIjJV"
 
-func newExpander(path string, getenv func(string) (string, bool), ph *placeholders) *expander {
+func newExpander(path string, ie *iniEnv) *expander {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -279,7 +290,7 @@ func newExpander(path string, getenv func(string) (string, bool), ph *placeholde
 	if g, err := user.LookupGroupId(magic['g']); err == nil {
 		magic['G'] = g.Name
 	}
-	return &expander{getenv: getenv, ph: ph, magic: magic, dir: dir}
+	return &expander{getenv: ie.getenv, ph: ie.ph, files: ie.files, magic: magic}
 }
 
 // expand replaces magic variables, placeholders, $(VAR) and @(FILE) in
@@ -315,6 +326,11 @@ func (ex *expander) expand(where, s string) string {
 				b.WriteByte(c)
 				continue
 			}
+			if i+2 < len(s) && looksEncoded(s[i+1], s[i+2]) {
+				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %s%%%c%c looks like a percent-encoded byte, "+
+					"but %%%c is uWSGI's magic variable, here %q; write %%%%%c%c to keep it as written",
+					where, s[i+1], s[i+2], s[i+1], v, s[i+1], s[i+2]))
+			}
 			b.WriteString(v)
 			i++
 		case c == '$' && ok:
@@ -325,7 +341,9 @@ func (ex *expander) expand(where, s string) string {
 			b.WriteString(v)
 			i += 2 + len(name)
 		case c == '@' && ok:
-			b.WriteString(ex.readFile(where, name))
+			// Magic variables within are expanded first: @(%dsecret),
+			// as uWSGI expands them over the whole file.
+			b.WriteString(ex.readFile(where, ex.expand(where, name)))
 			i += 2 + len(name)
 		default:
 			b.WriteByte(c)
@@ -339,8 +357,9 @@ const maxAtFile = 64 << 10
 
 // readFile is the content of an @(FILE), without its trailing line ends
 // (a secret written with echo ends with one). A relative FILE is taken
-// from the ini file's directory. A file that cannot be read is an error,
-// not an empty value: a config whose secret went missing must not start.
+// from the working directory, as uWSGI takes it (%d is the ini's). A file
+// that cannot be read is an error, not an empty value: a config whose
+// secret went missing must not start.
 func (ex *expander) readFile(where, name string) string {
 	fail := func(err error) string {
 		ex.errs = append(ex.errs, fmt.Errorf("config: %s@(%s): %w", where, name, err))
@@ -349,26 +368,20 @@ func (ex *expander) readFile(where, name string) string {
 	if strings.Contains(name, "://") {
 		return fail(errors.New("only a file path can be read here (uWSGI's exec://, http:// and other sources are not supported)"))
 	}
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(ex.dir, path)
-	}
-	f, err := os.Open(path)
+	data, err := ex.files.read(name, maxAtFile)
 	if err != nil {
 		return fail(err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return fail(errors.New("not a regular file"))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxAtFile+1))
-	if err != nil {
-		return fail(err)
-	}
-	if len(data) > maxAtFile {
-		return fail(fmt.Errorf("over %d bytes", maxAtFile))
 	}
 	return strings.TrimRight(string(data), "\r\n")
+}
+
+// looksEncoded reports whether %ab reads as a percent-encoded byte (%40,
+// %2F, %C3) rather than a magic variable and text (%dapp.py): two hex
+// digits, one of them a decimal digit.
+func looksEncoded(a, b byte) bool {
+	digit := func(c byte) bool { return '0' <= c && c <= '9' }
+	hex := func(c byte) bool { return digit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+	return hex(a) && hex(b) && (digit(a) || digit(b))
 }
 
 // parenName is the name in s's leading "(name)", non-empty; ok is false
@@ -386,8 +399,7 @@ func parenName(s string) (name string, ok bool) {
 
 // loader reads --ini files, following ini keys inside them.
 type loader struct {
-	getenv   func(string) (string, bool)
-	ph       *placeholders
+	env      iniEnv
 	files    []string
 	settings []setting
 	unknown  []unknownKey // the environment's, then the ini files'
@@ -399,7 +411,7 @@ type loader struct {
 func (ld *loader) unknownLines() []string {
 	var out []string
 	for _, u := range ld.unknown {
-		if !ld.ph.used[u.key] {
+		if !ld.env.ph.used[u.key] {
 			out = append(out, u.msg)
 		}
 	}
@@ -414,13 +426,13 @@ func (ld *loader) load(spec, where string, depth int) ([]setting, error) {
 		return nil, fmt.Errorf("config: %sini: %s: ini files nested more than %d deep (an include cycle?)", where, spec, maxIniDepth)
 	}
 	path, section := splitIniSpec(spec)
-	data, err := os.ReadFile(path)
+	data, err := ld.env.files.read(path, maxIniFile)
 	if err != nil {
 		return nil, fmt.Errorf("config: %sini: %w", where, err)
 	}
 	ld.files = append(ld.files, spec)
 	include := func(s setting) ([]setting, error) { return ld.loadSetting(s, depth+1) }
-	res, err := parseIni(path, data, section, ld.getenv, ld.ph, include)
+	res, err := parseIni(path, data, section, &ld.env, include)
 	if err != nil {
 		return nil, err
 	}

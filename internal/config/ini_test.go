@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // uWSGI's magic variables beyond the file's own names: %h the host, %k
@@ -44,8 +46,8 @@ func TestIniMagicVariables(t *testing.T) {
 	}
 }
 
-// @(FILE) is the file's content without its trailing line end, a relative
-// FILE taken from the ini file's directory; a file that cannot be read
+// @(FILE) is the file's content without its trailing line end (%d makes
+// it the ini's directory's); a file that cannot be read
 // stops the config (a secret gone missing must not become a known value).
 func TestIniAtFile(t *testing.T) {
 	dir := t.TempDir()
@@ -53,7 +55,7 @@ func TestIniAtFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, warnings, err := parseLogicIni(t, dir, "[uwsgi]\nmodule = app\nhttp = :8000\n"+
-		"env = SECRET=@(secret)\nenv = ABS=@("+filepath.Join(dir, "secret")+")\n", []string{})
+		"env = SECRET=@(%dsecret)\nenv = ABS=@("+filepath.Join(dir, "secret")+")\n", []string{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +71,55 @@ func TestIniAtFile(t *testing.T) {
 		_, _, err := parseLogicIni(t, dir, "[uwsgi]\nmodule = app\nhttp = :8000\n"+text, []string{})
 		if (err == nil) != (want == "") || (err != nil && !strings.Contains(err.Error(), want)) {
 			t.Errorf("%q: error %v, want %q", text, err, want)
+		}
+	}
+}
+
+// A magic variable that reads like a percent-encoded byte (a password in
+// a URL: p%2Fss, %2 the third directory on the ini's way) is expanded, as
+// uWSGI expands it, but said: %%2F keeps it.
+func TestIniMagicLooksEncoded(t *testing.T) {
+	dir := t.TempDir()
+	c, warnings, err := parseLogicIni(t, dir, "[uwsgi]\nmodule = app\nhttp = :8000\n"+
+		"env = DB=postgres://u:p%2Fss@db/x\nenv = OK=p%%2Fss\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := strings.Split(strings.TrimPrefix(dir, "/"), "/")[2]
+	if want := []string{"DB=postgres://u:p" + third + "Fss@db/x", "OK=p%2Fss"}; !slices.Equal(c.Env, want) {
+		t.Errorf("env %q, want %q", c.Env, want)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "%2F looks like a percent-encoded byte") ||
+		!strings.Contains(warnings[0], "write %%2F") {
+		t.Errorf("warnings %q, want one about %%2F", warnings)
+	}
+}
+
+// A FIFO named by for-readline or @(FILE) is refused, not waited on, and
+// a for-times count past the limit is refused before it is counted out.
+func TestIniLogicRefusesEndless(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"for-readline = " + fifo + "\nend\n": "not a regular file",
+		"env = S=@(" + fifo + ")\n":          "not a regular file",
+		"for-times = 2000000000\nend\n":      "at most 10000",
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp = :8000\n"+text, []string{})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%q: error %v, want %q", text, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q: still reading after 5 s", text)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // uWSGI's configuration logic in ini files: a for or if-* key opens a
@@ -173,7 +174,7 @@ func (lg *logic) evaluate(key, value string) (*block, error) {
 		}
 		b.values = m
 	case "for-readline":
-		lines, err := readLines(value)
+		lines, err := readLines(lg.ex.files, value)
 		if err != nil {
 			return nil, err
 		}
@@ -182,6 +183,9 @@ func (lg *logic) evaluate(key, value string) (*block, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("want a count, got %q", value)
+		}
+		if n > maxForValues {
+			return nil, fmt.Errorf("%d values; at most %d", n, maxForValues)
 		}
 		for i := 1; i <= n; i++ {
 			b.values = append(b.values, strconv.Itoa(i))
@@ -255,23 +259,11 @@ func (lg *logic) condition(name, value string) (holds bool, ctx string, err erro
 const logicKeys = "for, for-glob, for-readline, for-times, if-env, if-opt, if-exists, if-file, if-dir, " +
 	"if-hostname, if-hostname-match, if-plugin, if-reload, and their if-not- forms"
 
-// readLines is a for-readline file's lines, without their line ends. It
-// must be a regular file (a FIFO or a device would hang or never end).
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+// readLines is a for-readline file's lines, without their line ends.
+func readLines(files *configFiles, path string) ([]string, error) {
+	data, err := files.read(path, maxReadline)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxReadline+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxReadline {
-		return nil, fmt.Errorf("%s is over %d bytes", path, maxReadline)
 	}
 	text := strings.TrimSuffix(string(data), "\n")
 	if text == "" && len(data) <= 1 {
@@ -282,4 +274,26 @@ func readLines(path string) ([]string, error) {
 		lines[i] = strings.TrimSuffix(l, "\r")
 	}
 	return lines, nil
+}
+
+// readRegular reads the regular file at path, of at most max bytes. A FIFO
+// or a device would block or never end: opened without blocking (which a
+// regular file ignores), such a file is refused by its type.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is over %d bytes", path, max)
+	}
+	return data, nil
 }

@@ -103,7 +103,8 @@ func TestEveryOptionInIni(t *testing.T) {
 				continue
 			}
 			data := "[uwsgi]\n" + n + " = " + sampleValue(&o) + "\n"
-			res, err := parseIni("x.ini", []byte(data), "", func(string) (string, bool) { return "", false }, newPlaceholders(nil), nil)
+			res, err := parseIni("x.ini", []byte(data), "",
+				&iniEnv{getenv: func(string) (string, bool) { return "", false }, ph: newPlaceholders(nil), files: &configFiles{}}, nil)
 			if err != nil || len(res.unknown) != 0 || len(res.settings) != 1 {
 				t.Errorf("%s: %v %q", n, err, res.unknown)
 				continue

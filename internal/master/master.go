@@ -40,6 +40,8 @@ type Options struct {
 	// (HTTP and Socket among them), which its workers take over their own
 	// reading of the configuration.
 	WorkerSettings control.Settings
+	// WorkerEnv is added to the workers' environment (NAME=VALUE).
+	WorkerEnv []string
 	// Threads and AppID only describe the workers in the start-up lines.
 	Threads int
 	AppID   string

@@ -94,6 +94,7 @@ func (m *master) spawn(id int, replaces *proc) error {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, g.file(id))
 	}
 	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id), m.o.WorkerSettings.Env())
+	cmd.Env = append(cmd.Env, m.o.WorkerEnv...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// The kernel kills a worker whose master died, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

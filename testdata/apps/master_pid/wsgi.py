@@ -1,7 +1,9 @@
 """Says which worker answered: the body is "pid=PID" (X-Count: how many
 requests this process served). /sleep?s=SECONDS sleeps first, /boom raises,
-/uid answers "uid=U gid=G" of the worker process, /exit?code=N ends the
-worker with os._exit(N) mid-request."""
+/uid answers "uid=U gid=G" of the worker process, /secret the SECRET
+variable of its environment (and whether carafe's own file hand-over
+reached the app: it must not), /exit?code=N ends the worker with
+os._exit(N) mid-request."""
 import itertools
 import os
 import time
@@ -18,7 +20,9 @@ def application(environ, start_response):
         os._exit(int(qs.get("code", ["3"])[0]))
     if path == "/boom":
         raise RuntimeError("master_pid boom")
-    if path == "/uid":
+    if path == "/secret":
+        body = "%s %s" % (os.environ.get("SECRET"), "CARAFE_CONFIG_FILES" in os.environ)
+    elif path == "/uid":
         body = "uid=%d gid=%d euid=%d" % (os.getuid(), os.getgid(), os.geteuid())
     else:
         if path.startswith("/sleep"):
