@@ -109,7 +109,7 @@ func redirectGet(t *testing.T, s *server, path string, hdr ...string) (int, stri
 }
 
 // TestXSendfileKeepsAppHeaders: the app's Cache-Control, Expires,
-// Content-Type and ETag stand over the ones carafe would give the file
+// Content-Type, ETag and Date stand over the ones carafe would give the file
 // (--static-max-age, the type from the name), as nginx, Apache and uWSGI
 // keep them: a "private" download must not turn "public", nor an upload
 // forced to text/plain turn into HTML.
@@ -123,10 +123,15 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 		"--static-map", "/static="+dir)
 	file := filepath.Join(dir, "upload.html")
 	for _, path := range []string{"/xs?" + file, "/xa?/static/upload.html"} {
-		code, body, hdr := redirectGet(t, s, path, "X-Extra", "Cache-Control:private, no-store|Content-Type:text/plain|Etag:\"v1\"")
+		code, body, hdr := redirectGet(t, s, path, "X-Extra",
+			"Cache-Control:private, no-store|Content-Type:text/plain|Etag:\"v1\"|Date:Thu, 01 Jan 2026 00:00:00 GMT")
 		if code != 200 || body != "<script>alert(1)</script>" || hdr.Get("Cache-Control") != "private, no-store" ||
 			hdr.Get("Expires") != "" || hdr.Get("Content-Type") != "text/plain" || hdr.Get("Etag") != `"v1"` {
 			t.Errorf("%s: %d %q %v", path, code, body, hdr)
+		}
+		// Werkzeug's send_file sets Date: it is the only one.
+		if d := hdr.Values("Date"); len(d) != 1 || d[0] != "Thu, 01 Jan 2026 00:00:00 GMT" {
+			t.Errorf("%s: Date fields %q, want the app's alone", path, d)
 		}
 		code, _, hdr = redirectGet(t, s, path)
 		if code != 200 || hdr.Get("Cache-Control") != "public, max-age=3600" || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {

@@ -111,8 +111,14 @@ func (w *staticWriter) WriteHeader(code int) {
 			b = append(b, "\r\n"...)
 		}
 	}
-	b = appendDate(b, c.start)
-	b = append(b, "Server: carafe\r\n"...)
+	// An app answering with X-Sendfile may have set its own (Werkzeug's
+	// send_file sets Date): one of each, as in writeHead.
+	if _, ok := w.hdr["Date"]; !ok {
+		b = appendDate(b, c.start)
+	}
+	if _, ok := w.hdr["Server"]; !ok {
+		b = append(b, "Server: carafe\r\n"...)
+	}
 	b = append(b, c.s.opts.AddHeaders...)
 	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 {
 		c.closeAfter = true

@@ -159,8 +159,14 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, m *mapping, 
 			body, bfi, suffix, length = vf, vfi, c.suffix, vfi.Size()
 		}
 	}
-	if hdr.Get("Etag") == "" {
+	switch tag := hdr.Get("Etag"); {
+	case tag == "":
 		hdr.Set("Etag", etag(bfi, suffix))
+	case suffix != "":
+		// The app's tag names its file; the precompressed body is another
+		// representation, which a strong validator must tell apart (RFC
+		// 9110 §8.8.3), or a resumed download would mix the two.
+		hdr.Set("Etag", variantTag(tag, suffix, bfi))
 	}
 	if hdr.Get("Cache-Control") == "" && hdr.Get("Expires") == "" {
 		h.setCaching(hdr, r, m, rel, ctype, fi.ModTime())
@@ -282,6 +288,16 @@ func etag(fi os.FileInfo, suffix string) string {
 	return string(b)
 }
 
+// variantTag is the app's entity tag for a precompressed variant: the tag
+// with the coding's suffix inside its quotes ("v7" becomes "v7-gz"), or
+// the variant's own tag when the app's is not a quoted one.
+func variantTag(tag, suffix string, fi os.FileInfo) string {
+	if len(tag) < 2 || tag[len(tag)-1] != '"' {
+		return etag(fi, suffix)
+	}
+	return tag[:len(tag)-1] + suffix + `"`
+}
+
 // redirectToDir answers a directory requested without its trailing slash.
 // The Location is relative ("./name/") so that it holds behind any
 // SCRIPT_NAME or proxy prefix, and keeps the request's own escaping.
@@ -333,6 +349,7 @@ func (w *fileWriter) WriteHeader(code int) {
 	}
 	h.Del("Cache-Control")
 	h.Del("Expires")
+	h.Del("Content-Encoding") // answer's text is not the precompressed file
 	if code == http.StatusRequestedRangeNotSatisfiable && h.Get("Content-Range") == "" {
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
 	}
