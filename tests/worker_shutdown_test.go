@@ -56,3 +56,76 @@ func TestAppThreadsAndChildrenSignals(t *testing.T) {
 		t.Errorf("after the broken pipes: %q", body)
 	}
 }
+
+// A live non-daemon thread holds Python's finalisation (it is joined
+// before the atexit handlers run): a stop waits for it at most what is
+// left of --worker-reload-mercy, says so, and exits 0 without the atexit
+// handlers if it still runs; SIGINT cuts the wait short. Before, SIGTERM
+// never finished without a master, and a master killed the worker with no
+// reason logged. Threads Python stops by itself (an idle pool's) add no
+// line to a stop.
+func TestSIGTERMNonDaemonThread(t *testing.T) {
+	t.Parallel()
+	const (
+		waits   = "the exit waits for the app's non-daemon threads"
+		gaveUp  = "the app's non-daemon threads are still running"
+		atexit  = "atexit-handler-ran"
+		killing = "killing it"
+	)
+	tests := []struct {
+		name     string
+		flags    []string
+		path     string         // requested before the stop
+		then     syscall.Signal // sent once the wait is logged; 0 for none
+		within   time.Duration
+		want     []string // in the log
+		wantNot  []string
+		exitCode int
+	}{
+		{"bounded", []string{"--worker-reload-mercy", "2"}, "/", 0, 6 * time.Second,
+			[]string{waits, "threads=flusher", gaveUp}, []string{atexit}, 0},
+		{"idle pool only", []string{"--env", "FLUSHER=0"}, "/", 0, 6 * time.Second,
+			[]string{atexit}, []string{waits, gaveUp}, 0},
+		{"thread ends in time", []string{"--worker-reload-mercy", "10"}, "/finish?in=3", 0, 6 * time.Second,
+			[]string{waits, atexit}, []string{gaveUp}, 0},
+		{"SIGINT cuts the wait", []string{"--worker-reload-mercy", "60"}, "/", syscall.SIGINT, 3 * time.Second,
+			[]string{waits, "signal=interrupt"}, []string{atexit}, 0},
+		{"master", []string{"--master", "--worker-reload-mercy", "2"}, "/", 0, 6 * time.Second,
+			[]string{waits, gaveUp}, []string{atexit, killing}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "shutdown_nondaemon", tt.flags...)
+			httpGet(t, s.URL(tt.path))
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			start := time.Now()
+			if tt.then != 0 {
+				if !s.waitLog(waits, 5*time.Second) {
+					t.Fatalf("no %q line within 5s of SIGTERM", waits)
+				}
+				start = time.Now()
+				s.cmd.Process.Signal(tt.then)
+			}
+			code, ok := s.wait(tt.within)
+			if !ok {
+				t.Fatalf("carafe still running %v after the stop", tt.within)
+			}
+			t.Logf("exited %v after the last signal", time.Since(start).Round(time.Millisecond))
+			if code != tt.exitCode {
+				t.Errorf("exit code %d, want %d", code, tt.exitCode)
+			}
+			log := s.Log()
+			for _, w := range tt.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("log lacks %q", w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(log, w) {
+					t.Errorf("log has %q", w)
+				}
+			}
+		})
+	}
+}

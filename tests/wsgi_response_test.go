@@ -241,6 +241,37 @@ func TestWSGIFileWrapper(t *testing.T) {
 	}
 }
 
+// PEP 3333: a server "must not delay the transmission of any block". The
+// app gives its first block, then waits for /release before the rest: the
+// head and that block must arrive meanwhile, from a generator that
+// declared Content-Length (carafe held it for 64 KiB or the end) as from
+// a file wrapper over a pipe.
+func TestWSGIBlocksNotDelayed(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "blocks_not_delayed", "--threads", "2")
+	for _, path := range []string{"/cl", "/pipe"} {
+		t.Run(path[1:], func(t *testing.T) {
+			c, br := wsgiRaw(t, s, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			first := make([]byte, len("first-part\n"))
+			resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+			if err == nil {
+				_, err = io.ReadFull(resp.Body, first)
+			}
+			if err != nil || string(first) != "first-part\n" {
+				wsgiGet(t, s, "/release")
+				t.Fatalf("the first block did not arrive while the app waited: %q, %v", first, err)
+			}
+			wsgiGet(t, s, "/release")
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			rest, err := io.ReadAll(resp.Body)
+			if err != nil || string(rest) != "second-p\n" {
+				t.Errorf("the rest: %q, %v; want \"second-p\\n\"", rest, err)
+			}
+		})
+	}
+}
+
 func TestWSGIContentLengthMismatch(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "content_length")

@@ -39,9 +39,10 @@ typedef struct crf_slot {
 
 	char *head;
 	Py_ssize_t head_len, head_cap;
-	int head_set;	/* start_response was called for this request */
-	int head_sent;	/* the head went to Go, so it can no longer change */
-	int length_set; /* the head has a Content-Length: batch, do not stream */
+	int head_set;	  /* start_response was called for this request */
+	int head_sent;	  /* the head went to Go, so it can no longer change */
+	int64_t length;	  /* the head's Content-Length; -1: none, or not one number */
+	int64_t produced; /* body bytes the app gave so far (write() and its result) */
 
 	char *body;
 	Py_ssize_t body_len, body_cap;
@@ -76,6 +77,8 @@ void crf_drop_file_wrapper(void);
 void crf_dump_all(int fd);
 unsigned long crf_thread_ident(crf_slot *s);
 void crf_release_main(void);
+char *crf_finalize_begin(void);
+int crf_atexit_began(void);
 void crf_finalize(void);
 crf_slot *crf_slot_new(int index);
 void crf_name_thread(int index);
@@ -108,6 +111,7 @@ const int *crf_gil_locked(void);
 extern PyTypeObject crf_FileWrapperType;
 int crf_file_wrapper_init(void);
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size);
+int crf_file_ready(PyObject *result);
 
 /* The Go callbacks crfGoRead and crfGoOutput are declared in _cgo_export.h. */
 

@@ -58,8 +58,9 @@ static PyObject *crf_fw_close(PyObject *self, PyObject *unused)
 }
 
 /* io's FileIO, BufferedReader and BufferedRandom: the files whose read()
- * is known to give the file's own bytes (only compared with types). */
-static PyObject *crf_io_fileio, *crf_io_reader, *crf_io_random;
+ * is known to give the file's own bytes; and BytesIO, whose read() never
+ * waits (only compared with types). */
+static PyObject *crf_io_fileio, *crf_io_reader, *crf_io_random, *crf_io_bytesio;
 
 /* crf_file_wrapper_init readies the type and looks up io's file types. */
 int crf_file_wrapper_init(void)
@@ -74,8 +75,9 @@ int crf_file_wrapper_init(void)
 	crf_io_fileio = PyObject_GetAttrString(io, "FileIO");
 	crf_io_reader = PyObject_GetAttrString(io, "BufferedReader");
 	crf_io_random = PyObject_GetAttrString(io, "BufferedRandom");
+	crf_io_bytesio = PyObject_GetAttrString(io, "BytesIO");
 	Py_DECREF(io);
-	return crf_io_fileio && crf_io_reader && crf_io_random ? 0 : -1;
+	return crf_io_fileio && crf_io_reader && crf_io_random && crf_io_bytesio ? 0 : -1;
 }
 
 /* crf_plain_file tells whether f's read() gives the file's own bytes, so
@@ -99,6 +101,43 @@ static int crf_plain_file(PyObject *f)
 	return plain;
 }
 
+/* crf_regular_fd is the descriptor of f, a plain file (crf_plain_file)
+ * open on a regular file, with its stat in *st; or -1 for any other f,
+ * errors cleared. */
+static int crf_regular_fd(PyObject *f, struct stat *st)
+{
+	PyObject *r;
+	int n;
+
+	if (crf_plain_file(f) != 1)
+		goto fail;
+	r = PyObject_CallMethod(f, "fileno", NULL);
+	if (r == NULL)
+		goto fail;
+	n = (int)PyLong_AsLong(r);
+	Py_DECREF(r);
+	if (n < 0 || PyErr_Occurred() || fstat(n, st) < 0 || !S_ISREG(st->st_mode))
+		goto fail;
+	return n;
+fail:
+	PyErr_Clear();
+	return -1;
+}
+
+/* crf_file_ready tells whether a response is a file_wrapper whose reads
+ * never wait for data to come: over a BytesIO, or a plain regular file
+ * (a pipe's or a socket's may wait, on a slow producer). */
+int crf_file_ready(PyObject *result)
+{
+	crf_FileWrapper *fw = (crf_FileWrapper *)result;
+	struct stat st;
+
+	if (Py_TYPE(result) != &crf_FileWrapperType || fw->filelike == NULL)
+		return 0;
+	return (PyObject *)Py_TYPE(fw->filelike) == crf_io_bytesio ||
+	       crf_regular_fd(fw->filelike, &st) >= 0;
+}
+
 /* crf_file_fd tells whether a response is a file_wrapper over a plain
  * regular file, so Go can send it with sendfile instead of iterating it:
  * *fd, a duplicate of its descriptor that Go closes (made with the GIL
@@ -116,15 +155,9 @@ int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
 
 	if (Py_TYPE(result) != &crf_FileWrapperType || fw->filelike == NULL)
 		return 0;
-	if (crf_plain_file(fw->filelike) != 1)
-		goto fail;
-	r = PyObject_CallMethod(fw->filelike, "fileno", NULL);
-	if (r == NULL)
-		goto fail;
-	n = (int)PyLong_AsLong(r);
-	Py_CLEAR(r);
-	if (n < 0 || PyErr_Occurred() || fstat(n, &st) < 0 || !S_ISREG(st.st_mode))
-		goto fail;
+	n = crf_regular_fd(fw->filelike, &st);
+	if (n < 0)
+		return 0;
 	r = PyObject_CallMethod(fw->filelike, "tell", NULL);
 	if (r == NULL)
 		goto fail;

@@ -152,17 +152,25 @@ static const char crf_loader_src[] =
 	"    mod = importlib.util.module_from_spec(spec)\n"
 	"    sys.modules[name] = mod\n"
 	"    spec.loader.exec_module(mod)\n"
-	"    return mod\n";
+	"    return mod\n"
+	"def _carafe_finalize_begin(mark):\n"
+	"    import atexit, sys\n"
+	"    atexit.register(mark)\n"
+	"    threading = sys.modules.get('threading')\n"
+	"    if threading is None:\n"
+	"        return ''\n"
+	"    main = threading.main_thread()\n"
+	"    return '\\n'.join('%d %s' % (t.native_id, t.name) for t in threading.enumerate()\n"
+	"                     if t is not main and not t.daemon and t.is_alive())\n";
 
-/* crf_run_loader calls the function name of crf_loader_src with (arg) or,
- * when flag >= 0, (arg, flag). */
-static PyObject *crf_run_loader(const char *name, const char *arg, int flag)
+/* crf_loader returns the function name of crf_loader_src. */
+static PyObject *crf_loader(const char *name)
 {
-	PyObject *globals = NULL, *res = NULL, *fn, *mod = NULL;
+	PyObject *globals, *res = NULL, *fn = NULL;
 
 	globals = PyDict_New();
 	if (globals == NULL)
-		goto fail;
+		return NULL;
 	if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
 		goto fail;
 	res = PyRun_String(crf_loader_src, Py_file_input, globals, globals);
@@ -170,14 +178,27 @@ static PyObject *crf_run_loader(const char *name, const char *arg, int flag)
 		goto fail;
 	fn = PyDict_GetItemString(globals, name);
 	if (fn == NULL)
-		goto fail;
+		PyErr_Format(PyExc_SystemError, "carafe: no %s", name);
+	Py_XINCREF(fn);
+fail:
+	Py_DECREF(globals);
+	Py_XDECREF(res);
+	return fn;
+}
+
+/* crf_run_loader calls the function name of crf_loader_src with (arg) or,
+ * when flag >= 0, (arg, flag). */
+static PyObject *crf_run_loader(const char *name, const char *arg, int flag)
+{
+	PyObject *fn = crf_loader(name), *mod;
+
+	if (fn == NULL)
+		return NULL;
 	if (flag >= 0)
 		mod = PyObject_CallFunction(fn, "si", arg, flag);
 	else
 		mod = PyObject_CallFunction(fn, "s", arg);
-fail:
-	Py_XDECREF(globals);
-	Py_XDECREF(res);
+	Py_DECREF(fn);
 	return mod;
 }
 
@@ -501,6 +522,63 @@ PyThreadState *crf_enter(void)
 	}
 	PyEval_RestoreThread(crf_tstate);
 	return crf_tstate;
+}
+
+/* crf_atexit_begun is set once Py_FinalizeEx runs the atexit handlers,
+ * so past the app's non-daemon threads (see crf_finalize_begin). */
+static int crf_atexit_begun;
+
+static PyObject *crf_mark_atexit(PyObject *self, PyObject *unused)
+{
+	__atomic_store_n(&crf_atexit_begun, 1, __ATOMIC_RELAXED);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef crf_mark_atexit_def = {"_carafe_atexit_begun", crf_mark_atexit, METH_NOARGS,
+					  NULL};
+
+/* crf_finalize_begin runs on the initialising thread before crf_finalize.
+ * It lists the app's live non-daemon threads, which Py_FinalizeEx joins,
+ * however long they run, before the atexit handlers: one a line, its OS
+ * thread id, a space and its name, in a malloc'd string ("" for none;
+ * NULL when they cannot be listed). carafe's own Python threads are
+ * daemons (threading's dummy threads), so they are not among them. It
+ * also registers the atexit handler that runs first (atexit's order is
+ * the reverse of registration), which sets crf_atexit_begun. */
+char *crf_finalize_begin(void)
+{
+	PyObject *mark = NULL, *fn = NULL, *names = NULL;
+	const char *utf8;
+	char *out = NULL;
+
+	PyEval_RestoreThread(crf_main_tstate);
+	mark = PyCFunction_New(&crf_mark_atexit_def, NULL);
+	if (mark == NULL)
+		goto fail;
+	fn = crf_loader("_carafe_finalize_begin");
+	if (fn == NULL)
+		goto fail;
+	names = PyObject_CallOneArg(fn, mark);
+	if (names == NULL)
+		goto fail;
+	utf8 = PyUnicode_AsUTF8(names);
+	if (utf8 != NULL)
+		out = strdup(utf8);
+fail:
+	if (PyErr_Occurred())
+		crf_log_exception();
+	Py_XDECREF(mark);
+	Py_XDECREF(fn);
+	Py_XDECREF(names);
+	crf_main_tstate = PyEval_SaveThread();
+	return out;
+}
+
+/* crf_atexit_began reports whether crf_finalize has reached the atexit
+ * handlers; any thread may ask. */
+int crf_atexit_began(void)
+{
+	return __atomic_load_n(&crf_atexit_begun, __ATOMIC_RELAXED);
 }
 
 /* crf_finalize runs on the initialising thread: it takes the GIL back and

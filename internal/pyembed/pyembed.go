@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,7 +66,7 @@ type Interp struct {
 	pool     *pool
 	finalize chan chan struct{}
 	// dumping lets one DumpAll run at a time (each waits for the GIL on an
-	// OS thread of its own); life keeps Close from finalising under one,
+	// OS thread of its own); life keeps Finalize from finalising under one,
 	// and closed stops those that come after.
 	dumping sync.Mutex
 	life    sync.RWMutex
@@ -73,6 +74,9 @@ type Interp struct {
 	// floating: the Python threads run calls on the Go runtime's threads
 	// (see pythonThread).
 	floating bool
+	// waits are the app's threads that finalisation joins (see Waiting);
+	// nil until they are listed.
+	waits atomic.Pointer[[]appThread]
 }
 
 // threads maps a slot number (all C knows) to its Go state. It is filled
@@ -197,26 +201,81 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	C.crf_release_main()
 	errc <- nil
 	// Keep this OS thread, which owns Python's main thread state, until
-	// Close asks it to finalise the interpreter.
+	// Finalize asks it to finalise the interpreter.
 	done := <-ip.finalize
+	waits := appThreads(C.crf_finalize_begin())
+	ip.waits.Store(&waits)
 	C.crf_finalize()
 	close(done)
 }
 
-// Close finalises the interpreter (atexit handlers run, buffered output is
-// flushed) when no call is running; with calls still running (a shutdown
-// that timed out) it does nothing, since Python cannot be torn down under
-// them. No call may be started after Close.
-func (ip *Interp) Close() {
+// Finalize starts to finalise the interpreter when no call is running,
+// and returns with a channel closed when that is done. It does not wait
+// for the GIL (only for a DumpAll in progress), so that its caller can
+// bound the whole.
+// Python first joins the app's live non-daemon threads (see Waiting), for
+// as long as they run; then the atexit handlers run and buffered output
+// is flushed. With calls still running (a shutdown that timed out) it
+// does nothing, since Python cannot be torn down under them: done is
+// closed already. No call may be started after Finalize.
+func (ip *Interp) Finalize() (done <-chan struct{}) {
+	c := make(chan struct{})
 	if ip.pool.running.Load() != 0 {
-		return
+		close(c)
+		return c
 	}
 	ip.life.Lock() // a DumpAll in progress ends first
 	ip.closed = true
 	ip.life.Unlock()
-	done := make(chan struct{})
-	ip.finalize <- done
-	<-done
+	ip.finalize <- c // the main thread is waiting for it
+	return c
+}
+
+// Close is Finalize, waited for.
+func (ip *Interp) Close() { <-ip.Finalize() }
+
+// Waiting names the app's non-daemon threads that were alive when
+// Finalize began and still are: those Python's finalisation waits for
+// (none before they are listed, which takes the GIL). It reads no Python
+// state, so it may be asked while finalisation runs.
+func (ip *Interp) Waiting() []string {
+	waits := ip.waits.Load()
+	if waits == nil {
+		return nil
+	}
+	var names []string
+	for _, t := range *waits {
+		if _, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", t.tid)); err == nil {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
+// AtexitBegan reports whether a finalisation Finalize started has got as
+// far as the atexit handlers (so past the app's non-daemon threads).
+func (ip *Interp) AtexitBegan() bool { return C.crf_atexit_began() != 0 }
+
+// appThread is one of the app's threads: its name and its OS thread's id.
+type appThread struct {
+	name string
+	tid  int
+}
+
+// appThreads parses (and frees) crf_finalize_begin's list.
+func appThreads(s *C.char) []appThread {
+	if s == nil {
+		return nil
+	}
+	defer C.free(unsafe.Pointer(s))
+	var out []appThread
+	for _, line := range strings.Split(C.GoString(s), "\n") {
+		tid, name, ok := strings.Cut(line, " ")
+		if n, err := strconv.Atoi(tid); ok && err == nil {
+			out = append(out, appThread{name: name, tid: n})
+		}
+	}
+	return out
 }
 
 // LoadError is a failure to import the app or find its callable.

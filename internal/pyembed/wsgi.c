@@ -114,12 +114,30 @@ static int crf_head_put(crf_slot *s, const char *p, Py_ssize_t n)
 	return 0;
 }
 
+/* crf_parse_length is the value of a Content-Length header: its digits'
+ * number, or -1 for anything else (Go's check refuses such a head). */
+static int64_t crf_parse_length(const char *p, Py_ssize_t n)
+{
+	int64_t v = 0;
+	Py_ssize_t i;
+
+	if (n == 0 || n > 18) /* 18 digits cannot overflow */
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
 static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObject *kw)
 {
 	crf_slot *s = self->slot;
 	PyObject *status, *headers, *exc_info = Py_None, *seq = NULL, *h;
 	const char *p;
 	Py_ssize_t n, i;
+	int is_length, lengths = 0;
 	static char *names[] = {"status", "headers", "exc_info", NULL};
 
 	if (kw == NULL && PyTuple_GET_SIZE(args) == 2) { /* the usual call: no keyword parsing */
@@ -139,7 +157,7 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 			PyErr_Restore(t, v, tb == Py_None ? NULL : tb);
 			return NULL;
 		}
-		s->body_len = 0; /* the error page replaces what was buffered */
+		s->body_len = s->produced = 0; /* the error page replaces what was buffered */
 	} else if (s->head_set) {
 		PyErr_SetString(PyExc_RuntimeError,
 				"start_response called a second time without exc_info");
@@ -147,7 +165,7 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	}
 	s->head_len = 0;
 	s->head_set = 0;
-	s->length_set = 0;
+	s->length = -1;
 	p = crf_latin1(status, &n, "status");
 	if (p == NULL || crf_head_put(s, p, n) < 0)
 		return NULL;
@@ -164,11 +182,12 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 		p = crf_latin1(PyTuple_GET_ITEM(h, 0), &n, "header name");
 		if (p == NULL || crf_head_put(s, p, n) < 0)
 			goto fail;
-		if (n == 14 && strncasecmp(p, "content-length", 14) == 0)
-			s->length_set = 1;
+		is_length = n == 14 && strncasecmp(p, "content-length", 14) == 0;
 		p = crf_latin1(PyTuple_GET_ITEM(h, 1), &n, "header value");
 		if (p == NULL || crf_head_put(s, p, n) < 0)
 			goto fail;
+		if (is_length) /* two are one too many to batch by */
+			s->length = ++lengths == 1 ? crf_parse_length(p, n) : -1;
 	}
 	Py_DECREF(seq);
 	s->head_set = 1;
@@ -228,6 +247,7 @@ static int crf_emit(crf_slot *s, PyObject *item)
 		PyErr_SetString(PyExc_RuntimeError, "response body produced before start_response");
 		return -1;
 	}
+	s->produced += n;
 	p = PyBytes_AS_STRING(item);
 	if (s->body_len + n <= s->body_cap) {
 		memcpy(s->body + s->body_len, p, n);
@@ -391,12 +411,20 @@ void crf_log_exception(void)
 	Py_XDECREF(tb);
 }
 
+/* crf_complete tells whether the app has given the whole body its
+ * Content-Length declares: whatever it yields next is surplus, which Go
+ * clips, so holding the buffer back delays nothing. */
+static int crf_complete(const crf_slot *s)
+{
+	return s->length >= 0 && s->produced >= s->length;
+}
+
 /* crf_iterate feeds every chunk of the app's result to crf_emit. */
 static int crf_iterate(crf_slot *s, PyObject *result)
 {
 	PyObject *iter, *item;
 	Py_ssize_t i;
-	int rc = 0, stream;
+	int rc = 0, batch;
 
 	if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
 		for (i = 0; i < PySequence_Fast_GET_SIZE(result); i++) {
@@ -408,19 +436,23 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 		}
 		return 0;
 	}
-	/* A generator may pause between chunks (streaming, long polling), so
-	 * each chunk goes out as it comes. Not so when the app declared a
-	 * Content-Length (a sized body, not an event stream: Flask's and
-	 * Django's usual responses) or for a file wrapper: their chunks are
-	 * batched like a list's, which spares a callback per response. */
-	stream = !PyObject_TypeCheck(result, &crf_FileWrapperType);
+	/* Any other iterable may pause between chunks (a stalled upstream,
+	 * progress output, a pipe), and PEP 3333 says a server "must not
+	 * delay the transmission of any block": each goes out as it comes,
+	 * Content-Length or not. Batching, which spares a callback and a write
+	 * a chunk, stays where it delays nothing: a list's or tuple's chunks
+	 * (above) exist already, a file wrapper over a file in memory or on
+	 * disk never waits to read, and once the body reaches its
+	 * Content-Length nothing is left to come (Flask's and Django's one
+	 * chunk, which then leaves with the head in one write). */
+	batch = crf_file_ready(result);
 	iter = PyObject_GetIter(result);
 	if (iter == NULL)
 		return -1;
 	while ((item = PyIter_Next(iter)) != NULL) {
 		rc = crf_emit(s, item);
 		Py_DECREF(item);
-		if (rc == 0 && stream && !s->length_set && s->body_len > 0)
+		if (rc == 0 && s->body_len > 0 && !batch && !crf_complete(s))
 			rc = crf_flush(s, NULL, 0);
 		if (rc < 0)
 			break;
@@ -512,7 +544,9 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 
 	s->tstate = crf_enter();
 	s->head_len = s->body_len = 0;
-	s->head_set = s->head_sent = s->output_failed = s->length_set = 0;
+	s->head_set = s->head_sent = s->output_failed = 0;
+	s->length = -1;
+	s->produced = 0;
 	s->in_request = 1;
 	environ = crf_environ(env, env_len);
 	if (environ == NULL)

@@ -316,8 +316,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 				if ctl == nil {
 					o.Log.Info("carafe: SIGTERM, finishing requests in flight", "timeout", o.DrainTimeout)
 				}
-				w.shutdown(o.DrainTimeout)
-				ip.Close()
+				sig = w.stop(sigs)
 			}
 			if ctl == nil {
 				o.Log.Info("carafe: stopped", "signal", sig.String())
@@ -341,6 +340,95 @@ func (w *worker) shutdown(d time.Duration) {
 		go func() { defer wg.Done(); s.Shutdown(d) }()
 	}
 	wg.Wait()
+}
+
+// finaliseMin is the least time Python's finalisation gets when draining
+// used up the stop's timeout: enough for atexit handlers that flush a
+// buffer, and within the second the master allows past its mercy.
+const finaliseMin = 500 * time.Millisecond
+
+// finaliseQuiet is how long finalisation may wait for the app's threads
+// before the worker says so: Python's shutdown stops some itself at once
+// (an idle ThreadPoolExecutor's, through threading's own exit hooks),
+// and a stop that is not held up has nothing to report.
+const finaliseQuiet = 100 * time.Millisecond
+
+// stop is a graceful stop: the requests in flight finish, then Python is
+// finalised, both within DrainTimeout. That is the master's mercy too, so
+// a worker that cannot finish in time leaves with its reason logged
+// rather than be killed without one. SIGINT and SIGQUIT cut either wait
+// short, as they end the worker at any other time. It returns the signal
+// that ended the stop.
+func (w *worker) stop(sigs <-chan os.Signal) os.Signal {
+	deadline := time.Now().Add(w.o.DrainTimeout)
+	drained := make(chan struct{})
+	go func() { w.shutdown(w.o.DrainTimeout); close(drained) }()
+	if sig, _ := awaitOrQuit(drained, nil, sigs); sig != nil {
+		return sig
+	}
+	return w.finalise(deadline, sigs)
+}
+
+// finalise shuts Python down by deadline. Python joins the app's
+// non-daemon threads, however long they run, before it runs the atexit
+// handlers, so a thread that never ends would hold the worker for good.
+// Past the deadline the worker gives up, says why, and exits 0 without
+// the atexit handlers: it was asked to stop and has, its requests done.
+func (w *worker) finalise(deadline time.Time, sigs <-chan os.Signal) os.Signal {
+	done := w.ip.Finalize()
+	d := max(time.Until(deadline), finaliseMin).Round(10 * time.Millisecond)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	sig, ok := awaitOrQuit(done, time.After(min(finaliseQuiet, d)), sigs)
+	if sig == nil && !ok {
+		if waits := w.ip.Waiting(); len(waits) > 0 && !w.ip.AtexitBegan() {
+			w.o.Log.Info("carafe: the exit waits for the app's non-daemon threads to end "+
+				"(Python joins them before it runs the atexit handlers)",
+				"pid", os.Getpid(), "threads", strings.Join(waits, ", "), "timeout", d)
+		}
+		sig, ok = awaitOrQuit(done, timer.C, sigs)
+	}
+	if sig != nil {
+		return sig
+	}
+	if !ok {
+		w.finaliseOverdue(d)
+	}
+	return syscall.SIGTERM
+}
+
+// finaliseOverdue says what held Python's finalisation past its d, as
+// the worker exits without it.
+func (w *worker) finaliseOverdue(d time.Duration) {
+	pid := os.Getpid()
+	if w.ip.AtexitBegan() {
+		w.o.Log.Warn("carafe: the app's atexit handlers are still running; exiting before they finish",
+			"pid", pid, "after", d)
+	} else if waits := w.ip.Waiting(); len(waits) > 0 {
+		w.o.Log.Warn("carafe: the app's non-daemon threads are still running; exiting "+
+			"without waiting for them, so the atexit handlers do not run",
+			"pid", pid, "threads", strings.Join(waits, ", "), "after", d)
+	} else {
+		w.o.Log.Warn("carafe: Python's finalisation did not end; exiting without it", "pid", pid, "after", d)
+	}
+}
+
+// awaitOrQuit waits for done to close (ok), timeout to fire (!ok), or
+// SIGINT or SIGQUIT to come (returned). Other signals are dropped: the
+// worker is on its way out.
+func awaitOrQuit(done <-chan struct{}, timeout <-chan time.Time, sigs <-chan os.Signal) (os.Signal, bool) {
+	for {
+		select {
+		case <-done:
+			return nil, true
+		case <-timeout:
+			return nil, false
+		case sig := <-sigs:
+			if sig == syscall.SIGINT || sig == syscall.SIGQUIT {
+				return sig, false
+			}
+		}
+	}
 }
 
 // Do implements wsgi.Runner around the interpreter, keeping the counts

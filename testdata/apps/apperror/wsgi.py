@@ -7,16 +7,16 @@ def _raise_before(environ, start_response):
 
 
 def _raise_after_length(environ, start_response):
-    # With a Content-Length carafe batches chunks (up to 64 KiB) before
-    # sending; a first chunk larger than that makes the headers go out.
+    # A first chunk over carafe's 64 KiB buffer goes out at once.
     start_response("200 OK", TEXT + [("Content-Length", "100000")])
     yield b"x" * 70000
     raise ValueError("kaboom-after-length-4712")
 
 
 def _raise_after_small_sized(environ, start_response):
-    # A sized body fails while its first chunk is still batched: nothing
-    # went out yet, so the client can get a clean 500.
+    # A small first chunk goes out as it comes too, short of the declared
+    # length (PEP 3333: no block may be delayed), so the failure after it
+    # can only cut the body short.
     start_response("200 OK", TEXT + [("Content-Length", "100000")])
     yield b"x" * 1000
     raise ValueError("kaboom-after-small-sized-4714")
