@@ -61,15 +61,7 @@ func serveBench(b *testing.B, app wsgi.Runner) (net.Conn, *bufio.Reader) {
 
 func serveRunner(t testing.TB, app wsgi.Runner, opts Options) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := NewServer(app, opts)
-	go srv.Serve(l)
-	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
-	c, err := net.Dial("tcp", l.Addr().String())
+	c, err := net.Dial("tcp", listenServer(t, app, opts))
 	if err != nil {
 		t.Fatal(err)
 	}

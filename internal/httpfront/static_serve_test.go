@@ -45,9 +45,10 @@ func staticHandler(t *testing.T, o static.Options, prefix, dir string) *static.H
 	return h
 }
 
-// staticListen starts a Server and returns its address, for tests that open
-// more than one connection (uwsgi serves one request per connection).
-func staticListen(t *testing.T, app wsgi.Runner, opts Options) string {
+// listenServer starts a Server on loopback and returns its address, for
+// serve and for tests that open more than one connection (uwsgi serves
+// one request per connection).
+func listenServer(t testing.TB, app wsgi.Runner, opts Options) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,7 +131,7 @@ func TestStaticSlowReader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.opts.IOTimeout = 400 * time.Millisecond
-			c, _ := staticDial(t, staticListen(t, tt.app, tt.opts))
+			c, _ := staticDial(t, listenServer(t, tt.app, tt.opts))
 			start := time.Now()
 			got := slowRead(t, c, "GET /static/big.bin?"+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 4*time.Millisecond)
 			i := bytes.Index(got, []byte("\r\n\r\n"))
@@ -156,7 +157,7 @@ func TestStaticAnswersKeepConnection(t *testing.T) {
 	opts := Options{Keepalive: time.Minute,
 		Static:    staticHandler(t, index, "/static", dir),
 		XSendfile: staticHandler(t, index, dir, dir)}
-	c, br := staticDial(t, staticListen(t, redirectApp("X-Sendfile"), opts))
+	c, br := staticDial(t, listenServer(t, redirectApp("X-Sendfile"), opts))
 	reqs := []struct{ req, status string }{
 		{"GET /static/idx HTTP/1.1\r\nHost: x\r\n\r\n", "301"},
 		{"GET /static/%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n", "403"},
@@ -185,9 +186,9 @@ func TestStaticAnswersKeepConnection(t *testing.T) {
 func TestXAccelRedirectURI(t *testing.T) {
 	dir := staticDir(t, map[string]string{"a b.txt": "space", "é.txt": "accent", "a.txt": "plain", "100%.txt": "pct",
 		"a%20b.txt": "literal"})
-	accel := staticListen(t, redirectApp("X-Accel-Redirect"),
+	accel := listenServer(t, redirectApp("X-Accel-Redirect"),
 		Options{Static: staticHandler(t, static.Options{}, "/static", dir), XAccelRedirect: true})
-	sendfile := staticListen(t, redirectApp("X-Sendfile"), Options{XSendfile: staticHandler(t, static.Options{}, dir, dir)})
+	sendfile := listenServer(t, redirectApp("X-Sendfile"), Options{XSendfile: staticHandler(t, static.Options{}, dir, dir)})
 	tests := []struct {
 		addr, value, status, body string
 	}{
@@ -229,7 +230,7 @@ func uwsgiGet(t *testing.T, addr string, vars ...string) (string, string) {
 func TestStaticUWSGI(t *testing.T) {
 	dir := staticDir(t, map[string]string{"ten.txt": "0123456789", "ten.txt.gz": "GZ"})
 	h := staticHandler(t, static.Options{Precompressed: true}, "/static", dir)
-	addr := staticListen(t, okApp, Options{Protocol: UWSGI, Static: h})
+	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Static: h})
 	base := []string{"REQUEST_METHOD", "GET", "PATH_INFO", "/static/ten.txt", "REQUEST_URI", "/static/ten.txt",
 		"SERVER_PROTOCOL", "HTTP/1.1"}
 	get := func(vars ...string) (string, string) {
