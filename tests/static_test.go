@@ -133,7 +133,7 @@ func TestCheckStaticSkipExt(t *testing.T) {
 	dir := appDir("static_site")
 	s := startApp(t, "static_site", "--check-static", dir, "--static-skip-ext", ".py", "--static-skip-ext", ".pyc")
 	get := func(path string) (int, string) {
-		code, body, _ := xsendfileGet(t, s, path)
+		code, body, _ := redirectGet(t, s, path)
 		return code, body
 	}
 	if code, body := get("/static/blob.bin"); code != 200 || len(body) != 100000 {
@@ -151,10 +151,10 @@ func TestCheckStaticSkipExt(t *testing.T) {
 func TestStaticMap2(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "static_site", "--static-map2", "/static="+appDir("static_site"))
-	if code, body, _ := xsendfileGet(t, s, "/static/blob.bin"); code != 200 || len(body) != 100000 {
+	if code, body, _ := redirectGet(t, s, "/static/blob.bin"); code != 200 || len(body) != 100000 {
 		t.Errorf("/static/blob.bin: %d, %d bytes, want the 100000-byte file under DIR/static", code, len(body))
 	}
-	if code, body, _ := xsendfileGet(t, s, "/static/no-such-file"); code != 200 || body != "app:/static/no-such-file" {
+	if code, body, _ := redirectGet(t, s, "/static/no-such-file"); code != 200 || body != "app:/static/no-such-file" {
 		t.Errorf("/static/no-such-file: %d %.60q, want the app's answer", code, body)
 	}
 }
@@ -169,7 +169,7 @@ func TestStaticDisableSendfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, body, _ := xsendfileGet(t, s, "/static/blob.bin"); code != 200 || body != string(want) {
+	if code, body, _ := redirectGet(t, s, "/static/blob.bin"); code != 200 || body != string(want) {
 		t.Errorf("/static/blob.bin: %d, %d bytes, want the file's %d", code, len(body), len(want))
 	}
 }
@@ -188,7 +188,7 @@ func TestStaticExpires(t *testing.T) {
 		"/static/blob.bin":     "public, max-age=2000",
 		"/static/docs/":        "public, max-age=60",
 	} {
-		code, _, hdr := xsendfileGet(t, s, path)
+		code, _, hdr := redirectGet(t, s, path)
 		if got := hdr.Get("Cache-Control"); code != 200 || got != want || hdr.Get("Expires") == "" {
 			t.Errorf("%s: %d Cache-Control %q Expires %q, want %q", path, code, got, hdr.Get("Expires"), want)
 		}
