@@ -246,7 +246,7 @@ func TestStaticSlowClient(t *testing.T) {
 	const size = 16 << 20
 	dir := staticFiles(t, map[string]string{"big.bin": strings.Repeat("0123456789abcdef", size/16)})
 	big := filepath.Join(dir, "big.bin")
-	s := startRedirectApp(t, "--http-timeout", "0.5", "--static-map", "/static="+dir, "--x-sendfile-dir", dir)
+	s := startApp(t, "xsendfile_echo", "--http-timeout", "0.5", "--static-map", "/static="+dir, "--x-sendfile-dir", dir)
 	// A plain binary file is what file_wrapper hands to sendfile.
 	fw := startAppEnv(t, []string{"DATA_FILE=" + big}, "file_wrapper_kinds", "--http-timeout", "0.5")
 	for _, tt := range []struct {
@@ -305,7 +305,7 @@ func TestStaticUWSGIRequest(t *testing.T) {
 func TestStaticAnswersKeepAlive(t *testing.T) {
 	t.Parallel()
 	dir := staticFiles(t, map[string]string{"ten.txt": "0123456789", "idx/index.html": "<p>i</p>"})
-	s := startRedirectApp(t, "--static-map", "/static="+dir, "--static-index", "index.html", "--x-sendfile-dir", dir)
+	s := startApp(t, "xsendfile_echo", "--static-map", "/static="+dir, "--static-index", "index.html", "--x-sendfile-dir", dir)
 	c := s.dial()
 	br := bufio.NewReader(c)
 	reqs := []struct{ req, status string }{

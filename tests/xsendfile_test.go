@@ -40,43 +40,6 @@ func TestXSendfile(t *testing.T) {
 	}
 }
 
-// redirectAppSource is an app for X-Sendfile tests written next to the
-// files at test time: /xs?PATH answers X-Sendfile: PATH (the query
-// percent-decoded to bytes), /xa?URI answers X-Accel-Redirect: URI as
-// sent, and the request header "X-Extra: Name:value|Name:value" adds
-// response headers.
-const redirectAppSource = `import urllib.parse
-
-
-def application(environ, start_response):
-    qs = environ.get("QUERY_STRING", "")
-    headers = []
-    for item in filter(None, environ.get("HTTP_X_EXTRA", "").split("|")):
-        name, value = item.split(":", 1)
-        headers.append((name, value))
-    if environ["PATH_INFO"] == "/xs":
-        headers.append(("X-Sendfile", urllib.parse.unquote_to_bytes(qs).decode("latin-1")))
-    elif environ["PATH_INFO"] == "/xa":
-        headers.append(("X-Accel-Redirect", qs))
-    else:
-        body = ("app " + environ["PATH_INFO"]).encode()
-        start_response("200 OK", [("Content-Length", str(len(body)))])
-        return [body]
-    start_response("200 OK", headers)
-    return [b"replaced by the file"]
-`
-
-// startRedirectApp writes the redirect app into a new directory and
-// serves it with args.
-func startRedirectApp(t *testing.T, args ...string) *server {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "wsgi.py"), []byte(redirectAppSource), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return start(t, append([]string{"--chdir", dir, "--module", "wsgi"}, args...)...)
-}
-
 // redirectGet sends GET path with the request headers hdr (name, value
 // pairs) and returns the response.
 func redirectGet(t *testing.T, s *server, path string, hdr ...string) (int, string, http.Header) {
@@ -108,7 +71,7 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "upload.html"), []byte("<script>alert(1)</script>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := startRedirectApp(t, "--static-max-age", "3600", "--x-sendfile-dir", dir, "--x-accel-redirect",
+	s := startApp(t, "xsendfile_echo", "--static-max-age", "3600", "--x-sendfile-dir", dir, "--x-accel-redirect",
 		"--static-map", "/static="+dir)
 	file := filepath.Join(dir, "upload.html")
 	for _, path := range []string{"/xs?" + file, "/xa?/static/upload.html"} {
@@ -142,7 +105,7 @@ func TestXAccelRedirectEncoded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := startRedirectApp(t, "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir,
+	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir,
 		"--static-index", "index.html")
 	tests := []struct {
 		path string
@@ -176,7 +139,7 @@ func TestXSendfileDirAnyPath(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "r é.txt"), []byte("report"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := startRedirectApp(t, "--x-sendfile-dir", dir)
+	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir)
 	if code, body, _ := redirectGet(t, s, "/xs?"+url.PathEscape(filepath.Join(dir, "r é.txt"))); code != 200 || body != "report" {
 		t.Errorf("got %d %q", code, body)
 	}
