@@ -39,6 +39,11 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"nope.wsgi"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
+		// The app starts a non-daemon thread at import: a worker that
+		// finalised Python on this error waited for that thread for good.
+		{"request log unwritable", []string{"--chdir", appDir("shutdown_nondaemon"), "--module", "wsgi",
+			"--req-logger", "file:" + filepath.Join(os.DevNull, "access.log")},
+			[]string{"--req-logger", "access.log"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

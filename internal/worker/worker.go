@@ -174,50 +174,38 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	// thread, would otherwise kill the worker where Python raises
 	// BrokenPipeError. subprocess resets both in the app's children.
 	signal.Ignore(syscall.SIGPIPE, syscall.SIGXFSZ)
-	o.Python.Keys = wsgi.Keys
-	ip, err := pyembed.Start(o.Python)
-	if err != nil {
-		closeAll(listeners)
-		lerr := &LoadError{App: o.AppID, Err: err}
-		if ctl != nil {
-			ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
-		}
-		return lerr
-	}
-	w.ip = ip
+	// The request log is opened before the app loads: an app that starts
+	// a thread at import could hold Python's finalisation, and so a worker
+	// that cannot open its log, for good. Failing here needs none.
 	var access *accesslog.Logger
 	var accessFile *logfile.File
 	if o.Access {
 		out := o.Stderr
+		var format *accesslog.Format
+		var err error
+		if o.AccessFormat != "" {
+			// (validated with the configuration already)
+			if format, err = accesslog.ParseFormat(o.AccessFormat, os.Getpid(), control.WorkerID()); err != nil {
+				return w.loadError(listeners, err)
+			}
+		}
 		if o.AccessFile != "" {
 			if accessFile, err = logfile.Open(o.AccessFile); err != nil {
-				closeAll(listeners)
-				ip.Close()
-				lerr := &LoadError{App: o.AppID, Err: fmt.Errorf("--req-logger: %w", err)}
-				if ctl != nil {
-					ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
-				}
-				return lerr
+				return w.loadError(listeners, fmt.Errorf("--req-logger: %w", err))
 			}
 			defer accessFile.Close()
 			out = accessFile
-		}
-		var format *accesslog.Format
-		if o.AccessFormat != "" {
-			if format, err = accesslog.ParseFormat(o.AccessFormat, os.Getpid(), control.WorkerID()); err != nil {
-				closeAll(listeners) // (validated with the configuration already)
-				ip.Close()
-				lerr := &LoadError{App: o.AppID, Err: err}
-				if ctl != nil {
-					ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
-				}
-				return lerr
-			}
 		}
 		access = accesslog.New(out, o.AccessFilter, format)
 		w.access = access
 		defer access.Flush()
 	}
+	o.Python.Keys = wsgi.Keys
+	ip, err := pyembed.Start(o.Python)
+	if err != nil {
+		return w.loadError(listeners, err)
+	}
+	w.ip = ip
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
 	uwsgiSrv := newServer(w, o.UWSGIOptions, httpfront.UWSGI, access, o.Log)
 	w.srvs = []*httpfront.Server{httpSrv, uwsgiSrv}
@@ -324,6 +312,17 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			return nil
 		}
 	}
+}
+
+// loadError ends a worker that could not start: the listeners are
+// closed and the master, if any, is told why.
+func (w *worker) loadError(listeners []net.Listener, err error) error {
+	closeAll(listeners)
+	lerr := &LoadError{App: w.o.AppID, Err: err}
+	if w.ctl != nil {
+		w.ctl.Send(control.Msg{T: control.LoadError, Text: lerr.Error()})
+	}
+	return lerr
 }
 
 func newServer(w *worker, o httpfront.Options, p httpfront.Protocol, access *accesslog.Logger,
