@@ -96,6 +96,27 @@ func TestWSGIWriteFromAnotherThreadDuringOutput(t *testing.T) {
 	}
 }
 
+// A thread the app started is still in its 16 MiB write() when the app
+// returns its body: the request's own thread must wait for that write
+// before it sends more or ends the call. Before, both wrote to the
+// connection at once, and the call ended under the write (a cut body, the
+// connection reset, the slot's state then reset under the next request).
+func TestWSGIWriteOutlivesCall(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "write_outlives", "--threads", "2")
+	want := append(bytes.Repeat([]byte("y"), 16<<20), bytes.Repeat([]byte("z"), 1<<20)...)
+	for i := range 3 {
+		resp, body, err := slowGet(s.addr, "/")
+		if err != nil {
+			t.Fatalf("request %d: %v after %d bytes", i, err, len(body))
+		}
+		if resp.StatusCode != 200 || !bytes.Equal(body, want) {
+			t.Fatalf("request %d: %d with %d bytes of values %q; want 200 with 16 MiB of y then 1 MiB of z",
+				i, resp.StatusCode, len(body), byteValues(body))
+		}
+	}
+}
+
 // fileWrapperKinds serves testdata/apps/file_wrapper_kinds with its files
 // and returns the server and DATA_FILE's contents.
 func fileWrapperKinds(t *testing.T) (*server, []byte) {

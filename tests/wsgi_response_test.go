@@ -101,6 +101,56 @@ func TestWSGIExcInfo(t *testing.T) {
 	}
 }
 
+// start_response with exc_info after the head went out raises; an exc_info
+// that is no exception being handled (sys.exc_info() outside an except
+// block, a made-up tuple) must become an exception of the server's, not
+// the tuple's parts set as the pending exception: (None, None, None) there
+// crashed the worker, a non-exception value corrupted memory unlogged.
+func TestWSGIExcInfoNotAnException(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "exc_info_invalid")
+	tests := []struct{ path, raised string }{
+		{"/none", "TypeError"},
+		{"/made-up", "TypeError"},
+		{"/not-a-tuple", "TypeError"},
+		{"/class-only", "LookupError"}, // a class still makes its exception
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
+			for range 20 { // a worker that crashed refuses the next one
+				c, br := wsgiRaw(t, s, "GET "+tt.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+				raw, closed := wsgiReadToClose(c, br, 5*time.Second)
+				wsgiCheckAbortedChunked(t, raw, closed, "first")
+				if t.Failed() {
+					return
+				}
+			}
+			if want := "exc_info " + tt.path + " raised " + tt.raised; !s.waitLog(want, 5*time.Second) {
+				t.Errorf("the app's log lacks %q", want)
+			}
+		})
+	}
+}
+
+// The write callable is the request's: after start_response(..., exc_info)
+// replaced the status, the one the first call returned still writes
+// (before, it refused as if its request had ended). One kept past its
+// request, and start_response itself, refuse in the next request.
+func TestWSGIWriteCallableOfTheRequest(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "write_callable", "--threads", "1")
+	for range 3 {
+		resp, body := wsgiGet(t, s, "/after-exc-info")
+		if resp.StatusCode != 500 || string(body) != "first callable, second callable" {
+			t.Fatalf("got %d %q, want 500 %q", resp.StatusCode, body, "first callable, second callable")
+		}
+	}
+	wsgiGet(t, s, "/keep")
+	if resp, body := wsgiGet(t, s, "/stale"); resp.StatusCode != 200 || string(body) != "refused refused" {
+		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, "refused refused")
+	}
+}
+
 // wsgiCheckAbortedChunked checks raw (everything the server sent) is a
 // chunked 200 whose body began with prefix and was cut off: no terminating
 // zero-length chunk, and the server closed the connection.
@@ -238,6 +288,19 @@ func TestWSGIFileWrapper(t *testing.T) {
 				t.Errorf("the file-like object's close() was not called")
 			}
 		})
+	}
+}
+
+// A file_wrapper whose file's read() gives None (no length) raises the
+// TypeError for it when iterated; before, it yielded the None with the
+// error left pending, and the app's next call failed with a SystemError
+// that its except clause could not catch.
+func TestWSGIFileWrapperReadNone(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "file_wrapper_read_none")
+	resp, body := wsgiGet(t, s, "/")
+	if resp.StatusCode != 200 || string(body) != "TypeError" {
+		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, "TypeError")
 	}
 }
 

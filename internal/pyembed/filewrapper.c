@@ -33,17 +33,20 @@ static PyObject *crf_fw_next(PyObject *self)
 {
 	crf_FileWrapper *fw = (crf_FileWrapper *)self;
 	PyObject *data;
+	Py_ssize_t n;
 
 	if (fw->filelike == NULL)
 		return NULL;
 	data = PyObject_CallMethod(fw->filelike, "read", "n", fw->blksize);
 	if (data == NULL)
 		return NULL;
-	if (PyObject_Length(data) == 0) {
-		if (PyErr_Occurred())
-			PyErr_Clear();
+	n = PyObject_Length(data);
+	if (n <= 0) {
+		/* n < 0: read() gave something without a length (None from a
+		 * non-blocking file): its TypeError is raised, not left pending
+		 * under a returned item. */
 		Py_DECREF(data);
-		return NULL; /* StopIteration */
+		return NULL; /* n == 0: StopIteration */
 	}
 	return data;
 }

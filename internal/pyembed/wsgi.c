@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 extern PyObject *crf_app, *crf_env_template, **crf_keys, *crf_key_input, *crf_str_close,
 	*crf_print_exception;
@@ -15,8 +16,10 @@ extern int crf_nkeys;
 #define CRF_KEY_LITERAL 0xFFFF
 
 /* crf_Responder is start_response (kind 0) or the write callable it returns
- * (kind 1). One of each is kept per slot and reused while nobody else holds
- * a reference; a stale one (kept by the app past its request) refuses. */
+ * (kind 1). One of each is kept per slot and reused by its next request,
+ * unless the app still holds it when its request ends: that one is stale
+ * from then on, and refuses. A request has one write callable, however
+ * often start_response returns it (with exc_info). */
 typedef struct {
 	PyObject_HEAD
 	crf_slot *slot; /* NULL once its request ended */
@@ -58,13 +61,9 @@ static PyObject *crf_responder(crf_slot *s, PyObject **cache, int kind)
 {
 	crf_Responder *r;
 
-	if (*cache != NULL && Py_REFCNT(*cache) == 1) {
+	if (*cache != NULL) { /* not held past its last request (crf_responder_end) */
 		((crf_Responder *)*cache)->slot = s;
 		return *cache;
-	}
-	if (*cache != NULL) {
-		((crf_Responder *)*cache)->slot = NULL;
-		Py_CLEAR(*cache);
 	}
 	r = PyObject_New(crf_Responder, &crf_ResponderType);
 	if (r == NULL)
@@ -73,6 +72,17 @@ static PyObject *crf_responder(crf_slot *s, PyObject **cache, int kind)
 	r->kind = kind;
 	*cache = (PyObject *)r;
 	return *cache;
+}
+
+/* crf_responder_end detaches a responder the app still holds as the
+ * request ends: it is stale from then on, and the next request gets a new
+ * one. */
+static void crf_responder_end(PyObject **cache)
+{
+	if (*cache != NULL && Py_REFCNT(*cache) > 1) {
+		((crf_Responder *)*cache)->slot = NULL;
+		Py_CLEAR(*cache);
+	}
 }
 
 /* crf_latin1 gives the bytes of a str whose characters all fit in latin-1,
@@ -131,6 +141,35 @@ static int64_t crf_parse_length(const char *p, Py_ssize_t n)
 	return v;
 }
 
+/* crf_reraise raises the exception of exc_info, start_response's argument
+ * once the head went out. PyErr_Restore trusts its arguments: anything but
+ * an exception (the (None, None, None) of sys.exc_info() outside an except
+ * block, a made-up tuple) left pending corrupts memory when it is caught
+ * or printed, so only an exception instance, or a class to make one of, is
+ * raised. */
+static PyObject *crf_reraise(PyObject *exc_info)
+{
+	PyObject *t, *v, *tb;
+
+	if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3)
+		goto bad;
+	t = PyTuple_GET_ITEM(exc_info, 0);
+	v = PyTuple_GET_ITEM(exc_info, 1);
+	tb = PyTuple_GET_ITEM(exc_info, 2);
+	if (PyExceptionInstance_Check(v))
+		PyErr_Restore(Py_NewRef(PyExceptionInstance_Class(v)), Py_NewRef(v),
+			      PyTraceBack_Check(tb) ? Py_NewRef(tb) : NULL);
+	else if (PyExceptionClass_Check(t))
+		PyErr_SetObject(t, v);
+	else
+		goto bad;
+	return NULL;
+bad:
+	PyErr_SetString(PyExc_TypeError, "exc_info must be the (type, value, traceback) of "
+					 "sys.exc_info() while an exception is handled");
+	return NULL;
+}
+
 static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObject *kw)
 {
 	crf_slot *s = self->slot;
@@ -147,16 +186,8 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 						&headers, &exc_info))
 		return NULL;
 	if (exc_info != Py_None) {
-		if (s->head_sent) {
-			PyObject *t, *v, *tb;
-			if (!PyArg_ParseTuple(exc_info, "OOO", &t, &v, &tb))
-				return NULL;
-			Py_INCREF(t);
-			Py_INCREF(v);
-			Py_INCREF(tb);
-			PyErr_Restore(t, v, tb == Py_None ? NULL : tb);
-			return NULL;
-		}
+		if (s->head_sent)
+			return crf_reraise(exc_info);
 		s->body_len = s->produced = 0; /* the error page replaces what was buffered */
 	} else if (s->head_set) {
 		PyErr_SetString(PyExc_RuntimeError,
@@ -191,7 +222,7 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	}
 	Py_DECREF(seq);
 	s->head_set = 1;
-	return Py_NewRef(crf_responder(s, &s->write, 1));
+	return Py_XNewRef(crf_responder(s, &s->write, 1)); /* NULL: out of memory */
 fail:
 	Py_DECREF(seq);
 	s->head_len = 0;
@@ -226,6 +257,22 @@ static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 	return 0;
 }
 
+/* crf_wait_io waits, the GIL released, while another thread's call to Go
+ * for s is in flight: a thread the app started may still be in write() or
+ * reading wsgi.input when the app returns or yields. Until it is back, Go
+ * is reading the slot's buffers and using the connection, so the request's
+ * own thread may neither add output nor end the call. */
+static void crf_wait_io(crf_slot *s)
+{
+	struct timespec ms = {0, 1000000};
+
+	while (s->in_go) {
+		Py_BEGIN_ALLOW_THREADS
+		nanosleep(&ms, NULL);
+		Py_END_ALLOW_THREADS
+	}
+}
+
 /* crf_emit takes one body chunk: small ones are copied into the slot
  * buffer, large ones go to Go directly. The caller holds a reference to
  * item: crf_flush releases the GIL, and another thread could free a
@@ -235,6 +282,7 @@ static int crf_emit(crf_slot *s, PyObject *item)
 	const char *p;
 	Py_ssize_t n;
 
+	crf_wait_io(s);
 	if (!PyBytes_Check(item)) {
 		PyErr_Format(PyExc_TypeError, "response body items must be bytes, not %.100s",
 			     Py_TYPE(item)->tp_name);
@@ -565,6 +613,7 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 	result = PyObject_Vectorcall(crf_app, args, 2, NULL);
 	if (result == NULL)
 		goto fail;
+	crf_wait_io(s); /* so that head_sent is final */
 	if (s->head_set && s->body_len == 0 && !s->head_sent &&
 	    crf_file_fd(result, &s->file_fd, &s->file_off, &s->file_size)) {
 		s->file_result = result; /* Go sends it, then crf_close_file */
@@ -591,11 +640,14 @@ fail:
 	else
 		PyErr_Clear();
 done:
+	crf_wait_io(s); /* close() too may leave a thread writing */
 	s->in_request = 0;
 	if (input != NULL)
 		crf_input_end(input);
 	Py_XDECREF(result);
 	Py_XDECREF(environ);
+	crf_responder_end(&s->start_response);
+	crf_responder_end(&s->write);
 	PyEval_SaveThread();
 	return rc;
 }
