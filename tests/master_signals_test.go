@@ -585,10 +585,11 @@ func TestReqLoggerSplitLogs(t *testing.T) {
 	})
 }
 
-// Relative paths of files and sockets carafe opens itself are taken from
-// where it was started, not from --chdir: a worker reopening the log after
-// SIGUSR1 (it has changed directory, its master has not) reopens the same
-// file, and a standalone worker binds its unix socket where a master would.
+// Relative paths of the files carafe opens itself are taken from where it
+// was started, not from --chdir: a worker reopening the log after SIGUSR1
+// (it has changed directory, its master has not) reopens the same file.
+// Relative unix sockets are taken from --chdir, as uWSGI binds them after
+// changing directory, by a standalone worker as by a master.
 func TestRelativePathsFromStartDir(t *testing.T) {
 	t.Run("master log reopen", func(t *testing.T) {
 		t.Parallel()
@@ -619,20 +620,26 @@ func TestRelativePathsFromStartDir(t *testing.T) {
 			t.Error("a worker reopened the log relative to --chdir")
 		}
 	})
-	t.Run("standalone socket", func(t *testing.T) {
-		t.Parallel()
-		start := t.TempDir()
-		addr := freeAddr(t)
-		s := launchIn(t, start, nil, addr, "--http", addr, "--chdir", appDir("uwsgi_echo"), "--module", "wsgi",
-			"--socket", "./app.sock", "--vacuum")
-		s.waitReady(20 * time.Second)
-		if _, err := os.Stat(filepath.Join(start, "app.sock")); err != nil {
-			t.Errorf("the socket is not in the start directory: %v", err)
-		}
-		if _, err := os.Stat(filepath.Join(appDir("uwsgi_echo"), "app.sock")); err == nil {
-			t.Error("the socket was bound relative to --chdir")
-		}
-	})
+	for _, mode := range []struct {
+		name  string
+		extra []string
+	}{{"standalone socket", nil}, {"master socket", []string{"--processes", "2"}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			start, chdir := t.TempDir(), t.TempDir()
+			addr := freeAddr(t)
+			s := launchIn(t, start, nil, addr, append([]string{"--http", addr, "--chdir", chdir,
+				"--pythonpath", appDir("uwsgi_echo"), "--module", "wsgi", "--socket", "app.sock", "--vacuum"},
+				mode.extra...)...)
+			s.waitReady(20 * time.Second)
+			if _, err := os.Stat(filepath.Join(chdir, "app.sock")); err != nil {
+				t.Errorf("the socket is not in the --chdir directory: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(start, "app.sock")); err == nil {
+				t.Error("the socket was bound in the start directory")
+			}
+		})
+	}
 }
 
 // Type=notify: with $NOTIFY_SOCKET set, carafe tells systemd READY=1 once

@@ -260,11 +260,15 @@ func pidfiles(cfg *config.Config) []master.Pidfile {
 	return out
 }
 
-// absPaths makes the files and unix sockets carafe itself opens absolute,
-// taken from where carafe was started: a worker opens or reopens them after
-// --chdir, and a standalone one binds its sockets there, yet they must be
-// the ones the master (which never changes directory) and uWSGI would use.
-// Static directories stay relative to --chdir, as documented.
+// absPaths makes the files and unix sockets carafe itself opens absolute:
+// a worker opens or reopens them after --chdir, and a standalone one binds
+// its sockets there, yet they must be the ones the master (which never
+// changes directory) and uWSGI would use. As in uWSGI, files (the logs,
+// pidfiles, touch files) are taken from where carafe was started, and unix
+// sockets from --chdir: uWSGI changes directory before it binds, and an
+// ini file's `socket = app.sock` beside `chdir = /srv/app` is the nginx
+// config's /srv/app/app.sock. Static directories stay relative to --chdir,
+// as documented.
 func absPaths(cfg *config.Config) error {
 	var err error
 	abs := func(p *string) {
@@ -282,16 +286,20 @@ func absPaths(cfg *config.Config) error {
 		abs(&path)
 		cfg.ReqLogger = "file:" + path
 	}
-	for _, list := range [][]string{cfg.HTTP, cfg.Socket} {
-		for i := range list {
-			if listen.IsUnix(list[i]) {
-				abs(&list[i])
+	socket := func(p *string) {
+		if listen.IsUnix(*p) {
+			if cfg.Chdir != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(cfg.Chdir, *p)
 			}
+			abs(p)
 		}
 	}
-	if listen.IsUnix(cfg.Stats) {
-		abs(&cfg.Stats)
+	for _, list := range [][]string{cfg.HTTP, cfg.Socket} {
+		for i := range list {
+			socket(&list[i])
+		}
 	}
+	socket(&cfg.Stats)
 	for i := range cfg.TouchReload {
 		abs(&cfg.TouchReload[i])
 	}

@@ -119,8 +119,8 @@ var compatOptions = []Option{
 	{
 		Name: "plugin", Aliases: []string{"plugins", "need-plugin"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
 		Check: checkPlugins,
-		Doc: "Only `python`, `python3` (or a versioned `python3NN`) and `http` are accepted, comma-separated: " +
-			"carafe has Python and HTTP built in. Any other plugin is an error.",
+		Doc: "Only `python`, `python3` (or a versioned `python3NN`), `http` and `logfile` are accepted, " +
+			"comma-separated: carafe has Python, HTTP and file logging built in. Any other plugin is an error.",
 	},
 }
 
@@ -162,7 +162,9 @@ func atLeast(min int, want string) func(string) error {
 	}
 }
 
-var harmlessPlugin = regexp.MustCompile(`^(python[0-9]*|http)$`)
+// harmlessPlugin matches the plugins carafe has built in: Python, HTTP, and
+// the file logger (Debian's and Fedora's uWSGI need it for logger = file:).
+var harmlessPlugin = regexp.MustCompile(`^(python[0-9]*|http|logfile)$`)
 
 func checkPlugins(value string) error {
 	for p := range strings.SplitSeq(value, ",") {

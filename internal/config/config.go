@@ -242,8 +242,12 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	warnings := ld.warnings
 	for _, s := range append(append(ld.settings, es.settings...), cl.settings...) {
-		if s.opt.Warn && (s.bare || !isOff(s.value)) {
+		switch {
+		case s.opt.Warn && (s.bare || !isOff(s.value)):
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: %s", s.where, s.name, s.opt.Doc))
+		case s.wordForNumber():
+			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = %s is not a number: uWSGI reads it as 0, "+
+				"and carafe leaves %s at its default, %s", s.where, s.name, s.value, s.opt.Name, s.opt.Default))
 		}
 	}
 	for _, u := range ld.unknownLines() {
@@ -267,6 +271,19 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if path, ok := strings.CutPrefix(c.Logger, "file:"); ok && path != "" && c.LogTo == "" {
 		c.LogTo = path
 	}
+	// uWSGI's stdio logger (`logger = stdio`, or a named one, `logger =
+	// applogger stdio`) writes where carafe logs anyway.
+	if isStdio(c.Logger) {
+		c.Logger = ""
+	}
+	if isStdio(c.ReqLogger) {
+		c.ReqLogger = ""
+	}
+	if c.Module != "" && c.WSGIFile != "" && c.Paste == "" {
+		warnings = append(warnings, fmt.Sprintf("carafe: --wsgi-file %q is not loaded: --module %q is the app, "+
+			"as in uWSGI, which loads the module and skips the file", c.WSGIFile, c.Module))
+		c.WSGIFile = ""
+	}
 	if c.Daemonize != "" && c.LogTo == "" {
 		c.LogTo = c.Daemonize
 	}
@@ -278,4 +295,11 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	c.normalize()
 	return c, warnings, nil
+}
+
+// isStdio reports whether a --logger or --req-logger value is uWSGI's stdio
+// logger, with or without a logger name before it.
+func isStdio(logger string) bool {
+	f := strings.Fields(logger)
+	return len(f) > 0 && len(f) <= 2 && f[len(f)-1] == "stdio"
 }

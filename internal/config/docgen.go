@@ -29,7 +29,8 @@ the same table that drives the flag and ini parsers.
 - **Ini files:** ` + "`--ini FILE`" + ` reads the ` + "`[uwsgi]`" + ` section, then the
   ` + "`[carafe]`" + ` section (whose values win); ` + "`--ini FILE:SECTION`" + ` reads only that
   section. A lone ` + "`FILE.ini[:SECTION]`" + ` argument is the same as ` + "`--ini`" + ` with it,
-  as in uWSGI; XML, YAML and JSON configs are not read.
+  as in uWSGI; XML, YAML and JSON configs are not read. Inside a file, ` + "`ini = :SECTION`" + `
+  reads that section of the same file.
   Lines are ` + "`key = value`" + `; lines starting with ` + "`;` or `#`" + ` are comments.
   After a number or a boolean, a space then ` + "`;` or `#`" + ` starts a comment
   (` + "`harakiri = 60   ; seconds`" + `): uWSGI's number parsing ignores it too, and
@@ -37,8 +38,10 @@ the same table that drives the flag and ini parsers.
   off, no or 0), carafe reads the value before the comment. Any other value is kept
   whole, comment and all, as uWSGI keeps it.
   Booleans are true/false, yes/no, on/off or 1/0 (any case); an empty value means
-  true. A line with no ` + "`=`" + ` is a key with an empty value (` + "`master`" + ` alone is true), as in
-  uWSGI. A repeated key appends for list options; for the others the last one wins.
+  true. A boolean word given to a number option (` + "`threads = true`" + `), which uWSGI
+  reads as 0, leaves the option at its default, with a warning. A line with no ` + "`=`" + ` is
+  a key with an empty value (` + "`master`" + ` alone is true), as in uWSGI. A repeated key
+  appends for list options; for the others the last one wins.
   In values, ` + "`%d`" + ` is the directory of the ini file with a trailing slash, ` + "`%p`" + `
   its absolute path, ` + "`%o`" + ` its path as given, ` + "`%s`" + ` its file name, ` + "`%n`" + ` that name without
   extension, ` + "`%e`" + ` the extension, ` + "`%c`" + ` the name of its directory, ` + "`%0`" + ` to ` + "`%9`" + ` the
@@ -81,11 +84,15 @@ the same table that drives the flag and ini parsers.
   an ini value, and list values from all of them are kept (ini ones first), as in uWSGI.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
   (0.0.0.0:port), as in uWSGI. An address containing ` + "`/`" + ` is a unix socket path
-  (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `).
-- **Relative paths** of what carafe opens itself (unix sockets, ` + "`--logto`" + `,
-  ` + "`--req-logger`" + `, ` + "`--pidfile`" + `, ` + "`--touch-reload`" + `) are taken from the directory
-  carafe starts in, as uWSGI does; those the app's side uses (` + "`--static-map`" + `,
-  ` + "`--check-static`" + `, ` + "`--wsgi-file`" + `) from ` + "`--chdir`" + `.
+  (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `), and so, as in uWSGI, is a file name
+  without a colon (` + "`socket = myproject.sock`" + `); a TCP address may be followed by a
+  ` + "`#`" + ` or ` + "`;`" + ` comment in an ini file.
+- **Relative paths** of the files carafe opens itself (` + "`--logto`" + `, ` + "`--req-logger`" + `,
+  ` + "`--pidfile`" + `, ` + "`--touch-reload`" + `) are taken from the directory carafe starts in, and
+  those of unix sockets from ` + "`--chdir`" + ` when it is given, as in uWSGI, which binds its
+  sockets after changing directory (` + "`chdir = /srv/app`" + ` with ` + "`socket = app.sock`" + ` is
+  /srv/app/app.sock). Those the app's side uses (` + "`--static-map`" + `, ` + "`--check-static`" + `,
+  ` + "`--wsgi-file`" + `) are taken from ` + "`--chdir`" + `.
 - uWSGI options carafe does not implement are rejected with an error naming them;
   a few harmless ones are accepted and ignored, and a few limits it cannot apply are
   accepted with a warning at start. The three lists are at the end.

@@ -92,7 +92,7 @@ func (cl *cmdline) long(args []string) (int, error) {
 		if hasValue && isOff(value) {
 			return 0, nil // --cheaper=0 asks for nothing carafe lacks
 		}
-		return 0, unsupportedError("", flag)
+		return 0, unsupportedError("", flag, o)
 	}
 	s := setting{opt: o, name: flag, value: value}
 	used := 0

@@ -190,7 +190,7 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 			msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))}, nil
 	}
 	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {
-		return setting{}, unknownKey{}, unsupportedError(where, fmt.Sprintf("%q", key))
+		return setting{}, unknownKey{}, unsupportedError(where, fmt.Sprintf("%q", key), o)
 	}
 	s := setting{opt: o, name: key, bare: raw == "", where: where}
 	// log-format's own variables are %(name) too (%(addr), %(status)):
@@ -206,16 +206,19 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 // boolean (`harakiri = 60   ; seconds`): production configs copied from
 // the web carry them, and uWSGI's number parsing ignores what follows the
 // digits (its booleans take any value but false/off/no/0 as true, so
-// `false ; x` is true there; carafe reads the word). Other values are kept
-// whole, as uWSGI keeps them: a path or a header may hold a ';' or a '#'.
+// `false ; x` is true there; carafe reads the word). So does a TCP
+// listener's address (`socket = 0.0.0.0:8001 # for nginx`): uWSGI reads
+// the port's digits and binds it. Other values are kept whole, as uWSGI
+// keeps them: a path or a header may hold a ';' or a '#'.
 func trailingComment(o *Option, v string) string {
-	switch o.Kind {
-	case KindBool, KindInt, KindInt64, KindFloat, KindNoop:
-	default:
-		return v
-	}
 	i := strings.IndexAny(v, " \t")
 	if i < 0 {
+		return v
+	}
+	switch {
+	case o.Kind == KindBool, o.Kind == KindInt, o.Kind == KindInt64, o.Kind == KindFloat, o.Kind == KindNoop:
+	case isListener(o) && strings.Contains(v[:i], ":") && !strings.Contains(v[:i], "/"):
+	default:
 		return v
 	}
 	if rest := strings.TrimLeft(v[i:], " \t"); rest != "" && (rest[0] == ';' || rest[0] == '#') {
@@ -223,6 +226,9 @@ func trailingComment(o *Option, v string) string {
 	}
 	return v
 }
+
+// isListener reports whether o takes a listener's address.
+func isListener(o *Option) bool { return o.Name == "http" || o.Name == "socket" || o.Name == "stats" }
 
 // expander expands uWSGI's magic variables (%d and friends), its
 // placeholders %(name), $(VAR) and @(FILE).
@@ -431,7 +437,14 @@ func (ld *loader) load(spec, where string, depth int) ([]setting, error) {
 		return nil, fmt.Errorf("config: %sini: %w", where, err)
 	}
 	ld.files = append(ld.files, spec)
-	include := func(s setting) ([]setting, error) { return ld.loadSetting(s, depth+1) }
+	include := func(s setting) ([]setting, error) {
+		// `ini = :base` is the [base] section of this same file, as in
+		// uWSGI: one file holding shared settings and variants.
+		if strings.HasPrefix(s.value, ":") {
+			s.value = path + s.value
+		}
+		return ld.loadSetting(s, depth+1)
+	}
 	res, err := parseIni(path, data, section, &ld.env, include)
 	if err != nil {
 		return nil, err
@@ -503,7 +516,7 @@ func envSettings(env []string) (envResult, error) {
 			continue
 		}
 		if o.Kind == KindUnsupported && (v == "" || !isOff(v)) {
-			return res, unsupportedError(where, fmt.Sprintf("%q", key))
+			return res, unsupportedError(where, fmt.Sprintf("%q", key), o)
 		}
 		res.settings = append(res.settings, setting{opt: o, name: key, value: v, bare: v == "", where: where})
 	}

@@ -179,8 +179,8 @@ func isOff(value string) bool {
 	return err == nil && !b
 }
 
-func unsupportedError(where, name string) error {
-	return fmt.Errorf("config: %soption %s is a uWSGI feature carafe does not implement (see docs/options.md)", where, name)
+func unsupportedError(where, name string, o *Option) error {
+	return fmt.Errorf("config: %soption %s is a uWSGI feature carafe does not implement: %s", where, name, o.Doc)
 }
 
 // setting is one option assignment, from the command line or an ini file.
@@ -199,11 +199,13 @@ func (s *setting) apply(c *Config) error {
 	switch {
 	case readsIni(o):
 		return nil // the loader has read it already
+	case s.wordForNumber():
+		return nil // said in Parse's warnings
 	case o.Kind == KindUnsupported:
 		if !s.bare && isOff(s.value) {
 			return nil
 		}
-		return unsupportedError(s.where, s.name)
+		return unsupportedError(s.where, s.name, o)
 	case o.Kind == KindNoop && o.Check != nil:
 		err = o.Check(s.value)
 	case o.Kind == KindNoop:
@@ -217,6 +219,20 @@ func (s *setting) apply(c *Config) error {
 		return fmt.Errorf("config: %s%s: %w", s.where, s.name, err)
 	}
 	return nil
+}
+
+// wordForNumber reports whether s gives a number option a boolean word in
+// an ini file or the environment (`threads = true`, `log-slow = True`).
+// uWSGI reads such a value as 0, the option unset; carafe leaves the
+// option at its default, with a warning, rather than refusing a file
+// uWSGI runs. On the command line it stays an error.
+func (s *setting) wordForNumber() bool {
+	switch s.opt.Kind {
+	case KindInt, KindInt64, KindFloat:
+		v := strings.TrimSpace(s.value)
+		return s.where != "" && !s.bare && v != "0" && v != "1" && isBoolWord(v)
+	}
+	return false
 }
 
 // suggest returns the known option name closest to name: within an edit

@@ -79,7 +79,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "pythonpath", Aliases: []string{"python-path", "pp"}, Kind: KindList, Metavar: "DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.PythonPath },
-		Doc:   "Directory added to `sys.path`; repeatable. Unlike uWSGI, glob patterns are not expanded.",
+		Doc: "Directory added to `sys.path`; repeatable. A glob pattern (`/usr/local/lib*/site-packages`) " +
+			"adds every directory it matches when carafe starts, as in uWSGI.",
 	},
 	{
 		Name: "import", Aliases: []string{"pyimport", "py-import", "python-import"}, Kind: KindList,
@@ -372,8 +373,9 @@ var table = append(append(append([]Option{
 	{
 		Name: "buffer-size", Kind: KindInt, Default: "4096", Metavar: "BYTES", Section: secLimits,
 		Field: func(c *Config) any { return &c.BufferSize },
-		Doc: "Largest uwsgi-protocol variable block (the request line and headers nginx forwards), at most " +
-			"65535, as in uWSGI. Raise it if nginx requests with big cookies are rejected.",
+		Doc: "Largest uwsgi-protocol variable block (the request line and headers nginx forwards). The " +
+			"protocol's own limit is 65535, so a larger value (uWSGI configs often give 65536) means that " +
+			"limit, as in uWSGI. Raise it if nginx requests with big cookies are rejected.",
 	},
 	{
 		Name: "http-header-timeout", Kind: KindFloat, Default: "10", Metavar: "SECONDS", Section: secLimits,
@@ -396,7 +398,9 @@ var table = append(append(append([]Option{
 	{
 		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPKeepalive },
-		Doc:   "How long an idle keep-alive HTTP connection is kept open waiting for the next request; 0 disables keep-alive.",
+		Doc: "How long an idle keep-alive HTTP connection is kept open waiting for the next request; 0 disables " +
+			"keep-alive. In uWSGI this option is a switch for its HTTP router (1 there means on); here the " +
+			"value is seconds.",
 	},
 
 	// Logging
@@ -474,15 +478,16 @@ var table = append(append(append([]Option{
 	{
 		Name: "logger", Kind: KindString, Metavar: "file:FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.Logger },
-		Doc: "uWSGI's pluggable logger, in its `file:FILE` form only: the same as --logto FILE. Other " +
+		Doc: "uWSGI's pluggable logger, in its `file:FILE` form: the same as --logto FILE. Its `stdio` " +
+			"logger (also named: `applogger stdio`) is where carafe logs anyway, and is accepted. Other " +
 			"loggers (syslog, socket, ...) are refused: log to a file or to stderr (journald under systemd).",
 	},
 	{
 		Name: "req-logger", Aliases: []string{"logger-req"}, Kind: KindString, Metavar: "file:FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.ReqLogger },
 		Doc: "Write the request log (one line per request) to FILE instead of with the rest of the log, " +
-			"in uWSGI's `file:FILE` form. Reopened on SIGUSR1 and on a reload, like --logto; --log-maxsize " +
-			"does not rotate it.",
+			"in uWSGI's `file:FILE` form (`stdio` keeps it with the rest). Reopened on SIGUSR1 and on a " +
+			"reload, like --logto; --log-maxsize does not rotate it.",
 	},
 	{
 		Name: "log-maxsize", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secLogging,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -117,7 +118,7 @@ func (c *Config) validateListeners(fail func(string, ...any)) {
 	}
 	seen := make(map[string]string)
 	check := func(opt, addr string) {
-		key := allInterfaces(addr)
+		key := spelledOut(addr)
 		if prev, dup := seen[key]; dup {
 			fail("%s %q: address already given to %s", opt, addr, prev)
 			return
@@ -182,12 +183,19 @@ func isDottedName(s string) bool {
 }
 
 // checkAddr accepts host:port (host may be empty, a name, an IPv4 address or
-// a bracketed IPv6 one) and a unix socket path (containing '/').
+// a bracketed IPv6 one) and a unix socket path: one containing '/', or, as
+// uWSGI reads an address without a colon, a file name (app.sock), which
+// normalize makes ./app.sock. A number, an IP address or localhost alone
+// is refused: a host:port missing a part was meant, not a file.
 func checkAddr(addr string) error {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok { // Gunicorn's spelling
 		return fmt.Errorf("write the socket path alone: %s", path)
 	}
 	if strings.ContainsRune(addr, '/') {
+		return nil
+	}
+	if !strings.ContainsRune(addr, ':') && strings.Trim(addr, "0123456789") != "" &&
+		net.ParseIP(addr) == nil && addr != "localhost" {
 		return nil
 	}
 	host, port, err := net.SplitHostPort(addr)
@@ -221,7 +229,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	}
 	atLeast("--processes", c.Processes, 1)
 	between("--threads", c.Threads, 1, 512)
-	between("--buffer-size", c.BufferSize, 1, 65535)
+	atLeast("--buffer-size", c.BufferSize, 1)
 	atLeast("--harakiri", c.Harakiri, 0)
 	atLeast("--harakiri-graceful-timeout", c.HarakiriGrace, 0)
 	atLeast("--max-requests", c.MaxRequests, 0)
@@ -264,20 +272,37 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 }
 
 // normalize spells out uWSGI's ":port", which means every IPv4 interface,
-// so that code binding the address need not know the convention.
+// and its unix socket named by a bare file name, so that code binding the
+// address need not know the conventions; and, as uWSGI does, it replaces a
+// --pythonpath glob pattern (/usr/local/lib*/site-packages) by the paths
+// it matches, keeping one that matches nothing as written.
 func (c *Config) normalize() {
 	for i, a := range c.HTTP {
-		c.HTTP[i] = allInterfaces(a)
+		c.HTTP[i] = spelledOut(a)
 	}
 	for i, a := range c.Socket {
-		c.Socket[i] = allInterfaces(a)
+		c.Socket[i] = spelledOut(a)
 	}
-	c.Stats = allInterfaces(c.Stats)
+	c.Stats = spelledOut(c.Stats)
+	var paths []string
+	for _, p := range c.PythonPath {
+		if m, err := filepath.Glob(p); err == nil && len(m) > 0 && strings.ContainsAny(p, "*?[") {
+			paths = append(paths, m...)
+		} else {
+			paths = append(paths, p)
+		}
+	}
+	c.PythonPath = paths
 }
 
-func allInterfaces(addr string) string {
-	if strings.HasPrefix(addr, ":") {
+// spelledOut is addr as normalize leaves it: :8000 is 0.0.0.0:8000, and
+// app.sock (no colon, no '/') is the unix socket ./app.sock.
+func spelledOut(addr string) string {
+	switch {
+	case strings.HasPrefix(addr, ":"):
 		return "0.0.0.0" + addr
+	case addr != "" && !strings.ContainsAny(addr, ":/"):
+		return "./" + addr
 	}
 	return addr
 }

@@ -1,0 +1,203 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The tests in this file come from a survey of uwsgi.ini files in public
+// repositories (tutorials, Flask and Django projects, Docker images): each
+// is a shape that uWSGI runs and carafe once refused or read otherwise.
+
+// `ini = :base` reads the [base] section of the same file, as uWSGI does
+// (a file of shared settings and variants, each variant a section).
+func TestIniSameFileSection(t *testing.T) {
+	dir := t.TempDir()
+	text := "[uwsgi]\nini = :base\nsocket = %dapp.sock\nmaster = true\n\n" +
+		"[local]\nini = :base\nhttp = :8000\n\n" +
+		"[base]\nmodule = webapp.wsgi:application\nchmod-socket = 666\n"
+	c, warnings, err := parseLogicIni(t, dir, text, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ini := filepath.Join(dir, "site.ini")
+	if c.Module != "webapp.wsgi:application" || c.ChmodSocket != "666" || !slices.Equal(c.Socket, []string{dir + "/app.sock"}) ||
+		len(warnings) != 0 {
+		t.Errorf("module %q, chmod-socket %q, socket %q, warnings %q", c.Module, c.ChmodSocket, c.Socket, warnings)
+	}
+	if want := []string{ini, ini + ":base"}; !slices.Equal(c.Ini, want) {
+		t.Errorf("ini files read %q, want %q", c.Ini, want)
+	}
+	c, _, err = Parse([]string{"--ini", ini + ":local"}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Module != "webapp.wsgi:application" || !slices.Equal(c.HTTP, []string{"0.0.0.0:8000"}) || len(c.Socket) != 0 {
+		t.Errorf("[local]: module %q, http %q, socket %q", c.Module, c.HTTP, c.Socket)
+	}
+	// A section that includes itself is a cycle, stopped as any other.
+	_, _, err = parseLogicIni(t, dir, "[uwsgi]\nini = :uwsgi\nmodule = app\n", []string{})
+	if err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("self-include: %v, want the nesting limit", err)
+	}
+}
+
+// A listener address without a colon is a unix socket, as uWSGI reads it:
+// DigitalOcean's tutorial writes `socket = myproject.sock`.
+func TestBareSocketName(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nsocket = myproject.sock\n"+
+		"http-socket = web.sock\nstats = stats.sock\nchmod-socket = 660\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Socket, []string{"./myproject.sock"}) || !slices.Equal(c.HTTP, []string{"./web.sock"}) ||
+		c.Stats != "./stats.sock" || len(warnings) != 0 {
+		t.Errorf("socket %q, http %q, stats %q, warnings %q", c.Socket, c.HTTP, c.Stats, warnings)
+	}
+}
+
+// A comment after a TCP listener's address is dropped, as uWSGI binds the
+// port before it; a unix socket path is kept whole, as uWSGI keeps it.
+func TestListenerTrailingComment(t *testing.T) {
+	c, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\n"+
+		"socket = 0.0.0.0:8001 #use http without nginx\nhttp = 127.0.0.1:6666   ; local\n"+
+		"http-socket = /tmp/a.sock # kept\nstats = :9191\t# stats\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Socket, []string{"0.0.0.0:8001"}) || !slices.Equal(c.HTTP, []string{"127.0.0.1:6666", "/tmp/a.sock # kept"}) ||
+		c.Stats != "0.0.0.0:9191" {
+		t.Errorf("socket %q, http %q, stats %q", c.Socket, c.HTTP, c.Stats)
+	}
+}
+
+// A boolean word given to a number option in an ini file (`threads = true`
+// from a tutorial, `log-slow = True`) is what uWSGI reads as 0: the option
+// stays at its default, with a warning. On the command line it is an error.
+func TestWordForNumber(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nhttp = :8000\nprocesses = 4\n"+
+		"threads = true\nlog-slow = True\nhttp-keepalive = on ; keep\nlimit-post = 0\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Processes != 4 || c.Threads != 1 || c.LogSlow != 0 || c.HTTPKeepalive != 15 || c.LimitPost != 0 {
+		t.Errorf("processes %d, threads %d, log-slow %d, http-keepalive %g, limit-post %d",
+			c.Processes, c.Threads, c.LogSlow, c.HTTPKeepalive, c.LimitPost)
+	}
+	want := []string{
+		"threads = true is not a number: uWSGI reads it as 0, and carafe leaves threads at its default, 1",
+		"log-slow = True is not a number: uWSGI reads it as 0, and carafe leaves log-slow at its default, 0",
+		"http-keepalive = on is not a number: uWSGI reads it as 0, and carafe leaves http-keepalive at its default, 15",
+	}
+	if len(warnings) != len(want) {
+		t.Fatalf("warnings %q, want %d", warnings, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(warnings[i], w) || !strings.HasPrefix(warnings[i], "carafe: ") {
+			t.Errorf("warning %q, want it to end %q", warnings[i], w)
+		}
+	}
+	_, _, err = Parse([]string{"app", "--threads", "true"}, []string{})
+	if err == nil || err.Error() != `config: --threads: invalid integer "true"` {
+		t.Errorf("--threads true: %v, want it refused", err)
+	}
+}
+
+// uWSGI configs often give buffer-size = 65536; the protocol cannot send a
+// larger block than 65535 anyway, so the value means no lower limit.
+func TestBufferSizeOverProtocolLimit(t *testing.T) {
+	c, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nsocket = :3031\nbuffer-size = 65536\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BufferSize != 65536 {
+		t.Errorf("buffer-size %d, want 65536", c.BufferSize)
+	}
+}
+
+// Debian's and Fedora's uWSGI need the logfile plugin for logger = file:;
+// carafe has it built in.
+func TestLogfilePlugin(t *testing.T) {
+	c, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nsocket = :3031\n"+
+		"logger = file:/var/log/app.log\nplugins = logfile, python3\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LogTo != "/var/log/app.log" {
+		t.Errorf("logto %q, want the logger's file", c.LogTo)
+	}
+}
+
+// uWSGI's stdio logger, named or not, and for the request log too, is
+// where carafe logs anyway: accepted and left at the default.
+func TestStdioLogger(t *testing.T) {
+	for _, text := range []string{
+		"logger = stdio\n",
+		"logger = applogger stdio\nlogger = default stdio\n",
+		"logger-req = stdio\n",
+	} {
+		c, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nhttp = :8000\n"+text, []string{})
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		if c.Logger != "" || c.ReqLogger != "" || c.LogTo != "" {
+			t.Errorf("%q: logger %q, req-logger %q, logto %q", text, c.Logger, c.ReqLogger, c.LogTo)
+		}
+	}
+	_, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nhttp = :8000\nlogger = syslog stdio extra\n", []string{})
+	if err == nil {
+		t.Error("logger = syslog stdio extra accepted")
+	}
+}
+
+// Given both a module and a file, uWSGI loads the module and skips the
+// file; carafe does the same and says so.
+func TestModuleAndWSGIFile(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = serve\ncallable = app\n"+
+		"chdir = /app/server\nwsgi-file = wsgi.py\nsocket = /tmp/flask/uwsgi.sock\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `carafe: --wsgi-file "wsgi.py" is not loaded: --module "serve" is the app, as in uWSGI, which loads the module and skips the file`
+	if c.Module != "serve" || c.WSGIFile != "" || len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("module %q, wsgi-file %q, warnings %q", c.Module, c.WSGIFile, warnings)
+	}
+}
+
+// A uWSGI feature carafe lacks is refused with what to do instead, not
+// only a pointer to the docs.
+func TestUnsupportedSaysInstead(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nsocket = /tmp/uwsgi.sock\ncheaper = 2\nprocesses = 16\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Parse([]string{"--ini", ini}, []string{})
+	want := `config: ` + ini + `:4: option "cheaper" is a uWSGI feature carafe does not implement: carafe runs a fixed number of workers (--processes).`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v,\nwant %s", err, want)
+	}
+}
+
+// A --pythonpath glob pattern adds every directory it matches, in order, as
+// uWSGI expands it; one that matches nothing stays as written.
+func TestPythonPathGlob(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"lib64/site-packages", "lib/site-packages"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _, err := parseLogicIni(t, dir, "[uwsgi]\nmodule = wsgi\nhttp = :8000\n"+
+		"pythonpath = %dlib*/site-packages\npythonpath = /nowhere*/x\npythonpath = /srv/plain\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{dir + "/lib/site-packages", dir + "/lib64/site-packages", "/nowhere*/x", "/srv/plain"}
+	if !slices.Equal(c.PythonPath, want) {
+		t.Errorf("pythonpath %q,\nwant %q", c.PythonPath, want)
+	}
+}
