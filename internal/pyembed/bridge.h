@@ -71,8 +71,8 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
  * URI (whose config file may also set up logging). */
 enum { CRF_APP_MODULE, CRF_APP_FILE, CRF_APP_PASTE, CRF_APP_PASTE_LOGGED };
 int crf_load_app(int kind, const char *spec, const char *callable, const char *pythonpath,
-		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads, int processes,
-		 const char *software, char **err);
+		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads,
+		 int processes, const char *software, char **err);
 void crf_drop_file_wrapper(void);
 void crf_dump_all(int fd);
 unsigned long crf_thread_ident(crf_slot *s);

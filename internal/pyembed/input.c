@@ -30,8 +30,8 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	int got;
 
 	if (in->slot->in_go) {
-		PyErr_SetString(PyExc_RuntimeError,
-				"carafe: wsgi.input read from another thread while the request's I/O is in flight");
+		PyErr_SetString(PyExc_RuntimeError, "carafe: wsgi.input read from another thread "
+						    "while the request's I/O is in flight");
 		return -1;
 	}
 	if (n > in->go_left)

@@ -140,7 +140,8 @@ static const char crf_loader_src[] =
 	"        ini = configparser.ConfigParser()\n"
 	"        ini.read(path)\n"
 	"        if ini.has_section('loggers'):\n"
-	"            logging.config.fileConfig(path, {'__file__': path, 'here': os.path.dirname(path)},\n"
+	"            logging.config.fileConfig(path, {'__file__': path, 'here': "
+	"os.path.dirname(path)},\n"
 	"                                      disable_existing_loggers=False)\n"
 	"    from paste.deploy import loadapp\n"
 	"    return loadapp(uri, relative_to=os.getcwd())\n"
@@ -375,8 +376,8 @@ static int crf_preimport(const char *imports)
  * main thread, after the modules of imports, and prepares what every
  * request shares. On failure *err is the Python traceback. */
 int crf_load_app(int kind, const char *spec, const char *callable, const char *pythonpath,
-		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads, int processes,
-		 const char *software, char **err)
+		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads,
+		 int processes, const char *software, char **err)
 {
 	PyObject *mod = NULL, *tb = NULL;
 	char what[1024];
@@ -403,8 +404,9 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 		if (crf_app == NULL)
 			goto fail;
 		if (!PyCallable_Check(crf_app)) {
-			PyErr_Format(PyExc_TypeError, "paste %s: loadapp returned a %s, not a WSGI callable",
-				     spec, Py_TYPE(crf_app)->tp_name);
+			PyErr_Format(PyExc_TypeError,
+				     "paste %s: loadapp returned a %s, not a WSGI callable", spec,
+				     Py_TYPE(crf_app)->tp_name);
 			Py_CLEAR(crf_app);
 			goto fail;
 		}

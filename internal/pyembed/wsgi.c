@@ -42,8 +42,9 @@ static PyObject *crf_responder_call(PyObject *self, PyObject *args, PyObject *kw
 	 * the connection: another thread must not rewrite them (or realloc the
 	 * head) under it, nor write while the body is being read. */
 	if (r->slot->in_go) {
-		PyErr_SetString(PyExc_RuntimeError,
-				"carafe: called from another thread while the request's I/O is in flight");
+		PyErr_SetString(
+			PyExc_RuntimeError,
+			"carafe: called from another thread while the request's I/O is in flight");
 		return NULL;
 	}
 	return r->kind == 0 ? crf_start_response(r, args, kw) : crf_write(r, args, kw);
