@@ -592,12 +592,29 @@ void crf_finalize(void)
 		fprintf(stderr, "carafe: errors while finalising Python\n");
 }
 
-/* CPython exports this for faulthandler: it walks a thread's frames
- * without the GIL, so it can show where a stuck thread is. */
+/* faulthandler's own walk of a thread's frames, which needs no GIL, so it
+ * can show where a stuck thread is. Up to 3.12 libpython exports it; 3.13
+ * hides it (gh-107215), so only a static libpython (scripts/pyflags.py's
+ * default) has it there: a weak reference lets a build linked with
+ * libpython.so link too, and say what it cannot show. */
+#if PY_VERSION_HEX >= 0x030D0000
+extern void _Py_DumpTraceback(int fd, PyThreadState *tstate) __attribute__((weak));
+#else
 extern void _Py_DumpTraceback(int fd, PyThreadState *tstate);
+#endif
 
 void crf_dump_traceback(crf_slot *s)
 {
+#if PY_VERSION_HEX >= 0x030D0000
+	static const char none[] = "carafe: no Python traceback: this libpython does not export "
+				   "_Py_DumpTraceback (Python 3.13+ linked shared; build with "
+				   "CARAFE_PYLINK=static)\n";
+
+	if (_Py_DumpTraceback == NULL) {
+		fputs(none, stderr);
+		return;
+	}
+#endif
 	_Py_DumpTraceback(2, s->tstate);
 }
 
