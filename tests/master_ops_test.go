@@ -156,6 +156,40 @@ func TestMasterStatsUWSGIKeys(t *testing.T) {
 	}
 }
 
+// The stats server waits a second for the workers' figures, all of them
+// together: with two workers that cannot answer (stopped here; exiting in
+// a reload, in the flake that found it), it answers within that second and
+// keeps answering, where it used to wait for the second one without end,
+// and every later document with it.
+func TestMasterStatsWorkersNotAnswering(t *testing.T) {
+	t.Parallel()
+	_, stats := masterStartStats(t, "master_pid", "--processes", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	cont := func() {
+		for _, p := range pids {
+			syscall.Kill(p, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(cont) // a stopped worker would hold up the harness's stop
+	for _, p := range pids {
+		syscall.Kill(p, syscall.SIGSTOP)
+	}
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		doc, err := masterReadStats(stats)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("stats with both workers stopped, read %d: %v after %v", i+1, err, took.Round(time.Millisecond))
+		}
+		if len(doc.Workers) != 2 || took > 2500*time.Millisecond {
+			t.Errorf("stats with both workers stopped, read %d: %d workers after %v, want 2 within the second (and the read's 100 ms)",
+				i+1, len(doc.Workers), took.Round(time.Millisecond))
+		}
+	}
+	cont()
+	masterWaitWorkers(t, stats, 2, 5*time.Second, func(now []int) bool { return now[0] == pids[0] && now[1] == pids[1] })
+}
+
 // masterRawStats reads one stats document as JSON values.
 func masterRawStats(t testing.TB, addr string) map[string]any {
 	t.Helper()

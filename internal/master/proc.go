@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +42,9 @@ type proc struct {
 	exited    chan struct{}
 	ctlDone   chan struct{} // the control reader has seen EOF
 	stats     chan *control.WorkerStats
+	// statsAsked: a stats request is on its way or waiting to be read,
+	// not yet answered (see collect).
+	statsAsked atomic.Bool
 }
 
 type evKind int
@@ -136,6 +140,7 @@ func (m *master) readControl(p *proc) {
 			return
 		}
 		if msg.T == control.StatsResp {
+			p.statsAsked.Store(false)
 			select {
 			case p.stats <- msg.Stats:
 			default:

@@ -1,11 +1,13 @@
 package master
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"carafe/internal/control"
@@ -23,6 +25,7 @@ type procInfo struct {
 	harakiris int
 	ctl       *control.Conn
 	stats     chan *control.WorkerStats
+	asked     *atomic.Bool // the proc's statsAsked
 }
 
 // snapshot is what collect needs of the event loop's state: the workers,
@@ -38,7 +41,7 @@ func (m *master) snapshot() snapshot {
 		s := slotOf(p.id)
 		out.procs = append(out.procs, procInfo{id: p.id, pid: p.pid, state: p.state,
 			accepting: p.state == stateReady && !p.recycling, started: p.started,
-			respawns: s.respawns, harakiris: s.harakiris, ctl: p.ctl, stats: p.stats})
+			respawns: s.respawns, harakiris: s.harakiris, ctl: p.ctl, stats: p.stats, asked: &p.statsAsked})
 	}
 	out.sockets = []SocketEntry{}
 	for i, g := range m.socks {
@@ -162,9 +165,13 @@ func (m *master) serveStats() {
 	}()
 }
 
-// collect asks every worker for its figures (waiting at most a second).
-// Only one collection runs at a time (see serveStats): it may keep
-// lastRequests.
+// statsWait is how long a stats document waits for the workers' figures,
+// all of them together (a variable for the tests).
+var statsWait = time.Second
+
+// collect asks every worker for its figures (waiting at most statsWait
+// for them all). Only one collection runs at a time (see serveStats): it
+// may keep lastRequests.
 func (m *master) collect() StatsDoc {
 	reply := make(chan snapshot, 1)
 	m.events <- event{kind: evSnapshot, reply: reply}
@@ -174,7 +181,13 @@ func (m *master) collect() StatsDoc {
 		case <-p.stats:
 		default:
 		}
-		p.ctl.Send(control.Msg{T: control.StatsReq})
+		// One request at a time: a worker that does not read them (one
+		// still importing the app, one stopped) had its control socket
+		// fill up a few hundred documents later, and Send then blocked
+		// this collection, and the stats server, for good.
+		if p.asked.CompareAndSwap(false, true) {
+			p.ctl.Send(control.Msg{T: control.StatsReq})
+		}
 	}
 	doc := StatsDoc{Pid: os.Getpid(), Uptime: time.Since(m.started).Seconds(), Workers: []WorkerEntry{},
 		Version: m.o.Version, Sockets: snap.sockets, UID: os.Getuid(), GID: os.Getgid()}
@@ -182,7 +195,12 @@ func (m *master) collect() StatsDoc {
 	for _, s := range snap.sockets {
 		doc.ListenQueue += s.Queue
 	}
-	deadline := time.After(time.Second)
+	// One deadline for all the replies, which stays ready once passed:
+	// with time.After's single tick, a second worker that did not answer
+	// (one exiting in a reload, stopped, importing the app) was waited for
+	// without bound, and the stats server with it.
+	ctx, cancel := context.WithTimeout(context.Background(), statsWait)
+	defer cancel()
 	last := m.lastRequests
 	m.lastRequests = map[int]int64{}
 	for _, p := range snap.procs {
@@ -192,7 +210,7 @@ func (m *master) collect() StatsDoc {
 			if st != nil {
 				e.WorkerStats = *st
 			}
-		case <-deadline:
+		case <-ctx.Done():
 		}
 		e.AvgRT = int64(e.AvgRTms * 1000)
 		e.DeltaRequests = e.Requests - last[p.pid]
