@@ -3,6 +3,7 @@ package tests
 import (
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -316,4 +317,42 @@ func TestMasterHarakiriWhileStopping(t *testing.T) {
 			t.Fatalf("master still running 20 s after SIGTERM, a harakiri in between:\n%s", s.Log())
 		}
 	})
+}
+
+// A worker that reaches --max-requests while a reload's replacement for it
+// is still importing the app is replaced by that one, not by a second: two
+// replacements left two workers in the slot for good, and the next reload
+// replaced only one of them, the other serving the old code on.
+func TestMasterRecycleDuringReload(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--master", "--max-requests", "5",
+		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=1")
+	old := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	master := s.cmd.Process.Pid
+	if err := os.WriteFile(vf, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	masterWaitChildren(t, master, 2, 5*time.Second) // the replacement is importing (1 s)
+	c := masterClient(false, 10*time.Second)
+	for i := 0; i < 5; i++ { // the old worker's last five: it asks to be recycled
+		if code, body, err := masterGet(c, s.URL("/")); err != nil || code != 200 || !strings.HasPrefix(body, "v=one ") {
+			t.Fatalf("request %d during the reload: %d %q %v", i+1, code, body, err)
+		}
+	}
+	fresh := masterWaitWorkers(t, stats, 1, 5*time.Second, masterDisjoint(old))
+	if kids := masterChildren(master); len(kids) != 1 || kids[0] != fresh[0] {
+		t.Errorf("after the reload, workers %v, want only %d", kids, fresh[0])
+	}
+	if err := os.WriteFile(vf, []byte("three\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	masterWaitWorkers(t, stats, 1, 5*time.Second, masterDisjoint(fresh))
+	for i := 0; i < 4; i++ {
+		if code, body, err := masterGet(c, s.URL("/")); err != nil || code != 200 || !strings.HasPrefix(body, "v=three ") {
+			t.Errorf("after the second reload: %d %q %v, want v=three", code, body, err)
+		}
+	}
 }

@@ -574,13 +574,23 @@ func (m *master) rotateLog(now time.Time) {
 	}
 }
 
-// recycle replaces p gracefully: its replacement starts now, and p is
-// stopped once that one is ready.
+// recycle replaces p gracefully: its replacement starts now (unless a
+// reload's is starting already), and p is stopped once that one is ready.
 func (m *master) recycle(p *proc, why string) {
 	if p.recycling || p.state == stateStopping || m.stopping {
 		return
 	}
 	p.recycling = true
+	// A reload's replacement takes over as a recycling one would, and p
+	// resumes if it fails. A second replacement left two workers in the
+	// slot for good, and the next reload replaced only one of them.
+	for _, q := range m.procs {
+		if q.replaces == p && q.state != stateStopping {
+			m.o.Log.Info(fmt.Sprintf("carafe: master: worker %d (pid %d) reached a limit (%s); pid %d, already starting, replaces it",
+				p.id, p.pid, why, q.pid))
+			return
+		}
+	}
 	m.o.Log.Info(fmt.Sprintf("carafe: master: recycling worker %d (pid %d): %s", p.id, p.pid, why))
 	m.spawnOrLog(p.id, 0, p)
 }
