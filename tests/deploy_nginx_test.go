@@ -183,3 +183,26 @@ func TestDeployNginxHTTPUnix(t *testing.T) {
 		t.Errorf("--vacuum left the HTTP socket file: %v", err)
 	}
 }
+
+// nginx in front of the uwsgi socket while the master reloads again and
+// again under load (see masterReloadUnderLoad): not one request fails.
+func TestDeployNginxReloadUnderLoad(t *testing.T) {
+	t.Parallel()
+	deployTool(t, "nginx")
+	dir := deployDir(t)
+	sock := filepath.Join(dir, "app.sock")
+	s, stats := masterStartStats(t, "master_body", "--processes", "2", "--threads", "4",
+		"--socket", sock, "--chmod-socket", "666")
+	deployWaitUnix(t, s, sock)
+	addr := freeAddr(t)
+	nginx := deployNginx(t, dir, `server {
+    listen `+addr+`;
+    location / {
+        include uwsgi_params;
+        uwsgi_pass unix:`+sock+`;
+    }
+}
+`)
+	deployWaitTCP(t, nginx, addr)
+	masterReloadUnderLoad(t, s, stats, "http://"+addr+"/", "nginx → uwsgi socket")
+}

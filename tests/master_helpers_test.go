@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -228,13 +229,36 @@ func masterGet(c *http.Client, url string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
+// masterPost POSTs body and returns the status and the answer, which must
+// end in "len=" the body's length (the master_body app's); a transport
+// error, a short answer or another length is an error.
+func masterPost(c *http.Client, url string, body []byte) (int, string, error) {
+	resp, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, string(b), fmt.Errorf("body: %w", err)
+	}
+	if want := " len=" + strconv.Itoa(len(body)); resp.StatusCode == 200 && !strings.HasSuffix(string(b), want) {
+		return resp.StatusCode, string(b), fmt.Errorf("the app did not get the %d bytes sent", len(body))
+	}
+	return resp.StatusCode, string(b), nil
+}
+
 // masterLoad is a bounded client loop: G goroutines GET url back to back
 // until Stop, a request budget or a time limit. Half the goroutines keep
 // connections alive (as browsers and proxies do; Go's Transport retries an
 // idempotent request once when the server closed a reused connection before
 // answering), half open a fresh connection per request (no retry at all).
+// With a body, every other pair of goroutines POSTs it instead (retried
+// only if none of it was sent), and the answer must end in "len=" its
+// length.
 type masterLoad struct {
 	url      string
+	body     []byte
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -256,14 +280,20 @@ func masterStartLoad(url string, goroutines, maxRequests int, maxDur time.Durati
 // masterStartLoadPaced is masterStartLoad with each goroutine pausing
 // pace between requests.
 func masterStartLoadPaced(url string, goroutines, maxRequests int, maxDur, pace time.Duration) *masterLoad {
-	l := &masterLoad{url: url, stop: make(chan struct{}), bodies: map[string]int{}, started: time.Now(), budget: -1}
+	return masterStartLoadBody(url, nil, goroutines, maxRequests, maxDur, pace)
+}
+
+// masterStartLoadBody is masterStartLoadPaced with POSTs of body too (see
+// masterLoad).
+func masterStartLoadBody(url string, body []byte, goroutines, maxRequests int, maxDur, pace time.Duration) *masterLoad {
+	l := &masterLoad{url: url, body: body, stop: make(chan struct{}), bodies: map[string]int{}, started: time.Now(), budget: -1}
 	if maxRequests > 0 {
 		l.budget = maxRequests
 	}
 	deadline := time.Now().Add(maxDur)
 	for g := 0; g < goroutines; g++ {
 		l.wg.Add(1)
-		go func(keepAlive bool) {
+		go func(keepAlive, post bool) {
 			defer l.wg.Done()
 			c := masterClient(keepAlive, 15*time.Second)
 			defer c.CloseIdleConnections()
@@ -282,7 +312,14 @@ func masterStartLoadPaced(url string, goroutines, maxRequests int, maxDur, pace 
 					l.budget--
 				}
 				l.mu.Unlock()
-				code, body, err := masterGet(c, l.url)
+				var code int
+				var body string
+				var err error
+				if post {
+					code, body, err = masterPost(c, l.url, l.body)
+				} else {
+					code, body, err = masterGet(c, l.url)
+				}
 				l.mu.Lock()
 				switch {
 				case err == nil && code == 200:
@@ -294,8 +331,8 @@ func masterStartLoadPaced(url string, goroutines, maxRequests int, maxDur, pace 
 						l.firstErr = time.Now()
 					}
 					if len(l.errs) < 10 {
-						msg := fmt.Sprintf("%v: keep-alive=%v: status %d body %.80q err %v",
-							time.Since(l.started).Round(time.Millisecond), keepAlive, code, body, err)
+						msg := fmt.Sprintf("%v: keep-alive=%v post=%v: status %d body %.80q err %v",
+							time.Since(l.started).Round(time.Millisecond), keepAlive, post, code, body, err)
 						l.errs = append(l.errs, msg)
 					}
 				}
@@ -304,7 +341,7 @@ func masterStartLoadPaced(url string, goroutines, maxRequests int, maxDur, pace 
 					time.Sleep(pace)
 				}
 			}
-		}(g%2 == 0)
+		}(g%2 == 0, l.body != nil && g%4 >= 2)
 	}
 	return l
 }
@@ -425,4 +462,28 @@ func masterStatusIDs(pid int, key string) []string {
 		}
 	}
 	return nil
+}
+
+// masterReloadUnderLoad sends the master SIGHUP four times, 600 ms apart,
+// while 16 clients send GETs and 2 KB POSTs to url (see masterLoad), and
+// fails the test if one request fails, or if the two workers of the last
+// reload serve none of them.
+func masterReloadUnderLoad(t *testing.T, s *server, stats, url, what string) {
+	t.Helper()
+	old := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoadBody(url, bytes.Repeat([]byte("x"), 2000), 16, 0, 20*time.Second, 0)
+	for i := 0; i < 4; i++ {
+		time.Sleep(600 * time.Millisecond)
+		s.cmd.Process.Signal(syscall.SIGHUP)
+	}
+	fresh := masterWaitWorkers(t, stats, 2, 10*time.Second, masterDisjoint(old))
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if seen := load.pids(); seen[fresh[0]] > 0 && seen[fresh[1]] > 0 {
+			break
+		}
+	}
+	load.Stop().report(t, what+", 4 reloads", 0)
+	if seen := load.pids(); seen[fresh[0]] == 0 || seen[fresh[1]] == 0 {
+		t.Errorf("the workers %v of the last reload served none of the requests (pids seen %v)", fresh, seen)
+	}
 }

@@ -112,6 +112,15 @@ func TestMasterSIGHUPReload(t *testing.T) {
 	}
 }
 
+// SIGHUP again and again under 16 clients on the HTTP socket, GETs and
+// small POSTs, kept alive or not (see masterReloadUnderLoad): not one
+// request fails.
+func TestMasterRepeatedSIGHUPUnderLoad(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_body", "--processes", "2", "--threads", "4")
+	masterReloadUnderLoad(t, s, stats, s.URL("/"), "HTTP")
+}
+
 // SIGTERM: the request in flight completes, then the master exits 0.
 func TestMasterSIGTERMDrains(t *testing.T) {
 	t.Parallel()
