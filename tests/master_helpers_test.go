@@ -217,23 +217,23 @@ func masterClient(keepAlive bool, timeout time.Duration) *http.Client {
 // masterGet does one GET and returns the status and body; a transport
 // error or a short body is an error.
 func masterGet(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, string(b), fmt.Errorf("body: %w", err)
-	}
-	return resp.StatusCode, string(b), nil
+	return masterRead(c.Get(url))
 }
 
 // masterPost POSTs body and returns the status and the answer, which must
 // end in "len=" the body's length (the master_body app's); a transport
 // error, a short answer or another length is an error.
 func masterPost(c *http.Client, url string, body []byte) (int, string, error) {
-	resp, err := c.Post(url, "application/octet-stream", bytes.NewReader(body))
+	code, b, err := masterRead(c.Post(url, "application/octet-stream", bytes.NewReader(body)))
+	if want := " len=" + strconv.Itoa(len(body)); err == nil && code == 200 && !strings.HasSuffix(b, want) {
+		return code, b, fmt.Errorf("the app did not get the %d bytes sent", len(body))
+	}
+	return code, b, err
+}
+
+// masterRead reads a response to its end: the status and body, or the
+// transport error, or the error that cut the body short.
+func masterRead(resp *http.Response, err error) (int, string, error) {
 	if err != nil {
 		return 0, "", err
 	}
@@ -241,9 +241,6 @@ func masterPost(c *http.Client, url string, body []byte) (int, string, error) {
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return resp.StatusCode, string(b), fmt.Errorf("body: %w", err)
-	}
-	if want := " len=" + strconv.Itoa(len(body)); resp.StatusCode == 200 && !strings.HasSuffix(string(b), want) {
-		return resp.StatusCode, string(b), fmt.Errorf("the app did not get the %d bytes sent", len(body))
 	}
 	return resp.StatusCode, string(b), nil
 }
