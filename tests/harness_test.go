@@ -6,6 +6,7 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -87,13 +89,35 @@ var crashMarkers = []string{"panic: ", "fatal error: ", "goroutine 1 [", "WARNIN
 // freeAddr returns a 127.0.0.1 address nobody listens on right now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Ports are taken below the kernel's ephemeral range (32768 and up on
+	// Linux), one after the other from a random start: a port the kernel
+	// picks for bind(0) is as free for the next client's outgoing
+	// connection (a test's own, nginx's), which could take it before
+	// carafe binds it, and bind(0) may hand the same port out twice.
+	portOnce.Do(func() { nextPort.Store(int32(portLow + rand.IntN(portHigh-portLow))) })
+	for range 200 {
+		p := nextPort.Add(1)
+		if p >= portHigh {
+			nextPort.CompareAndSwap(p, portLow)
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return l.Addr().String()
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port between 20000 and 32767")
+	return ""
 }
+
+const portLow, portHigh = 20000, 32768
+
+var (
+	portOnce sync.Once
+	nextPort atomic.Int32
+)
 
 // startApp serves testdata/apps/<name>/wsgi.py (callable "application")
 // with the given extra flags and waits until it accepts connections.
