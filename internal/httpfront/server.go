@@ -89,7 +89,10 @@ type Server struct {
 	conns     map[*conn]struct{}
 	listeners map[net.Listener]struct{}
 	closed    bool
-	paused    chan struct{}  // non-nil while paused; closed by Resume
+	stopping  bool           // Shutdown has begun: no new hold
+	pausing   bool           // Pause holds accepting
+	shedding  bool           // Shed holds accepting
+	held      chan struct{}  // non-nil while accepting is held; closed when it resumes
 	active    int            // connections being served
 	drained   chan struct{}  // made by Shutdown while some are; closed when none is left
 	loops     sync.WaitGroup // Serve calls running
@@ -128,25 +131,30 @@ func (s *Server) Serve(l net.Listener) error {
 	defer s.loops.Done()
 	s.mu.Lock()
 	s.listeners[l] = struct{}{}
+	if s.held != nil {
+		setAcceptDeadline(l, time.Now())
+	}
 	s.mu.Unlock()
 	var tempDelay time.Duration
 	for {
 		nc, err := l.Accept()
 		if err != nil {
-			if wait := s.pausedChan(); wait != nil {
-				<-wait // Pause interrupted Accept with a deadline
-				setAcceptDeadline(l, time.Time{})
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// Only a hold (Pause, Shed) sets a deadline, and its end
+				// clears it: wait for that, if it has not come already.
+				if wait := s.heldChan(); wait != nil {
+					<-wait
+				}
 				continue
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+			if isTemporary(err) {
 				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
 				s.opts.Log.Warn("httpfront: accept failed, retrying", "err", err, "delay", tempDelay)
 				time.Sleep(tempDelay)
 				continue
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return nil
 			}
 			return err
 		}
@@ -201,35 +209,60 @@ func (s *Server) serveLoop(c *conn) {
 func (s *Server) Pause() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.paused != nil || s.closed {
+	if s.pausing || s.stopping {
 		return
 	}
-	s.paused = make(chan struct{})
-	for l := range s.listeners {
-		setAcceptDeadline(l, time.Now())
-	}
+	s.pausing = true
+	s.holdLocked()
 	for c := range s.conns {
 		c.shutdown()
 	}
 }
 
-// Resume accepts connections again after Pause.
+// Resume accepts connections again after Pause (unless Shed holds them).
 func (s *Server) Resume() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.paused != nil {
-		close(s.paused)
-		s.paused = nil
+	s.pausing = false
+	s.holdLocked()
+}
+
+// Shed stops accepting new connections while on, and only that: the open
+// ones go on as they are. A worker sheds while every Python thread is
+// stuck in a call, so that new connections wait for a sibling, or in the
+// backlog for this worker or its replacement, rather than behind the
+// stuck calls.
+func (s *Server) Shed(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shedding = on
+	s.holdLocked()
+}
+
+// holdLocked holds accepting, or resumes it, as Pause and Shed want: a
+// hold sets each listener's accept deadline to now, which wakes its Serve
+// loop to wait on held.
+func (s *Server) holdLocked() {
+	hold := (s.pausing || s.shedding) && !s.stopping
+	switch {
+	case hold && s.held == nil:
+		s.held = make(chan struct{})
+		for l := range s.listeners {
+			setAcceptDeadline(l, time.Now())
+		}
+	case !hold && s.held != nil:
 		for l := range s.listeners {
 			setAcceptDeadline(l, time.Time{})
 		}
+		close(s.held)
+		s.held = nil
 	}
 }
 
-func (s *Server) pausedChan() chan struct{} {
+func (s *Server) heldChan() chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.paused
+	return s.held
 }
 
 func setAcceptDeadline(l net.Listener, t time.Time) {
@@ -276,10 +309,8 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	for l := range s.listeners {
 		l.Close()
 	}
-	if s.paused != nil { // a paused Serve goes on, to find its listener closed
-		close(s.paused)
-		s.paused = nil
-	}
+	s.stopping = true
+	s.holdLocked() // a held Serve goes on, to find its listener closed
 	s.mu.Unlock()
 	// Once every Serve has returned, no connection can be accepted behind
 	// the drain's back.

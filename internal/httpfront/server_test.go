@@ -3,6 +3,7 @@ package httpfront
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -496,4 +497,85 @@ func TestServeLoopReusesGoroutines(t *testing.T) {
 	settle(maxSpare)
 	srv.Shutdown(time.Second)
 	settle(0)
+}
+
+// Shed holds new connections in the backlog and leaves open ones alone;
+// Pause and Shed hold accepting each on its own account, so that neither's
+// end resumes it while the other still holds; Shutdown ends a held Serve.
+func TestServerShedAndPause(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK"), []byte(env["PATH_INFO"]), nil, true)
+		return wsgi.OK
+	}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	get := func(c net.Conn, br *bufio.Reader, path string) {
+		t.Helper()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n")
+		if head, body := readResponse(t, br); !strings.HasPrefix(head, "HTTP/1.1 200") || body != path {
+			t.Fatalf("%s: %q %q", path, head, body)
+		}
+	}
+	// unanswered sends a request on a new connection and checks that it
+	// waits (unaccepted); the returned func reads its answer.
+	unanswered := func(path string) func() {
+		t.Helper()
+		c, br := dial()
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := br.ReadByte(); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s was answered (%v) while accepting was held", path, err)
+		}
+		return func() {
+			t.Helper()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			if head, body := readResponse(t, br); !strings.HasPrefix(head, "HTTP/1.1 200") || body != path {
+				t.Fatalf("%s: %q %q", path, head, body)
+			}
+		}
+	}
+	open, openR := dial()
+	get(open, openR, "/before")
+
+	srv.Shed(true)
+	srv.Shed(true) // twice: no second hold to undo
+	waiting := unanswered("/shed")
+	get(open, openR, "/kept-alive") // an open connection is served as before
+	srv.Shed(false)
+	waiting()
+
+	srv.Pause()
+	srv.Shed(true)
+	srv.Resume()
+	waiting = unanswered("/paused-then-shed")
+	srv.Shed(false)
+	waiting()
+
+	srv.Shed(true)
+	shut := make(chan struct{})
+	go func() { srv.Shutdown(5 * time.Second); close(shut) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve after Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a held Serve did not return on Shutdown")
+	}
+	srv.Shed(true) // after Shutdown: nothing to hold
+	<-shut
 }
