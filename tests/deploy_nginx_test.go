@@ -206,3 +206,30 @@ func TestDeployNginxReloadUnderLoad(t *testing.T) {
 	deployWaitTCP(t, nginx, addr)
 	masterReloadUnderLoad(t, s, stats, "http://"+addr+"/", "nginx → uwsgi socket")
 }
+
+// nginx in front of the uwsgi socket that two workers of --threads 1
+// share, one of them stuck until --harakiri ends it: see
+// masterHarakiriUnderLoad. nginx opens a connection per request, which
+// the worker that accepts first takes: before the stuck one stopped
+// accepting, it took a request of nearly every client (7 or 8 of the 8)
+// and lost them with its harakiri.
+func TestDeployNginxHarakiriOneThread(t *testing.T) {
+	t.Parallel()
+	deployTool(t, "nginx")
+	dir := deployDir(t)
+	sock := filepath.Join(dir, "app.sock")
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "1", "--harakiri", "2",
+		"--socket", sock, "--chmod-socket", "666")
+	deployWaitUnix(t, s, sock)
+	addr := freeAddr(t)
+	nginx := deployNginx(t, dir, `server {
+    listen `+addr+`;
+    location / {
+        include uwsgi_params;
+        uwsgi_pass unix:`+sock+`;
+    }
+}
+`)
+	deployWaitTCP(t, nginx, addr)
+	masterHarakiriUnderLoad(t, s, stats, "http://"+addr, "nginx → a shared uwsgi socket")
+}

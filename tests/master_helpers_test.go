@@ -35,6 +35,8 @@ type masterStatWorker struct {
 	AvgRTms    float64            `json:"avg_rt_ms"`
 	Respawns   float64            `json:"respawns"`
 	Threads    []masterStatThread `json:"threads"`
+	Accepting  int                `json:"accepting"`
+	Shedding   bool               `json:"shedding"`
 }
 
 type masterStatThread struct {

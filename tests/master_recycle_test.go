@@ -356,3 +356,75 @@ func TestMasterRecycleDuringReload(t *testing.T) {
 		}
 	}
 }
+
+// --harakiri with --threads 1: a worker whose only thread is stuck stops
+// taking new connections (stats: shedding, accepting 0), so the requests
+// that come meanwhile go to the other worker (on a shared socket) or wait
+// in the listen backlog for the replacement (on a socket of the worker's
+// own), instead of queueing behind the stuck call and failing with it.
+// Only the stuck request fails; 4 or 5 more did before.
+func TestMasterHarakiriOneThread(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "1", "--harakiri", "2")
+	masterHarakiriUnderLoad(t, s, stats, s.URL(""), "HTTP on a socket per worker")
+}
+
+// masterHarakiriUnderLoad sends base+"/stuck" to one of two workers of
+// --threads 1 and, once that worker has been stuck for a moment, loads
+// base+"/" from 8 clients through the harakiri and the replacement: not
+// one of those requests may fail.
+func masterHarakiriUnderLoad(t *testing.T, s *server, stats, base, what string) {
+	t.Helper()
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	stuck := masterGetAsync(base+"/stuck?s=30", 20*time.Second)
+	victim := masterStuckWorker(t, stats, "/stuck")
+	time.Sleep(300 * time.Millisecond) // past the moment a worker is taken for stuck
+	for _, w := range masterStats(t, stats).Workers {
+		if stuck := w.Pid == victim; w.Shedding != stuck || w.Accepting != map[bool]int{true: 0, false: 1}[stuck] {
+			t.Errorf("stats of worker %d (stuck: %v): shedding %v, accepting %d", w.Pid, stuck, w.Shedding, w.Accepting)
+		}
+	}
+	load := masterStartLoad(base+"/", 8, 0, 20*time.Second)
+	if r := <-stuck; r.code != 504 {
+		t.Errorf("the stuck request: %d %q %v, want a 504", r.code, r.body, r.err)
+	}
+	if gone, alive := masterWaitGone([]int{victim}, 10*time.Second); len(alive) > 0 {
+		t.Fatalf("harakiri'd worker %d still alive after %v", victim, gone)
+	}
+	fresh := masterWaitWorkers(t, stats, 2, 10*time.Second, masterDisjoint([]int{victim}))
+	time.Sleep(500 * time.Millisecond)
+	load.Stop().report(t, what+", through a harakiri of one of two workers of one thread", 0)
+	t.Logf("workers %v -> %v; requests by pid %v", pids, fresh, load.pids())
+}
+
+// A worker sheds only while stuck: with one process of one thread, a
+// request that comes while the thread sleeps waits in the backlog and is
+// served once the call ends; the worker then accepts again.
+func TestMasterShedWhileStuck(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "1")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	sleeper := masterGetAsync(s.URL("/stuck?s=1.5"), 10*time.Second)
+	masterStuckWorker(t, stats, "/stuck")
+	time.Sleep(300 * time.Millisecond)
+	if w := masterStats(t, stats).Workers[0]; !w.Shedding || w.Accepting != 0 {
+		t.Errorf("a worker stuck for 300 ms: shedding %v, accepting %d; want true, 0", w.Shedding, w.Accepting)
+	}
+	waiting := masterGetAsync(s.URL("/"), 10*time.Second)
+	if r := <-sleeper; r.code != 200 || r.body != "woke up" {
+		t.Errorf("the sleeping request: %d %q %v", r.code, r.body, r.err)
+	}
+	if r := <-waiting; r.code != 200 || !strings.HasPrefix(r.body, "pid=") || r.took < 500*time.Millisecond {
+		t.Errorf("the request that came meanwhile: %d %q %v after %v; want it served once the sleep ended",
+			r.code, r.body, r.err, r.took)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if w := masterStats(t, stats).Workers[0]; w.Shedding || w.Accepting != 1 {
+		t.Errorf("after the call: shedding %v, accepting %d; want false, 1", w.Shedding, w.Accepting)
+	}
+	for i := range 3 {
+		if code, _, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); code != 200 {
+			t.Errorf("request %d after the stuck call: %d %v", i, code, err)
+		}
+	}
+}

@@ -80,6 +80,9 @@ type WorkerStats struct {
 	// TX is the bytes of the responses written, heads included.
 	TX      int64         `json:"tx"`
 	Threads []ThreadStats `json:"threads"`
+	// Shedding: every Python thread is stuck in a call, and the worker
+	// takes no new connections meanwhile.
+	Shedding bool `json:"shedding,omitempty"`
 }
 
 // ThreadStats describes one busy Python thread.

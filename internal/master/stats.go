@@ -215,6 +215,9 @@ func (m *master) collect() StatsDoc {
 		e.AvgRT = int64(e.AvgRTms * 1000)
 		e.DeltaRequests = e.Requests - last[p.pid]
 		m.lastRequests[p.pid] = e.Requests
+		if e.Shedding {
+			e.Accepting = 0
+		}
 		if p.state == stateReady {
 			e.Status = "idle"
 			if len(e.Threads) > 0 {

@@ -72,10 +72,15 @@ type pool struct {
 	gilBusy   func() bool
 	freeSince int64 // now() when the GIL was first seen free since it was last seen busy
 	busyAt    int64 // now() when the GIL was last seen busy
+	// size is the number of threads; allBusy receives a token (never
+	// blocking a call) whenever a call starts with every other thread
+	// inside one.
+	size    int32
+	allBusy chan struct{}
 }
 
 func newPool() *pool {
-	p := &pool{epoch: time.Now()}
+	p := &pool{epoch: time.Now(), allBusy: make(chan struct{}, 1)}
 	p.timer = time.AfterFunc(time.Hour, p.recheck)
 	p.timer.Stop()
 	return p

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -112,6 +113,7 @@ func Start(opts Options) (*Interp, error) {
 	}
 	threads = make([]*thread, opts.Threads)
 	ip.pool.inline = opts.Threads > 1
+	ip.pool.size = int32(opts.Threads)
 	// The Python threads float (see pythonThread) when every CPU has a
 	// worker process; GOMAXPROCS follows the CPUs and a container's limit.
 	floating := ip.pool.inline && opts.Processes >= runtime.GOMAXPROCS(0)
@@ -446,7 +448,12 @@ func (ip *Interp) pythonThread(t *thread, floating bool) {
 // do runs c on t, on the calling OS thread (t's own if own), and returns
 // how long it took and whether it ran (see run).
 func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
-	p.running.Add(1)
+	if p.running.Add(1) == p.size {
+		select {
+		case p.allBusy <- struct{}{}:
+		default:
+		}
+	}
 	t.mu.Lock()
 	t.cur = c
 	t.mu.Unlock()
@@ -468,6 +475,28 @@ func (ip *Interp) Floating() bool { return ip.floating }
 
 // Busy is the number of Python threads running a call right now.
 func (ip *Interp) Busy() int { return int(ip.pool.running.Load()) }
+
+// AllBusy receives a token when a call starts and so leaves no Python
+// thread free; tokens do not pile up (one waits at most).
+func (ip *Interp) AllBusy() <-chan struct{} { return ip.pool.allBusy }
+
+// BusyFor is how long every Python thread has been inside its current
+// call: the shortest of their times, zero while one is between calls.
+func (ip *Interp) BusyFor() time.Duration {
+	if len(threads) == 0 {
+		return 0
+	}
+	now := ip.pool.now()
+	least := int64(math.MaxInt64)
+	for _, t := range threads {
+		start := t.callStart.Load()
+		if start == 0 {
+			return 0
+		}
+		least = min(least, now-start)
+	}
+	return time.Duration(least)
+}
 
 // ThreadState describes what one Python thread is doing.
 type ThreadState struct {

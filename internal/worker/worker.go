@@ -150,6 +150,7 @@ type worker struct {
 	recycling   bool      // asked for a replacement, paused
 	noRecycle   time.Time // after a failed replacement, do not ask again before
 	harakiri    chan struct{}
+	shedding    atomic.Bool // see shedWhileStuck
 }
 
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
@@ -240,6 +241,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	if o.Harakiri > 0 {
 		go w.watchdog()
 	}
+	go w.shedWhileStuck()
 	if o.MaxLifetime > 0 {
 		w.life = o.MaxLifetime
 		if o.MaxLifetimeDelta > 0 {
@@ -586,7 +588,8 @@ func (w *worker) controlLoop() {
 
 func (w *worker) stats() *control.WorkerStats {
 	rt := w.rtTotal.Load()
-	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), RunningTime: rt / 1e3}
+	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), RunningTime: rt / 1e3,
+		Shedding: w.shedding.Load()}
 	for _, s := range w.srvs {
 		st.TX += s.Sent()
 	}
@@ -601,6 +604,56 @@ func (w *worker) stats() *control.WorkerStats {
 		}
 	}
 	return st
+}
+
+// stuckAfter is how long every Python thread of a worker must have been
+// inside one call for the worker to count as stuck and stop accepting new
+// connections (see shedWhileStuck): far above a busy worker's ordinary
+// calls, so that it sheds only for long ones, and short enough that a
+// stuck worker takes few connections first.
+const stuckAfter = 100 * time.Millisecond
+
+// shedWhileStuck stops the worker accepting new connections while every
+// Python thread has been in one call for stuckAfter or longer, as a
+// uWSGI worker accepts only with a core free. Connections accepted then
+// would only wait behind the stuck calls, and fail with them at a
+// harakiri: with --threads 1 behind nginx, which opens a connection per
+// request and so gives most of them to whichever worker accepts first,
+// that was dozens. Unaccepted, they go to the other workers on a shared
+// socket, or wait in the backlog, which the master keeps, for this worker
+// or its replacement.
+//
+// It looks when a call takes the last free thread, at most every
+// stuckAfter/4 (a busy worker of one thread does that between every two
+// requests), then as long as no thread is free; an idle worker costs it
+// nothing.
+func (w *worker) shedWhileStuck() {
+	const every = stuckAfter / 4
+	for range w.ip.AllBusy() {
+		for {
+			busy := w.ip.BusyFor()
+			if busy == 0 {
+				break // a thread is free
+			}
+			if busy < stuckAfter {
+				time.Sleep(stuckAfter - busy)
+				continue
+			}
+			w.shed(true)
+			for w.ip.BusyFor() >= stuckAfter {
+				time.Sleep(every)
+			}
+			w.shed(false)
+		}
+		time.Sleep(every)
+	}
+}
+
+func (w *worker) shed(on bool) {
+	w.shedding.Store(on)
+	for _, s := range w.srvs {
+		s.Shed(on)
+	}
 }
 
 // watchdog ends requests that run past Harakiri: it logs the stuck
