@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // wsgiLines splits body after each "\n", as readline() does.
@@ -122,5 +123,27 @@ func TestWSGIInputLarge(t *testing.T) {
 			t.Errorf("%s: %d pieces, %d bytes; want %d pieces, %d bytes (joined equal: %v)", tt.target,
 				len(got), len(strings.Join(got, "")), len(tt.want), len(body), strings.Join(got, "") == body)
 		}
+	}
+}
+
+// A client that sends part of its body and leaves: the app's read raises
+// OSError, and so does every read after it, of every kind. They used to
+// return b"", which an app that caught the first error took for the end
+// of a shorter body.
+func TestWSGIInputClientGone(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input_abort")
+	c, _ := wsgiRaw(t, s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
+	time.Sleep(100 * time.Millisecond) // the app is waiting for the rest
+	c.Close()
+	if !s.waitLog("input_abort: ", 5*time.Second) {
+		t.Fatalf("the app logged nothing:\n%s", s.Log())
+	}
+	line := s.Log()[strings.Index(s.Log(), "input_abort: "):]
+	line = line[:strings.IndexByte(line, '\n')]
+	const failed = "OSError(carafe: request body incomplete (client disconnected or timed out))"
+	want := "input_abort: " + strings.Repeat(failed+"; ", 4) + failed
+	if line != want {
+		t.Errorf("reads after the client left:\n got %s\nwant %s", line, want)
 	}
 }

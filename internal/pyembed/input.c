@@ -21,6 +21,19 @@ typedef struct {
 	int failed;	 /* the body could not be read whole */
 } crf_Input;
 
+#define CRF_INPUT_INCOMPLETE "carafe: request body incomplete (client disconnected or timed out)"
+
+/* crf_input_failed raises again the error that ended reading the body,
+ * for every read after it: b"" would pass for the end of a shorter body
+ * with an app that caught the first error. */
+static int crf_input_failed(crf_Input *in)
+{
+	if (!in->failed)
+		return 0;
+	PyErr_SetString(PyExc_OSError, CRF_INPUT_INCOMPLETE);
+	return 1;
+}
+
 /* crf_pull reads up to n bytes from Go into dst, without the GIL. One
  * request's connection takes one call at a time: a second thread reading
  * the same input, or writing the response, while a read waits would have
@@ -46,9 +59,7 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	if (got <= 0) {
 		in->failed = 1;
 		in->go_left = 0;
-		PyErr_SetString(
-			PyExc_OSError,
-			"carafe: request body incomplete (client disconnected or timed out)");
+		crf_input_failed(in);
 		return -1;
 	}
 	in->go_left -= got;
@@ -90,6 +101,8 @@ static PyObject *crf_read_n(crf_Input *in, int64_t n)
 	Py_ssize_t have, take, got;
 	int64_t avail = crf_avail(in);
 
+	if (crf_input_failed(in))
+		return NULL;
 	if (n < 0 || n > avail)
 		n = avail;
 	if (n > PY_SSIZE_T_MAX)
@@ -155,6 +168,8 @@ static PyObject *crf_readline(crf_Input *in, int64_t size)
 	Py_ssize_t take;
 	int done = 0;
 
+	if (crf_input_failed(in))
+		return NULL;
 	while (!done && size != 0) {
 		if (in->win_pos >= in->win_len) {
 			if (in->slot == NULL || in->go_left <= 0 || crf_refill(in) < 0)
