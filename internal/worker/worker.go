@@ -150,6 +150,7 @@ type worker struct {
 	recycling   bool      // asked for a replacement, paused
 	noRecycle   time.Time // after a failed replacement, do not ask again before
 	harakiri    chan struct{}
+	shedMu      sync.Mutex
 	shedding    atomic.Bool // see shedWhileStuck
 }
 
@@ -436,6 +437,9 @@ func awaitOrQuit(done <-chan struct{}, timeout <-chan time.Time, sigs <-chan os.
 // the statistics and --max-requests need.
 func (w *worker) Do(c *wsgi.Call) {
 	w.ip.Do(c)
+	if w.shedding.Load() {
+		w.unshed() // a thread is free
+	}
 	w.rtTotal.Add(int64(time.Since(c.Start)))
 	if c.Result == wsgi.AppError {
 		w.errors.Add(1)
@@ -619,14 +623,15 @@ const stuckAfter = 100 * time.Millisecond
 // would only wait behind the stuck calls, and fail with them at a
 // harakiri: with --threads 1 behind nginx, which opens a connection per
 // request and so gives most of them to whichever worker accepts first,
-// that was dozens. Unaccepted, they go to the other workers on a shared
-// socket, or wait in the backlog, which the master keeps, for this worker
-// or its replacement.
+// the stuck worker took a request of nearly every client. Unaccepted,
+// they go to the other workers on a shared socket, or wait in the
+// backlog, which the master keeps, for this worker or its replacement.
 //
 // It looks when a call takes the last free thread, at most every
 // stuckAfter/4 (a busy worker of one thread does that between every two
 // requests), then as long as no thread is free; an idle worker costs it
-// nothing.
+// nothing. The end of a call resumes accepting at once (see Do): waiting
+// for the next look would leave the thread idle if nothing was queued.
 func (w *worker) shedWhileStuck() {
 	const every = stuckAfter / 4
 	for range w.ip.AllBusy() {
@@ -639,20 +644,39 @@ func (w *worker) shedWhileStuck() {
 				time.Sleep(stuckAfter - busy)
 				continue
 			}
-			w.shed(true)
-			for w.ip.BusyFor() >= stuckAfter {
+			w.shed()
+			for w.shedding.Load() && w.ip.BusyFor() >= stuckAfter {
 				time.Sleep(every)
 			}
-			w.shed(false)
+			w.unshed()
 		}
 		time.Sleep(every)
 	}
 }
 
-func (w *worker) shed(on bool) {
-	w.shedding.Store(on)
+// shed stops accepting if every thread is still stuck; it looks again
+// under shedMu, so that a call's end (unshed) cannot come between.
+func (w *worker) shed() {
+	w.shedMu.Lock()
+	defer w.shedMu.Unlock()
+	if w.shedding.Load() || w.ip.BusyFor() < stuckAfter {
+		return
+	}
+	w.shedding.Store(true)
 	for _, s := range w.srvs {
-		s.Shed(on)
+		s.Shed(true)
+	}
+}
+
+func (w *worker) unshed() {
+	w.shedMu.Lock()
+	defer w.shedMu.Unlock()
+	if !w.shedding.Load() {
+		return
+	}
+	w.shedding.Store(false)
+	for _, s := range w.srvs {
+		s.Shed(false)
 	}
 }
 
