@@ -45,6 +45,18 @@ type Perm struct {
 	ReusePort bool
 }
 
+// tcp is the network to listen on at the TCP address addr: IPv4 alone
+// for ":PORT" and "0.0.0.0:PORT", as uWSGI binds them and as the docs
+// say. Go's "tcp" would listen on a dual-stack [::] there, and a site
+// firewalled for IPv4 alone would be open over IPv6. "[::]:PORT" asks for
+// both.
+func tcp(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0") {
+		return "tcp4"
+	}
+	return "tcp"
+}
+
 // Bind listens on addr. A unix socket's file gets p.
 func Bind(addr string, p Perm) (net.Listener, error) {
 	if !IsUnix(addr) {
@@ -52,7 +64,7 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 		if p.ReusePort {
 			lc.Control = reusePort
 		}
-		l, err := lc.Listen(context.Background(), "tcp", addr)
+		l, err := lc.Listen(context.Background(), tcp(addr), addr)
 		if err != nil {
 			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
 		}
@@ -112,7 +124,7 @@ func Grouped(addr string, workers int) bool {
 // use still fails here, loudly, rather than join the group.
 func BindGroup(addr string, n int, p Perm) ([]net.Listener, error) {
 	if !p.ReusePort {
-		probe, err := net.Listen("tcp", addr)
+		probe, err := net.Listen(tcp(addr), addr)
 		if err != nil {
 			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
 		}
@@ -125,7 +137,7 @@ func BindGroup(addr string, n int, p Perm) ([]net.Listener, error) {
 	lc.SetMultipathTCP(false)
 	var ls []net.Listener
 	for range n {
-		l, err := lc.Listen(context.Background(), "tcp", addr)
+		l, err := lc.Listen(context.Background(), tcp(addr), addr)
 		if err != nil {
 			for _, l := range ls {
 				l.Close()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -347,4 +348,50 @@ func fcntl(t *testing.T, fd, cmd int) int {
 		t.Fatalf("fcntl: %v", errno)
 	}
 	return int(r)
+}
+
+// ":PORT" and "0.0.0.0:PORT" listen on IPv4 alone, as in uWSGI: not on a
+// dual-stack [::] that IPv6 clients reach past an IPv4 firewall. "[::]"
+// still asks for both.
+func TestBindWildcardIsIPv4(t *testing.T) {
+	check := func(l net.Listener, what string) {
+		t.Helper()
+		defer l.Close()
+		a := l.Addr().(*net.TCPAddr)
+		if a.IP.To4() == nil {
+			t.Errorf("%s listens on %s, want an IPv4 wildcard", what, a)
+		}
+		v6 := net.JoinHostPort("::1", strconv.Itoa(a.Port))
+		if c, err := net.DialTimeout("tcp6", v6, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s: a client reached it over IPv6 at %s", what, v6)
+		}
+	}
+	for _, addr := range []string{":0", "0.0.0.0:0"} {
+		l, err := Bind(addr, Perm{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(l, "Bind "+addr)
+		ls, err := BindGroup(addr, 2, Perm{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(ls[0], "BindGroup "+addr)
+		ls[1].Close()
+	}
+	l, err := Bind("[::]:0", Perm{})
+	if err != nil {
+		t.Skipf("no IPv6 here: %v", err)
+	}
+	defer l.Close()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	for _, a := range []string{"127.0.0.1", "::1"} {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(a, port), time.Second)
+		if err != nil {
+			t.Errorf("[::] not reached at %s: %v", a, err)
+			continue
+		}
+		c.Close()
+	}
 }
