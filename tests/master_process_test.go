@@ -1063,6 +1063,46 @@ func skipUnlessReadableBy(t *testing.T, u *user.User, g *user.Group) {
 	}
 }
 
+// --uid and --gid numbers that no user or group has are taken as they
+// are, as uWSGI takes them (a container's user often has no passwd
+// entry); such a --uid alone brings no group, which carafe says.
+func TestMasterUidGidNumeric(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	for _, id := range []string{"4242", "4243"} {
+		if _, err := user.LookupId(id); err == nil {
+			t.Skipf("id %s is a user here", id)
+		}
+		if _, err := user.LookupGroupId(id); err == nil {
+			t.Skipf("id %s is a group here", id)
+		}
+	}
+	skipUnlessReadableBy(t, &user.User{Username: "uid 4242", Uid: "4242"}, &user.Group{Gid: "4243"})
+	for _, tc := range []struct {
+		args []string
+		want string
+		warn bool
+	}{
+		{[]string{"--uid", "4242", "--gid", "4243"}, "uid=4242 gid=4243 euid=4242", false},
+		{[]string{"--uid", "4242"}, "uid=4242 gid=0 euid=4242", true},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "master_pid", append([]string{"--master"}, tc.args...)...)
+			code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/uid"))
+			if err != nil || code != 200 || body != tc.want {
+				t.Errorf("GET /uid: %d %q %v, want %q", code, body, err, tc.want)
+			}
+			const warning = "--uid 4242 is no user in the system's user database"
+			if got := strings.Contains(s.Log(), warning); got != tc.warn {
+				t.Errorf("warning %q logged: %v, want %v", warning, got, tc.warn)
+			}
+		})
+	}
+}
+
 // --max-fd sets the open-files limit (soft and hard) of the master and of
 // every worker, and of a standalone worker.
 func TestMaxFD(t *testing.T) {

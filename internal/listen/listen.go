@@ -180,11 +180,16 @@ func Owner(spec string) (uid, gid int, err error) {
 }
 
 // LookupUser finds a user by name, or else by numeric id, with its
-// primary group.
+// primary group. A number that no user has is taken as it is, as uWSGI
+// takes it (a container's user often has no /etc/passwd entry); its
+// primary group is then -1, unknown.
 func LookupUser(name string) (uid, gid int, err error) {
 	u, err := user.Lookup(name)
 	if err != nil {
 		if u, err = user.LookupId(name); err != nil {
+			if id, ok := numericID(name); ok {
+				return id, -1, nil
+			}
 			return 0, 0, errors.New("no such user")
 		}
 	}
@@ -193,15 +198,28 @@ func LookupUser(name string) (uid, gid int, err error) {
 	return uid, gid, nil
 }
 
-// LookupGroup finds a group by name, or else by numeric id.
+// LookupGroup finds a group by name, or else by numeric id; a number that
+// no group has is taken as it is.
 func LookupGroup(name string) (int, error) {
 	g, err := user.LookupGroup(name)
 	if err != nil {
 		if g, err = user.LookupGroupId(name); err != nil {
+			if id, ok := numericID(name); ok {
+				return id, nil
+			}
 			return 0, errors.New("no such group")
 		}
 	}
 	return strconv.Atoi(g.Gid)
+}
+
+// numericID reads a user or group id given as a number.
+func numericID(s string) (int, bool) {
+	id, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || id == 1<<32-1 { // -1 as an id means "unchanged" to the kernel
+		return 0, false
+	}
+	return int(id), true
 }
 
 // removeStale deletes a socket file nobody answers on, and refuses one in

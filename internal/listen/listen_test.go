@@ -261,7 +261,12 @@ func TestOwner(t *testing.T) {
 	}{
 		{"root", 0, -1, ""}, // no group: left as it is
 		{"root:root", 0, 0, ""},
-		{"0:0", 0, 0, ""}, // numbers where no name matches
+		{"0:0", 0, 0, ""},             // numbers where no name matches
+		{"4242:4243", 4242, 4243, ""}, // numbers nobody has: taken as they are
+		{"4242", 4242, -1, ""},
+		{"-5", 0, 0, `user "-5": no such user`},
+		{"4294967295", 0, 0, `user "4294967295": no such user`},
+		{"root:4294967295", 0, 0, `group "4294967295": no such group`},
 		{"no-such-user-xyz", 0, 0, `user "no-such-user-xyz": no such user`},
 		{"root:no-such-group-xyz", 0, 0, `group "no-such-group-xyz": no such group`},
 	} {

@@ -352,7 +352,8 @@ func (m *master) logFiles() []string {
 }
 
 // runAs resolves --uid/--gid to numbers; -1 leaves one unchanged, and a
-// user without --gid brings its primary group.
+// user without --gid brings its primary group (none for a number that no
+// user has: the group then stays as it is, as in uWSGI, with a warning).
 func (m *master) runAs() (uid, gid int, err error) {
 	uid, gid = -1, -1
 	if m.o.GID != "" {
@@ -368,6 +369,10 @@ func (m *master) runAs() (uid, gid int, err error) {
 		uid = u
 		if gid < 0 {
 			gid = primary
+			if gid < 0 {
+				m.o.Log.Warn(fmt.Sprintf("carafe: --uid %s is no user in the system's user database, "+
+					"so it brings no group: the group stays %d; give --gid", m.o.UID, os.Getgid()))
+			}
 		}
 	}
 	return uid, gid, nil
