@@ -155,6 +155,10 @@ func TestMasterHarakiri(t *testing.T) {
 		t.Errorf("stuck request ended after %v, want about 2s", r.took)
 	}
 	masterHarakiriAftermath(t, s, stats, pids, victim, "in stuck_view")
+	// The request log says what the client got, though the call never ended.
+	if !s.waitLog(`"GET /stuck?s=30 HTTP/1.1" 504 `, 2*time.Second) {
+		t.Errorf("no request log line with the stuck request's 504")
+	}
 	time.Sleep(500 * time.Millisecond)
 	load.Stop().report(t, "client loop to the other thread and worker during harakiri", 0)
 }
@@ -190,6 +194,29 @@ func TestMasterHarakiriGrace(t *testing.T) {
 					finished, tc.finishes, tc.grace)
 			}
 		})
+	}
+}
+
+// A harakiri'd call that returns within the grace: the request log has
+// the 504 the client got, once, and not the status the app made later.
+func TestMasterHarakiriLogsWhatWentOut(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2", "--harakiri", "1")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	if r := <-masterGetAsync(s.URL("/stuck?s=2.5"), 10*time.Second); r.code != 504 {
+		t.Errorf("the stuck request: %d %q %v, want a 504", r.code, r.body, r.err)
+	}
+	if !s.waitLog(`"GET /stuck?s=2.5 HTTP/1.1" 504 `, 5*time.Second) {
+		t.Errorf("no request log line with the 504")
+	}
+	if !s.waitLog(") exited (", 5*time.Second) { // once the call ended, within the grace
+		t.Errorf("the worker did not end")
+	}
+	if n := strings.Count(s.Log(), `"GET /stuck?s=2.5 HTTP/1.1" 504 `); n != 1 {
+		t.Errorf("%d request log lines with the 504, want 1", n)
+	}
+	if strings.Contains(s.Log(), `"GET /stuck?s=2.5 HTTP/1.1" 200 `) {
+		t.Errorf("the request log has the app's late 200, which no client got")
 	}
 }
 

@@ -62,6 +62,7 @@ type conn struct {
 	respChunked    bool
 	respLeft       int64 // bytes the app's Content-Length still allows; -1: none given
 	headWritten    bool
+	abandoned      atomic.Bool // Abandon answered and logged the request
 	headErr        error
 	writeErr       error
 	written        int64
@@ -99,6 +100,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	}
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
 	c.rdl, c.wdl = time.Time{}, time.Time{}
+	c.abandoned.Store(false)
 	c.start = time.Now()
 	c.wallAt = c.start
 	c.br.Reset(connReader{c})
@@ -684,6 +686,9 @@ var port80 = []byte("80")
 
 // finished counts a response's bytes (for the stats' tx) and logs it.
 func (c *conn) finished(start time.Time) {
+	if c.abandoned.Load() {
+		return // counted and logged as it was answered (see Abandon)
+	}
 	c.s.sent.Add(c.headSize + c.written)
 	c.logAccess(start)
 }

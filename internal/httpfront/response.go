@@ -295,12 +295,20 @@ func (c *conn) writeSimple(code int, keepAlive bool) {
 // Abandon implements wsgi.Abandoner for harakiri: the app is stuck in this
 // request, so answer 504 if nothing went out yet, and close. It runs on
 // another goroutine while the Python thread is stuck; the worker exits
-// soon after, so the connection is never used again.
+// soon after, so the connection is never used again. The request is
+// logged here, with what the client got: the stuck call may never
+// return, and if it does, its own status is not what went out.
 func (c *conn) Abandon() {
 	if !c.headWritten {
+		resp := appendSimpleResponse(nil, 504, false)
+		c.status, c.written = 504, int64(len(reason(504))+1)
+		c.headSize = int64(len(resp)) - c.written
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-		c.bw.Write(appendSimpleResponse(nil, 504, false)) // after any pipelined responses
+		c.bw.Write(resp) // after any pipelined responses
 		c.bw.Flush()
 	}
 	c.nc.Close()
+	c.s.sent.Add(c.headSize + c.written)
+	c.logAccess(c.call.Start)
+	c.abandoned.Store(true)
 }
