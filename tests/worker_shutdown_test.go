@@ -129,3 +129,21 @@ func TestSIGTERMNonDaemonThread(t *testing.T) {
 		})
 	}
 }
+
+// Without a master, SIGHUP, SIGTTIN and SIGTTOU change nothing, and
+// carafe says so rather than leave an operator waiting for a reload.
+func TestStandaloneMasterSignalsExplained(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_pid")
+	_, before := httpGet(t, s.URL("/"))
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU} {
+		name := map[syscall.Signal]string{syscall.SIGHUP: "SIGHUP", syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU"}[sig]
+		s.cmd.Process.Signal(sig)
+		if !s.waitLog("carafe: "+name+" ignored: reloading and adding or removing workers need a master (--master)", 5*time.Second) {
+			t.Errorf("no line explains the ignored %s", name)
+		}
+	}
+	if _, after := httpGet(t, s.URL("/")); string(after) != string(before) {
+		t.Errorf("served by %q after the signals, %q before: the process changed", after, before)
+	}
+}

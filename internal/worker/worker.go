@@ -166,10 +166,12 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	// stop that arrives while the app is still importing is not lost.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	// SIGHUP, SIGTTIN and SIGTTOU are the master's; a worker drops them.
-	// They are caught, not ignored: exec keeps an ignored signal ignored,
-	// and the processes the app starts would then outlive a SIGHUP.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	// SIGHUP, SIGTTIN and SIGTTOU are the master's; a worker drops them,
+	// and one without a master says why it did not reload. They are
+	// caught, not ignored: exec keeps an ignored signal ignored, and the
+	// processes the app starts would then outlive a SIGHUP.
+	masterSigs := make(chan os.Signal, 1)
+	signal.Notify(masterSigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
 	// SIGPIPE and SIGXFSZ are ignored, as CPython's own start-up ignores
 	// them (the embedded interpreter installs no signal handlers): a write
 	// to a closed socket from a thread the app started, which is no Go
@@ -284,6 +286,15 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			closeAll(listeners)
 			w.shutdown(min(o.DrainTimeout, o.HarakiriGrace))
 			return ErrHarakiri
+		case sig := <-masterSigs:
+			if ctl == nil {
+				name := map[os.Signal]string{syscall.SIGHUP: "SIGHUP", syscall.SIGTTIN: "SIGTTIN"}[sig]
+				if name == "" {
+					name = "SIGTTOU"
+				}
+				o.Log.Warn("carafe: " + name + " ignored: reloading and adding or removing workers " +
+					"need a master (--master)")
+			}
 		case sig := <-sigs:
 			if sig == syscall.SIGUSR2 {
 				go w.dumpStacks()
