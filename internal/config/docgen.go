@@ -83,7 +83,8 @@ the same table that drives the flag and ini parsers.
   ` + "`UWSGI_*`" + ` variables, then command-line flags, whatever their order: a flag overrides
   an ini value, and list values from all of them are kept (ini ones first), as in uWSGI.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
-  (0.0.0.0:port), as in uWSGI. An address containing ` + "`/`" + ` is a unix socket path
+  (0.0.0.0:port), as in uWSGI, and only those; ` + "`[::]:port`" + ` listens on IPv6 and IPv4 alike.
+  An address containing ` + "`/`" + ` is a unix socket path
   (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `), and so, as in uWSGI, is a file name
   without a colon (` + "`socket = myproject.sock`" + `); a TCP address may be followed by a
   ` + "`#`" + ` or ` + "`;`" + ` comment in an ini file.

@@ -270,8 +270,10 @@ var table = append(append(append([]Option{
 	{
 		Name: "master", Short: "M", Kind: KindBool, Section: secProcesses,
 		Field: func(c *Config) any { return &c.Master },
-		Doc: "Accepted for uWSGI compatibility and recorded. carafe always runs a master process, which " +
-			"binds the listeners, starts and restarts workers and handles signals.",
+		Doc: "Run a master process, which binds the listeners, starts and restarts the workers and handles " +
+			"signals (SIGHUP reloads). Several processes and the options that need supervision (harakiri, " +
+			"max-requests, stats, uid, a pidfile, ...) start one anyway; without one, the single process " +
+			"is the worker.",
 	},
 	{
 		Name: "harakiri", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
