@@ -1049,17 +1049,55 @@ func nobodyWorkers(t *testing.T) (*user.User, *user.Group) {
 
 func skipUnlessReadableBy(t *testing.T, u *user.User, g *user.Group) {
 	t.Helper()
+	if lib, err := stdlibReadableBy(t, u, g); err != nil {
+		t.Skipf("%s cannot read Python's standard library %s (%v), so workers running as %[1]s could not start",
+			u.Username, lib, err)
+	}
+}
+
+// stdlibReadableBy returns the path of Python's os.py and whether u:g
+// may read it (a nil error).
+func stdlibReadableBy(t *testing.T, u *user.User, g *user.Group) (string, error) {
+	t.Helper()
 	out, err := exec.Command(filepath.Join(venvDir(t), "bin", "python"), "-c", "import os; print(os.__file__)").Output()
 	if err != nil {
 		t.Fatalf("finding the standard library: %v", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(g.Gid)
-	cat := exec.Command("cat", strings.TrimSpace(string(out)))
+	lib := strings.TrimSpace(string(out))
+	cat := exec.Command("cat", lib)
 	cat.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	if err := cat.Run(); err != nil {
-		t.Skipf("%s cannot read Python's standard library %s (%v), so workers running as %[1]s could not start",
-			u.Username, strings.TrimSpace(string(out)), err)
+	return lib, cat.Run()
+}
+
+// A Python installation the --uid cannot read (under root's home, say)
+// stops carafe with a reason, not only Python's "failed to get the Python
+// codec of the filesystem encoding".
+func TestMasterUidUnreadablePython(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	g, err := user.LookupGroup("nogroup")
+	if err != nil {
+		t.Skip("no group nogroup")
+	}
+	if lib, err := stdlibReadableBy(t, u, g); err == nil {
+		t.Skipf("nobody can read %s here", lib)
+	}
+	s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--virtualenv", venvDir(t),
+		"--processes", "2", "--uid", "nobody", "--gid", "nogroup")
+	if code, done := s.wait(20 * time.Second); !done || code == 0 {
+		t.Fatalf("carafe exited %d (done %v), want a failure", code, done)
+	}
+	if want := "may not read"; !strings.Contains(s.Log(), want) ||
+		!strings.Contains(s.Log(), "a worker run as --uid needs read access to the Python installation") {
+		t.Errorf("no line says the workers' uid may not read Python:\n%s", s.Log())
 	}
 }
 

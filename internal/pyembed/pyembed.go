@@ -166,7 +166,13 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	defer C.free(unsafe.Pointer(cargs))
 	var cerr *C.char
 	if C.crf_init(cexe, nil, cargs, C.int(len(argv)), &cerr) != 0 {
-		errc <- fmt.Errorf("pyembed: %s", takeCString(cerr))
+		err := fmt.Errorf("pyembed: %s", takeCString(cerr))
+		if _, serr := os.Stat(exe); errors.Is(serr, os.ErrPermission) {
+			// Python says only that it found no standard library.
+			err = fmt.Errorf("%w; uid %d may not read %s (%v): a worker run as --uid needs read "+
+				"access to the Python installation and the virtualenv", err, os.Getuid(), exe, serr)
+		}
+		errc <- err
 		return
 	}
 	keys := strings.Join(opts.Keys, "\x00") + "\x00"
