@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -145,5 +146,63 @@ func TestWSGIInputClientGone(t *testing.T) {
 	want := "input_abort: " + strings.Repeat(failed+"; ", 4) + failed
 	if line != want {
 		t.Errorf("reads after the client left:\n got %s\nwant %s", line, want)
+	}
+}
+
+// A client that sends its body slowly holds the only Python thread while
+// the app reads a streamed body; with --post-buffering the body is read
+// whole first, and other requests go on meanwhile. Either way the app
+// gets the body exactly.
+func TestWSGIInputPostBuffering(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("0123456789\n", 20000) // 220,000 bytes, past the 64 KiB read ahead
+	for _, tc := range []struct {
+		flags   []string
+		blocked bool
+	}{
+		{nil, true},
+		{[]string{"--post-buffering", "65536"}, false}, // to a temp file
+		{[]string{"--post-buffering", "1048576"}, false},
+	} {
+		t.Run(strings.Join(append([]string{"threads 1"}, tc.flags...), " "), func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "input", append([]string{"--threads", "1"}, tc.flags...)...)
+			slow, slowR := wsgiRaw(t, s, fmt.Sprintf("POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s",
+				len(body), body[:100000]))
+			time.Sleep(300 * time.Millisecond) // the slow client's body is half there
+			other := make(chan error, 1)
+			go func() {
+				c := masterClient(false, 10*time.Second)
+				code, _, err := masterGet(c, s.URL("/read"))
+				if err == nil && code != 200 {
+					err = fmt.Errorf("status %d", code)
+				}
+				other <- err
+			}()
+			select {
+			case err := <-other:
+				if tc.blocked {
+					t.Errorf("another request was answered (%v) while a streamed body held the thread", err)
+				} else if err != nil {
+					t.Errorf("another request: %v", err)
+				}
+			case <-time.After(time.Second):
+				if !tc.blocked {
+					t.Errorf("another request waited a second behind a slow client's body")
+				}
+			}
+			io.WriteString(slow, body[100000:])
+			resp, b := wsgiReadResp(t, slowR, "POST")
+			var pieces []string
+			if err := json.Unmarshal(b, &pieces); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("the slow client's answer: %d %q %v", resp.StatusCode, b, err)
+			}
+			if got := strings.Join(pieces, ""); got != body {
+				t.Errorf("the app read %d bytes, want the %d sent", len(got), len(body))
+			}
+			if tc.blocked {
+				<-other
+			}
+		})
 	}
 }

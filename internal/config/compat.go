@@ -110,13 +110,6 @@ var compatOptions = []Option{
 		Doc: "carafe does not rewrite process titles (see auto-procname); the text is accepted and not used.",
 	},
 	{
-		Name: "post-buffering", Kind: KindNoop, Metavar: "BYTES", Section: secCompat,
-		Check: checkNumber,
-		Doc: "carafe already reads request bodies of up to 64 KiB before calling the app, buffers chunked " +
-			"bodies whole (to a temp file past 1 MiB), and streams larger bodies to the app with the GIL " +
-			"released, so a slow client never holds a Python thread.",
-	},
-	{
 		Name: "plugin", Aliases: []string{"plugins", "need-plugin"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
 		Check: checkPlugins,
 		Doc: "Only `python`, `python3` (or a versioned `python3NN`), `http` and `logfile` are accepted, " +

@@ -102,6 +102,7 @@ type Config struct {
 	LimitRequestFields    int     // --limit-request-fields, default 100
 	LimitRequestFieldSize int     // --limit-request-field-size, default 8190
 	LimitPost             int64   // --limit-post bytes, default 1073741824 (1 GiB); 0 = unlimited
+	PostBuffering         int64   // --post-buffering bytes; 0 = stream bodies past 64 KiB
 	HTTPHeaderTimeout     float64 // --http-header-timeout seconds, default 10: time to receive a whole request head
 	HTTPTimeout           float64 // --http-timeout seconds, default 60: idle time allowed between reads of a body / writes of a response
 	SocketTimeout         float64 // --socket-timeout seconds, default 60: the same for uwsgi-protocol sockets

@@ -373,6 +373,16 @@ var table = append(append(append([]Option{
 			"unlimited. uWSGI's default is unlimited; carafe's is 1 GiB.",
 	},
 	{
+		Name: "post-buffering", Kind: KindInt64, Default: "0", Metavar: "BYTES", Section: secLimits,
+		Field: func(c *Config) any { return &c.PostBuffering },
+		Doc: "Read every request body whole before calling the app: in memory up to this many bytes, in an " +
+			"unlinked temp file past it (as uWSGI does). Without it, bodies up to 64 KiB and chunked ones are " +
+			"read first and larger ones stream to the app as it reads them, so a client that sends its body " +
+			"slowly holds a Python thread meanwhile. Behind nginx (which buffers bodies) that never happens; " +
+			"set this when clients reach carafe directly. With it, carafe answers `Expect: 100-continue` " +
+			"itself, as nginx does.",
+	},
+	{
 		Name: "buffer-size", Kind: KindInt, Default: "4096", Metavar: "BYTES", Section: secLimits,
 		Field: func(c *Config) any { return &c.BufferSize },
 		Doc: "Largest uwsgi-protocol variable block (the request line and headers nginx forwards). The " +

@@ -24,6 +24,10 @@ type Options struct {
 	// LimitPost is the largest request body accepted (413 beyond); 0 means
 	// no limit.
 	LimitPost int64
+	// PostBuffering, when positive, has every body read whole before the
+	// app is called: in memory up to this many bytes, else in a temp file
+	// (--post-buffering).
+	PostBuffering int64
 	// HeaderTimeout bounds receiving a whole request head (default 10s).
 	HeaderTimeout time.Duration
 	// IOTimeout bounds each read of a body and each write of a response
