@@ -35,6 +35,10 @@ type ChunkedReader struct {
 	state   chunkState
 	left    int64 // data bytes left in the current chunk
 	err     error
+	// Limit, when positive, bounds the body: a chunk-size line that would
+	// take it past Limit is refused (413) before any of the chunk is read.
+	Limit int64
+	sized int64 // the chunk sizes so far, added up
 
 	line     []byte // the current chunk-size line
 	trailer  []byte // trailer lines with their CRLFs; trailers alias it
@@ -56,7 +60,7 @@ func NewChunkedReader(br *bufio.Reader, maxLine int) *ChunkedReader {
 // Reset makes c read a new chunked body from br, keeping its buffers, so a
 // connection can use one ChunkedReader for all its requests.
 func (c *ChunkedReader) Reset(br *bufio.Reader) {
-	c.br, c.state, c.left, c.err = br, chunkSize, 0, nil
+	c.br, c.state, c.left, c.err, c.sized = br, chunkSize, 0, nil, 0
 	c.trailer, c.trailers = c.trailer[:0], c.trailers[:0]
 }
 
@@ -169,6 +173,9 @@ func (c *ChunkedReader) readSize() error {
 		}
 		c.state = chunkDone
 		return nil
+	}
+	if c.sized += size; c.Limit > 0 && c.sized > c.Limit {
+		return errBodyTooBig
 	}
 	c.left, c.state = size, chunkData
 	return nil

@@ -495,6 +495,7 @@ func (c *conn) readChunked(limit int64) (int64, int) {
 	} else {
 		c.chunked.Reset(c.br)
 	}
+	c.chunked.Limit = limit
 	buf := c.body[:0]
 	var total int64
 	for {

@@ -55,6 +55,7 @@ var (
 	errTEUnsupported  = &Error{Status: 501, Msg: "unsupported transfer coding"}
 	errExpectation    = &Error{Status: 417, Msg: "unsupported expectation"}
 
+	errBodyTooBig   = &Error{Status: 413, Msg: "request body over --limit-post"}
 	errChunkSize    = badRequest("invalid chunk size")
 	errChunkExt     = badRequest("invalid chunk extension")
 	errChunkTooBig  = badRequest("chunk size too large")

@@ -299,6 +299,8 @@ func TestServerLimits(t *testing.T) {
 	}{
 		{"body too large", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", Options{LimitPost: 10}, "413"},
 		{"chunked body too large", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n", Options{LimitPost: 10}, "413"},
+		// Refused on the chunk-size line, before the 1 TiB it announces.
+		{"chunk size over the limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n10000000000\r\n", Options{LimitPost: 1 << 20}, "413"},
 		{"request line", "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: x\r\n\r\n", Options{Limits: Limits{MaxRequestLine: 50}}, "414"},
 		{"header count", "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", Options{Limits: Limits{MaxHeaders: 2}}, "431"},
 	}
