@@ -359,7 +359,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "limit-request-fields", Kind: KindInt, Default: "100", Metavar: "N", Section: secLimits,
 		Field: func(c *Config) any { return &c.LimitRequestFields },
-		Doc:   "Most header fields in an HTTP request; more get 431. Gunicorn's name.",
+		Doc: "Most header fields in an HTTP request; more get 431. Gunicorn's name. Together the fields may " +
+			"take 64 KiB (or two of --limit-request-field-size, if more); nginx's default allows 32 KiB.",
 	},
 	{
 		Name: "limit-request-field-size", Kind: KindInt, Default: "8190", Metavar: "BYTES", Section: secLimits,

@@ -140,6 +140,9 @@ func (c *conn) release() {
 	if cap(c.body) > prefetchMax {
 		c.body = nil
 	}
+	if cap(c.req.head) > 16<<10 { // a big head's buffer is not kept for the next
+		c.req.head = nil
+	}
 	c.call.Body, c.call.Env = nil, nil
 	connPool.Put(c)
 }

@@ -51,6 +51,7 @@ var (
 	errURITooLong     = &Error{Status: 414, Msg: "request line too long"}
 	errFieldTooLong   = &Error{Status: 431, Msg: "header field too long"}
 	errTooManyFields  = &Error{Status: 431, Msg: "too many header fields"}
+	errHeadTooLarge   = &Error{Status: 431, Msg: "header fields too large together"}
 	errVersionSupport = &Error{Status: 505, Msg: "HTTP version not supported"}
 	errTEUnsupported  = &Error{Status: 501, Msg: "unsupported transfer coding"}
 	errExpectation    = &Error{Status: 417, Msg: "unsupported expectation"}

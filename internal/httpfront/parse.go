@@ -190,16 +190,30 @@ func (req *Request) readRequestLine(br *bufio.Reader, max int) ([]byte, error) {
 	}
 }
 
+// maxHeadBytes bounds the header lines together (nginx's default bounds
+// them to 32 KiB), or two fields of the longest allowed where that is
+// more: a client could otherwise make each connection hold 100 fields of
+// 8190 bytes, 800 KiB (a probe held 300 such heads: 496 MB).
+const maxHeadBytes = 64 << 10
+
 // readHead copies the header lines, up to and without the empty line, into
 // req.head. Nothing is parsed until the whole head is in: req.head may move
 // while it grows.
 func (req *Request) readHead(br *bufio.Reader, maxField, maxHeaders int) error {
 	req.head = req.head[:0]
+	maxHead := max(maxHeadBytes, 2*maxField)
 	for n := 0; ; n++ {
 		start := len(req.head)
+		lim, whole := maxField, false
+		if left := maxHead - start + 2; left < lim { // (+2: the empty line that ends the head)
+			lim, whole = left, true
+		}
 		var err error
-		req.head, err = readLine(br, req.head, maxField)
+		req.head, err = readLine(br, req.head, lim)
 		if err == errLineTooLong {
+			if whole {
+				return errHeadTooLarge
+			}
 			return errFieldTooLong
 		}
 		if err != nil {

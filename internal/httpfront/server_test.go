@@ -303,6 +303,9 @@ func TestServerLimits(t *testing.T) {
 		{"chunk size over the limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n10000000000\r\n", Options{LimitPost: 1 << 20}, "413"},
 		{"request line", "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: x\r\n\r\n", Options{Limits: Limits{MaxRequestLine: 50}}, "414"},
 		{"header count", "GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", Options{Limits: Limits{MaxHeaders: 2}}, "431"},
+		// 9 fields of 8000 bytes: each within the field limit, 72 KB together.
+		{"header bytes", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("A: "+strings.Repeat("a", 7995)+"\r\n", 9) + "\r\n", Options{}, "431"},
+		{"header bytes within", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("A: "+strings.Repeat("a", 7995)+"\r\n", 7) + "\r\n", Options{}, "200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
