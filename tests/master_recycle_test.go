@@ -396,6 +396,61 @@ func TestMasterHarakiriOneThread(t *testing.T) {
 	masterHarakiriUnderLoad(t, s, stats, s.URL(""), "HTTP on a socket per worker")
 }
 
+// With a TCP socket for each worker, the master steers new connections
+// off the socket of a worker whose every thread is stuck: they go to the
+// other worker at once, rather than wait in the stuck one's queue.
+func TestMasterShedSteersTCP(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "1")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	stuck := masterGetAsync(s.URL("/stuck?s=4"), 10*time.Second)
+	victim := masterStuckWorker(t, stats, "/stuck")
+	time.Sleep(400 * time.Millisecond) // stuck, shedding, steered
+	for i := range 20 {
+		code, body, err := masterGet(masterClient(false, 1500*time.Millisecond), s.URL("/"))
+		if err != nil || code != 200 || masterPidOf(body) == victim {
+			t.Errorf("request %d while worker %d is stuck: %d %q %v", i, victim, code, body, err)
+		}
+	}
+	if r := <-stuck; r.code != 200 {
+		t.Errorf("the stuck request: %d %v", r.code, r.err)
+	}
+	// Unstuck, the worker takes its share again.
+	seen := map[int]int{}
+	for range 40 {
+		if _, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); err == nil {
+			seen[masterPidOf(body)]++
+		}
+	}
+	if seen[victim] == 0 {
+		t.Errorf("worker %d took none of 40 new connections once unstuck: %v", victim, seen)
+	}
+}
+
+// And off the socket of a worker that is starting: the replacement of a
+// worker that died is importing the app (2.5 s here) while the other
+// takes every new connection.
+func TestMasterSteersAroundStartingWorker(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "2", "--threads", "2",
+		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=2.5")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	syscall.Kill(pids[0], syscall.SIGKILL)
+	masterWaitGone(pids[:1], 5*time.Second)
+	time.Sleep(300 * time.Millisecond) // the master saw it go and started another
+	start := time.Now()
+	for i := range 20 {
+		code, body, err := masterGet(masterClient(false, time.Second), s.URL("/"))
+		if err != nil || code != 200 || masterPidOf(body) != pids[1] {
+			t.Errorf("request %d while a worker starts: %d %q %v", i, code, body, err)
+		}
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("20 requests took %v: some waited for the starting worker", took)
+	}
+}
+
 // masterHarakiriUnderLoad sends base+"/stuck" to one of two workers of
 // --threads 1 and, once that worker has been stuck for a moment, loads
 // base+"/" from 8 clients through the harakiri and the replacement: not

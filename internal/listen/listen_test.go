@@ -146,6 +146,29 @@ func TestSteer(t *testing.T) {
 	}
 }
 
+// SteerTo keeps new connections off the sockets it leaves out, whichever
+// they are, and can be changed again.
+func TestSteerTo(t *testing.T) {
+	ls := bindGroup(t, 4)
+	if err := SteerTo(ls[0], []int{0, 3}); err != nil {
+		t.Fatal(err)
+	}
+	got := acceptCounts(t, ls, 60)
+	t.Logf("60 connections per socket, steered to the first and last: %v", got)
+	if got[1] != 0 || got[2] != 0 || got[0] < 10 || got[3] < 10 {
+		t.Errorf("per socket %v, want none on the middle two and both others used", got)
+	}
+	ls = bindGroup(t, 3)
+	for _, to := range [][]int{{2}, {1}} { // the second replaces the first
+		if err := SteerTo(ls[0], to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got = acceptCounts(t, ls, 20); got[1] != 20 {
+		t.Errorf("per socket %v, want all 20 on the second", got)
+	}
+}
+
 // bindGroup binds a group of n sockets on a free port for the test.
 func bindGroup(t *testing.T, n int) []net.Listener {
 	t.Helper()

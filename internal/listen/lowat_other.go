@@ -22,3 +22,6 @@ const groupSupported = false
 
 // Steer refuses: there are no socket groups elsewhere (see Grouped).
 func Steer(net.Listener, int) error { return errors.New("listen: no socket groups on this system") }
+
+// SteerTo is Steer's general form (Linux only).
+func SteerTo(net.Listener, []int) error { return errors.New("listen: no socket groups on this system") }

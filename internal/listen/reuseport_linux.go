@@ -34,17 +34,48 @@ const soAttachReuseportCBPF = 51
 // order they were bound, less those closed since, and a closed one's place
 // goes to the last: close only from the end.
 func Steer(l net.Listener, n int) error {
-	sc, ok := l.(syscall.Conn)
-	if !ok || n < 1 {
+	if n < 1 {
 		return fmt.Errorf("listen: cannot steer %T to %d sockets", l, n)
 	}
+	const retA = syscall.BPF_RET | syscall.BPF_A
+	return attachSteering(l, append(pickRandom(n), syscall.SockFilter{Code: retA}))
+}
+
+// SteerTo makes the kernel give new connections on l's group to the
+// sockets numbered in to (see Steer for the numbering), at random: a
+// master steers them off the socket of a worker that cannot take them.
+func SteerTo(l net.Listener, to []int) error {
+	if len(to) < 1 || 2*len(to)+3 > 4096 { // BPF_MAXINSNS
+		return fmt.Errorf("listen: cannot steer to %d sockets", len(to))
+	}
+	const (
+		jeqK = syscall.BPF_JMP | syscall.BPF_JEQ | syscall.BPF_K
+		retK = syscall.BPF_RET | syscall.BPF_K
+	)
+	prog := pickRandom(len(to))
+	for k, i := range to { // A == k: return the k-th socket's number
+		prog = append(prog, syscall.SockFilter{Code: jeqK, K: uint32(k), Jt: 0, Jf: 1},
+			syscall.SockFilter{Code: retK, K: uint32(i)})
+	}
+	return attachSteering(l, append(prog, syscall.SockFilter{Code: retK, K: uint32(to[0])}))
+}
+
+// pickRandom is a program's start: A = a random number below n.
+func pickRandom(n int) []syscall.SockFilter {
 	const (
 		ldRandom = syscall.BPF_LD | syscall.BPF_W | syscall.BPF_ABS
 		skfRand  = 0xfffff000 + 56                        // SKF_AD_OFF + SKF_AD_RANDOM
 		modK     = syscall.BPF_ALU | 0x90 | syscall.BPF_K // BPF_MOD
-		retA     = syscall.BPF_RET | syscall.BPF_A
 	)
-	prog := []syscall.SockFilter{{Code: ldRandom, K: skfRand}, {Code: modK, K: uint32(n)}, {Code: retA}}
+	return []syscall.SockFilter{{Code: ldRandom, K: skfRand}, {Code: modK, K: uint32(n)}}
+}
+
+// attachSteering sets prog as the steering program of l's group.
+func attachSteering(l net.Listener, prog []syscall.SockFilter) error {
+	sc, ok := l.(syscall.Conn)
+	if !ok {
+		return fmt.Errorf("listen: cannot steer %T", l)
+	}
 	fprog := syscall.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	rc, err := sc.SyscallConn()
 	if err != nil {

@@ -176,6 +176,7 @@ func Run(o Options) int {
 		case <-tick.C:
 			m.tick()
 		}
+		m.steer()
 		if m.stopping && len(m.procs) == 0 {
 			m.o.Log.Info("carafe: master: all workers stopped; bye")
 			return 0
@@ -187,6 +188,7 @@ func Run(o Options) int {
 type sockGroup struct {
 	listeners []net.Listener
 	files     []*os.File
+	steered   []int // the sockets new connections go to (see steer); nil: all
 }
 
 // file is the socket worker id takes: with a socket per worker, worker
@@ -220,6 +222,54 @@ func (g *sockGroup) shrink(workers int, steer bool, log *slog.Logger) bool {
 	g.files[n-1].Close()
 	g.listeners, g.files = g.listeners[:n-1], g.files[:n-1]
 	return true
+}
+
+// steer keeps new connections off the sockets of a group that no worker
+// can take them from now: its worker is starting (after a harakiri or a
+// crash, importing the app takes a while), or every thread of it is stuck
+// (see the worker's shedWhileStuck). They go to the other workers'
+// sockets instead of waiting in that one's queue. When every socket has a
+// worker ready, or none has, the steering goes. With --reuse-port the
+// group may hold another server's sockets, which a program would count
+// as carafe's: nothing is steered there.
+func (m *master) steer() {
+	if m.o.SocketPerm.ReusePort {
+		return
+	}
+	for _, g := range m.socks {
+		n := len(g.files)
+		if n < 2 {
+			continue
+		}
+		ok := make([]bool, n)
+		for _, p := range m.procs {
+			if p.state == stateReady && !p.shedding {
+				ok[(p.id-1)%n] = true
+			}
+		}
+		var to []int
+		for i, yes := range ok {
+			if yes {
+				to = append(to, i)
+			}
+		}
+		if len(to) == n || len(to) == 0 {
+			to = nil
+		}
+		if slices.Equal(to, g.steered) {
+			continue
+		}
+		var err error
+		if to == nil {
+			err = listen.Steer(g.listeners[0], n)
+		} else {
+			err = listen.SteerTo(g.listeners[0], to)
+		}
+		if err != nil {
+			m.o.Log.Warn("carafe: master: cannot steer new connections", "err", err)
+		}
+		g.steered = to
+	}
 }
 
 // bind opens every listener once, so the port is held for good and a

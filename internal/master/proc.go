@@ -36,6 +36,7 @@ type proc struct {
 	replaces  *proc // the worker this one takes over from once ready
 	recycling bool  // a replacement for this worker is starting
 	harakiri  bool
+	shedding  bool // the worker takes no new connections (see steer)
 	loadErr   bool
 	killAt    time.Time
 	stopAt    time.Time // when it was asked to stop
@@ -198,6 +199,8 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) could not load the app; %s:\n%s", p.id, p.pid, what, msg.Text))
 	case control.Recycle:
 		m.recycle(p, msg.Text)
+	case control.Shed:
+		p.shedding = msg.Text == "1"
 	case control.OverRSS:
 		// Every worker of the app would say it: once is enough, until
 		// a reload brings code that may be smaller.

@@ -677,6 +677,9 @@ func (w *worker) shed() {
 	for _, s := range w.srvs {
 		s.Shed(true)
 	}
+	if w.ctl != nil { // the master steers new connections off a socket of this worker's own
+		w.ctl.Send(control.Msg{T: control.Shed, Text: "1"})
+	}
 }
 
 func (w *worker) unshed() {
@@ -688,6 +691,9 @@ func (w *worker) unshed() {
 	w.shedding.Store(false)
 	for _, s := range w.srvs {
 		s.Shed(false)
+	}
+	if w.ctl != nil {
+		w.ctl.Send(control.Msg{T: control.Shed, Text: "0"})
 	}
 }
 
