@@ -206,3 +206,25 @@ func TestWSGIInputPostBuffering(t *testing.T) {
 		})
 	}
 }
+
+// A client that stops sending a streamed body past the read timeout is
+// the client's fault, not the app's: it gets a 400, and the log an INFO
+// line, with no Python traceback or "app error" (a client could fill the
+// error log with them), as a body read before the call would.
+func TestWSGIInputStalledBody(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input", "--http-timeout", "1")
+	_, br := wsgiRaw(t, s, "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"+strings.Repeat("x", 100000))
+	resp, b := wsgiReadResp(t, br, "POST")
+	if resp.StatusCode != 400 {
+		t.Errorf("a stalled body: %d %q, want a 400", resp.StatusCode, b)
+	}
+	if !s.waitLog("httpfront: request body incomplete", 3*time.Second) {
+		t.Errorf("no line says the body was incomplete")
+	}
+	for _, bad := range []string{"Traceback", "app error"} {
+		if strings.Contains(s.Log(), bad) {
+			t.Errorf("the log has %q for a client's stalled body", bad)
+		}
+	}
+}

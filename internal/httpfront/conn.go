@@ -68,6 +68,7 @@ type conn struct {
 	abandoned      atomic.Bool // Abandon answered and logged the request
 	headErr        error
 	writeErr       error
+	bodyErr        error // reading the body for the app failed
 	written        int64
 	headSize       int64 // bytes of the response head written, for a log-format's %(hsize)
 	status         int
@@ -370,6 +371,7 @@ func (c *conn) handle(draining bool) bool {
 
 func (c *conn) resetResponse() {
 	c.closeAfter, c.expect100, c.sent100, c.headWritten = false, false, false, false
+	c.bodyErr = nil
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr, c.linger = nil, nil, false
 	c.written, c.headSize, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, -1, 0
@@ -644,6 +646,7 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	}
 	if err != nil {
 		c.closeAfter = true
+		c.bodyErr = err
 	}
 	return n, err
 }

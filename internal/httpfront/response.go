@@ -239,6 +239,19 @@ func (c *conn) finish() {
 		c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),
 			"target", string(c.req.Target), "err", c.headErr)
 	case wsgi.AppError:
+		if c.bodyErr != nil {
+			// The app raised after its body read failed (the bridge logged
+			// no traceback): the client's fault, answered as a body that
+			// could not be read before the call is.
+			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote,
+				"method", string(c.req.Method), "target", string(c.req.Target), "err", c.bodyErr)
+			if !c.headWritten && c.writeErr == nil {
+				c.writeSimple(400, false)
+				c.closeAfter = true
+				return
+			}
+			break
+		}
 		c.s.opts.Log.Error("httpfront: app error", "method", string(c.req.Method),
 			"target", string(c.req.Target), "headers_sent", c.headWritten)
 	case wsgi.OutputError:

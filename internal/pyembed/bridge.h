@@ -50,6 +50,7 @@ typedef struct crf_slot {
 	Py_ssize_t ext_len;
 
 	int output_failed; /* crfGoOutput failed: stop producing output */
+	int input_failed;  /* reading wsgi.input failed: the client left or stalled */
 	int in_go;	   /* a crfGoOutput or crfGoRead call is running, the GIL released */
 
 	/* A file_wrapper response Go sends with sendfile (CRF_SENDFILE); the

@@ -58,6 +58,7 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	in->slot->in_go = 0;
 	if (got <= 0) {
 		in->failed = 1;
+		in->slot->input_failed = 1;
 		in->go_left = 0;
 		crf_input_failed(in);
 		return -1;
@@ -318,6 +319,7 @@ void crf_input_begin(PyObject *self, crf_slot *s, const char *pre, Py_ssize_t pr
 	in->win_pos = 0;
 	in->go_left = total - pre_len;
 	in->failed = 0;
+	s->input_failed = 0;
 }
 
 /* crf_input_end detaches the object from the request: Go's memory is no

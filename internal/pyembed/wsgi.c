@@ -636,10 +636,10 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 	goto done;
 fail:
 	rc = s->output_failed ? CRF_OUTPUT_ERROR : CRF_APP_ERROR;
-	if (rc == CRF_APP_ERROR)
+	if (rc == CRF_APP_ERROR && !s->input_failed)
 		crf_log_exception();
 	else
-		PyErr_Clear();
+		PyErr_Clear(); /* (after a failed body read, Go logs the client's fault) */
 done:
 	crf_wait_io(s); /* close() too may leave a thread writing */
 	s->in_request = 0;
