@@ -38,34 +38,39 @@ const (
 // wsgi.Exchange for it. Only one goroutine touches it at a time: the
 // connection's own, or the Python thread running its request.
 type conn struct {
-	s              *Server
-	nc             net.Conn
-	br             *bufio.Reader
-	bw             *bufio.Writer
-	remote         string
-	rAddr, rPort   string
-	lHost, lPort   string
-	req            Request
-	ureq           uwsgi.Request // the current packet, in UWSGI mode
-	env            wsgi.Env
-	call           *wsgi.Call
-	head           wsgi.Head
-	chunked        *ChunkedReader
-	scratch, body  []byte
-	state          atomic.Int32 // connIdle / connBusy / connClosing
-	stopMu         sync.Mutex   // orders shutdown's deadline before busy's (see shutdown)
-	closeAfter     bool         // the connection must close after this response
-	bodyLeft       int64        // Content-Length bytes not yet read from br
-	bodyFile       *os.File     // a body spilled to a temp file
-	bodyMem        int64        // bytes of bodyMemUsed this connection holds
-	expect100      bool
-	linger         bool // close with a lingering close: the request's body was not all read
-	sent100        bool
-	isHead         bool
-	respChunked    bool
-	respLeft       int64 // bytes the app's Content-Length still allows; -1: none given
-	headWritten    bool
-	abandoned      atomic.Bool // Abandon answered and logged the request
+	s             *Server
+	nc            net.Conn
+	br            *bufio.Reader
+	bw            *bufio.Writer
+	remote        string
+	rAddr, rPort  string
+	lHost, lPort  string
+	req           Request
+	ureq          uwsgi.Request // the current packet, in UWSGI mode
+	env           wsgi.Env
+	call          *wsgi.Call
+	head          wsgi.Head
+	chunked       *ChunkedReader
+	scratch, body []byte
+	state         atomic.Int32 // connIdle / connBusy / connClosing
+	stopMu        sync.Mutex   // orders shutdown's deadline before busy's (see shutdown)
+	closeAfter    bool         // the connection must close after this response
+	bodyLeft      int64        // Content-Length bytes not yet read from br
+	bodyFile      *os.File     // a body spilled to a temp file
+	bodyMem       int64        // bytes of bodyMemUsed this connection holds
+	expect100     bool
+	linger        bool // close with a lingering close: the request's body was not all read
+	sent100       bool
+	isHead        bool
+	respChunked   bool
+	respLeft      int64 // bytes the app's Content-Length still allows; -1: none given
+	headWritten   bool
+	// outMu orders the Python thread's writes of a response (Output,
+	// SendFile, a 100 Continue) with Abandon's on the watchdog's
+	// goroutine; done and abandoned say which of the two ended it.
+	outMu          sync.Mutex
+	done           bool // finished: the response is over
+	abandoned      bool // Abandon answered and logged the request
 	headErr        error
 	writeErr       error
 	bodyErr        error // reading the body for the app failed
@@ -104,7 +109,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	}
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
 	c.rdl, c.wdl = time.Time{}, time.Time{}
-	c.abandoned.Store(false)
+	c.done, c.abandoned = false, false
 	c.start = time.Now()
 	c.wallAt = c.start
 	c.br.Reset(connReader{c})
@@ -371,6 +376,9 @@ func (c *conn) handle(draining bool) bool {
 
 func (c *conn) resetResponse() {
 	c.closeAfter, c.expect100, c.sent100, c.headWritten = false, false, false, false
+	c.outMu.Lock()
+	c.done = false
+	c.outMu.Unlock()
 	c.bodyErr = nil
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr, c.linger = nil, nil, false
@@ -626,8 +634,12 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	if c.bodyLeft <= 0 {
 		return 0, io.EOF
 	}
-	if c.expect100 && !c.sent100 && !c.headWritten { // a 100 after the final head would corrupt it
-		c.write100()
+	if c.expect100 && !c.sent100 {
+		c.outMu.Lock()
+		if !c.headWritten && !c.abandoned { // a 100 after the final head would corrupt it
+			c.write100()
+		}
+		c.outMu.Unlock()
 	}
 	if int64(len(p)) > c.bodyLeft {
 		p = p[:c.bodyLeft]
@@ -788,7 +800,11 @@ var port80 = []byte("80")
 
 // finished counts a response's bytes (for the stats' tx) and logs it.
 func (c *conn) finished(start time.Time) {
-	if c.abandoned.Load() {
+	c.outMu.Lock()
+	abandoned := c.abandoned
+	c.done = true
+	c.outMu.Unlock()
+	if abandoned {
 		return // counted and logged as it was answered (see Abandon)
 	}
 	c.s.sent.Add(c.headSize + c.written)

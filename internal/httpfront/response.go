@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"time"
@@ -12,6 +13,11 @@ import (
 // on the Python thread (GIL released); the last call of a response only
 // buffers, and the connection goroutine flushes.
 func (c *conn) Output(head, body, ext []byte, last bool) error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.abandoned {
+		return errAbandoned
+	}
 	if c.writeErr != nil {
 		return c.writeErr
 	}
@@ -48,6 +54,11 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 // kernel copies the file to the socket (sendfile). The app's
 // Content-Length, if any, still bounds what is sent.
 func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.abandoned {
+		return errAbandoned
+	}
 	if c.writeErr != nil {
 		return c.writeErr
 	}
@@ -312,6 +323,15 @@ func (c *conn) writeSimple(code int, keepAlive bool) {
 // logged here, with what the client got: the stuck call may never
 // return, and if it does, its own status is not what went out.
 func (c *conn) Abandon() {
+	if !c.outMu.TryLock() {
+		c.nc.Close() // a write to a slow client holds it: end that write
+		c.outMu.Lock()
+	}
+	defer c.outMu.Unlock()
+	if c.done || c.abandoned {
+		return // the call ended meanwhile
+	}
+	c.abandoned = true
 	if !c.headWritten {
 		resp := appendSimpleResponse(nil, 504, false)
 		c.status, c.written = 504, int64(len(reason(504))+1)
@@ -323,5 +343,7 @@ func (c *conn) Abandon() {
 	c.nc.Close()
 	c.s.sent.Add(c.headSize + c.written)
 	c.logAccess(c.call.Start)
-	c.abandoned.Store(true)
 }
+
+// errAbandoned refuses the output of a call that harakiri answered.
+var errAbandoned = errors.New("httpfront: the request was ended by harakiri")
