@@ -188,11 +188,19 @@ func TestDeployNginxHTTPUnix(t *testing.T) {
 // again under load (see masterReloadUnderLoad): not one request fails.
 func TestDeployNginxReloadUnderLoad(t *testing.T) {
 	t.Parallel()
+	s, stats, base := deployNginxMaster(t, "master_body", "--processes", "2", "--threads", "4")
+	masterReloadUnderLoad(t, s, stats, base+"/", "nginx → uwsgi socket")
+}
+
+// deployNginxMaster starts testdata/apps/<app> with a master, --stats and
+// extra on a uwsgi unix socket, and nginx in front of that socket; it
+// returns carafe, the stats address and nginx's base URL.
+func deployNginxMaster(t *testing.T, app string, extra ...string) (*server, string, string) {
+	t.Helper()
 	deployTool(t, "nginx")
 	dir := deployDir(t)
 	sock := filepath.Join(dir, "app.sock")
-	s, stats := masterStartStats(t, "master_body", "--processes", "2", "--threads", "4",
-		"--socket", sock, "--chmod-socket", "666")
+	s, stats := masterStartStats(t, app, append(extra, "--socket", sock, "--chmod-socket", "666")...)
 	deployWaitUnix(t, s, sock)
 	addr := freeAddr(t)
 	nginx := deployNginx(t, dir, `server {
@@ -204,7 +212,7 @@ func TestDeployNginxReloadUnderLoad(t *testing.T) {
 }
 `)
 	deployWaitTCP(t, nginx, addr)
-	masterReloadUnderLoad(t, s, stats, "http://"+addr+"/", "nginx → uwsgi socket")
+	return s, stats, "http://" + addr
 }
 
 // nginx in front of the uwsgi socket that two workers of --threads 1
@@ -215,21 +223,6 @@ func TestDeployNginxReloadUnderLoad(t *testing.T) {
 // and lost them with its harakiri.
 func TestDeployNginxHarakiriOneThread(t *testing.T) {
 	t.Parallel()
-	deployTool(t, "nginx")
-	dir := deployDir(t)
-	sock := filepath.Join(dir, "app.sock")
-	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--threads", "1", "--harakiri", "2",
-		"--socket", sock, "--chmod-socket", "666")
-	deployWaitUnix(t, s, sock)
-	addr := freeAddr(t)
-	nginx := deployNginx(t, dir, `server {
-    listen `+addr+`;
-    location / {
-        include uwsgi_params;
-        uwsgi_pass unix:`+sock+`;
-    }
-}
-`)
-	deployWaitTCP(t, nginx, addr)
-	masterHarakiriUnderLoad(t, s, stats, "http://"+addr, "nginx → a shared uwsgi socket")
+	s, stats, base := deployNginxMaster(t, "master_sleep", "--processes", "2", "--threads", "1", "--harakiri", "2")
+	masterHarakiriUnderLoad(t, s, stats, base, "nginx → a shared uwsgi socket")
 }

@@ -1032,6 +1032,15 @@ func TestMasterRepeatedDeathsRespawn(t *testing.T) {
 // can read the Python the workers run.
 func nobodyWorkers(t *testing.T) (*user.User, *user.Group) {
 	t.Helper()
+	u, g := nobody(t)
+	skipUnlessReadableBy(t, u, g)
+	return u, g
+}
+
+// nobody returns nobody and nogroup, skipping the test unless the tests
+// run as root and both exist.
+func nobody(t *testing.T) (*user.User, *user.Group) {
+	t.Helper()
 	if os.Getuid() != 0 {
 		t.Skip("needs root")
 	}
@@ -1043,7 +1052,6 @@ func nobodyWorkers(t *testing.T) (*user.User, *user.Group) {
 	if err != nil {
 		t.Skip("no group nogroup")
 	}
-	skipUnlessReadableBy(t, u, g)
 	return u, g
 }
 
@@ -1076,17 +1084,7 @@ func stdlibReadableBy(t *testing.T, u *user.User, g *user.Group) (string, error)
 // codec of the filesystem encoding".
 func TestMasterUidUnreadablePython(t *testing.T) {
 	t.Parallel()
-	if os.Getuid() != 0 {
-		t.Skip("needs root")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skip("no user nobody")
-	}
-	g, err := user.LookupGroup("nogroup")
-	if err != nil {
-		t.Skip("no group nogroup")
-	}
+	u, g := nobody(t)
 	if lib, err := stdlibReadableBy(t, u, g); err == nil {
 		t.Skipf("nobody can read %s here", lib)
 	}

@@ -319,6 +319,20 @@ func TestServerLimits(t *testing.T) {
 	}
 }
 
+// startServer serves app on a loopback listener; served receives what
+// Serve returns.
+func startServer(t *testing.T, app wsgi.Runner) (*Server, net.Listener, chan error) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	return srv, l, served
+}
+
 // A connection accepted as the server shuts down (its Accept returned just
 // before the listener closed) is answered, then closed, and Shutdown waits
 // for it: closing it unread reset a client in CI.
@@ -328,13 +342,7 @@ func TestShutdownAnswersLastAccepted(t *testing.T) {
 		c.Exch.Output(head("200 OK"), []byte("late"), nil, true)
 		return wsgi.OK
 	}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	srv, l, served := startServer(t, app)
 	client, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -512,13 +520,7 @@ func TestServerShedAndPause(t *testing.T) {
 		c.Exch.Output(head("200 OK"), []byte(env["PATH_INFO"]), nil, true)
 		return wsgi.OK
 	}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	srv, l, served := startServer(t, app)
 	dial := func() (net.Conn, *bufio.Reader) {
 		c, err := net.Dial("tcp", l.Addr().String())
 		if err != nil {
