@@ -235,7 +235,8 @@ func (s *Server) Resume() {
 // ones go on as they are. A worker sheds while every Python thread is
 // stuck in a call, so that new connections wait for a sibling, or in the
 // backlog for this worker or its replacement, rather than behind the
-// stuck calls.
+// stuck calls. An Accept under way as the hold begins may still take one
+// connection.
 func (s *Server) Shed(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -541,6 +541,9 @@ func TestServerShedAndPause(t *testing.T) {
 	// waits (unaccepted); the returned func reads its answer.
 	unanswered := func(path string) func() {
 		t.Helper()
+		// An Accept already past its deadline check as the hold began may
+		// still take one connection: let the Serve loop reach its wait.
+		time.Sleep(50 * time.Millisecond)
 		c, br := dial()
 		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n")
 		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
