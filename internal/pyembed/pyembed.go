@@ -454,17 +454,18 @@ func (ip *Interp) pythonThread(t *thread, floating bool) {
 // do runs c on t, on the calling OS thread (t's own if own), and returns
 // how long it took and whether it ran (see run).
 func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
-	if p.running.Add(1) == p.size {
-		select {
-		case p.allBusy <- struct{}{}:
-		default:
-		}
-	}
+	allBusy := p.running.Add(1) == p.size
 	t.mu.Lock()
 	t.cur = c
 	t.mu.Unlock()
 	start := p.now()
 	t.callStart.Store(start)
+	if allBusy { // (after callStart: BusyFor must see this call)
+		select {
+		case p.allBusy <- struct{}{}:
+		default:
+		}
+	}
 	ran = t.run(c, own)
 	took = p.now() - start
 	t.callStart.Store(0)
@@ -481,6 +482,9 @@ func (ip *Interp) Floating() bool { return ip.floating }
 
 // Busy is the number of Python threads running a call right now.
 func (ip *Interp) Busy() int { return int(ip.pool.running.Load()) }
+
+// Free is the number of Python threads not running a call right now.
+func (ip *Interp) Free() int { return int(ip.pool.size) - ip.Busy() }
 
 // AllBusy receives a token when a call starts and so leaves no Python
 // thread free; tokens do not pile up (one waits at most).

@@ -649,7 +649,14 @@ func (w *worker) shedWhileStuck() {
 		for {
 			busy := w.ip.BusyFor()
 			if busy == 0 {
-				break // a thread is free
+				if w.ip.Free() > 0 {
+					break // a thread is free
+				}
+				// A call is starting on the last free thread, and its start
+				// is not set yet: its token may be the one just taken, so
+				// look again rather than wait for the next.
+				time.Sleep(every)
+				continue
 			}
 			if busy < stuckAfter {
 				time.Sleep(stuckAfter - busy)
