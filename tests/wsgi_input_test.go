@@ -214,10 +214,16 @@ func TestWSGIInputPostBuffering(t *testing.T) {
 func TestWSGIInputStalledBody(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "input", "--http-timeout", "1")
+	start := time.Now()
 	_, br := wsgiRaw(t, s, "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"+strings.Repeat("x", 100000))
 	resp, b := wsgiReadResp(t, br, "POST")
 	if resp.StatusCode != 400 {
 		t.Errorf("a stalled body: %d %q, want a 400", resp.StatusCode, b)
+	}
+	// Then the connection closes: no drain or lingering close waits out
+	// another timeout on a client that sends nothing.
+	if _, err := br.ReadByte(); err != io.EOF || time.Since(start) > 1800*time.Millisecond {
+		t.Errorf("after the 400: %v, %v after the request; want EOF at about 1 s", err, time.Since(start))
 	}
 	if !s.waitLog("httpfront: request body incomplete", 3*time.Second) {
 		t.Errorf("no line says the body was incomplete")

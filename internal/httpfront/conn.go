@@ -362,7 +362,12 @@ func (c *conn) handle(draining bool) bool {
 	}
 	c.finish()
 	c.closeBody()
-	if c.bodyLeft > 0 && !c.drain() {
+	switch {
+	case c.bodyErr != nil:
+		// The body stalled or its client left: draining it, or a
+		// lingering close, would only wait out another timeout.
+		c.closeAfter = true
+	case c.bodyLeft > 0 && !c.drain():
 		c.closeAfter = true
 		c.linger = true
 	}
