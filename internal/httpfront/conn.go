@@ -461,46 +461,58 @@ func (c *conn) bufferBody(n, pb int64) int {
 	if c.req.Expect100 {
 		c.write100()
 	}
+	var err error
 	if n <= pb && c.reserveBodyMem(n) {
 		buf := make([]byte, n)
-		for got := 0; got < len(buf); {
-			c.readDeadline(time.Now(), c.s.opts.IOTimeout)
-			m, err := c.br.Read(buf[got:min(len(buf), got+bodyChunk)])
-			got += m
-			if err != nil && got < len(buf) {
-				c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
-				return 400
-			}
+		if _, err = io.ReadFull(timedReader{c}, buf); err == nil {
+			c.bodyLeft = 0
+			c.call.Body = buf
+			return 0
 		}
-		c.bodyLeft = 0
-		c.call.Body = buf
-		return 0
-	}
-	if err := c.spill(nil); err != nil {
-		c.s.opts.Log.Error("httpfront: cannot buffer request body", "err", err)
-		return 500
-	}
-	if cap(c.body) < bodyChunk {
-		c.body = make([]byte, bodyChunk)
-	}
-	buf := c.body[:bodyChunk]
-	for left := n; left > 0; {
-		c.readDeadline(time.Now(), c.s.opts.IOTimeout)
-		m, err := c.br.Read(buf[:min(int64(len(buf)), left)])
-		left -= int64(m)
-		if _, werr := c.bodyFile.Write(buf[:m]); werr != nil {
-			c.s.opts.Log.Error("httpfront: cannot buffer request body", "err", werr)
+	} else {
+		if err := c.spill(nil); err != nil {
+			c.s.opts.Log.Error("httpfront: cannot buffer request body", "err", err)
 			return 500
 		}
-		if err != nil && left > 0 {
-			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
-			return 400
+		if cap(c.body) < bodyChunk {
+			c.body = make([]byte, bodyChunk)
+		}
+		// (The file hidden from CopyBuffer, whose ReadFrom would take
+		// a buffer of its own.)
+		var got int64
+		got, err = io.CopyBuffer(struct{ io.Writer }{c.bodyFile}, io.LimitReader(timedReader{c}, n), c.body[:bodyChunk])
+		if err == nil && got < n { // the client closed early
+			err = fmt.Errorf("%w: %w", errBodyRead, io.ErrUnexpectedEOF)
+		}
+		if err == nil {
+			if _, err := c.bodyFile.Seek(0, io.SeekStart); err != nil {
+				return 500
+			}
+			return 0
+		}
+		if !errors.Is(err, errBodyRead) {
+			c.s.opts.Log.Error("httpfront: cannot buffer request body", "err", err)
+			return 500
 		}
 	}
-	if _, err := c.bodyFile.Seek(0, io.SeekStart); err != nil {
-		return 500
+	c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
+	return 400
+}
+
+// timedReader reads the body from the socket, each read under its own
+// --http-timeout (--socket-timeout), as the app's reads are; its errors
+// wrap errBodyRead.
+type timedReader struct{ c *conn }
+
+var errBodyRead = errors.New("reading the body")
+
+func (r timedReader) Read(p []byte) (int, error) {
+	r.c.readDeadline(time.Now(), r.c.s.opts.IOTimeout)
+	n, err := r.c.br.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", errBodyRead, err)
 	}
-	return 0
+	return n, err
 }
 
 func (c *conn) readChunked(limit int64) (int64, int) {
@@ -592,9 +604,6 @@ func (c *conn) spill(buf []byte) error {
 	_, err = f.Write(buf)
 	return err
 }
-
-// bodyFileUsed reports whether the body comes from a temp file.
-func (c *conn) bodyFileUsed() bool { return c.bodyFile != nil }
 
 func (c *conn) closeBody() {
 	if c.bodyFile != nil {

@@ -20,7 +20,7 @@ var bodyDigest = fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
 	h.Write(c.Body)
 	n, _ := io.Copy(h, readerFunc(c.Exch.ReadBody))
 	how := "memory"
-	if c.Exch.(*conn).bodyFileUsed() {
+	if c.Exch.(*conn).bodyFile != nil {
 		how = "file"
 	} else if n > 0 {
 		how = "streamed"
