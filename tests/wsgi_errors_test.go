@@ -11,6 +11,10 @@ import (
 func TestWSGIErrorsStream(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "errors_stream")
+	// The port answers before the start-up line is written: a request
+	// sent at once could have the app's pieces split by it (CI saw
+	// "marker-456 " and "joined" on either side of it).
+	s.waitLog("carafe: serving HTTP", 5*time.Second)
 	resp, body := wsgiGet(t, s, "/")
 	if resp.StatusCode != 200 || string(body) != "logged" {
 		t.Fatalf("got %d %q, want 200 \"logged\"", resp.StatusCode, body)
