@@ -245,6 +245,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go w.watchdog()
 	}
 	go w.shedWhileStuck()
+	go returnMemory()
 	if o.MaxLifetime > 0 {
 		w.life = o.MaxLifetime
 		if o.MaxLifetimeDelta > 0 {
