@@ -106,6 +106,40 @@ func TestHTTPManyIdleConnections(t *testing.T) {
 	}
 }
 
+// An idle keep-alive connection holds no buffers: it waits for its next
+// request without them and takes a pair when the request comes. Idle
+// connections cost 16 KiB each when each kept its own (a page of its
+// 16 KiB read and write buffers touched, and the rest), 8-9 KiB without.
+func TestHTTPIdleConnectionsHoldNoBuffers(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_echo", "--threads", "2")
+	pid := s.cmd.Process.Pid
+	const n = 1000
+	conns := make([]*httpConn, n)
+	conns[0] = httpOpen(t, s)
+	conns[0].roundTrip("GET", "GET /warm HTTP/1.1\r\nHost: x\r\n\r\n")
+	base := httpRSSKB(pid)
+	for i := range conns {
+		if conns[i] == nil {
+			conns[i] = httpOpen(t, s)
+		}
+		if r := conns[i].roundTrip("GET", "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 {
+			t.Fatalf("connection %d: status %d", i, r.Status)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	per := (httpRSSKB(pid) - base) * 1024 / n
+	t.Logf("%d idle keep-alive connections: %d bytes resident each", n, per)
+	if per > 12<<10 {
+		t.Errorf("an idle keep-alive connection costs %d bytes, want at most 12 KiB", per)
+	}
+	for i, c := range conns { // and each takes its next request
+		if r := c.roundTrip("GET", "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 || string(r.Body) != "GET /b" {
+			t.Fatalf("connection %d, second request: %d %q", i, r.Status, r.Body)
+		}
+	}
+}
+
 func TestHTTP10(t *testing.T) {
 	t.Parallel()
 	echo := startApp(t, "http_echo")

@@ -13,9 +13,11 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"carafe/internal/accesslog"
+	"carafe/internal/listen"
 	"carafe/internal/uwsgi"
 	"carafe/internal/wsgi"
 )
@@ -40,6 +42,11 @@ const (
 type conn struct {
 	s             *Server
 	nc            net.Conn
+	wait          listen.Waiter         // reads a request once it comes (see awaitRequest)
+	waitRead      func(fd uintptr) bool // c.readReady, bound once
+	waitFD        int                   // while waitRead runs, the socket it reads; else -1
+	waitErr       error                 // what waitRead's read ended with
+	bufs          *connBufs             // br and bw; nil while the connection waits for a request
 	br            *bufio.Reader
 	bw            *bufio.Writer
 	remote        string
@@ -94,26 +101,36 @@ const (
 	connClosing
 )
 
-// connPool recycles connections with their buffers and request memory:
-// a uwsgi gateway opens one connection per request, and two 16 KiB
-// buffers per connection were most of that cost.
+// connPool recycles connections with their request memory: a uwsgi
+// gateway opens one connection per request.
 var connPool sync.Pool
+
+// connBufs is a connection's read and write buffers. A connection holds a
+// pair only while it has a request to read or answer: an idle keep-alive
+// connection waits for its next request without them (see awaitRequest),
+// so that ten thousand idle clients do not hold ten thousand pairs.
+type connBufs struct {
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+var bufsPool = sync.Pool{New: func() any {
+	return &connBufs{br: bufio.NewReaderSize(nil, 16<<10), bw: bufio.NewWriterSize(nil, 16<<10)}
+}}
 
 func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	c, _ := connPool.Get().(*conn)
 	if c == nil {
 		c = &conn{call: wsgi.NewCall()}
-		c.br = bufio.NewReaderSize(nil, 16<<10)
-		c.bw = bufio.NewWriterSize(nil, 16<<10)
 		c.call.Exch = c
+		c.waitRead, c.waitFD = c.readReady, -1
 	}
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
+	c.wait.Reset(nc)
 	c.rdl, c.wdl = time.Time{}, time.Time{}
 	c.done, c.abandoned = false, false
 	c.start = time.Now()
 	c.wallAt = c.start
-	c.br.Reset(connReader{c})
-	c.bw.Reset(nc)
 	c.state.Store(connIdle)
 	c.remote = ""
 	if ra := nc.RemoteAddr(); ra != nil && ra.Network() != "unix" { // a unix peer has no address ("@")
@@ -135,14 +152,99 @@ func (r connReader) Read(p []byte) (int, error) {
 	if r.c.bw.Buffered() > 0 {
 		r.c.flush()
 	}
-	return r.c.nc.Read(p)
+	if r.c.waitFD < 0 {
+		return r.c.nc.Read(p)
+	}
+	// Inside readReady: one attempt, on the socket the poller gave.
+	for {
+		n, err := syscall.Read(r.c.waitFD, p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return 0, errWouldBlock
+		case err != nil:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
 }
 
-// release returns a finished connection's memory to the pool.
+// takeBufs gives the connection a pair of buffers.
+func (c *conn) takeBufs() {
+	b := bufsPool.Get().(*connBufs)
+	b.br.Reset(connReader{c})
+	b.bw.Reset(c.nc)
+	c.bufs, c.br, c.bw = b, b.br, b.bw
+}
+
+// dropBufs returns the connection's buffers to the pool; what they still
+// hold is dropped.
+func (c *conn) dropBufs() {
+	b := c.bufs
+	if b == nil {
+		return
+	}
+	b.br.Reset(nil)
+	b.bw.Reset(nil)
+	bufsPool.Put(b)
+	c.bufs, c.br, c.bw = nil, nil, nil
+}
+
+// awaitRequest waits for the client's next request (its first byte, the
+// end of the connection, or the read deadline) and reports whether a byte
+// of it is buffered. It waits without buffers, as nginx waits for a
+// keep-alive request: the first read is made from the poller's read
+// function (readReady), which takes a pair of buffers for it and gives
+// them back when it finds nothing. The system calls are a read's: one
+// where the request is there, one that finds nothing and one after the
+// wait where it is not.
+func (c *conn) awaitRequest() bool {
+	if c.bufs == nil || c.bw.Buffered() == 0 {
+		c.dropBufs()
+		c.waitErr = nil
+		ok, err := c.wait.Read(c.waitRead)
+		switch {
+		case !ok: // this connection cannot be waited on so: read as before
+			c.takeBufs()
+		case err != nil:
+			return false
+		default:
+			return c.waitErr == nil // readReady buffered a byte, or the read failed
+		}
+	}
+	_, err := c.br.Peek(1)
+	return err == nil
+}
+
+// errWouldBlock is connReader's "nothing to read" inside readReady.
+var errWouldBlock = errors.New("httpfront: nothing to read yet")
+
+// readReady is awaitRequest's read function: one non-blocking read, into
+// buffers taken for it; it gives them back and reports false when the
+// socket had nothing.
+func (c *conn) readReady(fd uintptr) bool {
+	if c.bufs == nil {
+		c.takeBufs()
+	}
+	c.waitFD = int(fd)
+	_, err := c.br.Peek(1)
+	c.waitFD = -1
+	if err == errWouldBlock {
+		c.dropBufs()
+		return false
+	}
+	c.waitErr = err
+	return true
+}
+
+// release returns a finished connection's memory to the pools.
 func (c *conn) release() {
 	c.s, c.nc, c.bodyFile, c.redirectHdr = nil, nil, nil, nil
-	c.br.Reset(nil)
-	c.bw.Reset(nil)
+	c.wait.Reset(nil)
+	c.dropBufs()
 	if cap(c.body) > prefetchMax {
 		c.body = nil
 	}
@@ -213,7 +315,7 @@ func (c *conn) serve() {
 	first := true
 	c.ended = c.start
 	for {
-		if c.br.Buffered() == 0 {
+		if c.bufs == nil || c.br.Buffered() == 0 {
 			wait := c.s.opts.Keepalive
 			if first {
 				wait = c.s.opts.HeaderTimeout
@@ -222,7 +324,7 @@ func (c *conn) serve() {
 				wait = min(wait, drainGrace)
 			}
 			c.readDeadline(c.ended, wait)
-			if _, err := c.br.Peek(1); err != nil {
+			if !c.awaitRequest() {
 				return
 			}
 		}

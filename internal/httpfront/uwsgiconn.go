@@ -29,6 +29,7 @@ const (
 // net/http/fcgi's child, it turns the gateway's variables into the same
 // request state an HTTP request makes, so the response side is shared.
 func (c *conn) serveUWSGI() {
+	c.takeBufs() // the gateway sends its request at once
 	c.readDeadline(c.start, c.s.opts.HeaderTimeout)
 	ureq := &c.ureq
 	if err := uwsgi.ReadRequest(c.br, c.s.opts.BufferSize, ureq); err != nil {
