@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -508,5 +509,78 @@ func TestMasterShedWhileStuck(t *testing.T) {
 		if code, _, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); code != 200 {
 			t.Errorf("request %d after the stuck call: %d %v", i, code, err)
 		}
+	}
+}
+
+// --py-autoreload: a change to a module the app imported reloads the
+// workers (once, though each of the two sees it); an ignored module's does
+// not; a change that breaks the import leaves the old workers serving, and
+// the fix after it reloads again.
+func TestMasterPyAutoReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string, ahead time.Duration) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// A time of its own: Python trusts a cached .pyc whose recorded
+		// source time (in seconds) and size match.
+		at := time.Now().Add(ahead)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("wsgi.py", "import os, part, skip\n\n"+
+		"def application(environ, start_response):\n"+
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
+		"    return [('%s %d' % (part.VALUE, os.getpid())).encode()]\n", 0)
+	write("part.py", "VALUE = 'one'\n", 0)
+	write("skip.py", "X = 1\n", 0)
+	s := start(t, "--chdir", dir, "--module", "wsgi", "--processes", "2", "--threads", "1",
+		"--py-autoreload", "1", "--py-auto-reload-ignore", "skip")
+	client := masterClient(false, 10*time.Second)
+	serves := func(want string, d time.Duration) bool {
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if code, body, err := masterGet(client, s.URL("/")); err == nil && code == 200 && strings.HasPrefix(body, want+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	if !serves("one", 10*time.Second) {
+		t.Fatalf("the app does not answer\n%s", s.Log())
+	}
+	time.Sleep(1500 * time.Millisecond) // the workers' first look is done
+
+	write("skip.py", "X = 22\n", 10*time.Second)
+	time.Sleep(2500 * time.Millisecond)
+	if strings.Contains(s.Log(), "reloading") {
+		t.Fatalf("a change to an ignored module reloaded:\n%s", s.Log())
+	}
+
+	write("part.py", "VALUE = 'second'\n", 20*time.Second)
+	if !serves("second", 15*time.Second) {
+		t.Fatalf("no reload after part.py changed:\n%s", s.Log())
+	}
+	if n := strings.Count(s.Log(), "reloading workers gracefully"); n != 1 {
+		t.Errorf("%d reloads for one change, want 1:\n%s", n, s.Log())
+	}
+	if !strings.Contains(s.Log(), "py-autoreload: "+filepath.Join(dir, "part.py")+" changed") {
+		t.Errorf("the log does not say which file changed:\n%s", s.Log())
+	}
+
+	time.Sleep(1500 * time.Millisecond)
+	write("part.py", "VALUE = (\n", 30*time.Second)
+	if !s.waitLog("could not load the app", 15*time.Second) {
+		t.Fatalf("the broken module was not loaded:\n%s", s.Log())
+	}
+	if !serves("second", 2*time.Second) {
+		t.Fatalf("the old workers stopped serving after a failed reload:\n%s", s.Log())
+	}
+	write("part.py", "VALUE = 'third value'\n", 40*time.Second)
+	if !serves("third value", 15*time.Second) {
+		t.Fatalf("no reload after the fix:\n%s", s.Log())
 	}
 }

@@ -400,6 +400,8 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		MaxLifetime:      time.Duration(cfg.MaxWorkerLifetime) * time.Second,
 		MaxLifetimeDelta: time.Duration(cfg.MaxLifetimeDelta) * time.Second,
 		ReloadOnRSS:      int64(cfg.ReloadOnRSS) << 20,
+		AutoReload:       time.Duration(cfg.PyAutoReload) * time.Second,
+		AutoReloadIgnore: cfg.PyAutoReloadIgnore,
 		EvilRSS:          int64(cfg.EvilReloadOnRSS) << 20,
 		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
 		HarakiriGrace:    time.Duration(cfg.HarakiriGrace) * time.Second,

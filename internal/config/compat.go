@@ -211,8 +211,6 @@ var unsupportedOptions = []Option{
 	unsupported("route-run", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("route-host", "There is no internal routing; do it in nginx or in the app."),
 	unsupported("response-route", "There is no internal routing; do it in nginx or in the app."),
-	withAliases(unsupported("py-autoreload", "There is no code autoreloader; restart carafe (or send SIGHUP) after changes."),
-		"python-autoreload"),
 	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
 	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),
 	unsupported("ugreen", "carafe serves concurrency with --threads; uGreen is not supported."),

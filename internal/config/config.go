@@ -54,6 +54,8 @@ type Config struct {
 	MaxLifetimeDelta    int         // --max-worker-lifetime-delta: random 0..N seconds added per worker
 	WorkerReloadMercy   int         // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
 	TouchReload         []string    // --touch-reload FILE: reload when its mtime changes
+	PyAutoReload        int         // --py-autoreload SECONDS: reload when an imported module's file changes; 0 = off
+	PyAutoReloadIgnore  []string    // --py-auto-reload-ignore MODULE: not watched
 	TouchLogReopen      []string    // --touch-logreopen FILE: reopen the logs when its mtime changes
 	StaticMap           []string    // --static-map URL=DIR
 	StaticMap2          []string    // --static-map2 URL=DIR (DIR holds URL's whole path)
@@ -120,6 +122,7 @@ type Config struct {
 func (c *Config) NeedsMaster() bool {
 	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
 		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || c.EvilReloadOnRSS > 0 || len(c.TouchReload) > 0 || len(c.TouchLogReopen) > 0 ||
+		c.PyAutoReload > 0 ||
 		c.Stats != "" || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != "" || c.MasterAsRoot
 }
 

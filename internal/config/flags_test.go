@@ -350,19 +350,37 @@ func TestUnsupportedSwitchedOff(t *testing.T) {
 	if _, warnings, err := Parse([]string{ini, "--async=0"}, nil); err != nil || len(warnings) != 0 {
 		t.Errorf("switched-off features: %v, warnings %q", err, warnings)
 	}
-	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\npy-autoreload = 1\n"), 0o644); err != nil {
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nmules = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Parse([]string{ini}, nil); err == nil || !strings.Contains(err.Error(), `"py-autoreload" is a uWSGI feature`) {
-		t.Errorf("py-autoreload = 1: %v, want it refused", err)
+	if _, _, err := Parse([]string{ini}, nil); err == nil || !strings.Contains(err.Error(), `"mules" is a uWSGI feature`) {
+		t.Errorf("mules = 1: %v, want it refused", err)
 	}
-	for _, name := range []string{"python-autoreload"} { // uWSGI's other spellings
+	for _, name := range []string{"mule"} { // uWSGI's other spelling
 		if _, _, err := Parse([]string{"app", "--" + name + "=1"}, nil); err == nil || !strings.Contains(err.Error(), "uWSGI feature") {
 			t.Errorf("--%s=1: %v, want it refused", name, err)
 		}
 	}
 	if _, _, err := Parse([]string{"app", "--cheaper=2"}, nil); err == nil {
 		t.Error("--cheaper=2 accepted")
+	}
+}
+
+// uWSGI's four spellings of py-autoreload set it, and it implies a master,
+// as in uWSGI; py-auto-reload-ignore is repeatable.
+func TestPyAutoReload(t *testing.T) {
+	for _, name := range []string{"py-autoreload", "py-auto-reload", "python-autoreload", "python-auto-reload"} {
+		c, _, err := Parse([]string{"app", "--http", "127.0.0.1:1", "--" + name, "2",
+			"--py-auto-reload-ignore", "a.b", "--py-auto-reload-ignore", "c"}, nil)
+		if err != nil {
+			t.Fatalf("--%s 2: %v", name, err)
+		}
+		if c.PyAutoReload != 2 || !c.NeedsMaster() || !reflect.DeepEqual(c.PyAutoReloadIgnore, []string{"a.b", "c"}) {
+			t.Errorf("--%s 2: every %d s, master %v, ignoring %q", name, c.PyAutoReload, c.NeedsMaster(), c.PyAutoReloadIgnore)
+		}
+	}
+	if _, _, err := Parse([]string{"app", "--http", "127.0.0.1:1", "--py-autoreload", "-1"}, nil); err == nil {
+		t.Error("--py-autoreload -1 accepted")
 	}
 }
 

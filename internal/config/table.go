@@ -344,6 +344,20 @@ var table = append(append(append([]Option{
 			"workers only, since the master holds no Python to reload.",
 	},
 	{
+		Name: "py-autoreload", Aliases: []string{"py-auto-reload", "python-autoreload", "python-auto-reload"},
+		Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.PyAutoReload },
+		Doc: "For development: every this many seconds each worker looks at the modification time of the file " +
+			"of every Python module it has imported (the app's, the libraries'), and when one has changed " +
+			"since the worker started, the master reloads gracefully (as SIGHUP does). The times are read " +
+			"without holding the GIL. 0 means never; a master is implied.",
+	},
+	{
+		Name: "py-auto-reload-ignore", Kind: KindList, Metavar: "MODULE", Section: secProcesses,
+		Field: func(c *Config) any { return &c.PyAutoReloadIgnore },
+		Doc:   "A module (its full dotted name) whose file --py-autoreload does not watch; repeatable.",
+	},
+	{
 		Name: "touch-logreopen", Kind: KindList, Metavar: "FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.TouchLogReopen },
 		Doc: "Reopen the log files (as SIGUSR1 does) when this file's modification time changes; repeatable. " +

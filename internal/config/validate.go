@@ -256,6 +256,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	atLeast("--static-max-age", c.StaticMaxAge, 0)
 	atLeast("--max-worker-lifetime", c.MaxWorkerLifetime, 0)
 	atLeast("--max-worker-lifetime-delta", c.MaxLifetimeDelta, 0)
+	atLeast("--py-autoreload", c.PyAutoReload, 0)
 	atLeast("--worker-reload-mercy", c.WorkerReloadMercy, 1)
 	atLeast("--limit-request-line", c.LimitRequestLine, 1)
 	atLeast("--limit-request-fields", c.LimitRequestFields, 1)

@@ -522,6 +522,16 @@ func (m *master) reload(why string) {
 	}
 }
 
+// replacing reports whether a replacement for p is starting.
+func (m *master) replacing(p *proc) bool {
+	for _, q := range m.procs {
+		if q.replaces == p {
+			return true
+		}
+	}
+	return false
+}
+
 // live returns the procs of a slot that are not stopping: those serving
 // and their replacements still starting.
 func (m *master) live(id int) []*proc {

@@ -201,6 +201,12 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		m.recycle(p, msg.Text)
 	case control.Shed:
 		p.shedding = msg.Text == "1"
+	case control.Changed:
+		// Every worker that imported the file says it: the first starts
+		// the reload, and the others are already being replaced by then.
+		if p.state != stateStopping && !m.replacing(p) {
+			m.reload("py-autoreload: " + msg.Text + " changed")
+		}
 	case control.OverRSS:
 		// Every worker of the app would say it: once is enough, until
 		// a reload brings code that may be smaller.

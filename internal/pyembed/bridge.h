@@ -76,6 +76,7 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 		 int processes, const char *software, char **err);
 void crf_drop_file_wrapper(void);
 void crf_dump_all(int fd);
+char *crf_module_files(size_t *len);
 unsigned long crf_thread_ident(crf_slot *s);
 void crf_release_main(void);
 char *crf_finalize_begin(void);

@@ -636,6 +636,66 @@ void crf_dump_all(int fd)
 	PyGILState_Release(st);
 }
 
+/* crf_module_files lists, for --py-autoreload, every module in sys.modules
+ * that has a file: "name\tpath\n" each, in a buffer the caller frees
+ * (*len bytes); NULL if there is no memory. Only module objects count, and
+ * __file__ is read from the module's dict, so that no Python code runs
+ * (a module's __getattr__, an object posing as a module). */
+char *crf_module_files(size_t *len)
+{
+	PyGILState_STATE st = PyGILState_Ensure();
+	PyObject *items = PyDict_Items(PyImport_GetModuleDict()); /* a snapshot */
+	char *out = NULL;
+	size_t n = 0, cap = 0;
+
+	*len = 0;
+	for (Py_ssize_t i = 0; items != NULL && i < PyList_GET_SIZE(items); i++) {
+		PyObject *item = PyList_GET_ITEM(items, i);
+		PyObject *name = PyTuple_GET_ITEM(item, 0), *mod = PyTuple_GET_ITEM(item, 1);
+		if (!PyUnicode_Check(name) || !PyModule_Check(mod))
+			continue;
+		PyObject *file = PyDict_GetItemString(PyModule_GetDict(mod), "__file__");
+		if (file == NULL || !PyUnicode_Check(file))
+			continue;
+		Py_ssize_t nl, fl;
+		const char *ns = PyUnicode_AsUTF8AndSize(name, &nl);
+		const char *fs = PyUnicode_AsUTF8AndSize(file, &fl);
+		if (ns == NULL || fs == NULL) {
+			PyErr_Clear();
+			continue;
+		}
+		size_t need = n + (size_t)nl + (size_t)fl + 2;
+		if (need > cap) {
+			size_t ncap = cap ? 2 * cap : 16384;
+			while (ncap < need)
+				ncap *= 2;
+			char *grown = realloc(out, ncap);
+			if (grown == NULL) {
+				free(out);
+				out = NULL;
+				n = 0;
+				break;
+			}
+			out = grown;
+			cap = ncap;
+		}
+		memcpy(out + n, ns, (size_t)nl);
+		n += (size_t)nl;
+		out[n++] = '\t';
+		memcpy(out + n, fs, (size_t)fl);
+		n += (size_t)fl;
+		out[n++] = '\n';
+	}
+	if (items == NULL)
+		PyErr_Clear();
+	Py_XDECREF(items);
+	PyGILState_Release(st);
+	if (out == NULL)
+		out = malloc(1); /* none: an empty list, not a failure */
+	*len = n;
+	return out;
+}
+
 /* crf_thread_ident is the ident (as faulthandler prints it) of the OS
  * thread that ran slot s's latest call (the caller asks for a busy slot);
  * 0 before its first. */

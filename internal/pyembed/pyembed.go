@@ -576,6 +576,34 @@ func (ip *Interp) DumpAll() ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// ModuleFile is a module the app's interpreter has imported, and its file.
+type ModuleFile struct{ Module, Path string }
+
+// ModuleFiles lists the modules in sys.modules that have a file (their
+// __file__), taking the GIL for as long as that takes.
+func (ip *Interp) ModuleFiles() ([]ModuleFile, error) {
+	ip.life.RLock()
+	defer ip.life.RUnlock()
+	if ip.closed {
+		return nil, errors.New("the interpreter is shut down")
+	}
+	var n C.size_t
+	p := C.crf_module_files(&n)
+	if p == nil {
+		return nil, errors.New("out of memory listing the modules")
+	}
+	text := C.GoStringN(p, C.int(n))
+	C.free(unsafe.Pointer(p))
+	var out []ModuleFile
+	for line := range strings.Lines(text) {
+		name, path, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		if ok {
+			out = append(out, ModuleFile{name, path})
+		}
+	}
+	return out, nil
+}
+
 // ThreadIdent is the ident of the OS thread running thread i's call, in
 // the form DumpAll heads its stack with ("0x00007f..."); "" when i is idle.
 func (ip *Interp) ThreadIdent(i int) string {

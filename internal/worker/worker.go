@@ -62,6 +62,11 @@ type Options struct {
 	// ReloadOnRSS asks for a replacement once resident memory exceeds
 	// this many bytes (checked four times a second); zero means never.
 	ReloadOnRSS int64
+	// AutoReload, when set, is how often the files of the modules the app
+	// imported are looked at; the master reloads when one changes
+	// (--py-autoreload). AutoReloadIgnore names modules not looked at.
+	AutoReload       time.Duration
+	AutoReloadIgnore []string
 	// EvilRSS ends the worker at once, requests in flight and all, once
 	// resident memory exceeds this many bytes; zero means never.
 	EvilRSS int64
@@ -246,6 +251,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	}
 	go w.shedWhileStuck()
 	go returnMemory()
+	if o.AutoReload > 0 && ctl != nil { // (--py-autoreload implies a master)
+		go w.autoReload()
+	}
 	if o.MaxLifetime > 0 {
 		w.life = o.MaxLifetime
 		if o.MaxLifetimeDelta > 0 {
