@@ -19,10 +19,9 @@ import (
 // much memory that is free, or has grown to twice what it held after the
 // last return, it waits for quietFor without a collection (the burst is
 // over, or it allocates little) and returns the free memory with
-// debug.FreeOSMemory: a full collection of a heap that is mostly free
-// by then, a millisecond or so. A worker
-// under steady load collects often and is never quiet that long; an idle
-// one is not woken at all.
+// debug.FreeOSMemory: a full collection of a heap that is mostly free by
+// then, a millisecond or so. A worker under steady load collects often and
+// is never quiet that long; an idle one is not woken at all.
 
 const (
 	// returnFree is how much free, still resident heap sets the worker
