@@ -81,9 +81,10 @@ func TestServerBodyMemBudget(t *testing.T) {
 	old := bodyMemBudget
 	bodyMemBudget = 150000
 	defer func() { bodyMemBudget = old }()
-	hold := make(chan struct{})
+	hold, holding := make(chan struct{}), make(chan struct{})
 	held := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
 		if env["PATH_INFO"] == "/hold" {
+			close(holding)
 			<-hold
 		}
 		return bodyDigest.fn(c, env)
@@ -95,10 +96,12 @@ func TestServerBodyMemBudget(t *testing.T) {
 	}
 	first, firstR := serve(t, held, Options{PostBuffering: 1 << 20})
 	io.WriteString(first, chunked("/hold")) // in memory, held while its call waits
-	deadline := time.Now().Add(5 * time.Second)
-	for bodyMemUsed.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	select {
+	case <-holding: // the call has begun: the whole body is read, and counted
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first request's call did not begin")
 	}
+	deadline := time.Now().Add(5 * time.Second)
 	if n := bodyMemUsed.Load(); n == 0 || n > bodyMemBudget {
 		t.Fatalf("the first body holds %d bytes of the budget", n)
 	}
