@@ -230,7 +230,7 @@ var unsupportedOptions = []Option{
 }
 
 // unsupported refuses a uWSGI feature by name. A value that turns it off
-// (0, false, no, off: `py-autoreload = 0`, `cheaper = 0`) asks for nothing
+// (0, false, no, off: `cheaper = 0`, `http-websockets = false`) asks for nothing
 // carafe lacks, so it is accepted and ignored (see isOff).
 func unsupported(name, instead string) Option {
 	return Option{Name: name, Kind: KindUnsupported, Section: secUnsupported, Doc: instead}
