@@ -88,6 +88,7 @@ PyThreadState *crf_enter(void);
 void crf_set_adopt(int n);
 int crf_may_run(int own);
 const char *crf_version(void);
+int crf_trim_malloc(void);
 void crf_dump_traceback(crf_slot *s);
 
 /* wsgi.c */

@@ -5,6 +5,9 @@
 #include "bridge.h"
 
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -709,4 +712,17 @@ unsigned long crf_thread_ident(crf_slot *s)
 const char *crf_version(void)
 {
 	return Py_GetVersion();
+}
+
+/* crf_trim_malloc hands the free pages of every malloc arena back to the
+ * kernel; 1 if it released any. Python's larger objects come from malloc,
+ * and glibc keeps each thread's arena as big as it once was (see
+ * pyembed.TrimMalloc). Needs no GIL. */
+int crf_trim_malloc(void)
+{
+#ifdef __GLIBC__
+	return malloc_trim(0);
+#else
+	return 0;
+#endif
 }

@@ -617,6 +617,15 @@ func (ip *Interp) ThreadIdent(i int) string {
 // Version is the embedded Python's version string.
 func Version() string { return C.GoString(C.crf_version()) }
 
+// TrimMalloc returns to the kernel the free memory of malloc's arenas, and
+// reports whether there was any. Python takes its objects over 512 bytes
+// (request bodies read whole, big strings and lists) from malloc, and
+// glibc gives each thread that allocates an arena of its own, which keeps
+// the size it grew to: after 1 MiB uploads on 8 threads a worker held
+// 16 MB more than before, all of it free. Safe at any time, from any
+// thread, without the GIL; it briefly locks one arena after another.
+func TrimMalloc() bool { return C.crf_trim_malloc() != 0 }
+
 func bytesPtr(b []byte) *C.char {
 	if len(b) == 0 {
 		return nil

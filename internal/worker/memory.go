@@ -4,24 +4,36 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
+
+	"carafe/internal/pyembed"
 )
 
 // A worker gives the memory of a burst back to the OS once the burst is
-// over. Go alone would keep it: after a burst (held uploads, thousands of
-// connections) nothing allocates, so no collection runs until the one the
-// runtime forces every two minutes, and after that one the background
-// scavenger released nothing in a process gone quiet. Measured with 200
-// held chunked uploads: 180 MB resident three minutes later, 7 MB of it
-// live.
+// over. Left alone it would keep it:
+//   - Go's heap: after a burst (held uploads, thousands of connections)
+//     nothing allocates, so no collection runs until the one the runtime
+//     forces every two minutes, and after that one the background
+//     scavenger released nothing in a process gone quiet. Measured with
+//     200 held chunked uploads: 180 MB resident three minutes later, 7 MB
+//     of it live.
+//   - malloc's arenas, where Python's larger objects live (see
+//     pyembed.TrimMalloc): 1 MiB uploads on 8 threads left 16 MB there,
+//     free, for good. Go's heap did not grow at all (the body is read
+//     straight into Python's buffer, and not one collection ran).
 //
-// So after each collection the worker looks at the heap, and when it holds
-// much memory that is free, or has grown to twice what it held after the
-// last return, it waits for quietFor without a collection (the burst is
-// over, or it allocates little) and returns the free memory with
-// debug.FreeOSMemory: a full collection of a heap that is mostly free by
-// then, a millisecond or so. A worker under steady load collects often and
-// is never quiet that long; an idle one is not woken at all.
+// So the worker watches for a burst to end in two ways. After each
+// collection it looks at the heap: when it holds much memory that is free,
+// or has grown to twice what it held after the last return, or the worker
+// is resident at rssGrowth over its size after the last return, it waits
+// for quietFor without a collection. And once requests are served it
+// looks every quietFor whether any more were: when none were and the
+// worker has grown by rssGrowth, the burst is over too. Either way it then
+// returns the free memory of both (giveBack): a full collection of a heap
+// that is mostly free by then, a millisecond or so, and a walk of malloc's
+// arenas. An idle worker is not woken at all; one under load looks once
+// every quietFor.
 
 const (
 	// returnFree is how much free, still resident heap sets the worker
@@ -29,17 +41,52 @@ const (
 	// looked at for growth.
 	returnFree = 32 << 20
 	returnMin  = 32 << 20
-	// quietFor is how long without a collection counts as quiet.
+	// quietFor is how long without a collection, or without a request
+	// served, counts as quiet.
 	quietFor = 5 * time.Second
+	// rssGrowth is how far the resident set may grow past its size
+	// after the last return before there is something worth returning.
+	rssGrowth = 8 << 20
 )
 
-// returnMemory runs for the worker's life (see above).
-func returnMemory() {
+// memReturn gives a burst's memory back (see above).
+type memReturn struct {
+	watching atomic.Bool   // run is looking at the requests served
+	wake     chan struct{} // requests are served: watch them
+}
+
+func newMemReturn() *memReturn { return &memReturn{wake: make(chan struct{}, 1)} }
+
+// served notes that a request was served: an atomic load once run watches.
+func (m *memReturn) served() {
+	if !m.watching.Load() && m.watching.CompareAndSwap(false, true) {
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run returns memory for the worker's life; requests counts the requests
+// served.
+func (m *memReturn) run(requests func() int64) {
 	gcs := collections()
-	quiet := time.NewTimer(quietFor)
+	quiet := time.NewTimer(quietFor) // quietFor without a collection
 	quiet.Stop()
 	armed := false
+	look := time.NewTicker(quietFor) // whether requests are still served
+	look.Stop()
+	var last int64
 	grown := uint64(returnMin) // the held size that counts as grown
+	rssAfter := selfRSS()      // resident after the last return
+	give := func() {
+		giveBack()
+		held, _ := heapHeld()
+		grown = max(returnMin, 2*held)
+		rssAfter = selfRSS()
+		// The collections just run have a tick queued; with nothing
+		// free now, it does not arm the timer again.
+	}
 	for {
 		select {
 		case <-gcs:
@@ -47,23 +94,38 @@ func returnMemory() {
 				quiet.Reset(quietFor) // not quiet yet
 				continue
 			}
-			if held, free := heapHeld(); free >= returnFree || held >= grown {
+			if held, free := heapHeld(); free >= returnFree || held >= grown || selfRSS() >= rssAfter+rssGrowth {
 				armed = true
 				quiet.Reset(quietFor)
 			}
 		case <-quiet.C:
 			armed = false
-			// Twice: the first collection moves what the sync.Pools
-			// hold (idle connections' buffers) to their victim caches,
-			// the second frees it (measured: 4 MB more returned).
-			debug.FreeOSMemory()
-			debug.FreeOSMemory()
-			held, _ := heapHeld()
-			grown = max(returnMin, 2*held)
-			// The collections just run have a tick queued; with nothing
-			// free now, it does not arm the timer again.
+			give()
+		case <-m.wake:
+			last = requests()
+			look.Reset(quietFor)
+		case <-look.C:
+			if n := requests(); n != last {
+				last = n
+				continue
+			}
+			look.Stop()
+			m.watching.Store(false) // the next request wakes run again
+			if selfRSS() >= rssAfter+rssGrowth {
+				give()
+			}
 		}
 	}
+}
+
+// giveBack returns to the OS the free memory of Go's heap and of malloc's
+// arenas. Twice for Go: the first collection moves what the sync.Pools
+// hold (idle connections' buffers) to their victim caches, the second
+// frees it (measured: 4 MB more returned).
+func giveBack() {
+	debug.FreeOSMemory()
+	debug.FreeOSMemory()
+	pyembed.TrimMalloc()
 }
 
 // heapHeld returns the heap memory the worker holds resident (objects,

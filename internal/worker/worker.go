@@ -157,10 +157,11 @@ type worker struct {
 	harakiri    chan struct{}
 	shedMu      sync.Mutex
 	shedding    atomic.Bool // see shedWhileStuck
+	mem         *memReturn
 }
 
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
-	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{}), start: time.Now()}
+	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{}), start: time.Now(), mem: newMemReturn()}
 	if o.MaxRequests > 0 {
 		w.limit = int64(o.MaxRequests)
 		if o.MaxRequestsDelta > 0 {
@@ -250,7 +251,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go w.watchdog()
 	}
 	go w.shedWhileStuck()
-	go returnMemory()
+	go w.mem.run(w.requests.Load)
 	if o.AutoReload > 0 && ctl != nil { // (--py-autoreload implies a master)
 		go w.autoReload()
 	}
@@ -464,6 +465,7 @@ func (w *worker) Do(c *wsgi.Call) {
 	if c.Result == wsgi.AppError {
 		w.errors.Add(1)
 	}
+	w.mem.served()
 	if n := w.requests.Add(1); w.limit > 0 && n >= w.limit {
 		w.recycle(fmt.Sprintf("max-requests (%d served)", n))
 	}
