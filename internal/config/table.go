@@ -316,9 +316,10 @@ var table = append(append(append([]Option{
 		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,
 		Field: func(c *Config) any { return &c.ReloadOnRSS },
 		Doc: "Gracefully replace a worker whose resident memory exceeds this many megabytes (checked four " +
-			"times a second); 0 means never. A limit below a fresh worker's size (the app after import) is " +
-			"said once, and such workers are replaced only after serving a request and running a minute, " +
-			"not in a loop.",
+			"times a second); 0 means never. Memory the worker holds free (Go's heap, the C allocator's " +
+			"arenas) is given back first, and only a worker still over the limit is replaced. A limit below " +
+			"a fresh worker's size (the app after import) is said once, and such workers are replaced only " +
+			"after serving a request and running a minute, not in a loop.",
 	},
 	{
 		Name: "evil-reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"net"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -107,12 +109,43 @@ func TestReloadOnRSSBornOver(t *testing.T) {
 }
 
 // A worker that starts under the limit is recycled as soon as it passes
-// it, idle or not.
+// it, idle or not, when giving back its free memory does not bring it
+// under: then for giveBackEvery it is recycled without trying again.
 func TestReloadOnRSSGrown(t *testing.T) {
 	msgs, ctl := fakeMaster(t)
-	w := &worker{ctl: ctl, start: time.Now(), o: Options{ReloadOnRSS: 1 << 40}}
-	w.noteReadyRSS()
-	expect(t, msgs, "", "ready under the limit")
-	w.checkLimits(time.Now(), 2<<40)
+	w := &worker{ctl: ctl, start: time.Now(), o: Options{ReloadOnRSS: 1}} // 1 byte: always over
+	w.checkLimits(time.Now(), 2)
 	expect(t, msgs, control.Recycle, "over the limit")
+	if w.gaveBackInVain.IsZero() {
+		t.Errorf("the give-back that left the worker over the limit was not noted")
+	}
+}
+
+// Memory the worker holds free does not recycle it: over the limit, it
+// first gives that memory back and measures again. Here 64 MB of Go heap,
+// garbage but still resident, take the worker over its limit.
+func TestReloadOnRSSGivesBackFirst(t *testing.T) {
+	msgs, ctl := fakeMaster(t)
+	debug.FreeOSMemory()
+	before := selfRSS()
+	b := make([]byte, 64<<20)
+	for i := range b {
+		b[i] = 1
+	}
+	runtime.KeepAlive(b)
+	b = nil
+	runtime.GC() // garbage now, and still resident
+	rss := selfRSS()
+	if rss < before+48<<20 {
+		t.Skipf("64 MB of garbage took the resident set only from %d to %d: nothing to give back", before, rss)
+	}
+	w := &worker{ctl: ctl, start: time.Now(), o: Options{ReloadOnRSS: before + 24<<20}}
+	w.checkLimits(time.Now(), rss)
+	expect(t, msgs, "", "over the limit only with free memory")
+	if after := selfRSS(); after > w.o.ReloadOnRSS {
+		t.Errorf("resident %d bytes after giving back, over the limit %d", after, w.o.ReloadOnRSS)
+	}
+	if !w.gaveBackInVain.IsZero() {
+		t.Errorf("a give-back that worked was noted as in vain")
+	}
 }

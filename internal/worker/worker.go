@@ -151,13 +151,16 @@ type worker struct {
 	// bornOverRSS: resident memory was over --reload-on-rss already when
 	// the worker became ready (see rssMayRecycle).
 	bornOverRSS bool
-	recycleMu   sync.Mutex
-	recycling   bool      // asked for a replacement, paused
-	noRecycle   time.Time // after a failed replacement, do not ask again before
-	harakiri    chan struct{}
-	shedMu      sync.Mutex
-	shedding    atomic.Bool // see shedWhileStuck
-	mem         *memReturn
+	// gaveBackInVain: when giving memory back last left the worker over
+	// --reload-on-rss (checkLimits only).
+	gaveBackInVain time.Time
+	recycleMu      sync.Mutex
+	recycling      bool      // asked for a replacement, paused
+	noRecycle      time.Time // after a failed replacement, do not ask again before
+	harakiri       chan struct{}
+	shedMu         sync.Mutex
+	shedding       atomic.Bool // see shedWhileStuck
+	mem            *memReturn
 }
 
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
@@ -550,9 +553,24 @@ func (w *worker) checkLimits(now time.Time, rss int64) {
 		w.recycle("max-worker-lifetime")
 	}
 	if w.o.ReloadOnRSS > 0 && rss > w.o.ReloadOnRSS && w.rssMayRecycle(now) {
+		// Memory the worker holds free is not what the limit is for:
+		// give it back first (a burst that just ended, before memReturn's
+		// quiet wait), and recycle only if that was not enough.
+		if now.Sub(w.gaveBackInVain) >= giveBackEvery {
+			giveBack()
+			if rss = selfRSS(); rss <= w.o.ReloadOnRSS {
+				return
+			}
+			w.gaveBackInVain = now
+		}
 		w.recycle(fmt.Sprintf("reload-on-rss (%d MB resident)", rss>>20))
 	}
 }
+
+// giveBackEvery is how long after a give-back that left the worker over
+// --reload-on-rss it is recycled without another (each costs two full
+// collections, and the recycle takes a while to come).
+const giveBackEvery = 10 * time.Second
 
 // noteReadyRSS tells the master when this worker is over --reload-on-rss
 // already as it becomes ready, before a request could have leaked: that
