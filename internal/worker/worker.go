@@ -160,7 +160,7 @@ type worker struct {
 	harakiri       chan struct{}
 	shedMu         sync.Mutex
 	shedding       atomic.Bool // see shedWhileStuck
-	mem            *memReturn
+	mem            *memReturn  // gives a burst's memory back (memory.go)
 }
 
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
