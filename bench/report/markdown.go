@@ -105,6 +105,8 @@ func (r *Results) appSpeed(p func(string, ...any)) {
 	p("The same Python, timed inside each server (1 process × 1 thread): `bench/apps/pyspeed` calls the Flask JSON app in-process, with a fixed environ and no I/O, and answers with the CPU time of one call (the mean of its fastest batch of calls); the figure is the median of several such answers. ")
 	p("No byte passes through the server while the calls are timed: what the figures differ by is the build of the interpreter each server runs in, one Python version built three ways. ")
 	p("python3 is the python3 executable itself, from the command line, which Gunicorn, Granian and waitress run in; uWSGI's Debian plugin links libpython3.X.so, and carafe links libpython3.X.a. ")
+	p("C embedding is `bench/pyfloor`, a C program of a few lines that links libpython as carafe does and makes the same calls on a thread of its own: no server code at all, so it is the floor for every program that embeds that library, and carafe's distance from it is carafe's own cost. ")
+	p("Debian builds its python3 executable with link-time optimisation, which inlines code across the interpreter's source files; the libpython3.X.a it ships has none of that, so every program that links the library runs Python slower than python3 does. ")
 	p("In the Python-bound scenarios (Flask, Django) the app's own code takes most of a request's CPU, so this ratio weighs on their figures whatever the server does.\n\n")
 	p("| runs in | µs per call | × python3 |\n| --- | ---: | ---: |\n")
 	var base float64

@@ -26,13 +26,14 @@ const appSpeedAsks = 5
 // appSpeed measures how fast the interpreter each server runs in executes
 // the same app code: bench/apps/pyspeed times calls of the Flask JSON app
 // in-process, so the server's own code plays no part. python3 itself runs
-// it too, from the command line. The servers run the same interpreter
+// it too, from the command line, and so does bench/pyfloor, C that embeds
+// libpython the way carafe does. The servers run the same interpreter
 // version, built three ways (the python3 executable, libpython.so,
 // libpython.a): this is what the build alone makes of a Python-bound
 // scenario.
 func (h *harness) appSpeed(ctx context.Context) []report.AppSpeed {
 	app := filepath.Join(h.cfg.root, "bench", "apps", "pyspeed")
-	out := []report.AppSpeed{h.python3Speed(ctx, app)}
+	out := []report.AppSpeed{h.python3Speed(ctx, app), h.floorSpeed(ctx, app)}
 	for _, srv := range h.servers {
 		if srv.appOnly || len(srv.only) > 0 {
 			continue // the ceiling runs no Python; a variant of carafe runs carafe's
@@ -53,8 +54,24 @@ func (h *harness) appSpeed(ctx context.Context) []report.AppSpeed {
 // python3Speed runs the app's figure from the command line, in the bench
 // venv's python (the interpreter every server shares).
 func (h *harness) python3Speed(ctx context.Context, app string) report.AppSpeed {
-	s := report.AppSpeed{Server: "python3"}
-	text, err := output(ctx, h.venvBin("python"), filepath.Join(app, "wsgi.py"), strconv.Itoa(appSpeedAsks))
+	return h.commandSpeed(ctx, "python3", h.venvBin("python"), filepath.Join(app, "wsgi.py"), strconv.Itoa(appSpeedAsks))
+}
+
+// floorName is the row of bench/pyfloor, a C program that links libpython
+// as carafe does and runs the app's figure on a thread of its own: what
+// the library build alone makes of the app, with no server code at all.
+const floorName = "C embedding"
+
+// floorSpeed runs bench/pyfloor (built by setup) on the app.
+func (h *harness) floorSpeed(ctx context.Context, app string) report.AppSpeed {
+	return h.commandSpeed(ctx, floorName, floorBin(h.cfg.root), h.venvBin("python"),
+		filepath.Join(app, "wsgi.py"), strconv.Itoa(appSpeedAsks))
+}
+
+// commandSpeed runs a command that prints the app's figures, one a line.
+func (h *harness) commandSpeed(ctx context.Context, name string, argv ...string) report.AppSpeed {
+	s := report.AppSpeed{Server: name}
+	text, err := output(ctx, argv[0], argv[1:]...)
 	var figures []float64
 	if err == nil {
 		figures, err = parseFigures(text)

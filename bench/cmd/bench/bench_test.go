@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,5 +164,40 @@ func TestPyspeedProbe(t *testing.T) {
 	}
 	if figures[0] > 1e5 {
 		t.Errorf("%g µs for one Flask call: the probe is not timing one call", figures[0])
+	}
+}
+
+// bench/pyfloor builds with carafe's link flags and gives the probe's
+// figures like python3 does; a probe it cannot run is an exit status, not
+// figures.
+func TestPyfloorProbe(t *testing.T) {
+	python, err := filepath.Abs("../../../.venv/bin/python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(python); err != nil {
+		t.Skip("no .venv (make venv builds it)")
+	}
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no C compiler")
+	}
+	ctx := context.Background()
+	bin := filepath.Join(t.TempDir(), "bench-pyfloor")
+	if err := buildFloor(ctx, "../../..", python, bin); err != nil {
+		t.Fatalf("building bench/pyfloor: %v", err)
+	}
+	text, err := output(ctx, bin, python, "../../apps/pyspeed/wsgi.py", "2")
+	if err != nil {
+		t.Fatalf("the floor probe failed: %v", err)
+	}
+	figures, err := parseFigures(text)
+	if err != nil || len(figures) != 2 {
+		t.Fatalf("the floor probe printed %q: %v, %v", text, figures, err)
+	}
+	if figures[0] > 1e5 {
+		t.Errorf("%g µs for one Flask call: the probe is not timing one call", figures[0])
+	}
+	if text, err := output(ctx, bin, python, filepath.Join(t.TempDir(), "missing.py"), "1"); err == nil {
+		t.Errorf("the floor probe ran a missing script and printed %q", text)
 	}
 }

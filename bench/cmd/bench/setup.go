@@ -23,7 +23,7 @@ var debPackages = []struct{ name, file string }{
 }
 
 // setup installs missing Debian packages (only as root), makes or updates
-// the bench venv, and builds the ceiling server.
+// the bench venv, and builds the ceiling server and bench/pyfloor.
 func setup(ctx context.Context, c *config, log *slog.Logger) error {
 	if err := ensureDebs(ctx, log); err != nil {
 		return err
@@ -35,7 +35,37 @@ func setup(ctx context.Context, c *config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("bench: building the ceiling server")
-	return command(ctx, c.root, "go", "build", "-o", filepath.Join(c.root, "bin", "bench-ceiling"), "./bench/ceiling")
+	if err := command(ctx, c.root, "go", "build", "-o", filepath.Join(c.root, "bin", "bench-ceiling"), "./bench/ceiling"); err != nil {
+		return err
+	}
+	log.Info("bench: building bench/pyfloor")
+	return buildFloor(ctx, c.root, c.python, floorBin(c.root))
+}
+
+// floorBin is where setup puts bench/pyfloor's binary.
+func floorBin(root string) string { return filepath.Join(root, "bin", "bench-pyfloor") }
+
+// buildFloor compiles bench/pyfloor against python's libpython with the
+// flags carafe's build takes (scripts/pyflags.py: the include dir, then
+// the link words), into out; cc runs in root. libpython.a is not
+// position-independent, so neither is the program (nor is carafe: Go
+// links cgo binaries without PIE).
+func buildFloor(ctx context.Context, root, python, out string) error {
+	flags, err := output(ctx, python, filepath.Join(root, "scripts", "pyflags.py"))
+	if err != nil {
+		return err
+	}
+	words := strings.Fields(flags)
+	if len(words) < 2 {
+		return fmt.Errorf("scripts/pyflags.py printed %q, not an include dir and link flags", flags)
+	}
+	out, err = filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	args := []string{"-O2", words[0], filepath.Join("bench", "pyfloor", "main.c"), "-o", out, "-no-pie"}
+	args = append(append(args, words[1:]...), "-lpthread")
+	return command(ctx, root, "cc", args...)
 }
 
 func ensureDebs(ctx context.Context, log *slog.Logger) error {
