@@ -24,7 +24,7 @@ func (r *Results) Markdown(w io.Writer, chart string) error {
 	r.summary(p)
 	r.targets(p)
 	p("## Scenarios\n\n")
-	p("req/s: requests per second (higher is better). p50/p99: latency percentiles from `wrk --latency`. errors: wrk's socket errors plus non-2xx/3xx responses. CPU: the server's CPU seconds (user + system, its whole process tree, from /proc) per 1,000 requests. switches: the context switches of the server's threads (voluntary and not, its whole process tree, from /proc/PID/task/*/status; threads that exit during the run are not counted) per request, each a thread put to sleep or preempted. RSS: the largest worker's resident memory, idle (after one check request, before the load) and the highest sample under load (sampled every 100 ms). steal: the share of the machine's CPU time its host gave to other guests during the runs (/proc/stat); where it is high, every figure of that run is lower than the machine can do. \"0 (stalled)\": no response at all during the run (wrk's 10 s timeout outlasts it, so these are not counted as errors).\n\n")
+	p("req/s: requests per second (higher is better); req/s by round: each round's figure, whose median the req/s column is (on this small shared machine they spread widely: a verdict whose margin is inside that spread could go either way on another run). p50/p99: latency percentiles from `wrk --latency`. errors: wrk's socket errors plus non-2xx/3xx responses. CPU: the server's CPU seconds (user + system, its whole process tree, from /proc) per 1,000 requests. switches: the context switches of the server's threads (voluntary and not, its whole process tree, from /proc/PID/task/*/status; threads that exit during the run are not counted) per request, each a thread put to sleep or preempted. RSS: the largest worker's resident memory, idle (after one check request, before the load) and the highest sample under load (sampled every 100 ms). steal: the share of the machine's CPU time its host gave to other guests during the runs (/proc/stat); where it is high, every figure of that run is lower than the machine can do. \"0 (stalled)\": no response at all during the run (wrk's 10 s timeout outlasts it, so these are not counted as errors).\n\n")
 	for i := range r.Scenarios {
 		r.scenario(p, &r.Scenarios[i])
 	}
@@ -133,8 +133,8 @@ func (r *Results) scenario(p func(string, ...any), sc *Scenario) {
 	if sc.Note != "" {
 		p(". %s", sc.Note)
 	}
-	p("\n\n| server | req/s | p50 ms | p99 ms | errors | CPU s / 1k req | switches / req | RSS idle MiB | RSS load MiB | steal %% |\n")
-	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	p("\n\n| server | req/s | req/s by round | p50 ms | p99 ms | errors | CPU s / 1k req | switches / req | RSS idle MiB | RSS load MiB | steal %% |\n")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, s := range r.Servers {
 		e := sc.Entry(s)
 		if e == nil {
@@ -145,11 +145,11 @@ func (r *Results) scenario(p func(string, ...any), sc *Scenario) {
 			if e.Skipped != "" {
 				why = "n/a: " + e.Skipped
 			}
-			p("| %s | %s |||||||||\n", s, why)
+			p("| %s | %s ||||||||||\n", s, why)
 			continue
 		}
 		m := e.Median
-		p("| %s | %s | %.2f | %.2f | %d | %.3f | %.2f | %.1f | %.1f | %.1f |\n", s, rate(m), m.P50Ms, m.P99Ms,
+		p("| %s | %s | %s | %.2f | %.2f | %d | %.3f | %.2f | %.1f | %.1f | %.1f |\n", s, rate(m), rounds(e.Runs), m.P50Ms, m.P99Ms,
 			m.Errors(), m.CPUPer1k, m.SwitchesPerReq, m.RSSIdleMB, m.RSSLoadMB, m.StealPct)
 	}
 	for _, s := range r.Servers {
@@ -172,6 +172,16 @@ func cell(e *Entry, f func(*Measure) string) string {
 	default:
 		return "not supported yet"
 	}
+}
+
+// rounds is each run's requests per second, in the order of the rounds:
+// how far apart they lie says how much a median of them can be trusted.
+func rounds(runs []Measure) string {
+	out := make([]string, len(runs))
+	for i := range runs {
+		out[i] = rate(&runs[i])
+	}
+	return strings.Join(out, " · ")
 }
 
 // rate is a measure's requests per second, or says that the server

@@ -18,7 +18,8 @@ func sample() *Results {
 		Rounds: 1, Quick: true, Servers: []string{"carafe", "uwsgi", "waitress", "ceiling"},
 		Scenarios: []Scenario{
 			{ID: "hello-2x8", Title: "hello world", Processes: 2, Threads: 8, Connections: 64, Entries: []Entry{
-				{Server: "carafe", Median: m(81234.7)}, {Server: "uwsgi", Median: m(52000)},
+				{Server: "carafe", Median: m(81234.7), Runs: []Measure{*m(79000), *m(81234.7), {RequestsPerS: 90000.4}}},
+				{Server: "uwsgi", Median: m(52000)},
 				{Server: "waitress", Skipped: "single process only"}, {Server: "ceiling", Median: m(118000)},
 			}},
 			{ID: "nginx", Title: "nginx → uwsgi <socket>", Entries: []Entry{
@@ -43,7 +44,8 @@ func TestMarkdown(t *testing.T) {
 		"| carafe | not supported yet |",
 		"carafe, not supported yet: nginx answered 502",
 		"| waitress | n/a: single process only |",
-		"| carafe | 81235 | 1.00 | 2.00 | 3 |",
+		"| carafe | 81235 | 79000 · 81235 · 0 (stalled) | 1.00 | 2.00 | 3 |",
+		"| uwsgi | 52000 |  | 1.00 |",
 		"| RSS load MiB | steal % |",
 		"| 0.0 | 0.0 | 4.2 |",
 		"Quick mode",
