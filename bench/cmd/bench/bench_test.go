@@ -158,12 +158,19 @@ func TestPyspeedProbe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the probe failed: %v", err)
 	}
-	figures, err := parseFigures(string(out))
+	checkTwoFigures(t, "the probe", string(out))
+}
+
+// checkTwoFigures checks a probe's answer to an ask for two figures: two
+// positive numbers, each the time of one Flask call.
+func checkTwoFigures(t *testing.T, probe, text string) {
+	t.Helper()
+	figures, err := parseFigures(text)
 	if err != nil || len(figures) != 2 {
-		t.Fatalf("the probe printed %q: %v, %v", out, figures, err)
+		t.Fatalf("%s printed %q: %v, %v", probe, text, figures, err)
 	}
 	if figures[0] > 1e5 {
-		t.Errorf("%g µs for one Flask call: the probe is not timing one call", figures[0])
+		t.Errorf("%g µs for one Flask call: %s is not timing one call", figures[0], probe)
 	}
 }
 
@@ -190,13 +197,7 @@ func TestPyfloorProbe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the floor probe failed: %v", err)
 	}
-	figures, err := parseFigures(text)
-	if err != nil || len(figures) != 2 {
-		t.Fatalf("the floor probe printed %q: %v, %v", text, figures, err)
-	}
-	if figures[0] > 1e5 {
-		t.Errorf("%g µs for one Flask call: the probe is not timing one call", figures[0])
-	}
+	checkTwoFigures(t, "the floor probe", text)
 	if text, err := output(ctx, bin, python, filepath.Join(t.TempDir(), "missing.py"), "1"); err == nil {
 		t.Errorf("the floor probe ran a missing script and printed %q", text)
 	}
