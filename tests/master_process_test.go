@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -909,17 +910,22 @@ func TestMasterSocketPerWorker(t *testing.T) {
 
 // --reuse-port: a second carafe binds the address the first one serves
 // (an upgrade started beside the running server), both answer, and the
-// second keeps answering once the first is stopped.
+// second answers every new connection once the first is told to stop,
+// while the first drains a request it was running.
 func TestReusePort(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
 	args := []string{"--http", addr, "--chdir", appDir("master_pid"), "--module", "wsgi", "--reuse-port"}
-	old := launch(t, addr, append(args, "--master")...)
+	old := launch(t, addr, append(args, "--master", "--threads", "2")...) // one for the slow request
 	old.waitReady(20 * time.Second)
 	c := masterClient(false, 10*time.Second)
 	if code, _, err := masterGet(c, "http://"+addr+"/"); code != 200 {
 		t.Fatalf("GET from the first server: %d %v", code, err)
 	}
+	// A request in flight on the first server, alone on the port so far,
+	// that outlasts the second's start.
+	slow := masterGetAsync("http://"+addr+"/sleep?s=10", 25*time.Second)
+	time.Sleep(300 * time.Millisecond)
 	second := launch(t, addr, args...)
 	second.waitReady(20 * time.Second)
 	if !second.waitLog("carafe: serving HTTP on", 20*time.Second) {
@@ -938,12 +944,49 @@ func TestReusePort(t *testing.T) {
 	if seen[true] == 0 || seen[false] == 0 {
 		t.Errorf("one server got every connection: %v", seen)
 	}
-	old.stop()
+	both := listeningOn(t, addr)
+	old.cmd.Process.Signal(syscall.SIGTERM) // graceful: it drains the slow request
+	time.Sleep(300 * time.Millisecond)
+	// The first server's socket must leave the port's group at once: one
+	// left open while it drains takes its share of new connections, which
+	// nobody accepts, and resets them when it exits.
+	if left := listeningOn(t, addr); left >= both {
+		t.Errorf("listening sockets on %s: %d with both servers, %d while the first drains; want fewer", addr, both, left)
+	}
 	for i := 0; i < 20; i++ {
-		if code, body, err := masterGet(c, "http://"+addr+"/"); code != 200 || masterPidOf(body) != secondPid {
-			t.Errorf("GET after stopping the first server: %d %q %v, want the second's pid %d", code, body, err, secondPid)
+		start := time.Now()
+		code, body, err := masterGet(c, "http://"+addr+"/")
+		if code != 200 || masterPidOf(body) != secondPid || time.Since(start) > 2*time.Second {
+			t.Errorf("GET while the first server drains: %d %q %v after %v, want the second's pid %d at once",
+				code, body, err, time.Since(start).Round(time.Millisecond), secondPid)
 		}
 	}
+	r := <-slow
+	if r.code != 200 || masterPidOf(r.body) == secondPid {
+		t.Errorf("the request the first server was running at SIGTERM got %d %q %v", r.code, r.body, r.err)
+	}
+	if _, ok := old.wait(10 * time.Second); !ok {
+		t.Error("the first server did not exit after its drain")
+	}
+}
+
+// listeningOn counts the listening TCP sockets bound to addr's port, from
+// /proc/net/tcp.
+func listeningOn(t *testing.T, addr string) int {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 3 && strings.HasSuffix(f[1], fmt.Sprintf(":%04X", p)) && f[3] == "0A" {
+			n++
+		}
+	}
+	return n
 }
 
 // Master mode is implied by --processes > 1 and by every master-only

@@ -445,6 +445,12 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		for _, p := range m.procs {
 			m.stop(p, "shutdown")
 		}
+		// The workers close their copies of the listeners at once; ours
+		// would keep each socket open, and queueing connections nobody
+		// accepts, for the whole drain, to reset them when we exit. Closed
+		// now, a new connection is refused at once, or, with --reuse-port,
+		// goes to the carafe started beside this one (the upgrade).
+		m.closeListeners()
 	case syscall.SIGINT, syscall.SIGQUIT:
 		m.o.Notify.Send("STOPPING=1")
 		m.o.Log.Info("carafe: master: " + sig.String() + ", stopping now")
