@@ -787,6 +787,54 @@ func TestMasterReloadFailureSaysSo(t *testing.T) {
 	}
 }
 
+// A reload whose new workers die before they can load anything (the ini
+// edited into something invalid) fails as loudly as one whose import
+// fails, and the old worker serves on.
+func TestMasterReloadBrokenIniSaysSo(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	text := fmt.Sprintf("[uwsgi]\nmaster = true\nprocesses = 1\nhttp = %s\nchdir = %s\nmodule = wsgi\n", addr, appDir("master_pid"))
+	if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := launch(t, addr, "--ini", ini)
+	s.waitReady(20 * time.Second)
+	if !s.waitLog("1 worker ready", 20*time.Second) {
+		t.Fatalf("the worker did not start:\n%s", s.Log())
+	}
+	if err := os.WriteFile(ini, []byte(text+"threads = lots\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload failed", 15*time.Second) {
+		t.Fatalf("no word of the failed reload:\n%s", s.Log())
+	}
+	if strings.Contains(s.Log(), "reload complete") {
+		t.Errorf("a failed reload was logged as complete:\n%s", s.Log())
+	}
+	if code, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); err != nil || code != 200 {
+		t.Errorf("after the failed reload: %d %q %v, want the old worker's answer", code, body, err)
+	}
+}
+
+// A worker that dies and whose replacement cannot import the app leaves
+// its slot empty: the log must say so, not that the others serve on.
+func TestMasterRespawnLoadErrorSaysSlotEmpty(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
+	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Remove(vf) // the respawned worker's import fails
+	syscall.Kill(pids[0], syscall.SIGKILL)
+	if !s.waitLog("could not load the app", 15*time.Second) {
+		t.Fatalf("no word of the failed respawn:\n%s", s.Log())
+	}
+	if !strings.Contains(s.Log(), "its slot has no worker serving") || strings.Contains(s.Log(), "keep serving") {
+		t.Errorf("with no worker left, the log should say the slot is empty:\n%s", s.Log())
+	}
+}
+
 // --touch-reload: a file that goes missing (a deploy replacing it) reloads
 // nothing; it coming back with a new time reloads once.
 func TestMasterTouchReloadMissingFile(t *testing.T) {

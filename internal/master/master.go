@@ -83,7 +83,7 @@ type master struct {
 	want      int // number of worker slots
 	startup   bool
 	reloading bool
-	reloadErr bool // a worker of the reload in progress could not load the app
+	reloadErr string // why a worker of the reload in progress failed to start; "" if none did
 	events    chan event
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).

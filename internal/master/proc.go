@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -190,11 +191,13 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			return 1, true
 		}
 		if m.reloading && p.replaces != nil {
-			m.reloadErr = true
+			m.reloadErr = "the app could not be loaded; see the traceback above"
 		}
-		what := "the running workers keep serving the code they have"
-		if len(m.current(p.id)) == 0 {
-			what = "its slot has no worker serving; it is started again"
+		what := "its slot has no worker serving; it is started again"
+		for _, q := range m.procs {
+			if q != p && q.id == p.id && q.state == stateReady {
+				what = "the running workers keep serving the code they have"
+			}
 		}
 		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) could not load the app; %s:\n%s", p.id, p.pid, what, msg.Text))
 	case control.Recycle:
@@ -247,10 +250,10 @@ func (m *master) checkSettled() {
 	}
 	if m.reloading {
 		m.reloading = false
-		if m.reloadErr {
-			m.reloadErr = false
-			m.o.Log.Error("carafe: master: reload failed: the app could not be loaded; see the traceback above")
-			m.o.Notify.Send("READY=1\nSTATUS=reload failed: the app could not be loaded")
+		if why := m.reloadErr; why != "" {
+			m.reloadErr = ""
+			m.o.Log.Error("carafe: master: reload failed: " + why)
+			m.o.Notify.Send("READY=1\nSTATUS=reload failed: " + strings.SplitN(why, ";", 2)[0])
 			return
 		}
 		m.o.Log.Info("carafe: master: reload complete")
@@ -283,8 +286,15 @@ func (m *master) exited(p *proc) (int, bool) {
 		return 0, false
 	}
 	if p.replaces != nil {
+		// A replacement that failed; the old worker still serves. One that
+		// died before it could even say why (a broken ini, a missing
+		// --chdir or --virtualenv) fails the reload as much as an app that
+		// does not import.
+		if m.reloading && p.state == stateStarting && !p.loadErr && m.reloadErr == "" {
+			m.reloadErr = fmt.Sprintf("a new worker exited during start-up (%s); see its output above", cause)
+		}
 		m.checkSettled()
-		return 0, false // a replacement that failed; the old worker still serves
+		return 0, false
 	}
 	taken := false
 	for _, q := range m.procs {
