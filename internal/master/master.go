@@ -680,9 +680,17 @@ const killGrace = time.Second
 // SIGQUIT, a failed start-up). They are sent SIGQUIT first, which a worker
 // answers by writing out its buffered request log (the lines of requests
 // already answered) and exiting without draining; SIGKILL follows for any
-// still there after killGrace (one busy importing the app, say).
+// still there after killGrace. A worker still starting gets SIGKILL at once.
 func (m *master) killAll() {
 	for _, p := range m.procs {
+		if p.state == stateStarting {
+			// It has served nothing, so has no request log to flush, and
+			// it may not have its signal handlers yet: Go's default for
+			// SIGQUIT dumps every goroutine, burying the error that made
+			// the master give up under a page of stacks.
+			p.cmd.Process.Kill()
+			continue
+		}
 		p.cmd.Process.Signal(syscall.SIGQUIT)
 	}
 	deadline := time.After(killGrace)
