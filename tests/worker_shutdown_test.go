@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -54,6 +55,30 @@ func TestAppThreadsAndChildrenSignals(t *testing.T) {
 	}
 	if _, body := httpGet(t, s.URL("/pipe")); string(body) != "BrokenPipeError" {
 		t.Errorf("after the broken pipes: %q", body)
+	}
+}
+
+// An app that sets handlers for SIGTERM and SIGINT at import does not
+// take them from carafe (Python would never run them: its main thread runs
+// no Python in a worker), with a master or without: SIGTERM still stops
+// the server, and the log says what was taken back.
+func TestAppSignalHandlersAtImport(t *testing.T) {
+	t.Parallel()
+	for _, mode := range [][]string{nil, {"--master"}} {
+		t.Run(fmt.Sprint("master=", mode != nil), func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "signal_handlers", mode...)
+			if _, body := httpGet(t, s.URL("/")); string(body) != "ok" {
+				t.Fatalf("GET /: %q", body)
+			}
+			if !s.waitLog("set handlers for SIGTERM, SIGINT", 5*time.Second) {
+				t.Errorf("no word of the handlers taken back:\n%s", s.Log())
+			}
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			if code, ok := s.wait(10 * time.Second); !ok || code != 0 {
+				t.Fatalf("after SIGTERM: exit %d (exited: %v), want a prompt 0:\n%s", code, ok, s.Log())
+			}
+		})
 	}
 }
 

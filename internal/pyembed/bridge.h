@@ -75,6 +75,8 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads,
 		 int processes, const char *software, char **err);
 void crf_drop_file_wrapper(void);
+void crf_signals_save(void);
+int crf_signals_restore(int *changed, int n);
 void crf_dump_all(int fd);
 char *crf_module_files(size_t *len);
 unsigned long crf_thread_ident(crf_slot *s);

@@ -5,6 +5,7 @@
 #include "bridge.h"
 
 #include <pthread.h>
+#include <signal.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -373,6 +374,44 @@ static int crf_preimport(const char *imports)
 		p = nl ? nl + 1 : NULL;
 	}
 	return 0;
+}
+
+/* The signals a worker's Go side handles (see internal/worker), and those
+ * the Go runtime itself needs (SIGURG preempts goroutines; SIGPIPE is
+ * sorted between its own sockets and the app's). The app may not take
+ * them: Python runs a handler only on the main thread, which in a worker
+ * never runs Python again after loading the app, so an app's handler is
+ * never called, and carafe would lose its stop and reload. */
+static const int crf_kept_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
+				       SIGUSR2, SIGTTIN, SIGTTOU, SIGURG, SIGPIPE};
+#define CRF_KEPT_SIGNALS (int)(sizeof crf_kept_signals / sizeof crf_kept_signals[0])
+static struct sigaction crf_kept_actions[CRF_KEPT_SIGNALS];
+
+/* crf_signals_save records the actions of the kept signals. */
+void crf_signals_save(void)
+{
+	for (int i = 0; i < CRF_KEPT_SIGNALS; i++)
+		sigaction(crf_kept_signals[i], NULL, &crf_kept_actions[i]);
+}
+
+/* crf_signals_restore puts back any kept signal's action changed since
+ * crf_signals_save (by the app, while it loaded), writes the numbers of
+ * those signals to changed (room for n) and returns how many there were. */
+int crf_signals_restore(int *changed, int n)
+{
+	struct sigaction now;
+	int k = 0;
+
+	for (int i = 0; i < CRF_KEPT_SIGNALS; i++) {
+		if (sigaction(crf_kept_signals[i], NULL, &now) != 0 ||
+		    (now.sa_sigaction == crf_kept_actions[i].sa_sigaction &&
+		     now.sa_flags == crf_kept_actions[i].sa_flags))
+			continue;
+		sigaction(crf_kept_signals[i], &crf_kept_actions[i], NULL);
+		if (k < n)
+			changed[k++] = crf_kept_signals[i];
+	}
+	return k;
 }
 
 /* crf_load_app imports the app (a module or a .wsgi script file) on the

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -193,8 +194,10 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 			C.free(unsafe.Pointer(s))
 		}
 	}()
+	C.crf_signals_save()
 	rc := C.crf_load_app(C.int(kind), cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
 		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
+	keepSignals()
 	if rc != 0 {
 		errc <- &LoadError{Traceback: takeCString(cerr)}
 		return
@@ -215,6 +218,34 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	ip.waits.Store(&waits)
 	C.crf_finalize()
 	close(done)
+}
+
+// signalNames names the signals crf_signals_restore may report.
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
+	syscall.SIGHUP: "SIGHUP", syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2",
+	syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU", syscall.SIGURG: "SIGURG",
+	syscall.SIGPIPE: "SIGPIPE",
+}
+
+// keepSignals takes back the signals the app set handlers for while it
+// loaded (signal.signal at import), and says so: Python runs a handler
+// only on its main thread, which in a worker never runs Python again, so
+// the app's handler would never run, and carafe would no longer stop on
+// SIGTERM nor reopen its log on SIGUSR1.
+func keepSignals() {
+	var changed [16]C.int
+	n := int(C.crf_signals_restore(&changed[0], C.int(len(changed))))
+	if n == 0 {
+		return
+	}
+	names := make([]string, n)
+	for i := range n {
+		names[i] = signalNames[syscall.Signal(changed[i])]
+	}
+	fmt.Fprintf(os.Stderr, "carafe: the app set handlers for %s while it loaded; carafe handles "+
+		"those signals in its workers (a Python handler would never run there), so its own are back\n",
+		strings.Join(names, ", "))
 }
 
 // Finalize starts to finalise the interpreter when no call is running,
