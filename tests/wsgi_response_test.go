@@ -291,6 +291,43 @@ func TestWSGIFileWrapper(t *testing.T) {
 	}
 }
 
+// A write() from a thread of the app's that races the choice to send a
+// file_wrapper's file with sendfile: one well-formed response either way,
+// never a second head inside the first.
+func TestWSGIFileWrapperRacingWrite(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "file_wrapper_race", "--threads", "2")
+	for i := 0; i < 40; i++ {
+		c, br := wsgiRaw(t, s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, body := wsgiReadResp(t, br, "GET")
+		if resp.StatusCode != 200 || (string(body) != "file-body" && string(body) != "WRITTENfile-body") {
+			t.Fatalf("request %d: %d %q, want the file, after what was written if anything", i, resp.StatusCode, body)
+		}
+		// The connection must be clean for the next request.
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		if resp, body := wsgiReadResp(t, br, "GET"); resp.StatusCode != 200 || !strings.HasSuffix(string(body), "file-body") {
+			t.Fatalf("request %d, the next on its connection: %d %q", i, resp.StatusCode, body)
+		}
+		c.Close()
+	}
+}
+
+// A file_wrapper in a reference cycle with its file-like object is freed by
+// the cycle collector.
+func TestWSGIFileWrapperCycleFreed(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "file_wrapper_cycle")
+	for i := 0; i < 50; i++ {
+		if _, body := wsgiGet(t, s, "/make"); string(body) != "cyclic-body" {
+			t.Fatalf("GET /make: %q", body)
+		}
+	}
+	if _, body := wsgiGet(t, s, "/count"); string(body) != "0" {
+		t.Errorf("file-like objects in a cycle with their wrapper still alive after gc.collect(): %s of 50", body)
+	}
+}
+
 // A file_wrapper whose file's read() gives None (no length) raises the
 // TypeError for it when iterated; before, it yielded the None with the
 // error left pending, and the app's next call failed with a SystemError

@@ -180,9 +180,25 @@ fail:
 	return 0;
 }
 
+/* The wrapped object may refer back to the wrapper (an app's file-like
+ * object that keeps it): the wrapper takes part in the cycle collector,
+ * or such a pair would never be freed. */
+static int crf_fw_traverse(PyObject *self, visitproc visit, void *arg)
+{
+	Py_VISIT(((crf_FileWrapper *)self)->filelike);
+	return 0;
+}
+
+static int crf_fw_clear(PyObject *self)
+{
+	Py_CLEAR(((crf_FileWrapper *)self)->filelike);
+	return 0;
+}
+
 static void crf_fw_dealloc(PyObject *self)
 {
-	Py_XDECREF(((crf_FileWrapper *)self)->filelike);
+	PyObject_GC_UnTrack(self);
+	crf_fw_clear(self);
 	Py_TYPE(self)->tp_free(self);
 }
 
@@ -194,8 +210,11 @@ static PyMethodDef crf_fw_methods[] = {
 PyTypeObject crf_FileWrapperType = {
 	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "carafe.FileWrapper",
 	.tp_basicsize = sizeof(crf_FileWrapper),
-	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+	.tp_traverse = crf_fw_traverse,
+	.tp_clear = crf_fw_clear,
 	.tp_new = PyType_GenericNew,
+	.tp_free = PyObject_GC_Del,
 	.tp_init = crf_fw_init,
 	.tp_dealloc = crf_fw_dealloc,
 	.tp_iter = PyObject_SelfIter,
