@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +260,27 @@ func TestHTTPChunkedResponse(t *testing.T) {
 	r = c.roundTrip("GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if string(r.Body) != "hello chunked world" {
 		t.Fatalf("second response on the connection: %q", r.Body)
+	}
+}
+
+// The response that closes a reused connection (the client asked for
+// close) is sent under a fresh write deadline: it used to go out under the
+// deadline the connection's previous response had armed, long past, and
+// the client got nothing at all though the log said 200.
+func TestHTTPCloseResponseAfterIdle(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_count", "--http-timeout", "1")
+	c := s.dial()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r, err := httpReadResponse(br, "GET"); err != nil || r.Status != 200 {
+		t.Fatalf("first request: %v %v", r, err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the first response's write deadline
+	io.WriteString(c, "GET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r, err := httpReadResponse(br, "GET")
+	if err != nil || r.Status != 200 || string(r.Body) != "ok /second" {
+		t.Fatalf("the closing response on the reused connection: %+v %v, want 200 \"ok /second\"", r, err)
 	}
 }

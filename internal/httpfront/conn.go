@@ -341,7 +341,9 @@ func (c *conn) serve() {
 		keep := c.handle(draining)
 		c.ended = c.now()
 		if !keep {
-			c.bw.Flush()
+			// Under a deadline of its own: the one armed for the previous
+			// response on this connection may be long past.
+			c.flushAt(c.ended)
 			if c.linger {
 				c.lingerClose()
 			}

@@ -53,7 +53,7 @@ func (c *conn) serveUWSGI() {
 	}
 	c.start = c.now()
 	c.handle(true)
-	c.bw.Flush()
+	c.flush()
 	if c.linger {
 		c.lingerClose()
 	}
