@@ -2,8 +2,10 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -283,4 +285,40 @@ func TestHTTPCloseResponseAfterIdle(t *testing.T) {
 	if err != nil || r.Status != 200 || string(r.Body) != "ok /second" {
 		t.Fatalf("the closing response on the reused connection: %+v %v, want 200 \"ok /second\"", r, err)
 	}
+}
+
+// --http-timeout bounds each write of a response, not the whole of one
+// big chunk: a client that reads steadily, if slowly, gets an 8 MiB body
+// that the app gave in one piece (as Django and Flask give theirs), though
+// it takes longer than the timeout. It used to be cut at the timeout.
+func TestHTTPSlowReaderBigChunk(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_stream", "--http-timeout", "1")
+	c := s.dial()
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	const size = 8 << 20
+	io.WriteString(c, "GET /download?mb=8&piece=128 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	start := time.Now()
+	var got []byte
+	buf := make([]byte, 64<<10)
+	for {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // about 3 MB/s at most
+	}
+	r, err := httpReadResponse(bufio.NewReader(bytes.NewReader(got)), "GET")
+	took := time.Since(start)
+	if err != nil || r.Status != 200 || len(r.Body) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
+		n := 0
+		if r != nil {
+			n = len(r.Body)
+		}
+		t.Fatalf("slow reader, one 8 MiB chunk, --http-timeout 1: %d body bytes after %v (%v), want all %d",
+			n, took.Round(time.Millisecond), err, size)
+	}
+	t.Logf("8 MiB read slowly in %v", took.Round(time.Millisecond))
 }

@@ -176,7 +176,9 @@ func (c *conn) writeBody(body, ext []byte) {
 	if c.respChunked {
 		c.write(crlf)
 	}
-	c.written += int64(n)
+	if c.writeErr == nil { // the access log and the stats count what went out
+		c.written += int64(n)
+	}
 }
 
 var crlf = []byte("\r\n")
@@ -215,14 +217,21 @@ func (c *conn) endBody() {
 	}
 }
 
+// writePiece is how much of a large write goes to the socket under one
+// write deadline. --http-timeout bounds each write: a client that reads
+// a big body steadily, if slowly, must get it whole, and the app gives
+// Django's and Flask's bodies in one piece (a 20 MB export, to a phone).
+const writePiece = 128 << 10
+
 func (c *conn) write(p []byte) {
-	if c.writeErr != nil || len(p) == 0 {
-		return
+	for c.writeErr == nil && len(p) > 0 {
+		n := min(len(p), writePiece)
+		if c.bw.Available() < n {
+			c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
+		}
+		_, c.writeErr = c.bw.Write(p[:n])
+		p = p[n:]
 	}
-	if c.bw.Available() < len(p) {
-		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-	}
-	_, c.writeErr = c.bw.Write(p)
 }
 
 func (c *conn) flush() { c.flushAt(time.Now()) }
