@@ -322,3 +322,21 @@ func TestHTTPSlowReaderBigChunk(t *testing.T) {
 	}
 	t.Logf("8 MiB read slowly in %v", took.Round(time.Millisecond))
 }
+
+// A pipelined request's answer goes out before the app starts on the next
+// request: a slow one behind it no longer holds it back.
+func TestHTTPPipelinedAnswerNotHeld(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_pid", "--threads", "2")
+	c := s.dial()
+	io.WriteString(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /sleep?s=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+	br := bufio.NewReader(c)
+	if r, err := httpReadResponse(br, "GET"); err != nil || r.Status != 200 {
+		t.Fatalf("the first answer, with a 3 s request pipelined behind it: %+v %v, want it at once", r, err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if r, err := httpReadResponse(br, "GET"); err != nil || r.Status != 200 {
+		t.Fatalf("the second answer: %+v %v", r, err)
+	}
+}

@@ -460,6 +460,11 @@ func (c *conn) handle(draining bool) bool {
 	c.call.Env = c.env.Bytes()
 	c.call.BodyLen = bodyLen
 	c.call.Method, c.call.Target, c.call.Start = r.Method, r.Target, start
+	if c.bw.Buffered() > 0 {
+		// A pipelined request's answer, held to go out with the next in
+		// one write: not while the app works on this one, however long.
+		c.flushAt(start)
+	}
 	c.s.app.Do(c.call)
 	if c.redirecting && c.call.Result == wsgi.OK {
 		c.serveRedirect()
