@@ -340,3 +340,29 @@ func TestHTTPPipelinedAnswerNotHeld(t *testing.T) {
 		t.Fatalf("the second answer: %+v %v", r, err)
 	}
 }
+
+// A request refused for its head (here a header name with a space) while
+// its client is still sending a big body ends with a lingering close: the
+// client may send the rest and read the 400, and no reset cuts it short.
+func TestHTTPRejectLingers(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_count")
+	c := s.dial()
+	const size = 4 << 20
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(c, fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nBad Header: x\r\nContent-Length: %d\r\n\r\n", size))
+		if err == nil {
+			_, err = c.Write(make([]byte, size))
+		}
+		wrote <- err
+	}()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r, err := httpReadResponse(bufio.NewReader(c), "POST")
+	if err != nil || r.Status != 400 {
+		t.Fatalf("the answer to a bad head: %+v %v, want 400", r, err)
+	}
+	if err := <-wrote; err != nil {
+		t.Errorf("sending the body after the 400 failed (%v): the server reset the connection", err)
+	}
+}

@@ -427,7 +427,11 @@ func (c *conn) reject(err error) {
 	c.s.opts.Log.Info("httpfront: bad request", "remote", c.remote, "status", code, "err", err)
 	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	c.bw.Write(appendSimpleResponse(c.scratch[:0], code, false))
-	c.bw.Flush()
+	c.writeErr = c.bw.Flush()
+	// The client may still be sending (a body behind a bad head): closed
+	// with its bytes unread, the socket would send a reset, which can
+	// reach the client before it has read the answer.
+	c.lingerClose()
 }
 
 // handle serves one parsed request and reports whether to keep the
