@@ -382,8 +382,11 @@ static int crf_preimport(const char *imports)
  * them: Python runs a handler only on the main thread, which in a worker
  * never runs Python again after loading the app, so an app's handler is
  * never called, and carafe would lose its stop and reload. */
-static const int crf_kept_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
-				       SIGUSR2, SIGTTIN, SIGTTOU, SIGURG, SIGPIPE};
+static const int crf_kept_signals[] = {
+	/* the worker's */
+	SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU,
+	/* the Go runtime's */
+	SIGURG, SIGPIPE};
 #define CRF_KEPT_SIGNALS (int)(sizeof crf_kept_signals / sizeof crf_kept_signals[0])
 static struct sigaction crf_kept_actions[CRF_KEPT_SIGNALS];
 
