@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // wsgiEnviron sends req on a fresh connection to the environ app and
@@ -203,6 +204,24 @@ func TestWSGIEnvironBodyAndNoHost(t *testing.T) {
 		t.Errorf("QUERY_STRING = %#v for a target without '?', want \"\"", q)
 	}
 	wsgiCheckTypes(t, env)
+}
+
+// On an IPv6 listener, a request without Host gets the listener's address
+// as SERVER_NAME in brackets, as a Host header gives it: bare, Django's
+// get_host() made "::1:PORT" of it and answered 400.
+func TestWSGIEnvironIPv6NoHost(t *testing.T) {
+	t.Parallel()
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		l.Close()
+	}
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	addr := net.JoinHostPort("::1", port)
+	s := launch(t, addr, "--http", addr, "--chdir", appDir("environ"), "--module", "wsgi")
+	s.waitReady(20 * time.Second)
+	env, _ := wsgiEnviron(t, s, "GET / HTTP/1.0\r\n\r\n")
+	wsgiCheckEnv(t, env, map[string]any{"SERVER_NAME": "[::1]", "SERVER_PORT": port})
 }
 
 // A value that repeats from one request to the next reuses the str the

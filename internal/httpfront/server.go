@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +126,12 @@ func NewServer(app wsgi.Runner, opts Options) *Server {
 // Serve accepts connections on l until l is closed.
 func (s *Server) Serve(l net.Listener) error {
 	host, port := splitHostPort(l.Addr().String())
+	if strings.Contains(host, ":") {
+		// SERVER_NAME is a host as Host would give it: an IPv6 address in
+		// brackets (RFC 3875 4.1.14), or Django's get_host() builds
+		// "::1:8000" from it and answers 400.
+		host = "[" + host + "]"
+	}
 	if l.Addr().Network() == "unix" {
 		// A request without Host (HTTP/1.0) on a unix socket: the name
 		// nginx itself sends upstream for unix:, not the socket's path.
