@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -8,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestXSendfile: with --x-sendfile-dir, carafe serves the file an app
@@ -88,6 +91,40 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 		code, _, hdr = redirectGet(t, s, path)
 		if code != 200 || hdr.Get("Cache-Control") != "public, max-age=3600" || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
 			t.Errorf("%s without the app's headers: %d %v", path, code, hdr)
+		}
+	}
+}
+
+// The app's Vary stays when carafe adds Accept-Encoding for a file with a
+// precompressed sibling (Django's sessions vary a protected download on
+// Cookie: dropped, a shared cache could give one user's file to another),
+// and a file the app says is already encoded (Content-Encoding: gzip on a
+// .gz it names) still goes out with its Content-Length, GET and HEAD alike,
+// on a connection kept alive.
+func TestXSendfileVaryAndEncodedLength(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, body := range map[string]string{"app.css": "body{}\n", "app.css.gz": "GZ-CSS", "doc.txt.gz": "GZIPPED-DOC"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir)
+	for _, path := range []string{"/xs?" + filepath.Join(dir, "app.css"), "/xa?/static/app.css"} {
+		_, _, hdr := redirectGet(t, s, path, "X-Extra", "Vary:Cookie")
+		if v := strings.Join(hdr.Values("Vary"), ", "); v != "Cookie, Accept-Encoding" {
+			t.Errorf("%s: Vary %q, want the app's Cookie and Accept-Encoding", path, v)
+		}
+	}
+	path := "/xs?" + filepath.Join(dir, "doc.txt.gz")
+	for _, method := range []string{"GET", "HEAD"} {
+		c := s.dial()
+		fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: x\r\nX-Extra: Content-Type:application/gzip|Content-Encoding:gzip\r\n\r\n", method, path)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		r, err := httpReadResponse(bufio.NewReader(c), method)
+		c.Close()
+		if err != nil || r.Status != 200 || r.Header.Get("Content-Length") != "11" || r.Header.Get("Connection") == "close" {
+			t.Errorf("%s of an app-encoded file: %+v %v, want 200 with Content-Length 11, kept alive", method, r, err)
 		}
 	}
 }

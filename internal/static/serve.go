@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -147,11 +148,11 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, m *mapping, 
 		hdr.Set("Content-Type", ctype)
 	}
 	body, bfi, suffix := f, fi, ""
-	var length int64 = -1
+	length := fi.Size()
 	if h.precompressed {
 		vf, vfi, c, vary := variant(m, rel, r.Header["Accept-Encoding"])
 		if vary {
-			hdr.Set("Vary", "Accept-Encoding")
+			addVary(hdr, "Accept-Encoding")
 		}
 		if vf != nil {
 			defer vf.Close()
@@ -324,8 +325,27 @@ func answer(w http.ResponseWriter, code int) {
 	io.WriteString(w, body)
 }
 
+// addVary adds field to the response's Vary, keeping what the app put
+// there (Django's sessions add Cookie to a permission-checked download):
+// a shared cache must tell apart everything the response depends on.
+func addVary(hdr http.Header, field string) {
+	vals := hdr.Values("Vary")
+	for _, v := range vals {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, field) {
+				return
+			}
+		}
+	}
+	if len(vals) > 0 {
+		field = strings.Join(vals, ", ") + ", " + field
+	}
+	hdr.Set("Vary", field)
+}
+
 // fileWriter adjusts what ServeContent writes: it adds the Content-Length
-// that ServeContent leaves out of a 200 with a Content-Encoding (carafe
+// that ServeContent leaves out of a 200 with a Content-Encoding (a
+// precompressed sibling's, or one the app gave an X-Sendfile answer; carafe
 // never chunks static files, and the uwsgi protocol cannot), and replaces
 // ServeContent's error answers (412, 416), which come without a length,
 // by answer's, without the caching headers and, for a 416, with the
@@ -333,7 +353,7 @@ func answer(w http.ResponseWriter, code int) {
 // the copy of the file still reaches sendfile.
 type fileWriter struct {
 	http.ResponseWriter
-	length int64 // Content-Length of the whole body, or -1
+	length int64 // Content-Length of the whole body
 	size   int64 // size of the file sent, for a 416's Content-Range
 	own    bool  // answer wrote the response: ServeContent's body is dropped
 }
@@ -341,7 +361,7 @@ type fileWriter struct {
 func (w *fileWriter) WriteHeader(code int) {
 	h := w.Header()
 	if code < 400 {
-		if code == http.StatusOK && w.length >= 0 && h.Get("Content-Length") == "" {
+		if code == http.StatusOK && h.Get("Content-Length") == "" {
 			h.Set("Content-Length", strconv.FormatInt(w.length, 10))
 		}
 		w.ResponseWriter.WriteHeader(code)
