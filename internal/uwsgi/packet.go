@@ -39,7 +39,7 @@ type Header struct {
 type Request struct {
 	Header Header
 	// Vars are the CGI variables in packet order. Duplicates are kept;
-	// Get returns the first.
+	// Get returns the last.
 	Vars []Var
 	// ContentLength is the body length from CONTENT_LENGTH, 0 when that
 	// variable is absent or empty. The body is the next ContentLength
