@@ -192,7 +192,9 @@ var table = append(append(append([]Option{
 		Doc: "Let the app answer with an `X-Sendfile: /abs/path` header (and any body, which is dropped): carafe " +
 			"serves that file itself, if it lies under one of these directories (any path); repeatable. Off " +
 			"unless given. The app's other headers stay, its Content-Type, ETag, Cache-Control and Expires " +
-			"included (carafe fills in only those it left out); a directory or a missing file gets 404.",
+			"included (carafe fills in only those it left out); a directory or a missing file gets 404. " +
+			"The file is the answer (200, or 206, 304...) whatever status the app gave: check permissions " +
+			"before naming it.",
 	},
 	{
 		Name: "x-accel-redirect", Kind: KindBool, Section: secApplication,
