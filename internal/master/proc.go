@@ -253,7 +253,8 @@ func (m *master) checkSettled() {
 		if why := m.reloadErr; why != "" {
 			m.reloadErr = ""
 			m.o.Log.Error("carafe: master: reload failed: " + why)
-			m.o.Notify.Send("READY=1\nSTATUS=reload failed: " + strings.SplitN(why, ";", 2)[0])
+			short, _, _ := strings.Cut(why, ";") // the STATUS line is one line; the log has the rest
+			m.o.Notify.Send("READY=1\nSTATUS=reload failed: " + short)
 			return
 		}
 		m.o.Log.Info("carafe: master: reload complete")
