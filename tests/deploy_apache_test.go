@@ -101,6 +101,22 @@ func TestDeployApache(t *testing.T) {
 				}
 			})
 
+			t.Run("upload the view does not read", func(t *testing.T) {
+				// Apache sends all 16 MB before it reads; the 8 MB answer
+				// fills the sockets first. carafe takes the rest of the
+				// body while it answers (it used to wait for
+				// socket-timeout, and Apache answered 503).
+				start := time.Now()
+				req, _ := http.NewRequest("POST", u("/refuse"), bytes.NewReader(make([]byte, 16<<20)))
+				resp, body := deployDo(t, req, via.host)
+				if resp.StatusCode != 200 || len(body) != 8<<20 {
+					t.Fatalf("%d with %d bytes after %v", resp.StatusCode, len(body), time.Since(start))
+				}
+				if d := time.Since(start); d > 10*time.Second {
+					t.Fatalf("the answer took %v", d)
+				}
+			})
+
 			t.Run("20 MB download", func(t *testing.T) {
 				deployCheckDownload(t, u("/download"), via.host)
 			})

@@ -64,6 +64,8 @@ type conn struct {
 	closeAfter    bool         // the connection must close after this response
 	bodyLeft      int64        // Content-Length bytes not yet read from br
 	bodyFile      *os.File     // a body spilled to a temp file
+	streaming     bool         // the app's call is on, its body (if any) read from the socket as it asks
+	spool         *bodySpool   // the rest of the body, read while the response goes out (see spool.go)
 	bodyMem       int64        // bytes of bodyMemUsed this connection holds
 	expect100     bool
 	linger        bool // close with a lingering close: the request's body was not all read
@@ -176,7 +178,7 @@ func (r connReader) Read(p []byte) (int, error) {
 func (c *conn) takeBufs() {
 	b := bufsPool.Get().(*connBufs)
 	b.br.Reset(connReader{c})
-	b.bw.Reset(c.nc)
+	b.bw.Reset(connWriter{c})
 	c.bufs, c.br, c.bw = b, b.br, b.bw
 }
 
@@ -469,11 +471,13 @@ func (c *conn) handle(draining bool) bool {
 		// one write: not while the app works on this one, however long.
 		c.flushAt(start)
 	}
+	c.streaming = c.bodyLeft > 0 && c.bodyFile == nil
 	c.s.app.Do(c.call)
 	if c.redirecting && c.call.Result == wsgi.OK {
 		c.serveRedirect()
 	}
 	c.finish()
+	c.endSpool()
 	c.closeBody()
 	switch {
 	case c.bodyErr != nil:
@@ -708,11 +712,10 @@ func (c *conn) readChunked(limit int64) (int64, int) {
 }
 
 func (c *conn) spill(buf []byte) error {
-	f, err := os.CreateTemp("", "carafe-body-")
+	f, err := tempBodyFile()
 	if err != nil {
 		return err
 	}
-	os.Remove(f.Name())
 	c.bodyFile = f
 	_, err = f.Write(buf)
 	return err
@@ -773,9 +776,12 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if c.bodyFile != nil {
+	switch {
+	case c.spool != nil:
+		n, err = c.spool.Read(p)
+	case c.bodyFile != nil:
 		n, err = c.bodyFile.Read(p)
-	} else {
+	default:
 		c.readDeadline(time.Now(), c.s.opts.IOTimeout)
 		n, err = c.br.Read(p)
 	}

@@ -188,6 +188,11 @@ const filePiece = 128 << 10
 // of filePiece, re-arming the write deadline for each. Like io.CopyN it
 // returns io.EOF when src ends first.
 func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
+	if c.spoolable() {
+		// A file is rarely small enough to go out without blocking, and
+		// sendfile cannot say whether it would (see spool.go).
+		c.startSpool()
+	}
 	sink := c.fileSink()
 	var written int64
 	for written < n {

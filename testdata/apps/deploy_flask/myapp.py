@@ -35,6 +35,13 @@ def upload():
     )
 
 
+@app.post("/refuse")
+def refuse():
+    # Answers an upload without reading it, with more than the socket
+    # buffers hold: Apache sends the whole body before it reads the answer.
+    return app.response_class(b"r" * (8 << 20), status=200, mimetype="application/octet-stream")
+
+
 def _pattern(n):
     # Deterministic bytes (the test recomputes them): block i of 64 KiB is
     # sha256(str(i)) repeated.

@@ -1,0 +1,195 @@
+package httpfront
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"carafe/internal/uwsgi"
+	"carafe/internal/wsgi"
+)
+
+// bigAnswer answers /big with answerSize bytes before it reads any of the
+// body, in pieces of 1 MiB; /big-then-read then reads the body and ends
+// with its length and SHA-256; anything else gets "ok PATH".
+const answerSize = 16 << 20
+
+var bigAnswer = fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+	path := env["PATH_INFO"]
+	if !strings.HasPrefix(path, "/big") {
+		return okApp.fn(c, env)
+	}
+	piece := bytes.Repeat([]byte("x"), 1<<20)
+	then := path == "/big-then-read"
+	hd := head("200 OK")
+	if !then {
+		hd = head("200 OK", "Content-Length", strconv.Itoa(answerSize))
+	}
+	for sent := 0; sent < answerSize; sent += len(piece) {
+		if err := c.Exch.Output(hd, piece, nil, !then && sent+len(piece) == answerSize); err != nil {
+			return wsgi.OutputError
+		}
+		hd = nil
+	}
+	if then {
+		h := sha256.New()
+		h.Write(c.Body)
+		n, err := io.Copy(h, readerFunc(c.Exch.ReadBody))
+		if err != nil {
+			return wsgi.AppError
+		}
+		c.Exch.Output(nil, fmt.Appendf(nil, "|%d %x", len(c.Body)+int(n), h.Sum(nil)), nil, true)
+	}
+	return wsgi.OK
+}}
+
+// sendAll writes b whole before the caller reads anything, as Apache's
+// proxies send a request body, and fails the test if that cannot finish.
+func sendAll(t *testing.T, c net.Conn, b []byte) {
+	t.Helper()
+	c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.Write(b); err != nil {
+		t.Fatalf("sending the request whole before reading: %v (the server's answer and the body wait for each other)", err)
+	}
+}
+
+// An app that answers before it reads a large body, to a client that
+// sends the whole body before it reads: the answer would wait for the
+// client to read, the client for the server to take its body. The rest of
+// the body is buffered while the answer goes out.
+func TestSpoolUnreadBodyWhileAnswering(t *testing.T) {
+	c, br := serve(t, bigAnswer, Options{})
+	body := make([]byte, 16<<20)
+	before := spoolsStarted.Load()
+	sendAll(t, c, append([]byte("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"), body...))
+	h, got := readResponse(t, br)
+	if !strings.HasPrefix(h, "HTTP/1.1 200") || len(got) != answerSize {
+		t.Fatalf("got %d bytes with head:\n%s", len(got), h)
+	}
+	if spoolsStarted.Load() == before {
+		t.Error("the body was not spooled")
+	}
+	if _, err := io.ReadAll(br); err != nil {
+		t.Errorf("after the response: %v, want a clean end", err)
+	}
+}
+
+// What the app reads after its answer blocked comes from the spool, byte
+// for byte, whatever the head's read had buffered of it.
+func TestSpoolServesLaterReads(t *testing.T) {
+	c, br := serve(t, bigAnswer, Options{})
+	body := make([]byte, 16<<20+3)
+	rand.Read(body)
+	sendAll(t, c, append([]byte("POST /big-then-read HTTP/1.1\r\nHost: x\r\nContent-Length: 16777219\r\n\r\n"), body...))
+	_, got := readResponse(t, br)
+	tail, ok := strings.CutPrefix(got[answerSize:], "|")
+	if len(got) <= answerSize || !ok || tail != digest(body) {
+		t.Fatalf("the app read %q, want %q", got[min(len(got), answerSize):], "|"+digest(body))
+	}
+}
+
+// A spooled body that the client sent whole leaves the connection ready
+// for its next request: the spool takes the body's bytes and no more.
+func TestSpoolKeepsPipelinedRequest(t *testing.T) {
+	c, br := serve(t, bigAnswer, Options{})
+	body := make([]byte, 200<<10) // past the prefetch, within drainMax: the connection stays
+	req := fmt.Appendf(nil, "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body))
+	req = append(append(req, body...), "GET /next HTTP/1.1\r\nHost: x\r\n\r\n"...)
+	before := spoolsStarted.Load()
+	sendAll(t, c, req)
+	time.Sleep(200 * time.Millisecond) // the answer's write blocks with the body unread
+	h, got := readResponse(t, br)
+	if strings.Contains(h, "Connection: close") || len(got) != answerSize {
+		t.Fatalf("got %d bytes with head:\n%s", len(got), h)
+	}
+	if spoolsStarted.Load() == before {
+		t.Error("the body was not spooled")
+	}
+	if _, got := soon(t, c, br, false); got != "ok /next" {
+		t.Fatalf("the pipelined request got %q", got)
+	}
+}
+
+// A client that stops sending its body halfway, and reads nothing: the
+// spool gives up at the read timeout, and the app's read of the body
+// fails, as it would have from the socket; its answer already begun, the
+// connection is cut.
+func TestSpoolStalledBody(t *testing.T) {
+	c, _ := serve(t, bigAnswer, Options{IOTimeout: 500 * time.Millisecond})
+	sendAll(t, c, append([]byte("POST /big-then-read HTTP/1.1\r\nHost: x\r\nContent-Length: 33554432\r\n\r\n"), make([]byte, 1<<20)...))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	_, err := io.Copy(io.Discard, c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the connection was still open after %v", time.Since(start))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the server closed after %v", d)
+	}
+}
+
+// The same through the uwsgi protocol on a unix socket, whose small
+// buffers Apache's mod_proxy_uwsgi filled with an upload it sent whole.
+func TestSpoolUWSGIUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(bigAnswer, Options{Protocol: UWSGI, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	go srv.Serve(l)
+	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	vars := []uwsgi.Var{{Key: []byte("REQUEST_METHOD"), Value: []byte("POST")},
+		{Key: []byte("PATH_INFO"), Value: []byte("/big")}, {Key: []byte("CONTENT_LENGTH"), Value: []byte("8388608")}}
+	sendAll(t, c, append(uwsgi.AppendRequest(nil, 0, vars), make([]byte, 8<<20)...))
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := io.ReadAll(bufio.NewReader(c))
+	if err != nil || !bytes.HasPrefix(resp, []byte("HTTP/1.1 200")) {
+		t.Fatalf("got %d bytes, %v", len(resp), err)
+	}
+	if i := bytes.Index(resp, []byte("\r\n\r\n")); len(resp)-i-4 != answerSize {
+		t.Fatalf("got a body of %d bytes, want %d", len(resp)-i-4, answerSize)
+	}
+}
+
+// A file answer (file_wrapper's sendfile, X-Sendfile) to the same client:
+// the spool starts before the file goes out.
+func TestSpoolBeforeFileAnswer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, make([]byte, answerSize), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		f, err := os.Open(path)
+		if err != nil {
+			return wsgi.AppError
+		}
+		defer f.Close()
+		if c.Exch.SendFile(head("200 OK", "Content-Length", strconv.Itoa(answerSize)), f, answerSize) != nil {
+			return wsgi.OutputError
+		}
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{})
+	sendAll(t, c, append([]byte("POST /file HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"), make([]byte, 16<<20)...))
+	h, got := readResponse(t, br)
+	if !strings.HasPrefix(h, "HTTP/1.1 200") || len(got) != answerSize {
+		t.Fatalf("got %d bytes with head:\n%s", len(got), h)
+	}
+}
