@@ -473,10 +473,26 @@ func (c *conn) handle(draining bool) bool {
 	}
 	c.streaming = c.bodyLeft > 0 && c.bodyFile == nil
 	c.s.app.Do(c.call)
+	c.outMu.Lock()
+	abandoned := c.abandoned
+	c.outMu.Unlock()
+	if abandoned {
+		// harakiri answered, logged and closed the connection while the
+		// call was stuck (see Abandon), which has now returned anyway.
+		c.writeErr = errAbandoned
+		c.endSpool()
+		c.closeBody()
+		return false
+	}
 	if c.redirecting && c.call.Result == wsgi.OK {
 		c.serveRedirect()
 	}
 	c.finish()
+	if c.spool != nil || c.spoolable() {
+		// The answer's last piece, buffered, goes out while a spool can
+		// still take the body it may wait on.
+		c.flush()
+	}
 	c.endSpool()
 	c.closeBody()
 	switch {

@@ -346,8 +346,11 @@ func (c *conn) Abandon() {
 		c.status, c.written = 504, int64(len(reason(504))+1)
 		c.headSize = int64(len(resp)) - c.written
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-		c.bw.Write(resp) // after any pipelined responses
-		c.bw.Flush()
+		// Straight to the socket: bw holds nothing (a pipelined answer
+		// goes out before the call, a 100 Continue at once), and its
+		// writer may start a spool, whose reads would race the stuck
+		// call's (see spool.go).
+		c.nc.Write(resp)
 	}
 	c.nc.Close()
 	c.s.sent.Add(c.headSize + c.written)

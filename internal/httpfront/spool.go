@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -33,8 +32,10 @@ type bodySpool struct {
 
 	mu    sync.Mutex
 	cond  sync.Cond // broadcast as bytes arrive and when the spool ends
-	got   int64     // bytes in f
+	taken int64     // bytes taken from the socket
+	got   int64     // bytes in f: taken, unless writing f failed
 	err   error     // why it ended short (the client stalled or left); nil when whole
+	ferr  error     // writing f failed: the rest of the body was taken and dropped
 	ended bool
 	stop  bool  // endSpool wants the connection's reads back
 	read  int64 // bytes of f the app has read (only ReadBody touches it)
@@ -43,19 +44,26 @@ type bodySpool struct {
 // spoolsStarted counts the spools started, for the tests to see one ran.
 var spoolsStarted atomic.Int64
 
-// spoolable reports whether a write that would block should start the
-// spool: the app's call is on, part of its body is still unread on the
-// socket, and the client is sending it (not waiting for a 100 Continue).
+// spoolable reports whether a write that makes no progress should start
+// the spool: the app's call is on, part of its body is still unread on
+// the socket, and the client is sending it (not waiting for a 100
+// Continue).
 func (c *conn) spoolable() bool {
 	return c.streaming && c.spool == nil && c.bodyLeft > 0 && !(c.expect100 && !c.sent100)
 }
+
+// spoolErrAt is when a spool last failed to start, so that a full or
+// unwritable temp dir is logged once a minute, not once a request.
+var spoolErrAt atomic.Int64
 
 // startSpool starts reading the rest of the body into a temp file. Where
 // no temp file can be made, the response's writes just wait as before.
 func (c *conn) startSpool() {
 	f, err := tempBodyFile()
 	if err != nil {
-		c.s.opts.Log.Error("httpfront: cannot buffer the unread request body", "err", err)
+		if now := time.Now().Unix(); now-spoolErrAt.Swap(now) >= 60 {
+			c.s.opts.Log.Error("httpfront: cannot buffer an unread request body while answering", "err", err)
+		}
 		c.streaming = false // one try per request
 		return
 	}
@@ -70,9 +78,9 @@ func (s *bodySpool) run() {
 	defer close(s.done)
 	c := s.c
 	buf := make([]byte, min(bodyChunk, s.want))
-	var err error
-	for s.got < s.want && err == nil {
-		p := buf[:min(int64(len(buf)), s.want-s.got)]
+	var err, ferr error
+	for s.taken < s.want && err == nil {
+		p := buf[:min(int64(len(buf)), s.want-s.taken)]
 		var n int
 		if b := c.br.Buffered(); b > 0 {
 			// What the head's read took of the body: from the buffer, which
@@ -93,14 +101,23 @@ func (s *bodySpool) run() {
 				err = io.ErrUnexpectedEOF
 			}
 		}
-		if n > 0 {
+		kept := n
+		if ferr != nil {
+			kept = 0
+		} else if n > 0 {
 			if _, werr := s.f.Write(p[:n]); werr != nil {
-				err = fmt.Errorf("buffering it: %w", werr)
-				n = 0
+				// The answer must still go out: the rest of the body is
+				// taken and dropped; the app's reads past here fail.
+				c.s.opts.Log.Error("httpfront: cannot buffer an unread request body while answering; the rest is dropped",
+					"method", string(c.req.Method), "target", string(c.req.Target), "err", werr)
+				ferr = fmt.Errorf("httpfront: buffering the request body: %w", werr)
+				kept = 0
 			}
 		}
 		s.mu.Lock()
-		s.got += int64(n)
+		s.taken += int64(n)
+		s.got += int64(kept)
+		s.ferr = ferr
 		s.cond.Broadcast()
 		s.mu.Unlock()
 	}
@@ -116,10 +133,13 @@ func (s *bodySpool) run() {
 // Read is ReadBody's read from the spool: it waits for bytes to arrive.
 func (s *bodySpool) Read(p []byte) (int, error) {
 	s.mu.Lock()
-	for s.read == s.got && !s.ended {
+	for s.read == s.got && !s.ended && s.ferr == nil {
 		s.cond.Wait()
 	}
 	avail, err := s.got-s.read, s.err
+	if s.ferr != nil {
+		err = s.ferr
+	}
 	s.mu.Unlock()
 	if avail == 0 {
 		if err == nil {
@@ -155,68 +175,76 @@ func (c *conn) endSpool() {
 	<-s.done
 	c.rdl = time.Time{} // the armed deadline is unknown: re-arm on the next read
 	s.f.Close()
-	c.bodyLeft = s.want - s.got
+	c.bodyLeft = s.want - s.taken
 	if s.err != nil && c.bodyErr == nil {
 		c.bodyErr = s.err
 	}
 }
 
 // connWriter is what bw writes to the socket through: while the app's
-// call may leave a body unread (see spoolable), a write that would block
-// starts the spool first.
+// call may leave a body unread (see spoolable), writes are watched.
 type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
-	c := w.c
-	if !c.spoolable() {
-		return c.nc.Write(p)
+	if !w.c.spoolable() {
+		return w.c.nc.Write(p)
 	}
-	n, blocked, err := c.tryWrite(p)
-	if !blocked {
-		return n, err
+	return w.c.writeWatched(p)
+}
+
+// spoolAfter is how long a write may make no progress, with the body
+// unread, before the spool starts. A client that reads sees the socket
+// take bytes again within a round trip: a brief full buffer (the
+// response is larger than it, or past TCP_NOTSENT_LOWAT) starts nothing.
+const spoolAfter = 100 * time.Millisecond
+
+// writeWatched writes p in turns of spoolAfter; a turn in which the
+// socket took nothing starts the spool, and the write goes on under the
+// connection's own deadline.
+func (c *conn) writeWatched(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && c.spoolable() {
+		turn := time.Now().Add(spoolAfter)
+		if !c.wdl.IsZero() && c.wdl.Before(turn) {
+			break // the write's own deadline comes first
+		}
+		c.nc.SetWriteDeadline(turn)
+		m, err := c.nc.Write(p[n:])
+		n += m
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			c.nc.SetWriteDeadline(c.wdl)
+			return n, err
+		}
+		if err != nil && m == 0 {
+			c.startSpool()
+		}
 	}
-	c.startSpool()
+	c.nc.SetWriteDeadline(c.wdl) // (zero: none)
+	if n == len(p) {
+		return n, nil
+	}
 	m, err := c.nc.Write(p[n:])
 	return n + m, err
 }
 
-// tryWrite writes what the socket takes of p now and reports whether the
-// rest would have to wait. A connection without a file descriptor reports
-// that at once.
-func (c *conn) tryWrite(p []byte) (n int, blocked bool, err error) {
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
-		return 0, true, nil
+// fileTurn is copyFile's piece deadline while the body is unread: the
+// copy is watched as writeWatched watches a write, and sendfile moves
+// the file's offset by what it sent when a turn ends it.
+func (c *conn) fileTurn() (watched bool) {
+	if !c.spoolable() || c.s.opts.NoSendfile {
+		return false // (without sendfile, the copy writes through fileSink's watched writer)
 	}
-	rc, rerr := sc.SyscallConn()
-	if rerr != nil {
-		return 0, true, nil
+	turn := time.Now().Add(spoolAfter)
+	if !c.wdl.IsZero() && c.wdl.Before(turn) {
+		return false
 	}
-	werr := rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, e := syscall.Write(int(fd), p[n:])
-			switch {
-			case e == syscall.EINTR:
-				continue
-			case e == syscall.EAGAIN:
-				blocked = true
-				return true
-			case e != nil:
-				err = os.NewSyscallError("write", e)
-				return true
-			}
-			n += m
-		}
-		return true
-	})
-	if werr != nil && err == nil {
-		err = werr // the write deadline had passed, or the socket was closed
-	}
-	return n, blocked && err == nil, err
+	c.nc.SetWriteDeadline(turn)
+	return true
 }
 
-// tempBodyFile makes an unlinked temp file for a request body.
-func tempBodyFile() (*os.File, error) {
+// tempBodyFile makes an unlinked temp file for a request body (a variable
+// for the tests).
+var tempBodyFile = func() (*os.File, error) {
 	f, err := os.CreateTemp("", "carafe-body-")
 	if err != nil {
 		return nil, err

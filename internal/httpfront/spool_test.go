@@ -108,7 +108,7 @@ func TestSpoolKeepsPipelinedRequest(t *testing.T) {
 	req = append(append(req, body...), "GET /next HTTP/1.1\r\nHost: x\r\n\r\n"...)
 	before := spoolsStarted.Load()
 	sendAll(t, c, req)
-	time.Sleep(200 * time.Millisecond) // the answer's write blocks with the body unread
+	time.Sleep(500 * time.Millisecond) // the answer's write stalls (spoolAfter) with the body unread
 	h, got := readResponse(t, br)
 	if strings.Contains(h, "Connection: close") || len(got) != answerSize {
 		t.Fatalf("got %d bytes with head:\n%s", len(got), h)
@@ -191,5 +191,195 @@ func TestSpoolBeforeFileAnswer(t *testing.T) {
 	h, got := readResponse(t, br)
 	if !strings.HasPrefix(h, "HTTP/1.1 200") || len(got) != answerSize {
 		t.Fatalf("got %d bytes with head:\n%s", len(got), h)
+	}
+}
+
+// tailApp answers x bytes, then a last piece of 15,000 that Output only
+// buffers: it goes out after the call, and may be the write that stalls.
+func tailApp(x int) fakeApp {
+	const tail = 15000
+	return fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		hd := head("200 OK", "Content-Length", strconv.Itoa(x+tail))
+		if c.Exch.Output(hd, bytes.Repeat([]byte("x"), x), nil, false) != nil {
+			return wsgi.OutputError
+		}
+		c.Exch.Output(nil, bytes.Repeat([]byte("y"), tail), nil, true)
+		return wsgi.OK
+	}}
+}
+
+// Whichever write of the answer stalls, its last buffered piece
+// included, the body is taken meanwhile: answers of many sizes, to a
+// client that sends its whole body first, on a unix socket (uwsgi) and
+// on TCP.
+func TestSpoolAnswerTail(t *testing.T) {
+	const tail = 15000
+	check := func(t *testing.T, x int, c net.Conn, r io.Reader, req []byte) {
+		t.Helper()
+		start := time.Now()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, werr := c.Write(req)
+		resp, rerr := io.ReadAll(r)
+		i := bytes.Index(resp, []byte("\r\n\r\n"))
+		if d := time.Since(start); werr != nil || i < 0 || len(resp)-i-4 != x+tail || d > 1500*time.Millisecond {
+			t.Errorf("answer of %d: after %v, sending %v, reading %v, %d bytes", x+tail, d, werr, rerr, len(resp))
+		}
+	}
+	t.Run("uwsgi", func(t *testing.T) {
+		vars := []uwsgi.Var{{Key: []byte("REQUEST_METHOD"), Value: []byte("POST")},
+			{Key: []byte("PATH_INFO"), Value: []byte("/")}, {Key: []byte("CONTENT_LENGTH"), Value: []byte("4194304")}}
+		req := append(uwsgi.AppendRequest(nil, 0, vars), make([]byte, 4<<20)...)
+		for x := 96 << 10; x <= 512<<10; x += 24 << 10 {
+			path := filepath.Join(t.TempDir(), "s.sock")
+			l, err := net.Listen("unix", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := NewServer(tailApp(x), Options{Protocol: UWSGI, IOTimeout: 2 * time.Second,
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			go srv.Serve(l)
+			c, err := net.Dial("unix", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, x, c, c, req)
+			c.Close()
+			l.Close()
+			srv.Shutdown(time.Second)
+		}
+	})
+	t.Run("http", func(t *testing.T) {
+		req := append([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n"), make([]byte, 8<<20)...)
+		for x := 64 << 10; x <= 1<<20; x += 64 << 10 {
+			c, br := serve(t, tailApp(x), Options{IOTimeout: 2 * time.Second})
+			check(t, x, c, br, req)
+			c.Close()
+		}
+	})
+}
+
+// A client that reads the answer as it comes (nginx, curl) has nothing
+// spooled: a socket that is full for a moment only is not a stall.
+func TestSpoolNotForReadingClient(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK"), bytes.Repeat([]byte("x"), 2<<20), nil, false)
+		n, err := io.Copy(io.Discard, readerFunc(c.Exch.ReadBody))
+		if err != nil {
+			return wsgi.AppError
+		}
+		c.Exch.Output(nil, []byte("|"+strconv.FormatInt(n, 10)), nil, true)
+		return wsgi.OK
+	}}
+	spooled := 0
+	for range 10 {
+		c, br := serve(t, app, Options{})
+		before := spoolsStarted.Load()
+		go c.Write(append([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n"), make([]byte, 4<<20)...))
+		if _, body := readResponse(t, br); !strings.HasSuffix(body, "|4194304") {
+			t.Fatalf("the app read %q", body[max(0, len(body)-20):])
+		}
+		if spoolsStarted.Load() != before {
+			spooled++
+		}
+		c.Close()
+	}
+	if spooled > 1 { // one, on a machine that paused the client 100 ms
+		t.Errorf("%d of 10 bodies from a client that reads were spooled", spooled)
+	}
+}
+
+// A small answer to a request whose body is unread goes out without a
+// spool, on a connection accepted from the backlog too (listen.Lazy's,
+// which has no poller registration yet).
+func TestSpoolNotForPromptAnswer(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		// Not last: written during the call, while a spool could start.
+		c.Exch.Output(head("403 Forbidden", "Content-Length", "2"), []byte("no"), nil, false)
+		return wsgi.OK
+	}}
+	for _, backlog := range []bool{false, true} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if !backlog {
+			go srv.Serve(l)
+			time.Sleep(50 * time.Millisecond) // Serve waits in accept
+		}
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write(append([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"), make([]byte, 100<<10)...))
+		before := spoolsStarted.Load()
+		if backlog {
+			go srv.Serve(l)
+		}
+		if _, body := readResponse(t, bufio.NewReader(c)); body != "no" {
+			t.Errorf("backlog %v: got %q", backlog, body)
+		}
+		if spoolsStarted.Load() != before {
+			t.Errorf("backlog %v: a 2-byte answer started a spool", backlog)
+		}
+		c.Close()
+		l.Close()
+		srv.Shutdown(time.Second)
+	}
+}
+
+// A temp file that cannot be written (a full /tmp): the answer still goes
+// out whole, the rest of the body is taken and dropped, and the failure is
+// logged as the server's.
+func TestSpoolFileWriteFails(t *testing.T) {
+	old := tempBodyFile
+	tempBodyFile = func() (*os.File, error) { return os.Open(os.DevNull) } // read-only: writes fail
+	t.Cleanup(func() { tempBodyFile = old })
+	var logs lockedBuffer
+	c, br := serve(t, bigAnswer, Options{IOTimeout: 2 * time.Second, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	start := time.Now()
+	sendAll(t, c, append([]byte("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"), make([]byte, 16<<20)...))
+	_, got := readResponse(t, br)
+	if len(got) != answerSize || time.Since(start) > 1500*time.Millisecond {
+		t.Fatalf("got %d bytes after %v", len(got), time.Since(start))
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "cannot buffer") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+}
+
+// harakiri's answer (Abandon, on the watchdog's goroutine) while the
+// stuck call reads the body from the socket starts no spool, whose reads
+// would race the call's (go test -race).
+func TestSpoolNotFromAbandon(t *testing.T) {
+	got := make(chan *conn, 1)
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		got <- c.Exch.(*conn)
+		p := make([]byte, 1)
+		for {
+			if _, err := c.Exch.ReadBody(p); err != nil {
+				return wsgi.AppError
+			}
+		}
+	}}
+	c, br := serve(t, app, Options{})
+	c.Write([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n"))
+	go func() {
+		for {
+			if _, err := c.Write(make([]byte, 100)); err != nil {
+				return
+			}
+		}
+	}()
+	cn := <-got
+	time.Sleep(50 * time.Millisecond)
+	before := spoolsStarted.Load()
+	cn.Abandon()
+	if h, _ := readResponse(t, br); !strings.HasPrefix(h, "HTTP/1.1 504") {
+		t.Errorf("got:\n%s", h)
+	}
+	if spoolsStarted.Load() != before {
+		t.Error("Abandon started a spool")
 	}
 }

@@ -54,7 +54,9 @@ func listenServer(t testing.TB, app wsgi.Runner, opts Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	srv := NewServer(app, opts)
 	go srv.Serve(l)
 	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })

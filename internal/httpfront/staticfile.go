@@ -1,10 +1,12 @@
 package httpfront
 
 import (
+	"errors"
 	"io"
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -188,17 +190,22 @@ const filePiece = 128 << 10
 // of filePiece, re-arming the write deadline for each. Like io.CopyN it
 // returns io.EOF when src ends first.
 func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
-	if c.spoolable() {
-		// A file is rarely small enough to go out without blocking, and
-		// sendfile cannot say whether it would (see spool.go).
-		c.startSpool()
-	}
 	sink := c.fileSink()
 	var written int64
 	for written < n {
 		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
+		watched := c.fileTurn()
 		m, err := io.CopyN(sink, src, min(filePiece, n-written))
 		written += m
+		if watched {
+			c.nc.SetWriteDeadline(c.wdl)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if m == 0 {
+					c.startSpool() // the client takes nothing while its body waits (see spool.go)
+				}
+				continue
+			}
+		}
 		if err != nil {
 			return written, err
 		}
@@ -211,7 +218,7 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 // writer, so that io.Copy reads and writes through a buffer.
 func (c *conn) fileSink() io.Writer {
 	if c.s.opts.NoSendfile {
-		return struct{ io.Writer }{c.nc}
+		return struct{ io.Writer }{connWriter{c}}
 	}
 	return c.nc
 }
