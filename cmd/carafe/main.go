@@ -69,6 +69,11 @@ func run(args []string) int {
 		m, _ := strconv.ParseUint(cfg.Umask, 8, 32)
 		syscall.Umask(int(m))
 	}
+	if os.Geteuid() == 0 && cfg.UID != "" {
+		// Root, with workers as another user who may write the logs'
+		// directory: no log path is followed through a link.
+		logfile.Guard()
+	}
 	if cfg.Daemonize != "" && !child && !detached { // after the umask: it creates the log
 		return daemonize(cfg)
 	}
@@ -144,13 +149,20 @@ func daemonize(cfg *config.Config) int {
 		return 1
 	}
 	defer null.Close()
-	out, err := os.OpenFile(cfg.LogTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	out, err := logfile.OpenAppend(cfg.LogTo)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "carafe: --daemonize %s: %v\n", cfg.LogTo, err)
 		return 1
 	}
 	defer out.Close()
-	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	// By its own name, not /proc/self/exe's: the kernel names a process
+	// after the file it runs, and pgrep / killall carafe must find it.
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "carafe: --daemonize: %v\n", err)
+		return 1
+	}
+	cmd := exec.Command(self, os.Args[1:]...)
 	cmd.Args[0] = os.Args[0]
 	cmd.Env = append(os.Environ(), envDaemon+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, out, out
@@ -239,6 +251,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		UID:            cfg.UID,
 		GID:            cfg.GID,
 		MasterAsRoot:   cfg.MasterAsRoot,
+		NoInitgroups:   cfg.NoInitgroups,
 		LogFile:        logRotation(cfg),
 		ReqLogFile:     reqLogFile(cfg),
 		Log:            log,

@@ -52,14 +52,51 @@ var mode os.FileMode
 // reopen after a rotation) have mode m (--logfile-chmod).
 func SetMode(m os.FileMode) { mode = m }
 
+// guarded is set in a root process whose workers run as another user
+// (--uid): the log's directory may be writable by that user, who could
+// replace the log with a link to another file (/etc/shadow) for root to
+// append to, and to chmod, at the next reopen.
+var guarded bool
+
+// Guard makes every log file opened from now on be refused where its name
+// is a symbolic link, or a hard link of a regular file (see guarded).
+func Guard() { guarded = true }
+
+// errLinked refuses a guarded log path that is a link.
+var errLinked = errors.New("is a link: refused, as carafe runs as root with workers as another user (--uid), " +
+	"who could have planted it; give the file's real path")
+
+// OpenAppend opens path for appending, creating it, as every log file is
+// opened (--daemonize's, which becomes the process's output).
+func OpenAppend(path string) (*os.File, error) { return openLog(path) }
+
 // openLog opens path for appending, creating it, and gives a regular
 // file the --logfile-chmod mode.
 func openLog(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil || mode == 0 {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if guarded {
+		flags |= syscall.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if guarded && errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s %w", path, errLinked)
+	}
+	if err != nil {
 		return f, err
 	}
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm() != mode {
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); guarded && st.Mode().IsRegular() && ok && sys.Nlink > 1 {
+		f.Close()
+		return nil, fmt.Errorf("%s %w", path, errLinked)
+	}
+	if mode == 0 {
+		return f, nil
+	}
+	if st.Mode().IsRegular() && st.Mode().Perm() != mode {
 		if err := f.Chmod(mode); err != nil {
 			f.Close()
 			return nil, err
@@ -118,9 +155,17 @@ func (r Rotation) Rename(now time.Time) (string, error) {
 	if r.Max <= 0 || r.Path == "" {
 		return "", nil
 	}
-	fi, err := os.Stat(r.Path)
-	if err != nil || fi.Size() < r.Max {
+	fi, err := os.Lstat(r.Path)
+	if err != nil {
 		return "", nil // a missing file is recreated by the next reopen, not here
+	}
+	if !fi.Mode().IsRegular() {
+		// /dev/stdout (a link to the process's fd 1), a pipe, a link: it
+		// is not carafe's to rename.
+		return "", fmt.Errorf("--log-maxsize: %s is not a regular file, so it is not rotated", r.Path)
+	}
+	if fi.Size() < r.Max {
+		return "", nil
 	}
 	to := r.Backup
 	if to == "" {

@@ -145,3 +145,63 @@ func TestSetMode(t *testing.T) {
 		t.Errorf("log made by the reopen: mode %v, want 0640", st.Mode().Perm())
 	}
 }
+
+// --log-maxsize renames only a regular file: not /dev/stdout (a link to
+// the process's fd 1, which carafe renamed in /dev), a link, or a pipe.
+func TestRotationNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.log")
+	if err := os.WriteFile(target, make([]byte, 500), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "stdout")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	to, err := Rotation{Path: link, Max: 100}.Rename(time.Unix(1764800000, 0))
+	if to != "" || err == nil {
+		t.Fatalf("a link: renamed to %q (%v), want an error and no rename", to, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link after: %v %v", fi, err)
+	}
+}
+
+// Guarded (root, workers as another user), a log path that is a symbolic
+// or hard link is refused: the file it names is not touched, its mode
+// neither; a plain file opens as before.
+func TestGuardRefusesLinks(t *testing.T) {
+	Guard()
+	SetMode(0o644)
+	t.Cleanup(func() { guarded = false; SetMode(0) })
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sym, hard := filepath.Join(dir, "sym.log"), filepath.Join(dir, "hard.log")
+	if err := os.Symlink(victim, sym); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(victim, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{sym, hard} {
+		if f, err := Open(p); err == nil {
+			f.Write([]byte("appended\n"))
+			f.Close()
+			t.Errorf("%s: opened", p)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "secret\n" {
+		t.Errorf("the victim now holds %q", b)
+	}
+	if fi, _ := os.Stat(victim); fi.Mode().Perm() != 0o600 {
+		t.Errorf("the victim's mode is now %v", fi.Mode().Perm())
+	}
+	f, err := Open(filepath.Join(dir, "plain.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
