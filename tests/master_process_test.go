@@ -654,15 +654,21 @@ func masterUnixStats(sock string, d time.Duration) string {
 	return ""
 }
 
-// --stats on a unix socket: served, removed by --vacuum; a file that is not
-// a socket at that path is refused, never removed.
+// --stats on a unix socket: served, with --chmod-socket's mode, removed
+// by --vacuum; a file that is not a socket at that path is refused, never
+// removed.
 func TestMasterStatsUnixSocket(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "stats.sock")
-	s := startApp(t, "master_pid", "--stats", sock, "--vacuum")
+	// --chmod-socket applies to it as to the app's sockets (uWSGI's
+	// does): a monitoring user must be able to connect.
+	s := startApp(t, "master_pid", "--stats", sock, "--vacuum", "--chmod-socket", "666")
 	if doc := masterUnixStats(sock, 10*time.Second); !strings.Contains(doc, `"workers"`) {
 		t.Fatalf("no stats document on %s: %q", sock, doc)
+	}
+	if st, err := os.Lstat(sock); err != nil || st.Mode().Perm() != 0o666 {
+		t.Errorf("stats socket: %v %v, want mode 0666 (--chmod-socket)", st, err)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	if code, ok := s.wait(15 * time.Second); !ok || code != 0 {
@@ -739,6 +745,88 @@ func TestDaemonize(t *testing.T) {
 	}
 	if masterAlive(pid) {
 		t.Errorf("daemon %d still running 15 s after SIGTERM", pid)
+	}
+}
+
+// Root, with workers as another user (--uid) who may write the log's
+// directory: a log path that user replaced with a link to another file is
+// refused, at start and at a reopen, and the file it names is left alone
+// (before, the root master appended to it and gave it --logfile-chmod's
+// mode). --uid root stands in for the other user: the guard is the
+// master's, and Python here may be unreadable to nobody.
+func TestMasterLogLinkRefusedAsRoot(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	dir := t.TempDir()
+	victim, logf := filepath.Join(dir, "victim"), filepath.Join(dir, "app.log")
+	if err := os.WriteFile(victim, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(when string) {
+		t.Helper()
+		st, err := os.Stat(victim)
+		if b, _ := os.ReadFile(victim); string(b) != "secret\n" || err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: the link's target holds %q, mode %v", when, b, st.Mode().Perm())
+		}
+	}
+	if err := os.Symlink(victim, logf); err != nil {
+		t.Fatal(err)
+	}
+	s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--master", "--uid", "root",
+		"--logto", logf, "--logfile-chmod", "644")
+	if code, ok := s.wait(15 * time.Second); !ok || code == 0 || !strings.Contains(s.Log(), "is a link") {
+		t.Errorf("--logto a link: exit %d (exited: %v), want a refusal that says why:\n%s", code, ok, s.Log())
+	}
+	unchanged("at start")
+
+	os.Remove(logf)
+	touch := filepath.Join(dir, "reopen")
+	os.WriteFile(touch, nil, 0o644)
+	s, stats := masterStartStats(t, "master_pid", "--uid", "root", "--logto", logf, "--logfile-chmod", "644",
+		"--touch-logreopen", touch)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Remove(logf)
+	os.Symlink(victim, logf)
+	time.Sleep(1100 * time.Millisecond) // a modification time of its own
+	os.WriteFile(touch, []byte("x"), 0o644)
+	// The refusal goes to the log the master still has: the one the link
+	// replaced, unlinked, open as its fd 2.
+	stderr := "/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/fd/2"
+	if !masterFileHas(stderr, "is a link", 5*time.Second) {
+		t.Errorf("no refusal logged at the reopen:\n%s", readFile(stderr))
+	}
+	unchanged("after a reopen")
+}
+
+// --daemonize: the detached master is named after carafe's binary, as the
+// workers are, so pgrep and killall find it (it ran as "exe").
+func TestDaemonizeName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logf, pf := filepath.Join(dir, "app.log"), filepath.Join(dir, "master.pid")
+	out, err := exec.Command(carafeBin(t), "--chdir="+appDir("master_pid"), "--module=wsgi:application",
+		"--pidfile="+pf, "--http="+freeAddr(t), "--processes=1", "--daemonize="+logf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("carafe --daemonize: %v\n%s", err, out)
+	}
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && pid == 0; time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(pf)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	if pid == 0 {
+		t.Fatalf("no pidfile from the daemon; its log:\n%s", readFile(logf))
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	want := filepath.Base(carafeBin(t))
+	if len(want) > 15 {
+		want = want[:15]
+	}
+	if got := strings.TrimSpace(string(comm)); got != want {
+		t.Errorf("the daemon's name is %q, want %q", got, want)
 	}
 }
 

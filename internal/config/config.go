@@ -25,6 +25,7 @@ type Config struct {
 	ChownSocket      string   // --chown-socket USER[:GROUP]: owner of unix sockets; "" leaves the creator
 	ReusePort        bool     // --reuse-port: SO_REUSEPORT on TCP listeners
 	MasterAsRoot     bool     // --master-as-root: only the workers take --uid/--gid
+	NoInitgroups     bool     // --no-initgroups: the --uid user's supplementary groups are not taken
 	Protocol         string   // --protocol: of the --socket listeners, "uwsgi" ("") or "http" (Parse moves them to HTTP)
 	Module           string   // --module, -w: mod or mod:callable
 	WSGIFile         string   // --wsgi-file, alias --file

@@ -568,12 +568,20 @@ var table = append(append(append([]Option{
 	{
 		Name: "uid", Kind: KindString, Metavar: "USER", Section: secOperations,
 		Field: func(c *Config) any { return &c.UID },
-		Doc:   "User (name or number) the master switches to after binding the listeners.",
+		Doc: "User (name or number) the master switches to after binding the listeners, with the user's " +
+			"supplementary groups (see --no-initgroups). Started as root with --uid, carafe opens no log " +
+			"file through a link: that user may write the log's directory and could plant one.",
 	},
 	{
 		Name: "gid", Kind: KindString, Metavar: "GROUP", Section: secOperations,
 		Field: func(c *Config) any { return &c.GID },
 		Doc:   "Group (name or number) the master switches to after binding the listeners.",
+	},
+	{
+		Name: "no-initgroups", Kind: KindBool, Section: secOperations,
+		Field: func(c *Config) any { return &c.NoInitgroups },
+		Doc: "Do not give the processes that switch to --uid the supplementary groups of that user (as " +
+			"initgroups(3) does, and uWSGI by default): they then keep only --gid (or the user's primary group).",
 	},
 	{
 		Name: "master-as-root", Kind: KindBool, Section: secOperations,

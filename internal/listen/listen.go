@@ -198,6 +198,30 @@ func LookupUser(name string) (uid, gid int, err error) {
 	return uid, gid, nil
 }
 
+// UserGroups lists the ids of the groups the user (a name, or else a
+// number) is a member of in the group database, its primary group left
+// out (as initgroups(3) with another group leaves it out); none for a
+// number that no user has.
+func UserGroups(name string) ([]int, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		if u, err = user.LookupId(name); err != nil {
+			return nil, nil
+		}
+	}
+	ids, err := u.GroupIds()
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]int, 0, len(ids))
+	for _, id := range ids {
+		if n, err := strconv.Atoi(id); err == nil && id != u.Gid {
+			groups = append(groups, n)
+		}
+	}
+	return groups, nil
+}
+
 // LookupGroup finds a group by name, or else by numeric id; a number that
 // no group has is taken as it is.
 func LookupGroup(name string) (int, error) {

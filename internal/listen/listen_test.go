@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -421,5 +422,16 @@ func TestBindWildcardIsIPv4(t *testing.T) {
 			continue
 		}
 		c.Close()
+	}
+}
+
+// UserGroups lists a user's groups without its primary one, and none for
+// a number no user has.
+func TestUserGroups(t *testing.T) {
+	if gs, err := UserGroups("root"); err != nil || slices.Contains(gs, 0) {
+		t.Errorf("root: %v %v, want its groups without 0 (its primary)", gs, err)
+	}
+	if gs, err := UserGroups("987654"); gs != nil || err != nil {
+		t.Errorf("a number no user has: %v %v, want none", gs, err)
 	}
 }

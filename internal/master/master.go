@@ -63,6 +63,9 @@ type Options struct {
 	// MasterAsRoot keeps the master's privileges; only the workers run as
 	// UID/GID (uWSGI's master-as-root).
 	MasterAsRoot bool
+	// NoInitgroups: the --uid user's supplementary groups are not taken
+	// (uWSGI's --no-initgroups); by default they are, as initgroups(3).
+	NoInitgroups bool
 	// LogFile is the --logto file (Path; "" for stderr): reopened on
 	// SIGUSR1, and rotated by the master at --log-maxsize.
 	LogFile logfile.Rotation
@@ -498,9 +501,7 @@ func (m *master) reload(why string) {
 		return
 	}
 	// The log too (uWSGI's log-reopen): the new workers open it by name.
-	if err := logfile.Redirect(m.o.LogFile.Path); err != nil {
-		m.o.Log.Error("carafe: master: reopening the log", "err", err)
-	}
+	m.reopenOwnLog()
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
 	m.o.Notify.Send(sdnotify.Reloading() + "\nSTATUS=reloading: " + why)
 	m.reloading = true
@@ -608,16 +609,23 @@ func (m *master) tick() {
 
 // reopenLog reopens the --logto file here and in every worker (SIGUSR1).
 func (m *master) reopenLog() {
+	m.reopenOwnLog()
+	for _, p := range m.procs {
+		p.cmd.Process.Signal(syscall.SIGUSR1)
+	}
+}
+
+// reopenOwnLog reopens the --logto file here; a root master
+// (--master-as-root) then gives each log file the workers open by name,
+// created anew if a rotation moved it away, to the workers' user.
+func (m *master) reopenOwnLog() {
 	if err := logfile.Redirect(m.o.LogFile.Path); err != nil {
 		m.o.Log.Error("carafe: master: reopening the log", "err", err)
 	}
-	if c := m.workerCred; c != nil && m.o.LogFile.Path != "" {
-		// A root master (--master-as-root) has just created a new file
-		// the workers must be able to open.
-		m.claimLog(m.o.LogFile.Path, int(c.Uid), int(c.Gid))
-	}
-	for _, p := range m.procs {
-		p.cmd.Process.Signal(syscall.SIGUSR1)
+	if c := m.workerCred; c != nil {
+		for _, f := range m.logFiles() {
+			m.claimLog(f, int(c.Uid), int(c.Gid))
+		}
 	}
 }
 

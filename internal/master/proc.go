@@ -360,11 +360,12 @@ func exitCause(ps *os.ProcessState) string {
 	return "exit status " + strconv.Itoa(ps.ExitCode())
 }
 
-// logFiles lists the log files carafe's processes open by name.
+// logFiles lists the log files carafe's processes open by name
+// (/dev/stdout and /dev/stderr name the descriptors they have).
 func (m *master) logFiles() []string {
 	var files []string
 	for _, f := range []string{m.o.LogFile.Path, m.o.ReqLogFile} {
-		if f != "" {
+		if f != "" && f != "/dev/stdout" && f != "/dev/stderr" {
 			files = append(files, f)
 		}
 	}
@@ -412,8 +413,9 @@ func (m *master) dropPrivileges() error {
 	if err := m.handOver(uid, gid); err != nil {
 		return err
 	}
+	groups := m.supplementaryGroups(gid)
 	if m.o.MasterAsRoot {
-		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: []uint32{}}
+		cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), Groups: groups}
 		if uid >= 0 {
 			cred.Uid = uint32(uid)
 		}
@@ -425,8 +427,12 @@ func (m *master) dropPrivileges() error {
 			cred.Uid, cred.Gid))
 		return nil
 	}
-	if err := syscall.Setgroups(nil); err != nil {
-		return fmt.Errorf("carafe: dropping supplementary groups: %w", err)
+	gs := make([]int, len(groups))
+	for i, g := range groups {
+		gs[i] = int(g)
+	}
+	if err := syscall.Setgroups(gs); err != nil {
+		return fmt.Errorf("carafe: setting the supplementary groups: %w", err)
 	}
 	if gid >= 0 {
 		if err := syscall.Setgid(gid); err != nil {
@@ -442,6 +448,29 @@ func (m *master) dropPrivileges() error {
 	return nil
 }
 
+// supplementaryGroups are the groups the processes that switch to --uid
+// keep besides gid: those the user is a member of in the system's group
+// database (initgroups(3), as uWSGI does unless --no-initgroups), so that
+// an app reads a file or socket its user reaches through a group. None
+// without --uid, for a number no user has, or with --no-initgroups.
+func (m *master) supplementaryGroups(gid int) []uint32 {
+	groups := []uint32{}
+	if m.o.UID == "" || m.o.NoInitgroups {
+		return groups
+	}
+	ids, err := listen.UserGroups(m.o.UID)
+	if err != nil {
+		m.o.Log.Warn("carafe: cannot list the supplementary groups of --uid "+m.o.UID+"; none are kept", "err", err)
+		return groups
+	}
+	for _, id := range ids {
+		if id != gid && id >= 0 {
+			groups = append(groups, uint32(id))
+		}
+	}
+	return groups
+}
+
 // handOver gives the files the workers open by name to the user they run
 // as: the unix sockets (created as root, before the switch), unless
 // --chown-socket said whose, the stats socket, and the log files (see
@@ -454,7 +483,7 @@ func (m *master) handOver(uid, gid int) error {
 			}
 		}
 	}
-	if listen.IsUnix(m.o.Stats) {
+	if listen.IsUnix(m.o.Stats) && m.o.SocketPerm.Owner == "" {
 		if err := os.Lchown(m.o.Stats, uid, gid); err != nil {
 			return fmt.Errorf("carafe: giving %s (--stats) to --uid/--gid: %w", m.o.Stats, err)
 		}

@@ -123,7 +123,9 @@ func (m *master) bindStats() error {
 	if m.o.Stats == "" {
 		return nil
 	}
-	l, err := listen.Bind(m.o.Stats, listen.Perm{})
+	// A unix one gets the sockets' --chmod-socket / --chown-socket, as
+	// uWSGI's does: a monitoring user (uwsgitop) must be able to connect.
+	l, err := listen.Bind(m.o.Stats, m.o.SocketPerm)
 	if err != nil {
 		return fmt.Errorf("%w (--stats)", err)
 	}
