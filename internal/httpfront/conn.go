@@ -280,6 +280,10 @@ func (c *conn) shutdown() {
 	}
 }
 
+// stopping reports whether the server has begun stopping since this
+// connection's request came (see shutdown): its response is the last.
+func (c *conn) stopping() bool { return c.state.Load() == connClosing }
+
 // busy marks the connection as serving a request and reports whether its
 // server is stopping. Then shutdown may have moved the read deadline to
 // the end of the grace: the armed one is forgotten, so that the request's
@@ -354,9 +358,10 @@ func (c *conn) serve() {
 		if c.br.Buffered() == 0 { // pipelined requests get their answers in one write
 			c.flushAt(c.ended)
 		}
-		// A shutdown that came during the request is seen on the next turn:
-		// the response already promised keep-alive, so one more request is
-		// served (with close) rather than cut.
+		// A shutdown that came during the request after its head went out
+		// is seen on the next turn: the response promised keep-alive, so
+		// one more request is served (with close) rather than cut. (One
+		// that came before says close in the head.)
 		c.state.CompareAndSwap(connBusy, connIdle)
 	}
 }

@@ -125,8 +125,11 @@ func (c *conn) writeHead(size int64, last bool) {
 	default:
 		c.closeAfter = true // HTTP/1.0 or uwsgi: the body ends at close
 	}
-	if h.Close || !c.drainable() {
-		c.closeAfter = true // an unread body too big to drain ends the connection: say so
+	if h.Close || !c.drainable() || c.stopping() {
+		// An unread body too big to drain ends the connection, and so does
+		// a server that began stopping during the call: say so, or the
+		// client sends its next request to a worker about to cut it.
+		c.closeAfter = true
 	}
 	if !h.HasDate {
 		b = appendDate(b, c.start)
@@ -291,7 +294,7 @@ func (c *conn) finish() {
 	// Keep the connection where the response says so: HTTP/1.1 keep-alive
 	// (this short response names no keep-alive for HTTP/1.0), and a body
 	// left unread that drain will discard.
-	keep := c.req.KeepAlive && c.req.Minor >= 1 && c.s.opts.Keepalive > 0 && !c.closeAfter && c.drainable()
+	keep := c.req.KeepAlive && c.req.Minor >= 1 && c.s.opts.Keepalive > 0 && !c.closeAfter && c.drainable() && !c.stopping()
 	c.writeSimple(500, keep)
 	if !keep {
 		c.closeAfter = true

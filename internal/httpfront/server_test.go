@@ -589,3 +589,33 @@ func TestServerShedAndPause(t *testing.T) {
 	srv.Shed(true) // after Shutdown: nothing to hold
 	<-shut
 }
+
+// A request in the app when the server begins stopping (a reload, a
+// recycle, SIGTERM) is answered with Connection: close: a keep-alive
+// client would otherwise send its next request to a worker that cuts it
+// at the end of its mercy, with no response.
+func TestServerStopDuringCallSaysClose(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		time.Sleep(300 * time.Millisecond)
+		c.Exch.Output(head("200 OK"), []byte("late"), nil, true)
+		return wsgi.OK
+	}}
+	srv, l, _ := startServer(t, app)
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(client, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+	time.Sleep(100 * time.Millisecond) // the request is in the app
+	go srv.Shutdown(5 * time.Second)
+	br := bufio.NewReader(client)
+	head, body := readResponse(t, br)
+	if body != "late" || !strings.Contains(head, "Connection: close") {
+		t.Errorf("%q %q, want the app's answer with Connection: close", head, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after the response: %v, want EOF", err)
+	}
+}

@@ -122,7 +122,7 @@ func (w *staticWriter) WriteHeader(code int) {
 		b = append(b, "Server: carafe\r\n"...)
 	}
 	b = append(b, c.s.opts.AddHeaders...)
-	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 {
+	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 || c.stopping() {
 		c.closeAfter = true
 		b = append(b, "Connection: close\r\n"...)
 	} else if c.req.Minor == 0 {
