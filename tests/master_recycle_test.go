@@ -404,6 +404,33 @@ func TestMasterRecycleDuringReload(t *testing.T) {
 	}
 }
 
+// A recycled worker goes on serving until its replacement is ready, as a
+// reloaded one does. A worker alone (or on a unix socket) that stopped
+// accepting left every request waiting for the replacement's import: 2 s
+// here, 3 s in review's measurements, at each recycle.
+func TestMasterRecycleKeepsServing(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--max-requests", "3",
+		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=2")
+	old := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	c := masterClient(false, 10*time.Second)
+	for i := 0; i < 3; i++ { // the third asks for the replacement
+		if code, _, err := masterGet(c, s.URL("/")); code != 200 {
+			t.Fatalf("request %d: %d %v", i+1, code, err)
+		}
+	}
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+		start := time.Now()
+		code, body, err := masterGet(c, s.URL("/during"))
+		if d := time.Since(start); code != 200 || d > 500*time.Millisecond {
+			t.Fatalf("a request while the replacement imports: %d %q %v after %v", code, body, err, d)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	masterWaitWorkers(t, stats, 1, 10*time.Second, masterDisjoint(old))
+}
+
 // --harakiri with --threads 1: a worker whose only thread is stuck stops
 // taking new connections (stats: shedding, accepting 0), so the requests
 // that come meanwhile go to the other worker (on a shared socket) or wait

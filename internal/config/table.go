@@ -294,8 +294,9 @@ var table = append(append(append([]Option{
 	{
 		Name: "max-requests", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.MaxRequests },
-		Doc: "Gracefully replace a worker after it has served this many requests: it stops accepting, " +
-			"finishes its requests and leaves once its replacement is ready; 0 means never.",
+		Doc: "Gracefully replace a worker after it has served this many requests: it serves on while its " +
+			"replacement starts (so the limit is passed by what comes meanwhile), then finishes its requests " +
+			"and leaves; 0 means never.",
 	},
 	{
 		Name: "max-requests-delta", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,

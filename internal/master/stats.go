@@ -40,7 +40,7 @@ func (m *master) snapshot() snapshot {
 	for _, p := range m.procs {
 		s := slotOf(p.id)
 		out.procs = append(out.procs, procInfo{id: p.id, pid: p.pid, state: p.state,
-			accepting: p.state == stateReady && !p.recycling, started: p.started,
+			accepting: p.state == stateReady, started: p.started, // (a recycling one too: see worker.recycle)
 			respawns: s.respawns, harakiris: s.harakiris, ctl: p.ctl, stats: p.stats, asked: &p.statsAsked})
 	}
 	out.sockets = []SocketEntry{}
