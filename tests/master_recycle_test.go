@@ -431,6 +431,44 @@ func TestMasterRecycleKeepsServing(t *testing.T) {
 	masterWaitWorkers(t, stats, 1, 10*time.Second, masterDisjoint(old))
 }
 
+// A worker that overruns --harakiri while the replacement it asked for
+// imports needs no second replacement; but when that replacement fails (a
+// broken deploy), its slot is started again, and serves once the code is
+// fixed. It stayed empty for good: every request failed until a SIGHUP.
+func TestMasterHarakiriWhileReplacementFails(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--threads", "2", "--max-requests", "3",
+		"--harakiri", "1", "--harakiri-graceful-timeout", "1",
+		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=2")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	if err := os.WriteFile(vf, []byte("broken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := masterClient(false, 30*time.Second)
+	go masterGet(c, s.URL("/sleep?s=30")) // overruns --harakiri
+	time.Sleep(200 * time.Millisecond)
+	for i := 0; i < 3; i++ { // the third asks for a replacement, which fails
+		if code, _, err := masterGet(c, s.URL("/")); code != 200 {
+			t.Fatalf("request %d: %d %v", i+1, code, err)
+		}
+	}
+	if !s.waitLog("a broken deploy", 10*time.Second) {
+		t.Fatalf("the replacement did not fail:\n%s", s.Log())
+	}
+	if err := os.WriteFile(vf, []byte("fixed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	var body string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if code, body, _ = masterGet(masterClient(false, 2*time.Second), s.URL("/")); code == 200 && strings.HasPrefix(body, "v=fixed") {
+			return
+		}
+	}
+	t.Fatalf("20 s after the fix: %d %q, want the fixed code served; log:\n%s", code, body, s.Log())
+}
+
 // --harakiri with --threads 1: a worker whose only thread is stuck stops
 // taking new connections (stats: shedding, accepting 0), so the requests
 // that come meanwhile go to the other worker (on a shared socket) or wait

@@ -282,17 +282,23 @@ func (m *master) exited(p *proc) (int, bool) {
 		m.killAll()
 		return 1, true
 	}
-	if expected || m.stopping || p.id > m.want {
+	if m.stopping || p.id > m.want {
 		m.checkSettled()
 		return 0, false
 	}
-	if p.replaces != nil {
-		// A replacement that failed; the old worker still serves. One that
-		// died before it could even say why (a broken ini, a missing
-		// --chdir or --virtualenv) fails the reload as much as an app that
-		// does not import.
-		if m.reloading && p.state == stateStarting && !p.loadErr && m.reloadErr == "" {
+	if expected || p.replaces != nil {
+		// A worker that was stopped, or a replacement that failed: the
+		// slot's other worker serves on. One that died before it could
+		// even say why (a broken ini, a missing --chdir or --virtualenv)
+		// fails the reload as much as an app that does not import.
+		if p.replaces != nil && m.reloading && p.state == stateStarting && !p.loadErr && m.reloadErr == "" {
 			m.reloadErr = fmt.Sprintf("a new worker exited during start-up (%s); see its output above", cause)
+		}
+		if len(m.live(p.id)) == 0 {
+			// Unless there is none: the worker a failed replacement was to
+			// replace overran --harakiri meanwhile (and needed no second
+			// replacement then), so the slot would stay empty for good.
+			m.respawn(p.id, lived)
 		}
 		m.checkSettled()
 		return 0, false
@@ -310,19 +316,25 @@ func (m *master) exited(p *proc) (int, bool) {
 		m.checkSettled()
 		return 0, false
 	}
-	s := slotOf(p.id)
+	m.respawn(p.id, lived)
+	return 0, false
+}
+
+// respawn starts a worker in slot id, whose last one lived for lived,
+// after the slot's back-off.
+func (m *master) respawn(id int, lived time.Duration) {
+	s := slotOf(id)
 	if lived > 10*time.Second {
 		s.fails = 0
 	}
 	s.fails++
 	delay := backoff(s.fails)
 	if delay > 0 {
-		m.o.Log.Warn(fmt.Sprintf("carafe: worker %d keeps dying; respawning in %s", p.id, delay))
+		m.o.Log.Warn(fmt.Sprintf("carafe: worker %d keeps dying; respawning in %s", id, delay))
 	} else {
-		m.o.Log.Info(fmt.Sprintf("carafe: respawning worker %d", p.id))
+		m.o.Log.Info(fmt.Sprintf("carafe: respawning worker %d", id))
 	}
-	m.spawnOrLog(p.id, delay)
-	return 0, false
+	m.spawnOrLog(id, delay)
 }
 
 // stop asks p to finish its requests and leave; tick kills it after Mercy.

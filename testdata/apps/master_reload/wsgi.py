@@ -1,7 +1,8 @@
 """Reads a value from the file named by $MASTER_VERSION_FILE once, at
 import, so a reload that re-imports the app shows the file's new content.
 The body is "v=VALUE pid=PID"; /sleep?s=SECONDS sleeps first. An import
-takes $MASTER_IMPORT_SLEEP seconds (default 0), for reloads that overlap."""
+takes $MASTER_IMPORT_SLEEP seconds (default 0), for reloads that overlap;
+the value "broken" then fails it, as a bad deploy does."""
 import os
 import time
 from urllib.parse import parse_qs
@@ -9,6 +10,8 @@ from urllib.parse import parse_qs
 with open(os.environ["MASTER_VERSION_FILE"]) as f:
     VALUE = f.read().strip()
 time.sleep(float(os.environ.get("MASTER_IMPORT_SLEEP", "0")))
+if VALUE == "broken":
+    raise RuntimeError("a broken deploy")
 
 
 def application(environ, start_response):
