@@ -668,3 +668,49 @@ func TestMasterPyAutoReload(t *testing.T) {
 		t.Fatalf("no reload after the fix:\n%s", s.Log())
 	}
 }
+
+// --py-autoreload: an edit saved while a reload's new workers import the
+// app (after they read the file) reloads again; the old workers' report of
+// it was dropped as a duplicate, and the site served the previous edit for
+// good.
+func TestMasterPyAutoReloadDuringImport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, text string, ahead time.Duration) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(ahead) // a time of its own (see TestMasterPyAutoReload)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("wsgi.py", "import os, time, part\n"+
+		"time.sleep(3)  # a slow import, after part is read\n\n"+
+		"def application(environ, start_response):\n"+
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
+		"    return [('%s %d' % (part.VALUE, os.getpid())).encode()]\n", 0)
+	write("part.py", "VALUE = 'one'\n", 0)
+	s := start(t, "--chdir", dir, "--module", "wsgi", "--master", "--py-autoreload", "1")
+	client := masterClient(false, 10*time.Second)
+	serves := func(want string, d time.Duration) bool {
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if code, body, err := masterGet(client, s.URL("/")); err == nil && code == 200 && strings.HasPrefix(body, want+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	if !serves("one", 15*time.Second) {
+		t.Fatalf("the app does not answer\n%s", s.Log())
+	}
+	time.Sleep(1500 * time.Millisecond) // the worker's first look is done
+	write("part.py", "VALUE = 'two'\n", 10*time.Second)
+	time.Sleep(1500 * time.Millisecond) // the reload's worker has read part.py, and sleeps
+	write("part.py", "VALUE = 'three'\n", 20*time.Second)
+	if !serves("three", 20*time.Second) {
+		t.Fatalf("the edit saved during the reload's import is not served:\n%s", s.Log())
+	}
+}

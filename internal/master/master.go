@@ -86,8 +86,11 @@ type master struct {
 	want      int // number of worker slots
 	startup   bool
 	reloading bool
-	reloadErr string // why a worker of the reload in progress failed to start; "" if none did
-	events    chan event
+	// autoReloaded is, for each file whose change --py-autoreload
+	// reported, the modification time a reload was started for.
+	autoReloaded map[string]string
+	reloadErr    string // why a worker of the reload in progress failed to start; "" if none did
+	events       chan event
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).
 	socks []*sockGroup

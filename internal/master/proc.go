@@ -205,10 +205,19 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 	case control.Shed:
 		p.shedding = msg.Text == "1"
 	case control.Changed:
-		// Every worker that imported the file says it: the first starts
-		// the reload, and the others are already being replaced by then.
-		if p.state != stateStopping && !m.replacing(p) {
-			m.reload("py-autoreload: " + msg.Text + " changed")
+		// Every worker that imported the file says it, with the file's
+		// modification time: the first report of a time reloads, the
+		// others are that change again. A later time reloads again, even
+		// during a reload (whose workers may have imported the file
+		// before it changed): an edit saved while the new workers
+		// imported was lost, the old ones' report of it dropped.
+		path, stamp, _ := strings.Cut(msg.Text, "\x00")
+		if m.autoReloaded == nil {
+			m.autoReloaded = map[string]string{}
+		}
+		if m.autoReloaded[path] != stamp {
+			m.autoReloaded[path] = stamp
+			m.reload("py-autoreload: " + path + " changed")
 		}
 	case control.OverRSS:
 		// Every worker of the app would say it: once is enough, until

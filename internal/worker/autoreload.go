@@ -3,6 +3,7 @@ package worker
 import (
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"carafe/internal/control"
@@ -41,7 +42,8 @@ func (w *worker) autoReload() {
 			}
 			if !fi.ModTime().Equal(mt) {
 				seen[m.Path] = fi.ModTime()
-				w.ctl.Send(control.Msg{T: control.Changed, Text: m.Path})
+				stamp := strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+				w.ctl.Send(control.Msg{T: control.Changed, Text: m.Path + "\x00" + stamp})
 			}
 		}
 	}
