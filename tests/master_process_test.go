@@ -1324,6 +1324,22 @@ func TestMaxFD(t *testing.T) {
 	})
 }
 
+// --max-fd above what the system allows says what the bound is: as root
+// it is fs.nr_open, not a missing privilege (the message said "needs
+// root" to root).
+func TestMaxFDAboveSystem(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("/proc/sys/fs/nr_open")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and /proc/sys/fs/nr_open")
+	}
+	nr, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--max-fd", strconv.FormatUint(nr+1, 10))
+	if code, ok := s.wait(15 * time.Second); !ok || code == 0 || !strings.Contains(s.Log(), "fs.nr_open") {
+		t.Errorf("--max-fd past fs.nr_open: exit %d (exited: %v), want a refusal naming fs.nr_open:\n%s", code, ok, s.Log())
+	}
+}
+
 // Configured by the environment alone, as uWSGI's Docker images are
 // (UWSGI_HTTP_SOCKET, UWSGI_MASTER, UWSGI_PROCESSES, ...): the master and
 // its workers read the same settings, and an unknown UWSGI_ name is a

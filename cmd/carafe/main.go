@@ -80,7 +80,11 @@ func run(args []string) int {
 	if cfg.MaxFD > 0 { // before any listener or log file is opened
 		n := uint64(cfg.MaxFD)
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
-			fmt.Fprintf(os.Stderr, "carafe: --max-fd %d: %v (raising the hard limit needs root)\n", n, err)
+			why := "raising the hard limit needs root"
+			if b, rerr := os.ReadFile("/proc/sys/fs/nr_open"); os.Geteuid() == 0 && rerr == nil {
+				why = "the system allows at most " + strings.TrimSpace(string(b)) + " (sysctl fs.nr_open)"
+			}
+			fmt.Fprintf(os.Stderr, "carafe: --max-fd %d: %v (%s)\n", n, err, why)
 			return 1
 		}
 	}
