@@ -117,6 +117,18 @@ func TestDeployApache(t *testing.T) {
 				}
 			})
 
+			t.Run("upload the view does not read, file answer", func(t *testing.T) {
+				// The same, answered with a file (wsgi.file_wrapper): over
+				// mod_proxy_uwsgi's unix socket it goes through a buffer,
+				// which must lose nothing while the body is taken.
+				req, _ := http.NewRequest("POST", u("/refuse-file"), bytes.NewReader(make([]byte, 16<<20)))
+				resp, body := deployDo(t, req, via.host)
+				sum := sha256.Sum256(body)
+				if resp.StatusCode != 200 || hex.EncodeToString(sum[:]) != deployDownloadSHA256() {
+					t.Fatalf("%d with %d bytes (want %d), not the file", resp.StatusCode, len(body), deployDownloadSize)
+				}
+			})
+
 			t.Run("20 MB download", func(t *testing.T) {
 				deployCheckDownload(t, u("/download"), via.host)
 			})

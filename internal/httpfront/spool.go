@@ -227,12 +227,13 @@ func (c *conn) writeWatched(p []byte) (int, error) {
 	return n + m, err
 }
 
-// fileTurn is copyFile's piece deadline while the body is unread: the
-// copy is watched as writeWatched watches a write, and sendfile moves
-// the file's offset by what it sent when a turn ends it.
+// fileTurn is copyFile's piece deadline while the body is unread, for a
+// sendfile copy (see fileSink): the copy is watched as writeWatched
+// watches a write, and sendfile moves the file's offset by what it sent
+// when a turn ends it.
 func (c *conn) fileTurn() (watched bool) {
-	if !c.spoolable() || c.s.opts.NoSendfile {
-		return false // (without sendfile, the copy writes through fileSink's watched writer)
+	if !c.spoolable() {
+		return false
 	}
 	turn := time.Now().Add(spoolAfter)
 	if !c.wdl.IsZero() && c.wdl.Before(turn) {

@@ -190,11 +190,11 @@ const filePiece = 128 << 10
 // of filePiece, re-arming the write deadline for each. Like io.CopyN it
 // returns io.EOF when src ends first.
 func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
-	sink := c.fileSink()
+	sink, turns := c.fileSink(src)
 	var written int64
 	for written < n {
 		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-		watched := c.fileTurn()
+		watched := turns && c.fileTurn()
 		m, err := io.CopyN(sink, src, min(filePiece, n-written))
 		written += m
 		if watched {
@@ -213,14 +213,36 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 	return written, nil
 }
 
-// fileSink is where a file's bytes are copied: the socket itself, whose
+// fileSink is where src's bytes are copied: the socket itself, whose
 // ReadFrom uses sendfile, or with NoSendfile the socket seen as a plain
-// writer, so that io.Copy reads and writes through a buffer.
-func (c *conn) fileSink() io.Writer {
+// writer, so that io.Copy reads and writes through a buffer. turns says
+// whether copyFile may watch the copy in turns (see fileTurn): only
+// sendfile from a regular file, which leaves the file's offset after what
+// it sent when a turn ends it. A copy through a buffer would lose what it
+// had read and not yet written; while the body is unread it goes through
+// connWriter instead, whose watched writes never give up a byte.
+func (c *conn) fileSink(src io.Reader) (sink io.Writer, turns bool) {
 	if c.s.opts.NoSendfile {
-		return struct{ io.Writer }{connWriter{c}}
+		return struct{ io.Writer }{connWriter{c}}, false
 	}
-	return c.nc
+	if !c.spoolable() {
+		return c.nc, false
+	}
+	if _, ok := c.nc.(io.ReaderFrom); ok && isRegularFile(src) {
+		return c.nc, true
+	}
+	return struct{ io.Writer }{connWriter{c}}, false
+}
+
+// isRegularFile reports whether r is an *os.File of a regular file, one
+// that sendfile can send from.
+func isRegularFile(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func (w *staticWriter) finish() {

@@ -154,7 +154,7 @@ type worker struct {
 	// --reload-on-rss (checkLimits only).
 	gaveBackInVain time.Time
 	recycleMu      sync.Mutex
-	recycling      bool      // asked for a replacement, paused
+	recycling      bool      // asked for a replacement (and serving on meanwhile)
 	noRecycle      time.Time // after a failed replacement, do not ask again before
 	harakiri       chan struct{}
 	shedMu         sync.Mutex

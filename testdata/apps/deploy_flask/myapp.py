@@ -2,10 +2,13 @@
 as the seeds deploy it: this module plus app.wsgi for mod_wsgi-style
 loading, and public/ as the web server's document root, whose static/
 files nginx or Apache serve without asking the app."""
+import atexit
 import hashlib
 import os
+import shutil
+import tempfile
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, request, send_file
 
 here = os.path.dirname(os.path.abspath(__file__))
 # Without a web server in front, Flask serves public/static itself.
@@ -59,6 +62,20 @@ _DOWNLOAD = _pattern(DOWNLOAD_SIZE)
 @app.get("/download")
 def download():
     return app.response_class(_DOWNLOAD, mimetype="application/octet-stream")
+
+
+# The same bytes in a file, for answers through wsgi.file_wrapper.
+_DOWNLOAD_FILE = os.path.join(tempfile.mkdtemp(prefix="deploy-flask-"), "download.bin")
+with open(_DOWNLOAD_FILE, "wb") as _f:
+    _f.write(_DOWNLOAD)
+atexit.register(shutil.rmtree, os.path.dirname(_DOWNLOAD_FILE), True)
+
+
+@app.post("/refuse-file")
+def refuse_file():
+    # /refuse with a file answer: sent by sendfile over TCP, through a
+    # buffer over a unix socket.
+    return send_file(_DOWNLOAD_FILE, mimetype="application/octet-stream")
 
 
 @app.get("/whoami")
