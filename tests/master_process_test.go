@@ -749,8 +749,8 @@ func TestDaemonize(t *testing.T) {
 }
 
 // Root, with workers as another user (--uid) who may write the log's
-// directory: a log path that user replaced with a link to another file is
-// refused, at start and at a reopen, and the file it names is left alone
+// directory: a log path there that user replaced with a link to another
+// file is refused, at start and at a reopen, and the file it names is left alone
 // (before, the root master appended to it and gave it --logfile-chmod's
 // mode). --uid root stands in for the other user: the guard is the
 // master's, and Python here may be unreadable to nobody.
@@ -760,6 +760,7 @@ func TestMasterLogLinkRefusedAsRoot(t *testing.T) {
 		t.Skip("needs root")
 	}
 	dir := t.TempDir()
+	os.Chmod(dir, 0o777) // the log's directory, which the workers' user may write
 	victim, logf := filepath.Join(dir, "victim"), filepath.Join(dir, "app.log")
 	if err := os.WriteFile(victim, []byte("secret\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -571,7 +571,7 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.UID },
 		Doc: "User (name or number) the master switches to after binding the listeners, with the user's " +
 			"supplementary groups (see --no-initgroups). Started as root with --uid, carafe opens no log " +
-			"file through a link: that user may write the log's directory and could plant one.",
+			"file through a link in a directory others may write: that user could plant one there.",
 	},
 	{
 		Name: "gid", Kind: KindString, Metavar: "GROUP", Section: secOperations,

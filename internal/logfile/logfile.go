@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -59,12 +60,25 @@ func SetMode(m os.FileMode) { mode = m }
 var guarded bool
 
 // Guard makes every log file opened from now on be refused where its name
-// is a symbolic link, or a hard link of a regular file (see guarded).
+// is a symbolic link, or a hard link of a regular file, in a directory that
+// a user other than root may write (see guarded).
 func Guard() { guarded = true }
 
 // errLinked refuses a guarded log path that is a link.
-var errLinked = errors.New("is a link: refused, as carafe runs as root with workers as another user (--uid), " +
-	"who could have planted it; give the file's real path")
+var errLinked = errors.New("is a link in a directory others may write: refused, as carafe runs as root " +
+	"with workers as another user (--uid), who could have planted it; give the file's real path")
+
+// rootOnly reports whether only root may change the entries of dir (the
+// directory itself, links followed): a link there is root's own, as in
+// /dev (/dev/stdout) and /proc (/proc/1/fd/1, /dev/fd/1's target).
+func rootOnly(dir string) bool {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && sys.Uid == 0 && fi.Mode().Perm()&0o022 == 0
+}
 
 // OpenAppend opens path for appending, creating it, as every log file is
 // opened (--daemonize's, which becomes the process's output).
@@ -74,11 +88,12 @@ func OpenAppend(path string) (*os.File, error) { return openLog(path) }
 // file the --logfile-chmod mode.
 func openLog(path string) (*os.File, error) {
 	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	if guarded {
+	safe := !guarded || rootOnly(filepath.Dir(path))
+	if !safe {
 		flags |= syscall.O_NOFOLLOW
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
-	if guarded && errors.Is(err, syscall.ELOOP) {
+	if !safe && errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%s %w", path, errLinked)
 	}
 	if err != nil {
@@ -89,7 +104,7 @@ func openLog(path string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); guarded && st.Mode().IsRegular() && ok && sys.Nlink > 1 {
+	if sys, ok := st.Sys().(*syscall.Stat_t); !safe && st.Mode().IsRegular() && ok && sys.Nlink > 1 {
 		f.Close()
 		return nil, fmt.Errorf("%s %w", path, errLinked)
 	}

@@ -168,13 +168,18 @@ func TestRotationNotRegular(t *testing.T) {
 }
 
 // Guarded (root, workers as another user), a log path that is a symbolic
-// or hard link is refused: the file it names is not touched, its mode
-// neither; a plain file opens as before.
+// or hard link in a directory others may write is refused: the file it
+// names is not touched, its mode neither; a plain file opens as before,
+// and so do links only root could have made (/dev/fd/1, /proc/self/fd/1,
+// a container's /proc/1/fd/1).
 func TestGuardRefusesLinks(t *testing.T) {
 	Guard()
 	SetMode(0o644)
 	t.Cleanup(func() { guarded = false; SetMode(0) })
 	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil { // as a log directory the workers' user may write
+		t.Fatal(err)
+	}
 	victim := filepath.Join(dir, "victim")
 	if err := os.WriteFile(victim, []byte("secret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -204,4 +209,15 @@ func TestGuardRefusesLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	if os.Geteuid() != 0 {
+		return // /dev and /proc are root's, but a link there is only trusted from root
+	}
+	for _, p := range []string{"/dev/fd/1", "/proc/self/fd/1"} {
+		f, err := Open(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		f.Close()
+	}
 }
