@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -712,5 +713,79 @@ func TestMasterPyAutoReloadDuringImport(t *testing.T) {
 	write("part.py", "VALUE = 'three'\n", 20*time.Second)
 	if !serves("three", 20*time.Second) {
 		t.Fatalf("the edit saved during the reload's import is not served:\n%s", s.Log())
+	}
+}
+
+// --py-autoreload and a deploy that changes several modules at once: one
+// reload, though each of two workers sees every file (it was one reload a
+// file, each superseding the last).
+func TestMasterPyAutoReloadManyFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var imports []string
+	for i := range 5 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("m%d.py", i)), []byte("V = 1\n"), 0o644)
+		imports = append(imports, fmt.Sprintf("m%d", i))
+	}
+	os.WriteFile(filepath.Join(dir, "wsgi.py"), []byte("import time, "+strings.Join(imports, ", ")+"\ntime.sleep(1)\n\n"+
+		"def application(environ, start_response):\n"+
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
+		"    return [b'ok %d' % m4.V]\n"), 0o644)
+	s := start(t, "--chdir", dir, "--module", "wsgi", "--master", "--processes", "2", "--py-autoreload", "1")
+	time.Sleep(2500 * time.Millisecond)    // the first looks are done
+	at := time.Now().Add(10 * time.Second) // a time of its own (see TestMasterPyAutoReload)
+	for i := range 5 {
+		p := filepath.Join(dir, fmt.Sprintf("m%d.py", i))
+		os.WriteFile(p, []byte("V = 2\n"), 0o644)
+		os.Chtimes(p, at, at)
+	}
+	if !s.waitLog("reload complete", 15*time.Second) {
+		t.Fatalf("no reload:\n%s", s.Log())
+	}
+	time.Sleep(3 * time.Second) // any further reload would have begun
+	if n := strings.Count(s.Log(), "reloading workers gracefully"); n != 1 {
+		t.Errorf("%d reloads for one deploy of 5 files, want 1:\n%s", n, s.Log())
+	}
+}
+
+// --py-autoreload and an app whose import rewrites a module it imports (a
+// build stamp): an edit reloads, at most once more to catch up, and then
+// the site settles on the edit. Every reload's import changed the module
+// again, and the reloads superseded each other for good, never complete.
+func TestMasterPyAutoReloadImportWrites(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "stamp.py"), []byte("AT = 0\n"), 0o644)
+	app := "import time\n" +
+		"open('stamp.py', 'w').write('AT = %r\\n' % time.time())\n" +
+		"import stamp\n" +
+		"time.sleep(1.5)\n\n" +
+		"def application(environ, start_response):\n" +
+		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n" +
+		"    return [b'VERSION']\n"
+	write := func(version string, ahead time.Duration) {
+		p := filepath.Join(dir, "wsgi.py")
+		os.WriteFile(p, []byte(strings.Replace(app, "VERSION", version, 1)), 0o644)
+		at := time.Now().Add(ahead)
+		os.Chtimes(p, at, at)
+	}
+	write("one", 0)
+	s := start(t, "--chdir", dir, "--module", "wsgi", "--master", "--py-autoreload", "1")
+	time.Sleep(2500 * time.Millisecond)
+	write("two", 10*time.Second)
+	c := masterClient(false, 5*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if code, body, _ := masterGet(c, s.URL("/")); code == 200 && body == "two" {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(5 * time.Second) // long enough for more reloads, were they coming
+	if n := strings.Count(s.Log(), "reloading workers gracefully"); n < 1 || n > 2 {
+		t.Errorf("%d reloads for one edit, want 1 or 2:\n%s", n, s.Log())
+	}
+	if code, body, err := masterGet(c, s.URL("/")); code != 200 || body != "two" {
+		t.Errorf("after the edit: %d %q %v, want two", code, body, err)
 	}
 }

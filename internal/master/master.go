@@ -87,10 +87,16 @@ type master struct {
 	startup   bool
 	reloading bool
 	// autoReloaded is, for each file whose change --py-autoreload
-	// reported, the modification time a reload was started for.
+	// reported, the modification time last reported.
 	autoReloaded map[string]string
-	reloadErr    string // why a worker of the reload in progress failed to start; "" if none did
-	events       chan event
+	// reloadAt is when the last reload began; pendingReload, why another
+	// is due once it settles (a file changed during it), and catchUp
+	// whether it is such a reload itself.
+	reloadAt      time.Time
+	pendingReload string
+	catchUp       bool
+	reloadErr     string // why a worker of the reload in progress failed to start; "" if none did
+	events        chan event
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).
 	socks []*sockGroup
@@ -508,6 +514,7 @@ func (m *master) reload(why string) {
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
 	m.o.Notify.Send(sdnotify.Reloading() + "\nSTATUS=reloading: " + why)
 	m.reloading = true
+	m.reloadAt, m.pendingReload, m.catchUp = time.Now(), "", false
 	m.overRSSWarned = false
 	for id := 1; id <= m.want; id++ {
 		var old *proc
@@ -531,6 +538,11 @@ func (m *master) reload(why string) {
 		}
 	}
 }
+
+// scanBurst is how soon after the change that began a reload the reports
+// of one --py-autoreload scan (the files a deploy changed at once, which
+// the reload's workers import anyway) have all come.
+const scanBurst = 500 * time.Millisecond
 
 // replacing reports whether a replacement for p is starting.
 func (m *master) replacing(p *proc) bool {

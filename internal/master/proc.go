@@ -206,19 +206,32 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		p.shedding = msg.Text == "1"
 	case control.Changed:
 		// Every worker that imported the file says it, with the file's
-		// modification time: the first report of a time reloads, the
-		// others are that change again. A later time reloads again, even
-		// during a reload (whose workers may have imported the file
-		// before it changed): an edit saved while the new workers
-		// imported was lost, the old ones' report of it dropped.
+		// modification time: the first report of a time counts, the
+		// others are that change again.
 		path, stamp, _ := strings.Cut(msg.Text, "\x00")
 		if m.autoReloaded == nil {
 			m.autoReloaded = map[string]string{}
 		}
-		if m.autoReloaded[path] != stamp {
-			m.autoReloaded[path] = stamp
-			m.reload("py-autoreload: " + path + " changed")
+		if m.autoReloaded[path] == stamp {
+			break
 		}
+		m.autoReloaded[path] = stamp
+		why := "py-autoreload: " + path + " changed"
+		switch {
+		case !m.reloading:
+			m.reload(why)
+		case m.catchUp:
+			// A change during a catch-up reload is not caught up: an app
+			// that writes a module it imports, as it imports, would
+			// reload for ever.
+		case time.Since(m.reloadAt) > scanBurst && m.pendingReload == "":
+			// Saved while the reload's new workers import the app: they
+			// may have read the file before. Once more when it settles
+			// (an edit saved then was lost).
+			m.pendingReload = why
+		}
+		// (Else the same scan as the change that began the reload: the
+		// other files a deploy changed at once, which its workers import.)
 	case control.OverRSS:
 		// Every worker of the app would say it: once is enough, until
 		// a reload brings code that may be smaller.
@@ -264,10 +277,14 @@ func (m *master) checkSettled() {
 			m.o.Log.Error("carafe: master: reload failed: " + why)
 			short, _, _ := strings.Cut(why, ";") // the STATUS line is one line; the log has the rest
 			m.o.Notify.Send("READY=1\nSTATUS=reload failed: " + short)
-			return
+		} else {
+			m.o.Log.Info("carafe: master: reload complete")
+			m.o.Notify.Send("READY=1\nSTATUS=reload complete")
 		}
-		m.o.Log.Info("carafe: master: reload complete")
-		m.o.Notify.Send("READY=1\nSTATUS=reload complete")
+		if why := m.pendingReload; why != "" {
+			m.reload(why + " during the reload")
+			m.catchUp = true
+		}
 	}
 }
 
