@@ -16,10 +16,10 @@ import (
 // mod_proxy_http do) cannot take such an answer once the socket buffers
 // are full: carafe waits for the client to read, the client waits for
 // carafe to read, until --socket-timeout. So when a write of the response
-// would block while the body still streams unread from the socket, the
-// rest of the body is read into an unlinked temp file in the background
-// (what --post-buffering does up front), and the app's later reads come
-// from it. A response that goes out without blocking costs nothing.
+// makes no progress for spoolAfter while the body still streams unread
+// from the socket, the rest of the body is read into an unlinked temp file
+// in the background (what --post-buffering does up front), and the app's
+// later reads come from it. A response its client takes costs nothing.
 
 // bodySpool reads the rest of a request body into a temp file while the
 // response goes out. Its goroutine owns the connection's reads until
