@@ -722,15 +722,7 @@ func TestDaemonize(t *testing.T) {
 	if err != nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("carafe --daemonize: %v after %v, want a prompt exit 0:\n%s", err, time.Since(start), out)
 	}
-	var pid int
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && pid == 0; time.Sleep(20 * time.Millisecond) {
-		b, _ := os.ReadFile(pf)
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
-	if pid == 0 {
-		t.Fatalf("no pidfile from the daemon; its log:\n%s", readFile(logf))
-	}
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	pid := daemonPid(t, pf, logf)
 	if sid := procSession(pid); sid != pid {
 		t.Errorf("daemon %d is in session %d, want a session of its own", pid, sid)
 	}
@@ -812,6 +804,21 @@ func TestDaemonizeName(t *testing.T) {
 	if err != nil {
 		t.Fatalf("carafe --daemonize: %v\n%s", err, out)
 	}
+	pid := daemonPid(t, pf, logf)
+	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	want := filepath.Base(carafeBin(t))
+	if len(want) > 15 {
+		want = want[:15]
+	}
+	if got := strings.TrimSpace(string(comm)); got != want {
+		t.Errorf("the daemon's name is %q, want %q", got, want)
+	}
+}
+
+// daemonPid is the pid a --daemonize carafe writes to its pidfile pf,
+// waited for; the test ends it. logf is its log, shown if none comes.
+func daemonPid(t *testing.T, pf, logf string) int {
+	t.Helper()
 	var pid int
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && pid == 0; time.Sleep(20 * time.Millisecond) {
 		b, _ := os.ReadFile(pf)
@@ -821,14 +828,7 @@ func TestDaemonizeName(t *testing.T) {
 		t.Fatalf("no pidfile from the daemon; its log:\n%s", readFile(logf))
 	}
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	want := filepath.Base(carafeBin(t))
-	if len(want) > 15 {
-		want = want[:15]
-	}
-	if got := strings.TrimSpace(string(comm)); got != want {
-		t.Errorf("the daemon's name is %q, want %q", got, want)
-	}
+	return pid
 }
 
 // procSession is the session id of pid (/proc/PID/stat, field 6).

@@ -604,19 +604,7 @@ func TestMasterShedWhileStuck(t *testing.T) {
 func TestMasterPyAutoReload(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	write := func(name, text string, ahead time.Duration) {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// A time of its own: Python trusts a cached .pyc whose recorded
-		// source time (in seconds) and size match.
-		at := time.Now().Add(ahead)
-		if err := os.Chtimes(path, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := moduleWriter(t, dir)
 	write("wsgi.py", "import os, part, skip\n\n"+
 		"def application(environ, start_response):\n"+
 		"    start_response('200 OK', [('Content-Type', 'text/plain')])\n"+
@@ -626,14 +614,7 @@ func TestMasterPyAutoReload(t *testing.T) {
 	s := start(t, "--chdir", dir, "--module", "wsgi", "--processes", "2", "--threads", "1",
 		"--py-autoreload", "1", "--py-auto-reload-ignore", "skip")
 	client := masterClient(false, 10*time.Second)
-	serves := func(want string, d time.Duration) bool {
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if code, body, err := masterGet(client, s.URL("/")); err == nil && code == 200 && strings.HasPrefix(body, want+" ") {
-				return true
-			}
-		}
-		return false
-	}
+	serves := func(want string, d time.Duration) bool { return servesPrefix(client, s.URL("/"), want+" ", d) }
 	if !serves("one", 10*time.Second) {
 		t.Fatalf("the app does not answer\n%s", s.Log())
 	}
@@ -677,17 +658,7 @@ func TestMasterPyAutoReload(t *testing.T) {
 func TestMasterPyAutoReloadDuringImport(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	write := func(name, text string, ahead time.Duration) {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		at := time.Now().Add(ahead) // a time of its own (see TestMasterPyAutoReload)
-		if err := os.Chtimes(path, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := moduleWriter(t, dir)
 	write("wsgi.py", "import os, time, part\n"+
 		"time.sleep(3)  # a slow import, after part is read\n\n"+
 		"def application(environ, start_response):\n"+
@@ -696,14 +667,7 @@ func TestMasterPyAutoReloadDuringImport(t *testing.T) {
 	write("part.py", "VALUE = 'one'\n", 0)
 	s := start(t, "--chdir", dir, "--module", "wsgi", "--master", "--py-autoreload", "1")
 	client := masterClient(false, 10*time.Second)
-	serves := func(want string, d time.Duration) bool {
-		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if code, body, err := masterGet(client, s.URL("/")); err == nil && code == 200 && strings.HasPrefix(body, want+" ") {
-				return true
-			}
-		}
-		return false
-	}
+	serves := func(want string, d time.Duration) bool { return servesPrefix(client, s.URL("/"), want+" ", d) }
 	if !serves("one", 15*time.Second) {
 		t.Fatalf("the app does not answer\n%s", s.Log())
 	}
@@ -788,4 +752,33 @@ func TestMasterPyAutoReloadImportWrites(t *testing.T) {
 	if code, body, err := masterGet(c, s.URL("/")); code != 200 || body != "two" {
 		t.Errorf("after the edit: %d %q %v, want two", code, body, err)
 	}
+}
+
+// moduleWriter writes Python modules into dir for --py-autoreload tests,
+// each with a modification time ahead of now by the time given, a time of
+// its own: Python trusts a cached .pyc whose recorded source time (in
+// seconds) and size match.
+func moduleWriter(t *testing.T, dir string) func(name, text string, ahead time.Duration) {
+	return func(name, text string, ahead time.Duration) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(ahead)
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// servesPrefix reports whether url answers 200 with a body starting with
+// prefix within d.
+func servesPrefix(c *http.Client, url, prefix string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if code, body, err := masterGet(c, url); err == nil && code == 200 && strings.HasPrefix(body, prefix) {
+			return true
+		}
+	}
+	return false
 }
