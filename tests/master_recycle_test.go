@@ -64,17 +64,16 @@ func TestMasterMaxWorkerLifetime(t *testing.T) {
 	}
 }
 
-// --max-worker-lifetime 1 with --max-worker-lifetime-delta 2: each worker
-// lives 1 to 3 s, no longer the same second for all: uWSGI's way to keep
-// workers started together from restarting together. A lifetime is read
-// from the master's log: from the worker's start (the master's, or its
-// predecessor's recycling line: the replacement starts then) to its own
-// recycling line, so the quarter-second the check takes and the exec are
-// in it, but not how long a replacement takes to import the app or the
+// --max-worker-lifetime 1 with --max-worker-lifetime-delta 2: as in
+// uWSGI, worker K lives 1 + (K-1)*2 s, so worker 1 about 1 s and worker 2
+// about 3 s: workers started together do not restart together. A lifetime
+// is read from the master's log: from the worker's start (the master's, or
+// its predecessor's recycling line: the replacement starts then) to its
+// own recycling line, so the quarter-second the check takes and the exec
+// are in it, but not how long a replacement takes to import the app or the
 // old worker to finish its request (under a loaded CI run, an exit came
 // 4.1 s after the start, with a lifetime of 2.3 s). The 12 s of load hold
-// at least three lifetimes of each worker however long the deltas: 8 s
-// held only two when the four deltas drawn were all near 2 s.
+// three lifetimes of worker 2.
 func TestMasterMaxWorkerLifetimeDelta(t *testing.T) {
 	t.Parallel()
 	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--max-worker-lifetime", "1",
@@ -84,7 +83,7 @@ func TestMasterMaxWorkerLifetimeDelta(t *testing.T) {
 	load.report(t, "12 s of requests with --max-worker-lifetime 1 --max-worker-lifetime-delta 2", 0)
 	lines := regexp.MustCompile(`time=(\S+) level=INFO msg="carafe: master(?: \(pid \d+\): (starting)|: recycling worker (\d+) \(pid \d+\): max-worker-lifetime)`).
 		FindAllStringSubmatch(s.Log(), -1)
-	var lives []float64
+	lives := map[string][]float64{}
 	started := map[string]time.Time{}
 	for _, m := range lines {
 		at, err := time.Parse(time.RFC3339Nano, m[1])
@@ -96,20 +95,52 @@ func TestMasterMaxWorkerLifetimeDelta(t *testing.T) {
 			continue
 		}
 		if from, ok := started[m[3]]; ok {
-			lives = append(lives, at.Sub(from).Seconds())
+			lives[m[3]] = append(lives[m[3]], at.Sub(from).Seconds())
 		}
 		started[m[3]] = at
 	}
-	t.Logf("worker lifetimes: %.3f", lives)
-	if len(lives) < 5 {
-		t.Fatalf("%d workers recycled in 12 s, want 5 or more:\n%s", len(lives), s.Log())
+	t.Logf("worker lifetimes by id: %v", lives)
+	for id, want := range map[string]float64{"1": 1, "2": 3} {
+		if len(lives[id]) < 2 {
+			t.Errorf("worker %s recycled %d times in 12 s, want 2 or more:\n%s", id, len(lives[id]), s.Log())
+			continue
+		}
+		if lo, hi := slices.Min(lives[id]), slices.Max(lives[id]); lo < want-0.05 || hi > want+0.6 {
+			t.Errorf("worker %s lifetimes %.3f, want %g s (plus the check and the exec)", id, lives[id], want)
+		}
 	}
-	lo, hi := slices.Min(lives), slices.Max(lives)
-	if lo < 0.95 || hi > 3.6 {
-		t.Errorf("lifetimes %.3f outside 1..3 s (plus the check and the exec)", lives)
+}
+
+// --max-requests 10 with --max-requests-delta 1000 over 2 workers: as in
+// uWSGI, worker 2's limit is 1010, which 300 requests do not reach, while
+// worker 1 is replaced every 10 or so (a random delta would give both a
+// limit anywhere from 10 to 1010). The kernel may hand most connections to
+// one worker, so worker 1 is asked for one replacement only, and each
+// worker that left must have served few requests: its limit, plus what
+// came while its replacement started (up to 27 here).
+func TestMasterMaxRequestsDeltaByWorker(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "2",
+		"--max-requests", "10", "--max-requests-delta", "1000")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	load := masterStartLoadPaced(s.URL("/"), 4, 300, 30*time.Second, 20*time.Millisecond).Wait()
+	load.report(t, "300 requests with --max-requests 10 --max-requests-delta 1000", 0)
+	respawns, live := map[int]float64{}, map[int]bool{}
+	for _, w := range masterStats(t, stats).Workers {
+		respawns[w.ID], live[w.Pid] = w.Respawns, true
 	}
-	if hi-lo < 0.3 { // all alike: the delta was not applied (chance of this with it: under 0.1 %)
-		t.Errorf("lifetimes %.3f all within %.2f s of each other", lives, hi-lo)
+	served := load.pids()
+	t.Logf("respawns by worker id: %v; requests by pid: %v", respawns, served)
+	if respawns[1] < 1 {
+		t.Errorf("worker 1 (limit 10) respawned %g times in 300 requests, want 1 or more", respawns[1])
+	}
+	if respawns[2] != 0 {
+		t.Errorf("worker 2 (limit 1010) respawned %g times in 300 requests, want none", respawns[2])
+	}
+	for pid, n := range served {
+		if !live[pid] && n > 80 {
+			t.Errorf("worker pid %d served %d requests before leaving, want about 10 (worker 1's limit)", pid, n)
+		}
 	}
 }
 

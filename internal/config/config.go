@@ -50,9 +50,9 @@ type Config struct {
 	ReloadOnRSS      int      // --reload-on-rss MB; 0 = off
 	EvilReloadOnRSS  int      // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off
 
-	MaxRequestsDelta    int         // --max-requests-delta: random 0..N added per worker
+	MaxRequestsDelta    int         // --max-requests-delta: worker N gets (N-1)*delta more
 	MaxWorkerLifetime   int         // --max-worker-lifetime seconds; 0 = off
-	MaxLifetimeDelta    int         // --max-worker-lifetime-delta: random 0..N seconds added per worker
+	MaxLifetimeDelta    int         // --max-worker-lifetime-delta: worker N gets (N-1)*delta s more
 	WorkerReloadMercy   int         // --worker-reload-mercy seconds, default 60: drain bound for a stopping worker
 	TouchReload         []string    // --touch-reload FILE: reload when its mtime changes
 	PyAutoReload        int         // --py-autoreload SECONDS: reload when an imported module's file changes; 0 = off

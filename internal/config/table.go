@@ -301,8 +301,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "max-requests-delta", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.MaxRequestsDelta },
-		Doc: "Add a random 0..N to each worker's --max-requests so that workers started together do not " +
-			"all restart together.",
+		Doc: "Raise worker K's --max-requests by (K-1)*N, as uWSGI does, so that workers started together " +
+			"do not all restart together (worker 1 keeps the plain limit).",
 	},
 	{
 		Name: "max-worker-lifetime", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
@@ -312,8 +312,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "max-worker-lifetime-delta", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
 		Field: func(c *Config) any { return &c.MaxLifetimeDelta },
-		Doc: "Add a random 0..N seconds to each worker's --max-worker-lifetime so that workers started " +
-			"together do not all restart together.",
+		Doc: "Raise worker K's --max-worker-lifetime by (K-1)*N seconds, as uWSGI does, so that workers " +
+			"started together do not all restart together (worker 1 keeps the plain limit).",
 	},
 	{
 		Name: "reload-on-rss", Kind: KindInt, Default: "0", Metavar: "MB", Section: secProcesses,

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/signal"
@@ -54,8 +53,10 @@ type Options struct {
 	AccessFile string
 	// DrainTimeout bounds a graceful stop (SIGTERM, reload, recycling).
 	DrainTimeout time.Duration
-	// MaxRequests (plus a random 0..MaxRequestsDelta) and MaxLifetime ask
-	// the master for a replacement; zero means never.
+	// MaxRequests and MaxLifetime ask the master for a replacement; zero
+	// means never. As in uWSGI, worker N's limits are raised by N-1 times
+	// their deltas, so that workers started together do not all leave
+	// together.
 	MaxRequests, MaxRequestsDelta int
 	MaxLifetime, MaxLifetimeDelta time.Duration
 	// ReloadOnRSS asks for a replacement once resident memory exceeds
@@ -165,10 +166,7 @@ type worker struct {
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{}), start: time.Now(), mem: newMemReturn()}
 	if o.MaxRequests > 0 {
-		w.limit = int64(o.MaxRequests)
-		if o.MaxRequestsDelta > 0 {
-			w.limit += rand.Int64N(int64(o.MaxRequestsDelta) + 1)
-		}
+		w.limit = int64(o.MaxRequests) + int64(stagger()*o.MaxRequestsDelta)
 	}
 	// Signals are watched from the start: a log rotation (SIGUSR1) or a
 	// stop that arrives while the app is still importing is not lost.
@@ -258,10 +256,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		go w.autoReload()
 	}
 	if o.MaxLifetime > 0 {
-		w.life = o.MaxLifetime
-		if o.MaxLifetimeDelta > 0 {
-			w.life += time.Duration(rand.Int64N(int64(o.MaxLifetimeDelta) + 1))
-		}
+		w.life = o.MaxLifetime + time.Duration(stagger())*o.MaxLifetimeDelta
 	}
 	if w.life > 0 || o.ReloadOnRSS > 0 || o.EvilRSS > 0 {
 		go w.watchLimits()
@@ -781,4 +776,12 @@ func closeAll(ls []net.Listener) {
 	for _, l := range ls {
 		l.Close()
 	}
+}
+
+// stagger is how many deltas this worker's --max-requests and
+// --max-worker-lifetime are raised by: uWSGI's (worker id - 1), so that
+// worker 1 keeps the plain limits and workers started together leave one
+// by one. A worker with no master has none.
+func stagger() int {
+	return max(control.WorkerID()-1, 0)
 }
