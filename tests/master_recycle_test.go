@@ -380,6 +380,9 @@ func TestMasterHarakiriWhileStopping(t *testing.T) {
 		if !s.waitLog("overran --harakiri", 5*time.Second) {
 			t.Fatalf("no harakiri in the log:\n%s", s.Log())
 		}
+		if !strings.Contains(s.Log(), "overran --harakiri on GET /stuck?s=20; its replacement is already started") {
+			t.Errorf("the harakiri's line does not say the replacement is started:\n%s", s.Log())
+		}
 		masterWaitWorkers(t, stats, 1, 15*time.Second, nil)
 		time.Sleep(time.Second) // an extra worker would be up by now
 		masterWaitWorkers(t, stats, 1, time.Second, nil)
@@ -394,6 +397,9 @@ func TestMasterHarakiriWhileStopping(t *testing.T) {
 		<-stuck
 		if _, ok := s.wait(20 * time.Second); !ok {
 			t.Fatalf("master still running 20 s after SIGTERM, a harakiri in between:\n%s", s.Log())
+		}
+		if !strings.Contains(s.Log(), "overran --harakiri on GET /stuck?s=20; the server is stopping") {
+			t.Errorf("the harakiri's line does not say the server is stopping:\n%s", s.Log())
 		}
 	})
 }

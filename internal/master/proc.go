@@ -240,8 +240,6 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			m.o.Log.Warn(fmt.Sprintf("carafe: worker %d (pid %d): %s", p.id, p.pid, msg.Text))
 		}
 	case control.Harakiri:
-		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) overran --harakiri on %s; replacing it",
-			p.id, p.pid, msg.Text))
 		p.harakiri = true
 		slotOf(p.id).harakiris++
 		p.state = stateStopping
@@ -250,7 +248,18 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		// A worker that was already on its way out (recycled, reloaded,
 		// shut down) has its replacement, or needs none: one more would
 		// be a worker too many, never stopped.
-		if !m.stopping && p.id <= m.want && len(m.live(p.id)) == 0 {
+		then := "replacing it"
+		switch {
+		case m.stopping:
+			then = "the server is stopping"
+		case p.id > m.want:
+			then = "its slot was given up (SIGTTOU)"
+		case len(m.live(p.id)) > 0:
+			then = "its replacement is already started"
+		}
+		m.o.Log.Error(fmt.Sprintf("carafe: worker %d (pid %d) overran --harakiri on %s; %s",
+			p.id, p.pid, msg.Text, then))
+		if then == "replacing it" {
 			m.spawnOrLog(p.id, 0)
 		}
 	}
