@@ -378,7 +378,8 @@ var table = append(append(append([]Option{
 		Name: "limit-request-fields", Kind: KindInt, Default: "100", Metavar: "N", Section: secLimits,
 		Field: func(c *Config) any { return &c.LimitRequestFields },
 		Doc: "Most header fields in an HTTP request; more get 431. Gunicorn's name. Together the fields may " +
-			"take 64 KiB (or two of --limit-request-field-size, if more); nginx's default allows 32 KiB.",
+			"take 64 KiB (or two of --limit-request-field-size, if more); nginx's default allows 32 KiB. A chunked " +
+			"body's trailer section is bounded the same way.",
 	},
 	{
 		Name: "limit-request-field-size", Kind: KindInt, Default: "8190", Metavar: "BYTES", Section: secLimits,

@@ -60,6 +60,11 @@ var chunkedTests = []struct {
 	{name: "size line too long", raw: "5;" + strings.Repeat("a", 30) + "\r\nhello\r\n0\r\n\r\n", maxLine: 16, status: 400},
 	{name: "trailer line too long", raw: "0\r\nX: " + strings.Repeat("a", 30) + "\r\n\r\n", maxLine: 16, status: 400},
 	{name: "too many trailers", raw: "0\r\n" + strings.Repeat("A: 1\r\n", maxTrailers+1) + "\r\n", status: 400},
+	{name: "trailers past the head's bytes", raw: "0\r\n" + strings.Repeat("X: "+strings.Repeat("a", 8000)+"\r\n", 9) + "\r\n", status: 400},
+	{name: "trailers within the head's bytes", raw: "0\r\n" + strings.Repeat("X: "+strings.Repeat("a", 8000)+"\r\n", 8) + "\r\n",
+		trailers: bigTrailers(8, 8000)},
+	{name: "trailers past twice a long field", raw: "0\r\n" + strings.Repeat("X: "+strings.Repeat("a", 30000)+"\r\n", 5) + "\r\n",
+		maxLine: 32768, status: 400},
 	{name: "trailer Content-Length", raw: "5\r\nhello\r\n0\r\nContent-Length: 99\r\n\r\n", status: 400, body: "hello"},
 	{name: "trailer Host", raw: "0\r\nhost: evil\r\n\r\n", status: 400},
 	{name: "trailer Transfer-Encoding", raw: "0\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400},
@@ -72,6 +77,16 @@ var chunkedTests = []struct {
 	{name: "truncated data", raw: "5\r\nhel", status: -1, body: "hel"},
 	{name: "truncated size", raw: "5", status: -1},
 	{name: "empty stream", raw: "", status: -1},
+}
+
+// bigTrailers is n trailer fields "X" of size bytes each, as Trailers
+// gives them in chunkedTests.
+func bigTrailers(n, size int) []string {
+	var out []string
+	for range n {
+		out = append(out, "X", strings.Repeat("a", size))
+	}
+	return out
 }
 
 func TestChunkedReader(t *testing.T) {
@@ -163,5 +178,25 @@ func TestChunkedReaderZeroAllocs(t *testing.T) {
 	drain()
 	if allocs := testing.AllocsPerRun(1000, drain); allocs != 0 {
 		t.Fatalf("%v allocations per body, want 0", allocs)
+	}
+}
+
+// A connection's reader does not keep a large trailer section between
+// requests: an idle keep-alive connection would hold it for good.
+func TestChunkedReaderResetDropsLargeTrailers(t *testing.T) {
+	raw := "0\r\n" + strings.Repeat("X: "+strings.Repeat("a", 8000)+"\r\n", 8) + "\r\n"
+	cr := NewChunkedReader(bufio.NewReader(strings.NewReader(raw)), 0)
+	if _, err := io.ReadAll(cr); err != nil {
+		t.Fatal(err)
+	}
+	if len(cr.Trailers()) != 8 {
+		t.Fatalf("%d trailers, want 8", len(cr.Trailers()))
+	}
+	cr.Reset(bufio.NewReader(strings.NewReader("0\r\nA: 1\r\n\r\n")))
+	if cap(cr.trailer) > keepTrailer {
+		t.Fatalf("after Reset the trailer buffer keeps %d bytes, want at most %d", cap(cr.trailer), keepTrailer)
+	}
+	if _, err := io.ReadAll(cr); err != nil || len(cr.Trailers()) != 1 {
+		t.Fatalf("the next body: %v, %d trailers", err, len(cr.Trailers()))
 	}
 }

@@ -56,13 +56,14 @@ var (
 	errTEUnsupported  = &Error{Status: 501, Msg: "unsupported transfer coding"}
 	errExpectation    = &Error{Status: 417, Msg: "unsupported expectation"}
 
-	errBodyTooBig   = &Error{Status: 413, Msg: "request body over --limit-post"}
-	errChunkSize    = badRequest("invalid chunk size")
-	errChunkExt     = badRequest("invalid chunk extension")
-	errChunkTooBig  = badRequest("chunk size too large")
-	errChunkCRLF    = badRequest("chunk data not followed by CRLF")
-	errChunkLine    = badRequest("chunk size line too long")
-	errTrailerLine  = badRequest("trailer line too long")
-	errTrailerCount = badRequest("too many trailer fields")
-	errTrailerField = badRequest("forbidden trailer field")
+	errBodyTooBig       = &Error{Status: 413, Msg: "request body over --limit-post"}
+	errChunkSize        = badRequest("invalid chunk size")
+	errChunkExt         = badRequest("invalid chunk extension")
+	errChunkTooBig      = badRequest("chunk size too large")
+	errChunkCRLF        = badRequest("chunk data not followed by CRLF")
+	errChunkLine        = badRequest("chunk size line too long")
+	errTrailerLine      = badRequest("trailer line too long")
+	errTrailerCount     = badRequest("too many trailer fields")
+	errTrailersTooLarge = badRequest("trailer section too large")
+	errTrailerField     = badRequest("forbidden trailer field")
 )
