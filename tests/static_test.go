@@ -260,6 +260,25 @@ func TestStaticSlowClient(t *testing.T) {
 	}
 }
 
+// A directory's redirect over uwsgi keeps the query, but a CR LF in the
+// gateway's QUERY_STRING (which no HTTP parser checked) is escaped: it
+// ended the Location field and added fields of the client's choosing.
+func TestStaticUWSGIRedirectQuery(t *testing.T) {
+	t.Parallel()
+	dir := staticFiles(t, map[string]string{"sub/index.html": "index"})
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	startApp(t, "static_site", "--static-map", "/static="+dir, "--static-index", "index.html", "--socket", sock)
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/static/sub"},
+		{"QUERY_STRING", "a=1\r\nSet-Cookie: pwned=1"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
+	raw, _ := io.ReadAll(c)
+	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+	if !strings.HasPrefix(head, "HTTP/1.1 301") || !strings.Contains(head, "\r\nLocation: ./sub/?a=1%0D%0ASet-Cookie: pwned=1\r\n") ||
+		strings.Contains(head, "\r\nSet-Cookie") {
+		t.Errorf("redirect with a CR LF in QUERY_STRING: %q", head)
+	}
+}
+
 // TestStaticUWSGIRequest: behind nginx's uwsgi_pass, static files honour
 // Range, conditional requests and Accept-Encoding from the HTTP_*
 // variables, and are looked up by PATH_INFO (what nginx routed after its

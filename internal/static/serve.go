@@ -305,10 +305,32 @@ func variantTag(tag, suffix string, fi os.FileInfo) string {
 func redirectToDir(w http.ResponseWriter, r *http.Request) {
 	loc := "./" + path.Base(r.URL.EscapedPath()) + "/"
 	if r.URL.RawQuery != "" {
-		loc += "?" + r.URL.RawQuery
+		loc += "?" + escapeCTL(r.URL.RawQuery)
 	}
 	w.Header().Set("Location", loc)
 	answer(w, http.StatusMovedPermanently)
+}
+
+// escapeCTL percent-encodes the control bytes of a query kept in a
+// redirect. Over uwsgi the query is the gateway's QUERY_STRING, which no
+// HTTP parser has checked: a CR LF in it would end the Location field and
+// start one of the client's choosing.
+func escapeCTL(q string) string {
+	var b []byte
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c < 0x20 || c == 0x7f {
+			if b == nil {
+				b = append(make([]byte, 0, len(q)+8), q[:i]...)
+			}
+			b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
+		} else if b != nil {
+			b = append(b, c)
+		}
+	}
+	if b == nil {
+		return q
+	}
+	return string(b)
 }
 
 // answer writes a short plain-text status page: every status this
