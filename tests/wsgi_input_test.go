@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,19 +112,23 @@ func TestWSGIInputLarge(t *testing.T) {
 		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("x", i%97))
 	}
 	body := b.String() + "tail"
+	huge := strings.Repeat(body, 13) + "end" // 5.2 MB
 	for _, tt := range []struct {
-		target string
-		want   []string
+		target, body string
+		want         []string
 	}{
-		{"/read", []string{body}},
-		{"/read-n?n=7000", wsgiPieces([]string{body}, 7000)},
-		{"/readline", wsgiLines(body)},
-		{"/readline-size?n=50", wsgiPieces(wsgiLines(body), 50)},
+		{"/read", body, []string{body}},
+		{"/read-n?n=7000", body, wsgiPieces([]string{body}, 7000)},
+		{"/readline", body, wsgiLines(body)},
+		{"/readline-size?n=50", body, wsgiPieces(wsgiLines(body), 50)},
+		// Past the 1 MiB a read allocates before the bytes come: it grows.
+		{"/read", huge, []string{huge}},
+		{"/read-n?n=3000000", huge, wsgiPieces([]string{huge}, 3000000)},
 	} {
-		got := wsgiPostInput(t, s, tt.target, body)
+		got := wsgiPostInput(t, s, tt.target, tt.body)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: %d pieces, %d bytes; want %d pieces, %d bytes (joined equal: %v)", tt.target,
-				len(got), len(strings.Join(got, "")), len(tt.want), len(body), strings.Join(got, "") == body)
+				len(got), len(strings.Join(got, "")), len(tt.want), len(tt.body), strings.Join(got, "") == tt.body)
 		}
 	}
 }
@@ -147,6 +153,45 @@ func TestWSGIInputClientGone(t *testing.T) {
 	if line != want {
 		t.Errorf("reads after the client left:\n got %s\nwant %s", line, want)
 	}
+}
+
+// read() of a body whose head claims 900 MB, of which 1,000 bytes came,
+// takes address space for what came, not for the claim: allocating the
+// whole Content-Length up front let each such request take 900 MB of it,
+// which fails under strict overcommit or an address-space limit.
+func TestWSGIInputReadReservesWhatCame(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input_abort")
+	pid := s.cmd.Process.Pid
+	before := wsgiVmSizeKB(t, pid)
+	c, _ := wsgiRaw(t, s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 900000000\r\n\r\n"+strings.Repeat("x", 1000))
+	time.Sleep(200 * time.Millisecond) // the app is in read(), waiting for the rest
+	during := wsgiVmSizeKB(t, pid)
+	c.Close()
+	if !s.waitLog("input_abort: ", 5*time.Second) {
+		t.Fatalf("the app logged nothing:\n%s", s.Log())
+	}
+	t.Logf("worker VmSize %d KiB before, %d KiB while read() waits", before, during)
+	if grew := during - before; grew > 100<<10 {
+		t.Errorf("VmSize grew by %d MiB while read() waited for a body claiming 900 MB, want under 100", grew>>10)
+	}
+}
+
+// wsgiVmSizeKB is the VmSize of pid, in KiB.
+func wsgiVmSizeKB(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmSize:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("no VmSize in /proc/%d/status", pid)
+	return 0
 }
 
 // A client that sends its body slowly holds the only Python thread while

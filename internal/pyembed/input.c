@@ -94,12 +94,20 @@ static int64_t crf_avail(crf_Input *in)
 	return (in->win_len - in->win_pos) + in->go_left;
 }
 
+/* CRF_READ_FIRST is the most a read allocates before the bytes are there
+ * (besides those already read ahead): the bytes object then doubles as
+ * they come. Allocating a body's whole Content-Length at once let a client
+ * that sends a head claiming 1 GB and no body take 1 GB of address space
+ * per request, which fails under strict overcommit or an address-space
+ * limit. One 1 MiB upload is still one allocation. */
+#define CRF_READ_FIRST (1024 * 1024)
+
 /* crf_read_n returns exactly min(n, available) bytes. */
 static PyObject *crf_read_n(crf_Input *in, int64_t n)
 {
 	PyObject *out;
 	char *dst;
-	Py_ssize_t have, take, got;
+	Py_ssize_t have, take, got, size;
 	int64_t avail = crf_avail(in);
 
 	if (crf_input_failed(in))
@@ -108,21 +116,31 @@ static PyObject *crf_read_n(crf_Input *in, int64_t n)
 		n = avail;
 	if (n > PY_SSIZE_T_MAX)
 		return PyErr_NoMemory();
-	out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+	size = (Py_ssize_t)n;
+	if (size - (in->win_len - in->win_pos) > CRF_READ_FIRST)
+		size = (in->win_len - in->win_pos) + CRF_READ_FIRST;
+	out = PyBytes_FromStringAndSize(NULL, size);
 	if (out == NULL)
 		return NULL;
-	dst = PyBytes_AS_STRING(out);
 	have = 0;
 	while (have < n) {
+		if (have == size || (in->win_pos == in->win_len && size - have < CRF_INPUT_BUF &&
+				     n - have >= CRF_INPUT_BUF)) {
+			/* Full, or too little room for a pull straight into it. */
+			size = size > n / 2 ? (Py_ssize_t)n : size * 2;
+			if (_PyBytes_Resize(&out, size) < 0)
+				return NULL;
+		}
+		dst = PyBytes_AS_STRING(out);
 		take = in->win_len - in->win_pos;
 		if (take > 0) {
-			if (take > n - have)
-				take = n - have;
+			if (take > size - have)
+				take = size - have;
 			memcpy(dst + have, in->win + in->win_pos, take);
 			in->win_pos += take;
 			have += take;
-		} else if (n - have >= CRF_INPUT_BUF) {
-			got = crf_pull(in, dst + have, n - have);
+		} else if (size - have >= CRF_INPUT_BUF) {
+			got = crf_pull(in, dst + have, size - have);
 			if (got < 0)
 				goto fail;
 			have += got;
