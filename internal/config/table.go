@@ -505,7 +505,7 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.LogFileChmod },
 		Doc: "Octal permission bits for the log files (--logto, --req-logger file:), such as 640, set each " +
 			"time a process opens one, so the file a rotation starts has them too. Unset, a new file gets " +
-			"644 less the umask.",
+			"640 less the umask, as in uWSGI.",
 	},
 	{
 		Name: "logger", Kind: KindString, Metavar: "file:FILE", Section: secLogging,

@@ -46,7 +46,9 @@ func Redirect(path string) error {
 }
 
 // mode is what --logfile-chmod asks the log files to have; 0 leaves them
-// as created (0644 less the umask). Set by SetMode before any log opens.
+// as created: 0640 less the umask, as uWSGI makes them (a request log
+// holds query strings, not for every user of the machine). Set by SetMode
+// before any log opens.
 var mode os.FileMode
 
 // SetMode makes every log file opened from now on (by Redirect, Open, a
@@ -92,7 +94,7 @@ func openLog(path string) (*os.File, error) {
 	if !safe {
 		flags |= syscall.O_NOFOLLOW
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	f, err := os.OpenFile(path, flags, 0o640)
 	if !safe && errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%s %w", path, errLinked)
 	}
@@ -127,7 +129,7 @@ func openLog(path string) (*os.File, error) {
 // write the log's directory could otherwise plant a link to another file
 // (/etc/shadow). Anything else is left as it is, and reports false.
 func Claim(path string, uid, gid int) (bool, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o640)
 	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) { // a link; a FIFO with no reader
 		return false, nil
 	}

@@ -3,6 +3,7 @@ package logfile
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -119,6 +120,28 @@ func TestClaim(t *testing.T) {
 	for _, p := range []string{sym, hard} {
 		if ok, err := Claim(p, uid, gid); ok || err != nil {
 			t.Errorf("Claim(%s): %v %v, want it left alone", filepath.Base(p), ok, err)
+		}
+	}
+}
+
+// Without --logfile-chmod a new log is 0640 less the umask, as uWSGI
+// makes it: it was 0644, and a request log's query strings (reset tokens,
+// search terms) were for every user of the machine to read.
+func TestNewLogMode(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	f, err := Open(filepath.Join(dir, "access.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Claim(filepath.Join(dir, "claimed.log"), os.Getuid(), os.Getgid()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"access.log", "claimed.log"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode().Perm() != 0o640 {
+			t.Errorf("new %s: %v %v, want mode 0640", name, st.Mode().Perm(), err)
 		}
 	}
 }
