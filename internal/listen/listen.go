@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/user"
@@ -309,11 +310,18 @@ func File(l net.Listener) (*os.File, error) {
 	return f, nil
 }
 
-// Vacuum removes the unix socket files among addrs.
-func Vacuum(addrs []string) {
+// Vacuum removes the unix socket files among addrs. It returns the
+// removals that failed for a reason other than the file being gone already
+// (a socket bound as root in a root-only directory, by a process that has
+// dropped privileges since), for the caller to say so.
+func Vacuum(addrs []string) error {
+	var errs []error
 	for _, a := range addrs {
 		if IsUnix(a) {
-			os.Remove(a)
+			if err := os.Remove(a); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
 	}
+	return errors.Join(errs...)
 }

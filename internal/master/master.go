@@ -424,7 +424,10 @@ func (m *master) cleanup() {
 		if m.stats != nil { // never a path whose binding was refused
 			addrs = append(addrs, m.o.Stats)
 		}
-		listen.Vacuum(addrs)
+		if err := listen.Vacuum(addrs); err != nil {
+			m.o.Log.Warn("carafe: master: --vacuum cannot remove a socket (bound as root before the "+
+				"privilege drop? see --master-as-root)", "err", err)
+		}
 		for _, p := range m.o.Pidfiles {
 			m.removePidfile(p.Path)
 		}

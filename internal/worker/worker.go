@@ -118,7 +118,11 @@ func Run(o Options) error {
 		listeners = append(listeners, l)
 	}
 	if o.Vacuum {
-		defer listen.Vacuum(append(append([]string{}, o.HTTP...), o.UWSGI...))
+		defer func() {
+			if err := listen.Vacuum(append(append([]string{}, o.HTTP...), o.UWSGI...)); err != nil {
+				o.Log.Warn("carafe: --vacuum cannot remove a socket", "err", err)
+			}
+		}()
 	}
 	return run(o, listeners, nil)
 }
