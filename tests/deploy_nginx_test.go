@@ -33,10 +33,18 @@ func TestDeployNginx(t *testing.T) {
 	docroot := filepath.Join(dir, "public")
 	deployCopyDir(t, filepath.Join(app, "public"), docroot)
 
+	// The unit runs carafe as www-data, whose socket nginx's workers may
+	// use at 660; a test run as root gives them the socket instead (as
+	// www-data, carafe could not read a Python under /root).
+	perm := "chmod-socket = 660"
+	if usr, group := deployRunAs(); usr != "" {
+		perm += "\nchown-socket = " + usr + ":" + group
+	}
 	ini := deployWrite(t, dir, "site.ini", deployRender(t, "deploy/site.ini",
 		"/srv/myproject/venv", venv,
 		"/srv/myproject", app,
-		"/run/carafe/app.sock", sock))
+		"/run/carafe/app.sock", sock,
+		"chmod-socket = 660", perm))
 	s := start(t, "--strict", "--ini", ini)
 	deployWaitUnix(t, s, sock)
 
