@@ -206,6 +206,39 @@ func TestWSGIEnvironBodyAndNoHost(t *testing.T) {
 	wsgiCheckTypes(t, env)
 }
 
+// Behind a proxy that ends TLS (nginx proxy_pass with X-Forwarded-Proto),
+// the app sees wsgi.url_scheme https when the proxy is a peer
+// --forwarded-allow-ips trusts, loopback by default as in Gunicorn: a
+// Django site moved from Gunicorn otherwise built http links and failed
+// its CSRF origin check on every form. Other peers, and headers that
+// disagree, leave it http.
+func TestWSGIEnvironForwardedProto(t *testing.T) {
+	t.Parallel()
+	get := func(s *server, headers string) any {
+		t.Helper()
+		env, _ := wsgiEnviron(t, s, "GET / HTTP/1.1\r\nHost: h\r\n"+headers+"Connection: close\r\n\r\n")
+		return env["wsgi.url_scheme"]
+	}
+	def := startApp(t, "environ")
+	for _, tt := range []struct{ headers, want string }{
+		{"", "http"},
+		{"X-Forwarded-Proto: https\r\n", "https"},
+		{"X-Forwarded-Proto: http\r\n", "http"},
+		{"X-Forwarded-Ssl: on\r\n", "https"},
+		{"X-Forwarded-Proto: https\r\nX-Forwarded-Ssl: off\r\n", "http"},
+	} {
+		if got := get(def, tt.headers); got != tt.want {
+			t.Errorf("default trust (loopback), %q: url_scheme %v, want %s", tt.headers, got, tt.want)
+		}
+	}
+	for _, list := range []string{"10.0.0.0/8", ""} {
+		s := startApp(t, "environ", "--forwarded-allow-ips", list)
+		if got := get(s, "X-Forwarded-Proto: https\r\n"); got != "http" {
+			t.Errorf("--forwarded-allow-ips %q, a loopback peer: url_scheme %v, want http", list, got)
+		}
+	}
+}
+
 // On an IPv6 listener, a request without Host gets the listener's address
 // as SERVER_NAME in brackets, as a Host header gives it: bare, Django's
 // get_host() made "::1:PORT" of it and answered 400.

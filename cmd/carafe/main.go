@@ -475,6 +475,11 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		add = append(add, name+": "+strings.TrimSpace(value)+"\r\n"...)
 	}
 	wo.HTTPOptions.AddHeaders, wo.UWSGIOptions.AddHeaders = add, add
+	trust, err := httpfront.ParseProxyTrust(cfg.ForwardedAllowIPs) // validated
+	if err != nil {
+		return err
+	}
+	wo.HTTPOptions.Forwarded = trust
 	wo.HTTPOptions.LogXForwardedFor = cfg.LogXForwardedFor
 	wo.UWSGIOptions.LogXForwardedFor = cfg.LogXForwardedFor
 	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect

@@ -110,6 +110,7 @@ type Config struct {
 	HTTPTimeout           float64 // --http-timeout seconds, default 60: idle time allowed between reads of a body / writes of a response
 	SocketTimeout         float64 // --socket-timeout seconds, default 60: the same for uwsgi-protocol sockets
 	HTTPKeepalive         float64 // --http-keepalive seconds, default 15: idle keep-alive lifetime; 0 disables keep-alive
+	ForwardedAllowIPs     string  // --forwarded-allow-ips: peers whose X-Forwarded-Proto sets the scheme
 
 	Ini []string // --ini files read, in the order read (nested ones included), as given (with any :section)
 	// Files is the content of every file the configuration read (ini

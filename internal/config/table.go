@@ -428,6 +428,17 @@ var table = append(append(append([]Option{
 			"header block. uWSGI's name; its default there is 4 seconds.",
 	},
 	{
+		Name: "forwarded-allow-ips", Kind: KindString, Default: "127.0.0.1,::1", Metavar: "ADDRS", Section: secListeners,
+		Field: func(c *Config) any { return &c.ForwardedAllowIPs },
+		Doc: "Peers whose `X-Forwarded-Proto: https` (or `X-Forwarded-Protocol: ssl`, `X-Forwarded-Ssl: on`) " +
+			"makes wsgi.url_scheme https on --http, as behind nginx's `proxy_pass` with TLS ended there: " +
+			"Gunicorn's option and default (loopback), so a site moved from Gunicorn keeps its https links, " +
+			"redirects and Django's CSRF origin check. Comma-separated addresses and networks (10.0.0.0/8), " +
+			"or `*` for every peer; a peer on a unix socket counts as trusted unless the list is empty, which " +
+			"trusts nobody. Headers that disagree leave the scheme http. The headers reach the app either way " +
+			"(HTTP_X_FORWARDED_PROTO). Over the uwsgi protocol the gateway's HTTPS variable says it instead.",
+	},
+	{
 		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPKeepalive },
 		Doc: "How long an idle keep-alive HTTP connection is kept open waiting for the next request; 0 disables " +

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"carafe/internal/accesslog"
+	"carafe/internal/httpfront"
 	"carafe/internal/static"
 )
 
@@ -267,6 +268,9 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	positive("--http-header-timeout", c.HTTPHeaderTimeout)
 	positive("--http-timeout", c.HTTPTimeout)
 	positive("--socket-timeout", c.SocketTimeout)
+	if _, err := httpfront.ParseProxyTrust(c.ForwardedAllowIPs); err != nil {
+		fail("--forwarded-allow-ips: %v", err)
+	}
 	if c.HTTPKeepalive < 0 {
 		fail("--http-keepalive must be at least 0, got %g", c.HTTPKeepalive)
 	}

@@ -51,6 +51,7 @@ type conn struct {
 	bw            *bufio.Writer
 	remote        string
 	rAddr, rPort  string
+	trustProxy    bool // the peer's X-Forwarded-Proto sets the scheme (see ProxyTrust)
 	lHost, lPort  string
 	req           Request
 	ureq          uwsgi.Request // the current packet, in UWSGI mode
@@ -139,6 +140,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 		c.remote = ra.String()
 	}
 	c.rAddr, c.rPort = splitHostPort(c.remote)
+	c.trustProxy = s.opts.Protocol == HTTP && s.opts.Forwarded.trusts(c.rAddr)
 	return c
 }
 
@@ -831,7 +833,15 @@ func (c *conn) buildEnv(bodyLen int64) {
 	} else {
 		e.AddString(wsgi.KeyServerProtocol, "HTTP/1.1")
 	}
-	e.AddString(wsgi.KeyURLScheme, "http")
+	scheme := "http"
+	if c.trustProxy {
+		// Headers that disagree leave it http: a scheme in doubt is not
+		// taken for https.
+		if s, ok := forwardedScheme(r.Headers); ok && s != "" {
+			scheme = s
+		}
+	}
+	e.AddString(wsgi.KeyURLScheme, scheme)
 	if len(r.Host) > 0 {
 		host, port := splitHost(r.Host)
 		e.Add(wsgi.KeyServerName, host)

@@ -59,6 +59,10 @@ type Options struct {
 	Protocol Protocol
 	// BufferSize bounds a uwsgi packet's variable block (default 4096).
 	BufferSize int
+	// Forwarded names the peers whose X-Forwarded-Proto (and Gunicorn's
+	// other scheme headers) set wsgi.url_scheme, over HTTP
+	// (--forwarded-allow-ips); over uwsgi the gateway's HTTPS does.
+	Forwarded ProxyTrust
 	// LogXForwardedFor logs the X-Forwarded-For value, when a request has
 	// one, as the request's remote address (--log-x-forwarded-for).
 	LogXForwardedFor bool
