@@ -20,12 +20,12 @@ var compatOptions = []Option{
 	noop("ignore-sigpipe", "", "A write to a client that went away never kills a carafe worker; it is handled as a failed write."),
 	noop("ignore-write-errors", "", "It only silences uWSGI's log lines about writes to clients that went away; carafe handles those itself."),
 	noop("disable-write-exception", "", "It only changes how uWSGI reports writes to clients that went away; carafe stops such a response and still calls its close()."),
-	noop("single-interpreter", "", "Every carafe worker runs exactly one interpreter, the main one."),
+	noop("single-interpreter", "i", "Every carafe worker runs exactly one interpreter, the main one."),
 	noop("need-app", "", "carafe always exits non-zero, with the traceback, when the app fails to load."),
 	noop("lazy-apps", "", "carafe workers always import the app themselves (uWSGI's lazy-apps behaviour); the master never runs Python."),
 	noop("lazy", "", "Old name of lazy-apps: carafe workers always import the app themselves."),
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
-	noop("memory-report", "", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
+	noop("memory-report", "m", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
 	{
 		Name: "offload-threads", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: atLeast(0, "a number"),
 		Doc: "Go writes responses and serves static files and X-Sendfile without a Python thread or the GIL; " +

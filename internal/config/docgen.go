@@ -170,6 +170,12 @@ func writeUnsupportedTable(w *bufio.Writer) {
 			fmt.Fprintf(w, "| `--%s` | %s |\n", o.Name, o.Doc)
 		}
 	}
+	w.WriteString("\nWhole families are refused the same way, by the start of their names (`*` stands for any " +
+		"ending: `route-if`, `hook-pre-app`, `exec-asap`) or, for `*attach-daemon*` and `*cron*`, a word in them:\n\n" +
+		"| Options | What to do instead |\n|---|---|\n")
+	for _, f := range unsupportedFamilies {
+		fmt.Fprintf(w, "| `--%s` | %s |\n", f.opt.Name, f.opt.Doc)
+	}
 }
 
 // flagSpelling is "--name METAVAR" (or "--name" for switches).

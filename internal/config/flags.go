@@ -144,6 +144,8 @@ func (cl *cmdline) short(args []string) (int, error) {
 			return 0, fmt.Errorf("config: %s takes no separate value", flag)
 		}
 	case rest != "":
+	case o.NoValue != "" && (len(args) < 2 || !startsWithDigit(args[1])):
+		s.bare = true // -C alone is --chmod-socket's 666
 	case len(args) > 1:
 		s.value, used = args[1], 1
 	default:

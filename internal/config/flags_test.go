@@ -430,7 +430,7 @@ func TestSuggest(t *testing.T) {
 		"harakri":      "harakiri",
 		"virtualen":    "virtualenv",
 		"thread":       "threads",
-		"chmod":        "chmod-socket",
+		"chmod-sock":   "chmod-socket",
 		"hepl":         "help",
 		"q":            "",
 		"xyzzy-plugh":  "",

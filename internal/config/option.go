@@ -115,7 +115,62 @@ func lookup(name string) *Option {
 	if o := byName[name]; o != nil {
 		return o
 	}
-	return byName[strings.ReplaceAll(name, "_", "-")]
+	if o := byName[strings.ReplaceAll(name, "_", "-")]; o != nil {
+		return o
+	}
+	return unsupportedFamily(strings.ReplaceAll(name, "_", "-"))
+}
+
+// unsupportedFamilies are uWSGI option families carafe has no part of,
+// refused by prefix or by a word in the name as unsupportedOptions are by
+// name: an access rule (route-if), a deploy's hook (hook-pre-app,
+// exec-asap) or a supervised daemon (attach-daemon2) skipped with only a
+// warning is a site without its rules, or a deploy without its
+// migrations, that still starts.
+var unsupportedFamilies = []struct {
+	prefix, contains string
+	opt              Option
+}{
+	{prefix: "route", opt: unsupported("route-*", "There is no internal routing; do it in nginx or in the app.")},
+	{prefix: "final-route", opt: unsupported("final-route*", "There is no internal routing; do it in nginx or in the app.")},
+	{prefix: "error-route", opt: unsupported("error-route*", "There is no internal routing; do it in nginx or in the app.")},
+	{prefix: "response-route", opt: unsupported("response-route*", "There is no internal routing; do it in nginx or in the app.")},
+	{prefix: "hook-", opt: unsupported("hook-*", "carafe runs no hooks (but the hook-master-start signal mappings above); "+
+		"run commands before it starts (systemd's ExecStartPre=) or in the app's import.")},
+	{prefix: "exec-", opt: unsupported("exec-*", "carafe runs no hooks; run commands before it starts (systemd's "+
+		"ExecStartPre=) or in the app's import.")},
+	{prefix: "call-", opt: unsupported("call-*", "carafe runs no hooks; call the function in the app's import.")},
+	{contains: "attach-daemon", opt: unsupported("*attach-daemon*", "carafe does not supervise other programs; use systemd.")},
+	{contains: "cron", opt: unsupported("*cron*", "There is no cron; use systemd timers or cron.")},
+	{prefix: "legion", opt: unsupported("legion*", "There are no legions; use your load balancer's health checks.")},
+	{prefix: "ssl-", opt: unsupported("ssl-*", "carafe does not terminate TLS; put nginx or another proxy in front.")},
+	{prefix: "https-", opt: unsupported("https-*", "carafe does not terminate TLS; put nginx or another proxy in front.")},
+	{prefix: "chroot", opt: unsupported("chroot", "carafe does not chroot; use systemd's RootDirectory= or a container.")},
+	{prefix: "unshare", opt: unsupported("unshare", "carafe makes no namespaces; use systemd's sandboxing or a container.")},
+	{prefix: "cap", opt: unsupported("cap", "carafe keeps no capabilities past --uid; use systemd's AmbientCapabilities=.")},
+	{prefix: "shared-socket", opt: unsupported("shared-socket", "Give the address to --http or --socket; the master "+
+		"binds it once for every worker.")},
+	{prefix: "enable-proxy-protocol", opt: unsupported("enable-proxy-protocol", "The PROXY protocol is not read; have "+
+		"the proxy send X-Forwarded-For.")},
+	{prefix: "unenv", opt: unsupported("unenv", "Unset the variable in the service's environment instead.")},
+	{prefix: "chdir2", opt: unsupported("chdir2", "Use --chdir: workers change directory before they import the app.")},
+	{prefix: "logto2", opt: unsupported("logto2", "Use --logto: with --uid the file is handed to that user.")},
+	{prefix: "set", opt: unsupported("set", "Give the option itself (key = value) instead.")},
+}
+
+// unsupportedFamily returns the refusal for a name of an unsupported
+// family, or nil. Exact names (chroot, cap, set) must match whole.
+func unsupportedFamily(name string) *Option {
+	for i := range unsupportedFamilies {
+		f := &unsupportedFamilies[i]
+		switch {
+		case f.contains != "" && strings.Contains(name, f.contains),
+			f.prefix != "" && !strings.HasSuffix(f.opt.Name, "*") && name == f.prefix,
+			f.prefix != "" && strings.HasSuffix(f.opt.Name, "*") && strings.HasPrefix(name, f.prefix):
+			return &f.opt
+		}
+	}
+	return nil
 }
 
 // set stores value into the option's field. bare means the option was given

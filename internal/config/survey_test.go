@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,5 +200,71 @@ func TestPythonPathGlob(t *testing.T) {
 	want := []string{dir + "/lib/site-packages", dir + "/lib64/site-packages", "/nowhere*/x", "/srv/plain"}
 	if !slices.Equal(c.PythonPath, want) {
 		t.Errorf("pythonpath %q,\nwant %q", c.PythonPath, want)
+	}
+}
+
+// Whole families of uWSGI options carafe has no part of are refused, not
+// warned about: a route-if access rule, a hook that runs the migrations, a
+// daemon carafe would not start, a chroot. Each used to be an "unknown
+// option" warning, and the site started without it.
+func TestUnsupportedFamiliesRefused(t *testing.T) {
+	for _, line := range []string{
+		"route-if = equal:${PATH_INFO};/ break:403", "route-uri = ^/x break:403", "final-route = .* last:",
+		"error-route-status = 404 goto:x", "hook-pre-app = exec:python manage.py migrate", "hook-as-user = exec:x",
+		"exec-asap = touch /tmp/x", "exec-post-app = x", "call-asap = f", "attach-daemon2 = cmd=celery worker",
+		"smart-attach-daemon2 = x", "unique-cron = -1 -1 -1 -1 -1 x", "cron2 = minute=1 x", "legion = a",
+		"chroot = /srv/jail", "cap = setgid", "unshare = net", "ssl-socket = :443,a,b", "https-socket = :443",
+		"shared-socket = :80", "enable-proxy-protocol = true", "unenv = DEBUG", "chdir2 = /srv", "logto2 = /x.log",
+		"set = processes=2", "route_if = x",
+	} {
+		ini := filepath.Join(t.TempDir(), "uwsgi.ini")
+		if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\n"+line+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		key, _, _ := strings.Cut(line, " =")
+		if _, _, err := Parse([]string{"--ini", ini}, []string{}); err == nil ||
+			!strings.Contains(err.Error(), fmt.Sprintf("option %q is a uWSGI feature carafe does not implement", key)) {
+			t.Errorf("%s: %v, want it refused", line, err)
+		}
+	}
+	// A key of one's own that merely starts like one is a placeholder.
+	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
+	os.WriteFile(ini, []byte("[uwsgi]\nsettings = /srv\nhttp = :8000\nmodule = main\nchdir = %(settings)\n"), 0o644)
+	if c, _, err := Parse([]string{"--ini", ini}, []string{}); err != nil || c.Chdir != "/srv" {
+		t.Errorf("a placeholder named settings: %v", err)
+	}
+}
+
+// uWSGI's spellings of options carafe has: include and inherit load a file
+// as ini does, chmod is chmod-socket, shared-import is import, and the
+// one-letter flags of uWSGI's --help.
+func TestUWSGISpellings(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "common.ini"), []byte("[uwsgi]\nprocesses = 2\nenv = FROM_INCLUDE=1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "base.ini"), []byte("[uwsgi]\nthreads = 4\n"), 0o644)
+	main := filepath.Join(dir, "main.ini")
+	os.WriteFile(main, []byte("[uwsgi]\ninclude = %dcommon.ini\ninherit = %dbase.ini\nhttp = :8000\nmodule = main\n"+
+		"chmod = 660\nshared-import = warmup\n"), 0o644)
+	c, warnings, err := Parse([]string{"--ini", main}, []string{})
+	if err != nil || len(warnings) != 0 {
+		t.Fatalf("%v %q", err, warnings)
+	}
+	if c.Processes != 2 || c.Threads != 4 || !slices.Equal(c.Env, []string{"FROM_INCLUDE=1"}) ||
+		c.ChmodSocket != "660" || !slices.Equal(c.Import, []string{"warmup"}) {
+		t.Errorf("processes %d threads %d env %q chmod %q import %q", c.Processes, c.Threads, c.Env, c.ChmodSocket, c.Import)
+	}
+	c, _, err = Parse([]string{"-w", "main", "-s", "/tmp/a.sock", "-t", "30", "-R", "500", "-b", "32768", "-L",
+		"-d", "/tmp/x.log", "-C", "-i", "-z", "5", "-m", "-T"}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Harakiri != 30 || c.MaxRequests != 500 || c.BufferSize != 32768 || !c.DisableLogging ||
+		c.Daemonize != "/tmp/x.log" || c.ChmodSocket != "666" || c.SocketTimeout != 5 {
+		t.Errorf("short flags: harakiri %d max-requests %d buffer-size %d disable-logging %v daemonize %q "+
+			"chmod %q socket-timeout %g", c.Harakiri, c.MaxRequests, c.BufferSize, c.DisableLogging, c.Daemonize,
+			c.ChmodSocket, c.SocketTimeout)
+	}
+	if c, _, err := Parse([]string{"-w", "main", "-s", "/tmp/a.sock", "-C", "644"}, []string{}); err != nil || c.ChmodSocket != "644" {
+		t.Errorf("-C 644: %v %q", err, c.ChmodSocket)
 	}
 }

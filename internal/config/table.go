@@ -83,7 +83,7 @@ var table = append(append(append([]Option{
 			"adds every directory it matches when carafe starts, as in uWSGI.",
 	},
 	{
-		Name: "import", Aliases: []string{"pyimport", "py-import", "python-import"}, Kind: KindList,
+		Name: "import", Aliases: []string{"pyimport", "py-import", "python-import", "shared-import"}, Kind: KindList,
 		Metavar: "MODULE", Section: secApplication,
 		Field: func(c *Config) any { return &c.Import },
 		Doc: "Import this module in every worker before the app (a name, or a file: a path with a `/` or " +
@@ -233,7 +233,7 @@ var table = append(append(append([]Option{
 			"unix sockets without --chmod-socket, the --logto file, the pidfile and the app's own files.",
 	},
 	{
-		Name: "chmod-socket", Kind: KindString, Metavar: "MODE", NoValue: "666", Section: secListeners,
+		Name: "chmod-socket", Aliases: []string{"chmod"}, Short: "C", Kind: KindString, Metavar: "MODE", NoValue: "666", Section: secListeners,
 		Field: func(c *Config) any { return &c.ChmodSocket },
 		Doc: "Octal permission bits for the unix sockets carafe creates. Given without a value it means " +
 			"666, as in uWSGI. Unset, sockets get the mode the umask allows.",
@@ -278,7 +278,7 @@ var table = append(append(append([]Option{
 			"is the worker.",
 	},
 	{
-		Name: "harakiri", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
+		Name: "harakiri", Short: "t", Kind: KindInt, Default: "0", Metavar: "SECONDS", Section: secProcesses,
 		Field: func(c *Config) any { return &c.Harakiri },
 		Doc: "End a request that has run longer than this many seconds: its Python traceback is logged, the " +
 			"client gets a 504 (or a closed connection once headers are out), and the worker is replaced; " +
@@ -292,7 +292,7 @@ var table = append(append(append([]Option{
 			"this option. The stuck request itself cannot be interrupted and is answered at once.",
 	},
 	{
-		Name: "max-requests", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
+		Name: "max-requests", Short: "R", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.MaxRequests },
 		Doc: "Gracefully replace a worker after it has served this many requests: it serves on while its " +
 			"replacement starts (so the limit is passed by what comes meanwhile), then finishes its requests " +
@@ -403,7 +403,7 @@ var table = append(append(append([]Option{
 			"itself, as nginx does.",
 	},
 	{
-		Name: "buffer-size", Kind: KindInt, Default: "4096", Metavar: "BYTES", Section: secLimits,
+		Name: "buffer-size", Short: "b", Kind: KindInt, Default: "4096", Metavar: "BYTES", Section: secLimits,
 		Field: func(c *Config) any { return &c.BufferSize },
 		Doc: "Largest uwsgi-protocol variable block (the request line and headers nginx forwards). The " +
 			"protocol's own limit is 65535, so a larger value (uWSGI configs often give 65536) means that " +
@@ -422,7 +422,7 @@ var table = append(append(append([]Option{
 			"connection is closed when it runs out. uWSGI's name (there it applies to its router).",
 	},
 	{
-		Name: "socket-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
+		Name: "socket-timeout", Short: "z", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.SocketTimeout },
 		Doc: "The same idle timeout for uwsgi-protocol listeners, also covering the wait for the request " +
 			"header block. uWSGI's name; its default there is 4 seconds.",
@@ -448,7 +448,7 @@ var table = append(append(append([]Option{
 
 	// Logging
 	{
-		Name: "disable-logging", Kind: KindBool, Section: secLogging,
+		Name: "disable-logging", Short: "L", Kind: KindBool, Section: secLogging,
 		Field: func(c *Config) any { return &c.DisableLogging },
 		Doc:   "Do not log a line per request. Errors, tracebacks and worker events are still logged.",
 	},
@@ -493,7 +493,7 @@ var table = append(append(append([]Option{
 			"with (a container's log pipe), which workers running as --uid could not open by name.",
 	},
 	{
-		Name: "daemonize", Aliases: []string{"daemonize2"}, Kind: KindString, Metavar: "LOGFILE",
+		Name: "daemonize", Aliases: []string{"daemonize2"}, Short: "d", Kind: KindString, Metavar: "LOGFILE",
 		Section: secLogging,
 		Field:   func(c *Config) any { return &c.Daemonize },
 		Doc: "Run in the background, detached from the terminal (a new session), logging to LOGFILE (as " +
@@ -549,7 +549,7 @@ var table = append(append(append([]Option{
 
 	// Operations
 	{
-		Name: "ini", Kind: KindList, Metavar: "FILE[:SECTION]", Section: secOperations,
+		Name: "ini", Aliases: []string{"include", "inherit"}, Kind: KindList, Metavar: "FILE[:SECTION]", Section: secOperations,
 		Field: func(c *Config) any { return &c.Ini },
 		Doc: "Read options from an ini file: its `[uwsgi]` section, then its `[carafe]` section (which wins), " +
 			"or only the section named after a colon. Repeatable, and allowed inside ini files. Values from " +
