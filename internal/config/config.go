@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -195,8 +196,9 @@ func Default() *Config {
 // Parse reads args (os.Args[1:]) and the UWSGI_* variables of env, loading
 // any ini files, and returns the validated configuration plus warnings (one
 // line each, already formatted). env (KEY=VALUE, as os.Environ; nil means
-// os.Environ) also expands $(VAR) in ini files. Ini values come first, then
-// the environment's, then flags. It returns [ErrHelp] or [ErrVersion] when
+// os.Environ) also expands $(VAR) in ini files. The environment's values
+// come first (UWSGI_INI's file, then UWSGI_* over it), then the command
+// line's ini files, then its flags, as uWSGI applies them. It returns [ErrHelp] or [ErrVersion] when
 // args ask for them. An error found once the settings are read comes with
 // the warnings so far: "unknown option modle (did you mean module)" is
 // the story behind "no app given".
@@ -223,31 +225,34 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// As uWSGI reads them: the environment first (UWSGI_INI's file, then
+	// the other UWSGI_* variables over it), then the command line's ini
+	// files over that, then its flags over everything, whatever their order.
 	ld := loader{env: iniEnv{getenv: getenv, ph: newPlaceholders(env), files: files}, unknown: es.unknown}
-	for _, s := range append(es.settings, cl.settings...) { // UWSGI_INI first
-		if readsIni(s.opt) {
-			ss, err := ld.loadSetting(s, 0)
-			if err != nil {
-				return nil, nil, err
+	var layers [2][]setting // the environment's ini files, the command line's
+	for i, from := range [][]setting{es.settings, cl.settings} {
+		for _, s := range from {
+			if readsIni(s.opt) {
+				ss, err := ld.loadSetting(s, 0)
+				if err != nil {
+					return nil, nil, err
+				}
+				layers[i] = append(layers[i], ss...)
 			}
-			ld.settings = append(ld.settings, ss...)
 		}
 	}
+	ld.settings = append(layers[0], layers[1]...)
 	c := Default()
 	c.Ini = ld.files
 	c.Files = files.done
-	for _, s := range append(ld.settings, es.settings...) {
-		if err := s.apply(c); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, s := range cl.settings {
+	order := slices.Concat(layers[0], es.settings, layers[1], cl.settings)
+	for _, s := range order {
 		if err := s.apply(c); err != nil {
 			return nil, nil, err
 		}
 	}
 	warnings := ld.warnings
-	for _, s := range append(append(ld.settings, es.settings...), cl.settings...) {
+	for _, s := range order {
 		switch {
 		case s.opt.Warn && (s.bare || !isOff(s.value)):
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: %s", s.where, s.name, s.opt.Doc))

@@ -79,9 +79,12 @@ the same table that drives the flag and ini parsers.
   case, ` + "`_`" + ` for ` + "`-`" + `): ` + "`UWSGI_HTTP_SOCKET=:8000 UWSGI_MODULE=app:app carafe`" + `
   serves with no arguments, and ` + "`UWSGI_INI=FILE`" + ` reads an ini file. Unknown names are
   warnings (errors with ` + "`--strict`" + `); other variables are not read.
-- **Precedence:** values from ini files are applied first, in the order read, then
-  ` + "`UWSGI_*`" + ` variables, then command-line flags, whatever their order: a flag overrides
-  an ini value, and list values from all of them are kept (ini ones first), as in uWSGI.
+- **Precedence:** as uWSGI reads its environment before its command line, the
+  environment comes first (the file of ` + "`UWSGI_INI`" + `, then the other ` + "`UWSGI_*`" + `
+  variables over it), then the ini files the command line names, in the order read, then
+  command-line flags, whatever their order: an ini file given with ` + "`--ini`" + ` overrides a
+  ` + "`UWSGI_*`" + ` variable, a flag overrides both, and list values from all of them are kept
+  in that order.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
   (0.0.0.0:port), as in uWSGI, and only those; ` + "`[::]:port`" + ` listens on IPv6 and IPv4 alike.
   An address containing ` + "`/`" + ` is a unix socket path
@@ -228,8 +231,9 @@ func Usage(w io.Writer) {
 	bw.WriteString("usage: carafe [options] [MODULE[:CALLABLE]]\n" +
 		"       carafe [--ini] FILE.ini[:SECTION] [options]\n\n" +
 		"Options are uWSGI's; each is also an ini key (name = value) and an environment\n" +
-		"variable (UWSGI_NAME=value). Flags override both, the environment overrides ini\n" +
-		"values. -h, --help: this summary; --version: the version. Reference: docs/options.md\n")
+		"variable (UWSGI_NAME=value). Flags override both, and --ini files override the\n" +
+		"environment, as in uWSGI. -h, --help: this summary; --version: the version.\n" +
+		"Reference: docs/options.md\n")
 	for _, sec := range sections[:len(sections)-3] {
 		fmt.Fprintf(bw, "\n%s:\n", sec)
 		for _, o := range table {

@@ -493,6 +493,28 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
+// As in uWSGI, which reads the environment before its command line, an
+// ini file given on the command line overrides UWSGI_* variables (uWSGI
+// 2.0.21 ran 2 workers for processes = 2 with UWSGI_PROCESSES=3; carafe
+// ran 3), and its list values come after theirs; flags override both.
+func TestEnvironmentUnderCommandLineIni(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "app.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nprocesses = 2\nthreads = 8\n"+
+		"pythonpath = /from/ini\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"UWSGI_PROCESSES=3", "UWSGI_THREADS=4", "UWSGI_PYTHONPATH=/from/env", "UWSGI_HARAKIRI=30"}
+	c, _, err := Parse([]string{"--ini", ini, "--threads", "6"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Processes != 2 || c.Threads != 6 || c.Harakiri != 30 ||
+		!slices.Equal(c.PythonPath, []string{"/from/env", "/from/ini"}) {
+		t.Errorf("processes %d (want the ini's 2), threads %d (the flag's 6), harakiri %d (the environment's 30), "+
+			"pythonpath %q", c.Processes, c.Threads, c.Harakiri, c.PythonPath)
+	}
+}
+
 // A uWSGI limit carafe does not apply (limit-as, ...) is accepted, so the
 // config starts, and said once at start with what to use instead; a value
 // that switches it off says nothing.
@@ -506,8 +528,8 @@ func TestWarnedOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"carafe: " + ini + ":4: limit-as is not applied: A Go worker reserves",
 		"carafe: environment UWSGI_EVIL_RELOAD_ON_AS: evil-reload-on-as is not applied: ",
+		"carafe: " + ini + ":4: limit-as is not applied: A Go worker reserves",
 		"carafe: --cpu-affinity is not applied: Pin the service",
 	}
 	if len(warnings) != len(want) {
