@@ -158,3 +158,17 @@ func TestHTTPBodyTimeout(t *testing.T) {
 	}
 	httpExpectOK(t, s, "/after") // the single Python thread is free again
 }
+
+// A buffer-size raised for big cookies, as uWSGI configs raise it, lets a
+// 12 KB Cookie through on --http too: uWSGI's buffer-size bounds HTTP heads
+// as well, and carafe answered 431 (its field limit stayed 8190).
+func TestHTTPBufferSizeBigCookie(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_count", "--buffer-size", "32768")
+	c := httpOpen(t, s)
+	c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.send("GET /c HTTP/1.1\r\nHost: x\r\nCookie: session=" + strings.Repeat("s", 12000) + "\r\n\r\n")
+	if r := c.resp("GET"); r.Status != 200 {
+		t.Fatalf("a 12 KB Cookie with --buffer-size 32768: status %d, want 200\n%s", r.Status, r.Head)
+	}
+}

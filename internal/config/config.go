@@ -193,6 +193,28 @@ func Default() *Config {
 	return c
 }
 
+// bufferSizeForHTTP raises the HTTP limits on a request line and on a
+// header field to a buffer-size given above them, unless they are given
+// too: uWSGI's buffer-size bounds an HTTP request's head as well as a
+// uwsgi packet, and a config that raised it for big cookies got 431 for a
+// 12 KB Cookie here.
+func (c *Config) bufferSizeForHTTP(given []setting) {
+	set := map[string]bool{}
+	for _, s := range given {
+		set[s.opt.Name] = true
+	}
+	if !set["buffer-size"] {
+		return
+	}
+	size := min(c.BufferSize, 65535)
+	if !set["limit-request-field-size"] {
+		c.LimitRequestFieldSize = max(c.LimitRequestFieldSize, size)
+	}
+	if !set["limit-request-line"] {
+		c.LimitRequestLine = max(c.LimitRequestLine, size)
+	}
+}
+
 // Parse reads args (os.Args[1:]) and the UWSGI_* variables of env, loading
 // any ini files, and returns the validated configuration plus warnings (one
 // line each, already formatted). env (KEY=VALUE, as os.Environ; nil means
@@ -251,6 +273,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 			return nil, nil, err
 		}
 	}
+	c.bufferSizeForHTTP(order)
 	warnings := ld.warnings
 	for _, s := range order {
 		switch {

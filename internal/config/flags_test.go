@@ -679,3 +679,28 @@ func TestIniPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+// buffer-size, raised for big cookies as uWSGI configs do, raises the HTTP
+// limits on a header field and the request line with it (uWSGI's bounds
+// HTTP heads too), unless they are given; left alone, it changes nothing.
+func TestBufferSizeRaisesHTTPLimits(t *testing.T) {
+	for _, tt := range []struct {
+		args        []string
+		field, line int
+	}{
+		{[]string{"app"}, 8190, 8190},
+		{[]string{"app", "--buffer-size", "32768"}, 32768, 32768},
+		{[]string{"app", "--buffer-size", "65536"}, 65535, 65535},
+		{[]string{"app", "--buffer-size", "2048"}, 8190, 8190},
+		{[]string{"app", "--buffer-size", "32768", "--limit-request-field-size", "9000"}, 9000, 32768},
+		{[]string{"app", "--limit-request-line", "100", "-b", "32768"}, 32768, 100},
+	} {
+		c, _, err := Parse(tt.args, []string{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.LimitRequestFieldSize != tt.field || c.LimitRequestLine != tt.line {
+			t.Errorf("%q: field %d line %d, want %d %d", tt.args, c.LimitRequestFieldSize, c.LimitRequestLine, tt.field, tt.line)
+		}
+	}
+}

@@ -407,7 +407,9 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.BufferSize },
 		Doc: "Largest uwsgi-protocol variable block (the request line and headers nginx forwards). The " +
 			"protocol's own limit is 65535, so a larger value (uWSGI configs often give 65536) means that " +
-			"limit, as in uWSGI. Raise it if nginx requests with big cookies are rejected.",
+			"limit, as in uWSGI. Raise it if nginx requests with big cookies are rejected. As in uWSGI, it " +
+			"bounds HTTP requests too: a value above --limit-request-field-size or --limit-request-line " +
+			"raises them to it, unless they are given.",
 	},
 	{
 		Name: "http-header-timeout", Kind: KindFloat, Default: "10", Metavar: "SECONDS", Section: secLimits,
