@@ -393,3 +393,19 @@ func TestStaticEdges(t *testing.T) {
 		t.Errorf("unknown type: %q", hdr.Get("Content-Type"))
 	}
 }
+
+// --static-safe DIR: a --static-map directory whose files are symlinks
+// into DIR (Django's collectstatic --link) serves them; uWSGI does, and
+// carafe answered 403 and warned of an unknown option.
+func TestStaticSafeLinks(t *testing.T) {
+	t.Parallel()
+	outside := staticFiles(t, map[string]string{"admin/base.css": "body{}"})
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(outside, "admin"), filepath.Join(dir, "admin")); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "static_site", "--static-map", "/static="+dir, "--static-safe", outside, "--strict")
+	if code, body, _ := redirectGet(t, s, "/static/admin/base.css"); code != 200 || body != "body{}" {
+		t.Errorf("a file linked into --static-safe: %d %q, want the file", code, body)
+	}
+}

@@ -102,16 +102,17 @@ type Config struct {
 
 	// HTTP limits and timeouts (names borrowed from gunicorn for the limits,
 	// uWSGI for the timeouts).
-	LimitRequestLine      int     // --limit-request-line, default 8190
-	LimitRequestFields    int     // --limit-request-fields, default 100
-	LimitRequestFieldSize int     // --limit-request-field-size, default 8190
-	LimitPost             int64   // --limit-post bytes, default 1073741824 (1 GiB); 0 = unlimited
-	PostBuffering         int64   // --post-buffering bytes; 0 = stream bodies past 64 KiB
-	HTTPHeaderTimeout     float64 // --http-header-timeout seconds, default 10: time to receive a whole request head
-	HTTPTimeout           float64 // --http-timeout seconds, default 60: idle time allowed between reads of a body / writes of a response
-	SocketTimeout         float64 // --socket-timeout seconds, default 60: the same for uwsgi-protocol sockets
-	HTTPKeepalive         float64 // --http-keepalive seconds, default 15: idle keep-alive lifetime; 0 disables keep-alive
-	ForwardedAllowIPs     string  // --forwarded-allow-ips: peers whose X-Forwarded-Proto sets the scheme
+	LimitRequestLine      int      // --limit-request-line, default 8190
+	LimitRequestFields    int      // --limit-request-fields, default 100
+	LimitRequestFieldSize int      // --limit-request-field-size, default 8190
+	LimitPost             int64    // --limit-post bytes, default 1073741824 (1 GiB); 0 = unlimited
+	PostBuffering         int64    // --post-buffering bytes; 0 = stream bodies past 64 KiB
+	HTTPHeaderTimeout     float64  // --http-header-timeout seconds, default 10: time to receive a whole request head
+	HTTPTimeout           float64  // --http-timeout seconds, default 60: idle time allowed between reads of a body / writes of a response
+	SocketTimeout         float64  // --socket-timeout seconds, default 60: the same for uwsgi-protocol sockets
+	HTTPKeepalive         float64  // --http-keepalive seconds, default 15: idle keep-alive lifetime; 0 disables keep-alive
+	ForwardedAllowIPs     string   // --forwarded-allow-ips: peers whose X-Forwarded-Proto sets the scheme
+	StaticSafe            []string // --static-safe DIR: where a static directory's symlinks may lead
 
 	Ini []string // --ini files read, in the order read (nested ones included), as given (with any :section)
 	// Files is the content of every file the configuration read (ini

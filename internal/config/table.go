@@ -111,7 +111,7 @@ var table = append(append(append([]Option{
 			"Served by Go with sendfile, Range, ETag/Last-Modified and 304, precompressed `.br`/`.gz` siblings " +
 			"and the right Content-Type (`application/octet-stream` for an unknown extension, never sniffed). " +
 			"Symlinks that resolve inside DIR are followed; paths that would leave DIR (`..` in any encoding, " +
-			"NUL, symlinks pointing outside) are refused with 403.",
+			"NUL, symlinks pointing outside, but into a --static-safe directory) are refused with 403.",
 	},
 	{
 		Name: "static-map2", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,
@@ -151,6 +151,14 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.StaticSkipExt },
 		Doc: "Never serve a file whose name ends with .EXT (`.py`, `.pyc`, `.env`) from --static-map or " +
 			"--check-static directories: its request goes to the app as if the file were not there. Repeatable.",
+	},
+	{
+		Name: "static-safe", Kind: KindList, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.StaticSafe },
+		Doc: "A directory that a symbolic link in a --static-map, --check-static or --x-sendfile-dir " +
+			"directory may lead into; repeatable. Links leading anywhere else are refused (403). As in uWSGI: " +
+			"Django's `collectstatic --link` links STATIC_ROOT into each app's static directory (the admin's " +
+			"in site-packages), and Debian packages link into /usr/share.",
 	},
 	{
 		Name: "static-index", Kind: KindList, Metavar: "NAME", Section: secApplication,

@@ -2,6 +2,7 @@ package static
 
 import (
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -184,4 +185,37 @@ func TestFilePathPrefix(t *testing.T) {
 	}
 	served, w := doNamed(h, path, nil, nil)
 	check(t, served, w, want{true, 200, "body{color:red}\n", nil})
+}
+
+// TestStaticSafe: with --static-safe DIR, a symlink leading out of the
+// mapped directory into DIR is served (Django's collectstatic --link, a
+// Debian package's links into /usr/share), by absolute or relative link,
+// file or directory; links leading anywhere else are still refused.
+func TestStaticSafe(t *testing.T) {
+	base := fixture(t)
+	maps := []Mapping{{Prefix: "/static", Dir: filepath.Join(base, "static")}}
+	plain, err := New(Options{Maps: maps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if served, w := do(plain, "GET", "/static/outdir/secret.txt"); !served || w.Code != 403 {
+		t.Fatalf("without --static-safe: served %v %d, want 403", served, w.Code)
+	}
+	h, err := New(Options{Maps: maps, Safe: []string{filepath.Join(base, "secretdir")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if served, w := do(h, "GET", "/static/outdir/secret.txt"); !served || w.Code != 200 || w.Body.String() != secret {
+		t.Errorf("a link into the safe directory: served %v %d %q, want the file", served, w.Code, w.Body)
+	}
+	for _, target := range []string{"/static/out", "/static/abs"} { // ../secret.txt: outside the safe directory
+		if served, w := do(h, "GET", target); !served || w.Code != 403 {
+			t.Errorf("%s with another directory safe: served %v %d, want 403", target, served, w.Code)
+		}
+	}
+	if _, err := New(Options{Maps: maps, Safe: []string{filepath.Join(base, "nowhere")}}); err == nil {
+		t.Error("a --static-safe directory that does not exist: no error")
+	}
 }

@@ -220,8 +220,8 @@ func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
 	const flags = os.O_RDONLY | syscall.O_NONBLOCK
 	f, err := m.root.OpenFile(name, flags, 0)
 	if err != nil && !isMissing(err) {
-		if inside, ok := m.resolve(name); ok {
-			f, err = m.root.OpenFile(inside, flags, 0)
+		if root, inside, ok := m.resolve(name); ok {
+			f, err = root.OpenFile(inside, flags, 0)
 		}
 	}
 	if err != nil {
@@ -242,8 +242,8 @@ func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
 func (m *mapping) stat(name string) (os.FileInfo, error) {
 	fi, err := m.root.Stat(name)
 	if err != nil && !isMissing(err) {
-		if inside, ok := m.resolve(name); ok {
-			fi, err = m.root.Stat(inside)
+		if root, inside, ok := m.resolve(name); ok {
+			fi, err = root.Stat(inside)
 		}
 	}
 	return fi, err
@@ -254,20 +254,25 @@ func (m *mapping) stat(name string) (os.FileInfo, error) {
 // that end inside the directory by an absolute path or by way of its
 // parent ("../static/a.css"), which deploy tools make and uWSGI and
 // nginx serve. resolve follows every symlink with EvalSymlinks and
-// returns the result relative to the directory, when it lies inside.
-// The caller opens that through the root again, so a link swapped in
-// between the two steps still cannot lead out: the race costs a 403 at
-// worst, never a file from outside.
-func (m *mapping) resolve(name string) (string, bool) {
+// returns the result relative to the directory, when it lies inside, or
+// to a --static-safe directory it lies in, with that one's root. The
+// caller opens that through the root again, so a link swapped in between
+// the two steps still cannot lead out: the race costs a 403 at worst,
+// never a file from outside.
+func (m *mapping) resolve(name string) (*os.Root, string, bool) {
 	target, err := filepath.EvalSymlinks(filepath.Join(m.dir, filepath.FromSlash(name)))
 	if err != nil {
-		return "", false
+		return nil, "", false
 	}
-	rel, err := filepath.Rel(m.dir, target)
-	if err != nil || !filepath.IsLocal(rel) {
-		return "", false
+	if rel, err := filepath.Rel(m.dir, target); err == nil && filepath.IsLocal(rel) {
+		return m.root, rel, true
 	}
-	return rel, true
+	for _, s := range m.safe {
+		if rel, err := filepath.Rel(s.dir, target); err == nil && filepath.IsLocal(rel) {
+			return s.root, rel, true
+		}
+	}
+	return nil, "", false
 }
 
 // isMissing reports whether an open failed for want of a file, so the app

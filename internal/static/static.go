@@ -58,6 +58,12 @@ type Options struct {
 	// ExpiresRules (uWSGI's static-expires*) set the expiry of the files
 	// they match, in place of Expires.
 	ExpiresRules []ExpiresRule
+
+	// Safe names directories a symlink in a mapped directory may lead
+	// into (uWSGI's static-safe): Django's collectstatic --link makes
+	// STATIC_ROOT links into each app's static directory, and a Debian
+	// package's files are links into /usr/share.
+	Safe []string
 }
 
 // ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax).
@@ -85,6 +91,7 @@ func ParseMapping(s string) (Mapping, error) {
 // A nil *Handler matches nothing.
 type Handler struct {
 	maps          []mapping
+	safe          []safeDir
 	index         []string
 	expires       time.Duration
 	cacheControl  string
@@ -101,6 +108,13 @@ type mapping struct {
 	prefix string
 	dir    string
 	root   *os.Root
+	safe   []safeDir // shared by every mapping of the handler
+}
+
+// safeDir is a --static-safe directory, opened as the mapped ones are.
+type safeDir struct {
+	dir  string
+	root *os.Root
 }
 
 // New validates o and opens every mapped directory. The directories stay
@@ -122,15 +136,37 @@ func New(o Options) (*Handler, error) {
 			return nil, fmt.Errorf("static: --static-index %q: want a plain file name", name)
 		}
 	}
+	for _, d := range o.Safe {
+		dir, err := realDir(d)
+		if err == nil {
+			var root *os.Root
+			if root, err = os.OpenRoot(dir); err == nil {
+				h.safe = append(h.safe, safeDir{dir: dir, root: root})
+				continue
+			}
+		}
+		h.Close()
+		return nil, fmt.Errorf("static: --static-safe %s: %w", d, err)
+	}
 	for _, m := range o.Maps {
 		mm, err := openMapping(m)
 		if err != nil {
 			h.Close()
 			return nil, err
 		}
+		mm.safe = h.safe
 		h.maps = append(h.maps, mm)
 	}
 	return h, nil
+}
+
+// realDir is dir with its symlinks resolved, absolute.
+func realDir(dir string) (string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
 }
 
 func openMapping(m Mapping) (mapping, error) {
@@ -170,6 +206,11 @@ func (h *Handler) Close() error {
 	var errs []error
 	for _, m := range h.maps {
 		if err := m.root.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range h.safe {
+		if err := s.root.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
