@@ -47,8 +47,8 @@ the same table that drives the flag and ini parsers.
   extension, ` + "`%e`" + ` the extension, ` + "`%c`" + ` the name of its directory, ` + "`%0`" + ` to ` + "`%9`" + ` the
   directories on the way to it, ` + "`%v`" + ` the working directory, ` + "`%h`" + ` the host name, ` + "`%k`" + `
   the number of CPUs, ` + "`%u`" + `/` + "`%U`" + ` and ` + "`%g`" + `/` + "`%G`" + ` the user's and group's id and name,
-  ` + "`%[`" + ` an escape character, and ` + "`%%`" + ` a percent sign (capitals, for uWSGI's templates, are
-  the same). uWSGI's ` + "`%t`" + `, ` + "`%T`" + `, ` + "`%x`" + `, ` + "`%X`" + `, ` + "`%i`" + `, ` + "`%I`" + `, ` + "`%j`" + `, ` + "`%J`" + ` and ` + "`%V`" + `
+  ` + "`%[`" + ` an escape character, and ` + "`%%`" + ` a percent sign; the capitals (` + "`%D`" + `, ` + "`%P`" + `, ` + "`%S`" + `, ` + "`%N`" + `, ` + "`%C`" + `, ` + "`%E`" + `, ` + "`%O`" + `) name the
+  first ini file read, also in a file it includes, as in uWSGI. uWSGI's ` + "`%t`" + `, ` + "`%T`" + `, ` + "`%x`" + `, ` + "`%X`" + `, ` + "`%i`" + `, ` + "`%I`" + `, ` + "`%j`" + `, ` + "`%J`" + ` and ` + "`%V`" + `
   stay as written, with a warning; other ` + "`%`" + ` sequences stay as written (uWSGI drops them).
   ` + "`$(VAR)`" + ` is the environment variable VAR (an empty or unset one expands to nothing,
   with a warning), and ` + "`@(FILE)`" + ` the content of FILE without its trailing line end (a

@@ -23,6 +23,7 @@ type iniEnv struct {
 	getenv func(string) (string, bool)
 	ph     *placeholders
 	files  *configFiles
+	first  string // the first ini file read, which uWSGI's capital magic variables name
 }
 
 // maxIniDepth bounds ini files including ini files (and include cycles).
@@ -249,6 +250,38 @@ type expander struct {
 const unsupportedMagic = "tTxXiIjJV"
 
 func newExpander(path string, ie *iniEnv) *expander {
+	if ie.first == "" {
+		ie.first = path
+	}
+	magic := fileMagic(path)
+	// uWSGI's capitals name the first config file read, wherever they are
+	// written: a shared include's socket = /run/%N.sock is the site's.
+	first := fileMagic(ie.first)
+	for _, c := range "dpsnceo" {
+		magic[byte(unicode.ToUpper(c))] = first[byte(c)]
+	}
+	magic['k'] = strconv.Itoa(runtime.NumCPU())
+	magic['['] = "\x1b" // uWSGI's way to write an ANSI escape
+	magic['%'] = "%"
+	if wd, err := os.Getwd(); err == nil {
+		magic['v'] = wd
+	}
+	if host, err := os.Hostname(); err == nil {
+		magic['h'] = host
+	}
+	magic['u'], magic['g'] = strconv.Itoa(os.Getuid()), strconv.Itoa(os.Getgid())
+	if u, err := user.LookupId(magic['u']); err == nil {
+		magic['U'] = u.Username
+	}
+	if g, err := user.LookupGroupId(magic['g']); err == nil {
+		magic['G'] = g.Name
+	}
+	return &expander{getenv: ie.getenv, ph: ie.ph, files: ie.files, magic: magic}
+}
+
+// fileMagic is the magic variables that name the ini file at path: %d,
+// %p, %s, %n, %c, %e, %o and %0 to %9.
+func fileMagic(path string) map[byte]string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -267,14 +300,6 @@ func newExpander(path string, ie *iniEnv) *expander {
 		'c': filepath.Base(dir), // name of the directory holding the file
 		'e': ext,                // its extension, without the dot
 		'o': path,               // the path as given
-		'k': strconv.Itoa(runtime.NumCPU()),
-		'[': "\x1b", // uWSGI's way to write an ANSI escape
-		'%': "%",
-	}
-	// uWSGI's capitals name the first config file read where it differs
-	// (a template); carafe has no templates, so they are the same.
-	for _, c := range "dpsnceo" {
-		magic[byte(unicode.ToUpper(c))] = magic[byte(c)]
 	}
 	// %0 to %9 name the directories on the way to the file.
 	for i, part := range strings.FieldsFunc(dir, func(r rune) bool { return r == filepath.Separator }) {
@@ -283,20 +308,7 @@ func newExpander(path string, ie *iniEnv) *expander {
 		}
 		magic[byte('0'+i)] = part
 	}
-	if wd, err := os.Getwd(); err == nil {
-		magic['v'] = wd
-	}
-	if host, err := os.Hostname(); err == nil {
-		magic['h'] = host
-	}
-	magic['u'], magic['g'] = strconv.Itoa(os.Getuid()), strconv.Itoa(os.Getgid())
-	if u, err := user.LookupId(magic['u']); err == nil {
-		magic['U'] = u.Username
-	}
-	if g, err := user.LookupGroupId(magic['g']); err == nil {
-		magic['G'] = g.Name
-	}
-	return &expander{getenv: ie.getenv, ph: ie.ph, files: ie.files, magic: magic}
+	return magic
 }
 
 // expand replaces magic variables, placeholders, $(VAR) and @(FILE) in

@@ -268,3 +268,21 @@ func TestUWSGISpellings(t *testing.T) {
 		t.Errorf("-C 644: %v %q", err, c.ChmodSocket)
 	}
 }
+
+// uWSGI's capital magic variables name the first ini file read, also in a
+// file it includes: sites sharing one include (socket = /run/app/%N.sock)
+// each get their own socket and log, not common.sock, common.log for all.
+func TestIniCapitalsNameTheFirstFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "common.ini"), []byte("[uwsgi]\nsocket = /run/app/%N.sock\n"+
+		"logto = /var/log/app/%N-%n.log\n"), 0o644)
+	site := filepath.Join(dir, "site1.ini")
+	os.WriteFile(site, []byte("[uwsgi]\nmodule = main\nini = %dcommon.ini\n"), 0o644)
+	c, _, err := Parse([]string{"--ini", site}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Socket, []string{"/run/app/site1.sock"}) || c.LogTo != "/var/log/app/site1-common.log" {
+		t.Errorf("socket %q, logto %q: want the site's name for %%N, the include's for %%n", c.Socket, c.LogTo)
+	}
+}
