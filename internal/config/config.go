@@ -264,7 +264,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 			}
 		}
 	}
-	ld.settings = append(layers[0], layers[1]...)
+	ld.warnings = append(ld.warnings, ld.env.ph.resolveLater(layers[0])...)
+	ld.warnings = append(ld.warnings, ld.env.ph.resolveLater(layers[1])...)
+	ld.settings = slices.Concat(layers[0], layers[1])
 	c := Default()
 	c.Ini = ld.files
 	c.Files = files.done

@@ -57,12 +57,13 @@ the same table that drives the flag and ini parsers.
   other sources are not read). The workers read the files again on a reload; one they may not
   read (a root-only ini or secret, once ` + "`uid`" + ` has dropped privileges) they take from the
   master, as it read it at the start.
-  ` + "`%(name)`" + ` is uWSGI's placeholder: the value the key ` + "`name`" + ` was given above, in
-  this file or one it included with ` + "`ini =`" + ` (read where that line stands), or by
-  ` + "`UWSGI_NAME`" + `; the key may be an option or one of your own
-  (` + "`base = /srv/site`" + `, then ` + "`chdir = %(base)/current`" + `). A ` + "`%(name)`" + ` that names no
-  key above stays as written, with a warning (not in ` + "`log-format`" + `, whose own variables
-  look the same).
+  ` + "`%(name)`" + ` is uWSGI's placeholder: the first value the key ` + "`name`" + ` was given, by
+  ` + "`UWSGI_NAME`" + ` (so ` + "`UWSGI_STAGE=prod`" + ` overrides the file's ` + "`stage = dev`" + `), or in this
+  file or one it includes, above or below the line, as uWSGI resolves them once the whole
+  configuration is read; the key may be an option or one of your own (` + "`base = /srv/site`" + `,
+  and ` + "`chdir = %(base)/current`" + `). In ` + "`ini =`" + ` and the logic blocks' conditions, which are
+  read at once, only keys above count. A ` + "`%(name)`" + ` that names no key stays as written, with a
+  warning (not in ` + "`log-format`" + `, whose own variables look the same).
   uWSGI's configuration logic works in ini files: ` + "`for = a b c`" + ` (and ` + "`for-glob`" + `,
   ` + "`for-readline`" + `, ` + "`for-times`" + `) up to ` + "`endfor`" + ` reads the lines between once for each
   value, which ` + "`%(_)`" + ` gives; ` + "`if-env = VAR`" + ` (or ` + "`VAR=value`" + `), ` + "`if-opt`" + `, ` + "`if-exists`" + `,

@@ -669,7 +669,7 @@ func TestIniPlaceholders(t *testing.T) {
 		c.Chdir != "/srv/%(nosuch)" || c.LogFormat != "%(addr) %(status) app.wsgi" {
 		t.Errorf("expanded: logto %q, pidfile %q, chdir %q, log-format %q", c.LogTo, c.Pidfile, c.Chdir, c.LogFormat)
 	}
-	want := []string{"%(nosuch) names no option or key set above it", `unknown option "unused_key"`}
+	want := []string{"%(nosuch) names no option or key; kept as written", `unknown option "unused_key"`}
 	if len(warnings) != len(want) {
 		t.Fatalf("warnings %q, want %d", warnings, len(want))
 	}
@@ -702,5 +702,40 @@ func TestBufferSizeRaisesHTTPLimits(t *testing.T) {
 		if c.LimitRequestFieldSize != tt.field || c.LimitRequestLine != tt.line {
 			t.Errorf("%q: field %d line %d, want %d %d", tt.args, c.LimitRequestFieldSize, c.LimitRequestLine, tt.field, tt.line)
 		}
+	}
+}
+
+// Placeholders as uWSGI resolves them, once the whole configuration is
+// read and with the first value a key was given: a key set further on
+// serves an earlier %(name) (carafe stopped: chdir %(base)/app: no such
+// file), and a UWSGI_NAME variable overrides the ini's own (carafe gave
+// the app stage dev under UWSGI_STAGE=prod, without a word).
+func TestIniPlaceholdersAsUWSGI(t *testing.T) {
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "site.ini")
+	text := "[uwsgi]\nmodule = app\nhttp = :8000\nchdir = %(base)/app\npythonpath = %(lib)\n" +
+		"env = STAGE=%(stage)\nenv = TIER=%(tier)\nstage = dev\ntier = one\ntier = two\n" +
+		"lib = %(base)/lib\nbase = /srv/site\n"
+	if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, warnings, err := Parse([]string{ini}, []string{"UWSGI_STAGE=prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Chdir != "/srv/site/app" || !slices.Equal(c.PythonPath, []string{"/srv/site/lib"}) ||
+		!slices.Equal(c.Env, []string{"STAGE=prod", "TIER=one"}) {
+		t.Errorf("chdir %q, pythonpath %q, env %q", c.Chdir, c.PythonPath, c.Env)
+	}
+	for _, w := range warnings {
+		if !strings.Contains(w, "UWSGI_STAGE") { // the variable names no option: said, as before
+			t.Errorf("warning %q", w)
+		}
+	}
+	// Keys that name each other end, with a warning.
+	os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nchdir = /srv/%(a)\na = %(b)\nb = %(a)\n"), 0o644)
+	if _, warnings, err := Parse([]string{ini}, []string{}); err != nil || len(warnings) != 1 ||
+		!strings.Contains(warnings[0], "leads back to itself") {
+		t.Errorf("a loop of placeholders: %v, warnings %q", err, warnings)
 	}
 }

@@ -43,11 +43,13 @@ type iniResult struct {
 // the user's own (logbase = /var/log/site, then %(logbase)).
 type unknownKey struct{ key, msg string }
 
-// placeholders are uWSGI's %(name): the value a key (an option, or any
-// key of the user's own) was last given above, in any ini file read so
-// far, or by a UWSGI_NAME variable. used records the names looked up, so
-// that a key of the user's own that serves as one is not reported as an
-// unknown option.
+// placeholders are uWSGI's %(name): the first value a key (an option, or
+// any key of the user's own) was given, by a UWSGI_NAME variable or in any
+// ini file read, as uWSGI takes the first (so UWSGI_STAGE=prod overrides
+// an ini's stage = dev). A %(name) that names no key yet is expanded once
+// every file is read (see resolveLater). used records the names looked
+// up, so that a key of the user's own that serves as one is not reported
+// as an unknown option.
 type placeholders struct {
 	vals map[string]string
 	used map[string]bool
@@ -64,9 +66,16 @@ func newPlaceholders(env []string) *placeholders {
 	return ph
 }
 
-// set records key's value; keys are compared as options are (max_requests
-// is max-requests).
-func (ph *placeholders) set(key, value string) { ph.vals[strings.ReplaceAll(key, "_", "-")] = value }
+// set records key's value unless it has one: the first wins. Keys are
+// compared as options are (max_requests is max-requests). The logic
+// blocks' %(_) is the block's current value instead.
+func (ph *placeholders) set(key, value string) {
+	k := strings.ReplaceAll(key, "_", "-")
+	if _, ok := ph.vals[k]; ok && k != "-" {
+		return
+	}
+	ph.vals[k] = value
+}
 
 // unset forgets key.
 func (ph *placeholders) unset(key string) { delete(ph.vals, strings.ReplaceAll(key, "_", "-")) }
@@ -196,8 +205,9 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 	s := setting{opt: o, name: key, bare: raw == "", where: where}
 	// log-format's own variables are %(name) too (%(addr), %(status)):
 	// those that name no key stay, without a word, as in uWSGI.
-	ex.quiet = o.Name == "log-format"
+	ex.quiet, ex.late = o.Name == "log-format", false
 	s.value = trailingComment(o, ex.expand(where, raw))
+	s.late = ex.late && !ex.quiet
 	ex.quiet = false
 	ex.ph.set(key, s.value)
 	return s, unknownKey{}, nil
@@ -238,7 +248,8 @@ type expander struct {
 	getenv   func(string) (string, bool)
 	ph       *placeholders
 	files    *configFiles
-	quiet    bool // no warning for a %(name) that names no key
+	quiet    bool // log-format: its own %(name)s are not placeholders
+	late     bool // a %(name) was left for resolveLater
 	warnings []string
 	errs     []error // an @(FILE) that could not be read
 }
@@ -314,8 +325,8 @@ func fileMagic(path string) map[byte]string {
 // expand replaces magic variables, placeholders, $(VAR) and @(FILE) in
 // one left-to-right pass, so expanded text is never expanded again. %x
 // sequences uWSGI does not define either, and an unterminated $(, %( or
-// @(, are kept as written; so is a %(name) that names no key set above,
-// or a magic variable carafe does not give, with a warning.
+// @(, are kept as written; so is a magic variable carafe does not give,
+// with a warning, and a %(name) that names no key yet, for resolveLater.
 func (ex *expander) expand(where, s string) string {
 	if !strings.ContainsAny(s, "%$@") {
 		return s
@@ -327,12 +338,11 @@ func (ex *expander) expand(where, s string) string {
 		switch {
 		case c == '%' && ok:
 			v, found := ex.ph.get(name)
-			if !found {
-				if !ex.quiet {
-					ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %s%%(%s) names no option or key set above it; kept as written", where, name))
-				}
+			if !found { // perhaps set further on: see resolveLater
 				v = s[i : i+3+len(name)]
 			}
+			// A key set to a %(name) of a key not set yet: the same.
+			ex.late = ex.late || !found || strings.Contains(v, "%(")
 			b.WriteString(v)
 			i += 2 + len(name)
 		case c == '%' && i+1 < len(s):
@@ -537,4 +547,49 @@ func envSettings(env []string) (envResult, error) {
 	slices.SortStableFunc(res.settings, func(a, b setting) int { return strings.Compare(a.where, b.where) })
 	slices.SortFunc(res.unknown, func(a, b unknownKey) int { return strings.Compare(a.msg, b.msg) })
 	return res, nil
+}
+
+// resolveLater expands the %(name)s left in the settings' values by keys
+// set after them, once every file is read, as uWSGI expands placeholders
+// over the whole configuration (chdir = %(base)/app, then base = /srv).
+// A %(name) that still names no key stays as written, with a warning.
+// log-format's own variables look the same, and stay.
+func (ph *placeholders) resolveLater(ss []setting) []string {
+	var warnings []string
+	for i := range ss {
+		if s := &ss[i]; s.late {
+			s.value = ph.resolve(s.value, 0, func(name string, loop bool) {
+				why := "names no option or key"
+				if loop {
+					why = "leads back to itself through other keys"
+				}
+				warnings = append(warnings, fmt.Sprintf("carafe: %s%%(%s) %s; kept as written", s.where, name, why))
+			})
+		}
+	}
+	return warnings
+}
+
+// resolve expands the %(name)s of v, and those of the values it puts in
+// (a key set to %(other)), a few levels deep: deeper is a loop.
+func (ph *placeholders) resolve(v string, depth int, missing func(name string, loop bool)) string {
+	var b strings.Builder
+	for j := 0; j < len(v); j++ {
+		name, ok := parenName(v[j+1:])
+		if v[j] != '%' || !ok {
+			b.WriteByte(v[j])
+			continue
+		}
+		val, found := ph.get(name)
+		switch {
+		case !found || depth >= maxIniDepth:
+			missing(name, found)
+			val = v[j : j+3+len(name)]
+		case strings.Contains(val, "%("):
+			val = ph.resolve(val, depth+1, missing)
+		}
+		b.WriteString(val)
+		j += 2 + len(name)
+	}
+	return b.String()
 }

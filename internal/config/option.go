@@ -245,6 +245,7 @@ type setting struct {
 	value string
 	bare  bool   // no value given
 	where string // "FILE:LINE: " for ini lines, "" for flags
+	late  bool   // its value holds a %(name) left for resolveLater
 }
 
 // apply stores the setting into c, checking noop values on the way.
