@@ -282,6 +282,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		switch {
 		case s.opt.Warn && (s.bare || !isOff(s.value)):
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: %s", s.where, s.name, s.opt.Doc))
+		case s.wordForSwitch():
+			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = %s is not a word for on or off: uWSGI reads "+
+				"it as on, and so does carafe (write true or false)", s.where, s.name, s.value))
 		case s.wordForNumber():
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = %s is not a number: uWSGI reads it as 0, "+
 				"and carafe leaves %s at its default, %s", s.where, s.name, s.value, s.opt.Name, s.opt.Default))

@@ -38,7 +38,8 @@ the same table that drives the flag and ini parsers.
   off, no or 0), carafe reads the value before the comment. Any other value is kept
   whole, comment and all, as uWSGI keeps it.
   Booleans are true/false, yes/no, on/off or 1/0 (any case); an empty value means
-  true. A boolean word given to a number option (` + "`threads = true`" + `), which uWSGI
+  true, and so, as uWSGI reads it, does any other word in a file (` + "`master = y`" + `),
+  with a warning (on the command line, an error). A boolean word given to a number option (` + "`threads = true`" + `), which uWSGI
   reads as 0, leaves the option at its default, with a warning. A line with no ` + "`=`" + ` is
   a key with an empty value (` + "`master`" + ` alone is true), as in uWSGI. A repeated key
   appends for list options; for the others the last one wins.

@@ -739,3 +739,23 @@ func TestIniPlaceholdersAsUWSGI(t *testing.T) {
 		t.Errorf("a loop of placeholders: %v, warnings %q", err, warnings)
 	}
 }
+
+// A switch given a value that is none of the words for on and off (master
+// = y, enable, 2) is on, as uWSGI reads it, with a warning; carafe refused
+// to start such a config. On the command line it is still an error.
+func TestIniSwitchWords(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nmaster = y\nvacuum = enable\n"+
+		"disable-logging = false\n"), 0o644)
+	c, warnings, err := Parse([]string{ini}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Master || !c.Vacuum || c.DisableLogging || len(warnings) != 2 ||
+		!strings.Contains(warnings[0], "master = y is not a word for on or off") {
+		t.Errorf("master %v vacuum %v disable-logging %v, warnings %q", c.Master, c.Vacuum, c.DisableLogging, warnings)
+	}
+	if _, _, err := Parse([]string{"app", "--master=y"}, []string{}); err == nil {
+		t.Error("--master=y: no error")
+	}
+}

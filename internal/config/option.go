@@ -257,6 +257,8 @@ func (s *setting) apply(c *Config) error {
 		return nil // the loader has read it already
 	case s.wordForNumber():
 		return nil // said in Parse's warnings
+	case s.wordForSwitch():
+		err = o.set(c, "true", false) // as uWSGI reads it; said in Parse's warnings
 	case o.Kind == KindUnsupported:
 		if !s.bare && isOff(s.value) {
 			return nil
@@ -282,6 +284,18 @@ func (s *setting) apply(c *Config) error {
 // uWSGI reads such a value as 0, the option unset; carafe leaves the
 // option at its default, with a warning, rather than refusing a file
 // uWSGI runs. On the command line it stays an error.
+// wordForSwitch reports whether an ini line gives a switch a value that is
+// none of the words for on and off (master = y, enable, 2, "true"). uWSGI
+// reads any value but 0, false, no and off as on, so such a config runs
+// there: carafe reads it so too, and says so.
+func (s *setting) wordForSwitch() bool {
+	if s.opt.Kind != KindBool || s.where == "" || s.bare {
+		return false
+	}
+	_, err := parseBool(strings.TrimSpace(s.value))
+	return err != nil
+}
+
 func (s *setting) wordForNumber() bool {
 	switch s.opt.Kind {
 	case KindInt, KindInt64, KindFloat:
