@@ -46,7 +46,7 @@ the same table that drives the flag and ini parsers.
   In values, ` + "`%d`" + ` is the directory of the ini file with a trailing slash, ` + "`%p`" + `
   its absolute path, ` + "`%o`" + ` its path as given, ` + "`%s`" + ` its file name, ` + "`%n`" + ` that name without
   extension, ` + "`%e`" + ` the extension, ` + "`%c`" + ` the name of its directory, ` + "`%0`" + ` to ` + "`%9`" + ` the
-  directories on the way to it, ` + "`%v`" + ` the working directory, ` + "`%h`" + ` the host name, ` + "`%k`" + `
+  directories on the way to it (empty past its depth), ` + "`%v`" + ` the working directory, ` + "`%h`" + ` the host name, ` + "`%k`" + `
   the number of CPUs, ` + "`%u`" + `/` + "`%U`" + ` and ` + "`%g`" + `/` + "`%G`" + ` the user's and group's id and name,
   ` + "`%[`" + ` an escape character, and ` + "`%%`" + ` a percent sign; the capitals (` + "`%D`" + `, ` + "`%P`" + `, ` + "`%S`" + `, ` + "`%N`" + `, ` + "`%C`" + `, ` + "`%E`" + `, ` + "`%O`" + `) name the
   first ini file read, also in a file it includes, as in uWSGI. uWSGI's ` + "`%t`" + `, ` + "`%T`" + `, ` + "`%x`" + `, ` + "`%X`" + `, ` + "`%i`" + `, ` + "`%I`" + `, ` + "`%j`" + `, ` + "`%J`" + ` and ` + "`%V`" + `

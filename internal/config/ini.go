@@ -312,12 +312,14 @@ func fileMagic(path string) map[byte]string {
 		'e': ext,                // its extension, without the dot
 		'o': path,               // the path as given
 	}
-	// %0 to %9 name the directories on the way to the file.
-	for i, part := range strings.FieldsFunc(dir, func(r rune) bool { return r == filepath.Separator }) {
-		if i > 9 {
-			break
+	// %0 to %9 name the directories on the way to the file; past its
+	// depth they are empty, as in uWSGI.
+	parts := strings.FieldsFunc(dir, func(r rune) bool { return r == filepath.Separator })
+	for i := range 10 {
+		magic[byte('0'+i)] = ""
+		if i < len(parts) {
+			magic[byte('0'+i)] = parts[i]
 		}
-		magic[byte('0'+i)] = part
 	}
 	return magic
 }

@@ -14,7 +14,8 @@ import (
 
 // uWSGI's magic variables beyond the file's own names: %h the host, %k
 // the CPUs, %u/%g the ids, %e the extension, %0.. the directories on the
-// way, %v the working directory; those carafe does not give (the start
+// way (empty past the file's depth, as in uWSGI), %v the working
+// directory; those carafe does not give (the start
 // time, the version) stay as written with a warning, and letters uWSGI
 // does not define either stay without one.
 func TestIniMagicVariables(t *testing.T) {
@@ -29,6 +30,7 @@ func TestIniMagicVariables(t *testing.T) {
 	}
 	text := "[uwsgi]\nmodule = app\nhttp = :8000\n" +
 		"env = HOST=%h\nenv = CPUS=%k\nenv = IDS=%u:%g\nenv = EXT=%e/%E\nenv = TOP=%0\nenv = WD=%v\n" +
+		"env = DEEP=[%9]\n" +
 		"env = START=%t\nenv = DATE=%Y\n"
 	c, warnings, err := parseLogicIni(t, dir, text, []string{})
 	if err != nil {
@@ -37,7 +39,7 @@ func TestIniMagicVariables(t *testing.T) {
 	top := strings.Split(strings.TrimPrefix(dir, "/"), "/")[0]
 	want := []string{"HOST=" + host, "CPUS=" + strconv.Itoa(runtime.NumCPU()),
 		"IDS=" + strconv.Itoa(os.Getuid()) + ":" + strconv.Itoa(os.Getgid()), "EXT=ini/ini", "TOP=" + top,
-		"WD=" + wd, "START=%t", "DATE=%Y"}
+		"WD=" + wd, "DEEP=[]", "START=%t", "DATE=%Y"}
 	if !slices.Equal(c.Env, want) {
 		t.Errorf("env %q,\nwant %q", c.Env, want)
 	}
