@@ -190,6 +190,35 @@ func TestMasterStatsWorkersNotAnswering(t *testing.T) {
 	masterWaitWorkers(t, stats, 2, 5*time.Second, func(now []int) bool { return now[0] == pids[0] && now[1] == pids[1] })
 }
 
+// A stats document during a reload does not wait for the worker that is
+// importing the app, which reads no request: each took the stats server's
+// whole second of waiting while a reload or a respawn lasted.
+func TestMasterStatsDuringImport(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--env", "MASTER_VERSION_FILE="+vf,
+		"--env", "MASTER_IMPORT_SLEEP=3")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	masterWaitChildren(t, s.cmd.Process.Pid, 2, 5*time.Second) // the replacement imports for 3 s
+	start := time.Now()
+	doc, err := masterReadStats(stats)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	starting := 0
+	for _, w := range doc.Workers {
+		if w.Status == "starting" {
+			starting++
+		}
+	}
+	if starting != 1 || took > 700*time.Millisecond {
+		t.Errorf("stats during the import: %d workers starting, after %v; want 1, within the read's 100 ms and little more",
+			starting, took.Round(time.Millisecond))
+	}
+}
+
 // masterRawStats reads one stats document as JSON values.
 func masterRawStats(t testing.TB, addr string) map[string]any {
 	t.Helper()
