@@ -290,7 +290,11 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 				"and carafe leaves %s at its default, %s", s.where, s.name, s.value, s.opt.Name, s.opt.Default))
 		}
 	}
-	for _, u := range ld.unknownLines() {
+	unknown, err := ld.unknownLines()
+	if err != nil {
+		return nil, warnings, err
+	}
+	for _, u := range unknown {
 		if c.Strict {
 			return nil, warnings, fmt.Errorf("config: %s", u)
 		}

@@ -176,7 +176,10 @@ func writeUnsupportedTable(w *bufio.Writer) {
 		}
 	}
 	w.WriteString("\nWhole families are refused the same way, by the start of their names (`*` stands for any " +
-		"ending: `route-if`, `hook-pre-app`, `exec-asap`) or, for `*attach-daemon*` and `*cron*`, a word in them:\n\n" +
+		"ending: `route-if`, `hook-pre-app`, `exec-asap`), on the command line and in ini files. In a file, a " +
+		"key of your own that only looks like one (`ssl-dir`, used as `%(ssl-dir)`) is a placeholder, and a " +
+		"name written with underscores is never one of them (uWSGI reads no option so in a file); a " +
+		"`UWSGI_*` variable of such a name is a warning:\n\n" +
 		"| Options | What to do instead |\n|---|---|\n")
 	for _, f := range unsupportedFamilies {
 		fmt.Fprintf(w, "| `--%s` | %s |\n", f.opt.Name, f.opt.Doc)

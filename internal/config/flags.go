@@ -86,6 +86,9 @@ func (cl *cmdline) long(args []string) (int, error) {
 	flag := "--" + name
 	o := lookup(name)
 	if o == nil {
+		if f := unsupportedFamily(name); f != nil {
+			return 0, unsupportedError("", flag, f)
+		}
 		return 0, fmt.Errorf("config: unknown option %q%s", flag, didYouMean(name, "--"))
 	}
 	if o.Kind == KindUnsupported {

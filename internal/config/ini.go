@@ -41,7 +41,11 @@ type iniResult struct {
 
 // unknownKey is a key that names no option: a typo, or a placeholder of
 // the user's own (logbase = /var/log/site, then %(logbase)).
-type unknownKey struct{ key, msg string }
+type unknownKey struct {
+	key, msg string
+	refuse   *Option // of an unsupported family: refused unless a %(name) uses it
+	where    string
+}
 
 // placeholders are uWSGI's %(name): the first value a key (an option, or
 // any key of the user's own) was given, by a UWSGI_NAME variable or in any
@@ -196,7 +200,7 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 	o := lookup(key)
 	if o == nil {
 		ex.ph.set(key, ex.expand(where, raw))
-		return setting{}, unknownKey{key: strings.ReplaceAll(key, "_", "-"),
+		return setting{}, unknownKey{key: strings.ReplaceAll(key, "_", "-"), refuse: unsupportedFamily(key), where: where,
 			msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))}, nil
 	}
 	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {
@@ -438,14 +442,18 @@ type loader struct {
 
 // unknownLines is every unknown key's message, but for the keys of the
 // user's own that a %(name) used.
-func (ld *loader) unknownLines() []string {
+func (ld *loader) unknownLines() ([]string, error) {
 	var out []string
 	for _, u := range ld.unknown {
-		if !ld.env.ph.used[u.key] {
+		switch {
+		case ld.env.ph.used[u.key]:
+		case u.refuse != nil:
+			return nil, unsupportedError(u.where, fmt.Sprintf("%q", u.key), u.refuse)
+		default:
 			out = append(out, u.msg)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // load reads the file named by spec (FILE or FILE:SECTION), the files it

@@ -115,21 +115,23 @@ func lookup(name string) *Option {
 	if o := byName[name]; o != nil {
 		return o
 	}
-	if o := byName[strings.ReplaceAll(name, "_", "-")]; o != nil {
-		return o
-	}
-	return unsupportedFamily(strings.ReplaceAll(name, "_", "-"))
+	return byName[strings.ReplaceAll(name, "_", "-")]
 }
 
 // unsupportedFamilies are uWSGI option families carafe has no part of,
-// refused by prefix or by a word in the name as unsupportedOptions are by
-// name: an access rule (route-if), a deploy's hook (hook-pre-app,
-// exec-asap) or a supervised daemon (attach-daemon2) skipped with only a
-// warning is a site without its rules, or a deploy without its
-// migrations, that still starts.
+// refused by prefix (or by name) as unsupportedOptions are by name: an
+// access rule (route-if), a deploy's hook (hook-pre-app, exec-asap) or a
+// supervised daemon (attach-daemon2) skipped with only a warning is a site
+// without its rules, or a deploy without its migrations, that still
+// starts. Only names written as uWSGI writes options (with dashes, not
+// underscores) are taken for them, on the command line and in ini files,
+// and in a file only when no %(name) uses the key, which is then one of
+// the user's own (see loader.unknownLines); a UWSGI_* variable of such a
+// name stays a warning (Kubernetes sets UWSGI_CRON_SERVICE_HOST for a
+// service named uwsgi-cron).
 var unsupportedFamilies = []struct {
-	prefix, contains string
-	opt              Option
+	prefix string
+	opt    Option
 }{
 	{prefix: "route", opt: unsupported("route-*", "There is no internal routing; do it in nginx or in the app.")},
 	{prefix: "final-route", opt: unsupported("final-route*", "There is no internal routing; do it in nginx or in the app.")},
@@ -140,8 +142,11 @@ var unsupportedFamilies = []struct {
 	{prefix: "exec-", opt: unsupported("exec-*", "carafe runs no hooks; run commands before it starts (systemd's "+
 		"ExecStartPre=) or in the app's import.")},
 	{prefix: "call-", opt: unsupported("call-*", "carafe runs no hooks; call the function in the app's import.")},
-	{contains: "attach-daemon", opt: unsupported("*attach-daemon*", "carafe does not supervise other programs; use systemd.")},
-	{contains: "cron", opt: unsupported("*cron*", "There is no cron; use systemd timers or cron.")},
+	{prefix: "attach-daemon", opt: unsupported("attach-daemon*", "carafe does not supervise other programs; use systemd.")},
+	{prefix: "smart-attach-daemon", opt: unsupported("smart-attach-daemon*", "carafe does not supervise other programs; use systemd.")},
+	{prefix: "attach-control-daemon", opt: unsupported("attach-control-daemon", "carafe does not supervise other programs; use systemd.")},
+	{prefix: "cron", opt: unsupported("cron*", "There is no cron; use systemd timers or cron.")},
+	{prefix: "unique-cron", opt: unsupported("unique-cron", "There is no cron; use systemd timers or cron.")},
 	{prefix: "legion", opt: unsupported("legion*", "There are no legions; use your load balancer's health checks.")},
 	{prefix: "ssl-", opt: unsupported("ssl-*", "carafe does not terminate TLS; put nginx or another proxy in front.")},
 	{prefix: "https-", opt: unsupported("https-*", "carafe does not terminate TLS; put nginx or another proxy in front.")},
@@ -161,12 +166,12 @@ var unsupportedFamilies = []struct {
 // unsupportedFamily returns the refusal for a name of an unsupported
 // family, or nil. Exact names (chroot, cap, set) must match whole.
 func unsupportedFamily(name string) *Option {
+	if strings.Contains(name, "_") {
+		return nil
+	}
 	for i := range unsupportedFamilies {
 		f := &unsupportedFamilies[i]
-		switch {
-		case f.contains != "" && strings.Contains(name, f.contains),
-			f.prefix != "" && !strings.HasSuffix(f.opt.Name, "*") && name == f.prefix,
-			f.prefix != "" && strings.HasSuffix(f.opt.Name, "*") && strings.HasPrefix(name, f.prefix):
+		if strings.HasSuffix(f.opt.Name, "*") && strings.HasPrefix(name, f.prefix) || name == f.prefix {
 			return &f.opt
 		}
 	}

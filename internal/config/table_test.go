@@ -106,7 +106,7 @@ func TestEveryOptionInIni(t *testing.T) {
 			res, err := parseIni("x.ini", []byte(data), "",
 				&iniEnv{getenv: func(string) (string, bool) { return "", false }, ph: newPlaceholders(nil), files: &configFiles{}}, nil)
 			if err != nil || len(res.unknown) != 0 || len(res.settings) != 1 {
-				t.Errorf("%s: %v %q", n, err, res.unknown)
+				t.Errorf("%s: %v %v", n, err, res.unknown)
 				continue
 			}
 			if err := res.settings[0].apply(Default()); err != nil {
