@@ -113,6 +113,7 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 	cur := -1
 	ex := newExpander(path, ie)
 	ph := ie.ph
+	var inherit []setting // templates to read after the file (see below)
 	lg := &logic{ex: ex, lookup: ie.getenv, hostname: os.Hostname}
 	for n, line := range strings.Split(string(data), "\n") {
 		where := fmt.Sprintf("%s:%d: ", path, n+1)
@@ -169,6 +170,13 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 				}
 				continue
 			}
+			if include != nil && readsIni(s.opt) && strings.ReplaceAll(key, "_", "-") == "inherit" {
+				// uWSGI's inherit reads the template after the file, so
+				// that its values come last, where include and ini read
+				// theirs where the line stands.
+				inherit = append(inherit, s)
+				continue
+			}
 			if include != nil && readsIni(s.opt) {
 				ss, err := include(s)
 				if err != nil {
@@ -182,6 +190,13 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 	}
 	lg.finish(path)
 	for _, ss := range perSection {
+		res.settings = append(res.settings, ss...)
+	}
+	for _, s := range inherit {
+		ss, err := include(s)
+		if err != nil {
+			return nil, err
+		}
 		res.settings = append(res.settings, ss...)
 	}
 	res.warnings = ex.warnings

@@ -302,3 +302,22 @@ func TestIniCapitalsNameTheFirstFile(t *testing.T) {
 		t.Errorf("socket %q, logto %q: want the site's name for %%N, the include's for %%n", c.Socket, c.LogTo)
 	}
 }
+
+// uWSGI's inherit reads its template after the file, so the template's
+// values come last (uWSGI 2.0.21 ran 2 workers here), where include reads
+// the file where the line stands (3).
+func TestIniInheritComesLast(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tmpl.ini"), []byte("[uwsgi]\nprocesses = 2\nthreads = 4\n"), 0o644)
+	for _, tt := range []struct {
+		key       string
+		processes int
+	}{{"inherit", 2}, {"include", 3}} {
+		ini := filepath.Join(dir, tt.key+".ini")
+		os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\n"+tt.key+" = %dtmpl.ini\nprocesses = 3\n"), 0o644)
+		c, _, err := Parse([]string{"--ini", ini}, []string{})
+		if err != nil || c.Processes != tt.processes || c.Threads != 4 {
+			t.Errorf("%s: %v, processes %d threads %d, want %d and 4", tt.key, err, c.Processes, c.Threads, tt.processes)
+		}
+	}
+}

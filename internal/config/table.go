@@ -562,8 +562,10 @@ var table = append(append(append([]Option{
 		Name: "ini", Aliases: []string{"include", "inherit"}, Kind: KindList, Metavar: "FILE[:SECTION]", Section: secOperations,
 		Field: func(c *Config) any { return &c.Ini },
 		Doc: "Read options from an ini file: its `[uwsgi]` section, then its `[carafe]` section (which wins), " +
-			"or only the section named after a colon. Repeatable, and allowed inside ini files. Values from " +
-			"ini files are applied before command-line flags, whatever the order.",
+			"or only the section named after a colon. Repeatable, and allowed inside ini files, where it is read " +
+			"where the line stands, as uWSGI's `include =` is; uWSGI's `inherit =` reads its file after the " +
+			"rest of the file it is in, so that the file's values come last. Values from ini files are applied " +
+			"before command-line flags, whatever the order.",
 	},
 	{
 		Name: "ini-paste", Kind: KindList, Metavar: "FILE", Section: secOperations,
