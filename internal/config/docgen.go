@@ -83,7 +83,8 @@ the same table that drives the flag and ini parsers.
   warnings (errors with ` + "`--strict`" + `); other variables are not read.
 - **Precedence:** as uWSGI reads its environment before its command line, the
   environment comes first (the file of ` + "`UWSGI_INI`" + `, then the other ` + "`UWSGI_*`" + `
-  variables over it), then the ini files the command line names, in the order read, then
+  variables over it, where uWSGI takes them in the environment's own order), then the ini
+  files the command line names, in the order read, then
   command-line flags, whatever their order: an ini file given with ` + "`--ini`" + ` overrides a
   ` + "`UWSGI_*`" + ` variable, a flag overrides both, and list values from all of them are kept
   in that order.

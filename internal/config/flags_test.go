@@ -733,7 +733,8 @@ func TestIniPlaceholdersAsUWSGI(t *testing.T) {
 		}
 	}
 	// Keys that name each other end, with a warning.
-	os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nchdir = /srv/%(a)\na = %(b)\nb = %(a)\n"), 0o644)
+	os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nchdir = /srv/%(a)\n"+
+		"a = %(b) %(b) %(b) %(b)\nb = %(a) %(a) %(a) %(a)\n"), 0o644) // each key once, not 4^depth times
 	if _, warnings, err := Parse([]string{ini}, []string{}); err != nil || len(warnings) != 1 ||
 		!strings.Contains(warnings[0], "leads back to itself") {
 		t.Errorf("a loop of placeholders: %v, warnings %q", err, warnings)
@@ -757,5 +758,31 @@ func TestIniSwitchWords(t *testing.T) {
 	}
 	if _, _, err := Parse([]string{"app", "--master=y"}, []string{}); err == nil {
 		t.Error("--master=y: no error")
+	}
+}
+
+// A [carafe] section's keys win over [uwsgi]'s as placeholders too, as its
+// options do: uWSGI never reads it, so a site keeps both layouts in one
+// file (review: first-wins placeholders gave the [uwsgi] value).
+func TestIniCarafeSectionPlaceholders(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nbase = /srv/uwsgi-layout\nchdir = %(base)/current\n"+
+		"[carafe]\nbase = /srv/carafe-layout\nchdir = %(base)/current\nenv = B=%(base)\n"), 0o644)
+	c, _, err := Parse([]string{ini}, []string{})
+	if err != nil || c.Chdir != "/srv/carafe-layout/current" || !slices.Equal(c.Env, []string{"B=/srv/carafe-layout"}) {
+		t.Errorf("%v: chdir %q, env %q", err, c.Chdir, c.Env)
+	}
+}
+
+// A logic line is read at once, as in uWSGI: a %(name) there of a key set
+// further on stays as written, and carafe says so (it said nothing).
+func TestIniLogicLinePlaceholderWarned(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nif-exists = %(base)/probe.py\nenv = X=1\n"+
+		"endif =\nbase = /srv\n"), 0o644)
+	_, warnings, err := Parse([]string{ini}, []string{})
+	if err != nil || len(warnings) != 2 || !strings.Contains(warnings[0], "%(base) names no key set above this line") ||
+		!strings.Contains(warnings[1], `unknown option "base"`) { // used nowhere, in the end
+		t.Errorf("%v, warnings %q", err, warnings)
 	}
 }

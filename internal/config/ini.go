@@ -55,8 +55,9 @@ type unknownKey struct {
 // up, so that a key of the user's own that serves as one is not reported
 // as an unknown option.
 type placeholders struct {
-	vals map[string]string
-	used map[string]bool
+	vals     map[string]string
+	used     map[string]bool
+	override bool // while a [carafe] section is read: its values win
 }
 
 func newPlaceholders(env []string) *placeholders {
@@ -75,7 +76,7 @@ func newPlaceholders(env []string) *placeholders {
 // blocks' %(_) is the block's current value instead.
 func (ph *placeholders) set(key, value string) {
 	k := strings.ReplaceAll(key, "_", "-")
-	if _, ok := ph.vals[k]; ok && k != "-" {
+	if _, ok := ph.vals[k]; ok && k != "-" && !ph.override {
 		return
 	}
 	ph.vals[k] = value
@@ -132,6 +133,9 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 					cur, seen[i] = i, true
 				}
 			}
+			// The [carafe] section wins over [uwsgi], its keys as
+			// placeholders too: uWSGI never reads it.
+			ph.override = section == "" && cur >= 0 && wanted[cur] == "carafe"
 			continue
 		case cur < 0:
 			continue
@@ -144,8 +148,14 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 			return nil, fmt.Errorf("config: %sunparseable line %q (want key = value)", where, line)
 		}
 		if k, ok := logicKey(key); ok {
+			ex.missing = ex.missing[:0]
 			if err := lg.step(where, k, raw); err != nil {
 				return nil, err
+			}
+			// Read at once, as in uWSGI: no key set further on counts.
+			for _, name := range ex.missing {
+				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %s%%(%s) names no key set above this "+
+					"line, which is read at once; kept as written", where, name))
 			}
 			if len(ex.errs) > 0 {
 				return nil, ex.errs[0]
@@ -189,6 +199,7 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 		}
 	}
 	lg.finish(path)
+	ph.override = false
 	for _, ss := range perSection {
 		res.settings = append(res.settings, ss...)
 	}
@@ -267,8 +278,9 @@ type expander struct {
 	getenv   func(string) (string, bool)
 	ph       *placeholders
 	files    *configFiles
-	quiet    bool // log-format: its own %(name)s are not placeholders
-	late     bool // a %(name) was left for resolveLater
+	quiet    bool     // log-format: its own %(name)s are not placeholders
+	late     bool     // a %(name) was left for resolveLater
+	missing  []string // the names of those, for a line read at once
 	warnings []string
 	errs     []error // an @(FILE) that could not be read
 }
@@ -361,6 +373,7 @@ func (ex *expander) expand(where, s string) string {
 			v, found := ex.ph.get(name)
 			if !found { // perhaps set further on: see resolveLater
 				v = s[i : i+3+len(name)]
+				ex.missing = append(ex.missing, name)
 			}
 			// A key set to a %(name) of a key not set yet: the same.
 			ex.late = ex.late || !found || strings.Contains(v, "%(")
@@ -582,22 +595,31 @@ func envSettings(env []string) (envResult, error) {
 func (ph *placeholders) resolveLater(ss []setting) []string {
 	var warnings []string
 	for i := range ss {
-		if s := &ss[i]; s.late {
-			s.value = ph.resolve(s.value, 0, func(name string, loop bool) {
-				why := "names no option or key"
-				if loop {
-					why = "leads back to itself through other keys"
-				}
-				warnings = append(warnings, fmt.Sprintf("carafe: %s%%(%s) %s; kept as written", s.where, name, why))
-			})
+		s := &ss[i]
+		if !s.late {
+			continue
+		}
+		r := resolver{ph: ph, done: map[string]string{}, visiting: map[string]bool{}, said: map[string]bool{}}
+		s.value = r.resolve(s.value)
+		for _, w := range r.warnings {
+			warnings = append(warnings, "carafe: "+s.where+w)
 		}
 	}
 	return warnings
 }
 
-// resolve expands the %(name)s of v, and those of the values it puts in
-// (a key set to %(other)), a few levels deep: deeper is a loop.
-func (ph *placeholders) resolve(v string, depth int, missing func(name string, loop bool)) string {
+// resolver expands the %(name)s of one value, and those of the values it
+// puts in (a key set to %(other)), each key once: a loop of keys naming
+// each other is cut where it closes, with one warning.
+type resolver struct {
+	ph       *placeholders
+	done     map[string]string // keys expanded already
+	visiting map[string]bool   // keys being expanded
+	said     map[string]bool
+	warnings []string
+}
+
+func (r *resolver) resolve(v string) string {
 	var b strings.Builder
 	for j := 0; j < len(v); j++ {
 		name, ok := parenName(v[j+1:])
@@ -605,16 +627,34 @@ func (ph *placeholders) resolve(v string, depth int, missing func(name string, l
 			b.WriteByte(v[j])
 			continue
 		}
-		val, found := ph.get(name)
+		literal := v[j : j+3+len(name)]
+		j += 2 + len(name)
+		val, found := r.ph.get(name)
 		switch {
-		case !found || depth >= maxIniDepth:
-			missing(name, found)
-			val = v[j : j+3+len(name)]
+		case !found:
+			r.warn(name, "names no option or key")
+			val = literal
+		case r.visiting[name]:
+			r.warn(name, "leads back to itself through other keys")
+			val = literal
 		case strings.Contains(val, "%("):
-			val = ph.resolve(val, depth+1, missing)
+			if done, ok := r.done[name]; ok {
+				val = done
+				break
+			}
+			r.visiting[name] = true
+			val = r.resolve(val)
+			r.visiting[name] = false
+			r.done[name] = val
 		}
 		b.WriteString(val)
-		j += 2 + len(name)
 	}
 	return b.String()
+}
+
+func (r *resolver) warn(name, why string) {
+	if !r.said[name] {
+		r.said[name] = true
+		r.warnings = append(r.warnings, fmt.Sprintf("%%(%s) %s; kept as written", name, why))
+	}
 }
