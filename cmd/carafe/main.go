@@ -467,6 +467,9 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		if err != nil {
 			return err
 		}
+		for _, d := range h.MissingSafe() {
+			wo.Log.Warn("carafe: --static-safe directory not found; skipped", "dir", d)
+		}
 		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
 	}
 	var add []byte

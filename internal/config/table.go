@@ -158,7 +158,8 @@ var table = append(append(append([]Option{
 		Doc: "A directory that a symbolic link in a --static-map, --check-static or --x-sendfile-dir " +
 			"directory may lead into; repeatable. Links leading anywhere else are refused (403). As in uWSGI: " +
 			"Django's `collectstatic --link` links STATIC_ROOT into each app's static directory (the admin's " +
-			"in site-packages), and Debian packages link into /usr/share.",
+			"in site-packages), and Debian packages link into /usr/share. One that does not exist is skipped, " +
+			"with a warning, as uWSGI skips it.",
 	},
 	{
 		Name: "static-index", Kind: KindList, Metavar: "NAME", Section: secApplication,

@@ -2,6 +2,7 @@ package static
 
 import (
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -215,7 +216,28 @@ func TestStaticSafe(t *testing.T) {
 			t.Errorf("%s with another directory safe: served %v %d, want 403", target, served, w.Code)
 		}
 	}
-	if _, err := New(Options{Maps: maps, Safe: []string{filepath.Join(base, "nowhere")}}); err == nil {
-		t.Error("a --static-safe directory that does not exist: no error")
+	// A missing file under a link into the safe directory is missing, not
+	// refused: its request goes to the app (review: 403).
+	if err := os.Symlink(filepath.Join(base, "secretdir"), filepath.Join(base, "static", "pkg")); err != nil {
+		t.Fatal(err)
+	}
+	if served, w := do(h, "GET", "/static/pkg/missing.css"); served {
+		t.Errorf("a missing file under a link into the safe directory: served %v %d, want it passed to the app", served, w.Code)
+	}
+	if served, w := do(plain, "GET", "/static/pkg/missing.css"); !served || w.Code != 403 {
+		t.Errorf("the same without --static-safe: served %v %d, want 403", served, w.Code)
+	}
+	// A safe directory that does not exist (a Python version's gone after
+	// an upgrade) is skipped, as uWSGI skips it, for the caller to say.
+	h2, err := New(Options{Maps: maps, Safe: []string{filepath.Join(base, "nowhere"), filepath.Join(base, "secretdir")}})
+	if err != nil {
+		t.Fatalf("a --static-safe directory that does not exist: %v", err)
+	}
+	defer h2.Close()
+	if m := h2.MissingSafe(); len(m) != 1 || m[0] != filepath.Join(base, "nowhere") {
+		t.Errorf("MissingSafe %q", m)
+	}
+	if served, w := do(h2, "GET", "/static/outdir/secret.txt"); !served || w.Code != 200 {
+		t.Errorf("the other safe directory: served %v %d", served, w.Code)
 	}
 }

@@ -220,8 +220,11 @@ func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
 	const flags = os.O_RDONLY | syscall.O_NONBLOCK
 	f, err := m.root.OpenFile(name, flags, 0)
 	if err != nil && !isMissing(err) {
-		if root, inside, ok := m.resolve(name); ok {
+		switch root, inside, res := m.resolve(name); res {
+		case found:
 			f, err = root.OpenFile(inside, flags, 0)
+		case missing:
+			err = fs.ErrNotExist
 		}
 	}
 	if err != nil {
@@ -242,8 +245,11 @@ func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
 func (m *mapping) stat(name string) (os.FileInfo, error) {
 	fi, err := m.root.Stat(name)
 	if err != nil && !isMissing(err) {
-		if root, inside, ok := m.resolve(name); ok {
+		switch root, inside, res := m.resolve(name); res {
+		case found:
 			fi, err = root.Stat(inside)
+		case missing:
+			err = fs.ErrNotExist
 		}
 	}
 	return fi, err
@@ -258,21 +264,44 @@ func (m *mapping) stat(name string) (os.FileInfo, error) {
 // to a --static-safe directory it lies in, with that one's root. The
 // caller opens that through the root again, so a link swapped in between
 // the two steps still cannot lead out: the race costs a 403 at worst,
-// never a file from outside.
-func (m *mapping) resolve(name string) (*os.Root, string, bool) {
-	target, err := filepath.EvalSymlinks(filepath.Join(m.dir, filepath.FromSlash(name)))
+// never a file from outside. A name that does not exist, in a directory
+// that resolves to an allowed place (a link to a --static-safe package
+// directory, missing.css in it), is missing: its request goes to the app.
+func (m *mapping) resolve(name string) (*os.Root, string, lookup) {
+	path := filepath.Join(m.dir, filepath.FromSlash(name))
+	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return nil, "", false
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, "", refused
+		}
+		for dir := filepath.Dir(path); len(dir) >= len(m.dir); dir = filepath.Dir(dir) {
+			if real, err := filepath.EvalSymlinks(dir); err == nil {
+				if root, _ := m.allowed(real); root != nil {
+					return nil, "", missing
+				}
+				return nil, "", refused
+			}
+		}
+		return nil, "", refused
 	}
-	if rel, err := filepath.Rel(m.dir, target); err == nil && filepath.IsLocal(rel) {
-		return m.root, rel, true
+	if root, rel := m.allowed(target); root != nil {
+		return root, rel, found
+	}
+	return nil, "", refused
+}
+
+// allowed returns the root a real path lies in (the mapped directory's or
+// a --static-safe one's) and the path relative to it; nil if none.
+func (m *mapping) allowed(real string) (*os.Root, string) {
+	if rel, err := filepath.Rel(m.dir, real); err == nil && filepath.IsLocal(rel) {
+		return m.root, rel
 	}
 	for _, s := range m.safe {
-		if rel, err := filepath.Rel(s.dir, target); err == nil && filepath.IsLocal(rel) {
-			return s.root, rel, true
+		if rel, err := filepath.Rel(s.dir, real); err == nil && filepath.IsLocal(rel) {
+			return s.root, rel
 		}
 	}
-	return nil, "", false
+	return nil, ""
 }
 
 // isMissing reports whether an open failed for want of a file, so the app

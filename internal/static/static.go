@@ -9,6 +9,7 @@ package static
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
@@ -92,6 +93,7 @@ func ParseMapping(s string) (Mapping, error) {
 type Handler struct {
 	maps          []mapping
 	safe          []safeDir
+	missingSafe   []string
 	index         []string
 	expires       time.Duration
 	cacheControl  string
@@ -138,6 +140,12 @@ func New(o Options) (*Handler, error) {
 	}
 	for _, d := range o.Safe {
 		dir, err := realDir(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			// As uWSGI: a path gone stale (a Python version's
+			// site-packages after an upgrade) is skipped, and said.
+			h.missingSafe = append(h.missingSafe, d)
+			continue
+		}
 		if err == nil {
 			var root *os.Root
 			if root, err = os.OpenRoot(dir); err == nil {
@@ -159,6 +167,10 @@ func New(o Options) (*Handler, error) {
 	}
 	return h, nil
 }
+
+// MissingSafe names the --static-safe directories that do not exist:
+// skipped, for the caller to say so.
+func (h *Handler) MissingSafe() []string { return h.missingSafe }
 
 // realDir is dir with its symlinks resolved, absolute.
 func realDir(dir string) (string, error) {
