@@ -87,6 +87,9 @@ func (cl *cmdline) long(args []string) (int, error) {
 	o := lookup(name)
 	if o == nil {
 		if f := unsupportedFamily(name); f != nil {
+			if hasValue && isOff(value) {
+				return 0, nil // --enable-proxy-protocol=false asks for nothing carafe lacks
+			}
 			return 0, unsupportedError("", flag, f)
 		}
 		return 0, fmt.Errorf("config: unknown option %q%s", flag, didYouMean(name, "--"))

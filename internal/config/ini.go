@@ -114,7 +114,7 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 	cur := -1
 	ex := newExpander(path, ie)
 	ph := ie.ph
-	var inherit []setting // templates to read after the file (see below)
+	inherit := make([][]setting, len(wanted)) // templates to read after each section (see below)
 	lg := &logic{ex: ex, lookup: ie.getenv, hostname: os.Hostname}
 	for n, line := range strings.Split(string(data), "\n") {
 		where := fmt.Sprintf("%s:%d: ", path, n+1)
@@ -152,8 +152,12 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 			if err := lg.step(where, k, raw); err != nil {
 				return nil, err
 			}
-			// Read at once, as in uWSGI: no key set further on counts.
+			// Read at once, as in uWSGI: no key set further on counts. (A
+			// set-placeholder's value is a key's, resolved once all is read.)
 			for _, name := range ex.missing {
+				if k == "set-placeholder" || k == "set-ph" {
+					break
+				}
 				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %s%%(%s) names no key set above this "+
 					"line, which is read at once; kept as written", where, name))
 			}
@@ -180,15 +184,21 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 				}
 				continue
 			}
+			if s.opt == nil { // a family switched off: nothing to apply
+				continue
+			}
 			if include != nil && readsIni(s.opt) && strings.ReplaceAll(key, "_", "-") == "inherit" {
 				// uWSGI's inherit reads the template after the file, so
 				// that its values come last, where include and ini read
-				// theirs where the line stands.
-				inherit = append(inherit, s)
+				// theirs where the line stands; here after the section's
+				// own lines, so that [carafe] still wins.
+				inherit[cur] = append(inherit[cur], s)
 				continue
 			}
 			if include != nil && readsIni(s.opt) {
+				override := ph.override
 				ss, err := include(s)
+				ph.override = override // the included file's sections set it
 				if err != nil {
 					return nil, err
 				}
@@ -199,17 +209,19 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 		}
 	}
 	lg.finish(path)
-	ph.override = false
-	for _, ss := range perSection {
+	override := ph.override
+	for i, ss := range perSection {
 		res.settings = append(res.settings, ss...)
-	}
-	for _, s := range inherit {
-		ss, err := include(s)
-		if err != nil {
-			return nil, err
+		for _, s := range inherit[i] {
+			ph.override = section == "" && wanted[i] == "carafe"
+			ss, err := include(s)
+			if err != nil {
+				return nil, err
+			}
+			res.settings = append(res.settings, ss...)
 		}
-		res.settings = append(res.settings, ss...)
 	}
+	ph.override = override
 	res.warnings = ex.warnings
 	switch {
 	case section != "" && !seen[0]:
@@ -226,7 +238,11 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 	o := lookup(key)
 	if o == nil {
 		ex.ph.set(key, ex.expand(where, raw))
-		return setting{}, unknownKey{key: strings.ReplaceAll(key, "_", "-"), refuse: unsupportedFamily(key), where: where,
+		refuse := unsupportedFamily(key)
+		if refuse != nil && raw != "" && isOff(raw) {
+			return setting{}, unknownKey{}, nil // https-socket = 0 asks for nothing carafe lacks
+		}
+		return setting{}, unknownKey{key: strings.ReplaceAll(key, "_", "-"), refuse: refuse, where: where,
 			msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))}, nil
 	}
 	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {

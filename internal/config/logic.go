@@ -100,7 +100,8 @@ func (lg *logic) step(where, key, raw string) error {
 		return nil
 	case lg.open != nil:
 		if key == "set-placeholder" || key == "set-ph" {
-			for range lg.values() {
+			for _, v := range lg.values() {
+				lg.ex.ph.set("_", v)
 				if err := lg.setPlaceholder(where, key, raw); err != nil {
 					return err
 				}

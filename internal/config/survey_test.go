@@ -321,3 +321,44 @@ func TestIniInheritComesLast(t *testing.T) {
 		}
 	}
 }
+
+// Follow-up review: a family switched off asks for nothing carafe lacks,
+// as an unsupported option switched off; unique-legion-cron and
+// unique-cron-legion are refused as the other crons; an ini read from a
+// [carafe] section leaves its override on, and an inherited template does
+// not beat the [carafe] section; set-placeholder inside for sets %(_).
+func TestConfigFollowUps(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := "[uwsgi]\nmodule = main\nhttp = :8000\n"
+	off := write("off.ini", base+"enable-proxy-protocol = false\nhttps-socket = 0\ncron-harakiri = 0\n")
+	if _, warnings, err := Parse([]string{"--ini", off, "--ssl-verbose=false"}, []string{}); err != nil || len(warnings) != 0 {
+		t.Errorf("families switched off: %v, warnings %q", err, warnings)
+	}
+	for _, key := range []string{"unique-legion-cron", "unique-cron-legion"} {
+		p := write("cron.ini", base+key+" = l -1 -1 -1 -1 -1 /bin/true\n")
+		if _, _, err := Parse([]string{"--ini", p}, []string{}); err == nil || !strings.Contains(err.Error(), "uWSGI feature") {
+			t.Errorf("%s: %v, want it refused", key, err)
+		}
+	}
+	write("other.ini", "[uwsgi]\nthreads = 2\n")
+	a := write("a.ini", base+"base = /u\n[carafe]\nini = %dother.ini\nbase = /c\nchdir = %(base)\n")
+	if c, _, err := Parse([]string{"--ini", a}, []string{}); err != nil || c.Chdir != "/c" || c.Threads != 2 {
+		t.Errorf("an ini read from [carafe]: %v, chdir %q threads %d, want /c and 2", err, c.Chdir, c.Threads)
+	}
+	write("tmpl.ini", "[uwsgi]\nprocesses = 2\n")
+	inh := write("inh.ini", base+"inherit = %dtmpl.ini\n[carafe]\nprocesses = 5\n")
+	if c, _, err := Parse([]string{"--ini", inh}, []string{}); err != nil || c.Processes != 5 {
+		t.Errorf("inherit and [carafe]: %v, processes %d, want 5", err, c.Processes)
+	}
+	loop := write("for.ini", base+"for = a b\nset-ph = x_%(_)=%(_)\nendfor =\nenv = X=%(x_a)%(x_b)\n")
+	if c, warnings, err := Parse([]string{"--ini", loop}, []string{}); err != nil || !slices.Equal(c.Env, []string{"X=ab"}) || len(warnings) != 0 {
+		t.Errorf("set-ph in for: %v, env %q, warnings %q", err, c.Env, warnings)
+	}
+}

@@ -565,7 +565,8 @@ var table = append(append(append([]Option{
 		Doc: "Read options from an ini file: its `[uwsgi]` section, then its `[carafe]` section (which wins), " +
 			"or only the section named after a colon. Repeatable, and allowed inside ini files, where it is read " +
 			"where the line stands, as uWSGI's `include =` is; uWSGI's `inherit =` reads its file after the " +
-			"rest of the file it is in, so that the inherited values come last. Values from ini files are applied " +
+			"rest of the section it is in, so that the inherited values come last there (uWSGI reads it after " +
+			"the whole configuration, which differs when the file is itself included or other --ini files follow). Values from ini files are applied " +
 			"before command-line flags, whatever the order.",
 	},
 	{
