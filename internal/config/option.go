@@ -129,28 +129,36 @@ func lookup(name string) *Option {
 // the user's own (see loader.unknownLines); a UWSGI_* variable of such a
 // name stays a warning (Kubernetes sets UWSGI_CRON_SERVICE_HOST for a
 // service named uwsgi-cron).
+// The reasons several refusals share.
+const (
+	noRouting = "There is no internal routing; do it in nginx or in the app."
+	noDaemons = "carafe does not supervise other programs; use systemd."
+	noCron    = "There is no cron; use systemd timers or cron."
+	noTLS     = "carafe does not terminate TLS; put nginx or another proxy in front."
+	runBefore = "run commands before it starts (systemd's ExecStartPre=) or in the app's import."
+)
+
 var unsupportedFamilies = []struct {
 	prefix string
 	opt    Option
 }{
-	{prefix: "route", opt: unsupported("route-*", "There is no internal routing; do it in nginx or in the app.")},
-	{prefix: "final-route", opt: unsupported("final-route*", "There is no internal routing; do it in nginx or in the app.")},
-	{prefix: "error-route", opt: unsupported("error-route*", "There is no internal routing; do it in nginx or in the app.")},
-	{prefix: "response-route", opt: unsupported("response-route*", "There is no internal routing; do it in nginx or in the app.")},
+	{prefix: "route", opt: unsupported("route-*", noRouting)},
+	{prefix: "final-route", opt: unsupported("final-route*", noRouting)},
+	{prefix: "error-route", opt: unsupported("error-route*", noRouting)},
+	{prefix: "response-route", opt: unsupported("response-route*", noRouting)},
 	{prefix: "hook-", opt: unsupported("hook-*", "carafe runs no hooks (but the hook-master-start signal mappings above); "+
-		"run commands before it starts (systemd's ExecStartPre=) or in the app's import.")},
-	{prefix: "exec-", opt: unsupported("exec-*", "carafe runs no hooks; run commands before it starts (systemd's "+
-		"ExecStartPre=) or in the app's import.")},
+		runBefore)},
+	{prefix: "exec-", opt: unsupported("exec-*", "carafe runs no hooks; "+runBefore)},
 	{prefix: "call-", opt: unsupported("call-*", "carafe runs no hooks; call the function in the app's import.")},
-	{prefix: "attach-daemon", opt: unsupported("attach-daemon*", "carafe does not supervise other programs; use systemd.")},
-	{prefix: "smart-attach-daemon", opt: unsupported("smart-attach-daemon*", "carafe does not supervise other programs; use systemd.")},
-	{prefix: "attach-control-daemon", opt: unsupported("attach-control-daemon", "carafe does not supervise other programs; use systemd.")},
-	{prefix: "cron", opt: unsupported("cron*", "There is no cron; use systemd timers or cron.")},
-	{prefix: "unique-cron", opt: unsupported("unique-cron*", "There is no cron; use systemd timers or cron.")},
-	{prefix: "unique-legion-cron", opt: unsupported("unique-legion-cron", "There is no cron; use systemd timers or cron.")},
+	{prefix: "attach-daemon", opt: unsupported("attach-daemon*", noDaemons)},
+	{prefix: "smart-attach-daemon", opt: unsupported("smart-attach-daemon*", noDaemons)},
+	{prefix: "attach-control-daemon", opt: unsupported("attach-control-daemon", noDaemons)},
+	{prefix: "cron", opt: unsupported("cron*", noCron)},
+	{prefix: "unique-cron", opt: unsupported("unique-cron*", noCron)},
+	{prefix: "unique-legion-cron", opt: unsupported("unique-legion-cron", noCron)},
 	{prefix: "legion", opt: unsupported("legion*", "There are no legions; use your load balancer's health checks.")},
-	{prefix: "ssl-", opt: unsupported("ssl-*", "carafe does not terminate TLS; put nginx or another proxy in front.")},
-	{prefix: "https-", opt: unsupported("https-*", "carafe does not terminate TLS; put nginx or another proxy in front.")},
+	{prefix: "ssl-", opt: unsupported("ssl-*", noTLS)},
+	{prefix: "https-", opt: unsupported("https-*", noTLS)},
 	{prefix: "chroot", opt: unsupported("chroot", "carafe does not chroot; use systemd's RootDirectory= or a container.")},
 	{prefix: "unshare", opt: unsupported("unshare", "carafe makes no namespaces; use systemd's sandboxing or a container.")},
 	{prefix: "cap", opt: unsupported("cap", "carafe keeps no capabilities past --uid; use systemd's AmbientCapabilities=.")},
