@@ -207,24 +207,22 @@ func (m *master) collect() StatsDoc {
 	m.lastRequests = map[int]int64{}
 	for _, p := range snap.procs {
 		e := workerEntry(p)
+		var st *control.WorkerStats
 		if p.state == stateStarting {
 			// Importing the app, it reads no request: waiting for it made
 			// every document during a reload or a respawn take statsWait.
 			select {
-			case st := <-p.stats:
-				if st != nil {
-					e.WorkerStats = *st
-				}
+			case st = <-p.stats:
 			default:
 			}
 		} else {
 			select {
-			case st := <-p.stats:
-				if st != nil {
-					e.WorkerStats = *st
-				}
+			case st = <-p.stats:
 			case <-ctx.Done():
 			}
+		}
+		if st != nil {
+			e.WorkerStats = *st
 		}
 		e.AvgRT = int64(e.AvgRTms * 1000)
 		e.DeltaRequests = e.Requests - last[p.pid]
