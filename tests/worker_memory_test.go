@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,8 +86,9 @@ func TestWorkerReturnsMallocMemory(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	base := httpRSSKB(pid)
 	start := time.Now()
-	if resp, body := httpGet(t, s.URL("/?mb=40")); resp.StatusCode != 200 {
-		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	resp, body := httpGet(t, s.URL("/?mb=40"))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), " adjacent=0") {
+		t.Fatalf("status %d: %s (the fixture's freed objects must not touch)", resp.StatusCode, body)
 	}
 	held := httpRSSKB(pid)
 	if held < base+20<<10 {
