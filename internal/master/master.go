@@ -719,12 +719,12 @@ func (m *master) killAll() {
 		}
 		p.cmd.Process.Signal(syscall.SIGQUIT)
 	}
-	deadline := time.After(killGrace)
+	deadline := time.Now().Add(killGrace)
 	for _, p := range m.procs {
 		select {
 		case <-p.exited:
 			continue
-		case <-deadline:
+		case <-time.After(time.Until(deadline)):
 		}
 		p.cmd.Process.Kill()
 		<-p.exited

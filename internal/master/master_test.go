@@ -1,6 +1,10 @@
 package master
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -15,4 +19,52 @@ func TestBackoff(t *testing.T) {
 	if got := backoff(40); got != 10*time.Second {
 		t.Errorf("backoff(40) = %v, want the 10s cap", got)
 	}
+}
+
+// Workers that do not leave when asked are killed after killGrace, every
+// one of them: the master once waited for the second for good.
+func TestKillAllKillsStayers(t *testing.T) {
+	m, _ := killAllProcs(t, `trap '' INT QUIT`, stateReady, stateReady, stateStarting)
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { m.killAll(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("killAll still waiting 10 s on workers that ignore SIGINT")
+	}
+	if d := time.Since(start); d < killGrace || d > killGrace+2*time.Second {
+		t.Errorf("killAll took %v, want about %v", d, killGrace)
+	}
+}
+
+// killAllProcs starts a shell for each state, running trap and then
+// waiting, and returns a master holding them and the file each shell's
+// $OUT names.
+func killAllProcs(t *testing.T, trap string, states ...procState) (*master, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	m := &master{}
+	var outs []string
+	for i, st := range states {
+		out := filepath.Join(dir, fmt.Sprint(i))
+		cmd := exec.Command("sh", "-c", trap+"\necho > \"$OUT.up\"\nwhile :; do sleep 0.01; done")
+		cmd.Env = append(os.Environ(), "OUT="+out)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		p := &proc{id: i + 1, pid: cmd.Process.Pid, cmd: cmd, state: st, exited: make(chan struct{})}
+		go func() { cmd.Wait(); close(p.exited) }()
+		t.Cleanup(func() { cmd.Process.Kill(); <-p.exited })
+		m.procs = append(m.procs, p)
+		outs = append(outs, out)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(out + ".up"); err == nil {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatal("the shell did not start")
+			}
+		}
+	}
+	return m, outs
 }
