@@ -69,6 +69,40 @@ func TestMasterSIGINTQUITKeepsRequestLog(t *testing.T) {
 	}
 }
 
+// SIGINT and SIGQUIT stop at once even while the workers import the app:
+// the master asks them to leave (a SIGKILL would lose the log lines of a
+// worker that served before the master read that it was ready), and one
+// still importing leaves then and there, without waiting out its import
+// or the master's second of grace.
+func TestMasterSIGINTQUITDuringImport(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			vf := masterVersionFile(t, "one")
+			s := startApp(t, "master_reload", "--processes", "2",
+				"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=30")
+			kids := masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
+			masterKillLeftovers(t, kids)
+			time.Sleep(time.Second) // into the import's sleep
+			start := time.Now()
+			s.cmd.Process.Signal(sig)
+			if _, ok := s.wait(10 * time.Second); !ok {
+				t.Fatalf("master still running 10 s after %v", sig)
+			}
+			if _, left := masterWaitGone(kids, 5*time.Second); len(left) > 0 {
+				t.Fatalf("workers %v still running after %v", left, sig)
+			}
+			if took := time.Since(start); took > 700*time.Millisecond {
+				t.Errorf("%v took %v to stop workers that were importing", sig, took)
+			}
+			if strings.Contains(s.Log(), "goroutine ") {
+				t.Errorf("a worker dumped its goroutines:\n%s", s.Log())
+			}
+		})
+	}
+}
+
 // A --reload-on-rss below what a fresh worker takes does not recycle idle
 // workers in a loop: the operator is told once, and the workers stay.
 func TestMasterReloadOnRSSBelowFreshWorker(t *testing.T) {

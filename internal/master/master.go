@@ -703,21 +703,19 @@ func backoff(fails int) time.Duration {
 const killGrace = time.Second
 
 // killAll ends every worker now, requests in flight and all (SIGINT,
-// SIGQUIT, a failed start-up). They are sent SIGQUIT first, which a worker
-// answers by writing out its buffered request log (the lines of requests
-// already answered) and exiting without draining; SIGKILL follows for any
-// still there after killGrace. A worker still starting gets SIGKILL at once.
+// SIGQUIT, a failed start-up). They are sent SIGINT, which a serving
+// worker answers by writing out its buffered request log (the lines of
+// requests already answered) and exiting without draining, and one still
+// importing its app by exiting at once; SIGKILL follows for any still
+// there after killGrace. SIGINT, not SIGQUIT: before a worker has its
+// handlers, Go's default for SIGQUIT dumps every goroutine (burying the
+// error that made the master give up under a page of stacks), for SIGINT
+// it exits quietly. Nor SIGKILL for a worker the master still counts as
+// starting: it may have served already, its word that it is ready not yet
+// read, and its log lines would be lost.
 func (m *master) killAll() {
 	for _, p := range m.procs {
-		if p.state == stateStarting {
-			// It has served nothing, so has no request log to flush, and
-			// it may not have its signal handlers yet: Go's default for
-			// SIGQUIT dumps every goroutine, burying the error that made
-			// the master give up under a page of stacks.
-			p.cmd.Process.Kill()
-			continue
-		}
-		p.cmd.Process.Signal(syscall.SIGQUIT)
+		p.cmd.Process.Signal(syscall.SIGINT)
 	}
 	deadline := time.Now().Add(killGrace)
 	for _, p := range m.procs {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,6 +19,27 @@ func TestBackoff(t *testing.T) {
 	}
 	if got := backoff(40); got != 10*time.Second {
 		t.Errorf("backoff(40) = %v, want the 10s cap", got)
+	}
+}
+
+// killAll asks every worker to leave, one still counted as starting too:
+// the master may not have read its word that it is ready, and it may
+// have served requests whose log lines it writes out as it leaves. A
+// SIGKILL would lose them. (Each "worker" here is a shell that says which
+// signal it got.)
+func TestKillAllLetsWorkersLeave(t *testing.T) {
+	m, outs := killAllProcs(t, `trap 'echo INT > "$OUT"; exit 0' INT
+trap 'echo QUIT > "$OUT"; exit 0' QUIT`, stateStarting, stateReady)
+	start := time.Now()
+	m.killAll()
+	if d := time.Since(start); d >= killGrace {
+		t.Errorf("killAll took %v: the workers were killed, not asked", d)
+	}
+	for i, st := range []procState{stateStarting, stateReady} {
+		b, err := os.ReadFile(outs[i])
+		if got := strings.TrimSpace(string(b)); err != nil || got != "INT" {
+			t.Errorf("a %v worker got %q (%v), want SIGINT", st, got, err)
+		}
 	}
 }
 

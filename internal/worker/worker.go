@@ -215,7 +215,12 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		defer access.Flush()
 	}
 	o.Python.Keys = wsgi.Keys
+	loaded := func() {}
+	if ctl != nil {
+		loaded = quitWhileLoading()
+	}
 	ip, err := pyembed.Start(o.Python)
+	loaded()
 	if err != nil {
 		return w.loadError(listeners, err)
 	}
@@ -336,6 +341,37 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			}
 			return nil
 		}
+	}
+}
+
+// quitWhileLoading makes SIGINT or SIGQUIT end a worker under a master at
+// once while its app imports: that is the master's immediate stop
+// (killAll), an import can take seconds, and nothing has been served yet.
+// The returned func marks the import over; from then on the serving loop
+// takes those signals (run's own channel gets them too).
+func quitWhileLoading() (loaded func()) {
+	quit := make(chan os.Signal, 1)
+	signal.Notify(quit, syscall.SIGINT, syscall.SIGQUIT)
+	var mu sync.Mutex
+	over := false
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-quit:
+			mu.Lock() // held to the exit: serving does not begin
+			if !over {
+				os.Exit(0)
+			}
+			mu.Unlock()
+		case <-stop:
+		}
+	}()
+	return func() {
+		mu.Lock()
+		over = true
+		mu.Unlock()
+		signal.Stop(quit)
+		close(stop)
 	}
 }
 
