@@ -335,10 +335,37 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		c.HTTP, c.Socket = append(c.HTTP, c.Socket...), nil
 	}
 	if err := c.Validate(); err != nil {
-		return nil, warnings, err
+		return nil, warnings, placeErrors(err, order)
 	}
 	c.normalize()
 	return c, warnings, nil
+}
+
+// placeErrors names, in each of Validate's complaints ("config: --umask
+// ..."), the ini line or environment variable that gave the option its
+// value, as a value that does not parse is named. One set on the command
+// line, or a list that more than one place added to, is left as it was.
+func placeErrors(err error, order []setting) error {
+	where := map[string]string{}
+	for _, s := range order {
+		w := s.where
+		if prev, seen := where[s.opt.Name]; seen && s.opt.Kind == KindList && prev != w {
+			w = ""
+		}
+		where[s.opt.Name] = w
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		rest, ok := strings.CutPrefix(l, "config: --")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, " ")
+		if w := where[strings.TrimSuffix(name, ":")]; w != "" {
+			lines[i] = "config: " + w + "--" + rest
+		}
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }
 
 // isStdio reports whether a --logger or --req-logger value is uWSGI's stdio

@@ -786,3 +786,41 @@ func TestIniLogicLinePlaceholderWarned(t *testing.T) {
 		t.Errorf("%v, warnings %q", err, warnings)
 	}
 }
+
+// A value Validate refuses names the ini line or the variable it came
+// from, as one that does not parse does: `umask = 002 ; note` (uWSGI has
+// no comments after a value) said only --umask, in a config of several
+// files. The command line's own, and a list that several places added
+// to, stay unplaced.
+func TestValidateNamesWhere(t *testing.T) {
+	dir := t.TempDir()
+	ini, other := filepath.Join(dir, "site.ini"), filepath.Join(dir, "other.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\numask = 002 ; note\n"+
+		"static-map = /a=/srv/a\nthreads = 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, []byte("[uwsgi]\nstatic-map = nothing\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Parse([]string{"--ini", ini}, nil)
+	if err == nil || !strings.Contains(err.Error(), `config: `+ini+`:4: --umask "002 ; note": want an octal mask`) ||
+		!strings.Contains(err.Error(), `config: `+ini+`:6: --threads`) {
+		t.Errorf("from an ini file: %v", err)
+	}
+	_, _, err = Parse([]string{"--ini", ini, "--umask", "9", "--threads", "2"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `config: --umask "9"`) {
+		t.Errorf("from the command line: %v", err)
+	}
+	_, _, err = Parse([]string{"app"}, []string{"UWSGI_UMASK=9z"})
+	if err == nil || !strings.Contains(err.Error(), `config: environment UWSGI_UMASK: --umask "9z"`) {
+		t.Errorf("from the environment: %v", err)
+	}
+	_, _, err = Parse([]string{"--ini", ini, "--ini", other, "--umask", "022", "--threads", "2"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `config: --static-map "nothing"`) {
+		t.Errorf("a list from two files: %v", err)
+	}
+	_, _, err = Parse([]string{"--ini", other, "--module", "app"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `config: `+other+`:2: --static-map "nothing"`) {
+		t.Errorf("a list from one file: %v", err)
+	}
+}
