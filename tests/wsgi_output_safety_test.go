@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -197,9 +200,12 @@ func TestWSGIFileWrapperPastEnd(t *testing.T) {
 	}
 }
 
-// A head the server refuses is not sent: a later write() offers it again
-// (refused again), and start_response with exc_info may still replace it.
-// An app that swallows the error leaves the client a 500, not silence.
+// A head the server refuses is refused by start_response itself, while
+// the app runs (PEP 3333: "so that an error can be raised while the
+// application is still running"): the app may answer with another head.
+// It used to be refused only once the app had returned, a 500 the app
+// never saw. An app that swallows the error leaves the client a 500, not
+// silence.
 func TestWSGIHeadRefused(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "head_refused")
@@ -223,6 +229,74 @@ func TestWSGIHeadRefused(t *testing.T) {
 				t.Fatalf("got %d %q (%v), want %d %q", resp.StatusCode, body, err, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// start_response checks the status and every header when it is called,
+// by the rules the response's head is held to, and raises ValueError the
+// app can catch; what passes goes out as given.
+func TestWSGIStartResponseChecks(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "head_checks")
+	type hdr = [2]string
+	tests := []struct {
+		status  string
+		headers []hdr
+		want    string
+	}{
+		{"200 OK", []hdr{{"X-Token_1", "a\tb c"}}, "accepted"},
+		{"599 Custom reason", nil, "accepted"},
+		{"200 OK", []hdr{{"Content-Length", " 8 "}, {"content-length", "8"}}, "accepted"},
+		{"200", nil, "refused: invalid status '200' (want a 3-digit code 200-999, a space and a reason)"},
+		{"abc OK", nil, "refused: invalid status 'abc OK'"},
+		{"100 Continue", nil, "refused: invalid status '100 Continue'"},
+		{"200\tOK", nil, "refused: invalid status '200\\tOK'"},
+		{"200 OK\r\nX-Evil: 1", nil, "refused: invalid status '200 OK\\r\\nX-Evil: 1'"},
+		{"200 OK", []hdr{{"Bad Name", "x"}}, "refused: invalid header name 'Bad Name'"},
+		{"200 OK", []hdr{{"", "x"}}, "refused: invalid header name ''"},
+		{"200 OK", []hdr{{"X-Bad", "a\r\nSet-Cookie: evil=1"}}, "refused: header X-Bad: value 'a\\r\\nSet-Cookie: evil=1' has control characters"},
+		{"200 OK", []hdr{{"X-Bad", "a\x00"}}, "refused: header X-Bad: value 'a\\x00' has control characters"},
+		{"200 OK", []hdr{{"X-Bad", "a\x7f"}}, "refused: header X-Bad: value 'a\\x7f' has control characters"},
+		{"200 OK", []hdr{{"Content-Length", "x"}}, "refused: invalid Content-Length 'x'"},
+		{"200 OK", []hdr{{"Content-Length", "-1"}}, "refused: invalid Content-Length '-1'"},
+		{"200 OK", []hdr{{"Content-Length", "8"}, {"Content-Length", "9"}}, "refused: a second Content-Length, '9', differs from the first"},
+	}
+	for _, tt := range tests {
+		if tt.headers == nil {
+			tt.headers = []hdr{}
+		}
+		body, _ := json.Marshal([]any{tt.status, tt.headers})
+		resp, err := http.Post(s.URL("/"), "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		code := 200
+		if tt.want == "accepted" {
+			code, _ = strconv.Atoi(tt.status[:3])
+		}
+		if resp.StatusCode != code || !strings.HasPrefix(string(got), tt.want) {
+			t.Errorf("%s: got %d %q, want %d %q", body, resp.StatusCode, got, code, tt.want)
+		}
+	}
+}
+
+// An empty write() sends the head (PEP 3333: the head goes out "upon the
+// application's first invocation of the write() callable"): apps call it
+// to answer at once and stream later. It waited for the first bytes.
+func TestWSGIEmptyWriteSendsHead(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "head_checks")
+	c, br := wsgiRaw(t, s, "GET /early HTTP/1.1\r\nHost: carafe\r\nConnection: close\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(2 * time.Second)) // the app sleeps 3 s
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("no head before the app's body: %q %v", line, err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if rest, err := io.ReadAll(br); err != nil || !strings.Contains(string(rest), "late body") {
+		t.Errorf("the body after the early head: %q %v", rest, err)
 	}
 }
 

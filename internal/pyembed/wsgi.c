@@ -143,6 +143,59 @@ static int64_t crf_parse_length(const char *p, Py_ssize_t n)
 	return v;
 }
 
+/* crf_valid_value: visible latin-1 text, SP and HTAB, no CR, LF, NUL or
+ * other control byte (Go's wsgi.validValue, which checks the head again). */
+static int crf_valid_value(const char *p, Py_ssize_t n)
+{
+	Py_ssize_t i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)p[i];
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* crf_is_token: an RFC 9110 token, as a header name must be. */
+static int crf_is_token(const char *p, Py_ssize_t n)
+{
+	Py_ssize_t i;
+	unsigned char c;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)p[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
+			return 0;
+	}
+	return 1;
+}
+
+/* crf_valid_status: a 3-digit code from 200, a space and a reason. */
+static int crf_valid_status(const char *p, Py_ssize_t n)
+{
+	if (n < 4 || p[3] != ' ' || p[0] < '2' || p[0] > '9' || p[1] < '0' || p[1] > '9' ||
+	    p[2] < '0' || p[2] > '9')
+		return 0;
+	return crf_valid_value(p + 4, n - 4);
+}
+
+/* crf_trim_ows drops the SP and HTAB around a header value. */
+static const char *crf_trim_ows(const char *p, Py_ssize_t *n)
+{
+	while (*n > 0 && (p[0] == ' ' || p[0] == '\t')) {
+		p++;
+		(*n)--;
+	}
+	while (*n > 0 && (p[*n - 1] == ' ' || p[*n - 1] == '\t'))
+		(*n)--;
+	return p;
+}
+
 /* crf_reraise raises the exception of exc_info, start_response's argument
  * once the head went out. PyErr_Restore trusts its arguments: anything but
  * an exception (the (None, None, None) of sys.exc_info() outside an except
@@ -179,6 +232,7 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	const char *p;
 	Py_ssize_t n, i;
 	int is_length, lengths = 0;
+	int64_t length, first = -1;
 	static char *names[] = {"status", "headers", "exc_info", NULL};
 
 	if (kw == NULL && PyTuple_GET_SIZE(args) == 2) { /* the usual call: no keyword parsing */
@@ -199,8 +253,20 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 	s->head_len = 0;
 	s->head_set = 0;
 	s->length = -1;
+	/* PEP 3333: "Servers should check for errors in the headers at the
+	 * time start_response is called, so that an error can be raised
+	 * while the application is still running." */
 	p = crf_latin1(status, &n, "status");
-	if (p == NULL || crf_head_put(s, p, n) < 0)
+	if (p == NULL)
+		return NULL;
+	if (!crf_valid_status(p, n)) {
+		PyErr_Format(
+			PyExc_ValueError,
+			"invalid status %R (want a 3-digit code 200-999, a space and a reason)",
+			status);
+		return NULL;
+	}
+	if (crf_head_put(s, p, n) < 0)
 		return NULL;
 	seq = PySequence_Fast(headers, "headers must be a list of (name, value) tuples");
 	if (seq == NULL)
@@ -213,14 +279,44 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 			goto fail;
 		}
 		p = crf_latin1(PyTuple_GET_ITEM(h, 0), &n, "header name");
-		if (p == NULL || crf_head_put(s, p, n) < 0)
+		if (p == NULL)
+			goto fail;
+		if (!crf_is_token(p, n)) {
+			PyErr_Format(PyExc_ValueError, "invalid header name %R",
+				     PyTuple_GET_ITEM(h, 0));
+			goto fail;
+		}
+		if (crf_head_put(s, p, n) < 0)
 			goto fail;
 		is_length = n == 14 && strncasecmp(p, "content-length", 14) == 0;
 		p = crf_latin1(PyTuple_GET_ITEM(h, 1), &n, "header value");
-		if (p == NULL || crf_head_put(s, p, n) < 0)
+		if (p == NULL)
 			goto fail;
-		if (is_length) /* two are one too many to batch by */
-			s->length = ++lengths == 1 ? crf_parse_length(p, n) : -1;
+		if (!crf_valid_value(p, n)) {
+			PyErr_Format(PyExc_ValueError, "header %S: value %R has control characters",
+				     PyTuple_GET_ITEM(h, 0), PyTuple_GET_ITEM(h, 1));
+			goto fail;
+		}
+		if (crf_head_put(s, p, n) < 0)
+			goto fail;
+		if (is_length) {
+			p = crf_trim_ows(p, &n);
+			length = crf_parse_length(p, n);
+			if (length < 0) {
+				PyErr_Format(PyExc_ValueError, "invalid Content-Length %R",
+					     PyTuple_GET_ITEM(h, 1));
+				goto fail;
+			}
+			if (lengths > 0 && length != first) {
+				PyErr_Format(PyExc_ValueError,
+					     "a second Content-Length, %R, differs from the first",
+					     PyTuple_GET_ITEM(h, 1));
+				goto fail;
+			}
+			/* equal ones are allowed, but two are one too many to batch by */
+			first = length;
+			s->length = ++lengths == 1 ? length : -1;
+		}
 	}
 	Py_DECREF(seq);
 	s->head_set = 1;
@@ -324,9 +420,18 @@ static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
 	}
 	if (!PyArg_ParseTuple(args, "O:write", &data))
 		return NULL;
+	if (!self->slot->head_set) { /* a start_response with exc_info failed */
+		PyErr_SetString(PyExc_RuntimeError,
+				"write() before a start_response that succeeded");
+		return NULL;
+	}
 	if (crf_emit(self->slot, data) < 0)
 		return NULL;
-	if (self->slot->body_len > 0 && crf_flush(self->slot, NULL, 0) < 0)
+	/* The head goes out at the first write(), an empty one too (PEP 3333:
+	 * "upon the application's first invocation of the write() callable"),
+	 * which apps use to send it early. */
+	if ((self->slot->body_len > 0 || !self->slot->head_sent) &&
+	    crf_flush(self->slot, NULL, 0) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
