@@ -231,6 +231,19 @@ func TestWSGIEnvironForwardedProto(t *testing.T) {
 			t.Errorf("default trust (loopback), %q: url_scheme %v, want %s", tt.headers, got, tt.want)
 		}
 	}
+	// A Host without a port means the scheme's own: PEP 3333's URL
+	// recipe, and Werkzeug's request.server, made https://h:80 of 80.
+	for _, tt := range []struct{ host, headers, want string }{
+		{"h", "X-Forwarded-Proto: https\r\n", "443"},
+		{"h:", "X-Forwarded-Proto: https\r\n", "443"},
+		{"h", "", "80"},
+		{"h:8443", "X-Forwarded-Proto: https\r\n", "8443"},
+	} {
+		env, _ := wsgiEnviron(t, def, "GET / HTTP/1.1\r\nHost: "+tt.host+"\r\n"+tt.headers+"Connection: close\r\n\r\n")
+		if env["SERVER_PORT"] != tt.want {
+			t.Errorf("Host %s, %q: SERVER_PORT %v, want %s", tt.host, tt.headers, env["SERVER_PORT"], tt.want)
+		}
+	}
 	for _, list := range []string{"10.0.0.0/8", ""} {
 		s := startApp(t, "environ", "--forwarded-allow-ips", list)
 		if got := get(s, "X-Forwarded-Proto: https\r\n"); got != "http" {

@@ -844,6 +844,12 @@ func (c *conn) buildEnv(bodyLen int64) {
 	e.AddString(wsgi.KeyURLScheme, scheme)
 	if len(r.Host) > 0 {
 		host, port := splitHost(r.Host)
+		if port == nil {
+			port = port80
+			if scheme == "https" { // from a trusted proxy
+				port = port443
+			}
+		}
 		e.Add(wsgi.KeyServerName, host)
 		e.Add(wsgi.KeyServerPort, port)
 	} else {
@@ -944,23 +950,23 @@ func equalFoldBytes(a, b []byte) bool {
 
 // splitHost splits a Host value into name and port ("[::1]:8080" works);
 // without a port, or with an empty one ("example.com:", which RFC 3986
-// allows), it is http's 80.
+// allows), port is nil: the scheme's default.
 func splitHost(h []byte) (host, port []byte) {
 	for i := len(h) - 1; i >= 0; i-- {
 		switch h[i] {
 		case ':':
 			if i == len(h)-1 {
-				return h[:i], port80
+				return h[:i], nil
 			}
 			return h[:i], h[i+1:]
 		case ']':
-			return h, port80
+			return h, nil
 		}
 	}
-	return h, port80
+	return h, nil
 }
 
-var port80 = []byte("80")
+var port80, port443 = []byte("80"), []byte("443")
 
 // finished counts a response's bytes (for the stats' tx) and logs it.
 func (c *conn) finished(start time.Time) {
