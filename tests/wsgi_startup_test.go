@@ -39,6 +39,11 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"nope.wsgi"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
+		// An empty directory was taken without a word: the base
+		// installation's packages served in the venv's place.
+		{"virtualenv not a venv", []string{"--chdir", appDir("environ"), "--module", "wsgi",
+			"--virtualenv", t.TempDir()},
+			[]string{"is not a venv (it has no pyvenv.cfg)"}},
 		// The app starts a non-daemon thread at import: a worker that
 		// finalised Python on this error waited for that thread for good.
 		{"request log unwritable", []string{"--chdir", appDir("shutdown_nondaemon"), "--module", "wsgi",

@@ -119,7 +119,7 @@ func run(args []string) int {
 		mo.Notify = notify
 		return master.Run(mo)
 	}
-	if err := prepare(cfg); err != nil {
+	if err := prepare(cfg, log); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -333,7 +333,7 @@ func logRotation(cfg *config.Config) logfile.Rotation {
 
 // prepare applies --chdir and --env before Python starts, so the app's
 // imports and os.environ see them.
-func prepare(cfg *config.Config) error {
+func prepare(cfg *config.Config, log *slog.Logger) error {
 	if cfg.Virtualenv != "" {
 		// Relative to where carafe was started, not to --chdir.
 		abs, err := filepath.Abs(cfg.Virtualenv)
@@ -356,6 +356,13 @@ func prepare(cfg *config.Config) error {
 	if cfg.Virtualenv != "" {
 		if st, err := os.Stat(cfg.Virtualenv); err != nil || !st.IsDir() {
 			return fmt.Errorf("carafe: --virtualenv %s: not a directory", cfg.Virtualenv)
+		}
+		warning, err := pyembed.CheckVenv(cfg.Virtualenv)
+		if err != nil {
+			return fmt.Errorf("carafe: %w", err)
+		}
+		if warning != "" {
+			log.Warn(warning)
 		}
 	}
 	return nil

@@ -74,7 +74,9 @@ var table = append(append(append([]Option{
 		Name: "virtualenv", Aliases: []string{"venv", "home", "pyhome"}, Short: "H", Kind: KindString, Metavar: "DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.Virtualenv },
 		Doc: "Virtualenv (or Python home) the embedded interpreter uses. It must have been created with the " +
-			"Python carafe was built against.",
+			"Python carafe was built against: a worker refuses to start with a directory that has neither " +
+			"`pyvenv.cfg` nor `lib/pythonX.Y`, or a venv of another Python version, and warns of one made by " +
+			"another installation of the same version (whose standard library may not fit).",
 	},
 	{
 		Name: "pythonpath", Aliases: []string{"python-path", "pp"}, Kind: KindList, Metavar: "DIR", Section: secApplication,

@@ -645,6 +645,11 @@ func (ip *Interp) ThreadIdent(i int) string {
 	return fmt.Sprintf("0x%016x", id)
 }
 
+// embeddedVersion is the embedded Python's "major.minor".
+func embeddedVersion() string {
+	return fmt.Sprintf("%d.%d", C.PY_MAJOR_VERSION, C.PY_MINOR_VERSION)
+}
+
 // Version is the embedded Python's version string.
 func Version() string { return C.GoString(C.crf_version()) }
 

@@ -1,8 +1,14 @@
 package pyembed
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // venvPython returns the interpreter path inside a venv (or any Python
@@ -16,4 +22,71 @@ func venvPython(dir string) string {
 		}
 	}
 	return filepath.Join(dir, "bin", "python3")
+}
+
+// CheckVenv tells whether dir can be the embedded interpreter's
+// --virtualenv: an error for what cannot work, a warning for what may
+// not. A venv takes its standard library from the Python that made it
+// (pyvenv.cfg's home): one made by another Python version failed at
+// import with "No module named 'flask'" though flask was there, one made
+// by another installation of the same version with "No module named
+// 'math'", and a directory that is no venv at all was taken without a
+// word, the base installation's packages serving in its place.
+func CheckVenv(dir string) (warning string, err error) {
+	return checkVenv(dir, embeddedVersion(), defaultExecutable)
+}
+
+func checkVenv(dir, version, exe string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "pyvenv.cfg"))
+	if errors.Is(err, fs.ErrNotExist) {
+		// uWSGI's home may be a Python installation's prefix.
+		if st, err := os.Stat(filepath.Join(dir, "lib", "python"+version)); err == nil && st.IsDir() {
+			return "", nil
+		}
+		return "", fmt.Errorf("--virtualenv %s is not a venv (it has no pyvenv.cfg), nor a Python %s "+
+			"installation (no lib/python%s)", dir, version, version)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--virtualenv %s: %w", dir, err)
+	}
+	cfg := map[string]string{}
+	for sc := bufio.NewScanner(bytes.NewReader(b)); sc.Scan(); {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			cfg[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
+		}
+	}
+	made := cfg["executable"]
+	if made == "" && cfg["home"] != "" {
+		made = filepath.Join(cfg["home"], "python"+version)
+	}
+	remake := fmt.Sprintf("make it again with that one (%s -m venv %s)", exe, dir)
+	if v := firstOf(cfg["version"], cfg["version_info"]); v != "" && v != version && !strings.HasPrefix(v, version+".") {
+		return "", fmt.Errorf("--virtualenv %s was made by Python %s (%s), and carafe embeds Python %s "+
+			"(%s): %s", dir, v, made, version, exe, remake)
+	}
+	if made != "" && exe != "" && !sameFile(made, exe) {
+		if _, err := os.Stat(made); err == nil {
+			return fmt.Sprintf("carafe: --virtualenv %s was made by %s, and carafe embeds %s: the venv takes "+
+				"its standard library from the Python that made it, which may not fit this one; if the app "+
+				"fails to import, %s", dir, made, exe, remake), nil
+		}
+	}
+	return "", nil
+}
+
+// firstOf is the first of vs that is not empty.
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// sameFile reports whether a and b are one file, links followed.
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }

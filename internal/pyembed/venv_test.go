@@ -1,0 +1,61 @@
+package pyembed
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkVenv refuses what cannot work as --virtualenv (no venv at all, one
+// of another Python version), warns of one another installation made,
+// and takes a venv of the embedded Python, or an installation's prefix.
+func TestCheckVenv(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "py311", "bin", "python3")
+	other := filepath.Join(dir, "other", "bin", "python3.11")
+	for _, f := range []string{exe, other} {
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		if err := os.WriteFile(f, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "py311", "bin", "python3.11")
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatal(err)
+	}
+	venv := func(name, cfg string) string {
+		d := filepath.Join(dir, name)
+		os.MkdirAll(d, 0o755)
+		if cfg != "" {
+			if err := os.WriteFile(filepath.Join(d, "pyvenv.cfg"), []byte(cfg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	prefix := venv("prefix", "")
+	os.MkdirAll(filepath.Join(prefix, "lib", "python3.11"), 0o755)
+	tests := []struct {
+		dir, warning, err string
+	}{
+		{venv("empty", ""), "", "is not a venv (it has no pyvenv.cfg), nor a Python 3.11 installation"},
+		{prefix, "", ""},
+		{venv("same", "home = "+filepath.Dir(exe)+"\nversion = 3.11.7\nexecutable = "+link+"\n"), "", ""},
+		{venv("virtualenv", "home = "+filepath.Dir(exe)+"\nversion_info = 3.11.7.final.0\n"), "", ""},
+		{venv("v312", "home = /x/bin\nversion = 3.12.1\nexecutable = /x/bin/python3.12\n"), "",
+			"was made by Python 3.12.1 (/x/bin/python3.12), and carafe embeds Python 3.11"},
+		{venv("v3_1", "version_info = 3.1.5\n"), "", "was made by Python 3.1.5"},
+		{venv("other", "home = "+filepath.Dir(other)+"\nversion = 3.11.2\n"), "was made by " + other, ""},
+		{venv("gone", "home = /nowhere/bin\nversion = 3.11.2\n"), "", ""},
+	}
+	for _, tt := range tests {
+		warning, err := checkVenv(tt.dir, "3.11", exe)
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: error %v, want %q", filepath.Base(tt.dir), err, tt.err)
+		}
+		if tt.warning == "" && warning != "" || !strings.Contains(warning, tt.warning) {
+			t.Errorf("%s: warning %q, want %q", filepath.Base(tt.dir), warning, tt.warning)
+		}
+	}
+}
