@@ -249,6 +249,28 @@ func TestMasterHarakiriGrace(t *testing.T) {
 	}
 }
 
+// The grace is for the worker's other requests: with none in flight, the
+// harakiri'd worker leaves at once. It waited out the whole grace for the
+// stuck request's own connection, burning a CPU beside its replacement,
+// and then warned that its shutdown timed out.
+func TestMasterHarakiriNothingElseInFlight(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2",
+		"--harakiri", "1", "--harakiri-graceful-timeout", "10")
+	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	if r := <-masterGetAsync(s.URL("/stuck?s=30"), 20*time.Second); r.code != 504 {
+		t.Fatalf("the stuck request: %d %v, want its 504", r.code, r.err)
+	}
+	if took, left := masterWaitGone(pids, 5*time.Second); len(left) > 0 {
+		t.Errorf("the harakiri'd worker still running 5 s after the 504 (grace 10 s)")
+	} else {
+		t.Logf("the harakiri'd worker left %v after the 504", took.Round(time.Millisecond))
+	}
+	if strings.Contains(s.Log(), "timed out") {
+		t.Errorf("a drain with nothing in flight timed out:\n%s", s.Log())
+	}
+}
+
 // A harakiri'd call that returns within the grace: the request log has
 // the 504 the client got, once, and not the status the app made later.
 func TestMasterHarakiriLogsWhatWentOut(t *testing.T) {

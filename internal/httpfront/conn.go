@@ -81,6 +81,7 @@ type conn struct {
 	outMu          sync.Mutex
 	done           bool // finished: the response is over
 	abandoned      bool // Abandon answered and logged the request
+	tracked        bool // counted in s.active (guarded by s.mu; see track)
 	headErr        error
 	writeErr       error
 	bodyErr        error // reading the body for the app failed

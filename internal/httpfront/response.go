@@ -358,6 +358,9 @@ func (c *conn) Abandon() {
 	c.nc.Close()
 	c.s.sent.Add(c.headSize + c.written)
 	c.logAccess(c.call.Start)
+	// Its call may never return (harakiri's very case): a drain waits for
+	// the worker's other connections only, not the whole grace for this.
+	c.s.track(c, false)
 }
 
 // errAbandoned refuses the output of a call that harakiri answered.

@@ -298,6 +298,7 @@ func (s *Server) track(c *conn, add bool) {
 	if add {
 		s.conns[c] = struct{}{}
 		s.active++
+		c.tracked = true
 		if s.closed {
 			// Accepted just before its listener closed, its client has sent
 			// the request already: it is answered, with Connection: close,
@@ -307,6 +308,10 @@ func (s *Server) track(c *conn, add bool) {
 		}
 		return
 	}
+	if !c.tracked {
+		return // abandoned: no longer waited for (see Abandon)
+	}
+	c.tracked = false
 	delete(s.conns, c)
 	s.active--
 	if s.active == 0 && s.drained != nil {
