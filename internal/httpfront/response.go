@@ -214,8 +214,12 @@ func (c *conn) endBody() {
 	case c.respChunked:
 		c.write([]byte("0\r\n\r\n"))
 	case c.respLeft > 0 && !c.isHead:
-		c.s.opts.Log.Warn("httpfront: app sent less than its Content-Length; closing the connection",
-			"method", string(c.req.Method), "target", string(c.req.Target), "missing", c.respLeft)
+		// A client that went away took the rest unsent: the app is not
+		// to blame (a download cut short, through sendfile above all).
+		if c.writeErr == nil {
+			c.s.opts.Log.Warn("httpfront: app sent less than its Content-Length; closing the connection",
+				"method", string(c.req.Method), "target", string(c.req.Target), "missing", c.respLeft)
+		}
 		c.closeAfter = true
 	}
 }

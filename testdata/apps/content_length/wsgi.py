@@ -1,4 +1,7 @@
-"""An app whose body disagrees with the Content-Length it declared."""
+"""An app whose body disagrees with the Content-Length it declared. /big
+sends the file $BIG_FILE names through wsgi.file_wrapper, whole."""
+import os
+
 TEXT = [("Content-Type", "text/plain")]
 
 
@@ -7,6 +10,10 @@ def application(environ, start_response):
     if path == "/short":
         start_response("200 OK", TEXT + [("Content-Length", "100")])
         return [b"s" * 10]
+    if path == "/big":
+        f = open(os.environ["BIG_FILE"], "rb")
+        start_response("200 OK", TEXT + [("Content-Length", str(os.fstat(f.fileno()).st_size))])
+        return environ["wsgi.file_wrapper"](f)
     if path == "/long":
         start_response("200 OK", TEXT + [("Content-Length", "10")])
         return [b"y" * 5, b"y" * 80, b"y" * 15]
