@@ -1176,6 +1176,39 @@ func TestMasterRepeatedDeathsRespawn(t *testing.T) {
 	}
 }
 
+// A worker's exit nobody asked for is a warning, with its likely reason:
+// SIGKILL from outside (the OOM killer's), exit status 2 (a Go runtime
+// crash, a fault in an extension's C code included). It was an INFO line
+// like any recycling's, easy to miss.
+func TestMasterUnaskedExitWarns(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	c := masterClient(false, 20*time.Second)
+	if _, _, err := masterGet(c, s.URL("/exit?code=2")); err == nil {
+		t.Fatal("GET /exit answered: the worker did not die")
+	}
+	pid2 := masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{pid}))[0]
+	syscall.Kill(pid2, syscall.SIGKILL)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{pid, pid2}))
+	log := s.Log()
+	for _, tt := range []struct {
+		pid  int
+		want string
+	}{{pid, "exit status 2) after"}, {pid2, "killed by signal killed) after"}} {
+		i := masterLogLine(log, tt.pid, "exited")
+		if i < 0 {
+			t.Errorf("no log line says worker pid %d exited", tt.pid)
+			continue
+		}
+		line, _, _ := strings.Cut(log[i:], "\n")
+		hint := map[int]string{pid: "a crash, as the Go runtime reports one", pid2: "out of memory?"}[tt.pid]
+		if !strings.Contains(line, "level=WARN") || !strings.Contains(line, tt.want) || !strings.Contains(line, hint) {
+			t.Errorf("the exit line: %s\nwant a warning with %q and %q", line, tt.want, hint)
+		}
+	}
+}
+
 // skipUnlessReadableBy skips when user u cannot read the interpreter's
 // standard library (a Python under /root, which is often mode 700): the
 // workers run as u and could not start Python there.

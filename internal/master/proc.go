@@ -302,8 +302,15 @@ func (m *master) exited(p *proc) (int, bool) {
 	cause := exitCause(p.cmd.ProcessState)
 	lived := time.Since(p.started)
 	expected := p.state == stateStopping
-	m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) exited (%s) after %s", p.id, p.pid, cause,
-		lived.Round(time.Millisecond)))
+	msg := fmt.Sprintf("carafe: worker %d (pid %d) exited (%s) after %s", p.id, p.pid, cause,
+		lived.Round(time.Millisecond))
+	if expected || m.stopping || p.loadErr || p.harakiri {
+		m.o.Log.Info(msg)
+	} else {
+		// Nobody asked it to go: a crash, an os._exit, a kill from
+		// outside. Said louder, with the likely reason.
+		m.o.Log.Warn(msg + crashHint(p.cmd.ProcessState))
+	}
 	if old := p.replaces; old != nil && old.state != stateStopping && old.recycling {
 		// The replacement it asked for failed: it keeps serving (a broken
 		// deploy must not take the site down). A worker a reload meant to
@@ -405,6 +412,24 @@ func exitCause(ps *os.ProcessState) string {
 		return "killed by signal " + ws.Signal().String()
 	}
 	return "exit status " + strconv.Itoa(ps.ExitCode())
+}
+
+// crashHint is what a worker's unasked-for exit most likely means.
+func crashHint(ps *os.ProcessState) string {
+	if ps == nil {
+		return ""
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		if ws.Signal() == syscall.SIGKILL {
+			return ": out of memory? (the kernel's OOM killer sends SIGKILL; see dmesg)"
+		}
+		return ""
+	}
+	if ps.ExitCode() == 2 {
+		return ": a crash, as the Go runtime reports one (a fault in C code, such as a Python " +
+			"extension's, included); its stack is in the output above"
+	}
+	return ""
 }
 
 // logFiles lists the log files carafe's processes open by name
