@@ -303,6 +303,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err := c.applyMount(); err != nil {
 		return nil, warnings, err
 	}
+	if w := scriptNameWarning(env, c); w != "" {
+		warnings = append(warnings, w)
+	}
 	if cl.positional != "" {
 		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {
 			return nil, warnings, fmt.Errorf("config: %q given as the app, but --module, --wsgi-file or --paste is also set; give only one", cl.positional)
@@ -339,6 +342,20 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	c.normalize()
 	return c, warnings, nil
+}
+
+// scriptNameWarning says that a SCRIPT_NAME in the environment, which
+// Gunicorn takes for the prefix the app is mounted under, is not applied:
+// a site moved as it was would answer 404 under its prefix, and build its
+// links without it, with nothing in the log.
+func scriptNameWarning(env []string, c *Config) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "SCRIPT_NAME="); ok && v != "" && len(c.Mount) == 0 {
+			return fmt.Sprintf("carafe: SCRIPT_NAME=%s in the environment is not applied (Gunicorn mounts "+
+				"the app there): give --mount %s=APP --manage-script-name", v, v)
+		}
+	}
+	return ""
 }
 
 // placeErrors names, in each of Validate's complaints ("config: --umask

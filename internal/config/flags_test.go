@@ -824,3 +824,24 @@ func TestValidateNamesWhere(t *testing.T) {
 		t.Errorf("a list from one file: %v", err)
 	}
 }
+
+// Gunicorn mounts the app under $SCRIPT_NAME; carafe takes --mount, and
+// says so rather than serve the site from / without a word.
+func TestScriptNameWarning(t *testing.T) {
+	_, warnings, err := Parse([]string{"app"}, []string{"SCRIPT_NAME=/shop"})
+	want := "carafe: SCRIPT_NAME=/shop in the environment is not applied (Gunicorn mounts the app there): " +
+		"give --mount /shop=APP --manage-script-name"
+	if err != nil || !slices.Contains(warnings, want) {
+		t.Errorf("Parse: %v, warnings %q; want %q", err, warnings, want)
+	}
+	for _, tc := range []struct {
+		args, env []string
+	}{
+		{[]string{"app"}, []string{"SCRIPT_NAME="}},
+		{[]string{"--http", ":8000", "--mount", "/shop=app", "--manage-script-name"}, []string{"SCRIPT_NAME=/shop"}},
+	} {
+		if _, warnings, err := Parse(tc.args, tc.env); err != nil || len(warnings) != 0 {
+			t.Errorf("Parse(%q, %q): %v, warnings %q; want none", tc.args, tc.env, err, warnings)
+		}
+	}
+}
