@@ -157,8 +157,26 @@ func (cl *cmdline) short(args []string) (int, error) {
 	default:
 		return 0, fmt.Errorf("config: %s needs a value", flag)
 	}
+	if err := gunicornShort(flag, s.value); err != nil {
+		return 0, err
+	}
 	cl.settings = append(cl.settings, s)
 	return used, nil
+}
+
+// gunicornShort refuses Gunicorn's -b ADDRESS and -w N, which carafe's
+// short flags (uWSGI's) would read as a buffer size and a module named
+// after a number, with a word on what they are here.
+func gunicornShort(flag, value string) error {
+	switch {
+	case flag == "-b" && strings.ContainsAny(value, ":/"):
+		return fmt.Errorf("config: -b %s: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http %s",
+			value, strings.TrimPrefix(value, "unix:"))
+	case flag == "-w" && value != "" && strings.Trim(value, "0123456789") == "":
+		return fmt.Errorf("config: -w %s: carafe's -w is uWSGI's --module; Gunicorn's -w (workers) is --processes %s",
+			value, value)
+	}
+	return nil
 }
 
 // isBoolWord catches "--master false", which would otherwise make "false"

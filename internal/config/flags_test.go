@@ -214,6 +214,14 @@ func TestParseErrors(t *testing.T) {
 		{"unknown flag no suggestion", []string{"--zzzzzz", "app"}, `config: unknown option "--zzzzzz"`},
 		{"single dash long", []string{"-processes", "2", "app"}, `config: unknown option "-processes" (did you mean "--processes"?)`},
 		{"unknown short", []string{"-x", "app"}, `config: unknown option "-x"`},
+		// Gunicorn's names, which edit distance alone mapped to --ini
+		// (--bind), --reload-mercy (--reload) or nothing (--timeout).
+		{"gunicorn bind", []string{"app", "--bind", "0.0.0.0:8000"}, `config: unknown option "--bind" (Gunicorn's --bind is carafe's --http; see README.md, "From Gunicorn")`},
+		{"gunicorn reload", []string{"app", "--reload"}, `config: unknown option "--reload" (Gunicorn's --reload is carafe's --py-autoreload 1; see README.md, "From Gunicorn")`},
+		{"gunicorn timeout", []string{"app", "--timeout=30"}, `config: unknown option "--timeout" (Gunicorn's --timeout is carafe's --harakiri (it ends a request that runs longer); see README.md, "From Gunicorn")`},
+		{"gunicorn -b", []string{"app", "-b", "0.0.0.0:8000"}, `config: -b 0.0.0.0:8000: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http 0.0.0.0:8000`},
+		{"gunicorn -b unix", []string{"app", "-b", "unix:/run/app.sock"}, `config: -b unix:/run/app.sock: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http /run/app.sock`},
+		{"gunicorn -w", []string{"-w", "4", "app:app"}, `config: -w 4: carafe's -w is uWSGI's --module; Gunicorn's -w (workers) is --processes 4`},
 		{"unknown single dash word", []string{"-xyz", "app"}, `config: unknown option "-xyz" (long options start with --)`},
 		{"short bool with value", []string{"-Mp", "app"}, `config: -M takes no value (write each one-letter option separately)`},
 		{"unsupported flag", []string{"--emperor", "/etc/vassals"}, `config: option --emperor is a uWSGI feature carafe does not implement: Run one carafe per app under systemd (or another supervisor) instead.`},

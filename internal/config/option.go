@@ -319,6 +319,26 @@ func (s *setting) wordForNumber() bool {
 	return false
 }
 
+// gunicornNames are Gunicorn's options carafe names otherwise, and what
+// to give instead: edit distance alone offered --ini for --bind.
+var gunicornNames = map[string]string{
+	"bind":                "--http",
+	"workers":             "--processes",
+	"reload":              "--py-autoreload 1",
+	"timeout":             "--harakiri (it ends a request that runs longer)",
+	"graceful-timeout":    "--worker-reload-mercy",
+	"keep-alive":          "--http-keepalive",
+	"max-requests-jitter": "--max-requests-delta",
+	"access-logfile":      "--req-logger file:PATH (requests are logged by default)",
+	"error-logfile":       "--logto",
+	"log-file":            "--logto",
+	"worker-class":        "none: every worker runs --threads of its own",
+	"daemon":              "--daemonize LOGFILE",
+	"user":                "--uid",
+	"group":               "--gid",
+	"pid":                 "--pidfile",
+}
+
 // suggest returns the known option name closest to name: within an edit
 // distance of 2, or one that name is a prefix of (or that is a prefix of
 // name); "" if none is close.
@@ -378,6 +398,9 @@ func editDistance(a, b string) int {
 // didYouMean formats the suggestion suffix for an unknown name; prefix is
 // "--" for flags and "" for ini keys.
 func didYouMean(name, prefix string) string {
+	if g, ok := gunicornNames[strings.ToLower(name)]; ok {
+		return fmt.Sprintf(" (Gunicorn's --%s is carafe's %s; see README.md, \"From Gunicorn\")", name, g)
+	}
 	if s := suggest(name); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", prefix+s)
 	}
