@@ -36,7 +36,11 @@ func TestWSGIStartupErrors(t *testing.T) {
 			"--virtualenv", venvDir(t)},
 			[]string{"FileNotFoundError", "paste_site/no-such.ini"}},
 		{"wsgi-file missing", []string{"--wsgi-file", filepath.Join(appDir("wsgifile"), "nope.wsgi")},
-			[]string{"nope.wsgi"}},
+			[]string{"nope.wsgi: no such file"}},
+		// Django's module is mysite.wsgi: as in uWSGI, a file by its
+		// ending; Python's FileNotFoundError gave no hint.
+		{"mount of Django's module", []string{"--chdir", appDir("environ"), "--mount", "/app=mysite.wsgi"},
+			[]string{"no such file", "for the module mysite.wsgi, name its callable: mysite.wsgi:application"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
 		// An empty directory was taken without a word: the base

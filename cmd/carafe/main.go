@@ -6,10 +6,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -353,6 +355,17 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 			return fmt.Errorf("carafe: --env %s: %w", kv, err)
 		}
 	}
+	if f := cfg.WSGIFile; f != "" && cfg.Paste == "" {
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			err := fmt.Errorf("carafe: --wsgi-file %s: no such file in %s", f, cwd())
+			if strings.HasSuffix(f, ".wsgi") && dottedName.MatchString(f) {
+				// --mount /app=mysite.wsgi, Django's module, is a file
+				// there by its ending, as in uWSGI.
+				err = fmt.Errorf("%w; for the module %s, name its callable: %s:application", err, f, f)
+			}
+			return err
+		}
+	}
 	if cfg.Virtualenv != "" {
 		if st, err := os.Stat(cfg.Virtualenv); err != nil || !st.IsDir() {
 			return fmt.Errorf("carafe: --virtualenv %s: not a directory", cfg.Virtualenv)
@@ -366,6 +379,14 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 	return nil
+}
+
+// dottedName is a Python module's dotted name.
+var dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+
+func cwd() string {
+	d, _ := os.Getwd()
+	return d
 }
 
 func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
