@@ -91,7 +91,7 @@ func run(args []string) int {
 		}
 	}
 	if !child { // the master already said them
-		for _, w := range warnings {
+		for _, w := range append(warnings, cfg.PythonPathWarnings()...) {
 			fmt.Fprintln(os.Stderr, w)
 		}
 	}

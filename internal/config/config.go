@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -383,6 +384,31 @@ func placeErrors(err error, order []setting) error {
 		}
 	}
 	return errors.New(strings.Join(lines, "\n"))
+}
+
+// PythonPathWarnings names the --pythonpath entries that are not there
+// (a relative one is looked for under --chdir, as Python will): Python
+// adds them all the same, and a Gunicorn-style list (/a,/b) was one path
+// that matched nothing, without a word. Not among Parse's warnings: it
+// looks at the file system, which the configuration may describe for
+// another machine.
+func (c *Config) PythonPathWarnings() []string {
+	var ws []string
+	for _, p := range c.PythonPath {
+		full := p
+		if !filepath.IsAbs(p) && c.Chdir != "" {
+			full = filepath.Join(c.Chdir, p)
+		}
+		if _, err := os.Stat(full); err == nil || strings.ContainsAny(p, "*?[") {
+			continue
+		}
+		w := fmt.Sprintf("carafe: --pythonpath %s: no such file or directory", p)
+		if strings.Contains(p, ",") {
+			w += " (it takes one directory: give --pythonpath once for each)"
+		}
+		ws = append(ws, w)
+	}
+	return ws
 }
 
 // isStdio reports whether a --logger or --req-logger value is uWSGI's stdio
