@@ -346,6 +346,10 @@ func TestWSGIFileWrapperReadNone(t *testing.T) {
 // head and that block must arrive meanwhile, from a generator that
 // declared Content-Length (carafe held it for 64 KiB or the end) as from
 // a file wrapper over a pipe.
+//
+// A generator that gives its whole Content-Length is answered at once too:
+// its code after the last yield may take any time, or raise (the client
+// got a 500 for a body it had been given in full).
 func TestWSGIBlocksNotDelayed(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "blocks_not_delayed", "--threads", "2")
@@ -367,6 +371,21 @@ func TestWSGIBlocksNotDelayed(t *testing.T) {
 			rest, err := io.ReadAll(resp.Body)
 			if err != nil || string(rest) != "second-p\n" {
 				t.Errorf("the rest: %q, %v; want \"second-p\\n\"", rest, err)
+			}
+		})
+	}
+	for _, path := range []string{"/last", "/last_raise"} {
+		t.Run(path[1:], func(t *testing.T) {
+			c, br := wsgiRaw(t, s, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			resp, err := http.ReadResponse(br, &http.Request{Method: "GET"})
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(resp.Body)
+			}
+			wsgiGet(t, s, "/release")
+			if err != nil || resp.StatusCode != 200 || string(body) != "first-part\nsecond-p\n" {
+				t.Fatalf("the whole body did not arrive while the generator went on: %v %q", err, body)
 			}
 		})
 	}

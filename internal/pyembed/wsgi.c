@@ -579,7 +579,7 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 {
 	PyObject *iter, *item;
 	Py_ssize_t i;
-	int rc = 0, batch;
+	int rc = 0, batch, gen;
 
 	if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
 		for (i = 0; i < PySequence_Fast_GET_SIZE(result); i++) {
@@ -602,15 +602,19 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	 * chunk, which then leaves with the head in one write). That body
 	 * does wait for the rest of the iterable and its close(): sending it
 	 * from here instead costs a release of the GIL in mid-call, which
-	 * took Flask with 8 threads from 13.1-14.9k to 10.0-11.0k req/s. */
+	 * took Flask with 8 threads from 13.1-14.9k to 10.0-11.0k req/s. Not
+	 * a generator's: its code after the last yield may take any time (a
+	 * cleanup, a log call), or raise, and the client has its answer
+	 * already. */
 	batch = crf_file_ready(result);
+	gen = PyGen_Check(result);
 	iter = PyObject_GetIter(result);
 	if (iter == NULL)
 		return -1;
 	while ((item = PyIter_Next(iter)) != NULL) {
 		rc = crf_emit(s, item);
 		Py_DECREF(item);
-		if (rc == 0 && s->body_len > 0 && !batch && !crf_complete(s))
+		if (rc == 0 && s->body_len > 0 && !batch && (gen || !crf_complete(s)))
 			rc = crf_flush(s, NULL, 0);
 		if (rc < 0)
 			break;

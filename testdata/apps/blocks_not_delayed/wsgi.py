@@ -2,7 +2,9 @@
 slow to come (PEP 3333: a server "must not delay the transmission of any
 block"). /cl is a generator that declared Content-Length; /pipe is
 wsgi.file_wrapper over a pipe. Each gives its first block, then waits for
-GET /release (at most 10 s) before it gives the rest."""
+GET /release (at most 10 s) before it gives the rest. /last is a generator
+that gives its whole Content-Length at once, then waits for /release
+before it ends; /last_raise raises once it has given it."""
 import os
 import threading
 
@@ -18,6 +20,19 @@ def _cl(environ, start_response):
         yield FIRST
         _release.wait(10)
         yield REST
+
+    return blocks()
+
+
+def _last(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(len(FIRST + REST)))])
+
+    def blocks():
+        yield FIRST + REST
+        if environ["PATH_INFO"] == "/last_raise":
+            raise RuntimeError("after the whole body")
+        _release.wait(10)
 
     return blocks()
 
@@ -44,4 +59,4 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "8")])
         return [b"released"]
     _release.clear()
-    return {"/cl": _cl, "/pipe": _pipe}[path](environ, start_response)
+    return {"/cl": _cl, "/pipe": _pipe, "/last": _last, "/last_raise": _last}[path](environ, start_response)
