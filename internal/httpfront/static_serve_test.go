@@ -132,10 +132,13 @@ func TestStaticSlowReader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.opts.IOTimeout = 400 * time.Millisecond
+			// A second between writes: under the race detector on a busy
+			// CI machine, 400 ms cut a reader that was keeping up. The
+			// download takes about 3 s in all.
+			tt.opts.IOTimeout = time.Second
 			c, _ := staticDial(t, listenServer(t, tt.app, tt.opts))
 			start := time.Now()
-			got := slowRead(t, c, "GET /static/big.bin?"+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 4*time.Millisecond)
+			got := slowRead(t, c, "GET /static/big.bin?"+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 8*time.Millisecond)
 			i := bytes.Index(got, []byte("\r\n\r\n"))
 			if i < 0 || len(got)-i-4 != size {
 				t.Fatalf("got %d body bytes after %v, want %d", len(got)-i-4, time.Since(start), size)
