@@ -72,23 +72,25 @@ func TestMasterSIGINTQUITKeepsRequestLog(t *testing.T) {
 // SIGINT and SIGQUIT stop at once even while the workers import the app:
 // the master asks them to leave (a SIGKILL would lose the log lines of a
 // worker that served before the master read that it was ready), and one
-// still importing leaves then and there rather than at the end of its
-// import (30 s here). No worker dumps its goroutines, as Go's default for
-// SIGQUIT would.
+// still importing leaves then and there, saying so, rather than at the end
+// of its import (30 s here) or of the master's second of grace. No worker
+// dumps its goroutines, as Go's default for SIGQUIT would.
 func TestMasterSIGINTQUITDuringImport(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			vf := masterVersionFile(t, "one")
-			s := startApp(t, "master_reload", "--processes", "2",
-				"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=30")
+			vf, marks := masterVersionFile(t, "one"), t.TempDir()
+			s := startApp(t, "master_reload", "--processes", "2", "--env", "MASTER_VERSION_FILE="+vf,
+				"--env", "MASTER_IMPORT_SLEEP=30", "--env", "MASTER_IMPORT_MARK="+marks)
 			kids := masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
 			masterKillLeftovers(t, kids)
-			time.Sleep(time.Second) // into the import's sleep
-			syscall.Kill(kids[0], sig)
-			if _, left := masterWaitGone(kids[:1], 5*time.Second); len(left) > 0 {
-				t.Errorf("a worker importing its app still running 5 s after %v", sig)
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if m, _ := os.ReadDir(marks); len(m) == 2 {
+					break // both are in the import's sleep
+				} else if time.Now().After(deadline) {
+					t.Fatalf("the workers did not start their import:\n%s", s.Log())
+				}
 			}
 			s.cmd.Process.Signal(sig)
 			if _, ok := s.wait(10 * time.Second); !ok {
@@ -97,8 +99,12 @@ func TestMasterSIGINTQUITDuringImport(t *testing.T) {
 			if _, left := masterWaitGone(kids, 5*time.Second); len(left) > 0 {
 				t.Fatalf("workers %v still running after %v", left, sig)
 			}
-			if strings.Contains(s.Log(), "goroutine ") {
-				t.Errorf("a worker dumped its goroutines:\n%s", s.Log())
+			log := s.Log()
+			if n := strings.Count(log, "while importing the app; leaving"); n != 2 {
+				t.Errorf("%d of 2 workers left on their own as they imported the app:\n%s", n, log)
+			}
+			if strings.Contains(log, "goroutine ") {
+				t.Errorf("a worker dumped its goroutines:\n%s", log)
 			}
 		})
 	}

@@ -426,8 +426,9 @@ func crashHint(ps *os.ProcessState) string {
 		return ""
 	}
 	if ps.ExitCode() == 2 {
-		return ": a crash, as the Go runtime reports one (a fault in C code, such as a Python " +
-			"extension's, included); its stack is in the output above"
+		// Also a refused configuration's status, and any app's own.
+		return ": if a Go stack is in the output above, the worker crashed (a fault in C code, such " +
+			"as a Python extension's, included)"
 	}
 	return ""
 }

@@ -357,9 +357,11 @@ func quitWhileLoading() (loaded func()) {
 	stop := make(chan struct{})
 	go func() {
 		select {
-		case <-quit:
+		case sig := <-quit:
 			mu.Lock() // held to the exit: serving does not begin
 			if !over {
+				fmt.Fprintf(os.Stderr, "carafe: worker %d (pid %d): %v while importing the app; leaving\n",
+					control.WorkerID(), os.Getpid(), sig)
 				os.Exit(0)
 			}
 			mu.Unlock()

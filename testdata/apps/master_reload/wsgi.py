@@ -2,13 +2,17 @@
 import, so a reload that re-imports the app shows the file's new content.
 The body is "v=VALUE pid=PID"; /sleep?s=SECONDS sleeps first. An import
 takes $MASTER_IMPORT_SLEEP seconds (default 0), for reloads that overlap;
-the value "broken" then fails it, as a bad deploy does."""
+the value "broken" then fails it, as a bad deploy does. With
+$MASTER_IMPORT_MARK, a directory, the import first leaves a file named
+after the worker's pid there."""
 import os
 import time
 from urllib.parse import parse_qs
 
 with open(os.environ["MASTER_VERSION_FILE"]) as f:
     VALUE = f.read().strip()
+if os.environ.get("MASTER_IMPORT_MARK"):
+    open(os.path.join(os.environ["MASTER_IMPORT_MARK"], str(os.getpid())), "w").close()
 time.sleep(float(os.environ.get("MASTER_IMPORT_SLEEP", "0")))
 if VALUE == "broken":
     raise RuntimeError("a broken deploy")
