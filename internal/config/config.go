@@ -335,11 +335,13 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if c.Daemonize != "" && c.LogTo == "" {
 		c.LogTo = c.Daemonize
 	}
+	merged := false
 	if p := strings.ToLower(c.Protocol); p == "http" || p == "http11" {
 		c.HTTP, c.Socket = append(c.HTTP, c.Socket...), nil
+		merged = true
 	}
 	if err := c.Validate(); err != nil {
-		return nil, warnings, placeErrors(err, order)
+		return nil, warnings, placeErrors(err, order, merged)
 	}
 	c.normalize()
 	return c, warnings, nil
@@ -362,8 +364,9 @@ func scriptNameWarning(env []string, c *Config) string {
 // placeErrors names, in each of Validate's complaints ("config: --umask
 // ..."), the ini line or environment variable that gave the option its
 // value, as a value that does not parse is named. One set on the command
-// line, or a list that more than one place added to, is left as it was.
-func placeErrors(err error, order []setting) error {
+// line, or a list that more than one place added to, is left as it was;
+// so is --http once protocol = http has added the --socket values to it.
+func placeErrors(err error, order []setting, merged bool) error {
 	where := map[string]string{}
 	for _, s := range order {
 		w := s.where
@@ -371,6 +374,9 @@ func placeErrors(err error, order []setting) error {
 			w = ""
 		}
 		where[s.opt.Name] = w
+	}
+	if merged {
+		where["http"] = ""
 	}
 	lines := strings.Split(err.Error(), "\n")
 	for i, l := range lines {

@@ -831,6 +831,17 @@ func TestValidateNamesWhere(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `config: `+other+`:2: --static-map "nothing"`) {
 		t.Errorf("a list from one file: %v", err)
 	}
+	// protocol = http adds the socket values to --http: its line no
+	// longer says where a value came from.
+	merged := filepath.Join(dir, "merged.ini")
+	if err := os.WriteFile(merged, []byte("[uwsgi]\nhttp = 127.0.0.1:8000\nsocket = 127.0.0.1:99999\n"+
+		"protocol = http\nmodule = app\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Parse([]string{"--ini", merged}, nil)
+	if err == nil || !strings.Contains(err.Error(), `config: --http "127.0.0.1:99999"`) {
+		t.Errorf("socket values under protocol = http: %v", err)
+	}
 }
 
 // Gunicorn mounts the app under $SCRIPT_NAME; carafe takes --mount, and
