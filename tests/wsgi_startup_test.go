@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -36,11 +37,13 @@ func TestWSGIStartupErrors(t *testing.T) {
 			"--virtualenv", venvDir(t)},
 			[]string{"FileNotFoundError", "paste_site/no-such.ini"}},
 		{"wsgi-file missing", []string{"--wsgi-file", filepath.Join(appDir("wsgifile"), "nope.wsgi")},
-			[]string{"nope.wsgi: no such file"}},
+			[]string{"nope.wsgi: no file"}},
 		// Django's module is mysite.wsgi: as in uWSGI, a file by its
 		// ending; Python's FileNotFoundError gave no hint.
 		{"mount of Django's module", []string{"--chdir", appDir("environ"), "--mount", "/app=mysite.wsgi"},
-			[]string{"no such file", "for the module mysite.wsgi, name its callable: mysite.wsgi:application"}},
+			[]string{"--mount /app=mysite.wsgi: no file mysite.wsgi in ", "for the module mysite.wsgi, give --mount /app=mysite.wsgi:application"}},
+		{"wsgi-file of Django's module", []string{"--chdir", appDir("environ"), "--wsgi-file", "mysite.wsgi:application"},
+			[]string{"--wsgi-file mysite.wsgi:application: no file", "for the module mysite.wsgi, give --module mysite.wsgi"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
 		// An empty directory was taken without a word: the base
@@ -278,6 +281,38 @@ func TestWSGIVirtualenv(t *testing.T) {
 	t.Logf("sys.prefix %s, sys.executable %s, flask %s from %s", r.Prefix, r.Executable, r.FlaskVersion, r.FlaskFile)
 	if !strings.HasPrefix(r.FlaskFile, venv+"/") || r.FlaskVersion == "" {
 		t.Errorf("flask %q from %q, want it imported from the venv %s", r.FlaskVersion, r.FlaskFile, venv)
+	}
+}
+
+// A venv made by another installation of the embedded Python's version
+// may work: the warning of it is given once, by the master, not by every
+// worker at each start, recycle and respawn.
+func TestWSGIVirtualenvOtherInstallWarnsOnce(t *testing.T) {
+	t.Parallel()
+	venv := filepath.Join(t.TempDir(), "venv")
+	if out, err := exec.Command("/usr/bin/python3", "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		t.Skipf("no venv from /usr/bin/python3: %v %s", err, out)
+	}
+	addr := freeAddr(t)
+	s := launch(t, addr, "--http", addr, "--chdir", appDir("master_pid"), "--module", "wsgi",
+		"--virtualenv", venv, "--processes", "2", "--max-requests", "2")
+	s.waitReady(20 * time.Second)
+	if !s.waitLog("2 workers ready", 20*time.Second) {
+		if strings.Contains(s.Log(), "carafe embeds Python") {
+			t.Skipf("/usr/bin/python3 is another version than the embedded one:\n%s", s.Log())
+		}
+		t.Fatalf("the workers did not start:\n%s", s.Log())
+	}
+	for range 6 { // three recycles
+		wsgiGet(t, s, "/")
+	}
+	time.Sleep(time.Second)
+	switch n := strings.Count(s.Log(), "was made by"); n {
+	case 0:
+		t.Skip("/usr/bin/python3 is the embedded interpreter: no other installation to warn of")
+	case 1:
+	default:
+		t.Errorf("the venv warning given %d times:\n%s", n, s.Log())
 	}
 }
 

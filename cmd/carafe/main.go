@@ -91,7 +91,13 @@ func run(args []string) int {
 		}
 	}
 	if !child { // the master already said them
-		for _, w := range append(warnings, cfg.PythonPathWarnings()...) {
+		warnings = append(warnings, cfg.PythonPathWarnings()...)
+		if cfg.Virtualenv != "" {
+			if w, _ := pyembed.CheckVenv(cfg.Virtualenv); w != "" {
+				warnings = append(warnings, w)
+			}
+		}
+		for _, w := range warnings {
 			fmt.Fprintln(os.Stderr, w)
 		}
 	}
@@ -121,7 +127,7 @@ func run(args []string) int {
 		mo.Notify = notify
 		return master.Run(mo)
 	}
-	if err := prepare(cfg, log); err != nil {
+	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -335,7 +341,7 @@ func logRotation(cfg *config.Config) logfile.Rotation {
 
 // prepare applies --chdir and --env before Python starts, so the app's
 // imports and os.environ see them.
-func prepare(cfg *config.Config, log *slog.Logger) error {
+func prepare(cfg *config.Config) error {
 	if cfg.Virtualenv != "" {
 		// Relative to where carafe was started, not to --chdir.
 		abs, err := filepath.Abs(cfg.Virtualenv)
@@ -357,28 +363,37 @@ func prepare(cfg *config.Config, log *slog.Logger) error {
 	}
 	if f := cfg.WSGIFile; f != "" && cfg.Paste == "" {
 		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
-			err := fmt.Errorf("carafe: --wsgi-file %s: no such file in %s", f, cwd())
-			if strings.HasSuffix(f, ".wsgi") && dottedName.MatchString(f) {
-				// --mount /app=mysite.wsgi, Django's module, is a file
-				// there by its ending, as in uWSGI.
-				err = fmt.Errorf("%w; for the module %s, name its callable: %s:application", err, f, f)
-			}
-			return err
+			return missingWSGIFile(cfg)
 		}
 	}
 	if cfg.Virtualenv != "" {
 		if st, err := os.Stat(cfg.Virtualenv); err != nil || !st.IsDir() {
 			return fmt.Errorf("carafe: --virtualenv %s: not a directory", cfg.Virtualenv)
 		}
-		warning, err := pyembed.CheckVenv(cfg.Virtualenv)
-		if err != nil {
-			return fmt.Errorf("carafe: %w", err)
-		}
-		if warning != "" {
-			log.Warn(warning)
+		if _, err := pyembed.CheckVenv(cfg.Virtualenv); err != nil {
+			return fmt.Errorf("carafe: %w", err) // its warning is the master's to give, once
 		}
 	}
 	return nil
+}
+
+// missingWSGIFile says that the --wsgi-file (or --mount's file) is not
+// there. mysite.wsgi, Django's project module, is a file by its ending,
+// as in uWSGI: for such a name it says how to give the module instead.
+func missingWSGIFile(cfg *config.Config) error {
+	f, opt := cfg.WSGIFile, "--wsgi-file "+cfg.WSGIFile
+	if len(cfg.Mount) > 0 {
+		opt = "--mount " + cfg.Mount[0]
+	}
+	err := fmt.Errorf("carafe: %s: no file %s in %s", opt, f, cwd())
+	mod, _, _ := strings.Cut(f, ":")
+	if !strings.HasSuffix(mod, ".wsgi") || !dottedName.MatchString(mod) {
+		return err
+	}
+	if prefix, _, ok := strings.Cut(opt, "="); ok && len(cfg.Mount) > 0 {
+		return fmt.Errorf("%w; for the module %s, give %s=%s:application", err, mod, prefix, mod)
+	}
+	return fmt.Errorf("%w; for the module %s, give --module %s", err, mod, mod)
 }
 
 // dottedName is a Python module's dotted name.
