@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -79,7 +80,9 @@ func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
 		m, err := c.copyFile(f, min(n, c.respLeft))
 		c.written += m
 		c.respLeft -= m
-		if err != nil && c.writeErr == nil {
+		// io.EOF: the file ended early, a short body endBody warns of;
+		// anything else is the write's.
+		if err != nil && !errors.Is(err, io.EOF) && c.writeErr == nil {
 			c.writeErr = err
 		}
 	}

@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -618,4 +620,57 @@ func TestServerStopDuringCallSaysClose(t *testing.T) {
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Errorf("after the response: %v, want EOF", err)
 	}
+}
+
+// A file that ends before the size it was given (it shrank while sent)
+// is the app's short body: endBody warns of it and closes. It was taken
+// for a failed write, which the warning leaves to the client's leaving.
+func TestSendFileShorterThanSaid(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(strings.Repeat("x", 100))
+	for _, noSendfile := range []bool{false, true} {
+		var logged bytes.Buffer
+		var mu sync.Mutex
+		app := fakeApp{fn: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
+			f.Seek(0, io.SeekStart)
+			c.Exch.SendFile(head("200 OK", "Content-Length", "1000"), f, 1000)
+			return wsgi.OK
+		}}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := NewServer(app, Options{NoSendfile: noSendfile,
+			Log: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))})
+		go srv.Serve(l)
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		got, _ := io.ReadAll(c) // to the close
+		c.Close()
+		srv.Shutdown(time.Second)
+		mu.Lock()
+		log := logged.String()
+		mu.Unlock()
+		if !strings.HasSuffix(string(got), strings.Repeat("x", 100)) || !strings.Contains(log, "app sent less than its Content-Length") {
+			t.Errorf("NoSendfile %v: got %q, log %q; want the 100 bytes, a close and the warning", noSendfile, got, log)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
