@@ -28,8 +28,16 @@ func withRange(r *http.Request, size int64) *http.Request {
 	return &r2
 }
 
+// maxRanges is the most ranges one request is answered with; more get the
+// whole file, as Apache's MaxRanges (200 there) has it. Each range is a
+// part with its own head in the answer: a request of 8 KB asking for a
+// thousand single bytes had one of 160 KB, about 18 times its own size
+// (ServeContent bounds only the bytes of the parts, by the file's size).
+// No client splits a download into more; a video player asks for one.
+const maxRanges = 100
+
 // fixRange rewrites a Range value for a body of size bytes; "" means the
-// header is to be ignored. RFC 9110 §14.2 says to ignore a unit other
+// header is to be ignored (past maxRanges too). RFC 9110 §14.2 says to ignore a unit other
 // than bytes (ServeContent answers 416). An empty body has no byte to
 // select, and clients that add a Range to every request must get it
 // whole (ServeContent sends a 206 "bytes 0--1/0" for "bytes=-1"). A
@@ -40,7 +48,8 @@ func withRange(r *http.Request, size int64) *http.Request {
 // */size" this needs, after its If-Range and precondition checks.
 func fixRange(v string, size int64) string {
 	unit, set, ok := strings.Cut(v, "=")
-	if !ok || !strings.EqualFold(strings.TrimSpace(unit), "bytes") || size == 0 {
+	if !ok || !strings.EqualFold(strings.TrimSpace(unit), "bytes") || size == 0 ||
+		strings.Count(set, ",") >= maxRanges {
 		return ""
 	}
 	var kept []string
