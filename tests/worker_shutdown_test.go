@@ -61,7 +61,9 @@ func TestAppThreadsAndChildrenSignals(t *testing.T) {
 // An app that sets handlers for SIGTERM and SIGINT at import does not
 // take them from carafe (Python would never run them: its main thread runs
 // no Python in a worker), with a master or without: SIGTERM still stops
-// the server, and the log says what was taken back.
+// the server, and the log says what was taken back. Its handler for
+// another signal (SIGALRM) is dropped too: it ran at the stop, its
+// exception breaking into carafe's finalisation.
 func TestAppSignalHandlersAtImport(t *testing.T) {
 	t.Parallel()
 	for _, mode := range [][]string{nil, {"--master"}} {
@@ -71,12 +73,22 @@ func TestAppSignalHandlersAtImport(t *testing.T) {
 			if _, body := httpGet(t, s.URL("/")); string(body) != "ok" {
 				t.Fatalf("GET /: %q", body)
 			}
-			if !s.waitLog("set handlers for SIGTERM, SIGINT", 5*time.Second) {
+			if !s.waitLog("set handlers for SIGALRM, SIGTERM, SIGINT while it loaded; carafe drops them", 5*time.Second) {
 				t.Errorf("no word of the handlers taken back:\n%s", s.Log())
+			}
+			if _, body := httpGet(t, s.URL("/alarm")); string(body) != "ok" {
+				t.Fatalf("GET /alarm: %q", body)
+			}
+			time.Sleep(1500 * time.Millisecond) // the alarm comes
+			if _, body := httpGet(t, s.URL("/")); string(body) != "ok" {
+				t.Fatalf("GET / after the alarm: %q", body)
 			}
 			s.cmd.Process.Signal(syscall.SIGTERM)
 			if code, ok := s.wait(10 * time.Second); !ok || code != 0 {
 				t.Fatalf("after SIGTERM: exit %d (exited: %v), want a prompt 0:\n%s", code, ok, s.Log())
+			}
+			if strings.Contains(s.Log(), "SIGALRM handler ran") {
+				t.Errorf("the app's SIGALRM handler ran:\n%s", s.Log())
 			}
 		})
 	}

@@ -71,7 +71,10 @@ var compatOptions = []Option{
 		Name: "thread-stacksize", Aliases: []string{"threads-stacksize", "thread-stack-size", "threads-stack-size"},
 		Kind: KindNoop, Metavar: "KB", Section: secCompat, Check: atLeast(0, "a number of kilobytes"),
 		Doc: "carafe's Python threads run with the system's default thread stack (`ulimit -s`, 8 MiB on " +
-			"Debian), larger than what uWSGI is usually given; the value is accepted and not used.",
+			"Debian), larger than what uWSGI is usually given; the value is accepted and not used, and so is " +
+			"the app's own `threading.stack_size()` at import (the threads exist by then). A recursion deeper " +
+			"than 8 MiB allows, which crashes the worker, needs a larger `ulimit -s` where carafe starts " +
+			"(`LimitSTACK=` under systemd).",
 	},
 	{
 		Name: "wsgi-env-behavior", Aliases: []string{"wsgi-env-behaviour"}, Kind: KindNoop, Metavar: "holy|cheat",

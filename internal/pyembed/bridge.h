@@ -77,6 +77,7 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 void crf_drop_file_wrapper(void);
 void crf_signals_save(void);
 int crf_signals_restore(int *changed, int n);
+int crf_signals_forget(int *dropped, int n);
 void crf_dump_all(int fd);
 char *crf_module_files(size_t *len);
 unsigned long crf_thread_ident(crf_slot *s);

@@ -390,11 +390,63 @@ static const int crf_kept_signals[] = {
 #define CRF_KEPT_SIGNALS (int)(sizeof crf_kept_signals / sizeof crf_kept_signals[0])
 static struct sigaction crf_kept_actions[CRF_KEPT_SIGNALS];
 
-/* crf_signals_save records the actions of the kept signals. */
+static struct sigaction crf_saved_actions[NSIG]; /* every signal's, before the app loads */
+
+/* crf_signals_save records the actions of the kept signals, and of every
+ * other signal (see crf_signals_forget). */
 void crf_signals_save(void)
 {
 	for (int i = 0; i < CRF_KEPT_SIGNALS; i++)
 		sigaction(crf_kept_signals[i], NULL, &crf_kept_actions[i]);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, NULL, &crf_saved_actions[sig]);
+}
+
+/* crf_signals_forget drops the Python handlers the app set while it
+ * loaded (signal.signal at import), for any signal: Python runs them only
+ * on its main thread, which in a worker runs no Python until it stops, so
+ * a SIGALRM handler fired at the stop, hours late, raising into carafe's
+ * finalisation. Each goes back to SIG_DFL in Python's table, and to the
+ * action it had before the app loaded; mod_wsgi likewise ignores them.
+ * Handlers in C (faulthandler's) stay. Called on the main thread, the GIL
+ * held; writes the signals' numbers to dropped (room for n) and returns
+ * how many there were. */
+int crf_signals_forget(int *dropped, int n)
+{
+	PyObject *mod, *getsignal, *dfl, *h, *r;
+	int k = 0;
+
+	mod = PyImport_ImportModule("signal");
+	getsignal = mod != NULL ? PyObject_GetAttrString(mod, "getsignal") : NULL;
+	dfl = mod != NULL ? PyObject_GetAttrString(mod, "SIG_DFL") : NULL;
+	if (getsignal == NULL || dfl == NULL) {
+		PyErr_Clear();
+		goto out;
+	}
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		h = PyObject_CallFunction(getsignal, "i", sig);
+		if (h == NULL) { /* not a signal Python knows */
+			PyErr_Clear();
+			continue;
+		}
+		if (PyCallable_Check(h)) {
+			r = PyObject_CallMethod(mod, "signal", "iO", sig, dfl);
+			if (r == NULL)
+				PyErr_Clear();
+			Py_XDECREF(r);
+			sigaction(sig, &crf_saved_actions[sig], NULL);
+			if (k < n)
+				dropped[k++] = sig;
+		}
+		Py_DECREF(h);
+	}
+out:
+	Py_XDECREF(dfl);
+	Py_XDECREF(getsignal);
+	Py_XDECREF(mod);
+	return k;
 }
 
 /* crf_signals_restore puts back any kept signal's action changed since

@@ -220,32 +220,46 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	close(done)
 }
 
-// signalNames names the signals crf_signals_restore may report.
+// signalNames names the signals crf_signals_restore and crf_signals_forget
+// may report; others are "signal N".
 var signalNames = map[syscall.Signal]string{
 	syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
 	syscall.SIGHUP: "SIGHUP", syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2",
 	syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU", syscall.SIGURG: "SIGURG",
-	syscall.SIGPIPE: "SIGPIPE",
+	syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGCHLD: "SIGCHLD",
+	syscall.SIGVTALRM: "SIGVTALRM", syscall.SIGPROF: "SIGPROF", syscall.SIGWINCH: "SIGWINCH",
+	syscall.SIGIO: "SIGIO", syscall.SIGXCPU: "SIGXCPU", syscall.SIGXFSZ: "SIGXFSZ",
+	syscall.SIGCONT: "SIGCONT", syscall.SIGTSTP: "SIGTSTP", syscall.SIGABRT: "SIGABRT",
+}
+
+func signalName(sig C.int) string {
+	if name, ok := signalNames[syscall.Signal(sig)]; ok {
+		return name
+	}
+	return fmt.Sprintf("signal %d", int(sig))
 }
 
 // keepSignals takes back the signals the app set handlers for while it
-// loaded (signal.signal at import), and says so: Python runs a handler
-// only on its main thread, which in a worker never runs Python again, so
-// the app's handler would never run, and carafe would no longer stop on
-// SIGTERM nor reopen its log on SIGUSR1.
+// loaded (signal.signal at import), and says so. Python runs a handler
+// only on its main thread, which in a worker never runs Python again until
+// it stops: the app's handler would not run when its signal came (a
+// SIGALRM's ran at the stop, hours late), and for the signals carafe
+// handles, carafe would no longer stop on SIGTERM nor reopen its log on
+// SIGUSR1.
 func keepSignals() {
-	var changed [16]C.int
-	n := int(C.crf_signals_restore(&changed[0], C.int(len(changed))))
-	if n == 0 {
+	var dropped, changed [64]C.int
+	n := int(C.crf_signals_forget(&dropped[0], C.int(len(dropped))))
+	m := int(C.crf_signals_restore(&changed[0], C.int(len(changed))))
+	if n+m == 0 {
 		return
 	}
-	names := make([]string, n)
-	for i := range n {
-		names[i] = signalNames[syscall.Signal(changed[i])]
+	var names []string
+	for _, sig := range append(dropped[:n:n], changed[:m]...) {
+		names = append(names, signalName(sig))
 	}
-	fmt.Fprintf(os.Stderr, "carafe: the app set handlers for %s while it loaded; carafe handles "+
-		"those signals in its workers (a Python handler would never run there), so its own are back\n",
-		strings.Join(names, ", "))
+	fmt.Fprintf(os.Stderr, "carafe: the app set handlers for %s while it loaded; carafe drops them, as "+
+		"mod_wsgi does (Python runs a handler only on its main thread, which in a carafe worker runs no "+
+		"Python), and keeps its own for the signals it handles\n", strings.Join(names, ", "))
 }
 
 // Finalize starts to finalise the interpreter when no call is running,
