@@ -76,6 +76,11 @@ func TestAppSignalHandlersAtImport(t *testing.T) {
 			if !s.waitLog("set handlers for SIGALRM, SIGTERM, SIGINT while it loaded; carafe drops them", 5*time.Second) {
 				t.Errorf("no word of the handlers taken back:\n%s", s.Log())
 			}
+			// SIG_IGN in Python's table (which its finalisation leaves
+			// alone); the kernel's action is carafe's again.
+			if _, body := httpGet(t, s.URL("/table")); string(body) != "True True" {
+				t.Errorf("Python's table for SIGALRM and SIGTERM: %q, want both SIG_IGN", body)
+			}
 			if _, body := httpGet(t, s.URL("/alarm")); string(body) != "ok" {
 				t.Fatalf("GET /alarm: %q", body)
 			}

@@ -402,39 +402,57 @@ void crf_signals_save(void)
 		sigaction(sig, NULL, &crf_saved_actions[sig]);
 }
 
+/* crf_forget_error logs the pending exception, or only clears it when the
+ * app's load failed before the traceback module was there. */
+static void crf_forget_error(void)
+{
+	if (crf_print_exception != NULL) /* NULL: the app's load failed early */
+		crf_log_exception();
+	else
+		PyErr_Clear();
+}
+
 /* crf_signals_forget drops the Python handlers the app set while it
  * loaded (signal.signal at import), for any signal: Python runs them only
  * on its main thread, which in a worker runs no Python until it stops, so
  * a SIGALRM handler fired at the stop, hours late, raising into carafe's
- * finalisation. Each goes back to SIG_DFL in Python's table, and to the
- * action it had before the app loaded; mod_wsgi likewise ignores them.
- * Handlers in C (faulthandler's) stay. Called on the main thread, the GIL
- * held; writes the signals' numbers to dropped (room for n) and returns
- * how many there were. */
+ * finalisation. Each becomes SIG_IGN in Python's table, which Python's
+ * finalisation leaves alone, and its signal gets back the action it had
+ * before the app loaded. SIG_IGN, not SIG_DFL, for the moment between the
+ * two: SIGTERM's default would end the worker then. mod_wsgi likewise
+ * ignores such handlers. Handlers in C (faulthandler's) stay. A signal
+ * already pending runs its handler first (logged if it raises). Called on
+ * the main thread, the GIL held; writes the signals' numbers to dropped
+ * (room for n) and returns how many there were. */
 int crf_signals_forget(int *dropped, int n)
 {
-	PyObject *mod, *getsignal, *dfl, *h, *r;
+	PyObject *mod, *getsignal, *ign, *h, *r;
 	int k = 0;
 
-	mod = PyImport_ImportModule("signal");
+	if (PyErr_CheckSignals() < 0)
+		crf_forget_error();
+	mod = PyImport_ImportModule("_signal"); /* in C: no bytecode, where pending handlers run */
 	getsignal = mod != NULL ? PyObject_GetAttrString(mod, "getsignal") : NULL;
-	dfl = mod != NULL ? PyObject_GetAttrString(mod, "SIG_DFL") : NULL;
-	if (getsignal == NULL || dfl == NULL) {
-		PyErr_Clear();
+	ign = mod != NULL ? PyObject_GetAttrString(mod, "SIG_IGN") : NULL;
+	if (getsignal == NULL || ign == NULL) {
+		crf_forget_error();
 		goto out;
 	}
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		h = PyObject_CallFunction(getsignal, "i", sig);
-		if (h == NULL) { /* not a signal Python knows */
-			PyErr_Clear();
+		if (h == NULL) {
+			if (PyErr_ExceptionMatches(PyExc_ValueError))
+				PyErr_Clear(); /* not a signal Python knows */
+			else
+				crf_forget_error();
 			continue;
 		}
 		if (PyCallable_Check(h)) {
-			r = PyObject_CallMethod(mod, "signal", "iO", sig, dfl);
+			r = PyObject_CallMethod(mod, "signal", "iO", sig, ign);
 			if (r == NULL)
-				PyErr_Clear();
+				crf_forget_error();
 			Py_XDECREF(r);
 			sigaction(sig, &crf_saved_actions[sig], NULL);
 			if (k < n)
@@ -443,7 +461,7 @@ int crf_signals_forget(int *dropped, int n)
 		Py_DECREF(h);
 	}
 out:
-	Py_XDECREF(dfl);
+	Py_XDECREF(ign);
 	Py_XDECREF(getsignal);
 	Py_XDECREF(mod);
 	return k;
