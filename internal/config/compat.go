@@ -72,7 +72,7 @@ var compatOptions = []Option{
 		Kind: KindNoop, Metavar: "KB", Section: secCompat, Check: atLeast(0, "a number of kilobytes"),
 		Doc: "carafe's Python threads run with the system's default thread stack (`ulimit -s`, 8 MiB on " +
 			"Debian), larger than what uWSGI is usually given; the value is accepted and not used, and so is " +
-			"the app's own `threading.stack_size()` at import (the threads exist by then). A recursion deeper " +
+			"the app's own `threading.stack_size()` (carafe's Python threads are started by the Go runtime, with the system's default). A recursion deeper " +
 			"than 8 MiB allows, which crashes the worker, needs a larger `ulimit -s` where carafe starts " +
 			"(`LimitSTACK=` under systemd).",
 	},
