@@ -2,7 +2,6 @@ package httpfront
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -632,8 +630,7 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 	}
 	f.WriteString(strings.Repeat("x", 100))
 	for _, noSendfile := range []bool{false, true} {
-		var logged bytes.Buffer
-		var mu sync.Mutex
+		var logged lockedBuffer
 		app := fakeApp{fn: func(c *wsgi.Call, _ map[string]string) wsgi.Result {
 			f.Seek(0, io.SeekStart)
 			c.Exch.SendFile(head("200 OK", "Content-Length", "1000"), f, 1000)
@@ -644,7 +641,7 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := NewServer(app, Options{NoSendfile: noSendfile,
-			Log: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))})
+			Log: slog.New(slog.NewTextHandler(&logged, nil))})
 		go srv.Serve(l)
 		c, err := net.Dial("tcp", l.Addr().String())
 		if err != nil {
@@ -655,22 +652,9 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 		got, _ := io.ReadAll(c) // to the close
 		c.Close()
 		srv.Shutdown(time.Second)
-		mu.Lock()
 		log := logged.String()
-		mu.Unlock()
 		if !strings.HasSuffix(string(got), strings.Repeat("x", 100)) || !strings.Contains(log, "app sent less than its Content-Length") {
 			t.Errorf("NoSendfile %v: got %q, log %q; want the 100 bytes, a close and the warning", noSendfile, got, log)
 		}
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

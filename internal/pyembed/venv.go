@@ -3,6 +3,7 @@ package pyembed
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,7 +61,7 @@ func checkVenv(dir, version, exe string) (string, error) {
 		made = filepath.Join(cfg["home"], "python"+version)
 	}
 	remake := fmt.Sprintf("make it again with that one (%s -m venv %s)", exe, dir)
-	if v := firstOf(cfg["version"], cfg["version_info"]); v != "" && v != version && !strings.HasPrefix(v, version+".") {
+	if v := cmp.Or(cfg["version"], cfg["version_info"]); v != "" && v != version && !strings.HasPrefix(v, version+".") {
 		return "", fmt.Errorf("--virtualenv %s was made by Python %s (%s), and carafe embeds Python %s "+
 			"(%s): %s", dir, v, made, version, exe, remake)
 	}
@@ -72,16 +73,6 @@ func checkVenv(dir, version, exe string) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// firstOf is the first of vs that is not empty.
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // sameFile reports whether a and b are one file, links followed.
