@@ -669,8 +669,12 @@ func (w *worker) stats() *control.WorkerStats {
 	st.Threads = []control.ThreadStats{}
 	for _, t := range w.ip.Threads() {
 		if t.Busy {
+			// The path only: a query string may carry a token or a
+			// password reset key, and stats travel to monitoring
+			// systems that keep them. The logs have the whole target.
+			path, _, _ := strings.Cut(t.Target, "?")
 			st.Threads = append(st.Threads, control.ThreadStats{Busy: true, Method: t.Method,
-				Path: t.Target, RunningMs: float64(t.Running) / 1e6})
+				Path: path, RunningMs: float64(t.Running) / 1e6})
 		}
 	}
 	return st
