@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -288,6 +289,38 @@ func TestWSGIFileWrapper(t *testing.T) {
 				t.Errorf("the file-like object's close() was not called")
 			}
 		})
+	}
+}
+
+// A file_wrapper response's close() runs on the Python thread that ran
+// the call, as every other result's does: Django closes the request's
+// database connection there, from thread-local storage. The file goes out
+// with sendfile after the call returns, and the call may have run on a
+// thread of Go's (the threads float), which must stay under it until the
+// close.
+func TestWSGIFileWrapperClosesOnCallThread(t *testing.T) {
+	t.Parallel()
+	// One worker on one CPU: the Python threads float.
+	s := startAppEnv(t, []string{"GOMAXPROCS=1", "FWT_SIZE=1048576"}, "file_wrapper_thread", "--threads", "4")
+	for range 4 {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, body := wsgiGet(t, s, "/file")
+				if resp.StatusCode != 200 || len(body) != 1<<20 {
+					t.Errorf("got %d with %d bytes, want 200 with 1 MiB", resp.StatusCode, len(body))
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	time.Sleep(200 * time.Millisecond) // the last close()s, after the bodies
+	_, body := wsgiGet(t, s, "/report")
+	t.Logf("%s", body)
+	if string(body) != "32 closes, 0 elsewhere" {
+		t.Errorf("report %q, want 32 closes, none on another thread than their call's", body)
 	}
 }
 

@@ -15,7 +15,6 @@ enum {
 	CRF_OK = 0,	      /* the app finished; the rest of its output is in the slot */
 	CRF_APP_ERROR = 1,    /* the app raised (or broke the protocol); traceback logged */
 	CRF_OUTPUT_ERROR = 2, /* a crfGoOutput call failed (client gone or head invalid) */
-	CRF_SENDFILE = 3,     /* the response is a file: file_fd/off/size set, result kept */
 	CRF_ELSEWHERE = 4     /* not run: this OS thread may not become a Python thread */
 };
 
@@ -53,11 +52,12 @@ typedef struct crf_slot {
 	int input_failed;  /* reading wsgi.input failed: the client left or stalled */
 	int in_go;	   /* a crfGoOutput or crfGoRead call is running, the GIL released */
 
-	/* A file_wrapper response Go sends with sendfile (CRF_SENDFILE); the
-	 * result is closed by crf_close_file afterwards. */
-	PyObject *file_result;
+	/* A file_wrapper response Go sends with sendfile (crfGoSendFile),
+	 * from crf_run, which then closes the result. file_sent: that is
+	 * how this response went out, whole; nothing is left to send. */
 	int file_fd;
 	int64_t file_off, file_size;
+	int file_sent;
 	int in_request;
 
 	/* Reused per-request objects (see bridge.c). */
@@ -98,7 +98,6 @@ void crf_dump_traceback(crf_slot *s);
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total);
 void crf_log_exception(void);
-int crf_close_file(crf_slot *s, int own);
 extern PyTypeObject crf_ResponderType;
 
 /* input.c */
@@ -119,6 +118,7 @@ int crf_file_wrapper_init(void);
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size);
 int crf_file_ready(PyObject *result);
 
-/* The Go callbacks crfGoRead and crfGoOutput are declared in _cgo_export.h. */
+/* The Go callbacks crfGoRead, crfGoOutput and crfGoSendFile are declared in
+ * _cgo_export.h. */
 
 #endif

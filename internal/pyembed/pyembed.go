@@ -362,13 +362,7 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 	s := t.slot
 	c.HeadSent = s.head_sent != 0
 	c.Result = wsgi.Result(rc)
-	if rc == C.CRF_SENDFILE {
-		c.Result = t.sendFile(c, cown)
-		c.HeadSent = true
-		t.exch = nil
-		return true
-	}
-	if c.Result == wsgi.OK {
+	if c.Result == wsgi.OK && s.file_sent == 0 { // (a file went out whole: crfGoSendFile)
 		var head []byte
 		if s.head_sent == 0 {
 			head = cBytes(s.head, s.head_len)
@@ -382,14 +376,18 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 	return true
 }
 
-// sendFile sends a file_wrapper response with sendfile, the GIL released,
-// then lets Python close the file (on this OS thread, t's own if own).
-// file_fd is the bridge's duplicate of the file's descriptor, ours to close.
-func (t *thread) sendFile(c *wsgi.Call, own C.int) wsgi.Result {
+// crfGoSendFile sends a file_wrapper response's file (file_fd from
+// file_off) with sendfile, head first; crf_run calls it, the GIL released,
+// and then closes the result on the same OS thread (see crf_send_file).
+//
+//export crfGoSendFile
+func crfGoSendFile(slot C.int) (rc C.int) {
+	defer recoverCallback(&rc, 1)
+	t := threads[slot]
 	s := t.slot
 	head := cBytes(s.head, s.head_len)
-	res := wsgi.OK
 	f := os.NewFile(uintptr(s.file_fd), "file_wrapper")
+	defer f.Close()
 	_, err := f.Seek(int64(s.file_off), io.SeekStart)
 	if err == nil {
 		// A file positioned past its end has nothing left to send.
@@ -399,14 +397,10 @@ func (t *thread) sendFile(c *wsgi.Call, own C.int) wsgi.Result {
 			err = t.exch.SendFile(head, f, n)
 		}
 	}
-	f.Close()
 	if err != nil {
-		res = wsgi.OutputError
+		return 1
 	}
-	if C.crf_close_file(s, own) != 0 && res == wsgi.OK {
-		res = wsgi.AppError
-	}
-	return res
+	return 0
 }
 
 // finalOutput is the last Output of a response.

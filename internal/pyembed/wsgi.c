@@ -660,33 +660,27 @@ static int crf_close(PyObject *result)
 	return rc;
 }
 
-/* crf_close_file closes a response Go sent with sendfile, taking the GIL
- * for it; 0, or -1 when close() raised (logged). The goroutine may have
- * moved to another OS thread while the file went out (own: it is still t's
- * own); one that may not become a Python thread (the cap, crf_may_run)
- * gets a thread state for the close only. */
-int crf_close_file(crf_slot *s, int own)
+/* crf_send_file has Go send a file_wrapper response's file with sendfile,
+ * the GIL released, then closes the result (taking the GIL again): both
+ * from crf_run, on the OS thread that ran the call. close() must run on
+ * the call's Python thread, as every other result's does (Django closes
+ * the request's database connection there, which it finds in thread-local
+ * storage), and once crf_run has returned, the goroutine that called it
+ * may go on on another OS thread. Returns crf_run's result. */
+static int crf_send_file(crf_slot *s, PyObject *result)
 {
-	PyObject *result = s->file_result;
-	PyGILState_STATE g = PyGILState_UNLOCKED;
-	int rc, transient;
+	int rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR;
 
-	s->file_result = NULL;
-	if (result == NULL)
-		return 0;
-	transient = !crf_may_run(own);
-	if (transient)
-		g = PyGILState_Ensure();
-	else
-		crf_enter();
-	rc = crf_close(result);
-	if (rc < 0)
+	s->head_sent = 1;
+	s->file_sent = 1;
+	crf_enter();
+	if (crf_close(result) < 0) {
 		crf_log_exception();
+		if (rc == CRF_OK)
+			rc = CRF_APP_ERROR;
+	}
 	Py_DECREF(result);
-	if (transient)
-		PyGILState_Release(g);
-	else
-		PyEval_SaveThread();
+	PyEval_SaveThread();
 	return rc;
 }
 
@@ -698,7 +692,7 @@ int crf_close_file(crf_slot *s, int own)
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total)
 {
-	PyObject *environ = NULL, *result = NULL, *input = NULL, *sr, *args[2];
+	PyObject *environ = NULL, *result = NULL, *input = NULL, *file = NULL, *sr, *args[2];
 	int rc = CRF_OK;
 
 	if (!crf_may_run(own))
@@ -706,7 +700,7 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 
 	s->tstate = crf_enter();
 	s->head_len = s->body_len = 0;
-	s->head_set = s->head_sent = s->output_failed = 0;
+	s->head_set = s->head_sent = s->output_failed = s->file_sent = 0;
 	s->length = -1;
 	s->produced = 0;
 	s->in_request = 1;
@@ -739,9 +733,8 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		if (s->head_sent || s->body_len > 0) {
 			close(s->file_fd);
 		} else {
-			s->file_result = result; /* Go sends it, then crf_close_file */
+			file = result; /* sent and closed past done (crf_send_file) */
 			result = NULL;
-			rc = CRF_SENDFILE;
 			goto done;
 		}
 	}
@@ -773,5 +766,7 @@ done:
 	crf_responder_end(&s->start_response);
 	crf_responder_end(&s->write);
 	PyEval_SaveThread();
+	if (file != NULL)
+		rc = crf_send_file(s, file);
 	return rc;
 }
