@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,6 +33,56 @@ func TestSIGTERMFinalisesPython(t *testing.T) {
 	}
 	if !strings.Contains(s.Log(), "atexit-handler-ran") {
 		t.Errorf("atexit handler did not run:\n%s", s.Log())
+	}
+}
+
+// A graceful stop finalises what only the app module's globals hold, as
+// python does at exit: buffered files are flushed, __del__ methods run.
+// The WSGI callable keeps the module's globals alive after the module
+// itself is gone, so carafe must drop it before finalising.
+func TestSIGTERMFinalisesModuleGlobals(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "hits.log")
+	s := startAppEnv(t, []string{"GLOBALS_LOG=" + file}, "shutdown_globals")
+	for range 3 {
+		wsgiGet(t, s, "/")
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if _, ok := s.wait(10 * time.Second); !ok {
+		t.Fatal("carafe did not stop within 10s of SIGTERM")
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "hit\nhit\nhit\n" {
+		t.Errorf("the app's buffered log holds %q (%v), want its 3 lines flushed at the stop", b, err)
+	}
+	if !strings.Contains(s.Log(), "module global finalised") {
+		t.Errorf("a module global's __del__ did not run at the stop:\n%s", s.Log())
+	}
+}
+
+// An app that first imports threading inside a request still stops at
+// once: threading must take the interpreter's main thread for its main
+// thread, not the request's, which never ends (finalisation waited for it
+// for the whole --worker-reload-mercy, then gave up without atexit).
+func TestSIGTERMThreadingImportedInRequest(t *testing.T) {
+	t.Parallel()
+	// The test venv: the base installation's site-packages may have a
+	// .pth file that imports threading at start-up (pyenv's does).
+	s := startApp(t, "shutdown_lazy_threading", "--virtualenv", venvDir(t))
+	if _, body := wsgiGet(t, s, "/"); string(body) != "not main" {
+		t.Errorf("threading.main_thread() is the request's thread (%q)", body)
+	}
+	start := time.Now()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	code, ok := s.wait(20 * time.Second)
+	if !ok {
+		t.Fatal("carafe did not stop within 20s of SIGTERM")
+	}
+	t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("the stop took %v, want it well under 5s (the mercy is 60s)", time.Since(start))
+	}
+	if code != 0 || !strings.Contains(s.Log(), "atexit ran") {
+		t.Errorf("exit code %d; want 0 with the atexit handler run:\n%s", code, s.Log())
 	}
 }
 

@@ -90,6 +90,7 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 {
 	PyStatus st;
 	PyConfig config;
+	PyObject *mod;
 	char **argv;
 	int i;
 
@@ -127,6 +128,17 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 	if (PyStatus_Exception(st))
 		goto fail;
 	PyConfig_Clear(&config);
+	/* threading takes the thread that first imports it for the main
+	 * thread, whose end Py_FinalizeEx waits for: imported first by a
+	 * request (an app that imports it lazily, or logging), that would
+	 * be a Python thread of carafe's, which never ends, and every stop
+	 * would wait out its whole mercy. mod_wsgi imports it early too. */
+	mod = PyImport_ImportModule("threading");
+	if (mod == NULL) {
+		*err = crf_format_exception();
+		return -1;
+	}
+	Py_DECREF(mod);
 	return 0;
 fail:
 	PyConfig_Clear(&config);
@@ -703,6 +715,12 @@ int crf_atexit_began(void)
 void crf_finalize(void)
 {
 	PyEval_RestoreThread(crf_main_tstate);
+	/* The app callable keeps its module's globals alive (a function's
+	 * __globals__, a Flask app's view functions): Python's teardown of
+	 * modules would then never reach them, and their objects would not be
+	 * finalised (a buffered file's last lines lost, a temporary file left,
+	 * a __del__ never run), as they are at python's own exit. */
+	Py_CLEAR(crf_app);
 	if (Py_FinalizeEx() < 0)
 		fprintf(stderr, "carafe: errors while finalising Python\n");
 }
