@@ -74,10 +74,13 @@ func TestMasterSIGINTQUITKeepsRequestLog(t *testing.T) {
 // worker that served before the master read that it was ready), and one
 // still importing leaves then and there, saying so, rather than at the end
 // of its import (30 s here) or of the master's second of grace. No worker
-// dumps its goroutines, as Go's default for SIGQUIT would.
-func TestMasterSIGINTQUITDuringImport(t *testing.T) {
+// dumps its goroutines, as Go's default for SIGQUIT would. So does SIGTERM,
+// the graceful stop: a worker that has served nothing has nothing to
+// finish, and its copies of the sockets would meanwhile take connections
+// that it reset at its stop, once imported.
+func TestMasterStopDuringImport(t *testing.T) {
 	t.Parallel()
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			vf, marks := masterVersionFile(t, "one"), t.TempDir()
@@ -107,6 +110,30 @@ func TestMasterSIGINTQUITDuringImport(t *testing.T) {
 				t.Errorf("a worker dumped its goroutines:\n%s", log)
 			}
 		})
+	}
+}
+
+// Without a master too, a stop while the app imports ends carafe at once.
+func TestStandaloneSIGTERMDuringImport(t *testing.T) {
+	t.Parallel()
+	vf, marks := masterVersionFile(t, "one"), t.TempDir()
+	addr := freeAddr(t)
+	s := launch(t, addr, "--http", addr, "--chdir", appDir("master_reload"), "--module", "wsgi",
+		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=30", "--env", "MASTER_IMPORT_MARK="+marks)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m, _ := os.ReadDir(marks); len(m) == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the import did not start:\n%s", s.Log())
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	code, ok := s.wait(10 * time.Second)
+	if !ok {
+		t.Fatalf("carafe still running 10 s after SIGTERM during a 30 s import")
+	}
+	if code != 0 || !strings.Contains(s.Log(), "terminated while importing the app; leaving") {
+		t.Errorf("exit code %d, want 0 and a line that says why:\n%s", code, s.Log())
 	}
 }
 

@@ -215,10 +215,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		defer access.Flush()
 	}
 	o.Python.Keys = wsgi.Keys
-	loaded := func() {}
-	if ctl != nil {
-		loaded = quitWhileLoading()
-	}
+	loaded := quitWhileLoading(ctl != nil)
 	ip, err := pyembed.Start(o.Python)
 	loaded()
 	if err != nil {
@@ -344,14 +341,22 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	}
 }
 
-// quitWhileLoading makes SIGINT or SIGQUIT end a worker under a master at
-// once while its app imports: that is the master's immediate stop
-// (killAll), an import can take seconds, and nothing has been served yet.
-// The returned func marks the import over; from then on the serving loop
-// takes those signals (run's own channel gets them too).
-func quitWhileLoading() (loaded func()) {
+// quitWhileLoading makes SIGTERM, SIGINT or SIGQUIT end the worker at
+// once while its app imports: nothing has been served yet, so there is
+// nothing to finish, and an import can take seconds. Meanwhile the
+// worker's copies of the sockets would keep them open and take
+// connections, to reset those it had not accepted yet once it got to its
+// stop (a graceful stop's new connections must be refused, or go to the
+// carafe started beside it with --reuse-port). The returned func marks
+// the import over; from then on the serving loop takes those signals
+// (run's own channel gets them too).
+func quitWhileLoading(underMaster bool) (loaded func()) {
 	quit := make(chan os.Signal, 1)
-	signal.Notify(quit, syscall.SIGINT, syscall.SIGQUIT)
+	signal.Notify(quit, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
+	who := "carafe"
+	if underMaster {
+		who = fmt.Sprintf("carafe: worker %d (pid %d)", control.WorkerID(), os.Getpid())
+	}
 	var mu sync.Mutex
 	over := false
 	stop := make(chan struct{})
@@ -360,8 +365,7 @@ func quitWhileLoading() (loaded func()) {
 		case sig := <-quit:
 			mu.Lock() // held to the exit: serving does not begin
 			if !over {
-				fmt.Fprintf(os.Stderr, "carafe: worker %d (pid %d): %v while importing the app; leaving\n",
-					control.WorkerID(), os.Getpid(), sig)
+				fmt.Fprintf(os.Stderr, "%s: %v while importing the app; leaving\n", who, sig)
 				os.Exit(0)
 			}
 			mu.Unlock()
