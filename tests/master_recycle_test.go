@@ -215,26 +215,84 @@ func TestMasterHarakiri(t *testing.T) {
 	load.Stop().report(t, "client loop to the other thread and worker during harakiri", 0)
 }
 
+// Every request of the worker that overruns --harakiri gets its 504 and
+// its traceback, the longest first, not only the first thread's, also
+// while the worker drains: the others were cut at the end of the grace,
+// 10 s here, with no answer and no stack logged. Where one call holds the
+// GIL, a call waiting for it overruns too, and the one holding it is the
+// one named first.
+func TestMasterHarakiriEveryOverrun(t *testing.T) {
+	t.Parallel()
+	t.Run("three stuck", func(t *testing.T) {
+		t.Parallel()
+		s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "4",
+			"--harakiri", "2", "--harakiri-graceful-timeout", "10")
+		masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+		var stuck []<-chan masterResult
+		for i := range 3 {
+			stuck = append(stuck, masterGetAsync(s.URL(fmt.Sprintf("/stuck?s=30&i=%d", i)), 20*time.Second))
+			time.Sleep(200 * time.Millisecond)
+		}
+		for i, ch := range stuck {
+			r := <-ch
+			if r.code != 504 || r.took > 5*time.Second {
+				t.Errorf("stuck request %d: %d %v after %v, want a 504 after about 2 s", i, r.code, r.err, r.took)
+			}
+		}
+		if n := strings.Count(s.Log(), "carafe: harakiri: GET /stuck"); n != 3 {
+			t.Errorf("%d harakiri lines, want one for each of 3 stuck requests:\n%s", n, s.Log())
+		}
+		if n := strings.Count(s.Log(), "in stuck_view"); n != 3 {
+			t.Errorf("%d tracebacks in stuck_view, want 3:\n%s", n, s.Log())
+		}
+	})
+	t.Run("one holds the GIL", func(t *testing.T) {
+		t.Parallel()
+		s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2",
+			"--harakiri", "2")
+		masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+		gil := masterGetAsync(s.URL("/gil"), 20*time.Second)
+		time.Sleep(300 * time.Millisecond)
+		fast := masterGetAsync(s.URL("/fast"), 20*time.Second)
+		for name, ch := range map[string]<-chan masterResult{"/gil": gil, "/fast": fast} {
+			if r := <-ch; r.code != 504 || r.took > 5*time.Second {
+				t.Errorf("%s: %d %v after %v, want a 504 after about 2 s", name, r.code, r.err, r.took)
+			}
+		}
+		log := s.Log()
+		first, second := strings.Index(log, "harakiri: GET /gil"), strings.Index(log, "harakiri: GET /fast")
+		if first < 0 || second < 0 || first > second {
+			t.Errorf("want the call holding the GIL named first, then the one waiting for it:\n%s", log)
+		}
+		if !strings.Contains(log, "in gil_view") || !strings.Contains(log, "waiting for the GIL") {
+			t.Errorf("want gil_view's traceback and a word that the other call waits for the GIL:\n%s", log)
+		}
+	})
+}
+
 // --harakiri-graceful-timeout: after a harakiri, the worker's other
-// requests in flight get that long to finish (5 s by default); 0 cuts them
-// with the stuck one. Timeline: the stuck request from 0 s, another from
-// 2 s to 4.5 s (to 11 s with a grace of 10: past the 7 s the master once
-// allowed whatever the grace); the harakiri (3 s, looked at every 0.75 s)
-// ends the worker between 3 and 3.75 s.
+// requests in flight get that long to finish (5 s by default), each still
+// within --harakiri; 0 cuts them with the stuck one. Timelines: the stuck
+// request from 0 s, the harakiri at --harakiri (looked at every quarter
+// of it, at most every second), another request from start to end:
+// 2 s to 4.5 s with --harakiri 3; with a grace of 10 and --harakiri 10,
+// 9.5 s to 18.5 s, some 8 s after the harakiri, past the 7 s the master
+// once allowed whatever the grace.
 func TestMasterHarakiriGrace(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		grace, other string
-		finishes     bool
-	}{{"5", "2.5", true}, {"0", "2.5", false}, {"10", "9", true}} {
+		grace, harakiri string
+		start, other    float64
+		finishes        bool
+	}{{"5", "3", 2, 2.5, true}, {"0", "3", 2, 2.5, false}, {"10", "10", 9.5, 9, true}} {
 		t.Run("grace "+tc.grace, func(t *testing.T) {
 			t.Parallel()
 			s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "2",
-				"--harakiri", "3", "--harakiri-graceful-timeout", tc.grace)
+				"--harakiri", tc.harakiri, "--harakiri-graceful-timeout", tc.grace)
 			masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
-			stuck := masterGetAsync(s.URL("/stuck?s=30"), 20*time.Second)
-			time.Sleep(2 * time.Second)
-			other := masterGetAsync(s.URL("/stuck?s="+tc.other), 20*time.Second)
+			stuck := masterGetAsync(s.URL("/stuck?s=60"), 40*time.Second)
+			time.Sleep(time.Duration(tc.start * float64(time.Second)))
+			other := masterGetAsync(s.URL(fmt.Sprintf("/stuck?s=%g", tc.other)), 40*time.Second)
 			if r := <-stuck; r.code != 504 {
 				t.Errorf("the stuck request: %d %v, want its 504", r.code, r.err)
 			}

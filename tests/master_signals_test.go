@@ -333,7 +333,7 @@ func TestMasterSIGUSR2Stacks(t *testing.T) {
 	if end := strings.Index(block[1:], "carafe: SIGUSR2:"); end >= 0 {
 		block = block[:end+1] // the other worker's block, if it came after
 	}
-	for _, want := range []string{"GET /stuck?s=2, running", "(most recent call first):", "line 15 in stuck_view",
+	for _, want := range []string{"GET /stuck?s=2, running", "(most recent call first):", "line 18 in stuck_view",
 		"in application"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("the busy worker's block lacks %q:\n%s", want, block)

@@ -300,8 +300,9 @@ var table = append(append(append([]Option{
 		Name: "harakiri-graceful-timeout", Kind: KindInt, Default: "5", Metavar: "SECONDS", Section: secProcesses,
 		Field: func(c *Config) any { return &c.HarakiriGrace },
 		Doc: "After a harakiri, how long the worker's other requests in flight may take to finish before " +
-			"the worker exits (at most --worker-reload-mercy); 0 cuts them at once, as uWSGI does without " +
-			"this option. The stuck request itself cannot be interrupted and is answered at once.",
+			"the worker exits (at most --worker-reload-mercy), each still within --harakiri: one that " +
+			"overruns meanwhile is answered and logged as the first was; 0 cuts them at once, as uWSGI " +
+			"does without this option. The stuck request itself cannot be interrupted and is answered at once.",
 	},
 	{
 		Name: "max-requests", Short: "R", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,

@@ -25,7 +25,8 @@ enum {
 
 /*
  * crf_slot is one logical Python thread's per-request state (tstate is
- * that of the OS thread running its current or last call). Go reads head and
+ * that of the OS thread running its current call, once it has the GIL;
+ * NULL before, and between calls). Go reads head and
  * body after crf_run returns and during crfGoOutput; C owns the memory.
  *
  * head holds the status and headers as a sequence of strings, each a

@@ -738,6 +738,8 @@ extern void _Py_DumpTraceback(int fd, PyThreadState *tstate);
 
 void crf_dump_traceback(crf_slot *s)
 {
+	PyThreadState *t = s->tstate; /* NULL until the call has the GIL */
+
 #if PY_VERSION_HEX >= 0x030D0000
 	static const char none[] = "carafe: no Python traceback: this libpython does not export "
 				   "_Py_DumpTraceback (Python 3.13+ linked shared; build with "
@@ -748,7 +750,13 @@ void crf_dump_traceback(crf_slot *s)
 		return;
 	}
 #endif
-	_Py_DumpTraceback(2, s->tstate);
+	if (t == NULL) {
+		fputs("carafe: no Python stack: this call has not begun to run Python; it is "
+		      "waiting for the GIL, which another thread holds\n",
+		      stderr);
+		return;
+	}
+	_Py_DumpTraceback(2, t);
 }
 
 /* crf_dump_all writes the stack of every Python thread to fd holding the
@@ -830,8 +838,8 @@ char *crf_module_files(size_t *len)
 }
 
 /* crf_thread_ident is the ident (as faulthandler prints it) of the OS
- * thread that ran slot s's latest call (the caller asks for a busy slot);
- * 0 before its first. */
+ * thread running slot s's call; 0 while it waits for the GIL, or when s
+ * is idle. */
 unsigned long crf_thread_ident(crf_slot *s)
 {
 	PyThreadState *t = s->tstate;

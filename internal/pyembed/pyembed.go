@@ -644,7 +644,8 @@ func (ip *Interp) ModuleFiles() ([]ModuleFile, error) {
 }
 
 // ThreadIdent is the ident of the OS thread running thread i's call, in
-// the form DumpAll heads its stack with ("0x00007f..."); "" when i is idle.
+// the form DumpAll heads its stack with ("0x00007f..."); "" when i is idle
+// or its call waits for the GIL.
 func (ip *Interp) ThreadIdent(i int) string {
 	id := uint64(C.crf_thread_ident(threads[i].slot))
 	if id == 0 {

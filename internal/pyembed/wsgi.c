@@ -768,5 +768,9 @@ done:
 	PyEval_SaveThread();
 	if (file != NULL)
 		rc = crf_send_file(s, file);
+	/* The next call on s may wait for the GIL on another OS thread:
+	 * until it has it, harakiri must not dump this thread's stack,
+	 * which may be running another slot's call by then. */
+	s->tstate = NULL;
 	return rc;
 }

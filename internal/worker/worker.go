@@ -5,6 +5,7 @@
 package worker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -767,17 +769,29 @@ func (w *worker) unshed() {
 	}
 }
 
-// watchdog ends requests that run past Harakiri: it logs the stuck
-// thread's Python traceback, answers the client, tells the master, and
+// watchdog ends requests that run past Harakiri: it logs each stuck
+// thread's Python traceback, answers its client, tells the master, and
 // makes the worker leave (a stuck Python thread cannot be interrupted).
+// Every call that overruns is ended so, the longest first, and those of
+// the worker's other calls that overrun later too, while it drains:
+// where one call holds the GIL, the calls waiting for it overrun as well,
+// after it, so the one named first is the culprit.
 func (w *worker) watchdog() {
 	tick := time.NewTicker(min(max(w.o.Harakiri/4, 50*time.Millisecond), time.Second))
 	defer tick.Stop()
+	ended := map[*wsgi.Call]bool{}
 	for range tick.C {
+		var over []pyembed.ThreadState
 		for _, t := range w.ip.Threads() {
-			if !t.Busy || t.Running <= w.o.Harakiri {
-				continue
+			if t.Busy && t.Running > w.o.Harakiri && !ended[t.Call] {
+				over = append(over, t)
 			}
+		}
+		if len(over) == 0 {
+			continue
+		}
+		slices.SortFunc(over, func(a, b pyembed.ThreadState) int { return cmp.Compare(b.Running, a.Running) })
+		for _, t := range over {
 			w.o.Log.Error(fmt.Sprintf("carafe: harakiri: %s %s has run %.1fs (limit %s); "+
 				"the stuck thread's Python traceback follows, and this worker will be replaced",
 				t.Method, t.Target, t.Running.Seconds(), w.o.Harakiri))
@@ -785,11 +799,13 @@ func (w *worker) watchdog() {
 			if a, ok := t.Call.Exch.(wsgi.Abandoner); ok {
 				a.Abandon()
 			}
+			ended[t.Call] = true
+		}
+		if len(ended) == len(over) { // the first: the worker leaves
 			if w.ctl != nil {
-				w.ctl.Send(control.Msg{T: control.Harakiri, Text: t.Method + " " + t.Target})
+				w.ctl.Send(control.Msg{T: control.Harakiri, Text: over[0].Method + " " + over[0].Target})
 			}
 			close(w.harakiri)
-			return
 		}
 	}
 }
@@ -801,7 +817,11 @@ func (w *worker) dumpStacks() {
 	var busy []string
 	for _, t := range w.ip.Threads() {
 		if t.Busy {
-			busy = append(busy, fmt.Sprintf("thread %s: %s %s, running %.1fs", w.ip.ThreadIdent(t.Index),
+			thread := "thread " + w.ip.ThreadIdent(t.Index)
+			if thread == "thread " {
+				thread = "a thread waiting for the GIL"
+			}
+			busy = append(busy, fmt.Sprintf("%s: %s %s, running %.1fs", thread,
 				t.Method, t.Target, t.Running.Seconds()))
 		}
 	}

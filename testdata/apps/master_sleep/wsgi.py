@@ -1,7 +1,10 @@
 """For --harakiri: /stuck?s=SECONDS blocks in stuck_view before sending
 anything; /stuck-stream sends its headers and a first chunk, then blocks in
-stuck_stream; anything else answers "pid=PID" at once."""
+stuck_stream; /gil runs a regular expression that backtracks for ages in
+gil_view, holding the GIL all along; anything else answers "pid=PID" at
+once."""
 import os
+import re
 import time
 from urllib.parse import parse_qs
 
@@ -24,8 +27,16 @@ def stuck_stream(environ, start_response):
     yield b"woke up"
 
 
+def gil_view(environ, start_response):
+    re.match(r"(a+)+$", "a" * 64 + "b")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"matched"]
+
+
 def application(environ, start_response):
     path = environ["PATH_INFO"]
+    if path == "/gil":
+        return gil_view(environ, start_response)
     if path == "/stuck":
         return stuck_view(environ, start_response)
     if path == "/stuck-stream":
