@@ -362,6 +362,7 @@ type deployWhoami struct {
 	ScriptName    string  `json:"script_name"`
 	PathInfo      string  `json:"path_info"`
 	RemoteAddr    string  `json:"remote_addr"`
+	HasRemoteAddr bool    `json:"has_remote_addr"`
 	URLScheme     string  `json:"url_scheme"`
 	ServerName    string  `json:"server_name"`
 	ForwardedHost *string `json:"forwarded_host"`

@@ -857,8 +857,10 @@ func (c *conn) buildEnv(bodyLen int64) {
 		e.AddString(wsgi.KeyServerName, c.lHost)
 		e.AddString(wsgi.KeyServerPort, c.lPort)
 	}
-	if c.rAddr != "" { // a unix socket's peer has no address: no keys, as on the uwsgi socket
-		e.AddString(wsgi.KeyRemoteAddr, c.rAddr)
+	// A unix socket's peer has no address: REMOTE_ADDR is empty then, as
+	// Gunicorn and uWSGI give it (apps index environ["REMOTE_ADDR"]).
+	e.AddString(wsgi.KeyRemoteAddr, c.rAddr)
+	if c.rPort != "" {
 		e.AddString(wsgi.KeyRemotePort, c.rPort)
 	}
 	if r.ContentLength >= 0 || r.Chunked {

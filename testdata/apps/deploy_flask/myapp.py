@@ -85,6 +85,7 @@ def whoami():
         script_name=env.get("SCRIPT_NAME"),
         path_info=env.get("PATH_INFO"),
         remote_addr=env.get("REMOTE_ADDR"),
+        has_remote_addr="REMOTE_ADDR" in env,
         url_scheme=env.get("wsgi.url_scheme"),
         multithread=env.get("wsgi.multithread"),
         server_name=env.get("SERVER_NAME"),
