@@ -133,6 +133,10 @@ func (cl *cmdline) short(args []string) (int, error) {
 	}
 	o := byShort[a[1:2]]
 	if o == nil {
+		if long, ok := gunicornShortNames[a[1:2]]; ok {
+			return 0, fmt.Errorf("config: unknown option %q (Gunicorn's %s is --%s, which is carafe's %s; "+
+				"see README.md, \"From Gunicorn\")", a[:2], a[:2], long, gunicornNames[long])
+		}
 		return 0, fmt.Errorf("config: unknown option %q", a[:2])
 	}
 	flag := a[:2]
@@ -164,9 +168,10 @@ func (cl *cmdline) short(args []string) (int, error) {
 	return used, nil
 }
 
-// gunicornShort refuses Gunicorn's -b ADDRESS and -w N, which carafe's
-// short flags (uWSGI's) would read as a buffer size and a module named
-// after a number, with a word on what they are here.
+// gunicornShort refuses Gunicorn's -b ADDRESS, -w N and -p PIDFILE, which
+// carafe's short flags (uWSGI's) would read as a buffer size, a module
+// named after a number and a number of processes, with a word on what
+// they are here.
 func gunicornShort(flag, value string) error {
 	switch {
 	case flag == "-b" && strings.ContainsAny(value, ":/"):
@@ -174,6 +179,9 @@ func gunicornShort(flag, value string) error {
 			value, strings.TrimPrefix(value, "unix:"))
 	case flag == "-w" && value != "" && strings.Trim(value, "0123456789") == "":
 		return fmt.Errorf("config: -w %s: carafe's -w is uWSGI's --module; Gunicorn's -w (workers) is --processes %s",
+			value, value)
+	case flag == "-p" && strings.ContainsAny(value, "/."):
+		return fmt.Errorf("config: -p %s: carafe's -p is uWSGI's --processes; Gunicorn's -p (pid file) is --pidfile %s",
 			value, value)
 	}
 	return nil

@@ -222,6 +222,10 @@ func TestParseErrors(t *testing.T) {
 		{"gunicorn -b", []string{"app", "-b", "0.0.0.0:8000"}, `config: -b 0.0.0.0:8000: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http 0.0.0.0:8000`},
 		{"gunicorn -b unix", []string{"app", "-b", "unix:/run/app.sock"}, `config: -b unix:/run/app.sock: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http /run/app.sock`},
 		{"gunicorn -w", []string{"-w", "4", "app:app"}, `config: -w 4: carafe's -w is uWSGI's --module; Gunicorn's -w (workers) is --processes 4`},
+		{"gunicorn -p", []string{"-p", "/run/app.pid", "app:app"}, `config: -p /run/app.pid: carafe's -p is uWSGI's --processes; Gunicorn's -p (pid file) is --pidfile /run/app.pid`},
+		{"gunicorn -c", []string{"-c", "gunicorn.conf.py", "app:app"}, `config: unknown option "-c" (Gunicorn's -c is --config, which is carafe's --ini (a gunicorn.conf.py is Python, which carafe does not run: put its settings in an ini file); see README.md, "From Gunicorn")`},
+		{"gunicorn -k", []string{"-k", "gthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k is --worker-class, which is carafe's none: every worker runs --threads of its own; see README.md, "From Gunicorn")`},
+		{"gunicorn preload", []string{"app:app", "--preload"}, `config: unknown option "--preload" (Gunicorn's --preload is carafe's none: Go cannot fork, so each worker imports the app itself, as uWSGI's --lazy-apps; see README.md, "From Gunicorn")`},
 		{"unknown single dash word", []string{"-xyz", "app"}, `config: unknown option "-xyz" (long options start with --)`},
 		{"short bool with value", []string{"-Mp", "app"}, `config: -M takes no value (write each one-letter option separately)`},
 		{"unsupported flag", []string{"--emperor", "/etc/vassals"}, `config: option --emperor is a uWSGI feature carafe does not implement: Run one carafe per app under systemd (or another supervisor) instead.`},
@@ -882,5 +886,32 @@ func TestPythonPathWarnings(t *testing.T) {
 	}
 	if got := c.PythonPathWarnings(); !slices.Equal(got, want) {
 		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
+
+// Every Gunicorn one-letter option carafe explains names a Gunicorn
+// option it has advice for.
+func TestGunicornShortNamesHaveAdvice(t *testing.T) {
+	for short, long := range gunicornShortNames {
+		if gunicornNames[long] == "" {
+			t.Errorf("-%s maps to --%s, which gunicornNames has no advice for", short, long)
+		}
+		if byShort[short] != nil {
+			t.Errorf("-%s is one of carafe's own options", short)
+		}
+	}
+}
+
+// An activated venv is not used without --virtualenv, and carafe says so.
+func TestActivatedVenvWarning(t *testing.T) {
+	_, warnings, err := Parse([]string{"app"}, []string{"VIRTUAL_ENV=/srv/site/venv"})
+	want := "carafe: VIRTUAL_ENV=/srv/site/venv (an activated venv) is not used: carafe embeds Python " +
+		"and takes a venv from --virtualenv only; give --virtualenv /srv/site/venv"
+	if err != nil || !slices.Contains(warnings, want) {
+		t.Errorf("Parse: %v, warnings %q; want %q", err, warnings, want)
+	}
+	if _, warnings, err := Parse([]string{"app", "--virtualenv", "/srv/site/venv"},
+		[]string{"VIRTUAL_ENV=/srv/site/venv"}); err != nil || len(warnings) != 0 {
+		t.Errorf("with --virtualenv: %v, warnings %q; want none", err, warnings)
 	}
 }

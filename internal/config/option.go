@@ -337,6 +337,21 @@ var gunicornNames = map[string]string{
 	"user":                "--uid",
 	"group":               "--gid",
 	"pid":                 "--pidfile",
+	"config":              "--ini (a gunicorn.conf.py is Python, which carafe does not run: put its settings in an ini file)",
+	"preload":             "none: Go cannot fork, so each worker imports the app itself, as uWSGI's --lazy-apps",
+	"log-level":           "none: carafe logs at info; --disable-logging drops the request lines",
+	"env":                 "--env",
+}
+
+// gunicornShortNames are Gunicorn's one-letter options that carafe (whose
+// one-letter options are uWSGI's) does not have, and what to give instead.
+var gunicornShortNames = map[string]string{
+	"c": "config",
+	"k": "worker-class",
+	"e": "env",
+	"D": "daemon",
+	"u": "user",
+	"g": "group",
 }
 
 // suggest returns the known option name closest to name: within an edit
