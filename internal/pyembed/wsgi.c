@@ -175,13 +175,15 @@ static int crf_is_token(const char *p, Py_ssize_t n)
 	return 1;
 }
 
-/* crf_valid_status: a 3-digit code from 200, a space and a reason. */
+/* crf_valid_status: a 3-digit code from 200, a space and a reason; or the
+ * code alone, which PEP 3333 does not allow but Gunicorn and uWSGI take
+ * (Go adds the code's standard reason). */
 static int crf_valid_status(const char *p, Py_ssize_t n)
 {
-	if (n < 4 || p[3] != ' ' || p[0] < '2' || p[0] > '9' || p[1] < '0' || p[1] > '9' ||
-	    p[2] < '0' || p[2] > '9')
+	if (n < 3 || (n > 3 && p[3] != ' ') || p[0] < '2' || p[0] > '9' || p[1] < '0' ||
+	    p[1] > '9' || p[2] < '0' || p[2] > '9')
 		return 0;
-	return crf_valid_value(p + 4, n - 4);
+	return n == 3 || crf_valid_value(p + 4, n - 4);
 }
 
 /* crf_trim_ows drops the SP and HTAB around a header value. */

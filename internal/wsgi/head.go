@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Field is one response header as the app gave it (latin-1 bytes).
@@ -46,6 +47,10 @@ func (h *Head) Parse(block []byte) error {
 		return &HeadError{fmt.Sprintf("invalid status %q (want a 3-digit code 200-999, a space and a reason)", status)}
 	}
 	h.Status, h.Code = status, code
+	if len(status) == 3 { // the code alone: the response line gets its reason
+		h.Status = append(append(make([]byte, 0, 32), status...), ' ')
+		h.Status = append(h.Status, http.StatusText(code)...)
+	}
 	for len(block) > 0 {
 		var name, value []byte
 		if name, block, ok = next(block); !ok {
@@ -107,7 +112,7 @@ func next(b []byte) (s, rest []byte, ok bool) {
 }
 
 func parseStatus(s []byte) (int, bool) {
-	if len(s) < 4 || s[3] != ' ' {
+	if len(s) < 3 || len(s) > 3 && s[3] != ' ' {
 		return 0, false
 	}
 	code := 0
@@ -120,7 +125,7 @@ func parseStatus(s []byte) (int, bool) {
 	if code < 200 {
 		return 0, false
 	}
-	return code, validValue(s[4:])
+	return code, len(s) == 3 || validValue(s[4:])
 }
 
 // validValue allows visible latin-1 text, SP and HTAB: no CR, LF, NUL or

@@ -35,7 +35,7 @@ func TestHeadParse(t *testing.T) {
 		{"bad content-length", []string{"200 OK", "Content-Length", "-1"}, 0, 0, 0, false, true},
 		{"connection close honoured", []string{"200 OK", "Connection", "keep-alive, Close"}, 200, 0, -1, true, false},
 		{"hop-by-hop dropped", []string{"200 OK", "Transfer-Encoding", "chunked", "Keep-Alive", "5", "Upgrade", "x"}, 200, 0, -1, false, false},
-		{"no reason", []string{"200"}, 0, 0, 0, false, true},
+		{"code alone", []string{"200"}, 200, 0, -1, false, false},
 		{"no space", []string{"200OK"}, 0, 0, 0, false, true},
 		{"letters", []string{"2x0 OK"}, 0, 0, 0, false, true},
 		{"informational refused", []string{"100 Continue"}, 0, 0, 0, false, true},
@@ -67,6 +67,23 @@ func TestHeadParse(t *testing.T) {
 				t.Errorf("got code %d fields %d cl %d close %v", h.Code, len(h.Fields), h.ContentLength, h.Close)
 			}
 		})
+	}
+}
+
+// A status that is the code alone gets the code's reason on the response
+// line (one the registry has none for, an empty one), in memory of its
+// own: the block it came from is the app's slot buffer.
+func TestHeadCodeAlone(t *testing.T) {
+	for status, want := range map[string]string{"200": "200 OK", "404": "404 Not Found", "299": "299 "} {
+		var h Head
+		b := block(status)
+		if err := h.Parse(b); err != nil || string(h.Status) != want {
+			t.Errorf("%q: status %q, %v; want %q", status, h.Status, err, want)
+		}
+		clear(b)
+		if string(h.Status) != want {
+			t.Errorf("%q: the status aliases the block", status)
+		}
 	}
 }
 
