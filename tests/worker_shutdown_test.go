@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -83,6 +84,36 @@ func TestSIGTERMThreadingImportedInRequest(t *testing.T) {
 	}
 	if code != 0 || !strings.Contains(s.Log(), "atexit ran") {
 		t.Errorf("exit code %d; want 0 with the atexit handler run:\n%s", code, s.Log())
+	}
+}
+
+// A request whose body comes only after the drain gave up (--worker-reload-mercy)
+// starts its call while Python's finalisation waits for the app's
+// non-daemon thread: it is served, and the worker exits 0. Dropping the
+// app before finalising made that call crash the worker (SIGSEGV).
+func TestSIGTERMLateRequestDuringFinalisation(t *testing.T) {
+	t.Parallel()
+	s := startAppEnv(t, []string{"LINGER_S=4"}, "shutdown_late_request", "--worker-reload-mercy", "1")
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(1200 * time.Millisecond) // past the mercy: finalisation waits for the linger thread
+	io.WriteString(c, "hello")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, _ := io.ReadAll(c)
+	code, ok := s.wait(15 * time.Second)
+	if !ok {
+		t.Fatal("carafe did not stop")
+	}
+	if !strings.HasPrefix(string(resp), "HTTP/1.1 200") || !strings.HasSuffix(string(resp), "served hello") || code != 0 {
+		t.Errorf("got %q, exit code %d; want the late request served and exit 0:\n%s", resp, code, s.Log())
 	}
 }
 

@@ -657,9 +657,18 @@ PyThreadState *crf_enter(void)
  * so past the app's non-daemon threads (see crf_finalize_begin). */
 static int crf_atexit_begun;
 
+/* crf_mark_atexit, the first atexit handler, also drops the app callable.
+ * It keeps its module's globals alive (a function's __globals__, a Flask
+ * app's view functions): Python's teardown of modules would then never
+ * reach them, and their objects would not be finalised (a buffered file's
+ * last lines lost, a temporary file left, a __del__ never run), as they
+ * are at python's own exit. Not before: while Py_FinalizeEx waits for the
+ * app's non-daemon threads, a call that starts late (its body came after
+ * the drain) still runs the app; from here on, crf_run refuses. */
 static PyObject *crf_mark_atexit(PyObject *self, PyObject *unused)
 {
 	__atomic_store_n(&crf_atexit_begun, 1, __ATOMIC_RELAXED);
+	Py_CLEAR(crf_app);
 	Py_RETURN_NONE;
 }
 
@@ -715,12 +724,6 @@ int crf_atexit_began(void)
 void crf_finalize(void)
 {
 	PyEval_RestoreThread(crf_main_tstate);
-	/* The app callable keeps its module's globals alive (a function's
-	 * __globals__, a Flask app's view functions): Python's teardown of
-	 * modules would then never reach them, and their objects would not be
-	 * finalised (a buffered file's last lines lost, a temporary file left,
-	 * a __del__ never run), as they are at python's own exit. */
-	Py_CLEAR(crf_app);
 	if (Py_FinalizeEx() < 0)
 		fprintf(stderr, "carafe: errors while finalising Python\n");
 }

@@ -699,12 +699,28 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 
 	if (!crf_may_run(own))
 		return CRF_ELSEWHERE;
-
+	/* Past the atexit handlers, Python ends any thread that takes the GIL
+	 * (it would be this one, a Go thread): a call that came that late, its
+	 * body read after the drain, is refused without Python. */
+	if (crf_atexit_began()) {
+		s->head_sent = s->file_sent = 0;
+		fputs("carafe: a request came while the worker finalises Python: answered 500\n",
+		      stderr);
+		return CRF_APP_ERROR;
+	}
 	s->tstate = crf_enter();
 	s->head_len = s->body_len = 0;
 	s->head_set = s->head_sent = s->output_failed = s->file_sent = 0;
 	s->length = -1;
 	s->produced = 0;
+	if (crf_app == NULL) { /* Python's finalisation is past it: a call that came late */
+		PyErr_SetString(PyExc_RuntimeError,
+				"carafe: the worker is stopping and its app is unloaded");
+		crf_log_exception();
+		s->tstate = NULL;
+		PyEval_SaveThread();
+		return CRF_APP_ERROR;
+	}
 	s->in_request = 1;
 	environ = crf_environ(env, env_len);
 	if (environ == NULL)
