@@ -42,7 +42,7 @@ func TestWSGIAppErrorsBecome500(t *testing.T) {
 		{"/str-body", `(?i)bytes`},
 		{"/str-body-later", `(?i)bytes`},
 		{"/status-abc", `(?i)status`},
-		{"/status-no-reason", `(?i)status`},
+		{"/status-no-space", `(?i)status`},
 		{"/status-two-digits", `(?i)status`},
 		{"/status-crlf", `(?i)status`},
 		{"/header-crlf", `(?i)header`},

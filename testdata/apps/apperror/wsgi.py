@@ -54,7 +54,7 @@ ROUTES = {
     "/str-body": _body("200 OK", TEXT, ["a str, not bytes"]),
     "/str-body-later": _body("200 OK", TEXT + [("Content-Length", "4")], [b"", "text"]),
     "/status-abc": _body("abc", TEXT, [b"bad status"]),
-    "/status-no-reason": _body("200", TEXT, [b"bad status"]),
+    "/status-no-space": _body("200OK", TEXT, [b"bad status"]),
     "/status-two-digits": _body("20 OK", TEXT, [b"bad status"]),
     "/status-crlf": _body("200 OK\r\nSet-Cookie: evil=status", TEXT, [b"bad status"]),
     "/header-crlf": _body("200 OK", TEXT + [("X-Injected", "ok\r\nSet-Cookie: evil=crlf")], [b"bad header"]),
