@@ -113,12 +113,14 @@ func TestMasterStopDuringImport(t *testing.T) {
 	}
 }
 
-// Without a master too, a stop while the app imports ends carafe at once.
+// Without a master too, a stop while the app imports ends carafe at once,
+// and --vacuum still removes the unix sockets.
 func TestStandaloneSIGTERMDuringImport(t *testing.T) {
 	t.Parallel()
 	vf, marks := masterVersionFile(t, "one"), t.TempDir()
 	addr := freeAddr(t)
-	s := launch(t, addr, "--http", addr, "--chdir", appDir("master_reload"), "--module", "wsgi",
+	sock := filepath.Join(t.TempDir(), "u.sock")
+	s := launch(t, addr, "--http", addr, "--socket", sock, "--vacuum", "--chdir", appDir("master_reload"), "--module", "wsgi",
 		"--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=30", "--env", "MASTER_IMPORT_MARK="+marks)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if m, _ := os.ReadDir(marks); len(m) == 1 {
@@ -134,6 +136,9 @@ func TestStandaloneSIGTERMDuringImport(t *testing.T) {
 	}
 	if code != 0 || !strings.Contains(s.Log(), "terminated while importing the app; leaving") {
 		t.Errorf("exit code %d, want 0 and a line that says why:\n%s", code, s.Log())
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("--vacuum left the uwsgi socket file: %v", err)
 	}
 }
 

@@ -38,6 +38,7 @@ type Options struct {
 	UWSGI       []string    // addresses to serve the uwsgi protocol on
 	SocketPerm  listen.Perm // what unix socket files bound standalone get
 	Vacuum      bool        // standalone: remove the unix sockets on exit
+	vacuum      func()      // Run's doing of Vacuum, also before an exit during the import
 	Python      pyembed.Options
 	AppID       string // how the app is named in messages ("module wsgi:app")
 	HTTPOptions httpfront.Options
@@ -120,11 +121,12 @@ func Run(o Options) error {
 		listeners = append(listeners, l)
 	}
 	if o.Vacuum {
-		defer func() {
+		o.vacuum = func() {
 			if err := listen.Vacuum(append(append([]string{}, o.HTTP...), o.UWSGI...)); err != nil {
 				o.Log.Warn("carafe: --vacuum cannot remove a socket", "err", err)
 			}
-		}()
+		}
+		defer o.vacuum()
 	}
 	return run(o, listeners, nil)
 }
@@ -217,7 +219,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		defer access.Flush()
 	}
 	o.Python.Keys = wsgi.Keys
-	loaded := quitWhileLoading(ctl != nil)
+	loaded := quitWhileLoading(ctl != nil, o.vacuum)
 	ip, err := pyembed.Start(o.Python)
 	loaded()
 	if err != nil {
@@ -351,8 +353,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 // stop (a graceful stop's new connections must be refused, or go to the
 // carafe started beside it with --reuse-port). The returned func marks
 // the import over; from then on the serving loop takes those signals
-// (run's own channel gets them too).
-func quitWhileLoading(underMaster bool) (loaded func()) {
+// (run's own channel gets them too). vacuum, if not nil, removes the
+// standalone worker's unix sockets before it leaves.
+func quitWhileLoading(underMaster bool, vacuum func()) (loaded func()) {
 	quit := make(chan os.Signal, 1)
 	signal.Notify(quit, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
 	who := "carafe"
@@ -368,6 +371,9 @@ func quitWhileLoading(underMaster bool) (loaded func()) {
 			mu.Lock() // held to the exit: serving does not begin
 			if !over {
 				fmt.Fprintf(os.Stderr, "%s: %v while importing the app; leaving\n", who, sig)
+				if vacuum != nil {
+					vacuum()
+				}
 				os.Exit(0)
 			}
 			mu.Unlock()
@@ -772,10 +778,11 @@ func (w *worker) unshed() {
 // watchdog ends requests that run past Harakiri: it logs each stuck
 // thread's Python traceback, answers its client, tells the master, and
 // makes the worker leave (a stuck Python thread cannot be interrupted).
-// Every call that overruns is ended so, the longest first, and those of
-// the worker's other calls that overrun later too, while it drains:
-// where one call holds the GIL, the calls waiting for it overrun as well,
-// after it, so the one named first is the culprit.
+// Every call that overruns is ended so, the longest-running first, and
+// those of the worker's other calls that overrun later too, while it
+// drains. Where one call holds the GIL, the calls waiting for it overrun
+// as well: one that has not begun to run Python says so in place of its
+// stack (one waiting to take the GIL back shows its own stack).
 func (w *worker) watchdog() {
 	tick := time.NewTicker(min(max(w.o.Harakiri/4, 50*time.Millisecond), time.Second))
 	defer tick.Stop()
@@ -791,20 +798,25 @@ func (w *worker) watchdog() {
 			continue
 		}
 		slices.SortFunc(over, func(a, b pyembed.ThreadState) int { return cmp.Compare(b.Running, a.Running) })
+		first := len(ended) == 0
 		for _, t := range over {
 			w.o.Log.Error(fmt.Sprintf("carafe: harakiri: %s %s has run %.1fs (limit %s); "+
 				"the stuck thread's Python traceback follows, and this worker will be replaced",
 				t.Method, t.Target, t.Running.Seconds(), w.o.Harakiri))
 			w.ip.DumpTraceback(t.Index)
+		}
+		// The master hears of it before any call is abandoned: a draining
+		// worker whose last call that was exits at once.
+		if first && w.ctl != nil {
+			w.ctl.Send(control.Msg{T: control.Harakiri, Text: over[0].Method + " " + over[0].Target})
+		}
+		for _, t := range over {
 			if a, ok := t.Call.Exch.(wsgi.Abandoner); ok {
 				a.Abandon()
 			}
 			ended[t.Call] = true
 		}
-		if len(ended) == len(over) { // the first: the worker leaves
-			if w.ctl != nil {
-				w.ctl.Send(control.Msg{T: control.Harakiri, Text: over[0].Method + " " + over[0].Target})
-			}
+		if first {
 			close(w.harakiri)
 		}
 	}
