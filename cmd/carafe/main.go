@@ -97,6 +97,9 @@ func run(args []string) int {
 				warnings = append(warnings, w)
 			}
 		}
+		if w := pyembed.ActivatedVenvWarning(os.Getenv("VIRTUAL_ENV"), cfg.Virtualenv); w != "" {
+			warnings = append(warnings, w)
+		}
 		for _, w := range warnings {
 			fmt.Fprintln(os.Stderr, w)
 		}

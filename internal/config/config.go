@@ -307,9 +307,6 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if w := scriptNameWarning(env, c); w != "" {
 		warnings = append(warnings, w)
 	}
-	if w := activatedVenvWarning(env, c); w != "" {
-		warnings = append(warnings, w)
-	}
 	if cl.positional != "" {
 		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {
 			return nil, warnings, fmt.Errorf("config: %q given as the app, but --module, --wsgi-file or --paste is also set; give only one", cl.positional)
@@ -359,20 +356,6 @@ func scriptNameWarning(env []string, c *Config) string {
 		if v, ok := strings.CutPrefix(kv, "SCRIPT_NAME="); ok && v != "" && len(c.Mount) == 0 {
 			return fmt.Sprintf("carafe: SCRIPT_NAME=%s in the environment is not applied (Gunicorn mounts "+
 				"the app there): give --mount %s=APP --manage-script-name", v, v)
-		}
-	}
-	return ""
-}
-
-// activatedVenvWarning says that an activated venv ($VIRTUAL_ENV), which
-// Gunicorn runs in because it is the python3 on the PATH, is not used:
-// carafe embeds Python, and takes a venv from --virtualenv only. The app
-// would otherwise fail with "No module named 'django'" and no hint.
-func activatedVenvWarning(env []string, c *Config) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "VIRTUAL_ENV="); ok && v != "" && c.Virtualenv == "" {
-			return fmt.Sprintf("carafe: VIRTUAL_ENV=%s (an activated venv) is not used: carafe embeds Python "+
-				"and takes a venv from --virtualenv only; give --virtualenv %s", v, v)
 		}
 	}
 	return ""

@@ -901,17 +901,3 @@ func TestGunicornShortNamesHaveAdvice(t *testing.T) {
 		}
 	}
 }
-
-// An activated venv is not used without --virtualenv, and carafe says so.
-func TestActivatedVenvWarning(t *testing.T) {
-	_, warnings, err := Parse([]string{"app"}, []string{"VIRTUAL_ENV=/srv/site/venv"})
-	want := "carafe: VIRTUAL_ENV=/srv/site/venv (an activated venv) is not used: carafe embeds Python " +
-		"and takes a venv from --virtualenv only; give --virtualenv /srv/site/venv"
-	if err != nil || !slices.Contains(warnings, want) {
-		t.Errorf("Parse: %v, warnings %q; want %q", err, warnings, want)
-	}
-	if _, warnings, err := Parse([]string{"app", "--virtualenv", "/srv/site/venv"},
-		[]string{"VIRTUAL_ENV=/srv/site/venv"}); err != nil || len(warnings) != 0 {
-		t.Errorf("with --virtualenv: %v, warnings %q; want none", err, warnings)
-	}
-}

@@ -37,6 +37,24 @@ func CheckVenv(dir string) (warning string, err error) {
 	return checkVenv(dir, embeddedVersion(), defaultExecutable)
 }
 
+// ActivatedVenvWarning says that an activated venv (active, the value
+// of $VIRTUAL_ENV) is not used, when --virtualenv (virtualenv) is not
+// given and carafe embeds no interpreter of that venv: Gunicorn runs in
+// the venv as the python3 on the PATH, and an app moved from it would
+// fail with "No module named 'django'" and no hint. "" when there is
+// nothing to say.
+func ActivatedVenvWarning(active, virtualenv string) string {
+	return activatedVenvWarning(active, virtualenv, defaultExecutable)
+}
+
+func activatedVenvWarning(active, virtualenv, exe string) string {
+	if active == "" || virtualenv != "" || strings.HasPrefix(exe, strings.TrimSuffix(active, "/")+"/") {
+		return ""
+	}
+	return fmt.Sprintf("carafe: VIRTUAL_ENV=%s (an activated venv) is not used: carafe embeds the Python it "+
+		"was built with (%s) and takes a venv from --virtualenv only; give --virtualenv %s", active, exe, active)
+}
+
 func checkVenv(dir, version, exe string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "pyvenv.cfg"))
 	if errors.Is(err, fs.ErrNotExist) {

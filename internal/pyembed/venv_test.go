@@ -59,3 +59,23 @@ func TestCheckVenv(t *testing.T) {
 		}
 	}
 }
+
+// An activated venv that carafe does not use gets a warning; none when
+// --virtualenv is given, or when carafe was built with that venv's own
+// interpreter (make build with the venv active), which then is used.
+func TestActivatedVenvWarning(t *testing.T) {
+	exe := "/usr/bin/python3"
+	if w := activatedVenvWarning("/srv/site/venv", "", exe); !strings.Contains(w, "give --virtualenv /srv/site/venv") {
+		t.Errorf("no --virtualenv: %q", w)
+	}
+	for _, tc := range [][3]string{
+		{"", "", exe},
+		{"/srv/site/venv", "/srv/site/venv", exe},
+		{"/srv/site/venv", "", "/srv/site/venv/bin/python3"},
+		{"/srv/site/venv/", "", "/srv/site/venv/bin/python3"},
+	} {
+		if w := activatedVenvWarning(tc[0], tc[1], tc[2]); w != "" {
+			t.Errorf("%q: %q, want none", tc, w)
+		}
+	}
+}
