@@ -127,13 +127,13 @@ func (cl *cmdline) short(args []string) (int, error) {
 		if lookup(name) != nil {
 			return 0, fmt.Errorf("config: unknown option %q (did you mean %q?)", a, "--"+name)
 		}
-		if byShort[a[1:2]] == nil {
+		if byShort[a[1:2]] == nil && gunicornShortNames[a[1:2]] == "" {
 			return 0, fmt.Errorf("config: unknown option %q (long options start with --)", a)
 		}
 	}
 	o := byShort[a[1:2]]
 	if o == nil {
-		if long, ok := gunicornShortNames[a[1:2]]; ok {
+		if long, ok := gunicornShortNames[a[1:2]]; ok { // -c FILE, -cFILE
 			return 0, fmt.Errorf("config: unknown option %q (Gunicorn's %s is --%s, which is carafe's %s; "+
 				"see README.md, \"From Gunicorn\")", a[:2], a[:2], long, gunicornNames[long])
 		}

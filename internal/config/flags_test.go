@@ -224,6 +224,7 @@ func TestParseErrors(t *testing.T) {
 		{"gunicorn -w", []string{"-w", "4", "app:app"}, `config: -w 4: carafe's -w is uWSGI's --module; Gunicorn's -w (workers) is --processes 4`},
 		{"gunicorn -p", []string{"-p", "/run/app.pid", "app:app"}, `config: -p /run/app.pid: carafe's -p is uWSGI's --processes; Gunicorn's -p (pid file) is --pidfile /run/app.pid`},
 		{"gunicorn -c", []string{"-c", "gunicorn.conf.py", "app:app"}, `config: unknown option "-c" (Gunicorn's -c is --config, which is carafe's --ini (a gunicorn.conf.py is Python, which carafe does not run: put its settings in an ini file); see README.md, "From Gunicorn")`},
+		{"gunicorn -kgthread", []string{"-kgthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k is --worker-class, which is carafe's none: every worker runs --threads of its own; see README.md, "From Gunicorn")`},
 		{"gunicorn -k", []string{"-k", "gthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k is --worker-class, which is carafe's none: every worker runs --threads of its own; see README.md, "From Gunicorn")`},
 		{"gunicorn preload", []string{"app:app", "--preload"}, `config: unknown option "--preload" (Gunicorn's --preload is carafe's none: Go cannot fork, so each worker imports the app itself, as uWSGI's --lazy-apps; see README.md, "From Gunicorn")`},
 		{"unknown single dash word", []string{"-xyz", "app"}, `config: unknown option "-xyz" (long options start with --)`},
