@@ -694,7 +694,7 @@ static int crf_send_file(crf_slot *s, PyObject *result)
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total)
 {
-	PyObject *environ = NULL, *result = NULL, *input = NULL, *file = NULL, *sr, *args[2];
+	PyObject *environ = NULL, *result = NULL, *input = NULL, *file = NULL, *app, *sr, *args[2];
 	int rc = CRF_OK;
 
 	if (!crf_may_run(own))
@@ -736,7 +736,9 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		goto fail;
 	args[0] = environ;
 	args[1] = sr;
-	result = PyObject_Vectorcall(crf_app, args, 2, NULL);
+	app = Py_NewRef(crf_app); /* crf_mark_atexit may drop it meanwhile */
+	result = PyObject_Vectorcall(app, args, 2, NULL);
+	Py_DECREF(app);
 	if (result == NULL)
 		goto fail;
 	crf_wait_io(s); /* so that head_sent is final */
