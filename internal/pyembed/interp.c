@@ -741,7 +741,8 @@ extern void _Py_DumpTraceback(int fd, PyThreadState *tstate);
 
 void crf_dump_traceback(crf_slot *s)
 {
-	PyThreadState *t = s->tstate; /* NULL until the call has the GIL */
+	/* NULL until the call has the GIL; written by the call's thread */
+	PyThreadState *t = __atomic_load_n(&s->tstate, __ATOMIC_ACQUIRE);
 
 #if PY_VERSION_HEX >= 0x030D0000
 	static const char none[] = "carafe: no Python traceback: this libpython does not export "
@@ -845,7 +846,7 @@ char *crf_module_files(size_t *len)
  * is idle. */
 unsigned long crf_thread_ident(crf_slot *s)
 {
-	PyThreadState *t = s->tstate;
+	PyThreadState *t = __atomic_load_n(&s->tstate, __ATOMIC_ACQUIRE);
 
 	return t != NULL ? t->thread_id : 0;
 }

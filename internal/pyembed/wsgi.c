@@ -708,7 +708,8 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		      stderr);
 		return CRF_APP_ERROR;
 	}
-	s->tstate = crf_enter();
+	/* (atomic: harakiri's watchdog reads it from another thread) */
+	__atomic_store_n(&s->tstate, crf_enter(), __ATOMIC_RELEASE);
 	s->head_len = s->body_len = 0;
 	s->head_set = s->head_sent = s->output_failed = s->file_sent = 0;
 	s->length = -1;
@@ -717,7 +718,7 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		PyErr_SetString(PyExc_RuntimeError,
 				"carafe: the worker is stopping and its app is unloaded");
 		crf_log_exception();
-		s->tstate = NULL;
+		__atomic_store_n(&s->tstate, NULL, __ATOMIC_RELEASE);
 		PyEval_SaveThread();
 		return CRF_APP_ERROR;
 	}
@@ -791,6 +792,6 @@ done:
 	/* The next call on s may wait for the GIL on another OS thread:
 	 * until it has it, harakiri must not dump this thread's stack,
 	 * which may be running another slot's call by then. */
-	s->tstate = NULL;
+	__atomic_store_n(&s->tstate, NULL, __ATOMIC_RELEASE);
 	return rc;
 }
