@@ -51,8 +51,12 @@ func activatedVenvWarning(active, virtualenv, exe string) string {
 	if active == "" || virtualenv != "" || strings.HasPrefix(exe, strings.TrimSuffix(active, "/")+"/") {
 		return ""
 	}
-	return fmt.Sprintf("carafe: VIRTUAL_ENV=%s (an activated venv) is not used: carafe embeds the Python it "+
-		"was built with (%s) and takes a venv from --virtualenv only; give --virtualenv %s", active, exe, active)
+	built := "the Python it was built with"
+	if exe != "" {
+		built += " (" + exe + ")"
+	}
+	return fmt.Sprintf("carafe: VIRTUAL_ENV=%s (an activated venv) is not used: carafe embeds %s "+
+		"and takes a venv from --virtualenv only; give --virtualenv %s", active, built, active)
 }
 
 func checkVenv(dir, version, exe string) (string, error) {

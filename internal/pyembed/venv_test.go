@@ -65,8 +65,12 @@ func TestCheckVenv(t *testing.T) {
 // interpreter (make build with the venv active), which then is used.
 func TestActivatedVenvWarning(t *testing.T) {
 	exe := "/usr/bin/python3"
-	if w := activatedVenvWarning("/srv/site/venv", "", exe); !strings.Contains(w, "give --virtualenv /srv/site/venv") {
+	if w := activatedVenvWarning("/srv/site/venv", "", exe); !strings.Contains(w, "(/usr/bin/python3) and takes a venv") ||
+		!strings.HasSuffix(w, "give --virtualenv /srv/site/venv") {
 		t.Errorf("no --virtualenv: %q", w)
+	}
+	if w := activatedVenvWarning("/srv/site/venv", "", ""); !strings.Contains(w, "embeds the Python it was built with and") {
+		t.Errorf("no executable known: %q", w)
 	}
 	for _, tc := range [][3]string{
 		{"", "", exe},
