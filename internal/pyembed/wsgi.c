@@ -694,11 +694,10 @@ static int crf_send_file(crf_slot *s, PyObject *result)
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total)
 {
-	PyObject *environ = NULL, *result = NULL, *input = NULL, *file = NULL, *app, *sr, *args[2];
+	PyObject *environ = NULL, *result = NULL, *input = NULL, *file = NULL, *app = NULL, *sr,
+		 *args[2];
 	int rc = CRF_OK;
 
-	if (!crf_may_run(own))
-		return CRF_ELSEWHERE;
 	/* Past the atexit handlers, Python ends any thread that takes the GIL
 	 * (it would be this one, a Go thread): a call that came that late, its
 	 * body read after the drain, is refused without Python. */
@@ -708,13 +707,19 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		      stderr);
 		return CRF_APP_ERROR;
 	}
+	if (!crf_may_run(own))
+		return CRF_ELSEWHERE;
 	/* (atomic: harakiri's watchdog reads it from another thread) */
 	__atomic_store_n(&s->tstate, crf_enter(), __ATOMIC_RELEASE);
 	s->head_len = s->body_len = 0;
 	s->head_set = s->head_sent = s->output_failed = s->file_sent = 0;
 	s->length = -1;
 	s->produced = 0;
-	if (crf_app == NULL) { /* Python's finalisation is past it: a call that came late */
+	/* Held through the call: crf_mark_atexit may drop crf_app meanwhile
+	 * (from here on, anything that allocates may run a collection whose
+	 * finalisers let the GIL go). */
+	app = Py_XNewRef(crf_app);
+	if (app == NULL) { /* Python's finalisation is past it: a call that came late */
 		PyErr_SetString(PyExc_RuntimeError,
 				"carafe: the worker is stopping and its app is unloaded");
 		crf_log_exception();
@@ -737,9 +742,7 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		goto fail;
 	args[0] = environ;
 	args[1] = sr;
-	app = Py_NewRef(crf_app); /* crf_mark_atexit may drop it meanwhile */
 	result = PyObject_Vectorcall(app, args, 2, NULL);
-	Py_DECREF(app);
 	if (result == NULL)
 		goto fail;
 	crf_wait_io(s); /* so that head_sent is final */
@@ -784,6 +787,7 @@ done:
 		crf_input_end(input);
 	Py_XDECREF(result);
 	Py_XDECREF(environ);
+	Py_XDECREF(app);
 	crf_responder_end(&s->start_response);
 	crf_responder_end(&s->write);
 	PyEval_SaveThread();
