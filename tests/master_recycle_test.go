@@ -603,6 +603,57 @@ func TestMasterHarakiriOneThread(t *testing.T) {
 	masterHarakiriUnderLoad(t, s, stats, s.URL(""), "HTTP on a socket per worker")
 }
 
+// A request queued for the worker's only thread behind a call that
+// outlasts the worker's drain (a harakiri's stuck call; a slow call at
+// SIGTERM with --worker-reload-mercy) gets a 503 as the worker gives up,
+// rather than a connection closed without an answer. It comes on a
+// keep-alive connection the worker already had, so shedding (which stops
+// new connections) cannot keep it off.
+func TestMasterQueuedRequestAtGiveUp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		term bool
+	}{
+		{"harakiri", []string{"--harakiri", "2", "--harakiri-graceful-timeout", "2"}, false},
+		{"SIGTERM", []string{"--worker-reload-mercy", "3"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, stats := masterStartStats(t, "master_sleep",
+				append([]string{"--processes", "1", "--threads", "1"}, tc.args...)...)
+			masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+			c := httpOpen(t, s)
+			if r := c.roundTrip("GET", "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 {
+				t.Fatalf("first request on the keep-alive connection: %d", r.Status)
+			}
+			stuck := masterGetAsync(s.URL("/stuck?s=30"), 20*time.Second)
+			masterStuckWorker(t, stats, "/stuck")
+			c.send("GET /queued HTTP/1.1\r\nHost: x\r\n\r\n")
+			sent := time.Now()
+			if tc.term {
+				time.Sleep(200 * time.Millisecond)
+				s.cmd.Process.Signal(syscall.SIGTERM)
+			}
+			r, err := httpReadResponse(c.br, "GET")
+			if err != nil || r.Status != 503 {
+				t.Errorf("the queued request: %v %v, want a 503\n%s", r, err, s.Log())
+			} else {
+				t.Logf("the queued request: %d after %v", r.Status, time.Since(sent).Round(time.Millisecond))
+			}
+			if tc.term {
+				<-stuck // cut at the end of the mercy
+			} else if r := <-stuck; r.code != 504 {
+				t.Errorf("the stuck request: %d %v, want its 504", r.code, r.err)
+			}
+			if !s.waitLog(`"GET /queued HTTP/1.1" 503 `, 2*time.Second) || !strings.Contains(s.Log(), "answered 503") {
+				t.Errorf("want the queued request's 503 in the request log and a warning:\n%s", s.Log())
+			}
+		})
+	}
+}
+
 // With a TCP socket for each worker, the master steers new connections
 // off the socket of a worker whose every thread is stuck: they go to the
 // other worker at once, rather than wait in the stuck one's queue.

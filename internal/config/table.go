@@ -302,7 +302,8 @@ var table = append(append(append([]Option{
 		Doc: "After a harakiri, how long the worker's other requests in flight may take to finish before " +
 			"the worker exits (at most --worker-reload-mercy), each still within --harakiri: one that " +
 			"overruns meanwhile is answered and logged as the first was; 0 cuts them at once, as uWSGI " +
-			"does without this option. The stuck request itself cannot be interrupted and is answered at once.",
+			"does without this option. The stuck request itself cannot be interrupted and is answered at once; " +
+			"requests still waiting for a free thread at the end are answered 503.",
 	},
 	{
 		Name: "max-requests", Short: "R", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
@@ -349,7 +350,8 @@ var table = append(append(append([]Option{
 		Name: "worker-reload-mercy", Aliases: []string{"reload-mercy"}, Kind: KindInt, Default: "60", Metavar: "SECONDS", Section: secProcesses,
 		Field: func(c *Config) any { return &c.WorkerReloadMercy },
 		Doc: "How long a stopping worker (SIGTERM, reload, recycling) may take to finish its requests in " +
-			"flight before it is killed.",
+			"flight before it is killed. Requests still waiting for a free thread a quarter of a second " +
+			"before then are answered 503.",
 	},
 	{
 		Name: "touch-reload", Aliases: []string{"touch-chain-reload", "touch-workers-reload"}, Kind: KindList, Metavar: "FILE", Section: secProcesses,

@@ -284,6 +284,10 @@ func (c *conn) finish() {
 		}
 		c.s.opts.Log.Error("httpfront: app error", "method", string(c.req.Method),
 			"target", string(c.req.Target), "headers_sent", c.headWritten)
+	case wsgi.Unavailable: // never ran: the worker stops (see wsgi.Unavailable)
+		c.closeAfter = true
+		c.writeSimple(503, false)
+		return
 	case wsgi.OutputError:
 		if c.headErr != nil {
 			c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),

@@ -92,7 +92,7 @@ func (p *pool) now() int64 { return int64(time.Since(p.epoch)) }
 type waiter struct {
 	c     *wsgi.Call
 	t     *thread       // set when the caller is to run c itself on t
-	ready chan struct{} // one token when c ran on a Python thread, or t is set
+	ready chan struct{} // one token when c ran on a Python thread, or t is set, or c was refused
 }
 
 var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
@@ -135,6 +135,22 @@ func (p *pool) release(t *thread, took int64) (handed bool) {
 	}
 	p.parkLocked(t)
 	return false
+}
+
+// refuseQueued takes every call still queued off the queue and ends it
+// unrun, its Result wsgi.Unavailable. It returns how many it refused.
+func (p *pool) refuseQueued() int {
+	p.mu.Lock()
+	var ws []*waiter
+	for p.head < len(p.queue) {
+		ws = append(ws, p.popLocked())
+	}
+	p.mu.Unlock()
+	for _, w := range ws {
+		w.c.Result, w.c.HeadSent = wsgi.Unavailable, false
+		w.ready <- struct{}{} // never blocks: a waiter is signalled once
+	}
+	return len(ws)
 }
 
 // next returns the next queued call for t's OS thread, or parks t

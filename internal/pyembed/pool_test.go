@@ -285,3 +285,53 @@ func TestOffThread(t *testing.T) {
 	}()
 	<-done
 }
+
+// TestPoolRefuseQueued: the calls queued behind a busy thread end unrun,
+// marked Unavailable, and the queue is empty after; the running call and
+// the thread are left alone.
+func TestPoolRefuseQueued(t *testing.T) {
+	p := inlinePool()
+	th := &thread{wake: make(chan struct{}, 1)}
+	p.park(th)
+	if got := p.acquire(wsgi.NewCall()); got != th {
+		t.Fatalf("the first call got %p, want the parked thread to run inline", got)
+	}
+	type res struct {
+		th *thread
+		c  *wsgi.Call
+	}
+	done := make(chan res, 3)
+	for range 3 {
+		go func() {
+			c := wsgi.NewCall()
+			done <- res{p.acquire(c), c}
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		n := len(p.queue) - p.head
+		p.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls queued, want 3", n)
+		}
+	}
+	if n := p.refuseQueued(); n != 3 {
+		t.Errorf("refuseQueued refused %d, want 3", n)
+	}
+	for range 3 {
+		r := <-done
+		if r.th != nil || r.c.Result != wsgi.Unavailable {
+			t.Errorf("a refused call: thread %p, result %v; want none, Unavailable", r.th, r.c.Result)
+		}
+	}
+	if n := p.refuseQueued(); n != 0 {
+		t.Errorf("a second refuseQueued refused %d, want 0", n)
+	}
+	p.release(th, 0)
+	if got := p.acquire(wsgi.NewCall()); got != th {
+		t.Errorf("after the refusals a call got %p, want the parked thread", got)
+	}
+}

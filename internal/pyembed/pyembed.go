@@ -519,6 +519,12 @@ func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
 // runtime's threads rather than on OS threads of their own.
 func (ip *Interp) Floating() bool { return ip.floating }
 
+// RefuseQueued ends, unrun, every call that waits for a Python thread:
+// their Do returns with Result wsgi.Unavailable, so that their front end
+// answers them (503) before a worker that gives up on its stuck or slow
+// calls exits. It returns how many it refused.
+func (ip *Interp) RefuseQueued() int { return ip.pool.refuseQueued() }
+
 // Busy is the number of Python threads running a call right now.
 func (ip *Interp) Busy() int { return int(ip.pool.running.Load()) }
 

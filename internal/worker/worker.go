@@ -406,8 +406,19 @@ func newServer(w *worker, o httpfront.Options, p httpfront.Protocol, access *acc
 	return httpfront.NewServer(w, o)
 }
 
-// shutdown drains both front ends at once within d.
+// shutdown drains both front ends at once within d. The requests that
+// still wait for a Python thread refuseBefore the end get a 503 rather
+// than a closed connection when the worker exits: with every thread in a
+// call that outlasts the drain (a harakiri's stuck one, with --threads
+// 1), no thread would come free for them.
 func (w *worker) shutdown(d time.Duration) {
+	refuse := time.AfterFunc(max(d-refuseBefore, 0), func() {
+		if n := w.ip.RefuseQueued(); n > 0 {
+			w.o.Log.Warn("carafe: answered 503 to the requests still waiting for a Python thread, "+
+				"as the worker stops", "pid", os.Getpid(), "requests", n)
+		}
+	})
+	defer refuse.Stop()
 	var wg sync.WaitGroup
 	for _, s := range w.srvs {
 		wg.Add(1)
@@ -415,6 +426,10 @@ func (w *worker) shutdown(d time.Duration) {
 	}
 	wg.Wait()
 }
+
+// refuseBefore is how long before a drain's end shutdown refuses the
+// requests still queued: time to write their 503s.
+const refuseBefore = 250 * time.Millisecond
 
 // finaliseMin is the least time Python's finalisation gets when draining
 // used up the stop's timeout: enough for atexit handlers that flush a
@@ -509,6 +524,9 @@ func awaitOrQuit(done <-chan struct{}, timeout <-chan time.Time, sigs <-chan os.
 // the statistics and --max-requests need.
 func (w *worker) Do(c *wsgi.Call) {
 	w.ip.Do(c)
+	if c.Result == wsgi.Unavailable {
+		return // never ran (see shutdown)
+	}
 	if w.shedding.Load() {
 		w.unshed() // a thread is free
 	}

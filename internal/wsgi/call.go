@@ -28,6 +28,7 @@ const (
 	OK          Result = iota // the app's whole response went to Output
 	AppError                  // the app raised or broke the WSGI protocol (logged)
 	OutputError               // Output failed; the app was stopped and closed
+	Unavailable               // the call never ran: the worker gave up on its queue (stopping)
 )
 
 // Call is one request for the app. A front end keeps one per connection
