@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -494,20 +493,21 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		// --static-map2 URL=DIR looks the whole path up under DIR: it is
 		// URL=DIR/URL. --check-static DIR is uWSGI's docroot: the whole
 		// path, under DIR, after the prefixes.
-		maps := slices.Clone(cfg.StaticMap)
-		for _, m := range cfg.StaticMap2 {
-			url, dir, _ := strings.Cut(m, "=") // validated
-			maps = append(maps, url+"="+filepath.Join(dir, url))
-		}
-		for _, d := range cfg.CheckStatic {
-			maps = append(maps, "/="+d)
-		}
-		for _, m := range maps {
-			mp, err := static.ParseMapping(m)
-			if err != nil {
-				return err
+		for i, maps := range [][]string{cfg.StaticMap, cfg.StaticMap2, cfg.CheckStatic} {
+			option := []string{"static-map", "static-map2", "check-static"}[i]
+			for _, m := range maps {
+				if option == "check-static" {
+					m = "/=" + m
+				}
+				mp, err := static.ParseMapping(option, m) // validated, but for check-static
+				if err != nil {
+					return err
+				}
+				if option == "static-map2" {
+					mp.Dir = filepath.Join(mp.Dir, mp.Prefix)
+				}
+				o.Maps = append(o.Maps, mp)
 			}
-			o.Maps = append(o.Maps, mp)
 		}
 		h, err := static.New(o)
 		if err != nil {

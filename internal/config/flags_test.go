@@ -240,7 +240,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad float", []string{"app", "--http-timeout", "NaN"}, `config: --http-timeout: invalid number "NaN"`},
 		{"bad listen", []string{"app", "--listen", "lots"}, `config: --listen: want a positive number of connections, got "lots"`},
 		{"zero listen", []string{"app", "-l", "0"}, `config: -l: want a positive number of connections, got "0"`},
-		{"bad plugin", []string{"app", "--plugin", "php"}, `config: --plugin: plugin "php" is not available in carafe, which has only Python and HTTP built in`},
+		{"bad plugin", []string{"app", "--plugin", "php"}, `config: --plugin: plugin "php" is not available in carafe: only python (python3, python311, ...), http and logfile are built in; remove it`},
 		{"two positionals", []string{"a:app", "b:app"}, `config: more than one app given (["a:app" "b:app"]); give a single module:callable, and options as --name value`},
 		{"positional and module", []string{"a:app", "--module", "b"}, `config: "a:app" given as the app, but --module, --wsgi-file or --paste is also set; give only one`},
 		{"positional and wsgi-file", []string{"--wsgi-file", "x.py", "a:app"}, `config: "a:app" given as the app, but --module, --wsgi-file or --paste is also set; give only one`},
@@ -294,6 +294,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad env", []string{"app", "--env", "NOEQUALS"}, `config: --env "NOEQUALS": want KEY=VALUE`},
 		{"bad static-map", []string{"app", "--static-map", "static=/srv"}, `config: --static-map "static=/srv": want /URL-PREFIX=DIR`},
 		{"bad static-map2", []string{"app", "--static-map2", "/static"}, `config: --static-map2 "/static": want /URL-PREFIX=DIR`},
+		{"static-map2 prefix needing escapes", []string{"app", "--static-map2", "/a b=/srv"}, `config: --static-map2 "/a b=/srv": the prefix must not need percent-encoding`},
 		{"missing ini", []string{"--ini", "testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
 		{"missing positional ini", []string{"testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
 		{

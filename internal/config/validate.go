@@ -32,9 +32,8 @@ func (c *Config) Validate() error {
 	for i, maps := range [][]string{c.StaticMap, c.StaticMap2} {
 		name := []string{"static-map", "static-map2"}[i]
 		for _, m := range maps {
-			url, dir, ok := strings.Cut(m, "=")
-			if !ok || !strings.HasPrefix(url, "/") || dir == "" {
-				fail("--%s %q: want /URL-PREFIX=DIR", name, m)
+			if _, err := static.ParseMapping(name, m); err != nil {
+				fail("%s", strings.TrimPrefix(err.Error(), "static: "))
 			}
 		}
 	}

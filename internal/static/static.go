@@ -67,23 +67,24 @@ type Options struct {
 	Safe []string
 }
 
-// ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax).
-// The prefix is cleaned and DIR is made absolute; neither is checked
-// against the file system here (New does that).
-func ParseMapping(s string) (Mapping, error) {
+// ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax);
+// option names the option it came from, for errors. The prefix is cleaned
+// and DIR is made absolute; neither is checked against the file system
+// here (New does that).
+func ParseMapping(option, s string) (Mapping, error) {
 	prefix, dir, ok := strings.Cut(s, "=")
 	if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
-		return Mapping{}, fmt.Errorf("static: --static-map %q: want /URL-PREFIX=DIR", s)
+		return Mapping{}, fmt.Errorf("static: --%s %q: want /URL-PREFIX=DIR", option, s)
 	}
 	prefix = path.Clean(prefix)
 	// Match compares raw request bytes and Serve decoded ones; a URL
 	// prefix that reads the same both ways keeps the two in agreement.
 	if (&url.URL{Path: prefix}).EscapedPath() != prefix {
-		return Mapping{}, fmt.Errorf("static: --static-map %q: the prefix must not need percent-encoding", s)
+		return Mapping{}, fmt.Errorf("static: --%s %q: the prefix must not need percent-encoding", option, s)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return Mapping{}, fmt.Errorf("static: --static-map %q: %w", s, err)
+		return Mapping{}, fmt.Errorf("static: --%s %q: %w", option, s, err)
 	}
 	return Mapping{Prefix: prefix, Dir: abs}, nil
 }

@@ -31,9 +31,9 @@ func TestParseMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseMapping(tt.in)
+			got, err := ParseMapping("static-map2", tt.in)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "static: ") {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "static: --static-map2 ") {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
 				}
 				return
