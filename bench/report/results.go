@@ -36,7 +36,7 @@ type Machine struct {
 	Cores    int     `json:"cores"`
 	MemoryGB float64 `json:"memory_gb"`
 	Kernel   string  `json:"kernel"`
-	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute load at the start
+	// LoadStart and LoadEnd are /proc/loadavg's 1, 5 and 15 minute load at the start
 	// and at the end: other work on the machine skews every figure.
 	LoadStart string `json:"loadavg_start"`
 	LoadEnd   string `json:"loadavg_end"`

@@ -141,13 +141,6 @@ func signalHook(v string) error {
 		"(unix_signal:15 gracefully_kill_them_all, unix_signal:2 or 3 kill_them_all)", v)
 }
 
-func checkNumber(value string) error {
-	if _, err := strconv.Atoi(strings.TrimSpace(value)); err != nil {
-		return fmt.Errorf("want a number of bytes, got %q", value)
-	}
-	return nil
-}
-
 // atLeast checks a whole number of at least min; want says what is wanted.
 func atLeast(min int, want string) func(string) error {
 	return func(value string) error {
@@ -168,7 +161,7 @@ func checkPlugins(value string) error {
 		if p == "" || harmlessPlugin.MatchString(p) {
 			continue
 		}
-		return fmt.Errorf("plugin %q is not available in carafe, which has only Python and HTTP built in", p)
+		return fmt.Errorf("plugin %q is not available in carafe: only python (python3, python311, ...), http and logfile are built in; remove it", p)
 	}
 	return nil
 }

@@ -638,7 +638,7 @@ func (m *master) reopenLog() {
 // created anew if a rotation moved it away, to the workers' user.
 func (m *master) reopenOwnLog() {
 	if err := logfile.Redirect(m.o.LogFile.Path); err != nil {
-		m.o.Log.Error("carafe: master: reopening the log", "err", err)
+		m.o.Log.Error("carafe: master: cannot reopen the log", "err", err)
 	}
 	if c := m.workerCred; c != nil {
 		for _, f := range m.logFiles() {

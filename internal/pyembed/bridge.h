@@ -59,9 +59,9 @@ typedef struct crf_slot {
 	int file_fd;
 	int64_t file_off, file_size;
 	int file_sent;
-	int in_request;
+	int in_request; /* inside crf_run: a start_response or write kept past it refuses */
 
-	/* Reused per-request objects (see bridge.c). */
+	/* Reused per-request objects (wsgi.c: crf_responder; input.c: crf_input_new). */
 	PyObject *start_response;
 	PyObject *write;
 	PyObject *input;

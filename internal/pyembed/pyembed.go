@@ -142,9 +142,10 @@ func Start(opts Options) (*Interp, error) {
 // connections, and the runtime's monitor takes the call's P back whenever
 // no P is idle (after 20 us or more), waking a thread to spin on it, and
 // keeps itself waking every 20 us while that goes on. With one P spare
-// (two workers on two CPUs, alternating pairs): Flask JSON 17.9k -> 18.7k
-// req/s, 96 -> 93 us of CPU a request (medians of five; the monitor's
-// retakes halved), a Django page 3.7k -> 3.8k, hello world no worse. Two
+// (two workers on two CPUs, alternating pairs, medians of five, in an A/B
+// when this was built; absolute figures vary with the build and the
+// machine): Flask JSON +4.5% req/s at 3% less CPU a request (the
+// monitor's retakes halved), a Django page +3%, hello world no worse. Two
 // Ps spare did worse (more threads spinning), and so did a spare P for
 // threads locked to OS threads of their own (Flask with one worker on two
 // CPUs lost 23 %); on one CPU, one spare P measured the same as none.
@@ -449,7 +450,7 @@ func (ip *Interp) Do(c *wsgi.Call) {
 // over by Do, then the queue's, on t's own OS thread unless t floats.
 //
 // Floating (when the worker has no more CPUs than there are worker
-// processes, see Start) t has no OS thread of its own until it needs one:
+// processes, and more than one Python thread; see Start) t has no OS thread of its own until it needs one:
 // its goroutine runs calls on whichever Go thread the scheduler gives it,
 // and yields after each, so that the goroutine whose call it finished runs
 // at once. A goroutine locked to its OS thread cannot do that: the call it
@@ -457,7 +458,7 @@ func (ip *Interp) Do(c *wsgi.Call) {
 // processor, until the runtime takes it back (20 us or more), then two or
 // three thread switches follow. Floating took Flask with two workers on
 // two CPUs from 7.0k to 9.1k requests/s (220 -> 177 us of CPU a request,
-// Django +14%); with one worker on two CPUs the spare CPU absorbs the
+// Django +14%, in an A/B when this was built); with one worker on two CPUs the spare CPU absorbs the
 // switches, and a thread of its own keeps the interpreter's caches warm
 // (floating lost 36% there). A floating t whose Go thread may not run
 // Python (the cap, see crf_may_run) takes that thread for its own from

@@ -106,7 +106,8 @@ func (e *LoadError) Error() string {
 }
 
 // ErrHarakiri is returned when the worker left because a request overran.
-var ErrHarakiri = errors.New("worker: harakiri")
+var ErrHarakiri = errors.New("carafe: a request ran past --harakiri (see above), and this worker has left; " +
+	"with --master another would have been started in its place")
 
 // Run serves standalone (no master) until SIGTERM (graceful), SIGINT or
 // SIGQUIT (immediate).
@@ -292,7 +293,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			rotateErr = ""
 			if to != "" {
 				if err := logfile.Redirect(o.LogFile.Path); err != nil {
-					o.Log.Error("carafe: reopening the log", "err", err)
+					o.Log.Error("carafe: cannot reopen the log", "err", err)
 				}
 				o.Log.Info("carafe: log rotated (--log-maxsize)", "old", to)
 			}
@@ -319,12 +320,12 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			}
 			if sig == syscall.SIGUSR1 {
 				if err := logfile.Redirect(o.LogFile.Path); err != nil {
-					o.Log.Error("carafe: reopening the log", "err", err)
+					o.Log.Error("carafe: cannot reopen the log", "err", err)
 				}
 				if accessFile != nil {
 					access.Flush() // the lines of before the rotation, to the file of before
 					if err := accessFile.Reopen(); err != nil {
-						o.Log.Error("carafe: reopening the request log", "err", err)
+						o.Log.Error("carafe: cannot reopen the request log", "err", err)
 					}
 				}
 				continue

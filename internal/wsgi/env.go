@@ -118,7 +118,8 @@ func (e *Env) AddString(key int, val string) {
 	e.buf = append(e.buf, val...)
 }
 
-// AddLiteral appends a value under a key given by name (at most 64 KiB).
+// AddLiteral appends a value under a key given by name; a name over 65535
+// bytes is dropped, value and all.
 func (e *Env) AddLiteral(name, val []byte) {
 	if len(name) > 0xFFFF {
 		return
