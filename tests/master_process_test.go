@@ -791,6 +791,35 @@ func TestMasterLogLinkRefusedAsRoot(t *testing.T) {
 		t.Errorf("no refusal logged at the reopen:\n%s", readFile(stderr))
 	}
 	unchanged("after a reopen")
+
+	// A directory on the way replaced by a link (a logs directory in the
+	// app's tree, which the workers' user owns): O_NOFOLLOW on the file's
+	// name alone let root append to, chmod and chown the file of that name
+	// wherever the link led.
+	logs, elsewhere := filepath.Join(dir, "logs"), filepath.Join(dir, "elsewhere")
+	os.Mkdir(logs, 0o755)
+	os.Mkdir(elsewhere, 0o755)
+	victim2 := filepath.Join(elsewhere, "app.log")
+	if err := os.WriteFile(victim2, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	touch2 := filepath.Join(dir, "reopen2")
+	os.WriteFile(touch2, nil, 0o644)
+	s, stats = masterStartStats(t, "master_pid", "--uid", "root", "--logto", filepath.Join(logs, "app.log"),
+		"--logfile-chmod", "644", "--touch-logreopen", touch2)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Rename(logs, logs+".old")
+	os.Symlink(elsewhere, logs)
+	time.Sleep(1100 * time.Millisecond)
+	os.WriteFile(touch2, []byte("x"), 0o644)
+	stderr = "/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/fd/2"
+	if !masterFileHas(stderr, "is a link", 5*time.Second) {
+		t.Errorf("no refusal logged at the reopen through a directory link:\n%s", readFile(stderr))
+	}
+	st, err := os.Stat(victim2)
+	if b, _ := os.ReadFile(victim2); string(b) != "secret\n" || err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("through a directory link: the file there holds %q, mode %v", b, st.Mode().Perm())
+	}
 }
 
 // --daemonize: the detached master is named after carafe's binary, as the

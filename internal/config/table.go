@@ -604,8 +604,10 @@ var table = append(append(append([]Option{
 		Name: "uid", Kind: KindString, Metavar: "USER", Section: secOperations,
 		Field: func(c *Config) any { return &c.UID },
 		Doc: "User (name or number) the master switches to after binding the listeners, with the user's " +
-			"supplementary groups (see --no-initgroups). Started as root with --uid, carafe opens no log " +
-			"file through a link in a directory others may write: that user could plant one there.",
+			"supplementary groups (see --no-initgroups). Started as root with --uid, carafe opens, rotates " +
+			"and chowns no log file or pidfile through a link in a directory others may write, at any " +
+			"depth of its path (a logs directory in the app's own tree replaced by a link to /etc): " +
+			"that user could plant one there.",
 	},
 	{
 		Name: "gid", Kind: KindString, Metavar: "GROUP", Section: secOperations,

@@ -70,16 +70,23 @@ func Guard() { guarded = true }
 var errLinked = errors.New("is a link in a directory others may write: refused, as carafe runs as root " +
 	"with workers as another user (--uid), who could have planted it; give the file's real path")
 
-// rootOnly reports whether only root may change the entries of dir (the
-// directory itself, links followed): a link there is root's own, as in
-// /dev (/dev/stdout) and /proc (/proc/1/fd/1, /dev/fd/1's target).
-func rootOnly(dir string) bool {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return false
+// openIn opens path as os.OpenFile does or, guarded, by name within its
+// directory opened as a Dir, which then adds O_NOFOLLOW unless only root
+// may change that directory and every one on the way to it (safe: a link
+// there is root's own, as in /dev (/dev/stdout) and /proc (/proc/1/fd/1,
+// /dev/fd/1's target)).
+func openIn(path string, flag int, perm os.FileMode) (f *os.File, safe bool, err error) {
+	if !guarded {
+		f, err := os.OpenFile(path, flag, perm)
+		return f, true, err
 	}
-	sys, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && sys.Uid == 0 && fi.Mode().Perm()&0o022 == 0
+	d, err := OpenDir(filepath.Dir(path))
+	if err != nil {
+		return nil, false, err
+	}
+	defer d.Close()
+	f, err = d.Open(filepath.Base(path), flag, perm)
+	return f, d.rootOnly, err
 }
 
 // OpenAppend opens path for appending, creating it, as every log file is
@@ -89,12 +96,7 @@ func OpenAppend(path string) (*os.File, error) { return openLog(path) }
 // openLog opens path for appending, creating it, and gives a regular
 // file the --logfile-chmod mode.
 func openLog(path string) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	safe := !guarded || rootOnly(filepath.Dir(path))
-	if !safe {
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(path, flags, 0o640)
+	f, safe, err := openIn(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if !safe && errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%s %w", path, errLinked)
 	}
@@ -129,7 +131,7 @@ func openLog(path string) (*os.File, error) {
 // write the log's directory could otherwise plant a link to another file
 // (/etc/shadow). Anything else is left as it is, and reports false.
 func Claim(path string, uid, gid int) (bool, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o640)
+	f, _, err := openIn(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o640)
 	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENXIO) { // a link; a FIFO with no reader
 		return false, nil
 	}
@@ -172,7 +174,12 @@ func (r Rotation) Rename(now time.Time) (string, error) {
 	if r.Max <= 0 || r.Path == "" {
 		return "", nil
 	}
-	fi, err := os.Lstat(r.Path)
+	from, err := OpenDir(filepath.Dir(r.Path))
+	if err != nil {
+		return "", err
+	}
+	defer from.Close()
+	fi, err := from.Lstat(filepath.Base(r.Path))
 	if err != nil {
 		return "", nil // a missing file is recreated by the next reopen, not here
 	}
@@ -193,7 +200,12 @@ func (r Rotation) Rename(now time.Time) (string, error) {
 			to = fmt.Sprintf("%s.%d.%d", r.Path, now.Unix(), n)
 		}
 	}
-	if err := os.Rename(r.Path, to); err != nil {
+	into, err := OpenDir(filepath.Dir(to))
+	if err != nil {
+		return "", err
+	}
+	defer into.Close()
+	if err := from.Rename(filepath.Base(r.Path), into, filepath.Base(to)); err != nil {
 		return "", err
 	}
 	return to, nil

@@ -1,8 +1,10 @@
 package logfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -242,5 +244,82 @@ func TestGuardRefusesLinks(t *testing.T) {
 			continue
 		}
 		f.Close()
+	}
+}
+
+// Guarded, a directory on the way to a log that the workers' user has
+// replaced with a link (their app's tree holds the logs directory) is
+// refused too: O_NOFOLLOW guards the last component only, and root
+// appended to, chmodded and chowned the file of that name wherever the
+// link led. Links made where only root may write are still followed.
+func TestGuardRefusesLinkedDirectory(t *testing.T) {
+	Guard()
+	SetMode(0o666)
+	t.Cleanup(func() { guarded = false; SetMode(0) })
+	base := t.TempDir()
+	app, elsewhere := filepath.Join(base, "app"), filepath.Join(base, "etcish")
+	for _, d := range []string{app, elsewhere} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(app, 0o777) // the workers' user's
+	victim := filepath.Join(elsewhere, "main.log")
+	if err := os.WriteFile(victim, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../etcish", filepath.Join(app, "logs")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(app, "logs", "main.log")
+	if f, err := Open(path); err == nil || !errors.Is(err, errLinked) {
+		if f != nil {
+			f.Close()
+		}
+		t.Errorf("Open through a planted directory link: %v, want it refused as a link", err)
+	}
+	if ok, err := Claim(path, 65534, 65534); ok || err == nil {
+		t.Errorf("Claim through a planted directory link: %v %v, want it refused", ok, err)
+	}
+	d, err := OpenDir(filepath.Dir(path))
+	if err == nil {
+		d.Close()
+		t.Errorf("OpenDir through a planted directory link: opened")
+	}
+	rot := Rotation{Path: path, Max: 1}
+	if to, err := rot.Rename(time.Now()); to != "" || err == nil {
+		t.Errorf("rotation through a planted directory link: %q %v, want it refused", to, err)
+	}
+	fi, err := os.Stat(victim)
+	if b, _ := os.ReadFile(victim); err != nil || string(b) != "secret\n" || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the file behind the link: %q, %v (%v)", b, fi.Mode().Perm(), err)
+	}
+	if sys := fi.Sys().(*syscall.Stat_t); sys.Uid != uint32(os.Geteuid()) {
+		t.Errorf("the file behind the link was given to uid %d", sys.Uid)
+	}
+	// The same directory reached without the link opens.
+	if f, err := Open(filepath.Join(app, "plain.log")); err != nil {
+		t.Errorf("a plain log in the app's directory: %v", err)
+	} else {
+		f.Close()
+	}
+}
+
+// resolveDir follows links that only root could have made and says
+// whether the whole way is root's.
+func TestResolveDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("root's directories are only trusted from root")
+	}
+	got, rootOnly, err := resolveDir("/dev/fd")
+	if err != nil || !strings.HasPrefix(got, "/proc/") || !strings.HasSuffix(got, "/fd") || !rootOnly {
+		t.Errorf("resolveDir(/dev/fd) = %q %v %v, want /proc/PID/fd, root's", got, rootOnly, err)
+	}
+	tmp := t.TempDir() // under the sticky, world-writable /tmp
+	if got, rootOnly, err := resolveDir(tmp + "/missing"); err == nil || rootOnly {
+		t.Errorf("resolveDir of a missing directory: %q %v %v", got, rootOnly, err)
+	}
+	if got, rootOnly, err := resolveDir(tmp); err != nil || got != tmp || rootOnly {
+		t.Errorf("resolveDir(%s) = %q %v %v, want it as it is, not root's alone", tmp, got, rootOnly, err)
 	}
 }

@@ -372,7 +372,12 @@ func (m *master) writePidfiles(afterDrop bool) error {
 // file of one name: the master may still be root, and a link planted by
 // whoever can write the directory would have it overwrite another file.
 func writeNoFollow(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	d, err := logfile.OpenDir(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	f, err := d.Open(filepath.Base(path), os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return err
 	}
@@ -397,24 +402,20 @@ func writeNoFollow(path string, b []byte) error {
 // writeAtomic replaces path with a file holding b: written beside it under
 // a temporary name, then renamed over it.
 func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	d, err := logfile.OpenDir(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
+	defer d.Close()
+	tmp, err := d.WriteTemp("."+filepath.Base(path)+".", b, 0o644)
 	if err != nil {
-		os.Remove(f.Name())
+		return err
 	}
-	return err
+	if err := d.Rename(tmp, d, filepath.Base(path)); err != nil {
+		d.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 func (m *master) cleanup() {
