@@ -3,6 +3,7 @@ package httpfront
 import (
 	"bufio"
 	"bytes"
+	"carafe/internal/httpsyntax"
 	"fmt"
 	"io"
 )
@@ -243,7 +244,7 @@ func validChunkExt(ext []byte) bool {
 
 func tokenLen(s []byte) int {
 	for i, c := range s {
-		if !tchar[c] {
+		if !httpsyntax.IsTchar(c) {
 			return i
 		}
 	}
@@ -258,10 +259,10 @@ func quotedLen(s []byte) int {
 			return i + 1
 		case c == '\\':
 			i++
-			if i == len(s) || !fieldVchar[s[i]] {
+			if i == len(s) || !httpsyntax.IsFieldVchar(s[i]) {
 				return 0
 			}
-		case !fieldVchar[c]:
+		case !httpsyntax.IsFieldVchar(c):
 			return 0
 		}
 	}
@@ -328,7 +329,7 @@ func forbiddenTrailer(name []byte) bool {
 		"content-length", "transfer-encoding", "host", "connection",
 		"keep-alive", "te", "trailer", "upgrade", "expect",
 	} {
-		if equalFold(name, f) {
+		if httpsyntax.EqualFold(name, f) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package httpfront
 import (
 	"bufio"
 	"bytes"
+	"carafe/internal/httpsyntax"
 	"errors"
 	"fmt"
 	"io"
@@ -893,7 +894,7 @@ func (c *conn) mount(pathInfo []byte) []byte {
 func (c *conn) addHeaders() {
 	hs := c.req.Headers
 	for i, h := range hs {
-		if equalFold(h.Name, "content-length") {
+		if httpsyntax.EqualFold(h.Name, "content-length") {
 			continue
 		}
 		dup := false
@@ -908,7 +909,7 @@ func (c *conn) addHeaders() {
 		}
 		val, joined := h.Value, false
 		sep := ", "
-		if equalFold(h.Name, "cookie") {
+		if httpsyntax.EqualFold(h.Name, "cookie") {
 			sep = "; "
 		}
 		for j := i + 1; j < len(hs); j++ {
@@ -921,10 +922,10 @@ func (c *conn) addHeaders() {
 				val = c.scratch
 			}
 		}
-		if equalFold(h.Name, "host") {
+		if httpsyntax.EqualFold(h.Name, "host") {
 			val = c.req.Host // one Host at most: a second is refused
 		}
-		if equalFold(h.Name, "content-type") {
+		if httpsyntax.EqualFold(h.Name, "content-type") {
 			c.env.Add(wsgi.KeyContentType, val)
 			continue
 		}
@@ -1028,11 +1029,11 @@ func (c *conn) logHeaders(e *accesslog.Entry) {
 	}
 	for _, h := range c.req.Headers {
 		switch {
-		case equalFold(h.Name, "host"):
+		case httpsyntax.EqualFold(h.Name, "host"):
 			e.Host = h.Value
-		case equalFold(h.Name, "user-agent"):
+		case httpsyntax.EqualFold(h.Name, "user-agent"):
 			e.UserAgent = h.Value
-		case equalFold(h.Name, "referer"):
+		case httpsyntax.EqualFold(h.Name, "referer"):
 			e.Referer = h.Value
 		}
 	}

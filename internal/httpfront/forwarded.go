@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"carafe/internal/httpsyntax"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -80,17 +81,17 @@ func forwardedScheme(headers []Header) (scheme string, ok bool) {
 	for _, h := range headers {
 		var secure string
 		switch {
-		case equalFold(h.Name, "x-forwarded-proto"):
+		case httpsyntax.EqualFold(h.Name, "x-forwarded-proto"):
 			secure = "https"
-		case equalFold(h.Name, "x-forwarded-protocol"):
+		case httpsyntax.EqualFold(h.Name, "x-forwarded-protocol"):
 			secure = "ssl"
-		case equalFold(h.Name, "x-forwarded-ssl"):
+		case httpsyntax.EqualFold(h.Name, "x-forwarded-ssl"):
 			secure = "on"
 		default:
 			continue
 		}
 		s := "http"
-		if equalFold(h.Value, secure) {
+		if httpsyntax.EqualFold(h.Value, secure) {
 			s = "https"
 		}
 		if scheme != "" && s != scheme {

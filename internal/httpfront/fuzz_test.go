@@ -3,6 +3,7 @@ package httpfront
 import (
 	"bufio"
 	"bytes"
+	"carafe/internal/httpsyntax"
 	"fmt"
 	"io"
 	"os"
@@ -98,11 +99,11 @@ func checkInvariants(t *testing.T, req *Request) {
 		t.Fatal("HTTP/1.1 request without Host accepted")
 	}
 	for _, h := range req.Headers {
-		if !isToken(h.Name) || bytes.IndexByte(h.Name, '_') >= 0 {
+		if !httpsyntax.IsToken(h.Name) || bytes.IndexByte(h.Name, '_') >= 0 {
 			t.Fatalf("accepted field name %q", h.Name)
 		}
 		for _, c := range h.Value {
-			if !fieldVchar[c] {
+			if !httpsyntax.IsFieldVchar(c) {
 				t.Fatalf("accepted field value %q", h.Value)
 			}
 		}
@@ -153,7 +154,7 @@ func decodeChunked(t *testing.T, data []byte, br *bufio.Reader) string {
 			t.Fatalf("decoded %d bytes from %d with framing", len(body), len(data))
 		}
 		for _, h := range cr.Trailers() {
-			if forbiddenTrailer(h.Name) || !isToken(h.Name) {
+			if forbiddenTrailer(h.Name) || !httpsyntax.IsToken(h.Name) {
 				t.Fatalf("accepted trailer %q", h.Name)
 			}
 		}

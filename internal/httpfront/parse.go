@@ -3,7 +3,7 @@ package httpfront
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
+	"carafe/internal/httpsyntax"
 	"fmt"
 	"io"
 )
@@ -273,7 +273,7 @@ func validMethod(m []byte) bool {
 		return false
 	}
 	for _, c := range m {
-		if !isTchar(c) || c == '#' || ('a' <= c && c <= 'z') {
+		if !httpsyntax.IsTchar(c) || c == '#' || ('a' <= c && c <= 'z') {
 			return false
 		}
 	}
@@ -295,46 +295,14 @@ func splitField(line []byte) (name, value []byte, err error) {
 		return nil, nil, errHeaderLine
 	}
 	name = line[:colon]
-	if !isToken(name) {
+	if !httpsyntax.IsToken(name) {
 		return nil, nil, errHeaderName
 	}
-	value = trimOWS(line[colon+1:])
-	if !validValue(value) {
+	value = httpsyntax.TrimOWS(line[colon+1:])
+	if !httpsyntax.ValidValue(value) {
 		return nil, nil, errHeaderValue
 	}
 	return name, value, nil
-}
-
-// validValue reports whether v holds only VCHAR, SP, HTAB and obs-text.
-// Values are most of a head's bytes, so it checks eight at a time and
-// looks at single bytes only in a word holding a CTL, DEL or HTAB.
-func validValue(v []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for len(v) >= 8 {
-		w := binary.LittleEndian.Uint64(v)
-		del := w ^ (0x7f * ones)
-		// A high bit set in (x - ones*n) &^ x marks a byte of x below n.
-		if (w-0x20*ones)&^w&highs != 0 || (del-ones)&^del&highs != 0 {
-			break
-		}
-		v = v[8:]
-	}
-	for _, c := range v {
-		if !fieldVchar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-func trimOWS(v []byte) []byte {
-	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
-		v = v[1:]
-	}
-	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
-		v = v[:len(v)-1]
-	}
-	return v
 }
 
 // headState collects what the framing rules need across fields.
@@ -376,36 +344,36 @@ func (req *Request) parseHeaders(authority []byte, allowMissingHost bool) error 
 // noteField records the fields with framing or connection meaning.
 func (req *Request) noteField(st *headState, name, value []byte) error {
 	switch {
-	case equalFold(name, "content-length"):
+	case httpsyntax.EqualFold(name, "content-length"):
 		if st.clSeen {
 			return errDupCL
 		}
 		st.clSeen = true
-		n, ok := parseContentLength(value)
+		n, ok := httpsyntax.ParseUint(value)
 		if !ok {
 			return errContentLength
 		}
 		req.ContentLength = n
-	case equalFold(name, "transfer-encoding"):
+	case httpsyntax.EqualFold(name, "transfer-encoding"):
 		st.teSeen = true
 		st.addCodings(value)
-	case equalFold(name, "host"):
+	case httpsyntax.EqualFold(name, "host"):
 		if st.hostSeen {
 			return errDupHost
 		}
 		st.hostSeen, st.host = true, value
-	case equalFold(name, "content-type"):
+	case httpsyntax.EqualFold(name, "content-type"):
 		if st.typeSeen {
 			return errDupContentType
 		}
 		st.typeSeen = true
-	case equalFold(name, "connection"):
+	case httpsyntax.EqualFold(name, "connection"):
 		forEachElement(value, func(tok []byte) {
-			st.connClose = st.connClose || equalFold(tok, "close")
-			st.connKeep = st.connKeep || equalFold(tok, "keep-alive")
+			st.connClose = st.connClose || httpsyntax.EqualFold(tok, "close")
+			st.connKeep = st.connKeep || httpsyntax.EqualFold(tok, "keep-alive")
 		})
-	case equalFold(name, "expect"):
-		if equalFold(value, "100-continue") {
+	case httpsyntax.EqualFold(name, "expect"):
+		if httpsyntax.EqualFold(value, "100-continue") {
 			st.expect100 = true
 		} else {
 			st.expectElse = true
@@ -420,10 +388,10 @@ func (req *Request) noteField(st *headState, name, value []byte) error {
 func (st *headState) addCodings(value []byte) {
 	forEachElement(value, func(c []byte) {
 		st.teCodings++
-		if !isToken(c) {
+		if !httpsyntax.IsToken(c) {
 			st.teBad = true
 		}
-		st.teLastChunked = equalFold(c, "chunked")
+		st.teLastChunked = httpsyntax.EqualFold(c, "chunked")
 		if st.teLastChunked {
 			st.teChunked++
 		}
@@ -436,10 +404,10 @@ func forEachElement(v []byte, f func([]byte)) {
 	for {
 		i := bytes.IndexByte(v, ',')
 		if i < 0 {
-			f(trimOWS(v))
+			f(httpsyntax.TrimOWS(v))
 			return
 		}
-		f(trimOWS(v[:i]))
+		f(httpsyntax.TrimOWS(v[:i]))
 		v = v[i+1:]
 	}
 }
@@ -486,60 +454,8 @@ func (req *Request) applyFraming(st *headState, authority []byte, allowMissingHo
 	return nil
 }
 
-// parseContentLength accepts 1*DIGIT that fits an int64.
-func parseContentLength(v []byte) (int64, bool) {
-	if len(v) == 0 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range v {
-		if !isDigit(c) {
-			return 0, false
-		}
-		d := int64(c - '0')
-		if n > (1<<63-1-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
-}
-
-// equalFold reports whether b equals the lowercase ASCII string s, ignoring
-// ASCII case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-// isTchar reports a token character (RFC 9110 §5.6.2).
-func isTchar(c byte) bool { return tchar[c] }
-
-func isToken(s []byte) bool {
-	if len(s) == 0 {
-		return false
-	}
-	for _, c := range s {
-		if !tchar[c] {
-			return false
-		}
-	}
-	return true
-}
 
 // URI character classes (RFC 3986), as bits of uriClass.
 const (
@@ -548,17 +464,11 @@ const (
 	uriIPLiteral             // IPv6address / IPvFuture: reg-name / ":"
 )
 
-var (
-	tchar      [256]bool
-	fieldVchar [256]bool // allowed in a field value: VCHAR, SP, HTAB, obs-text
-	uriClass   [256]uint8
-)
+var uriClass [256]uint8
 
 func init() {
 	for c := 0; c < 256; c++ {
 		alnum := isAlpha(byte(c)) || isDigit(byte(c))
-		tchar[c] = alnum || (c < 0x80 && bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), byte(c)) >= 0)
-		fieldVchar[c] = c == '\t' || (c >= ' ' && c != 0x7f)
 		if alnum || (c < 0x80 && bytes.IndexByte([]byte("-._~%!$&'()*+,;="), byte(c)) >= 0) {
 			uriClass[c] = uriRegName | uriUserinfo | uriIPLiteral
 		}

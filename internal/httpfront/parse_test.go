@@ -444,15 +444,3 @@ func BenchmarkReadRequest(b *testing.B) {
 		}
 	}
 }
-
-func TestValidValueMatchesTable(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := range 17 {
-			v := []byte(strings.Repeat("a\x80 ", 6))
-			v[pos] = byte(c)
-			if got, want := validValue(v), fieldVchar[c]; got != want {
-				t.Fatalf("byte %#x at %d: validValue %v, want %v", c, pos, got, want)
-			}
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"carafe/internal/httpsyntax"
 	"errors"
 	"io"
 	"math"
@@ -264,9 +265,9 @@ func (c *conn) takeRedirect() bool {
 	x := false
 	for _, f := range c.head.Fields {
 		switch {
-		case o.XSendfile != nil && equalFold(f.Name, "x-sendfile"):
+		case o.XSendfile != nil && httpsyntax.EqualFold(f.Name, "x-sendfile"):
 			path, x = string(f.Value), true
-		case o.XAccelRedirect && o.Static != nil && equalFold(f.Name, "x-accel-redirect"):
+		case o.XAccelRedirect && o.Static != nil && httpsyntax.EqualFold(f.Name, "x-accel-redirect"):
 			path = string(f.Value)
 		}
 	}
@@ -276,7 +277,7 @@ func (c *conn) takeRedirect() bool {
 	c.redirect, c.redirectX = path, x
 	c.redirectHdr = make(http.Header, len(c.head.Fields))
 	for _, f := range c.head.Fields {
-		if equalFold(f.Name, "x-sendfile") || equalFold(f.Name, "x-accel-redirect") {
+		if httpsyntax.EqualFold(f.Name, "x-sendfile") || httpsyntax.EqualFold(f.Name, "x-accel-redirect") {
 			continue
 		}
 		c.redirectHdr.Add(string(f.Name), string(f.Value))

@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"carafe/internal/httpsyntax"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -59,10 +60,10 @@ func (h *Head) Parse(block []byte) error {
 		if value, block, ok = next(block); !ok {
 			return errShortBlock
 		}
-		if len(name) == 0 || !isToken(name) {
+		if len(name) == 0 || !httpsyntax.IsToken(name) {
 			return &HeadError{fmt.Sprintf("invalid header name %q", name)}
 		}
-		if !validValue(value) {
+		if !httpsyntax.ValidValue(value) {
 			return &HeadError{fmt.Sprintf("header %s: value %q has control characters", name, value)}
 		}
 		if err := h.add(name, value); err != nil {
@@ -75,25 +76,25 @@ func (h *Head) Parse(block []byte) error {
 // add records a field, taking out those the server frames itself.
 func (h *Head) add(name, value []byte) error {
 	switch {
-	case equalFold(name, "content-length"):
-		n, ok := parseDecimal(trimOWS(value))
+	case httpsyntax.EqualFold(name, "content-length"):
+		n, ok := httpsyntax.ParseUint(httpsyntax.TrimOWS(value))
 		if !ok || (h.ContentLength >= 0 && h.ContentLength != n) {
 			return &HeadError{fmt.Sprintf("invalid Content-Length %q", value)}
 		}
 		h.ContentLength = n
 		return nil
-	case equalFold(name, "connection"):
+	case httpsyntax.EqualFold(name, "connection"):
 		if containsTokenFold(value, "close") {
 			h.Close = true
 		}
 		return nil
-	case equalFold(name, "transfer-encoding"), equalFold(name, "keep-alive"),
-		equalFold(name, "proxy-connection"), equalFold(name, "upgrade"),
-		equalFold(name, "te"), equalFold(name, "trailer"):
+	case httpsyntax.EqualFold(name, "transfer-encoding"), httpsyntax.EqualFold(name, "keep-alive"),
+		httpsyntax.EqualFold(name, "proxy-connection"), httpsyntax.EqualFold(name, "upgrade"),
+		httpsyntax.EqualFold(name, "te"), httpsyntax.EqualFold(name, "trailer"):
 		return nil
-	case equalFold(name, "date"):
+	case httpsyntax.EqualFold(name, "date"):
 		h.HasDate = true
-	case equalFold(name, "server"):
+	case httpsyntax.EqualFold(name, "server"):
 		h.HasServer = true
 	}
 	h.Fields = append(h.Fields, Field{name, value})
@@ -125,81 +126,7 @@ func parseStatus(s []byte) (int, bool) {
 	if code < 200 {
 		return 0, false
 	}
-	return code, len(s) == 3 || validValue(s[4:])
-}
-
-// validValue allows visible latin-1 text, SP and HTAB: no CR, LF, NUL or
-// other control bytes.
-func validValue(v []byte) bool {
-	for _, c := range v {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// isToken reports whether b is an RFC 9110 token.
-func isToken(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 || !tchar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-var tchar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
-
-func equalFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func parseDecimal(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
+	return code, len(s) == 3 || httpsyntax.ValidValue(s[4:])
 }
 
 // containsTokenFold reports whether a comma-separated list holds tok.
@@ -209,7 +136,7 @@ func containsTokenFold(list []byte, tok string) bool {
 		for i < len(list) && list[i] != ',' {
 			i++
 		}
-		if equalFold(trimOWS(list[:i]), tok) {
+		if httpsyntax.EqualFold(httpsyntax.TrimOWS(list[:i]), tok) {
 			return true
 		}
 		if i == len(list) {
