@@ -187,10 +187,11 @@ func (c *httpConn) closedWithin(d time.Duration) (time.Duration, []byte, bool) {
 	return time.Since(start), data, true
 }
 
-// httpGet is a simple GET through net/http, failing the test on transport errors.
+// httpGet is a simple GET through net/http (bounded, see wsgiClient),
+// failing the test on transport errors.
 func httpGet(t testing.TB, url string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := wsgiClient.Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -202,10 +203,10 @@ func httpGet(t testing.TB, url string) (*http.Response, []byte) {
 	return resp, body
 }
 
-// httpDo runs req on a fresh client, failing the test on transport errors.
+// httpDo runs req (bounded, see wsgiClient), failing the test on transport errors.
 func httpDo(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := wsgiClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

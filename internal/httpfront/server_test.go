@@ -330,14 +330,24 @@ func startServer(t *testing.T, app wsgi.Runner) (*Server, net.Listener, chan err
 	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
+	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
 	return srv, l, served
+}
+
+// stopping reports whether Shutdown has begun on srv.
+func stopping(srv *Server) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.stopping
 }
 
 // A connection accepted as the server shuts down (its Accept returned just
 // before the listener closed) is answered, then closed, and Shutdown waits
 // for it: closing it unread reset a client in CI.
 func TestShutdownAnswersLastAccepted(t *testing.T) {
+	entered := make(chan struct{}, 2)
 	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		entered <- struct{}{}
 		time.Sleep(50 * time.Millisecond)
 		c.Exch.Output(head("200 OK"), []byte("late"), nil, true)
 		return wsgi.OK
@@ -363,7 +373,7 @@ func TestShutdownAnswersLastAccepted(t *testing.T) {
 	late.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(late, "GET /late HTTP/1.1\r\nHost: h\r\n\r\n")
 
-	time.Sleep(100 * time.Millisecond) // the first request is in the app
+	<-entered // the first request is in the app
 	shut := make(chan struct{})
 	go func() { srv.Shutdown(5 * time.Second); close(shut) }() // closes l: Serve returns
 	if err := <-served; err != nil {
@@ -595,8 +605,10 @@ func TestServerShedAndPause(t *testing.T) {
 // client would otherwise send its next request to a worker that cuts it
 // at the end of its mercy, with no response.
 func TestServerStopDuringCallSaysClose(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
 	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
-		time.Sleep(300 * time.Millisecond)
+		close(entered)
+		<-release
 		c.Exch.Output(head("200 OK"), []byte("late"), nil, true)
 		return wsgi.OK
 	}}
@@ -608,8 +620,12 @@ func TestServerStopDuringCallSaysClose(t *testing.T) {
 	defer client.Close()
 	client.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(client, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
-	time.Sleep(100 * time.Millisecond) // the request is in the app
+	<-entered // the request is in the app
 	go srv.Shutdown(5 * time.Second)
+	for !stopping(srv) {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
 	br := bufio.NewReader(client)
 	head, body := readResponse(t, br)
 	if body != "late" || !strings.Contains(head, "Connection: close") {
