@@ -405,7 +405,10 @@ var table = append(append(append([]Option{
 		Name: "limit-post", Kind: KindInt64, Default: "1073741824", Metavar: "BYTES", Section: secLimits,
 		Field: func(c *Config) any { return &c.LimitPost },
 		Doc: "Largest request body accepted, on both HTTP and uwsgi listeners; larger ones get 413. 0 means " +
-			"unlimited. uWSGI's default is unlimited; carafe's is 1 GiB.",
+			"unlimited. uWSGI's default is unlimited; carafe's is 1 GiB. A body read whole before the app " +
+			"is called (a chunked one, or any with --post-buffering) goes past its first bytes to an " +
+			"unlinked temp file, so each connection may take up to this much of the temp directory's " +
+			"disk: set it to the largest upload the site takes (nginx's default is 1 MiB).",
 	},
 	{
 		Name: "post-buffering", Kind: KindInt64, Default: "0", Metavar: "BYTES", Section: secLimits,
