@@ -404,14 +404,51 @@ static struct sigaction crf_kept_actions[CRF_KEPT_SIGNALS];
 
 static struct sigaction crf_saved_actions[NSIG]; /* every signal's, before the app loads */
 
+/* The Go runtime's signal handler, every signal's it handles. */
+static void (*crf_go_handler)(int, siginfo_t *, void *);
+
+/* crf_after_fork_child runs in the child of a fork by the app (os.fork,
+ * multiprocessing's default "fork" start method, ProcessPoolExecutor),
+ * whose one thread runs Python: the Go runtime is not there to run Go's
+ * signal handler, which would take the signal as the worker's (SIGTERM:
+ * a graceful stop) and let the child run on. multiprocessing ends a
+ * Pool's workers with SIGTERM, and a Pool's exit then waited for them for
+ * good. The child gets what a child of python3 gets: each signal Go
+ * handles back to its default, SIGPIPE and SIGXFSZ ignored (as Python
+ * sets them at start-up). Handlers set since (faulthandler's) stay.
+ * Async-signal-safe, as a fork's child handler must be. */
+static void crf_after_fork_child(void)
+{
+	struct sigaction now, dfl;
+
+	if (crf_go_handler == NULL)
+		return;
+	memset(&dfl, 0, sizeof dfl);
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, NULL, &now) != 0 || !(now.sa_flags & SA_SIGINFO) ||
+		    now.sa_sigaction != crf_go_handler)
+			continue;
+		dfl.sa_handler = (sig == SIGPIPE || sig == SIGXFSZ) ? SIG_IGN : SIG_DFL;
+		sigaction(sig, &dfl, NULL);
+	}
+}
+
 /* crf_signals_save records the actions of the kept signals, and of every
- * other signal (see crf_signals_forget). */
+ * other signal (see crf_signals_forget), and has a fork's child given
+ * back the default actions of those Go handles (crf_after_fork_child). */
 void crf_signals_save(void)
 {
+	static int atfork;
+
 	for (int i = 0; i < CRF_KEPT_SIGNALS; i++)
 		sigaction(crf_kept_signals[i], NULL, &crf_kept_actions[i]);
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, NULL, &crf_saved_actions[sig]);
+	if (crf_saved_actions[SIGURG].sa_flags & SA_SIGINFO) /* SIGURG is Go's own */
+		crf_go_handler = crf_saved_actions[SIGURG].sa_sigaction;
+	if (!atfork && pthread_atfork(NULL, NULL, crf_after_fork_child) == 0)
+		atfork = 1;
 }
 
 /* crf_forget_error logs the pending exception, or only clears it when the
