@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +323,50 @@ func TestHTTPSlowReaderBigChunk(t *testing.T) {
 			n, took.Round(time.Millisecond), err, size)
 	}
 	t.Logf("8 MiB read slowly in %v", took.Round(time.Millisecond))
+}
+
+// --http-timeout bounds the time a response makes no progress, not the
+// time one write takes: a client reading 16 KiB every 100 ms (160 KB/s)
+// takes 0.8 s for each 128 KiB piece, which --http-timeout 0.5 cut off,
+// for an app's body and for a static file sent with sendfile alike.
+func TestHTTPSlowSteadyReaderNotCut(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file, _ := io.ReadAll(httpNewPattern(1 << 20))
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "http_stream", "--http-timeout", "0.5", "--static-map", "/static="+dir, "--threads", "2")
+	for _, target := range []string{"/download?mb=1&piece=16", "/static/big.bin"} {
+		t.Run(target, func(t *testing.T) {
+			t.Parallel()
+			c := s.dial()
+			c.(*net.TCPConn).SetReadBuffer(16 << 10)
+			io.WriteString(c, "GET "+target+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			start := time.Now()
+			var got []byte
+			buf := make([]byte, 16<<10)
+			for {
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				n, err := io.ReadFull(c, buf)
+				got = append(got, buf[:n]...)
+				if err != nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			r, err := httpReadResponse(bufio.NewReader(bytes.NewReader(got)), "GET")
+			if err != nil || r.Status != 200 || len(r.Body) != 1<<20 || httpHexSHA(r.Body) != httpPatternSHA(1<<20) {
+				n := 0
+				if r != nil {
+					n = len(r.Body)
+				}
+				t.Fatalf("a 160 KB/s reader, --http-timeout 0.5: %d body bytes after %v (%v), want all of 1 MiB",
+					n, time.Since(start).Round(time.Millisecond), err)
+			}
+			t.Logf("1 MiB read at 160 KB/s in %v", time.Since(start).Round(time.Millisecond))
+		})
+	}
 }
 
 // A pipelined request's answer goes out before the app starts on the next

@@ -437,9 +437,10 @@ var table = append(append(append([]Option{
 	{
 		Name: "http-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPTimeout },
-		Doc: "On HTTP listeners, the idle time allowed between reads of a request body and between writes of " +
-			"a response (a file is sent in 128 KiB writes, each of which must finish within it); the " +
-			"connection is closed when it runs out. uWSGI's name (there it applies to its router).",
+		Doc: "On HTTP listeners, the idle time allowed between reads of a request body, and for a response " +
+			"to make progress: a write that the client takes nothing of for this long ends the " +
+			"connection, however slowly it takes the rest (as nginx's send_timeout). uWSGI's name " +
+			"(there it applies to its router).",
 	},
 	{
 		Name: "socket-timeout", Short: "z", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,

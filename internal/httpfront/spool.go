@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"carafe/internal/listen"
 	"errors"
 	"fmt"
 	"io"
@@ -187,9 +188,40 @@ type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	if !w.c.spoolable() {
-		return w.c.nc.Write(p)
+		return w.c.writeProgress(p)
 	}
 	return w.c.writeWatched(p)
+}
+
+// writeProgress writes p under the connection's write deadline, and moves
+// that deadline on while the client takes bytes: the timeout
+// (--http-timeout) bounds the time a response makes no progress, as
+// nginx's send_timeout does, not the time a slow but steady reader takes
+// for a whole piece (128 KiB), which cut off clients slower than 2 KB/s.
+func (c *conn) writeProgress(p []byte) (int, error) {
+	n, queued := 0, -1
+	for {
+		m, err := c.nc.Write(p[n:])
+		n += m
+		if c.wdl.IsZero() || !errors.Is(err, os.ErrDeadlineExceeded) || !c.progressed(m, &queued) {
+			return n, err
+		}
+		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
+	}
+}
+
+// progressed reports whether the client took some of the response in the
+// write deadline that just passed, in which the socket took m more bytes:
+// the socket wakes a writer only once its queue has drained well below
+// full (and below TCP_NOTSENT_LOWAT), so a slow reader can take bytes for
+// a whole timeout without a write seeing room. queued is the socket's send
+// queue when the deadline before passed (-1: none did): a queue that
+// shrank since is progress. A client that takes nothing at all is cut
+// after one to two timeouts.
+func (c *conn) progressed(m int, queued *int) bool {
+	q := listen.SendQueue(c.nc)
+	defer func() { *queued = q }()
+	return m > 0 || q >= 0 && (*queued < 0 || q < *queued)
 }
 
 // spoolAfter is how long a write may make no progress, with the body
@@ -223,7 +255,7 @@ func (c *conn) writeWatched(p []byte) (int, error) {
 	if n == len(p) {
 		return n, nil
 	}
-	m, err := c.nc.Write(p[n:])
+	m, err := c.writeProgress(p[n:])
 	return n + m, err
 }
 

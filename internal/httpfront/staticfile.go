@@ -192,6 +192,10 @@ const filePiece = 128 << 10
 // returns io.EOF when src ends first.
 func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 	sink, turns := c.fileSink(src)
+	// sendfile leaves a regular file's offset after what it sent, so a
+	// piece the deadline cut short can go on from there.
+	resumable := sink == io.Writer(c.nc) && isRegularFile(src)
+	queued := -1 // see progressed
 	var written int64
 	for written < n {
 		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
@@ -206,6 +210,9 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 				}
 				continue
 			}
+		}
+		if resumable && errors.Is(err, os.ErrDeadlineExceeded) && c.progressed(int(m), &queued) {
+			continue // a slow client, but one that reads: the timeout bounds a stall (see writeProgress)
 		}
 		if err != nil {
 			return written, err

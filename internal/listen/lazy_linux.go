@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Lazy returns a TCP or unix-socket listener whose connections join Go's
@@ -375,6 +376,30 @@ func (c *lazyConn) SetLinger(sec int) error {
 	return c.control("set", func(fd int) error {
 		return os.NewSyscallError("setsockopt", syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, l))
 	})
+}
+
+// SendQueue is the bytes in c's socket that its peer has not yet taken
+// (SIOCOUTQ: on TCP, not yet acknowledged), or -1 where that cannot be
+// told.
+func SendQueue(c net.Conn) int {
+	q := -1
+	get := func(fd int) error {
+		var v int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&v))); e != 0 {
+			return e
+		}
+		q = int(v)
+		return nil
+	}
+	switch c := c.(type) {
+	case *lazyConn:
+		c.control("ioctl", get)
+	case syscall.Conn:
+		if rc, err := c.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { get(int(fd)) })
+		}
+	}
+	return q
 }
 
 // control runs fn on the socket, whether it has joined the poller or not;

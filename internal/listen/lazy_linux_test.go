@@ -500,3 +500,30 @@ func TestLazyConnClosedAfterJoin(t *testing.T) {
 		}
 	})
 }
+
+// SendQueue counts what the peer has not taken yet, before and after the
+// connection joins the poller, and on a plain net.Conn too.
+func TestSendQueue(t *testing.T) {
+	both(t, func(t *testing.T, network string) {
+		l, client := lazyPair(t, network)
+		c := acceptLazy(t, l)
+		if q := SendQueue(c); q != 0 {
+			t.Errorf("an idle connection's queue: %d, want 0", q)
+		}
+		c.Write(make([]byte, 1000))
+		time.Sleep(20 * time.Millisecond)                              // (TCP: acknowledged, though unread)
+		if q := SendQueue(c); network == "unix" && q < 1000 || q < 0 { // (unix: with its buffers' overhead)
+			t.Errorf("1000 bytes unread: queue %d", q)
+		}
+		c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := c.Write(make([]byte, 8<<20)); err == nil { // fills the socket; joins the poller
+			t.Fatalf("8 MiB unread went out whole")
+		}
+		if !joined(c) || SendQueue(c) <= 0 {
+			t.Errorf("a full socket: joined %v, queue %d; want a queue", joined(c), SendQueue(c))
+		}
+		if q := SendQueue(client); q != 0 {
+			t.Errorf("the client's own queue: %d, want 0", q)
+		}
+	})
+}
