@@ -229,3 +229,56 @@ func tcpTxQueue(t *testing.T, localPort, remotePort string) int {
 	t.Fatalf("no socket %s -> %s in /proc/net/tcp", localPort, remotePort)
 	return 0
 }
+
+// A HEAD request to an endless stream (server-sent events) is answered
+// with the head, and the stream is closed at once: it was iterated for
+// good, its body dropped, holding the worker's only thread long after the
+// client (or nginx, which closes after a HEAD's head) had gone.
+func TestHTTPHeadEndsStream(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "stream_edges", "--threads", "1")
+	c := httpOpen(t, s)
+	if r := c.roundTrip("HEAD", "HEAD /sse HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 || len(r.Body) != 0 {
+		t.Fatalf("HEAD /sse: %d, %d body bytes", r.Status, len(r.Body))
+	}
+	// The same connection goes on, and the thread is free: the stream
+	// was closed (its finally ran).
+	c.c.SetDeadline(time.Now().Add(3 * time.Second))
+	if r := c.roundTrip("GET", "GET /closed HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 || string(r.Body) != "1" {
+		t.Fatalf("after HEAD /sse: %d %q, want 1 stream closed", r.Status, r.Body)
+	}
+}
+
+// A streamed body with a Content-Length, through an iterable that is not
+// a generator (Flask's and Django's are not): its last chunk goes out when
+// it comes, not once the iterable ends (after 2 s of cleanup here); and
+// when the cleanup raises, the client still gets the whole body and a
+// clean close, where it got a reset that could drop the last chunk.
+func TestHTTPStreamLastChunkNotHeld(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "stream_edges", "--threads", "2")
+	for _, target := range []string{"/export", "/export?raise=1"} {
+		t.Run(target, func(t *testing.T) {
+			t.Parallel()
+			c := httpOpen(t, s)
+			start := time.Now()
+			c.send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n")
+			r := c.resp("GET")
+			took := time.Since(start)
+			if r.Status != 200 || string(r.Body) != "row,0\nrow,1\nrow,2\n" {
+				t.Fatalf("%s: %d %q", target, r.Status, r.Body)
+			}
+			if took > 1900*time.Millisecond {
+				t.Errorf("%s: the whole body took %v; its last row came at 1 s", target, took.Round(time.Millisecond))
+			}
+			if target == "/export?raise=1" {
+				if _, data, closed := c.closedWithin(5 * time.Second); !closed || len(data) > 0 {
+					t.Errorf("after the raise: closed %v, %q more", closed, data)
+				}
+				if !s.waitLog("export cleanup failed", 2*time.Second) {
+					t.Errorf("the app's error is not logged:\n%s", s.Log())
+				}
+			}
+		})
+	}
+}

@@ -294,6 +294,14 @@ func (c *conn) finish() {
 				"target", string(c.req.Target), "err", c.headErr)
 		}
 	}
+	if c.headWritten && c.call.Result == wsgi.AppError && c.answered() {
+		// The app raised after its whole answer (a generator's cleanup
+		// after its last chunk): the client has it, and a reset could
+		// still take it from the client's buffer. Close cleanly.
+		c.closeAfter = true
+		c.flush()
+		return
+	}
 	if c.headWritten {
 		c.abort()
 		return
@@ -310,6 +318,12 @@ func (c *conn) finish() {
 	if !keep {
 		c.closeAfter = true
 	}
+}
+
+// answered reports whether the client has had the whole response, as
+// its head framed it: a HEAD's head, or every byte of its Content-Length.
+func (c *conn) answered() bool {
+	return c.writeErr == nil && !c.respChunked && (c.isHead || c.respLeft == 0)
 }
 
 // abort sends what is buffered, without any end-of-body marker, and

@@ -60,6 +60,7 @@ typedef struct crf_slot {
 	int64_t file_off, file_size;
 	int file_sent;
 	int in_request; /* inside crf_run: a start_response or write kept past it refuses */
+	int head_only;	/* a HEAD request: no body goes out (set by Go before crf_run) */
 
 	/* Reused per-request objects (wsgi.c: crf_responder; input.c: crf_input_new). */
 	PyObject *start_response;

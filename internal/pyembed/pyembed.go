@@ -354,6 +354,10 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 	if own {
 		cown = 1
 	}
+	t.slot.head_only = 0
+	if string(c.Method) == "HEAD" {
+		t.slot.head_only = 1
+	}
 	rc := C.crf_run(t.slot, cown, bytesPtr(c.Env), C.Py_ssize_t(len(c.Env)),
 		bytesPtr(c.Body), C.Py_ssize_t(len(c.Body)), C.int64_t(c.BodyLen))
 	if rc == C.CRF_ELSEWHERE {

@@ -599,9 +599,10 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	 * Content-Length or not. Batching, which spares a callback and a write
 	 * a chunk, stays where it delays nothing: a list's or tuple's chunks
 	 * (above) exist already, a file wrapper over a file in memory or on
-	 * disk never waits to read, and once the body reaches its
-	 * Content-Length nothing is left to come (Flask's and Django's one
-	 * chunk, which then leaves with the head in one write). That body
+	 * disk never waits to read, and once a body reaches its
+	 * Content-Length with nothing sent yet nothing is left to come
+	 * (Flask's and Django's one chunk, which then leaves with the head in
+	 * one write). That body
 	 * does wait for the rest of the iterable and its close(): sending it
 	 * from here instead costs a release of the GIL in mid-call, which
 	 * cost Flask with 8 threads a quarter of its requests/s (an A/B when
@@ -617,9 +618,18 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	while ((item = PyIter_Next(iter)) != NULL) {
 		rc = crf_emit(s, item);
 		Py_DECREF(item);
-		if (rc == 0 && s->body_len > 0 && !batch && (gen || !crf_complete(s)))
+		/* A body whose earlier chunks went out already streams: its last
+		 * one goes out at once too, whatever follows it. */
+		if (rc == 0 && s->body_len > 0 && !batch &&
+		    (gen || s->head_sent || !crf_complete(s)))
 			rc = crf_flush(s, NULL, 0);
 		if (rc < 0)
+			break;
+		/* A HEAD request's answer is complete once its head is out: the
+		 * rest of the body would be dropped, and an endless one (a
+		 * stream of events) would hold the thread for good, the client
+		 * long gone. The iterable is closed, as for a client that left. */
+		if (s->head_only && s->head_sent)
 			break;
 	}
 	Py_DECREF(iter);
