@@ -282,3 +282,20 @@ func TestHTTPStreamLastChunkNotHeld(t *testing.T) {
 		})
 	}
 }
+
+// A client that leaves in the middle of a stream is logged as such: the
+// request log's line alone reads like any other answer.
+func TestHTTPClientGoneLogged(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "stream_edges", "--threads", "1")
+	c := httpOpen(t, s)
+	c.send("GET /sse HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := c.br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	c.c.Close()
+	if !s.waitLog("response cut short, the client went away", 5*time.Second) {
+		t.Errorf("no line for the client that left:\n%s", s.Log())
+	}
+}

@@ -292,6 +292,11 @@ func (c *conn) finish() {
 		if c.headErr != nil {
 			c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),
 				"target", string(c.req.Target), "err", c.headErr)
+		} else if c.writeErr != nil && !errors.Is(c.writeErr, errAbandoned) {
+			// The request log's line reads as an answer like any other:
+			// say that this one did not reach the client whole.
+			c.s.opts.Log.Info("httpfront: response cut short, the client went away", "remote", c.remote,
+				"method", string(c.req.Method), "target", string(c.req.Target), "err", c.writeErr)
 		}
 	}
 	if c.headWritten && c.call.Result == wsgi.AppError && c.answered() {
