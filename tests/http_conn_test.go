@@ -369,6 +369,39 @@ func TestHTTPSlowSteadyReaderNotCut(t *testing.T) {
 	}
 }
 
+// A client that reads nothing is still cut within three --http-timeouts,
+// for an app's stream of 64 KiB pieces (each its own write) and for a
+// static file alike: the first deadline of a response to pass is taken
+// for progress (there is no send queue to compare with yet), and the
+// bytes in flight then are still acknowledged in the next, but that is
+// once per response, not once per write (a review measured a timeout more
+// for every piece).
+func TestHTTPDeadReaderCut(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), make([]byte, 64<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "http_stream", "--http-timeout", "1", "--static-map", "/static="+dir, "--threads", "2")
+	for _, target := range []string{"/download?mb=64", "/static/big.bin"} {
+		t.Run(target, func(t *testing.T) {
+			t.Parallel()
+			c := s.dial()
+			c.(*net.TCPConn).SetReadBuffer(16 << 10)
+			io.WriteString(c, "GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			start := time.Now()
+			if !s.waitLog(`"GET `+target+` HTTP/1.1" 200 `, 10*time.Second) {
+				t.Fatalf("%s: not given up on after 10 s", target)
+			}
+			took := time.Since(start)
+			t.Logf("%s: a client that reads nothing cut after %v", target, took.Round(10*time.Millisecond))
+			if took > 3600*time.Millisecond {
+				t.Errorf("%s: cut after %v, want within three timeouts of 1 s", target, took.Round(10*time.Millisecond))
+			}
+		})
+	}
+}
+
 // A pipelined request's answer goes out before the app starts on the next
 // request: a slow one behind it no longer holds it back.
 func TestHTTPPipelinedAnswerNotHeld(t *testing.T) {

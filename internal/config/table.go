@@ -438,9 +438,10 @@ var table = append(append(append([]Option{
 		Name: "http-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPTimeout },
 		Doc: "On HTTP listeners, the idle time allowed between reads of a request body, and for a response " +
-			"to make progress: a write that the client takes nothing of for this long ends the " +
-			"connection, however slowly it takes the rest (as nginx's send_timeout). uWSGI's name " +
-			"(there it applies to its router).",
+			"to make progress: a client that takes nothing of the response for this long is cut off, " +
+			"however slowly it takes the rest (as nginx's send_timeout); one that stops altogether is " +
+			"cut within two to three times this, as the bytes already on their way to it still count. " +
+			"uWSGI's name (there it applies to its router).",
 	},
 	{
 		Name: "socket-timeout", Short: "z", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,

@@ -75,6 +75,7 @@ type conn struct {
 	isHead        bool
 	respChunked   bool
 	respLeft      int64 // bytes the app's Content-Length still allows; -1: none given
+	sendQueued    int   // the socket's send queue when a write deadline last passed in this response; -1: none did (see progressed)
 	headWritten   bool
 	// outMu orders the Python thread's writes of a response (Output,
 	// SendFile, a 100 Continue) with Abandon's on the watchdog's
@@ -530,6 +531,7 @@ func (c *conn) resetResponse() {
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr, c.linger = nil, nil, false
 	c.written, c.headSize, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, -1, 0
+	c.sendQueued = -1
 	c.isHead = string(c.req.Method) == "HEAD"
 	c.call.Body = nil
 }

@@ -199,11 +199,11 @@ func (w connWriter) Write(p []byte) (int, error) {
 // nginx's send_timeout does, not the time a slow but steady reader takes
 // for a whole piece (128 KiB), which cut off clients slower than 2 KB/s.
 func (c *conn) writeProgress(p []byte) (int, error) {
-	n, queued := 0, -1
+	n := 0
 	for {
 		m, err := c.nc.Write(p[n:])
 		n += m
-		if c.wdl.IsZero() || !errors.Is(err, os.ErrDeadlineExceeded) || !c.progressed(m, &queued) {
+		if c.wdl.IsZero() || !errors.Is(err, os.ErrDeadlineExceeded) || !c.progressed(m) {
 			return n, err
 		}
 		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
@@ -214,14 +214,18 @@ func (c *conn) writeProgress(p []byte) (int, error) {
 // write deadline that just passed, in which the socket took m more bytes:
 // the socket wakes a writer only once its queue has drained well below
 // full (and below TCP_NOTSENT_LOWAT), so a slow reader can take bytes for
-// a whole timeout without a write seeing room. queued is the socket's send
-// queue when the deadline before passed (-1: none did): a queue that
-// shrank since is progress. A client that takes nothing at all is cut
-// after one to two timeouts.
-func (c *conn) progressed(m int, queued *int) bool {
+// a whole timeout without a write seeing room. The socket's send queue
+// (SIOCOUTQ) shows it instead: one that shrank since the response's last
+// deadline passed is progress. The first to pass in a response has
+// nothing to compare with and counts as progress, and the bytes in flight
+// then are still taken in the next, so a client that stops altogether is
+// cut after two to three timeouts (once per response: not a timeout more
+// for each of its writes).
+func (c *conn) progressed(m int) bool {
 	q := listen.SendQueue(c.nc)
-	defer func() { *queued = q }()
-	return m > 0 || q >= 0 && (*queued < 0 || q < *queued)
+	last := c.sendQueued
+	c.sendQueued = q
+	return m > 0 || q >= 0 && (last < 0 || q < last)
 }
 
 // spoolAfter is how long a write may make no progress, with the body

@@ -195,7 +195,10 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 	// sendfile leaves a regular file's offset after what it sent, so a
 	// piece the deadline cut short can go on from there.
 	resumable := sink == io.Writer(c.nc) && isRegularFile(src)
-	queued := -1 // see progressed
+	var start int64
+	if resumable {
+		start, _ = src.(*os.File).Seek(0, io.SeekCurrent)
+	}
 	var written int64
 	for written < n {
 		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
@@ -211,7 +214,7 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 				continue
 			}
 		}
-		if resumable && errors.Is(err, os.ErrDeadlineExceeded) && c.progressed(int(m), &queued) {
+		if resumable && errors.Is(err, os.ErrDeadlineExceeded) && sentAll(src, start+written) && c.progressed(int(m)) {
 			continue // a slow client, but one that reads: the timeout bounds a stall (see writeProgress)
 		}
 		if err != nil {
@@ -219,6 +222,15 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 		}
 	}
 	return written, nil
+}
+
+// sentAll reports whether src, a file copyFile sends, stands at at: all
+// it read went out, as sendfile leaves it, so the copy can go on from
+// there. Where the socket fell back to a copy through a buffer (a file
+// system without sendfile), a deadline loses what the buffer held.
+func sentAll(src io.Reader, at int64) bool {
+	pos, err := src.(*os.File).Seek(0, io.SeekCurrent)
+	return err == nil && pos == at
 }
 
 // fileSink is where src's bytes are copied: the socket itself, whose
