@@ -496,10 +496,10 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		for i, maps := range [][]string{cfg.StaticMap, cfg.StaticMap2, cfg.CheckStatic} {
 			option := []string{"static-map", "static-map2", "check-static"}[i]
 			for _, m := range maps {
-				if option == "check-static" {
+				if option == "check-static" { // the whole path, under DIR
 					m = "/=" + m
 				}
-				mp, err := static.ParseMapping(option, m) // validated, but for check-static
+				mp, err := static.ParseMapping(option, m) // validated; "/=DIR" cannot fail but on Abs
 				if err != nil {
 					return err
 				}

@@ -334,11 +334,17 @@ func startServer(t *testing.T, app wsgi.Runner) (*Server, net.Listener, chan err
 	return srv, l, served
 }
 
-// stopping reports whether Shutdown has begun on srv.
+// stopping reports whether Shutdown has begun on srv and reached every
+// connection it holds (see conn.shutdown).
 func stopping(srv *Server) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	return srv.stopping
+	for c := range srv.conns {
+		if !c.stopping() {
+			return false
+		}
+	}
+	return srv.stopping && len(srv.conns) > 0
 }
 
 // A connection accepted as the server shuts down (its Accept returned just

@@ -64,6 +64,16 @@ func OpenDir(dir string) (*Dir, error) {
 var errMoved = errors.New("a directory on the way was replaced while carafe opened it; refused, as carafe " +
 	"runs as root with workers as another user (--uid)")
 
+// OpenDirOf opens the directory of the file at path (see Dir); a failure
+// to reach it names path, the file the user gave.
+func OpenDirOf(path string) (*Dir, error) {
+	d, err := OpenDir(filepath.Dir(path))
+	if pe, ok := err.(*os.PathError); ok {
+		pe.Path = path
+	}
+	return d, err
+}
+
 // Close closes the directory.
 func (d *Dir) Close() error { return d.f.Close() }
 

@@ -80,7 +80,7 @@ func openIn(path string, flag int, perm os.FileMode) (f *os.File, safe bool, err
 		f, err := os.OpenFile(path, flag, perm)
 		return f, true, err
 	}
-	d, err := OpenDir(filepath.Dir(path))
+	d, err := OpenDirOf(path)
 	if err != nil {
 		return nil, false, err
 	}
@@ -174,7 +174,7 @@ func (r Rotation) Rename(now time.Time) (string, error) {
 	if r.Max <= 0 || r.Path == "" {
 		return "", nil
 	}
-	from, err := OpenDir(filepath.Dir(r.Path))
+	from, err := OpenDirOf(r.Path)
 	if err != nil {
 		return "", err
 	}
@@ -200,7 +200,7 @@ func (r Rotation) Rename(now time.Time) (string, error) {
 			to = fmt.Sprintf("%s.%d.%d", r.Path, now.Unix(), n)
 		}
 	}
-	into, err := OpenDir(filepath.Dir(to))
+	into, err := OpenDirOf(to)
 	if err != nil {
 		return "", err
 	}

@@ -323,3 +323,12 @@ func TestResolveDir(t *testing.T) {
 		t.Errorf("resolveDir(%s) = %q %v %v, want it as it is, not root's alone", tmp, got, rootOnly, err)
 	}
 }
+
+// A file whose directory is missing is named whole in the error, as the
+// user gave it (a pidfile's error named only its directory).
+func TestOpenDirOfNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "app.pid")
+	if _, err := OpenDirOf(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("OpenDirOf(%s): %v, want an error naming it", path, err)
+	}
+}

@@ -372,7 +372,7 @@ func (m *master) writePidfiles(afterDrop bool) error {
 // file of one name: the master may still be root, and a link planted by
 // whoever can write the directory would have it overwrite another file.
 func writeNoFollow(path string, b []byte) error {
-	d, err := logfile.OpenDir(filepath.Dir(path))
+	d, err := logfile.OpenDirOf(path)
 	if err != nil {
 		return err
 	}
@@ -402,7 +402,7 @@ func writeNoFollow(path string, b []byte) error {
 // writeAtomic replaces path with a file holding b: written beside it under
 // a temporary name, then renamed over it.
 func writeAtomic(path string, b []byte) error {
-	d, err := logfile.OpenDir(filepath.Dir(path))
+	d, err := logfile.OpenDirOf(path)
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (m *master) spawn(id int, replaces *proc) error {
 	cmd.SysProcAttr.Credential = m.workerCred // nil: the master's own (see dropPrivileges)
 	if err := cmd.Start(); err != nil {
 		ctl.Close()
-		return fmt.Errorf("carafe: cannot start a worker: %w", err)
+		return err // (the callers say what failed)
 	}
 	p := &proc{id: id, pid: cmd.Process.Pid, cmd: cmd, ctl: ctl, started: time.Now(),
 		replaces: replaces, exited: make(chan struct{}), ctlDone: make(chan struct{}),
