@@ -47,3 +47,28 @@ func TestWSGIForkedChildSignals(t *testing.T) {
 		}
 	}
 }
+
+// A child the app forks that returns from the view, instead of ending
+// with os._exit, leaves as it comes back into carafe: it had answered the
+// request a second time on the worker's connection, kept the worker's
+// listening sockets (and its port) past the worker's end, and hung the
+// parent that waited for it.
+func TestWSGIForkedChildReturning(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "fork_child", "--threads", "2")
+	c := httpOpen(t, s)
+	c.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if r := c.roundTrip("GET", "GET /returns HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 || string(r.Body) != "parent, child exit 1" {
+		t.Fatalf("/returns: %d %q, want the parent's answer, its child ended with 1", r.Status, r.Body)
+	}
+	// The connection carries the answers to its requests, and nothing more.
+	if r := c.roundTrip("GET", "GET /term HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); r.Status != 200 || !strings.HasPrefix(string(r.Body), "exit ") {
+		t.Fatalf("the next request on the connection: %d %q", r.Status, r.Body)
+	}
+	if _, more, _ := c.closedWithin(2 * time.Second); len(more) > 0 {
+		t.Errorf("more bytes after the last answer: %q", more)
+	}
+	if !strings.Contains(s.Log(), "a process the app forked came back into the server") {
+		t.Errorf("no word of the child that came back:\n%s", s.Log())
+	}
+}

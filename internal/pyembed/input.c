@@ -51,6 +51,7 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 		n = (Py_ssize_t)in->go_left;
 	if (n > 1 << 30)
 		n = 1 << 30;
+	crf_leave_if_forked();
 	in->slot->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
 	got = crfGoRead(in->slot->index, dst, (int)n);

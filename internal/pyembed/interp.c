@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 PyObject *crf_app;	    /* the WSGI callable */
 PyObject *crf_env_template; /* constant environ entries, copied per request */
@@ -407,6 +408,29 @@ static struct sigaction crf_saved_actions[NSIG]; /* every signal's, before the a
 /* The Go runtime's signal handler, every signal's it handles. */
 static void (*crf_go_handler)(int, siginfo_t *, void *);
 
+/* Set in the child of a fork by the app (crf_after_fork_child). */
+static volatile sig_atomic_t crf_forked;
+
+/* crf_leave_if_forked ends a process the app forked that has come back
+ * into carafe: a child that returned from the view (or raised out of it)
+ * instead of ending with os._exit. It has a copy of the worker's
+ * connections and listening sockets, and no Go runtime left to run them:
+ * it would answer the request a second time, hang other clients on the
+ * sockets it shares, and outlive the worker on its port. Called before
+ * every call from C into Go, and before crf_run returns to Go. */
+void crf_leave_if_forked(void)
+{
+	static const char msg[] = "carafe: a process the app forked came back into the server "
+				  "instead of ending with os._exit(); it exits\n";
+
+	if (!crf_forked)
+		return;
+	if (write(2, msg, sizeof msg - 1) < 0) {
+		/* nowhere to say it */
+	}
+	_exit(1);
+}
+
 /* crf_after_fork_child runs in the child of a fork by the app (os.fork,
  * multiprocessing's default "fork" start method, ProcessPoolExecutor),
  * whose one thread runs Python: the Go runtime is not there to run Go's
@@ -421,6 +445,7 @@ static void crf_after_fork_child(void)
 {
 	struct sigaction now, dfl;
 
+	crf_forked = 1;
 	if (crf_go_handler == NULL)
 		return;
 	memset(&dfl, 0, sizeof dfl);

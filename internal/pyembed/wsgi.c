@@ -337,6 +337,7 @@ static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 
 	s->ext = ext;
 	s->ext_len = ext_len;
+	crf_leave_if_forked();
 	s->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
 	rc = crfGoOutput(s->index, flags);
@@ -682,7 +683,10 @@ static int crf_close(PyObject *result)
  * may go on on another OS thread. Returns crf_run's result. */
 static int crf_send_file(crf_slot *s, PyObject *result)
 {
-	int rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR;
+	int rc;
+
+	crf_leave_if_forked();
+	rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR;
 
 	s->head_sent = 1;
 	s->file_sent = 1;
@@ -786,12 +790,14 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 	}
 	goto done;
 fail:
+	crf_leave_if_forked(); /* (before its error is logged as the worker's) */
 	rc = s->output_failed ? CRF_OUTPUT_ERROR : CRF_APP_ERROR;
 	if (rc == CRF_APP_ERROR && !s->input_failed)
 		crf_log_exception();
 	else
 		PyErr_Clear(); /* (after a failed body read, Go logs the client's fault) */
 done:
+	crf_leave_if_forked();
 	crf_wait_io(s); /* close() too may leave a thread writing */
 	s->in_request = 0;
 	if (input != NULL)

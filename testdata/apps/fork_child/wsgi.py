@@ -2,7 +2,9 @@
 and answers with how it ended and when; /signals answers with the child's
 caught and ignored signal masks (SigCgt, SigIgn of /proc/self/status);
 /pool maps over a multiprocessing Pool (the "fork" start method) and
-leaves it, which ends its workers with SIGTERM."""
+leaves it, which ends its workers with SIGTERM; /returns forks a child
+that returns from the view instead of ending with os._exit, and answers
+with how it ended."""
 import multiprocessing
 import os
 import signal
@@ -44,8 +46,19 @@ def _pool():
         return str(sum(pool.map(_square, range(10))))
 
 
+def _returns():
+    # A child that returns from the view instead of ending with os._exit.
+    pid = os.fork()
+    if pid == 0:
+        return "child %d" % os.getpid()
+    _, status = os.waitpid(pid, 0)
+    return "parent, child exit %d" % os.waitstatus_to_exitcode(status)
+
+
+_views = {"/term": _term, "/signals": _signals, "/pool": _pool, "/returns": _returns}
+
+
 def application(environ, start_response):
-    view = {"/term": _term, "/signals": _signals, "/pool": _pool}[environ["PATH_INFO"]]
-    body = view().encode()
+    body = _views[environ["PATH_INFO"]]().encode()
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [body]
