@@ -68,7 +68,15 @@ func TestWSGIForkedChildReturning(t *testing.T) {
 	if _, more, _ := c.closedWithin(2 * time.Second); len(more) > 0 {
 		t.Errorf("more bytes after the last answer: %q", more)
 	}
-	if !strings.Contains(s.Log(), "a process the app forked came back into the server") {
+	if !strings.Contains(s.Log(), "came back into the server instead of ending with os._exit(); it exits (1)") {
 		t.Errorf("no word of the child that came back:\n%s", s.Log())
+	}
+	// Nor does it run the response's close() (Django's closes the database
+	// connection the child shares with the worker), and SystemExit's code
+	// is its exit status, as under python3.
+	for path, want := range map[string]string{"/returns-close": "child exit 1; no close()", "/exits": "child exit 0; no close()"} {
+		if _, body := wsgiGet(t, s, path); string(body) != want {
+			t.Errorf("%s: %q, want %q", path, body, want)
+		}
 	}
 }

@@ -133,7 +133,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	}
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
 	c.wait.Reset(nc)
-	c.rdl, c.wdl = time.Time{}, time.Time{}
+	c.rdl, c.wdl, c.sendQueued = time.Time{}, time.Time{}, -1
 	c.done, c.abandoned = false, false
 	c.start = time.Now()
 	c.wallAt = c.start

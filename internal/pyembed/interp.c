@@ -416,19 +416,45 @@ static volatile sig_atomic_t crf_forked;
  * instead of ending with os._exit. It has a copy of the worker's
  * connections and listening sockets, and no Go runtime left to run them:
  * it would answer the request a second time, hang other clients on the
- * sockets it shares, and outlive the worker on its port. Called before
- * every call from C into Go, and before crf_run returns to Go. */
+ * sockets it shares, outlive the worker on its port, and run the
+ * response's close() (Django's closes the database connection it shares
+ * with the worker). Called where the app's call returns to carafe, before
+ * every call from C into Go, and before crf_run returns to Go. The child
+ * exits as python3 would: SystemExit's code, or 1 after its traceback. */
 void crf_leave_if_forked(void)
 {
-	static const char msg[] = "carafe: a process the app forked came back into the server "
-				  "instead of ending with os._exit(); it exits\n";
+	PyObject *type, *value, *tb, *code;
+	char msg[160];
+	int status = 1, n;
 
 	if (!crf_forked)
 		return;
-	if (write(2, msg, sizeof msg - 1) < 0) {
+	if (PyGILState_Check() && PyErr_Occurred()) {
+		if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+			PyErr_Fetch(&type, &value, &tb);
+			PyErr_NormalizeException(&type, &value, &tb);
+			code = value != NULL ? PyObject_GetAttrString(value, "code") : NULL;
+			if (code == Py_None)
+				status = 0;
+			else if (code != NULL && PyLong_Check(code))
+				status = (int)(PyLong_AsLong(code) & 0xff);
+			PyErr_Clear();
+			Py_XDECREF(code);
+			Py_XDECREF(type);
+			Py_XDECREF(value);
+			Py_XDECREF(tb);
+		} else {
+			PyErr_Print(); /* the child's traceback, to its sys.stderr */
+		}
+	}
+	n = snprintf(msg, sizeof msg,
+		     "carafe: a process the app forked (pid %d) came back into the server instead "
+		     "of ending with os._exit(); it exits (%d)\n",
+		     (int)getpid(), status);
+	if (n > 0 && write(2, msg, (size_t)n) < 0) {
 		/* nowhere to say it */
 	}
-	_exit(1);
+	_exit(status);
 }
 
 /* crf_after_fork_child runs in the child of a fork by the app (os.fork,

@@ -367,6 +367,7 @@ static void crf_wait_io(crf_slot *s)
 {
 	struct timespec ms = {0, 1000000};
 
+	crf_leave_if_forked(); /* a fork's child: no Go to wait for */
 	while (s->in_go) {
 		Py_BEGIN_ALLOW_THREADS
 		nanosleep(&ms, NULL);
@@ -617,6 +618,7 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	if (iter == NULL)
 		return -1;
 	while ((item = PyIter_Next(iter)) != NULL) {
+		crf_leave_if_forked(); /* forked in a generator */
 		rc = crf_emit(s, item);
 		Py_DECREF(item);
 		/* A body whose earlier chunks went out already streams: its last
@@ -656,6 +658,7 @@ static int crf_close(PyObject *result)
 
 	if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
 		return 0;
+	crf_leave_if_forked();
 	PyErr_Fetch(&type, &value, &tb);
 	if (crf_optional_attr(result, crf_str_close, &close) < 0) {
 		rc = -1;
@@ -758,6 +761,7 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 	args[0] = environ;
 	args[1] = sr;
 	result = PyObject_Vectorcall(app, args, 2, NULL);
+	crf_leave_if_forked(); /* the app forked, and this is its child */
 	if (result == NULL)
 		goto fail;
 	crf_wait_io(s); /* so that head_sent is final */

@@ -4,7 +4,8 @@ caught and ignored signal masks (SigCgt, SigIgn of /proc/self/status);
 /pool maps over a multiprocessing Pool (the "fork" start method) and
 leaves it, which ends its workers with SIGTERM; /returns forks a child
 that returns from the view instead of ending with os._exit, and answers
-with how it ended."""
+with how it ended; /returns-close has it return a response whose close()
+would say it ran, and /exits has it raise SystemExit(0)."""
 import multiprocessing
 import os
 import signal
@@ -55,10 +56,41 @@ def _returns():
     return "parent, child exit %d" % os.waitstatus_to_exitcode(status)
 
 
+class _Closing:
+    """A response whose close() writes to fd: Django's request_finished."""
+
+    def __init__(self, fd):
+        self._fd = fd
+
+    def __iter__(self):
+        return iter([b"child"])
+
+    def close(self):
+        os.write(self._fd, b"closed in pid %d" % os.getpid())
+
+
 _views = {"/term": _term, "/signals": _signals, "/pool": _pool, "/returns": _returns}
 
 
 def application(environ, start_response):
-    body = _views[environ["PATH_INFO"]]().encode()
+    path = environ["PATH_INFO"]
+    if path in ("/returns-close", "/exits"):
+        # A child that returns a response with a close(), or raises
+        # SystemExit(0) out of the view.
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            if path == "/exits":
+                raise SystemExit(0)
+            start_response("200 OK", [("Content-Length", "5")])
+            return _Closing(w)
+        os.close(w)
+        _, status = os.waitpid(pid, 0)
+        with os.fdopen(r) as f:
+            body = "child exit %d; %s" % (os.waitstatus_to_exitcode(status), f.read() or "no close()")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body.encode()]
+    body = _views[path]().encode()
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [body]
