@@ -203,6 +203,11 @@ func (c *conn) writeProgress(p []byte) (int, error) {
 	for {
 		m, err := c.nc.Write(p[n:])
 		n += m
+		if err == nil {
+			// What it added since the last deadline makes the queue then
+			// no measure for the next write's.
+			c.sendQueued = -1
+		}
 		if c.wdl.IsZero() || !errors.Is(err, os.ErrDeadlineExceeded) || !c.progressed(m) {
 			return n, err
 		}
@@ -219,8 +224,8 @@ func (c *conn) writeProgress(p []byte) (int, error) {
 // deadline passed is progress. The first to pass in a response has
 // nothing to compare with and counts as progress, and the bytes in flight
 // then are still taken in the next, so a client that stops altogether is
-// cut after two to three timeouts (once per response: not a timeout more
-// for each of its writes).
+// cut after two to three timeouts: its write never ends, and only a write
+// that ends (adding to the queue) starts the comparison afresh.
 func (c *conn) progressed(m int) bool {
 	q := listen.SendQueue(c.nc)
 	last := c.sendQueued

@@ -214,6 +214,9 @@ func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
 				continue
 			}
 		}
+		if err == nil {
+			c.sendQueued = -1 // see writeProgress
+		}
 		if resumable && errors.Is(err, os.ErrDeadlineExceeded) && sentAll(src, start+written) && c.progressed(int(m)) {
 			continue // a slow client, but one that reads: the timeout bounds a stall (see writeProgress)
 		}
