@@ -647,7 +647,7 @@ func TestMasterQueuedRequestAtGiveUp(t *testing.T) {
 			} else if r := <-stuck; r.code != 504 {
 				t.Errorf("the stuck request: %d %v, want its 504", r.code, r.err)
 			}
-			if !s.waitLog(`"GET /queued HTTP/1.1" 503 `, 2*time.Second) || !strings.Contains(s.Log(), "answered 503") {
+			if !s.waitLog(`"GET /queued HTTP/1.1" 503 `, 2*time.Second) || !strings.Contains(s.Log(), "answering 503") {
 				t.Errorf("want the queued request's 503 in the request log and a warning:\n%s", s.Log())
 			}
 		})

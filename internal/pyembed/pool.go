@@ -138,14 +138,18 @@ func (p *pool) release(t *thread, took int64) (handed bool) {
 }
 
 // refuseQueued takes every call still queued off the queue and ends it
-// unrun, its Result wsgi.Unavailable. It returns how many it refused.
-func (p *pool) refuseQueued() int {
+// unrun, its Result wsgi.Unavailable, once it has told before (if not nil)
+// how many there are. It returns how many it refused.
+func (p *pool) refuseQueued(before func(n int)) int {
 	p.mu.Lock()
 	var ws []*waiter
 	for p.head < len(p.queue) {
 		ws = append(ws, p.popLocked())
 	}
 	p.mu.Unlock()
+	if before != nil && len(ws) > 0 {
+		before(len(ws))
+	}
 	for _, w := range ws {
 		w.c.Result, w.c.HeadSent = wsgi.Unavailable, false
 		w.ready <- struct{}{} // never blocks: a waiter is signalled once

@@ -318,8 +318,9 @@ func TestPoolRefuseQueued(t *testing.T) {
 			t.Fatalf("%d calls queued, want 3", n)
 		}
 	}
-	if n := p.refuseQueued(); n != 3 {
-		t.Errorf("refuseQueued refused %d, want 3", n)
+	told := 0
+	if n := p.refuseQueued(func(n int) { told = n }); n != 3 || told != 3 {
+		t.Errorf("refuseQueued refused %d (told %d), want 3", n, told)
 	}
 	for range 3 {
 		r := <-done
@@ -327,7 +328,7 @@ func TestPoolRefuseQueued(t *testing.T) {
 			t.Errorf("a refused call: thread %p, result %v; want none, Unavailable", r.th, r.c.Result)
 		}
 	}
-	if n := p.refuseQueued(); n != 0 {
+	if n := p.refuseQueued(nil); n != 0 {
 		t.Errorf("a second refuseQueued refused %d, want 0", n)
 	}
 	p.release(th, 0)

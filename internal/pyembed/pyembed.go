@@ -527,8 +527,10 @@ func (ip *Interp) Floating() bool { return ip.floating }
 // RefuseQueued ends, unrun, every call that waits for a Python thread:
 // their Do returns with Result wsgi.Unavailable, so that their front end
 // answers them (503) before a worker that gives up on its stuck or slow
-// calls exits. It returns how many it refused.
-func (ip *Interp) RefuseQueued() int { return ip.pool.refuseQueued() }
+// calls exits. before, if not nil, hears how many there are first (a
+// worker may exit as soon as their answers are out). It returns how many
+// it refused.
+func (ip *Interp) RefuseQueued(before func(n int)) int { return ip.pool.refuseQueued(before) }
 
 // Busy is the number of Python threads running a call right now.
 func (ip *Interp) Busy() int { return int(ip.pool.running.Load()) }

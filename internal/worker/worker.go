@@ -414,10 +414,10 @@ func newServer(w *worker, o httpfront.Options, p httpfront.Protocol, access *acc
 // 1), no thread would come free for them.
 func (w *worker) shutdown(d time.Duration) {
 	refuse := time.AfterFunc(max(d-refuseBefore, 0), func() {
-		if n := w.ip.RefuseQueued(); n > 0 {
-			w.o.Log.Warn("carafe: answered 503 to the requests still waiting for a Python thread, "+
+		w.ip.RefuseQueued(func(n int) {
+			w.o.Log.Warn("carafe: answering 503 to the requests still waiting for a Python thread, "+
 				"as the worker stops", "pid", os.Getpid(), "requests", n)
-		}
+		})
 	})
 	defer refuse.Stop()
 	var wg sync.WaitGroup
