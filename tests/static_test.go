@@ -237,7 +237,7 @@ func staticSlowGet(t *testing.T, s *server, path string) (int, int64) {
 	return resp.StatusCode, n
 }
 
-// TestStaticSlowClient: --http-timeout is the idle time between writes,
+// TestStaticSlowClient: --http-timeout bounds the time without progress,
 // as docs/options.md says, for files too: a client that keeps reading
 // gets the whole file from --static-map, X-Sendfile and
 // wsgi.file_wrapper, however long the download takes in all.
