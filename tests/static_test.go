@@ -146,6 +146,25 @@ func TestCheckStaticSkipExt(t *testing.T) {
 	}
 }
 
+// A mapped directory that is missing stops the start, with an error that
+// names the option and the value as the user gave them.
+func TestStaticMissingDirNamed(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nope")
+	for _, args := range [][]string{
+		{"--static-map", "/static=" + missing},
+		{"--static-map2", "/static=" + missing},
+		{"--check-static", missing},
+		{"--x-sendfile-dir", missing},
+	} {
+		code, out := run(t, 15*time.Second, append([]string{"--http", freeAddr(t), "--chdir", appDir("static_site"), "--module", "wsgi"}, args...)...)
+		want := "carafe: static: " + args[0] + " " + args[1] + ": "
+		if code == 0 || !strings.Contains(out, want) || !strings.Contains(out, "no such file or directory") {
+			t.Errorf("%v: exit %d, output %q; want an error starting %q", args, code, out, want)
+		}
+	}
+}
+
 // --static-map2 looks the whole URL path up under its directory (uWSGI's
 // static-map2): /static=DIR serves /static/x from DIR/static/x.
 func TestStaticMap2(t *testing.T) {

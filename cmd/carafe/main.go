@@ -496,6 +496,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		for i, maps := range [][]string{cfg.StaticMap, cfg.StaticMap2, cfg.CheckStatic} {
 			option := []string{"static-map", "static-map2", "check-static"}[i]
 			for _, m := range maps {
+				value := m
 				if option == "check-static" { // the whole path, under DIR
 					m = "/=" + m
 				}
@@ -503,6 +504,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 				if err != nil {
 					return err
 				}
+				mp.Source = "--" + option + " " + value
 				if option == "static-map2" {
 					mp.Dir = filepath.Join(mp.Dir, mp.Prefix)
 				}
@@ -546,11 +548,11 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 			}
 			// The file path the app names is resolved like a URL under a
 			// mapping of the directory onto itself.
-			o.Maps = append(o.Maps, static.Mapping{Prefix: abs, Dir: abs})
+			o.Maps = append(o.Maps, static.Mapping{Prefix: abs, Dir: abs, Source: "--x-sendfile-dir " + d})
 		}
 		h, err := static.New(o)
 		if err != nil {
-			return fmt.Errorf("--x-sendfile-dir: %w", err)
+			return err
 		}
 		wo.HTTPOptions.XSendfile, wo.UWSGIOptions.XSendfile = h, h
 	}

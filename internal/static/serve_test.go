@@ -170,7 +170,7 @@ func TestTraversal(t *testing.T) {
 // resolver at all.
 func TestRootMapping(t *testing.T) {
 	base := fixture(t)
-	h, err := New(Options{Maps: []Mapping{{"/", base + "/static"}}})
+	h, err := New(Options{Maps: []Mapping{{Prefix: "/", Dir: base + "/static"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

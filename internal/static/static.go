@@ -28,6 +28,9 @@ import (
 type Mapping struct {
 	Prefix string
 	Dir    string
+	// Source names the mapping in errors: the option and the value its
+	// user gave ("--check-static /srv/www"). Empty, errors name Prefix=Dir.
+	Source string
 }
 
 // Options configures a Handler. The zero value serves nothing.
@@ -86,7 +89,7 @@ func ParseMapping(option, s string) (Mapping, error) {
 	if err != nil {
 		return Mapping{}, fmt.Errorf("static: --%s %q: %w", option, s, err)
 	}
-	return Mapping{Prefix: prefix, Dir: abs}, nil
+	return Mapping{Prefix: prefix, Dir: abs, Source: "--" + option + " " + s}, nil
 }
 
 // Handler serves static files. Its methods are safe for concurrent use.
@@ -187,16 +190,20 @@ func openMapping(m Mapping) (mapping, error) {
 		return mapping{}, fmt.Errorf("static: prefix %q: must start with /", m.Prefix)
 	}
 	prefix := strings.TrimSuffix(path.Clean(m.Prefix), "/")
+	name := m.Source
+	if name == "" {
+		name = m.Prefix + "=" + m.Dir
+	}
 	dir, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
-		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
+		return mapping{}, fmt.Errorf("static: %s: %w", name, err)
 	}
 	if dir, err = filepath.Abs(dir); err != nil {
-		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
+		return mapping{}, fmt.Errorf("static: %s: %w", name, err)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return mapping{}, fmt.Errorf("static: %s=%s: %w", m.Prefix, m.Dir, err)
+		return mapping{}, fmt.Errorf("static: %s: %w", name, err)
 	}
 	return mapping{prefix: prefix, dir: dir, root: root}, nil
 }

@@ -18,11 +18,11 @@ func TestParseMapping(t *testing.T) {
 		want     Mapping
 		wantErr  string
 	}{
-		{"absolute", "/static=/srv/app/static", Mapping{"/static", "/srv/app/static"}, ""},
-		{"relative dir made absolute", "/media=media", Mapping{"/media", filepath.Join(wd, "media")}, ""},
-		{"trailing slash cleaned", "/static/=/srv/s/", Mapping{"/static", "/srv/s"}, ""},
-		{"root prefix", "/=/srv/www", Mapping{"/", "/srv/www"}, ""},
-		{"equals in dir kept", "/s=/srv/a=b", Mapping{"/s", "/srv/a=b"}, ""},
+		{"absolute", "/static=/srv/app/static", Mapping{Prefix: "/static", Dir: "/srv/app/static"}, ""},
+		{"relative dir made absolute", "/media=media", Mapping{Prefix: "/media", Dir: filepath.Join(wd, "media")}, ""},
+		{"trailing slash cleaned", "/static/=/srv/s/", Mapping{Prefix: "/static", Dir: "/srv/s"}, ""},
+		{"root prefix", "/=/srv/www", Mapping{Prefix: "/", Dir: "/srv/www"}, ""},
+		{"equals in dir kept", "/s=/srv/a=b", Mapping{Prefix: "/s", Dir: "/srv/a=b"}, ""},
 		{"no equals", "/static", Mapping{}, "want /URL-PREFIX=DIR"},
 		{"no leading slash", "static=/srv", Mapping{}, "want /URL-PREFIX=DIR"},
 		{"empty dir", "/static=", Mapping{}, "want /URL-PREFIX=DIR"},
@@ -38,6 +38,7 @@ func TestParseMapping(t *testing.T) {
 				}
 				return
 			}
+			tt.want.Source = "--static-map2 " + tt.in
 			if err != nil || got != tt.want {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
 			}
@@ -58,13 +59,13 @@ func TestNew(t *testing.T) {
 		wantErr string
 	}{
 		{"zero", Options{}, ""},
-		{"ok", Options{Maps: []Mapping{{"/static", dir}}, Index: []string{"index.html"}, Expires: time.Hour}, ""},
-		{"root symlink resolved", Options{Maps: []Mapping{{"/s", link}}}, ""},
-		{"missing dir", Options{Maps: []Mapping{{"/s", filepath.Join(base, "nope")}}}, "no such file"},
-		{"file not dir", Options{Maps: []Mapping{{"/s", filepath.Join(dir, "a.css")}}}, "not a directory"},
-		{"relative prefix", Options{Maps: []Mapping{{"s", dir}}}, "must start with /"},
+		{"ok", Options{Maps: []Mapping{{Prefix: "/static", Dir: dir}}, Index: []string{"index.html"}, Expires: time.Hour}, ""},
+		{"root symlink resolved", Options{Maps: []Mapping{{Prefix: "/s", Dir: link}}}, ""},
+		{"missing dir", Options{Maps: []Mapping{{Prefix: "/s", Dir: filepath.Join(base, "nope")}}}, "no such file"},
+		{"file not dir", Options{Maps: []Mapping{{Prefix: "/s", Dir: filepath.Join(dir, "a.css")}}}, "not a directory"},
+		{"relative prefix", Options{Maps: []Mapping{{Prefix: "s", Dir: dir}}}, "must start with /"},
 		// An X-Sendfile mapping's prefix is a file path, compared as is.
-		{"file path prefix", Options{Maps: []Mapping{{"/srv/my files/café", dir}}}, ""},
+		{"file path prefix", Options{Maps: []Mapping{{Prefix: "/srv/my files/café", Dir: dir}}}, ""},
 		{"index with slash", Options{Index: []string{"a/index.html"}}, "plain file name"},
 		{"index dotdot", Options{Index: []string{".."}}, "plain file name"},
 		{"index empty", Options{Index: []string{""}}, "plain file name"},
@@ -90,14 +91,14 @@ func TestNew(t *testing.T) {
 
 func TestMatch(t *testing.T) {
 	h, err := New(Options{Maps: []Mapping{
-		{"/static", t.TempDir()},
-		{"/media/", t.TempDir()},
+		{Prefix: "/static", Dir: t.TempDir()},
+		{Prefix: "/media/", Dir: t.TempDir()},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	root, err := New(Options{Maps: []Mapping{{"/", t.TempDir()}}})
+	root, err := New(Options{Maps: []Mapping{{Prefix: "/", Dir: t.TempDir()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestMatchAllocs(t *testing.T) {
-	h, err := New(Options{Maps: []Mapping{{"/static", t.TempDir()}, {"/media", t.TempDir()}}})
+	h, err := New(Options{Maps: []Mapping{{Prefix: "/static", Dir: t.TempDir()}, {Prefix: "/media", Dir: t.TempDir()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestMatchAllocs(t *testing.T) {
 }
 
 func BenchmarkMatch(b *testing.B) {
-	h, err := New(Options{Maps: []Mapping{{"/static", b.TempDir()}, {"/media", b.TempDir()}}})
+	h, err := New(Options{Maps: []Mapping{{Prefix: "/static", Dir: b.TempDir()}, {Prefix: "/media", Dir: b.TempDir()}}})
 	if err != nil {
 		b.Fatal(err)
 	}
