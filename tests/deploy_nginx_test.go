@@ -147,6 +147,48 @@ func TestDeployNginx(t *testing.T) {
 	})
 }
 
+// A common uWSGI layout for an app under a prefix: nginx sends
+// "uwsgi_param SCRIPT_NAME /app" with the whole path, and the app server
+// moves the prefix with mount and manage-script-name. With HTTPS set (in
+// any case) by a uwsgi_param, a client's repeated header fields joined,
+// and nginx's own Server on the response, not carafe's.
+func TestDeployNginxMountScriptName(t *testing.T) {
+	t.Parallel()
+	deployTool(t, "nginx")
+	dir := deployDir(t)
+	sock := filepath.Join(dir, "app.sock")
+	s := start(t, "--chdir", appDir("deploy_flask"), "--mount", "/app=myapp:app", "--manage-script-name",
+		"--virtualenv", venvDir(t), "--socket", sock, "--chmod-socket", "666")
+	deployWaitUnix(t, s, sock)
+	addr := freeAddr(t)
+	nginx := deployNginx(t, dir, `server {
+    listen `+addr+`;
+    location /app/ {
+        include uwsgi_params;
+        uwsgi_param SCRIPT_NAME /app;
+        uwsgi_param HTTPS On;
+        uwsgi_pass unix:`+sock+`;
+    }
+}
+`)
+	deployWaitTCP(t, nginx, addr)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/app/whoami", nil)
+	req.Header["X-Forwarded-For"] = []string{"192.0.2.1", "192.0.2.2"}
+	resp, body := deployDo(t, req, "")
+	var got deployWhoami
+	deployJSON(t, body, &got)
+	if resp.StatusCode != 200 || got.ScriptName != "/app" || got.PathInfo != "/whoami" || got.URLScheme != "https" {
+		t.Fatalf("%d: SCRIPT_NAME %q PATH_INFO %q wsgi.url_scheme %q, want /app, /whoami and https",
+			resp.StatusCode, got.ScriptName, got.PathInfo, got.URLScheme)
+	}
+	if got.ForwardedFor == nil || *got.ForwardedFor != "192.0.2.1, 192.0.2.2" {
+		t.Errorf("HTTP_X_FORWARDED_FOR %v, want both fields joined", got.ForwardedFor)
+	}
+	if sv := resp.Header.Get("Server"); !strings.HasPrefix(sv, "nginx") {
+		t.Errorf("Server %q, want nginx's own", sv)
+	}
+}
+
 // nginx proxy_pass to carafe's HTTP on a unix socket: Gunicorn's usual
 // layout (gunicorn -b unix:PATH behind proxy_pass http://unix:PATH) keeps
 // its nginx config when carafe takes over with --http PATH. The master

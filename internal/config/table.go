@@ -44,7 +44,8 @@ var table = append(append(append([]Option{
 		Name: "manage-script-name", Kind: KindBool, Section: secApplication,
 		Field: func(c *Config) any { return &c.ManageScriptName },
 		Doc: "Move the --mount prefix from PATH_INFO to SCRIPT_NAME for the requests under it (on a path " +
-			"segment boundary: /app, /app/x, not /application); others are passed as they came.",
+			"segment boundary: /app, /app/x, not /application), whatever SCRIPT_NAME a uwsgi gateway sent " +
+			"with them (as uWSGI does); others are passed as they came.",
 	},
 	{
 		Name: "paste", Kind: KindString, Metavar: "config:FILE", Section: secApplication,

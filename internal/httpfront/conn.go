@@ -438,7 +438,7 @@ func (c *conn) reject(err error) {
 	}
 	c.s.opts.Log.Info("httpfront: bad request", "remote", c.remote, "status", code, "err", err)
 	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-	c.bw.Write(appendSimpleResponse(c.scratch[:0], code, false))
+	c.bw.Write(appendSimpleResponse(c.scratch[:0], c.s.opts.Protocol, code, false))
 	c.writeErr = c.bw.Flush()
 	// The client may still be sending (a body behind a bad head): closed
 	// with its bytes unread, the socket would send a reset, which can
@@ -876,15 +876,22 @@ func (c *conn) buildEnv(bodyLen int64) {
 // mount applies MountPoint to pathInfo: when pathInfo lies under it, the
 // prefix goes to SCRIPT_NAME (added here) and the rest is returned.
 func (c *conn) mount(pathInfo []byte) []byte {
-	mp := c.s.opts.MountPoint
-	if mp == "" {
-		return pathInfo
-	}
-	rest := uwsgi.StripScriptName([]byte(mp), pathInfo)
-	if len(rest) != len(pathInfo) {
-		c.env.AddString(wsgi.KeyScriptName, mp)
+	rest, under := c.underMount(pathInfo)
+	if under {
+		c.env.AddString(wsgi.KeyScriptName, c.s.opts.MountPoint)
 	}
 	return rest
+}
+
+// underMount reports whether pathInfo lies under MountPoint, and returns
+// the rest of it when it does.
+func (c *conn) underMount(pathInfo []byte) ([]byte, bool) {
+	mp := c.s.opts.MountPoint
+	if mp == "" {
+		return pathInfo, false
+	}
+	rest := uwsgi.StripScriptName([]byte(mp), pathInfo)
+	return rest, len(rest) != len(pathInfo)
 }
 
 // addHeaders adds each request field once, repeated fields joined by

@@ -134,12 +134,7 @@ func (c *conn) writeHead(size int64, last bool) {
 		// client sends its next request to a worker about to cut it.
 		c.closeAfter = true
 	}
-	if !h.HasDate {
-		b = appendDate(b, c.start)
-	}
-	if !h.HasServer {
-		b = append(b, "Server: carafe\r\n"...)
-	}
+	b = appendOrigin(b, c.s.opts.Protocol, c.start, h.HasDate, h.HasServer)
 	b = append(b, c.s.opts.AddHeaders...)
 	keep := c.req.KeepAlive && c.s.opts.Keepalive > 0 && !c.closeAfter
 	switch {
@@ -348,7 +343,7 @@ var errAborted = &Error{Status: 500, Msg: "response aborted after an app error"}
 // writeSimple answers with carafe's own short plain-text response.
 func (c *conn) writeSimple(code int, keepAlive bool) {
 	c.status = code
-	c.scratch = appendSimpleResponse(c.scratch[:0], code, keepAlive)
+	c.scratch = appendSimpleResponse(c.scratch[:0], c.s.opts.Protocol, code, keepAlive)
 	c.written = int64(len(reason(code)) + 1)
 	if c.isHead { // the head says what a GET would get; no body follows it
 		c.scratch = c.scratch[:len(c.scratch)-int(c.written)]
@@ -375,7 +370,7 @@ func (c *conn) Abandon() {
 	}
 	c.abandoned = true
 	if !c.headWritten {
-		resp := appendSimpleResponse(nil, 504, false)
+		resp := appendSimpleResponse(nil, c.s.opts.Protocol, 504, false)
 		c.status, c.written = 504, int64(len(reason(504))+1)
 		c.headSize = int64(len(resp)) - c.written
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))

@@ -405,9 +405,26 @@ func reason(code int) string {
 	return "Error"
 }
 
+// appendOrigin appends Date and Server, where the response has none of
+// its own. They are the fields of the HTTP server a client talks to: over
+// uwsgi, that is the gateway (nginx, Apache), which adds its own, as it
+// does for uWSGI; carafe's would replace them.
+func appendOrigin(b []byte, p Protocol, now time.Time, hasDate, hasServer bool) []byte {
+	if p != HTTP {
+		return b
+	}
+	if !hasDate {
+		b = appendDate(b, now)
+	}
+	if !hasServer {
+		b = append(b, "Server: carafe\r\n"...)
+	}
+	return b
+}
+
 // appendSimpleResponse appends a complete plain-text response that closes
 // the connection when keepAlive is false.
-func appendSimpleResponse(b []byte, code int, keepAlive bool) []byte {
+func appendSimpleResponse(b []byte, p Protocol, code int, keepAlive bool) []byte {
 	text := reason(code)
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(code), 10)
@@ -416,8 +433,7 @@ func appendSimpleResponse(b []byte, code int, keepAlive bool) []byte {
 	b = append(b, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(text)+1), 10)
 	b = append(b, "\r\n"...)
-	b = appendDate(b, time.Now())
-	b = append(b, "Server: carafe\r\n"...)
+	b = appendOrigin(b, p, time.Now(), false, false)
 	if !keepAlive {
 		b = append(b, "Connection: close\r\n"...)
 	}

@@ -116,12 +116,9 @@ func (w *staticWriter) WriteHeader(code int) {
 	}
 	// An app answering with X-Sendfile may have set its own (Werkzeug's
 	// send_file sets Date): one of each, as in writeHead.
-	if _, ok := w.hdr["Date"]; !ok {
-		b = appendDate(b, c.start)
-	}
-	if _, ok := w.hdr["Server"]; !ok {
-		b = append(b, "Server: carafe\r\n"...)
-	}
+	_, hasDate := w.hdr["Date"]
+	_, hasServer := w.hdr["Server"]
+	b = appendOrigin(b, c.s.opts.Protocol, c.start, hasDate, hasServer)
 	b = append(b, c.s.opts.AddHeaders...)
 	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 || c.stopping() {
 		c.closeAfter = true

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"carafe/internal/httpsyntax"
 	"carafe/internal/uwsgi"
 	"carafe/internal/wsgi"
 )
@@ -94,51 +95,136 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 	ureq := &c.ureq
 	e := &c.env
 	e.Reset()
-	scheme := "http"
 	scriptName, _ := ureq.Get("SCRIPT_NAME")
+	// --manage-script-name's mount applies to the PATH_INFO the gateway
+	// sends whatever SCRIPT_NAME comes with it, as uWSGI applies it: with
+	// "uwsgi_param SCRIPT_NAME /app", nginx still sends the whole path.
+	mount := c.s.opts.MountPoint != "" && ureq.Header.Modifier1 != 30
+	dups := mayRepeat(ureq.Vars)
 	// Defaults a sparse gateway may leave out; the gateway's own values,
 	// added after, win.
 	e.AddString(wsgi.KeyRequestMethod, "GET")
 	e.AddString(wsgi.KeyPathInfo, "")
 	e.AddString(wsgi.KeyQueryString, "")
 	e.AddString(wsgi.KeyServerProtocol, "HTTP/1.1")
-	for _, v := range ureq.Vars {
+	for i, v := range ureq.Vars {
 		switch string(v.Key) {
 		case "CONTENT_LENGTH", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE", "HTTP_TRANSFER_ENCODING":
 			// Framing is set below (the gateway de-chunked the body);
 			// CONTENT_TYPE comes as its own variable.
 			continue
 		case "PATH_INFO":
-			if ureq.Header.Modifier1 == 30 {
+			switch {
+			case ureq.Header.Modifier1 == 30:
 				e.Add(wsgi.KeyPathInfo, uwsgi.StripScriptName(scriptName, v.Value))
 				continue
-			}
-			if len(scriptName) == 0 {
-				e.Add(wsgi.KeyPathInfo, c.mount(v.Value))
+			case mount:
+				rest, under := c.underMount(v.Value)
+				if under {
+					e.AddString(wsgi.KeyScriptName, c.s.opts.MountPoint)
+					scriptName = nil // the mount's stands, not the gateway's
+				}
+				e.Add(wsgi.KeyPathInfo, rest)
 				continue
 			}
 		case "SCRIPT_NAME":
-			if len(scriptName) == 0 && c.s.opts.MountPoint != "" {
-				continue // empty: the mount's, added with PATH_INFO, stands
-			}
-		case "HTTPS":
-			if s := string(v.Value); s == "on" || s == "1" || s == "ON" {
-				scheme = "https"
-			}
-		case "REQUEST_SCHEME", "UWSGI_SCHEME":
-			if string(v.Value) == "https" {
-				scheme = "https"
+			if mount {
+				continue // added after the loop, unless the mount's stands
 			}
 		default:
 			if bytes.HasPrefix(v.Key, []byte("wsgi.")) {
 				continue // PEP 3333's own keys are the server's, whatever a gateway sets
 			}
+			if dups && bytes.HasPrefix(v.Key, []byte("HTTP_")) {
+				val, first := c.joinRepeated(ureq.Vars, i)
+				if !first {
+					continue
+				}
+				v.Value = val
+			}
 		}
 		e.AddVar(v.Key, v.Value)
 	}
-	e.AddString(wsgi.KeyURLScheme, scheme)
+	if mount && scriptName != nil {
+		e.Add(wsgi.KeyScriptName, scriptName)
+	}
+	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq))
 	if bodyLen > 0 || ureq.ContentLength > 0 {
 		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
 		e.Add(wsgi.KeyContentLength, c.scratch)
 	}
+}
+
+// uwsgiScheme is wsgi.url_scheme for a gateway's variables, chosen as
+// uWSGI chooses it: UWSGI_SCHEME when set, else HTTPS ("on", in any case,
+// or "1"), else REQUEST_SCHEME (nginx's uwsgi_params send it).
+func uwsgiScheme(r *uwsgi.Request) string {
+	if s, ok := r.Get("UWSGI_SCHEME"); ok {
+		if httpsyntax.EqualFold(s, "https") {
+			return "https"
+		}
+		if httpsyntax.EqualFold(s, "http") {
+			return "http"
+		}
+	}
+	if s, ok := r.Get("HTTPS"); ok {
+		if httpsyntax.EqualFold(s, "on") || string(s) == "1" {
+			return "https"
+		}
+		return "http"
+	}
+	if s, ok := r.Get("REQUEST_SCHEME"); ok && httpsyntax.EqualFold(s, "https") {
+		return "https"
+	}
+	return "http"
+}
+
+// mayRepeat reports whether two of vars' HTTP_ variables may share a
+// name, which they do when a client repeated a header: nginx passes each
+// field on its own. It compares a 64-bit sieve of their lengths and last
+// bytes, so that the common request, whose names all differ, costs a
+// pass over them and no comparisons.
+func mayRepeat(vars []uwsgi.Var) bool {
+	var seen uint64
+	for _, v := range vars {
+		k := v.Key
+		if len(k) <= 5 || string(k[:5]) != "HTTP_" {
+			continue
+		}
+		bit := uint64(1) << ((uint(len(k))*7 + uint(k[len(k)-1])) % 64)
+		if seen&bit != 0 {
+			return true
+		}
+		seen |= bit
+	}
+	return false
+}
+
+// joinRepeated returns the value of vars[i] joined with those of the later
+// variables of its name, as the HTTP front end joins a repeated field
+// (by ", ", a Cookie's by "; "), and whether vars[i] is the first of its
+// name: a later one was joined into the first and is skipped.
+func (c *conn) joinRepeated(vars []uwsgi.Var, i int) ([]byte, bool) {
+	key := vars[i].Key
+	for j := 0; j < i; j++ {
+		if bytes.Equal(vars[j].Key, key) {
+			return nil, false
+		}
+	}
+	val, joined := vars[i].Value, false
+	sep := ", "
+	if string(key) == "HTTP_COOKIE" {
+		sep = "; "
+	}
+	for j := i + 1; j < len(vars); j++ {
+		if bytes.Equal(vars[j].Key, key) {
+			if !joined {
+				c.scratch = append(c.scratch[:0], val...)
+				joined = true
+			}
+			c.scratch = append(append(c.scratch, sep...), vars[j].Value...)
+			val = c.scratch
+		}
+	}
+	return val, true
 }
