@@ -44,6 +44,7 @@ type iniResult struct {
 type unknownKey struct {
 	key, msg string
 	refuse   *Option // of an unsupported family: refused unless a %(name) uses it
+	named    bool    // refuse is this key's own option (cheaper): refused whatever uses it
 	where    string
 }
 
@@ -246,7 +247,9 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 			msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))}, nil
 	}
 	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {
-		return setting{}, unknownKey{}, unsupportedError(where, fmt.Sprintf("%q", key), o)
+		// Refused once the files are read, with every other such key:
+		// a production config often has a block of them (cheaper-*).
+		return setting{}, unknownKey{key: key, refuse: o, named: true, where: where, msg: "unsupported"}, nil
 	}
 	s := setting{opt: o, name: key, bare: raw == "", where: where}
 	// log-format's own variables are %(name) too (%(addr), %(status)):
@@ -485,17 +488,24 @@ type loader struct {
 }
 
 // unknownLines is every unknown key's message, but for the keys of the
-// user's own that a %(name) used.
+// user's own that a %(name) used. Keys of uWSGI features carafe lacks are
+// an error, which names them all.
 func (ld *loader) unknownLines() ([]string, error) {
 	var out []string
+	var refused []error
 	for _, u := range ld.unknown {
 		switch {
+		case u.named:
+			refused = append(refused, unsupportedError(u.where, fmt.Sprintf("%q", u.key), u.refuse))
 		case ld.env.ph.used[u.key]:
 		case u.refuse != nil:
-			return nil, unsupportedError(u.where, fmt.Sprintf("%q", u.key), u.refuse)
+			refused = append(refused, unsupportedError(u.where, fmt.Sprintf("%q", u.key), u.refuse))
 		default:
 			out = append(out, u.msg)
 		}
+	}
+	if len(refused) > 0 {
+		return nil, errors.Join(refused...)
 	}
 	return out, nil
 }

@@ -183,6 +183,31 @@ func TestUnsupportedSaysInstead(t *testing.T) {
 	}
 }
 
+// Every refused key of a config is named in one error, not one a run: a
+// production config often has a block of them.
+func TestUnsupportedAllNamed(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\ncheaper-algo = spare\ncheaper = 2\n"+
+		"cheaper-initial = 4\nprocesses = 16\nroute-host = ^x$ break:404\nspooler = /tmp/s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Parse([]string{"--ini", ini}, []string{})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{":3: option \"cheaper-algo\"", ":4: option \"cheaper\"", ":5: option \"cheaper-initial\"",
+		":7: option \"route-host\"", ":8: option \"spooler\""}
+	if len(lines) != len(want) {
+		t.Fatalf("error:\n%v\nwant %d lines", err, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], "config: "+ini+w) {
+			t.Errorf("line %d: %q, want it to start with %q", i, lines[i], "config: "+ini+w)
+		}
+	}
+}
+
 // A --pythonpath glob pattern adds every directory it matches, in order, as
 // uWSGI expands it; one that matches nothing stays as written.
 func TestPythonPathGlob(t *testing.T) {
