@@ -29,10 +29,16 @@ func TestWSGIStartupErrors(t *testing.T) {
 		{"named callable missing", []string{"--chdir", appDir("startup_no_callable"), "--module", "wsgi",
 			"--callable", "no_such_callable_xyz"},
 			[]string{"no_such_callable_xyz"}},
+		// A module not found says where carafe looked, and what to give.
 		{"module missing", []string{"--chdir", appDir("environ"), "--module", "no_such_module_xyz"},
-			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
+			[]string{"ModuleNotFoundError", "no_such_module_xyz", `the app's module "no_such_module_xyz" is not under ` +
+				appDir("environ") + " (the working directory)", "give --chdir"}},
 		{"import missing", []string{"--chdir", appDir("preimport"), "--module", "wsgi", "--import", "no_such_module_xyz"},
-			[]string{"ModuleNotFoundError", "no_such_module_xyz"}},
+			[]string{"ModuleNotFoundError", "no_such_module_xyz", `"no_such_module_xyz" is not installed for the Python carafe embeds`,
+				"no --virtualenv was given"}},
+		{"import missing from the venv", []string{"--chdir", appDir("preimport"), "--module", "wsgi", "--import",
+			"no_such_module_xyz.sub", "--virtualenv", venvDir(t)},
+			[]string{`"no_such_module_xyz" is in neither --virtualenv ` + venvDir(t), "-m pip install"}},
 		{"paste file missing", []string{"--chdir", appDir("paste_site"), "--paste", "config:no-such.ini",
 			"--virtualenv", venvDir(t)},
 			[]string{"FileNotFoundError", "paste_site/no-such.ini"}},

@@ -200,7 +200,9 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
 	keepSignals()
 	if rc != 0 {
-		errc <- &LoadError{Traceback: takeCString(cerr)}
+		tb := takeCString(cerr)
+		cwd, _ := os.Getwd()
+		errc <- &LoadError{Traceback: tb, Hint: importHint(tb, opts, defaultExecutable, cwd)}
 		return
 	}
 	if opts.NoFileWrapper {
@@ -332,10 +334,16 @@ func appThreads(s *C.char) []appThread {
 	return out
 }
 
-// LoadError is a failure to import the app or find its callable.
-type LoadError struct{ Traceback string }
+// LoadError is a failure to import the app or find its callable. Hint,
+// when set, says what to try, for a module that was not found.
+type LoadError struct{ Traceback, Hint string }
 
-func (e *LoadError) Error() string { return "pyembed: cannot load the app:\n" + e.Traceback }
+func (e *LoadError) Error() string {
+	if e.Hint != "" {
+		return "pyembed: cannot load the app:\n" + e.Traceback + "\n" + e.Hint
+	}
+	return "pyembed: cannot load the app:\n" + e.Traceback
+}
 
 func takeCString(s *C.char) string {
 	if s == nil {

@@ -103,3 +103,36 @@ func sameFile(a, b string) bool {
 	sb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
+
+// importHint is a line to add to a traceback that ends in "No module
+// named 'X'", saying where carafe looked (a Django project run from the
+// wrong directory, or its packages left in a venv carafe was not given,
+// says no more than that); "" for any other failure. exe is the
+// interpreter carafe embeds, cwd the directory the app is imported from.
+func importHint(traceback string, o Options, exe, cwd string) string {
+	last := traceback[strings.LastIndexByte(strings.TrimRight(traceback, "\n"), '\n')+1:]
+	name, ok := strings.CutPrefix(strings.TrimSpace(last), "ModuleNotFoundError: No module named '")
+	if !ok || !strings.HasSuffix(name, "'") {
+		return ""
+	}
+	name = strings.TrimSuffix(name, "'")
+	top, _, _ := strings.Cut(name, ".")
+	appModule, _, _ := strings.Cut(o.Module, ":")
+	appTop, _, _ := strings.Cut(appModule, ".")
+	if o.Module != "" && o.WSGIFile == "" && o.Paste == "" && top == appTop {
+		return fmt.Sprintf("carafe: the app's module %q is not under %s (the working directory) nor on the "+
+			"Python path: give --chdir the directory that holds it (for Django, the one with manage.py), "+
+			"or add its directory with --pythonpath.", appModule, cwd)
+	}
+	if o.Virtualenv == "" {
+		built := "the Python carafe embeds"
+		if exe != "" {
+			built += " (" + exe + ")"
+		}
+		return fmt.Sprintf("carafe: %q is not installed for %s, and no --virtualenv was given: if the "+
+			"app's packages are in a venv, give --virtualenv DIR.", top, built)
+	}
+	return fmt.Sprintf("carafe: %q is in neither --virtualenv %s nor %s (the working directory): install "+
+		"it with %s -m pip install, or give --chdir the app's own directory.", top, o.Virtualenv, cwd,
+		venvPython(o.Virtualenv))
+}

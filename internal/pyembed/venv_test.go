@@ -83,3 +83,39 @@ func TestActivatedVenvWarning(t *testing.T) {
 		}
 	}
 }
+
+func TestImportHint(t *testing.T) {
+	tb := func(last string) string {
+		return "Traceback (most recent call last):\n  File \"/srv/site/wsgi.py\", line 1, in <module>\n" + last
+	}
+	mod := Options{Module: "mysite.wsgi:application"}
+	venv := Options{Module: "mysite.wsgi", Virtualenv: "/srv/venv"}
+	tests := []struct {
+		name, traceback string
+		o               Options
+		want            string // "" for no hint
+	}{
+		{"the app's package", tb("ModuleNotFoundError: No module named 'mysite'"), mod,
+			`the app's module "mysite.wsgi" is not under /srv (the working directory)`},
+		{"the app's submodule", tb("ModuleNotFoundError: No module named 'mysite.wsgi'"), mod,
+			`the app's module "mysite.wsgi" is not under /srv`},
+		{"a package, no venv", tb("ModuleNotFoundError: No module named 'django'"), mod,
+			`"django" is not installed for the Python carafe embeds (/usr/bin/python3), and no --virtualenv was given`},
+		{"a subpackage, no venv", tb("ModuleNotFoundError: No module named 'rest_framework.views'\n"), mod,
+			`"rest_framework" is not installed`},
+		{"a package, a venv", tb("ModuleNotFoundError: No module named 'django'"), venv,
+			`"django" is in neither --virtualenv /srv/venv nor /srv (the working directory): install it with /srv/venv/bin/python3 -m pip install`},
+		{"a wsgi-file's import", tb("ModuleNotFoundError: No module named 'mysite'"), Options{WSGIFile: "mysite.wsgi"},
+			`"mysite" is not installed`},
+		{"another error", tb("ImportError: cannot import name 'x' from 'y'"), mod, ""},
+		{"a message of the app's", tb("ValueError: No module named 'x'"), mod, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := importHint(tt.traceback, tt.o, "/usr/bin/python3", "/srv")
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want one containing %q", got, tt.want)
+			}
+		})
+	}
+}

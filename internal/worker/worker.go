@@ -100,6 +100,9 @@ type LoadError struct {
 func (e *LoadError) Error() string {
 	var le *pyembed.LoadError
 	if errors.As(e.Err, &le) {
+		if le.Hint != "" {
+			return fmt.Sprintf("carafe: cannot load the app (%s). Python said:\n%s\n%s", e.App, le.Traceback, le.Hint)
+		}
 		return fmt.Sprintf("carafe: cannot load the app (%s). Python said:\n%s", e.App, le.Traceback)
 	}
 	return fmt.Sprintf("carafe: cannot start the app (%s): %v", e.App, e.Err)
