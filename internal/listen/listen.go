@@ -67,7 +67,7 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 		}
 		l, err := lc.Listen(context.Background(), tcp(addr), addr)
 		if err != nil {
-			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
+			return nil, bindError(addr, err)
 		}
 		return l, nil
 	}
@@ -102,6 +102,21 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 	return l, nil
 }
 
+// bindError says why addr could not be bound, with what to do for the
+// two causes a first run meets: a port another server holds, and one
+// below 1024 without the privilege for it.
+func bindError(addr string, err error) error {
+	hint := ""
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		hint = " (another server listens there: stop it, or give carafe another address)"
+	case errors.Is(err, syscall.EACCES):
+		hint = " (a port below 1024 needs root, or the capability CAP_NET_BIND_SERVICE: " +
+			"start carafe as root with --uid, or use a higher port behind nginx)"
+	}
+	return fmt.Errorf("carafe: cannot listen on %s: %w%s", addr, err, hint)
+}
+
 // Grouped reports whether the master gives each of its workers a socket of
 // its own on addr (see BindGroup): on Linux, for a TCP address, with more
 // than one worker. Master and workers decide it alike from the same
@@ -127,7 +142,7 @@ func BindGroup(addr string, n int, p Perm) ([]net.Listener, error) {
 	if !p.ReusePort {
 		probe, err := net.Listen(tcp(addr), addr)
 		if err != nil {
-			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
+			return nil, bindError(addr, err)
 		}
 		addr = concretePort(addr, probe.Addr())
 		probe.Close()
@@ -143,7 +158,7 @@ func BindGroup(addr string, n int, p Perm) ([]net.Listener, error) {
 			for _, l := range ls {
 				l.Close()
 			}
-			return nil, fmt.Errorf("carafe: cannot listen on %s: %w", addr, err)
+			return nil, bindError(addr, err)
 		}
 		addr = concretePort(addr, l.Addr())
 		ls = append(ls, l)

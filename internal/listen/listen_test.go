@@ -68,8 +68,12 @@ func TestBindTCPInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if _, err := Bind(l.Addr().(*net.TCPAddr).String(), Perm{}); err == nil {
-		t.Fatal("bound a port already in use")
+	addr := l.Addr().(*net.TCPAddr).String()
+	if _, err := Bind(addr, Perm{}); err == nil || !strings.Contains(err.Error(), "another server listens there") {
+		t.Fatalf("bound a port already in use, or no hint: %v", err)
+	}
+	if _, err := BindGroup(addr, 2, Perm{}); err == nil || !strings.Contains(err.Error(), "another server listens there") {
+		t.Fatalf("a group bound a port already in use, or no hint: %v", err)
 	}
 }
 
