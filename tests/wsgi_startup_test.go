@@ -470,3 +470,21 @@ func TestStartupErrorShowsWarnings(t *testing.T) {
 		t.Errorf("exit %d, want 2 with the misspelt key named:\n%s", code, out)
 	}
 }
+
+// Started as root without --uid, carafe says that the app runs as root
+// (as uWSGI does); with --uid it does not.
+func TestRootWithoutUIDWarned(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	const warning = "running as root without --uid"
+	s := startApp(t, "environ")
+	if !s.waitLog(warning, 5*time.Second) {
+		t.Errorf("no warning as root:\n%s", s.Log())
+	}
+	s = startApp(t, "environ", "--uid", "root", "--gid", "root")
+	if strings.Contains(s.Log(), warning) {
+		t.Errorf("warned with --uid:\n%s", s.Log())
+	}
+}

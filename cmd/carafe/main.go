@@ -99,6 +99,11 @@ func run(args []string) int {
 		if w := pyembed.ActivatedVenvWarning(os.Getenv("VIRTUAL_ENV"), cfg.Virtualenv); w != "" {
 			warnings = append(warnings, w)
 		}
+		if os.Geteuid() == 0 && cfg.UID == "" {
+			// As uWSGI warns: a hole in the app is then root's.
+			warnings = append(warnings, "carafe: running as root without --uid: the app runs as root too; "+
+				"give --uid and --gid the app's own user (carafe binds its sockets and opens its logs first)")
+		}
 		for _, w := range warnings {
 			fmt.Fprintln(os.Stderr, w)
 		}
