@@ -7,7 +7,14 @@ python=${1:-python3}
 
 need=()
 command -v gcc >/dev/null || need+=(gcc)
-command -v go >/dev/null || need+=(golang-go)
+# Go is not Debian's golang-go, which is older than go.mod asks for (1.19
+# on bookworm): say which Go is needed rather than install one that fails.
+want=$(awk '$1 == "go" {print $2; exit}' "$(dirname "$0")/../go.mod")
+have=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || have=""
+if [ -z "$have" ] || [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n1)" != "$want" ]; then
+  echo "carafe: Go $want or newer is needed on the PATH (found: ${have:-none}); Debian's golang-go is older: install it from https://go.dev/dl/" >&2
+  exit 1
+fi
 command -v "$python" >/dev/null || need+=(python3 python3-venv python3-dev)
 if command -v "$python" >/dev/null; then
   inc=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')

@@ -134,8 +134,8 @@ func (cl *cmdline) short(args []string) (int, error) {
 	o := byShort[a[1:2]]
 	if o == nil {
 		if long, ok := gunicornShortNames[a[1:2]]; ok { // -c FILE, -cFILE
-			return 0, fmt.Errorf("config: unknown option %q (Gunicorn's %s is --%s, which is carafe's %s; "+
-				"see README.md, \"From Gunicorn\")", a[:2], a[:2], long, gunicornNames[long])
+			return 0, fmt.Errorf("config: unknown option %q%s", a[:2],
+				strings.Replace(gunicornHint(long), "Gunicorn's --"+long, "Gunicorn's "+a[:2]+" (--"+long+")", 1))
 		}
 		return 0, fmt.Errorf("config: unknown option %q", a[:2])
 	}

@@ -341,6 +341,23 @@ var gunicornNames = map[string]string{
 	"preload":             "none: Go cannot fork, so each worker imports the app itself, as uWSGI's --lazy-apps",
 	"log-level":           "none: carafe logs at info; --disable-logging drops the request lines",
 	"env":                 "--env",
+	"certfile":            "none: carafe speaks no TLS; put nginx (or another proxy) in front for HTTPS",
+	"keyfile":             "none: carafe speaks no TLS; put nginx (or another proxy) in front for HTTPS",
+	"ca-certs":            "none: carafe speaks no TLS; put nginx (or another proxy) in front for HTTPS",
+	"capture-output":      "none: the app's stdout and stderr already go where carafe logs (--logto)",
+}
+
+// gunicornHint is the suffix of an unknown-option error for Gunicorn's
+// option name, what to give carafe instead; "" for a name Gunicorn lacks.
+func gunicornHint(name string) string {
+	g, ok := gunicornNames[name]
+	if !ok {
+		return ""
+	}
+	if what, ok := strings.CutPrefix(g, "none: "); ok {
+		return fmt.Sprintf(" (Gunicorn's --%s has no equivalent in carafe: %s; see README.md, \"From Gunicorn\")", name, what)
+	}
+	return fmt.Sprintf(" (Gunicorn's --%s is carafe's %s; see README.md, \"From Gunicorn\")", name, g)
 }
 
 // gunicornShortNames are Gunicorn's one-letter options that carafe (whose
@@ -413,8 +430,8 @@ func editDistance(a, b string) int {
 // didYouMean formats the suggestion suffix for an unknown name; prefix is
 // "--" for flags and "" for ini keys.
 func didYouMean(name, prefix string) string {
-	if g, ok := gunicornNames[strings.ToLower(name)]; ok {
-		return fmt.Sprintf(" (Gunicorn's --%s is carafe's %s; see README.md, \"From Gunicorn\")", name, g)
+	if h := gunicornHint(strings.ToLower(name)); h != "" {
+		return h
 	}
 	if s := suggest(name); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", prefix+s)

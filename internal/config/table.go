@@ -265,7 +265,9 @@ var table = append(append(append([]Option{
 			"this one runs (a new carafe started beside the old one during an upgrade; stop the old one once " +
 			"the new one serves). The kernel spreads new connections over every server bound there. " +
 			"With more than one worker, carafe already gives each worker a TCP socket of its own on the " +
-			"address, SO_REUSEPORT set, and refuses a second server there unless it passes --reuse-port.",
+			"address, SO_REUSEPORT set, and refuses a second carafe there unless it passes --reuse-port. " +
+			"The kernel still lets another server of the same user that sets SO_REUSEPORT itself " +
+			"(gunicorn --reuse-port) bind the address beside them.",
 	},
 
 	// Processes
