@@ -1293,24 +1293,40 @@ func stdlibReadableBy(t *testing.T, u *user.User, g *user.Group) (string, error)
 	return lib, cat.Run()
 }
 
-// A Python installation the --uid cannot read (under root's home, say)
-// stops carafe with a reason, not only Python's "failed to get the Python
-// codec of the filesystem encoding".
+// A Python installation or venv the --uid cannot read (under root's home,
+// say) stops carafe with a reason, which names the directory closed to
+// it, not only Python's "failed to get the Python codec of the
+// filesystem encoding" after a dump of its path configuration.
 func TestMasterUidUnreadablePython(t *testing.T) {
 	t.Parallel()
 	u, g := nobody(t)
-	if lib, err := stdlibReadableBy(t, u, g); err == nil {
-		t.Skipf("nobody can read %s here", lib)
+	check := func(t *testing.T, venv, want string) {
+		s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--virtualenv", venv,
+			"--processes", "2", "--uid", "nobody", "--gid", "nogroup")
+		if code, done := s.wait(20 * time.Second); !done || code == 0 {
+			t.Fatalf("carafe exited %d (done %v), want a failure", code, done)
+		}
+		if log := s.Log(); !strings.Contains(log, want) ||
+			!strings.Contains(log, "needs read access to the Python installation and the virtualenv") || !strings.Contains(log, " is closed to it") ||
+			strings.Contains(log, "Python path configuration") {
+			t.Errorf("no line says %q, or Python's dump is there:\n%s", want, log)
+		}
 	}
-	s := startNoWait(t, "--chdir", appDir("master_pid"), "--module", "wsgi", "--virtualenv", venvDir(t),
-		"--processes", "2", "--uid", "nobody", "--gid", "nogroup")
-	if code, done := s.wait(20 * time.Second); !done || code == 0 {
-		t.Fatalf("carafe exited %d (done %v), want a failure", code, done)
-	}
-	if want := "may not read"; !strings.Contains(s.Log(), want) ||
-		!strings.Contains(s.Log(), "a worker run as --uid needs read access to the Python installation") {
-		t.Errorf("no line says the workers' uid may not read Python:\n%s", s.Log())
-	}
+	// A venv in the test's temporary directory, which only root may enter.
+	t.Run("venv", func(t *testing.T) {
+		venv := filepath.Join(t.TempDir(), "venv")
+		if out, err := exec.Command(filepath.Join(venvDir(t), "bin", "python3"), "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+			t.Fatalf("making a venv: %v\n%s", err, out)
+		}
+		check(t, venv, "may not read "+venv+": "+filepath.Dir(filepath.Dir(venv))+" is closed to it")
+	})
+	// The Python itself (pyenv's, under /root), behind a venv nobody may read.
+	t.Run("python", func(t *testing.T) {
+		if lib, err := stdlibReadableBy(t, u, g); err == nil {
+			t.Skipf("nobody can read %s here", lib)
+		}
+		check(t, venvDir(t), "may not read "+filepath.Join(venvDir(t), "bin", "python3")+": ")
+	})
 }
 
 // --uid and --gid numbers that no user or group has are taken as they

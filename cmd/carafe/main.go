@@ -375,6 +375,9 @@ func prepare(cfg *config.Config) error {
 	}
 	if cfg.Virtualenv != "" {
 		if st, err := os.Stat(cfg.Virtualenv); err != nil || !st.IsDir() {
+			if err := pyembed.Unreadable(cfg.Virtualenv); err != nil {
+				return fmt.Errorf("carafe: --virtualenv: %w: %s", err, pyembed.ReadAccess)
+			}
 			return fmt.Errorf("carafe: --virtualenv %s: not a directory", cfg.Virtualenv)
 		}
 		if _, err := pyembed.CheckVenv(cfg.Virtualenv); err != nil {

@@ -161,6 +161,12 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	if opts.Virtualenv != "" {
 		exe = venvPython(opts.Virtualenv)
 	}
+	if err := readableBy(exe); err != nil {
+		// Python would print its whole path configuration, then say only
+		// that it found no standard library.
+		errc <- fmt.Errorf("pyembed: %w: %s", err, ReadAccess)
+		return
+	}
 	cexe := C.CString(exe)
 	defer C.free(unsafe.Pointer(cexe))
 	argv := append([]string{"carafe"}, opts.Argv...)
@@ -168,13 +174,7 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	defer C.free(unsafe.Pointer(cargs))
 	var cerr *C.char
 	if C.crf_init(cexe, nil, cargs, C.int(len(argv)), &cerr) != 0 {
-		err := fmt.Errorf("pyembed: %s", takeCString(cerr))
-		if _, serr := os.Stat(exe); errors.Is(serr, os.ErrPermission) {
-			// Python says only that it found no standard library.
-			err = fmt.Errorf("%w; uid %d may not read %s (%v): a worker run as --uid needs read "+
-				"access to the Python installation and the virtualenv", err, os.Getuid(), exe, serr)
-		}
-		errc <- err
+		errc <- fmt.Errorf("pyembed: %s", takeCString(cerr))
 		return
 	}
 	keys := strings.Join(opts.Keys, "\x00") + "\x00"

@@ -136,3 +136,64 @@ func importHint(traceback string, o Options, exe, cwd string) string {
 		"it with %s -m pip install, or give --chdir the app's own directory.", top, o.Virtualenv, cwd,
 		venvPython(o.Virtualenv))
 }
+
+// readableBy checks that this process may reach exe, and the standard
+// library beside the interpreter it leads to (a venv's python3 is a link
+// to it), naming the first directory on the way that is closed to it:
+// /root, for a Python installed by pyenv under root's home and a worker
+// run as www-data.
+func readableBy(exe string) error {
+	paths := []string{exe}
+	if target, err := filepath.EvalSymlinks(exe); err == nil {
+		paths = append(paths, filepath.Join(filepath.Dir(filepath.Dir(target)), "lib"))
+	}
+	for _, p := range paths {
+		if err := Unreadable(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadAccess says what a process running as another user than the one
+// who installed Python needs, after an Unreadable error.
+const ReadAccess = "carafe running as another user (--uid, or started as one) needs read access to " +
+	"the Python installation and the virtualenv"
+
+// Unreadable is an error when this process may not reach path for want of
+// permission, naming the directory on the way that is closed to it; nil
+// when it may, or when path is missing (the caller says so its own way).
+func Unreadable(path string) error {
+	_, err := os.Stat(path)
+	if !errors.Is(err, fs.ErrPermission) {
+		return nil
+	}
+	if dir := closedDir(path, 0); dir != "" {
+		return fmt.Errorf("uid %d may not read %s: %s is closed to it", os.Getuid(), path, dir)
+	}
+	return fmt.Errorf("uid %d may not read %s: %w", os.Getuid(), path, err)
+}
+
+// closedDir is the directory on the absolute path p's way, links
+// followed, that this process may not search; "" when it finds none.
+func closedDir(p string, depth int) string {
+	if !filepath.IsAbs(p) || depth > 8 {
+		return ""
+	}
+	dir := "/"
+	for _, name := range strings.Split(strings.Trim(filepath.Clean(p), "/"), "/") {
+		next := filepath.Join(dir, name)
+		if _, err := os.Lstat(next); errors.Is(err, fs.ErrPermission) {
+			return dir
+		}
+		dir = next
+	}
+	target, err := os.Readlink(p)
+	if err != nil {
+		return ""
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(filepath.Dir(p), target)
+	}
+	return closedDir(target, depth+1)
+}
