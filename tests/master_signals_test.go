@@ -787,9 +787,9 @@ func TestMasterReloadFailureSaysSo(t *testing.T) {
 	}
 }
 
-// A reload whose new workers die before they can load anything (the ini
-// edited into something invalid) fails as loudly as one whose import
-// fails, and the old worker serves on.
+// A reload after the ini was edited into something invalid is refused by
+// the master, which reads the configuration again first: no worker is
+// started, the log says why, and the old worker serves on.
 func TestMasterReloadBrokenIniSaysSo(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
@@ -807,15 +807,65 @@ func TestMasterReloadBrokenIniSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.cmd.Process.Signal(syscall.SIGHUP)
-	if !s.waitLog("reload failed", 15*time.Second) {
-		t.Fatalf("no word of the failed reload:\n%s", s.Log())
+	if !s.waitLog("SIGHUP: the configuration has an error; not reloading", 15*time.Second) ||
+		!strings.Contains(s.Log(), `threads: invalid integer \"lots\"`) {
+		t.Fatalf("no word of the refused reload and its cause:\n%s", s.Log())
 	}
-	if strings.Contains(s.Log(), "reload complete") {
-		t.Errorf("a failed reload was logged as complete:\n%s", s.Log())
+	if strings.Contains(s.Log(), "reloading workers gracefully") || strings.Contains(s.Log(), "reload complete") {
+		t.Errorf("a reload began:\n%s", s.Log())
 	}
 	if code, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); err != nil || code != 200 {
-		t.Errorf("after the failed reload: %d %q %v, want the old worker's answer", code, body, err)
+		t.Errorf("after the refused reload: %d %q %v, want the old worker's answer", code, body, err)
 	}
+}
+
+// A worker that replaces another (a crash here; --max-requests alike)
+// takes the configuration as the master read it at its start or last
+// reload, as uWSGI's forked workers do: an edit of the ini waits for the
+// reload, and a mistake in it does not take the site down when a worker
+// dies. The reload then applies the edit.
+func TestMasterRespawnKeepsConfig(t *testing.T) {
+	t.Parallel()
+	addr, stats := freeAddr(t), freeAddr(t)
+	one, two := masterVersionFile(t, "one"), masterVersionFile(t, "two")
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	write := func(version, extra string) {
+		text := fmt.Sprintf("[uwsgi]\nmaster = true\nprocesses = 1\nhttp = %s\nstats = %s\nchdir = %s\nmodule = wsgi\n"+
+			"env = MASTER_VERSION_FILE=%s\n%s", addr, stats, appDir("master_reload"), version, extra)
+		if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s *server
+	get := func(want string) {
+		t.Helper()
+		code, body, err := masterGet(masterClient(false, 5*time.Second), "http://"+addr+"/")
+		if err != nil || code != 200 || !strings.HasPrefix(body, "v="+want+" ") {
+			t.Fatalf("GET /: %d %q %v, want v=%s\n%s", code, body, err, want, s.Log())
+		}
+	}
+	write(one, "")
+	s = launch(t, addr, "--ini", ini)
+	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	get("one")
+	respawn := func() {
+		t.Helper()
+		old := pids[0]
+		syscall.Kill(old, syscall.SIGKILL)
+		pids = masterWaitWorkers(t, stats, 1, 20*time.Second, func(p []int) bool { return p[0] != old })
+	}
+	write(two, "")
+	respawn()
+	get("one")
+	write(two, "threads = lots\n")
+	respawn()
+	get("one")
+	write(two, "")
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload complete", 20*time.Second) {
+		t.Fatalf("no reload:\n%s", s.Log())
+	}
+	get("two")
 }
 
 // A worker that dies and whose replacement cannot import the app leaves

@@ -253,6 +253,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Args:           args,
 		WorkerSettings: masterSettings(cfg),
 		WorkerEnv:      configFilesEnv(cfg, log),
+		Reconfigure:    reconfigure(args, log),
 		HTTP:           cfg.HTTP,
 		Socket:         cfg.Socket,
 		SocketPerm:     socketPerm(cfg),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 
 	"carafe/internal/config"
 	"carafe/internal/control"
@@ -101,4 +102,27 @@ func configFilesEnv(cfg *config.Config, log *slog.Logger) []string {
 		return nil
 	}
 	return []string{config.EnvFiles + "=" + string(b)}
+}
+
+// reconfigure reads the configuration again in the master, for a reload:
+// the files afresh, the master's copies of those it may no longer read.
+// The workers the reload starts, and those that replace them, take the
+// files as read here.
+func reconfigure(args []string, log *slog.Logger) func([]string) ([]string, error) {
+	return func(prev []string) ([]string, error) {
+		env := os.Environ()
+		for _, kv := range prev {
+			if files, ok := strings.CutPrefix(kv, config.EnvFiles+"="); ok {
+				env = append(env, config.EnvFilesFallback+"="+files)
+			}
+		}
+		cfg, _, err := config.Parse(args, env)
+		if err != nil {
+			return nil, err
+		}
+		if err := absPaths(cfg); err != nil {
+			return nil, err
+		}
+		return configFilesEnv(cfg, log), nil
+	}
 }

@@ -245,7 +245,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	files, err := newConfigFiles(vars[EnvFiles])
+	files, err := newConfigFiles(vars[EnvFiles], vars[EnvFilesFallback])
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,44 +9,68 @@ import (
 )
 
 // EnvFiles names the variable in which a master passes its workers the
-// files its configuration read (Config.Files, as JSON).
-const EnvFiles = "CARAFE_CONFIG_FILES"
+// files its configuration read (Config.Files, as JSON). EnvFilesFallback
+// passes them to a configuration read again in the master, for a reload.
+const (
+	EnvFiles         = "CARAFE_CONFIG_FILES"
+	EnvFilesFallback = "CARAFE_CONFIG_FILES_FALLBACK"
+)
 
 // configFiles reads the files a configuration names: ini files, @(FILE)s,
-// for-readline files. A worker reads its configuration again, as the user
-// the master dropped to: a root-only uwsgi.ini or secret (mode 0600, as
-// is usual) it may not read, and a file removed since the start it cannot.
-// It then takes the master's copy, as read at the start; a file it can
-// read, it reads, so a reload still sees an edited ini.
+// for-readline files.
+//
+// A worker takes the master's copy of each (EnvFiles), as the master read
+// it at its start or last reload, as uWSGI's workers take the master's
+// parsed configuration: an ini edited since then takes effect at the next
+// reload, not when a worker is replaced (--max-requests, a crash), and a
+// mistake in it does not stop the workers that replace others. A worker
+// reads for itself only a file the master did not read, or passed none of
+// (too big to pass).
+//
+// The master, reading its configuration again for a reload, reads each
+// file afresh; one it may no longer read (a root-only uwsgi.ini, mode
+// 0600, once privileges are dropped) or that is gone, it takes from its
+// copies (EnvFilesFallback).
 type configFiles struct {
-	master map[string]string // the master's copies (EnvFiles), by absolute path
-	done   map[string]string // every file read, by absolute path
+	master   map[string]string // the master's copies, by absolute path
+	fallback bool              // read the files first; the copies only for those that fail
+	done     map[string]string // every file read, by absolute path
 }
 
-func newConfigFiles(fromMaster string) (*configFiles, error) {
+func newConfigFiles(fromMaster, fallback string) (*configFiles, error) {
 	cf := &configFiles{}
-	if fromMaster != "" {
-		if err := json.Unmarshal([]byte(fromMaster), &cf.master); err != nil {
-			return nil, fmt.Errorf("config: %s: %w", EnvFiles, err)
+	from, name := fromMaster, EnvFiles
+	if from == "" && fallback != "" {
+		from, name, cf.fallback = fallback, EnvFilesFallback, true
+	}
+	if from != "" {
+		if err := json.Unmarshal([]byte(from), &cf.master); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", name, err)
 		}
 	}
 	return cf, nil
 }
 
-// read is the content of the regular file at path, of at most max bytes,
-// or the master's copy of one this process cannot read.
+// read is the content of the regular file at path, of at most max bytes:
+// the master's copy, or the file (see configFiles).
 func (cf *configFiles) read(path string, max int64) ([]byte, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
 	}
-	data, err := readRegular(path, max)
-	if err != nil {
-		copy, ok := cf.master[abs]
-		if !ok || !(errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
-			return nil, err
-		}
+	copy, haveCopy := cf.master[abs]
+	var data []byte
+	switch {
+	case haveCopy && !cf.fallback:
 		data = []byte(copy)
+	default:
+		data, err = readRegular(path, max)
+		if err != nil {
+			if !haveCopy || !(errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
+				return nil, err
+			}
+			data = []byte(copy)
+		}
 	}
 	if cf.done == nil {
 		cf.done = map[string]string{}

@@ -8,10 +8,11 @@ import (
 	"testing"
 )
 
-// A worker reads the configuration again; a file it cannot read (a
-// root-only ini or secret, once privileges are dropped; here one removed
-// since) comes from the master's copy, and one it can read is read
-// afresh, so a reload still sees an edit.
+// A worker takes the master's copy of every file its configuration read,
+// so an ini edited since changes nothing until a reload. The master,
+// reading it again for the reload, reads each file afresh, and takes its
+// copy of one it cannot read (a root-only ini or secret, once privileges
+// are dropped; here one removed since).
 func TestConfigFilesFromMaster(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) {
@@ -37,16 +38,27 @@ func TestConfigFilesFromMaster(t *testing.T) {
 		os.Remove(filepath.Join(dir, name))
 	}
 	write("site.ini", "[uwsgi]\nmodule = app\nhttp = :8000\nini = %dbase.ini\nenv = S=@(%dsecret)\n"+
-		"for-readline = %dhosts\nenv = H=%(_)\nendfor\nthreads = 4\n")
+		"for-readline = %dhosts\nenv = H=%(_)\nendfor\nthreads = lots\n")
 	worker, _, err := Parse([]string{ini}, []string{EnvFiles + "=" + string(pass)})
+	if err != nil {
+		t.Fatalf("a worker read the edited (broken) site.ini: %v", err)
+	}
+	if want := []string{"S=s3cret", "H=a", "H=b"}; !slices.Equal(worker.Env, want) || worker.Processes != 2 || worker.Threads != 1 {
+		t.Errorf("the worker's env %q, processes %d, threads %d; want %q, 2, 1", worker.Env, worker.Processes, worker.Threads, want)
+	}
+	// The reload: the edit is read (and its mistake found), the removed
+	// files come from the copies.
+	if _, _, err := Parse([]string{ini}, []string{EnvFilesFallback + "=" + string(pass)}); err == nil {
+		t.Error("the reload's reading did not see the edit")
+	}
+	write("site.ini", "[uwsgi]\nmodule = app\nhttp = :8000\nini = %dbase.ini\nenv = S=@(%dsecret)\n"+
+		"for-readline = %dhosts\nenv = H=%(_)\nendfor\nthreads = 4\n")
+	reload, _, err := Parse([]string{ini}, []string{EnvFilesFallback + "=" + string(pass)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"S=s3cret", "H=a", "H=b"}; !slices.Equal(worker.Env, want) || worker.Processes != 2 {
-		t.Errorf("the worker's env %q, processes %d; want %q, 2", worker.Env, worker.Processes, want)
-	}
-	if worker.Threads != 4 {
-		t.Errorf("threads %d: the edited site.ini was not read afresh", worker.Threads)
+	if want := []string{"S=s3cret", "H=a", "H=b"}; !slices.Equal(reload.Env, want) || reload.Threads != 4 || len(reload.Files) != 4 {
+		t.Errorf("the reload's env %q, threads %d, %d files; want %q, 4, 4", reload.Env, reload.Threads, len(reload.Files), want)
 	}
 	if _, _, err := Parse([]string{ini}, []string{}); err == nil {
 		t.Error("without the master's copies, the removed files were found")

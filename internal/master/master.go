@@ -42,6 +42,11 @@ type Options struct {
 	WorkerSettings control.Settings
 	// WorkerEnv is added to the workers' environment (NAME=VALUE).
 	WorkerEnv []string
+	// Reconfigure, when set, reads the configuration again for a reload,
+	// given the WorkerEnv it replaces, and returns the new one; an error
+	// (a mistake in an edited ini) cancels the reload, and the workers
+	// serve on as they were.
+	Reconfigure func(prev []string) ([]string, error)
 	// Threads and AppID only describe the workers in the start-up lines.
 	Threads int
 	AppID   string
@@ -512,6 +517,15 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 func (m *master) reload(why string) {
 	if m.stopping {
 		return
+	}
+	if m.o.Reconfigure != nil {
+		env, err := m.o.Reconfigure(m.o.WorkerEnv)
+		if err != nil {
+			m.o.Log.Error("carafe: master: "+why+": the configuration has an error; not reloading, "+
+				"the workers serve on as they were: fix it, then reload again", "err", err)
+			return
+		}
+		m.o.WorkerEnv = env
 	}
 	// The log too (uWSGI's log-reopen): the new workers open it by name.
 	m.reopenOwnLog()
