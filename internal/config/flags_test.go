@@ -262,6 +262,7 @@ func TestParseErrors(t *testing.T) {
 		{"no listener", []string{"-w", "app"}, `config: no listener: give --http ADDR or --socket ADDR`},
 		{"bad http addr", []string{"app", "--http", "localhost"}, `config: --http "localhost": want host:port, or :port for all interfaces`},
 		{"bad port", []string{"app", "--http", ":99999"}, `config: --http ":99999": invalid port "99999"`},
+		{"abstract socket", []string{"app", "--socket", "@app"}, `config: --socket "@app": an abstract unix socket (@NAME) is not supported: it has no permissions, so any local user could connect; give a path (/run/carafe/app.sock) with --chmod-socket`},
 		{"gunicorn unix spelling", []string{"app", "--http", "unix:/tmp/h.sock"}, `config: --http "unix:/tmp/h.sock": write the socket path alone: /tmp/h.sock`},
 		{"duplicate addr", []string{"app", "--http", ":80", "--socket", "0.0.0.0:80"}, `config: --socket "0.0.0.0:80": address already given to --http`},
 		{"add-header without colon", []string{"app", "--add-header", "X-Frame-Options DENY"}, `config: --add-header "X-Frame-Options DENY": want 'Name: value' (a header name, then printable text)`},

@@ -191,6 +191,13 @@ func checkAddr(addr string) error {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok { // Gunicorn's spelling
 		return fmt.Errorf("write the socket path alone: %s", path)
 	}
+	if strings.HasPrefix(addr, "@") {
+		// uWSGI binds a Linux abstract socket there. It has no file, so no
+		// permissions: any local user may connect (and, on a uwsgi socket,
+		// set every CGI variable, REMOTE_ADDR included).
+		return errors.New("an abstract unix socket (@NAME) is not supported: it has no permissions, " +
+			"so any local user could connect; give a path (/run/carafe/app.sock) with --chmod-socket")
+	}
 	if strings.ContainsRune(addr, '/') {
 		return nil
 	}
