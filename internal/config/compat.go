@@ -27,7 +27,7 @@ var compatOptions = []Option{
 	noop("thunder-lock", "", "It only serialises accept() between uWSGI workers; carafe accepts connections in Go and has no such lock."),
 	noop("memory-report", "m", "It only adds memory figures to uWSGI's request log; carafe's request log has none."),
 	{
-		Name: "offload-threads", Kind: KindNoop, Metavar: "N", Section: secCompat, Check: atLeast(0, "a number"),
+		Name: "offload-threads", Aliases: []string{"offload-thread"}, Kind: KindNoop, Metavar: "N", Section: secCompat, Check: atLeast(0, "a number"),
 		Doc: "Go writes responses and serves static files and X-Sendfile without a Python thread or the GIL; " +
 			"there is nothing to offload.",
 	},
@@ -113,7 +113,7 @@ var compatOptions = []Option{
 		Doc: "carafe does not rewrite process titles (see auto-procname); the text is accepted and not used.",
 	},
 	{
-		Name: "plugin", Aliases: []string{"plugins", "need-plugin"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
+		Name: "plugin", Aliases: []string{"plugins", "need-plugin", "need-plugins"}, Kind: KindNoop, Metavar: "NAMES", Section: secCompat,
 		Check: checkPlugins,
 		Doc: "Only `python`, `python3` (or a versioned `python3NN`), `http` and `logfile` are accepted, " +
 			"comma-separated: carafe has Python, HTTP and file logging built in. Any other plugin is an error.",

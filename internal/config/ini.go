@@ -119,9 +119,14 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 	lg := &logic{ex: ex, lookup: ie.getenv, hostname: os.Hostname}
 	for n, line := range strings.Split(string(data), "\n") {
 		where := fmt.Sprintf("%s:%d: ", path, n+1)
+		indented := line != "" && (line[0] == ' ' || line[0] == '\t')
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "", line[0] == ';', line[0] == '#':
+			continue
+		case cur < 0 && indented:
+			// A value's continuation in a section carafe does not read,
+			// which may be anything (a Paste or alembic list: "    [a, b,").
 			continue
 		case line[0] == '[':
 			if len(line) < 2 || line[len(line)-1] != ']' {
@@ -240,13 +245,13 @@ func parseIniLine(where, key, raw string, ex *expander) (setting, unknownKey, er
 	if o == nil {
 		ex.ph.set(key, ex.expand(where, raw))
 		refuse := unsupportedFamily(key)
-		if refuse != nil && raw != "" && isOff(raw) {
+		if refuse != nil && raw != "" && isOff(uncommented(raw)) {
 			return setting{}, unknownKey{}, nil // https-socket = 0 asks for nothing carafe lacks
 		}
 		return setting{}, unknownKey{key: strings.ReplaceAll(key, "_", "-"), refuse: refuse, where: where,
 			msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))}, nil
 	}
-	if o.Kind == KindUnsupported && (raw == "" || !isOff(raw)) {
+	if o.Kind == KindUnsupported && (raw == "" || !isOff(uncommented(raw))) {
 		// Refused once the files are read, with every other such key:
 		// a production config often has a block of them (cheaper-*).
 		return setting{}, unknownKey{key: key, refuse: o, named: true, where: where, msg: "unsupported"}, nil
@@ -276,9 +281,20 @@ func trailingComment(o *Option, v string) string {
 		return v
 	}
 	switch {
-	case o.Kind == KindBool, o.Kind == KindInt, o.Kind == KindInt64, o.Kind == KindFloat, o.Kind == KindNoop:
+	case o.Kind == KindBool, o.Kind == KindInt, o.Kind == KindInt64, o.Kind == KindFloat, o.Kind == KindNoop,
+		o.Kind == KindUnsupported:
 	case isListener(o) && strings.Contains(v[:i], ":") && !strings.Contains(v[:i], "/"):
 	default:
+		return v
+	}
+	return uncommented(v)
+}
+
+// uncommented is v without an end-of-line comment after its first word
+// (`0   ; no adaptive spawning`).
+func uncommented(v string) string {
+	i := strings.IndexAny(v, " \t")
+	if i < 0 {
 		return v
 	}
 	if rest := strings.TrimLeft(v[i:], " \t"); rest != "" && (rest[0] == ';' || rest[0] == '#') {

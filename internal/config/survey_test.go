@@ -387,3 +387,28 @@ func TestConfigFollowUps(t *testing.T) {
 		t.Errorf("set-ph in for: %v, env %q, warnings %q", err, c.Env, warnings)
 	}
 }
+
+// Lines of production configs that uWSGI reads and carafe refused or
+// ignored: a continuation line like a section header in another
+// section, a feature switched off with a comment after it, and uWSGI's
+// other names of options carafe has.
+func TestIniSurveyLeftovers(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[app:main]\nmyapp.allowed =\n    [a, b,\n     c]\n\n"+
+		"[uwsgi]\nmodule = app\nhttp = :8000\ncheaper = 0        ; no adaptive spawning\n"+
+		"enable-proxy-protocol = false ; off\nstatic-check = /srv/www\nshared-pyimport = warmup\n"+
+		"offload-thread = 2\nneed-plugins = python3\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings: %q", warnings)
+	}
+	if !slices.Equal(c.CheckStatic, []string{"/srv/www"}) || !slices.Equal(c.Import, []string{"warmup"}) {
+		t.Errorf("check-static %q, import %q", c.CheckStatic, c.Import)
+	}
+	// An unindented broken header still is an error, in any section.
+	if _, _, err := parseLogicIni(t, t.TempDir(), "[app:main]\n[a, b,\n[uwsgi]\nmodule = app\n", []string{}); err == nil ||
+		!strings.Contains(err.Error(), "unparseable section header") {
+		t.Errorf("err %v, want the broken header named", err)
+	}
+}

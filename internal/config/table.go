@@ -86,7 +86,8 @@ var table = append(append(append([]Option{
 			"adds every directory it matches when carafe starts, as in uWSGI.",
 	},
 	{
-		Name: "import", Aliases: []string{"pyimport", "py-import", "python-import", "shared-import"}, Kind: KindList,
+		Name: "import", Aliases: []string{"pyimport", "py-import", "python-import", "shared-import",
+			"shared-pyimport", "shared-py-import", "shared-python-import"}, Kind: KindList,
 		Metavar: "MODULE", Section: secApplication,
 		Field: func(c *Config) any { return &c.Import },
 		Doc: "Import this module in every worker before the app (a name, or a file: a path with a `/` or " +
@@ -144,7 +145,7 @@ var table = append(append(append([]Option{
 			"repeatable. Like uWSGI it is added, not merged: a header the app also sets appears twice.",
 	},
 	{
-		Name: "check-static", Kind: KindList, Metavar: "DIR", Section: secApplication,
+		Name: "check-static", Aliases: []string{"static-check"}, Kind: KindList, Metavar: "DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.CheckStatic },
 		Doc: "Serve any file under DIR at its own path, as a document root (`--static-map /=DIR`, tried after " +
 			"the --static-map prefixes); a path with no file there goes to the app. Keep the app's code out " +
