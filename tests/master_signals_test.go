@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -935,5 +936,46 @@ func TestMasterReloadSupersedesGracefully(t *testing.T) {
 	}
 	if strings.Contains(s.Log(), "killing it") {
 		t.Errorf("a worker was killed:\n%s", s.Log())
+	}
+}
+
+// A master whose log pipe lost its reader (a `| head`, a restarted
+// journald stream) serves on: its next log line, a reload's, killed it
+// with SIGPIPE, and every worker with it.
+func TestMasterBrokenLogPipe(t *testing.T) {
+	t.Parallel()
+	addr, stats := freeAddr(t), freeAddr(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(carafeBin(t), "--http", addr, "--stats", stats, "--chdir", appDir("master_pid"),
+		"--module", "wsgi", "--processes", "2", "--virtualenv", venvDir(t), "--disable-logging")
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	r.Close() // the reader goes
+	cmd.Process.Signal(syscall.SIGHUP)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, func(p []int) bool { return p[0] != pids[0] && p[1] != pids[1] })
+	select {
+	case err := <-done:
+		t.Fatalf("the master exited: %v", err)
+	default:
+	}
+	if code, _, err := masterGet(masterClient(false, 5*time.Second), "http://"+addr+"/"); err != nil || code != 200 {
+		t.Errorf("after the reload: %d %v", code, err)
 	}
 }

@@ -124,6 +124,13 @@ type master struct {
 // Run supervises workers until told to stop and returns the process exit
 // code.
 func Run(o Options) int {
+	// A log read through a pipe whose reader went (a `| head`, a restarted
+	// journald stream) must not end the master, and every worker with it:
+	// Go kills a process that writes to a broken fd 1 or 2 unless SIGPIPE
+	// is asked for. The write then fails, and the master serves on, as
+	// uWSGI's does. Asked for, not ignored: the workers it starts get the
+	// default back at exec, and set their own (see the worker's run).
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64), lastRequests: map[int]int64{},
 		startup: true, started: time.Now(), mtimes: map[string]time.Time{},
 		logMtimes: map[string]time.Time{}}
