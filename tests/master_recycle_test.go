@@ -954,3 +954,63 @@ func servesPrefix(c *http.Client, url, prefix string, d time.Duration) bool {
 	}
 	return false
 }
+
+// One worker of a slot drains at a time: a worker that reaches its limit
+// while its predecessor still finishes a long request serves on until
+// that one has gone, then is recycled. Each recycle stacked one more
+// draining worker (24 for one slot in 8 s, and under --reload-on-rss as
+// many times the memory the limit was meant to cap).
+func TestMasterRecycleOneDrainingPerSlot(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--max-requests", "3", "--threads", "4",
+		"--env", "MASTER_VERSION_FILE="+vf)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	c := masterClient(false, 20*time.Second)
+	long := make(chan error, 3)
+	generation := func(n int) {
+		t.Helper()
+		// A long request, then enough quick ones to reach the limit.
+		go func() {
+			code, _, err := masterGet(c, s.URL("/sleep?s=4"))
+			if err == nil && code != 200 {
+				err = fmt.Errorf("status %d", code)
+			}
+			long <- err
+		}()
+		time.Sleep(200 * time.Millisecond)
+		for i := 0; i < 3; i++ {
+			if code, _, err := masterGet(c, s.URL("/")); code != 200 {
+				t.Fatalf("generation %d, request %d: %d %v", n, i+1, code, err)
+			}
+		}
+	}
+	generation(1)
+	// The replacement serves once ready; the first worker drains its
+	// long request.
+	if !s.waitLog("recycling worker 1", 10*time.Second) {
+		t.Fatalf("no recycle:\n%s", s.Log())
+	}
+	masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
+	time.Sleep(500 * time.Millisecond) // the new one ready, the old one draining
+	generation(2)
+	if !s.waitLog("once pid", 10*time.Second) {
+		t.Fatalf("the second worker's recycle was not put off:\n%s", s.Log())
+	}
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if kids := masterChildren(s.cmd.Process.Pid); len(kids) > 2 {
+			t.Fatalf("%d workers for one slot: %v\n%s", len(kids), kids, s.Log())
+		}
+	}
+	// The first drained: the second is recycled then.
+	for end := time.Now().Add(10 * time.Second); strings.Count(s.Log(), "recycling worker 1") < 2; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the put-off recycle did not happen:\n%s", s.Log())
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-long; err != nil {
+			t.Errorf("a long request: %v", err)
+		}
+	}
+}

@@ -36,14 +36,17 @@ type proc struct {
 	started   time.Time
 	replaces  *proc // the worker this one takes over from once ready
 	recycling bool  // a replacement for this worker is starting
-	harakiri  bool
-	shedding  bool // the worker takes no new connections (see steer)
-	loadErr   bool
-	killAt    time.Time
-	stopAt    time.Time // when it was asked to stop
-	exited    chan struct{}
-	ctlDone   chan struct{} // the control reader has seen EOF
-	stats     chan *control.WorkerStats
+	// pendingRecycle is why this worker is to be recycled once its slot's
+	// worker still draining has gone (see recycle); "" when it is not.
+	pendingRecycle string
+	harakiri       bool
+	shedding       bool // the worker takes no new connections (see steer)
+	loadErr        bool
+	killAt         time.Time
+	stopAt         time.Time // when it was asked to stop
+	exited         chan struct{}
+	ctlDone        chan struct{} // the control reader has seen EOF
+	stats          chan *control.WorkerStats
 	// statsAsked: a stats request is on its way or waiting to be read,
 	// not yet answered (see collect).
 	statsAsked atomic.Bool
@@ -318,6 +321,9 @@ func (m *master) exited(p *proc) (int, bool) {
 		// intact.
 		old.recycling = false
 		old.ctl.Send(control.Msg{T: control.Resume})
+	}
+	if expected {
+		m.recyclePending(p.id)
 	}
 	if m.startup && p.state == stateStarting && !p.loadErr {
 		fmt.Fprintf(os.Stderr, "carafe: worker %d exited during start-up (%s); see its output above\n", p.id, cause)
