@@ -1231,7 +1231,7 @@ func TestMasterUnaskedExitWarns(t *testing.T) {
 			continue
 		}
 		line, _, _ := strings.Cut(log[i:], "\n")
-		hint := map[int]string{pid: "if a Go stack is in the output above, the worker crashed", pid2: "out of memory?"}[tt.pid]
+		hint := map[int]string{pid: "if a Go stack is in the output above, the worker crashed", pid2: "killed from outside (kill -9), or out of memory"}[tt.pid]
 		if !strings.Contains(line, "level=WARN") || !strings.Contains(line, tt.want) || !strings.Contains(line, hint) {
 			t.Errorf("the exit line: %s\nwant a warning with %q and %q", line, tt.want, hint)
 		}

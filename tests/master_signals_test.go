@@ -979,3 +979,40 @@ func TestMasterBrokenLogPipe(t *testing.T) {
 		t.Errorf("after the reload: %d %v", code, err)
 	}
 }
+
+// A reload whose new code fails in one worker but not in the other says
+// that the site now runs both, not only that the reload failed.
+func TestMasterReloadFailedInPart(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "2", "--env", "MASTER_VERSION_FILE="+vf)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if err := os.WriteFile(vf, []byte("broken-in-2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload failed: 1 of 2 workers run the new code, the others the code they had", 20*time.Second) {
+		t.Fatalf("no word that the reload took in part:\n%s", s.Log())
+	}
+}
+
+// SIGTERM while the workers import: no "ready" is logged (nor sent to
+// systemd after STOPPING=1), and no warning about steering connections
+// through listeners the stop has closed.
+func TestMasterStopDuringStartSaysNoReady(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s := startNoWait(t, "--chdir", appDir("master_reload"), "--module", "wsgi", "--virtualenv", venvDir(t),
+		"--processes", "2", "--env", "MASTER_VERSION_FILE="+vf, "--env", "MASTER_IMPORT_SLEEP=2")
+	if !s.waitLog("starting 2 workers", 20*time.Second) {
+		t.Fatalf("no start:\n%s", s.Log())
+	}
+	time.Sleep(500 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if _, done := s.wait(20 * time.Second); !done {
+		t.Fatalf("still running:\n%s", s.Log())
+	}
+	if log := s.Log(); strings.Contains(log, "ready in") || strings.Contains(log, "cannot steer") {
+		t.Errorf("a stop during the start-up logged a ready, or a steering warning:\n%s", log)
+	}
+}

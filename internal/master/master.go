@@ -257,8 +257,8 @@ func (g *sockGroup) shrink(workers int, steer bool, log *slog.Logger) bool {
 // group may hold another server's sockets, which a program would count
 // as carafe's: nothing is steered there.
 func (m *master) steer() {
-	if m.o.SocketPerm.ReusePort {
-		return
+	if m.o.SocketPerm.ReusePort || m.stopping {
+		return // a stopping master has closed its listeners
 	}
 	for _, g := range m.socks {
 		n := len(g.files)

@@ -271,6 +271,13 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 
 // checkSettled logs when start-up or a reload has finished.
 func (m *master) checkSettled() {
+	if m.stopping {
+		// A start-up or reload cut short by a stop neither became ready
+		// nor completed: say nothing of the kind (systemd would read a
+		// READY=1 after STOPPING=1).
+		m.startup, m.reloading, m.reloadErr, m.pendingReload = false, false, "", ""
+		return
+	}
 	for _, p := range m.procs {
 		if p.state == stateStarting {
 			return
@@ -286,6 +293,17 @@ func (m *master) checkSettled() {
 		m.reloading = false
 		if why := m.reloadErr; why != "" {
 			m.reloadErr = ""
+			newer := 0
+			for _, p := range m.procs {
+				if p.state != stateStopping && p.started.After(m.reloadAt) {
+					newer++
+				}
+			}
+			if newer > 0 {
+				// Some slots took the new code: the site runs both.
+				why = fmt.Sprintf("%d of %d workers run the new code, the others the code they had: %s",
+					newer, m.want, why)
+			}
 			m.o.Log.Error("carafe: master: reload failed: " + why)
 			short, _, _ := strings.Cut(why, ";") // the STATUS line is one line; the log has the rest
 			m.o.Notify.Send("READY=1\nSTATUS=reload failed: " + short)
@@ -427,7 +445,7 @@ func crashHint(ps *os.ProcessState) string {
 	}
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		if ws.Signal() == syscall.SIGKILL {
-			return ": out of memory? (the kernel's OOM killer sends SIGKILL; see dmesg)"
+			return ": killed from outside (kill -9), or out of memory (the kernel's OOM killer sends SIGKILL; see dmesg)"
 		}
 		return ""
 	}

@@ -2,9 +2,9 @@
 import, so a reload that re-imports the app shows the file's new content.
 The body is "v=VALUE pid=PID"; /sleep?s=SECONDS sleeps first. An import
 takes $MASTER_IMPORT_SLEEP seconds (default 0), for reloads that overlap;
-the value "broken" then fails it, as a bad deploy does. With
-$MASTER_IMPORT_MARK, a directory, the import first leaves a file named
-after the worker's pid there."""
+the value "broken" then fails it, as a bad deploy does ("broken-in-2" in
+worker 2 only). With $MASTER_IMPORT_MARK, a directory, the import first
+leaves a file named after the worker's pid there."""
 import os
 import time
 from urllib.parse import parse_qs
@@ -14,7 +14,7 @@ with open(os.environ["MASTER_VERSION_FILE"]) as f:
 if os.environ.get("MASTER_IMPORT_MARK"):
     open(os.path.join(os.environ["MASTER_IMPORT_MARK"], str(os.getpid())), "w").close()
 time.sleep(float(os.environ.get("MASTER_IMPORT_SLEEP", "0")))
-if VALUE == "broken":
+if VALUE == "broken" or (VALUE == "broken-in-2" and os.environ.get("CARAFE_WORKER_ID") == "2"):
     raise RuntimeError("a broken deploy")
 
 
