@@ -622,6 +622,18 @@ func (m *master) spawnOrLog(id int, delay time.Duration, replaces ...*proc) {
 func (m *master) tick() {
 	now := time.Now()
 	for _, p := range m.procs {
+		if p.state == stateStarting && !p.slowWarned && now.Sub(p.started) >= slowStart {
+			// An import that never ends (a hung database connection at
+			// import time) would go unseen: the worker it replaces serves
+			// on, its limits put off until the replacement is ready.
+			p.slowWarned = true
+			what := "it has not said it is ready"
+			if p.replaces != nil {
+				what += fmt.Sprintf("; pid %d, which it replaces, serves on meanwhile, its limits put off", p.replaces.pid)
+			}
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) has been starting for %s (importing the app?): %s",
+				p.id, p.pid, now.Sub(p.started).Round(time.Second), what))
+		}
 		if p.state == stateStopping && now.After(p.killAt) {
 			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) still running %s after it was told to stop; killing it",
 				p.id, p.pid, now.Sub(p.stopAt).Round(100*time.Millisecond)))
@@ -646,6 +658,10 @@ func (m *master) tick() {
 	}
 	m.rotateLog(now)
 }
+
+// slowStart is how long a worker may start (import the app) before the
+// master says so.
+var slowStart = time.Minute
 
 // reopenLog reopens the --logto file here and in every worker (SIGUSR1).
 func (m *master) reopenLog() {

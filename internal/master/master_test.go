@@ -2,6 +2,7 @@ package master
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +90,22 @@ func killAllProcs(t *testing.T, trap string, states ...procState) (*master, []st
 		}
 	}
 	return m, outs
+}
+
+// A worker still starting a minute on (an import that hangs) is said to
+// be, once, with the worker it replaces, which serves on meanwhile.
+func TestTickSaysSlowStart(t *testing.T) {
+	var buf strings.Builder
+	m := &master{o: Options{Log: slog.New(slog.NewTextHandler(&buf, nil))}}
+	old := &proc{id: 1, pid: 100, state: stateReady, started: time.Now().Add(-time.Hour)}
+	slow := &proc{id: 1, pid: 101, state: stateStarting, started: time.Now().Add(-slowStart - time.Second), replaces: old}
+	fresh := &proc{id: 2, pid: 102, state: stateStarting, started: time.Now()}
+	m.procs = []*proc{old, slow, fresh}
+	m.tick()
+	m.tick()
+	log := buf.String()
+	if strings.Count(log, "has been starting") != 1 || !strings.Contains(log, "worker 1 (pid 101) has been starting for 1m1s") ||
+		!strings.Contains(log, "pid 100, which it replaces, serves on meanwhile") {
+		t.Errorf("log:\n%s", log)
+	}
 }

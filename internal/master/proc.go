@@ -40,6 +40,7 @@ type proc struct {
 	// worker still draining has gone (see recycle); "" when it is not.
 	pendingRecycle string
 	harakiri       bool
+	slowWarned     bool // said to be slow to start (see tick)
 	shedding       bool // the worker takes no new connections (see steer)
 	loadErr        bool
 	killAt         time.Time
