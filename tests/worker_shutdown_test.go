@@ -272,3 +272,18 @@ func TestStandaloneMasterSignalsExplained(t *testing.T) {
 		t.Errorf("served by %q after the signals, %q before: the process changed", after, before)
 	}
 }
+
+// A request still running when the stop's drain runs out of time gets
+// its connection closed without an answer, and no request-log line: the
+// log names it instead.
+func TestShutdownNamesCutRequest(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s := startApp(t, "master_reload", "--env", "MASTER_VERSION_FILE="+vf, "--worker-reload-mercy", "1")
+	go masterGet(masterClient(false, 10*time.Second), s.URL("/sleep?s=5"))
+	time.Sleep(300 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if !s.waitLog("GET /sleep?s=5 was cut short after", 10*time.Second) {
+		t.Errorf("the cut request is not named:\n%s", s.Log())
+	}
+}

@@ -429,6 +429,19 @@ func (w *worker) shutdown(d time.Duration) {
 		go func() { defer wg.Done(); s.Shutdown(d) }()
 	}
 	wg.Wait()
+	// A request still running when the drain ran out of time had its
+	// connection closed without an answer, and gets no request-log line:
+	// name it, or it leaves no trace.
+	if w.ip == nil {
+		return
+	}
+	for _, t := range w.ip.Threads() {
+		if t.Busy {
+			w.o.Log.Warn(fmt.Sprintf("carafe: %s %s was cut short after %.1fs: the worker's stop ran out of time "+
+				"(%s, --worker-reload-mercy), and its client got no answer", t.Method, t.Target,
+				t.Running.Seconds(), d), "pid", os.Getpid())
+		}
+	}
 }
 
 // refuseBefore is how long before a drain's end shutdown refuses the
