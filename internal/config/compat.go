@@ -14,7 +14,8 @@ var compatOptions = []Option{
 		Name: "die-on-term", Kind: KindBool, Section: secCompat,
 		Field: func(c *Config) any { return &c.DieOnTerm },
 		Doc: "Accepted and recorded, with no effect: in carafe SIGTERM always means a graceful shutdown " +
-			"(in uWSGI without this option it means reload).",
+			"(in uWSGI without this option it means reload), and SIGQUIT an immediate one (uWSGI 2.0 " +
+			"with this option reloads on SIGQUIT): send SIGHUP to reload.",
 	},
 	noop("enable-threads", "T", "carafe always enables Python threads; --threads decides how many run the app."),
 	noop("ignore-sigpipe", "", "A write to a client that went away never kills a carafe worker; it is handled as a failed write."),
