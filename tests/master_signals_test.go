@@ -1016,3 +1016,44 @@ func TestMasterStopDuringStartSaysNoReady(t *testing.T) {
 		t.Errorf("a stop during the start-up logged a ready, or a steering warning:\n%s", log)
 	}
 }
+
+// While no worker takes a socket's connections (a worker died, and its
+// app, broken on disk since, no longer imports: its restarts back off),
+// the master answers them 503 at once; they hung until the client's own
+// timeout. A worker that starts again takes them back.
+func TestMasterStandInAnswers503(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
+	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Remove(vf) // the restarted worker's import fails
+	syscall.Kill(pids[0], syscall.SIGKILL)
+	if !s.waitLog("answering them 503", 15*time.Second) {
+		t.Fatalf("no stand-in:\n%s", s.Log())
+	}
+	c := masterClient(false, 5*time.Second)
+	got503 := 0
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		start := time.Now()
+		code, body, err := masterGet(c, s.URL("/"))
+		if err != nil || (code != 503 && code != 200) || time.Since(start) > 3*time.Second {
+			t.Fatalf("while no worker serves: %d %q %v after %v\n%s", code, body, err, time.Since(start), s.Log())
+		}
+		if code == 503 {
+			got503++
+		}
+	}
+	if got503 == 0 {
+		t.Errorf("no 503 in 2 s with no worker")
+	}
+	if err := os.WriteFile(vf, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !s.waitLog("takes the connections of", 20*time.Second) {
+		t.Fatalf("the stand-in did not stop:\n%s", s.Log())
+	}
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	if code, body, err := masterGet(c, s.URL("/")); err != nil || code != 200 || !strings.HasPrefix(body, "v=two ") {
+		t.Errorf("once a worker serves again: %d %q %v", code, body, err)
+	}
+}

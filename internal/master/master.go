@@ -105,6 +105,9 @@ type master struct {
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).
 	socks []*sockGroup
+	// standins answer the sockets no worker takes (see standIn).
+	standins map[net.Listener]*standin
+	outages  map[net.Listener]*outage
 	// workerCred is who the workers run as when the master keeps root
 	// (MasterAsRoot); nil when they inherit the master's user.
 	workerCred *syscall.Credential
@@ -132,6 +135,7 @@ func Run(o Options) int {
 	// default back at exec, and set their own (see the worker's run).
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64), lastRequests: map[int]int64{},
+		standins: map[net.Listener]*standin{}, outages: map[net.Listener]*outage{},
 		startup: true, started: time.Now(), mtimes: map[string]time.Time{},
 		logMtimes: map[string]time.Time{}}
 	if err := m.bind(); err != nil {
@@ -201,6 +205,7 @@ func Run(o Options) int {
 			m.tick()
 		}
 		m.steer()
+		m.standIn()
 		if m.stopping && len(m.procs) == 0 {
 			m.o.Log.Info("carafe: master: all workers stopped; bye")
 			return 0
@@ -210,6 +215,7 @@ func Run(o Options) int {
 
 // sockGroup is one address's listening sockets.
 type sockGroup struct {
+	uwsgi     bool // the uwsgi protocol's (--socket), not HTTP's
 	listeners []net.Listener
 	files     []*os.File
 	steered   []int // the sockets new connections go to (see steer); nil: all
@@ -299,7 +305,7 @@ func (m *master) steer() {
 // bind opens every listener once, so the port is held for good and a
 // second carafe on it fails here, loudly.
 func (m *master) bind() error {
-	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
+	for i, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
 		var ls []net.Listener
 		var err error
 		if listen.Grouped(a, m.want) {
@@ -314,7 +320,7 @@ func (m *master) bind() error {
 			m.closeListeners()
 			return err
 		}
-		g := &sockGroup{listeners: ls}
+		g := &sockGroup{listeners: ls, uwsgi: i >= len(m.o.HTTP)}
 		m.socks = append(m.socks, g)
 		for _, l := range ls {
 			f, err := listen.File(l)

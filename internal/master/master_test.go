@@ -109,3 +109,21 @@ func TestTickSaysSlowStart(t *testing.T) {
 		t.Errorf("log:\n%s", log)
 	}
 }
+
+func TestStandinHeadRead(t *testing.T) {
+	for _, tt := range []struct {
+		b     string
+		uwsgi bool
+		want  bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n", false, false},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", false, true},
+		{"\x00\x05\x00", true, false},
+		{"\x00\x05\x00\x00abcd", true, false},
+		{"\x00\x05\x00\x00abcde", true, true},
+	} {
+		if got := headRead([]byte(tt.b), tt.uwsgi); got != tt.want {
+			t.Errorf("headRead(%q, %v) = %v", tt.b, tt.uwsgi, got)
+		}
+	}
+}

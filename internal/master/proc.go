@@ -73,9 +73,10 @@ type event struct {
 // slot is what the master remembers about a worker id across restarts.
 type slot struct {
 	started   bool
-	respawns  int // workers started after the first, for any reason
-	fails     int // deaths in a row of workers that lived under 10 s
-	harakiris int // workers that overran --harakiri
+	respawns  int  // workers started after the first, for any reason
+	fails     int  // deaths in a row of workers that lived under 10 s
+	harakiris int  // workers that overran --harakiri
+	broken    bool // its last worker could not load the app (see standIn)
 }
 
 var slots = map[int]*slot{}
@@ -181,6 +182,7 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			break
 		}
 		p.state = stateReady
+		slotOf(p.id).broken = false
 		m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) ready: %s", p.id, p.pid, msg.Text))
 		if old := p.replaces; old != nil {
 			p.replaces = nil
@@ -189,6 +191,7 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		m.checkSettled()
 	case control.LoadError:
 		p.loadErr = true
+		slotOf(p.id).broken = true
 		if m.startup {
 			fmt.Fprintln(os.Stderr, msg.Text)
 			m.killAll()

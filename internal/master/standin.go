@@ -1,0 +1,172 @@
+package master
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// A stand-in answers a listening socket's connections with 503 while no
+// worker takes them because the app no longer imports: a worker died (a
+// crash, a harakiri) after the code on disk broke, and its restarts fail
+// and back off, with no other worker sharing its socket. A worker that
+// dies while the app still imports (a crash loop, --evil-reload-on-rss)
+// is back within its backoff and an import, which its connections wait
+// for, as at a start. The kernel still completes each
+// client's handshake and queues the connection, and nobody would accept
+// it: a client (or nginx) waited for its own timeout, where uWSGI's
+// forked workers come back from the master's copy of the app. A 503 says
+// at once that the server is there and cannot serve; nginx passes it on,
+// or tries another upstream.
+type standin struct {
+	l        net.Listener
+	uwsgi    bool
+	stop     chan struct{}
+	answered *atomic.Int64 // its outage's
+}
+
+// outage is the time a socket has no worker ready to take its
+// connections, said once as it begins and once as it ends, however many
+// times its stand-in starts and stops in between (once for each restart
+// a crash loop backs off from).
+type outage struct {
+	name     string
+	since    time.Time
+	answered atomic.Int64
+}
+
+// standinBody is the 503's body; the response is the same over uwsgi,
+// whose gateway reads an HTTP response.
+const standinBody = "Service Unavailable: no worker is running; see the server's log.\n"
+
+var standinResponse = []byte(fmt.Sprintf("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"+
+	"Content-Length: %d\r\nRetry-After: 5\r\nConnection: close\r\n\r\n%s", len(standinBody), standinBody))
+
+// standIn starts a stand-in on each socket no worker takes, and stops
+// those whose socket a worker takes again. It runs after every event.
+func (m *master) standIn() {
+	for _, g := range m.socks {
+		n := len(g.listeners)
+		for i, l := range g.listeners {
+			served, ready := m.stopping, m.stopping // a stopping master has closed its listeners
+			broken := false
+			for id := 1; id <= m.want; id++ {
+				if n == 1 || (id-1)%n == i {
+					broken = broken || slotOf(id).broken
+				}
+			}
+			served = served || !broken
+			for _, p := range m.procs {
+				// A starting worker takes its socket's connections once
+				// its import ends: they wait for it, as at a start.
+				if p.state != stateStopping && (n == 1 || (p.id-1)%n == i) {
+					served = true
+					ready = ready || p.state == stateReady
+				}
+			}
+			o := m.outages[l]
+			if !served && o == nil {
+				o = &outage{name: l.Addr().String(), since: time.Now()}
+				if n > 1 {
+					o.name += fmt.Sprintf(" (worker %d's socket)", i+1)
+				}
+				m.outages[l] = o
+				m.o.Log.Warn(fmt.Sprintf("carafe: master: no worker takes the connections of %s now; "+
+					"answering them 503 until one does (see above why)", o.name))
+			}
+			s := m.standins[l]
+			switch {
+			case !served && s == nil:
+				s = &standin{l: l, uwsgi: g.uwsgi, stop: make(chan struct{}), answered: &o.answered}
+				m.standins[l] = s
+				setAcceptDeadline(l, time.Time{}) // here, not in serve: a stop's deadline comes after it
+				go s.serve()
+			case served && s != nil:
+				delete(m.standins, l)
+				close(s.stop)
+				setAcceptDeadline(l, time.Now()) // wakes its Accept
+			}
+			if ready && o != nil {
+				delete(m.outages, l)
+				if !m.stopping {
+					m.o.Log.Info(fmt.Sprintf("carafe: master: a worker takes the connections of %s again, "+
+						"after %s; %d answered 503 meanwhile", o.name, time.Since(o.since).Round(time.Millisecond),
+						o.answered.Load()))
+				}
+			}
+		}
+	}
+}
+
+type acceptDeadliner interface{ SetDeadline(time.Time) error }
+
+func setAcceptDeadline(l net.Listener, t time.Time) {
+	if d, ok := l.(acceptDeadliner); ok {
+		d.SetDeadline(t)
+	}
+}
+
+// serve accepts and answers until stopped, or until the listener closes.
+func (s *standin) serve() {
+	for {
+		c, err := s.l.Accept()
+		select {
+		case <-s.stop:
+			if c != nil {
+				go answer503(c, s.uwsgi) // accepted as it was stopped: a worker takes the next
+			}
+			return
+		default:
+		}
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				time.Sleep(10 * time.Millisecond) // out of file descriptors, say
+			}
+			continue
+		}
+		s.answered.Add(1)
+		go answer503(c, s.uwsgi)
+	}
+}
+
+// answer503 reads what the client sent of its request's head (a socket
+// closed with unread bytes resets the connection, and the client could
+// lose the answer), answers 503, and closes.
+func answer503(c net.Conn, uwsgi bool) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 0, 8192)
+	for len(buf) < cap(buf) && !headRead(buf, uwsgi) {
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			break
+		}
+	}
+	if _, err := c.Write(standinResponse); err != nil {
+		return
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	io.Copy(io.Discard, io.LimitReader(c, 1<<20)) // a body, until the client closes
+}
+
+// headRead reports whether b holds a whole request head: an HTTP
+// request's up to its blank line, a uwsgi packet's variables.
+func headRead(b []byte, uwsgi bool) bool {
+	if uwsgi {
+		return len(b) >= 4 && len(b) >= 4+int(binary.LittleEndian.Uint16(b[1:3]))
+	}
+	return bytes.Contains(b, []byte("\r\n\r\n"))
+}
