@@ -124,9 +124,10 @@ func parseIni(path string, data []byte, section string, ie *iniEnv,
 		switch {
 		case line == "", line[0] == ';', line[0] == '#':
 			continue
-		case cur < 0 && indented:
+		case cur < 0 && indented && !(line[0] == '[' && line[len(line)-1] == ']'):
 			// A value's continuation in a section carafe does not read,
 			// which may be anything (a Paste or alembic list: "    [a, b,").
+			// An indented header ("  [uwsgi]") is a header, as uWSGI reads it.
 			continue
 		case line[0] == '[':
 			if len(line) < 2 || line[len(line)-1] != ']' {

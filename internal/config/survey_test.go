@@ -406,6 +406,11 @@ func TestIniSurveyLeftovers(t *testing.T) {
 	if !slices.Equal(c.CheckStatic, []string{"/srv/www"}) || !slices.Equal(c.Import, []string{"warmup"}) {
 		t.Errorf("check-static %q, import %q", c.CheckStatic, c.Import)
 	}
+	// An indented header is read as a header.
+	c, _, err = parseLogicIni(t, t.TempDir(), "[app:main]\nx = 1\n  [uwsgi]\n  module = app\n  http = :8000\n", []string{})
+	if err != nil || c.Module != "app" {
+		t.Errorf("indented [uwsgi]: module %q, %v", c.Module, err)
+	}
 	// An unindented broken header still is an error, in any section.
 	if _, _, err := parseLogicIni(t, t.TempDir(), "[app:main]\n[a, b,\n[uwsgi]\nmodule = app\n", []string{}); err == nil ||
 		!strings.Contains(err.Error(), "unparseable section header") {

@@ -119,10 +119,13 @@ func importHint(traceback string, o Options, exe, cwd string) string {
 	top, _, _ := strings.Cut(name, ".")
 	appModule, _, _ := strings.Cut(o.Module, ":")
 	appTop, _, _ := strings.Cut(appModule, ".")
-	if o.Module != "" && o.WSGIFile == "" && o.Paste == "" && top == appTop {
+	if o.Module != "" && o.WSGIFile == "" && o.Paste == "" && (name == appModule || strings.HasPrefix(appModule, name+".")) {
 		return fmt.Sprintf("carafe: the app's module %q is not under %s (the working directory) nor on the "+
 			"Python path: give --chdir the directory that holds it (for Django, the one with manage.py), "+
 			"or add its directory with --pythonpath.", appModule, cwd)
+	}
+	if o.Module != "" && top == appTop {
+		return "" // a module of the app's own package, which was found: Python's word says it
 	}
 	if o.Virtualenv == "" {
 		built := "the Python carafe embeds"

@@ -105,6 +105,7 @@ func TestImportHint(t *testing.T) {
 			`"rest_framework" is not installed`},
 		{"a package, a venv", tb("ModuleNotFoundError: No module named 'django'"), venv,
 			`"django" is in neither --virtualenv /srv/venv nor /srv (the working directory): install it with /srv/venv/bin/python3 -m pip install`},
+		{"a module of the app's package", tb("ModuleNotFoundError: No module named 'mysite.local_settings'"), mod, ""},
 		{"a wsgi-file's import", tb("ModuleNotFoundError: No module named 'mysite'"), Options{WSGIFile: "mysite.wsgi"},
 			`"mysite" is not installed`},
 		{"another error", tb("ImportError: cannot import name 'x' from 'y'"), mod, ""},
