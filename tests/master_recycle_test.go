@@ -212,6 +212,10 @@ func TestMasterHarakiri(t *testing.T) {
 		t.Errorf("no request log line with the stuck request's 504")
 	}
 	time.Sleep(500 * time.Millisecond)
+	// Its client got the 504: the worker's stop does not say otherwise.
+	if strings.Contains(s.Log(), "cut short") {
+		t.Errorf("the stuck request, answered 504, is said to be cut short without an answer:\n%s", s.Log())
+	}
 	load.Stop().report(t, "client loop to the other thread and worker during harakiri", 0)
 }
 

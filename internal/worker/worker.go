@@ -149,8 +149,11 @@ func RunChild(o Options) error {
 // worker is the running state shared by the request path, the watchdog
 // and the control loop.
 type worker struct {
-	o        Options
-	ip       *pyembed.Interp
+	o  Options
+	ip *pyembed.Interp
+	// ended holds the calls harakiri ended (answered 504, abandoned): a
+	// stop does not report them as its own.
+	ended    sync.Map // *wsgi.Call → struct{}
 	ctl      *control.Conn
 	limit    int64
 	requests atomic.Int64
@@ -423,6 +426,7 @@ func (w *worker) shutdown(d time.Duration) {
 		})
 	})
 	defer refuse.Stop()
+	start := time.Now()
 	var wg sync.WaitGroup
 	for _, s := range w.srvs {
 		wg.Add(1)
@@ -431,12 +435,13 @@ func (w *worker) shutdown(d time.Duration) {
 	wg.Wait()
 	// A request still running when the drain ran out of time had its
 	// connection closed without an answer, and gets no request-log line:
-	// name it, or it leaves no trace.
-	if w.ip == nil {
+	// name it, or it leaves no trace. Not one that harakiri ended (its
+	// client got a 504), nor any when the drain ended in time.
+	if w.ip == nil || time.Since(start) < d {
 		return
 	}
 	for _, t := range w.ip.Threads() {
-		if t.Busy {
+		if _, harakiri := w.ended.Load(t.Call); t.Busy && !harakiri {
 			w.o.Log.Warn(fmt.Sprintf("carafe: %s %s was cut short after %.1fs: the worker's stop ran out of time "+
 				"(%s, --worker-reload-mercy), and its client got no answer", t.Method, t.Target,
 				t.Running.Seconds(), d), "pid", os.Getpid())
@@ -850,6 +855,7 @@ func (w *worker) watchdog() {
 				a.Abandon()
 			}
 			ended[t.Call] = true
+			w.ended.Store(t.Call, struct{}{})
 		}
 		if first {
 			close(w.harakiri)
