@@ -3,6 +3,7 @@ package master
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,5 +126,33 @@ func TestStandinHeadRead(t *testing.T) {
 		if got := headRead([]byte(tt.b), tt.uwsgi); got != tt.want {
 			t.Errorf("headRead(%q, %v) = %v", tt.b, tt.uwsgi, got)
 		}
+	}
+}
+
+// A stand-in on a socket SIGTTOU has retired (closed, out of its group)
+// is dropped, with its outage: standIn walks only the sockets in use.
+func TestStandInDropsRetiredSocket(t *testing.T) {
+	var buf strings.Builder
+	m := &master{o: Options{Log: slog.New(slog.NewTextHandler(&buf, nil))},
+		standins: map[net.Listener]*standin{}, outages: map[net.Listener]*outage{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close() // retired
+	o := &outage{name: "127.0.0.1:1 (worker 2's socket)"}
+	s := &standin{l: l, stop: make(chan struct{}), answered: &o.answered}
+	m.standins[l], m.outages[l] = s, o
+	m.standIn()
+	if len(m.standins) != 0 || len(m.outages) != 0 {
+		t.Errorf("left: %d stand-ins, %d outages", len(m.standins), len(m.outages))
+	}
+	select {
+	case <-s.stop:
+	default:
+		t.Error("the stand-in was not told to stop")
+	}
+	if !strings.Contains(buf.String(), "is retired (SIGTTOU)") {
+		t.Errorf("log:\n%s", buf.String())
 	}
 }

@@ -51,9 +51,11 @@ var standinResponse = []byte(fmt.Sprintf("HTTP/1.1 503 Service Unavailable\r\nCo
 // standIn starts a stand-in on each socket no worker takes, and stops
 // those whose socket a worker takes again. It runs after every event.
 func (m *master) standIn() {
+	current := map[net.Listener]bool{}
 	for _, g := range m.socks {
 		n := len(g.listeners)
 		for i, l := range g.listeners {
+			current[l] = true
 			served, ready := m.stopping, m.stopping // a stopping master has closed its listeners
 			broken := false
 			for id := 1; id <= m.want; id++ {
@@ -100,6 +102,20 @@ func (m *master) standIn() {
 						o.answered.Load()))
 				}
 			}
+		}
+	}
+	// A socket SIGTTOU retired (closed) has no outage left to end.
+	for l, s := range m.standins {
+		if !current[l] {
+			delete(m.standins, l)
+			close(s.stop) // its Accept returns: the listener is closed
+		}
+	}
+	for l, o := range m.outages {
+		if !current[l] {
+			delete(m.outages, l)
+			m.o.Log.Info(fmt.Sprintf("carafe: master: %s is retired (SIGTTOU); %d of its connections were answered 503",
+				o.name, o.answered.Load()))
 		}
 	}
 }
