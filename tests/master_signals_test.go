@@ -674,35 +674,7 @@ func TestSystemdNotify(t *testing.T) {
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "notify.sock")
-			l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			got := make(chan string, 16)
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					n, err := l.Read(buf)
-					if err != nil {
-						close(got)
-						return
-					}
-					got <- string(buf[:n])
-				}
-			}()
-			next := func(want string) {
-				t.Helper()
-				select {
-				case s := <-got:
-					if !strings.HasPrefix(s, want) {
-						t.Fatalf("systemd got %q, want %q first", s, want)
-					}
-				case <-time.After(20 * time.Second):
-					t.Fatalf("systemd got nothing, want %q", want)
-				}
-			}
+			path, got, next := notifyListener(t)
 			addr := freeAddr(t)
 			s := launchEnv(t, []string{"NOTIFY_SOCKET=" + path}, addr, append([]string{"--http", addr,
 				"--chdir", appDir("master_pid"), "--module", "wsgi"}, mode.extra...)...)
@@ -727,6 +699,64 @@ func TestSystemdNotify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// notifyListener stands in for systemd's notify socket: it returns the
+// socket's path, the states carafe sends, and next, which fails the test
+// unless the next state begins with want.
+func notifyListener(t *testing.T) (string, chan string, func(want string)) {
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	got := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := l.Read(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- string(buf[:n])
+		}
+	}()
+	next := func(want string) {
+		t.Helper()
+		select {
+		case s := <-got:
+			if !strings.HasPrefix(s, want) {
+				t.Fatalf("systemd got %q, want %q first", s, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("systemd got nothing, want %q", want)
+		}
+	}
+	return path, got, next
+}
+
+// A reload refused for a mistake in the ini still tells systemd that a
+// reload began and ended (Type=notify-reload waits for both), and its
+// status says it was refused, not "reload complete".
+func TestSystemdNotifyRefusedReload(t *testing.T) {
+	t.Parallel()
+	path, _, next := notifyListener(t)
+	addr := freeAddr(t)
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	text := fmt.Sprintf("[uwsgi]\nmaster = true\nprocesses = 1\nhttp = %s\nchdir = %s\nmodule = wsgi\n", addr, appDir("master_pid"))
+	if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := launchEnv(t, []string{"NOTIFY_SOCKET=" + path}, addr, "--ini", ini)
+	next("READY=1\nSTATUS=1 worker ready")
+	if err := os.WriteFile(ini, []byte(text+"threads = lots\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	next("RELOADING=1\nMONOTONIC_USEC=")
+	next("READY=1\nSTATUS=reload refused: ")
 }
 
 // A reload after the ini file changed its listeners keeps the master's

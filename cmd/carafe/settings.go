@@ -116,7 +116,10 @@ func reconfigure(args []string, log *slog.Logger) func([]string) ([]string, erro
 				env = append(env, config.EnvFilesFallback+"="+files)
 			}
 		}
-		cfg, _, err := config.Parse(args, env)
+		cfg, warnings, err := config.Parse(args, env)
+		for _, w := range warnings { // the same as at the start, and those of an edit
+			log.Warn(w)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -278,7 +278,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		}
 	}
 	c.bufferSizeForHTTP(order)
-	warnings := ld.warnings
+	warnings := append(ld.warnings, files.stale...)
 	for _, s := range order {
 		switch {
 		case s.opt.Warn && (s.bare || !isOff(s.value)):

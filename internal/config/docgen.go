@@ -69,7 +69,7 @@ the same table that drives the flag and ini parsers.
   ` + "`for-readline`" + `, ` + "`for-times`" + `) up to ` + "`endfor`" + ` reads the lines between once for each
   value, which ` + "`%(_)`" + ` gives; ` + "`if-env = VAR`" + ` (or ` + "`VAR=value`" + `), ` + "`if-opt`" + `, ` + "`if-exists`" + `,
   ` + "`if-file`" + `, ` + "`if-dir`" + `, ` + "`if-hostname`" + `, ` + "`if-hostname-match`" + `, ` + "`if-plugin`" + ` and ` + "`if-reload`" + `
-  (never true: carafe's master reads its config once), each also as ` + "`if-not-...`" + `, read the
+  (never true: a reload reads the config again in the same master, as at a start), each also as ` + "`if-not-...`" + `, read the
   lines up to ` + "`endif`" + ` only when the condition holds, with ` + "`%(_)`" + ` the value tested
   (` + "`if-env = VIRTUAL_ENV`" + `, then ` + "`virtualenv = %(_)`" + `), and ` + "`else`" + ` reads what follows it
   only when it does not. ` + "`end`" + `, ` + "`end-for`" + ` and ` + "`end-if`" + ` close a block too. As in uWSGI,

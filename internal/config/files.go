@@ -35,6 +35,7 @@ type configFiles struct {
 	master   map[string]string // the master's copies, by absolute path
 	fallback bool              // read the files first; the copies only for those that fail
 	done     map[string]string // every file read, by absolute path
+	stale    []string          // warnings: the copies a reload's reading took instead of the files
 }
 
 func newConfigFiles(fromMaster, fallback string) (*configFiles, error) {
@@ -70,6 +71,15 @@ func (cf *configFiles) read(path string, max int64) ([]byte, error) {
 				return nil, err
 			}
 			data = []byte(copy)
+			if cf.fallback {
+				why := err
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					why = pe.Err
+				}
+				cf.stale = append(cf.stale, fmt.Sprintf("carafe: %s: %v; this reload takes it as it was "+
+					"read before (an edit is not seen: give the file to the --uid user, or restart carafe)", abs, why))
+			}
 		}
 	}
 	if cf.done == nil {

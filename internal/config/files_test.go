@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -53,9 +54,12 @@ func TestConfigFilesFromMaster(t *testing.T) {
 	}
 	write("site.ini", "[uwsgi]\nmodule = app\nhttp = :8000\nini = %dbase.ini\nenv = S=@(%dsecret)\n"+
 		"for-readline = %dhosts\nenv = H=%(_)\nendfor\nthreads = 4\n")
-	reload, _, err := Parse([]string{ini}, []string{EnvFilesFallback + "=" + string(pass)})
+	reload, warnings, err := Parse([]string{ini}, []string{EnvFilesFallback + "=" + string(pass)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(warnings) != 3 || !strings.Contains(warnings[0], ": no such file or directory; this reload takes it as it was read before") {
+		t.Errorf("warnings %q, want one for each file taken from the copies", warnings)
 	}
 	if want := []string{"S=s3cret", "H=a", "H=b"}; !slices.Equal(reload.Env, want) || reload.Threads != 4 || len(reload.Files) != 4 {
 		t.Errorf("the reload's env %q, threads %d, %d files; want %q, 4, 4", reload.Env, reload.Threads, len(reload.Files), want)

@@ -536,6 +536,10 @@ func (m *master) reload(why string) {
 		if err != nil {
 			m.o.Log.Error("carafe: master: "+why+": the configuration has an error; not reloading, "+
 				"the workers serve on as they were: fix it, then reload again", "err", err)
+			// systemd's Type=notify-reload waits for both; its status says why.
+			short, _, _ := strings.Cut(err.Error(), "\n")
+			m.o.Notify.Send(sdnotify.Reloading() + "\nSTATUS=reloading: " + why)
+			m.o.Notify.Send("READY=1\nSTATUS=reload refused: " + short)
 			return
 		}
 		m.o.WorkerEnv = env
