@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 )
 
 // EnvFiles names the variable in which a master passes its workers the
@@ -87,4 +89,68 @@ func (cf *configFiles) read(path string, max int64) ([]byte, error) {
 	}
 	cf.done[abs] = string(data)
 	return data, nil
+}
+
+// The probes of the file system a configuration makes (for-glob, if-exists,
+// if-file, if-dir) are kept with its files, under keys no absolute path
+// has, so that a worker takes the master's answers as it takes the
+// master's files: a file added to a globbed conf.d since the start does
+// not reach a worker before the reload that reads it.
+const (
+	globKey = "glob:" // the matches, one a line
+	statKey = "stat:" // "f" a regular file, "d" a directory, "x" anything else, "" nothing
+)
+
+// glob is filepath.Glob's matches for pattern, directories marked with a
+// trailing '/' (glob(3)'s GLOB_MARK, as uWSGI), or the master's.
+func (cf *configFiles) glob(pattern string) ([]string, error) {
+	key := globKey + pattern
+	if got, ok := cf.master[key]; ok && !cf.fallback {
+		cf.record(key, got)
+		if got == "" {
+			return nil, nil
+		}
+		return strings.Split(got, "\n"), nil
+	}
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range m {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			m[i] = p + "/"
+		}
+	}
+	cf.record(key, strings.Join(m, "\n"))
+	return m, nil
+}
+
+// stat is what path is ("f", "d", "x", or "" for nothing there), or the
+// master's answer.
+func (cf *configFiles) stat(path string) string {
+	key := statKey + path
+	if got, ok := cf.master[key]; ok && !cf.fallback {
+		cf.record(key, got)
+		return got
+	}
+	kind := ""
+	if fi, err := os.Stat(path); err == nil {
+		switch {
+		case fi.Mode().IsRegular():
+			kind = "f"
+		case fi.IsDir():
+			kind = "d"
+		default:
+			kind = "x"
+		}
+	}
+	cf.record(key, kind)
+	return kind
+}
+
+func (cf *configFiles) record(key, value string) {
+	if cf.done == nil {
+		cf.done = map[string]string{}
+	}
+	cf.done[key] = value
 }

@@ -68,3 +68,43 @@ func TestConfigFilesFromMaster(t *testing.T) {
 		t.Error("without the master's copies, the removed files were found")
 	}
 }
+
+// A worker takes the master's answers to the configuration's probes of
+// the file system too: a file added to a globbed conf.d, or one an
+// if-exists tests for, changes nothing before the reload (whose reading
+// sees it). A respawned worker read a conf.d file added since the start,
+// with a mistake in it, and died in a loop.
+func TestConfigProbesFromMaster(t *testing.T) {
+	dir := t.TempDir()
+	confd := filepath.Join(dir, "conf.d")
+	if err := os.MkdirAll(confd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("conf.d/a.ini", "[uwsgi]\nprocesses = 2\n")
+	write("site.ini", "[uwsgi]\nmodule = app\nhttp = :8000\nfor-glob = %dconf.d/*.ini\nini = %(_)\nendfor =\n"+
+		"if-exists = %dflag\nenv = FLAG=1\nendif =\nif-not-dir = %dconf.d\nenv = NODIR=1\nendif =\n")
+	ini := filepath.Join(dir, "site.ini")
+	master, _, err := Parse([]string{ini}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass, _ := json.Marshal(master.Files)
+	write("conf.d/b.ini", "[uwsgi]\nthreads = lots\n")
+	write("flag", "")
+	worker, _, err := Parse([]string{ini}, []string{EnvFiles + "=" + string(pass)})
+	if err != nil {
+		t.Fatalf("a worker read what was added since: %v", err)
+	}
+	if worker.Processes != 2 || len(worker.Env) != 0 {
+		t.Errorf("the worker's processes %d, env %q; want 2 and none", worker.Processes, worker.Env)
+	}
+	if _, _, err := Parse([]string{ini}, []string{EnvFilesFallback + "=" + string(pass)}); err == nil ||
+		!strings.Contains(err.Error(), "b.ini") {
+		t.Errorf("the reload's reading did not see conf.d/b.ini: %v", err)
+	}
+}

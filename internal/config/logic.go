@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -161,17 +160,12 @@ func (lg *logic) evaluate(key, value string) (*block, error) {
 	case "for":
 		b.values = strings.Fields(value)
 	case "for-glob":
-		m, err := filepath.Glob(value)
+		m, err := lg.ex.files.glob(value) // directories marked: GLOB_MARK
 		if err != nil {
 			return nil, err
 		}
 		if len(m) == 0 {
 			m = []string{value} // glob(3)'s GLOB_NOCHECK, as uWSGI
-		}
-		for i, p := range m {
-			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-				m[i] = p + "/" // GLOB_MARK
-			}
 		}
 		b.values = m
 	case "for-readline":
@@ -228,11 +222,8 @@ func (lg *logic) condition(name, value string) (holds bool, ctx string, err erro
 		}
 		return set && (!compare || v == want), v, nil
 	case "exists", "file", "dir":
-		fi, err := os.Stat(value)
-		ok := err == nil && (name == "exists" || (name == "dir") == fi.IsDir())
-		if name == "file" && ok {
-			ok = fi.Mode().IsRegular()
-		}
+		kind := lg.ex.files.stat(value)
+		ok := kind != "" && (name == "exists" || name == "file" && kind == "f" || name == "dir" && kind == "d")
 		return ok, value, nil
 	case "hostname", "hostname-match":
 		host, err := lg.hostname()

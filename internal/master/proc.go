@@ -347,6 +347,11 @@ func (m *master) exited(p *proc) (int, bool) {
 	if expected {
 		m.recyclePending(p.id)
 	}
+	if p.state == stateStarting {
+		// One that died before it served (its config or --chdir gone, a
+		// crash at import) cannot be counted on to come back soon either.
+		slotOf(p.id).broken = true
+	}
 	if m.startup && p.state == stateStarting && !p.loadErr {
 		fmt.Fprintf(os.Stderr, "carafe: worker %d exited during start-up (%s); see its output above\n", p.id, cause)
 		m.killAll()

@@ -13,9 +13,10 @@ import (
 )
 
 // A stand-in answers a listening socket's connections with 503 while no
-// worker takes them because the app no longer imports: a worker died (a
-// crash, a harakiri) after the code on disk broke, and its restarts fail
-// and back off, with no other worker sharing its socket. A worker that
+// worker takes them because none can start: a worker died (a crash, a
+// harakiri) after the code on disk broke (or its --chdir or venv went),
+// and its restarts fail and back off, with no other worker sharing its
+// socket. A worker that
 // dies while the app still imports (a crash loop, --evil-reload-on-rss)
 // is back within its backoff and an import, which its connections wait
 // for, as at a start. The kernel still completes each
