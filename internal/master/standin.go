@@ -16,15 +16,14 @@ import (
 // worker takes them because none can start: a worker died (a crash, a
 // harakiri) after the code on disk broke (or its --chdir or venv went),
 // and its restarts fail and back off, with no other worker sharing its
-// socket. A worker that
-// dies while the app still imports (a crash loop, --evil-reload-on-rss)
-// is back within its backoff and an import, which its connections wait
-// for, as at a start. The kernel still completes each
-// client's handshake and queues the connection, and nobody would accept
-// it: a client (or nginx) waited for its own timeout, where uWSGI's
-// forked workers come back from the master's copy of the app. A 503 says
-// at once that the server is there and cannot serve; nginx passes it on,
-// or tries another upstream.
+// socket. The kernel still completes each client's handshake and queues
+// the connection, and nobody would accept it: a client (or nginx) waited
+// for its own timeout, where uWSGI's forked workers come back from the
+// master's copy of the app. A 503 says at once that the server is there
+// and cannot serve; nginx passes it on, or tries another upstream. A
+// worker that dies while the app still imports (a crash loop,
+// --evil-reload-on-rss) is back within its backoff and an import, which
+// its connections wait for, as at a start.
 type standin struct {
 	l        net.Listener
 	uwsgi    bool
