@@ -417,3 +417,33 @@ func TestIniSurveyLeftovers(t *testing.T) {
 		t.Errorf("err %v, want the broken header named", err)
 	}
 }
+
+// uWSGI's http-keepalive is a switch: written bare, in an ini or before
+// another flag, it keeps carafe's default idle time, where it was an
+// invalid number (or took the next flag as its value).
+func TestHTTPKeepaliveBare(t *testing.T) {
+	c, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp = :8000\nhttp-keepalive\n", []string{})
+	if err != nil {
+		t.Fatalf("ini: %v", err)
+	}
+	if c.HTTPKeepalive != 15 {
+		t.Errorf("ini: keepalive %v, want 15", c.HTTPKeepalive)
+	}
+	for _, tt := range []struct {
+		args   []string
+		want   float64
+		master bool
+	}{
+		{[]string{"app:app", "--http-keepalive", "--master"}, 15, true},
+		{[]string{"app:app", "--http-keepalive", "30"}, 30, false},
+	} {
+		c, _, err := Parse(tt.args, []string{})
+		if err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if c.HTTPKeepalive != tt.want || c.Master != tt.master {
+			t.Errorf("%q: keepalive %v, master %v; want %v, %v", tt.args, c.HTTPKeepalive, c.Master, tt.want, tt.master)
+		}
+	}
+}

@@ -467,11 +467,12 @@ var table = append(append(append([]Option{
 			"HTTPS variable says it instead.",
 	},
 	{
-		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", Section: secLimits,
+		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", NoValue: "15", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPKeepalive },
 		Doc: "How long an idle keep-alive HTTP connection is kept open waiting for the next request; 0 disables " +
 			"keep-alive. In uWSGI this option is a switch for its HTTP router (1 there means on); here the " +
-			"value is seconds.",
+			"value is seconds, and the bare switch (`http-keepalive` alone, as uWSGI configs write it) keeps " +
+			"the default.",
 	},
 
 	// Logging
