@@ -1061,6 +1061,17 @@ func TestMasterStandInAnswers503(t *testing.T) {
 	if !s.waitLog("answering them 503", 15*time.Second) {
 		t.Fatalf("no stand-in:\n%s", s.Log())
 	}
+	// The stats list the slot while it waits for its restart.
+	listed := false
+	for end := time.Now().Add(5 * time.Second); !listed && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if doc, err := masterReadStats(stats); err == nil && len(doc.Workers) == 1 {
+			w := doc.Workers[0]
+			listed = w.ID == 1 && w.Pid == 0 && w.Status == "respawning"
+		}
+	}
+	if !listed {
+		t.Errorf("the stats never listed worker 1 as respawning")
+	}
 	c := masterClient(false, 5*time.Second)
 	got503 := 0
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ type procInfo struct {
 // and the sockets' queues (m.socks changes on SIGTTOU).
 type snapshot struct {
 	procs   []procInfo
+	empty   []procInfo // the slots with no worker now (a restart put off): id and counts only
 	sockets []SocketEntry
 }
 
@@ -42,6 +44,12 @@ func (m *master) snapshot() snapshot {
 		out.procs = append(out.procs, procInfo{id: p.id, pid: p.pid, state: p.state,
 			accepting: p.state == stateReady, started: p.started, // (a recycling one too: see worker.recycle)
 			respawns: s.respawns, harakiris: s.harakiris, ctl: p.ctl, stats: p.stats, asked: &p.statsAsked})
+	}
+	for id := 1; id <= m.want; id++ {
+		if !slices.ContainsFunc(m.procs, func(p *proc) bool { return p.id == id }) {
+			s := slotOf(id)
+			out.empty = append(out.empty, procInfo{id: id, respawns: s.respawns, harakiris: s.harakiris})
+		}
 	}
 	out.sockets = []SocketEntry{}
 	for i, g := range m.socks {
@@ -96,7 +104,7 @@ type SocketEntry struct {
 type WorkerEntry struct {
 	ID       int    `json:"id"`
 	Pid      int    `json:"pid"`
-	Status   string `json:"status"` // idle, busy, starting, stopping
+	Status   string `json:"status"` // idle, busy, starting, stopping, respawning (pid 0)
 	RSS      int64  `json:"rss"`
 	Respawns int    `json:"respawns"`
 	control.WorkerStats
@@ -237,6 +245,13 @@ func (m *master) collect() StatsDoc {
 			}
 		}
 		doc.Workers = append(doc.Workers, e)
+	}
+	// A slot waiting out its restart's delay is listed too, as uWSGI lists
+	// every worker: a monitor that counts them sees one missing, not none.
+	for _, p := range snap.empty {
+		doc.Workers = append(doc.Workers, WorkerEntry{ID: p.id, Status: "respawning", Respawns: p.respawns,
+			RespawnCount: p.respawns, HarakiriCount: p.harakiris, Cores: []any{}, Apps: []any{},
+			WorkerStats: control.WorkerStats{Threads: []control.ThreadStats{}}})
 	}
 	return doc
 }
