@@ -61,34 +61,36 @@ func (cf *configFiles) read(path string, max int64) ([]byte, error) {
 	if err != nil {
 		abs = path
 	}
-	copy, haveCopy := cf.master[abs]
-	var data []byte
-	switch {
-	case haveCopy && !cf.fallback:
+	if copy, ok := cf.masters(abs); ok {
+		cf.record(abs, copy)
+		return []byte(copy), nil
+	}
+	data, err := readRegular(path, max)
+	if err != nil {
+		copy, ok := cf.master[abs]
+		if !ok || !(errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
+			return nil, err
+		}
 		data = []byte(copy)
-	default:
-		data, err = readRegular(path, max)
-		if err != nil {
-			if !haveCopy || !(errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
-				return nil, err
+		if cf.fallback {
+			why := err
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				why = pe.Err
 			}
-			data = []byte(copy)
-			if cf.fallback {
-				why := err
-				var pe *fs.PathError
-				if errors.As(err, &pe) {
-					why = pe.Err
-				}
-				cf.stale = append(cf.stale, fmt.Sprintf("carafe: %s: %v; this reload takes it as it was "+
-					"read before (an edit is not seen: give the file to the --uid user, or restart carafe)", abs, why))
-			}
+			cf.stale = append(cf.stale, fmt.Sprintf("carafe: %s: %v; this reload takes it as it was "+
+				"read before (an edit is not seen: give the file to the --uid user, or restart carafe)", abs, why))
 		}
 	}
-	if cf.done == nil {
-		cf.done = map[string]string{}
-	}
-	cf.done[abs] = string(data)
+	cf.record(abs, string(data))
 	return data, nil
+}
+
+// masters is the master's copy under key when this process takes it
+// rather than reading for itself: a worker's (see configFiles).
+func (cf *configFiles) masters(key string) (string, bool) {
+	v, ok := cf.master[key]
+	return v, ok && !cf.fallback
 }
 
 // The probes of the file system a configuration makes (for-glob, if-exists,
@@ -105,7 +107,7 @@ const (
 // trailing '/' (glob(3)'s GLOB_MARK, as uWSGI), or the master's.
 func (cf *configFiles) glob(pattern string) ([]string, error) {
 	key := globKey + pattern
-	if got, ok := cf.master[key]; ok && !cf.fallback {
+	if got, ok := cf.masters(key); ok {
 		cf.record(key, got)
 		if got == "" {
 			return nil, nil
@@ -129,7 +131,7 @@ func (cf *configFiles) glob(pattern string) ([]string, error) {
 // master's answer.
 func (cf *configFiles) stat(path string) string {
 	key := statKey + path
-	if got, ok := cf.master[key]; ok && !cf.fallback {
+	if got, ok := cf.masters(key); ok {
 		cf.record(key, got)
 		return got
 	}
