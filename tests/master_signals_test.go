@@ -899,15 +899,25 @@ func TestMasterRespawnKeepsConfig(t *testing.T) {
 	get("two")
 }
 
+// masterBrokenSlot starts master_reload with one worker, breaks the app
+// on disk (its version file removed), and kills the worker: each restart
+// then fails at import. It returns carafe, the stats address and the
+// version file, whose return makes the next restart serve.
+func masterBrokenSlot(t *testing.T) (*server, string, string) {
+	t.Helper()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
+	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	os.Remove(vf)
+	syscall.Kill(pids[0], syscall.SIGKILL)
+	return s, stats, vf
+}
+
 // A worker that dies and whose replacement cannot import the app leaves
 // its slot empty: the log must say so, not that the others serve on.
 func TestMasterRespawnLoadErrorSaysSlotEmpty(t *testing.T) {
 	t.Parallel()
-	vf := masterVersionFile(t, "one")
-	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
-	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
-	os.Remove(vf) // the respawned worker's import fails
-	syscall.Kill(pids[0], syscall.SIGKILL)
+	s, _, _ := masterBrokenSlot(t)
 	if !s.waitLog("could not load the app", 15*time.Second) {
 		t.Fatalf("no word of the failed respawn:\n%s", s.Log())
 	}
@@ -1053,11 +1063,7 @@ func TestMasterStopDuringStartSaysNoReady(t *testing.T) {
 // timeout. A worker that starts again takes them back.
 func TestMasterStandInAnswers503(t *testing.T) {
 	t.Parallel()
-	vf := masterVersionFile(t, "one")
-	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
-	pids := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
-	os.Remove(vf) // the restarted worker's import fails
-	syscall.Kill(pids[0], syscall.SIGKILL)
+	s, stats, vf := masterBrokenSlot(t)
 	if !s.waitLog("answering them 503", 15*time.Second) {
 		t.Fatalf("no stand-in:\n%s", s.Log())
 	}
