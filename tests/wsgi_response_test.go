@@ -300,8 +300,10 @@ func TestWSGIFileWrapper(t *testing.T) {
 // close.
 func TestWSGIFileWrapperClosesOnCallThread(t *testing.T) {
 	t.Parallel()
-	// One worker on one CPU: the Python threads float.
-	s := startAppEnv(t, []string{"GOMAXPROCS=1", "FWT_SIZE=1048576"}, "file_wrapper_thread", "--threads", "4")
+	// One worker on one CPU: the Python threads float. The app's data file
+	// goes in the test's own directory: a worker that exits leaves it.
+	env := []string{"GOMAXPROCS=1", "FWT_SIZE=1048576", "TMPDIR=" + t.TempDir()}
+	s := startAppEnv(t, env, "file_wrapper_thread", "--threads", "4")
 	for range 4 {
 		var wg sync.WaitGroup
 		for range 8 {
