@@ -2,6 +2,8 @@ package tests
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -156,4 +158,40 @@ func TestWSGIAppErrorAfterHeaders(t *testing.T) {
 		}
 		wsgiExpectStillServing(t, s)
 	})
+}
+
+// A close() that raises once the body is whole is logged, and the
+// response goes out as the app gave it, on a connection that stays open:
+// a 500 instead, or a cut after a streamed body, would tell the client
+// that a POST which did its work failed (Django runs request_finished's
+// receivers in close()).
+func TestWSGICloseRaisesAfterWholeBody(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "close_raises")
+	self, err := os.ReadFile(filepath.Join(appDir("close_raises"), "wsgi.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := httpOpen(t, s)
+	for _, tt := range []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/length", 201, "done once"},
+		{"/stream", 201, "done once"},
+		{"/file", 200, string(self)},
+		{"/length", 201, "done once"}, // the connection still serves
+	} {
+		mark := len(s.Log())
+		r := c.roundTrip("GET", "GET "+tt.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r.Status != tt.status || string(r.Body) != tt.body {
+			t.Fatalf("%s: got %d with %d bytes, want %d with %d", tt.path, r.Status, len(r.Body), tt.status, len(tt.body))
+		}
+		if !wsgiEventually(3*time.Second, func() bool {
+			return strings.Contains(wsgiLogSince(s, mark), "close-raised-8841")
+		}) {
+			t.Errorf("%s: close()'s exception not logged; log since: %q", tt.path, wsgiLogSince(s, mark))
+		}
+	}
 }

@@ -677,6 +677,19 @@ static int crf_close(PyObject *result)
 	return rc;
 }
 
+/* crf_log_close_error logs the exception that a result's close() raised
+ * once its body was whole. The response still goes out as the app gave
+ * it, as uWSGI and Gunicorn send it: a 500 (or a connection cut after the
+ * body) would tell the client that a POST which did its work failed, and
+ * it would send it again. Django's close() is where request_finished's
+ * receivers run, a cache or database client among them. */
+static void crf_log_close_error(void)
+{
+	PySys_WriteStderr("carafe: the response's close() raised; the response, already whole, "
+			  "still goes out:\n");
+	crf_log_exception();
+}
+
 /* crf_send_file has Go send a file_wrapper response's file with sendfile,
  * the GIL released, then closes the result (taking the GIL again): both
  * from crf_run, on the OS thread that ran the call. close() must run on
@@ -694,11 +707,8 @@ static int crf_send_file(crf_slot *s, PyObject *result)
 	s->head_sent = 1;
 	s->file_sent = 1;
 	crf_enter();
-	if (crf_close(result) < 0) {
-		crf_log_exception();
-		if (rc == CRF_OK)
-			rc = CRF_APP_ERROR;
-	}
+	if (crf_close(result) < 0)
+		crf_log_close_error();
 	Py_DECREF(result);
 	PyEval_SaveThread();
 	return rc;
@@ -785,8 +795,11 @@ int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const cha
 		crf_close(result);
 		goto fail;
 	}
-	if (crf_close(result) < 0)
-		goto fail;
+	if (crf_close(result) < 0) {
+		if (!s->head_set)
+			goto fail;
+		crf_log_close_error();
+	}
 	if (!s->head_set) {
 		PyErr_SetString(PyExc_RuntimeError,
 				"the app returned without calling start_response");
