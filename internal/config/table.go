@@ -463,8 +463,9 @@ var table = append(append(append([]Option{
 			"or `*` for every peer; a peer on a unix socket counts as trusted unless the list is empty, which " +
 			"trusts nobody. Headers that disagree leave the scheme http. The proxy must set the header itself " +
 			"(nginx: `proxy_set_header X-Forwarded-Proto $scheme;`), or a client's own passes through it. The " +
-			"headers reach the app either way (HTTP_X_FORWARDED_PROTO). Over the uwsgi protocol the gateway's " +
-			"HTTPS variable says it instead.",
+			"headers reach the app either way (HTTP_X_FORWARDED_PROTO). On a uwsgi socket the peer is the gateway " +
+			"(nginx, Apache): its HTTPS variable says https first, and from a trusted gateway these headers count " +
+			"next, as behind a TLS load balancer in front of nginx (uWSGI takes X-Forwarded-Proto from any gateway).",
 	},
 	{
 		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", NoValue: "15", Section: secLimits,

@@ -52,7 +52,7 @@ type conn struct {
 	bw            *bufio.Writer
 	remote        string
 	rAddr, rPort  string
-	trustProxy    bool // the peer's X-Forwarded-Proto sets the scheme (see ProxyTrust)
+	trustProxy    bool // the peer's X-Forwarded-Proto may set the scheme (see ProxyTrust)
 	lHost, lPort  string
 	req           Request
 	ureq          uwsgi.Request // the current packet, in UWSGI mode
@@ -143,7 +143,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 		c.remote = ra.String()
 	}
 	c.rAddr, c.rPort = splitHostPort(c.remote)
-	c.trustProxy = s.opts.Protocol == HTTP && s.opts.Forwarded.trusts(c.rAddr)
+	c.trustProxy = s.opts.Forwarded.trusts(c.rAddr)
 	return c
 }
 

@@ -148,17 +148,22 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 	if mount && scriptName != nil {
 		e.Add(wsgi.KeyScriptName, scriptName)
 	}
-	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq))
+	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq, c.trustProxy))
 	if bodyLen > 0 || ureq.ContentLength > 0 {
 		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
 		e.Add(wsgi.KeyContentLength, c.scratch)
 	}
 }
 
-// uwsgiScheme is wsgi.url_scheme for a gateway's variables, chosen as
-// uWSGI chooses it: UWSGI_SCHEME when set, else HTTPS ("on", in any case,
-// or "1"), else REQUEST_SCHEME (nginx's uwsgi_params send it).
-func uwsgiScheme(r *uwsgi.Request) string {
+// uwsgiScheme is wsgi.url_scheme for a gateway's variables: UWSGI_SCHEME
+// when set; https when the gateway ended TLS itself (HTTPS "on", in any
+// case, or "1"); else, from a trusted gateway (--forwarded-allow-ips: a
+// unix socket's or loopback's by default), what X-Forwarded-Proto (or
+// -Protocol, -Ssl) says, as a TLS load balancer in front of nginx sets it;
+// else REQUEST_SCHEME, unless HTTPS says off. uWSGI takes
+// HTTP_X_FORWARDED_PROTO from any gateway, and before HTTPS: a client's
+// own header cannot make carafe take a TLS connection for plain HTTP.
+func uwsgiScheme(r *uwsgi.Request, trusted bool) string {
 	if s, ok := r.Get("UWSGI_SCHEME"); ok {
 		if httpsyntax.EqualFold(s, "https") {
 			return "https"
@@ -167,10 +172,17 @@ func uwsgiScheme(r *uwsgi.Request) string {
 			return "http"
 		}
 	}
-	if s, ok := r.Get("HTTPS"); ok {
-		if httpsyntax.EqualFold(s, "on") || string(s) == "1" {
-			return "https"
+	https, httpsSet := r.Get("HTTPS")
+	if httpsSet && (httpsyntax.EqualFold(https, "on") || string(https) == "1") {
+		return "https"
+	}
+	if trusted {
+		// Headers that disagree say nothing, as on --http.
+		if s, ok := uwsgiForwardedScheme(r.Vars); ok && s != "" {
+			return s
 		}
+	}
+	if httpsSet {
 		return "http"
 	}
 	if s, ok := r.Get("REQUEST_SCHEME"); ok && httpsyntax.EqualFold(s, "https") {
