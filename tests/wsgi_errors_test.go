@@ -42,6 +42,7 @@ func TestWSGIAppErrorsBecome500(t *testing.T) {
 		{"/returns-none", `(?i)none|iterable`},
 		{"/no-start-response", `start_response`},
 		{"/str-body", `(?i)bytes`},
+		{"/bytes-body", `returned bytes, not an iterable of bytes: return \[body\]`},
 		{"/str-body-later", `(?i)bytes`},
 		{"/status-abc", `(?i)status`},
 		{"/status-no-space", `(?i)status`},

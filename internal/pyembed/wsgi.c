@@ -612,6 +612,14 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	 * a generator's: its code after the last yield may take any time (a
 	 * cleanup, a log call), or raise, and the client has its answer
 	 * already. */
+	/* bytes iterate as ints: the item error would name int, and send
+	 * the reader after the wrong thing. */
+	if (PyBytes_Check(result) || PyByteArray_Check(result)) {
+		PyErr_Format(PyExc_TypeError,
+			     "the app returned %.50s, not an iterable of bytes: return [body]",
+			     Py_TYPE(result)->tp_name);
+		return -1;
+	}
 	batch = crf_file_ready(result);
 	gen = PyGen_Check(result);
 	iter = PyObject_GetIter(result);

@@ -52,6 +52,7 @@ ROUTES = {
     "/returns-none": _returns_none,
     "/no-start-response": _no_start_response,
     "/str-body": _body("200 OK", TEXT, ["a str, not bytes"]),
+    "/bytes-body": _body("200 OK", TEXT, b"evil bytes, not a list"),
     "/str-body-later": _body("200 OK", TEXT + [("Content-Length", "4")], [b"", "text"]),
     "/status-abc": _body("abc", TEXT, [b"bad status"]),
     "/status-no-space": _body("200OK", TEXT, [b"bad status"]),
