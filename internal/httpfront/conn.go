@@ -454,11 +454,21 @@ func (c *conn) handle(draining bool) bool {
 	c.resetResponse()
 	c.closeAfter = draining
 	keep := r.KeepAlive && c.s.opts.Keepalive > 0 && !draining
-	if (c.isHead || string(r.Method) == "GET") && c.serveStatic(start) {
-		if r.ContentLength > 0 || r.Chunked {
-			return false // a GET with a body: do not try to find the next request
+	if c.isHead || string(r.Method) == "GET" {
+		// A GET with a body: the file's answer says Connection: close, and
+		// the body is left unread, so no next request is looked for in it.
+		// A proxy that keeps its connections open would otherwise send the
+		// next client's request on one that carafe closes (502s).
+		withBody := r.ContentLength > 0 || r.Chunked
+		c.closeAfter = draining || withBody
+		if c.serveStatic(start) {
+			if withBody {
+				c.linger = true // the client may still be sending it
+				return false
+			}
+			return keep && !c.closeAfter && c.writeErr == nil
 		}
-		return keep && !c.closeAfter && c.writeErr == nil
+		c.closeAfter = draining
 	}
 	bodyLen, code := c.readBodyFraming()
 	if code != 0 {

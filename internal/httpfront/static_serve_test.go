@@ -185,6 +185,38 @@ func TestStaticAnswersKeepConnection(t *testing.T) {
 	}
 }
 
+// TestStaticGetWithBodyCloses: a file's answer to a GET that carries a
+// body says Connection: close, since the body is left unread and the
+// connection then closes: a proxy that keeps its upstream connections
+// would send the next client's request on it (nginx answered those 502).
+// A GET to the same file without a body keeps the connection.
+func TestStaticGetWithBodyCloses(t *testing.T) {
+	dir := staticDir(t, map[string]string{"a.txt": "0123456789"})
+	opts := Options{Keepalive: time.Minute, Static: staticHandler(t, static.Options{}, "/static", dir)}
+	addr := listenServer(t, okApp, opts)
+	for _, req := range []string{
+		"GET /static/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+		"GET /static/a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"GET /static/a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=99-\r\nContent-Length: 3\r\n\r\nabc",
+	} {
+		c, br := staticDial(t, addr)
+		io.WriteString(c, req+"GET /static/a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+		h, _ := readResponse(t, br)
+		if !strings.Contains(h, "\nConnection: close") {
+			t.Errorf("%q: answer without Connection: close, but the connection closes:\n%s", req, h)
+		}
+		if rest, _ := io.ReadAll(br); len(rest) != 0 {
+			t.Errorf("%q: %q after the answer, want the connection closed", req, rest)
+		}
+	}
+	// The app's answer to a GET with a body it reads keeps the connection.
+	c, br := staticDial(t, addr)
+	io.WriteString(c, "GET /app HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+	if h, _ := readResponse(t, br); strings.Contains(h, "Connection: close") {
+		t.Errorf("an app's GET with a body closes:\n%s", h)
+	}
+}
+
 // TestXAccelRedirectURI: an X-Accel-Redirect value is a URI: it is
 // percent-decoded once, its query dropped, and a bad escape names
 // nothing; an X-Sendfile value is a file path, taken literally.
