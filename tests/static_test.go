@@ -20,7 +20,7 @@ func TestStaticMap(t *testing.T) {
 	t.Parallel()
 	dir := appDir("static_site")
 	s := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"),
-		"--static-index", "index.html", "--static-max-age", "60")
+		"--static-index", "index.html", "--static-max-age", "60", "--static-precompressed")
 	blob, err := os.ReadFile(filepath.Join(dir, "static", "blob.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +67,20 @@ func TestStaticMap(t *testing.T) {
 	resp, body = get("/static/css/site.css")
 	if resp.Header.Get("Content-Encoding") != "" || string(body) != "body { color: #333; }\n" {
 		t.Errorf("plain css: %v %q", resp.Header, body)
+	}
+	// Off by default: a sibling FILE.gz is not what FILE's URL gives.
+	plain := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"))
+	tr := &http.Transport{DisableCompression: true}
+	req, _ := http.NewRequest("GET", plain.URL("/static/css/site.css"), nil)
+	req.Header.Set("Accept-Encoding", "gzip, br")
+	if resp, err := (&http.Client{Transport: tr}).Do(req); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "" || string(body) != "body { color: #333; }\n" {
+			t.Errorf("without --static-precompressed: %v %q, want the plain file", resp.Header, body)
+		}
 	}
 	if resp, body := get("/static/docs/"); resp.StatusCode != 200 || string(body) != "<h1>docs</h1>\n" {
 		t.Errorf("index: %d %q", resp.StatusCode, body)
@@ -306,7 +320,7 @@ func TestStaticUWSGIRequest(t *testing.T) {
 	t.Parallel()
 	dir := staticFiles(t, map[string]string{"ten.txt": "0123456789", "ten.txt.gz": "GZ"})
 	sock := filepath.Join(t.TempDir(), "app.sock")
-	s := startApp(t, "static_site", "--static-map", "/static="+dir, "--socket", sock)
+	s := startApp(t, "static_site", "--static-map", "/static="+dir, "--socket", sock, "--static-precompressed")
 	_, _, hdr := redirectGet(t, s, "/static/ten.txt")
 	get := func(extra ...[2]string) string {
 		t.Helper()

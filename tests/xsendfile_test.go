@@ -96,7 +96,7 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 }
 
 // The app's Vary stays when carafe adds Accept-Encoding for a file with a
-// precompressed sibling (Django's sessions vary a protected download on
+// precompressed sibling (X-Accel-Redirect, with --static-precompressed) (Django's sessions vary a protected download on
 // Cookie: dropped, a shared cache could give one user's file to another),
 // and a file the app says is already encoded (Content-Encoding: gzip on a
 // .gz it names) still goes out with its Content-Length, GET and HEAD alike,
@@ -109,12 +109,17 @@ func TestXSendfileVaryAndEncodedLength(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir)
-	for _, path := range []string{"/xs?" + filepath.Join(dir, "app.css"), "/xa?/static/app.css"} {
-		_, _, hdr := redirectGet(t, s, path, "X-Extra", "Vary:Cookie")
-		if v := strings.Join(hdr.Values("Vary"), ", "); v != "Cookie, Accept-Encoding" {
-			t.Errorf("%s: Vary %q, want the app's Cookie and Accept-Encoding", path, v)
-		}
+	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir,
+		"--static-precompressed")
+	_, _, hdr := redirectGet(t, s, "/xa?/static/app.css", "X-Extra", "Vary:Cookie")
+	if v := strings.Join(hdr.Values("Vary"), ", "); v != "Cookie, Accept-Encoding" {
+		t.Errorf("X-Accel-Redirect: Vary %q, want the app's Cookie and Accept-Encoding", v)
+	}
+	// X-Sendfile names a file: never a sibling FILE.gz in its place.
+	_, body, hdr := redirectGet(t, s, "/xs?"+filepath.Join(dir, "app.css"), "X-Extra", "Vary:Cookie", "Accept-Encoding", "gzip")
+	if v := strings.Join(hdr.Values("Vary"), ", "); v != "Cookie" || body != "body{}\n" || hdr.Get("Content-Encoding") != "" {
+		t.Errorf("X-Sendfile: Vary %q, Content-Encoding %q, body %q; want the app's Vary and the file it named",
+			v, hdr.Get("Content-Encoding"), body)
 	}
 	path := "/xs?" + filepath.Join(dir, "doc.txt.gz")
 	for _, method := range []string{"GET", "HEAD"} {

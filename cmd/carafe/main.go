@@ -550,6 +550,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	}
 	if len(cfg.XSendfileDir) > 0 {
 		o := base
+		o.Precompressed = false // the app names the file that goes out
 		for _, d := range cfg.XSendfileDir {
 			abs, err := filepath.Abs(d)
 			if err != nil {

@@ -70,7 +70,7 @@ type Config struct {
 	StaticIndex         []string    // --static-index NAME
 	StaticMaxAge        int         // --static-max-age seconds; 0 = no caching headers
 	StaticExpires       [8][]string // the static-expires* values, one list per option (ExpiresOptionNames)
-	StaticPrecompressed bool        // --static-precompressed, default true
+	StaticPrecompressed bool        // --static-precompressed
 	XSendfileDir        []string    // --x-sendfile-dir DIR: X-Sendfile allowed under these
 	XAccelRedirect      bool        // --x-accel-redirect
 	UID, GID            string      // --uid, --gid: user/group name or number; "" keeps the current one

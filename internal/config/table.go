@@ -196,9 +196,13 @@ var table = append(append(append([]Option{
 	expiresOption(7, "static-expires-path-info-mtime", "'REGEXP SECONDS'", "As --static-expires-path-info, "+
 		"counted from the file's modification time."),
 	{
-		Name: "static-precompressed", Aliases: []string{"static-gzip-all"}, Kind: KindBool, Default: "true", Section: secApplication,
+		Name: "static-precompressed", Aliases: []string{"static-gzip-all"}, Kind: KindBool, Default: "false", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticPrecompressed },
-		Doc:   "Serve `FILE.br` / `FILE.gz` next to FILE when the client accepts that encoding (with `Vary: Accept-Encoding`).",
+		Doc: "Serve `FILE.br` / `FILE.gz` next to FILE, for --static-map, --check-static and X-Accel-Redirect, " +
+			"when the client accepts that encoding (with `Vary: Accept-Encoding`): for assets your build " +
+			"compresses. Off by default, as uWSGI's `static-gzip-all` and nginx's `gzip_static` are: in a " +
+			"directory of uploads, whoever may name a file `report.txt.gz` would choose what browsers get for " +
+			"`report.txt`. Never for X-Sendfile, whose file the app names.",
 	},
 	{
 		Name: "x-sendfile-dir", Kind: KindList, Metavar: "DIR", Section: secApplication,
