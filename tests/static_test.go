@@ -160,8 +160,10 @@ func TestCheckStaticSkipExt(t *testing.T) {
 	}
 }
 
-// A mapped directory that is missing stops the start, with an error that
-// names the option and the value as the user gave them.
+// A mapped directory that is missing does not stop the start, as it does
+// not stop uWSGI's (a Django STATIC_ROOT before collectstatic ran): a
+// warning names the option and the value as the user gave them, and the
+// URLs go to the app.
 func TestStaticMissingDirNamed(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "nope")
@@ -171,11 +173,15 @@ func TestStaticMissingDirNamed(t *testing.T) {
 		{"--check-static", missing},
 		{"--x-sendfile-dir", missing},
 	} {
-		code, out := run(t, 15*time.Second, append([]string{"--http", freeAddr(t), "--chdir", appDir("static_site"), "--module", "wsgi"}, args...)...)
-		want := "carafe: static: " + args[0] + " " + args[1] + ": "
-		if code == 0 || !strings.Contains(out, want) || !strings.Contains(out, "no such file or directory") {
-			t.Errorf("%v: exit %d, output %q; want an error starting %q", args, code, out, want)
+		s := startApp(t, "static_site", append(args, "--processes", "1", "--master")...)
+		want := "not found; skipped until a reload finds it"
+		if !s.waitLog(want, 5*time.Second) || !strings.Contains(s.Log(), `option="`+args[0]+" "+args[1]+`"`) {
+			t.Errorf("%v: no warning naming the option; log:\n%s", args, s.Log())
 		}
+		if code, body, _ := redirectGet(t, s, "/static/a.css"); code != 200 || body != "app:/static/a.css" {
+			t.Errorf("%v: /static/a.css: %d %.60q, want the app's answer", args, code, body)
+		}
+		s.stop()
 	}
 }
 

@@ -524,8 +524,9 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		if err != nil {
 			return err
 		}
-		for _, d := range h.MissingSafe() {
-			wo.Log.Warn("carafe: --static-safe directory not found; skipped", "dir", d)
+		for _, d := range h.Missing() {
+			wo.Log.Warn("carafe: static directory not found; skipped until a reload finds it (its URLs go to the app)",
+				"option", d)
 		}
 		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
 	}
@@ -563,6 +564,12 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		h, err := static.New(o)
 		if err != nil {
 			return err
+		}
+		for _, d := range h.Missing() {
+			if strings.HasPrefix(d, "--x-sendfile-dir ") { // (--static-safe's were said above)
+				wo.Log.Warn("carafe: X-Sendfile directory not found; skipped until a reload finds it (its files get 404)",
+					"option", d)
+			}
 		}
 		wo.HTTPOptions.XSendfile, wo.UWSGIOptions.XSendfile = h, h
 	}

@@ -246,8 +246,8 @@ func TestStaticSafe(t *testing.T) {
 		t.Fatalf("a --static-safe directory that does not exist: %v", err)
 	}
 	defer h2.Close()
-	if m := h2.MissingSafe(); len(m) != 1 || m[0] != filepath.Join(base, "nowhere") {
-		t.Errorf("MissingSafe %q", m)
+	if m := h2.Missing(); len(m) != 1 || m[0] != "--static-safe "+filepath.Join(base, "nowhere") {
+		t.Errorf("Missing %q", m)
 	}
 	if served, w := do(h2, "GET", "/static/outdir/secret.txt"); !served || w.Code != 200 {
 		t.Errorf("the other safe directory: served %v %d", served, w.Code)

@@ -97,7 +97,7 @@ func ParseMapping(option, s string) (Mapping, error) {
 type Handler struct {
 	maps          []mapping
 	safe          []safeDir
-	missingSafe   []string
+	missing       []string // the options whose directory does not exist, as given
 	index         []string
 	expires       time.Duration
 	cacheControl  string
@@ -147,7 +147,7 @@ func New(o Options) (*Handler, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			// As uWSGI: a path gone stale (a Python version's
 			// site-packages after an upgrade) is skipped, and said.
-			h.missingSafe = append(h.missingSafe, d)
+			h.missing = append(h.missing, "--static-safe "+d)
 			continue
 		}
 		if err == nil {
@@ -162,6 +162,13 @@ func New(o Options) (*Handler, error) {
 	}
 	for _, m := range o.Maps {
 		mm, err := openMapping(m)
+		if errors.Is(err, fs.ErrNotExist) {
+			// As uWSGI: its URLs go to the app. A Django site's
+			// static-map to a STATIC_ROOT that collectstatic has not made
+			// yet must not keep the site from starting.
+			h.missing = append(h.missing, mappingName(m))
+			continue
+		}
 		if err != nil {
 			h.Close()
 			return nil, err
@@ -172,9 +179,10 @@ func New(o Options) (*Handler, error) {
 	return h, nil
 }
 
-// MissingSafe names the --static-safe directories that do not exist:
-// skipped, for the caller to say so.
-func (h *Handler) MissingSafe() []string { return h.missingSafe }
+// Missing names the --static-safe directories and the mappings whose
+// directory does not exist ("--static-map /static=DIR"): skipped, for the
+// caller to say so.
+func (h *Handler) Missing() []string { return h.missing }
 
 // realDir is dir with its symlinks resolved, absolute.
 func realDir(dir string) (string, error) {
@@ -185,15 +193,20 @@ func realDir(dir string) (string, error) {
 	return filepath.Abs(real)
 }
 
+// mappingName is how errors name m: the option as given.
+func mappingName(m Mapping) string {
+	if m.Source != "" {
+		return m.Source
+	}
+	return m.Prefix + "=" + m.Dir
+}
+
 func openMapping(m Mapping) (mapping, error) {
 	if !strings.HasPrefix(m.Prefix, "/") {
 		return mapping{}, fmt.Errorf("static: prefix %q: must start with /", m.Prefix)
 	}
 	prefix := strings.TrimSuffix(path.Clean(m.Prefix), "/")
-	name := m.Source
-	if name == "" {
-		name = m.Prefix + "=" + m.Dir
-	}
+	name := mappingName(m)
 	dir, err := filepath.EvalSymlinks(m.Dir)
 	if err != nil {
 		return mapping{}, fmt.Errorf("static: %s: %w", name, err)

@@ -61,7 +61,6 @@ func TestNew(t *testing.T) {
 		{"zero", Options{}, ""},
 		{"ok", Options{Maps: []Mapping{{Prefix: "/static", Dir: dir}}, Index: []string{"index.html"}, Expires: time.Hour}, ""},
 		{"root symlink resolved", Options{Maps: []Mapping{{Prefix: "/s", Dir: link}}}, ""},
-		{"missing dir", Options{Maps: []Mapping{{Prefix: "/s", Dir: filepath.Join(base, "nope")}}}, "no such file"},
 		{"file not dir", Options{Maps: []Mapping{{Prefix: "/s", Dir: filepath.Join(dir, "a.css")}}}, "not a directory"},
 		{"relative prefix", Options{Maps: []Mapping{{Prefix: "s", Dir: dir}}}, "must start with /"},
 		// An X-Sendfile mapping's prefix is a file path, compared as is.
@@ -70,6 +69,23 @@ func TestNew(t *testing.T) {
 		{"index dotdot", Options{Index: []string{".."}}, "plain file name"},
 		{"index empty", Options{Index: []string{""}}, "plain file name"},
 	}
+	// A mapped directory that does not exist is skipped, as uWSGI skips
+	// it (a STATIC_ROOT before collectstatic): its URLs go to the app, and
+	// the option is named for the caller to warn.
+	t.Run("missing dir", func(t *testing.T) {
+		m := Mapping{Prefix: "/s", Dir: filepath.Join(base, "nope"), Source: "--static-map /s=nope"}
+		h, err := New(Options{Maps: []Mapping{m, {Prefix: "/static", Dir: dir}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		if got := h.Missing(); len(got) != 1 || got[0] != "--static-map /s=nope" {
+			t.Errorf("Missing() = %q, want the mapping named", got)
+		}
+		if h.Match([]byte("/s/a.css")) || !h.Match([]byte("/static/a.css")) {
+			t.Errorf("Match: the missing mapping matches, or the other does not")
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, err := New(tt.o)
