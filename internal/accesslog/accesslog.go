@@ -1,7 +1,11 @@
 // Package accesslog writes one line per request, formatted without
-// allocations. Lines are collected in a buffer and written at least every
-// FlushEvery (or when 64 KiB gather), so a busy server makes one write
-// call per batch instead of one per request; lines never interleave.
+// allocations. A line that comes after FlushEvery without one is written
+// at once; the lines that follow it within FlushEvery are collected in a
+// buffer and written together FlushEvery later (or when 64 KiB gather),
+// so a busy server makes one write call per batch instead of one per
+// request, and a quiet one loses no line to a worker killed outright (the
+// OOM killer's SIGKILL): the lines before a crash are the ones wanted.
+// Lines never interleave.
 package accesslog
 
 import (
@@ -22,6 +26,8 @@ type Logger struct {
 	mu     sync.Mutex
 	w      io.Writer
 	buf    []byte
+	last   time.Time // when the buffer was last written
+	now    func() time.Time
 	timer  *time.Timer
 	filter Filter
 	format *Format // nil: the default line (Append)
@@ -57,7 +63,7 @@ func (f *Filter) keep(e *Entry) bool {
 // New returns a Logger writing to w the requests f keeps, in format (nil:
 // the default line).
 func New(w io.Writer, f Filter, format *Format) *Logger {
-	l := &Logger{w: w, buf: make([]byte, 0, flushAt), filter: f, format: format}
+	l := &Logger{w: w, buf: make([]byte, 0, flushAt), filter: f, format: format, now: time.Now}
 	l.timer = time.AfterFunc(time.Hour, l.Flush)
 	l.timer.Stop()
 	return l
@@ -69,7 +75,10 @@ func (l *Logger) Flush() {
 		return
 	}
 	l.mu.Lock()
-	l.flushLocked()
+	if len(l.buf) > 0 {
+		l.flushLocked()
+		l.last = l.now()
+	}
 	l.mu.Unlock()
 }
 
@@ -125,9 +134,10 @@ func (l *Logger) Log(e *Entry) {
 	if !l.filter.keep(e) {
 		return
 	}
-	now := time.Now()
+	now := l.now()
 	l.mu.Lock()
-	if len(l.buf) == 0 {
+	alone := len(l.buf) == 0 && now.Sub(l.last) >= FlushEvery
+	if len(l.buf) == 0 && !alone {
 		l.timer.Reset(FlushEvery)
 	}
 	if l.format != nil {
@@ -135,8 +145,9 @@ func (l *Logger) Log(e *Entry) {
 	} else {
 		l.buf = Append(l.buf, now, e)
 	}
-	if len(l.buf) >= flushAt {
+	if alone || len(l.buf) >= flushAt {
 		l.flushLocked()
+		l.last = now
 	}
 	l.mu.Unlock()
 }
