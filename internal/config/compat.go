@@ -47,7 +47,7 @@ var compatOptions = []Option{
 		Name: "log-date", Aliases: []string{"logdate"}, Kind: KindNoop, Metavar: "FORMAT", NoValue: "on", Section: secCompat,
 		Check: anyValue,
 		Doc: "carafe's request lines always begin with the date and time, and its own lines carry them " +
-			"(`time=`; both ISO 8601, UTC), so there is nothing to add; a strftime FORMAT is accepted and " +
+			"(`time=`; both ISO 8601 in local time, with the UTC offset), so there is nothing to add; a strftime FORMAT is accepted and " +
 			"not used, and what the app prints is written as it is.",
 	},
 	noop("logfile-chown", "", "carafe always gives the log files to the --uid/--gid user when it drops privileges (the "+
