@@ -217,7 +217,10 @@ func TestParseErrors(t *testing.T) {
 		// Gunicorn's names, which edit distance alone mapped to --ini
 		// (--bind), --reload-mercy (--reload) or nothing (--timeout).
 		{"gunicorn bind", []string{"app", "--bind", "0.0.0.0:8000"}, `config: unknown option "--bind" (Gunicorn's --bind is carafe's --http; see README.md, "From Gunicorn")`},
-		{"gunicorn reload", []string{"app", "--reload"}, `config: unknown option "--reload" (Gunicorn's --reload is carafe's --py-autoreload 1; see README.md, "From Gunicorn")`},
+		{"gunicorn reload", []string{"app", "--reload"}, `config: unknown option "--reload" (uWSGI's --reload PIDFILE is ` + "`kill -HUP $(cat PIDFILE)`" + `: carafe has no control commands; see docs/operations.md, "Signals"; Gunicorn's --reload is carafe's --py-autoreload 1; see README.md, "From Gunicorn")`},
+		{"uwsgi stop", []string{"--stop", "/run/app.pid"}, `config: unknown option "--stop" (uWSGI's --stop PIDFILE is ` + "`kill -TERM $(cat PIDFILE) (kill -INT stops at once)`" + `: carafe has no control commands; see docs/operations.md, "Signals")`},
+		{"gunicorn access-logformat", []string{"app", "--access-logformat", "%(h)s"}, `config: unknown option "--access-logformat" (Gunicorn's --access-logformat is carafe's --log-format with uWSGI's variables; Apache's combined format is '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"'; see README.md, "From Gunicorn")`},
+		{"gunicorn backlog", []string{"app", "--backlog", "2048"}, `config: unknown option "--backlog" (Gunicorn's --backlog is carafe's --listen (carafe asks for the largest backlog the kernel allows); see README.md, "From Gunicorn")`},
 		{"gunicorn timeout", []string{"app", "--timeout=30"}, `config: unknown option "--timeout" (Gunicorn's --timeout is carafe's --harakiri (it ends a request that runs longer); see README.md, "From Gunicorn")`},
 		{"gunicorn -b", []string{"app", "-b", "0.0.0.0:8000"}, `config: -b 0.0.0.0:8000: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http 0.0.0.0:8000`},
 		{"gunicorn -b unix", []string{"app", "-b", "unix:/run/app.sock"}, `config: -b unix:/run/app.sock: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http /run/app.sock`},

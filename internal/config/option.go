@@ -345,6 +345,18 @@ var gunicornNames = map[string]string{
 	"keyfile":             "none: carafe speaks no TLS; put nginx (or another proxy) in front for HTTPS",
 	"ca-certs":            "none: carafe speaks no TLS; put nginx (or another proxy) in front for HTTPS",
 	"capture-output":      "none: the app's stdout and stderr already go where carafe logs (--logto)",
+	"access-logformat": "--log-format with uWSGI's variables; Apache's combined format is " +
+		`'%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"'`,
+	"backlog": "--listen (carafe asks for the largest backlog the kernel allows)",
+}
+
+// uwsgiCommands are uWSGI's options that signal a running instance
+// through its pidfile (Django's uWSGI how-to gives them), and the signal
+// to send carafe's master instead.
+var uwsgiCommands = map[string]string{
+	"reload":        "kill -HUP $(cat PIDFILE)",
+	"brutal-reload": "kill -HUP $(cat PIDFILE)",
+	"stop":          "kill -TERM $(cat PIDFILE) (kill -INT stops at once)",
 }
 
 // gunicornHint is the suffix of an unknown-option error for Gunicorn's
@@ -430,7 +442,15 @@ func editDistance(a, b string) int {
 // didYouMean formats the suggestion suffix for an unknown name; prefix is
 // "--" for flags and "" for ini keys.
 func didYouMean(name, prefix string) string {
-	if h := gunicornHint(strings.ToLower(name)); h != "" {
+	name = strings.ToLower(name)
+	if c, ok := uwsgiCommands[name]; ok {
+		h := fmt.Sprintf(" (uWSGI's --%s PIDFILE is `%s`: carafe has no control commands; see docs/operations.md, \"Signals\")", name, c)
+		if g := gunicornHint(name); g != "" {
+			h = strings.TrimSuffix(h, ")") + "; " + strings.TrimPrefix(g, " (")
+		}
+		return h
+	}
+	if h := gunicornHint(name); h != "" {
 		return h
 	}
 	if s := suggest(name); s != "" {
