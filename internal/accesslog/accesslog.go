@@ -120,11 +120,23 @@ type Entry struct {
 	// (when Format.Headers) its Host, User-Agent, Referer and REMOTE_USER.
 	HeadBytes, ContentLength       int64
 	Host, UserAgent, Referer, User []byte
+	// Vars are the values of the format's %(var.HTTP_NAME) variables, in
+	// the order of Format.Vars (VarNames); nil for a header not sent.
+	Vars [][]byte
 }
 
 // Headers reports whether the logger's format reads request headers, so
 // that the caller fills Entry's Host, UserAgent, Referer and User.
 func (l *Logger) Headers() bool { return l != nil && l.format != nil && l.format.Headers }
+
+// VarNames are the environ names (HTTP_X_FORWARDED_FOR) of the request
+// headers whose values the caller gives in Entry.Vars, in that order.
+func (l *Logger) VarNames() []string {
+	if l == nil || l.format == nil {
+		return nil
+	}
+	return l.format.Vars
+}
 
 // Log writes e as: time remote "METHOD target PROTO" status bytes duration.
 func (l *Logger) Log(e *Entry) {

@@ -192,7 +192,20 @@ func TestFormat(t *testing.T) {
 	if got := string(f.append(nil, now, &e)); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	for _, bad := range []string{"%(core)", "%(var.HTTP_X)", "a %(addr"} {
+	// %(var.HTTP_NAME): the values the front end gives, in order, escaped;
+	// "-" for a header not sent.
+	f, err = ParseFormat(`%(var.HTTP_X_FORWARDED_FOR) %(var.HTTP_X_REAL_IP) %(status)`, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Headers || strings.Join(f.Vars, " ") != "HTTP_X_FORWARDED_FOR HTTP_X_REAL_IP" {
+		t.Errorf("Headers %v, Vars %q", f.Headers, f.Vars)
+	}
+	e = Entry{Status: 200, Vars: [][]byte{[]byte("9.9.9.9, 10.0.0.1\n"), nil}}
+	if got, want := string(f.append(nil, now, &e)), "9.9.9.9, 10.0.0.1\\x0a - 200\n"; got != want {
+		t.Errorf("var.: got %q, want %q", got, want)
+	}
+	for _, bad := range []string{"%(core)", "%(var.REMOTE_ADDR)", "%(var.HTTP_)", "%(var.HTTP_x-y)", "a %(addr"} {
 		if _, err := ParseFormat(bad, 1, 0); err == nil {
 			t.Errorf("ParseFormat(%q) accepted", bad)
 		}

@@ -15,15 +15,20 @@ import (
 type Format struct {
 	parts []part
 	// Headers says that a variable reads a request header (host, uagent,
-	// referer): the front end fills those Entry fields only then.
+	// referer, var.HTTP_*): the front end fills those Entry fields only
+	// then.
 	Headers bool
-	pid     string
-	wid     string
+	// Vars are the names of the %(var.HTTP_NAME) variables, in the order
+	// of Entry.Vars.
+	Vars []string
+	pid  string
+	wid  string
 }
 
 type part struct {
 	lit string
 	v   logVar // 0: lit
+	i   int    // varVar: the index in Entry.Vars
 }
 
 // logVar is a log-format variable; a switch (not a table of funcs) keeps
@@ -56,6 +61,7 @@ const (
 	varCl
 	varPid
 	varWid
+	varVar // %(var.HTTP_NAME): a request header, as the environ names it
 )
 
 // logVars are the uWSGI log-format variables carafe fills (see
@@ -69,8 +75,13 @@ var logVars = map[string]logVar{
 }
 
 // appendVar formats one variable of e onto b.
-func (f *Format) appendVar(b []byte, v logVar, now time.Time, e *Entry) []byte {
-	switch v {
+func (f *Format) appendVar(b []byte, p *part, now time.Time, e *Entry) []byte {
+	switch p.v {
+	case varVar:
+		if p.i < len(e.Vars) {
+			return appendField(b, e.Vars[p.i])
+		}
+		return append(b, '-')
 	case varAddr: // REMOTE_ADDR: the address without the port carafe's own line shows
 		addr := e.Remote
 		if host, _, err := net.SplitHostPort(addr); err == nil {
@@ -160,6 +171,17 @@ func ParseFormat(s string, pid, wid int) (*Format, error) {
 			return nil, fmt.Errorf("log-format: %q: unclosed %%(", s[i:])
 		}
 		name := s[i+2 : i+j]
+		if cgi, ok := strings.CutPrefix(name, "var."); ok {
+			if !validVarName(cgi) {
+				return nil, fmt.Errorf("log-format: %%(%s): carafe fills var.HTTP_NAME, a request header "+
+					"as the environ names it (var.HTTP_X_FORWARDED_FOR), and no other var.", name)
+			}
+			f.parts = append(f.parts, part{v: varVar, i: len(f.Vars)})
+			f.Vars = append(f.Vars, cgi)
+			f.Headers = true
+			s = s[i+j+1:]
+			continue
+		}
 		v, ok := logVars[name]
 		if !ok {
 			return nil, fmt.Errorf("log-format: %%(%s) is not a variable carafe fills; it has %s", name, varNames())
@@ -171,12 +193,28 @@ func ParseFormat(s string, pid, wid int) (*Format, error) {
 	return f, nil
 }
 
+// validVarName reports whether name is HTTP_ and a header's name as the
+// environ gives it: upper-case letters, digits and underscores.
+func validVarName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "HTTP_")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func varNames() string {
-	names := make([]string, 0, len(logVars))
+	names := make([]string, 0, len(logVars)+1)
 	for n := range logVars {
 		names = append(names, "%("+n+")")
 	}
 	sort.Strings(names)
+	names = append(names, "%(var.HTTP_NAME)")
 	return strings.Join(names, " ")
 }
 
@@ -184,7 +222,7 @@ func varNames() string {
 func (f *Format) append(b []byte, now time.Time, e *Entry) []byte {
 	for i := range f.parts {
 		if p := &f.parts[i]; p.v != 0 {
-			b = f.appendVar(b, p.v, now, e)
+			b = f.appendVar(b, p, now, e)
 		} else {
 			b = append(b, p.lit...)
 		}

@@ -544,8 +544,10 @@ var table = append(append(append([]Option{
 			"format `%(addr) - %(user) [%(ltime)] \"%(method) %(uri) %(proto)\" %(status) %(size) " +
 			"\"%(referer)\" \"%(uagent)\"`. carafe fills addr, user (REMOTE_USER from a gateway), host, " +
 			"method, uri, proto, uagent, referer, status, micros, msecs, secs, time, epoch, tmsecs, " +
-			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid and wid; another " +
-			"variable stops carafe at start, naming these. Values from the request are escaped.",
+			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid and wid, and " +
+			"var.HTTP_NAME, a request header as the environ names it (`%(var.HTTP_X_FORWARDED_FOR)`, the first " +
+			"of a repeated field over HTTP); another variable stops carafe at start, naming these. Values " +
+			"from the request are escaped.",
 	},
 	{
 		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,

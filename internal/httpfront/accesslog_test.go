@@ -83,3 +83,37 @@ func readRaw(t *testing.T, br *bufio.Reader, isHead bool) (head, body int) {
 	}
 	return head, length
 }
+
+// %(var.HTTP_NAME) logs a request header as the environ names it, over
+// HTTP (the first of a repeated field) and from a gateway's variables,
+// "-" when it was not sent.
+func TestAccessLogVars(t *testing.T) {
+	format, err := accesslog.ParseFormat("%(var.HTTP_X_FORWARDED_FOR) %(var.HTTP_X_REAL_IP) %(status)", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLine := func(out *lockedBuffer, access *accesslog.Logger, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(5 * time.Millisecond) {
+			access.Flush()
+			if time.Now().After(deadline) {
+				t.Fatalf("log %q, want a line %q", out.String(), want)
+			}
+		}
+	}
+	var out lockedBuffer
+	access := accesslog.New(&out, accesslog.Filter{}, format)
+	c, br := serve(t, okApp, Options{Access: access})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nx-forwarded-for: 9.9.9.9, 10.0.0.1\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n")
+	readResponse(t, br)
+	waitLine(&out, access, "9.9.9.9, 10.0.0.1 - 200\n")
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Real-IP: 7.7.7.7\r\n\r\n")
+	readResponse(t, br)
+	waitLine(&out, access, "- 7.7.7.7 200\n")
+
+	var uout lockedBuffer
+	uaccess := accesslog.New(&uout, accesslog.Filter{}, format)
+	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: uaccess})
+	uwsgiGet(t, addr, "PATH_INFO", "/", "HTTP_X_REAL_IP", "6.6.6.6")
+	waitLine(&uout, uaccess, "- 6.6.6.6 200\n")
+}

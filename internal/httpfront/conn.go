@@ -52,7 +52,8 @@ type conn struct {
 	bw            *bufio.Writer
 	remote        string
 	rAddr, rPort  string
-	trustProxy    bool // the peer's X-Forwarded-Proto may set the scheme (see ProxyTrust)
+	trustProxy    bool     // the peer's X-Forwarded-Proto may set the scheme (see ProxyTrust)
+	logVars       [][]byte // the access line's %(var.HTTP_NAME) values (reused)
 	lHost, lPort  string
 	req           Request
 	ureq          uwsgi.Request // the current packet, in UWSGI mode
@@ -1039,11 +1040,19 @@ func (c *conn) logAccess(start time.Time) {
 
 // logHeaders fills the request fields a log-format may name.
 func (c *conn) logHeaders(e *accesslog.Entry) {
+	names := c.s.opts.Access.VarNames()
+	if len(names) > 0 {
+		c.logVars = append(c.logVars[:0], make([][]byte, len(names))...)
+		e.Vars = c.logVars
+	}
 	if c.s.opts.Protocol == UWSGI {
 		e.Host, _ = c.ureq.Get("HTTP_HOST")
 		e.UserAgent, _ = c.ureq.Get("HTTP_USER_AGENT")
 		e.Referer, _ = c.ureq.Get("HTTP_REFERER")
 		e.User, _ = c.ureq.Get("REMOTE_USER")
+		for i, name := range names {
+			e.Vars[i], _ = c.ureq.Get(name)
+		}
 		return
 	}
 	for _, h := range c.req.Headers {
@@ -1055,7 +1064,33 @@ func (c *conn) logHeaders(e *accesslog.Entry) {
 		case httpsyntax.EqualFold(h.Name, "referer"):
 			e.Referer = h.Value
 		}
+		for i, name := range names {
+			if e.Vars[i] == nil && isEnvName(h.Name, name[len("HTTP_"):]) {
+				e.Vars[i] = h.Value // the first of a repeated field
+			}
+		}
 	}
+}
+
+// isEnvName reports whether a header's name is cgi (X_FORWARDED_FOR) as
+// the environ names it: upper-cased, '-' as '_'. Names holding '_' never
+// reach here (they are dropped, see Request.Headers).
+func isEnvName(name []byte, cgi string) bool {
+	if len(name) != len(cgi) {
+		return false
+	}
+	for i, c := range name {
+		switch {
+		case c == '-':
+			c = '_'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if c != cgi[i] {
+			return false
+		}
+	}
+	return true
 }
 
 var xForwardedFor = []byte("X-Forwarded-For")
