@@ -455,6 +455,16 @@ func (c *conn) handle(draining bool) bool {
 	c.resetResponse()
 	c.closeAfter = draining
 	keep := r.KeepAlive && c.s.opts.Keepalive > 0 && !draining
+	if string(r.Method) == "CONNECT" {
+		// A tunnel no WSGI app can open: an app's 2xx would carry a body
+		// where RFC 9110 has the connection turn into the tunnel, and the
+		// bytes after it parsed as requests. 501, as for a method carafe
+		// does not serve, and close.
+		c.writeSimple(501, false)
+		c.finished(start)
+		c.linger = r.ContentLength > 0 || r.Chunked
+		return false
+	}
 	if c.isHead || string(r.Method) == "GET" {
 		// A GET with a body: the file's answer says Connection: close, and
 		// the body is left unread, so no next request is looked for in it.

@@ -313,3 +313,29 @@ func TestLingerNeedsCloseWrite(t *testing.T) {
 		t.Fatal("lingerClose waited on a connection without CloseWrite")
 	}
 }
+
+// CONNECT asks for a tunnel no WSGI app can open: 501 without calling the
+// app, and the connection closes, so nothing sent after it (tunnel bytes)
+// is taken for a request.
+func TestServerConnectRefused(t *testing.T) {
+	called := make(chan string, 2)
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		called <- env["REQUEST_METHOD"]
+		c.Exch.Output(head("200 OK"), []byte("tunnel open"), nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{Keepalive: time.Minute})
+	io.WriteString(c, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+	h, body := soon(t, c, br, false)
+	if !strings.HasPrefix(h, "HTTP/1.1 501 ") || !strings.Contains(h, "Connection: close") {
+		t.Errorf("CONNECT: %q %q, want a 501 that closes", h, body)
+	}
+	if rest, _ := io.ReadAll(br); len(rest) > 0 {
+		t.Errorf("after the 501: %q, want the connection closed", rest)
+	}
+	select {
+	case m := <-called:
+		t.Errorf("the app was called (%s)", m)
+	default:
+	}
+}
