@@ -149,19 +149,21 @@ func (m *master) serveStats() {
 		return
 	}
 	m.o.Log.Info("carafe: master: stats on " + m.o.Stats)
-	var mu sync.Mutex // one collection at a time: replies are not tagged
+	var docs sharedDoc
+	busy := make(chan struct{}, statsClients)
 	go func() {
 		for {
+			// Past statsClients at once, the next wait in the kernel's
+			// backlog: a flood of clients costs the master no descriptors.
+			busy <- struct{}{}
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
 			go func() {
-				defer c.Close()
+				defer func() { c.Close(); <-busy }()
 				httpClient := sentHTTPRequest(c)
-				mu.Lock()
-				doc := m.collect()
-				mu.Unlock()
+				doc := docs.get(m.collect)
 				body, _ := json.MarshalIndent(doc, "", "  ")
 				body = append(body, '\n')
 				c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -173,6 +175,42 @@ func (m *master) serveStats() {
 			}()
 		}
 	}()
+}
+
+// statsClients is how many stats clients are served at once.
+const statsClients = 16
+
+// sharedDoc runs one collection at a time (the workers' replies are not
+// tagged) and gives its document to every client that asked while it
+// ran: with a worker that does not answer, each collection waits
+// statsWait, and clients served one collection each would wait in turn.
+type sharedDoc struct {
+	mu      sync.Mutex
+	running *docRun
+}
+
+type docRun struct {
+	done chan struct{}
+	doc  StatsDoc
+}
+
+// get returns the document of the collection running, or of one it runs.
+func (s *sharedDoc) get(collect func() StatsDoc) StatsDoc {
+	s.mu.Lock()
+	if r := s.running; r != nil {
+		s.mu.Unlock()
+		<-r.done
+		return r.doc
+	}
+	r := &docRun{done: make(chan struct{})}
+	s.running = r
+	s.mu.Unlock()
+	r.doc = collect()
+	s.mu.Lock()
+	s.running = nil
+	s.mu.Unlock()
+	close(r.done)
+	return r.doc
 }
 
 // statsWait is how long a stats document waits for the workers' figures,

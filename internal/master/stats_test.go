@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,5 +106,33 @@ func TestCollectWaitsOnceForAll(t *testing.T) {
 		t.Logf("two silent workers: document after %v", time.Since(start).Round(time.Millisecond))
 	case <-time.After(5 * time.Second):
 		t.Fatal("no stats document within 5s with two silent workers (statsWait 50ms)")
+	}
+}
+
+// Clients that ask while a collection runs share its document: with a
+// worker that does not answer, 20 clients at once were served one
+// statsWait after another.
+func TestStatsClientsShareACollection(t *testing.T) {
+	defer func(d time.Duration) { statsWait = d }(statsWait)
+	statsWait = 200 * time.Millisecond
+	p, _ := silentProc(t, 1)
+	m := statsMaster(t, p)
+	var docs sharedDoc
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if doc := docs.get(m.collect); len(doc.Workers) != 1 {
+				t.Errorf("document lists %d workers, want 1", len(doc.Workers))
+			}
+		}()
+	}
+	wg.Wait()
+	// Two collections at most: one running as the others arrive, and one
+	// for those that came as it ended.
+	if d := time.Since(start); d > 4*statsWait {
+		t.Errorf("20 clients served in %v, want about one statsWait (%v)", d, statsWait)
 	}
 }
