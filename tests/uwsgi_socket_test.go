@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -280,5 +281,24 @@ func TestUWSGIGatewayVars(t *testing.T) {
 	raw, _ = io.ReadAll(c)
 	if h, b, _ := strings.Cut(string(raw), "\r\n\r\n"); !strings.HasPrefix(h, "HTTP/1.1 200") || b != "" {
 		t.Errorf("GET then HEAD: head %q, %d body bytes, want a HEAD's answer: none", h, len(b))
+	}
+}
+
+// The start's warnings (an unknown ini key here) reach the --logto file
+// too, not only the terminal: an operator may read only the log.
+func TestLogtoHasStartWarnings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ini, logto := filepath.Join(dir, "site.ini"), filepath.Join(dir, "carafe.log")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nprocess = 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startApp(t, "uwsgi_echo", "--ini", ini, "--logto", logto)
+	var got []byte
+	if !wsgiEventually(5*time.Second, func() bool {
+		got, _ = os.ReadFile(logto)
+		return bytes.Contains(got, []byte(`unknown option "process"`))
+	}) {
+		t.Errorf("the --logto file lacks the unknown-key warning:\n%s", got)
 	}
 }

@@ -117,6 +117,13 @@ func run(args []string) int {
 			fmt.Fprintf(os.Stderr, "carafe: --logto %s: %v\n", cfg.LogTo, err)
 			return 1
 		}
+		if !child && !detached { // (a daemon's stderr was the file already)
+			// Said on the terminal above, and in the file, where an
+			// operator who reads only the log looks (uWSGI writes there).
+			for _, w := range warnings {
+				fmt.Fprintln(os.Stderr, w)
+			}
+		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if path := os.Getenv("CARAFE_CPUPROFILE"); path != "" {
