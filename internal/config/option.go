@@ -146,7 +146,7 @@ var unsupportedFamilies = []struct {
 	{prefix: "final-route", opt: unsupported("final-route*", noRouting)},
 	{prefix: "error-route", opt: unsupported("error-route*", noRouting)},
 	{prefix: "response-route", opt: unsupported("response-route*", noRouting)},
-	{prefix: "hook-", opt: unsupported("hook-*", "carafe runs no hooks (but the hook-master-start signal mappings above); "+
+	{prefix: "hook-", opt: unsupported("hook-*", "carafe runs no hooks (but accepts hook-master-start = unix_signal:N ..., which maps a signal as carafe already does); "+
 		runBefore)},
 	{prefix: "exec-", opt: unsupported("exec-*", "carafe runs no hooks; "+runBefore)},
 	{prefix: "call-", opt: unsupported("call-*", "carafe runs no hooks; call the function in the app's import.")},
