@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -113,5 +114,27 @@ func TestAppFlask(t *testing.T) {
 			t.Errorf("the view's traceback is not in the log")
 		}
 		httpExpectOK(t, s, "/")
+	})
+
+	// A client that leaves mid-upload: Werkzeug's ClientDisconnected, a
+	// 400 that Flask does not log, as under uWSGI, not an error traceback
+	// and a 500 for every dropped mobile upload.
+	t.Run("upload cut short", func(t *testing.T) {
+		for _, path := range []string{"/raw", "/upload"} {
+			mark := len(s.Log())
+			c := s.dial()
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"+
+				"Content-Length: 2000000\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n%s",
+				path, strings.Repeat("x", 100000))
+			time.Sleep(100 * time.Millisecond) // the view is reading
+			c.Close()
+			want := `"POST ` + path + ` HTTP/1.1" 400 `
+			if !wsgiEventually(5*time.Second, func() bool { return strings.Contains(wsgiLogSince(s, mark), want) }) {
+				t.Errorf("%s: no %s line; log since:\n%s", path, want, wsgiLogSince(s, mark))
+			}
+			if log := wsgiLogSince(s, mark); strings.Contains(log, "Traceback") || strings.Contains(log, "Exception on") {
+				t.Errorf("%s: the dropped upload was logged as an error:\n%s", path, log)
+			}
+		}
 	})
 }

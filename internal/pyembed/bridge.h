@@ -101,6 +101,7 @@ void crf_dump_traceback(crf_slot *s);
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total);
 void crf_log_exception(void);
+PyObject *crf_input_error(void);
 extern PyTypeObject crf_ResponderType;
 
 /* input.c */

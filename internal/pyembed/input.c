@@ -30,7 +30,7 @@ static int crf_input_failed(crf_Input *in)
 {
 	if (!in->failed)
 		return 0;
-	PyErr_SetString(PyExc_OSError, CRF_INPUT_INCOMPLETE);
+	PyErr_SetString(crf_input_error(), CRF_INPUT_INCOMPLETE);
 	return 1;
 }
 

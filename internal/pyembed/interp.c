@@ -179,7 +179,18 @@ static const char crf_loader_src[] =
 	"        return ''\n"
 	"    main = threading.main_thread()\n"
 	"    return '\\n'.join('%d %s' % (t.native_id, t.name) for t in threading.enumerate()\n"
-	"                     if t is not main and not t.daemon and t.is_alive())\n";
+	"                     if t is not main and not t.daemon and t.is_alive())\n"
+	"def _carafe_disconnect_type():\n"
+	"    import sys\n"
+	"    base = getattr(sys.modules.get('werkzeug.exceptions'), 'ClientDisconnected', None)\n"
+	"    if not isinstance(base, type) or not issubclass(base, Exception):\n"
+	"        return None\n"
+	"    class ClientDisconnectedError(OSError, base):\n"
+	"        def __init__(self, *args):\n"
+	"            OSError.__init__(self, *args)\n"
+	"            self.response = None\n"
+	"    ClientDisconnectedError.__module__ = 'carafe'\n"
+	"    return ClientDisconnectedError\n";
 
 /* crf_loader returns the function name of crf_loader_src. */
 static PyObject *crf_loader(const char *name)
@@ -202,6 +213,36 @@ fail:
 	Py_DECREF(globals);
 	Py_XDECREF(res);
 	return fn;
+}
+
+/* crf_input_error is the exception a read of a request body cut short
+ * raises (the client left, or stalled past the timeout): an OSError, as
+ * PEP 3333 has it and Django expects (UnreadablePostError), and, once the
+ * app has imported Werkzeug, its ClientDisconnected too. carafe says the
+ * body ends where it does (wsgi.input_terminated), so Werkzeug reads the
+ * stream without the length check that would raise that itself, and
+ * Flask logged every dropped upload as an error and answered 500 (uWSGI's
+ * short read gave a quiet 400). Returns a borrowed reference; the GIL is
+ * held. */
+PyObject *crf_input_error(void)
+{
+	static PyObject *type;
+	PyObject *fn, *t;
+
+	if (type != NULL)
+		return type;
+	if (PyDict_GetItemString(PyImport_GetModuleDict(), "werkzeug.exceptions") == NULL)
+		return PyExc_OSError;
+	fn = crf_loader("_carafe_disconnect_type");
+	t = fn != NULL ? PyObject_CallNoArgs(fn) : NULL;
+	Py_XDECREF(fn);
+	if (t == NULL || t == Py_None) {
+		PyErr_Clear();
+		Py_XDECREF(t);
+		return PyExc_OSError;
+	}
+	type = t;
+	return type;
 }
 
 /* crf_run_loader calls the function name of crf_loader_src with (arg) or,
