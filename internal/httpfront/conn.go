@@ -52,8 +52,9 @@ type conn struct {
 	bw            *bufio.Writer
 	remote        string
 	rAddr, rPort  string
-	trustProxy    bool     // the peer's X-Forwarded-Proto may set the scheme (see ProxyTrust)
-	logVars       [][]byte // the access line's %(var.HTTP_NAME) values (reused)
+	trustProxy    bool         // the peer's X-Forwarded-Proto may set the scheme (see ProxyTrust)
+	inHead        atomic.Int32 // headNone, headReading or headCut (see shutdown)
+	logVars       [][]byte     // the access line's %(var.HTTP_NAME) values (reused)
 	lHost, lPort  string
 	req           Request
 	ureq          uwsgi.Request // the current packet, in UWSGI mode
@@ -283,8 +284,20 @@ func (c *conn) shutdown() {
 			grace = min(grace, ka)
 		}
 		c.nc.SetReadDeadline(time.Now().Add(grace))
+	} else if c.inHead.CompareAndSwap(headReading, headCut) {
+		// A head begun and not finished (a slow or stalled client, a
+		// slowloris) would hold the stop for --http-header-timeout: it
+		// gets drainGrace to come whole.
+		c.nc.SetReadDeadline(time.Now().Add(drainGrace))
 	}
 }
+
+// The states of conn.inHead.
+const (
+	headNone    = iota
+	headReading // the head's bytes are being read from the socket
+	headCut     // ...and shutdown moved the deadline to its grace
+)
 
 // stopping reports whether the server has begun stopping since this
 // connection's request came (see shutdown): its response is the last.
@@ -345,8 +358,15 @@ func (c *conn) serve() {
 		c.start = c.now()
 		if !c.headBuffered() {
 			c.readDeadline(c.start, c.s.opts.HeaderTimeout)
+			c.inHead.Store(headReading)
 		}
-		if err := ReadRequest(c.br, lim, &c.req); err != nil {
+		err := ReadRequest(c.br, lim, &c.req)
+		if c.inHead.Swap(headNone) == headCut {
+			c.stopMu.Lock() // shutdown's SetReadDeadline is done
+			c.stopMu.Unlock()
+			c.rdl = time.Time{} // re-armed for the body
+		}
+		if err != nil {
 			c.reject(err)
 			return
 		}

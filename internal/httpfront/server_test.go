@@ -680,3 +680,32 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 		}
 	}
 }
+
+// A head begun and not finished when the server stops (a stalled client,
+// a slowloris) gets the drain's grace, not --http-header-timeout: it held
+// every reload and stop for up to 10 s.
+func TestShutdownCutsAHalfHead(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	go srv.Serve(l)
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
+	time.Sleep(200 * time.Millisecond) // the server is reading the head
+	start := time.Now()
+	srv.Shutdown(8 * time.Second)
+	if d := time.Since(start); d > drainGrace+time.Second {
+		t.Errorf("Shutdown took %v with a half-sent head, want about %v", d.Round(time.Millisecond), drainGrace)
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("the connection was not closed: %v", err)
+	}
+}
