@@ -189,6 +189,58 @@ func TestDeployNginxMountScriptName(t *testing.T) {
 	}
 }
 
+// Behind a TLS load balancer, nginx hands the scheme on with the line
+// docs/deployment.md gives (UWSGI_SCHEME from X-Forwarded-Proto); a
+// client's own X-Forwarded-Proto, which uwsgi_params passes on, does not
+// set it (uWSGI lets it: on a plain-HTTP site any client claimed https).
+func TestDeployNginxForwardedScheme(t *testing.T) {
+	t.Parallel()
+	deployTool(t, "nginx")
+	dir := deployDir(t)
+	sock := filepath.Join(dir, "app.sock")
+	s := start(t, "--chdir", appDir("deploy_flask"), "--module", "myapp:app",
+		"--virtualenv", venvDir(t), "--socket", sock, "--chmod-socket", "666")
+	deployWaitUnix(t, s, sock)
+	plain, behindLB := freeAddr(t), freeAddr(t)
+	nginx := deployNginx(t, dir, `server {
+    listen `+plain+`;
+    location / {
+        include uwsgi_params;
+        uwsgi_pass unix:`+sock+`;
+    }
+}
+server {
+    listen `+behindLB+`;
+    location / {
+        include uwsgi_params;
+        uwsgi_param UWSGI_SCHEME $http_x_forwarded_proto if_not_empty;
+        uwsgi_pass unix:`+sock+`;
+    }
+}
+`)
+	deployWaitTCP(t, nginx, plain)
+	deployWaitTCP(t, nginx, behindLB)
+	for _, tt := range []struct {
+		addr, proto, want string
+	}{
+		{plain, "https", "http"},
+		{behindLB, "https", "https"},
+		{behindLB, "", "http"},
+	} {
+		req, _ := http.NewRequest("GET", "http://"+tt.addr+"/whoami", nil)
+		if tt.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", tt.proto)
+		}
+		resp, body := deployDo(t, req, "")
+		var got deployWhoami
+		deployJSON(t, body, &got)
+		if resp.StatusCode != 200 || got.URLScheme != tt.want {
+			t.Errorf("%s with X-Forwarded-Proto %q: %d, wsgi.url_scheme %q, want %q",
+				tt.addr, tt.proto, resp.StatusCode, got.URLScheme, tt.want)
+		}
+	}
+}
+
 // nginx proxy_pass to carafe's HTTP on a unix socket: Gunicorn's usual
 // layout (gunicorn -b unix:PATH behind proxy_pass http://unix:PATH) keeps
 // its nginx config when carafe takes over with --http PATH. The master

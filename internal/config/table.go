@@ -469,9 +469,9 @@ var table = append(append(append([]Option{
 			"or `*` for every peer; a peer on a unix socket counts as trusted unless the list is empty, which " +
 			"trusts nobody. Headers that disagree leave the scheme http. The proxy must set the header itself " +
 			"(nginx: `proxy_set_header X-Forwarded-Proto $scheme;`), or a client's own passes through it. The " +
-			"headers reach the app either way (HTTP_X_FORWARDED_PROTO). On a uwsgi socket the peer is the gateway " +
-			"(nginx, Apache): its HTTPS variable says https first, and from a trusted gateway these headers count " +
-			"next, as behind a TLS load balancer in front of nginx (uWSGI takes X-Forwarded-Proto from any gateway).",
+			"headers reach the app either way (HTTP_X_FORWARDED_PROTO). On a uwsgi socket the gateway's own " +
+			"variables say it (UWSGI_SCHEME, HTTPS, REQUEST_SCHEME), never a client's header, which uWSGI takes " +
+			"from any gateway: see docs/deployment.md for nginx behind a TLS load balancer.",
 	},
 	{
 		Name: "http-keepalive", Kind: KindFloat, Default: "15", Metavar: "SECONDS", NoValue: "15", Section: secLimits,

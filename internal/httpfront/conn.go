@@ -52,7 +52,7 @@ type conn struct {
 	bw            *bufio.Writer
 	remote        string
 	rAddr, rPort  string
-	trustProxy    bool         // the peer's X-Forwarded-Proto may set the scheme (see ProxyTrust)
+	trustProxy    bool         // the peer's X-Forwarded-Proto sets the scheme (see ProxyTrust)
 	inHead        atomic.Int32 // headNone, headReading or headCut (see shutdown)
 	logVars       [][]byte     // the access line's %(var.HTTP_NAME) values (reused)
 	lHost, lPort  string
@@ -145,7 +145,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 		c.remote = ra.String()
 	}
 	c.rAddr, c.rPort = splitHostPort(c.remote)
-	c.trustProxy = s.opts.Forwarded.trusts(c.rAddr)
+	c.trustProxy = s.opts.Protocol == HTTP && s.opts.Forwarded.trusts(c.rAddr)
 	return c
 }
 

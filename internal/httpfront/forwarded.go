@@ -2,7 +2,6 @@ package httpfront
 
 import (
 	"carafe/internal/httpsyntax"
-	"carafe/internal/uwsgi"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -76,69 +75,29 @@ func (t *ProxyTrust) trusts(addr string) bool {
 // forwardedScheme is the scheme the request's trusted proxy headers give
 // (Gunicorn's secure_scheme_headers: X-Forwarded-Proto https,
 // X-Forwarded-Protocol ssl, X-Forwarded-Ssl on), "" when they give none,
-// and ok false when two of them disagree: a request whose scheme is in
-// doubt must not pass for either.
+// and ok false when two of them disagree, which Gunicorn answers with 400:
+// a request whose scheme is in doubt must not pass for either.
 func forwardedScheme(headers []Header) (scheme string, ok bool) {
-	var v schemeVotes
 	for _, h := range headers {
+		var secure string
 		switch {
 		case httpsyntax.EqualFold(h.Name, "x-forwarded-proto"):
-			v.add(h.Value, "https")
+			secure = "https"
 		case httpsyntax.EqualFold(h.Name, "x-forwarded-protocol"):
-			v.add(h.Value, "ssl")
+			secure = "ssl"
 		case httpsyntax.EqualFold(h.Name, "x-forwarded-ssl"):
-			v.add(h.Value, "on")
-		}
-	}
-	return v.result()
-}
-
-// uwsgiForwardedScheme is forwardedScheme for a gateway's variables, in
-// which the client's (or an upstream proxy's) headers come as HTTP_X_...
-func uwsgiForwardedScheme(vars []uwsgi.Var) (scheme string, ok bool) {
-	const prefix = "HTTP_X_FORWARDED_"
-	var v schemeVotes
-	for _, kv := range vars {
-		k := kv.Key
-		if len(k) <= len(prefix) || string(k[:len(prefix)]) != prefix {
+			secure = "on"
+		default:
 			continue
 		}
-		switch string(k[len(prefix):]) {
-		case "PROTO":
-			v.add(kv.Value, "https")
-		case "PROTOCOL":
-			v.add(kv.Value, "ssl")
-		case "SSL":
-			v.add(kv.Value, "on")
+		s := "http"
+		if httpsyntax.EqualFold(h.Value, secure) {
+			s = "https"
 		}
+		if scheme != "" && s != scheme {
+			return "", false
+		}
+		scheme = s
 	}
-	return v.result()
-}
-
-// schemeVotes gathers what a request's proxy headers say of its scheme.
-type schemeVotes struct {
-	scheme string // "" until a header says
-	split  bool   // two headers disagree
-}
-
-// result is the scheme the headers agree on ("" when none says), ok
-// false when they disagree.
-func (v *schemeVotes) result() (scheme string, ok bool) {
-	if v.split {
-		return "", false
-	}
-	return v.scheme, true
-}
-
-// add counts one header whose value is secure (in any case) for https and
-// anything else for http.
-func (v *schemeVotes) add(value []byte, secure string) {
-	s := "http"
-	if httpsyntax.EqualFold(value, secure) {
-		s = "https"
-	}
-	if v.scheme != "" && s != v.scheme {
-		v.split = true
-	}
-	v.scheme = s
+	return scheme, true
 }

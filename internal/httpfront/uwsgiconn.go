@@ -148,7 +148,7 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 	if mount && scriptName != nil {
 		e.Add(wsgi.KeyScriptName, scriptName)
 	}
-	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq, c.trustProxy))
+	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq))
 	if bodyLen > 0 || ureq.ContentLength > 0 {
 		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
 		e.Add(wsgi.KeyContentLength, c.scratch)
@@ -156,14 +156,13 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 }
 
 // uwsgiScheme is wsgi.url_scheme for a gateway's variables: UWSGI_SCHEME
-// when set; https when the gateway ended TLS itself (HTTPS "on", in any
-// case, or "1"); else, from a trusted gateway (--forwarded-allow-ips: a
-// unix socket's or loopback's by default), what X-Forwarded-Proto (or
-// -Protocol, -Ssl) says, as a TLS load balancer in front of nginx sets it;
-// else REQUEST_SCHEME, unless HTTPS says off. uWSGI takes
-// HTTP_X_FORWARDED_PROTO from any gateway, and before HTTPS: a client's
-// own header cannot make carafe take a TLS connection for plain HTTP.
-func uwsgiScheme(r *uwsgi.Request, trusted bool) string {
+// when set, else HTTPS ("on", in any case, or "1"), else REQUEST_SCHEME
+// (nginx's uwsgi_params send it). uWSGI also takes HTTP_X_FORWARDED_PROTO,
+// from any gateway: a stock nginx passes a client's own X-Forwarded-Proto
+// on, so on a plain-HTTP site any client could claim https. carafe takes
+// what the gateway itself says; behind a TLS load balancer nginx says it
+// with "uwsgi_param UWSGI_SCHEME $http_x_forwarded_proto if_not_empty".
+func uwsgiScheme(r *uwsgi.Request) string {
 	if s, ok := r.Get("UWSGI_SCHEME"); ok {
 		if httpsyntax.EqualFold(s, "https") {
 			return "https"
@@ -172,17 +171,10 @@ func uwsgiScheme(r *uwsgi.Request, trusted bool) string {
 			return "http"
 		}
 	}
-	https, httpsSet := r.Get("HTTPS")
-	if httpsSet && (httpsyntax.EqualFold(https, "on") || string(https) == "1") {
-		return "https"
-	}
-	if trusted {
-		// Headers that disagree say nothing, as on --http.
-		if s, ok := uwsgiForwardedScheme(r.Vars); ok && s != "" {
-			return s
+	if s, ok := r.Get("HTTPS"); ok {
+		if httpsyntax.EqualFold(s, "on") || string(s) == "1" {
+			return "https"
 		}
-	}
-	if httpsSet {
 		return "http"
 	}
 	if s, ok := r.Get("REQUEST_SCHEME"); ok && httpsyntax.EqualFold(s, "https") {
