@@ -357,8 +357,18 @@ func (c *conn) serve() {
 		draining := c.busy()
 		c.start = c.now()
 		if !c.headBuffered() {
-			c.readDeadline(c.start, c.s.opts.HeaderTimeout)
+			wait := c.s.opts.HeaderTimeout
+			if draining {
+				wait = min(wait, drainGrace)
+			}
+			c.readDeadline(c.start, wait)
+			// Published after the deadline is armed, so that a shutdown's
+			// shorter one is never overwritten; a shutdown that came
+			// between busy and here did not see it: cut it here.
 			c.inHead.Store(headReading)
+			if c.state.Load() == connClosing && c.inHead.CompareAndSwap(headReading, headCut) {
+				c.nc.SetReadDeadline(time.Now().Add(drainGrace))
+			}
 		}
 		err := ReadRequest(c.br, lim, &c.req)
 		if c.inHead.Swap(headNone) == headCut {

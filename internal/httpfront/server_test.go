@@ -684,28 +684,46 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 // A head begun and not finished when the server stops (a stalled client,
 // a slowloris) gets the drain's grace, not --http-header-timeout: it held
 // every reload and stop for up to 10 s.
+// The same for a head begun just after the stop began, on a connection
+// idle until then.
 func TestShutdownCutsAHalfHead(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	go srv.Serve(l)
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
-	time.Sleep(200 * time.Millisecond) // the server is reading the head
-	start := time.Now()
-	srv.Shutdown(8 * time.Second)
-	if d := time.Since(start); d > drainGrace+time.Second {
-		t.Errorf("Shutdown took %v with a half-sent head, want about %v", d.Round(time.Millisecond), drainGrace)
-	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.ReadAll(c); err != nil {
-		t.Errorf("the connection was not closed: %v", err)
+	for _, before := range []bool{true, false} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		go srv.Serve(l)
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		const half = "GET / HTTP/1.1\r\nHost: x\r\nX-Half: "
+		if before {
+			io.WriteString(c, half)
+		}
+		time.Sleep(200 * time.Millisecond) // the server reads the head, or waits for one
+		start := time.Now()
+		shut := make(chan struct{})
+		go func() { srv.Shutdown(8 * time.Second); close(shut) }()
+		if !before {
+			time.Sleep(300 * time.Millisecond)
+			io.WriteString(c, half)
+		}
+		<-shut
+		limit := drainGrace + time.Second // (its grace runs from the head's first bytes)
+		if !before {
+			limit += 300 * time.Millisecond
+		}
+		if d := time.Since(start); d > limit {
+			t.Errorf("half head sent before the stop %v: Shutdown took %v, want about %v",
+				before, d.Round(time.Millisecond), drainGrace)
+		}
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("half head sent before the stop %v: the connection was not closed: %v", before, err)
+		}
 	}
 }
