@@ -168,8 +168,8 @@ func TestParseFlags(t *testing.T) {
 		},
 		{
 			name: "static-gzip-all is static-precompressed",
-			args: []string{"app", "--static-gzip-all=false"},
-			want: func(c *Config) { c.Module, c.HTTP, c.StaticPrecompressed = "app", []string{DefaultHTTP}, false },
+			args: []string{"app", "--static-gzip-all"},
+			want: func(c *Config) { c.Module, c.HTTP, c.StaticPrecompressed = "app", []string{DefaultHTTP}, true },
 		},
 		{
 			name: "callable agreeing with module",

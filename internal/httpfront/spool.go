@@ -197,7 +197,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 // that deadline on while the client takes bytes: the timeout
 // (--http-timeout) bounds the time a response makes no progress, as
 // nginx's send_timeout does, not the time a slow but steady reader takes
-// for a whole piece (128 KiB), which cut off clients slower than 2 KB/s.
+// for a whole write (a body in one piece), which cut off slow clients.
 func (c *conn) writeProgress(p []byte) (int, error) {
 	n := 0
 	for {

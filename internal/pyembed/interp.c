@@ -182,8 +182,11 @@ static const char crf_loader_src[] =
 	"                     if t is not main and not t.daemon and t.is_alive())\n"
 	"def _carafe_disconnect_type():\n"
 	"    import sys\n"
-	"    base = getattr(sys.modules.get('werkzeug.exceptions'), 'ClientDisconnected', None)\n"
-	"    if not isinstance(base, type) or not issubclass(base, Exception):\n"
+	"    exc = sys.modules.get('werkzeug.exceptions')\n"
+	"    base = getattr(exc, 'ClientDisconnected', None)\n"
+	"    http = getattr(exc, 'HTTPException', None)\n"
+	"    if not (isinstance(base, type) and isinstance(http, type) and issubclass(base, http)\n"
+	"            and issubclass(http, Exception)):\n"
 	"        return None\n"
 	"    class ClientDisconnectedError(OSError, base):\n"
 	"        def __init__(self, *args):\n"
@@ -241,7 +244,10 @@ PyObject *crf_input_error(void)
 		Py_XDECREF(t);
 		return PyExc_OSError;
 	}
-	type = t;
+	if (type != NULL) /* another thread made one meanwhile (the GIL went) */
+		Py_DECREF(t);
+	else
+		type = t;
 	return type;
 }
 

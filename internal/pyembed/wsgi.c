@@ -595,6 +595,14 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 		}
 		return 0;
 	}
+	/* bytes iterate as ints: the item error would name int, and send
+	 * the reader after the wrong thing. */
+	if (PyBytes_Check(result) || PyByteArray_Check(result)) {
+		PyErr_Format(PyExc_TypeError,
+			     "the app returned %.50s, not an iterable of bytes: return [body]",
+			     Py_TYPE(result)->tp_name);
+		return -1;
+	}
 	/* Any other iterable may pause between chunks (a stalled upstream,
 	 * progress output, a pipe), and PEP 3333 says a server "must not
 	 * delay the transmission of any block": each goes out as it comes,
@@ -612,14 +620,6 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 	 * a generator's: its code after the last yield may take any time (a
 	 * cleanup, a log call), or raise, and the client has its answer
 	 * already. */
-	/* bytes iterate as ints: the item error would name int, and send
-	 * the reader after the wrong thing. */
-	if (PyBytes_Check(result) || PyByteArray_Check(result)) {
-		PyErr_Format(PyExc_TypeError,
-			     "the app returned %.50s, not an iterable of bytes: return [body]",
-			     Py_TYPE(result)->tp_name);
-		return -1;
-	}
 	batch = crf_file_ready(result);
 	gen = PyGen_Check(result);
 	iter = PyObject_GetIter(result);
@@ -686,15 +686,16 @@ static int crf_close(PyObject *result)
 }
 
 /* crf_log_close_error logs the exception that a result's close() raised
- * once its body was whole. The response still goes out as the app gave
+ * once the app had given its last chunk. The response still goes out as the app gave
  * it, as uWSGI and Gunicorn send it: a 500 (or a connection cut after the
  * body) would tell the client that a POST which did its work failed, and
  * it would send it again. Django's close() is where request_finished's
  * receivers run, a cache or database client among them. */
 static void crf_log_close_error(void)
 {
-	PySys_WriteStderr("carafe: the response's close() raised; the response, already whole, "
-			  "still goes out:\n");
+	PySys_WriteStderr(
+		"carafe: the response's close() raised after its last chunk; the response "
+		"goes out as the app gave it:\n");
 	crf_log_exception();
 }
 
