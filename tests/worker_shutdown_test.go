@@ -211,6 +211,12 @@ func TestSIGTERMNonDaemonThread(t *testing.T) {
 			[]string{waits, "threads=flusher", gaveUp}, []string{atexit}, 0},
 		{"idle pool only", []string{"--env", "FLUSHER=0"}, "/", 0, 6 * time.Second,
 			[]string{atexit}, []string{waits, gaveUp}, 0},
+		// A Thread started from a request is no daemon (it was: the
+		// request's thread was threading's dummy, whose flag it took).
+		{"thread from a request", []string{"--env", "FLUSHER=0", "--worker-reload-mercy", "10"}, "/spawn", 0, 6 * time.Second,
+			[]string{waits, "threads=late", "late-job-done", atexit}, []string{gaveUp}, 0},
+		{"thread from a request, master", []string{"--env", "FLUSHER=0", "--master", "--worker-reload-mercy", "10"}, "/spawn", 0,
+			6 * time.Second, []string{waits, "late-job-done", atexit}, []string{gaveUp}, 0},
 		{"thread ends in time", []string{"--worker-reload-mercy", "10"}, "/finish?in=3", 0, 6 * time.Second,
 			[]string{waits, atexit}, []string{gaveUp}, 0},
 		{"SIGINT cuts the wait", []string{"--worker-reload-mercy", "60"}, "/", syscall.SIGINT, 3 * time.Second,

@@ -178,8 +178,16 @@ static const char crf_loader_src[] =
 	"    if threading is None:\n"
 	"        return ''\n"
 	"    main = threading.main_thread()\n"
+	"    dummy = getattr(threading, '_DummyThread', ())\n"
 	"    return '\\n'.join('%d %s' % (t.native_id, t.name) for t in threading.enumerate()\n"
-	"                     if t is not main and not t.daemon and t.is_alive())\n"
+	"                     if t is not main and not t.daemon and t.is_alive()\n"
+	"                     and not isinstance(t, dummy))\n"
+	"def _carafe_thread_begin():\n"
+	"    import threading\n"
+	"    t = threading.current_thread()\n"
+	"    if isinstance(t, getattr(threading, '_DummyThread', ())) and hasattr(t, "
+	"'_daemonic'):\n"
+	"        t._daemonic = False\n"
 	"def _carafe_disconnect_type():\n"
 	"    import sys\n"
 	"    exc = sys.modules.get('werkzeug.exceptions')\n"
@@ -774,6 +782,37 @@ int crf_may_run(int own)
 	return 0;
 }
 
+/* crf_thread_begin runs on an OS thread's first entry into Python, the GIL
+ * held: threading sees such a thread as a dummy one, and dummies are
+ * daemons, so a Thread the app starts from a request (an e-mail sent in
+ * the background, a threading.Timer) was a daemon too, as it inherits
+ * the flag, and a stop, a reload or a recycle ended it unfinished. The
+ * thread is marked as no daemon: as under uWSGI and Gunicorn, whose
+ * request threads are threading's own, Python's exit then waits for such
+ * a Thread (within --worker-reload-mercy; see crf_finalize_begin, which
+ * does not count the dummies themselves). */
+static void crf_thread_begin(void)
+{
+	static PyObject *fn;
+	PyObject *f, *r;
+
+	if (fn == NULL) {
+		f = crf_loader("_carafe_thread_begin");
+		if (f == NULL) {
+			PyErr_Clear();
+			return;
+		}
+		if (fn == NULL) /* (compiling it may have let another thread make it) */
+			fn = f;
+		else
+			Py_DECREF(f);
+	}
+	r = PyObject_CallNoArgs(fn);
+	if (r == NULL)
+		crf_log_exception();
+	Py_XDECREF(r);
+}
+
 /* crf_enter takes the GIL on the calling OS thread, first giving the thread
  * a persistent thread state (registered with PyGILState, so C extensions
  * that call PyGILState_Ensure on it find it), and returns that state. */
@@ -782,6 +821,7 @@ PyThreadState *crf_enter(void)
 	if (crf_tstate == NULL) {
 		PyGILState_Ensure();
 		crf_tstate = PyThreadState_Get();
+		crf_thread_begin();
 		return crf_tstate;
 	}
 	PyEval_RestoreThread(crf_tstate);
@@ -814,8 +854,9 @@ static PyMethodDef crf_mark_atexit_def = {"_carafe_atexit_begun", crf_mark_atexi
  * It lists the app's live non-daemon threads, which Py_FinalizeEx joins,
  * however long they run, before the atexit handlers: one a line, its OS
  * thread id, a space and its name, in a malloc'd string ("" for none;
- * NULL when they cannot be listed). carafe's own Python threads are
- * daemons (threading's dummy threads), so they are not among them. It
+ * NULL when they cannot be listed). carafe's own Python threads
+ * (threading's dummy threads) are not among them: Python does not join
+ * them. It
  * also registers the atexit handler that runs first (atexit's order is
  * the reverse of registration), which sets crf_atexit_begun. */
 char *crf_finalize_begin(void)
