@@ -80,3 +80,19 @@ func TestWSGIForkedChildReturning(t *testing.T) {
 		}
 	}
 }
+
+// A child the app forks holds a copy of the worker's sockets: the
+// connection's close alone then ends nothing while the child lives, and
+// a client that reads a response to its end (HTTP/1.0; nginx behind
+// uwsgi_pass) waited for the child. carafe shuts the writing side first.
+func TestWSGIForkedChildHoldsNoConnection(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "fork_child", "--threads", "2")
+	start := time.Now()
+	c, br := wsgiRaw(t, s, "GET /linger HTTP/1.0\r\nHost: x\r\n\r\n")
+	data, closed := wsgiReadToClose(c, br, 4*time.Second)
+	if !closed || !strings.HasSuffix(string(data), "answered before the child ends") {
+		t.Errorf("after %v: closed %v, %q; want the whole answer and the end of the connection before the child's (5 s)",
+			time.Since(start).Round(time.Millisecond), closed, data)
+	}
+}

@@ -53,6 +53,7 @@ type conn struct {
 	remote        string
 	rAddr, rPort  string
 	trustProxy    bool         // the peer's X-Forwarded-Proto sets the scheme (see ProxyTrust)
+	wrClosed      bool         // the writing side is shut (lingerClose)
 	inHead        atomic.Int32 // headNone, headReading or headCut (see shutdown)
 	logVars       [][]byte     // the access line's %(var.HTTP_NAME) values (reused)
 	lHost, lPort  string
@@ -137,6 +138,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	c.wait.Reset(nc)
 	c.rdl, c.wdl, c.sendQueued = time.Time{}, time.Time{}, -1
 	c.done, c.abandoned = false, false
+	c.writeErr, c.wrClosed = nil, false
 	c.start = time.Now()
 	c.wallAt = c.start
 	c.state.Store(connIdle)
@@ -326,7 +328,7 @@ func (c *conn) serve() {
 			c.s.opts.Log.Error("httpfront: internal error, connection closed",
 				"remote", c.remote, "err", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
-		c.nc.Close()
+		c.closeConn()
 		c.s.track(c, false)
 		if v == nil {
 			c.release()
@@ -409,6 +411,23 @@ const (
 	lingerTimeout = 5 * time.Second
 )
 
+// closeConn closes the connection. The writing side is shut first, after
+// a response that went out whole: a child process the app forked (a
+// multiprocessing pool) holds a copy of every socket open at the fork,
+// and the close alone then sends no FIN while the child lives, so a
+// client that reads to the end (HTTP/1.0, nginx behind uwsgi_pass) waited
+// for its timeout, and one that kept the connection sent its next request
+// into it. An aborted response (SO_LINGER 0) is not shut: its reset must
+// not become a FIN that makes it look complete.
+func (c *conn) closeConn() {
+	if !c.wrClosed && c.writeErr == nil {
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}
+	c.nc.Close()
+}
+
 // lingerClose ends the writing side and reads what the client still sends
 // before the connection closes. Closing a socket that has unread bytes
 // makes the kernel reset the connection, and a client that is still
@@ -421,6 +440,7 @@ func (c *conn) lingerClose() {
 	if !ok || c.writeErr != nil || cw.CloseWrite() != nil {
 		return
 	}
+	c.wrClosed = true
 	end := time.Now().Add(lingerTime)
 	for {
 		if c.state.Load() == connClosing {

@@ -5,7 +5,9 @@ caught and ignored signal masks (SigCgt, SigIgn of /proc/self/status);
 leaves it, which ends its workers with SIGTERM; /returns forks a child
 that returns from the view instead of ending with os._exit, and answers
 with how it ended; /returns-close has it return a response whose close()
-would say it ran, and /exits has it raise SystemExit(0)."""
+would say it ran, and /exits has it raise SystemExit(0); /linger forks a
+child that lives 5 s, holding a copy of every socket, and answers at once
+with a body the connection's close ends (HTTP/1.0)."""
 import multiprocessing
 import os
 import signal
@@ -72,8 +74,19 @@ class _Closing:
 _views = {"/term": _term, "/signals": _signals, "/pool": _pool, "/returns": _returns}
 
 
+def _linger_body():
+    yield b"answered "
+    yield b"before the child ends"
+
+
 def application(environ, start_response):
     path = environ["PATH_INFO"]
+    if path == "/linger":
+        if os.fork() == 0:
+            time.sleep(5)
+            os._exit(0)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return _linger_body()
     if path in ("/returns-close", "/exits"):
         # A child that returns a response with a close(), or raises
         # SystemExit(0) out of the view.
