@@ -118,6 +118,7 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 		Env   *string
 		Cwd   string
 		Argv  []string
+		Path  []string
 	}
 
 	t.Run("pythonpath and env", func(t *testing.T) {
@@ -137,6 +138,19 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 		}
 		if want := []string{"carafe", "--settings", "prod.yaml", "-v"}; !slices.Equal(r.Argv, want) {
 			t.Errorf("sys.argv %q with --pyargv, want %q", r.Argv, want)
+		}
+	})
+
+	// Each --pythonpath goes before those given ahead of it, as in uWSGI
+	// and Gunicorn: a module in two of them is the last one's.
+	t.Run("pythonpath order", func(t *testing.T) {
+		t.Parallel()
+		first, second := filepath.Join(appDir("options"), "pylib"), t.TempDir()
+		s := startApp(t, "options", "--pythonpath", first, "--pythonpath", second)
+		var r report
+		wsgiGetJSON(t, s, "/", &r)
+		if len(r.Path) < 3 || r.Path[0] != second || r.Path[1] != first || r.Path[2] != appDir("options") {
+			t.Errorf("sys.path starts %q, want %q, %q, then the app's directory", r.Path, second, first)
 		}
 	})
 

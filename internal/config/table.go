@@ -82,7 +82,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "pythonpath", Aliases: []string{"python-path", "pp"}, Kind: KindList, Metavar: "DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.PythonPath },
-		Doc: "Directory added to `sys.path`; repeatable. A glob pattern (`/usr/local/lib*/site-packages`) " +
+		Doc: "Directory added to the front of `sys.path`; repeatable, each ahead of those given before it, " +
+			"as uWSGI and Gunicorn add them. A glob pattern (`/usr/local/lib*/site-packages`) " +
 			"adds every directory it matches when carafe starts, as in uWSGI.",
 	},
 	{

@@ -281,8 +281,10 @@ static PyObject *crf_import_file(const char *path)
 	return crf_run_loader("_carafe_load_file", path, -1);
 }
 
-/* crf_prepend_paths puts cwd and every entry of the newline-separated
- * pythonpath at the front of sys.path, in the order given. */
+/* crf_prepend_paths puts every entry of the newline-separated pythonpath
+ * at the front of sys.path, each before those given ahead of it, as uWSGI
+ * and Gunicorn put theirs (a module in two of them is the last one's),
+ * then cwd. */
 static int crf_prepend_paths(const char *pythonpath)
 {
 	PyObject *path = PySys_GetObject("path"); /* borrowed */
@@ -298,11 +300,12 @@ static int crf_prepend_paths(const char *pythonpath)
 	while (p != NULL && *p != '\0') {
 		nl = strchr(p, '\n');
 		item = PyUnicode_DecodeFSDefaultAndSize(p, nl ? nl - p : (Py_ssize_t)strlen(p));
-		if (item == NULL || PyList_Insert(path, at++, item) < 0) {
+		if (item == NULL || PyList_Insert(path, 0, item) < 0) {
 			Py_XDECREF(item);
 			return -1;
 		}
 		Py_DECREF(item);
+		at++;
 		p = nl ? nl + 1 : NULL;
 	}
 	if (getcwd(cwd, sizeof cwd) == NULL)

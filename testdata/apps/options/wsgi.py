@@ -13,7 +13,7 @@ except ImportError:
 
 def _app(environ, start_response):
     body = json.dumps({"extra": EXTRA, "env": os.environ.get("CARAFE_TEST_ENV"),
-                       "cwd": os.getcwd(), "argv": sys.argv}).encode()
+                       "cwd": os.getcwd(), "argv": sys.argv, "path": sys.path[:3]}).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
 
