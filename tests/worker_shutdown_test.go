@@ -293,3 +293,21 @@ func TestShutdownNamesCutRequest(t *testing.T) {
 		t.Errorf("the cut request is not named:\n%s", s.Log())
 	}
 }
+
+// An app that saves a signal's handler at import and puts it back sees
+// SIG_DFL for the worker's signals, as under python itself (it saw None,
+// and putting None back failed its import), and the worker still stops
+// on SIGTERM as carafe does, with and without a master.
+func TestSignalHandlerSavedAndRestored(t *testing.T) {
+	t.Parallel()
+	for _, mode := range [][]string{nil, {"--master"}} {
+		s := startApp(t, "signal_saved", mode...)
+		if _, body := httpGet(t, s.URL("/")); string(body) != "True True True" {
+			t.Errorf("%v: getsignal says %q, want SIG_DFL for each", mode, body)
+		}
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		if code, ok := s.wait(10 * time.Second); !ok || code != 0 || !strings.Contains(s.Log(), "stopped") {
+			t.Errorf("%v: after SIGTERM: exit %d (exited: %v), want a graceful stop:\n%s", mode, code, ok, s.Log())
+		}
+	}
+}

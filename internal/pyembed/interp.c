@@ -625,6 +625,47 @@ out:
 	return k;
 }
 
+/* crf_signals_python_defaults makes Python's table say SIG_DFL for the
+ * worker's own signals, whose action is Go's handler: Python took it for
+ * a handler of C's and said None (getsignal, and signal's return), and
+ * the app's import that saves a handler and puts it back
+ * (old = signal.signal(SIGTERM, h) ... signal.signal(SIGTERM, old)) failed
+ * with a TypeError, as None is no handler. Setting SIG_DFL through Python
+ * changes the action too, which is put back at once: a signal in between
+ * gets its default action, before the app has loaded. Called on the main
+ * thread, the GIL held, after crf_signals_save. */
+static void crf_signals_python_defaults(void)
+{
+	PyObject *mod, *getsignal, *dfl, *h, *r;
+
+	mod = PyImport_ImportModule("_signal");
+	getsignal = mod != NULL ? PyObject_GetAttrString(mod, "getsignal") : NULL;
+	dfl = mod != NULL ? PyObject_GetAttrString(mod, "SIG_DFL") : NULL;
+	if (getsignal == NULL || dfl == NULL) {
+		PyErr_Clear();
+		goto out;
+	}
+	for (int i = 0; i < CRF_KEPT_SIGNALS; i++) {
+		int sig = crf_kept_signals[i];
+		if (sig == SIGURG || sig == SIGPIPE || crf_go_handler == NULL ||
+		    !(crf_saved_actions[sig].sa_flags & SA_SIGINFO) ||
+		    crf_saved_actions[sig].sa_sigaction != crf_go_handler)
+			continue;
+		h = PyObject_CallFunction(getsignal, "i", sig);
+		if (h == Py_None) {
+			r = PyObject_CallMethod(mod, "signal", "iO", sig, dfl);
+			sigaction(sig, &crf_saved_actions[sig], NULL);
+			Py_XDECREF(r);
+		}
+		Py_XDECREF(h);
+		PyErr_Clear();
+	}
+out:
+	Py_XDECREF(dfl);
+	Py_XDECREF(getsignal);
+	Py_XDECREF(mod);
+}
+
 /* crf_signals_restore puts back any kept signal's action changed since
  * crf_signals_save (by the app, while it loaded), writes the numbers of
  * those signals to changed (room for n) and returns how many there were. */
@@ -667,6 +708,7 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 	crf_print_exception = PyObject_GetAttrString(tb, "print_exception");
 	if (crf_print_exception == NULL)
 		goto fail;
+	crf_signals_python_defaults();
 	if (crf_preimport(imports) < 0)
 		goto fail;
 	switch (kind) {
