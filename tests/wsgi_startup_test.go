@@ -304,6 +304,22 @@ func TestWSGIVirtualenv(t *testing.T) {
 	}
 }
 
+// PYTHONHOME in carafe's environment takes Python's standard library from
+// there, whatever --virtualenv says (as it does for python): carafe says
+// so. Here it names the embedded Python's own prefix, so the app runs.
+func TestWSGIPythonHomeWarned(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(filepath.Join(venvDir(t), "bin", "python"), "-c", "import sys; print(sys.base_prefix)").Output()
+	if err != nil {
+		t.Skip(err)
+	}
+	home := strings.TrimSpace(string(out))
+	s := startAppEnv(t, []string{"PYTHONHOME=" + home}, "venv_check", "--virtualenv", venvDir(t))
+	if !s.waitLog("carafe: PYTHONHOME="+home+" is set", 5*time.Second) {
+		t.Errorf("no warning of PYTHONHOME:\n%s", s.Log())
+	}
+}
+
 // A venv made by another installation of the embedded Python's version
 // may work: the warning of it is given once, by the master, not by every
 // worker at each start, recycle and respawn.

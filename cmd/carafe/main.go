@@ -99,6 +99,13 @@ func run(args []string) int {
 		if w := pyembed.ActivatedVenvWarning(os.Getenv("VIRTUAL_ENV"), cfg.Virtualenv); w != "" {
 			warnings = append(warnings, w)
 		}
+		if home := os.Getenv("PYTHONHOME"); home != "" {
+			// Python reads it as python does, over what the embedded
+			// interpreter and --virtualenv would give: another install's
+			// standard library, of another version maybe.
+			warnings = append(warnings, "carafe: PYTHONHOME="+home+" is set: Python takes its standard "+
+				"library from there, whatever --virtualenv says; unset it unless that is what you want")
+		}
 		if os.Geteuid() == 0 && cfg.UID == "" {
 			// As uWSGI warns: a hole in the app is then root's.
 			warnings = append(warnings, "carafe: running as root without --uid: the app runs as root too; "+
