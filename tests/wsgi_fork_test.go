@@ -96,3 +96,16 @@ func TestWSGIForkedChildHoldsNoConnection(t *testing.T) {
 			time.Since(start).Round(time.Millisecond), closed, data)
 	}
 }
+
+// The same for harakiri's 504: the stuck view's child held its end back.
+func TestWSGIForkedChildHarakiri504Ends(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "fork_child", "--threads", "2", "--harakiri", "1")
+	start := time.Now()
+	c, br := wsgiRaw(t, s, "GET /stuck HTTP/1.0\r\nHost: x\r\n\r\n")
+	data, closed := wsgiReadToClose(c, br, 4*time.Second)
+	if !closed || !strings.HasPrefix(string(data), "HTTP/1.1 504 ") {
+		t.Errorf("after %v: closed %v, %q; want the 504 and the end of the connection before the child's (5 s)",
+			time.Since(start).Round(time.Millisecond), closed, data)
+	}
+}

@@ -347,10 +347,19 @@ func (c *conn) serve() {
 			if first {
 				wait = c.s.opts.HeaderTimeout
 			}
-			if c.state.Load() == connClosing {
+			closing := c.state.Load() == connClosing
+			if closing {
 				wait = min(wait, drainGrace)
 			}
 			c.readDeadline(c.ended, wait)
+			if !closing && c.state.Load() == connClosing {
+				// A shutdown between the two loads: its grace, armed
+				// first, was overwritten by the wait just armed.
+				c.stopMu.Lock() // shutdown's SetReadDeadline is done
+				c.stopMu.Unlock()
+				c.rdl = time.Time{}
+				c.readDeadline(time.Now(), min(wait, drainGrace))
+			}
 			if !c.awaitRequest() {
 				return
 			}
@@ -478,7 +487,10 @@ func (c *conn) now() time.Time {
 // reading it needs no head deadline.
 func (c *conn) headBuffered() bool {
 	b, _ := c.br.Peek(c.br.Buffered())
-	return bytes.Contains(b, []byte("\r\n\r\n"))
+	// The empty lines a request may follow (which ReadRequest skips) are
+	// no head's end: a half head behind them would be read under an old
+	// deadline, past --http-header-timeout and a stop's grace.
+	return bytes.Contains(bytes.TrimLeft(b, "\r\n"), []byte("\r\n\r\n"))
 }
 
 // reject answers a request that could not be read, when an answer is owed.

@@ -377,7 +377,13 @@ func (c *conn) Abandon() {
 		// goes out before the call, a 100 Continue at once), and its
 		// writer may start a spool, whose reads would race the stuck
 		// call's (see spool.go).
-		c.nc.Write(resp)
+		if _, err := c.nc.Write(resp); err == nil {
+			// As closeConn: a child the stuck view forked must not hold
+			// the 504's end back.
+			if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+				cw.CloseWrite()
+			}
+		}
 	}
 	c.nc.Close()
 	c.s.sent.Add(c.headSize + c.written)

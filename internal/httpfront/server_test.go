@@ -685,7 +685,9 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 // a slowloris) gets the drain's grace, not --http-header-timeout: it held
 // every reload and stop for up to 10 s.
 // The same for a head begun just after the stop began, on a connection
-// idle until then.
+// idle until then, and for a half head pipelined behind a request and the
+// empty lines a request may follow (taken for a whole head, it was read
+// under the old request's deadline).
 func TestShutdownCutsAHalfHead(t *testing.T) {
 	for _, before := range []bool{true, false} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -725,5 +727,28 @@ func TestShutdownCutsAHalfHead(t *testing.T) {
 		if _, err := io.ReadAll(c); err != nil {
 			t.Errorf("half head sent before the stop %v: the connection was not closed: %v", before, err)
 		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute, IOTimeout: time.Minute,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	go srv.Serve(l)
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if h, _ := readResponse(t, bufio.NewReader(c)); !strings.HasPrefix(h, "HTTP/1.1 200") {
+		t.Fatalf("first response %q", h)
+	}
+	time.Sleep(200 * time.Millisecond) // the server reads the half head
+	start := time.Now()
+	srv.Shutdown(8 * time.Second)
+	if d := time.Since(start); d > drainGrace+time.Second {
+		t.Errorf("half head behind empty lines: Shutdown took %v, want about %v", d.Round(time.Millisecond), drainGrace)
 	}
 }

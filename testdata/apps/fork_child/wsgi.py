@@ -7,7 +7,8 @@ that returns from the view instead of ending with os._exit, and answers
 with how it ended; /returns-close has it return a response whose close()
 would say it ran, and /exits has it raise SystemExit(0); /linger forks a
 child that lives 5 s, holding a copy of every socket, and answers at once
-with a body the connection's close ends (HTTP/1.0)."""
+with a body the connection's close ends (HTTP/1.0); /stuck does the same
+fork, then never answers (for --harakiri)."""
 import multiprocessing
 import os
 import signal
@@ -81,10 +82,12 @@ def _linger_body():
 
 def application(environ, start_response):
     path = environ["PATH_INFO"]
-    if path == "/linger":
+    if path in ("/linger", "/stuck"):
         if os.fork() == 0:
             time.sleep(5)
             os._exit(0)
+        if path == "/stuck":
+            time.sleep(30)
         start_response("200 OK", [("Content-Type", "text/plain")])
         return _linger_body()
     if path in ("/returns-close", "/exits"):
