@@ -302,8 +302,11 @@ func TestSignalHandlerSavedAndRestored(t *testing.T) {
 	t.Parallel()
 	for _, mode := range [][]string{nil, {"--master"}} {
 		s := startApp(t, "signal_saved", mode...)
-		if _, body := httpGet(t, s.URL("/")); string(body) != "True True True" {
+		if _, body := httpGet(t, s.URL("/")); string(body) != "True True True True" {
 			t.Errorf("%v: getsignal says %q, want SIG_DFL for each", mode, body)
+		}
+		if strings.Contains(s.Log(), "carafe drops them") {
+			t.Errorf("%v: the app that put back what it was shown is said to have set handlers:\n%s", mode, s.Log())
 		}
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		if code, ok := s.wait(10 * time.Second); !ok || code != 0 || !strings.Contains(s.Log(), "stopped") {

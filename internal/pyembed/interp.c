@@ -626,14 +626,18 @@ out:
 }
 
 /* crf_signals_python_defaults makes Python's table say SIG_DFL for the
- * worker's own signals, whose action is Go's handler: Python took it for
- * a handler of C's and said None (getsignal, and signal's return), and
- * the app's import that saves a handler and puts it back
- * (old = signal.signal(SIGTERM, h) ... signal.signal(SIGTERM, old)) failed
- * with a TypeError, as None is no handler. Setting SIG_DFL through Python
- * changes the action too, which is put back at once: a signal in between
- * gets its default action, before the app has loaded. Called on the main
- * thread, the GIL held, after crf_signals_save. */
+ * signals whose action is Go's handler (the worker's own, SIGALRM,
+ * SIGCHLD, ...): Python took it for a handler of C's and said None
+ * (getsignal, and signal's return), and an import that saves a handler
+ * and puts it back (old = signal.signal(SIGALRM, h) ... signal.signal(
+ * SIGALRM, old), as timeout helpers do) failed with a TypeError, as None
+ * is no handler. Setting SIG_DFL through Python changes the action too,
+ * which is put back at once: a signal in between gets its default
+ * action, before the app has loaded. An app that puts SIG_DFL back makes
+ * it the action; the worker's own signals get Go's back once the app has
+ * loaded (crf_signals_restore), and until then take their default action
+ * (SIGTERM ends the worker at once rather than after its import). Called
+ * on the main thread, the GIL held, after crf_signals_save. */
 static void crf_signals_python_defaults(void)
 {
 	PyObject *mod, *getsignal, *dfl, *h, *r;
@@ -645,10 +649,13 @@ static void crf_signals_python_defaults(void)
 		PyErr_Clear();
 		goto out;
 	}
-	for (int i = 0; i < CRF_KEPT_SIGNALS; i++) {
-		int sig = crf_kept_signals[i];
-		if (sig == SIGURG || sig == SIGPIPE || crf_go_handler == NULL ||
-		    !(crf_saved_actions[sig].sa_flags & SA_SIGINFO) ||
+	for (int sig = 1; sig < 32; sig++) {
+		/* Not those of faults and of Go's own working (preemption,
+		 * profiling, broken pipes): no app saves them. */
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGURG || sig == SIGPIPE ||
+		    sig == SIGPROF || sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+		    sig == SIGILL || sig == SIGTRAP || sig == SIGSYS || sig == SIGABRT ||
+		    crf_go_handler == NULL || !(crf_saved_actions[sig].sa_flags & SA_SIGINFO) ||
 		    crf_saved_actions[sig].sa_sigaction != crf_go_handler)
 			continue;
 		h = PyObject_CallFunction(getsignal, "i", sig);
@@ -680,6 +687,11 @@ int crf_signals_restore(int *changed, int n)
 		     now.sa_flags == crf_kept_actions[i].sa_flags))
 			continue;
 		sigaction(crf_kept_signals[i], &crf_kept_actions[i], NULL);
+		/* SIG_DFL is what Python showed the app (see
+		 * crf_signals_python_defaults): one that put it back changed
+		 * nothing of its own, and is not told of it. */
+		if (!(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_DFL)
+			continue;
 		if (k < n)
 			changed[k++] = crf_kept_signals[i];
 	}
@@ -832,10 +844,10 @@ int crf_may_run(int own)
  * daemons, so a Thread the app starts from a request (an e-mail sent in
  * the background, a threading.Timer) was a daemon too, as it inherits
  * the flag, and a stop, a reload or a recycle ended it unfinished. The
- * thread is marked as no daemon: as under uWSGI and Gunicorn, whose
- * request threads are threading's own, Python's exit then waits for such
- * a Thread (within --worker-reload-mercy; see crf_finalize_begin, which
- * does not count the dummies themselves). */
+ * thread is marked as no daemon: as under Gunicorn, whose request
+ * threads are threading's own (and under uWSGI's first thread), Python's
+ * exit then waits for such a Thread (within --worker-reload-mercy; see
+ * crf_finalize_begin, which does not count the dummies themselves). */
 static void crf_thread_begin(void)
 {
 	static PyObject *fn;
