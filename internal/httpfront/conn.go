@@ -1152,13 +1152,7 @@ func isEnvName(name []byte, cgi string) bool {
 		return false
 	}
 	for i, c := range name {
-		switch {
-		case c == '-':
-			c = '_'
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		if c != cgi[i] {
+		if wsgi.EnvNameByte(c) != cgi[i] {
 			return false
 		}
 	}

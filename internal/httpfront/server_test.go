@@ -689,19 +689,24 @@ func TestSendFileShorterThanSaid(t *testing.T) {
 // empty lines a request may follow (taken for a whole head, it was read
 // under the old request's deadline).
 func TestShutdownCutsAHalfHead(t *testing.T) {
-	for _, before := range []bool{true, false} {
+	// serverConn serves okApp with a 10 s head timeout and dials it.
+	serverConn := func() (*Server, net.Conn) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute,
+		srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute, IOTimeout: time.Minute,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		go srv.Serve(l)
 		c, err := net.Dial("tcp", l.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		t.Cleanup(func() { c.Close() })
+		return srv, c
+	}
+	for _, before := range []bool{true, false} {
+		srv, c := serverConn()
 		const half = "GET / HTTP/1.1\r\nHost: x\r\nX-Half: "
 		if before {
 			io.WriteString(c, half)
@@ -728,18 +733,7 @@ func TestShutdownCutsAHalfHead(t *testing.T) {
 			t.Errorf("half head sent before the stop %v: the connection was not closed: %v", before, err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(okApp, Options{HeaderTimeout: 10 * time.Second, Keepalive: time.Minute, IOTimeout: time.Minute,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	go srv.Serve(l)
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	srv, c := serverConn()
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nX-Half: ")
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if h, _ := readResponse(t, bufio.NewReader(c)); !strings.HasPrefix(h, "HTTP/1.1 200") {

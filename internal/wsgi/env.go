@@ -156,15 +156,21 @@ func (e *Env) AddHeader(name, val []byte) {
 	e.buf = binary.LittleEndian.AppendUint16(e.buf, uint16(len(name)+5))
 	e.buf = append(e.buf, "HTTP_"...)
 	for _, c := range name {
-		switch {
-		case c == '-':
-			c = '_'
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		e.buf = append(e.buf, c)
+		e.buf = append(e.buf, EnvNameByte(c))
 	}
 	e.buf = append(e.buf, val...)
+}
+
+// EnvNameByte is c, a byte of a header's name, as the environ names it
+// (HTTP_X_FORWARDED_FOR): upper-cased, and '-' as '_'.
+func EnvNameByte(c byte) byte {
+	switch {
+	case c == '-':
+		return '_'
+	case 'a' <= c && c <= 'z':
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // Entry is one decoded environ entry (for tests and debugging).
