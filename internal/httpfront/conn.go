@@ -84,9 +84,12 @@ type conn struct {
 	// SendFile, a 100 Continue) with Abandon's on the watchdog's
 	// goroutine; done and abandoned say which of the two ended it.
 	outMu          sync.Mutex
-	done           bool // finished: the response is over
-	abandoned      bool // Abandon answered and logged the request
-	tracked        bool // counted in s.active (guarded by s.mu; see track)
+	done           bool        // finished: the response is over
+	abandoned      bool        // Abandon answered and logged the request
+	lastFlush      time.Time   // when a streamed body's pieces last went out (see flushSoon)
+	flushArmed     atomic.Bool // flushTimer is to send what bw holds (see flushSoon)
+	flushTimer     *time.Timer // nil until a response first streams small pieces
+	tracked        bool        // counted in s.active (guarded by s.mu; see track)
 	headErr        error
 	writeErr       error
 	bodyErr        error // reading the body for the app failed
@@ -568,6 +571,7 @@ func (c *conn) handle(draining bool) bool {
 	c.s.app.Do(c.call)
 	c.outMu.Lock()
 	abandoned := c.abandoned
+	c.disarmFlush() // the call is over: what bw holds is this goroutine's again
 	c.outMu.Unlock()
 	if abandoned {
 		// harakiri answered, logged and closed the connection while the
@@ -615,6 +619,7 @@ func (c *conn) resetResponse() {
 	c.headErr, c.writeErr, c.linger = nil, nil, false
 	c.written, c.headSize, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, -1, 0
 	c.sendQueued = -1
+	c.lastFlush = time.Time{}
 	c.isHead = string(c.req.Method) == "HEAD"
 	c.call.Body = nil
 }
@@ -874,9 +879,17 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	if c.bodyLeft <= 0 {
 		return 0, io.EOF
 	}
-	if c.expect100 && !c.sent100 {
+	// (Only this goroutine arms flushSoon's timer: unarmed, it stays so.)
+	if c.flushArmed.Load() || c.expect100 && !c.sent100 {
 		c.outMu.Lock()
-		if !c.headWritten && !c.abandoned { // a 100 after the final head would corrupt it
+		if c.flushArmed.Load() {
+			// The app reads between the pieces of its answer: they go out
+			// now, and no timer writes (and may start a spool) while this
+			// goroutine reads.
+			c.disarmFlush()
+			c.flush()
+		}
+		if c.expect100 && !c.sent100 && !c.headWritten && !c.abandoned { // a 100 after the final head would corrupt it
 			c.write100()
 		}
 		c.outMu.Unlock()

@@ -44,11 +44,68 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 		c.writeBody(body, ext)
 	}
 	if last {
+		c.disarmFlush()
 		c.endBody()
 	} else {
-		c.flush()
+		c.flushSoon()
 	}
 	return c.writeErr
+}
+
+// streamGather is how long the small pieces of a streamed body may gather
+// in bw before they go out. Each piece sent on its own is a packet (the
+// socket has TCP_NODELAY, which a response's last bytes need) and a
+// wake-up of the client: a generator of 10,000 lines of 100 bytes cost
+// 70 ms of CPU and went out at 19 responses/s, where uWSGI, whose Nagle
+// merges them, sends 64. The first piece, and any that follows a quiet
+// spell of streamGather (an event stream's next event), goes out at once;
+// those that come sooner join it within streamGather, or as soon as bw is
+// full, while the app goes on producing (PEP 3333 allows that: the server
+// keeps transmitting while the app makes its next block).
+const streamGather = time.Millisecond
+
+// flushSoon sends what bw holds of a streamed body now, or within
+// streamGather of the last time it did (see streamGather). Called with
+// outMu held.
+func (c *conn) flushSoon() {
+	if c.writeErr != nil || c.bw.Buffered() == 0 || c.flushArmed.Load() {
+		return
+	}
+	now := time.Now()
+	if wait := streamGather - now.Sub(c.lastFlush); wait > 0 {
+		c.flushArmed.Store(true)
+		if c.flushTimer == nil {
+			c.flushTimer = time.AfterFunc(wait, c.timedFlush)
+		} else {
+			c.flushTimer.Reset(wait)
+		}
+		return
+	}
+	c.lastFlush = now
+	c.flushAt(now)
+}
+
+// timedFlush is flushSoon's timer: it sends what gathered meanwhile,
+// unless the call ended or its goroutine took bw back (disarmFlush).
+func (c *conn) timedFlush() {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if !c.flushArmed.Load() || c.abandoned {
+		return
+	}
+	c.flushArmed.Store(false)
+	c.lastFlush = time.Now()
+	c.flushAt(c.lastFlush)
+}
+
+// disarmFlush stops flushSoon's timer (a run already waiting for outMu
+// then does nothing); what bw holds stays for the caller to send. Called
+// with outMu held.
+func (c *conn) disarmFlush() {
+	if c.flushArmed.Load() {
+		c.flushArmed.Store(false)
+		c.flushTimer.Stop()
+	}
 }
 
 // SendFile implements wsgi.Exchange for a file_wrapper response: the
