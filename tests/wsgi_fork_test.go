@@ -97,6 +97,19 @@ func TestWSGIForkedChildHoldsNoConnection(t *testing.T) {
 	}
 }
 
+// A process the app forks closes the worker's listening sockets: one that
+// outlived the worker (a daemon a view started) held its port, and the
+// next carafe could not bind it. The worker keeps them and serves on.
+func TestWSGIForkedChildHoldsNoListener(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "fork_child", "--threads", "2")
+	for range 2 {
+		if resp, body := wsgiGet(t, s, "/listening"); resp.StatusCode != 200 || string(body) != "worker 1, child 0" {
+			t.Errorf("got %d %q, want the worker's listener and none in its child", resp.StatusCode, body)
+		}
+	}
+}
+
 // The same for harakiri's 504: the stuck view's child held its end back.
 func TestWSGIForkedChildHarakiri504Ends(t *testing.T) {
 	t.Parallel()

@@ -78,6 +78,7 @@ int crf_load_app(int kind, const char *spec, const char *callable, const char *p
 		 int processes, const char *software, char **err);
 void crf_drop_file_wrapper(void);
 void crf_signals_save(void);
+void crf_fork_closes(int fd);
 void crf_leave_if_forked(void);
 int crf_signals_restore(int *changed, int n);
 int crf_signals_forget(int *dropped, int n);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 PyObject *crf_app;	    /* the WSGI callable */
@@ -515,6 +516,38 @@ void crf_leave_if_forked(void)
 	_exit(status);
 }
 
+/* The worker's listening sockets (crf_fork_closes), which a fork's child
+ * closes: one that outlives the worker (a daemon the view started, a
+ * multiprocessing pool's process) would hold its port, and the next
+ * carafe could not bind it. */
+#define CRF_FORK_CLOSES_MAX 64
+static int crf_listen_fds[CRF_FORK_CLOSES_MAX];
+static int crf_listen_nfds;
+
+/* crf_fork_closes has a fork's child close fd, one of the worker's
+ * listening sockets. */
+void crf_fork_closes(int fd)
+{
+	if (crf_listen_nfds < CRF_FORK_CLOSES_MAX)
+		crf_listen_fds[crf_listen_nfds++] = fd;
+}
+
+/* crf_close_listeners closes, in a fork's child, the worker's listening
+ * sockets: each fd given that is still a listening socket (one the worker
+ * closed may have been reused for something the child needs). */
+static void crf_close_listeners(void)
+{
+	int on;
+	socklen_t len;
+
+	for (int i = 0; i < crf_listen_nfds; i++) {
+		on = 0;
+		len = sizeof on;
+		if (getsockopt(crf_listen_fds[i], SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+			close(crf_listen_fds[i]);
+	}
+}
+
 /* crf_after_fork_child runs in the child of a fork by the app (os.fork,
  * multiprocessing's default "fork" start method, ProcessPoolExecutor),
  * whose one thread runs Python: the Go runtime is not there to run Go's
@@ -523,13 +556,15 @@ void crf_leave_if_forked(void)
  * Pool's workers with SIGTERM, and a Pool's exit then waited for them for
  * good. The child gets what a child of python3 gets: each signal Go
  * handles back to its default, SIGPIPE and SIGXFSZ ignored (as Python
- * sets them at start-up). Handlers set since (faulthandler's) stay.
+ * sets them at start-up). Handlers set since (faulthandler's) stay. The
+ * worker's listening sockets are closed (crf_close_listeners).
  * Async-signal-safe, as a fork's child handler must be. */
 static void crf_after_fork_child(void)
 {
 	struct sigaction now, dfl;
 
 	crf_forked = 1;
+	crf_close_listeners();
 	if (crf_go_handler == NULL)
 		return;
 	memset(&dfl, 0, sizeof dfl);

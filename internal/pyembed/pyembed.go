@@ -61,6 +61,9 @@ type Options struct {
 	Keys []string
 	// ServerSoftware is environ's SERVER_SOFTWARE ("carafe/1.0").
 	ServerSoftware string
+	// ListenFDs are the worker's listening sockets, which a process the
+	// app forks closes (see crf_after_fork_child).
+	ListenFDs []int
 }
 
 // Interp is the worker's interpreter and its Python threads.
@@ -195,6 +198,9 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 			C.free(unsafe.Pointer(s))
 		}
 	}()
+	for _, fd := range opts.ListenFDs {
+		C.crf_fork_closes(C.int(fd))
+	}
 	C.crf_signals_save()
 	rc := C.crf_load_app(C.int(kind), cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
 		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)

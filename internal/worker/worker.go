@@ -226,6 +226,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		defer access.Flush()
 	}
 	o.Python.Keys = wsgi.Keys
+	o.Python.ListenFDs = listenerFDs(listeners)
 	loaded := quitWhileLoading(ctl != nil, o.vacuum)
 	ip, err := pyembed.Start(o.Python)
 	loaded()
@@ -893,6 +894,19 @@ func (w *worker) dumpStacks() {
 		time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), os.Getpid(), strings.Join(busy, "; "))
 	b.Write(stacks)
 	os.Stderr.WriteString(b.String())
+}
+
+// listenerFDs are the descriptors of ls.
+func listenerFDs(ls []net.Listener) []int {
+	var fds []int
+	for _, l := range ls {
+		if sc, ok := l.(syscall.Conn); ok {
+			if rc, err := sc.SyscallConn(); err == nil {
+				rc.Control(func(fd uintptr) { fds = append(fds, int(fd)) })
+			}
+		}
+	}
+	return fds
 }
 
 func closeAll(ls []net.Listener) {

@@ -8,10 +8,12 @@ with how it ended; /returns-close has it return a response whose close()
 would say it ran, and /exits has it raise SystemExit(0); /linger forks a
 child that lives 5 s, holding a copy of every socket, and answers at once
 with a body the connection's close ends (HTTP/1.0); /stuck does the same
-fork, then never answers (for --harakiri)."""
+fork, then never answers (for --harakiri); /listening answers with the
+number of listening sockets in the worker and in a child it forks."""
 import multiprocessing
 import os
 import signal
+import socket
 import time
 
 
@@ -72,7 +74,36 @@ class _Closing:
         os.write(self._fd, b"closed in pid %d" % os.getpid())
 
 
-_views = {"/term": _term, "/signals": _signals, "/pool": _pool, "/returns": _returns}
+def _count_listening():
+    n = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            s = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue  # not a socket (or gone: listdir's own fd)
+        try:
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                n += 1
+        except OSError:
+            pass
+        finally:
+            s.close()
+    return n
+
+
+def _listening():
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(w, b"%d" % _count_listening())
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    with os.fdopen(r) as f:
+        return "worker %d, child %s" % (_count_listening(), f.read())
+
+
+_views = {"/listening": _listening, "/term": _term, "/signals": _signals, "/pool": _pool, "/returns": _returns}
 
 
 def _linger_body():
