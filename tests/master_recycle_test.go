@@ -689,6 +689,50 @@ func TestMasterShedSteersTCP(t *testing.T) {
 	}
 }
 
+// And off the socket of a worker out of file descriptors (an app that
+// leaks them), which cannot accept: the master steers new connections to
+// the other worker, and the worker is replaced after 10 s, what it leaked
+// with it. The connections queued on its socket before the steering wait
+// for the replacement, which serves them: none is lost.
+func TestMasterSteersAroundWorkerOutOfFiles(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "fd_leak", "--processes", "2", "--threads", "2")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	code, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/leakall"))
+	victim := masterPidOf(body)
+	if err != nil || code != 200 || victim == 0 {
+		t.Fatalf("/leakall: %d %q %v", code, body, err)
+	}
+	// Some of these land on the victim's socket: its accepts fail.
+	var early []<-chan masterResult
+	for range 10 {
+		early = append(early, masterGetAsync(s.URL("/"), 30*time.Second))
+	}
+	time.Sleep(time.Second) // past 250 ms of failing accepts, and steered
+	for _, w := range masterStats(t, stats).Workers {
+		if starved := w.Pid == victim; w.Shedding != starved || w.Accepting != map[bool]int{true: 0, false: 1}[starved] {
+			t.Errorf("stats of worker %d (out of files: %v): shedding %v, accepting %d", w.Pid, starved, w.Shedding, w.Accepting)
+		}
+	}
+	for i := range 20 {
+		code, body, err := masterGet(masterClient(false, 1500*time.Millisecond), s.URL("/"))
+		if err != nil || code != 200 || masterPidOf(body) == victim {
+			t.Errorf("request %d while worker %d is out of files: %d %q %v", i, victim, code, body, err)
+		}
+	}
+	if gone, alive := masterWaitGone([]int{victim}, 20*time.Second); len(alive) > 0 {
+		t.Fatalf("worker %d out of files still alive after %v", victim, gone)
+	}
+	for i, ch := range early {
+		if r := <-ch; r.err != nil || r.code != 200 {
+			t.Errorf("early request %d: %d %q %v, want it served (by the replacement if it was queued)", i, r.code, r.body, r.err)
+		}
+	}
+	if !strings.Contains(s.Log(), "out of file descriptors (limit 64 open files)") {
+		t.Errorf("the log does not say why:\n%s", s.Log())
+	}
+}
+
 // And off the socket of a worker that is starting: the replacement of a
 // worker that died is importing the app (2.5 s here) while the other
 // takes every new connection.

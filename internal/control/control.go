@@ -82,8 +82,9 @@ type WorkerStats struct {
 	// TX is the bytes of the responses written, heads included.
 	TX      int64         `json:"tx"`
 	Threads []ThreadStats `json:"threads"`
-	// Shedding: every Python thread is stuck in a call, and the worker
-	// takes no new connections meanwhile.
+	// Shedding: every Python thread is stuck in a call, or accepting
+	// fails for want of file descriptors, and the worker takes no new
+	// connections meanwhile.
 	Shedding bool `json:"shedding,omitempty"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"carafe/internal/accesslog"
@@ -69,6 +70,11 @@ type Options struct {
 	// Log receives errors; Access, when non-nil, one line per request.
 	Log    *slog.Logger
 	Access *accesslog.Logger
+	// OutOfFiles, when set, hears that accepting has failed for want of
+	// file descriptors (EMFILE, ENFILE) for starveAfter, on any of the
+	// server's listeners (true), and that every one accepts again
+	// (false).
+	OutOfFiles func(starved bool)
 }
 
 func (o *Options) setDefaults() {
@@ -105,6 +111,9 @@ type Server struct {
 	active    int            // connections being served
 	drained   chan struct{}  // made by Shutdown while some are; closed when none is left
 	loops     sync.WaitGroup // Serve calls running
+
+	starveMu sync.Mutex // orders the calls of OutOfFiles
+	starved  int        // Serve loops whose accepts fail for want of descriptors (see OutOfFiles)
 
 	// next hands an accepted connection to a goroutine that has served
 	// one and waits for another (see serveLoop); spare counts those
@@ -151,6 +160,13 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.mu.Unlock()
 	var tempDelay time.Duration
+	var starvedSince time.Time // when accepts began to fail for want of descriptors
+	starved := false
+	defer func() {
+		if starved {
+			s.starve(-1)
+		}
+	}()
 	for {
 		nc, err := l.Accept()
 		if err != nil {
@@ -166,6 +182,14 @@ func (s *Server) Serve(l net.Listener) error {
 				continue
 			}
 			if isTemporary(err) {
+				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+					if starvedSince.IsZero() {
+						starvedSince = time.Now()
+					} else if !starved && time.Since(starvedSince) >= starveAfter {
+						starved = true
+						s.starve(1)
+					}
+				}
 				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
 				s.opts.Log.Warn("httpfront: accept failed, retrying", "err", err, "delay", tempDelay)
 				time.Sleep(tempDelay)
@@ -173,8 +197,30 @@ func (s *Server) Serve(l net.Listener) error {
 			}
 			return err
 		}
-		tempDelay = 0
+		tempDelay, starvedSince = 0, time.Time{}
+		if starved {
+			starved = false
+			s.starve(-1)
+		}
 		s.serveConn(nc, host, port)
+	}
+}
+
+// starveAfter is how long accepts fail for want of file descriptors
+// before OutOfFiles hears of it: long enough to pass over a burst that
+// closes its connections again, short enough that few clients queue on
+// a socket of this worker's own meanwhile.
+const starveAfter = 250 * time.Millisecond
+
+// starve counts a Serve loop that starts (d 1) or stops (-1) failing for
+// want of descriptors, and tells OutOfFiles when the first starts and
+// the last stops.
+func (s *Server) starve(d int) {
+	s.starveMu.Lock()
+	defer s.starveMu.Unlock() // held: what OutOfFiles hears keeps its order
+	s.starved += d
+	if s.opts.OutOfFiles != nil && (s.starved == 1 && d > 0 || s.starved == 0) {
+		s.opts.OutOfFiles(s.starved > 0)
 	}
 }
 

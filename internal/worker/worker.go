@@ -175,6 +175,9 @@ type worker struct {
 	harakiri       chan struct{}
 	shedMu         sync.Mutex
 	shedding       atomic.Bool // see shedWhileStuck
+	starved        int         // servers out of file descriptors (see outOfFiles; shedMu)
+	starvedSpell   int         // counts the spells of starved > 0 (shedMu)
+	steeredAway    bool        // what the master was last told: take new connections elsewhere (shedMu)
 	mem            *memReturn  // gives a burst's memory back (memory.go)
 }
 
@@ -411,6 +414,7 @@ func (w *worker) loadError(listeners []net.Listener, err error) error {
 func newServer(w *worker, o httpfront.Options, p httpfront.Protocol, access *accesslog.Logger,
 	log *slog.Logger) *httpfront.Server {
 	o.Protocol, o.Access, o.Log = p, access, log
+	o.OutOfFiles = w.outOfFiles
 	return httpfront.NewServer(w, o)
 }
 
@@ -713,6 +717,9 @@ func (w *worker) stats() *control.WorkerStats {
 	rt := w.rtTotal.Load()
 	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), RunningTime: rt / 1e3,
 		Shedding: w.shedding.Load()}
+	w.shedMu.Lock()
+	st.Shedding = st.Shedding || w.starved > 0 // it takes no new connection either
+	w.shedMu.Unlock()
 	for _, s := range w.srvs {
 		st.TX += s.Sent()
 	}
@@ -796,9 +803,7 @@ func (w *worker) shed() {
 	for _, s := range w.srvs {
 		s.Shed(true)
 	}
-	if w.ctl != nil { // the master steers new connections off a socket of this worker's own
-		w.ctl.Send(control.Msg{T: control.Shed, Text: "1"})
-	}
+	w.steerLocked()
 }
 
 func (w *worker) unshed() {
@@ -811,9 +816,72 @@ func (w *worker) unshed() {
 	for _, s := range w.srvs {
 		s.Shed(false)
 	}
-	if w.ctl != nil {
-		w.ctl.Send(control.Msg{T: control.Shed, Text: "0"})
+	w.steerLocked()
+}
+
+// steerLocked tells the master whether to steer new connections off this
+// worker's own sockets, to the other workers': while every thread is
+// stuck, or accepting fails for want of file descriptors. Called with
+// shedMu held.
+func (w *worker) steerLocked() {
+	away := w.shedding.Load() || w.starved > 0
+	if w.ctl == nil || away == w.steeredAway {
+		return
 	}
+	w.steeredAway = away
+	text := "0"
+	if away {
+		text = "1"
+	}
+	w.ctl.Send(control.Msg{T: control.Shed, Text: text})
+}
+
+// starvedRecycle is how long a worker may fail to accept for want of file
+// descriptors before it is replaced: descriptors the app leaked (files or
+// sockets left open) go with it, and the connections queued on its
+// sockets go to the replacement, which takes them over.
+const starvedRecycle = 10 * time.Second
+
+// outOfFiles hears that a server's accepts fail for want of file
+// descriptors (on), or succeed again: the master steers new connections
+// to the other workers meanwhile, and a spell of starvedRecycle replaces
+// the worker. A limit set too low for the load does the same as a leak,
+// and the log says which to look at.
+func (w *worker) outOfFiles(on bool) {
+	w.shedMu.Lock()
+	defer w.shedMu.Unlock()
+	if !on {
+		w.starved--
+		if w.starved == 0 {
+			w.o.Log.Info("carafe: accepting connections again")
+		}
+		w.steerLocked()
+		return
+	}
+	w.starved++
+	if w.starved > 1 {
+		return
+	}
+	w.starvedSpell++
+	spell := w.starvedSpell
+	var limit syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit)
+	what := "new connections go to the other workers meanwhile; the worker is replaced if this lasts " + starvedRecycle.String()
+	if w.ctl == nil {
+		what = "it keeps trying"
+	}
+	w.o.Log.Error(fmt.Sprintf("carafe: cannot accept connections: out of file descriptors (limit %d open files); %s. "+
+		"Look for files or sockets the app leaves open, or raise the limit (ulimit -n, systemd's LimitNOFILE)",
+		limit.Cur, what))
+	w.steerLocked()
+	time.AfterFunc(starvedRecycle, func() {
+		w.shedMu.Lock()
+		still := w.starved > 0 && w.starvedSpell == spell
+		w.shedMu.Unlock()
+		if still {
+			w.recycle(fmt.Sprintf("out of file descriptors for %s (limit %d open files)", starvedRecycle, limit.Cur))
+		}
+	})
 }
 
 // watchdog ends requests that run past Harakiri: it logs each stuck
