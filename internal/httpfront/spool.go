@@ -58,17 +58,22 @@ func (c *conn) spoolable() bool {
 var spoolErrAt atomic.Int64
 
 // startSpool starts reading the rest of the body into a temp file. Where
-// no temp file can be made, the response's writes just wait as before.
+// no temp file can be made (TMPDIR missing or not writable), the rest is
+// taken and dropped, as when writing the file fails: the answer must go
+// out, and it waited for the client, which waited for carafe, until the
+// timeout cut it, logged as the client's fault. The app's later reads
+// fail.
 func (c *conn) startSpool() {
 	f, err := tempBodyFile()
+	var ferr error
 	if err != nil {
 		if now := time.Now().Unix(); now-spoolErrAt.Swap(now) >= 60 {
-			c.s.opts.Log.Error("httpfront: cannot buffer an unread request body while answering", "err", err)
+			c.s.opts.Log.Error("httpfront: cannot buffer an unread request body while answering; the rest is dropped",
+				"method", string(c.req.Method), "target", string(c.req.Target), "err", err)
 		}
-		c.streaming = false // one try per request
-		return
+		ferr = fmt.Errorf("httpfront: buffering the request body: %w", err)
 	}
-	s := &bodySpool{c: c, f: f, want: c.bodyLeft, done: make(chan struct{})}
+	s := &bodySpool{c: c, f: f, want: c.bodyLeft, done: make(chan struct{}), ferr: ferr}
 	s.cond.L = &s.mu
 	c.spool = s
 	spoolsStarted.Add(1)
@@ -79,7 +84,8 @@ func (s *bodySpool) run() {
 	defer close(s.done)
 	c := s.c
 	buf := make([]byte, min(bodyChunk, s.want))
-	var err, ferr error
+	var err error
+	ferr := s.ferr // (set before the goroutine started)
 	for s.taken < s.want && err == nil {
 		p := buf[:min(int64(len(buf)), s.want-s.taken)]
 		var n int
@@ -175,7 +181,9 @@ func (c *conn) endSpool() {
 	s.mu.Unlock()
 	<-s.done
 	c.rdl = time.Time{} // the armed deadline is unknown: re-arm on the next read
-	s.f.Close()
+	if s.f != nil {
+		s.f.Close()
+	}
 	c.bodyLeft = s.want - s.taken
 	if s.err != nil && c.bodyErr == nil {
 		c.bodyErr = s.err
