@@ -256,11 +256,17 @@ func (c *conn) clip(body, ext []byte) ([]byte, []byte) {
 }
 
 func (c *conn) overflow() {
-	if !c.overflowLogged {
-		c.overflowLogged = true
-		c.s.opts.Log.Warn("httpfront: app sent more than its Content-Length; the excess was dropped",
-			"method", string(c.req.Method), "target", string(c.req.Target))
+	if c.overflowLogged {
+		return
 	}
+	c.overflowLogged = true
+	if c.status == 204 || c.status == 304 {
+		c.s.opts.Log.Warn("httpfront: app sent a body with a "+strconv.Itoa(c.status)+" response, which has none; "+
+			"the body was dropped", "method", string(c.req.Method), "target", string(c.req.Target))
+		return
+	}
+	c.s.opts.Log.Warn("httpfront: app sent more than its Content-Length; the excess was dropped",
+		"method", string(c.req.Method), "target", string(c.req.Target))
 }
 
 // endBody completes a response whose app finished normally.

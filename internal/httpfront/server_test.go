@@ -746,3 +746,33 @@ func TestShutdownCutsAHalfHead(t *testing.T) {
 		t.Errorf("half head behind empty lines: Shutdown took %v, want about %v", d.Round(time.Millisecond), drainGrace)
 	}
 }
+
+// A body past the app's Content-Length, or any body with a 204 or a 304,
+// is dropped (the connection stays in step) and logged once, saying
+// which of the two it was.
+func TestServerBodyPastItsFraming(t *testing.T) {
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		hd := head("200 OK", "Content-Length", "2")
+		if env["PATH_INFO"] == "/204" {
+			hd = head("204 No Content")
+		}
+		c.Exch.Output(hd, []byte("okay"), []byte(" more"), true)
+		return wsgi.OK
+	}}
+	for _, tc := range []struct{ path, body, log string }{
+		{"/long", "ok", "app sent more than its Content-Length; the excess was dropped"},
+		{"/204", "", "app sent a body with a 204 response, which has none; the body was dropped"},
+	} {
+		var logs lockedBuffer
+		c, br := serve(t, app, Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
+		for range 2 { // the second request finds the connection in step
+			io.WriteString(c, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			if _, body := readResponse(t, br); body != tc.body {
+				t.Errorf("%s: body %q, want %q", tc.path, body, tc.body)
+			}
+		}
+		if n := strings.Count(logs.String(), tc.log); n != 2 {
+			t.Errorf("%s: %d times %q in the log (once a response):\n%s", tc.path, n, tc.log, logs.String())
+		}
+	}
+}
