@@ -71,6 +71,11 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 		}
 		return l, nil
 	}
+	if len(addr) > maxUnixPath {
+		// bind(2) would say only "invalid argument".
+		return nil, fmt.Errorf("carafe: cannot listen on unix socket %s: the path is %d bytes long, and a "+
+			"unix socket's can be at most %d: use a shorter one (such as /run/APP/app.sock)", addr, len(addr), maxUnixPath)
+	}
 	if err := removeStale(addr); err != nil {
 		return nil, err
 	}
@@ -79,14 +84,19 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 		return nil, fmt.Errorf("carafe: cannot listen on unix socket %s: %w", addr, err)
 	}
 	l.(*net.UnixListener).SetUnlinkOnClose(false) // workers share it; Vacuum removes it
+	// A socket whose mode or owner cannot be set is not left behind.
+	fail := func(err error) (net.Listener, error) {
+		l.Close()
+		os.Remove(addr)
+		return nil, err
+	}
 	if p.Mode != "" {
 		m, err := strconv.ParseUint(p.Mode, 8, 32)
 		if err == nil {
 			err = os.Chmod(addr, os.FileMode(m))
 		}
 		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("carafe: --chmod-socket %s on %s: %w", p.Mode, addr, err)
+			return fail(fmt.Errorf("carafe: --chmod-socket %s on %s: %w", p.Mode, addr, err))
 		}
 	}
 	if p.Owner != "" {
@@ -95,12 +105,15 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 			err = os.Lchown(addr, uid, gid)
 		}
 		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("carafe: --chown-socket %s on %s: %w", p.Owner, addr, err)
+			return fail(fmt.Errorf("carafe: --chown-socket %s on %s: %w", p.Owner, addr, err))
 		}
 	}
 	return l, nil
 }
+
+// maxUnixPath is the longest path a unix socket can be bound to on Linux:
+// sockaddr_un's sun_path, less its terminating NUL.
+const maxUnixPath = 107
 
 // bindError says why addr could not be bound, with what to do for the
 // two causes a first run meets: a port another server holds, and one

@@ -353,10 +353,29 @@ func TestBindUnixOwner(t *testing.T) {
 		!strings.Contains(err.Error(), "--chown-socket no-such-user-xyz on "+bad) {
 		t.Errorf("bad owner: %v, want an error naming --chown-socket and the socket", err)
 	}
+	if _, err := os.Lstat(bad); !os.IsNotExist(err) {
+		t.Errorf("after a failed chown the socket file is left: %v", err)
+	}
 	if l2, err := Bind(bad, Perm{}); err != nil { // closed after the failure: the path binds again
 		t.Errorf("after a failed chown the socket is still held: %v", err)
 	} else {
 		l2.Close()
+	}
+}
+
+// A unix socket path longer than the system allows is named as such, not
+// as bind(2)'s "invalid argument"; the longest allowed binds.
+func TestBindUnixPathTooLong(t *testing.T) {
+	dir := t.TempDir()
+	fit := filepath.Join(dir, strings.Repeat("a", maxUnixPath-len(dir)-1))
+	l, err := Bind(fit, Perm{})
+	if err != nil {
+		t.Fatalf("a path of %d bytes: %v", len(fit), err)
+	}
+	l.Close()
+	long := fit + "b"
+	if _, err := Bind(long, Perm{}); err == nil || !strings.Contains(err.Error(), "the path is 108 bytes long") {
+		t.Errorf("a path of %d bytes: %v, want it named too long", len(long), err)
 	}
 }
 
