@@ -183,8 +183,8 @@ func TestMasterEvilReloadOnRSS(t *testing.T) {
 	if failed > 2*len(pids) {
 		t.Errorf("%d requests failed: more than those in flight on the workers ended", failed)
 	}
-	if !s.waitLog("evil-reload-on-rss: ", 3*time.Second) {
-		t.Errorf("no log line names evil-reload-on-rss:\n%s", s.Log())
+	if !s.waitLog("evil-reload-on-rss: ", 3*time.Second) || !regexp.MustCompile(`worker \d \(pid \d+\): evil-reload-on-rss: `).MatchString(s.Log()) {
+		t.Errorf("no log line names evil-reload-on-rss and the worker:\n%s", s.Log())
 	}
 }
 

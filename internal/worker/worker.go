@@ -628,8 +628,20 @@ func (w *worker) checkLimits(now time.Time, rss int64) {
 	if w.o.EvilRSS > 0 && rss > w.o.EvilRSS {
 		// Python may be stuck allocating (GIL held): only this Go side
 		// can still act, and it must not wait for the requests.
-		w.o.Log.Error(fmt.Sprintf("carafe: evil-reload-on-rss: %d MB resident, over %d MB; exiting now, "+
-			"requests in flight included", rss>>20, w.o.EvilRSS>>20))
+		msg := fmt.Sprintf("carafe: worker %d (pid %d): evil-reload-on-rss: %d MB resident, over %d MB; exiting now",
+			control.WorkerID(), os.Getpid(), rss>>20, w.o.EvilRSS>>20)
+		var cut []string
+		if w.ip != nil {
+			for _, th := range w.ip.Threads() {
+				if th.Busy {
+					cut = append(cut, fmt.Sprintf("%s %s (running %v)", th.Method, th.Target, th.Running.Round(time.Millisecond)))
+				}
+			}
+		}
+		if len(cut) > 0 { // their clients see the connection reset, and no log line
+			msg += fmt.Sprintf(", cutting the %d request(s) in flight: %s", len(cut), strings.Join(cut, "; "))
+		}
+		w.o.Log.Error(msg)
 		w.exit(1)
 	}
 	if w.life > 0 && now.Sub(w.start) >= w.life {
