@@ -8,6 +8,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <signal.h>
 #include <stdint.h>
 
 /* Results of crf_run. */
@@ -122,6 +123,16 @@ extern PyTypeObject crf_FileWrapperType;
 int crf_file_wrapper_init(void);
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size);
 int crf_file_ready(PyObject *result);
+
+/* interp.c: fatal signals in the app's code (crf_fatal). */
+extern __thread int crf_in_app;
+extern __thread const char *crf_app_env;
+extern __thread Py_ssize_t crf_app_env_len;
+void crf_fatal_install(void);
+int crf_fatal_is_ours(const struct sigaction *sa);
+/* The numbers of two environ keys (wsgi.KeyRequestMethod, KeyPathInfo). */
+#define CRF_KEY_REQUEST_METHOD 0
+#define CRF_KEY_PATH_INFO      1
 
 /* The Go callbacks crfGoRead, crfGoOutput and crfGoSendFile are declared in
  * _cgo_export.h. */

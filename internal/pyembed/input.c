@@ -54,7 +54,9 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	crf_leave_if_forked();
 	in->slot->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
+	crf_in_app = 0; /* Go's code (see crf_fatal) */
 	got = crfGoRead(in->slot->index, dst, (int)n);
+	crf_in_app = 1;
 	Py_END_ALLOW_THREADS
 	in->slot->in_go = 0;
 	if (got <= 0) {

@@ -571,7 +571,7 @@ static void crf_after_fork_child(void)
 	sigemptyset(&dfl.sa_mask);
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sigaction(sig, NULL, &now) != 0 || !(now.sa_flags & SA_SIGINFO) ||
-		    now.sa_sigaction != crf_go_handler)
+		    (now.sa_sigaction != crf_go_handler && !crf_fatal_is_ours(&now)))
 			continue;
 		dfl.sa_handler = (sig == SIGPIPE || sig == SIGXFSZ) ? SIG_IGN : SIG_DFL;
 		sigaction(sig, &dfl, NULL);
@@ -593,6 +593,7 @@ void crf_signals_save(void)
 		crf_go_handler = crf_saved_actions[SIGURG].sa_sigaction;
 	if (!atfork && pthread_atfork(NULL, NULL, crf_after_fork_child) == 0)
 		atfork = 1;
+	crf_fatal_install();
 }
 
 /* crf_forget_error logs the pending exception, or only clears it when the
@@ -736,9 +737,28 @@ int crf_signals_restore(int *changed, int n)
 /* crf_load_app imports the app (a module or a .wsgi script file) on the
  * main thread, after the modules of imports, and prepares what every
  * request shares. On failure *err is the Python traceback. */
+static int crf_load(int kind, const char *spec, const char *callable, const char *pythonpath,
+		    const char *imports, const char *keys, Py_ssize_t keys_len, int threads,
+		    int processes, const char *software, char **err);
+
+/* crf_load_app is crf_load with this thread marked as running the app's
+ * code (its import), for crf_fatal. */
 int crf_load_app(int kind, const char *spec, const char *callable, const char *pythonpath,
 		 const char *imports, const char *keys, Py_ssize_t keys_len, int threads,
 		 int processes, const char *software, char **err)
+{
+	int rc;
+
+	crf_in_app = 1;
+	rc = crf_load(kind, spec, callable, pythonpath, imports, keys, keys_len, threads, processes,
+		      software, err);
+	crf_in_app = 0;
+	return rc;
+}
+
+static int crf_load(int kind, const char *spec, const char *callable, const char *pythonpath,
+		    const char *imports, const char *keys, Py_ssize_t keys_len, int threads,
+		    int processes, const char *software, char **err)
 {
 	PyObject *mod = NULL, *tb = NULL;
 	char what[1024];
@@ -1029,6 +1049,172 @@ void crf_dump_traceback(crf_slot *s)
 		return;
 	}
 	_Py_DumpTraceback(2, t);
+}
+
+/* A fatal signal in the app's code (a C extension's bad pointer, ctypes,
+ * os.abort) went to the Go runtime's handler, which wrote every
+ * goroutine's stack: hundreds of lines, thousands with many connections
+ * open, and not the Python stack or the request a developer needs.
+ * crf_fatal writes those instead, then ends the worker by the signal (the
+ * master logs it and starts another). A fatal signal anywhere else (Go's
+ * own code, where a nil pointer becomes a panic; a thread the app
+ * started) still goes to Go's handler. */
+
+__thread int crf_in_app;	  /* this OS thread runs the app's code, outside the Go callbacks */
+__thread const char *crf_app_env; /* and the environ block of its call (NULL: the import) */
+__thread Py_ssize_t crf_app_env_len;
+
+static const int crf_fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+static struct sigaction crf_fatal_prev[NSIG]; /* the handlers they had: Go's */
+
+static void crf_fatal_write(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(2, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void crf_fatal_puts(const char *p)
+{
+	crf_fatal_write(p, strlen(p));
+}
+
+static void crf_fatal_int(long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && p > buf);
+	crf_fatal_write(p, (size_t)(buf + sizeof buf - p));
+}
+
+/* crf_fatal_env_value writes the value of the numbered environ key key
+ * from the call's block (see wsgi.Env), at most 200 bytes of it. */
+static void crf_fatal_env_value(int key)
+{
+	const unsigned char *p = (const unsigned char *)crf_app_env;
+	const unsigned char *end = p + crf_app_env_len;
+
+	while (p + 6 <= end) {
+		unsigned k = p[0] | p[1] << 8;
+		size_t n = p[2] | p[3] << 8 | (size_t)p[4] << 16 | (size_t)p[5] << 24;
+
+		p += 6;
+		if (k == 0xFFFF) { /* a literal key: its name first */
+			if (p + 2 > end)
+				return;
+			p += 2 + (p[0] | p[1] << 8);
+		}
+		if (p > end || n > (size_t)(end - p))
+			return;
+		if (k == (unsigned)key) {
+			crf_fatal_write((const char *)p, n < 200 ? n : 200);
+			return;
+		}
+		p += n;
+	}
+}
+
+static const char *crf_fatal_name(int sig)
+{
+	switch (sig) {
+	case SIGSEGV:
+		return "SIGSEGV (a bad memory access)";
+	case SIGBUS:
+		return "SIGBUS (a bad memory access)";
+	case SIGILL:
+		return "SIGILL (an illegal instruction)";
+	case SIGFPE:
+		return "SIGFPE (an arithmetic fault)";
+	case SIGABRT:
+		return "SIGABRT (an abort)";
+	}
+	return "a fatal signal";
+}
+
+static void crf_fatal(int sig, siginfo_t *info, void *ctx)
+{
+	struct sigaction dfl;
+	PyThreadState *t;
+
+	if (!crf_in_app) {
+		/* Not the app's: Go's handler, called as the kernel would (it
+		 * may resume the thread elsewhere, through ctx). */
+		if (crf_fatal_prev[sig].sa_flags & SA_SIGINFO) {
+			crf_fatal_prev[sig].sa_sigaction(sig, info, ctx);
+			return;
+		}
+		if (crf_fatal_prev[sig].sa_handler != SIG_DFL &&
+		    crf_fatal_prev[sig].sa_handler != SIG_IGN) {
+			crf_fatal_prev[sig].sa_handler(sig);
+			return;
+		}
+	} else {
+		crf_fatal_puts("carafe: worker pid ");
+		crf_fatal_int((long)getpid());
+		crf_fatal_puts(": fatal signal ");
+		crf_fatal_puts(crf_fatal_name(sig));
+		if (crf_app_env != NULL) {
+			crf_fatal_puts(" in the app's code, serving ");
+			crf_fatal_env_value(CRF_KEY_REQUEST_METHOD);
+			crf_fatal_puts(" ");
+			crf_fatal_env_value(CRF_KEY_PATH_INFO);
+		} else {
+			crf_fatal_puts(" in the app's code, importing it");
+		}
+		crf_fatal_puts("; the worker ends. The Python stack of its thread:\n");
+		t = PyGILState_GetThisThreadState();
+#if PY_VERSION_HEX >= 0x030D0000
+		if (_Py_DumpTraceback == NULL)
+			t = NULL;
+#endif
+		if (t != NULL)
+			_Py_DumpTraceback(2, t);
+		else
+			crf_fatal_puts("  (not available)\n");
+	}
+	/* Ended by the signal itself: blocked while this runs, it is taken
+	 * as the handler returns (a fault's instruction faults again). */
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
+}
+
+/* crf_fatal_install puts crf_fatal in front of the handlers of the fatal
+ * signals (Go's), once. */
+void crf_fatal_install(void)
+{
+	static int done;
+	struct sigaction sa;
+
+	if (done)
+		return;
+	done = 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = crf_fatal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof crf_fatal_signals / sizeof crf_fatal_signals[0]; i++) {
+		int sig = crf_fatal_signals[i];
+
+		if (sigaction(sig, NULL, &crf_fatal_prev[sig]) == 0)
+			sigaction(sig, &sa, NULL);
+	}
+}
+
+/* crf_fatal_is_ours tells a fork's child which handler to drop. */
+int crf_fatal_is_ours(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == crf_fatal;
 }
 
 /* crf_dump_all writes the stack of every Python thread to fd holding the

@@ -757,6 +757,20 @@ func crfGoOutput(slot C.int, flags C.int) (rc C.int) {
 	return 0
 }
 
+// The bridge's fatal-signal handler (crf_fatal) finds the request's method
+// and path in the environ block by these key numbers: a compile error if
+// they part.
+const (
+	_ = uint(wsgi.KeyRequestMethod - C.CRF_KEY_REQUEST_METHOD)
+	_ = uint(C.CRF_KEY_REQUEST_METHOD - wsgi.KeyRequestMethod)
+	_ = uint(wsgi.KeyPathInfo - C.CRF_KEY_PATH_INFO)
+	_ = uint(C.CRF_KEY_PATH_INFO - wsgi.KeyPathInfo)
+)
+
+// fatalInstall puts the bridge's fatal-signal handler in front of Go's
+// (Start does it too), for the tests.
+func fatalInstall() { C.crf_fatal_install() }
+
 // offThreadMin is the size from which a write leaves the Python thread
 // (see offThread); below it the socket needs few waits for room, and the
 // hop costs more than it saves. At 256 KiB, where it stood first, a 300 KB

@@ -340,7 +340,9 @@ static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 	crf_leave_if_forked();
 	s->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
+	crf_in_app = 0; /* Go's code: its faults are Go's (crf_fatal) */
 	rc = crfGoOutput(s->index, flags);
+	crf_in_app = 1;
 	Py_END_ALLOW_THREADS
 	s->in_go = 0;
 	s->ext = NULL;
@@ -711,7 +713,9 @@ static int crf_send_file(crf_slot *s, PyObject *result)
 	int rc;
 
 	crf_leave_if_forked();
+	crf_in_app = 0;
 	rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR;
+	crf_in_app = 1;
 
 	s->head_sent = 1;
 	s->file_sent = 1;
@@ -728,8 +732,27 @@ static int crf_send_file(crf_slot *s, PyObject *result)
  * see crf_may_run). It takes the GIL and gives it back before returning,
  * so Go code never runs holding it (a thread waiting for the Go scheduler
  * with the GIL held would stall every other Python thread). */
+static int crf_call(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
+		    Py_ssize_t body_len, int64_t body_total);
+
+/* crf_run is crf_call with this thread marked as running the app's code,
+ * for crf_fatal. */
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 	    Py_ssize_t body_len, int64_t body_total)
+{
+	int rc;
+
+	crf_app_env = env;
+	crf_app_env_len = env_len;
+	crf_in_app = 1;
+	rc = crf_call(s, own, env, env_len, body, body_len, body_total);
+	crf_in_app = 0;
+	crf_app_env = NULL;
+	return rc;
+}
+
+static int crf_call(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
+		    Py_ssize_t body_len, int64_t body_total)
 {
 	PyObject *environ = NULL, *result = NULL, *input = NULL, *file = NULL, *app = NULL, *sr,
 		 *args[2];

@@ -1,0 +1,68 @@
+package tests
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A crash in C code under the app (a C extension's bad pointer, ctypes,
+// os.abort) is logged as the app's: the signal, the request, and the
+// Python stack of its thread, where the Go runtime wrote every goroutine's
+// stack instead (hundreds of lines, and one more stack for every open
+// connection). The master starts another worker.
+func TestWorkerCrashInC(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "crash", "--processes", "1", "--threads", "4", "--master")
+	for range 20 { // idle keep-alive connections: Go's dump listed each
+		c := s.dial()
+		defer c.Close()
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("keep-alive request: %v", err)
+		}
+	}
+	for _, tc := range []struct{ path, sig, frame string }{
+		{"/segv", "SIGSEGV", "in _read_null"},
+		{"/abort", "SIGABRT", "wsgi.py\", line 21 in application"},
+	} {
+		client := &http.Client{Timeout: 5 * time.Second}
+		if resp, err := client.Get(s.URL(tc.path)); err == nil {
+			resp.Body.Close()
+			t.Errorf("%s: answered %d, want the connection cut by the crash", tc.path, resp.StatusCode)
+		}
+		line := "fatal signal " + tc.sig
+		if !s.waitLog("serving GET "+tc.path+"; the worker ends", 5*time.Second) || !strings.Contains(s.Log(), line) ||
+			!strings.Contains(s.Log(), tc.frame) {
+			t.Errorf("%s: want %q, the request and the Python frame %q in the log", tc.path, line, tc.frame)
+		}
+		ok := false
+		for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if resp, err := client.Get(s.URL("/")); err == nil {
+				ok = resp.StatusCode == 200
+				resp.Body.Close()
+			}
+		}
+		if !ok {
+			t.Errorf("%s: no worker answered after the crash", tc.path)
+		}
+	}
+	if n := strings.Count(s.Log(), "goroutine "); n > 0 {
+		t.Errorf("the log has %d goroutine stacks: the Go runtime's dump, not the app's crash", n)
+	}
+}
+
+// A crash while the app imports says so, with the stack of the import.
+func TestWorkerCrashInCAtImport(t *testing.T) {
+	t.Parallel()
+	code, out := run(t, 20*time.Second, "--http", freeAddr(t), "--chdir", appDir("crash"), "--module", "wsgi",
+		"--env", "CRASH_AT_IMPORT=1")
+	if code == 0 || !strings.Contains(out, "fatal signal SIGSEGV (a bad memory access) in the app's code, importing it") ||
+		!strings.Contains(out, "line 13 in <module>") || strings.Contains(out, "goroutine ") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
