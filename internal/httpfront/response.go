@@ -93,9 +93,11 @@ func (c *conn) timedFlush() {
 	if !c.flushArmed.Load() || c.abandoned {
 		return
 	}
-	c.flushArmed.Store(false)
 	c.lastFlush = time.Now()
 	c.flushAt(c.lastFlush)
+	// Armed until the write is over: a body read (ReadBody) waits for it,
+	// since a write may start the spool, which takes the body's reads.
+	c.flushArmed.Store(false)
 }
 
 // disarmFlush stops flushSoon's timer (a run already waiting for outMu
