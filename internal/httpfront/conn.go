@@ -879,7 +879,8 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	if c.bodyLeft <= 0 {
 		return 0, io.EOF
 	}
-	// (Only this goroutine arms flushSoon's timer: unarmed, it stays so.)
+	// (Only this goroutine arms flushSoon's timer, which stays armed until
+	// its write is over: unarmed, no timer writes meanwhile.)
 	if c.flushArmed.Load() || c.expect100 && !c.sent100 {
 		c.outMu.Lock()
 		if c.flushArmed.Load() {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -177,5 +178,82 @@ func TestStreamPiecesSentBeforeBodyRead(t *testing.T) {
 	rest, err := io.ReadAll(cr)
 	if err != nil || string(rest) != " got hello" {
 		t.Errorf("after the body: %q, %v", rest, err)
+	}
+}
+
+// stallConn makes the server's second socket write look stalled for
+// longer than spoolAfter, as a full socket does, then go on.
+type stallConn struct {
+	net.Conn
+	writes *atomic.Int32
+}
+
+func (c stallConn) Write(p []byte) (int, error) {
+	if c.writes.Add(1) == 2 {
+		time.Sleep(spoolAfter + 20*time.Millisecond)
+		return 0, os.ErrDeadlineExceeded
+	}
+	return c.Conn.Write(p)
+}
+
+type stallListener struct {
+	net.Listener
+	writes atomic.Int32
+}
+
+func (l *stallListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return stallConn{c, &l.writes}, nil
+}
+
+// A body read while the timer's write of gathered pieces stalls (and
+// starts the spool) waits for that write: it read the socket beside the
+// spool, and flushed the same buffer a second time, so the client got a
+// piece twice ("abbc"; own-diff review, under -race a data race).
+func TestStreamTimedFlushBeforeBodyRead(t *testing.T) {
+	body := strings.Repeat("0123456789", 10000)
+	read := make(chan string, 1)
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK", "Content-Type", "text/plain"), []byte("a"), nil, false) // at once
+		c.Exch.Output(nil, []byte("b"), nil, false)                                          // the timer's, whose write stalls
+		time.Sleep(5 * time.Millisecond)
+		got, err := io.ReadAll(readerFunc(c.Exch.ReadBody))
+		if err != nil {
+			got = append(got, " err="+err.Error()...)
+		}
+		read <- string(got)
+		c.Exch.Output(nil, []byte("c"), nil, true)
+		return wsgi.OK
+	}}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &stallListener{Listener: inner}
+	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	go srv.Serve(l)
+	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+	time.Sleep(60 * time.Millisecond) // the app's read waits for the body
+	io.WriteString(c, body)
+	select {
+	case got := <-read:
+		if got != body {
+			t.Errorf("the app read %d bytes (%.40q...), want the body whole", len(got), got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the app's body read hung")
+	}
+	if _, got := readResponse(t, bufio.NewReader(c)); got != "abc" {
+		t.Errorf("response body %q, want \"abc\"", got)
 	}
 }
