@@ -28,7 +28,8 @@ func TestWorkerCrashInC(t *testing.T) {
 	}
 	for _, tc := range []struct{ path, sig, frame string }{
 		{"/segv", "SIGSEGV", "in _read_null"},
-		{"/abort", "SIGABRT", "wsgi.py\", line 21 in application"},
+		{"/abort", "SIGABRT", "wsgi.py\", line 23 in application"},
+		{"/thread-segv", "SIGSEGV", "in run"}, // threading's
 	} {
 		client := &http.Client{Timeout: 5 * time.Second}
 		if resp, err := client.Get(s.URL(tc.path)); err == nil {
@@ -36,9 +37,12 @@ func TestWorkerCrashInC(t *testing.T) {
 			t.Errorf("%s: answered %d, want the connection cut by the crash", tc.path, resp.StatusCode)
 		}
 		line := "fatal signal " + tc.sig
-		if !s.waitLog("serving GET "+tc.path+"; the worker ends", 5*time.Second) || !strings.Contains(s.Log(), line) ||
-			!strings.Contains(s.Log(), tc.frame) {
-			t.Errorf("%s: want %q, the request and the Python frame %q in the log", tc.path, line, tc.frame)
+		where := "in the app's code, serving GET " + tc.path + "; the worker ends"
+		if tc.path == "/thread-segv" {
+			where = "in a thread the app started; the worker ends"
+		}
+		if !s.waitLog(where, 5*time.Second) || !strings.Contains(s.Log(), line) || !strings.Contains(s.Log(), tc.frame) {
+			t.Errorf("%s: want %q, %q and the Python frame %q in the log", tc.path, line, where, tc.frame)
 		}
 		ok := false
 		for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -62,7 +66,7 @@ func TestWorkerCrashInCAtImport(t *testing.T) {
 	code, out := run(t, 20*time.Second, "--http", freeAddr(t), "--chdir", appDir("crash"), "--module", "wsgi",
 		"--env", "CRASH_AT_IMPORT=1")
 	if code == 0 || !strings.Contains(out, "fatal signal SIGSEGV (a bad memory access) in the app's code, importing it") ||
-		!strings.Contains(out, "line 13 in <module>") || strings.Contains(out, "goroutine ") {
+		!strings.Contains(out, "line 15 in <module>") || strings.Contains(out, "goroutine ") {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
 }

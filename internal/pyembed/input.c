@@ -40,7 +40,7 @@ static int crf_input_failed(crf_Input *in)
  * Go use the connection from two threads at once, so it is refused. */
 static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 {
-	int got;
+	int got, was_app;
 
 	if (in->slot->in_go) {
 		PyErr_SetString(PyExc_RuntimeError, "carafe: wsgi.input read from another thread "
@@ -54,9 +54,10 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	crf_leave_if_forked();
 	in->slot->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
-	crf_in_app = 0; /* Go's code (see crf_fatal) */
+	was_app = crf_in_app; /* (0 on a thread the app started) */
+	crf_in_app = 0;	      /* Go's code (see crf_fatal) */
 	got = crfGoRead(in->slot->index, dst, (int)n);
-	crf_in_app = 1;
+	crf_in_app = was_app;
 	Py_END_ALLOW_THREADS
 	in->slot->in_go = 0;
 	if (got <= 0) {

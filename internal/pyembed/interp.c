@@ -1096,7 +1096,8 @@ static void crf_fatal_int(long v)
 }
 
 /* crf_fatal_env_value writes the value of the numbered environ key key
- * from the call's block (see wsgi.Env), at most 200 bytes of it. */
+ * from the call's block (see wsgi.Env), at most 200 bytes of it, each
+ * control byte as '?' (a path's %0A must not start a log line). */
 static void crf_fatal_env_value(int key)
 {
 	const unsigned char *p = (const unsigned char *)crf_app_env;
@@ -1115,7 +1116,12 @@ static void crf_fatal_env_value(int key)
 		if (p > end || n > (size_t)(end - p))
 			return;
 		if (k == (unsigned)key) {
-			crf_fatal_write((const char *)p, n < 200 ? n : 200);
+			char out[200];
+			size_t m = n < sizeof out ? n : sizeof out;
+
+			for (size_t i = 0; i < m; i++)
+				out[i] = p[i] < 0x20 || p[i] == 0x7f ? '?' : (char)p[i];
+			crf_fatal_write(out, m);
 			return;
 		}
 		p += n;
@@ -1139,12 +1145,24 @@ static const char *crf_fatal_name(int sig)
 	return "a fatal signal";
 }
 
+/* crf_fatal_app_thread reports whether this thread is one the app started
+ * (threading): a Python thread with no signal stack, which every thread of
+ * the Go runtime's has. */
+static int crf_fatal_app_thread(void)
+{
+	stack_t ss;
+
+	return sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_DISABLE) &&
+	       PyGILState_GetThisThreadState() != NULL;
+}
+
 static void crf_fatal(int sig, siginfo_t *info, void *ctx)
 {
 	struct sigaction dfl;
 	PyThreadState *t;
+	int app_thread = !crf_in_app && crf_fatal_app_thread();
 
-	if (!crf_in_app) {
+	if (!crf_in_app && !app_thread) {
 		/* Not the app's: Go's handler, called as the kernel would (it
 		 * may resume the thread elsewhere, through ctx). */
 		if (crf_fatal_prev[sig].sa_flags & SA_SIGINFO) {
@@ -1157,11 +1175,15 @@ static void crf_fatal(int sig, siginfo_t *info, void *ctx)
 			return;
 		}
 	} else {
-		crf_fatal_puts("carafe: worker pid ");
+		crf_fatal_puts(crf_forked ? "carafe: a process the app forked (pid "
+					  : "carafe: worker pid ");
 		crf_fatal_int((long)getpid());
+		crf_fatal_puts(crf_forked ? ")" : "");
 		crf_fatal_puts(": fatal signal ");
 		crf_fatal_puts(crf_fatal_name(sig));
-		if (crf_app_env != NULL) {
+		if (app_thread) {
+			crf_fatal_puts(" in a thread the app started");
+		} else if (crf_app_env != NULL) {
 			crf_fatal_puts(" in the app's code, serving ");
 			crf_fatal_env_value(CRF_KEY_REQUEST_METHOD);
 			crf_fatal_puts(" ");
@@ -1169,7 +1191,8 @@ static void crf_fatal(int sig, siginfo_t *info, void *ctx)
 		} else {
 			crf_fatal_puts(" in the app's code, importing it");
 		}
-		crf_fatal_puts("; the worker ends. The Python stack of its thread:\n");
+		crf_fatal_puts(crf_forked ? "; it ends. The Python stack of its thread:\n"
+					  : "; the worker ends. The Python stack of its thread:\n");
 		t = PyGILState_GetThisThreadState();
 #if PY_VERSION_HEX >= 0x030D0000
 		if (_Py_DumpTraceback == NULL)

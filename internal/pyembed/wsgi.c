@@ -333,16 +333,17 @@ fail:
  * the GIL released; the caller keeps ext's owner alive until it returns. */
 static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 {
-	int rc, flags = s->head_sent ? 0 : CRF_OUT_HEAD;
+	int rc, flags = s->head_sent ? 0 : CRF_OUT_HEAD, was_app;
 
 	s->ext = ext;
 	s->ext_len = ext_len;
 	crf_leave_if_forked();
 	s->in_go = 1;
 	Py_BEGIN_ALLOW_THREADS
+	was_app = crf_in_app;
 	crf_in_app = 0; /* Go's code: its faults are Go's (crf_fatal) */
 	rc = crfGoOutput(s->index, flags);
-	crf_in_app = 1;
+	crf_in_app = was_app;
 	Py_END_ALLOW_THREADS
 	s->in_go = 0;
 	s->ext = NULL;
@@ -710,12 +711,13 @@ static void crf_log_close_error(void)
  * may go on on another OS thread. Returns crf_run's result. */
 static int crf_send_file(crf_slot *s, PyObject *result)
 {
-	int rc;
+	int rc, was_app;
 
 	crf_leave_if_forked();
+	was_app = crf_in_app;
 	crf_in_app = 0;
 	rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR;
-	crf_in_app = 1;
+	crf_in_app = was_app;
 
 	s->head_sent = 1;
 	s->file_sent = 1;

@@ -879,8 +879,11 @@ func (w *worker) outOfFiles(on bool) {
 	var limit syscall.Rlimit
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit)
 	what := "new connections go to the other workers meanwhile; the worker is replaced if this lasts " + starvedRecycle.String()
-	if w.ctl == nil {
+	switch {
+	case w.ctl == nil:
 		what = "it keeps trying"
+	case w.o.Python.Processes < 2:
+		what = "new connections wait; the worker is replaced if this lasts " + starvedRecycle.String()
 	}
 	w.o.Log.Error(fmt.Sprintf("carafe: cannot accept connections: out of file descriptors (limit %d open files); %s. "+
 		"Look for files or sockets the app leaves open, or raise the limit (ulimit -n, systemd's LimitNOFILE)",

@@ -1,8 +1,10 @@
 """A crash in C code: /segv reads address 0 through ctypes, /abort calls
-os.abort(); any other path answers with the worker's pid. With
-CRASH_AT_IMPORT=1 the import itself reads address 0."""
+os.abort(), /thread-segv has a thread it starts read address 0; any other
+path answers with the worker's pid. With CRASH_AT_IMPORT=1 the import
+itself reads address 0."""
 import ctypes
 import os
+import threading
 
 
 def _read_null():
@@ -19,6 +21,10 @@ def application(environ, start_response):
         _read_null()
     elif path == "/abort":
         os.abort()
+    elif path == "/thread-segv":
+        t = threading.Thread(target=_read_null)
+        t.start()
+        t.join()
     body = b"pid=%d" % os.getpid()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
