@@ -25,28 +25,41 @@ func (c writeCountingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-type writeCountingListener struct {
-	net.Listener
-	n atomic.Int32
+// stallConn makes the server's second socket write look stalled for
+// longer than spoolAfter, as a full socket does, then go on.
+type stallConn struct{ writeCountingConn }
+
+func (c stallConn) Write(p []byte) (int, error) {
+	if c.n.Add(1) == 2 {
+		time.Sleep(spoolAfter + 20*time.Millisecond)
+		return 0, os.ErrDeadlineExceeded
+	}
+	return c.Conn.Write(p)
 }
 
-func (l *writeCountingListener) Accept() (net.Conn, error) {
+// wrapListener hands out its connections wrapped by wrap.
+type wrapListener struct {
+	net.Listener
+	wrap func(net.Conn) net.Conn
+}
+
+func (l *wrapListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return writeCountingConn{c, &l.n}, nil
+	return l.wrap(c), nil
 }
 
-// serveCounting serves app on loopback through a listener that counts the
-// socket writes, and returns it with a connected client.
-func serveCounting(t *testing.T, app fakeApp) (*writeCountingListener, net.Conn, *bufio.Reader) {
+// serveWrapped serves app on loopback through connections wrapped by
+// wrap, and returns a connected client.
+func serveWrapped(t *testing.T, app fakeApp, wrap func(net.Conn) net.Conn) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &writeCountingListener{Listener: inner}
+	l := &wrapListener{inner, wrap}
 	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	go srv.Serve(l)
 	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
@@ -56,7 +69,15 @@ func serveCounting(t *testing.T, app fakeApp) (*writeCountingListener, net.Conn,
 	}
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	t.Cleanup(func() { c.Close() })
-	return l, c, bufio.NewReader(c)
+	return c, bufio.NewReader(c)
+}
+
+// serveCounting is serveWrapped counting the socket writes in *n.
+func serveCounting(t *testing.T, app fakeApp) (*atomic.Int32, net.Conn, *bufio.Reader) {
+	t.Helper()
+	n := new(atomic.Int32)
+	c, br := serveWrapped(t, app, func(c net.Conn) net.Conn { return writeCountingConn{c, n} })
+	return n, c, br
 }
 
 // A body streamed in many small pieces (a CSV export's lines) goes out in
@@ -75,7 +96,7 @@ func TestStreamSmallPiecesGathered(t *testing.T) {
 		c.Exch.Output(nil, nil, nil, true)
 		return wsgi.OK
 	}}
-	l, c, br := serveCounting(t, app)
+	writes, c, br := serveCounting(t, app)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	_, body := readResponse(t, br)
 	if body != strings.Repeat(line, pieces) {
@@ -83,7 +104,7 @@ func TestStreamSmallPiecesGathered(t *testing.T) {
 	}
 	// 200 KB through a 16 KiB buffer is 13 writes when nothing waits;
 	// one a millisecond while the app produces adds a few.
-	if n := l.n.Load(); n > pieces/10 {
+	if n := writes.Load(); n > pieces/10 {
 		t.Errorf("%d pieces went out in %d writes, want them gathered (at most %d)", pieces, n, pieces/10)
 	}
 }
@@ -181,34 +202,6 @@ func TestStreamPiecesSentBeforeBodyRead(t *testing.T) {
 	}
 }
 
-// stallConn makes the server's second socket write look stalled for
-// longer than spoolAfter, as a full socket does, then go on.
-type stallConn struct {
-	net.Conn
-	writes *atomic.Int32
-}
-
-func (c stallConn) Write(p []byte) (int, error) {
-	if c.writes.Add(1) == 2 {
-		time.Sleep(spoolAfter + 20*time.Millisecond)
-		return 0, os.ErrDeadlineExceeded
-	}
-	return c.Conn.Write(p)
-}
-
-type stallListener struct {
-	net.Listener
-	writes atomic.Int32
-}
-
-func (l *stallListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return stallConn{c, &l.writes}, nil
-}
-
 // A body read while the timer's write of gathered pieces stalls (and
 // starts the spool) waits for that write: it read the socket beside the
 // spool, and flushed the same buffer a second time, so the client got a
@@ -228,20 +221,8 @@ func TestStreamTimedFlushBeforeBodyRead(t *testing.T) {
 		c.Exch.Output(nil, []byte("c"), nil, true)
 		return wsgi.OK
 	}}
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &stallListener{Listener: inner}
-	srv := NewServer(app, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	go srv.Serve(l)
-	t.Cleanup(func() { l.Close(); srv.Shutdown(time.Second) })
-	c, err := net.Dial("tcp", inner.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	writes := new(atomic.Int32)
+	c, br := serveWrapped(t, app, func(c net.Conn) net.Conn { return stallConn{writeCountingConn{c, writes}} })
 	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
 	time.Sleep(60 * time.Millisecond) // the app's read waits for the body
 	io.WriteString(c, body)
@@ -253,7 +234,7 @@ func TestStreamTimedFlushBeforeBodyRead(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the app's body read hung")
 	}
-	if _, got := readResponse(t, bufio.NewReader(c)); got != "abc" {
+	if _, got := readResponse(t, br); got != "abc" {
 		t.Errorf("response body %q, want \"abc\"", got)
 	}
 }

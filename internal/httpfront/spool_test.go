@@ -330,43 +330,36 @@ func TestSpoolNotForPromptAnswer(t *testing.T) {
 	}
 }
 
-// No temp file at all (TMPDIR missing, or not writable by --uid): the
-// same. The answer waited for the client, which waited for carafe, until
-// the write timeout cut it.
-func TestSpoolNoTempFile(t *testing.T) {
-	old := tempBodyFile
-	tempBodyFile = func() (*os.File, error) { return os.CreateTemp("/nonexistent", "carafe-body-") }
-	t.Cleanup(func() { tempBodyFile = old })
-	var logs lockedBuffer
-	c, br := serve(t, bigAnswer, Options{IOTimeout: 2 * time.Second, Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	start := time.Now()
-	sendAll(t, c, append([]byte("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"), make([]byte, 16<<20)...))
-	_, got := readResponse(t, br)
-	if len(got) != answerSize || time.Since(start) > 1500*time.Millisecond {
-		t.Fatalf("got %d bytes after %v", len(got), time.Since(start))
-	}
-	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "/nonexistent") {
-		t.Errorf("log:\n%s", logs.String())
-	}
-}
-
-// A temp file that cannot be written (a full /tmp): the answer still goes
-// out whole, the rest of the body is taken and dropped, and the failure is
-// logged as the server's.
-func TestSpoolFileWriteFails(t *testing.T) {
-	old := tempBodyFile
-	tempBodyFile = func() (*os.File, error) { return os.Open(os.DevNull) } // read-only: writes fail
-	t.Cleanup(func() { tempBodyFile = old })
-	var logs lockedBuffer
-	c, br := serve(t, bigAnswer, Options{IOTimeout: 2 * time.Second, Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	start := time.Now()
-	sendAll(t, c, append([]byte("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"), make([]byte, 16<<20)...))
-	_, got := readResponse(t, br)
-	if len(got) != answerSize || time.Since(start) > 1500*time.Millisecond {
-		t.Fatalf("got %d bytes after %v", len(got), time.Since(start))
-	}
-	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "cannot buffer") {
-		t.Errorf("log:\n%s", logs.String())
+// A temp file that cannot be written (a full /tmp), or none at all
+// (TMPDIR missing, or not writable by --uid): the answer still goes out
+// whole, the rest of the body is taken and dropped, and the failure is
+// logged as the server's. With no file, the answer used to wait for the
+// client, which waited for carafe, until the write timeout cut it.
+func TestSpoolFileFails(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func() (*os.File, error)
+		log  string
+	}{
+		{"write fails", func() (*os.File, error) { return os.Open(os.DevNull) }, "cannot buffer"}, // read-only
+		{"no file", func() (*os.File, error) { return os.CreateTemp("/nonexistent", "carafe-body-") }, "/nonexistent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old := tempBodyFile
+			tempBodyFile = tc.make
+			t.Cleanup(func() { tempBodyFile = old })
+			var logs lockedBuffer
+			c, br := serve(t, bigAnswer, Options{IOTimeout: 2 * time.Second, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+			start := time.Now()
+			sendAll(t, c, append([]byte("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"), make([]byte, 16<<20)...))
+			_, got := readResponse(t, br)
+			if len(got) != answerSize || time.Since(start) > 1500*time.Millisecond {
+				t.Fatalf("got %d bytes after %v", len(got), time.Since(start))
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), tc.log) {
+				t.Errorf("log:\n%s", logs.String())
+			}
+		})
 	}
 }
 
