@@ -129,16 +129,7 @@ func TestStreamPiecesNotHeldWhileAppWorks(t *testing.T) {
 	}}
 	_, c, br := serveCounting(t, app)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	cr := NewChunkedReader(br, 0)
+	cr := chunkedAfterHead(t, br)
 	readPiece := func(want string) {
 		t.Helper()
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -181,16 +172,7 @@ func TestStreamPiecesSentBeforeBodyRead(t *testing.T) {
 	_, c, br := serveCounting(t, app)
 	// (Expect: a body that came with the head would be read before the call.)
 	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	cr := NewChunkedReader(br, 0)
+	cr := chunkedAfterHead(t, br)
 	got := make([]byte, len("ready set"))
 	if _, err := io.ReadFull(cr, got); err != nil || string(got) != "ready set" {
 		t.Fatalf("before sending the body: %q, %v", got, err)
@@ -236,5 +218,19 @@ func TestStreamTimedFlushBeforeBodyRead(t *testing.T) {
 	}
 	if _, got := readResponse(t, br); got != "abc" {
 		t.Errorf("response body %q, want \"abc\"", got)
+	}
+}
+
+// chunkedAfterHead skips a response's head and reads its chunked body.
+func chunkedAfterHead(t *testing.T, br *bufio.Reader) io.Reader {
+	t.Helper()
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "\r\n" {
+			return NewChunkedReader(br, 0)
+		}
 	}
 }
