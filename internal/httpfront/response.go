@@ -90,11 +90,13 @@ func (c *conn) flushSoon() {
 func (c *conn) timedFlush() {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
-	if !c.flushArmed.Load() || c.abandoned {
+	if !c.flushArmed.Load() {
 		return
 	}
-	c.lastFlush = time.Now()
-	c.flushAt(c.lastFlush)
+	if !c.abandoned { // (harakiri closed the connection)
+		c.lastFlush = time.Now()
+		c.flushAt(c.lastFlush)
+	}
 	// Armed until the write is over: a body read (ReadBody) waits for it,
 	// since a write may start the spool, which takes the body's reads.
 	c.flushArmed.Store(false)
