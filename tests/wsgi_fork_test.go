@@ -88,12 +88,31 @@ func TestWSGIForkedChildReturning(t *testing.T) {
 func TestWSGIForkedChildHoldsNoConnection(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "fork_child", "--threads", "2")
+	forkedChildLets(t, s, "/linger", "the whole answer", func(data string) bool {
+		return strings.HasSuffix(data, "answered before the child ends")
+	})
+}
+
+// The same for harakiri's 504: the stuck view's child held its end back.
+func TestWSGIForkedChildHarakiri504Ends(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "fork_child", "--threads", "2", "--harakiri", "1")
+	forkedChildLets(t, s, "/stuck", "the 504", func(data string) bool {
+		return strings.HasPrefix(data, "HTTP/1.1 504 ")
+	})
+}
+
+// forkedChildLets asks s for path over HTTP/1.0, whose view forks a child
+// that lives 5 s, and wants the answer (ok, described by want) and the end
+// of the connection before the child ends.
+func forkedChildLets(t *testing.T, s *server, path, want string, ok func(data string) bool) {
+	t.Helper()
 	start := time.Now()
-	c, br := wsgiRaw(t, s, "GET /linger HTTP/1.0\r\nHost: x\r\n\r\n")
+	c, br := wsgiRaw(t, s, "GET "+path+" HTTP/1.0\r\nHost: x\r\n\r\n")
 	data, closed := wsgiReadToClose(c, br, 4*time.Second)
-	if !closed || !strings.HasSuffix(string(data), "answered before the child ends") {
-		t.Errorf("after %v: closed %v, %q; want the whole answer and the end of the connection before the child's (5 s)",
-			time.Since(start).Round(time.Millisecond), closed, data)
+	if !closed || !ok(string(data)) {
+		t.Errorf("after %v: closed %v, %q; want %s and the end of the connection before the child's (5 s)",
+			time.Since(start).Round(time.Millisecond), closed, data, want)
 	}
 }
 
@@ -107,18 +126,5 @@ func TestWSGIForkedChildHoldsNoListener(t *testing.T) {
 		if resp, body := wsgiGet(t, s, "/listening"); resp.StatusCode != 200 || string(body) != "worker 1, child 0" {
 			t.Errorf("got %d %q, want the worker's listener and none in its child", resp.StatusCode, body)
 		}
-	}
-}
-
-// The same for harakiri's 504: the stuck view's child held its end back.
-func TestWSGIForkedChildHarakiri504Ends(t *testing.T) {
-	t.Parallel()
-	s := startApp(t, "fork_child", "--threads", "2", "--harakiri", "1")
-	start := time.Now()
-	c, br := wsgiRaw(t, s, "GET /stuck HTTP/1.0\r\nHost: x\r\n\r\n")
-	data, closed := wsgiReadToClose(c, br, 4*time.Second)
-	if !closed || !strings.HasPrefix(string(data), "HTTP/1.1 504 ") {
-		t.Errorf("after %v: closed %v, %q; want the 504 and the end of the connection before the child's (5 s)",
-			time.Since(start).Round(time.Millisecond), closed, data)
 	}
 }
