@@ -391,15 +391,43 @@ func SendQueue(c net.Conn) int {
 		q = int(v)
 		return nil
 	}
+	onSocket(c, "ioctl", get)
+	return q
+}
+
+// onSocket runs fn on c's socket, a lazy connection's or any other's that
+// gives its descriptor; op names the operation in a lazy one's error.
+func onSocket(c net.Conn, op string, fn func(fd int) error) {
 	switch c := c.(type) {
 	case *lazyConn:
-		c.control("ioctl", get)
+		c.control(op, fn)
 	case syscall.Conn:
 		if rc, err := c.SyscallConn(); err == nil {
-			rc.Control(func(fd uintptr) { get(int(fd)) })
+			rc.Control(func(fd uintptr) { fn(int(fd)) })
 		}
 	}
-	return q
+}
+
+// PeerGone reports whether c's peer has closed its side of the connection
+// or reset it, with nothing left unread: a look at the socket (a recv that
+// peeks and does not wait), for a request that waited before it runs.
+// Bytes still to read (a body, a next request), no news, or a socket it
+// cannot look at, report false.
+func PeerGone(c net.Conn) bool {
+	gone := false
+	peek := func(fd int) error {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(fd, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case err == nil:
+			gone = n == 0 // the end of the stream (a FIN)
+		case err == syscall.ECONNRESET || err == syscall.EPIPE || err == syscall.ETIMEDOUT:
+			gone = true
+		}
+		return nil
+	}
+	onSocket(c, "recv", peek)
+	return gone
 }
 
 // control runs fn on the socket, whether it has joined the poller or not;

@@ -527,3 +527,64 @@ func TestSendQueue(t *testing.T) {
 		}
 	})
 }
+
+// PeerGone tells a client that closed or reset its connection from one
+// that is there, sending or not, on a lazy connection before and after it
+// joins the poller and on a plain one; bytes still unread say "there".
+func TestPeerGone(t *testing.T) {
+	both(t, func(t *testing.T, network string) {
+		for _, kind := range []string{"lazy", "joined", "plain"} {
+			t.Run(kind, func(t *testing.T) {
+				l, client := lazyPair(t, network)
+				var c net.Conn
+				switch kind {
+				case "plain":
+					nl := l.(*lazyListener).lazyable.(net.Listener)
+					var err error
+					if c, err = nl.Accept(); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { c.Close() })
+				case "joined":
+					c = acceptLazy(t, l)
+					go func() { time.Sleep(50 * time.Millisecond); client.Write([]byte("w")) }()
+					c.Read(make([]byte, 1)) // waits: joins the poller
+					if !joined(c.(*lazyConn)) {
+						t.Fatal("did not join the poller")
+					}
+				default:
+					c = acceptLazy(t, l)
+				}
+				if PeerGone(c) {
+					t.Error("a silent client: gone")
+				}
+				client.Write([]byte("next"))
+				time.Sleep(10 * time.Millisecond)
+				if PeerGone(c) {
+					t.Error("a client with bytes unread: gone")
+				}
+				client.Close()
+				time.Sleep(10 * time.Millisecond)
+				if PeerGone(c) {
+					t.Error("a closed client with bytes unread: gone")
+				}
+				if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
+					t.Fatal(err)
+				}
+				if !PeerGone(c) {
+					t.Error("a closed client: not gone")
+				}
+			})
+		}
+	})
+	t.Run("reset", func(t *testing.T) {
+		l, client := lazyPair(t, "tcp")
+		c := acceptLazy(t, l)
+		client.(*net.TCPConn).SetLinger(0)
+		client.Close()
+		time.Sleep(10 * time.Millisecond)
+		if !PeerGone(c) {
+			t.Error("a reset client: not gone")
+		}
+	})
+}

@@ -17,3 +17,7 @@ func (w *Waiter) Reset(nc net.Conn) {}
 
 // Read reports that it cannot read so.
 func (w *Waiter) Read(read func(fd uintptr) (done bool)) (bool, error) { return false, nil }
+
+// PeerGone reports false: elsewhere than Linux carafe does not look (see
+// the Linux version).
+func PeerGone(c net.Conn) bool { return false }
