@@ -90,6 +90,7 @@ type conn struct {
 	flushArmed     atomic.Bool // flushTimer is to send what bw holds (see flushSoon)
 	flushTimer     *time.Timer // nil until a response first streams small pieces
 	tracked        bool        // counted in s.active (guarded by s.mu; see track)
+	backlogged     bool        // accepted as a hold ended: its first request may be stale (see ClientGone)
 	headErr        error
 	writeErr       error
 	bodyErr        error // reading the body for the app failed
@@ -130,7 +131,7 @@ var bufsPool = sync.Pool{New: func() any {
 	return &connBufs{br: bufio.NewReaderSize(nil, 16<<10), bw: bufio.NewWriterSize(nil, 16<<10)}
 }}
 
-func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
+func newConn(s *Server, nc net.Conn, lHost, lPort string, backlogged bool) *conn {
 	c, _ := connPool.Get().(*conn)
 	if c == nil {
 		c = &conn{call: wsgi.NewCall()}
@@ -140,7 +141,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string) *conn {
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
 	c.wait.Reset(nc)
 	c.rdl, c.wdl, c.sendQueued = time.Time{}, time.Time{}, -1
-	c.done, c.abandoned = false, false
+	c.done, c.abandoned, c.backlogged = false, false, backlogged
 	c.writeErr, c.wrClosed = nil, false
 	c.start = time.Now()
 	c.wallAt = c.start

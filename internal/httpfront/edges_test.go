@@ -339,3 +339,50 @@ func TestServerConnectRefused(t *testing.T) {
 	default:
 	}
 }
+
+// ClientGone looks at the socket only for a request that may have waited
+// (departedAfter old, or the first of a connection accepted as a hold
+// ended), and a pipelined request buffered says the client is there.
+func TestClientGoneLooksAtOldRequestsOnly(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	client.Close()
+	time.Sleep(10 * time.Millisecond)
+	c := &conn{nc: nc, br: bufio.NewReader(nc)}
+	for _, tc := range []struct {
+		name       string
+		age        time.Duration
+		backlogged bool
+		want       bool
+	}{
+		{"young", 0, false, false},
+		{"old", departedAfter, false, true},
+		{"young, from the backlog", 0, true, true},
+	} {
+		c.start, c.backlogged = time.Now().Add(-tc.age), tc.backlogged
+		if got := c.ClientGone(); got != tc.want {
+			t.Errorf("%s: ClientGone %v, want %v", tc.name, got, tc.want)
+		}
+		if c.backlogged {
+			t.Errorf("%s: still marked as from the backlog after its first look", tc.name)
+		}
+	}
+	c.br = bufio.NewReader(strings.NewReader("GET / HTTP/1.1\r\n\r\n"))
+	c.br.Peek(1)
+	c.start = time.Now().Add(-time.Second)
+	if c.ClientGone() {
+		t.Error("a pipelined request buffered: gone")
+	}
+}

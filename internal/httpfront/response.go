@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"carafe/internal/listen"
 	"carafe/internal/wsgi"
 )
 
@@ -349,6 +351,9 @@ func (c *conn) finish() {
 		c.closeAfter = true
 		c.writeSimple(503, false)
 		return
+	case wsgi.ClientGone: // never ran: nobody to answer
+		c.departed()
+		return
 	case wsgi.OutputError:
 		if c.headErr != nil {
 			c.s.opts.Log.Error("httpfront: app response refused", "method", string(c.req.Method),
@@ -385,6 +390,54 @@ func (c *conn) finish() {
 		c.closeAfter = true
 	}
 }
+
+// departedAfter is how long a request may have waited, as its call is
+// about to run, before ClientGone looks whether its client is still
+// there. One that waited so long for a Python thread may have been given
+// up on: by nginx, whose read timeout closed the connection (and whose
+// client may retry), or by a browser's user. Running it would be work for
+// nobody, taken from the requests queued behind it: under a load the app
+// cannot keep up with, the queue would not drain. nginx drops a proxied
+// request whose client closes, for the same reason. The younger calls
+// (nearly all) run without the look, a system call.
+const departedAfter = 100 * time.Millisecond
+
+// ClientGone implements wsgi.Departer: a request that began departedAfter
+// ago or more, or the first of a connection that waited in the listen
+// backlog while accepting was held (see Server.Shed), finds its client
+// has closed (or reset) the connection and sent nothing more. Bytes still
+// buffered, a pipelined request's, say it is there.
+func (c *conn) ClientGone() bool {
+	backlogged := c.backlogged
+	c.backlogged = false
+	if !backlogged && time.Since(c.start) < departedAfter {
+		return false
+	}
+	return c.br.Buffered() == 0 && listen.PeerGone(c.nc)
+}
+
+// departedAt is when departed last logged (Unix seconds), departedSince
+// how many requests it has not logged since: once a minute at most.
+var departedAt, departedSince atomic.Int64
+
+// departed ends a request that did not run because its client had gone
+// (wsgi.ClientGone): nothing is sent, and it is logged with nginx's 499
+// for a client that closed its request. Many clients that give up while
+// their requests queue are the sign of an app that cannot keep up with
+// its load; a line says so, once a minute at most.
+func (c *conn) departed() {
+	c.status, c.closeAfter = 499, true
+	c.writeErr = errDeparted
+	n := departedSince.Add(1)
+	if now := time.Now().Unix(); now-departedAt.Load() >= 60 && departedAt.Swap(now) != now {
+		departedSince.Add(-n)
+		c.s.opts.Log.Warn("httpfront: requests not run: their clients had closed their connections while they "+
+			"waited for a Python thread (many such mean too few --threads or --processes for the load, or a slow app)",
+			"requests", n, "last", string(c.req.Method)+" "+string(c.req.Target))
+	}
+}
+
+var errDeparted = errors.New("httpfront: the client had gone before the request ran")
 
 // answered reports whether the client has had the whole response, as
 // its head framed it: a HEAD's head, or every byte of its Content-Length.

@@ -161,6 +161,7 @@ func (s *Server) Serve(l net.Listener) error {
 	s.mu.Unlock()
 	var tempDelay time.Duration
 	var starvedSince time.Time // when accepts began to fail for want of descriptors
+	var backlogUntil time.Time // until when a hold's end drains the backlog
 	starved := false
 	defer func() {
 		if starved {
@@ -179,6 +180,9 @@ func (s *Server) Serve(l net.Listener) error {
 				if wait := s.heldChan(); wait != nil {
 					<-wait
 				}
+				// What queued in the backlog meanwhile is accepted at once:
+				// its requests may have waited as long as the hold.
+				backlogUntil = time.Now().Add(departedAfter)
 				continue
 			}
 			if isTemporary(err) {
@@ -202,7 +206,13 @@ func (s *Server) Serve(l net.Listener) error {
 			starved = false
 			s.starve(-1)
 		}
-		s.serveConn(nc, host, port)
+		backlogged := false
+		if !backlogUntil.IsZero() {
+			if backlogged = time.Now().Before(backlogUntil); !backlogged {
+				backlogUntil = time.Time{}
+			}
+		}
+		s.serveConn(nc, host, port, backlogged)
 	}
 }
 
@@ -226,9 +236,9 @@ func (s *Server) starve(d int) {
 
 // serveConn serves an accepted connection on a goroutine that waits for
 // one (see serveLoop), or else a new one.
-func (s *Server) serveConn(nc net.Conn, host, port string) {
+func (s *Server) serveConn(nc net.Conn, host, port string, backlogged bool) {
 	listen.Tune(nc)
-	c := newConn(s, nc, host, port)
+	c := newConn(s, nc, host, port, backlogged)
 	s.track(c, true)
 	select {
 	case s.next <- c:

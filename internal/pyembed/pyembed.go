@@ -363,6 +363,10 @@ func takeCString(s *C.char) string {
 // the calling OS thread, t's own if own; it reports false, having done
 // nothing, when this OS thread may not become a Python thread.
 func (t *thread) run(c *wsgi.Call, own bool) bool {
+	if d, ok := c.Exch.(wsgi.Departer); ok && d.ClientGone() {
+		c.Result, c.HeadSent = wsgi.ClientGone, false
+		return true
+	}
 	t.exch = c.Exch
 	var cown C.int
 	if own {

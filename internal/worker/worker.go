@@ -557,6 +557,9 @@ func (w *worker) Do(c *wsgi.Call) {
 	if w.shedding.Load() {
 		w.unshed() // a thread is free
 	}
+	if c.Result == wsgi.ClientGone {
+		return // never ran (see wsgi.Departer): not a request served
+	}
 	w.rtTotal.Add(int64(time.Since(c.Start)))
 	if c.Result == wsgi.AppError {
 		w.errors.Add(1)

@@ -29,6 +29,7 @@ const (
 	AppError                  // the app raised or broke the WSGI protocol (logged)
 	OutputError               // Output failed; the app was stopped and closed
 	Unavailable               // the call never ran: the worker gave up on its queue (stopping)
+	ClientGone                // the call never ran: its client left while it waited for a Python thread
 )
 
 // Call is one request for the app. A front end keeps one per connection
@@ -57,6 +58,12 @@ func NewCall() *Call { return &Call{} }
 // goroutine while the app is stuck in it (harakiri): it answers 504 if
 // nothing was sent yet and closes the connection.
 type Abandoner interface{ Abandon() }
+
+// Departer is an Exchange that can tell, as its call is about to run,
+// that the client has closed or reset the connection: nobody is left to
+// answer. It looks (a system call) only at requests that may have waited
+// long enough to be given up on; for the rest it reports false at once.
+type Departer interface{ ClientGone() bool }
 
 // Runner runs calls on the app; the embedded interpreter is the real one.
 type Runner interface{ Do(*Call) }

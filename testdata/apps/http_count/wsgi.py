@@ -1,6 +1,9 @@
 """Records the path of every request it runs; GET /seen lists them. The
-smuggling and limit tests use it to prove a request never reached the app."""
+smuggling, limit and client-gone tests use it to prove a request never
+reached the app. /hold keeps its thread for 1 s first, so that the
+requests that come meanwhile wait for it."""
 import threading
+import time
 
 _lock = threading.Lock()
 _seen = []
@@ -12,6 +15,8 @@ def application(environ, start_response):
         with _lock:
             body = ("\n".join(_seen)).encode("latin-1")
     else:
+        if path == "/hold":
+            time.sleep(1)
         with _lock:
             _seen.append(path)
         environ["wsgi.input"].read()

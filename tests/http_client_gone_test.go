@@ -1,0 +1,114 @@
+package tests
+
+import (
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A request whose client closed (or reset) its connection while the
+// request waited for a Python thread is not run: nobody is left to answer,
+// and the requests queued behind it get the thread sooner. It is logged
+// with nginx's 499. That holds for a request accepted and queued, and for
+// one that waited in the listen backlog while the worker, its threads all
+// busy, held accepting. A client that stays gets its answer, over HTTP
+// and the uwsgi protocol alike.
+func TestClientGoneWhileQueuedNotRun(t *testing.T) {
+	t.Parallel()
+	t.Run("http", func(t *testing.T) {
+		t.Parallel()
+		s := startApp(t, "http_count", "--threads", "1")
+		get := func(path string) string { return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n" }
+		httpGet(t, s.URL("/seen")) // the worker is up: /hold is the first to run
+		hold := httpOpen(t, s)
+		hold.send(get("/hold"))
+		time.Sleep(30 * time.Millisecond)
+		early := httpOpen(t, s) // accepted, it waits for the thread
+		early.send(get("/early"))
+		early.c.Close()
+		// /hold has had the one thread for stuckAfter: the worker stops
+		// accepting, and the next wait in the listen backlog.
+		time.Sleep(170 * time.Millisecond)
+		gone := httpOpen(t, s)
+		gone.send(get("/gone"))
+		gone.c.Close()
+		reset := httpOpen(t, s)
+		reset.send(get("/reset"))
+		reset.c.(*net.TCPConn).SetLinger(0)
+		reset.c.Close()
+		half := httpOpen(t, s) // a client that closes its side, as nginx takes it: gone
+		half.send(get("/half"))
+		half.c.(*net.TCPConn).CloseWrite()
+		stays := httpOpen(t, s)
+		stays.send(get("/stays"))
+		if r := hold.resp("GET"); r.Status != 200 {
+			t.Fatalf("/hold: %d", r.Status)
+		}
+		if r := stays.resp("GET"); r.Status != 200 || string(r.Body) != "ok /stays" {
+			t.Fatalf("/stays: %d %q", r.Status, r.Body)
+		}
+		if got, rest, closed := half.closedWithin(2 * time.Second); !closed || len(rest) != 0 {
+			t.Errorf("half-closed client: closed %v after %v, got %q", closed, got, rest)
+		}
+		_, body := httpGet(t, s.URL("/seen"))
+		if string(body) != "/hold\n/stays" {
+			t.Errorf("the app ran %q, want /hold /stays", body)
+		}
+		checkGoneLogged(t, s, "/early", "/gone", "/reset", "/half")
+	})
+	t.Run("uwsgi", func(t *testing.T) {
+		t.Parallel()
+		sock := filepath.Join(t.TempDir(), "app.sock")
+		s := startApp(t, "http_count", "--threads", "1", "--socket", sock)
+		packet := func(path string) []byte {
+			return uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"REQUEST_URI", path},
+				{"PATH_INFO", path}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, "")
+		}
+		httpGet(t, s.URL("/seen"))
+		hold := uwsgiDial(t, sock)
+		hold.Write(packet("/hold"))
+		time.Sleep(200 * time.Millisecond)
+		gone := uwsgiDial(t, sock) // nginx, its uwsgi_read_timeout passed
+		gone.Write(packet("/gone"))
+		gone.Close()
+		stays := uwsgiDial(t, sock)
+		stays.Write(packet("/stays"))
+		if raw, _ := io.ReadAll(stays); !strings.HasSuffix(string(raw), "ok /stays") {
+			t.Fatalf("/stays: %q", raw)
+		}
+		seen := uwsgiDial(t, sock)
+		seen.Write(packet("/seen"))
+		if raw, _ := io.ReadAll(seen); !strings.HasSuffix(string(raw), "\r\n\r\n/hold\n/stays") {
+			t.Errorf("the app ran %q, want /hold /stays", raw)
+		}
+		checkGoneLogged(t, s, "/gone")
+	})
+}
+
+// checkGoneLogged looks for each path's 499 in the request log, and for
+// the line that tells the operator why.
+func checkGoneLogged(t *testing.T, s *server, paths ...string) {
+	t.Helper()
+	if !s.waitLog("requests not run: their clients had closed", 3*time.Second) {
+		t.Errorf("no warning about requests not run:\n%s", s.Log())
+	}
+	for _, p := range paths {
+		logged := func() bool {
+			for _, line := range strings.Split(s.Log(), "\n") {
+				if strings.Contains(line, "GET "+p+" ") && strings.Contains(line, " 499 ") {
+					return true
+				}
+			}
+			return false
+		}
+		for end := time.Now().Add(3 * time.Second); !logged() && time.Now().Before(end); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !logged() {
+			t.Errorf("no 499 request-log line for %s:\n%s", p, s.Log())
+		}
+	}
+}
