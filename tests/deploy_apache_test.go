@@ -132,6 +132,10 @@ func TestDeployApache(t *testing.T) {
 			t.Run("20 MB download", func(t *testing.T) {
 				deployCheckDownload(t, u("/download"), via.host)
 			})
+
+			t.Run("requests that wait for a thread", func(t *testing.T) {
+				deployQueued(t, u("/slow"), via.host, 5+3)
+			})
 		})
 	}
 

@@ -466,3 +466,40 @@ func deployUwsgiGet(t *testing.T, network, addr, path, query string) (*http.Resp
 	}
 	return resp, body
 }
+
+// deployQueued sends n requests at once to url's /slow (0.3 s each), more
+// than carafe has threads: those that wait for one, in carafe's queue or
+// in the listen backlog, must still run when it comes. The web server
+// keeps its upstream connection open while it waits (carafe skips a
+// request whose client closed the connection, and a server that shut its
+// sending side would lose them).
+func deployQueued(t *testing.T, url, host string, n int) {
+	t.Helper()
+	errs := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", url, nil)
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := deployClient().Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(body) != "slept" {
+				errs <- fmt.Sprintf("%d %.200q", resp.StatusCode, body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("a request that waited for a thread: %s", e)
+	}
+}

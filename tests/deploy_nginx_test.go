@@ -102,6 +102,10 @@ func TestDeployNginx(t *testing.T) {
 		deployCheckDownload(t, ng("/download"), "")
 	})
 
+	t.Run("requests that wait for a thread", func(t *testing.T) {
+		deployQueued(t, ng("/slow"), "", 2*4+4) // site.ini: 2 processes of 4 threads
+	})
+
 	t.Run("whoami", func(t *testing.T) {
 		_, body := deployGet(t, ng("/whoami"), "", 200)
 		var got deployWhoami

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 
 from flask import Flask, jsonify, request, send_file
 
@@ -76,6 +77,14 @@ def refuse_file():
     # /refuse with a file answer: sent by sendfile over TCP, through a
     # buffer over a unix socket.
     return send_file(_DOWNLOAD_FILE, mimetype="application/octet-stream")
+
+
+@app.get("/slow")
+def slow():
+    # Holds its thread for 0.3 s: more of these at once than there are
+    # threads wait for one, as requests do under load.
+    time.sleep(0.3)
+    return "slept"
 
 
 @app.get("/whoami")
