@@ -222,7 +222,8 @@ func (c *Config) bufferSizeForHTTP(given []setting) {
 // line each, already formatted). env (KEY=VALUE, as os.Environ; nil means
 // os.Environ) also expands $(VAR) in ini files. The environment's values
 // come first (UWSGI_INI's file, then UWSGI_* over it), then the command
-// line's ini files, then its flags, as uWSGI applies them. It returns [ErrHelp] or [ErrVersion] when
+// line's, in their order, an ini file's where its flag stands, as uWSGI
+// applies them. It returns [ErrHelp] or [ErrVersion] when
 // args ask for them. An error found once the settings are read comes with
 // the warnings so far: "unknown option modle (did you mean module)" is
 // the story behind "no app given".
@@ -249,19 +250,25 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// As uWSGI reads them: the environment first (UWSGI_INI's file, then
-	// the other UWSGI_* variables over it), then the command line's ini
-	// files over that, then its flags over everything, whatever their order.
+	// As uWSGI applies them: the environment first (UWSGI_INI's file, then
+	// the other UWSGI_* variables over it), then the command line in its
+	// own order, an ini file's values where the flag that names it stands:
+	// the last value given wins (--processes 2 --ini FILE, whose processes
+	// is 4, runs 4, and --ini FILE --processes 2 runs 2).
 	ld := loader{env: iniEnv{getenv: getenv, ph: newPlaceholders(env), files: files}, unknown: es.unknown}
-	var layers [2][]setting // the environment's ini files, the command line's
+	var layers [2][]setting               // the environment's ini files, the command line's
+	read := make([]int, len(cl.settings)) // where each flag's ini values end in layers[1]
 	for i, from := range [][]setting{es.settings, cl.settings} {
-		for _, s := range from {
+		for j, s := range from {
 			if readsIni(s.opt) {
 				ss, err := ld.loadSetting(s, 0)
 				if err != nil {
 					return nil, nil, err
 				}
 				layers[i] = append(layers[i], ss...)
+			}
+			if i == 1 {
+				read[j] = len(layers[1])
 			}
 		}
 	}
@@ -271,7 +278,12 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	c := Default()
 	c.Ini = ld.files
 	c.Files = files.done
-	order := slices.Concat(layers[0], es.settings, layers[1], cl.settings)
+	order := slices.Concat(layers[0], es.settings)
+	from := 0
+	for j, s := range cl.settings { // the command line, its ini files' values in place
+		order = append(append(order, s), layers[1][from:read[j]]...)
+		from = read[j]
+	}
 	for _, s := range order {
 		if err := s.apply(c); err != nil {
 			return nil, nil, err

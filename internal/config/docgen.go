@@ -83,11 +83,12 @@ the same table that drives the flag and ini parsers.
   warnings (errors with ` + "`--strict`" + `); other variables are not read.
 - **Precedence:** as uWSGI reads its environment before its command line, the
   environment comes first (the file of ` + "`UWSGI_INI`" + `, then the other ` + "`UWSGI_*`" + `
-  variables over it, where uWSGI takes them in the environment's own order), then the ini
-  files the command line names, in the order read, then
-  command-line flags, whatever their order: an ini file given with ` + "`--ini`" + ` overrides a
-  ` + "`UWSGI_*`" + ` variable, a flag overrides both, and list values from all of them are kept
-  in that order.
+  variables over it, where uWSGI takes them in the environment's own order), then the
+  command line in its own order, each ` + "`--ini`" + ` file's values where the flag stands, as
+  uWSGI applies them: the last value given wins. ` + "`--processes 2 --ini site.ini`" + `, whose
+  file says ` + "`processes = 4`" + `, runs 4; ` + "`--ini site.ini --processes 2`" + ` runs 2. A file named
+  alone (` + "`carafe site.ini`" + `) is read after all the flags, wherever it stands, as uWSGI reads
+  it. List values from all of them are kept in that order.
 - **Addresses:** ` + "`host:port`" + `; ` + "`:port`" + ` means all IPv4 interfaces
   (0.0.0.0:port), as in uWSGI, and only those; ` + "`[::]:port`" + ` listens on IPv6 and IPv4 alike.
   An address containing ` + "`/`" + ` is a unix socket path

@@ -342,19 +342,28 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// Flags override ini values whatever their order, and list values from both
-// are kept, ini ones first.
-func TestFlagsOverrideIni(t *testing.T) {
-	for _, args := range [][]string{
-		{"--threads", "3", "--http", "127.0.0.1:1", "--ini", "testdata/sections.ini"},
-		{"--ini", "testdata/sections.ini", "--threads", "3", "--http", "127.0.0.1:1"},
+// Flags and the ini files they name apply in the command line's order, as
+// uWSGI applies them: the last value given wins (uWSGI 2.0.21's
+// --show-config lists threads = 3 then threads = 4 for the first line
+// below, and runs 4), and list values from both are kept in that order.
+func TestFlagsAndIniInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		threads int
+		http    []string
+	}{
+		{[]string{"--threads", "3", "--http", "127.0.0.1:1", "--ini", "testdata/sections.ini"}, 4,
+			[]string{"127.0.0.1:1", "127.0.0.1:8080"}},
+		{[]string{"--ini", "testdata/sections.ini", "--threads", "3", "--http", "127.0.0.1:1"}, 3,
+			[]string{"127.0.0.1:8080", "127.0.0.1:1"}},
 	} {
-		c, _, err := Parse(args, nil)
+		c, _, err := Parse(tc.args, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Threads != 3 || c.Processes != 4 || !reflect.DeepEqual(c.HTTP, []string{"127.0.0.1:8080", "127.0.0.1:1"}) {
-			t.Errorf("Parse(%q): threads %d processes %d http %q", args, c.Threads, c.Processes, c.HTTP)
+		if c.Threads != tc.threads || c.Processes != 4 || !reflect.DeepEqual(c.HTTP, tc.http) {
+			t.Errorf("Parse(%q): threads %d processes %d http %q, want %d 4 %q", tc.args, c.Threads, c.Processes,
+				c.HTTP, tc.threads, tc.http)
 		}
 	}
 }
@@ -405,20 +414,25 @@ func TestPyAutoReload(t *testing.T) {
 }
 
 // A lone FILE.ini[:SECTION] is --ini FILE.ini[:SECTION], as `uwsgi site.ini`
-// is in uWSGI; an existing config file of a format carafe does not read is
-// an error that says so, and a name that is no file stays a module.
+// is in uWSGI, read after the flags wherever it stands, as uWSGI reads it
+// (the file's threads = 4 beats --threads 3 in either order); an existing
+// config file of a format carafe does not read is an error that says so,
+// and a name that is no file stays a module.
 func TestPositionalIni(t *testing.T) {
 	for _, args := range [][]string{
 		{"testdata/sections.ini"},
-		{"--threads", "3", "testdata/sections.ini"},
+		{"--harakiri", "30", "--threads", "3", "testdata/sections.ini"},
+		{"testdata/sections.ini", "--harakiri", "30", "--threads", "3"},
 		{"testdata/sections.ini:staging"},
 	} {
-		want, _, err := Parse(append([]string{"--ini"}, args[len(args)-1]), nil)
+		want, _, err := Parse([]string{"--ini", slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+			return !strings.Contains(a, ".ini")
+		})[0]}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(args) > 1 {
-			want.Threads = 3
+			want.Harakiri = 30
 		}
 		got, _, err := Parse(args, nil)
 		if err != nil {
@@ -547,10 +561,10 @@ func TestWarnedOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
+	want := []string{ // in the order applied: a lone ini file after the flags
 		"carafe: environment UWSGI_EVIL_RELOAD_ON_AS: evil-reload-on-as is not applied: ",
-		"carafe: " + ini + ":4: limit-as is not applied: A Go worker reserves",
 		"carafe: --cpu-affinity is not applied: Pin the service",
+		"carafe: " + ini + ":4: limit-as is not applied: A Go worker reserves",
 	}
 	if len(warnings) != len(want) {
 		t.Fatalf("warnings %q, want %d", warnings, len(want))

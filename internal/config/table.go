@@ -594,8 +594,8 @@ var table = append(append(append([]Option{
 			"or only the section named after a colon. Repeatable, and allowed inside ini files, where it is read " +
 			"where the line stands, as uWSGI's `include =` is; uWSGI's `inherit =` reads its file after the " +
 			"rest of the section it is in, so that the inherited values come last there (uWSGI reads it after " +
-			"the whole configuration, which differs when the file is itself included or other --ini files follow). Values from ini files are applied " +
-			"before command-line flags, whatever the order.",
+			"the whole configuration, which differs when the file is itself included or other --ini files follow). On the command line " +
+			"the file's values apply where the flag stands: a later flag overrides them, and they override an earlier one, as in uWSGI.",
 	},
 	{
 		Name: "ini-paste", Kind: KindList, Metavar: "FILE", Section: secOperations,
