@@ -1062,3 +1062,43 @@ func TestMasterRecycleOneDrainingPerSlot(t *testing.T) {
 		}
 	}
 }
+
+// And off the socket of a worker whose process is stopped (a SIGSTOP, or a
+// debugger attached to look at it): on TCP each worker has a socket of its
+// own, and the connections given to a stopped one's waited until it ran
+// again. It is not killed, and takes its share again once it runs.
+func TestMasterSteersAroundStoppedWorker(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2", "--threads", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	victim := pids[0]
+	syscall.Kill(victim, syscall.SIGSTOP)
+	defer syscall.Kill(victim, syscall.SIGCONT)
+	if !s.waitLog(fmt.Sprintf("(pid %d) is stopped", victim), 5*time.Second) {
+		t.Fatalf("the master did not see worker %d stopped:\n%s", victim, s.Log())
+	}
+	for i := range 20 {
+		code, body, err := masterGet(masterClient(false, 1500*time.Millisecond), s.URL("/"))
+		if err != nil || code != 200 || masterPidOf(body) != pids[1] {
+			t.Errorf("request %d while worker %d is stopped: %d %q %v", i, victim, code, body, err)
+		}
+	}
+	syscall.Kill(victim, syscall.SIGCONT)
+	if !s.waitLog(fmt.Sprintf("(pid %d) runs again", victim), 5*time.Second) {
+		t.Fatalf("the master did not see worker %d run again:\n%s", victim, s.Log())
+	}
+	served := false
+	for i := 0; i < 40 && !served; i++ {
+		code, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/"))
+		if err != nil || code != 200 {
+			t.Fatalf("request %d after the worker runs again: %d %q %v", i, code, body, err)
+		}
+		served = masterPidOf(body) == victim
+	}
+	if !served {
+		t.Errorf("worker %d took none of 40 connections after it ran again", victim)
+	}
+	if gone, alive := masterWaitGone([]int{victim}, 10*time.Millisecond); len(alive) == 0 {
+		t.Errorf("worker %d is gone (%v): a stopped worker is not to be killed", victim, gone)
+	}
+}

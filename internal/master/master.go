@@ -6,6 +6,7 @@
 package master
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -273,7 +274,7 @@ func (m *master) steer() {
 		}
 		ok := make([]bool, n)
 		for _, p := range m.procs {
-			if p.state == stateReady && !p.shedding {
+			if p.state == stateReady && !p.shedding && p.stoppedTicks < stoppedAfter {
 				ok[(p.id-1)%n] = true
 			}
 		}
@@ -667,6 +668,54 @@ func (m *master) tick() {
 		}
 	}
 	m.rotateLog(now)
+	m.watchStopped()
+}
+
+// stoppedAfter is how many ticks in a row must find a ready worker
+// stopped before it is steered around: a profiler that samples by
+// stopping the process (py-spy) stops it for a moment many times a
+// second, and one tick may find it so.
+const stoppedAfter = 2
+
+// watchStopped steers new connections off the socket of a worker whose
+// process is stopped: by a SIGSTOP, or by a debugger attached to look at
+// a hang (gdb, py-spy dump). It accepts nothing meanwhile, and on TCP,
+// where each worker has a socket of its own, the connections given to
+// that socket waited until it ran again. It is not killed: whoever
+// stopped it may want it back. Its connections already queued wait for
+// it.
+func (m *master) watchStopped() {
+	for _, p := range m.procs {
+		if p.state != stateReady {
+			continue
+		}
+		if !processStopped(p.pid) {
+			if p.stoppedTicks >= stoppedAfter {
+				m.o.Log.Info(fmt.Sprintf("carafe: master: worker %d (pid %d) runs again; it takes new connections", p.id, p.pid))
+			}
+			p.stoppedTicks = 0
+			continue
+		}
+		if p.stoppedTicks++; p.stoppedTicks == stoppedAfter {
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) is stopped (a SIGSTOP, or a debugger "+
+				"attached); new connections go to the other workers until it runs again", p.id, p.pid))
+		}
+	}
+}
+
+// processStopped reports whether the process pid is stopped by a signal
+// or a tracer (state T or t in /proc/PID/stat).
+func processStopped(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ...: comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	return b[i+2] == 'T' || b[i+2] == 't'
 }
 
 // slowStart is how long a worker may start (import the app) before the

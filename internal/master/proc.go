@@ -42,12 +42,16 @@ type proc struct {
 	harakiri       bool
 	slowWarned     bool // said to be slow to start (see tick)
 	shedding       bool // the worker takes no new connections (see steer)
-	loadErr        bool
-	killAt         time.Time
-	stopAt         time.Time // when it was asked to stop
-	exited         chan struct{}
-	ctlDone        chan struct{} // the control reader has seen EOF
-	stats          chan *control.WorkerStats
+	// stoppedTicks counts the ticks in a row that found the process
+	// stopped (a SIGSTOP, a debugger); from stoppedAfter on it is steered
+	// around (see watchStopped).
+	stoppedTicks int
+	loadErr      bool
+	killAt       time.Time
+	stopAt       time.Time // when it was asked to stop
+	exited       chan struct{}
+	ctlDone      chan struct{} // the control reader has seen EOF
+	stats        chan *control.WorkerStats
 	// statsAsked: a stats request is on its way or waiting to be read,
 	// not yet answered (see collect).
 	statsAsked atomic.Bool
