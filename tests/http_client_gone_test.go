@@ -88,11 +88,54 @@ func TestClientGoneWhileQueuedNotRun(t *testing.T) {
 	})
 }
 
+// The backlog a worker takes over as it starts (here the first, while it
+// imports the app; as well a replacement after a crash, a harakiri or a
+// reload) may hold requests whose clients have gone: they are not run.
+func TestClientGoneFromStartingWorkersBacklog(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "master_reload", "--master", "--threads", "1",
+		"--env", "MASTER_VERSION_FILE="+masterVersionFile(t, "one"), "--env", "MASTER_IMPORT_SLEEP=1.5")
+	gone := httpOpen(t, s) // the master has bound the socket; the worker imports
+	gone.send("GET /gone HTTP/1.1\r\nHost: x\r\n\r\n")
+	gone.c.Close()
+	stays := httpOpen(t, s)
+	stays.send("GET /stays HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r := stays.resp("GET"); r.Status != 200 || !strings.HasPrefix(string(r.Body), "v=one") {
+		t.Fatalf("/stays: %d %q", r.Status, r.Body)
+	}
+	checkGoneLogged(t, s, "/gone")
+}
+
+// A request that took long to come (a slow upload, a head in pieces) has
+// not waited for a thread: a client that shut its sending side after it
+// (as some monitoring tools do) gets its answer from idle threads.
+func TestClientGoneSlowRequestIsNoWait(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_count", "--threads", "2")
+	// Past the first 100 ms of the worker, whose first connections may
+	// have waited in the backlog while it started.
+	time.Sleep(200 * time.Millisecond)
+	body := strings.Repeat("b", 60000)
+	for _, pieces := range [][2]string{
+		{"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n" + body[:30000], body[30000:]},
+		{"GET /head HTTP/1.1\r\nHost: x\r\n", "X-Late: 1\r\n\r\n"},
+	} {
+		c := httpOpen(t, s)
+		c.send(pieces[0])
+		time.Sleep(150 * time.Millisecond)
+		c.send(pieces[1])
+		c.c.(*net.TCPConn).CloseWrite()
+		if r := c.resp("GET"); r.Status != 200 {
+			t.Errorf("%.20q: %d %q", pieces[0], r.Status, r.Body)
+		}
+	}
+}
+
 // checkGoneLogged looks for each path's 499 in the request log, and for
 // the line that tells the operator why.
 func checkGoneLogged(t *testing.T, s *server, paths ...string) {
 	t.Helper()
-	if !s.waitLog("requests not run: their clients had closed", 3*time.Second) {
+	if !s.waitLog("a request was not run: its client had closed the connection", 3*time.Second) {
 		t.Errorf("no warning about requests not run:\n%s", s.Log())
 	}
 	for _, p := range paths {

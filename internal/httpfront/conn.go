@@ -104,6 +104,7 @@ type conn struct {
 	redirectHdr    http.Header
 	rdl, wdl       time.Time // the deadlines armed now (see deadline.go)
 	start          time.Time // when this request began (its Date header too)
+	queued         time.Time // when its call was handed to the app, to wait for a thread (see ClientGone)
 	ended          time.Time // when the last response was done
 	wallAt         time.Time // the last full clock reading (see now)
 }
@@ -569,6 +570,7 @@ func (c *conn) handle(draining bool) bool {
 		c.flushAt(start)
 	}
 	c.streaming = c.bodyLeft > 0 && c.bodyFile == nil
+	c.queued = c.now()
 	c.s.app.Do(c.call)
 	c.outMu.Lock()
 	abandoned := c.abandoned

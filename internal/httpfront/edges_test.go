@@ -3,6 +3,7 @@ package httpfront
 import (
 	"bufio"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -341,8 +342,9 @@ func TestServerConnectRefused(t *testing.T) {
 }
 
 // ClientGone looks at the socket only for a request that may have waited
-// (departedAfter old, or the first of a connection accepted as a hold
-// ended), and a pipelined request buffered says the client is there.
+// (its call handed to the app departedAfter ago, or the first of a
+// connection accepted as a loop began or a hold ended), and a pipelined
+// request buffered says the client is there.
 func TestClientGoneLooksAtOldRequestsOnly(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -371,7 +373,7 @@ func TestClientGoneLooksAtOldRequestsOnly(t *testing.T) {
 		{"old", departedAfter, false, true},
 		{"young, from the backlog", 0, true, true},
 	} {
-		c.start, c.backlogged = time.Now().Add(-tc.age), tc.backlogged
+		c.queued, c.backlogged = time.Now().Add(-tc.age), tc.backlogged
 		if got := c.ClientGone(); got != tc.want {
 			t.Errorf("%s: ClientGone %v, want %v", tc.name, got, tc.want)
 		}
@@ -381,8 +383,44 @@ func TestClientGoneLooksAtOldRequestsOnly(t *testing.T) {
 	}
 	c.br = bufio.NewReader(strings.NewReader("GET / HTTP/1.1\r\n\r\n"))
 	c.br.Peek(1)
-	c.start = time.Now().Add(-time.Second)
+	c.queued = time.Now().Add(-time.Second)
 	if c.ClientGone() {
 		t.Error("a pipelined request buffered: gone")
+	}
+}
+
+// Requests not run for want of their clients are logged as they come: the
+// first at once, then those of each departedEvery in one line at its end,
+// and none once a quiet one has passed.
+func TestDepartedLoggedOnceAWhile(t *testing.T) {
+	old := departedEvery
+	departedEvery = 100 * time.Millisecond
+	defer func() { departedEvery = old }()
+	var logged lockedBuffer
+	srv := NewServer(fakeApp{}, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	c := &conn{s: srv}
+	c.req.Method, c.req.Target = []byte("GET"), []byte("/report")
+	for range 5 {
+		c.departed()
+	}
+	if c.status != 499 || !c.closeAfter || c.writeErr == nil {
+		t.Errorf("status %d, closeAfter %v, writeErr %v: want 499, closed, nothing written", c.status, c.closeAfter, c.writeErr)
+	}
+	time.Sleep(150 * time.Millisecond)
+	c.departed()
+	time.Sleep(300 * time.Millisecond) // its line, then a quiet spell
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	want := []string{"a request was not run", "requests=4", "requests=1"}
+	if len(lines) != len(want) {
+		t.Fatalf("logged %d lines, want %d:\n%s", len(lines), len(want), logged.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d: %q, want %q in it", i, lines[i], w)
+		}
+	}
+	c.departed() // after the quiet spell: at once again
+	if !strings.Contains(logged.String(), "target=/report") || strings.Count(logged.String(), "a request was not run") != 2 {
+		t.Errorf("after a quiet spell, a departed request is not logged at once:\n%s", logged.String())
 	}
 }

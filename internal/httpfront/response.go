@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"carafe/internal/listen"
@@ -402,39 +401,61 @@ func (c *conn) finish() {
 // (nearly all) run without the look, a system call.
 const departedAfter = 100 * time.Millisecond
 
-// ClientGone implements wsgi.Departer: a request that began departedAfter
-// ago or more, or the first of a connection that waited in the listen
-// backlog while accepting was held (see Server.Shed), finds its client
-// has closed (or reset) the connection and sent nothing more. Bytes still
-// buffered, a pipelined request's, say it is there.
+// ClientGone implements wsgi.Departer: a request whose call has waited
+// departedAfter or more for a thread, or the first of a connection that
+// waited in the listen backlog (see Server.Serve), finds its client has
+// closed (or reset) the connection and sent nothing more. The time the
+// request took to come (a slow upload) is no wait. Bytes still buffered,
+// a pipelined request's, say the client is there.
 func (c *conn) ClientGone() bool {
 	backlogged := c.backlogged
 	c.backlogged = false
-	if !backlogged && time.Since(c.start) < departedAfter {
+	if !backlogged && time.Since(c.queued) < departedAfter {
 		return false
 	}
 	return c.br.Buffered() == 0 && listen.PeerGone(c.nc)
 }
 
-// departedAt is when departed last logged (Unix seconds), departedSince
-// how many requests it has not logged since: once a minute at most.
-var departedAt, departedSince atomic.Int64
+// departedEvery is how often at most a line says how many requests were
+// not run because their clients had gone (a variable for the tests).
+var departedEvery = time.Minute
 
 // departed ends a request that did not run because its client had gone
 // (wsgi.ClientGone): nothing is sent, and it is logged with nginx's 499
 // for a client that closed its request. Many clients that give up while
 // their requests queue are the sign of an app that cannot keep up with
-// its load; a line says so, once a minute at most.
+// its load: the first such request is logged at once, and those that
+// follow within departedEvery in one line at its end.
 func (c *conn) departed() {
 	c.status, c.closeAfter = 499, true
 	c.writeErr = errDeparted
-	n := departedSince.Add(1)
-	if now := time.Now().Unix(); now-departedAt.Load() >= 60 && departedAt.Swap(now) != now {
-		departedSince.Add(-n)
-		c.s.opts.Log.Warn("httpfront: requests not run: their clients had closed their connections while they "+
-			"waited for a Python thread (many such mean too few --threads or --processes for the load, or a slow app)",
-			"requests", n, "last", string(c.req.Method)+" "+string(c.req.Target))
+	s := c.s
+	s.departMu.Lock()
+	defer s.departMu.Unlock()
+	if s.departArmed {
+		s.departN++
+		return
 	}
+	s.departArmed = true
+	s.opts.Log.Warn("httpfront: a request was not run: its client had closed the connection while it waited "+
+		"for a Python thread (many such mean too few --threads or --processes for the load, or a slow app)",
+		"method", string(c.req.Method), "target", string(c.req.Target))
+	time.AfterFunc(departedEvery, s.departedSince)
+}
+
+// departedSince logs how many requests departed skipped in the last
+// departedEvery, and looks again after as long while there were some.
+func (s *Server) departedSince() {
+	s.departMu.Lock()
+	defer s.departMu.Unlock()
+	if s.departN == 0 {
+		s.departArmed = false
+		return
+	}
+	s.opts.Log.Warn("httpfront: requests not run in the last minute: their clients had closed their connections "+
+		"while they waited for a Python thread", "requests", s.departN)
+	s.departN = 0
+	time.AfterFunc(departedEvery, s.departedSince)
 }
 
 var errDeparted = errors.New("httpfront: the client had gone before the request ran")

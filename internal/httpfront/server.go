@@ -115,6 +115,12 @@ type Server struct {
 	starveMu sync.Mutex // orders the calls of OutOfFiles
 	starved  int        // Serve loops whose accepts fail for want of descriptors (see OutOfFiles)
 
+	// departMu guards the count of requests not run since the last line
+	// about them (see departed), and whether its timer is armed.
+	departMu    sync.Mutex
+	departN     int
+	departArmed bool
+
 	// next hands an accepted connection to a goroutine that has served
 	// one and waits for another (see serveLoop); spare counts those
 	// waiting, and quit, closed by Shutdown, ends them.
@@ -161,7 +167,10 @@ func (s *Server) Serve(l net.Listener) error {
 	s.mu.Unlock()
 	var tempDelay time.Duration
 	var starvedSince time.Time // when accepts began to fail for want of descriptors
-	var backlogUntil time.Time // until when a hold's end drains the backlog
+	// Until when the backlog is drained after a hold's end, or as the loop
+	// starts: a worker that starts (after a crash, a harakiri, a reload)
+	// takes over what queued on the socket meanwhile.
+	backlogUntil := time.Now().Add(departedAfter)
 	starved := false
 	defer func() {
 		if starved {
