@@ -517,3 +517,41 @@ func TestWSGIResponseHeadersLatin1(t *testing.T) {
 		t.Errorf("a header value outside latin-1 gave %q, want a 500 without it", raw)
 	}
 }
+
+// A one-chunk response goes out with its head once the call ends, after
+// the result's close(). A worker that finds close() slow (2 ms or more,
+// three times: Flask's call_on_close, Django's request_finished) sends
+// such responses before it calls close() from then on, as Gunicorn and
+// uWSGI do, and says so; a close() that does nothing never costs that.
+func TestWSGISlowCloseSendsFirst(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "slow_close", "--threads", "2")
+	c := httpOpen(t, s)
+	took := func(path string) time.Duration {
+		start := time.Now()
+		r := c.roundTrip("GET", "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r.Status != 200 || string(r.Body) != "done "+path {
+			t.Fatalf("%s: %d %q", path, r.Status, r.Body)
+		}
+		return time.Since(start)
+	}
+	for range 5 {
+		took("/fast")
+	}
+	for i := range 3 { // the worker learns
+		if d := took("/slow"); d < 250*time.Millisecond {
+			t.Errorf("slow close %d: answered in %v, before close() ended", i, d)
+		}
+	}
+	if !s.waitLog("now sends such responses before it calls close()", 3*time.Second) {
+		t.Fatalf("no line about slow close():\n%s", s.Log())
+	}
+	// The next /slow comes once the last close() is over (the connection's
+	// next request waits for its call to end): its answer does not wait.
+	if d := took("/slow"); d > 200*time.Millisecond {
+		t.Errorf("after three slow close(): answered in %v, after close()", d)
+	}
+	if strings.Count(s.Log(), "now sends such responses") != 1 {
+		t.Errorf("the line about slow close() is not said once:\n%s", s.Log())
+	}
+}
