@@ -200,6 +200,11 @@ func (c *conn) writeHead(size int64, last bool) {
 	b = append(b, c.s.opts.AddHeaders...)
 	keep := c.req.KeepAlive && c.s.opts.Keepalive > 0 && !c.closeAfter
 	switch {
+	case c.s.opts.Protocol == UWSGI:
+		// The gateway's connection ends with the response whatever it
+		// says (nginx reads no Connection header from a uwsgi upstream),
+		// and its head must fit the gateway's buffer (nginx's
+		// uwsgi_buffer_size, 4 KiB by default), which uWSGI's fits.
 	case !keep:
 		b = append(b, "Connection: close\r\n"...)
 	case c.req.Minor == 0:
