@@ -555,3 +555,30 @@ func TestWSGISlowCloseSendsFirst(t *testing.T) {
 		t.Errorf("the line about slow close() is not said once:\n%s", s.Log())
 	}
 }
+
+// A close() that lets the GIL go while another request keeps it busy waits
+// for it: that wait is no slowness of the close(), and busy threads do not
+// make the worker send first (two clients turned it within 3 s).
+func TestWSGIBusyCloseIsNotSlow(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "slow_close", "--threads", "4", "--disable-logging")
+	var wg sync.WaitGroup
+	end := time.Now().Add(3 * time.Second)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := httpOpen(t, s)
+			for time.Now().Before(end) {
+				if r := c.roundTrip("GET", "GET /busy HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 {
+					t.Errorf("/busy: %d", r.Status)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if strings.Contains(s.Log(), "now sends such responses") {
+		t.Errorf("busy threads made close() look slow:\n%s", s.Log())
+	}
+}

@@ -238,8 +238,9 @@ func Usage(w io.Writer) {
 	bw.WriteString("usage: carafe [options] [MODULE[:CALLABLE]]\n" +
 		"       carafe [--ini] FILE.ini[:SECTION] [options]\n\n" +
 		"Options are uWSGI's; each is also an ini key (name = value) and an environment\n" +
-		"variable (UWSGI_NAME=value). Flags override both, wherever they stand (uWSGI\n" +
-		"applies a command line in its order), and --ini files override the environment.\n" +
+		"variable (UWSGI_NAME=value). The command line overrides the environment and\n" +
+		"applies in its order, as uWSGI's: the last value given, by a flag or an --ini\n" +
+		"file where the flag stands, wins.\n" +
 		"-h, --help: this summary; --version: the version.\n" +
 		"Reference: docs/options.md\n")
 	for _, sec := range sections[:len(sections)-3] {

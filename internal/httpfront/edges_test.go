@@ -423,4 +423,15 @@ func TestDepartedLoggedOnceAWhile(t *testing.T) {
 	if !strings.Contains(logged.String(), "target=/report") || strings.Count(logged.String(), "a request was not run") != 2 {
 		t.Errorf("after a quiet spell, a departed request is not logged at once:\n%s", logged.String())
 	}
+	c.departed()
+	c.departed()
+	srv.departedFinal() // a stop says the count at once, and stops the timer
+	if !strings.HasSuffix(strings.TrimSpace(logged.String()), "requests=2") {
+		t.Errorf("the stop did not say the count:\n%s", logged.String())
+	}
+	n := len(logged.String())
+	time.Sleep(250 * time.Millisecond)
+	if len(logged.String()) != n {
+		t.Errorf("logged after the stop:\n%s", logged.String())
+	}
 }

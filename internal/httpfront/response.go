@@ -445,7 +445,18 @@ func (c *conn) departed() {
 	s.opts.Log.Warn("httpfront: a request was not run: its client had closed the connection while it waited "+
 		"for a Python thread (many such mean too few --threads or --processes for the load, or a slow app)",
 		"method", string(c.req.Method), "target", string(c.req.Target))
-	time.AfterFunc(departedEvery, s.departedSince)
+	s.departTimer = time.AfterFunc(departedEvery, s.departedSince)
+}
+
+// departedFinal stops departedSince's timer as the server stops, and
+// logs the count it would have given. Later skips are counted, unsaid.
+func (s *Server) departedFinal() {
+	s.departMu.Lock()
+	defer s.departMu.Unlock()
+	if s.departTimer != nil && s.departTimer.Stop() {
+		s.departTimer = nil
+		s.logDepartedLocked()
+	}
 }
 
 // departedSince logs how many requests departed skipped in the last
@@ -453,14 +464,23 @@ func (c *conn) departed() {
 func (s *Server) departedSince() {
 	s.departMu.Lock()
 	defer s.departMu.Unlock()
-	if s.departN == 0 {
+	if !s.logDepartedLocked() {
 		s.departArmed = false
 		return
+	}
+	s.departTimer = time.AfterFunc(departedEvery, s.departedSince)
+}
+
+// logDepartedLocked logs the requests departed counted since the last
+// line, if any, and reports whether there were. Called with departMu held.
+func (s *Server) logDepartedLocked() bool {
+	if s.departN == 0 {
+		return false
 	}
 	s.opts.Log.Warn("httpfront: requests not run in the last minute: their clients had closed their connections "+
 		"while they waited for a Python thread", "requests", s.departN)
 	s.departN = 0
-	time.AfterFunc(departedEvery, s.departedSince)
+	return true
 }
 
 var errDeparted = errors.New("httpfront: the client had gone before the request ran")

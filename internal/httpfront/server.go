@@ -120,6 +120,7 @@ type Server struct {
 	departMu    sync.Mutex
 	departN     int
 	departArmed bool
+	departTimer *time.Timer // the next count's, while armed; stopped by Shutdown
 
 	// next hands an accepted connection to a goroutine that has served
 	// one and waits for another (see serveLoop); spare counts those
@@ -390,6 +391,7 @@ func (s *Server) track(c *conn, add bool) {
 // request, and waits for all of them, those accepted last included, until
 // timeout.
 func (s *Server) Shutdown(timeout time.Duration) {
+	defer s.departedFinal()
 	deadline := time.Now().Add(timeout)
 	s.mu.Lock()
 	for l := range s.listeners {
@@ -499,7 +501,7 @@ func appendSimpleResponse(b []byte, p Protocol, code int, keepAlive bool) []byte
 	b = strconv.AppendInt(b, int64(len(text)+1), 10)
 	b = append(b, "\r\n"...)
 	b = appendOrigin(b, p, time.Now(), false, false)
-	if !keepAlive {
+	if !keepAlive && p != UWSGI { // (see writeHead)
 		b = append(b, "Connection: close\r\n"...)
 	}
 	b = append(b, "\r\n"...)

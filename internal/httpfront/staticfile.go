@@ -122,7 +122,9 @@ func (w *staticWriter) WriteHeader(code int) {
 	b = append(b, c.s.opts.AddHeaders...)
 	if c.closeAfter || !c.req.KeepAlive || c.s.opts.Keepalive <= 0 || c.stopping() {
 		c.closeAfter = true
-		b = append(b, "Connection: close\r\n"...)
+		if c.s.opts.Protocol != UWSGI { // (see writeHead)
+			b = append(b, "Connection: close\r\n"...)
+		}
 	} else if c.req.Minor == 0 {
 		b = append(b, "Connection: keep-alive\r\n"...)
 	}

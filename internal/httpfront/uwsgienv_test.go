@@ -127,6 +127,12 @@ func TestUWSGINoOriginFields(t *testing.T) {
 	if h, _ := readResponse(t, br); !strings.Contains(h, "\nServer: app/1") {
 		t.Errorf("the app's Server is missing:\n%s", h)
 	}
+	fail := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result { return wsgi.AppError }}
+	c, br = serve(t, fail, Options{Protocol: UWSGI}) // carafe's own answer, a 500
+	c.Write(uwsgi.AppendRequest(nil, 0, []uwsgi.Var{{Key: []byte("PATH_INFO"), Value: []byte("/")}}))
+	if h, _ := readResponse(t, br); !strings.HasPrefix(h, "HTTP/1.1 500") || strings.Contains(h, "\nConnection:") {
+		t.Errorf("carafe's own uwsgi answer:\n%s", h)
+	}
 	c, br = serve(t, okApp, Options{})
 	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	if h, _ := readResponse(t, br); !strings.Contains(h, "\nDate: ") || !strings.Contains(h, "\nServer: carafe") {

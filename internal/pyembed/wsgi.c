@@ -738,7 +738,8 @@ static int crf_send_file(crf_slot *s, PyObject *result)
 static int crf_call(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
 		    Py_ssize_t body_len, int64_t body_total);
 
-static int crf_calls; /* calls between in_request 1 and 0; the GIL guards it */
+static int crf_calls;		 /* calls between in_request 1 and 0; the GIL guards it */
+static unsigned crf_calls_begun; /* calls that reached in_request 1; the GIL guards it */
 
 /* How the app's close() holds back a response: crf_close_held. */
 #define CRF_SLOW_CLOSE_NS 2000000 /* a close() this long, alone, is slow */
@@ -763,14 +764,16 @@ static int64_t crf_now_ns(void)
  * (Flask JSON, 1 x 8: 8-17% fewer requests/s, measured when this was
  * built), which an app whose close() does nothing much would pay for
  * nothing. So the worker times close() while no other call is in Python
- * (under load, close() waits for the GIL as well), and once it has seen
- * CRF_SLOW_CLOSES of 2 ms or more it sends such bodies before close()
- * from then on, and says so once. */
+ * and none begins (under load, close() waits for the GIL as well), and
+ * once it has seen CRF_SLOW_CLOSES of 2 ms or more in a row it sends such
+ * bodies before close() from then on, and says so once. */
 static int crf_close_held(crf_slot *s, PyObject *result)
 {
 	int held, rc;
 	int64_t start = 0;
+	unsigned begun = crf_calls_begun;
 
+	crf_wait_io(s); /* a thread the app started may be in write() */
 	held = !PyList_CheckExact(result) && !PyTuple_CheckExact(result) && s->body_len > 0 &&
 	       crf_complete(s);
 	if (!held)
@@ -785,11 +788,19 @@ static int crf_close_held(crf_slot *s, PyObject *result)
 	if (crf_calls == 1)
 		start = crf_now_ns();
 	rc = crf_close(result);
-	if (start != 0 && crf_now_ns() - start >= CRF_SLOW_CLOSE_NS &&
-	    ++crf_slow_closes == CRF_SLOW_CLOSES)
+	/* A close() that let the GIL go (for I/O) while another request began
+	 * timed that request's work too: not a measure. Slow ones must come
+	 * in a row, so that a collection or a stall now and then, which a
+	 * close() may meet, does not add up over the worker's life. */
+	if (start == 0 || crf_calls_begun != begun)
+		return rc;
+	if (crf_now_ns() - start < CRF_SLOW_CLOSE_NS)
+		crf_slow_closes = 0;
+	else if (++crf_slow_closes == CRF_SLOW_CLOSES)
 		PySys_WriteStderr(
 			"carafe: the app's close() took 2 ms or more after its response was ready, "
-			"%d times (Flask's call_on_close, Django's request_finished receivers): "
+			"%d times in a row (Flask's call_on_close, Django's request_finished "
+			"receivers): "
 			"this worker now sends such responses before it calls close()\n",
 			CRF_SLOW_CLOSES);
 	return rc;
@@ -849,6 +860,7 @@ static int crf_call(crf_slot *s, int own, const char *env, Py_ssize_t env_len, c
 	}
 	s->in_request = 1;
 	crf_calls++;
+	crf_calls_begun++;
 	environ = crf_environ(env, env_len);
 	if (environ == NULL)
 		goto fail;

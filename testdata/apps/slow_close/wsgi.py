@@ -1,6 +1,8 @@
 """A one-chunk response whose close() takes 0.3 s at /slow, as work in
 Flask's call_on_close or a slow Django request_finished receiver would;
-elsewhere its close() does nothing."""
+at /busy the call works a few ms and its close() sleeps 0.1 ms (letting
+the GIL go, as closing a database connection does); elsewhere its close()
+does nothing."""
 import time
 
 
@@ -16,6 +18,9 @@ class Body:
 
 
 def application(environ, start_response):
-    body = b"done " + environ["PATH_INFO"].encode()
+    path = environ["PATH_INFO"]
+    if path == "/busy":
+        sum(range(30000))
+    body = b"done " + path.encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return Body(body, 0.3 if environ["PATH_INFO"] == "/slow" else 0)
+    return Body(body, {"/slow": 0.3, "/busy": 0.0001}.get(path, 0))
