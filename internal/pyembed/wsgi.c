@@ -773,9 +773,10 @@ static int crf_close_held(crf_slot *s, PyObject *result)
 	int64_t start = 0;
 	unsigned begun = crf_calls_begun;
 
-	crf_wait_io(s); /* a thread the app started may be in write() */
-	held = !PyList_CheckExact(result) && !PyTuple_CheckExact(result) && s->body_len > 0 &&
-	       crf_complete(s);
+	if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
+		return 0; /* no close() to hold anything back (see crf_close) */
+	crf_wait_io(s);	  /* a thread the app started may be in write() */
+	held = s->body_len > 0 && crf_complete(s);
 	if (!held)
 		return crf_close(result);
 	if (crf_slow_closes >= CRF_SLOW_CLOSES) {
