@@ -90,10 +90,11 @@ func TestClientGoneWhileQueuedNotRun(t *testing.T) {
 
 // The backlog a worker takes over as it starts (here the first, while it
 // imports the app; as well a replacement after a crash, a harakiri or a
-// reload) may hold requests whose clients have gone: they are not run.
+// reload) may hold requests whose clients have gone: they are not run,
+// and the stats server counts them apart from the requests served.
 func TestClientGoneFromStartingWorkersBacklog(t *testing.T) {
 	t.Parallel()
-	s := startApp(t, "master_reload", "--master", "--threads", "1",
+	s, stats := masterStartStats(t, "master_reload", "--master", "--threads", "1",
 		"--env", "MASTER_VERSION_FILE="+masterVersionFile(t, "one"), "--env", "MASTER_IMPORT_SLEEP=1.5")
 	gone := httpOpen(t, s) // the master has bound the socket; the worker imports
 	gone.send("GET /gone HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -104,6 +105,9 @@ func TestClientGoneFromStartingWorkersBacklog(t *testing.T) {
 		t.Fatalf("/stays: %d %q", r.Status, r.Body)
 	}
 	checkGoneLogged(t, s, "/gone")
+	if w := masterStats(t, stats).Workers; len(w) != 1 || w[0].ClientGone != 1 || w[0].Requests != 1 {
+		t.Errorf("stats: %+v, want one worker with client_gone 1 and requests 1 (/stays)", w)
+	}
 }
 
 // A request that took long to come (a slow upload, a head in pieces) has

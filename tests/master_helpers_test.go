@@ -31,6 +31,7 @@ type masterStatWorker struct {
 	Status     string             `json:"status"`
 	Requests   float64            `json:"requests"`
 	Exceptions float64            `json:"exceptions"`
+	ClientGone float64            `json:"client_gone"`
 	RSS        float64            `json:"rss"`
 	AvgRTms    float64            `json:"avg_rt_ms"`
 	Respawns   float64            `json:"respawns"`

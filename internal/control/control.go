@@ -74,8 +74,12 @@ type Msg struct {
 
 // WorkerStats is what a worker reports about itself.
 type WorkerStats struct {
-	Requests   int64   `json:"requests"`
-	Exceptions int64   `json:"exceptions"`
+	Requests   int64 `json:"requests"`
+	Exceptions int64 `json:"exceptions"`
+	// ClientGone counts the requests not run because their clients had
+	// closed their connections while they waited for a Python thread
+	// (logged with 499); they are not in Requests.
+	ClientGone int64   `json:"client_gone"`
 	AvgRTms    float64 `json:"avg_rt_ms"`
 	// RunningTime is the time spent in requests, in µs (uWSGI's name).
 	RunningTime int64 `json:"running_time"`

@@ -158,6 +158,7 @@ type worker struct {
 	limit    int64
 	requests atomic.Int64
 	errors   atomic.Int64
+	gone     atomic.Int64 // requests not run: their clients had gone
 	rtTotal  atomic.Int64 // nanoseconds
 	srvs     []*httpfront.Server
 	access   *accesslog.Logger // nil without an access log
@@ -558,6 +559,7 @@ func (w *worker) Do(c *wsgi.Call) {
 		w.unshed() // a thread is free
 	}
 	if c.Result == wsgi.ClientGone {
+		w.gone.Add(1)
 		return // never ran (see wsgi.Departer): not a request served
 	}
 	w.rtTotal.Add(int64(time.Since(c.Start)))
@@ -730,7 +732,7 @@ func (w *worker) controlLoop() {
 
 func (w *worker) stats() *control.WorkerStats {
 	rt := w.rtTotal.Load()
-	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), RunningTime: rt / 1e3,
+	st := &control.WorkerStats{Requests: w.requests.Load(), Exceptions: w.errors.Load(), ClientGone: w.gone.Load(), RunningTime: rt / 1e3,
 		Shedding: w.shedding.Load()}
 	w.shedMu.Lock()
 	st.Shedding = st.Shedding || w.starved > 0 // it takes no new connection either
