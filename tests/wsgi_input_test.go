@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -277,5 +279,93 @@ func TestWSGIInputStalledBody(t *testing.T) {
 		if strings.Contains(s.Log(), bad) {
 			t.Errorf("the log has %q for a client's stalled body", bad)
 		}
+	}
+}
+
+// wsgi.input tells its offset, and seeks within a body read whole before
+// the call (a small or chunked one, or any with --post-buffering, in
+// memory or in a temp file), as uWSGI's does under --post-buffering:
+// middleware reads the body and rewinds it for the app. A body that
+// streams from the client cannot seek, and says why. After a seek the
+// connection goes on with the next request, whatever the app left unread.
+func TestWSGIInputSeek(t *testing.T) {
+	t.Parallel()
+	small := "hello-world"
+	big := strings.Repeat("0123456789abcdef", 20000)  // 320,000 bytes, past the 64 KiB read ahead
+	huge := strings.Repeat("fedcba9876543210", 80000) // 1.28 MB, past a chunked body's 1 MiB in memory
+	type answer struct {
+		First     int    `json:"first"`
+		Tell      int    `json:"tell"`
+		Seekable  bool   `json:"seekable"`
+		Seek      *int   `json:"seek"`
+		Error     string `json:"error"`
+		TellAfter int    `json:"tell_after"`
+		RestLen   int    `json:"rest_len"`
+		RestSHA   string `json:"rest_sha"`
+		RestHead  string `json:"rest_head"`
+	}
+	sha := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	post := func(t *testing.T, s *server, query, body string, chunked bool) answer {
+		t.Helper()
+		framing := fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
+		if chunked {
+			framing = fmt.Sprintf("Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+		}
+		_, br := wsgiRaw(t, s, "POST /?"+query+" HTTP/1.1\r\nHost: x\r\n"+framing+
+			"GET /?first=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		resp, b := wsgiReadResp(t, br, "POST")
+		var a answer
+		if err := json.Unmarshal(b, &a); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %q %v", query, resp.StatusCode, b, err)
+		}
+		if resp, b := wsgiReadResp(t, br, "GET"); resp.StatusCode != 200 || !strings.Contains(string(b), `"rest_len": 0`) {
+			t.Errorf("%s: the next request on the connection: %d %q", query, resp.StatusCode, b)
+		}
+		return a
+	}
+	check := func(t *testing.T, s *server, body string, chunked bool) {
+		t.Helper()
+		for _, tc := range []struct {
+			query string
+			to    int // where the seek lands
+		}{
+			{"first=3&off=0", 0},
+			{"first=3&off=-2&whence=2", len(body) - 2},
+			{"first=5&off=-4&whence=1", 1},
+			{"first=0&off=" + strconv.Itoa(len(body)/2+1), len(body)/2 + 1},
+			{"first=-1&off=1&n=9", 1}, // after reading it all
+			{"first=3&off=" + strconv.Itoa(len(body)+50), len(body)},
+		} {
+			a := post(t, s, tc.query, body, chunked)
+			rest := body[tc.to:]
+			if strings.Contains(tc.query, "n=9") {
+				rest = rest[:9]
+			}
+			if !a.Seekable || a.Error != "" || a.Seek == nil || *a.Seek != tc.to || a.TellAfter != tc.to ||
+				a.Tell != a.First || a.RestLen != len(rest) || a.RestSHA != sha(rest) {
+				t.Errorf("%s (body %d, chunked %v): %+v, want seek to %d and %d bytes after",
+					tc.query, len(body), chunked, a, tc.to, len(rest))
+			}
+		}
+	}
+	t.Run("read ahead", func(t *testing.T) {
+		t.Parallel()
+		s := startApp(t, "input_seek")
+		check(t, s, small, false)
+		check(t, s, small, true)
+		check(t, s, huge, true) // a chunked body read whole into a temp file
+		// A body that streams as the app reads it cannot seek; tell still works.
+		a := post(t, s, "first=3&off=0", big, false)
+		if a.Seekable || a.Seek != nil || !strings.Contains(a.Error, "--post-buffering") || a.Tell != 3 ||
+			a.TellAfter != 3 || a.RestLen != len(big)-3 {
+			t.Errorf("a streamed body: %+v, want an OSError naming --post-buffering and the rest read on", a)
+		}
+	})
+	for _, pb := range []string{"4096", "1048576"} { // a temp file; memory
+		t.Run("post-buffering "+pb, func(t *testing.T) {
+			t.Parallel()
+			s := startApp(t, "input_seek", "--post-buffering", pb)
+			check(t, s, big, false)
+		})
 	}
 }

@@ -852,10 +852,10 @@ func (c *conn) closeBody() {
 }
 
 // drainable reports whether the unread body, if any, will be discarded
-// after the response to keep the connection: it is small, and the client
-// is sending it (not waiting for a 100 Continue that never came).
+// after the response to keep the connection: read whole into a file
+// already, or small, and the client is sending it (not waiting for a 100 Continue that never came).
 func (c *conn) drainable() bool {
-	return c.bodyLeft == 0 || c.bodyLeft <= drainMax && !(c.expect100 && !c.sent100)
+	return c.bodyLeft == 0 || c.bodyFile != nil || c.bodyLeft <= drainMax && !(c.expect100 && !c.sent100)
 }
 
 // drain discards a small unread body so the connection can be reused.
@@ -922,6 +922,28 @@ func (c *conn) ReadBody(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// SeekBody implements wsgi.BodySeeker for a body read whole into a temp
+// file before the call (a large chunked one, or --post-buffering's); one
+// that streams from the socket, or that a spool reads while the response
+// goes out, cannot move.
+func (c *conn) SeekBody(off int64) error {
+	if c.bodyFile == nil || c.spool != nil {
+		return errBodyStreams
+	}
+	size := c.call.BodyLen - int64(len(c.call.Body))
+	if off < 0 {
+		return nil
+	}
+	off = min(off, size)
+	if _, err := c.bodyFile.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	c.bodyLeft = size - off
+	return nil
+}
+
+var errBodyStreams = errors.New("httpfront: the request body streams from the client")
 
 func (c *conn) buildEnv(bodyLen int64) {
 	r := &c.req

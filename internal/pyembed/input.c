@@ -17,8 +17,11 @@ typedef struct {
 	const char *win; /* unread bytes: Go's prefetch or our buf */
 	Py_ssize_t win_len, win_pos;
 	int64_t go_left; /* body bytes still to pull from Go */
-	char *buf;	 /* our read-ahead buffer, CRF_INPUT_BUF bytes */
-	int failed;	 /* the body could not be read whole */
+	int64_t total;	 /* the body's length */
+	const char *pre; /* Go's prefetch: the body's first pre_len bytes */
+	Py_ssize_t pre_len;
+	char *buf;  /* our read-ahead buffer, CRF_INPUT_BUF bytes */
+	int failed; /* the body could not be read whole */
 } crf_Input;
 
 #define CRF_INPUT_INCOMPLETE "carafe: request body incomplete (client disconnected or timed out)"
@@ -279,6 +282,84 @@ static PyObject *crf_input_next(PyObject *self)
 	return line;
 }
 
+static PyObject *crf_input_tell(PyObject *self, PyObject *unused)
+{
+	crf_Input *in = (crf_Input *)self;
+
+	return PyLong_FromLongLong(in->slot == NULL ? 0 : in->total - crf_avail(in));
+}
+
+/* crf_seekable reports whether the body can be read again from any
+ * offset: Go read it whole before the call, into its prefetch or a temp
+ * file (a small or chunked body, or any with --post-buffering). Go's
+ * answer comes from crfGoSeek with a negative offset, which moves nothing. */
+static int crf_seekable(crf_Input *in)
+{
+	if (in->slot == NULL || in->pre_len == in->total)
+		return 1;
+	return !in->slot->in_go && crfGoSeek(in->slot->index, -1) == 0;
+}
+
+static PyObject *crf_input_seekable(PyObject *self, PyObject *unused)
+{
+	return PyBool_FromLong(crf_seekable((crf_Input *)self));
+}
+
+/* seek(offset[, whence]) moves within a body Go read whole before the
+ * call, as uWSGI's does under --post-buffering, for middleware that reads
+ * the body and rewinds it for the app; past the end reads give b"". A body
+ * that streams from the client raises OSError. */
+static PyObject *crf_input_seek(PyObject *self, PyObject *args)
+{
+	crf_Input *in = (crf_Input *)self;
+	long long off;
+	int whence = 0;
+	int64_t to;
+
+	if (!PyArg_ParseTuple(args, "L|i:seek", &off, &whence))
+		return NULL;
+	if (crf_input_failed(in))
+		return NULL;
+	if (whence == 0)
+		to = off;
+	else if (whence == 1)
+		to = (in->slot == NULL ? 0 : in->total - crf_avail(in)) + off;
+	else if (whence == 2)
+		to = in->total + off;
+	else
+		return PyErr_Format(PyExc_ValueError, "invalid whence (%d, should be 0, 1 or 2)",
+				    whence);
+	if (to < 0)
+		return PyErr_Format(PyExc_ValueError, "negative seek position %lld", (long long)to);
+	if (in->slot == NULL)
+		return PyLong_FromLong(0);
+	if (to > in->total)
+		to = in->total;
+	if (in->pre_len == in->total) {
+		in->win = in->pre;
+		in->win_len = in->pre_len;
+		in->win_pos = (Py_ssize_t)to;
+		in->go_left = 0;
+		return PyLong_FromLongLong(to);
+	}
+	if (in->slot->in_go) {
+		PyErr_SetString(PyExc_RuntimeError, "carafe: wsgi.input moved from another thread "
+						    "while the request's I/O is in flight");
+		return NULL;
+	}
+	/* Go's offset counts from the end of the prefetch. */
+	if (crfGoSeek(in->slot->index, to > in->pre_len ? to - in->pre_len : 0) != 0)
+		return PyErr_Format(PyExc_OSError,
+				    "carafe: wsgi.input cannot seek: the request body streams "
+				    "from the client as the app reads it (--post-buffering "
+				    "reads every body whole first)");
+	in->win = in->pre;
+	in->win_len = in->pre_len;
+	in->win_pos = to < in->pre_len ? (Py_ssize_t)to : in->pre_len;
+	in->go_left = in->total - (to > in->pre_len ? to : in->pre_len);
+	return PyLong_FromLongLong(to);
+}
+
 static PyObject *crf_input_close(PyObject *self, PyObject *unused)
 {
 	Py_RETURN_NONE;
@@ -294,6 +375,9 @@ static PyMethodDef crf_input_methods[] = {
 	{"read", crf_input_read, METH_VARARGS, "read([size]) -> bytes"},
 	{"readline", crf_input_readline, METH_VARARGS, "readline([size]) -> bytes"},
 	{"readlines", crf_input_readlines, METH_VARARGS, "readlines([hint]) -> list"},
+	{"tell", crf_input_tell, METH_NOARGS, "tell() -> the offset in the body"},
+	{"seek", crf_input_seek, METH_VARARGS, "seek(offset[, whence]) -> the new offset"},
+	{"seekable", crf_input_seekable, METH_NOARGS, "seekable() -> whether seek() can move"},
 	{"close", crf_input_close, METH_NOARGS, "no-op; the server owns the body"},
 	{NULL, NULL, 0, NULL},
 };
@@ -324,7 +408,9 @@ PyObject *crf_input_new(crf_slot *s)
 	in->buf = NULL;
 	in->win = NULL;
 	in->win_len = in->win_pos = 0;
-	in->go_left = 0;
+	in->go_left = in->total = 0;
+	in->pre = NULL;
+	in->pre_len = 0;
 	in->failed = 0;
 	s->input = (PyObject *)in;
 	return s->input;
@@ -340,6 +426,9 @@ void crf_input_begin(PyObject *self, crf_slot *s, const char *pre, Py_ssize_t pr
 	in->win_len = pre_len;
 	in->win_pos = 0;
 	in->go_left = total - pre_len;
+	in->total = total;
+	in->pre = pre;
+	in->pre_len = pre_len;
 	in->failed = 0;
 	s->input_failed = 0;
 }
@@ -354,4 +443,6 @@ void crf_input_end(PyObject *self)
 	in->win = NULL;
 	in->win_len = in->win_pos = 0;
 	in->go_left = 0;
+	in->total = in->pre_len = 0;
+	in->pre = NULL;
 }

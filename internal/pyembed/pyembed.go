@@ -739,6 +739,20 @@ func crfGoRead(slot C.int, buf *C.char, n C.int) (rc C.int) {
 	return -1
 }
 
+// crfGoSeek moves the reading of the body past Call.Body to off, when the
+// exchange holds it whole (wsgi.BodySeeker); off < 0 only asks whether it
+// can. 0 is yes (and done), -1 no.
+//
+//export crfGoSeek
+func crfGoSeek(slot C.int, off C.longlong) (rc C.int) {
+	defer recoverCallback(&rc, -1)
+	s, ok := threads[slot].exch.(wsgi.BodySeeker)
+	if !ok || s.SeekBody(int64(off)) != nil {
+		return -1
+	}
+	return 0
+}
+
 //export crfGoOutput
 func crfGoOutput(slot C.int, flags C.int) (rc C.int) {
 	defer recoverCallback(&rc, 1)

@@ -65,5 +65,12 @@ type Abandoner interface{ Abandon() }
 // long enough to be given up on; for the rest it reports false at once.
 type Departer interface{ ClientGone() bool }
 
+// BodySeeker is an Exchange that holds the body past Call.Body whole (a
+// temp file) and can read it again from any offset: SeekBody(off) moves
+// the next ReadBody to off bytes past Call.Body. With off < 0 it moves
+// nothing and reports whether it could (nil); a body that streams from
+// the client cannot.
+type BodySeeker interface{ SeekBody(off int64) error }
+
 // Runner runs calls on the app; the embedded interpreter is the real one.
 type Runner interface{ Do(*Call) }
