@@ -282,6 +282,25 @@ func TestWSGIInputStalledBody(t *testing.T) {
 	}
 }
 
+// --http-timeout bounds each read of a body, not the whole upload: a
+// small body (read before the call) that trickles in for longer than the
+// timeout, each byte well within it, reaches the app whole, as a streamed
+// or chunked one does.
+func TestWSGIInputSlowSmallBody(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input", "--http-timeout", "1")
+	body := "0123456789"
+	c, br := wsgiRaw(t, s, fmt.Sprintf("POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body)))
+	for i := range len(body) { // 2.5 s in all
+		time.Sleep(250 * time.Millisecond)
+		io.WriteString(c, body[i:i+1])
+	}
+	resp, b := wsgiReadResp(t, br, "POST")
+	if resp.StatusCode != 200 || string(b) != `["0123456789"]` {
+		t.Errorf("a slow small body: %d %q, want 200 and the body whole", resp.StatusCode, b)
+	}
+}
+
 // wsgi.input tells its offset, and seeks within a body read whole before
 // the call (a small or chunked one, or any with --post-buffering, in
 // memory or in a temp file), as uWSGI's does under --post-buffering:

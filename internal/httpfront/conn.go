@@ -678,8 +678,9 @@ func (c *conn) readBodyFraming() (int64, int) {
 			c.body = make([]byte, n, max(n, 4096))
 		}
 		c.body = c.body[:n]
-		c.readDeadline(time.Now(), c.s.opts.IOTimeout)
-		if _, err := io.ReadFull(c.br, c.body); err != nil {
+		// Each read has its own --http-timeout, as a streamed body's
+		// have: a slow client's 60 KiB may take longer than one.
+		if _, err := io.ReadFull(timedReader{c}, c.body); err != nil {
 			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
 			return 0, 400
 		}
