@@ -95,6 +95,28 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 	}
 }
 
+// An app that sets both X-Sendfile and X-Accel-Redirect gets the last,
+// each read as its own kind: a path, a URI.
+func TestXSendfileBothHeadersLastWins(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"a.txt", "b.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("file "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir, "--x-accel-redirect", "--static-map", "/static="+dir)
+	for _, tc := range []struct{ path, extra, want string }{
+		{"/xa?/static/b.txt", "X-Sendfile:" + filepath.Join(dir, "a.txt"), "file b.txt"},
+		{"/xs?" + filepath.Join(dir, "a.txt"), "X-Accel-Redirect:/static/b.txt", "file a.txt"},
+	} {
+		// (X-Extra's headers come before the one the path names.)
+		if code, body, _ := redirectGet(t, s, tc.path, "X-Extra", tc.extra); code != 200 || body != tc.want {
+			t.Errorf("%s with %s: %d %q, want 200 %q", tc.path, tc.extra, code, body, tc.want)
+		}
+	}
+}
+
 // The app's Vary stays when carafe adds Accept-Encoding for a file with a
 // precompressed sibling (X-Accel-Redirect, with --static-precompressed) (Django's sessions vary a protected download on
 // Cookie: dropped, a shared cache could give one user's file to another),

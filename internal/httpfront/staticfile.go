@@ -299,7 +299,7 @@ func (c *conn) takeRedirect() bool {
 		case o.XSendfile != nil && httpsyntax.EqualFold(f.Name, "x-sendfile"):
 			path, x = string(f.Value), true
 		case o.XAccelRedirect && o.Static != nil && httpsyntax.EqualFold(f.Name, "x-accel-redirect"):
-			path = string(f.Value)
+			path, x = string(f.Value), false
 		}
 	}
 	if path == "" {
