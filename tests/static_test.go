@@ -174,7 +174,7 @@ func TestStaticMissingDirNamed(t *testing.T) {
 		{"--x-sendfile-dir", missing},
 	} {
 		s := startApp(t, "static_site", append(args, "--processes", "1", "--master")...)
-		want := "not found; skipped until a reload finds it"
+		want := "not found; served once it exists"
 		if !s.waitLog(want, 5*time.Second) || !strings.Contains(s.Log(), `option="`+args[0]+" "+args[1]+`"`) {
 			t.Errorf("%v: no warning naming the option; log:\n%s", args, s.Log())
 		}
@@ -182,6 +182,49 @@ func TestStaticMissingDirNamed(t *testing.T) {
 			t.Errorf("%v: /static/a.css: %d %.60q, want the app's answer", args, code, body)
 		}
 		s.stop()
+	}
+}
+
+// A static directory made after the start (collectstatic run late) is
+// served within a second or so, without a reload, and so is one replaced
+// on disk; a --static-map of one file serves it at its URL alone, as
+// uWSGI's does (Galaxy's and many sites' `/favicon.ico=static/favicon.ico`).
+func TestStaticDirAppearsAndFileMapping(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	dir := filepath.Join(base, "collected")
+	icon := filepath.Join(base, "favicon.ico")
+	if err := os.WriteFile(icon, []byte("ICON"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "static_site", "--static-map", "/static="+dir, "--static-map", "/favicon.ico="+icon)
+	if code, body, _ := redirectGet(t, s, "/static/a.css"); body != "app:/static/a.css" {
+		t.Fatalf("/static/a.css before the directory exists: %d %.60q, want the app's answer", code, body)
+	}
+	if code, body, hdr := redirectGet(t, s, "/favicon.ico"); code != 200 || body != "ICON" ||
+		hdr.Get("Content-Type") != "image/vnd.microsoft.icon" {
+		t.Errorf("/favicon.ico: %d %.60q %v, want the file", code, body, hdr)
+	}
+	if _, body, _ := redirectGet(t, s, "/favicon.ico/x"); body != "app:/favicon.ico/x" {
+		t.Errorf("/favicon.ico/x: %.60q, want the app's answer", body)
+	}
+	for i, content := range []string{"first", "rebuilt"} {
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "a.css"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var body string
+		for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			if _, body, _ = redirectGet(t, s, "/static/a.css"); body == content {
+				break
+			}
+		}
+		if body != content {
+			t.Errorf("step %d: /static/a.css is %.60q 3 s after the directory was made, want %q", i, body, content)
+		}
 	}
 }
 
@@ -312,6 +355,7 @@ func TestStaticUWSGIRedirectQuery(t *testing.T) {
 		{"QUERY_STRING", "a=1\r\nSet-Cookie: pwned=1"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
 	raw, _ := io.ReadAll(c)
 	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+	head += "\r\n" // (Location may be the last field)
 	if !strings.HasPrefix(head, "HTTP/1.1 301") || !strings.Contains(head, "\r\nLocation: ./sub/?a=1%0D%0ASet-Cookie: pwned=1\r\n") ||
 		strings.Contains(head, "\r\nSet-Cookie") {
 		t.Errorf("redirect with a CR LF in QUERY_STRING: %q", head)

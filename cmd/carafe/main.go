@@ -539,7 +539,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 			return err
 		}
 		for _, d := range h.Missing() {
-			wo.Log.Warn("carafe: static directory not found; skipped until a reload finds it (its URLs go to the app)",
+			wo.Log.Warn("carafe: static directory not found; served once it exists (its URLs go to the app until then)",
 				"option", d)
 		}
 		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
@@ -581,7 +581,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 		}
 		for _, d := range h.Missing() {
 			if strings.HasPrefix(d, "--x-sendfile-dir ") { // (--static-safe's were said above)
-				wo.Log.Warn("carafe: X-Sendfile directory not found; skipped until a reload finds it (its files get 404)",
+				wo.Log.Warn("carafe: X-Sendfile directory not found; served once it exists (its files get 404 until then)",
 					"option", d)
 			}
 		}

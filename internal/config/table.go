@@ -113,8 +113,11 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.StaticMap },
 		Doc: "Serve the files under DIR at the URL prefix (`/static=/srv/app/static`) without calling the app " +
 			"(GET and HEAD; a missing file falls through to the app, as in uWSGI); repeatable, tried in order. " +
-			"A DIR that does not exist at the start (a STATIC_ROOT before collectstatic) is skipped with a " +
-			"warning, as uWSGI skips it, until a reload finds it. " +
+			"A DIR that does not exist at the start (a STATIC_ROOT before collectstatic) is warned about, and " +
+			"served once it exists; a DIR replaced on disk (a rebuild, a `current` symlink switched) serves " +
+			"its new files: carafe looks at its path again at most once a second, as uWSGI's paths are looked " +
+			"up as requests come. DIR may be one file (`/favicon.ico=/srv/app/static/favicon.ico`), served at " +
+			"that URL alone. " +
 			"Served by Go with sendfile, Range (up to 100 ranges a request: more get the whole file, as past " +
 			"Apache's MaxRanges), ETag/Last-Modified and 304, precompressed `.br`/`.gz` siblings (--static-precompressed) " +
 			"and the right Content-Type (`application/octet-stream` for an unknown extension, never sniffed). " +

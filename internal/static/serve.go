@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ServeHTTP serves r like Serve, answering 404 where Serve would hand the
@@ -58,16 +59,29 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, named bool) bool
 	if h == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
 	}
-	for i := range h.maps {
-		m := &h.maps[i]
-		rest, ok := cutPrefixString(r.URL.Path, m.prefix)
+	var now time.Time
+	for _, src := range h.maps {
+		rest, ok := cutPrefixString(r.URL.Path, src.prefix)
 		if !ok {
 			continue
+		}
+		if now.IsZero() {
+			now = time.Now()
+		}
+		m := src.current(now)
+		if m == nil {
+			continue // (its directory does not exist)
 		}
 		rel, dirForm, ok := cleanRel(rest)
 		if !ok {
 			answer(w, http.StatusForbidden)
 			return true
+		}
+		if m.file != "" {
+			if rel != "." || dirForm {
+				continue // a file's mapping serves it at its prefix alone
+			}
+			rel = m.file
 		}
 		if h.serveFrom(w, r, m, rel, dirForm, named) {
 			return true

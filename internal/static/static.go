@@ -16,6 +16,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -95,7 +98,7 @@ func ParseMapping(option, s string) (Mapping, error) {
 // Handler serves static files. Its methods are safe for concurrent use.
 // A nil *Handler matches nothing.
 type Handler struct {
-	maps          []mapping
+	maps          []*source
 	safe          []safeDir
 	missing       []string // the options whose directory does not exist, as given
 	index         []string
@@ -108,13 +111,100 @@ type Handler struct {
 
 // mapping is a Mapping made ready to serve: prefix has no trailing slash
 // ("" for "/"), and root is the directory (symlinks of Dir itself
-// resolved once) opened as an os.Root, which refuses any open that would
-// leave it, symlinks included, without a check-then-open race.
+// resolved) opened as an os.Root, which refuses any open that would
+// leave it, symlinks included, without a check-then-open race. A Mapping
+// of one file (uWSGI's "--static-map /favicon.ico=DIR/favicon.ico")
+// opens the file's directory and serves the file alone, at the prefix.
 type mapping struct {
 	prefix string
 	dir    string
 	root   *os.Root
+	file   string    // a mapping of one file: its name in dir
 	safe   []safeDir // shared by every mapping of the handler
+	id     fileID    // what dir (or file) was when opened
+}
+
+// fileID tells a directory or file from another put at the same path.
+type fileID struct{ dev, ino uint64 }
+
+// source is one Mapping as the handler keeps it: its directory as last
+// opened (nil while it does not exist), looked at again at most every
+// relookEvery as requests come. So a directory made after the start (a
+// first collectstatic), or replaced on disk (an rm -rf and a rebuild, a
+// deploy switching a "current" symlink), serves its files without a
+// reload, as uWSGI's paths do.
+type source struct {
+	m      Mapping
+	prefix string // as mappings hold it
+	safe   []safeDir
+	cur    atomic.Pointer[mapping]
+	next   atomic.Int64 // unix ns of the next look
+	mu     sync.Mutex   // one look at a time
+}
+
+// relookEvery is how often at most a source looks at its directory again.
+var relookEvery = time.Second
+
+// retireAfter is how long a replaced directory's root stays open for the
+// requests that took it before the switch.
+var retireAfter = time.Minute
+
+// current is the source's mapping now: nil while its directory is missing.
+func (s *source) current(now time.Time) *mapping {
+	if ns := now.UnixNano(); ns >= s.next.Load() && s.mu.TryLock() {
+		if ns >= s.next.Load() {
+			s.relook()
+			s.next.Store(ns + int64(relookEvery))
+		}
+		s.mu.Unlock()
+	}
+	return s.cur.Load()
+}
+
+// relook opens the directory again when its path leads elsewhere than
+// the one open, or nowhere now. An error other than its absence keeps
+// what is open: a passing EACCES must not take the files away.
+func (s *source) relook() {
+	old := s.cur.Load()
+	real, id, err := identify(s.m.Dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.cur.Store(nil)
+	case err != nil:
+		return
+	case old != nil && id == old.id && real == filepath.Join(old.dir, old.file):
+		return
+	default:
+		m, err := openMapping(s.m)
+		if err != nil {
+			return
+		}
+		m.safe = s.safe
+		s.cur.Store(&m)
+	}
+	if old != nil {
+		time.AfterFunc(retireAfter, func() { old.root.Close() })
+	}
+}
+
+// identify resolves path's symlinks and says what it leads to.
+func identify(path string) (string, fileID, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fileID{}, err
+	}
+	if real, err = filepath.Abs(real); err != nil {
+		return "", fileID{}, err
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return "", fileID{}, err
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if st == nil {
+		return real, fileID{}, nil
+	}
+	return real, fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
 }
 
 // safeDir is a --static-safe directory, opened as the mapped ones are.
@@ -123,9 +213,8 @@ type safeDir struct {
 	root *os.Root
 }
 
-// New validates o and opens every mapped directory. The directories stay
-// open until Close: a directory replaced on disk after New (a deploy
-// switching a "current" symlink) is picked up by the next reload.
+// New validates o and opens every mapped directory; one that does not
+// exist yet is served once it does (see source).
 func New(o Options) (*Handler, error) {
 	h := &Handler{
 		index:         o.Index,
@@ -160,12 +249,20 @@ func New(o Options) (*Handler, error) {
 		h.Close()
 		return nil, fmt.Errorf("static: --static-safe %s: %w", d, err)
 	}
+	next := time.Now().Add(relookEvery).UnixNano()
 	for _, m := range o.Maps {
+		if !strings.HasPrefix(m.Prefix, "/") {
+			h.Close()
+			return nil, fmt.Errorf("static: prefix %q: must start with /", m.Prefix)
+		}
+		src := &source{m: m, prefix: strings.TrimSuffix(path.Clean(m.Prefix), "/"), safe: h.safe}
+		src.next.Store(next)
+		h.maps = append(h.maps, src)
 		mm, err := openMapping(m)
 		if errors.Is(err, fs.ErrNotExist) {
-			// As uWSGI: its URLs go to the app. A Django site's
-			// static-map to a STATIC_ROOT that collectstatic has not made
-			// yet must not keep the site from starting.
+			// As uWSGI: its URLs go to the app until it exists. A Django
+			// site's static-map to a STATIC_ROOT that collectstatic has
+			// not made yet must not keep the site from starting.
 			h.missing = append(h.missing, mappingName(m))
 			continue
 		}
@@ -174,7 +271,7 @@ func New(o Options) (*Handler, error) {
 			return nil, err
 		}
 		mm.safe = h.safe
-		h.maps = append(h.maps, mm)
+		src.cur.Store(&mm)
 	}
 	return h, nil
 }
@@ -214,11 +311,26 @@ func openMapping(m Mapping) (mapping, error) {
 	if dir, err = filepath.Abs(dir); err != nil {
 		return mapping{}, fmt.Errorf("static: %s: %w", name, err)
 	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return mapping{}, fmt.Errorf("static: %s: %w", name, err)
+	}
+	file := ""
+	switch {
+	case fi.Mode().IsRegular():
+		dir, file = filepath.Dir(dir), filepath.Base(dir)
+	case !fi.IsDir():
+		return mapping{}, fmt.Errorf("static: %s: neither a directory nor a file", name)
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return mapping{}, fmt.Errorf("static: %s: %w", name, err)
 	}
-	return mapping{prefix: prefix, dir: dir, root: root}, nil
+	mm := mapping{prefix: prefix, dir: dir, root: root, file: file}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		mm.id = fileID{dev: uint64(st.Dev), ino: st.Ino}
+	}
+	return mm, nil
 }
 
 // skipped reports whether rel ends with one of the SkipExt endings.
@@ -237,9 +349,11 @@ func (h *Handler) Close() error {
 		return nil
 	}
 	var errs []error
-	for _, m := range h.maps {
-		if err := m.root.Close(); err != nil {
-			errs = append(errs, err)
+	for _, src := range h.maps {
+		if m := src.cur.Swap(nil); m != nil {
+			if err := m.root.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	for _, s := range h.safe {
@@ -260,8 +374,8 @@ func (h *Handler) Match(path []byte) bool {
 	if h == nil {
 		return false
 	}
-	for i := range h.maps {
-		if _, ok := cutPrefix(path, h.maps[i].prefix); ok {
+	for _, src := range h.maps {
+		if _, ok := cutPrefix(path, src.prefix); ok {
 			return true
 		}
 	}

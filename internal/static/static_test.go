@@ -1,9 +1,11 @@
 package static
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -53,6 +55,10 @@ func TestNew(t *testing.T) {
 	if err := os.Symlink("static", link); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(base, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		o       Options
@@ -61,7 +67,8 @@ func TestNew(t *testing.T) {
 		{"zero", Options{}, ""},
 		{"ok", Options{Maps: []Mapping{{Prefix: "/static", Dir: dir}}, Index: []string{"index.html"}, Expires: time.Hour}, ""},
 		{"root symlink resolved", Options{Maps: []Mapping{{Prefix: "/s", Dir: link}}}, ""},
-		{"file not dir", Options{Maps: []Mapping{{Prefix: "/s", Dir: filepath.Join(dir, "a.css")}}}, "not a directory"},
+		{"one file", Options{Maps: []Mapping{{Prefix: "/s", Dir: filepath.Join(dir, "a.css")}}}, ""},
+		{"fifo", Options{Maps: []Mapping{{Prefix: "/s", Dir: fifo}}}, "neither a directory nor a file"},
 		{"relative prefix", Options{Maps: []Mapping{{Prefix: "s", Dir: dir}}}, "must start with /"},
 		// An X-Sendfile mapping's prefix is a file path, compared as is.
 		{"file path prefix", Options{Maps: []Mapping{{Prefix: "/srv/my files/café", Dir: dir}}}, ""},
@@ -69,9 +76,9 @@ func TestNew(t *testing.T) {
 		{"index dotdot", Options{Index: []string{".."}}, "plain file name"},
 		{"index empty", Options{Index: []string{""}}, "plain file name"},
 	}
-	// A mapped directory that does not exist is skipped, as uWSGI skips
-	// it (a STATIC_ROOT before collectstatic): its URLs go to the app, and
-	// the option is named for the caller to warn.
+	// A mapped directory that does not exist does not stop the start, as
+	// uWSGI's does not (a STATIC_ROOT before collectstatic): its URLs go
+	// to the app, and the option is named for the caller to warn.
 	t.Run("missing dir", func(t *testing.T) {
 		m := Mapping{Prefix: "/s", Dir: filepath.Join(base, "nope"), Source: "--static-map /s=nope"}
 		h, err := New(Options{Maps: []Mapping{m, {Prefix: "/static", Dir: dir}}})
@@ -82,8 +89,9 @@ func TestNew(t *testing.T) {
 		if got := h.Missing(); len(got) != 1 || got[0] != "--static-map /s=nope" {
 			t.Errorf("Missing() = %q, want the mapping named", got)
 		}
-		if h.Match([]byte("/s/a.css")) || !h.Match([]byte("/static/a.css")) {
-			t.Errorf("Match: the missing mapping matches, or the other does not")
+		w := httptest.NewRecorder()
+		if h.Serve(w, httptest.NewRequest("GET", "/s/a.css", nil)) {
+			t.Errorf("the missing mapping served %d %q", w.Code, w.Body)
 		}
 	})
 	for _, tt := range tests {
@@ -179,5 +187,68 @@ func BenchmarkMatch(b *testing.B) {
 	for b.Loop() {
 		h.Match(hit)
 		h.Match(miss)
+	}
+}
+
+// A mapping looks at its directory again as requests come (at most every
+// relookEvery): one made after the start is served, one replaced on disk
+// (rm -rf and a rebuild, a "current" symlink switched) serves its new
+// files, and one removed serves nothing. A mapping of one file serves it
+// at its prefix alone, and its replacement too.
+func TestSourceRelook(t *testing.T) {
+	defer func(e, r time.Duration) { relookEvery, retireAfter = e, r }(relookEvery, retireAfter)
+	relookEvery, retireAfter = 0, 10*time.Millisecond
+	base := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(filepath.Join(base, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(base, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("favicon.ico", "icon one")
+	h, err := New(Options{Maps: []Mapping{
+		{Prefix: "/static", Dir: filepath.Join(base, "current")},
+		{Prefix: "/favicon.ico", Dir: filepath.Join(base, "favicon.ico")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	get := func(target string) string {
+		t.Helper()
+		w := httptest.NewRecorder()
+		if !h.Serve(w, httptest.NewRequest("GET", target, nil)) {
+			return "(app)"
+		}
+		return w.Body.String()
+	}
+	steps := []struct {
+		do           func()
+		target, want string
+	}{
+		{func() {}, "/static/a.css", "(app)"},
+		{func() { write("one/a.css", "one"); os.Symlink("one", filepath.Join(base, "current")) }, "/static/a.css", "one"},
+		{func() {
+			write("two/a.css", "two")
+			os.Symlink("two", filepath.Join(base, "next"))
+			os.Rename(filepath.Join(base, "next"), filepath.Join(base, "current"))
+		}, "/static/a.css", "two"},
+		{func() { os.RemoveAll(filepath.Join(base, "two")); write("two/a.css", "rebuilt") }, "/static/a.css", "rebuilt"},
+		{func() { os.RemoveAll(filepath.Join(base, "two")) }, "/static/a.css", "(app)"},
+		{func() {}, "/favicon.ico", "icon one"},
+		{func() {}, "/favicon.ico/", "(app)"},
+		{func() {}, "/favicon.ico/x", "(app)"},
+		{func() {
+			write("new.ico", "icon two")
+			os.Rename(filepath.Join(base, "new.ico"), filepath.Join(base, "favicon.ico"))
+		},
+			"/favicon.ico", "icon two"},
+	}
+	for i, st := range steps {
+		st.do()
+		if got := get(st.target); got != st.want {
+			t.Errorf("step %d: GET %s = %q, want %q", i, st.target, got, st.want)
+		}
 	}
 }
