@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1202,6 +1203,35 @@ func TestMasterRepeatedDeathsRespawn(t *testing.T) {
 		if !strings.Contains(line, "3") {
 			t.Errorf("the exit line does not give the exit status 3: %s", line)
 		}
+	}
+}
+
+// A worker that served a while before a request killed it (a C
+// extension's crash on one URL) is replaced at once, however often that
+// happens: the growing delay is for workers that die as they start. It
+// grew for these too, and a site of one process waited 10 s at each crash.
+func TestMasterCrashAfterServingRespawnsAtOnce(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--master", "--processes", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	c := masterClient(false, 20*time.Second)
+	var delays []time.Duration
+	for range 7 { // the old back-off: 0, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s
+		time.Sleep(1200 * time.Millisecond) // it serves
+		if code, _, err := masterGet(c, s.URL("/")); err != nil || code != 200 {
+			t.Fatalf("GET /: %d %v", code, err)
+		}
+		died := time.Now()
+		if code, body, err := masterGet(c, s.URL("/exit?code=3")); err == nil {
+			t.Fatalf("GET /exit answered %d %q: the worker did not die", code, body)
+		}
+		old := pid
+		pid = masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{old}))[0]
+		delays = append(delays, time.Since(died).Round(time.Millisecond))
+	}
+	t.Logf("replacement delays %v", delays)
+	if slices.Max(delays) > 2500*time.Millisecond || strings.Contains(s.Log(), "keeps dying") {
+		t.Errorf("a worker that served before it died waited for its replacement: %v", delays)
 	}
 }
 

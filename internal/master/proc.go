@@ -34,8 +34,9 @@ type proc struct {
 	ctl       *control.Conn
 	state     procState
 	started   time.Time
-	replaces  *proc // the worker this one takes over from once ready
-	recycling bool  // a replacement for this worker is starting
+	readyAt   time.Time // when it said it serves; zero before
+	replaces  *proc     // the worker this one takes over from once ready
+	recycling bool      // a replacement for this worker is starting
 	// pendingRecycle is why this worker is to be recycled once its slot's
 	// worker still draining has gone (see recycle); "" when it is not.
 	pendingRecycle string
@@ -78,7 +79,7 @@ type event struct {
 type slot struct {
 	started   bool
 	respawns  int  // workers started after the first, for any reason
-	fails     int  // deaths in a row of workers that lived under 10 s
+	fails     int  // deaths in a row of workers that died young (see respawn)
 	harakiris int  // workers that overran --harakiri
 	broken    bool // its last worker could not load the app (see standIn)
 }
@@ -186,6 +187,7 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			break
 		}
 		p.state = stateReady
+		p.readyAt = time.Now()
 		slotOf(p.id).broken = false
 		m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) ready: %s", p.id, p.pid, msg.Text))
 		if old := p.replaces; old != nil {
@@ -377,7 +379,7 @@ func (m *master) exited(p *proc) (int, bool) {
 			// Unless there is none: the worker a failed replacement was to
 			// replace overran --harakiri meanwhile (and needed no second
 			// replacement then), so the slot would stay empty for good.
-			m.respawn(p.id, lived)
+			m.respawn(p)
 		}
 		m.checkSettled()
 		return 0, false
@@ -395,15 +397,24 @@ func (m *master) exited(p *proc) (int, bool) {
 		m.checkSettled()
 		return 0, false
 	}
-	m.respawn(p.id, lived)
+	m.respawn(p)
 	return 0, false
 }
 
-// respawn starts a worker in slot id, whose last one lived for lived,
-// after the slot's back-off.
-func (m *master) respawn(id int, lived time.Duration) {
+// servedLongEnough is how long a worker must have served for its death
+// to count as no crash loop: a request that crashes it (a C extension's
+// bug on one URL) must not make the site wait out a growing back-off,
+// as one that dies as it starts must not spin.
+const servedLongEnough = time.Second
+
+// respawn starts a worker in p's slot after the slot's back-off, which
+// grows while its workers die young: within 10 s of their start, and
+// before they served for servedLongEnough.
+func (m *master) respawn(p *proc) {
+	id := p.id
 	s := slotOf(id)
-	if lived > 10*time.Second {
+	if time.Since(p.started) > 10*time.Second ||
+		!p.readyAt.IsZero() && time.Since(p.readyAt) >= servedLongEnough {
 		s.fails = 0
 	}
 	s.fails++
