@@ -275,6 +275,32 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	return cond()
 }
 
+// A relative --virtualenv (uWSGI's home = venv beside chdir = /srv/site)
+// is found under --chdir, as uWSGI finds it, wherever carafe started: a
+// systemd unit with no WorkingDirectory starts it in /.
+func TestWSGIVirtualenvRelativeToChdir(t *testing.T) {
+	t.Parallel()
+	venv := venvDir(t)
+	site := t.TempDir()
+	if err := os.Symlink(venv, filepath.Join(site, "venv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(appDir("venv_check"), "wsgi.py"), filepath.Join(site, "wsgi.py")); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{nil, {"--master"}} {
+		s := startApp(t, "venv_check", append([]string{"--chdir", site, "--virtualenv", "venv"}, extra...)...)
+		var r struct {
+			Prefix string `json:"prefix"`
+		}
+		wsgiGetJSON(t, s, "/", &r)
+		if !strings.HasPrefix(r.Prefix, site) {
+			t.Errorf("%v: sys.prefix %q, want the venv under %s", extra, r.Prefix, site)
+		}
+		s.stop()
+	}
+}
+
 func TestWSGIVirtualenv(t *testing.T) {
 	t.Parallel()
 	venv := venvDir(t)

@@ -89,6 +89,7 @@ func run(args []string) int {
 			return 1
 		}
 	}
+	resolveVirtualenv(cfg)
 	if !child { // the master already said them
 		warnings = append(warnings, cfg.PythonPathWarnings()...)
 		if cfg.Virtualenv != "" {
@@ -361,17 +362,30 @@ func logRotation(cfg *config.Config) logfile.Rotation {
 	return logfile.Rotation{Path: cfg.LogTo, Backup: cfg.LogBackupName, Max: int64(cfg.LogMaxSize)}
 }
 
+// resolveVirtualenv makes a relative --virtualenv absolute, as the
+// master and every worker read it (from the directory carafe started in):
+// relative to --chdir, as uWSGI takes its home, unless only the start
+// directory has it (carafe's own reading before).
+func resolveVirtualenv(cfg *config.Config) {
+	v := cfg.Virtualenv
+	if v == "" || filepath.IsAbs(v) {
+		return
+	}
+	abs, _ := filepath.Abs(v)
+	if cfg.Chdir != "" {
+		inChdir, _ := filepath.Abs(filepath.Join(cfg.Chdir, v))
+		if _, err := os.Stat(inChdir); err == nil {
+			abs = inChdir
+		} else if _, err := os.Stat(abs); err != nil {
+			abs = inChdir // (the error names where uWSGI would look)
+		}
+	}
+	cfg.Virtualenv = abs
+}
+
 // prepare applies --chdir and --env before Python starts, so the app's
 // imports and os.environ see them.
 func prepare(cfg *config.Config) error {
-	if cfg.Virtualenv != "" {
-		// Relative to where carafe was started, not to --chdir.
-		abs, err := filepath.Abs(cfg.Virtualenv)
-		if err != nil {
-			return fmt.Errorf("carafe: --virtualenv: %w", err)
-		}
-		cfg.Virtualenv = abs
-	}
 	if cfg.Chdir != "" {
 		if err := os.Chdir(cfg.Chdir); err != nil {
 			return fmt.Errorf("carafe: --chdir: %w", err)
@@ -392,6 +406,9 @@ func prepare(cfg *config.Config) error {
 		if st, err := os.Stat(cfg.Virtualenv); err != nil || !st.IsDir() {
 			if err := pyembed.Unreadable(cfg.Virtualenv); err != nil {
 				return fmt.Errorf("carafe: --virtualenv: %w: %s", err, pyembed.ReadAccess)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("carafe: --virtualenv %s: no such directory", cfg.Virtualenv)
 			}
 			return fmt.Errorf("carafe: --virtualenv %s: not a directory", cfg.Virtualenv)
 		}

@@ -77,7 +77,9 @@ var table = append(append(append([]Option{
 		Doc: "Virtualenv (or Python home) the embedded interpreter uses. It must have been created with the " +
 			"Python carafe was built against: a worker refuses to start with a directory that has neither " +
 			"`pyvenv.cfg` nor `lib/pythonX.Y`, or a venv of another Python version, and warns of one made by " +
-			"another installation of the same version (whose standard library may not fit).",
+			"another installation of the same version (whose standard library may not fit). A relative DIR " +
+			"is taken from --chdir, as uWSGI takes it (from the directory carafe started in if only that " +
+			"one has it).",
 	},
 	{
 		Name: "pythonpath", Aliases: []string{"python-path", "pp"}, Kind: KindList, Metavar: "DIR", Section: secApplication,
