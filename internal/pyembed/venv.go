@@ -127,6 +127,17 @@ func importHint(traceback string, o Options, exe, cwd string) string {
 	if o.Module != "" && top == appTop {
 		return "" // a module of the app's own package, which was found: Python's word says it
 	}
+	if top == "uwsgi" || top == "uwsgidecorators" {
+		return fmt.Sprintf("carafe: %q is uWSGI's in-process API, which exists only inside uWSGI (the uwsgi "+
+			"package from PyPI builds the uWSGI server, not this module): carafe does not provide it. Guard "+
+			"its use (try: import uwsgi / except ImportError); a @postfork hook is not needed, as each carafe "+
+			"worker imports the app itself, nothing being forked after the import.", top)
+	}
+	if o.Virtualenv != "" && exe != "" && inStdlib(exe, embeddedVersion(), top) {
+		return fmt.Sprintf("carafe: %q is in the standard library of the Python carafe embeds (%s), but not "+
+			"in the one --virtualenv %s leads to: the venv was made by another Python (its pyvenv.cfg's home); "+
+			"make it again with %s -m venv.", top, exe, o.Virtualenv, exe)
+	}
 	if o.Virtualenv == "" {
 		built := "the Python carafe embeds"
 		if exe != "" {
@@ -138,6 +149,23 @@ func importHint(traceback string, o Options, exe, cwd string) string {
 	return fmt.Sprintf("carafe: %q is in neither --virtualenv %s nor %s (the working directory): install "+
 		"it with %s -m pip install, or give --chdir the app's own directory.", top, o.Virtualenv, cwd,
 		venvPython(o.Virtualenv))
+}
+
+// inStdlib reports whether the standard library beside the interpreter
+// exe (a Python version's lib/pythonX.Y, its lib-dynload included) has
+// the module top.
+func inStdlib(exe, version, top string) bool {
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	lib := filepath.Join(filepath.Dir(filepath.Dir(exe)), "lib", "python"+version)
+	for _, p := range []string{top + ".py", filepath.Join(top, "__init__.py")} {
+		if _, err := os.Stat(filepath.Join(lib, p)); err == nil {
+			return true
+		}
+	}
+	so, _ := filepath.Glob(filepath.Join(lib, "lib-dynload", top+".cpython-*.so"))
+	return len(so) > 0
 }
 
 // readableBy checks that this process may reach exe, and the standard

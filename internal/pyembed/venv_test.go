@@ -108,8 +108,30 @@ func TestImportHint(t *testing.T) {
 		{"a module of the app's package", tb("ModuleNotFoundError: No module named 'mysite.local_settings'"), mod, ""},
 		{"a wsgi-file's import", tb("ModuleNotFoundError: No module named 'mysite'"), Options{WSGIFile: "mysite.wsgi"},
 			`"mysite" is not installed`},
+		{"uWSGI's API", tb("ModuleNotFoundError: No module named 'uwsgi'"), venv,
+			`"uwsgi" is uWSGI's in-process API, which exists only inside uWSGI`},
+		{"uWSGI's decorators", tb("ModuleNotFoundError: No module named 'uwsgidecorators'"), mod,
+			`"uwsgidecorators" is uWSGI's in-process API`},
 		{"another error", tb("ImportError: cannot import name 'x' from 'y'"), mod, ""},
 		{"a message of the app's", tb("ValueError: No module named 'x'"), mod, ""},
+	}
+	// The embedded Python's own standard library has math (as a pyenv
+	// build's lib-dynload does); a venv made by Debian's python3, whose
+	// math is built in, leads the embedded one to a library without it.
+	py := t.TempDir()
+	dynload := filepath.Join(py, "lib", "python"+embeddedVersion(), "lib-dynload")
+	os.MkdirAll(dynload, 0o755)
+	os.WriteFile(filepath.Join(dynload, "math.cpython-311-x86_64-linux-gnu.so"), nil, 0o644)
+	os.WriteFile(filepath.Join(dynload, "..", "decimal.py"), nil, 0o644)
+	exe := filepath.Join(py, "bin", "python3")
+	for _, tt := range []struct{ name, want string }{
+		{"math", `"math" is in the standard library of the Python carafe embeds (` + exe + `), but not in the one --virtualenv /srv/venv leads to`},
+		{"decimal", `"decimal" is in the standard library`},
+		{"django", `"django" is in neither --virtualenv`},
+	} {
+		if got := importHint(tb("ModuleNotFoundError: No module named '"+tt.name+"'"), venv, exe, "/srv"); !strings.Contains(got, tt.want) {
+			t.Errorf("%s with a venv of another Python: got %q, want one containing %q", tt.name, got, tt.want)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
