@@ -68,32 +68,57 @@ func TestSIGTERMThreadingImportedInRequest(t *testing.T) {
 	t.Parallel()
 	// The test venv: the base installation's site-packages may have a
 	// .pth file that imports threading at start-up (pyenv's does).
-	s := startApp(t, "shutdown_lazy_threading", "--virtualenv", venvDir(t))
-	if _, body := wsgiGet(t, s, "/"); string(body) != "not main" {
-		t.Errorf("threading.main_thread() is the request's thread (%q)", body)
-	}
-	start := time.Now()
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	code, ok := s.wait(20 * time.Second)
-	if !ok {
-		t.Fatal("carafe did not stop within 20s of SIGTERM")
-	}
-	t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("the stop took %v, want it well under 5s (the mercy is 60s)", time.Since(start))
-	}
-	if code != 0 || !strings.Contains(s.Log(), "atexit ran") {
-		t.Errorf("exit code %d; want 0 with the atexit handler run:\n%s", code, s.Log())
+	// With one Python thread the calls run on the main thread itself.
+	for threads, want := range map[string]string{"1": "main", "2": "not main"} {
+		s := startApp(t, "shutdown_lazy_threading", "--virtualenv", venvDir(t), "--threads", threads)
+		if _, body := wsgiGet(t, s, "/"); string(body) != want {
+			t.Errorf("--threads %s: threading.main_thread() is the request's thread: %q, want %q", threads, body, want)
+		}
+		start := time.Now()
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		code, ok := s.wait(20 * time.Second)
+		if !ok {
+			t.Fatal("carafe did not stop within 20s of SIGTERM")
+		}
+		t.Logf("--threads %s: stopped in %v", threads, time.Since(start).Round(time.Millisecond))
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("the stop took %v, want it well under 5s (the mercy is 60s)", time.Since(start))
+		}
+		if code != 0 || !strings.Contains(s.Log(), "atexit ran") {
+			t.Errorf("exit code %d; want 0 with the atexit handler run:\n%s", code, s.Log())
+		}
 	}
 }
 
 // A request whose body comes only after the drain gave up (--worker-reload-mercy)
 // starts its call while Python's finalisation waits for the app's
-// non-daemon thread: it is served, and the worker exits 0. Dropping the
-// app before finalising made that call crash the worker (SIGSEGV).
+// non-daemon thread: with more than one Python thread it is served, and
+// the worker exits 0. Dropping the app before finalising made that call
+// crash the worker (SIGSEGV). With one, whose calls run on the main
+// thread, now finalising, it gets a 503 (it waited for good, unanswered).
 func TestSIGTERMLateRequestDuringFinalisation(t *testing.T) {
 	t.Parallel()
-	s := startAppEnv(t, []string{"LINGER_S=4"}, "shutdown_late_request", "--worker-reload-mercy", "1")
+	t.Run("threads 1", func(t *testing.T) {
+		t.Parallel()
+		resp, code := lateRequest(t, "1")
+		if !strings.HasPrefix(resp, "HTTP/1.1 503") || code != 0 {
+			t.Errorf("got %q, exit code %d; want a 503 and exit 0", resp, code)
+		}
+	})
+	t.Run("threads 2", func(t *testing.T) {
+		t.Parallel()
+		resp, code := lateRequest(t, "2")
+		if !strings.HasPrefix(resp, "HTTP/1.1 200") || !strings.HasSuffix(resp, "served hello") || code != 0 {
+			t.Errorf("got %q, exit code %d; want the late request served and exit 0", resp, code)
+		}
+	})
+}
+
+// lateRequest sends a request's body after a SIGTERM's drain gave up,
+// and returns what came back and the exit code.
+func lateRequest(t *testing.T, threads string) (string, int) {
+	s := startAppEnv(t, []string{"LINGER_S=4"}, "shutdown_late_request", "--worker-reload-mercy", "1",
+		"--threads", threads)
 	c, err := net.Dial("tcp", s.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +137,7 @@ func TestSIGTERMLateRequestDuringFinalisation(t *testing.T) {
 	if !ok {
 		t.Fatal("carafe did not stop")
 	}
-	if !strings.HasPrefix(string(resp), "HTTP/1.1 200") || !strings.HasSuffix(string(resp), "served hello") || code != 0 {
-		t.Errorf("got %q, exit code %d; want the late request served and exit 0:\n%s", resp, code, s.Log())
-	}
+	return string(resp), code
 }
 
 // The app's own threads and children see signals as under python: a write

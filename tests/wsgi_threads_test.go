@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"sort"
@@ -112,19 +113,27 @@ func TestWSGIThreadingLocal(t *testing.T) {
 	}
 }
 
-// With one Python thread every call runs on that thread's own OS thread,
-// named "carafe-py 0" so that top -H and perf tell it from the Go
-// runtime's threads (and an app whose objects work only on the thread that
-// made them keeps working).
-func TestWSGIThreadsNamed(t *testing.T) {
+// With one Python thread every call runs on the thread that imported the
+// app, Python's main thread, as under Gunicorn's sync workers and uWSGI
+// without threads: a decimal precision, a threading.local or a sqlite3
+// connection the import made hold in the calls (the precision was
+// silently lost), and signal.signal and asyncio.get_event_loop work. With
+// a master and two processes too. With more threads, the calls run on
+// threads named "carafe-py N" (see TestWSGIIdleCallRunsInline).
+func TestWSGIOneThreadRunsOnImportThread(t *testing.T) {
 	t.Parallel()
-	s := startApp(t, "threads", "--threads", "1")
-	for range 3 {
-		var out struct{ Name string }
-		wsgiGetJSON(t, s, "/name", &out)
-		if out.Name != "carafe-py 0" {
-			t.Errorf("the app's OS thread is named %q, want carafe-py 0", out.Name)
+	want := map[string]any{"decimal": "0.142857", "local": "set-at-import", "sqlite": 1.0, "signal": "ok",
+		"loop": "ok", "main": true, "same_ident": true}
+	for _, extra := range [][]string{nil, {"--master", "--processes", "2"}} {
+		s := startApp(t, "main_thread", extra...)
+		for range 3 {
+			var out map[string]any
+			wsgiGetJSON(t, s, "/", &out)
+			if !reflect.DeepEqual(out, want) {
+				t.Errorf("%v: %v, want %v", extra, out, want)
+			}
 		}
+		s.stop()
 	}
 }
 

@@ -451,9 +451,10 @@ static int crf_preimport(const char *imports)
 /* The signals a worker's Go side handles (see internal/worker), and those
  * the Go runtime itself needs (SIGURG preempts goroutines; SIGPIPE is
  * sorted between its own sockets and the app's). The app may not take
- * them: Python runs a handler only on the main thread, which in a worker
- * never runs Python again after loading the app, so an app's handler is
- * never called, and carafe would lose its stop and reload. */
+ * them: Python runs a handler only on the main thread, and only when it
+ * next runs Python (a call, with --threads 1; else the stop), so an app's
+ * handler would run late or never, and carafe would lose its stop and
+ * reload. */
 static const int crf_kept_signals[] = {
 	/* the worker's */
 	SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU,
@@ -608,16 +609,17 @@ static void crf_forget_error(void)
 
 /* crf_signals_forget drops the Python handlers the app set while it
  * loaded (signal.signal at import), for any signal: Python runs them only
- * on its main thread, which in a worker runs no Python until it stops, so
- * a SIGALRM handler fired at the stop, hours late, raising into carafe's
- * finalisation. Each becomes SIG_IGN in Python's table, which Python's
- * finalisation leaves alone, and its signal gets back the action it had
- * before the app loaded. SIG_IGN, not SIG_DFL, for the moment between the
- * two: SIGTERM's default would end the worker then. mod_wsgi likewise
- * ignores such handlers. Handlers in C (faulthandler's) stay. A signal
- * already pending runs its handler first (logged if it raises). Called on
- * the main thread, the GIL held; writes the signals' numbers to dropped
- * (room for n) and returns how many there were. */
+ * on its main thread when it next runs Python (a later request's call,
+ * with --threads 1; else the stop), so a SIGALRM handler fired hours
+ * late, raising into another request or carafe's finalisation. Each
+ * becomes SIG_IGN in Python's table, which Python's finalisation leaves
+ * alone, and its signal gets back the action it had before the app
+ * loaded. SIG_IGN, not SIG_DFL, for the moment between the two: SIGTERM's
+ * default would end the worker then. mod_wsgi likewise ignores such
+ * handlers. Handlers in C (faulthandler's) stay. A signal already pending
+ * runs its handler first (logged if it raises). Called on the main
+ * thread, the GIL held; writes the signals' numbers to dropped (room for
+ * n) and returns how many there were. */
 int crf_signals_forget(int *dropped, int n)
 {
 	PyObject *mod, *getsignal, *ign, *h, *r;

@@ -57,8 +57,11 @@ type pool struct {
 	// Off with a single Python thread: an app run with one thread may
 	// keep objects that work only on the thread that made them (sqlite3
 	// connections, by default), so its calls stay on one OS thread.
-	inline  bool
-	mu      sync.Mutex
+	inline bool
+	mu     sync.Mutex
+	// closed: no call runs any more (the one Python thread, run by the
+	// main thread, has gone to finalise the interpreter); acquire refuses.
+	closed  bool
 	queue   []*waiter
 	head    int
 	idle    []*thread // parked threads, most recently parked last
@@ -104,6 +107,12 @@ func (p *pool) acquire(c *wsgi.Call) *thread {
 	w := waiters.Get().(*waiter)
 	w.c = c
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.Result, c.HeadSent = wsgi.Unavailable, false
+		waiters.Put(w)
+		return nil
+	}
 	p.queue = append(p.queue, w)
 	p.wakeLocked(w)
 	p.mu.Unlock()
@@ -135,6 +144,14 @@ func (p *pool) release(t *thread, took int64) (handed bool) {
 	}
 	p.parkLocked(t)
 	return false
+}
+
+// close refuses every call queued and every call to come (see closed).
+func (p *pool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.refuseQueued(nil)
 }
 
 // refuseQueued takes every call still queued off the queue and ends it

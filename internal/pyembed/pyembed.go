@@ -70,6 +70,9 @@ type Options struct {
 type Interp struct {
 	pool     *pool
 	finalize chan chan struct{}
+	// first is the Python thread the main thread runs the calls of (the
+	// only one, with --threads 1), or nil: see mainThread.
+	first chan *thread
 	// dumping lets one DumpAll run at a time (each waits for the GIL on an
 	// OS thread of its own); life keeps Finalize from finalising under one,
 	// and closed stops those that come after.
@@ -109,7 +112,7 @@ func Start(opts Options) (*Interp, error) {
 	if opts.Threads < 1 {
 		opts.Threads = 1
 	}
-	ip := &Interp{pool: newPool(), finalize: make(chan chan struct{})}
+	ip := &Interp{pool: newPool(), finalize: make(chan chan struct{}), first: make(chan *thread, 1)}
 	errc := make(chan error)
 	go ip.mainThread(opts, errc)
 	if err := <-errc; err != nil {
@@ -133,7 +136,14 @@ func Start(opts Options) (*Interp, error) {
 		}
 		threads[i] = &thread{slot: slot, wake: make(chan struct{}, 1)}
 		ip.pool.park(threads[i])
+		if opts.Threads == 1 {
+			ip.first <- threads[i]
+			break
+		}
 		go ip.pythonThread(threads[i], floating)
+	}
+	if opts.Threads > 1 {
+		ip.first <- nil
 	}
 	return ip, nil
 }
@@ -221,8 +231,24 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	C.crf_release_main()
 	errc <- nil
 	// Keep this OS thread, which owns Python's main thread state, until
-	// Finalize asks it to finalise the interpreter.
-	done := <-ip.finalize
+	// Finalize asks it to finalise the interpreter. With one Python thread
+	// its calls run here meanwhile, on the thread that imported the app,
+	// as under Gunicorn's sync workers and uWSGI without threads: what
+	// the import made for its own thread is there for every call (a
+	// decimal context, a threading.local, a sqlite3 connection), and so
+	// are what only Python's main thread may do (signal.signal, asyncio's
+	// get_event_loop). Run elsewhere, a precision set at import was
+	// silently not the one the calls computed with.
+	var done chan struct{}
+	if t := <-ip.first; t != nil {
+		done = ip.serveCalls(t, false, ip.finalize)
+		// A call that comes from now on (its body came after the drain)
+		// would wait for good: it is answered 503, as one the drain
+		// refused. (With more threads theirs serve it meanwhile.)
+		ip.pool.close()
+	} else {
+		done = <-ip.finalize
+	}
 	waits := appThreads(C.crf_finalize_begin())
 	ip.waits.Store(&waits)
 	C.crf_finalize()
@@ -250,9 +276,10 @@ func signalName(sig C.int) string {
 
 // keepSignals takes back the signals the app set handlers for while it
 // loaded (signal.signal at import), and says so. Python runs a handler
-// only on its main thread, which in a worker never runs Python again until
-// it stops: the app's handler would not run when its signal came (a
-// SIGALRM's ran at the stop, hours late), and for the signals carafe
+// only on its main thread, which in a worker runs Python only for the
+// calls of a single Python thread, and at the stop: the app's handler
+// would not run when its signal came (a SIGALRM's ran at the stop, hours
+// late, or in some later request's call), and for the signals carafe
 // handles, carafe would no longer stop on SIGTERM nor reopen its log on
 // SIGUSR1.
 func keepSignals() {
@@ -267,8 +294,8 @@ func keepSignals() {
 		names = append(names, signalName(sig))
 	}
 	fmt.Fprintf(os.Stderr, "carafe: the app set handlers for %s while it loaded; carafe drops them, as "+
-		"mod_wsgi does (Python runs a handler only on its main thread, which in a carafe worker runs no "+
-		"Python), and keeps its own for the signals it handles\n", strings.Join(names, ", "))
+		"mod_wsgi does (Python runs a handler only on its main thread, and only when that thread next runs "+
+		"Python: a later request's call, or the stop), and keeps its own for the signals it handles\n", strings.Join(names, ", "))
 }
 
 // Finalize starts to finalise the interpreter when no call is running,
@@ -490,6 +517,13 @@ func (ip *Interp) pythonThread(t *thread, floating bool) {
 		runtime.LockOSThread()
 		C.crf_name_thread(t.slot.index)
 	}
+	ip.serveCalls(t, floating, nil)
+}
+
+// serveCalls runs t's calls (see pythonThread) until a request to
+// finalise the interpreter comes on finalize, which it returns; a nil
+// finalize never comes.
+func (ip *Interp) serveCalls(t *thread, floating bool, finalize <-chan chan struct{}) chan struct{} {
 	run := func(w *waiter) {
 		if _, ran := t.do(ip.pool, w.c, !floating); !ran {
 			runtime.LockOSThread()
@@ -502,7 +536,12 @@ func (ip *Interp) pythonThread(t *thread, floating bool) {
 			runtime.Gosched()
 		}
 	}
-	for range t.wake {
+	for {
+		select {
+		case <-t.wake:
+		case done := <-finalize:
+			return done
+		}
 		if w := t.handoff; w != nil {
 			t.handoff = nil
 			run(w)

@@ -4,7 +4,9 @@ threading takes the thread that imports it for the main thread, and
 Python's finalisation waits for that thread's end: a request's thread
 never ends. carafe imports threading on the interpreter's main thread
 first. / answers whether threading.main_thread() is the request's thread
-("main" would be wrong); the atexit handler proves finalisation ran.
+("main" is wrong with more than one Python thread, whose calls run on
+threads of their own; right with one, whose calls run on the main
+thread); the atexit handler proves finalisation ran.
 Nothing here may import threading at load time (atexit and sys do not).
 """
 import atexit
