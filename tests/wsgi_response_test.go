@@ -490,6 +490,19 @@ func TestWSGIContentLengthMismatch(t *testing.T) {
 		})
 	}
 
+	// An iterable that goes on past its Content-Length for good is closed
+	// once it does: it held the thread at full CPU, the client answered
+	// long before, and every later request waited (uWSGI closes it).
+	t.Run("endless body past Content-Length", func(t *testing.T) {
+		resp, body := wsgiGet(t, s, "/endless")
+		if resp.StatusCode != 200 || string(body) != strings.Repeat("e", 10) {
+			t.Errorf("/endless: %d %q, want 200 with its 10 bytes", resp.StatusCode, body)
+		}
+		if _, body := wsgiGet(t, s, "/endless-closed"); string(body) != "True 1" {
+			t.Errorf("/endless's generator: closed, chunks = %q, want True 1", body)
+		}
+	})
+
 	resp, body := wsgiGet(t, s, "/fine")
 	if resp.StatusCode != 200 || string(body) != "ok" {
 		t.Errorf("server stopped serving: %d %q", resp.StatusCode, body)

@@ -646,6 +646,14 @@ static int crf_iterate(crf_slot *s, PyObject *result)
 		 * long gone. The iterable is closed, as for a client that left. */
 		if (s->head_only && s->head_sent)
 			break;
+		/* Past its Content-Length the body is complete, and what comes
+		 * after is dropped (Go logs it): an iterable that would go on for
+		 * good (a generator over /dev/zero, a stream under a fixed
+		 * length) held the thread at full CPU, the client answered long
+		 * before. It is closed, as uWSGI closes it. An app that gives
+		 * exactly its length still runs to its end. */
+		if (s->length >= 0 && s->produced > s->length)
+			break;
 	}
 	Py_DECREF(iter);
 	return rc < 0 || PyErr_Occurred() ? -1 : 0;
