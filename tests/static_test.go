@@ -139,6 +139,22 @@ func TestAddHeader(t *testing.T) {
 	}
 }
 
+// --add-header "Connection: close" (OpenStack's uWSGI configs carry it)
+// closes every connection after its response, as uWSGI does, rather than
+// say close and keep it open.
+func TestAddHeaderConnectionClose(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "static_site", "--add-header", "Connection: close")
+	c, br := wsgiRaw(t, s, "GET /page HTTP/1.1\r\nHost: x\r\n\r\nGET /page HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, _ := wsgiReadResp(t, br, "GET")
+	if !resp.Close {
+		t.Errorf("the response does not say Connection: close")
+	}
+	if rest, closed := wsgiReadToClose(c, br, 5*time.Second); len(rest) != 0 || !closed {
+		t.Errorf("after the response: closed %v, then %.80q; want the connection closed, nothing more", closed, rest)
+	}
+}
+
 // --check-static DIR serves the whole path under DIR, as uWSGI's docroot;
 // --static-skip-ext keeps the app's own code (.py) out of it: those
 // requests, like those for missing files, reach the app.

@@ -564,6 +564,15 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	var add []byte
 	for _, h := range cfg.AddHeader { // validated: Name: value
 		name, value, _ := strings.Cut(h, ":")
+		if strings.EqualFold(name, "connection") {
+			// A connection option is carafe's to say: "close" (uWSGI's
+			// configs that want every connection closed) turns HTTP
+			// keep-alive off, which then says it on every response.
+			if strings.EqualFold(strings.TrimSpace(value), "close") {
+				wo.HTTPOptions.Keepalive = -1
+			}
+			continue
+		}
 		add = append(add, name+": "+strings.TrimSpace(value)+"\r\n"...)
 	}
 	wo.HTTPOptions.AddHeaders, wo.UWSGIOptions.AddHeaders = add, add

@@ -271,6 +271,7 @@ func TestParseErrors(t *testing.T) {
 		{"add-header without colon", []string{"app", "--add-header", "X-Frame-Options DENY"}, `config: --add-header "X-Frame-Options DENY": want 'Name: value' (a header name, then printable text)`},
 		{"add-header bad name", []string{"app", "--add-header", "X Frame: DENY"}, `config: --add-header "X Frame: DENY": want 'Name: value' (a header name, then printable text)`},
 		{"add-header CRLF", []string{"app", "--add-header", "X-A: 1\r\nSet-Cookie: x=1"}, `config: --add-header "X-A: 1\r\nSet-Cookie: x=1": want 'Name: value' (a header name, then printable text)`},
+		{"add-header framing", []string{"app", "--add-header", "content-length: 0"}, `config: --add-header "content-length: 0": carafe frames each response itself; a content-length added to every one would contradict it`},
 		{"bad umask", []string{"app", "--umask", "rw"}, `config: --umask "rw": want an octal mask such as 022`},
 		{"umask too big", []string{"app", "--umask=1000"}, `config: --umask "1000": want an octal mask such as 022`},
 		{"chown without user", []string{"app", "--socket", "/a.sock", "--chown-socket", ":www-data"}, `config: --chown-socket ":www-data": want USER or USER:GROUP`},

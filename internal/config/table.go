@@ -150,7 +150,9 @@ var table = append(append(append([]Option{
 		Name: "add-header", Kind: KindList, Metavar: "'NAME: VALUE'", Section: secApplication,
 		Field: func(c *Config) any { return &c.AddHeader },
 		Doc: "Add this header to every response from the app and from --static-map (`X-Frame-Options: DENY`); " +
-			"repeatable. Like uWSGI it is added, not merged: a header the app also sets appears twice.",
+			"repeatable. Like uWSGI it is added, not merged: a header the app also sets appears twice. " +
+			"`Connection: close` turns HTTP keep-alive off (every response says it, and closes its " +
+			"connection); `Content-Length` and `Transfer-Encoding` are refused: carafe frames each response.",
 	},
 	{
 		Name: "check-static", Aliases: []string{"static-check"}, Kind: KindList, Metavar: "DIR", Section: secApplication,

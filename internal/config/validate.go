@@ -57,6 +57,9 @@ func (c *Config) Validate() error {
 	for _, h := range c.AddHeader {
 		if name, value, ok := strings.Cut(h, ":"); !ok || !isToken(name) || !visible(strings.TrimSpace(value)) {
 			fail("--add-header %q: want 'Name: value' (a header name, then printable text)", h)
+		} else if strings.EqualFold(name, "content-length") || strings.EqualFold(name, "transfer-encoding") {
+			fail("--add-header %q: carafe frames each response itself; a %s added to every one would "+
+				"contradict it", h, name)
 		}
 	}
 	for _, p := range c.PythonPath {
