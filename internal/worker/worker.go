@@ -440,7 +440,8 @@ func (w *worker) shutdown(d time.Duration) {
 	}
 	wg.Wait()
 	// A request still running when the drain ran out of time had its
-	// connection closed without an answer, and gets no request-log line:
+	// connection closed without an answer, or with part of one (a stream),
+	// and gets no request-log line:
 	// name it, or it leaves no trace. Not one that harakiri ended (its
 	// client got a 504), nor any when the drain ended in time.
 	if w.ip == nil || time.Since(start) < d {
@@ -449,7 +450,7 @@ func (w *worker) shutdown(d time.Duration) {
 	for _, t := range w.ip.Threads() {
 		if _, harakiri := w.ended.Load(t.Call); t.Busy && !harakiri {
 			w.o.Log.Warn(fmt.Sprintf("carafe: %s %s was cut short after %.1fs: the worker's stop ran out of time "+
-				"(%s, --worker-reload-mercy), and its client got no answer", t.Method, t.Target,
+				"(%s, --worker-reload-mercy), and its client got no answer, or only the part sent by then", t.Method, t.Target,
 				t.Running.Seconds(), d), "pid", os.Getpid())
 		}
 	}
