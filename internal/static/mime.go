@@ -8,8 +8,17 @@ import (
 
 // webTypes pins the types of the files a web app ships, so that they do
 // not depend on the host's /etc/mime.types (which, for one, has long
-// called .js "application/x-javascript" on some distributions).
+// called .js "application/x-javascript" on some distributions), nor on
+// Go's own table where it differs from nginx's and uWSGI's (.webm as
+// audio, .ts as a Qt translation file: here an HLS video segment).
 var webTypes = map[string]string{
+	".eot":         "application/vnd.ms-fontobject",
+	".m3u8":        "application/vnd.apple.mpegurl",
+	".mp3":         "audio/mpeg",
+	".mp4":         "video/mp4",
+	".ogg":         "audio/ogg",
+	".ts":          "video/mp2t",
+	".webm":        "video/webm",
 	".avif":        "image/avif",
 	".css":         "text/css; charset=utf-8",
 	".gif":         "image/gif",
