@@ -192,10 +192,10 @@ func warned(name, metavar, instead string) Option {
 // They are rejected, never ignored; each Doc says what to do instead.
 var unsupportedOptions = []Option{
 	unsupported("emperor", "Run one carafe per app under systemd (or another supervisor) instead."),
-	unsupported("cheaper", "carafe runs a fixed number of workers (--processes)."),
-	unsupported("cheaper-algo", "carafe runs a fixed number of workers (--processes)."),
-	unsupported("cheaper-initial", "carafe runs a fixed number of workers (--processes)."),
-	unsupported("cheaper-step", "carafe runs a fixed number of workers (--processes)."),
+	unsupported("cheaper", noCheaper),
+	unsupported("cheaper-algo", noCheaper),
+	unsupported("cheaper-initial", noCheaper),
+	unsupported("cheaper-step", noCheaper),
 	unsupported("spooler", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
 	unsupported("spooler-processes", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
 	unsupported("mule", "There are no mules; run background work as its own service."),

@@ -307,10 +307,14 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err != nil {
 		return nil, warnings, err
 	}
-	for _, u := range unknown {
-		if c.Strict {
-			return nil, warnings, fmt.Errorf("config: %s", u)
+	if c.Strict && len(unknown) > 0 { // every such line at once, not one a run
+		var errs []error
+		for _, u := range unknown {
+			errs = append(errs, fmt.Errorf("config: %s", u))
 		}
+		return nil, warnings, errors.Join(errs...)
+	}
+	for _, u := range unknown {
 		warnings = append(warnings, "carafe: "+u)
 	}
 	if err := c.applyMount(); err != nil {

@@ -518,6 +518,16 @@ func TestEnvironment(t *testing.T) {
 	if _, _, err := Parse([]string{"app", "--strict"}, []string{"UWSGI_HARAKIRY=30"}); err == nil {
 		t.Error("--strict: an unknown UWSGI_ variable is not an error")
 	}
+	// Under --strict every unknown key is named at once, not one a run.
+	if _, _, err := Parse([]string{"app", "--strict"}, []string{"UWSGI_HARAKIRY=30", "UWSGI_PROCESS=2"}); err == nil ||
+		strings.Count(err.Error(), "unknown option") != 2 {
+		t.Errorf("--strict with two unknown variables: %v, want both named", err)
+	}
+	// An empty value clears a feature (a Dockerfile's ENV UWSGI_CHEAPER= over its image's
+	// UWSGI_CHEAPER=2): uWSGI reads it as 0.
+	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER="}); err != nil {
+		t.Errorf("UWSGI_CHEAPER= refused: %v", err)
+	}
 	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_EMPEROR=/etc/uwsgi"}); err == nil ||
 		!strings.Contains(err.Error(), `environment UWSGI_EMPEROR: option "emperor" is a uWSGI feature`) {
 		t.Errorf("a refused feature in the environment: %v", err)

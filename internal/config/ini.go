@@ -618,7 +618,10 @@ func envSettings(env []string) (envResult, error) {
 			res.unknown = append(res.unknown, unknownKey{key: key, msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))})
 			continue
 		}
-		if o.Kind == KindUnsupported && (v == "" || !isOff(v)) {
+		if o.Kind == KindUnsupported && v == "" {
+			continue // UWSGI_CHEAPER= (a Dockerfile clearing its image's value): uWSGI reads 0
+		}
+		if o.Kind == KindUnsupported && !isOff(v) {
 			return res, unsupportedError(where, fmt.Sprintf("%q", key), o)
 		}
 		res.settings = append(res.settings, setting{opt: o, name: key, value: v, bare: v == "", where: where})

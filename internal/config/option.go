@@ -134,6 +134,9 @@ const (
 	noRouting = "There is no internal routing; do it in nginx or in the app."
 	noDaemons = "carafe does not supervise other programs; use systemd."
 	noCron    = "There is no cron; use systemd timers or cron."
+	noCheaper = "carafe runs a fixed number of workers (--processes), and does not scale them with the load: " +
+		"give --processes the number the machine can run at once (with cheaper, uWSGI's processes was " +
+		"only the most it would start), or cheaper = 0 to keep the line."
 	noTLS     = "carafe does not terminate TLS; put nginx or another proxy in front."
 	runBefore = "run commands before it starts (systemd's ExecStartPre=) or in the app's import."
 )
@@ -153,6 +156,7 @@ var unsupportedFamilies = []struct {
 	{prefix: "attach-daemon", opt: unsupported("attach-daemon*", noDaemons)},
 	{prefix: "smart-attach-daemon", opt: unsupported("smart-attach-daemon*", noDaemons)},
 	{prefix: "attach-control-daemon", opt: unsupported("attach-control-daemon", noDaemons)},
+	{prefix: "cheaper-", opt: unsupported("cheaper-*", noCheaper)},
 	{prefix: "cron", opt: unsupported("cron*", noCron)},
 	{prefix: "unique-cron", opt: unsupported("unique-cron*", noCron)},
 	{prefix: "unique-legion-cron", opt: unsupported("unique-legion-cron", noCron)},

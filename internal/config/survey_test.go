@@ -177,7 +177,10 @@ func TestUnsupportedSaysInstead(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := Parse([]string{"--ini", ini}, []string{})
-	want := `config: ` + ini + `:4: option "cheaper" is a uWSGI feature carafe does not implement: carafe runs a fixed number of workers (--processes).`
+	want := `config: ` + ini + `:4: option "cheaper" is a uWSGI feature carafe does not implement: carafe runs a fixed ` +
+		`number of workers (--processes), and does not scale them with the load: give --processes the number the ` +
+		`machine can run at once (with cheaper, uWSGI's processes was only the most it would start), or cheaper = 0 ` +
+		`to keep the line.`
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v,\nwant %s", err, want)
 	}
@@ -188,7 +191,8 @@ func TestUnsupportedSaysInstead(t *testing.T) {
 func TestUnsupportedAllNamed(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
 	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\ncheaper-algo = spare\ncheaper = 2\n"+
-		"cheaper-initial = 4\nprocesses = 16\nroute-host = ^x$ break:404\nspooler = /tmp/s\n"), 0o644); err != nil {
+		"cheaper-initial = 4\nprocesses = 16\nroute-host = ^x$ break:404\nspooler = /tmp/s\n"+
+		"cheaper-overload = 5\ncheaper-busyness-multiplier = 30\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := Parse([]string{"--ini", ini}, []string{})
@@ -197,7 +201,8 @@ func TestUnsupportedAllNamed(t *testing.T) {
 	}
 	lines := strings.Split(err.Error(), "\n")
 	want := []string{":3: option \"cheaper-algo\"", ":4: option \"cheaper\"", ":5: option \"cheaper-initial\"",
-		":7: option \"route-host\"", ":8: option \"spooler\""}
+		":7: option \"route-host\"", ":8: option \"spooler\"", ":9: option \"cheaper-overload\"",
+		":10: option \"cheaper-busyness-multiplier\""}
 	if len(lines) != len(want) {
 		t.Fatalf("error:\n%v\nwant %d lines", err, len(want))
 	}
