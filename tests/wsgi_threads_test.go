@@ -117,13 +117,15 @@ func TestWSGIThreadingLocal(t *testing.T) {
 // app, Python's main thread, as under Gunicorn's sync workers and uWSGI
 // without threads: a decimal precision, a threading.local or a sqlite3
 // connection the import made hold in the calls (the precision was
-// silently lost), and signal.signal and asyncio.get_event_loop work. With
-// a master and two processes too. With more threads, the calls run on
+// silently lost), and signal.signal and asyncio.get_event_loop work. It
+// is the process's first thread, which the kernel gives the process's
+// signals: a SIGALRM timeout cuts a blocking call short, as under Gunicorn.
+// With a master and two processes too. With more threads, the calls run on
 // threads named "carafe-py N" (see TestWSGIIdleCallRunsInline).
 func TestWSGIOneThreadRunsOnImportThread(t *testing.T) {
 	t.Parallel()
 	want := map[string]any{"decimal": "0.142857", "local": "set-at-import", "sqlite": 1.0, "signal": "ok",
-		"loop": "ok", "main": true, "same_ident": true}
+		"loop": "ok", "main": true, "same_ident": true, "first_thread": true, "alarm": "cut"}
 	for _, extra := range [][]string{nil, {"--master", "--processes", "2"}} {
 		s := startApp(t, "main_thread", extra...)
 		for range 3 {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -34,8 +35,12 @@ import (
 // version is set at link time.
 var version = "dev"
 
+// The main goroutine stays on the process's first OS thread, which a
+// worker makes Python's main thread (see pyembed.ServeMainThread).
+func init() { runtime.LockOSThread() }
+
 func main() {
-	os.Exit(run(os.Args[1:]))
+	pyembed.ServeMainThread(func() { os.Exit(run(os.Args[1:])) })
 }
 
 func run(args []string) int {

@@ -114,7 +114,7 @@ func Start(opts Options) (*Interp, error) {
 	}
 	ip := &Interp{pool: newPool(), finalize: make(chan chan struct{}), first: make(chan *thread, 1)}
 	errc := make(chan error)
-	go ip.mainThread(opts, errc)
+	onMainThread(func() { ip.mainThread(opts, errc) })
 	if err := <-errc; err != nil {
 		return nil, err
 	}
@@ -167,7 +167,8 @@ func spareP() {
 }
 
 // mainThread initialises Python on an OS thread it keeps for good: CPython
-// wants its main thread to outlive the interpreter.
+// wants its main thread to outlive the interpreter. That is the process's
+// first thread when main serves it (see ServeMainThread).
 func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	runtime.LockOSThread()
 	exe := defaultExecutable
