@@ -407,6 +407,10 @@ func (m *master) exited(p *proc) (int, bool) {
 // as one that dies as it starts must not spin.
 const servedLongEnough = time.Second
 
+// servedBackoffMax bounds the delay before replacing a worker that had
+// served, however often its replacements die.
+const servedBackoffMax = 500 * time.Millisecond
+
 // respawn starts a worker in p's slot after the slot's back-off, which
 // grows while its workers die young: within 10 s of their start, and
 // before they served for servedLongEnough.
@@ -419,6 +423,12 @@ func (m *master) respawn(p *proc) {
 	}
 	s.fails++
 	delay := backoff(s.fails)
+	if !p.readyAt.IsZero() {
+		// It served: a URL that crashes it, asked for more than once a
+		// second, must not keep the slot empty for seconds (uWSGI's
+		// pause is a fixed 2 s); one an import crash loop needs.
+		delay = min(delay, servedBackoffMax)
+	}
 	if delay > 0 {
 		m.o.Log.Warn(fmt.Sprintf("carafe: worker %d keeps dying; respawning in %s", id, delay))
 	} else {
