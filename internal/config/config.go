@@ -303,7 +303,13 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 				"and carafe leaves %s at its default, %s", s.where, s.name, s.value, s.opt.Name, s.opt.Default))
 		}
 	}
-	unknown, err := ld.unknownLines()
+	cheaperOff := envCheaperOff(env)
+	for _, s := range order {
+		if s.opt.Name == "cheaper" {
+			cheaperOff = !s.bare && isOff(s.value)
+		}
+	}
+	unknown, err := ld.unknownLines(cheaperOff)
 	if err != nil {
 		return nil, warnings, err
 	}

@@ -507,11 +507,14 @@ type loader struct {
 // unknownLines is every unknown key's message, but for the keys of the
 // user's own that a %(name) used. Keys of uWSGI features carafe lacks are
 // an error, which names them all.
-func (ld *loader) unknownLines() ([]string, error) {
+func (ld *loader) unknownLines(cheaperOff bool) ([]string, error) {
 	var out []string
 	var refused []error
 	for _, u := range ld.unknown {
 		switch {
+		case cheaperOff && u.refuse != nil && isCheaper(u.refuse.Name):
+			// cheaper = 0 switches the family off, as in uWSGI, which then
+			// ignores its other keys (a config's block of them stays).
 		case u.named:
 			refused = append(refused, unsupportedError(u.where, fmt.Sprintf("%q", u.key), u.refuse))
 		case ld.env.ph.used[u.key]:
@@ -526,6 +529,9 @@ func (ld *loader) unknownLines() ([]string, error) {
 	}
 	return out, nil
 }
+
+// isCheaper reports whether name is cheaper or one of its family.
+func isCheaper(name string) bool { return name == "cheaper" || strings.HasPrefix(name, "cheaper-") }
 
 // load reads the file named by spec (FILE or FILE:SECTION), the files it
 // includes with it, and returns their settings. where is the ini line that
@@ -599,6 +605,17 @@ type envResult struct {
 	unknown  []unknownKey
 }
 
+// envCheaperOff reports whether the environment sets UWSGI_CHEAPER off
+// (or empty, which uWSGI reads as 0).
+func envCheaperOff(env []string) bool {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "UWSGI_CHEAPER="); ok {
+			return v == "" || isOff(v)
+		}
+	}
+	return false
+}
+
 // envSettings reads uWSGI's environment form of options: UWSGI_HTTP_SOCKET=:8000
 // is http-socket = :8000 (UWSGI_INI=FILE loads an ini file, as in uWSGI's
 // Docker images). An unknown name is a warning (an error with --strict),
@@ -620,6 +637,9 @@ func envSettings(env []string) (envResult, error) {
 		}
 		if o.Kind == KindUnsupported && v == "" {
 			continue // UWSGI_CHEAPER= (a Dockerfile clearing its image's value): uWSGI reads 0
+		}
+		if o.Kind == KindUnsupported && isCheaper(o.Name) && envCheaperOff(env) {
+			continue // UWSGI_CHEAPER=0 switches the family off (see unknownLines)
 		}
 		if o.Kind == KindUnsupported && !isOff(v) {
 			return res, unsupportedError(where, fmt.Sprintf("%q", key), o)

@@ -213,6 +213,25 @@ func TestUnsupportedAllNamed(t *testing.T) {
 	}
 }
 
+// cheaper = 0 switches the whole family off, as in uWSGI, which then
+// ignores its other keys: a config's block of them may stay.
+func TestCheaperOffKeepsFamily(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\ncheaper = 0\ncheaper-algo = busyness\n"+
+		"cheaper-initial = 4\ncheaper-overload = 5\ncheaper-busyness-multiplier = 30\nprocesses = 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := Parse([]string{"--ini", ini, "--strict"}, []string{}); err != nil || c.Processes != 4 {
+		t.Errorf("cheaper = 0 with its family: %v", err)
+	}
+	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER=0", "UWSGI_CHEAPER_INITIAL=2"}); err != nil {
+		t.Errorf("UWSGI_CHEAPER=0 with UWSGI_CHEAPER_INITIAL: %v", err)
+	}
+	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER_INITIAL=2"}); err == nil {
+		t.Errorf("UWSGI_CHEAPER_INITIAL alone accepted")
+	}
+}
+
 // A --pythonpath glob pattern adds every directory it matches, in order, as
 // uWSGI expands it; one that matches nothing stays as written.
 func TestPythonPathGlob(t *testing.T) {
