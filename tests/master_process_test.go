@@ -1184,13 +1184,9 @@ func TestMasterRepeatedDeathsRespawn(t *testing.T) {
 	var delays []time.Duration
 	c := masterClient(false, 20*time.Second)
 	for i := 0; i < 8; i++ {
-		died := time.Now()
-		if code, body, err := masterGet(c, s.URL("/exit?code=3")); err == nil {
-			t.Fatalf("GET /exit answered %d %q: the worker did not die", code, body)
-		}
-		old := pid
-		pid = masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{old}))[0]
-		delays = append(delays, time.Since(died).Round(time.Millisecond))
+		var d time.Duration
+		pid, d = masterExitAndReplace(t, s, c, stats, pid)
+		delays = append(delays, d)
 	}
 	t.Logf("8 deaths in a row by os._exit(3): replacement delays %v", delays)
 	if slices.Max(delays) > 2500*time.Millisecond {
@@ -1227,18 +1223,26 @@ func TestMasterCrashAfterServingRespawnsAtOnce(t *testing.T) {
 		if code, _, err := masterGet(c, s.URL("/")); err != nil || code != 200 {
 			t.Fatalf("GET /: %d %v", code, err)
 		}
-		died := time.Now()
-		if code, body, err := masterGet(c, s.URL("/exit?code=3")); err == nil {
-			t.Fatalf("GET /exit answered %d %q: the worker did not die", code, body)
-		}
-		old := pid
-		pid = masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{old}))[0]
-		delays = append(delays, time.Since(died).Round(time.Millisecond))
+		var d time.Duration
+		pid, d = masterExitAndReplace(t, s, c, stats, pid)
+		delays = append(delays, d)
 	}
 	t.Logf("replacement delays %v", delays)
 	if slices.Max(delays) > 2500*time.Millisecond || strings.Contains(s.Log(), "keeps dying") {
 		t.Errorf("a worker that served before it died waited for its replacement: %v", delays)
 	}
+}
+
+// masterExitAndReplace has the one worker, pid, exit with status 3 in a
+// request, and returns its replacement's pid and how long that took.
+func masterExitAndReplace(t *testing.T, s *server, c *http.Client, stats string, pid int) (int, time.Duration) {
+	t.Helper()
+	died := time.Now()
+	if code, body, err := masterGet(c, s.URL("/exit?code=3")); err == nil {
+		t.Fatalf("GET /exit answered %d %q: the worker did not die", code, body)
+	}
+	pid = masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{pid}))[0]
+	return pid, time.Since(died).Round(time.Millisecond)
 }
 
 // A worker's exit nobody asked for is a warning, with its likely reason:
