@@ -66,3 +66,16 @@ wsgi-file = not-loaded.py
 		}
 	}
 }
+
+// --show-config (a Docker image's CMD of uWSGI's) prints the configuration
+// as read, in uWSGI's form, at the start, and the server serves on.
+func TestShowConfigPrinted(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_count", "--show-config", "--threads", "2")
+	if !s.waitLog("[uwsgi]\n", 5*time.Second) || !strings.Contains(s.Log(), "\nthreads = 2\n;end of configuration") {
+		t.Errorf("no configuration printed:\n%s", s.Log())
+	}
+	if resp, _ := httpGet(t, s.URL("/seen")); resp.StatusCode != 200 {
+		t.Errorf("GET /seen: %d", resp.StatusCode)
+	}
+}

@@ -96,6 +96,9 @@ func run(args []string) int {
 	}
 	resolveVirtualenv(cfg)
 	if !child { // the master already said them
+		if cfg.ShowConfig {
+			warnings = append([]string{cfg.Shown}, warnings...)
+		}
 		warnings = append(warnings, cfg.PythonPathWarnings()...)
 		if cfg.Virtualenv != "" {
 			if w, _ := pyembed.CheckVenv(cfg.Virtualenv); w != "" {

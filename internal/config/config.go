@@ -100,6 +100,9 @@ type Config struct {
 	BufferSize int  // --buffer-size, default 4096: largest uwsgi-protocol variable block
 	DieOnTerm  bool // --die-on-term: accepted for uWSGI compatibility; SIGTERM always means shutdown
 	Strict     bool // --strict: unknown ini keys are errors, not warnings
+	ShowConfig bool // --show-config: Shown is printed at the start
+	// Shown is the configuration as read, in uWSGI's --show-config form.
+	Shown string `json:"-"`
 
 	// HTTP limits and timeouts (names borrowed from gunicorn for the limits,
 	// uWSGI for the timeouts).
@@ -290,6 +293,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		}
 	}
 	c.bufferSizeForHTTP(order)
+	if c.ShowConfig {
+		c.Shown = showConfig(order)
+	}
 	warnings := append(ld.warnings, files.stale...)
 	for _, s := range order {
 		switch {
@@ -444,4 +450,21 @@ func (c *Config) PythonPathWarnings() []string {
 func isStdio(logger string) bool {
 	f := strings.Fields(logger)
 	return len(f) > 0 && len(f) <= 2 && f[len(f)-1] == "stdio"
+}
+
+// showConfig lists the settings in the order they applied, as uWSGI's
+// --show-config does: every flag, ini line and UWSGI_* variable, its
+// placeholders expanded, a flag given bare as true.
+func showConfig(order []setting) string {
+	var b strings.Builder
+	b.WriteString(";carafe instance configuration\n[uwsgi]\n")
+	for _, s := range order {
+		v := s.value
+		if s.bare {
+			v = "true"
+		}
+		fmt.Fprintf(&b, "%s = %s\n", s.opt.Name, v)
+	}
+	b.WriteString(";end of configuration")
+	return b.String()
 }

@@ -343,6 +343,29 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
+// --show-config lists the settings in the order they apply, as uWSGI's
+// does (Caktus's Docker image runs uwsgi --show-config), placeholders
+// expanded, the environment's first; the server then starts as usual.
+func TestShowConfig(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nbase = /srv/site\nchdir = %(base)\nthreads = 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := Parse([]string{"app", "--show-config", "--ini", ini, "--threads", "4", "--master"},
+		[]string{"UWSGI_HARAKIRI=30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ";carafe instance configuration\n[uwsgi]\nharakiri = 30\nshow-config = true\nini = " + ini +
+		"\nchdir = /srv/site\nthreads = 3\nthreads = 4\nmaster = true\n;end of configuration"
+	if c.Shown != want || c.Threads != 4 {
+		t.Errorf("shown:\n%s\nwant:\n%s", c.Shown, want)
+	}
+	if c, _, _ := Parse([]string{"app"}, nil); c.Shown != "" {
+		t.Errorf("without --show-config: %q", c.Shown)
+	}
+}
+
 // Flags and the ini files they name apply in the command line's order, as
 // uWSGI applies them: the last value given wins (uWSGI 2.0.21's
 // --show-config lists threads = 3 then threads = 4 for the first line

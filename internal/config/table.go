@@ -621,6 +621,12 @@ var table = append(append(append([]Option{
 		Doc:   "Treat unknown ini keys as errors instead of warnings. Unknown command-line flags are always errors.",
 	},
 	{
+		Name: "show-config", Kind: KindBool, Section: secOperations,
+		Field: func(c *Config) any { return &c.ShowConfig },
+		Doc: "Print the configuration as read (flags, ini files and `UWSGI_*` variables in the order they " +
+			"apply, placeholders expanded) at the start, in uWSGI's form, to the log; then serve.",
+	},
+	{
 		Name: "max-fd", Kind: KindInt, Default: "0", Metavar: "N", Section: secOperations,
 		Field: func(c *Config) any { return &c.MaxFD },
 		Doc: "Set the limit on open files (RLIMIT_NOFILE, soft and hard) of the master and the workers to N at " +
