@@ -854,7 +854,8 @@ func (c *conn) closeBody() {
 
 // drainable reports whether the unread body, if any, will be discarded
 // after the response to keep the connection: read whole into a file
-// already, or small, and the client is sending it (not waiting for a 100 Continue that never came).
+// already, or small, and the client is sending it (not waiting for a 100
+// Continue that never came).
 func (c *conn) drainable() bool {
 	return c.bodyLeft == 0 || c.bodyFile != nil || c.bodyLeft <= drainMax && !(c.expect100 && !c.sent100)
 }
