@@ -297,7 +297,9 @@ var table = append(append(append([]Option{
 		Doc: "Python threads per worker (1 to 512). Network I/O does not occupy them: a thread runs only " +
 			"while the app runs. With more than one, calls may also run on the Go threads that read " +
 			"their requests, so per-thread state (threading.local, Django's database connections) exists " +
-			"for up to twice N OS threads; with one, every call runs on one OS thread.",
+			"for up to twice N OS threads; with one, every call runs on the thread that imported the app, " +
+			"Python's main thread, as under Gunicorn's sync workers and uWSGI without threads (what the " +
+			"import set up for its thread holds, and signal.signal works in a view).",
 	},
 	{
 		Name: "master", Short: "M", Kind: KindBool, Section: secProcesses,
