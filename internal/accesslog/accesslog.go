@@ -5,7 +5,9 @@
 // so a busy server makes one write call per batch instead of one per
 // request, and a quiet one loses no line to a worker killed outright (the
 // OOM killer's SIGKILL): the lines before a crash are the ones wanted.
-// Lines never interleave.
+// (A worker that the app's code ends, by a fatal signal or os._exit,
+// calls Flush first: see pyembed.Options.BeforeDeath.) Lines never
+// interleave.
 package accesslog
 
 import (

@@ -129,6 +129,7 @@ extern __thread int crf_in_app;
 extern __thread const char *crf_app_env;
 extern __thread Py_ssize_t crf_app_env_len;
 void crf_fatal_install(void);
+void crf_on_death(int fd);
 int crf_fatal_is_ours(const struct sigaction *sa);
 /* The numbers of two environ keys (wsgi.KeyRequestMethod, KeyPathInfo). */
 #define CRF_KEY_REQUEST_METHOD 0

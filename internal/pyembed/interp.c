@@ -4,6 +4,7 @@
  */
 #include "bridge.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #ifdef __GLIBC__
@@ -736,6 +737,8 @@ int crf_signals_restore(int *changed, int n)
 	return k;
 }
 
+static int crf_wrap_os_exit(void);
+
 /* crf_load_app imports the app (a module or a .wsgi script file) on the
  * main thread, after the modules of imports, and prepares what every
  * request shares. On failure *err is the Python traceback. */
@@ -778,7 +781,7 @@ static int crf_load(int kind, const char *spec, const char *callable, const char
 	if (crf_print_exception == NULL)
 		goto fail;
 	crf_signals_python_defaults();
-	if (crf_preimport(imports) < 0)
+	if (crf_wrap_os_exit() < 0 || crf_preimport(imports) < 0)
 		goto fail;
 	switch (kind) {
 	case CRF_APP_PASTE:
@@ -1130,6 +1133,78 @@ static void crf_fatal_env_value(int key)
 	}
 }
 
+/* The worker's request log gathers the lines of a busy moment for up to
+ * 100 ms and writes them together. A worker that the app's code ends (a
+ * fatal signal, os._exit) first has the Go side write them (crf_on_death):
+ * they are the lines wanted, to see what led to the end. */
+static int crf_death_fd = -1;
+
+/* crf_on_death gives the socket the Go side answers crf_before_death on. */
+void crf_on_death(int fd)
+{
+	crf_death_fd = fd;
+}
+
+/* crf_before_death asks the Go side to write what it holds, and waits at
+ * most half a second for its answer. Async-signal-safe. Not in a process
+ * the app forked: the Go side that would answer is the worker's. */
+static void crf_before_death(void)
+{
+	struct pollfd p;
+	char c = 'x';
+
+	if (crf_death_fd < 0 || crf_forked)
+		return;
+	if (write(crf_death_fd, &c, 1) != 1)
+		return;
+	p.fd = crf_death_fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 500) == 1 && read(crf_death_fd, &c, 1) < 0) {
+		/* it wrote what it could */
+	}
+}
+
+/* os._exit, wrapped: crf_before_death, then the real one. */
+static PyObject *crf_os_exit_real;
+
+static PyObject *crf_os_exit(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+	crf_before_death();
+	return PyObject_Call(crf_os_exit_real, args, kwargs);
+}
+
+static PyMethodDef crf_os_exit_def = {"_exit", (PyCFunction)(void (*)(void))crf_os_exit,
+				      METH_VARARGS | METH_KEYWORDS, NULL};
+
+/* crf_wrap_os_exit puts crf_os_exit in os._exit's place, with its doc. */
+static int crf_wrap_os_exit(void)
+{
+	PyObject *os, *doc = NULL, *fn = NULL;
+	const char *d;
+	int rc = -1;
+
+	os = PyImport_ImportModule("os");
+	if (os == NULL)
+		return -1;
+	crf_os_exit_real = PyObject_GetAttrString(os, "_exit");
+	if (crf_os_exit_real == NULL)
+		goto out;
+	doc = PyObject_GetAttrString(crf_os_exit_real, "__doc__");
+	if (doc == NULL)
+		PyErr_Clear();
+	else if (PyUnicode_Check(doc) && (d = PyUnicode_AsUTF8(doc)) != NULL)
+		crf_os_exit_def.ml_doc = strdup(d);
+	PyErr_Clear();
+	fn = PyCFunction_NewEx(&crf_os_exit_def, NULL, NULL);
+	if (fn != NULL)
+		rc = PyObject_SetAttrString(os, "_exit", fn);
+out:
+	Py_XDECREF(doc);
+	Py_XDECREF(fn);
+	Py_DECREF(os);
+	return rc;
+}
+
 static const char *crf_fatal_name(int sig)
 {
 	switch (sig) {
@@ -1177,6 +1252,7 @@ static void crf_fatal(int sig, siginfo_t *info, void *ctx)
 			return;
 		}
 	} else {
+		crf_before_death();
 		crf_fatal_puts(crf_forked ? "carafe: a process the app forked (pid "
 					  : "carafe: worker pid ");
 		crf_fatal_int((long)getpid());

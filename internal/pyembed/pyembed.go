@@ -64,6 +64,10 @@ type Options struct {
 	// ListenFDs are the worker's listening sockets, which a process the
 	// app forks closes (see crf_after_fork_child).
 	ListenFDs []int
+	// BeforeDeath, when set, runs when the app's code is about to end the
+	// worker (a fatal signal in it, os._exit), for what is held in
+	// memory to be written out; it has half a second.
+	BeforeDeath func()
 }
 
 // Interp is the worker's interpreter and its Python threads.
@@ -212,6 +216,12 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	for _, fd := range opts.ListenFDs {
 		C.crf_fork_closes(C.int(fd))
 	}
+	if opts.BeforeDeath != nil {
+		if err := onDeath(opts.BeforeDeath); err != nil {
+			errc <- err
+			return
+		}
+	}
 	C.crf_signals_save()
 	rc := C.crf_load_app(C.int(kind), cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
 		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
@@ -254,6 +264,34 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	ip.waits.Store(&waits)
 	C.crf_finalize()
 	close(done)
+}
+
+// onDeath answers crf_before_death: for each byte that comes on its
+// socket, fn runs and a byte goes back.
+func onDeath(fn func()) error {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("pyembed: a socket pair: %w", err)
+	}
+	if err := syscall.SetNonblock(fds[0], true); err != nil { // for the poller
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return fmt.Errorf("pyembed: a socket pair: %w", err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "carafe-death")
+	C.crf_on_death(C.int(fds[1]))
+	go func() {
+		b := make([]byte, 16)
+		for {
+			n, err := f.Read(b)
+			if err != nil {
+				return
+			}
+			fn()
+			f.Write(b[:n])
+		}
+	}()
+	return nil
 }
 
 // signalNames names the signals crf_signals_restore and crf_signals_forget

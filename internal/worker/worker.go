@@ -230,6 +230,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		defer access.Flush()
 	}
 	o.Python.Keys = wsgi.Keys
+	o.Python.BeforeDeath = access.Flush
 	o.Python.ListenFDs = listenerFDs(listeners)
 	loaded := quitWhileLoading(ctl != nil, o.vacuum)
 	ip, err := pyembed.Start(o.Python)

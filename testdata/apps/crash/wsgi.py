@@ -1,6 +1,7 @@
 """A crash in C code: /segv reads address 0 through ctypes, /abort calls
-os.abort(), /thread-segv has a thread it starts read address 0; any other
-path answers with the worker's pid. With CRASH_AT_IMPORT=1 the import
+os.abort(), /thread-segv has a thread it starts read address 0; /exit
+ends the worker with os._exit(3); any other path answers with the
+worker's pid. With CRASH_AT_IMPORT=1 the import
 itself reads address 0."""
 import ctypes
 import os
@@ -21,6 +22,8 @@ def application(environ, start_response):
         _read_null()
     elif path == "/abort":
         os.abort()
+    elif path == "/exit":
+        os._exit(3)
     elif path == "/thread-segv":
         t = threading.Thread(target=_read_null)
         t.start()
