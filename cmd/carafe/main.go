@@ -297,7 +297,11 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		NoInitgroups:   cfg.NoInitgroups,
 		LogFile:        logRotation(cfg),
 		ReqLogFile:     reqLogFile(cfg),
-		Log:            log,
+		Cheaper: master.Cheaper{Min: cfg.Cheaper, Initial: cfg.CheaperInitial, Step: cfg.CheaperStep,
+			Overload: cfg.CheaperOverload, Algo: cfg.CheaperAlgo, Idle: cfg.CheaperIdle,
+			BusyMin: float64(cfg.CheaperBusyMin) / 100, BusyMax: float64(cfg.CheaperBusyMax) / 100,
+			BusyMult: cfg.CheaperBusyMult, RSSSoft: int64(cfg.CheaperRSSSoft), RSSHard: int64(cfg.CheaperRSSHard)},
+		Log: log,
 	}
 }
 
@@ -515,6 +519,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		EvilRSS:          int64(cfg.EvilReloadOnRSS) << 20,
 		Harakiri:         time.Duration(cfg.Harakiri) * time.Second,
 		HarakiriGrace:    time.Duration(cfg.HarakiriGrace) * time.Second,
+		ReportLoad:       cfg.Cheaper > 0,
 		LogFile:          logRotation(cfg),
 		Stderr:           os.Stderr,
 		Log:              log,

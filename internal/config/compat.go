@@ -179,9 +179,19 @@ var warnedOptions = []Option{
 		"resident memory with --evil-reload-on-rss."),
 	warned("cpu-affinity", "N", "Pin the service with systemd's CPUAffinity= or taskset; measured here, pinning each "+
 		"worker to a CPU made no request faster."),
+	warned("cheaper-busyness-penalty", "N", "carafe's busyness algorithm does not lengthen the wait after a worker it stopped is soon needed again."),
+	warned("cheaper-busyness-verbose", "", "carafe logs each worker it adds or stops, with the load that decided it."),
+	warned("cheaper-busyness-backlog-alert", "N", noBacklog),
+	warned("cheaper-busyness-backlog-multiplier", "N", noBacklog),
+	warned("cheaper-busyness-backlog-step", "N", noBacklog),
+	warned("cheaper-busyness-backlog-nonzero", "SECONDS", noBacklog),
 	warned("py-tracebacker", "SOCKET", "There is no tracebacker socket: send the master SIGUSR2, and every worker "+
 		"logs which request each busy thread runs and every Python thread's stack."),
 }
+
+// noBacklog: carafe's cheaper algorithms do not look at the listen queue.
+const noBacklog = "carafe's cheaper algorithms do not look at the sockets' queues: connections waiting there " +
+	"mean the workers are busy, which adds workers anyway."
 
 func warned(name, metavar, instead string) Option {
 	return Option{Name: name, Kind: KindNoop, Metavar: metavar, Section: secWarned, Warn: true,
@@ -192,10 +202,6 @@ func warned(name, metavar, instead string) Option {
 // They are rejected, never ignored; each Doc says what to do instead.
 var unsupportedOptions = []Option{
 	unsupported("emperor", "Run one carafe per app under systemd (or another supervisor) instead."),
-	unsupported("cheaper", noCheaper),
-	unsupported("cheaper-algo", noCheaper),
-	unsupported("cheaper-initial", noCheaper),
-	unsupported("cheaper-step", noCheaper),
 	unsupported("spooler", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
 	unsupported("spooler-processes", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
 	unsupported("mule", "There are no mules; run background work as its own service."),

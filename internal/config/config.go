@@ -46,11 +46,17 @@ type Config struct {
 	Processes        int      // --processes, aliases --workers, -p; default 1
 	Threads          int      // --threads; default 1
 	Master           bool     // --master, -M
-	Harakiri         int      // --harakiri seconds; 0 = off
-	HarakiriGrace    int      // --harakiri-graceful-timeout: seconds the other requests get after one
-	MaxRequests      int      // --max-requests; 0 = unlimited
-	ReloadOnRSS      int      // --reload-on-rss MB; 0 = off
-	EvilReloadOnRSS  int      // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off
+	// --cheaper N scales the workers between N and Processes (0: off),
+	// with its family (see the option table).
+	Cheaper, CheaperInitial, CheaperStep, CheaperOverload, CheaperIdle int
+	CheaperAlgo                                                        string
+	CheaperBusyMax, CheaperBusyMin, CheaperBusyMult                    int
+	CheaperRSSSoft, CheaperRSSHard                                     int
+	Harakiri                                                           int // --harakiri seconds; 0 = off
+	HarakiriGrace                                                      int // --harakiri-graceful-timeout: seconds the other requests get after one
+	MaxRequests                                                        int // --max-requests; 0 = unlimited
+	ReloadOnRSS                                                        int // --reload-on-rss MB; 0 = off
+	EvilReloadOnRSS                                                    int // --evil-reload-on-rss MB: the worker exits at once above it; 0 = off
 
 	MaxRequestsDelta    int         // --max-requests-delta: worker N gets (N-1)*delta more
 	MaxWorkerLifetime   int         // --max-worker-lifetime seconds; 0 = off

@@ -168,7 +168,7 @@ func writeWarnedTable(w *bufio.Writer) {
 func writeUnsupportedTable(w *bufio.Writer) {
 	w.WriteString("\nuWSGI features carafe does not have. Giving one, as a flag or an ini key, is an error\n" +
 		"(\"option X is a uWSGI feature carafe does not implement\"), never silently ignored,\n" +
-		"unless its value switches it off (`0`, `false`, `no`, `off`: `cheaper = 0`), which asks for nothing.\n" +
+		"unless its value switches it off (`0`, `false`, `no`, `off`: `http-websockets = false`), which asks for nothing.\n" +
 		"Other uWSGI options not listed on this page are unknown: a warning in an ini file\n" +
 		"(an error with `--strict`), an error on the command line.\n\n")
 	w.WriteString("| Option | What to do instead |\n|---|---|\n")
@@ -276,7 +276,7 @@ func Usage(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(bw, "\n%s (not applied; said at start):\n%s", secWarned, wrap(warn, "  ", 80))
-	bw.WriteString("\nOther uWSGI features (emperor, cheaper, spooler, mules, routing, ...) are rejected;\nsee docs/options.md.\n")
+	bw.WriteString("\nOther uWSGI features (emperor, spooler, mules, routing, ...) are rejected;\nsee docs/options.md.\n")
 	bw.Flush()
 }
 

@@ -635,8 +635,10 @@ func envSettings(env []string) (envResult, error) {
 			res.unknown = append(res.unknown, unknownKey{key: key, msg: fmt.Sprintf("%sunknown option %q%s", where, key, didYouMean(key, ""))})
 			continue
 		}
-		if o.Kind == KindUnsupported && v == "" {
-			continue // UWSGI_CHEAPER= (a Dockerfile clearing its image's value): uWSGI reads 0
+		if (o.Kind == KindUnsupported || o.Kind == KindInt) && v == "" {
+			// UWSGI_CHEAPER= (a Dockerfile clearing its image's value):
+			// uWSGI reads 0, off; the option keeps its default.
+			continue
 		}
 		if o.Kind == KindUnsupported && isCheaper(o.Name) && envCheaperOff(env) {
 			continue // UWSGI_CHEAPER=0 switches the family off (see unknownLines)

@@ -134,9 +134,9 @@ const (
 	noRouting = "There is no internal routing; do it in nginx or in the app."
 	noDaemons = "carafe does not supervise other programs; use systemd."
 	noCron    = "There is no cron; use systemd timers or cron."
-	noCheaper = "carafe runs a fixed number of workers (--processes), and does not scale them with the load: " +
-		"give --processes the number the machine can run at once (with cheaper, uWSGI's processes was " +
-		"only the most it would start), or cheaper = 0 to keep the line."
+	noCheaper = "carafe has cheaper, cheaper-initial, cheaper-step, cheaper-overload, cheaper-algo (spare, " +
+		"spare2, busyness), cheaper-idle, cheaper-busyness-max/-min/-multiplier and cheaper-rss-limit-soft/-hard, " +
+		"not this one."
 	noTLS     = "carafe does not terminate TLS; put nginx or another proxy in front."
 	runBefore = "run commands before it starts (systemd's ExecStartPre=) or in the app's import."
 )

@@ -173,14 +173,12 @@ func TestModuleAndWSGIFile(t *testing.T) {
 // only a pointer to the docs.
 func TestUnsupportedSaysInstead(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
-	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nsocket = /tmp/uwsgi.sock\ncheaper = 2\nprocesses = 16\n"), 0o644); err != nil {
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nsocket = /tmp/uwsgi.sock\nmules = 2\nprocesses = 16\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := Parse([]string{"--ini", ini}, []string{})
-	want := `config: ` + ini + `:4: option "cheaper" is a uWSGI feature carafe does not implement: carafe runs a fixed ` +
-		`number of workers (--processes), and does not scale them with the load: give --processes the number the ` +
-		`machine can run at once (with cheaper, uWSGI's processes was only the most it would start), or cheaper = 0 ` +
-		`to keep the line.`
+	want := `config: ` + ini + `:4: option "mules" is a uWSGI feature carafe does not implement: There are no mules; ` +
+		`run background work as its own service.`
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v,\nwant %s", err, want)
 	}
@@ -190,9 +188,9 @@ func TestUnsupportedSaysInstead(t *testing.T) {
 // production config often has a block of them.
 func TestUnsupportedAllNamed(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
-	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\ncheaper-algo = spare\ncheaper = 2\n"+
-		"cheaper-initial = 4\nprocesses = 16\nroute-host = ^x$ break:404\nspooler = /tmp/s\n"+
-		"cheaper-overload = 5\ncheaper-busyness-multiplier = 30\n"), 0o644); err != nil {
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\ncheaper-algo = spare\nmules = 2\n"+
+		"cheaper = 2\nprocesses = 16\nroute-host = ^x$ break:404\nspooler = /tmp/s\n"+
+		"cheaper-overload = 5\ncheaper-algos-list = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := Parse([]string{"--ini", ini}, []string{})
@@ -200,9 +198,8 @@ func TestUnsupportedAllNamed(t *testing.T) {
 		t.Fatal("accepted")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	want := []string{":3: option \"cheaper-algo\"", ":4: option \"cheaper\"", ":5: option \"cheaper-initial\"",
-		":7: option \"route-host\"", ":8: option \"spooler\"", ":9: option \"cheaper-overload\"",
-		":10: option \"cheaper-busyness-multiplier\""}
+	want := []string{":4: option \"mules\"", ":7: option \"route-host\"", ":8: option \"spooler\"",
+		":10: option \"cheaper-algos-list\""}
 	if len(lines) != len(want) {
 		t.Fatalf("error:\n%v\nwant %d lines", err, len(want))
 	}
@@ -227,8 +224,56 @@ func TestCheaperOffKeepsFamily(t *testing.T) {
 	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER=0", "UWSGI_CHEAPER_INITIAL=2"}); err != nil {
 		t.Errorf("UWSGI_CHEAPER=0 with UWSGI_CHEAPER_INITIAL: %v", err)
 	}
-	if _, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER_INITIAL=2"}); err == nil {
-		t.Errorf("UWSGI_CHEAPER_INITIAL alone accepted")
+	if c, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER_INITIAL=2"}); err != nil || c.Cheaper != 0 {
+		t.Errorf("UWSGI_CHEAPER_INITIAL alone: %v", err)
+	}
+	// A cheaper-* key carafe lacks goes with the family when it is off.
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\ncheaper = 0\ncheaper-algos-list = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Parse([]string{"--ini", ini}, []string{}); err != nil {
+		t.Errorf("cheaper = 0 with cheaper-algos-list: %v", err)
+	}
+}
+
+// The cheaper family as uWSGI configs give it, and its mistakes refused
+// as uWSGI refuses them.
+func TestCheaperOptions(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "uwsgi.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\nprocesses = 128\ncheaper-algo = busyness\n"+
+		"cheaper = 8\ncheaper-initial = 16\ncheaper-step = 16\ncheaper-overload = 1\ncheaper-busyness-multiplier = 30\n"+
+		"cheaper-busyness-min = 20\ncheaper-busyness-max = 70\ncheaper-busyness-backlog-alert = 16\n"+
+		"cheaper-busyness-backlog-step = 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, warnings, err := Parse([]string{"--ini", ini}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Cheaper != 8 || c.CheaperInitial != 16 || c.CheaperStep != 16 || c.CheaperOverload != 1 || c.CheaperAlgo != "busyness" ||
+		c.CheaperBusyMult != 30 || c.CheaperBusyMin != 20 || c.CheaperBusyMax != 70 || c.CheaperIdle != 10 {
+		t.Errorf("read %+v", c)
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "cheaper-busyness-backlog-alert") {
+		t.Errorf("warnings %q, want the two backlog keys", warnings)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"--cheaper 2", "--cheaper 2 must be below --processes 1"},
+		{"--cheaper 4 --processes 4", "--cheaper 4 must be below --processes 4"},
+		{"--cheaper 2 --processes 4 --cheaper-initial 1", "--cheaper-initial 1 must be between --cheaper 2 and --processes 4"},
+		{"--cheaper 2 --processes 4 --cheaper-algo backlog", "--cheaper-algo backlog is not available"},
+		{"--cheaper 2 --processes 4 --cheaper-algo fast", `--cheaper-algo "fast": want spare, spare2 or busyness`},
+		{"--cheaper 2 --processes 4 --cheaper-step 0", "--cheaper-step must be at least 1"},
+		{"--cheaper 2 --processes 4 --cheaper-busyness-min 60", "--cheaper-busyness-min 60 and --cheaper-busyness-max 50"},
+	} {
+		_, _, err := Parse(append([]string{"app"}, strings.Fields(tc.args)...), []string{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	if c, _, err := Parse([]string{"app", "--cheaper", "1", "--processes", "3"}, []string{}); err != nil || c.Cheaper != 1 ||
+		c.CheaperAlgo != "spare" || c.CheaperStep != 1 || c.CheaperOverload != 3 {
+		t.Errorf("defaults: %v %+v", err, c)
 	}
 }
 

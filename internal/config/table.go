@@ -302,6 +302,74 @@ var table = append(append(append([]Option{
 			"import set up for its thread holds, and signal.signal works in a view).",
 	},
 	{
+		Name: "cheaper", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.Cheaper },
+		Doc: "Scale the workers with the load, as uWSGI's cheaper subsystem does: at least N run, at most " +
+			"--processes, starting with --cheaper-initial; 0 runs --processes workers all the time. The " +
+			"master adds --cheaper-step workers when the load calls for them and stops one at a time when " +
+			"it falls (see --cheaper-algo); a worker's load is the share of its threads' time spent in " +
+			"requests. A stopped worker finishes its requests first, and new connections go to the others.",
+	},
+	{
+		Name: "cheaper-initial", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperInitial },
+		Doc:   "With --cheaper, the workers started at first (between --cheaper and --processes); 0 means --cheaper.",
+	},
+	{
+		Name: "cheaper-step", Kind: KindInt, Default: "1", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperStep },
+		Doc:   "With --cheaper, how many workers are added at a time.",
+	},
+	{
+		Name: "cheaper-overload", Kind: KindInt, Default: "3", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperOverload },
+		Doc: "With --cheaper, how long the load must stay high before workers are added, and (spare) low " +
+			"before one is stopped; busyness averages the load over this many seconds.",
+	},
+	{
+		Name: "cheaper-algo", Kind: KindString, Default: "spare", Metavar: "spare|spare2|busyness", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperAlgo },
+		Doc: "How --cheaper decides. spare: add workers when every worker has been busy (90% or more of the " +
+			"time) for --cheaper-overload seconds; stop one when the others could take its load at 75% for as " +
+			"long. spare2: keep --cheaper workers' worth of threads idle, adding up to --cheaper-step at a " +
+			"time, and stop one after --cheaper-idle seconds with more than that idle. busyness: add workers " +
+			"when the average load over --cheaper-overload seconds is above --cheaper-busyness-max percent, and " +
+			"stop one after --cheaper-busyness-multiplier such periods below --cheaper-busyness-min. uWSGI's " +
+			"backlog and manual algorithms are not available.",
+	},
+	{
+		Name: "cheaper-idle", Kind: KindInt, Default: "10", Metavar: "SECONDS", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperIdle },
+		Doc:   "With --cheaper-algo spare2, how long more than --cheaper workers' worth must be idle before one is stopped.",
+	},
+	{
+		Name: "cheaper-busyness-max", Kind: KindInt, Default: "50", Metavar: "PERCENT", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperBusyMax },
+		Doc:   "With --cheaper-algo busyness, the average load above which workers are added.",
+	},
+	{
+		Name: "cheaper-busyness-min", Kind: KindInt, Default: "25", Metavar: "PERCENT", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperBusyMin },
+		Doc:   "With --cheaper-algo busyness, the average load below which a worker may be stopped.",
+	},
+	{
+		Name: "cheaper-busyness-multiplier", Kind: KindInt, Default: "10", Metavar: "N", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperBusyMult },
+		Doc: "With --cheaper-algo busyness, how many --cheaper-overload periods in a row the load must stay " +
+			"below --cheaper-busyness-min before a worker is stopped.",
+	},
+	{
+		Name: "cheaper-rss-limit-soft", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperRSSSoft },
+		Doc:   "With --cheaper, add no worker while the workers' resident memory, all together, is above this many bytes; 0: no limit.",
+	},
+	{
+		Name: "cheaper-rss-limit-hard", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secProcesses,
+		Field: func(c *Config) any { return &c.CheaperRSSHard },
+		Doc: "With --cheaper, stop a worker (down to --cheaper) while the workers' resident memory, all " +
+			"together, is above this many bytes; 0: no limit.",
+	},
+	{
 		Name: "master", Short: "M", Kind: KindBool, Section: secProcesses,
 		Field: func(c *Config) any { return &c.Master },
 		Doc: "Run a master process, which binds the listeners, starts and restarts the workers and handles " +

@@ -239,6 +239,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 	}
 	atLeast("--processes", c.Processes, 1)
 	between("--threads", c.Threads, 1, 512)
+	c.validateCheaper(fail, atLeast)
 	atLeast("--buffer-size", c.BufferSize, 1)
 	atLeast("--harakiri", c.Harakiri, 0)
 	atLeast("--harakiri-graceful-timeout", c.HarakiriGrace, 0)
@@ -341,4 +342,43 @@ func visible(s string) bool {
 		}
 	}
 	return true
+}
+
+// validateCheaper checks --cheaper and its family, as uWSGI does: the
+// minimum below --processes, the initial number between the two.
+func (c *Config) validateCheaper(fail func(string, ...any), atLeast func(string, int, int)) {
+	atLeast("--cheaper", c.Cheaper, 0)
+	if c.Cheaper == 0 {
+		return
+	}
+	if c.Cheaper >= c.Processes {
+		fail("--cheaper %d must be below --processes %d (the most workers it may run); give --processes "+
+			"the maximum, or cheaper = 0 for a fixed number", c.Cheaper, c.Processes)
+	}
+	if c.CheaperInitial != 0 && (c.CheaperInitial < c.Cheaper || c.CheaperInitial > c.Processes) {
+		fail("--cheaper-initial %d must be between --cheaper %d and --processes %d", c.CheaperInitial, c.Cheaper, c.Processes)
+	}
+	if c.ReusePort && (len(c.HTTP) > 0 || len(c.Socket) > 0) {
+		// The group would hold another server's sockets, which carafe
+		// cannot steer around: the sockets of the workers it does not
+		// run would take connections nobody accepts.
+		fail("--cheaper cannot be used with --reuse-port: give a fixed --processes")
+	}
+	atLeast("--cheaper-step", c.CheaperStep, 1)
+	atLeast("--cheaper-overload", c.CheaperOverload, 1)
+	atLeast("--cheaper-idle", c.CheaperIdle, 1)
+	atLeast("--cheaper-busyness-multiplier", c.CheaperBusyMult, 1)
+	atLeast("--cheaper-rss-limit-soft", c.CheaperRSSSoft, 0)
+	atLeast("--cheaper-rss-limit-hard", c.CheaperRSSHard, 0)
+	if c.CheaperBusyMin < 0 || c.CheaperBusyMax > 100 || c.CheaperBusyMin >= c.CheaperBusyMax {
+		fail("--cheaper-busyness-min %d and --cheaper-busyness-max %d must be percentages, the min below the max",
+			c.CheaperBusyMin, c.CheaperBusyMax)
+	}
+	switch c.CheaperAlgo {
+	case "spare", "spare2", "busyness":
+	case "backlog", "manual":
+		fail("--cheaper-algo %s is not available: use spare, spare2 or busyness", c.CheaperAlgo)
+	default:
+		fail("--cheaper-algo %q: want spare, spare2 or busyness", c.CheaperAlgo)
+	}
 }

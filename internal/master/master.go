@@ -81,7 +81,10 @@ type Options struct {
 	// Notify tells systemd (Type=notify) when the workers are ready, when
 	// a reload starts and ends, and when carafe stops; nil when not asked.
 	Notify *sdnotify.Notifier
-	Log    *slog.Logger
+	// Cheaper scales the workers with the load; its Min 0: Processes
+	// workers all the time.
+	Cheaper Cheaper
+	Log     *slog.Logger
 }
 
 // master is the supervisor's state; only its event loop goroutine
@@ -123,6 +126,11 @@ type master struct {
 	// lastRequests is each worker's request count in the previous stats
 	// document, by pid (for delta_requests); only collect touches it.
 	lastRequests map[int]int64
+	// cheaper is the cheaper algorithm's counts; cheaperSoftSaid, that
+	// cheaper-rss-limit-soft held a worker back (said once until one is
+	// added).
+	cheaper         cheaperState
+	cheaperSoftSaid bool
 }
 
 // Run supervises workers until told to stop and returns the process exit
@@ -135,7 +143,11 @@ func Run(o Options) int {
 	// uWSGI's does. Asked for, not ignored: the workers it starts get the
 	// default back at exec, and set their own (see the worker's run).
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	m := &master{o: o, want: max(o.Processes, 1), events: make(chan event, 64), lastRequests: map[int]int64{},
+	want := max(o.Processes, 1)
+	if o.Cheaper.Min > 0 {
+		want = max(o.Cheaper.Initial, o.Cheaper.Min)
+	}
+	m := &master{o: o, want: want, events: make(chan event, 64), lastRequests: map[int]int64{},
 		standins: map[net.Listener]*standin{}, outages: map[net.Listener]*outage{},
 		startup: true, started: time.Now(), mtimes: map[string]time.Time{},
 		logMtimes: map[string]time.Time{}}
@@ -178,11 +190,16 @@ func Run(o Options) int {
 			o.Log.Info("carafe: master: uwsgi protocol on " + g.listeners[0].Addr().String() + each)
 		}
 	}
-	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d %s x %d %s for %s", os.Getpid(),
-		m.want, plural(m.want, "worker", "workers"), o.Threads, plural(o.Threads, "thread", "threads"), o.AppID))
+	scaled := ""
+	if c := o.Cheaper; c.Min > 0 {
+		scaled = fmt.Sprintf(" (cheaper, %s: %d to %d as the load asks)", c.Algo, c.Min, o.Processes)
+	}
+	o.Log.Info(fmt.Sprintf("carafe: master (pid %d): starting %d %s x %d %s for %s%s", os.Getpid(),
+		m.want, plural(m.want, "worker", "workers"), o.Threads, plural(o.Threads, "thread", "threads"), o.AppID, scaled))
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
+	m.steer() // with --cheaper, off the sockets of the slots not run
 	for id := 1; id <= m.want; id++ {
 		if err := m.spawn(id, nil); err != nil {
 			o.Log.Error("carafe: master: cannot start a worker", "err", err)
@@ -204,6 +221,7 @@ func Run(o Options) int {
 			}
 		case <-tick.C:
 			m.tick()
+			m.scale()
 		}
 		m.steer()
 		m.standIn()
@@ -274,7 +292,7 @@ func (m *master) steer() {
 		}
 		ok := make([]bool, n)
 		for _, p := range m.procs {
-			if p.state == stateReady && !p.shedding && p.stoppedTicks < stoppedAfter {
+			if p.id <= m.want && p.state == stateReady && !p.shedding && p.stoppedTicks < stoppedAfter {
 				ok[(p.id-1)%n] = true
 			}
 		}
@@ -284,7 +302,12 @@ func (m *master) steer() {
 				to = append(to, i)
 			}
 		}
-		if len(to) == n || len(to) == 0 {
+		if len(to) == 0 { // none ready: the sockets of the slots wanted (--cheaper runs fewer)
+			for i := range min(n, m.want) {
+				to = append(to, i)
+			}
+		}
+		if len(to) == n {
 			to = nil
 		}
 		if slices.Equal(to, g.steered) {
@@ -309,8 +332,10 @@ func (m *master) bind() error {
 	for i, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
 		var ls []net.Listener
 		var err error
-		if listen.Grouped(a, m.want) {
-			ls, err = listen.BindGroup(a, m.want, m.o.SocketPerm)
+		// With --cheaper, a socket for each worker it may run; those of
+		// the slots it does not run are steered around (see steer).
+		if n := max(m.want, m.o.Processes); listen.Grouped(a, n) {
+			ls, err = listen.BindGroup(a, n, m.o.SocketPerm)
 		} else {
 			var l net.Listener
 			if l, err = listen.Bind(a, m.o.SocketPerm); err == nil {
@@ -505,23 +530,7 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		m.o.Log.Info("carafe: master: SIGTTIN, one worker more", "workers", m.want)
 		m.spawnOrLog(m.want, 0)
 	case syscall.SIGTTOU:
-		if m.want > 1 {
-			m.want--
-			// A worker whose socket is retired goes on a moment, to take
-			// the connections queued on it before the steering.
-			var linger time.Duration
-			for _, g := range m.socks {
-				if g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
-					linger = retireLinger
-				}
-			}
-			for _, p := range m.procs {
-				if p.id == m.want+1 {
-					m.stopAfter(p, "SIGTTOU", linger)
-				}
-			}
-			m.o.Log.Info("carafe: master: SIGTTOU, one worker fewer", "workers", m.want)
-		}
+		m.fewer("SIGTTOU")
 	}
 	return 0, false
 }

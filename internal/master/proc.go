@@ -48,11 +48,18 @@ type proc struct {
 	// around (see watchStopped).
 	stoppedTicks int
 	loadErr      bool
-	killAt       time.Time
-	stopAt       time.Time // when it was asked to stop
-	exited       chan struct{}
-	ctlDone      chan struct{} // the control reader has seen EOF
-	stats        chan *control.WorkerStats
+	// loadNs and loadAt are the worker's last report of its threads' time
+	// in requests (--cheaper), and when it came; load is the share of that
+	// time between its last two reports, once loaded.
+	loadNs  int64
+	loadAt  time.Time
+	load    float64
+	loaded  bool
+	killAt  time.Time
+	stopAt  time.Time // when it was asked to stop
+	exited  chan struct{}
+	ctlDone chan struct{} // the control reader has seen EOF
+	stats   chan *control.WorkerStats
 	// statsAsked: a stats request is on its way or waiting to be read,
 	// not yet answered (see collect).
 	statsAsked atomic.Bool
@@ -217,6 +224,8 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		m.recycle(p, msg.Text)
 	case control.Shed:
 		p.shedding = msg.Text == "1"
+	case control.Load:
+		m.noteLoad(p, msg.Text)
 	case control.Changed:
 		// Every worker that imported the file says it, with the file's
 		// modification time: the first report of a time counts, the

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,9 @@ type Options struct {
 	// EvilRSS ends the worker at once, requests in flight and all, once
 	// resident memory exceeds this many bytes; zero means never.
 	EvilRSS int64
+	// ReportLoad has the worker tell its master, once a second, how much
+	// of its threads' time it has spent in requests (--cheaper).
+	ReportLoad bool
 	// Harakiri ends requests running longer than this; zero means never.
 	Harakiri time.Duration
 	// HarakiriGrace bounds how long the other requests may finish after a
@@ -259,6 +263,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		w.noteReadyRSS()
 		ctl.Send(control.Msg{T: control.Ready, Text: about})
 		go w.controlLoop()
+		if o.ReportLoad {
+			go w.reportLoad()
+		}
 	} else {
 		o.Log.Info("carafe: " + about)
 		for i, l := range listeners {
@@ -729,6 +736,24 @@ func (w *worker) controlLoop() {
 		case control.Resume:
 			w.resume()
 		}
+	}
+}
+
+// reportLoad tells the master, once a second, the time the worker's
+// threads have spent in requests so far, in nanoseconds: those finished
+// and, so far, those running (the master's cheaper scales the workers by
+// it). A call that ends between the two reads is counted the next time.
+func (w *worker) reportLoad() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for now := range t.C {
+		busy := w.rtTotal.Load()
+		for _, th := range w.ip.Threads() {
+			if th.Busy && th.Call != nil {
+				busy += int64(now.Sub(th.Call.Start))
+			}
+		}
+		w.ctl.Send(control.Msg{T: control.Load, Text: strconv.FormatInt(busy, 10)})
 	}
 }
 

@@ -1,0 +1,216 @@
+package master
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Cheaper is --cheaper and its family: the workers scale with the load
+// between Min and Options.Processes, as under uWSGI's cheaper subsystem.
+// Min 0 turns it off.
+type Cheaper struct {
+	Min, Initial, Step int
+	// Overload is how many seconds the load must stay high before workers
+	// are added (spare, and busyness's averaging period).
+	Overload int
+	Algo     string // spare, spare2 or busyness
+	Idle     int    // spare2: seconds with a worker too many idle before one is stopped
+	// BusyMin and BusyMax are busyness's bounds on the average load (0 to
+	// 1); BusyMult is how many periods below BusyMin stop a worker.
+	BusyMin, BusyMax float64
+	BusyMult         int
+	// RSSSoft stops adding workers, and RSSHard stops one, while the
+	// workers' resident memory, all together, is above it (bytes; 0: no
+	// limit).
+	RSSSoft, RSSHard int64
+}
+
+// A worker's load is the share of its threads' time spent in requests
+// over the last second (see the worker's reportLoad): 1 when every
+// thread ran a request all the time, 0.5 for one of two threads always
+// busy, or each half the time.
+const (
+	// busyLoad is the load from which spare counts a worker busy (uWSGI
+	// looks at one instant, where a request is running or not; a load is
+	// an average, and a worker at 90% has almost no instant free).
+	busyLoad = 0.9
+	// spareRoom is the load spare leaves the workers when it stops one:
+	// only when the others could take its share and stay under this.
+	spareRoom = 0.75
+)
+
+// cheaperState carries the algorithms' counts from one second to the
+// next.
+type cheaperState struct {
+	over, idle int     // seconds (spare, spare2) or periods (busyness) in a row
+	sum        float64 // busyness: the mean loads of the period so far
+	n          int     // and how many
+}
+
+// decide returns how many workers to add, or -1 to stop one, or 0, given
+// the load of each of the want workers over the last second.
+func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int, string) {
+	total := 0.0
+	busy := 0
+	for _, l := range loads {
+		total += l
+		if l >= busyLoad {
+			busy++
+		}
+	}
+	add := func(n int) int { return max(0, min(n, c.Step, most-want)) }
+	switch c.Algo {
+	case "spare2":
+		// Keep Min workers' worth of threads idle.
+		free := float64(len(loads)) - total
+		if free < float64(c.Min) {
+			st.idle = 0
+			return add(int(math.Ceil(float64(c.Min) - free))), fmt.Sprintf("%.1f workers' worth idle, under %d", free, c.Min)
+		}
+		if free-1 >= float64(c.Min) && want > c.Min {
+			if st.idle++; st.idle >= c.Idle {
+				st.idle = 0
+				return -1, fmt.Sprintf("%.1f workers' worth idle for %d s", free, c.Idle)
+			}
+			return 0, ""
+		}
+		st.idle = 0
+	case "busyness":
+		st.sum += total / float64(len(loads))
+		if st.n++; st.n < c.Overload {
+			return 0, ""
+		}
+		avg := st.sum / float64(st.n)
+		st.sum, st.n = 0, 0
+		switch {
+		case avg > c.BusyMax:
+			st.idle = 0
+			return add(c.Step), fmt.Sprintf("average load %.0f%% over %d s, above %.0f%%", 100*avg, c.Overload, 100*c.BusyMax)
+		case avg < c.BusyMin && want > c.Min:
+			if st.idle++; st.idle >= c.BusyMult {
+				st.idle = 0
+				return -1, fmt.Sprintf("average load under %.0f%% for %d periods of %d s", 100*c.BusyMin, c.BusyMult, c.Overload)
+			}
+		default:
+			st.idle = 0
+		}
+	default: // spare
+		switch {
+		case busy == len(loads):
+			st.idle = 0
+			if st.over++; st.over >= c.Overload {
+				st.over = 0
+				return add(c.Step), fmt.Sprintf("every worker busy for %d s", c.Overload)
+			}
+		case want > c.Min && total <= spareRoom*float64(want-1):
+			st.over = 0
+			if st.idle++; st.idle >= c.Overload {
+				st.idle = 0
+				return -1, fmt.Sprintf("the load, %.1f workers' worth, has fit in fewer workers for %d s", total, c.Overload)
+			}
+		default:
+			st.over, st.idle = 0, 0
+		}
+	}
+	return 0, ""
+}
+
+// noteLoad takes a worker's report of its threads' time in requests so
+// far (see the worker's reportLoad), and keeps its load since the last.
+func (m *master) noteLoad(p *proc, text string) {
+	ns, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	if !p.loadAt.IsZero() {
+		if d := now.Sub(p.loadAt); d > 0 {
+			p.load = min(max(float64(ns-p.loadNs)/(float64(d)*float64(max(m.o.Threads, 1))), 0), 1)
+			p.loaded = true
+		}
+	}
+	p.loadNs, p.loadAt = ns, now
+}
+
+// scale runs the cheaper algorithm once a second: it adds workers or
+// stops one. It decides only while every wanted slot has a worker ready
+// that has reported its load (one starting is capacity on its way), and
+// not during a reload or a stop.
+func (m *master) scale() {
+	c := &m.o.Cheaper
+	if c.Min == 0 || m.stopping || m.reloading {
+		return
+	}
+	loads := make([]float64, 0, m.want)
+	var rss int64
+	for id := 1; id <= m.want; id++ {
+		var ready *proc
+		for _, p := range m.live(id) {
+			if p.state == stateReady && p.loaded {
+				ready = p
+			}
+		}
+		if ready == nil {
+			m.cheaper = cheaperState{}
+			return
+		}
+		loads = append(loads, ready.load)
+		if c.RSSSoft > 0 || c.RSSHard > 0 {
+			_, r := memory(ready.pid)
+			rss += r
+		}
+	}
+	if c.RSSHard > 0 && rss > c.RSSHard && m.want > c.Min {
+		m.cheaper = cheaperState{}
+		m.fewer(fmt.Sprintf("cheaper: the workers' memory, %d MiB, is above cheaper-rss-limit-hard (%d MiB)", rss>>20, c.RSSHard>>20))
+		return
+	}
+	n, why := c.decide(&m.cheaper, loads, m.want, max(m.o.Processes, c.Min))
+	switch {
+	case n > 0 && c.RSSSoft > 0 && rss > c.RSSSoft:
+		if !m.cheaperSoftSaid {
+			m.cheaperSoftSaid = true
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: cheaper (%s): %s, but the workers' memory, %d MiB, is above "+
+				"cheaper-rss-limit-soft (%d MiB): no worker more", c.Algo, why, rss>>20, c.RSSSoft>>20))
+		}
+	case n > 0:
+		m.cheaperSoftSaid = false
+		m.o.Log.Info(fmt.Sprintf("carafe: master: cheaper (%s): %s; %d %s more", c.Algo, why, n, plural(n, "worker", "workers")),
+			"workers", m.want+n)
+		for range n {
+			m.want++
+			m.spawnOrLog(m.want, 0)
+		}
+	case n < 0:
+		m.fewer(fmt.Sprintf("cheaper (%s): %s", c.Algo, why))
+	}
+}
+
+// fewer stops the worker of the last slot, gracefully (SIGTTOU, and
+// cheaper). New connections are steered off its socket first; it goes on
+// a moment to take those queued there. With --cheaper the socket stays
+// open, for the slot's next worker; otherwise it is retired.
+func (m *master) fewer(why string) {
+	if m.want <= 1 {
+		return
+	}
+	m.want--
+	var linger time.Duration
+	for _, g := range m.socks {
+		if m.o.Cheaper.Min > 0 {
+			if len(g.files) > 1 {
+				linger = retireLinger
+			}
+		} else if g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
+			linger = retireLinger
+		}
+	}
+	for _, p := range m.procs {
+		if p.id == m.want+1 {
+			m.stopAfter(p, why, linger)
+		}
+	}
+	m.o.Log.Info("carafe: master: "+why+"; one worker fewer", "workers", m.want)
+}

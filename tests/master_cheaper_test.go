@@ -1,0 +1,83 @@
+package tests
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// --cheaper scales the workers with the load, as uWSGI's cheaper
+// subsystem does (an existing uwsgi.ini with cheaper = N runs unchanged):
+// it starts with cheaper-initial workers, adds one when every worker has
+// been busy for cheaper-overload seconds, never runs more than
+// --processes, and stops them one at a time when the load falls, without
+// failing a request.
+func TestMasterCheaper(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "3", "--cheaper", "1", "--cheaper-overload", "1")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	if want := "starting 1 worker x 1 thread for module wsgi (cheaper, spare: 1 to 3 as the load asks)"; !strings.Contains(s.Log(), want) {
+		t.Errorf("want %q in the log", want)
+	}
+	time.Sleep(2 * time.Second) // idle, it stays at one
+	masterWaitWorkers(t, stats, 1, time.Second, nil)
+
+	// Requests of 0.2 s coming 20 a second, each on a new connection (a
+	// kept-alive one stays with its worker), whatever the answers: four
+	// workers' worth, so every worker is busy however many there are.
+	var ok, failed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if code, _, err := masterGet(c, s.URL("/stuck?s=0.2")); err == nil && code == 200 {
+					ok.Add(1)
+				} else {
+					failed.Add(1)
+				}
+			}()
+		}
+	}()
+	at := time.Now()
+	masterWaitWorkers(t, stats, 3, 30*time.Second, nil)
+	t.Logf("3 workers %v after the load began", time.Since(at).Round(time.Millisecond))
+	time.Sleep(3 * time.Second) // busy still: never a fourth
+	masterWaitWorkers(t, stats, 3, time.Second, nil)
+	if strings.Contains(s.Log(), "workers=4") {
+		t.Error("a fourth worker, past --processes 3")
+	}
+	close(stop)
+	wg.Wait()
+	if failed.Load() > 0 || ok.Load() == 0 {
+		t.Errorf("busy clients: %d ok, %d failed", ok.Load(), failed.Load())
+	}
+
+	// The load falls to a light client: the workers go one at a time,
+	// down to --cheaper, and the client loses nothing meanwhile.
+	light := masterStartLoadPaced(s.URL("/"), 2, 0, 30*time.Second, 50*time.Millisecond)
+	at = time.Now()
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	t.Logf("1 worker %v after the load fell", time.Since(at).Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // and stays there
+	masterWaitWorkers(t, stats, 1, time.Second, nil)
+	light.Stop().report(t, "a light client while workers were stopped", 0)
+	if n := strings.Count(s.Log(), "one worker fewer"); n != 2 {
+		t.Errorf("%d workers stopped, want 2", n)
+	}
+}
