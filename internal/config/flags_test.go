@@ -491,6 +491,7 @@ func TestSuggest(t *testing.T) {
 		"chmod-sock":   "chmod-socket",
 		"hepl":         "help",
 		"q":            "",
+		"ksm":          "", // uWSGI's, not js
 		"xyzzy-plugh":  "",
 	}
 	for in, want := range tests {

@@ -395,7 +395,10 @@ func suggest(name string) string {
 	best, bestScore := "", math.MaxInt
 	consider := func(cand string) {
 		score := math.MaxInt
-		if d := editDistance(name, cand); d <= 2 && d < len(name) {
+		// Two edits in a name of four letters or fewer is most of it
+		// (uWSGI's ksm was "did you mean js?"), unless they swap two
+		// letters (hepl).
+		if d := editDistance(name, cand); d <= 2 && d < len(name) && (d <= 1 || len(name) > 4 || swapped(name, cand)) {
 			score = d
 		} else if len(name) >= 3 && (strings.HasPrefix(cand, name) || strings.HasPrefix(name, cand) && len(cand) >= 3) {
 			score = 3 + abs(len(cand)-len(name))
@@ -413,6 +416,18 @@ func suggest(name string) string {
 	consider("help")
 	consider("version")
 	return best
+}
+
+// swapped reports whether b is a with two neighbouring letters swapped.
+func swapped(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 }
 
 func abs(n int) int {
