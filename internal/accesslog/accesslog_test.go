@@ -2,11 +2,13 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestAppend(t *testing.T) {
@@ -212,5 +214,40 @@ func TestFormat(t *testing.T) {
 	}
 	if f, _ := ParseFormat("%(status) %(msecs)", 1, 0); f.Headers {
 		t.Error("Headers true for a format that reads no header")
+	}
+}
+
+// A format that is a JSON object gets its values escaped as JSON strings,
+// so that every line parses, whatever a client sends: \xNN is no JSON.
+func TestFormatJSON(t *testing.T) {
+	f, err := ParseFormat(` {"uri": "%(uri)", "ua": "%(uagent)", "ref": "%(referer)", "xff": "%(var.HTTP_X_FORWARDED_FOR)", "status": %(status)} `, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Entry{Target: []byte("/caf\xc3\xa9?q=\"x\"&p=a\\b"), Status: 404,
+		UserAgent: []byte("bot\n{\"forged\": 1}\x1b[31m\x7f"), Referer: []byte("\xff\xfe \xc2\x85 \xe2\x80\xa8 \xef\xbf\xbd"),
+		Vars: [][]byte{nil}}
+	line := f.append(nil, time.Now(), &e)
+	if strings.Count(string(line), "\n") != 1 || !utf8.Valid(line) {
+		t.Fatalf("not one valid UTF-8 line: %q", line)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(line, &got); err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	want := map[string]any{"uri": "/caf\u00e9?q=\"x\"&p=a\\b", "ua": "bot\n{\"forged\": 1}\x1b[31m\x7f",
+		"ref": "\u00ff\u00fe \u0085 \u2028 \ufffd", "xff": "-", "status": float64(404)}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q (line %q)", k, got[k], v, line)
+		}
+	}
+	if strings.Contains(string(line), "\\x") || strings.ContainsRune(string(line), 0x2028) {
+		t.Errorf("%q: \\x or a raw line separator", line)
+	}
+	// Not an object: the default escaping.
+	f, _ = ParseFormat(`"%(uagent)" {x}`, 1, 0)
+	if got := string(f.append(nil, time.Now(), &Entry{UserAgent: []byte("a\"\xc3\xa9")})); got != `"a\x22\xc3\xa9" {x}`+"\n" {
+		t.Errorf("plain format: %q", got)
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Format is a request line in uWSGI's log-format syntax: literal text and
 // %(name) variables, compiled once. Request-supplied values are escaped
-// as in the default line, so a client cannot forge log lines.
+// as in the default line, or as JSON in a format that is a JSON object,
+// so a client cannot forge log lines.
 type Format struct {
 	parts []part
 	// Headers says that a variable reads a request header (host, uagent,
@@ -23,6 +25,11 @@ type Format struct {
 	Vars []string
 	pid  string
 	wid  string
+	// json: the format is a JSON object ({...}), whose values are escaped
+	// as JSON strings (see appendJSON) rather than with \xNN, which is
+	// not JSON: a log shipper dropped each line a quote or a non-ASCII
+	// byte came in.
+	json bool
 }
 
 type part struct {
@@ -79,7 +86,7 @@ func (f *Format) appendVar(b []byte, p *part, now time.Time, e *Entry) []byte {
 	switch p.v {
 	case varVar:
 		if p.i < len(e.Vars) {
-			return appendField(b, e.Vars[p.i])
+			return f.appendField(b, e.Vars[p.i])
 		}
 		return append(b, '-')
 	case varAddr: // REMOTE_ADDR: the address without the port carafe's own line shows
@@ -87,21 +94,21 @@ func (f *Format) appendVar(b []byte, p *part, now time.Time, e *Entry) []byte {
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			addr = host
 		}
-		return appendField(b, []byte(addr))
+		return f.appendField(b, []byte(addr))
 	case varUser:
-		return appendField(b, e.User)
+		return f.appendField(b, e.User)
 	case varHost:
-		return appendField(b, e.Host)
+		return f.appendField(b, e.Host)
 	case varMethod:
-		return appendField(b, e.Method)
+		return f.appendField(b, e.Method)
 	case varURI:
-		return appendField(b, e.Target)
+		return f.appendField(b, e.Target)
 	case varProto:
 		return append(b, e.Proto...)
 	case varUagent:
-		return appendField(b, e.UserAgent)
+		return f.appendField(b, e.UserAgent)
 	case varReferer:
-		return appendField(b, e.Referer)
+		return f.appendField(b, e.Referer)
 	case varStatus:
 		return strconv.AppendInt(b, int64(e.Status), 10)
 	case varMicros:
@@ -145,18 +152,53 @@ var headerVars = map[string]bool{"host": true, "uagent": true, "referer": true, 
 func start(now time.Time, e *Entry) time.Time { return now.Add(-e.Duration) }
 
 // appendField appends a request-supplied value escaped, "-" when empty.
-func appendField(b, v []byte) []byte {
+func (f *Format) appendField(b, v []byte) []byte {
 	if len(v) == 0 {
 		return append(b, '-')
 	}
+	if f.json {
+		return appendJSON(b, v)
+	}
 	return appendSafe(b, v)
+}
+
+// appendJSON escapes v for the inside of a JSON string, as nginx's
+// escape=json does, and so that no byte can forge a line or a terminal
+// code: " and \ get a backslash, control characters (C0, DEL, C1) and
+// the line separators U+2028 and U+2029 are \u00XX (\u2028), valid
+// UTF-8 stays as it is, and a byte that is not UTF-8 is \u00XX, the
+// character of its value, so that the line stays valid UTF-8 for the
+// tools that read it.
+func appendJSON(b, v []byte) []byte {
+	const hex = "0123456789abcdef"
+	for len(v) > 0 {
+		r, n := utf8.DecodeRune(v)
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20 || r == 0x7f || 0x80 <= r && r <= 0x9f || r == utf8.RuneError && n == 1:
+			c := v[0]
+			if n > 1 {
+				c = byte(r)
+			}
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		case r == 0x2028 || r == 0x2029:
+			b = append(b, `\u202`...)
+			b = append(b, hex[r&15])
+		default:
+			b = append(b, v[:n]...)
+		}
+		v = v[n:]
+	}
+	return b
 }
 
 // ParseFormat compiles a log-format line. pid and wid fill %(pid) and
 // %(wid) (the worker's number; 0 without a master). A variable carafe does
 // not fill is an error naming the ones it does.
 func ParseFormat(s string, pid, wid int) (*Format, error) {
-	f := &Format{pid: strconv.Itoa(pid), wid: strconv.Itoa(wid)}
+	t := strings.TrimSpace(s)
+	f := &Format{pid: strconv.Itoa(pid), wid: strconv.Itoa(wid), json: strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}")}
 	for s != "" {
 		i := strings.Index(s, "%(")
 		if i < 0 {

@@ -625,7 +625,9 @@ var table = append(append(append([]Option{
 			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid and wid, and " +
 			"var.HTTP_NAME, a request header as the environ names it (`%(var.HTTP_X_FORWARDED_FOR)`, the first " +
 			"of a repeated field over HTTP); another variable stops carafe at start, naming these. Values " +
-			"from the request are escaped.",
+			"from the request are escaped (a quote, a backslash, control characters and bytes beyond " +
+			"ASCII as \\xNN); in a format that is a JSON object (`{\"uri\": \"%(uri)\", ...}`), as in JSON " +
+			"strings (\\\", \\\\, \\u00NN; UTF-8 kept), so that every line parses.",
 	},
 	{
 		Name: "logfile-chmod", Kind: KindString, Metavar: "MODE", Section: secLogging,
