@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,4 +81,76 @@ func TestMasterCheaper(t *testing.T) {
 	if n := strings.Count(s.Log(), "one worker fewer"); n != 2 {
 		t.Errorf("%d workers stopped, want 2", n)
 	}
+}
+
+// The worker of a slot cheaper gives up stops once it has no request
+// left, as uWSGI's cheaper stops only an idle worker: a long request on
+// it (an export, a report) is not cut at the end of --worker-reload-mercy.
+// A slot wanted again before then gets that worker back.
+func TestMasterCheaperStopsIdleWorker(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--cheaper", "1", "--cheaper-initial", "2",
+		"--threads", "2", "--cheaper-overload", "1", "--worker-reload-mercy", "2")
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	// A request of 5 s on worker 2 (new connections go to either worker
+	// at random: send them until one is there); the load, at most one
+	// thread of four, fits in one worker.
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	var results []chan result
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	onTwo := false
+	for try := 0; try < 8 && !onTwo; try++ {
+		r := make(chan result, 1)
+		results = append(results, r)
+		go func() {
+			code, body, err := masterGet(c, s.URL("/stuck?s=5"))
+			r <- result{code, body, err}
+		}()
+		time.Sleep(300 * time.Millisecond)
+		doc, err := masterReadStats(stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range doc.Workers {
+			onTwo = onTwo || w.Pid == pids[1] && len(w.Threads) > 0
+		}
+	}
+	if !onTwo {
+		t.Fatal("no request of 8 reached worker 2")
+	}
+	if !s.waitLog("one worker fewer; it stops once it has no request left", 10*time.Second) {
+		t.Fatal("cheaper did not give up the second slot")
+	}
+	for _, r := range results {
+		if got := <-r; got.err != nil || got.code != 200 || got.body != "woke up" {
+			t.Errorf("a long request: %d %q %v, want it answered", got.code, got.body, got.err)
+		}
+	}
+	masterWaitWorkers(t, stats, 1, 10*time.Second, nil)
+	if strings.Contains(s.Log(), "cut short") {
+		t.Error("a request was cut short")
+	}
+}
+
+// SIGTTIN and SIGTTOU keep to cheaper's bounds: no more than --processes,
+// no fewer than --cheaper.
+func TestMasterCheaperSignalsKeepBounds(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--cheaper", "1", "--cheaper-overload", "30")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	s.cmd.Process.Signal(syscall.SIGTTOU)
+	if !s.waitLog("SIGTTOU: already at --cheaper 1", 5*time.Second) {
+		t.Error("SIGTTOU went below --cheaper")
+	}
+	s.cmd.Process.Signal(syscall.SIGTTIN)
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	s.cmd.Process.Signal(syscall.SIGTTIN)
+	if !s.waitLog("SIGTTIN: already at --processes 2", 5*time.Second) {
+		t.Error("SIGTTIN went past --processes")
+	}
+	masterWaitWorkers(t, stats, 2, 5*time.Second, nil)
 }

@@ -29,7 +29,7 @@ func TestWorkerCrashInC(t *testing.T) {
 	}
 	for _, tc := range []struct{ path, sig, frame string }{
 		{"/segv", "SIGSEGV", "in _read_null"},
-		{"/abort", "SIGABRT", "wsgi.py\", line 24 in application"},
+		{"/abort", "SIGABRT", "wsgi.py\", line 26 in application"},
 		{"/thread-segv", "SIGSEGV", "in run"}, // threading's
 	} {
 		client := &http.Client{Timeout: 5 * time.Second}
@@ -67,7 +67,7 @@ func TestWorkerCrashInCAtImport(t *testing.T) {
 	code, out := run(t, 20*time.Second, "--http", freeAddr(t), "--chdir", appDir("crash"), "--module", "wsgi",
 		"--env", "CRASH_AT_IMPORT=1")
 	if code == 0 || !strings.Contains(out, "fatal signal SIGSEGV (a bad memory access) in the app's code, importing it") ||
-		!strings.Contains(out, "line 16 in <module>") || strings.Contains(out, "goroutine ") {
+		!strings.Contains(out, "line 18 in <module>") || strings.Contains(out, "goroutine ") {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
 }
@@ -81,6 +81,10 @@ func TestWorkerCrashKeepsLogLines(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "crash", "--processes", "1", "--threads", "4", "--master")
 	client := &http.Client{Timeout: 5 * time.Second}
+	// carafe's os._exit passes for the real one.
+	if code, body, _ := masterGet(client, s.URL("/exit-info")); code != 200 || body != "('(status)', 'posix', True, '_exit')" {
+		t.Errorf("os._exit: %d %q", code, body)
+	}
 	for i, end := range []string{"/segv", "/exit", "/abort"} {
 		// Requests in a quick burst, the first written at once, the rest
 		// gathered for the next batch; the crash comes before it is due.

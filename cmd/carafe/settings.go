@@ -24,6 +24,9 @@ var masterOwned = []string{
 	"processes", "worker-reload-mercy", "harakiri-graceful-timeout", "touch-reload", "touch-logreopen",
 	"logto", "logfile-chmod", "req-logger", "log-maxsize", "log-backupname",
 	"uid", "gid", "master-as-root", "pidfile", "pidfile2", "safe-pidfile", "safe-pidfile2", "vacuum", "stats",
+	"cheaper", "cheaper-initial", "cheaper-step", "cheaper-overload", "cheaper-algo", "cheaper-idle",
+	"cheaper-busyness-max", "cheaper-busyness-min", "cheaper-busyness-multiplier",
+	"cheaper-rss-limit-soft", "cheaper-rss-limit-hard",
 }
 
 // ownedOptions are masterOwned's rows of the option table.

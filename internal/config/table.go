@@ -307,8 +307,9 @@ var table = append(append(append([]Option{
 		Doc: "Scale the workers with the load, as uWSGI's cheaper subsystem does: at least N run, at most " +
 			"--processes, starting with --cheaper-initial; 0 runs --processes workers all the time. The " +
 			"master adds --cheaper-step workers when the load calls for them and stops one at a time when " +
-			"it falls (see --cheaper-algo); a worker's load is the share of its threads' time spent in " +
-			"requests. A stopped worker finishes its requests first, and new connections go to the others.",
+			"it falls (see --cheaper-algo); a worker's load is the share of its threads' time taken by " +
+			"requests. New connections leave a worker given up at once, and it stops once it has no " +
+			"request left.",
 	},
 	{
 		Name: "cheaper-initial", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,

@@ -3,7 +3,6 @@ package master
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 )
 
@@ -60,11 +59,14 @@ func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int
 			busy++
 		}
 	}
+	// loads has the ready workers' figures: a slot whose worker is
+	// starting (a respawn, a recycle's replacement) has none yet.
+	ready := len(loads)
 	add := func(n int) int { return max(0, min(n, c.Step, most-want)) }
 	switch c.Algo {
 	case "spare2":
 		// Keep Min workers' worth of threads idle.
-		free := float64(len(loads)) - total
+		free := float64(ready) - total
 		if free < float64(c.Min) {
 			st.idle = 0
 			return add(int(math.Ceil(float64(c.Min) - free))), fmt.Sprintf("%.1f workers' worth idle, under %d", free, c.Min)
@@ -78,7 +80,7 @@ func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int
 		}
 		st.idle = 0
 	case "busyness":
-		st.sum += total / float64(len(loads))
+		st.sum += total / float64(ready)
 		if st.n++; st.n < c.Overload {
 			return 0, ""
 		}
@@ -98,13 +100,13 @@ func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int
 		}
 	default: // spare
 		switch {
-		case busy == len(loads):
+		case busy == ready:
 			st.idle = 0
 			if st.over++; st.over >= c.Overload {
 				st.over = 0
 				return add(c.Step), fmt.Sprintf("every worker busy for %d s", c.Overload)
 			}
-		case want > c.Min && total <= spareRoom*float64(want-1):
+		case want > c.Min && ready > 1 && total <= spareRoom*float64(ready-1):
 			st.over = 0
 			if st.idle++; st.idle >= c.Overload {
 				st.idle = 0
@@ -117,50 +119,52 @@ func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int
 	return 0, ""
 }
 
-// noteLoad takes a worker's report of its threads' time in requests so
-// far (see the worker's reportLoad), and keeps its load since the last.
+// noteLoad takes a worker's report (see the worker's reportLoad): its
+// threads' time in requests so far in nanoseconds, the requests it has in
+// flight, and its threads. It keeps the worker's load since the report
+// before, and whether it is idle now.
 func (m *master) noteLoad(p *proc, text string) {
-	ns, err := strconv.ParseInt(text, 10, 64)
-	if err != nil {
+	var ns int64
+	var inflight, threads int
+	if n, err := fmt.Sscanf(text, "%d %d %d", &ns, &inflight, &threads); n != 3 || err != nil || threads < 1 {
 		return
 	}
 	now := time.Now()
 	if !p.loadAt.IsZero() {
 		if d := now.Sub(p.loadAt); d > 0 {
-			p.load = min(max(float64(ns-p.loadNs)/(float64(d)*float64(max(m.o.Threads, 1))), 0), 1)
+			p.load = min(max(float64(ns-p.loadNs)/(float64(d)*float64(threads)), 0), 1)
 			p.loaded = true
 		}
 	}
-	p.loadNs, p.loadAt = ns, now
+	p.loadNs, p.loadAt, p.inflight = ns, now, inflight
 }
 
 // scale runs the cheaper algorithm once a second: it adds workers or
-// stops one. It decides only while every wanted slot has a worker ready
-// that has reported its load (one starting is capacity on its way), and
-// not during a reload or a stop.
+// gives up the last slot. It decides on the workers that are ready and
+// have reported their load (one starting is capacity on its way), and not
+// during a reload or a stop.
 func (m *master) scale() {
 	c := &m.o.Cheaper
 	if c.Min == 0 || m.stopping || m.reloading {
 		return
 	}
+	m.stopRetired()
 	loads := make([]float64, 0, m.want)
 	var rss int64
 	for id := 1; id <= m.want; id++ {
-		var ready *proc
 		for _, p := range m.live(id) {
 			if p.state == stateReady && p.loaded {
-				ready = p
+				loads = append(loads, p.load)
+				if c.RSSSoft > 0 || c.RSSHard > 0 {
+					_, r := memory(p.pid)
+					rss += r
+				}
+				break
 			}
 		}
-		if ready == nil {
-			m.cheaper = cheaperState{}
-			return
-		}
-		loads = append(loads, ready.load)
-		if c.RSSSoft > 0 || c.RSSHard > 0 {
-			_, r := memory(ready.pid)
-			rss += r
-		}
+	}
+	if len(loads) == 0 {
+		return
 	}
 	if c.RSSHard > 0 && rss > c.RSSHard && m.want > c.Min {
 		m.cheaper = cheaperState{}
@@ -177,40 +181,74 @@ func (m *master) scale() {
 		}
 	case n > 0:
 		m.cheaperSoftSaid = false
-		m.o.Log.Info(fmt.Sprintf("carafe: master: cheaper (%s): %s; %d %s more", c.Algo, why, n, plural(n, "worker", "workers")),
-			"workers", m.want+n)
-		for range n {
-			m.want++
-			m.spawnOrLog(m.want, 0)
-		}
+		m.more(n, fmt.Sprintf("cheaper (%s): %s", c.Algo, why))
 	case n < 0:
 		m.fewer(fmt.Sprintf("cheaper (%s): %s", c.Algo, why))
 	}
 }
 
-// fewer stops the worker of the last slot, gracefully (SIGTTOU, and
-// cheaper). New connections are steered off its socket first; it goes on
-// a moment to take those queued there. With --cheaper the socket stays
-// open, for the slot's next worker; otherwise it is retired.
+// more adds n slots (SIGTTIN, cheaper). A worker of the slot given up
+// last that is still finishing its requests (see fewer) serves it again
+// rather than a new one starting.
+func (m *master) more(n int, why string) {
+	m.o.Log.Info(fmt.Sprintf("carafe: master: %s, %d %s more", why, n, plural(n, "worker", "workers")), "workers", m.want+n)
+	for range n {
+		m.want++
+		revived := false
+		for _, p := range m.procs {
+			if p.id == m.want && p.retire != "" && p.state == stateReady {
+				p.retire, revived = "", true
+			}
+		}
+		if !revived {
+			m.spawnOrLog(m.want, 0)
+		}
+	}
+}
+
+// fewer gives up the last slot, gracefully (SIGTTOU, cheaper). New
+// connections are steered off its socket at once. Without --cheaper the
+// socket is retired, and the worker goes on a moment to take the
+// connections queued there, then stops. With --cheaper the socket stays,
+// for the slot's next worker, and the worker stops once it has no
+// request left (see stopRetired), as uWSGI's cheaper stops only an idle
+// worker: a long request (an export, a report) is not cut at the end of
+// --worker-reload-mercy.
 func (m *master) fewer(why string) {
 	if m.want <= 1 {
 		return
 	}
 	m.want--
 	var linger time.Duration
-	for _, g := range m.socks {
-		if m.o.Cheaper.Min > 0 {
-			if len(g.files) > 1 {
+	if m.o.Cheaper.Min == 0 {
+		for _, g := range m.socks {
+			if g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
 				linger = retireLinger
 			}
-		} else if g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
-			linger = retireLinger
 		}
 	}
+	then := ""
 	for _, p := range m.procs {
-		if p.id == m.want+1 {
+		switch {
+		case p.id != m.want+1 || p.state == stateStopping:
+		case m.o.Cheaper.Min > 0 && p.state == stateReady:
+			p.retire = why
+			then = "; it stops once it has no request left"
+		default:
 			m.stopAfter(p, why, linger)
 		}
 	}
-	m.o.Log.Info("carafe: master: "+why+"; one worker fewer", "workers", m.want)
+	m.o.Log.Info("carafe: master: "+why+", one worker fewer"+then, "workers", m.want)
+}
+
+// stopRetired stops each worker of a slot cheaper gave up once its last
+// report says it has no request in flight.
+func (m *master) stopRetired() {
+	for _, p := range m.procs {
+		if p.retire != "" && p.state == stateReady && p.inflight == 0 && time.Since(p.loadAt) < 2*time.Second {
+			why := p.retire
+			p.retire = ""
+			m.stop(p, why)
+		}
+	}
 }

@@ -199,7 +199,6 @@ func Run(o Options) int {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
-	m.steer() // with --cheaper, off the sockets of the slots not run
 	for id := 1; id <= m.want; id++ {
 		if err := m.spawn(id, nil); err != nil {
 			o.Log.Error("carafe: master: cannot start a worker", "err", err)
@@ -346,7 +345,32 @@ func (m *master) bind() error {
 			m.closeListeners()
 			return err
 		}
+		if len(ls) > m.want {
+			// --cheaper: the sockets of the slots not run are steered
+			// around from the start. A kernel that cannot steer (before
+			// Linux 4.5, some sandboxes) would queue connections on them
+			// that nobody accepts: the workers share one socket instead.
+			if err = listen.Steer(ls[0], m.want); err != nil {
+				for _, l := range ls {
+					l.Close()
+				}
+				m.o.Log.Warn("carafe: master: the kernel cannot steer connections between sockets; with "+
+					"--cheaper the workers share one socket on "+a, "err", err)
+				var l net.Listener
+				if l, err = listen.Bind(a, m.o.SocketPerm); err != nil {
+					m.closeListeners()
+					return err
+				}
+				ls = []net.Listener{l}
+			}
+		}
 		g := &sockGroup{listeners: ls, uwsgi: i >= len(m.o.HTTP)}
+		if len(ls) > m.want {
+			g.steered = make([]int, m.want)
+			for k := range g.steered {
+				g.steered[k] = k
+			}
+		}
 		m.socks = append(m.socks, g)
 		for _, l := range ls {
 			f, err := listen.File(l)
@@ -523,13 +547,18 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 			p.cmd.Process.Signal(syscall.SIGUSR2)
 		}
 	case syscall.SIGTTIN:
-		if m.stopping {
-			break // no new worker for a master on its way out
+		switch c := m.o.Cheaper; {
+		case m.stopping: // no new worker for a master on its way out
+		case c.Min > 0 && m.want >= m.o.Processes:
+			m.o.Log.Info(fmt.Sprintf("carafe: master: SIGTTIN: already at --processes %d, the most --cheaper runs", m.o.Processes))
+		default:
+			m.more(1, "SIGTTIN")
 		}
-		m.want++
-		m.o.Log.Info("carafe: master: SIGTTIN, one worker more", "workers", m.want)
-		m.spawnOrLog(m.want, 0)
 	case syscall.SIGTTOU:
+		if c := m.o.Cheaper; c.Min > 0 && m.want <= c.Min {
+			m.o.Log.Info(fmt.Sprintf("carafe: master: SIGTTOU: already at --cheaper %d, the fewest it runs", c.Min))
+			break
+		}
 		m.fewer("SIGTTOU")
 	}
 	return 0, false
@@ -561,6 +590,12 @@ func (m *master) reload(why string) {
 	m.reloading = true
 	m.reloadAt, m.pendingReload, m.catchUp = time.Now(), "", false
 	m.overRSSWarned = false
+	for _, p := range m.procs { // a slot cheaper gave up: its worker has the old code
+		if p.retire != "" {
+			p.retire = ""
+			m.stop(p, "reload (its slot was given up)")
+		}
+	}
 	for id := 1; id <= m.want; id++ {
 		var old *proc
 		for _, p := range m.procs {
@@ -776,6 +811,11 @@ func (m *master) rotateLog(now time.Time) {
 // reload's is starting already), and p is stopped once that one is ready.
 func (m *master) recycle(p *proc, why string) {
 	if p.recycling || p.state == stateStopping || m.stopping {
+		return
+	}
+	if p.retire != "" { // its slot was given up: no replacement
+		p.retire = ""
+		m.stop(p, why)
 		return
 	}
 	p.recycling = true

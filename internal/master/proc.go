@@ -51,10 +51,14 @@ type proc struct {
 	// loadNs and loadAt are the worker's last report of its threads' time
 	// in requests (--cheaper), and when it came; load is the share of that
 	// time between its last two reports, once loaded.
-	loadNs  int64
-	loadAt  time.Time
-	load    float64
-	loaded  bool
+	loadNs   int64
+	loadAt   time.Time
+	load     float64
+	loaded   bool
+	inflight int // requests in flight at the last report
+	// retire is why cheaper gave up this worker's slot; it stops once it
+	// has no request left (see stopRetired). "" otherwise.
+	retire  string
 	killAt  time.Time
 	stopAt  time.Time // when it was asked to stop
 	exited  chan struct{}
@@ -275,7 +279,7 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		case m.stopping:
 			then = "the server is stopping"
 		case p.id > m.want:
-			then = "its slot was given up (SIGTTOU)"
+			then = "its slot was given up"
 		case len(m.live(p.id)) > 0:
 			then = "its replacement is already started"
 		}

@@ -1176,32 +1176,57 @@ static PyObject *crf_os_exit(PyObject *self, PyObject *args, PyObject *kwargs)
 static PyMethodDef crf_os_exit_def = {"_exit", (PyCFunction)(void (*)(void))crf_os_exit,
 				      METH_VARARGS | METH_KEYWORDS, NULL};
 
-/* crf_wrap_os_exit puts crf_os_exit in os._exit's place, with its doc. */
+/* crf_wrap_os_exit puts crf_os_exit in os._exit's place (posix._exit's,
+ * which it is), as like it as can be: its name, module, signature and
+ * doc (inspect.signature reads the signature from the doc's first line). */
 static int crf_wrap_os_exit(void)
 {
-	PyObject *os, *doc = NULL, *fn = NULL;
-	const char *d;
+	PyObject *posix, *os = NULL, *sig = NULL, *doc = NULL, *name = NULL, *fn = NULL;
+	const char *s, *d;
+	char *full;
+	size_t n;
 	int rc = -1;
 
+	posix = PyImport_ImportModule("posix");
+	if (posix == NULL)
+		return -1;
 	os = PyImport_ImportModule("os");
 	if (os == NULL)
-		return -1;
-	crf_os_exit_real = PyObject_GetAttrString(os, "_exit");
+		goto out;
+	crf_os_exit_real = PyObject_GetAttrString(posix, "_exit");
 	if (crf_os_exit_real == NULL)
 		goto out;
+	sig = PyObject_GetAttrString(crf_os_exit_real, "__text_signature__");
 	doc = PyObject_GetAttrString(crf_os_exit_real, "__doc__");
-	if (doc == NULL)
-		PyErr_Clear();
-	else if (PyUnicode_Check(doc) && (d = PyUnicode_AsUTF8(doc)) != NULL)
-		crf_os_exit_def.ml_doc = strdup(d);
 	PyErr_Clear();
-	fn = PyCFunction_NewEx(&crf_os_exit_def, NULL, NULL);
-	if (fn != NULL)
-		rc = PyObject_SetAttrString(os, "_exit", fn);
+	s = sig != NULL && PyUnicode_Check(sig) ? PyUnicode_AsUTF8(sig) : NULL;
+	d = doc != NULL && PyUnicode_Check(doc) ? PyUnicode_AsUTF8(doc) : NULL;
+	PyErr_Clear();
+	if (s != NULL && d != NULL) {
+		n = strlen("_exit") + strlen(s) + strlen("\n--\n\n") + strlen(d) + 1;
+		full = malloc(n);
+		if (full != NULL) {
+			snprintf(full, n, "_exit%s\n--\n\n%s", s, d);
+			crf_os_exit_def.ml_doc = full;
+		}
+	} else if (d != NULL) {
+		crf_os_exit_def.ml_doc = strdup(d);
+	}
+	name = PyUnicode_FromString("posix");
+	if (name == NULL)
+		goto out;
+	fn = PyCFunction_NewEx(&crf_os_exit_def, posix, name);
+	if (fn == NULL || PyObject_SetAttrString(posix, "_exit", fn) < 0 ||
+	    PyObject_SetAttrString(os, "_exit", fn) < 0)
+		goto out;
+	rc = 0;
 out:
+	Py_XDECREF(sig);
 	Py_XDECREF(doc);
+	Py_XDECREF(name);
 	Py_XDECREF(fn);
-	Py_DECREF(os);
+	Py_XDECREF(os);
+	Py_DECREF(posix);
 	return rc;
 }
 

@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -739,21 +738,26 @@ func (w *worker) controlLoop() {
 	}
 }
 
-// reportLoad tells the master, once a second, the time the worker's
-// threads have spent in requests so far, in nanoseconds: those finished
-// and, so far, those running (the master's cheaper scales the workers by
-// it). A call that ends between the two reads is counted the next time.
+// reportLoad tells the master, at once and then every second, the time
+// the worker's requests have spent in it so far, in nanoseconds (from
+// when each was read, waiting for a thread included: those finished and,
+// so far, those in flight), how many are in flight, and its threads: the
+// master's cheaper scales the workers by it, and stops a worker whose
+// slot it gave up once it has none in flight. A call that ends between
+// the two reads is counted the next time.
 func (w *worker) reportLoad() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for now := range t.C {
-		busy := w.rtTotal.Load()
-		for _, th := range w.ip.Threads() {
+	for now := time.Now(); ; now = <-t.C {
+		busy, inflight := w.rtTotal.Load(), 0
+		threads := w.ip.Threads()
+		for _, th := range threads {
 			if th.Busy && th.Call != nil {
 				busy += int64(now.Sub(th.Call.Start))
+				inflight++
 			}
 		}
-		w.ctl.Send(control.Msg{T: control.Load, Text: strconv.FormatInt(busy, 10)})
+		w.ctl.Send(control.Msg{T: control.Load, Text: fmt.Sprintf("%d %d %d", busy, inflight, len(threads))})
 	}
 }
 
