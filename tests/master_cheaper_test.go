@@ -1,7 +1,11 @@
 package tests
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,16 +87,18 @@ func TestMasterCheaper(t *testing.T) {
 	}
 }
 
-// The worker of a slot cheaper gives up stops once it has no request
-// left, as uWSGI's cheaper stops only an idle worker: a long request on
-// it (an export, a report) is not cut at the end of --worker-reload-mercy.
-// A slot wanted again before then gets that worker back.
+// The worker of a slot cheaper gives up stops once its requests are
+// done, as uWSGI's cheaper stops only an idle worker: a long request on it
+// (an export, a report) is not cut at the end of --worker-reload-mercy.
+// Meanwhile it takes no new connection, over TCP (steered) nor on a unix
+// socket that every worker shares.
 func TestMasterCheaperStopsIdleWorker(t *testing.T) {
 	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "http.sock")
 	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--cheaper", "1", "--cheaper-initial", "2",
-		"--threads", "2", "--cheaper-overload", "1", "--worker-reload-mercy", "2")
+		"--threads", "2", "--cheaper-overload", "1", "--worker-reload-mercy", "2", "--http", sock)
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
-	// A request of 5 s on worker 2 (new connections go to either worker
+	// A request of 6 s on worker 2 (new connections go to either worker
 	// at random: send them until one is there); the load, at most one
 	// thread of four, fits in one worker.
 	type result struct {
@@ -107,7 +113,7 @@ func TestMasterCheaperStopsIdleWorker(t *testing.T) {
 		r := make(chan result, 1)
 		results = append(results, r)
 		go func() {
-			code, body, err := masterGet(c, s.URL("/stuck?s=5"))
+			code, body, err := masterGet(c, s.URL("/stuck?s=6"))
 			r <- result{code, body, err}
 		}()
 		time.Sleep(300 * time.Millisecond)
@@ -122,8 +128,21 @@ func TestMasterCheaperStopsIdleWorker(t *testing.T) {
 	if !onTwo {
 		t.Fatal("no request of 8 reached worker 2")
 	}
-	if !s.waitLog("one worker fewer; it stops once it has no request left", 10*time.Second) {
+	if !s.waitLog("one worker fewer; it stops once its requests are done", 10*time.Second) {
 		t.Fatal("cheaper did not give up the second slot")
+	}
+	time.Sleep(1500 * time.Millisecond) // its socket's queue taken, it takes no more
+	unix := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+	for i := range 20 {
+		for name, cl := range map[string]*http.Client{"tcp": c, "unix": unix} {
+			code, body, err := masterGet(cl, s.URL("/"))
+			if err != nil || code != 200 || body != fmt.Sprintf("pid=%d", pids[0]) {
+				t.Errorf("%s request %d after the slot was given up: %d %q %v, want worker 1 (pid %d)", name, i, code, body, err, pids[0])
+			}
+		}
 	}
 	for _, r := range results {
 		if got := <-r; got.err != nil || got.code != 200 || got.body != "woke up" {
@@ -153,4 +172,60 @@ func TestMasterCheaperSignalsKeepBounds(t *testing.T) {
 		t.Error("SIGTTIN went past --processes")
 	}
 	masterWaitWorkers(t, stats, 2, 5*time.Second, nil)
+}
+
+// While a worker cheaper added is starting (importing the app), cheaper
+// adds no other: that one is capacity on its way. Each second's look
+// added one more, up to --processes, for a load two workers carry.
+func TestMasterCheaperWaitsForStartingWorker(t *testing.T) {
+	t.Parallel()
+	stats := freeAddr(t)
+	s := startAppEnv(t, []string{"IMPORT_SLEEP=3"}, "master_sleep", "--stats", stats, "--processes", "4",
+		"--cheaper", "1", "--cheaper-overload", "1")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	// Requests of 0.2 s, 6 a second: 1.2 workers' worth.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Second / 6)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); masterGet(c, s.URL("/stuck?s=0.2")) }()
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	if !s.waitLog("1 worker more", 15*time.Second) {
+		t.Fatal("no worker added for 1.2 workers' worth")
+	}
+	// From the first add to worker 2's ready line, none other.
+	var lines []string
+	added, ready := -1, -1
+	for deadline := time.Now().Add(10 * time.Second); ready < 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		lines = strings.Split(s.Log(), "\n")
+		for i, l := range lines {
+			if added < 0 && strings.Contains(l, "1 worker more") {
+				added = i
+			}
+			if strings.Contains(l, "carafe: worker 2 (pid") && strings.Contains(l, ") ready: ") {
+				ready = i
+			}
+		}
+	}
+	if ready < added {
+		t.Fatal("worker 2 did not start")
+	}
+	for _, l := range lines[added+1 : ready] {
+		if strings.Contains(l, "worker more") {
+			t.Errorf("a worker added while worker 2 imported the app: %s", l)
+		}
+	}
 }

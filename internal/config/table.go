@@ -308,8 +308,8 @@ var table = append(append(append([]Option{
 			"--processes, starting with --cheaper-initial; 0 runs --processes workers all the time. The " +
 			"master adds --cheaper-step workers when the load calls for them and stops one at a time when " +
 			"it falls (see --cheaper-algo); a worker's load is the share of its threads' time taken by " +
-			"requests. New connections leave a worker given up at once, and it stops once it has no " +
-			"request left.",
+			"requests. A worker given up takes no new connection and stops once its requests are done, " +
+			"however long they take.",
 	},
 	{
 		Name: "cheaper-initial", Kind: KindInt, Default: "0", Metavar: "N", Section: secProcesses,

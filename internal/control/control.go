@@ -60,7 +60,8 @@ const (
 	OverRSS   = "overrss"   // worker → master: over --reload-on-rss as I start (Text: the warning)
 	Shed      = "shed"      // worker → master: every thread is stuck, I take no new connections (Text "1"), or I do again ("0")
 	Changed   = "changed"   // worker → master: a module's file changed (--py-autoreload): reload (Text: the file, NUL, its mtime in ns)
-	Load      = "load"      // worker → master: its requests' time so far (ns), those in flight, its threads (Text), each second (--cheaper)
+	Load      = "load"      // worker → master: its requests' time so far (ns) and its threads (Text), each second (--cheaper)
+	Retire    = "retire"    // master → worker: stop once your requests are done, however long they take (--cheaper)
 	StatsReq  = "stats"     // master → worker: send your statistics
 	Resume    = "resume"    // master → worker: the replacement you asked for failed; accept again
 	StatsResp = "statsresp" // worker → master: Stats

@@ -3,7 +3,10 @@ package master
 import (
 	"fmt"
 	"math"
+	"syscall"
 	"time"
+
+	"carafe/internal/control"
 )
 
 // Cheaper is --cheaper and its family: the workers scale with the load
@@ -120,13 +123,12 @@ func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int
 }
 
 // noteLoad takes a worker's report (see the worker's reportLoad): its
-// threads' time in requests so far in nanoseconds, the requests it has in
-// flight, and its threads. It keeps the worker's load since the report
-// before, and whether it is idle now.
+// requests' time in it so far in nanoseconds, and its threads. It keeps
+// the worker's load since the report before.
 func (m *master) noteLoad(p *proc, text string) {
 	var ns int64
-	var inflight, threads int
-	if n, err := fmt.Sscanf(text, "%d %d %d", &ns, &inflight, &threads); n != 3 || err != nil || threads < 1 {
+	var threads int
+	if n, err := fmt.Sscanf(text, "%d %d", &ns, &threads); n != 2 || err != nil || threads < 1 {
 		return
 	}
 	now := time.Now()
@@ -136,19 +138,20 @@ func (m *master) noteLoad(p *proc, text string) {
 			p.loaded = true
 		}
 	}
-	p.loadNs, p.loadAt, p.inflight = ns, now, inflight
+	p.loadNs, p.loadAt = ns, now
 }
 
 // scale runs the cheaper algorithm once a second: it adds workers or
 // gives up the last slot. It decides on the workers that are ready and
-// have reported their load (one starting is capacity on its way), and not
-// during a reload or a stop.
+// have reported their load, and not during a reload or a stop. While a
+// slot's worker starts (a new one, a respawn, a recycle's replacement) it
+// adds none: that worker is capacity on its way, and with an import of a
+// few seconds each second's look added one more, up to --processes.
 func (m *master) scale() {
 	c := &m.o.Cheaper
 	if c.Min == 0 || m.stopping || m.reloading {
 		return
 	}
-	m.stopRetired()
 	loads := make([]float64, 0, m.want)
 	var rss int64
 	for id := 1; id <= m.want; id++ {
@@ -173,6 +176,9 @@ func (m *master) scale() {
 	}
 	n, why := c.decide(&m.cheaper, loads, m.want, max(m.o.Processes, c.Min))
 	switch {
+	case n > 0 && len(loads) < m.want:
+		// (decide counts again from here: the next look after the start
+		// sees the new worker's load)
 	case n > 0 && c.RSSSoft > 0 && rss > c.RSSSoft:
 		if !m.cheaperSoftSaid {
 			m.cheaperSoftSaid = true
@@ -187,53 +193,48 @@ func (m *master) scale() {
 	}
 }
 
-// more adds n slots (SIGTTIN, cheaper). A worker of the slot given up
-// last that is still finishing its requests (see fewer) serves it again
-// rather than a new one starting.
+// more adds n slots (SIGTTIN, cheaper).
 func (m *master) more(n int, why string) {
 	m.o.Log.Info(fmt.Sprintf("carafe: master: %s, %d %s more", why, n, plural(n, "worker", "workers")), "workers", m.want+n)
 	for range n {
 		m.want++
-		revived := false
-		for _, p := range m.procs {
-			if p.id == m.want && p.retire != "" && p.state == stateReady {
-				p.retire, revived = "", true
-			}
-		}
-		if !revived {
-			m.spawnOrLog(m.want, 0)
-		}
+		m.spawnOrLog(m.want, 0)
 	}
 }
 
 // fewer gives up the last slot, gracefully (SIGTTOU, cheaper). New
 // connections are steered off its socket at once. Without --cheaper the
 // socket is retired, and the worker goes on a moment to take the
-// connections queued there, then stops. With --cheaper the socket stays,
-// for the slot's next worker, and the worker stops once it has no
-// request left (see stopRetired), as uWSGI's cheaper stops only an idle
-// worker: a long request (an export, a report) is not cut at the end of
-// --worker-reload-mercy.
+// connections queued there, then stops within --worker-reload-mercy.
+// With --cheaper the socket stays, for the slot's next worker, and the
+// worker is retired (see retire): as uWSGI's cheaper stops only an idle
+// worker, a long request on it (an export, a report) is not cut at the
+// end of the mercy.
 func (m *master) fewer(why string) {
 	if m.want <= 1 {
 		return
 	}
 	m.want--
 	var linger time.Duration
-	if m.o.Cheaper.Min == 0 {
-		for _, g := range m.socks {
-			if g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
-				linger = retireLinger
-			}
+	grouped := false
+	for _, g := range m.socks {
+		if len(g.files) > 1 {
+			grouped = true
 		}
+		if m.o.Cheaper.Min == 0 && g.shrink(m.want, !m.o.SocketPerm.ReusePort, m.o.Log) {
+			linger = retireLinger
+		}
+	}
+	if m.o.Cheaper.Min > 0 && grouped {
+		linger = retireLinger
 	}
 	then := ""
 	for _, p := range m.procs {
 		switch {
 		case p.id != m.want+1 || p.state == stateStopping:
 		case m.o.Cheaper.Min > 0 && p.state == stateReady:
-			p.retire = why
-			then = "; it stops once it has no request left"
+			m.retire(p, why, linger)
+			then = "; it stops once its requests are done"
 		default:
 			m.stopAfter(p, why, linger)
 		}
@@ -241,14 +242,43 @@ func (m *master) fewer(why string) {
 	m.o.Log.Info("carafe: master: "+why+", one worker fewer"+then, "workers", m.want)
 }
 
-// stopRetired stops each worker of a slot cheaper gave up once its last
-// report says it has no request in flight.
-func (m *master) stopRetired() {
+// retire stops p without a deadline: after linger (for the connections
+// queued on its own socket before the steering), it takes no new
+// connection, closes each kept-alive one after its response in flight,
+// and leaves once every request it has is done, however long they take
+// (see the worker's retire). A stop of the server (SIGTERM) gives it the
+// mercy, as any worker (see retiredMercy).
+func (m *master) retire(p *proc, why string, linger time.Duration) {
+	p.state = stateStopping
+	p.stopAt = time.Now()
+	p.killAt = p.stopAt.Add(100 * 365 * 24 * time.Hour)
+	p.retiring = true
+	m.o.Log.Info(fmt.Sprintf("carafe: stopping worker %d (pid %d) once its requests are done: %s", p.id, p.pid, why))
+	ctl := p.ctl
+	time.AfterFunc(linger, func() { ctl.Send(control.Msg{T: control.Retire}) })
+}
+
+// retiredMercy gives the workers retire stopped without a deadline the
+// mercy now: the server stops.
+func (m *master) retiredMercy() {
 	for _, p := range m.procs {
-		if p.retire != "" && p.state == stateReady && p.inflight == 0 && time.Since(p.loadAt) < 2*time.Second {
-			why := p.retire
-			p.retire = ""
-			m.stop(p, why)
+		if p.retiring {
+			p.retiring = false
+			p.killAt = time.Now().Add(m.o.Mercy + time.Second)
+			p.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+}
+
+// retiredOverdue says once of each retired worker still finishing its
+// requests past the mercy that it is there, and why.
+func (m *master) retiredOverdue(now time.Time) {
+	for _, p := range m.procs {
+		if p.retiring && !p.retireSaid && now.Sub(p.stopAt) > m.o.Mercy {
+			p.retireSaid = true
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d), whose slot cheaper gave up %s ago, is still "+
+				"finishing its requests (it takes no new ones; a stop of the server cuts them at --worker-reload-mercy)",
+				p.id, p.pid, now.Sub(p.stopAt).Round(time.Second)))
 		}
 	}
 }

@@ -345,12 +345,12 @@ func (m *master) bind() error {
 			m.closeListeners()
 			return err
 		}
-		if len(ls) > m.want {
+		if m.o.Cheaper.Min > 0 && len(ls) > 1 {
 			// --cheaper: the sockets of the slots not run are steered
-			// around from the start. A kernel that cannot steer (before
+			// around, from the start. A kernel that cannot steer (before
 			// Linux 4.5, some sandboxes) would queue connections on them
 			// that nobody accepts: the workers share one socket instead.
-			if err = listen.Steer(ls[0], m.want); err != nil {
+			if err = listen.Steer(ls[0], min(m.want, len(ls))); err != nil {
 				for _, l := range ls {
 					l.Close()
 				}
@@ -529,6 +529,7 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		for _, p := range m.procs {
 			m.stop(p, "shutdown")
 		}
+		m.retiredMercy()
 		// The workers close their copies of the listeners at once; ours
 		// would keep each socket open, and queueing connections nobody
 		// accepts, for the whole drain, to reset them when we exit. Closed
@@ -590,12 +591,6 @@ func (m *master) reload(why string) {
 	m.reloading = true
 	m.reloadAt, m.pendingReload, m.catchUp = time.Now(), "", false
 	m.overRSSWarned = false
-	for _, p := range m.procs { // a slot cheaper gave up: its worker has the old code
-		if p.retire != "" {
-			p.retire = ""
-			m.stop(p, "reload (its slot was given up)")
-		}
-	}
 	for id := 1; id <= m.want; id++ {
 		var old *proc
 		for _, p := range m.procs {
@@ -713,6 +708,7 @@ func (m *master) tick() {
 	}
 	m.rotateLog(now)
 	m.watchStopped()
+	m.retiredOverdue(now)
 }
 
 // stoppedAfter is how many ticks in a row must find a ready worker
@@ -811,11 +807,6 @@ func (m *master) rotateLog(now time.Time) {
 // reload's is starting already), and p is stopped once that one is ready.
 func (m *master) recycle(p *proc, why string) {
 	if p.recycling || p.state == stateStopping || m.stopping {
-		return
-	}
-	if p.retire != "" { // its slot was given up: no replacement
-		p.retire = ""
-		m.stop(p, why)
 		return
 	}
 	p.recycling = true

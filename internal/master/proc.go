@@ -51,19 +51,19 @@ type proc struct {
 	// loadNs and loadAt are the worker's last report of its threads' time
 	// in requests (--cheaper), and when it came; load is the share of that
 	// time between its last two reports, once loaded.
-	loadNs   int64
-	loadAt   time.Time
-	load     float64
-	loaded   bool
-	inflight int // requests in flight at the last report
-	// retire is why cheaper gave up this worker's slot; it stops once it
-	// has no request left (see stopRetired). "" otherwise.
-	retire  string
-	killAt  time.Time
-	stopAt  time.Time // when it was asked to stop
-	exited  chan struct{}
-	ctlDone chan struct{} // the control reader has seen EOF
-	stats   chan *control.WorkerStats
+	loadNs int64
+	loadAt time.Time
+	load   float64
+	loaded bool
+	// retiring: cheaper gave up its slot and it stops once its requests
+	// are done, without a deadline (see retire); retireSaid, that it was
+	// said to be still at it past the mercy.
+	retiring, retireSaid bool
+	killAt               time.Time
+	stopAt               time.Time // when it was asked to stop
+	exited               chan struct{}
+	ctlDone              chan struct{} // the control reader has seen EOF
+	stats                chan *control.WorkerStats
 	// statsAsked: a stats request is on its way or waiting to be read,
 	// not yet answered (see collect).
 	statsAsked atomic.Bool

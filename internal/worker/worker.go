@@ -177,16 +177,20 @@ type worker struct {
 	recycling      bool      // asked for a replacement (and serving on meanwhile)
 	noRecycle      time.Time // after a failed replacement, do not ask again before
 	harakiri       chan struct{}
-	shedMu         sync.Mutex
-	shedding       atomic.Bool // see shedWhileStuck
-	starved        int         // servers out of file descriptors (see outOfFiles; shedMu)
-	starvedSpell   int         // counts the spells of starved > 0 (shedMu)
-	steeredAway    bool        // what the master was last told: take new connections elsewhere (shedMu)
-	mem            *memReturn  // gives a burst's memory back (memory.go)
+	// retire asks the serving loop to stop without a deadline (the
+	// master's Retire); retired is closed when that drain is over.
+	retire, retired chan struct{}
+	shedMu          sync.Mutex
+	shedding        atomic.Bool // see shedWhileStuck
+	starved         int         // servers out of file descriptors (see outOfFiles; shedMu)
+	starvedSpell    int         // counts the spells of starved > 0 (shedMu)
+	steeredAway     bool        // what the master was last told: take new connections elsewhere (shedMu)
+	mem             *memReturn  // gives a burst's memory back (memory.go)
 }
 
 func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
-	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{}), start: time.Now(), mem: newMemReturn()}
+	w := &worker{o: o, ctl: ctl, harakiri: make(chan struct{}), retire: make(chan struct{}, 1), retired: make(chan struct{}),
+		start: time.Now(), mem: newMemReturn()}
 	if o.MaxRequests > 0 {
 		w.limit = int64(o.MaxRequests) + int64(stagger()*o.MaxRequestsDelta)
 	}
@@ -322,6 +326,17 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			closeAll(listeners)
 			w.shutdown(min(o.DrainTimeout, o.HarakiriGrace))
 			return ErrHarakiri
+		case <-w.retire:
+			// cheaper gave up this worker's slot: no new connection, each
+			// kept-alive one closed after its response, and every request
+			// done, however long it takes (a SIGTERM meanwhile gives the
+			// rest the mercy, as any stop).
+			closeAll(listeners)
+			errc = nil // each Serve returns, its listener closed
+			go func() { w.shutdown(retireDrain); close(w.retired) }()
+		case <-w.retired:
+			w.finalise(time.Now().Add(o.DrainTimeout), sigs)
+			return nil
 		case sig := <-masterSigs:
 			if ctl == nil {
 				name := map[os.Signal]string{syscall.SIGHUP: "SIGHUP", syscall.SIGTTIN: "SIGTTIN"}[sig]
@@ -462,6 +477,9 @@ func (w *worker) shutdown(d time.Duration) {
 		}
 	}
 }
+
+// retireDrain is the drain of a worker cheaper retires: no deadline.
+const retireDrain = 100 * 365 * 24 * time.Hour
 
 // refuseBefore is how long before a drain's end shutdown refuses the
 // requests still queued: time to write their 503s.
@@ -734,6 +752,11 @@ func (w *worker) controlLoop() {
 			w.ctl.Send(control.Msg{T: control.StatsResp, Stats: w.stats()})
 		case control.Resume:
 			w.resume()
+		case control.Retire:
+			select {
+			case w.retire <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -741,23 +764,21 @@ func (w *worker) controlLoop() {
 // reportLoad tells the master, at once and then every second, the time
 // the worker's requests have spent in it so far, in nanoseconds (from
 // when each was read, waiting for a thread included: those finished and,
-// so far, those in flight), how many are in flight, and its threads: the
-// master's cheaper scales the workers by it, and stops a worker whose
-// slot it gave up once it has none in flight. A call that ends between
-// the two reads is counted the next time.
+// so far, those running), and its threads: the master's cheaper scales
+// the workers by it. A call that ends between the two reads is counted
+// the next time.
 func (w *worker) reportLoad() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for now := time.Now(); ; now = <-t.C {
-		busy, inflight := w.rtTotal.Load(), 0
+		busy := w.rtTotal.Load()
 		threads := w.ip.Threads()
 		for _, th := range threads {
 			if th.Busy && th.Call != nil {
 				busy += int64(now.Sub(th.Call.Start))
-				inflight++
 			}
 		}
-		w.ctl.Send(control.Msg{T: control.Load, Text: fmt.Sprintf("%d %d %d", busy, inflight, len(threads))})
+		w.ctl.Send(control.Msg{T: control.Load, Text: fmt.Sprintf("%d %d", busy, len(threads))})
 	}
 }
 

@@ -2,7 +2,7 @@
 anything; /stuck-stream sends its headers and a first chunk, then blocks in
 stuck_stream; /gil runs a regular expression that backtracks for ages in
 gil_view, holding the GIL all along; anything else answers "pid=PID" at
-once."""
+once. IMPORT_SLEEP=SECONDS makes the import itself take that long."""
 import os
 import re
 import time
@@ -47,3 +47,7 @@ def application(environ, start_response):
         [("Content-Type", "text/plain"), ("Content-Length", str(len(data)))],
     )
     return [data]
+
+
+# (last, so that the lines above keep the numbers the tests' stacks name)
+time.sleep(float(os.environ.get("IMPORT_SLEEP", "0")))
