@@ -33,32 +33,7 @@ func TestMasterCheaper(t *testing.T) {
 	// Requests of 0.2 s coming 20 a second, each on a new connection (a
 	// kept-alive one stays with its worker), whatever the answers: four
 	// workers' worth, so every worker is busy however many there are.
-	var ok, failed atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if code, _, err := masterGet(c, s.URL("/stuck?s=0.2")); err == nil && code == 200 {
-					ok.Add(1)
-				} else {
-					failed.Add(1)
-				}
-			}()
-		}
-	}()
+	load := openLoad(s.URL("/stuck?s=0.2"), 50*time.Millisecond)
 	at := time.Now()
 	masterWaitWorkers(t, stats, 3, 30*time.Second, nil)
 	t.Logf("3 workers %v after the load began", time.Since(at).Round(time.Millisecond))
@@ -67,10 +42,8 @@ func TestMasterCheaper(t *testing.T) {
 	if strings.Contains(s.Log(), "workers=4") {
 		t.Error("a fourth worker, past --processes 3")
 	}
-	close(stop)
-	wg.Wait()
-	if failed.Load() > 0 || ok.Load() == 0 {
-		t.Errorf("busy clients: %d ok, %d failed", ok.Load(), failed.Load())
+	if ok, failed := load.stop(); failed > 0 || ok == 0 {
+		t.Errorf("busy clients: %d ok, %d failed", ok, failed)
 	}
 
 	// The load falls to a light client: the workers go one at a time,
@@ -184,25 +157,8 @@ func TestMasterCheaperWaitsForStartingWorker(t *testing.T) {
 		"--cheaper", "1", "--cheaper-overload", "1")
 	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
 	// Requests of 0.2 s, 6 a second: 1.2 workers' worth.
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Second / 6)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); masterGet(c, s.URL("/stuck?s=0.2")) }()
-		}
-	}()
-	defer func() { close(stop); wg.Wait() }()
+	load := openLoad(s.URL("/stuck?s=0.2"), time.Second/6)
+	defer load.stop()
 	if !s.waitLog("1 worker more", 15*time.Second) {
 		t.Fatal("no worker added for 1.2 workers' worth")
 	}
@@ -228,4 +184,53 @@ func TestMasterCheaperWaitsForStartingWorker(t *testing.T) {
 			t.Errorf("a worker added while worker 2 imported the app: %s", l)
 		}
 	}
+}
+
+// openLoadRun is a load that openLoad starts.
+type openLoadRun struct {
+	done       chan struct{}
+	wg         sync.WaitGroup
+	ok, failed atomic.Int64
+}
+
+// openLoad sends a GET to url every interval, each on a new connection (a
+// kept-alive one stays with its worker), whatever the answers (an open
+// loop, as a site's visitors come), until stop, which waits for the
+// answers and counts them.
+func openLoad(url string, interval time.Duration) *openLoadRun {
+	l := &openLoadRun{done: make(chan struct{})}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.done:
+				return
+			case <-tick.C:
+			}
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				if code, _, err := masterGet(c, url); err == nil && code == 200 {
+					l.ok.Add(1)
+				} else {
+					l.failed.Add(1)
+				}
+			}()
+		}
+	}()
+	return l
+}
+
+func (l *openLoadRun) stop() (ok, failed int64) {
+	select {
+	case <-l.done:
+	default:
+		close(l.done)
+	}
+	l.wg.Wait()
+	return l.ok.Load(), l.failed.Load()
 }

@@ -45,14 +45,7 @@ func TestWorkerCrashInC(t *testing.T) {
 		if !s.waitLog(where, 5*time.Second) || !strings.Contains(s.Log(), line) || !strings.Contains(s.Log(), tc.frame) {
 			t.Errorf("%s: want %q, %q and the Python frame %q in the log", tc.path, line, where, tc.frame)
 		}
-		ok := false
-		for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if resp, err := client.Get(s.URL("/")); err == nil {
-				ok = resp.StatusCode == 200
-				resp.Body.Close()
-			}
-		}
-		if !ok {
+		if !answersAgain(client, s.URL("/")) {
 			t.Errorf("%s: no worker answered after the crash", tc.path)
 		}
 	}
@@ -101,14 +94,7 @@ func TestWorkerCrashKeepsLogLines(t *testing.T) {
 			t.Fatalf("%s: answered %d, want the worker ended", end, resp.StatusCode)
 		}
 		// The next worker answers, and the master has logged the end.
-		ok := false
-		for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if resp, err := client.Get(s.URL("/")); err == nil {
-				ok = resp.StatusCode == 200
-				resp.Body.Close()
-			}
-		}
-		if !ok {
+		if !answersAgain(client, s.URL("/")) {
 			t.Fatalf("%s: no worker answered after it", end)
 		}
 		log := s.Log()
@@ -118,4 +104,18 @@ func TestWorkerCrashKeepsLogLines(t *testing.T) {
 			}
 		}
 	}
+}
+
+// answersAgain reports whether url answers 200 within 10 s: the worker
+// that replaces one that ended serves.
+func answersAgain(client *http.Client, url string) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return true
+			}
+		}
+	}
+	return false
 }
