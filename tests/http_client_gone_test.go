@@ -116,8 +116,13 @@ func TestClientGoneFromStartingWorkersBacklog(t *testing.T) {
 func TestClientGoneSlowRequestIsNoWait(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "http_count", "--threads", "2")
-	// Past the first 100 ms of the worker, whose first connections may
-	// have waited in the backlog while it started.
+	// Past the first 100 ms of the worker's serving, whose first
+	// connections may have waited in the backlog while it started (the
+	// socket takes connections from its bind, before the app's import: a
+	// fixed wait from then was sometimes too short under load).
+	if !s.waitLog("carafe: serving HTTP on", 20*time.Second) {
+		t.Fatal("not serving")
+	}
 	time.Sleep(200 * time.Millisecond)
 	body := strings.Repeat("b", 60000)
 	for _, pieces := range [][2]string{
