@@ -302,9 +302,7 @@ func (m *master) steer() {
 			}
 		}
 		if len(to) == 0 { // none ready: the sockets of the slots wanted (--cheaper runs fewer)
-			for i := range min(n, m.want) {
-				to = append(to, i)
-			}
+			to = firstSockets(min(n, m.want))
 		}
 		if len(to) == n {
 			to = nil
@@ -323,6 +321,15 @@ func (m *master) steer() {
 		}
 		g.steered = to
 	}
+}
+
+// firstSockets numbers a group's first n sockets, as steer lists them.
+func firstSockets(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // bind opens every listener once, so the port is held for good and a
@@ -366,10 +373,7 @@ func (m *master) bind() error {
 		}
 		g := &sockGroup{listeners: ls, uwsgi: i >= len(m.o.HTTP)}
 		if len(ls) > m.want {
-			g.steered = make([]int, m.want)
-			for k := range g.steered {
-				g.steered[k] = k
-			}
+			g.steered = firstSockets(m.want) // (see the Steer above)
 		}
 		m.socks = append(m.socks, g)
 		for _, l := range ls {
