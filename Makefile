@@ -59,9 +59,10 @@ fuzz:
 	@scripts/fuzz.sh 60000x
 
 # The deployment tests (tests/deploy_*) run the real nginx and Apache
-# (mod_proxy_uwsgi ships in apache2-bin): installed here when missing.
+# (mod_proxy_uwsgi ships in apache2-bin), and systemd's own tools
+# (systemd-analyze, systemd-socket-activate): installed here when missing.
 integration: build venv
-	@CARAFE_DEBS="nginx apache2" scripts/deps.sh "$(PYTHON)"
+	@CARAFE_DEBS="nginx apache2 systemd" scripts/deps.sh "$(PYTHON)"
 	$(GO) test -count=1 -timeout 20m ./tests/...
 
 # The race detector and cgocheck2 on the real binary, under the

@@ -143,9 +143,10 @@ func TestDeploySeedIniStrict(t *testing.T) {
 	}
 }
 
-// deploy/systemd/carafe.service passes `systemd-analyze verify` (with
-// ExecStart pointing at the binary under test), where systemd-analyze is
-// installed: it is optional, unlike nginx and apache2.
+// deploy/systemd/carafe.service and carafe.socket pass `systemd-analyze
+// verify` (with ExecStart pointing at the binary under test), where
+// systemd-analyze is installed (Debian's systemd package, which `make
+// integration` installs).
 func TestDeploySystemdUnit(t *testing.T) {
 	t.Parallel()
 	bin := carafeBin(t)
@@ -156,7 +157,8 @@ func TestDeploySystemdUnit(t *testing.T) {
 	dir := t.TempDir()
 	unit := deployWrite(t, dir, "carafe.service", deployRender(t, "deploy/systemd/carafe.service",
 		"ExecStart=/usr/local/bin/carafe ", "ExecStart="+bin+" "))
-	cmd := exec.Command(analyze, "verify", unit)
+	socket := deployWrite(t, dir, "carafe.socket", deployRender(t, "deploy/systemd/carafe.socket"))
+	cmd := exec.Command(analyze, "verify", unit, socket)
 	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_LEVEL=warning")
 	out, err := cmd.CombinedOutput()
 	// verify exits 0 on unknown keys but names them: any output is a finding.
@@ -173,7 +175,7 @@ func TestDeployDocsQuoteFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"deploy/site.ini", "deploy/systemd/carafe.service", "deploy/nginx/carafe.conf", "deploy/apache/carafe.conf"} {
+	for _, f := range []string{"deploy/site.ini", "deploy/systemd/carafe.service", "deploy/systemd/carafe.socket", "deploy/nginx/carafe.conf", "deploy/apache/carafe.conf"} {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)

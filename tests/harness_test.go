@@ -169,12 +169,19 @@ func launchEnv(t testing.TB, env []string, addr string, args ...string) *server 
 // launchIn is launchEnv started in directory dir ("" for the test's own).
 func launchIn(t testing.TB, dir string, env []string, addr string, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, addr: addr, done: make(chan struct{})}
-	s.cmd = exec.Command(carafeBin(t), args...)
-	s.cmd.Dir = dir
+	cmd := exec.Command(carafeBin(t), args...)
+	cmd.Dir = dir
 	if env != nil {
-		s.cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(os.Environ(), env...)
 	}
+	return launchCmd(t, cmd, addr)
+}
+
+// launchCmd is launch for a command made ready to start (carafe, or a
+// program that runs it); its output is captured here.
+func launchCmd(t testing.TB, cmd *exec.Cmd, addr string) *server {
+	t.Helper()
+	s := &server{t: t, addr: addr, cmd: cmd, done: make(chan struct{})}
 	s.cmd.Stdout = lockedWriter{s}
 	s.cmd.Stderr = lockedWriter{s}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

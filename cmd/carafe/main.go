@@ -4,16 +4,19 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +47,26 @@ func main() {
 }
 
 func run(args []string) int {
+	// Sockets systemd passed (socket activation) are the master's (or a
+	// standalone worker's) to take, first: their addresses are the
+	// listeners of a configuration that names none.
+	var passed []listen.Passed
+	if control.WorkerID() == 0 {
+		var err error
+		if passed, err = listen.Activated(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		os.Unsetenv(config.EnvActivated) // never a stale one: set here only
+		if len(passed) > 0 {
+			var addrs []string
+			for _, p := range passed {
+				addrs = append(addrs, p.Addr)
+			}
+			b, _ := json.Marshal(addrs) // strings: cannot fail
+			os.Setenv(config.EnvActivated, string(b))
+		}
+	}
 	cfg, warnings, err := config.Parse(args, os.Environ())
 	switch {
 	case errors.Is(err, config.ErrHelp):
@@ -68,6 +91,19 @@ func run(args []string) int {
 		nameWorker()
 		inheritSettings(cfg, os.Stderr)
 		os.Unsetenv(config.EnvFiles) // read; not for the app
+		os.Unsetenv(config.EnvActivated)
+	}
+	var fromSystemd map[string]net.Listener // by the address that names each
+	if len(passed) > 0 {
+		if cfg.Daemonize != "" {
+			fmt.Fprintln(os.Stderr, "carafe: --daemonize with sockets from systemd (socket activation): "+
+				"systemd keeps carafe in the background itself; remove daemonize")
+			return 1
+		}
+		if fromSystemd, err = listen.Take(passed, slices.Concat(cfg.HTTP, cfg.Socket)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 	detached := os.Getenv(envDaemon) != ""
 	os.Unsetenv(envDaemon) // not for the workers, nor the app's own subprocesses
@@ -155,14 +191,17 @@ func run(args []string) int {
 		// apply --chdir and --env themselves, from the same arguments.
 		mo := masterOptions(cfg, args, log)
 		mo.Notify = notify
+		mo.Passed = fromSystemd
 		return master.Run(mo)
 	}
+	os.Unsetenv(config.EnvActivated) // read; not for the app
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	wo := workerOptions(cfg, log)
 	wo.Notify = notify
+	wo.Passed = fromSystemd
 	if err := staticHandlers(cfg, &wo); err != nil {
 		fmt.Fprintf(os.Stderr, "carafe: %v\n", err)
 		return 1

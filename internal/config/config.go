@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -185,6 +186,23 @@ type Pidfile struct {
 	Atomic    bool // written to a temporary file and renamed (safe-*)
 }
 
+// EnvActivated names the variable that lists, as a JSON array, the
+// addresses of the sockets systemd passed carafe (socket activation): the
+// listeners when the configuration names none. The master sets it for its
+// own readings of the configuration and its workers'; a worker unsets it,
+// as the app has no use for it.
+const EnvActivated = "CARAFE_SYSTEMD_SOCKETS"
+
+// activated reads EnvActivated's value; nil for none, or for a value not
+// of carafe's making.
+func activated(v string) []string {
+	var addrs []string
+	if v == "" || json.Unmarshal([]byte(v), &addrs) != nil {
+		return nil
+	}
+	return addrs
+}
+
 // DefaultHTTP is the listener the short form (carafe module:callable) binds
 // when no --http or --socket is given.
 const DefaultHTTP = "127.0.0.1:8000"
@@ -340,6 +358,11 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	}
 	if w := scriptNameWarning(env, c); w != "" {
 		warnings = append(warnings, w)
+	}
+	if len(c.HTTP) == 0 && len(c.Socket) == 0 {
+		// Sockets systemd passed, that no option names: HTTP's, as the
+		// short form serves (and Gunicorn serves on a .socket unit's).
+		c.HTTP = activated(vars[EnvActivated])
 	}
 	if cl.positional != "" {
 		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {

@@ -958,3 +958,43 @@ func TestGunicornShortNamesHaveAdvice(t *testing.T) {
 		}
 	}
 }
+
+// The sockets systemd passed (EnvActivated) are the HTTP listeners of a
+// configuration that names none, the short form's default included; one
+// that names some keeps them, and cmd/carafe pairs them with the passed.
+func TestActivatedSockets(t *testing.T) {
+	passed := EnvActivated + `=["127.0.0.1:9000","/run/carafe/app.sock"]`
+	for _, tt := range []struct {
+		name       string
+		args, env  []string
+		http, sock []string
+		err        string
+	}{
+		{name: "short form", args: []string{"app:app"}, env: []string{passed},
+			http: []string{"127.0.0.1:9000", "/run/carafe/app.sock"}},
+		{name: "no listener given", args: []string{"--module", "app"}, env: []string{passed},
+			http: []string{"127.0.0.1:9000", "/run/carafe/app.sock"}},
+		{name: "a listener given", args: []string{"--socket", "/run/carafe/app.sock", "app:app"}, env: []string{passed},
+			sock: []string{"/run/carafe/app.sock"}},
+		{name: "none passed", args: []string{"app:app"}, http: []string{DefaultHTTP}},
+		{name: "not carafe's value", args: []string{"app:app"}, env: []string{EnvActivated + "=3"},
+			http: []string{DefaultHTTP}},
+		{name: "none passed, none given", args: []string{"--module", "app"}, err: "no listener"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := Parse(tt.args, append([]string{"PATH=/bin"}, tt.env...))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("Parse: %v, want an error with %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.HTTP, tt.http) || !slices.Equal(c.Socket, tt.sock) {
+				t.Errorf("http %q socket %q, want %q %q", c.HTTP, c.Socket, tt.http, tt.sock)
+			}
+		})
+	}
+}

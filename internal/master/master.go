@@ -37,6 +37,12 @@ type Options struct {
 	HTTP, Socket []string
 	SocketPerm   listen.Perm
 	Processes    int
+	// Passed are the listeners systemd passed (socket activation), by the
+	// address of HTTP or Socket that names each: the master serves on them
+	// rather than binding those addresses (one socket, whatever Processes
+	// is), and never removes their files (--vacuum): the socket unit keeps
+	// them for the next start.
+	Passed map[string]net.Listener
 	// WorkerSettings are the values of the options the master acts on
 	// (HTTP and Socket among them), which its workers take over their own
 	// reading of the configuration.
@@ -340,7 +346,10 @@ func (m *master) bind() error {
 		var err error
 		// With --cheaper, a socket for each worker it may run; those of
 		// the slots it does not run are steered around (see steer).
-		if n := max(m.want, m.o.Processes); listen.Grouped(a, n) {
+		if l, ok := m.o.Passed[a]; ok {
+			ls = []net.Listener{l}
+			m.o.Log.Info("carafe: master: serving on the socket systemd passed for " + a)
+		} else if n := max(m.want, m.o.Processes); listen.Grouped(a, n) {
 			ls, err = listen.BindGroup(a, n, m.o.SocketPerm)
 		} else {
 			var l net.Listener
@@ -493,7 +502,12 @@ func writeAtomic(path string, b []byte) error {
 func (m *master) cleanup() {
 	m.closeListeners()
 	if m.o.Vacuum {
-		addrs := append(append([]string{}, m.o.HTTP...), m.o.Socket...)
+		var addrs []string
+		for _, a := range slices.Concat(m.o.HTTP, m.o.Socket) {
+			if _, ok := m.o.Passed[a]; !ok { // systemd's socket unit keeps its file for the next start
+				addrs = append(addrs, a)
+			}
+		}
 		if m.stats != nil { // never a path whose binding was refused
 			addrs = append(addrs, m.o.Stats)
 		}

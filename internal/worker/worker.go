@@ -44,6 +44,10 @@ type Options struct {
 	HTTPOptions httpfront.Options
 	// UWSGIOptions configure the uwsgi-protocol listeners.
 	UWSGIOptions httpfront.Options
+	// Passed are the listeners systemd passed (socket activation), by the
+	// address of HTTP or UWSGI that names each: standalone serves on them
+	// rather than binding those addresses, and never removes their files.
+	Passed map[string]net.Listener
 	// Access enables the access log on Stderr; AccessFilter picks its
 	// lines when logging is otherwise disabled.
 	Access       bool
@@ -119,17 +123,24 @@ var ErrHarakiri = errors.New("carafe: a request ran past --harakiri (see above),
 // SIGQUIT (immediate).
 func Run(o Options) error {
 	var listeners []net.Listener
-	for _, a := range append(append([]string{}, o.HTTP...), o.UWSGI...) {
+	var bound []string // the addresses bound here, not passed
+	for _, a := range slices.Concat(o.HTTP, o.UWSGI) {
+		if l, ok := o.Passed[a]; ok {
+			listeners = append(listeners, l)
+			continue
+		}
 		l, err := listen.Bind(a, o.SocketPerm)
 		if err != nil {
 			closeAll(listeners)
 			return err
 		}
 		listeners = append(listeners, l)
+		bound = append(bound, a)
 	}
 	if o.Vacuum {
 		o.vacuum = func() {
-			if err := listen.Vacuum(append(append([]string{}, o.HTTP...), o.UWSGI...)); err != nil {
+			// Not a file systemd made: its socket unit keeps it for the next start.
+			if err := listen.Vacuum(bound); err != nil {
 				o.Log.Warn("carafe: --vacuum cannot remove a socket", "err", err)
 			}
 		}
