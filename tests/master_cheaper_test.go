@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,16 @@ func TestMasterCheaper(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second) // idle, it stays at one
 	masterWaitWorkers(t, stats, 1, time.Second, nil)
+	// The slots it does not run are listed as uWSGI lists them.
+	var cheap []int
+	for _, w := range masterStats(t, stats).Workers {
+		if w.Status == "cheap" && w.Pid == 0 {
+			cheap = append(cheap, w.ID)
+		}
+	}
+	if slices.Sort(cheap); !slices.Equal(cheap, []int{2, 3}) {
+		t.Errorf("stats list workers %v as cheap, want 2 and 3", cheap)
+	}
 
 	// Requests of 0.2 s coming 20 a second, each on a new connection (a
 	// kept-alive one stays with its worker), whatever the answers: four

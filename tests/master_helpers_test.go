@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,17 +99,22 @@ func masterServing(w masterStatWorker) bool {
 
 // masterWaitWorkers waits until stats lists exactly n workers, all serving,
 // and (when not nil) ok(pids) holds; it returns their pids by worker id.
+// The slots --cheaper does not run ("cheap") are not counted.
 func masterWaitWorkers(t testing.TB, stats string, n int, d time.Duration, ok func(pids []int) bool) []int {
 	t.Helper()
 	var doc *masterStatsDoc
 	var err error
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		doc, err = masterReadStats(stats)
-		if err != nil || len(doc.Workers) != n {
+		if err != nil {
+			continue
+		}
+		running := slices.DeleteFunc(slices.Clone(doc.Workers), func(w masterStatWorker) bool { return w.Status == "cheap" })
+		if len(running) != n {
 			continue
 		}
 		pids := make([]int, 0, n)
-		for _, w := range doc.Workers {
+		for _, w := range running {
 			if !masterServing(w) {
 				break
 			}

@@ -34,6 +34,7 @@ type procInfo struct {
 type snapshot struct {
 	procs   []procInfo
 	empty   []procInfo // the slots with no worker now (a restart put off): id and counts only
+	cheap   []procInfo // the slots --cheaper does not run now: id and counts only
 	sockets []SocketEntry
 }
 
@@ -45,10 +46,17 @@ func (m *master) snapshot() snapshot {
 			accepting: p.state == stateReady, started: p.started, // (a recycling one too: see worker.recycle)
 			respawns: s.respawns, harakiris: s.harakiris, ctl: p.ctl, stats: p.stats, asked: &p.statsAsked})
 	}
-	for id := 1; id <= m.want; id++ {
-		if !slices.ContainsFunc(m.procs, func(p *proc) bool { return p.id == id }) {
-			s := slotOf(id)
-			out.empty = append(out.empty, procInfo{id: id, respawns: s.respawns, harakiris: s.harakiris})
+	for id := 1; id <= max(m.want, m.o.Processes); id++ {
+		if slices.ContainsFunc(m.procs, func(p *proc) bool { return p.id == id }) {
+			continue
+		}
+		s := slotOf(id)
+		info := procInfo{id: id, respawns: s.respawns, harakiris: s.harakiris}
+		switch {
+		case id <= m.want:
+			out.empty = append(out.empty, info)
+		case m.o.Cheaper.Min > 0:
+			out.cheap = append(out.cheap, info)
 		}
 	}
 	out.sockets = []SocketEntry{}
@@ -104,7 +112,7 @@ type SocketEntry struct {
 type WorkerEntry struct {
 	ID       int    `json:"id"`
 	Pid      int    `json:"pid"`
-	Status   string `json:"status"` // idle, busy, starting, stopping, respawning (pid 0)
+	Status   string `json:"status"` // idle, busy, starting, stopping; respawning, cheap (pid 0)
 	RSS      int64  `json:"rss"`
 	Respawns int    `json:"respawns"`
 	control.WorkerStats
@@ -286,10 +294,15 @@ func (m *master) collect() StatsDoc {
 	}
 	// A slot waiting out its restart's delay is listed too, as uWSGI lists
 	// every worker: a monitor that counts them sees one missing, not none.
-	for _, p := range snap.empty {
-		doc.Workers = append(doc.Workers, WorkerEntry{ID: p.id, Status: "respawning", Respawns: p.respawns,
-			RespawnCount: p.respawns, HarakiriCount: p.harakiris, Cores: []any{}, Apps: []any{},
-			WorkerStats: control.WorkerStats{Threads: []control.ThreadStats{}}})
+	// So is one that --cheaper does not run now, as uWSGI lists it ("cheap"):
+	// what a monitor graphs keeps its series, and a dashboard shows how
+	// many more workers the load may start.
+	for i, slots := range [][]procInfo{snap.empty, snap.cheap} {
+		for _, p := range slots {
+			doc.Workers = append(doc.Workers, WorkerEntry{ID: p.id, Status: []string{"respawning", "cheap"}[i],
+				Respawns: p.respawns, RespawnCount: p.respawns, HarakiriCount: p.harakiris, Cores: []any{},
+				Apps: []any{}, WorkerStats: control.WorkerStats{Threads: []control.ThreadStats{}}})
+		}
 	}
 	return doc
 }
