@@ -334,9 +334,21 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		}
 	}
 	cheaperOff := envCheaperOff(env)
+	cheaperSaid := cheaperOff // (an empty UWSGI_CHEAPER= too)
 	for _, s := range order {
 		if s.opt.Name == "cheaper" {
 			cheaperOff = !s.bare && isOff(s.value)
+			cheaperSaid = true
+		}
+	}
+	if !cheaperSaid {
+		// uWSGI ignores them silently: a config that meant to scale with
+		// the load but lost its cheaper line runs processes workers.
+		for _, s := range order {
+			if strings.HasPrefix(s.opt.Name, "cheaper-") {
+				warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: no cheaper option "+
+					"(the fewest workers to run) is given, so processes workers run all the time", s.where, s.name))
+			}
 		}
 	}
 	unknown, err := ld.unknownLines(cheaperOff)

@@ -227,6 +227,31 @@ func TestCheaperOffKeepsFamily(t *testing.T) {
 	if c, _, err := Parse([]string{"app"}, []string{"UWSGI_CHEAPER_INITIAL=2"}); err != nil || c.Cheaper != 0 {
 		t.Errorf("UWSGI_CHEAPER_INITIAL alone: %v", err)
 	}
+	// Switched off, the family says nothing; never switched on, each of
+	// its lines says it does nothing (uWSGI is silent), naming where.
+	for _, tt := range []struct {
+		ini  string
+		want []string
+	}{
+		{"cheaper = 0\ncheaper-initial = 2\n", nil},
+		{"cheaper = 2\ncheaper-initial = 2\n", nil},
+		{"cheaper-initial = 2\ncheaper-algo = spare\n", []string{
+			"uwsgi.ini:5: cheaper-initial is not applied: no cheaper option", "uwsgi.ini:6: cheaper-algo is not applied"}},
+	} {
+		if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\nprocesses = 4\n"+tt.ini), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, warnings, err := Parse([]string{"--ini", ini}, []string{})
+		if err != nil || len(warnings) != len(tt.want) {
+			t.Errorf("%q: %v, warnings %q; want %q", tt.ini, err, warnings, tt.want)
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(warnings[i], w) {
+				t.Errorf("%q: warning %q, want %q in it", tt.ini, warnings[i], w)
+			}
+		}
+	}
 	// A cheaper-* key carafe lacks goes with the family when it is off.
 	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = main\nhttp = :8000\ncheaper = 0\ncheaper-algos-list = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
