@@ -327,6 +327,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		TouchReload:    cfg.TouchReload,
 		TouchLog:       cfg.TouchLogReopen,
 		Stats:          cfg.Stats,
+		Fifos:          cfg.MasterFifo,
 		Version:        version,
 		Pidfiles:       pidfiles(cfg),
 		Vacuum:         cfg.Vacuum,
@@ -404,6 +405,9 @@ func absPaths(cfg *config.Config) error {
 	}
 	for i := range cfg.TouchLogReopen {
 		abs(&cfg.TouchLogReopen[i])
+	}
+	for i := range cfg.MasterFifo {
+		abs(&cfg.MasterFifo[i])
 	}
 	return err
 }

@@ -23,7 +23,7 @@ var masterOwned = []string{
 	"http", "socket", "chmod-socket", "chown-socket", "reuse-port",
 	"processes", "worker-reload-mercy", "harakiri-graceful-timeout", "touch-reload", "touch-logreopen",
 	"logto", "logfile-chmod", "req-logger", "log-maxsize", "log-backupname",
-	"uid", "gid", "master-as-root", "pidfile", "pidfile2", "safe-pidfile", "safe-pidfile2", "vacuum", "stats",
+	"uid", "gid", "master-as-root", "pidfile", "pidfile2", "safe-pidfile", "safe-pidfile2", "vacuum", "stats", "master-fifo",
 	"cheaper", "cheaper-initial", "cheaper-step", "cheaper-overload", "cheaper-algo", "cheaper-idle",
 	"cheaper-busyness-max", "cheaper-busyness-min", "cheaper-busyness-multiplier",
 	"cheaper-rss-limit-soft", "cheaper-rss-limit-hard",

@@ -223,7 +223,6 @@ var unsupportedOptions = []Option{
 	unsupported("fastrouter", "There are no routers; use nginx."),
 	unsupported("subscribe-to", "There are no subscription servers."),
 	unsupported("cache2", "There is no shared cache; use Redis or memcached."),
-	unsupported("master-fifo", "Control carafe with signals (SIGHUP reloads, SIGTERM stops)."),
 	withAliases(unsupported("yaml", "carafe reads ini files only (--ini FILE); uWSGI's YAML, JSON and XML configs "+
 		"say the same in ini form, one key = value a line."), "yml"),
 	withAliases(unsupported("json", "carafe reads ini files only (--ini FILE); uWSGI's YAML, JSON and XML configs "+

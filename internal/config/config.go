@@ -88,6 +88,7 @@ type Config struct {
 	SafePidfile2        string      // --safe-pidfile2 (after, atomically)
 	Vacuum              bool        // --vacuum: remove unix sockets and the pidfile on exit
 	Stats               string      // --stats ADDR; "" = no stats server
+	MasterFifo          []string    // --master-fifo FILE: the named pipes the master takes commands from
 
 	Umask            string // --umask: octal, applied at start; "" leaves it alone
 	DisableLogging   bool   // --disable-logging: no request log lines
@@ -138,7 +139,7 @@ func (c *Config) NeedsMaster() bool {
 	return c.Master || c.Processes > 1 || c.Harakiri > 0 || c.MaxRequests > 0 ||
 		c.MaxWorkerLifetime > 0 || c.ReloadOnRSS > 0 || c.EvilReloadOnRSS > 0 || len(c.TouchReload) > 0 || len(c.TouchLogReopen) > 0 ||
 		c.PyAutoReload > 0 ||
-		c.Stats != "" || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != "" || c.MasterAsRoot
+		c.Stats != "" || len(c.MasterFifo) > 0 || len(c.Pidfiles()) > 0 || c.UID != "" || c.GID != "" || c.MasterAsRoot
 }
 
 // applyMount turns the one --mount /PREFIX=APP into the app to load and

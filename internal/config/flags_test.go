@@ -214,6 +214,9 @@ func TestParseErrors(t *testing.T) {
 		{"unknown flag no suggestion", []string{"--zzzzzz", "app"}, `config: unknown option "--zzzzzz"`},
 		{"single dash long", []string{"-processes", "2", "app"}, `config: unknown option "-processes" (did you mean "--processes"?)`},
 		{"unknown short", []string{"-x", "app"}, `config: unknown option "-x"`},
+		{"master-fifo empty", []string{"--master-fifo=", "app"}, `config: --master-fifo: empty file name`},
+		{"master-fifo 11", append(strings.Split(strings.Repeat("--master-fifo=/f ", 11), " ")[:11], "app"),
+			`config: --master-fifo given 11 times: at most 10, for the commands 0 to 9 that switch between them`},
 		// Gunicorn's names, which edit distance alone mapped to --ini
 		// (--bind), --reload-mercy (--reload) or nothing (--timeout).
 		{"gunicorn bind", []string{"app", "--bind", "0.0.0.0:8000"}, `config: unknown option "--bind" (Gunicorn's --bind is carafe's --http; see README.md, "From Gunicorn")`},

@@ -771,6 +771,16 @@ var table = append(append(append([]Option{
 		Doc: "Serve a JSON snapshot of the master's and workers' state to each client connecting to this " +
 			"address (`host:port`, or a unix socket path containing `/`), like uWSGI's stats server.",
 	},
+	{
+		Name: "master-fifo", Kind: KindList, Metavar: "FILE", Section: secOperations,
+		Field: func(c *Config) any { return &c.MasterFifo },
+		Doc: "Make this named pipe (FIFO) and take commands from it, one character each, as uWSGI's master " +
+			"does: `echo r > FILE` reloads gracefully (so do `w`, `c`, `R` and `W`: every carafe reload is " +
+			"graceful), `q` stops gracefully, `Q` at once, `l` reopens the log, `L` rotates it, `+` and `-` " +
+			"add and remove a worker (as SIGTTIN and SIGTTOU), `P` writes the pidfiles again. Repeatable: " +
+			"the first is made at start, and `0` to `9` switch to another. Made by the master once it has " +
+			"dropped privileges (mode 0600); --vacuum removes the one being read on exit.",
+	},
 }, compatOptions...), warnedOptions...), unsupportedOptions...)
 
 // expiresOption is the i-th of uWSGI's static-expires options: a list kept

@@ -67,6 +67,14 @@ func (c *Config) Validate() error {
 			fail("--pythonpath: empty directory")
 		}
 	}
+	for _, f := range c.MasterFifo {
+		if f == "" {
+			fail("--master-fifo: empty file name")
+		}
+	}
+	if len(c.MasterFifo) > 10 {
+		fail("--master-fifo given %d times: at most 10, for the commands 0 to 9 that switch between them", len(c.MasterFifo))
+	}
 	return errors.Join(errs...)
 }
 

@@ -67,8 +67,9 @@ type Options struct {
 	TouchReload []string
 	// TouchLog files have the logs reopened when their mtime changes.
 	TouchLog []string
-	Stats    string // address of the JSON stats server; "" none
-	Version  string // carafe's, for the stats
+	Stats    string   // address of the JSON stats server; "" none
+	Fifos    []string // --master-fifo files: the first read at start, 0-9 switch
+	Version  string   // carafe's, for the stats
 	Pidfiles []Pidfile
 	Vacuum   bool   // remove the pidfiles on exit
 	UID, GID string // drop privileges to these after binding
@@ -137,6 +138,7 @@ type master struct {
 	// added).
 	cheaper         cheaperState
 	cheaperSoftSaid bool
+	fifo            fifo // --master-fifo
 }
 
 // Run supervises workers until told to stop and returns the process exit
@@ -177,6 +179,13 @@ func Run(o Options) int {
 	if err := m.writePidfiles(true); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	if m.fifo.paths = o.Fifos; len(o.Fifos) > 0 { // as uWSGI makes it: as the user the master runs as
+		if err := m.openFifo(0); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		o.Log.Info("carafe: master: taking commands from the master FIFO " + o.Fifos[0])
 	}
 	m.serveStats()
 	for _, f := range o.TouchReload {
@@ -501,6 +510,7 @@ func writeAtomic(path string, b []byte) error {
 
 func (m *master) cleanup() {
 	m.closeListeners()
+	m.closeFifo()
 	if m.o.Vacuum {
 		var addrs []string
 		for _, a := range slices.Concat(m.o.HTTP, m.o.Socket) {
@@ -537,12 +547,23 @@ func (m *master) removePidfile(path string) {
 
 // signal handles one signal; done means exit with code.
 func (m *master) signal(sig syscall.Signal) (code int, done bool) {
+	why := map[syscall.Signal]string{syscall.SIGHUP: "SIGHUP", syscall.SIGTERM: "SIGTERM",
+		syscall.SIGUSR1: "SIGUSR1", syscall.SIGTTIN: "SIGTTIN", syscall.SIGTTOU: "SIGTTOU"}[sig]
+	if why == "" {
+		why = sig.String() // "interrupt", "quit"
+	}
+	return m.act(sig, why)
+}
+
+// act does what sig asks, said to be for why (the signal's name, or the
+// master FIFO command that asks the same).
+func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 	switch sig {
 	case syscall.SIGHUP:
-		m.reload("SIGHUP")
+		m.reload(why)
 	case syscall.SIGTERM:
 		m.o.Notify.Send("STOPPING=1")
-		m.o.Log.Info("carafe: master: SIGTERM, stopping workers gracefully", "mercy", m.o.Mercy)
+		m.o.Log.Info("carafe: master: "+why+", stopping workers gracefully", "mercy", m.o.Mercy)
 		m.stopping = true
 		for _, p := range m.procs {
 			m.stop(p, "shutdown")
@@ -556,7 +577,7 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		m.closeListeners()
 	case syscall.SIGINT, syscall.SIGQUIT:
 		m.o.Notify.Send("STOPPING=1")
-		m.o.Log.Info("carafe: master: " + sig.String() + ", stopping now")
+		m.o.Log.Info("carafe: master: " + why + ", stopping now")
 		m.killAll()
 		return 0, true
 	case syscall.SIGUSR1:
@@ -569,16 +590,16 @@ func (m *master) signal(sig syscall.Signal) (code int, done bool) {
 		switch c := m.o.Cheaper; {
 		case m.stopping: // no new worker for a master on its way out
 		case c.Min > 0 && m.want >= m.o.Processes:
-			m.o.Log.Info(fmt.Sprintf("carafe: master: SIGTTIN: already at --processes %d, the most --cheaper runs", m.o.Processes))
+			m.o.Log.Info(fmt.Sprintf("carafe: master: %s: already at --processes %d, the most --cheaper runs", why, m.o.Processes))
 		default:
-			m.more(1, "SIGTTIN")
+			m.more(1, why)
 		}
 	case syscall.SIGTTOU:
 		if c := m.o.Cheaper; c.Min > 0 && m.want <= c.Min {
-			m.o.Log.Info(fmt.Sprintf("carafe: master: SIGTTOU: already at --cheaper %d, the fewest it runs", c.Min))
+			m.o.Log.Info(fmt.Sprintf("carafe: master: %s: already at --cheaper %d, the fewest it runs", why, c.Min))
 			break
 		}
-		m.fewer("SIGTTOU")
+		m.fewer(why)
 	}
 	return 0, false
 }

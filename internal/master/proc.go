@@ -76,6 +76,7 @@ const (
 	evExit
 	evRespawn
 	evSnapshot
+	evFifo
 )
 
 type event struct {
@@ -84,6 +85,7 @@ type event struct {
 	msg   control.Msg
 	id    int
 	reply chan snapshot
+	fifo  fifoInput
 }
 
 // slot is what the master remembers about a worker id across restarts.
@@ -187,6 +189,8 @@ func (m *master) handle(ev event) (code int, done bool) {
 		}
 	case evSnapshot:
 		ev.reply <- m.snapshot()
+	case evFifo:
+		return m.fifoCommands(ev.fifo)
 	}
 	return 0, false
 }
