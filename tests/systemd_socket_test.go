@@ -44,6 +44,21 @@ func activate(t *testing.T, ls []net.Listener, pid string, addr string, args ...
 	return launchCmd(t, cmd, addr)
 }
 
+// systemdListenTCP binds a loopback TCP socket as systemd would, on a
+// free port (another test may take the one freeAddr found first).
+func systemdListenTCP(t *testing.T) net.Listener {
+	t.Helper()
+	var err error
+	for range 20 {
+		var l net.Listener
+		if l, err = net.Listen("tcp", freeAddr(t)); err == nil {
+			return l
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
 // systemdReport is what the systemd_socket fixture answers.
 type systemdReport struct {
 	Pid     int               `json:"pid"`
@@ -77,10 +92,7 @@ func systemdDecode(t *testing.T, body []byte) systemdReport {
 // gone from its environment.
 func TestSystemdSocketShortForm(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", freeAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := systemdListenTCP(t)
 	defer l.Close()
 	addr := l.Addr().String()
 	early, err := net.Dial("tcp", addr) // queued: nobody accepts yet
@@ -162,6 +174,9 @@ func TestSystemdSocketMasterKeepsUnitsFile(t *testing.T) {
 	if !strings.Contains(s.Log(), "serving on the socket systemd passed for "+sock) {
 		t.Errorf("the master does not say it serves on systemd's socket:\n%s", s.Log())
 	}
+	if !strings.Contains(s.Log(), "chmod-socket and chown-socket are not applied to the socket systemd passed for "+sock) {
+		t.Errorf("no warning that chmod-socket is not applied:\n%s", s.Log())
+	}
 	syscall.Kill(s.cmd.Process.Pid, syscall.SIGTERM)
 	if _, ok := s.wait(20 * time.Second); !ok {
 		t.Fatalf("carafe did not stop:\n%s", s.Log())
@@ -184,10 +199,7 @@ func TestSystemdSocketMasterKeepsUnitsFile(t *testing.T) {
 // systemd set, which the master took at its start.
 func TestSystemdSocketReload(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", freeAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := systemdListenTCP(t)
 	defer l.Close()
 	s := activate(t, []net.Listener{l}, "", l.Addr().String(),
 		"--processes", "2", "--chdir", appDir("systemd_socket"), "wsgi:application")
@@ -220,10 +232,7 @@ func TestSystemdSocketReload(t *testing.T) {
 // serves. carafe binds nothing meanwhile.
 func TestSystemdSocketNotNamed(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", freeAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := systemdListenTCP(t)
 	defer l.Close()
 	named := freeAddr(t)
 	s := activate(t, []net.Listener{l}, "", named, "--http-socket", named, "--master",
@@ -247,10 +256,7 @@ func TestSystemdSocketNotNamed(t *testing.T) {
 // the app's environment does not have them either.
 func TestSystemdSocketForAnotherProcess(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", freeAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := systemdListenTCP(t)
 	defer l.Close()
 	addr := freeAddr(t)
 	s := activate(t, []net.Listener{l}, "1", addr, "--http", addr,
@@ -348,10 +354,7 @@ func TestSystemdSocketActivateTool(t *testing.T) {
 // the connections made meanwhile wait in its queue for the next one.
 func TestSystemdSocketRestartFailsNone(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", freeAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := systemdListenTCP(t)
 	defer l.Close() // systemd's copy, open throughout
 	addr := l.Addr().String()
 	args := []string{"--processes", "2", "--chdir", appDir("systemd_socket"), "wsgi:application"}
@@ -373,5 +376,79 @@ func TestSystemdSocketRestartFailsNone(t *testing.T) {
 	load.Stop().report(t, "a restart on systemd's socket", 0)
 	if ok, _ := load.counts(); ok <= stopped {
 		t.Errorf("no request answered after the restart (%d before, %d in all)", stopped, ok)
+	}
+}
+
+// systemdUWSGIGet sends a uwsgi request for / on the unix socket sock and
+// returns the fixture's report.
+func systemdUWSGIGet(t *testing.T, s *server, sock string) systemdReport {
+	t.Helper()
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/"},
+		{"SERVER_NAME", "x"}, {"SERVER_PORT", "80"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("uwsgi request on the passed socket: %v\n%s", err, s.Log())
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return systemdDecode(t, b)
+}
+
+// An ini written for uWSGI that names no listener serves systemd's socket
+// in the uwsgi protocol, as uWSGI does (nginx's uwsgi_pass talks to it).
+func TestSystemdSocketIniNamesNone(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "app.sock")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul.(*net.UnixListener).SetUnlinkOnClose(false)
+	defer ul.Close()
+	ini := filepath.Join(dir, "site.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nchdir = "+appDir("systemd_socket")+"\nmodule = wsgi\n"+
+		"master = true\nprocesses = 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := activate(t, []net.Listener{ul}, "", "", "--ini", ini)
+	if !s.waitLog("workers ready", 20*time.Second) {
+		t.Fatalf("no workers:\n%s", s.Log())
+	}
+	systemdUWSGIGet(t, s, sock)
+	if !strings.Contains(s.Log(), "uwsgi protocol on "+sock) {
+		t.Errorf("the log does not say the uwsgi protocol is served on %s:\n%s", sock, s.Log())
+	}
+}
+
+// The master that drops privileges (--uid, --gid) gives the sockets it
+// bound to that user, but not systemd's: its unit's SocketUser= and
+// SocketGroup= say whose it is (nginx's group, often), and stay so.
+func TestSystemdSocketKeepsOwner(t *testing.T) {
+	t.Parallel()
+	nobody(t) // (its workers need not serve: the master hands the sockets over before it starts them)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "app.sock")
+	ul, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul.(*net.UnixListener).SetUnlinkOnClose(false)
+	defer ul.Close()
+	if err := os.Chmod(sock, 0o660); err != nil {
+		t.Fatal(err)
+	}
+	own := filepath.Join(dir, "own.sock")
+	s := activate(t, []net.Listener{ul}, "", "", "--chdir", appDir("systemd_socket"), "--module", "wsgi",
+		"--master", "--socket", sock, "--socket", own, "--uid", "nobody", "--gid", "nogroup")
+	if !s.waitLog("starting 1 worker", 20*time.Second) {
+		t.Fatalf("the master did not start its workers:\n%s", s.Log())
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(sock, &st); err != nil || st.Uid != 0 || st.Gid != 0 {
+		t.Errorf("systemd's socket is owned by %d:%d (%v), want 0:0 as the unit made it", st.Uid, st.Gid, err)
+	}
+	if err := syscall.Stat(own, &st); err != nil || st.Uid == 0 {
+		t.Errorf("the socket carafe bound is owned by %d:%d (%v), want nobody's", st.Uid, st.Gid, err)
 	}
 }

@@ -51,9 +51,10 @@ func run(args []string) int {
 	// standalone worker's) to take, first: their addresses are the
 	// listeners of a configuration that names none.
 	var passed []listen.Passed
+	var passedWarning string
 	if control.WorkerID() == 0 {
 		var err error
-		if passed, err = listen.Activated(); err != nil {
+		if passed, passedWarning, err = listen.Activated(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -100,10 +101,22 @@ func run(args []string) int {
 				"systemd keeps carafe in the background itself; remove daemonize")
 			return 1
 		}
-		if fromSystemd, err = listen.Take(passed, slices.Concat(cfg.HTTP, cfg.Socket)); err != nil {
+		var ws []string
+		if fromSystemd, ws, err = listen.Take(passed, slices.Concat(cfg.HTTP, cfg.Socket)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		warnings = append(warnings, ws...)
+		for a := range fromSystemd {
+			if listen.IsUnix(a) && (cfg.ChmodSocket != "" || cfg.ChownSocket != "") {
+				warnings = append(warnings, "carafe: chmod-socket and chown-socket are not applied to the socket "+
+					"systemd passed for "+a+": its .socket unit's SocketMode=, SocketUser= and SocketGroup= say "+
+					"who may connect (systemd's default mode is 0666: anyone on the machine)")
+			}
+		}
+	}
+	if passedWarning != "" {
+		warnings = append(warnings, passedWarning)
 	}
 	detached := os.Getenv(envDaemon) != ""
 	os.Unsetenv(envDaemon) // not for the workers, nor the app's own subprocesses

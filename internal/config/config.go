@@ -189,7 +189,8 @@ type Pidfile struct {
 
 // EnvActivated names the variable that lists, as a JSON array, the
 // addresses of the sockets systemd passed carafe (socket activation): the
-// listeners when the configuration names none. The master sets it for its
+// listeners when the configuration names none (HTTP for the short form,
+// the uwsgi protocol otherwise). The master sets it for its
 // own readings of the configuration and its workers'; a worker unsets it,
 // as the app has no use for it.
 const EnvActivated = "CARAFE_SYSTEMD_SOCKETS"
@@ -373,9 +374,14 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		warnings = append(warnings, w)
 	}
 	if len(c.HTTP) == 0 && len(c.Socket) == 0 {
-		// Sockets systemd passed, that no option names: HTTP's, as the
-		// short form serves (and Gunicorn serves on a .socket unit's).
-		c.HTTP = activated(vars[EnvActivated])
+		// Sockets systemd passed, that no option names: HTTP's for the
+		// short form, as Gunicorn serves on a .socket unit's; uwsgi's for
+		// a uWSGI configuration (an ini, uWSGI's flags), as uWSGI does.
+		if cl.positional != "" {
+			c.HTTP = activated(vars[EnvActivated])
+		} else {
+			c.Socket = activated(vars[EnvActivated])
+		}
 	}
 	if cl.positional != "" {
 		if c.Module != "" || c.WSGIFile != "" || c.Paste != "" {

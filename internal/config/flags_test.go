@@ -962,9 +962,10 @@ func TestGunicornShortNamesHaveAdvice(t *testing.T) {
 	}
 }
 
-// The sockets systemd passed (EnvActivated) are the HTTP listeners of a
-// configuration that names none, the short form's default included; one
-// that names some keeps them, and cmd/carafe pairs them with the passed.
+// The sockets systemd passed (EnvActivated) are the listeners of a
+// configuration that names none: HTTP's for the short form (instead of its
+// default), as Gunicorn's; uwsgi's otherwise, as uWSGI's. One that names
+// some keeps them, and cmd/carafe pairs them with the passed.
 func TestActivatedSockets(t *testing.T) {
 	passed := EnvActivated + `=["127.0.0.1:9000","/run/carafe/app.sock"]`
 	for _, tt := range []struct {
@@ -975,8 +976,8 @@ func TestActivatedSockets(t *testing.T) {
 	}{
 		{name: "short form", args: []string{"app:app"}, env: []string{passed},
 			http: []string{"127.0.0.1:9000", "/run/carafe/app.sock"}},
-		{name: "no listener given", args: []string{"--module", "app"}, env: []string{passed},
-			http: []string{"127.0.0.1:9000", "/run/carafe/app.sock"}},
+		{name: "no listener given, uWSGI's way", args: []string{"--module", "app"}, env: []string{passed},
+			sock: []string{"127.0.0.1:9000", "/run/carafe/app.sock"}},
 		{name: "a listener given", args: []string{"--socket", "/run/carafe/app.sock", "app:app"}, env: []string{passed},
 			sock: []string{"/run/carafe/app.sock"}},
 		{name: "none passed", args: []string{"app:app"}, http: []string{DefaultHTTP}},

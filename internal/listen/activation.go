@@ -22,10 +22,12 @@ type Passed struct {
 // protocol its option says, and one it did not pass is bound as usual. It
 // returns the passed listeners by the address that names each. A passed
 // socket that no address names is an error, since nothing says which
-// protocol it serves; every passed socket is then closed.
-func Take(passed []Passed, addrs []string) (map[string]net.Listener, error) {
+// protocol it serves; every passed socket is then closed. A warning says
+// where a passed socket serves more than its address would bound: an IPv6
+// wildcard (systemd's ListenStream=PORT) for carafe's IPv4 one.
+func Take(passed []Passed, addrs []string) (map[string]net.Listener, []string, error) {
 	out := make(map[string]net.Listener)
-	var stray []string
+	var stray, warnings []string
 	for _, p := range passed {
 		name := ""
 		for _, a := range addrs {
@@ -39,16 +41,21 @@ func Take(passed []Passed, addrs []string) (map[string]net.Listener, error) {
 			continue
 		}
 		out[name] = p.L
+		if ta, ok := p.L.Addr().(*net.TCPAddr); ok && ta.IP.To4() == nil && tcp(name) == "tcp4" {
+			warnings = append(warnings, fmt.Sprintf("carafe: the socket systemd passed for %s is %s, which "+
+				"takes IPv6 connections (and IPv4 ones, unless the unit says BindIPv6Only=ipv6-only), where "+
+				"carafe binds %s for IPv4 alone; for that, give the unit ListenStream=0.0.0.0:%d", name, p.Addr, name, ta.Port))
+		}
 	}
 	if len(stray) > 0 {
 		for _, p := range passed {
 			p.L.Close()
 		}
-		return nil, fmt.Errorf("carafe: systemd passed a socket on %s that no --http-socket or --socket "+
+		return nil, nil, fmt.Errorf("carafe: systemd passed a socket on %s that no --http-socket or --socket "+
 			"names (carafe serves on them: %s): name it with the option of the protocol it serves, "+
 			"or take it out of the .socket unit", strings.Join(stray, " and "), strings.Join(addrs, ", "))
 	}
-	return out, nil
+	return out, warnings, nil
 }
 
 // SameAddr reports whether the configured address addr names the socket

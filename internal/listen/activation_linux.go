@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -18,38 +19,56 @@ const firstPassedFD = 3
 // own. Each socket's descriptor is made close-on-exec (systemd passes them
 // inheritable, and a worker gets its sockets at numbers of its own); a
 // descriptor that is not a listening stream socket is an error that says
-// which setting of the .socket unit made it.
-func Activated() ([]Passed, error) {
+// which setting of the .socket unit made it. A warning says when sockets
+// were passed to another process (LISTEN_PID), which carafe then does not
+// take.
+func Activated() (passed []Passed, warning string, err error) {
 	pid, fds := os.Getenv("LISTEN_PID"), os.Getenv("LISTEN_FDS")
 	os.Unsetenv("LISTEN_PID")
 	os.Unsetenv("LISTEN_FDS")
 	os.Unsetenv("LISTEN_FDNAMES")
-	if pid == "" || pid != strconv.Itoa(os.Getpid()) {
-		return nil, nil
+	if pid == "" {
+		return nil, "", nil
+	}
+	if pid != strconv.Itoa(os.Getpid()) {
+		if fds != "" && fds != "0" {
+			warning = fmt.Sprintf("carafe: LISTEN_PID=%s is not this process (%d): the socket(s) systemd passed "+
+				"(LISTEN_FDS=%s) are not taken, and carafe binds its own (was it started through a program that "+
+				"forks, such as sudo or su? give the unit User= instead, or run carafe with exec)", pid, os.Getpid(), fds)
+		}
+		return nil, warning, nil
+	}
+	if fds == "" {
+		return nil, "", nil // none, as sd_listen_fds(3) reads it
 	}
 	n, err := strconv.Atoi(fds)
 	if err != nil || n < 0 {
-		return nil, fmt.Errorf("carafe: systemd socket activation: LISTEN_FDS=%q is not a count of sockets", fds)
+		return nil, "", fmt.Errorf("carafe: systemd socket activation: LISTEN_FDS=%q is not a count of sockets", fds)
 	}
 	for fd := firstPassedFD; fd < firstPassedFD+n; fd++ {
 		syscall.CloseOnExec(fd) // first, every one: none may leak to a worker if one fails below
 	}
-	var out []Passed
 	for fd := firstPassedFD; fd < firstPassedFD+n; fd++ {
 		p, err := passedSocket(fd)
 		if err != nil {
-			for _, p := range out {
+			for _, p := range passed {
 				p.L.Close()
 			}
-			for ; fd < firstPassedFD+n; fd++ {
+			for fd++; fd < firstPassedFD+n; fd++ {
 				syscall.Close(fd)
 			}
-			return nil, err
+			if errors.Is(err, errNotSocket) {
+				err = fmt.Errorf("%w (LISTEN_FDS=%d: does it count more sockets than were passed?)", err, n)
+			}
+			return nil, "", err
 		}
-		out = append(out, p)
+		passed = append(passed, p)
 	}
-	return out, nil
+	return passed, "", nil
 }
+
+// errNotSocket is passedSocket's error for a descriptor that is no socket.
+var errNotSocket = errors.New("not a socket")
 
 // passedSocket makes descriptor fd, passed by systemd, a listener, and
 // closes fd itself (the listener holds a copy).
@@ -60,7 +79,7 @@ func passedSocket(fd int) (Passed, error) {
 	}
 	typ, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TYPE)
 	if err != nil {
-		return fail("not a socket (%v)", err)
+		return fail("%w (%v)", errNotSocket, err)
 	}
 	if typ != syscall.SOCK_STREAM {
 		return fail("not a stream socket: carafe takes ListenStream= sockets only")

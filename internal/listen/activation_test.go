@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,9 +69,9 @@ func TestTake(t *testing.T) {
 		return Passed{Addr: l.Addr().String(), L: l}
 	}
 	a, b := listener(), listener()
-	got, err := Take([]Passed{a, b}, []string{"10.9.9.9:1", b.Addr, a.Addr})
-	if err != nil {
-		t.Fatal(err)
+	got, warnings, err := Take([]Passed{a, b}, []string{"10.9.9.9:1", b.Addr, a.Addr})
+	if err != nil || len(warnings) > 0 {
+		t.Fatal(err, warnings)
 	}
 	if len(got) != 2 || got[a.Addr] != a.L || got[b.Addr] != b.L {
 		t.Fatalf("Take = %v, want each passed listener by its address", got)
@@ -79,7 +80,7 @@ func TestTake(t *testing.T) {
 	b.L.Close()
 
 	a, b = listener(), listener()
-	_, err = Take([]Passed{a, b}, []string{a.Addr})
+	_, _, err = Take([]Passed{a, b}, []string{a.Addr})
 	if err == nil || !strings.Contains(err.Error(), "systemd passed a socket on "+b.Addr+" that no") {
 		t.Fatalf("Take with a socket nobody names: %v", err)
 	}
@@ -89,6 +90,26 @@ func TestTake(t *testing.T) {
 			t.Errorf("%s still listens after the refusal", p.Addr)
 		}
 	}
+}
+
+// An IPv6 wildcard socket (systemd's ListenStream=PORT) paired with
+// carafe's IPv4 wildcard is served, with a warning that it takes IPv6 too.
+func TestTakeDualStackWarns(t *testing.T) {
+	l, err := net.Listen("tcp", "[::]:0")
+	if err != nil {
+		t.Skip("no IPv6 here:", err)
+	}
+	p := Passed{Addr: l.Addr().String(), L: l}
+	port := l.Addr().(*net.TCPAddr).Port
+	addr := ":" + strconv.Itoa(port)
+	got, warnings, err := Take([]Passed{p}, []string{addr})
+	if err != nil || got[addr] != l {
+		t.Fatalf("Take: %v, %v", got, err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "ListenStream=0.0.0.0:"+strconv.Itoa(port)) {
+		t.Errorf("warnings %q, want one that says how to take IPv4 alone", warnings)
+	}
+	l.Close()
 }
 
 // passedSocket takes a listening socket and closes the descriptor it was

@@ -625,6 +625,9 @@ func (m *master) supplementaryGroups(gid int) []uint32 {
 // logfile.Claim).
 func (m *master) handOver(uid, gid int) error {
 	for _, a := range append(append([]string{}, m.o.HTTP...), m.o.Socket...) {
+		if _, passed := m.o.Passed[a]; passed {
+			continue // systemd's: its SocketUser= and SocketGroup= say whose
+		}
 		if listen.IsUnix(a) && m.o.SocketPerm.Owner == "" {
 			if err := os.Lchown(a, uid, gid); err != nil {
 				return fmt.Errorf("carafe: giving %s to --uid/--gid: %w", a, err)
