@@ -50,16 +50,21 @@ func TestMasterFifo(t *testing.T) {
 	}
 	fifoSend(t, one, "+")
 	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
-	fifoSend(t, one, "-x")
+	fifoSend(t, one, "-"+strings.Repeat("x", 100000))
 	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
-	if !s.waitLog("master FIFO 'x' is not a command carafe has", 5*time.Second) {
-		t.Errorf("an unknown command is not reported")
+	if !s.waitLog("character(s) that are not commands carafe has ('x' 'x'", 5*time.Second) {
+		t.Errorf("unknown commands are not reported")
+	}
+	if n := strings.Count(s.Log(), "not commands carafe has"); n > 30 {
+		t.Errorf("unknown commands said %d times, want once a read (of 4 KiB)", n)
 	}
 
-	fifoSend(t, one, "1")
+	// The rest of a write goes on after a switch: "1" then "+" here.
+	fifoSend(t, one, "1+")
 	if !s.waitLog("commands come from "+two+" now", 5*time.Second) {
 		t.Fatalf("no switch to slot 1:\n%s", s.Log())
 	}
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
 	if f, err := os.OpenFile(one, os.O_WRONLY|syscall.O_NONBLOCK, 0); !errors.Is(err, syscall.ENXIO) {
 		if err == nil {
 			f.Close()
@@ -96,16 +101,46 @@ func TestMasterFifoPath(t *testing.T) {
 		t.Fatalf("Q did not stop carafe (exit %d, done %v):\n%s", code, ok, s.Log())
 	}
 
+	// What `echo r > FILE` leaves while no carafe reads FILE is replaced;
+	// a bigger file is not carafe's to remove.
+	stray := filepath.Join(dir, "stray")
+	if err := os.WriteFile(stray, []byte("r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = startApp(t, "master_pid", "--master", "--master-fifo", stray)
+	fifoSend(t, stray, "Q")
+	if code, ok := s.wait(20 * time.Second); !ok || code != 0 {
+		t.Fatalf("Q did not stop carafe (exit %d, done %v):\n%s", code, ok, s.Log())
+	}
+	if !strings.Contains(s.Log(), "replacing the regular file "+stray+" (2 bytes)") {
+		t.Errorf("no line says the stray file was replaced:\n%s", s.Log())
+	}
 	file := filepath.Join(dir, "notes.txt")
-	if err := os.WriteFile(file, []byte("keep me"), 0o644); err != nil {
+	keep := strings.Repeat("keep me\n", 20)
+	if err := os.WriteFile(file, []byte(keep), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out := run(t, 20*time.Second, "--http", freeAddr(t), "--chdir", appDir("master_pid"), "--module", "wsgi",
 		"--master", "--master-fifo", file)
-	if code == 0 || !strings.Contains(out, "the file exists and is not a FIFO") {
+	if code == 0 || !strings.Contains(out, "carafe: --master-fifo "+file+": the file exists and is not a FIFO") {
 		t.Errorf("exit %d, want a refusal naming the file:\n%s", code, out)
 	}
-	if b, err := os.ReadFile(file); err != nil || string(b) != "keep me" {
+	if b, err := os.ReadFile(file); err != nil || string(b) != keep {
 		t.Errorf("the file at the FIFO's path: %q, %v", b, err)
+	}
+
+	// A relative path is taken from --chdir, where uWSGI makes it.
+	app := t.TempDir()
+	for _, f := range []string{"wsgi.py"} {
+		b, err := os.ReadFile(filepath.Join(appDir("master_pid"), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(app, f), b, 0o644)
+	}
+	s = startApp(t, "master_pid", "--master", "--chdir", app, "--master-fifo", "app.fifo")
+	fifoSend(t, filepath.Join(app, "app.fifo"), "Q")
+	if code, ok := s.wait(20 * time.Second); !ok || code != 0 {
+		t.Fatalf("Q to --chdir's app.fifo did not stop carafe (exit %d, done %v):\n%s", code, ok, s.Log())
 	}
 }

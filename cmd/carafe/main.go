@@ -380,8 +380,9 @@ func pidfiles(cfg *config.Config) []master.Pidfile {
 // pidfiles, touch files) are taken from where carafe was started, and unix
 // sockets from --chdir: uWSGI changes directory before it binds, and an
 // ini file's `socket = app.sock` beside `chdir = /srv/app` is the nginx
-// config's /srv/app/app.sock. Static directories stay relative to --chdir,
-// as documented.
+// config's /srv/app/app.sock; so are --master-fifo files, which uWSGI
+// makes there too. Static directories stay relative to --chdir, as
+// documented.
 func absPaths(cfg *config.Config) error {
 	var err error
 	abs := func(p *string) {
@@ -419,7 +420,10 @@ func absPaths(cfg *config.Config) error {
 	for i := range cfg.TouchLogReopen {
 		abs(&cfg.TouchLogReopen[i])
 	}
-	for i := range cfg.MasterFifo {
+	for i := range cfg.MasterFifo { // uWSGI makes it once in --chdir, as a unix socket
+		if p := &cfg.MasterFifo[i]; cfg.Chdir != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(cfg.Chdir, *p)
+		}
 		abs(&cfg.MasterFifo[i])
 	}
 	return err

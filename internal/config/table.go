@@ -779,7 +779,8 @@ var table = append(append(append([]Option{
 			"graceful), `q` stops gracefully, `Q` at once, `l` reopens the log, `L` rotates it, `+` and `-` " +
 			"add and remove a worker (as SIGTTIN and SIGTTOU), `P` writes the pidfiles again. Repeatable: " +
 			"the first is made at start, and `0` to `9` switch to another. Made by the master once it has " +
-			"dropped privileges (mode 0600); --vacuum removes the one being read on exit.",
+			"dropped privileges (mode 0600), in --chdir when relative, as uWSGI makes it; --vacuum removes the one " +
+			"being read on exit.",
 	},
 }, compatOptions...), warnedOptions...), unsupportedOptions...)
 

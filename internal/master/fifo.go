@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -28,31 +29,50 @@ type fifoInput struct {
 	b   []byte
 }
 
+// strayMax is the most a regular file at a FIFO's path may hold for the
+// master to replace it: what `echo r > FILE` leaves when no carafe read
+// FILE (during a restart, or before a switch to it was read). A bigger
+// one is taken for a file the path names by mistake.
+const strayMax = 64
+
 // openFifo makes the file of slot and reads it from now on, in place of
-// the one read before; its commands reach the event loop as evFifo.
+// the one read before; its commands reach the event loop as evFifo. An
+// error names the file and says what failed.
 func (m *master) openFifo(slot int) error {
 	fo := &m.fifo
 	path := fo.paths[slot]
-	// A FIFO left by an earlier run (or one the instance beside this one
-	// made) is replaced, as uWSGI replaces it; anything else is not ours
-	// to remove.
+	// A FIFO left by an earlier run, or another carafe's, is replaced, as
+	// uWSGI replaces it; so is what an echo left while nothing read it.
 	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode().Type() != fs.ModeNamedPipe {
-			return fmt.Errorf("carafe: --master-fifo %s: the file exists and is not a FIFO; give another path", path)
+		switch {
+		case fi.Mode().Type() == fs.ModeNamedPipe:
+		case fi.Mode().IsRegular() && fi.Size() <= strayMax:
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: replacing the regular file %s (%d bytes) with the master "+
+				"FIFO: a command written while no carafe read it is lost", path, fi.Size()))
+		default:
+			return fmt.Errorf("--master-fifo %s: the file exists and is not a FIFO (nor what an echo leaves); "+
+				"give another path", path)
 		}
 		if err := os.Remove(path); err != nil {
-			return fmt.Errorf("carafe: --master-fifo %s: %w", path, err)
+			return fmt.Errorf("--master-fifo %s: cannot replace it: %w", path, unwrapPath(err))
 		}
 	}
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		return fmt.Errorf("carafe: --master-fifo %s: %w", path, &fs.PathError{Op: "mkfifo", Path: path, Err: err})
+		return fmt.Errorf("--master-fifo %s: cannot make it: %w", path, err)
 	}
 	// Read and write: the pipe then never reads end-of-file when a writer
-	// (each echo) closes it, and the read waits for the next one.
-	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	// (each echo) closes it, and the read waits for the next one. Not
+	// through a link, and a FIFO still: the directory may be another
+	// user's to swap names in.
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	if err == nil {
+		if fi, serr := f.Stat(); serr != nil || fi.Mode().Type() != fs.ModeNamedPipe {
+			f.Close()
+			err = errors.New("the file made was replaced by another")
+		}
+	}
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("carafe: --master-fifo %s: %w", path, err)
+		return fmt.Errorf("--master-fifo %s: cannot open it: %w", path, unwrapPath(err))
 	}
 	if fo.f != nil {
 		fo.f.Close() // its reader returns
@@ -61,7 +81,7 @@ func (m *master) openFifo(slot int) error {
 	fo.gen++
 	gen, events := fo.gen, m.events
 	go func() {
-		buf := make([]byte, 512)
+		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)
 			if n > 0 {
@@ -73,6 +93,15 @@ func (m *master) openFifo(slot int) error {
 		}
 	}()
 	return nil
+}
+
+// unwrapPath is err without a *fs.PathError's repeat of the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // closeFifo closes the file being read; with --vacuum it goes too, if
@@ -96,16 +125,24 @@ func (m *master) closeFifo() {
 }
 
 // fifoCommands acts on what the master FIFO read: each character a
-// command, as uWSGI's. Every reload carafe does is graceful, so uWSGI's
-// brutal ones and its worker-only and chain reloads are the one reload.
+// command, as uWSGI's, every one of a write in turn (a switch to another
+// file included: the rest of the write was read already). Every reload
+// carafe does is graceful, so uWSGI's brutal ones and its worker-only and
+// chain reloads are the one reload. What is not a command is said once a
+// write, whatever its size.
 func (m *master) fifoCommands(in fifoInput) (code int, done bool) {
+	if in.gen != m.fifo.gen {
+		return 0, false // read from a file since closed
+	}
+	var unknown []byte
 	for _, c := range in.b {
-		if in.gen != m.fifo.gen {
-			return 0, false // read from a file since closed
+		why := "master FIFO " + fifoQuote(c)
+		if m.stopping && c != 'Q' && c != 'q' && !isSpace(c) {
+			m.o.Log.Warn("carafe: master: " + why + " ignored: carafe is stopping")
+			continue
 		}
-		why := "master FIFO " + strconv.QuoteRune(rune(c))
 		switch {
-		case c == '\n' || c == '\r' || c == ' ' || c == '\t': // what echo and printf add
+		case isSpace(c): // what echo and printf add
 		case '0' <= c && c <= '9':
 			slot := int(c - '0')
 			switch {
@@ -114,46 +151,82 @@ func (m *master) fifoCommands(in fifoInput) (code int, done bool) {
 			case slot == m.fifo.slot:
 			default:
 				if err := m.openFifo(slot); err != nil {
-					m.o.Log.Error("carafe: master: "+why+": cannot switch", "err", err)
+					m.o.Log.Error("carafe: master: " + why + ": cannot switch, commands still come from " +
+						m.fifo.paths[m.fifo.slot] + ": " + err.Error())
 					break
 				}
 				m.o.Log.Info("carafe: master: " + why + ": commands come from " + m.fifo.paths[slot] + " now")
-				return 0, false // the rest was written to the old file
 			}
 		case c == 'r' || c == 'R' || c == 'w' || c == 'W' || c == 'c':
 			m.reload(why)
 		case c == 'q':
-			return m.act(syscall.SIGTERM, why)
+			if m.stopping {
+				break // stopping already
+			}
+			m.act(syscall.SIGTERM, why)
 		case c == 'Q':
 			return m.act(syscall.SIGINT, why)
 		case c == 'l':
 			m.act(syscall.SIGUSR1, why)
+			m.o.Log.Info("carafe: master: " + why + ": log reopened")
 		case c == 'L':
-			if m.o.LogFile.Path == "" {
-				m.o.Log.Warn("carafe: master: " + why + ": no --logto file to rotate")
-				break
-			}
-			r := m.o.LogFile
-			r.Max = 1 // now, whatever its size (an empty one stays)
-			if to, err := r.Rename(time.Now()); err != nil {
-				m.o.Log.Error("carafe: master: "+why+": cannot rotate the log", "err", err)
-			} else if to != "" {
-				m.reopenLog()
-				m.o.Log.Info("carafe: master: log rotated ("+why+")", "old", to)
-			}
+			m.rotateNow(why)
 		case c == '+':
 			m.act(syscall.SIGTTIN, why)
 		case c == '-':
 			m.act(syscall.SIGTTOU, why)
 		case c == 'P':
-			err := errors.Join(m.writePidfiles(false), m.writePidfiles(true))
-			if err != nil {
+			if err := errors.Join(m.writePidfiles(false), m.writePidfiles(true)); err != nil {
 				m.o.Log.Warn("carafe: master: "+why+": cannot write a pidfile", "err", err)
+			} else if len(m.o.Pidfiles) == 0 {
+				m.o.Log.Warn("carafe: master: " + why + ": no pidfile is given")
+			} else {
+				m.o.Log.Info("carafe: master: " + why + ": pidfiles written")
 			}
 		default:
-			m.o.Log.Warn("carafe: master: " + why + " is not a command carafe has (it takes r, w, c, R, W: reload; " +
-				"q, Q: stop; l, L: reopen, rotate the log; +, -: a worker more, fewer; P: pidfiles; 0-9: slot)")
+			unknown = append(unknown, c)
 		}
 	}
+	if len(unknown) > 0 {
+		first := unknown[:min(len(unknown), 8)]
+		var names []string
+		for _, c := range first {
+			names = append(names, fifoQuote(c))
+		}
+		m.o.Log.Warn(fmt.Sprintf("carafe: master: master FIFO: %d character(s) that are not commands carafe has "+
+			"(%s): it takes r, w, c, R, W: reload; q, Q: stop; l, L: reopen, rotate the log; +, -: a worker more, "+
+			"fewer; P: pidfiles; 0-9: slot", len(unknown), strings.Join(names, " ")))
+	}
 	return 0, false
+}
+
+// rotateNow renames the --logto file now, whatever its size (the FIFO's L).
+func (m *master) rotateNow(why string) {
+	if m.o.LogFile.Path == "" {
+		m.o.Log.Warn("carafe: master: " + why + ": no --logto file to rotate")
+		return
+	}
+	r := m.o.LogFile
+	r.Max = 1 // any size but empty
+	to, err := r.Rename(time.Now())
+	switch {
+	case err != nil:
+		m.o.Log.Error("carafe: master: "+why+": cannot rotate the log", "err", err)
+	case to == "":
+		m.o.Log.Info("carafe: master: " + why + ": the log is empty; not rotated")
+	default:
+		m.reopenLog()
+		m.o.Log.Info("carafe: master: log rotated ("+why+")", "old", to)
+	}
+}
+
+func isSpace(c byte) bool { return c == '\n' || c == '\r' || c == ' ' || c == '\t' }
+
+// fifoQuote names a command character for the log: 'r', or '\xc3' for a
+// byte that is not ASCII (a UTF-8 character arrives a byte at a time).
+func fifoQuote(c byte) string {
+	if c < 0x80 {
+		return strconv.QuoteRune(rune(c))
+	}
+	return fmt.Sprintf("'\\x%02x'", c)
 }

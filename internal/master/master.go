@@ -182,7 +182,7 @@ func Run(o Options) int {
 	}
 	if m.fifo.paths = o.Fifos; len(o.Fifos) > 0 { // as uWSGI makes it: as the user the master runs as
 		if err := m.openFifo(0); err != nil {
-			fmt.Fprintln(os.Stderr, err)
+			fmt.Fprintln(os.Stderr, "carafe: "+err.Error())
 			return 1
 		}
 		o.Log.Info("carafe: master: taking commands from the master FIFO " + o.Fifos[0])
@@ -597,6 +597,10 @@ func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 	case syscall.SIGTTOU:
 		if c := m.o.Cheaper; c.Min > 0 && m.want <= c.Min {
 			m.o.Log.Info(fmt.Sprintf("carafe: master: %s: already at --cheaper %d, the fewest it runs", why, c.Min))
+			break
+		}
+		if m.want <= 1 {
+			m.o.Log.Info("carafe: master: " + why + ": already at one worker, the fewest")
 			break
 		}
 		m.fewer(why)
