@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -25,6 +26,25 @@ const (
 	ControlFD       = 3
 	FirstListenerFD = 4
 )
+
+// EnvShared says, one "1" or "0" each, in the listeners' order, which of
+// a worker's listeners other workers accept from too (a unix socket, a
+// TCP socket not one of a group: see listen.BindGroup).
+const EnvShared = "CARAFE_SHARED_LISTENERS"
+
+// SharedListeners reads EnvShared for n listeners, and unsets it (not for
+// the app); a listener it says nothing of is not shared.
+func SharedListeners(n int) []bool {
+	v := os.Getenv(EnvShared)
+	os.Unsetenv(EnvShared)
+	out := make([]bool, n)
+	for i, f := range strings.Split(v, ",") {
+		if i < n {
+			out[i] = f == "1"
+		}
+	}
+	return out
+}
 
 // Settings are the master's values of the options it acts on, by option
 // name, in JSON: the listeners (HTTP first, then uwsgi, the order of the

@@ -73,7 +73,11 @@ type conn struct {
 	spool         *bodySpool   // the rest of the body, read while the response goes out (see spool.go)
 	bodyMem       int64        // bytes of bodyMemUsed this connection holds
 	expect100     bool
-	linger        bool // close with a lingering close: the request's body was not all read
+	admit         *Admission // the listener's, when it is shared with other workers (see Server.ServeShared)
+	fresh         bool       // counted among admit's fresh connections, as far as c knows (see settle)
+	freshPeriod   int64      // the freshGrace period c was accepted in
+	kept          bool       // a request of c's has been answered: the next ones are a kept-alive connection's
+	linger        bool       // close with a lingering close: the request's body was not all read
 	sent100       bool
 	isHead        bool
 	respChunked   bool
@@ -142,7 +146,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string, backlogged bool) *conn
 	c.s, c.nc, c.lHost, c.lPort = s, nc, lHost, lPort
 	c.wait.Reset(nc)
 	c.rdl, c.wdl, c.sendQueued = time.Time{}, time.Time{}, -1
-	c.done, c.abandoned, c.backlogged = false, false, backlogged
+	c.done, c.abandoned, c.backlogged, c.fresh, c.kept = false, false, backlogged, false, false
 	c.writeErr, c.wrClosed = nil, false
 	c.start = time.Now()
 	c.wallAt = c.start
@@ -256,6 +260,16 @@ func (c *conn) readReady(fd uintptr) bool {
 	return true
 }
 
+// settle stops counting c among Admit's fresh connections: its request
+// head is read (from there it waits for a thread, or needs none), or the
+// connection is over.
+func (c *conn) settle() {
+	if c.fresh {
+		c.fresh = false
+		c.admit.settled(c)
+	}
+}
+
 // release returns a finished connection's memory to the pools.
 func (c *conn) release() {
 	c.s, c.nc, c.bodyFile, c.redirectHdr = nil, nil, nil, nil
@@ -334,6 +348,7 @@ func (c *conn) serve() {
 				"remote", c.remote, "err", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 		c.closeConn()
+		c.settle()
 		c.s.track(c, false)
 		if v == nil {
 			c.release()
@@ -397,6 +412,7 @@ func (c *conn) serve() {
 			return
 		}
 		keep := c.handle(draining)
+		c.kept = true
 		c.ended = c.now()
 		if !keep {
 			// Under a deadline of its own: the one armed for the previous
@@ -517,6 +533,7 @@ func (c *conn) reject(err error) {
 // handle serves one parsed request and reports whether to keep the
 // connection.
 func (c *conn) handle(draining bool) bool {
+	c.settle() // its head is read: from here it waits on the app's threads, if on anything
 	start := c.start
 	r := &c.req
 	c.resetResponse()
@@ -571,7 +588,17 @@ func (c *conn) handle(draining bool) bool {
 	}
 	c.streaming = c.bodyLeft > 0 && c.bodyFile == nil
 	c.queued = c.now()
-	c.s.app.Do(c.call)
+	if a := c.admit; a != nil && !c.kept {
+		// A connection's first request: a kept-alive one's next ones are
+		// not counted, or a worker whose threads its kept-alive clients
+		// keep busy would never take another connection.
+		a.inApp.Add(1)
+		c.s.app.Do(c.call)
+		a.inApp.Add(-1)
+		a.poke() // a thread is free
+	} else {
+		c.s.app.Do(c.call)
+	}
 	c.outMu.Lock()
 	abandoned := c.abandoned
 	c.disarmFlush() // the call is over: what bw holds is this goroutine's again

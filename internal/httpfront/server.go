@@ -75,6 +75,11 @@ type Options struct {
 	// server's listeners (true), and that every one accepts again
 	// (false).
 	OutOfFiles func(starved bool)
+	// Admit, when set, holds accepting on the listeners served with
+	// ServeShared back while the app's threads have more than they can
+	// start on soon (see Admission); one Admission serves every Server
+	// that shares the threads.
+	Admit *Admission
 }
 
 func (o *Options) setDefaults() {
@@ -144,7 +149,15 @@ func NewServer(app wsgi.Runner, opts Options) *Server {
 }
 
 // Serve accepts connections on l until l is closed.
-func (s *Server) Serve(l net.Listener) error {
+func (s *Server) Serve(l net.Listener) error { return s.serve(l, nil) }
+
+// ServeShared is Serve for a listener other workers accept from too (a
+// unix socket, a TCP socket shared by the workers): with Options.Admit,
+// the worker leaves new connections to them while its threads are busy
+// (see Admission).
+func (s *Server) ServeShared(l net.Listener) error { return s.serve(l, s.opts.Admit) }
+
+func (s *Server) serve(l net.Listener, admit *Admission) error {
 	host, port := splitHostPort(l.Addr().String())
 	if strings.Contains(host, ":") {
 		// SERVER_NAME is a host as Host would give it: an IPv6 address in
@@ -179,6 +192,11 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 	}()
 	for {
+		if admit != nil && admit.wait(s.isStopping) >= departedAfter/10 {
+			// As after a hold: what queued in the backlog meanwhile may
+			// have been given up on.
+			backlogUntil = time.Now().Add(departedAfter)
+		}
 		nc, err := l.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -222,7 +240,7 @@ func (s *Server) Serve(l net.Listener) error {
 				backlogUntil = time.Time{}
 			}
 		}
-		s.serveConn(nc, host, port, backlogged)
+		s.serveConn(nc, host, port, backlogged, admit)
 	}
 }
 
@@ -246,9 +264,13 @@ func (s *Server) starve(d int) {
 
 // serveConn serves an accepted connection on a goroutine that waits for
 // one (see serveLoop), or else a new one.
-func (s *Server) serveConn(nc net.Conn, host, port string, backlogged bool) {
+func (s *Server) serveConn(nc net.Conn, host, port string, backlogged bool, admit *Admission) {
 	listen.Tune(nc)
 	c := newConn(s, nc, host, port, backlogged)
+	if c.admit = admit; admit != nil {
+		c.fresh = true
+		admit.accepted(c)
+	}
 	s.track(c, true)
 	select {
 	case s.next <- c:
@@ -341,6 +363,13 @@ func (s *Server) holdLocked() {
 	}
 }
 
+// isStopping reports whether Shutdown has begun.
+func (s *Server) isStopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
+
 func (s *Server) heldChan() chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -400,6 +429,9 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	s.stopping = true
 	s.holdLocked() // a held Serve goes on, to find its listener closed
 	s.mu.Unlock()
+	if a := s.opts.Admit; a != nil {
+		a.wake() // a Serve waiting for room goes on, to find its listener closed
+	}
 	// Once every Serve has returned, no connection can be accepted behind
 	// the drain's back.
 	loops := make(chan struct{})

@@ -385,7 +385,7 @@ func TestShutdownAnswersLastAccepted(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("Serve after Shutdown: %v", err)
 	}
-	srv.serveConn(lateSrv, "127.0.0.1", "80", false)
+	srv.serveConn(lateSrv, "127.0.0.1", "80", false, nil)
 	for name, c := range map[string]net.Conn{"in flight": client, "accepted last": late} {
 		br := bufio.NewReader(c)
 		head, body := readResponse(t, br)

@@ -122,7 +122,17 @@ func (m *master) spawn(id int, replaces *proc) error {
 	for _, g := range m.socks {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, g.file(id))
 	}
-	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id), m.o.WorkerSettings.Env())
+	shared := make([]string, len(m.socks))
+	for i, g := range m.socks {
+		// One socket for more workers than itself: the others accept
+		// from it too (see the worker's Admission).
+		shared[i] = "0"
+		if len(g.files) < max(m.want, m.o.Processes) {
+			shared[i] = "1"
+		}
+	}
+	cmd.Env = append(os.Environ(), control.EnvWorker+"="+strconv.Itoa(id), m.o.WorkerSettings.Env(),
+		control.EnvShared+"="+strings.Join(shared, ","))
 	cmd.Env = append(cmd.Env, m.o.WorkerEnv...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// The kernel kills a worker whose master died, even by SIGKILL.

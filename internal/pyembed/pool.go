@@ -70,6 +70,7 @@ type pool struct {
 	armed   bool
 	epoch   time.Time
 	running atomic.Int32 // calls inside the app right now
+	recent  atomic.Int64 // the recent calls' average time (pool.now units; see Occupancy)
 	// gilBusy reports whether some thread holds the GIL; nil where the
 	// interpreter gives no way to tell (the pool then goes by time alone).
 	gilBusy   func() bool

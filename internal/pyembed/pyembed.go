@@ -608,6 +608,10 @@ func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
 	}
 	ran = t.run(c, own)
 	took = p.now() - start
+	// The recent calls' average, an eighth of the way to each new one:
+	// racy between threads, and only ever a hint (see Occupancy).
+	r := p.recent.Load()
+	p.recent.Store(r + (took-r)/8)
 	t.callStart.Store(0)
 	t.mu.Lock()
 	t.cur = nil
@@ -637,6 +641,23 @@ func (ip *Interp) Free() int { return int(ip.pool.size) - ip.Busy() }
 // AllBusy receives a token when a call starts and so leaves no Python
 // thread free; tokens do not pile up (one waits at most).
 func (ip *Interp) AllBusy() <-chan struct{} { return ip.pool.allBusy }
+
+// Occupancy reports the Python threads and how long calls take: the
+// longer of the oldest running call's time so far and the recent calls'
+// average (for httpfront.Admission). A burst of slow calls after fast
+// ones shows in the first, slow calls just started after others in the
+// second.
+func (ip *Interp) Occupancy() (size int, slow time.Duration) {
+	p := ip.pool
+	now := p.now()
+	slow = time.Duration(p.recent.Load())
+	for _, t := range threads {
+		if start := t.callStart.Load(); start != 0 {
+			slow = max(slow, time.Duration(now-start))
+		}
+	}
+	return int(p.size), slow
+}
 
 // BusyFor is how long every Python thread has been inside its current
 // call: the shortest of their times, zero while one is between calls.

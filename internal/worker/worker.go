@@ -39,6 +39,7 @@ type Options struct {
 	SocketPerm  listen.Perm // what unix socket files bound standalone get
 	Vacuum      bool        // standalone: remove the unix sockets on exit
 	vacuum      func()      // Run's doing of Vacuum, also before an exit during the import
+	shared      []bool      // by listener: other workers accept from it too (RunChild's, from the master)
 	Python      pyembed.Options
 	AppID       string // how the app is named in messages ("module wsgi:app")
 	HTTPOptions httpfront.Options
@@ -157,6 +158,7 @@ func RunChild(o Options) error {
 	if err != nil {
 		return err
 	}
+	o.shared = control.SharedListeners(len(listeners))
 	return run(o, listeners, ctl)
 }
 
@@ -257,6 +259,8 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		return w.loadError(listeners, err)
 	}
 	w.ip = ip
+	admit := &httpfront.Admission{Pool: w.ip.Occupancy}
+	o.HTTPOptions.Admit, o.UWSGIOptions.Admit = admit, admit
 	httpSrv := newServer(w, o.HTTPOptions, httpfront.HTTP, access, o.Log)
 	uwsgiSrv := newServer(w, o.UWSGIOptions, httpfront.UWSGI, access, o.Log)
 	w.srvs = []*httpfront.Server{httpSrv, uwsgiSrv}
@@ -271,7 +275,11 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		if i >= len(o.HTTP) {
 			srv = uwsgiSrv
 		}
-		go func(l net.Listener) { errc <- srv.Serve(l) }(l)
+		serve := srv.Serve
+		if i < len(o.shared) && o.shared[i] {
+			serve = srv.ServeShared
+		}
+		go func(l net.Listener) { errc <- serve(l) }(l)
 	}
 	if ctl != nil {
 		w.noteReadyRSS()
