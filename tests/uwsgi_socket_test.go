@@ -302,3 +302,31 @@ func TestLogtoHasStartWarnings(t *testing.T) {
 		t.Errorf("the --logto file lacks the unknown-key warning:\n%s", got)
 	}
 }
+
+// A response the gateway had given up on (nginx's uwsgi_read_timeout
+// closed the connection while the view ran) is said not to be delivered,
+// beside its request-log line, which alone read as an answer given.
+func TestUWSGIResponseNotDelivered(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	s := startApp(t, "master_pid", "--socket", sock)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no socket file")
+		}
+	}
+	c := uwsgiDial(t, sock)
+	c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/sleep"},
+		{"QUERY_STRING", "s=0.3"}, {"REQUEST_URI", "/sleep?s=0.3"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
+	time.Sleep(100 * time.Millisecond) // the view runs
+	c.Close()
+	if !s.waitLog("response not delivered, the client went away", 5*time.Second) {
+		t.Fatalf("no line says the response did not reach the gateway:\n%s", s.Log())
+	}
+	if !strings.Contains(s.Log(), `target="/sleep?s=0.3" status=200`) {
+		t.Errorf("the line does not name the request:\n%s", s.Log())
+	}
+}

@@ -632,6 +632,17 @@ func (c *conn) handle(draining bool) bool {
 		c.linger = true
 	}
 	if c.closeAfter || !keep {
+		// Out before its request-log line, which would otherwise read as
+		// an answer given when the client had gone (nginx's read timeout
+		// over the uwsgi protocol: nginx logs 504, and the line said 200).
+		if c.writeErr == nil && c.bufs != nil && c.bw.Buffered() > 0 {
+			c.flushAt(c.now())
+			if c.writeErr != nil {
+				c.s.opts.Log.Info("httpfront: response not delivered, the client went away", "remote", c.remote,
+					"method", string(c.req.Method), "target", string(c.req.Target), "status", c.status,
+					"err", c.writeErr)
+			}
+		}
 		c.finished(start)
 		return false
 	}
