@@ -59,6 +59,23 @@ func systemdListenTCP(t *testing.T) net.Listener {
 	return nil
 }
 
+// systemdListenUnix binds a unix socket at path as systemd would, its
+// file given mode; closing it (at the test's end, or before) leaves the
+// file, as systemd's socket unit does.
+func systemdListenUnix(t *testing.T, path string, mode os.FileMode) net.Listener {
+	t.Helper()
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	t.Cleanup(func() { l.Close() })
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // systemdReport is what the systemd_socket fixture answers.
 type systemdReport struct {
 	Pid     int               `json:"pid"`
@@ -134,14 +151,7 @@ func TestSystemdSocketMasterKeepsUnitsFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "app.sock")
-	ul, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ul.(*net.UnixListener).SetUnlinkOnClose(false)
-	if err := os.Chmod(sock, 0o666); err != nil {
-		t.Fatal(err)
-	}
+	ul := systemdListenUnix(t, sock, 0o666) // systemd's copy, open throughout
 	httpAddr := freeAddr(t)
 	ini := filepath.Join(dir, "site.ini")
 	if err := os.WriteFile(ini, []byte("[uwsgi]\nchdir = "+appDir("systemd_socket")+"\nmodule = wsgi\n"+
@@ -149,24 +159,14 @@ func TestSystemdSocketMasterKeepsUnitsFile(t *testing.T) {
 		"chmod-socket = 600\nvacuum = true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer ul.Close()                                                 // systemd's copy
-	s := activate(t, []net.Listener{ul}, "", httpAddr, "--ini", ini) // (the test's copy stays open, as systemd's)
+	s := activate(t, []net.Listener{ul}, "", httpAddr, "--ini", ini)
 	s.waitReady(20 * time.Second)
 	_, body := httpGet(t, s.URL("/"))
 	systemdDecode(t, body)
 
 	pids := map[int]bool{}
 	for range 20 {
-		c := uwsgiDial(t, sock)
-		c.Write(uwsgiPacket(0, [][2]string{{"REQUEST_METHOD", "GET"}, {"PATH_INFO", "/"},
-			{"SERVER_NAME", "x"}, {"SERVER_PORT", "80"}, {"SERVER_PROTOCOL", "HTTP/1.1"}}, ""))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatalf("uwsgi request on the passed socket: %v\n%s", err, s.Log())
-		}
-		b, _ := io.ReadAll(resp.Body)
-		c.Close()
-		pids[systemdDecode(t, b).Pid] = true
+		pids[systemdUWSGIGet(t, s, sock).Pid] = true
 	}
 	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o666 {
 		t.Errorf("the unit's socket file: %v, mode %v; want 0666 as the unit left it", err, fi.Mode().Perm())
@@ -391,6 +391,7 @@ func systemdUWSGIGet(t *testing.T, s *server, sock string) systemdReport {
 		t.Fatalf("uwsgi request on the passed socket: %v\n%s", err, s.Log())
 	}
 	b, _ := io.ReadAll(resp.Body)
+	c.Close()
 	return systemdDecode(t, b)
 }
 
@@ -400,12 +401,7 @@ func TestSystemdSocketIniNamesNone(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "app.sock")
-	ul, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ul.(*net.UnixListener).SetUnlinkOnClose(false)
-	defer ul.Close()
+	ul := systemdListenUnix(t, sock, 0o660)
 	ini := filepath.Join(dir, "site.ini")
 	if err := os.WriteFile(ini, []byte("[uwsgi]\nchdir = "+appDir("systemd_socket")+"\nmodule = wsgi\n"+
 		"master = true\nprocesses = 2\n"), 0o644); err != nil {
@@ -429,15 +425,7 @@ func TestSystemdSocketKeepsOwner(t *testing.T) {
 	nobody(t) // (its workers need not serve: the master hands the sockets over before it starts them)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "app.sock")
-	ul, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ul.(*net.UnixListener).SetUnlinkOnClose(false)
-	defer ul.Close()
-	if err := os.Chmod(sock, 0o660); err != nil {
-		t.Fatal(err)
-	}
+	ul := systemdListenUnix(t, sock, 0o660)
 	own := filepath.Join(dir, "own.sock")
 	s := activate(t, []net.Listener{ul}, "", "", "--chdir", appDir("systemd_socket"), "--module", "wsgi",
 		"--master", "--socket", sock, "--socket", own, "--uid", "nobody", "--gid", "nogroup")
