@@ -67,11 +67,12 @@ integration: build venv
 
 # The race detector and cgocheck2 on the real binary, under the
 # integration tests that exercise the C bridge hardest, and those where a
-# watchdog's goroutine acts on a request in flight (harakiri, shedding).
+# watchdog's goroutine acts on a request in flight (harakiri, shedding,
+# cheaper's retiring, the accept loop held back for the threads).
 checked: bin/carafe venv
 	GOEXPERIMENT=cgocheck2 $(GO) build -race -o bin/carafe-checked ./cmd/carafe
 	CARAFE_BIN=$(CURDIR)/bin/carafe-checked $(GO) test -count=1 -timeout 10m \
-		-run 'TestWSGI|TestHTTPBigStreams|TestHTTPStalled|TestHTTPKeepAlive|TestHTTPPipelining|TestHTTPChunked|TestApp|TestMasterHarakiri$$|TestMasterHarakiri(AfterHeaders|LogsWhatWentOut|OneThread)|TestMasterShed' ./tests/...
+		-run 'TestWSGI|TestHTTPBigStreams|TestHTTPStalled|TestHTTPKeepAlive|TestHTTPPipelining|TestHTTPChunked|TestApp|TestMasterHarakiri$$|TestMasterHarakiri(AfterHeaders|LogsWhatWentOut|OneThread)|TestMasterShed|TestMasterCheaper|TestMasterBurst' ./tests/...
 
 test: build venv lint unit fuzz integration checked
 

@@ -22,10 +22,10 @@ import (
 // calls are short (admitQueueAfter), so that short calls keep the threads
 // fed from a queue of their own (a thread that finds a call waiting as it
 // finishes one goes on with it, where one that parks must be woken). A
-// connection whose request head has not come counts for freshGrace at
-// most (for one to two such periods, counted by period): a client idle
+// connection whose request has not reached the app counts for freshGrace
+// at most (for one to two such periods, counted by period): a client idle
 // after connecting (a browser's speculative connection) or slow to send
-// must not hold the worker's accepting. A kept-alive connection's next
+// its request or its body must not hold the worker's accepting. A kept-alive connection's next
 // requests do not count: they wait for a thread as they come, beside the
 // new connections', or a worker whose threads its kept-alive clients keep
 // busy would never take another connection (with 64 threads and 256

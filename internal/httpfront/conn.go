@@ -260,9 +260,10 @@ func (c *conn) readReady(fd uintptr) bool {
 	return true
 }
 
-// settle stops counting c among Admit's fresh connections: its request
-// head is read (from there it waits for a thread, or needs none), or the
-// connection is over.
+// settle stops counting c among admit's fresh connections: its request
+// reaches the app, it was answered without the app (a static file, an
+// error), or the connection is over. One whose body is still being read
+// stops counting on its own (see Admission).
 func (c *conn) settle() {
 	if c.fresh {
 		c.fresh = false
@@ -412,6 +413,7 @@ func (c *conn) serve() {
 			return
 		}
 		keep := c.handle(draining)
+		c.settle() // (answered without the app: a static file, an error)
 		c.kept = true
 		c.ended = c.now()
 		if !keep {
@@ -533,7 +535,6 @@ func (c *conn) reject(err error) {
 // handle serves one parsed request and reports whether to keep the
 // connection.
 func (c *conn) handle(draining bool) bool {
-	c.settle() // its head is read: from here it waits on the app's threads, if on anything
 	start := c.start
 	r := &c.req
 	c.resetResponse()
@@ -593,6 +594,7 @@ func (c *conn) handle(draining bool) bool {
 		// not counted, or a worker whose threads its kept-alive clients
 		// keep busy would never take another connection.
 		a.inApp.Add(1)
+		c.settle() // counted above from now, with no moment counted in neither
 		c.s.app.Do(c.call)
 		a.inApp.Add(-1)
 		a.poke() // a thread is free

@@ -279,7 +279,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		if i < len(o.shared) && o.shared[i] {
 			serve = srv.ServeShared
 		}
-		go func(l net.Listener) { errc <- serve(l) }(l)
+		go func(l net.Listener, errc chan<- error) { errc <- serve(l) }(l, errc) // (errc, not the variable: a retire drops it)
 	}
 	if ctl != nil {
 		w.noteReadyRSS()
