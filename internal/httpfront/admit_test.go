@@ -1,9 +1,15 @@
 package httpfront
 
 import (
+	"bufio"
+	"io"
+	"log/slog"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"carafe/internal/wsgi"
 )
 
 // room counts the calls in the app and the connections not settled
@@ -74,4 +80,65 @@ func TestAdmissionWait(t *testing.T) {
 	case <-time.After(admitRecheck / 2):
 		t.Fatal("a stop did not end the wait")
 	}
+}
+
+// Served on a shared listener, a connection counts while its first call
+// is in the app, and stops counting when it ends, a panic in the call
+// included (a bug costs the connection, not the worker's admission).
+func TestAdmissionCountsCalls(t *testing.T) {
+	release := make(chan struct{})
+	a := &Admission{Pool: func() (int, time.Duration) { return 4, 0 }}
+	app := panicky{fakeApp{fn: func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		<-release
+		c.Exch.Output(head("200 OK", "Content-Length", "2"), []byte("ok"), nil, true)
+		return wsgi.OK
+	}}}
+	srv := NewServer(app, Options{Admit: a, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServeShared(l)
+	t.Cleanup(func() { srv.Shutdown(time.Second) })
+	get := func(path string) net.Conn {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		return c
+	}
+	waitIn := func(want int32) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); a.inApp.Load() != want; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d calls counted in the app, want %d", a.inApp.Load(), want)
+			}
+		}
+	}
+	c := get("/slow")
+	waitIn(1)
+	if n := a.freshNow(time.Now()); n != 0 {
+		t.Errorf("%d connections still counted fresh once their call is in the app", n)
+	}
+	close(release)
+	if _, body := readResponse(t, bufio.NewReader(c)); body != "ok" {
+		t.Errorf("body %q", body)
+	}
+	waitIn(0)
+	get("/panic")
+	time.Sleep(100 * time.Millisecond)
+	waitIn(0)
+}
+
+// panicky is fakeApp whose Do panics, on the connection's goroutine, for
+// the target /panic.
+type panicky struct{ fakeApp }
+
+func (p panicky) Do(c *wsgi.Call) {
+	if string(c.Target) == "/panic" {
+		panic("a bug")
+	}
+	p.fakeApp.Do(c)
 }

@@ -260,6 +260,19 @@ func (c *conn) readReady(fd uintptr) bool {
 	return true
 }
 
+// doCounted runs the call counted among a's calls in the app, until it
+// returns or panics (a bug that costs the connection must not leave the
+// worker counting it, and taking one connection fewer, for good).
+func (c *conn) doCounted(a *Admission) {
+	a.inApp.Add(1)
+	c.settle() // counted above from now, with no moment counted in neither
+	defer func() {
+		a.inApp.Add(-1)
+		a.poke() // a thread is free
+	}()
+	c.s.app.Do(c.call)
+}
+
 // settle stops counting c among admit's fresh connections: its request
 // reaches the app, it was answered without the app (a static file, an
 // error), or the connection is over. One whose body is still being read
@@ -593,11 +606,7 @@ func (c *conn) handle(draining bool) bool {
 		// A connection's first request: a kept-alive one's next ones are
 		// not counted, or a worker whose threads its kept-alive clients
 		// keep busy would never take another connection.
-		a.inApp.Add(1)
-		c.settle() // counted above from now, with no moment counted in neither
-		c.s.app.Do(c.call)
-		a.inApp.Add(-1)
-		a.poke() // a thread is free
+		c.doCounted(a)
 	} else {
 		c.s.app.Do(c.call)
 	}
