@@ -95,6 +95,23 @@ func (r *Results) targets(p func(string, ...any)) {
 	p("\n")
 }
 
+// FloorName is the app speed row of bench/pyfloor: C that links libpython
+// as carafe does, with no server code.
+const FloorName = "C embedding"
+
+// buildVerdict says what this run measured of the library build against
+// python3: ratio is the C embedding's time per call over python3's. Runs
+// differ by a few per cent from noise alone, so within 5% is no verdict.
+func buildVerdict(ratio float64) string {
+	switch {
+	case ratio > 1.05:
+		return fmt.Sprintf("In this run the library build was the slower: the C embedding took %.2f× python3's time, a cost every program that links it pays before its own code", ratio)
+	case ratio < 0.95:
+		return fmt.Sprintf("In this run the library build was nonetheless the faster: the C embedding took %.2f× python3's time", ratio)
+	}
+	return fmt.Sprintf("In this run the two builds were within the noise of each other: the C embedding took %.2f× python3's time", ratio)
+}
+
 // appSpeed is the table of how fast each server's interpreter runs the
 // same app code, against python3's.
 func (r *Results) appSpeed(p func(string, ...any)) {
@@ -106,15 +123,25 @@ func (r *Results) appSpeed(p func(string, ...any)) {
 	p("No byte passes through the server while the calls are timed: what the figures differ by is the build of the interpreter each server runs in, one Python version built three ways. ")
 	p("python3 is the python3 executable itself, from the command line, which Gunicorn, Granian and waitress run in; uWSGI's Debian plugin links libpython3.X.so, and carafe links libpython3.X.a. ")
 	p("C embedding is `bench/pyfloor`, a C program of a few lines that links libpython as carafe does and makes the same calls on a thread of its own: no server code at all, so it is the floor for every program that embeds that library, and carafe's distance from it is carafe's own cost. ")
-	p("Debian builds its python3 executable with link-time optimisation, which inlines code across the interpreter's source files; the libpython3.X.a it ships has none of that, so every program that links the library runs Python slower than python3 does. ")
-	p("In the Python-bound scenarios (Flask, Django) the app's own code takes most of a request's CPU, so this ratio weighs on their figures whatever the server does.\n\n")
-	p("| runs in | µs per call | × python3 |\n| --- | ---: | ---: |\n")
-	var base float64
+	p("python3 and the C embedding are asked between the servers too, so that their figures span the whole probe rather than one moment of a noisy machine. ")
+	p("Debian builds its python3 executable with link-time optimisation, which inlines code across the interpreter's source files; the libpython3.X.a it ships has none of that. ")
+	var base, floor float64
 	for _, s := range r.AppSpeed {
-		if s.Server == "python3" && s.Error == "" {
+		if s.Error != "" {
+			continue
+		}
+		switch s.Server {
+		case "python3":
 			base = s.MicrosPerCall
+		case FloorName:
+			floor = s.MicrosPerCall
 		}
 	}
+	if base > 0 && floor > 0 {
+		p("%s. ", buildVerdict(floor/base))
+	}
+	p("In the Python-bound scenarios (Flask, Django) the app's own code takes most of a request's CPU, so a difference here weighs on their figures whatever the server does.\n\n")
+	p("| runs in | µs per call | × python3 |\n| --- | ---: | ---: |\n")
 	for _, s := range r.AppSpeed {
 		switch {
 		case s.Error != "":

@@ -134,3 +134,34 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Error("a missing file read without error")
 	}
 }
+
+// The page says which build ran the app faster from the figures it shows,
+// never from what the builds were expected to do.
+func TestMarkdownAppSpeedVerdict(t *testing.T) {
+	for _, c := range []struct {
+		floor float64
+		want  string
+	}{
+		{141.8 * 0.73, "the library build was nonetheless the faster: the C embedding took 0.73× python3's time"},
+		{141.8 * 1.12, "the library build was the slower: the C embedding took 1.12× python3's time"},
+		{141.8 * 1.02, "within the noise of each other: the C embedding took 1.02× python3's time"},
+	} {
+		r := sample()
+		r.AppSpeed = []AppSpeed{{Server: "python3", MicrosPerCall: 141.8}, {Server: FloorName, MicrosPerCall: c.floor}}
+		var b bytes.Buffer
+		if err := r.Markdown(&b, "benchmarks.svg"); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("floor %.1f: the page lacks %q", c.floor, c.want)
+		}
+	}
+	r := sample() // no floor row: no verdict
+	var b bytes.Buffer
+	if err := r.Markdown(&b, "benchmarks.svg"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "In this run the") {
+		t.Errorf("a verdict without a C embedding figure")
+	}
+}

@@ -31,13 +31,25 @@ const appSpeedAsks = 5
 // version, built three ways (the python3 executable, libpython.so,
 // libpython.a): this is what the build alone makes of a Python-bound
 // scenario.
+//
+// The two reference rows are asked before the first server and again
+// after each one, a figure at a time, and their medians taken over all of
+// it: asked once at the start, one slow moment of the machine set the
+// base every ratio on the page is read against (python3 once measured
+// 142 µs there, while waitress, which runs in that same python3, gave 103).
 func (h *harness) appSpeed(ctx context.Context) []report.AppSpeed {
 	app := filepath.Join(h.cfg.root, "bench", "apps", "pyspeed")
-	out := []report.AppSpeed{h.python3Speed(ctx, app), h.floorSpeed(ctx, app)}
+	probe := filepath.Join(app, "wsgi.py")
+	refs := []*reference{
+		{name: "python3", argv: []string{h.venvBin("python"), probe}},
+		{name: report.FloorName, argv: []string{floorBin(h.cfg.root), h.venvBin("python"), probe}},
+	}
+	var rows []report.AppSpeed
 	for _, srv := range h.servers {
 		if srv.appOnly || len(srv.only) > 0 {
 			continue // the ceiling runs no Python; a variant of carafe runs carafe's
 		}
+		askReferences(ctx, refs, referenceAsks)
 		s := report.AppSpeed{Server: srv.name}
 		figures, err := h.serverSpeed(ctx, srv, app)
 		if err != nil {
@@ -46,42 +58,63 @@ func (h *harness) appSpeed(ctx context.Context) []report.AppSpeed {
 			s.MicrosPerCall = report.MedianOf(slices.Clone(figures))
 		}
 		h.log.Info("bench: app speed", "server", s.Server, "us_per_call", s.MicrosPerCall, "figures", figures, "err", s.Error)
+		rows = append(rows, s)
+	}
+	askReferences(ctx, refs, referenceAsks)
+	out := make([]report.AppSpeed, 0, len(refs)+len(rows))
+	for _, r := range refs {
+		s := r.result()
+		h.log.Info("bench: app speed", "server", s.Server, "us_per_call", s.MicrosPerCall, "figures", r.figures, "err", s.Error)
 		out = append(out, s)
 	}
-	return out
+	return append(out, rows...)
 }
 
-// python3Speed runs the app's figure from the command line, in the bench
-// venv's python (the interpreter every server shares).
-func (h *harness) python3Speed(ctx context.Context, app string) report.AppSpeed {
-	return h.commandSpeed(ctx, "python3", h.venvBin("python"), filepath.Join(app, "wsgi.py"), strconv.Itoa(appSpeedAsks))
+// referenceAsks is how many figures each reference row gives at each of
+// its turns between the servers.
+const referenceAsks = 2
+
+// reference is a row that runs the probe from a command (python3, or
+// bench/pyfloor) at several moments of the probe; argv takes the number
+// of figures to print as its last argument.
+type reference struct {
+	name    string
+	argv    []string
+	figures []float64
+	err     error
 }
 
-// floorName is the row of bench/pyfloor, a C program that links libpython
-// as carafe does and runs the app's figure on a thread of its own: what
-// the library build alone makes of the app, with no server code at all.
-const floorName = "C embedding"
-
-// floorSpeed runs bench/pyfloor (built by setup) on the app.
-func (h *harness) floorSpeed(ctx context.Context, app string) report.AppSpeed {
-	return h.commandSpeed(ctx, floorName, floorBin(h.cfg.root), h.venvBin("python"),
-		filepath.Join(app, "wsgi.py"), strconv.Itoa(appSpeedAsks))
-}
-
-// commandSpeed runs a command that prints the app's figures, one a line.
-func (h *harness) commandSpeed(ctx context.Context, name string, argv ...string) report.AppSpeed {
-	s := report.AppSpeed{Server: name}
-	text, err := output(ctx, argv[0], argv[1:]...)
-	var figures []float64
-	if err == nil {
-		figures, err = parseFigures(text)
+// askReferences has each reference print n more figures. A reference
+// that failed once is not run again: its row shows the failure.
+func askReferences(ctx context.Context, refs []*reference, n int) {
+	for _, r := range refs {
+		if r.err != nil {
+			continue
+		}
+		argv := append(slices.Clone(r.argv), strconv.Itoa(n))
+		text, err := output(ctx, argv[0], argv[1:]...)
+		var figures []float64
+		if err == nil {
+			figures, err = parseFigures(text)
+		}
+		if err != nil {
+			r.err = err
+			continue
+		}
+		r.figures = append(r.figures, figures...)
 	}
-	if err != nil {
-		s.Error = firstLine(err.Error())
+}
+
+// result is the reference's row: the median of every figure it gave.
+func (r *reference) result() report.AppSpeed {
+	s := report.AppSpeed{Server: r.name}
+	if r.err != nil {
+		s.Error = firstLine(r.err.Error())
+	} else if len(r.figures) == 0 {
+		s.Error = "the app speed probe was not run"
 	} else {
-		s.MicrosPerCall = report.MedianOf(slices.Clone(figures))
+		s.MicrosPerCall = report.MedianOf(slices.Clone(r.figures))
 	}
-	h.log.Info("bench: app speed", "server", s.Server, "us_per_call", s.MicrosPerCall, "figures", figures, "err", s.Error)
 	return s
 }
 

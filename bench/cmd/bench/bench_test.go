@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -200,5 +201,29 @@ func TestPyfloorProbe(t *testing.T) {
 	checkTwoFigures(t, "the floor probe", text)
 	if text, err := output(ctx, bin, python, filepath.Join(t.TempDir(), "missing.py"), "1"); err == nil {
 		t.Errorf("the floor probe ran a missing script and printed %q", text)
+	}
+}
+
+// A reference row gathers its figures over every turn it is asked, and
+// one that fails keeps the failure and is not run again.
+func TestReferencesGatherEveryTurn(t *testing.T) {
+	calls := filepath.Join(t.TempDir(), "calls")
+	good := &reference{name: "good", argv: []string{"sh", "-c", `echo x >> "$1"; i=0; while [ $i -lt "$2" ]; do echo $((10 + $(wc -l < "$1"))); i=$((i+1)); done`, "sh", calls}}
+	bad := &reference{name: "bad", argv: []string{"sh", "-c", `echo x >> "$1.bad"; exit 3`, "sh", calls}}
+	refs := []*reference{good, bad}
+	for range 3 {
+		askReferences(context.Background(), refs, 2)
+	}
+	if want := []float64{11, 11, 12, 12, 13, 13}; !slices.Equal(good.figures, want) {
+		t.Errorf("figures %v, want %v (two a turn, from each of three turns)", good.figures, want)
+	}
+	if s := good.result(); s.Error != "" || s.MicrosPerCall != 12 {
+		t.Errorf("row %+v, want the median of all six figures, 12", s)
+	}
+	if s := bad.result(); s.Error == "" || s.MicrosPerCall != 0 {
+		t.Errorf("a failing reference gave the row %+v", s)
+	}
+	if b, _ := os.ReadFile(calls + ".bad"); len(b) != 2 {
+		t.Errorf("the failing reference ran %d times, want once", len(b)/2)
 	}
 }
