@@ -333,6 +333,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		case s.wordForNumber():
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = %s is not a number: uWSGI reads it as 0, "+
 				"and carafe leaves %s at its default, %s", s.where, s.name, s.value, s.opt.Name, s.opt.Default))
+		case s.keepaliveOn():
+			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = 1 is uWSGI's switch for keep-alive, on: carafe "+
+				"keeps idle connections for its default, %s s (write 1.0 for one second)", s.where, s.name, s.opt.NoValue))
 		}
 	}
 	cheaperOff := envCheaperOff(env)

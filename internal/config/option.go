@@ -275,6 +275,8 @@ func (s *setting) apply(c *Config) error {
 		return nil // the loader has read it already
 	case s.wordForNumber():
 		return nil // said in Parse's warnings
+	case s.keepaliveOn():
+		err = o.set(c, "", true) // the switch, as written bare; said in Parse's warnings
 	case s.wordForSwitch():
 		err = o.set(c, "true", false) // as uWSGI reads it; said in Parse's warnings
 	case o.Kind == KindUnsupported:
@@ -312,6 +314,16 @@ func (s *setting) wordForSwitch() bool {
 	}
 	_, err := parseBool(strings.TrimSpace(s.value))
 	return err != nil
+}
+
+// keepaliveOn reports whether an ini line (or the environment) gives
+// http-keepalive the value 1. uWSGI's http-keepalive is a switch, and 1 is
+// how its configs write "on" (Nautobot's documented uwsgi.ini, with the
+// advice to keep connections longer than the load balancer does): read
+// as seconds, it closed every idle connection after one, and a load
+// balancer reusing one got a reset. So it is the switch, as written bare.
+func (s *setting) keepaliveOn() bool {
+	return s.opt.Name == "http-keepalive" && s.where != "" && !s.bare && strings.TrimSpace(s.value) == "1"
 }
 
 func (s *setting) wordForNumber() bool {

@@ -541,3 +541,28 @@ func TestHTTPKeepaliveBare(t *testing.T) {
 		}
 	}
 }
+
+// http-keepalive = 1 in an ini file is uWSGI's "on" (Nautobot's uwsgi.ini
+// writes it so): carafe keeps its default idle time, and says so. 1.0,
+// and 1 on the command line, are one second.
+func TestHTTPKeepaliveOne(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp = :8000\nhttp-keepalive = 30\nhttp-keepalive = 1 ; on\n", []string{})
+	if err != nil {
+		t.Fatalf("ini: %v", err)
+	}
+	if c.HTTPKeepalive != 15 {
+		t.Errorf("ini, 1: keepalive %v, want the default 15", c.HTTPKeepalive)
+	}
+	want := "http-keepalive = 1 is uWSGI's switch for keep-alive, on: carafe keeps idle connections for its default, 15 s (write 1.0 for one second)"
+	if len(warnings) != 1 || !strings.HasSuffix(warnings[0], want) || !strings.Contains(warnings[0], ".ini:5: ") {
+		t.Errorf("warnings %q, want one naming the line: %q", warnings, want)
+	}
+	c, warnings, err = parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp = :8000\nhttp-keepalive = 1.0\n", []string{})
+	if err != nil || c.HTTPKeepalive != 1 || len(warnings) != 0 {
+		t.Errorf("ini, 1.0: keepalive %v, warnings %q, err %v; want 1 s, quietly", c.HTTPKeepalive, warnings, err)
+	}
+	c, warnings, err = Parse([]string{"app:app", "--http-keepalive", "1"}, []string{})
+	if err != nil || c.HTTPKeepalive != 1 || len(warnings) != 0 {
+		t.Errorf("flag 1: keepalive %v, warnings %q, err %v; want 1 s, quietly", c.HTTPKeepalive, warnings, err)
+	}
+}
