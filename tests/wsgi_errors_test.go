@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -194,5 +195,39 @@ func TestWSGICloseRaisesAfterWholeBody(t *testing.T) {
 		}) {
 			t.Errorf("%s: close()'s exception not logged; log since: %q", tt.path, wsgiLogSince(s, mark))
 		}
+	}
+}
+
+// The app's stdout and stderr are line-buffered: a line the app writes in
+// pieces, across requests, reaches the log whole, and no access line lands
+// inside it. Write-through streams wrote each piece at once, so the half
+// line joined the next access line. PYTHONUNBUFFERED, which Docker images
+// set, changes nothing of that.
+func TestWSGIStdioLines(t *testing.T) {
+	t.Parallel()
+	for _, env := range [][]string{nil, {"PYTHONUNBUFFERED=1"}} {
+		t.Run(fmt.Sprint(env), func(t *testing.T) {
+			t.Parallel()
+			s := startAppEnv(t, env, "stdout_lines")
+			s.waitLog("carafe: serving HTTP", 5*time.Second)
+			for _, path := range []string{"/start", "/between", "/end"} {
+				if resp, body := wsgiGet(t, s, path); resp.StatusCode != 200 || string(body) != path {
+					t.Fatalf("%s: got %d %q", path, resp.StatusCode, body)
+				}
+				if !s.waitLog(path+" ", 5*time.Second) { // the access line
+					t.Fatalf("no access line for %s:\n%s", path, s.Log())
+				}
+			}
+			for _, want := range []string{"stdout-half-one-stdout half-two", "stderr-half-one-stderr half-two"} {
+				if !s.waitLog(want, 5*time.Second) {
+					t.Errorf("%q is not one line of the log", want)
+				}
+			}
+			for _, line := range strings.Split(s.Log(), "\n") {
+				if strings.Contains(line, "half-one") && !strings.HasSuffix(line, "half-two") {
+					t.Errorf("a half line joined another: %q", line)
+				}
+			}
+		})
 	}
 }

@@ -84,6 +84,38 @@ fail:
 	return out;
 }
 
+/* crf_line_buffered makes sys.NAME write whole lines: one write(2) when
+ * a line ends (or at a flush), none for a piece of one. Unbuffered, as
+ * PYTHONUNBUFFERED makes them, print("a", "b") was four writes, and a line
+ * the app wrote in pieces had carafe's own log lines (the access line,
+ * written by Go at any moment) land inside it. Block-buffered, as a
+ * plain python on a pipe is, a print would wait for 8 KiB of others
+ * before reaching the log. A stream that cannot be reconfigured is left
+ * as it is. */
+static void crf_line_buffered(const char *name)
+{
+	PyObject *f = PySys_GetObject(name); /* borrowed */
+	PyObject *meth, *args, *kw, *res = NULL;
+
+	if (f == NULL || f == Py_None)
+		return;
+	meth = PyObject_GetAttrString(f, "reconfigure");
+	if (meth == NULL) {
+		PyErr_Clear();
+		return;
+	}
+	args = PyTuple_New(0);
+	kw = Py_BuildValue("{s:O,s:O}", "line_buffering", Py_True, "write_through", Py_False);
+	if (args != NULL && kw != NULL)
+		res = PyObject_Call(meth, args, kw);
+	if (res == NULL)
+		PyErr_Clear();
+	Py_XDECREF(res);
+	Py_XDECREF(kw);
+	Py_XDECREF(args);
+	Py_DECREF(meth);
+}
+
 /* crf_init starts the interpreter without Python's signal handlers (Go owns
  * signals). executable is the python whose prefix to use: a venv's
  * bin/python makes the venv's packages importable and sys.prefix point at
@@ -100,7 +132,11 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 	PyConfig_InitPythonConfig(&config);
 	config.install_signal_handlers = 0;
 	config.parse_argv = 0;
-	config.buffered_stdio = 0;
+	/* buffered (PYTHONUNBUFFERED, which Docker images set so that prints
+	 * show at once, still unbuffers the binary layer): crf_line_buffered
+	 * then flushes each line as it ends, which shows it at once too, in
+	 * one piece. */
+	config.buffered_stdio = 1;
 	argv = malloc(sizeof(char *) * (size_t)nargs);
 	if (argv == NULL) {
 		st = PyStatus_NoMemory();
@@ -142,6 +178,8 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 		return -1;
 	}
 	Py_DECREF(mod);
+	crf_line_buffered("stdout");
+	crf_line_buffered("stderr");
 	return 0;
 fail:
 	PyConfig_Clear(&config);
