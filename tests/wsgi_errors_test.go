@@ -1,12 +1,13 @@
 package tests
 
 import (
-	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -202,15 +203,16 @@ func TestWSGICloseRaisesAfterWholeBody(t *testing.T) {
 // pieces, across requests, reaches the log whole, and no access line lands
 // inside it. Write-through streams wrote each piece at once, so the half
 // line joined the next access line. PYTHONUNBUFFERED, which Docker images
-// set, changes nothing of that.
+// set, changes nothing of that. A piece pending at os.fork is written
+// once, and one pending at os._exit is not lost.
 func TestWSGIStdioLines(t *testing.T) {
 	t.Parallel()
-	for _, env := range [][]string{nil, {"PYTHONUNBUFFERED=1"}} {
-		t.Run(fmt.Sprint(env), func(t *testing.T) {
+	for _, env := range [][]string{{"PYTHONUNBUFFERED="}, {"PYTHONUNBUFFERED=1"}} {
+		t.Run(env[0], func(t *testing.T) {
 			t.Parallel()
 			s := startAppEnv(t, env, "stdout_lines")
 			s.waitLog("carafe: serving HTTP", 5*time.Second)
-			for _, path := range []string{"/start", "/between", "/end"} {
+			for _, path := range []string{"/start", "/between", "/end", "/fork"} {
 				if resp, body := wsgiGet(t, s, path); resp.StatusCode != 200 || string(body) != path {
 					t.Fatalf("%s: got %d %q", path, resp.StatusCode, body)
 				}
@@ -218,7 +220,7 @@ func TestWSGIStdioLines(t *testing.T) {
 					t.Fatalf("no access line for %s:\n%s", path, s.Log())
 				}
 			}
-			for _, want := range []string{"stdout-half-one-stdout half-two", "stderr-half-one-stderr half-two"} {
+			for _, want := range []string{"stdout-half-one-stdout half-two", "stderr-half-one-stderr half-two", "fork-child-line"} {
 				if !s.waitLog(want, 5*time.Second) {
 					t.Errorf("%q is not one line of the log", want)
 				}
@@ -228,6 +230,35 @@ func TestWSGIStdioLines(t *testing.T) {
 					t.Errorf("a half line joined another: %q", line)
 				}
 			}
+			if n := strings.Count(s.Log(), "fork-piece"); n != 1 {
+				t.Errorf("the piece pending at os.fork was written %d times, want once", n)
+			}
+			if resp, err := http.Get(s.URL("/exit")); err == nil {
+				resp.Body.Close()
+			}
+			if !s.waitLog("exit-piece", 5*time.Second) {
+				t.Errorf("the piece pending at os._exit was lost")
+			}
 		})
+	}
+}
+
+// A daemon thread blocked writing to stdout when the worker stops (its
+// stdout a full pipe) does not make the stop abort: Python's final flush
+// finds no lock held by the stopped thread.
+func TestWSGIStdioDaemonWriterAtStop(t *testing.T) {
+	t.Parallel()
+	s := startAppEnv(t, []string{"PYTHONUNBUFFERED="}, "stdout_daemon") // (this would unbuffer any build)
+	if resp, body := wsgiGet(t, s, "/"); resp.StatusCode != 200 || string(body) != "ok" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+	time.Sleep(300 * time.Millisecond) // the pipe fills at once; the thread blocks
+	syscall.Kill(s.cmd.Process.Pid, syscall.SIGTERM)
+	code, ok := s.wait(10 * time.Second)
+	if !ok {
+		t.Fatalf("still running 10 s after SIGTERM:\n%s", s.Log())
+	}
+	if code != 0 || strings.Contains(s.Log(), "Fatal Python error") {
+		t.Errorf("exit code %d after SIGTERM, want 0 and no fatal error:\n%s", code, s.Log())
 	}
 }

@@ -544,3 +544,21 @@ func TestRootWithoutUIDWarned(t *testing.T) {
 		t.Errorf("warned with --uid:\n%s", s.Log())
 	}
 }
+
+// What the app wrote to stdout before its import failed reaches the log:
+// a piece of a line print() held, and a line from C's stdio, which was
+// buffered (and lost at the worker's exit) while Python's layers were.
+func TestWSGIStartupErrorKeepsOutput(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(carafeBin(t), "--http", freeAddr(t), "--chdir", appDir("startup_output"), "--module", "wsgi")
+	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=") // (set, it would unbuffer any build)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Errorf("exit code 0, want non-zero")
+	}
+	for _, want := range []string{"python-piece-before-error", "c-line-before-error", "startup_output fails on purpose"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

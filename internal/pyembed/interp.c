@@ -85,13 +85,13 @@ fail:
 }
 
 /* crf_line_buffered makes sys.NAME write whole lines: one write(2) when
- * a line ends (or at a flush), none for a piece of one. Unbuffered, as
- * PYTHONUNBUFFERED makes them, print("a", "b") was four writes, and a line
- * the app wrote in pieces had carafe's own log lines (the access line,
- * written by Go at any moment) land inside it. Block-buffered, as a
- * plain python on a pipe is, a print would wait for 8 KiB of others
- * before reaching the log. A stream that cannot be reconfigured is left
- * as it is. */
+ * a line ends (or at a flush, or past the wrapper's 8 KiB), none for a
+ * piece of one. Write-through, as PYTHONUNBUFFERED makes it,
+ * print("a", "b") was four writes, and a line the app wrote in pieces had
+ * carafe's own log lines (the access line, written by Go at any moment)
+ * land inside it. Block-buffered, as a plain python on a pipe is, a print
+ * would wait for 8 KiB of others before reaching the log. A stream that
+ * cannot be reconfigured is left as it is. */
 static void crf_line_buffered(const char *name)
 {
 	PyObject *f = PySys_GetObject(name); /* borrowed */
@@ -116,6 +116,64 @@ static void crf_line_buffered(const char *name)
 	Py_DECREF(meth);
 }
 
+/* crf_flush_std writes out what sys.stdout and sys.stderr hold back: a
+ * piece of a line (see crf_line_buffered). Before os._exit, os.fork and
+ * the exit of a failed import, which would lose it, or (fork) have the
+ * child write it a second time. Keeps any exception set. GIL held. */
+static void crf_flush_std(void)
+{
+	static const char *const names[] = {"stdout", "stderr"};
+	PyObject *type, *value, *tb, *f, *res;
+	size_t i;
+
+	PyErr_Fetch(&type, &value, &tb);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		f = PySys_GetObject(names[i]); /* borrowed */
+		if (f == NULL || f == Py_None)
+			continue;
+		res = PyObject_CallMethod(f, "flush", NULL);
+		if (res == NULL)
+			PyErr_Clear();
+		Py_XDECREF(res);
+	}
+	PyErr_Restore(type, value, tb);
+}
+
+static PyObject *crf_flush_std_py(PyObject *self, PyObject *unused)
+{
+	crf_flush_std();
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef crf_flush_std_def = {"_carafe_flush_std", crf_flush_std_py, METH_NOARGS, NULL};
+
+/* crf_flush_before_fork has os.fork flush the standard streams first, as
+ * multiprocessing does. Left out if it cannot be. */
+static void crf_flush_before_fork(void)
+{
+	PyObject *os, *reg = NULL, *fn = NULL, *args = NULL, *kw = NULL, *res = NULL;
+
+	os = PyImport_ImportModule("os");
+	if (os != NULL)
+		reg = PyObject_GetAttrString(os, "register_at_fork");
+	if (reg != NULL)
+		fn = PyCFunction_New(&crf_flush_std_def, NULL);
+	if (fn != NULL) {
+		args = PyTuple_New(0);
+		kw = Py_BuildValue("{s:O}", "before", fn);
+	}
+	if (args != NULL && kw != NULL)
+		res = PyObject_Call(reg, args, kw);
+	if (res == NULL)
+		PyErr_Clear();
+	Py_XDECREF(res);
+	Py_XDECREF(kw);
+	Py_XDECREF(args);
+	Py_XDECREF(fn);
+	Py_XDECREF(reg);
+	Py_XDECREF(os);
+}
+
 /* crf_init starts the interpreter without Python's signal handlers (Go owns
  * signals). executable is the python whose prefix to use: a venv's
  * bin/python makes the venv's packages importable and sys.prefix point at
@@ -132,11 +190,13 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 	PyConfig_InitPythonConfig(&config);
 	config.install_signal_handlers = 0;
 	config.parse_argv = 0;
-	/* buffered (PYTHONUNBUFFERED, which Docker images set so that prints
-	 * show at once, still unbuffers the binary layer): crf_line_buffered
-	 * then flushes each line as it ends, which shows it at once too, in
-	 * one piece. */
-	config.buffered_stdio = 1;
+	/* Unbuffered below the text layer: C's stdio (a C extension's puts
+	 * shows at once, and before a failed import's error) and
+	 * sys.stdout.buffer write at once, and no BufferedWriter lock is left
+	 * held by a daemon thread stopped inside write(2), which made
+	 * Py_FinalizeEx abort ("_enter_buffered_busy"). The text layer
+	 * gathers whole lines (crf_line_buffered). */
+	config.buffered_stdio = 0;
 	argv = malloc(sizeof(char *) * (size_t)nargs);
 	if (argv == NULL) {
 		st = PyStatus_NoMemory();
@@ -180,6 +240,7 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 	Py_DECREF(mod);
 	crf_line_buffered("stdout");
 	crf_line_buffered("stderr");
+	crf_flush_before_fork();
 	return 0;
 fail:
 	PyConfig_Clear(&config);
@@ -855,6 +916,7 @@ static int crf_load(int kind, const char *spec, const char *callable, const char
 	return 0;
 fail:
 	*err = crf_format_exception();
+	crf_flush_std(); /* the worker exits without finalising */
 	Py_XDECREF(mod);
 	Py_XDECREF(tb);
 	return -1;
@@ -1202,11 +1264,12 @@ static void crf_before_death(void)
 	}
 }
 
-/* os._exit, wrapped: crf_before_death, then the real one. */
+/* os._exit, wrapped: crf_flush_std, crf_before_death, then the real one. */
 static PyObject *crf_os_exit_real;
 
 static PyObject *crf_os_exit(PyObject *self, PyObject *args, PyObject *kwargs)
 {
+	crf_flush_std();
 	crf_before_death();
 	return PyObject_Call(crf_os_exit_real, args, kwargs);
 }
