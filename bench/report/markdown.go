@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -103,6 +104,7 @@ const FloorName = "C embedding"
 // python3: ratio is the C embedding's time per call over python3's. Runs
 // differ by a few per cent from noise alone, so within 5% is no verdict.
 func buildVerdict(ratio float64) string {
+	ratio = math.Round(ratio*100) / 100 // as shown, so that the words match the figure
 	switch {
 	case ratio > 1.05:
 		return fmt.Sprintf("In this run the library build was the slower: the C embedding took %.2f× python3's time, a cost every program that links it pays before its own code", ratio)

@@ -145,6 +145,7 @@ func TestMarkdownAppSpeedVerdict(t *testing.T) {
 		{141.8 * 0.73, "the library build was nonetheless the faster: the C embedding took 0.73× python3's time"},
 		{141.8 * 1.12, "the library build was the slower: the C embedding took 1.12× python3's time"},
 		{141.8 * 1.02, "within the noise of each other: the C embedding took 1.02× python3's time"},
+		{141.8 * 1.0504, "within the noise of each other: the C embedding took 1.05× python3's time"}, // words as the figure shown
 	} {
 		r := sample()
 		r.AppSpeed = []AppSpeed{{Server: "python3", MicrosPerCall: 141.8}, {Server: FloorName, MicrosPerCall: c.floor}}

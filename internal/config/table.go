@@ -558,8 +558,8 @@ var table = append(append(append([]Option{
 		Doc: "How long an idle keep-alive HTTP connection is kept open waiting for the next request; 0 disables " +
 			"keep-alive. In uWSGI this option is a switch for its HTTP router (1 there means on); here the " +
 			"value is seconds, and the bare switch (`http-keepalive` alone, as uWSGI configs write it) keeps " +
-			"the default, as does `http-keepalive = 1` in an ini file, uWSGI's \"on\" (with a warning: write " +
-			"1.0 there for one second). Behind a load balancer that keeps connections to carafe open (AWS ALB: " +
+			"the default, as does `http-keepalive = 1` in an ini file or a UWSGI_HTTP_KEEPALIVE variable, uWSGI's " +
+			"\"on\" (with a warning: write 1.0 there for one second; on the command line 1 is one second). Behind a load balancer that keeps connections to carafe open (AWS ALB: " +
 			"60 s idle), give more seconds than it keeps them, or it may reuse one carafe has just closed.",
 	},
 
