@@ -243,6 +243,11 @@ func TestMasterHarakiriEveryOverrun(t *testing.T) {
 				t.Errorf("stuck request %d: %d %v after %v, want a 504 after about 2 s", i, r.code, r.err, r.took)
 			}
 		}
+		// The 504s can reach the client before the worker's log lines
+		// reach the test through the pipe.
+		waitFor(5*time.Second, func() bool {
+			return strings.Count(s.Log(), "in stuck_view") == 3 && strings.Count(s.Log(), `HTTP/1.1" 504 `) == 3
+		})
 		if n := strings.Count(s.Log(), "carafe: harakiri: GET /stuck"); n != 3 {
 			t.Errorf("%d harakiri lines, want one for each of 3 stuck requests:\n%s", n, s.Log())
 		}
@@ -263,6 +268,9 @@ func TestMasterHarakiriEveryOverrun(t *testing.T) {
 				t.Errorf("%s: %d %v after %v, want a 504 after about 2 s", name, r.code, r.err, r.took)
 			}
 		}
+		// As above, the 504s can come before the log lines.
+		s.waitLog(`"GET /fast HTTP/1.1" 504 `, 5*time.Second)
+		s.waitLog(`"GET /gil HTTP/1.1" 504 `, 5*time.Second)
 		log := s.Log()
 		first, second := strings.Index(log, "harakiri: GET /gil"), strings.Index(log, "harakiri: GET /fast")
 		if first < 0 || second < 0 || first > second {
