@@ -341,7 +341,8 @@ func TestMasterSIGUSR2Stacks(t *testing.T) {
 		}
 	}
 	for _, p := range pids {
-		if !strings.Contains(log, fmt.Sprintf("carafe: SIGUSR2: worker pid %d,", p)) {
+		// Each worker writes its block on its own time: the other's may come later.
+		if !s.waitLog(fmt.Sprintf("carafe: SIGUSR2: worker pid %d,", p), 5*time.Second) {
 			t.Errorf("worker %d logged no SIGUSR2 block", p)
 		}
 	}

@@ -137,7 +137,8 @@ func TestSystemdSocketShortForm(t *testing.T) {
 	if strings.Contains(s.Log(), "8000") {
 		t.Errorf("carafe bound its default address beside the passed socket:\n%s", s.Log())
 	}
-	if !strings.Contains(s.Log(), "serving HTTP on http://"+addr) {
+	// Standalone, the line follows the start of serving: the early request can be answered first.
+	if !s.waitLog("serving HTTP on http://"+addr, 5*time.Second) {
 		t.Errorf("no line says carafe serves on %s:\n%s", addr, s.Log())
 	}
 }

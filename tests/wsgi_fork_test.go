@@ -68,7 +68,8 @@ func TestWSGIForkedChildReturning(t *testing.T) {
 	if _, more, _ := c.closedWithin(2 * time.Second); len(more) > 0 {
 		t.Errorf("more bytes after the last answer: %q", more)
 	}
-	if !strings.Contains(s.Log(), "came back into the server instead of ending with os._exit(); it exits (1)") {
+	// Written just before the parent answers: the answers can reach the client first.
+	if !s.waitLog("came back into the server instead of ending with os._exit(); it exits (1)", 5*time.Second) {
 		t.Errorf("no word of the child that came back:\n%s", s.Log())
 	}
 	// Nor does it run the response's close() (Django's closes the database
