@@ -84,15 +84,17 @@ type reference struct {
 	err     error
 }
 
-// askReferences has each reference print n more figures. A reference
-// that failed once is not run again: its row shows the failure.
+// askReferences has each reference print n more figures on its stdout (a
+// warning the interpreter prints on stderr is no figure). A reference
+// that failed once is not run again: its row keeps the figures it gave
+// before, or shows the failure where it gave none.
 func askReferences(ctx context.Context, refs []*reference, n int) {
 	for _, r := range refs {
 		if r.err != nil {
 			continue
 		}
 		argv := append(slices.Clone(r.argv), strconv.Itoa(n))
-		text, err := output(ctx, argv[0], argv[1:]...)
+		text, err := stdout(ctx, argv[0], argv[1:]...)
 		var figures []float64
 		if err == nil {
 			figures, err = parseFigures(text)
@@ -108,12 +110,13 @@ func askReferences(ctx context.Context, refs []*reference, n int) {
 // result is the reference's row: the median of every figure it gave.
 func (r *reference) result() report.AppSpeed {
 	s := report.AppSpeed{Server: r.name}
-	if r.err != nil {
-		s.Error = firstLine(r.err.Error())
-	} else if len(r.figures) == 0 {
-		s.Error = "the app speed probe was not run"
-	} else {
+	switch {
+	case len(r.figures) > 0:
 		s.MicrosPerCall = report.MedianOf(slices.Clone(r.figures))
+	case r.err != nil:
+		s.Error = firstLine(r.err.Error())
+	default:
+		s.Error = "the app speed probe was not run"
 	}
 	return s
 }

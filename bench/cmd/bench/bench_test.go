@@ -210,7 +210,11 @@ func TestReferencesGatherEveryTurn(t *testing.T) {
 	calls := filepath.Join(t.TempDir(), "calls")
 	good := &reference{name: "good", argv: []string{"sh", "-c", `echo x >> "$1"; i=0; while [ $i -lt "$2" ]; do echo $((10 + $(wc -l < "$1"))); i=$((i+1)); done`, "sh", calls}}
 	bad := &reference{name: "bad", argv: []string{"sh", "-c", `echo x >> "$1.bad"; exit 3`, "sh", calls}}
-	refs := []*reference{good, bad}
+	// A warning on stderr is no figure; a reference that fails on its
+	// second turn keeps the figures of its first.
+	warns := &reference{name: "warns", argv: []string{"sh", "-c", `echo "DeprecationWarning: x" >&2; echo 7; echo 9`, "sh"}}
+	late := &reference{name: "late", argv: []string{"sh", "-c", `echo x >> "$1.late"; [ $(wc -l < "$1.late") -lt 2 ] || exit 3; echo 5; echo 6`, "sh", calls}}
+	refs := []*reference{good, bad, warns, late}
 	for range 3 {
 		askReferences(context.Background(), refs, 2)
 	}
@@ -225,5 +229,14 @@ func TestReferencesGatherEveryTurn(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(calls + ".bad"); len(b) != 2 {
 		t.Errorf("the failing reference ran %d times, want once", len(b)/2)
+	}
+	if s := warns.result(); s.Error != "" || s.MicrosPerCall != 8 {
+		t.Errorf("a reference warning on stderr gave the row %+v, want the median of its figures, 8", s)
+	}
+	if s := late.result(); s.Error != "" || s.MicrosPerCall != 5.5 || late.err == nil {
+		t.Errorf("a reference failing on its second turn gave the row %+v (err %v), want the median of its first turn's figures, 5.5", s, late.err)
+	}
+	if b, _ := os.ReadFile(calls + ".late"); len(b) != 4 {
+		t.Errorf("the reference failing late ran %d times, want twice", len(b)/2)
 	}
 }

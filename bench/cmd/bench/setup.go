@@ -140,3 +140,16 @@ func output(ctx context.Context, name string, args ...string) (string, error) {
 	}
 	return string(bytes.TrimSpace(out)), nil
 }
+
+// stdout runs a command and returns its standard output, trimmed; its
+// standard error goes only into the error, where it fails.
+func stdout(ctx context.Context, name string, args ...string) (string, error) {
+	var errText bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stderr = &errText
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(append(out, errText.Bytes()...)))
+	}
+	return string(bytes.TrimSpace(out)), nil
+}
