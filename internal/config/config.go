@@ -373,7 +373,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err := c.applyMount(); err != nil {
 		return nil, warnings, err
 	}
-	if w := scriptNameWarning(env, c); w != "" {
+	if w := scriptNameWarning(env, c, cl.positional); w != "" {
 		warnings = append(warnings, w)
 	}
 	if len(c.HTTP) == 0 && len(c.Socket) == 0 {
@@ -429,13 +429,24 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 // scriptNameWarning says that a SCRIPT_NAME in the environment, which
 // Gunicorn takes for the prefix the app is mounted under, is not applied:
 // a site moved as it was would answer 404 under its prefix, and build its
-// links without it, with nothing in the log.
-func scriptNameWarning(env []string, c *Config) string {
+// links without it, with nothing in the log. After the short form
+// (positional, the app's name) the advice is the whole command line's
+// change: --mount takes the app's place, and the short form's default
+// address has to be written out, as --mount alone gives no listener.
+func scriptNameWarning(env []string, c *Config, positional string) string {
 	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "SCRIPT_NAME="); ok && v != "" && len(c.Mount) == 0 {
-			return fmt.Sprintf("carafe: SCRIPT_NAME=%s in the environment is not applied (Gunicorn mounts "+
-				"the app there): give --mount %s=APP --manage-script-name", v, v)
+		v, ok := strings.CutPrefix(kv, "SCRIPT_NAME=")
+		if !ok || v == "" || len(c.Mount) > 0 {
+			continue
 		}
+		advice := fmt.Sprintf("give --mount %s=APP --manage-script-name", v)
+		if positional != "" {
+			advice = fmt.Sprintf("give --mount %s=%s --manage-script-name in place of %q", v, positional, positional)
+			if len(c.HTTP) == 0 && len(c.Socket) == 0 {
+				advice = fmt.Sprintf("give --http %s --mount %s=%s --manage-script-name in place of %q", DefaultHTTP, v, positional, positional)
+			}
+		}
+		return fmt.Sprintf("carafe: SCRIPT_NAME=%s in the environment is not applied (Gunicorn mounts the app there): %s", v, advice)
 	}
 	return ""
 }

@@ -911,11 +911,24 @@ func TestValidateNamesWhere(t *testing.T) {
 // Gunicorn mounts the app under $SCRIPT_NAME; carafe takes --mount, and
 // says so rather than serve the site from / without a word.
 func TestScriptNameWarning(t *testing.T) {
-	_, warnings, err := Parse([]string{"app"}, []string{"SCRIPT_NAME=/shop"})
-	want := "carafe: SCRIPT_NAME=/shop in the environment is not applied (Gunicorn mounts the app there): " +
-		"give --mount /shop=APP --manage-script-name"
-	if err != nil || !slices.Contains(warnings, want) {
-		t.Errorf("Parse: %v, warnings %q; want %q", err, warnings, want)
+	// After the short form, the advice is a command line that runs: --mount
+	// alone gives no listener, and with the app's name beside it is refused.
+	const said = "carafe: SCRIPT_NAME=/shop in the environment is not applied (Gunicorn mounts the app there): "
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"app"}, said + `give --http 127.0.0.1:8000 --mount /shop=app --manage-script-name in place of "app"`},
+		{[]string{"--http", ":9000", "shop.wsgi"}, said + `give --mount /shop=shop.wsgi --manage-script-name in place of "shop.wsgi"`},
+		{[]string{"--http", ":9000", "--module", "app"}, said + "give --mount /shop=APP --manage-script-name"},
+	} {
+		_, warnings, err := Parse(tc.args, []string{"SCRIPT_NAME=/shop"})
+		if err != nil || !slices.Contains(warnings, tc.want) {
+			t.Errorf("Parse(%q): %v, warnings %q; want %q", tc.args, err, warnings, tc.want)
+		}
+	}
+	if _, _, err := Parse([]string{"--http", "127.0.0.1:8000", "--mount", "/shop=app", "--manage-script-name"}, nil); err != nil {
+		t.Errorf("the advised command line: %v", err)
 	}
 	for _, tc := range []struct {
 		args, env []string
