@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -12,6 +13,36 @@ import (
 func TestMasterOwnedAreOptions(t *testing.T) {
 	if got := len(ownedOptions()); got != len(masterOwned) {
 		t.Errorf("%d of the %d master-owned names are options", got, len(masterOwned))
+	}
+}
+
+// docs/operations.md's SIGHUP row names every option a reload does not
+// apply: an operator who changes one and reloads must not be surprised.
+// The sockets and the pidfiles it names as groups.
+func TestMasterOwnedDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "| `SIGHUP` |") {
+			row = line
+		}
+	}
+	groups := map[string]string{
+		"http": "the sockets", "socket": "the sockets", "chmod-socket": "the sockets", "chown-socket": "the sockets",
+		"reuse-port": "the sockets", "pidfile": "the pidfiles", "pidfile2": "the pidfiles",
+		"safe-pidfile": "the pidfiles", "safe-pidfile2": "the pidfiles",
+	}
+	for _, name := range masterOwned {
+		want := "`" + name + "`"
+		if g, ok := groups[name]; ok {
+			want = g
+		}
+		if !strings.Contains(row, want) {
+			t.Errorf("docs/operations.md's SIGHUP row does not name %s (%s), which a reload does not apply", name, want)
+		}
 	}
 }
 
