@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -244,4 +245,49 @@ func (l *openLoadRun) stop() (ok, failed int64) {
 	}
 	l.wg.Wait()
 	return l.ok.Load(), l.failed.Load()
+}
+
+// A reload applies an edited cheaper family, as uWSGI's reload does, while
+// cheaper stays on: a higher minimum starts the workers it asks for,
+// and the workers do not say the change was left out.
+func TestMasterCheaperReloadApplies(t *testing.T) {
+	t.Parallel()
+	addr, stats := freeAddr(t), freeAddr(t)
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	write := func(cheaper int) {
+		text := fmt.Sprintf("[uwsgi]\nhttp = %s\nstats = %s\nprocesses = 3\ncheaper = %d\nchdir = %s\nmodule = wsgi\n",
+			addr, stats, cheaper, appDir("master_sleep"))
+		if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(1)
+	s := launch(t, addr, "--ini", ini)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	write(2)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("cheaper now spare, 2 to 3 workers (was spare, 1 to 3)", 10*time.Second) {
+		t.Errorf("no word that the reload applies cheaper 2:\n%s", s.Log())
+	}
+	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if !s.waitLog("reload complete", 10*time.Second) {
+		t.Errorf("the reload did not complete:\n%s", s.Log())
+	}
+	time.Sleep(2 * time.Second) // idle: the new minimum holds
+	masterWaitWorkers(t, stats, 2, time.Second, nil)
+	if strings.Contains(s.Log(), "changed in the config") {
+		t.Errorf("a worker says the change was not applied:\n%s", s.Log())
+	}
+	// The slot the reload added takes connections: new ones reach both.
+	seen := map[string]bool{}
+	for range 40 {
+		if _, body, err := masterGet(masterClient(false, 5*time.Second), s.URL("/")); err == nil {
+			seen[body] = true
+		}
+	}
+	for _, pid := range pids {
+		if !seen[fmt.Sprintf("pid=%d", pid)] {
+			t.Errorf("worker pid %d answered none of 40 new connections (answers: %v)", pid, seen)
+		}
+	}
 }

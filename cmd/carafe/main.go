@@ -328,7 +328,7 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		Args:           args,
 		WorkerSettings: masterSettings(cfg),
 		WorkerEnv:      configFilesEnv(cfg, log),
-		Reconfigure:    reconfigure(args, log),
+		Reconfigure:    reconfigure(args, cfg, log),
 		HTTP:           cfg.HTTP,
 		Socket:         cfg.Socket,
 		SocketPerm:     socketPerm(cfg),
@@ -350,12 +350,17 @@ func masterOptions(cfg *config.Config, args []string, log *slog.Logger) master.O
 		NoInitgroups:   cfg.NoInitgroups,
 		LogFile:        logRotation(cfg),
 		ReqLogFile:     reqLogFile(cfg),
-		Cheaper: master.Cheaper{Min: cfg.Cheaper, Initial: cfg.CheaperInitial, Step: cfg.CheaperStep,
-			Overload: cfg.CheaperOverload, Algo: cfg.CheaperAlgo, Idle: cfg.CheaperIdle,
-			BusyMin: float64(cfg.CheaperBusyMin) / 100, BusyMax: float64(cfg.CheaperBusyMax) / 100,
-			BusyMult: cfg.CheaperBusyMult, RSSSoft: int64(cfg.CheaperRSSSoft), RSSHard: int64(cfg.CheaperRSSHard)},
-		Log: log,
+		Cheaper:        cheaperOf(cfg),
+		Log:            log,
 	}
+}
+
+// cheaperOf is cfg's worker scaling, for the master.
+func cheaperOf(cfg *config.Config) master.Cheaper {
+	return master.Cheaper{Min: cfg.Cheaper, Initial: cfg.CheaperInitial, Step: cfg.CheaperStep,
+		Overload: cfg.CheaperOverload, Algo: cfg.CheaperAlgo, Idle: cfg.CheaperIdle,
+		BusyMin: float64(cfg.CheaperBusyMin) / 100, BusyMax: float64(cfg.CheaperBusyMax) / 100,
+		BusyMult: cfg.CheaperBusyMult, RSSSoft: int64(cfg.CheaperRSSSoft), RSSHard: int64(cfg.CheaperRSSHard)}
 }
 
 // reqLogFile is --req-logger's file (validated: file:FILE); "" for none.

@@ -12,13 +12,15 @@ import (
 
 	"carafe/internal/config"
 	"carafe/internal/control"
+	"carafe/internal/master"
 )
 
 // masterOwned names the options the master acts on: it binds the sockets,
 // writes the pidfiles, serves the stats, rotates the log, cuts drains
 // short, drops privileges. A reload restarts the workers only, so a value
-// changed in the ini since the master started does not apply; the workers
-// take the master's, not their own reading of the file.
+// changed in the ini since the master started does not apply (cheaper's
+// family aside, see reconfigure); the workers take the master's, not
+// their own reading of the file.
 var masterOwned = []string{
 	"http", "socket", "chmod-socket", "chown-socket", "reuse-port",
 	"processes", "worker-reload-mercy", "harakiri-graceful-timeout", "touch-reload", "touch-logreopen",
@@ -110,9 +112,14 @@ func configFilesEnv(cfg *config.Config, log *slog.Logger) []string {
 // reconfigure reads the configuration again in the master, for a reload:
 // the files afresh, the master's copies of those it may no longer read.
 // The workers the reload starts, and those that replace them, take the
-// files as read here.
-func reconfigure(args []string, log *slog.Logger) func([]string) ([]string, error) {
-	return func(prev []string) ([]string, error) {
+// files as read here. Of the options the master owns, a reload applies
+// cheaper's family (as uWSGI's reload does), while cheaper stays on and
+// within the --processes carafe started with: turning it on or off
+// changes how the workers' sockets are kept, which takes a restart. start
+// is the configuration the master started with.
+func reconfigure(args []string, start *config.Config, log *slog.Logger) func([]string) (master.Reconfig, error) {
+	applied := *start // the master's values, cheaper's as the last reload left them
+	return func(prev []string) (master.Reconfig, error) {
 		env := os.Environ()
 		for _, kv := range prev {
 			if files, ok := strings.CutPrefix(kv, config.EnvFiles+"="); ok {
@@ -124,11 +131,26 @@ func reconfigure(args []string, log *slog.Logger) func([]string) ([]string, erro
 			log.Warn(w)
 		}
 		if err != nil {
-			return nil, err
+			return master.Reconfig{}, err
 		}
 		if err := absPaths(cfg); err != nil {
-			return nil, err
+			return master.Reconfig{}, err
 		}
-		return configFilesEnv(cfg, log), nil
+		if applied.Cheaper > 0 && cfg.Cheaper > 0 && cfg.Cheaper < applied.Processes && cfg.CheaperInitial <= applied.Processes {
+			copyCheaper(&applied, cfg)
+		}
+		return master.Reconfig{WorkerEnv: configFilesEnv(cfg, log), Cheaper: cheaperOf(&applied),
+			WorkerSettings: masterSettings(&applied)}, nil
+	}
+}
+
+// copyCheaper sets dst's options of cheaper's family to src's, by the
+// option table, as inheritSettings does.
+func copyCheaper(dst, src *config.Config) {
+	for _, o := range ownedOptions() {
+		if o.Name == "cheaper" || strings.HasPrefix(o.Name, "cheaper-") {
+			b, _ := json.Marshal(o.Field(src)) // plain values: cannot fail
+			json.Unmarshal(b, o.Field(dst))
+		}
 	}
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,5 +66,47 @@ func TestInheritSettings(t *testing.T) {
 	if !strings.Contains(log.String(), "logto changed") || strings.Contains(log.String(), "processes") ||
 		strings.Contains(log.String(), "http") {
 		t.Errorf("the worker said %q; want a word on logto only", log.String())
+	}
+}
+
+// A reload applies cheaper's family while cheaper stays on and within the
+// --processes the master started with; turning it on or off, or a
+// minimum the workers' sockets cannot hold, waits for a restart, and the
+// workers keep the master's values (and say so).
+func TestReconfigureCheaper(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	write := func(body string) {
+		if err := os.WriteFile(ini, []byte("[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\n"+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tc := range []struct {
+		name, start, edit string
+		min               int
+		algo              string
+	}{
+		{"applied", "processes = 4\ncheaper = 1\n", "processes = 4\ncheaper = 2\ncheaper-algo = spare2\n", 2, "spare2"},
+		{"turned off", "processes = 4\ncheaper = 1\n", "processes = 4\n", 1, "spare"},
+		{"past the sockets", "processes = 4\ncheaper = 1\n", "processes = 8\ncheaper = 5\n", 1, "spare"},
+		{"turned on", "processes = 4\n", "processes = 4\ncheaper = 2\n", 0, "spare"},
+	} {
+		write(tc.start)
+		args := []string{"--ini", ini}
+		start, _, err := config.Parse(args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(tc.edit)
+		r, err := reconfigure(args, start, log)(nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r.Cheaper.Min != tc.min || r.Cheaper.Algo != tc.algo {
+			t.Errorf("%s: the reload's scaling %+v, want cheaper %d with %s", tc.name, r.Cheaper, tc.min, tc.algo)
+		}
+		if got := string(r.WorkerSettings["cheaper"]); got != strconv.Itoa(tc.min) {
+			t.Errorf("%s: the workers are given cheaper %s, want %d", tc.name, got, tc.min)
+		}
 	}
 }

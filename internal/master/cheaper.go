@@ -193,6 +193,21 @@ func (m *master) scale() {
 	}
 }
 
+// rescale takes cheaper's settings as a reload read them again. The
+// algorithm starts counting afresh; a minimum above the workers running
+// adds the slots the reload then starts, and one below them leaves the
+// algorithm to give workers up as the load allows.
+func (m *master) rescale(c Cheaper) {
+	if c == m.o.Cheaper || (c.Min == 0) != (m.o.Cheaper.Min == 0) {
+		return // (on or off: the sockets are kept otherwise; a restart's)
+	}
+	was := m.o.Cheaper
+	m.o.Cheaper, m.cheaper, m.cheaperSoftSaid = c, cheaperState{}, false
+	m.want = max(m.want, min(c.Min, m.o.Processes))
+	m.o.Log.Info(fmt.Sprintf("carafe: master: cheaper now %s, %d to %d workers (was %s, %d to %d)",
+		c.Algo, c.Min, m.o.Processes, was.Algo, was.Min, m.o.Processes), "workers", m.want)
+}
+
 // more adds n slots (SIGTTIN, cheaper).
 func (m *master) more(n int, why string) {
 	m.o.Log.Info(fmt.Sprintf("carafe: master: %s, %d %s more", why, n, plural(n, "worker", "workers")), "workers", m.want+n)

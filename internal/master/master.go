@@ -50,10 +50,10 @@ type Options struct {
 	// WorkerEnv is added to the workers' environment (NAME=VALUE).
 	WorkerEnv []string
 	// Reconfigure, when set, reads the configuration again for a reload,
-	// given the WorkerEnv it replaces, and returns the new one; an error
-	// (a mistake in an edited ini) cancels the reload, and the workers
-	// serve on as they were.
-	Reconfigure func(prev []string) ([]string, error)
+	// given the WorkerEnv it replaces, and returns what the reload applies;
+	// an error (a mistake in an edited ini) cancels the reload, and the
+	// workers serve on as they were.
+	Reconfigure func(prev []string) (Reconfig, error)
 	// Threads and AppID only describe the workers in the start-up lines.
 	Threads int
 	AppID   string
@@ -608,6 +608,15 @@ func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 	return 0, false
 }
 
+// Reconfig is what a reload applies of the configuration read again: the
+// workers' environment, the scaling (cheaper's settings, which apply while
+// cheaper stays on) and the master's values the workers take.
+type Reconfig struct {
+	WorkerEnv      []string
+	Cheaper        Cheaper
+	WorkerSettings control.Settings
+}
+
 // reload starts a new generation of every worker; each old worker is
 // stopped gracefully once its replacement is ready.
 func (m *master) reload(why string) {
@@ -615,7 +624,7 @@ func (m *master) reload(why string) {
 		return
 	}
 	if m.o.Reconfigure != nil {
-		env, err := m.o.Reconfigure(m.o.WorkerEnv)
+		r, err := m.o.Reconfigure(m.o.WorkerEnv)
 		if err != nil {
 			m.o.Log.Error("carafe: master: "+why+": the configuration has an error; not reloading, "+
 				"the workers serve on as they were: fix it, then reload again", "err", err)
@@ -625,7 +634,8 @@ func (m *master) reload(why string) {
 			m.o.Notify.Send("READY=1\nSTATUS=reload refused: " + short)
 			return
 		}
-		m.o.WorkerEnv = env
+		m.o.WorkerEnv, m.o.WorkerSettings = r.WorkerEnv, r.WorkerSettings
+		m.rescale(r.Cheaper)
 	}
 	// The log too (uWSGI's log-reopen): the new workers open it by name.
 	m.reopenOwnLog()
