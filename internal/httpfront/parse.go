@@ -258,8 +258,13 @@ func (req *Request) parseRequestLine(line []byte) ([]byte, error) {
 		return nil, errVersion
 	}
 	req.Major, req.Minor = int(version[5]-'0'), int(version[7]-'0')
-	if req.Major != 1 || req.Minor > 1 {
+	if req.Major != 1 {
 		return nil, errVersionSupport
+	}
+	if req.Minor > 1 {
+		// A later HTTP/1.x is read as HTTP/1.1, the highest minor version
+		// carafe implements (RFC 9110 §2.5): 505 is for a major version.
+		req.Minor = 1
 	}
 	return authority, nil
 }

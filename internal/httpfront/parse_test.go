@@ -86,7 +86,8 @@ var parseTests = []struct {
 	{name: "version missing", raw: "GET / \r\n\r\n", status: 400},
 	{name: "HTTP/2.0", raw: "GET / HTTP/2.0\r\n\r\n", status: 505},
 	{name: "HTTP/0.9", raw: "GET / HTTP/0.9\r\n\r\n", status: 505},
-	{name: "HTTP/1.2", raw: "GET / HTTP/1.2\r\nHost: h\r\n\r\n", status: 505},
+	{name: "HTTP/1.2 read as HTTP/1.1", raw: "GET / HTTP/1.2\r\nHost: h\r\n\r\n", check: want("GET", "/", "/", "", 1, 1)},
+	{name: "HTTP/1.9 needs Host as HTTP/1.1 does", raw: "GET / HTTP/1.9\r\n\r\n", status: 400},
 
 	// Header fields.
 	{name: "headers in order", raw: "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a:  2 \t\r\nEmpty:\r\n\r\n",
