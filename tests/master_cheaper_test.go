@@ -248,33 +248,62 @@ func (l *openLoadRun) stop() (ok, failed int64) {
 }
 
 // A reload applies an edited cheaper family, as uWSGI's reload does, while
-// cheaper stays on: a higher minimum starts the workers it asks for,
-// and the workers do not say the change was left out.
+// cheaper stays on: a higher minimum starts the workers it asks for once
+// the reload is complete, and the workers do not say the change was left
+// out. A reload that fails (a broken deploy) applies none of it, and
+// completes (it once waited for good on a new slot's crash loop).
 func TestMasterCheaperReloadApplies(t *testing.T) {
 	t.Parallel()
 	addr, stats := freeAddr(t), freeAddr(t)
-	ini := filepath.Join(t.TempDir(), "site.ini")
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "site.ini")
 	write := func(cheaper int) {
 		text := fmt.Sprintf("[uwsgi]\nhttp = %s\nstats = %s\nprocesses = 3\ncheaper = %d\nchdir = %s\nmodule = wsgi\n",
-			addr, stats, cheaper, appDir("master_sleep"))
+			addr, stats, cheaper, dir)
 		if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	app, err := os.ReadFile(filepath.Join(appDir("master_sleep"), "wsgi.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy := func(code []byte) {
+		if err := os.WriteFile(filepath.Join(dir, "wsgi.py"), code, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy(app)
 	write(1)
 	s := launch(t, addr, "--ini", ini)
 	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+
+	// A broken deploy with cheaper raised: the reload fails, and the
+	// workers stay as they were, one.
+	deploy([]byte("raise RuntimeError('broken deploy')\n"))
 	write(2)
 	s.cmd.Process.Signal(syscall.SIGHUP)
-	if !s.waitLog("cheaper now spare, 2 to 3 workers (was spare, 1 to 3)", 10*time.Second) {
+	if !s.waitLog("reload failed", 15*time.Second) {
+		t.Fatalf("the broken reload did not end:\n%s", s.Log())
+	}
+	time.Sleep(time.Second)
+	masterWaitWorkers(t, stats, 1, time.Second, nil)
+	if strings.Contains(s.Log(), "the reload applies") {
+		t.Errorf("a failed reload applied cheaper's change:\n%s", s.Log())
+	}
+
+	// Fixed: the reload applies it.
+	deploy(app)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("the reload applies cheaper 2 (was 1)", 15*time.Second) {
 		t.Errorf("no word that the reload applies cheaper 2:\n%s", s.Log())
 	}
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
-	if !s.waitLog("reload complete", 10*time.Second) {
-		t.Errorf("the reload did not complete:\n%s", s.Log())
+	// The new minimum holds: the master refuses to go below it.
+	s.cmd.Process.Signal(syscall.SIGTTOU)
+	if !s.waitLog("already at --cheaper 2, the fewest it runs", 5*time.Second) {
+		t.Errorf("SIGTTOU after the reload: no word that 2 is the fewest:\n%s", s.Log())
 	}
-	time.Sleep(2 * time.Second) // idle: the new minimum holds
-	masterWaitWorkers(t, stats, 2, time.Second, nil)
 	if strings.Contains(s.Log(), "changed in the config") {
 		t.Errorf("a worker says the change was not applied:\n%s", s.Log())
 	}

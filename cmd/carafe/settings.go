@@ -113,12 +113,13 @@ func configFilesEnv(cfg *config.Config, log *slog.Logger) []string {
 // the files afresh, the master's copies of those it may no longer read.
 // The workers the reload starts, and those that replace them, take the
 // files as read here. Of the options the master owns, a reload applies
-// cheaper's family (as uWSGI's reload does), while cheaper stays on and
-// within the --processes carafe started with: turning it on or off
-// changes how the workers' sockets are kept, which takes a restart. start
-// is the configuration the master started with.
+// cheaper's family (as uWSGI's reload does), cheaper-initial aside (the
+// start's), while cheaper stays on and below the --processes carafe
+// started with: turning it on or off changes how the workers' sockets are
+// kept, which takes a restart. start is the configuration the master
+// started with.
 func reconfigure(args []string, start *config.Config, log *slog.Logger) func([]string) (master.Reconfig, error) {
-	applied := *start // the master's values, cheaper's as the last reload left them
+	applied := *start // the master's values, cheaper's as the last reload read them
 	return func(prev []string) (master.Reconfig, error) {
 		env := os.Environ()
 		for _, kv := range prev {
@@ -136,21 +137,51 @@ func reconfigure(args []string, start *config.Config, log *slog.Logger) func([]s
 		if err := absPaths(cfg); err != nil {
 			return master.Reconfig{}, err
 		}
-		if applied.Cheaper > 0 && cfg.Cheaper > 0 && cfg.Cheaper < applied.Processes && cfg.CheaperInitial <= applied.Processes {
-			copyCheaper(&applied, cfg)
+		if cheaperChanged(&applied, cfg) {
+			switch {
+			case (applied.Cheaper == 0) != (cfg.Cheaper == 0):
+				log.Warn("carafe: master: cheaper is turned on or off in the config; a reload does not apply it, nor the rest of its family: restart carafe")
+			case cfg.Cheaper >= applied.Processes:
+				log.Warn(fmt.Sprintf("carafe: master: cheaper %d in the config is not below the %d processes carafe started with; "+
+					"a reload does not apply it, nor the rest of its family: restart carafe", cfg.Cheaper, applied.Processes))
+			default:
+				copyCheaper(&applied, cfg)
+			}
 		}
-		return master.Reconfig{WorkerEnv: configFilesEnv(cfg, log), Cheaper: cheaperOf(&applied),
-			WorkerSettings: masterSettings(&applied)}, nil
+		return master.Reconfig{WorkerEnv: configFilesEnv(cfg, log), WorkerSettings: masterSettings(&applied),
+			Cheaper: cheaperOf(&applied)}, nil
 	}
 }
 
-// copyCheaper sets dst's options of cheaper's family to src's, by the
-// option table, as inheritSettings does.
-func copyCheaper(dst, src *config.Config) {
+// reloadedCheaper is whether a reload applies the option named: cheaper's
+// family, cheaper-initial aside.
+func reloadedCheaper(name string) bool {
+	return name == "cheaper" || strings.HasPrefix(name, "cheaper-") && name != "cheaper-initial"
+}
+
+// cheaperChanged reports whether src changes an option of cheaper's
+// family that a reload applies from dst's value.
+func cheaperChanged(dst, src *config.Config) bool {
 	for _, o := range ownedOptions() {
-		if o.Name == "cheaper" || strings.HasPrefix(o.Name, "cheaper-") {
-			b, _ := json.Marshal(o.Field(src)) // plain values: cannot fail
-			json.Unmarshal(b, o.Field(dst))
+		if reloadedCheaper(o.Name) && !sameValue(mustJSON(o.Field(dst)), mustJSON(o.Field(src))) {
+			return true
 		}
 	}
+	return false
+}
+
+// copyCheaper sets dst's options of cheaper's family that a reload
+// applies to src's, by the option table, as inheritSettings does.
+func copyCheaper(dst, src *config.Config) {
+	for _, o := range ownedOptions() {
+		if reloadedCheaper(o.Name) {
+			json.Unmarshal(mustJSON(o.Field(src)), o.Field(dst))
+		}
+	}
+}
+
+// mustJSON is v's JSON: the options' values are plain, and cannot fail.
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }

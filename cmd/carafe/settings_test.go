@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -69,44 +68,55 @@ func TestInheritSettings(t *testing.T) {
 	}
 }
 
-// A reload applies cheaper's family while cheaper stays on and within the
-// --processes the master started with; turning it on or off, or a
-// minimum the workers' sockets cannot hold, waits for a restart, and the
-// workers keep the master's values (and say so).
+// A reload applies cheaper's family (cheaper-initial aside: the start's)
+// while cheaper stays on and below the --processes the master started
+// with; turning it on or off, or a minimum the workers' sockets cannot
+// hold, waits for a restart, and the values the last reload applied stay.
 func TestReconfigureCheaper(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "site.ini")
 	write := func(body string) {
-		if err := os.WriteFile(ini, []byte("[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\n"+body), 0o644); err != nil {
+		if err := os.WriteFile(ini, []byte("[uwsgi]\nhttp = 127.0.0.1:0\nmodule = app\nprocesses = 4\n"+body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logged strings.Builder
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	args := []string{"--ini", ini}
+	write("cheaper = 1\n")
+	start, _, err := config.Parse(args, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := reconfigure(args, start, log)
 	for _, tc := range []struct {
-		name, start, edit string
-		min               int
-		algo              string
+		name, edit   string
+		min          int
+		algo, warned string
 	}{
-		{"applied", "processes = 4\ncheaper = 1\n", "processes = 4\ncheaper = 2\ncheaper-algo = spare2\n", 2, "spare2"},
-		{"turned off", "processes = 4\ncheaper = 1\n", "processes = 4\n", 1, "spare"},
-		{"past the sockets", "processes = 4\ncheaper = 1\n", "processes = 8\ncheaper = 5\n", 1, "spare"},
-		{"turned on", "processes = 4\n", "processes = 4\ncheaper = 2\n", 0, "spare"},
+		{"applied", "cheaper = 2\ncheaper-algo = spare2\n", 2, "spare2", ""},
+		{"the same again", "cheaper = 2\ncheaper-algo = spare2\n", 2, "spare2", ""},
+		{"cheaper-initial is the start's", "cheaper = 2\ncheaper-algo = spare2\ncheaper-initial = 3\n", 2, "spare2", ""},
+		{"turned off", "", 2, "spare2", "turned on or off"},
+		{"past the sockets", "processes = 8\ncheaper = 5\n", 2, "spare2", "not below the 4 processes"},
+		{"back to the start's", "cheaper = 1\n", 1, "spare", ""},
 	} {
-		write(tc.start)
-		args := []string{"--ini", ini}
-		start, _, err := config.Parse(args, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		write(tc.edit)
-		r, err := reconfigure(args, start, log)(nil)
+		logged.Reset()
+		r, err := reload(nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		if r.Cheaper.Min != tc.min || r.Cheaper.Algo != tc.algo {
-			t.Errorf("%s: the reload's scaling %+v, want cheaper %d with %s", tc.name, r.Cheaper, tc.min, tc.algo)
+			t.Errorf("%s: the reload's scaling %+v; want cheaper %d with %s", tc.name, r.Cheaper, tc.min, tc.algo)
 		}
 		if got := string(r.WorkerSettings["cheaper"]); got != strconv.Itoa(tc.min) {
 			t.Errorf("%s: the workers are given cheaper %s, want %d", tc.name, got, tc.min)
+		}
+		if got := string(r.WorkerSettings["cheaper-initial"]); got != "0" {
+			t.Errorf("%s: the workers are given cheaper-initial %s, want the start's, 0", tc.name, got)
+		}
+		if said := strings.Contains(logged.String(), "restart carafe"); said != (tc.warned != "") || !strings.Contains(logged.String(), tc.warned) {
+			t.Errorf("%s: the master logged %q, want a word with %q", tc.name, logged.String(), tc.warned)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package master
 import (
 	"fmt"
 	"math"
+	"strings"
 	"syscall"
 	"time"
 
@@ -193,19 +194,43 @@ func (m *master) scale() {
 	}
 }
 
-// rescale takes cheaper's settings as a reload read them again. The
-// algorithm starts counting afresh; a minimum above the workers running
-// adds the slots the reload then starts, and one below them leaves the
-// algorithm to give workers up as the load allows.
+// rescale takes cheaper's settings as a completed reload read them again.
+// The algorithm starts counting afresh; a minimum above the workers
+// running adds workers, and one below them leaves the algorithm to give
+// workers up as the load allows.
 func (m *master) rescale(c Cheaper) {
+	c.Initial = m.o.Cheaper.Initial // the start's
 	if c == m.o.Cheaper || (c.Min == 0) != (m.o.Cheaper.Min == 0) {
 		return // (on or off: the sockets are kept otherwise; a restart's)
 	}
-	was := m.o.Cheaper
+	change := c.changes(m.o.Cheaper)
 	m.o.Cheaper, m.cheaper, m.cheaperSoftSaid = c, cheaperState{}, false
-	m.want = max(m.want, min(c.Min, m.o.Processes))
-	m.o.Log.Info(fmt.Sprintf("carafe: master: cheaper now %s, %d to %d workers (was %s, %d to %d)",
-		c.Algo, c.Min, m.o.Processes, was.Algo, was.Min, m.o.Processes), "workers", m.want)
+	m.o.Log.Info("carafe: master: the reload applies "+change, "workers", m.want)
+	if n := min(c.Min, m.o.Processes) - m.want; n > 0 {
+		m.more(n, fmt.Sprintf("cheaper %d", c.Min))
+	}
+}
+
+// changes says what c changes of was, by the options' names: "cheaper 2
+// (was 1), cheaper-algo spare2 (was spare)".
+func (c Cheaper) changes(was Cheaper) string {
+	var out []string
+	say := func(name string, now, then any) {
+		if now != then {
+			out = append(out, fmt.Sprintf("%s %v (was %v)", name, now, then))
+		}
+	}
+	say("cheaper", c.Min, was.Min)
+	say("cheaper-step", c.Step, was.Step)
+	say("cheaper-overload", c.Overload, was.Overload)
+	say("cheaper-algo", c.Algo, was.Algo)
+	say("cheaper-idle", c.Idle, was.Idle)
+	say("cheaper-busyness-min", math.Round(100*c.BusyMin), math.Round(100*was.BusyMin))
+	say("cheaper-busyness-max", math.Round(100*c.BusyMax), math.Round(100*was.BusyMax))
+	say("cheaper-busyness-multiplier", c.BusyMult, was.BusyMult)
+	say("cheaper-rss-limit-soft", c.RSSSoft, was.RSSSoft)
+	say("cheaper-rss-limit-hard", c.RSSHard, was.RSSHard)
+	return strings.Join(out, ", ")
 }
 
 // more adds n slots (SIGTTIN, cheaper).

@@ -107,3 +107,18 @@ func TestCheaperReasons(t *testing.T) {
 		t.Errorf("%d %q", n, why)
 	}
 }
+
+// A reload's change of cheaper's settings is said by the options' names
+// and values, as the config writes them.
+func TestCheaperChanges(t *testing.T) {
+	was := Cheaper{Min: 1, Step: 1, Overload: 3, Algo: "spare", Idle: 10, BusyMin: 0.25, BusyMax: 0.5, BusyMult: 10}
+	now := was
+	now.Min, now.Algo, now.BusyMax = 2, "busyness", 0.75
+	want := "cheaper 2 (was 1), cheaper-algo busyness (was spare), cheaper-busyness-max 75 (was 50)"
+	if got := now.changes(was); got != want {
+		t.Errorf("changes: %q, want %q", got, want)
+	}
+	if got := was.changes(was); got != "" {
+		t.Errorf("no change said as %q", got)
+	}
+}

@@ -112,7 +112,11 @@ type master struct {
 	pendingReload string
 	catchUp       bool
 	reloadErr     string // why a worker of the reload in progress failed to start; "" if none did
-	events        chan event
+	// rescaleTo is the scaling the reload in progress applies once it
+	// completes (nil: none): a failed reload leaves the workers as they
+	// were, their number included.
+	rescaleTo *Reconfig
+	events    chan event
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).
 	socks []*sockGroup
@@ -609,12 +613,13 @@ func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 }
 
 // Reconfig is what a reload applies of the configuration read again: the
-// workers' environment, the scaling (cheaper's settings, which apply while
-// cheaper stays on) and the master's values the workers take.
+// workers' environment, the master's values the workers take, and the
+// scaling (cheaper's settings, which apply once the reload completes, and
+// while cheaper stays on).
 type Reconfig struct {
 	WorkerEnv      []string
-	Cheaper        Cheaper
 	WorkerSettings control.Settings
+	Cheaper        Cheaper
 }
 
 // reload starts a new generation of every worker; each old worker is
@@ -635,7 +640,7 @@ func (m *master) reload(why string) {
 			return
 		}
 		m.o.WorkerEnv, m.o.WorkerSettings = r.WorkerEnv, r.WorkerSettings
-		m.rescale(r.Cheaper)
+		m.rescaleTo = &r
 	}
 	// The log too (uWSGI's log-reopen): the new workers open it by name.
 	m.reopenOwnLog()

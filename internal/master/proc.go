@@ -312,7 +312,7 @@ func (m *master) checkSettled() {
 		// A start-up or reload cut short by a stop neither became ready
 		// nor completed: say nothing of the kind (systemd would read a
 		// READY=1 after STOPPING=1).
-		m.startup, m.reloading, m.reloadErr, m.pendingReload = false, false, "", ""
+		m.startup, m.reloading, m.reloadErr, m.pendingReload, m.rescaleTo = false, false, "", "", nil
 		return
 	}
 	for _, p := range m.procs {
@@ -347,7 +347,11 @@ func (m *master) checkSettled() {
 		} else {
 			m.o.Log.Info("carafe: master: reload complete")
 			m.o.Notify.Send("READY=1\nSTATUS=reload complete")
+			if r := m.rescaleTo; r != nil {
+				m.rescale(r.Cheaper)
+			}
 		}
+		m.rescaleTo = nil
 		if why := m.pendingReload; why != "" {
 			m.reload(why + " during the reload")
 			m.catchUp = true
