@@ -373,10 +373,8 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 	if err := c.applyMount(); err != nil {
 		return nil, warnings, err
 	}
-	if w := scriptNameWarning(env, c, cl.positional); w != "" {
-		warnings = append(warnings, w)
-	}
-	if len(c.HTTP) == 0 && len(c.Socket) == 0 {
+	implied := len(c.HTTP) == 0 && len(c.Socket) == 0 // the listeners are carafe's choice
+	if implied {
 		// Sockets systemd passed, that no option names: HTTP's for the
 		// short form, as Gunicorn serves on a .socket unit's; uwsgi's for
 		// a uWSGI configuration (an ini, uWSGI's flags), as uWSGI does.
@@ -394,6 +392,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		if len(c.HTTP) == 0 && len(c.Socket) == 0 {
 			c.HTTP = []string{DefaultHTTP}
 		}
+	}
+	if w := scriptNameWarning(env, c, cl.positional, implied); w != "" {
+		warnings = append(warnings, w)
 	}
 	if path, ok := strings.CutPrefix(c.Logger, "file:"); ok && path != "" && c.LogTo == "" {
 		c.LogTo = path
@@ -431,9 +432,10 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 // a site moved as it was would answer 404 under its prefix, and build its
 // links without it, with nothing in the log. After the short form
 // (positional, the app's name) the advice is the whole command line's
-// change: --mount takes the app's place, and the short form's default
-// address has to be written out, as --mount alone gives no listener.
-func scriptNameWarning(env []string, c *Config, positional string) string {
+// change: --mount takes the app's place, and the listeners carafe chose
+// (implied: the short form's default address, or those systemd passed)
+// have to be written out, as --mount alone gives none.
+func scriptNameWarning(env []string, c *Config, positional string, implied bool) string {
 	for _, kv := range env {
 		v, ok := strings.CutPrefix(kv, "SCRIPT_NAME=")
 		if !ok || v == "" || len(c.Mount) > 0 {
@@ -441,10 +443,14 @@ func scriptNameWarning(env []string, c *Config, positional string) string {
 		}
 		advice := fmt.Sprintf("give --mount %s=APP --manage-script-name", v)
 		if positional != "" {
-			advice = fmt.Sprintf("give --mount %s=%s --manage-script-name in place of %q", v, positional, positional)
-			if len(c.HTTP) == 0 && len(c.Socket) == 0 {
-				advice = fmt.Sprintf("give --http %s --mount %s=%s --manage-script-name in place of %q", DefaultHTTP, v, positional, positional)
+			var give []string
+			for _, a := range c.HTTP {
+				if implied {
+					give = append(give, "--http", a)
+				}
 			}
+			give = append(give, "--mount", v+"="+positional, "--manage-script-name")
+			advice = fmt.Sprintf("give %s in place of %q", strings.Join(give, " "), positional)
 		}
 		return fmt.Sprintf("carafe: SCRIPT_NAME=%s in the environment is not applied (Gunicorn mounts the app there): %s", v, advice)
 	}

@@ -915,16 +915,20 @@ func TestScriptNameWarning(t *testing.T) {
 	// alone gives no listener, and with the app's name beside it is refused.
 	const said = "carafe: SCRIPT_NAME=/shop in the environment is not applied (Gunicorn mounts the app there): "
 	for _, tc := range []struct {
-		args []string
-		want string
+		args, env []string
+		want      string
 	}{
-		{[]string{"app"}, said + `give --http 127.0.0.1:8000 --mount /shop=app --manage-script-name in place of "app"`},
-		{[]string{"--http", ":9000", "shop.wsgi"}, said + `give --mount /shop=shop.wsgi --manage-script-name in place of "shop.wsgi"`},
-		{[]string{"--http", ":9000", "--module", "app"}, said + "give --mount /shop=APP --manage-script-name"},
+		{[]string{"app"}, nil, said + `give --http 127.0.0.1:8000 --mount /shop=app --manage-script-name in place of "app"`},
+		{[]string{"--http", ":9000", "shop.wsgi"}, nil, said + `give --mount /shop=shop.wsgi --manage-script-name in place of "shop.wsgi"`},
+		{[]string{"--http", ":9000", "--module", "app"}, nil, said + "give --mount /shop=APP --manage-script-name"},
+		// Under socket activation, the address systemd passed, which the
+		// command line must then name.
+		{[]string{"app"}, []string{EnvActivated + `=["127.0.0.1:9000"]`},
+			said + `give --http 127.0.0.1:9000 --mount /shop=app --manage-script-name in place of "app"`},
 	} {
-		_, warnings, err := Parse(tc.args, []string{"SCRIPT_NAME=/shop"})
+		_, warnings, err := Parse(tc.args, append([]string{"SCRIPT_NAME=/shop"}, tc.env...))
 		if err != nil || !slices.Contains(warnings, tc.want) {
-			t.Errorf("Parse(%q): %v, warnings %q; want %q", tc.args, err, warnings, tc.want)
+			t.Errorf("Parse(%q, %q): %v, warnings %q; want %q", tc.args, tc.env, err, warnings, tc.want)
 		}
 	}
 	if _, _, err := Parse([]string{"--http", "127.0.0.1:8000", "--mount", "/shop=app", "--manage-script-name"}, nil); err != nil {
