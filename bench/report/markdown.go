@@ -149,12 +149,20 @@ func (r *Results) appSpeed(p func(string, ...any)) {
 		case s.Error != "":
 			p("| %s | failed: %s | |\n", s.Server, s.Error)
 		case base > 0:
-			p("| %s | %.1f | %.2f |\n", s.Server, s.MicrosPerCall, s.MicrosPerCall/base)
+			p("| %s | %.1f%s | %.2f |\n", s.Server, s.MicrosPerCall, noted(s.Note), s.MicrosPerCall/base)
 		default:
-			p("| %s | %.1f | |\n", s.Server, s.MicrosPerCall)
+			p("| %s | %.1f%s | |\n", s.Server, s.MicrosPerCall, noted(s.Note))
 		}
 	}
 	p("\n")
+}
+
+// noted is a figure's note, in brackets after it; "" for none.
+func noted(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + note + ")"
 }
 
 func (r *Results) scenario(p func(string, ...any), sc *Scenario) {

@@ -165,4 +165,13 @@ func TestMarkdownAppSpeedVerdict(t *testing.T) {
 	if strings.Contains(b.String(), "In this run the") {
 		t.Errorf("a verdict without a C embedding figure")
 	}
+	// A figure with a note shows it beside the figure.
+	r.AppSpeed = []AppSpeed{{Server: "python3", MicrosPerCall: 65.2, Note: "of 2 figures; a later turn failed: exit status 3"}}
+	b.Reset()
+	if err := r.Markdown(&b, "benchmarks.svg"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| python3 | 65.2 (of 2 figures; a later turn failed: exit status 3) | 1.00 |"; !strings.Contains(b.String(), want) {
+		t.Errorf("the page lacks the noted row %q", want)
+	}
 }

@@ -152,6 +152,9 @@ type AppSpeed struct {
 	Server        string  `json:"server"`
 	MicrosPerCall float64 `json:"us_per_call"` // CPU µs per call of the Flask JSON app: the median of the figures asked for
 	Error         string  `json:"error,omitempty"`
+	// Note qualifies the figure: a reference that failed at a later turn
+	// keeps the figures it gave before.
+	Note string `json:"note,omitempty"`
 }
 
 // WriteJSON writes r to path, indented.

@@ -64,7 +64,7 @@ func (h *harness) appSpeed(ctx context.Context) []report.AppSpeed {
 	out := make([]report.AppSpeed, 0, len(refs)+len(rows))
 	for _, r := range refs {
 		s := r.result()
-		h.log.Info("bench: app speed", "server", s.Server, "us_per_call", s.MicrosPerCall, "figures", r.figures, "err", s.Error)
+		h.log.Info("bench: app speed", "server", s.Server, "us_per_call", s.MicrosPerCall, "figures", r.figures, "err", s.Error, "note", s.Note)
 		out = append(out, s)
 	}
 	return append(out, rows...)
@@ -113,6 +113,9 @@ func (r *reference) result() report.AppSpeed {
 	switch {
 	case len(r.figures) > 0:
 		s.MicrosPerCall = report.MedianOf(slices.Clone(r.figures))
+		if r.err != nil {
+			s.Note = fmt.Sprintf("of %d figures; a later turn failed: %s", len(r.figures), firstLine(r.err.Error()))
+		}
 	case r.err != nil:
 		s.Error = firstLine(r.err.Error())
 	default:
