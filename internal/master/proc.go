@@ -228,7 +228,9 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 			m.killAll()
 			return 1, true
 		}
-		if m.reloading && p.replaces != nil {
+		if m.reloading && (p.replaces != nil || p.started.After(m.reloadAt)) {
+			// A replacement, or the worker the reload started in a slot
+			// it found empty (one respawning): the new code fails.
 			m.reloadErr = "the app could not be loaded; see the traceback above"
 		}
 		what := "its slot has no worker serving; it is started again"
@@ -429,6 +431,11 @@ func (m *master) exited(p *proc) (int, bool) {
 		return 0, false
 	}
 	m.respawn(p)
+	if m.reloading {
+		// A reload may wait on no other worker now: one whose slot it
+		// found empty, failing as it starts, would keep it open for good.
+		m.checkSettled()
+	}
 	return 0, false
 }
 
