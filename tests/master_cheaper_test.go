@@ -251,7 +251,9 @@ func (l *openLoadRun) stop() (ok, failed int64) {
 // cheaper stays on: a higher minimum starts the workers it asks for once
 // the reload is complete, and the workers do not say the change was left
 // out. A reload that fails (a broken deploy) applies none of it, and
-// completes (it once waited for good on a new slot's crash loop).
+// completes (it once waited for good on a new slot's crash loop); nor
+// does a later reload that turns cheaper off (it once applied the failed
+// reload's values then).
 func TestMasterCheaperReloadApplies(t *testing.T) {
 	t.Parallel()
 	addr, stats := freeAddr(t), freeAddr(t)
@@ -292,8 +294,25 @@ func TestMasterCheaperReloadApplies(t *testing.T) {
 		t.Errorf("a failed reload applied cheaper's change:\n%s", s.Log())
 	}
 
-	// Fixed: the reload applies it.
+	// Fixed, and cheaper turned off, which a reload does not apply:
+	// nothing of the failed reload's comes back either.
 	deploy(app)
+	write(0)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload complete", 15*time.Second) {
+		t.Fatalf("the fixed reload did not complete:\n%s", s.Log())
+	}
+	time.Sleep(time.Second)
+	masterWaitWorkers(t, stats, 1, time.Second, nil)
+	if strings.Contains(s.Log(), "the reload applies") {
+		t.Errorf("a reload applied a failed reload's cheaper:\n%s", s.Log())
+	}
+	if !strings.Contains(s.Log(), "cheaper is turned on or off in the config; a reload does not apply it") {
+		t.Errorf("no word that cheaper turned off is not applied:\n%s", s.Log())
+	}
+
+	// Raised again: the reload applies it.
+	write(2)
 	s.cmd.Process.Signal(syscall.SIGHUP)
 	if !s.waitLog("the reload applies cheaper 2 (was 1)", 15*time.Second) {
 		t.Errorf("no word that the reload applies cheaper 2:\n%s", s.Log())

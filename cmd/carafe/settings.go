@@ -19,16 +19,17 @@ import (
 // writes the pidfiles, serves the stats, rotates the log, cuts drains
 // short, drops privileges. A reload restarts the workers only, so a value
 // changed in the ini since the master started does not apply (cheaper's
-// family aside, see reconfigure); the workers take the master's, not
+// settings aside, see reconfigure); the workers take the master's, not
 // their own reading of the file.
 var masterOwned = []string{
 	"http", "socket", "chmod-socket", "chown-socket", "reuse-port",
 	"processes", "worker-reload-mercy", "harakiri-graceful-timeout", "touch-reload", "touch-logreopen",
 	"logto", "logfile-chmod", "req-logger", "log-maxsize", "log-backupname",
 	"uid", "gid", "master-as-root", "pidfile", "pidfile2", "safe-pidfile", "safe-pidfile2", "vacuum", "stats", "master-fifo",
-	"cheaper", "cheaper-initial", "cheaper-step", "cheaper-overload", "cheaper-algo", "cheaper-idle",
-	"cheaper-busyness-max", "cheaper-busyness-min", "cheaper-busyness-multiplier",
-	"cheaper-rss-limit-soft", "cheaper-rss-limit-hard",
+	// Whether cheaper is on: a worker reports its load for the master's
+	// algorithm then. The master scales with the rest of the family, which
+	// no worker uses, and says itself what a reload does not apply of it.
+	"cheaper",
 }
 
 // ownedOptions are masterOwned's rows of the option table.
@@ -74,6 +75,9 @@ func inheritSettings(cfg *config.Config, log io.Writer) {
 		if err := json.Unmarshal(master, o.Field(cfg)); err != nil {
 			continue // a master of another build; its own value then
 		}
+		if o.Name == "cheaper" {
+			continue // the master says what a reload applies of it (see reconfigure)
+		}
 		fmt.Fprintf(log, "carafe: worker %d: %s changed in the config (now %s, the master's %s); "+
 			"a reload does not apply it: restart carafe\n", control.WorkerID(), o.Name, mine, master)
 	}
@@ -113,13 +117,13 @@ func configFilesEnv(cfg *config.Config, log *slog.Logger) []string {
 // the files afresh, the master's copies of those it may no longer read.
 // The workers the reload starts, and those that replace them, take the
 // files as read here. Of the options the master owns, a reload applies
-// cheaper's family (as uWSGI's reload does), cheaper-initial aside (the
+// cheaper's settings (as uWSGI's reload does), cheaper-initial aside (a
 // start's), while cheaper stays on and below the --processes carafe
 // started with: turning it on or off changes how the workers' sockets are
 // kept, which takes a restart. start is the configuration the master
-// started with.
+// started with; the settings the master runs with are its own, and a
+// reload that fails applies none of this one's.
 func reconfigure(args []string, start *config.Config, log *slog.Logger) func([]string) (master.Reconfig, error) {
-	applied := *start // the master's values, cheaper's as the last reload read them
 	return func(prev []string) (master.Reconfig, error) {
 		env := os.Environ()
 		for _, kv := range prev {
@@ -137,51 +141,21 @@ func reconfigure(args []string, start *config.Config, log *slog.Logger) func([]s
 		if err := absPaths(cfg); err != nil {
 			return master.Reconfig{}, err
 		}
-		if cheaperChanged(&applied, cfg) {
-			switch {
-			case (applied.Cheaper == 0) != (cfg.Cheaper == 0):
-				log.Warn("carafe: master: cheaper is turned on or off in the config; a reload does not apply it, nor the rest of its family: restart carafe")
-			case cfg.Cheaper >= applied.Processes:
-				log.Warn(fmt.Sprintf("carafe: master: cheaper %d in the config is not below the %d processes carafe started with; "+
-					"a reload does not apply it, nor the rest of its family: restart carafe", cfg.Cheaper, applied.Processes))
-			default:
-				copyCheaper(&applied, cfg)
-			}
+		r := master.Reconfig{WorkerEnv: configFilesEnv(cfg, log)}
+		switch {
+		case start.Cheaper == 0 && cfg.Cheaper == 0:
+			// Off, and off still: the config says of each cheaper line
+			// that it is not applied.
+		case start.Cheaper == 0 || cfg.Cheaper == 0:
+			log.Warn("carafe: master: cheaper is turned on or off in the config; a reload does not apply it, " +
+				"nor the rest of its family: restart carafe")
+		case cfg.Cheaper >= start.Processes:
+			log.Warn(fmt.Sprintf("carafe: master: cheaper %d in the config is not below the %d processes carafe "+
+				"started with; a reload does not apply it, nor the rest of its family: restart carafe", cfg.Cheaper, start.Processes))
+		default:
+			c := cheaperOf(cfg)
+			r.Cheaper = &c
 		}
-		return master.Reconfig{WorkerEnv: configFilesEnv(cfg, log), WorkerSettings: masterSettings(&applied),
-			Cheaper: cheaperOf(&applied)}, nil
+		return r, nil
 	}
-}
-
-// reloadedCheaper is whether a reload applies the option named: cheaper's
-// family, cheaper-initial aside.
-func reloadedCheaper(name string) bool {
-	return name == "cheaper" || strings.HasPrefix(name, "cheaper-") && name != "cheaper-initial"
-}
-
-// cheaperChanged reports whether src changes an option of cheaper's
-// family that a reload applies from dst's value.
-func cheaperChanged(dst, src *config.Config) bool {
-	for _, o := range ownedOptions() {
-		if reloadedCheaper(o.Name) && !sameValue(mustJSON(o.Field(dst)), mustJSON(o.Field(src))) {
-			return true
-		}
-	}
-	return false
-}
-
-// copyCheaper sets dst's options of cheaper's family that a reload
-// applies to src's, by the option table, as inheritSettings does.
-func copyCheaper(dst, src *config.Config) {
-	for _, o := range ownedOptions() {
-		if reloadedCheaper(o.Name) {
-			json.Unmarshal(mustJSON(o.Field(src)), o.Field(dst))
-		}
-	}
-}
-
-// mustJSON is v's JSON: the options' values are plain, and cannot fail.
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
 }

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -68,10 +67,11 @@ func TestInheritSettings(t *testing.T) {
 	}
 }
 
-// A reload applies cheaper's family (cheaper-initial aside: the start's)
-// while cheaper stays on and below the --processes the master started
-// with; turning it on or off, or a minimum the workers' sockets cannot
-// hold, waits for a restart, and the values the last reload applied stay.
+// A reload applies cheaper's settings (the master's rescale keeps the
+// start's cheaper-initial) while cheaper stays on and below the
+// --processes the master started with; turning it on or off, or a
+// minimum the workers' sockets cannot hold, waits for a restart, and the
+// master says so.
 func TestReconfigureCheaper(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "site.ini")
 	write := func(body string) {
@@ -82,38 +82,35 @@ func TestReconfigureCheaper(t *testing.T) {
 	var logged strings.Builder
 	log := slog.New(slog.NewTextHandler(&logged, nil))
 	args := []string{"--ini", ini}
-	write("cheaper = 1\n")
-	start, _, err := config.Parse(args, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reload := reconfigure(args, start, log)
 	for _, tc := range []struct {
-		name, edit   string
-		min          int
-		algo, warned string
+		name, start, edit string
+		min               int // of the scaling the reload applies; 0: none
+		algo, warned      string
 	}{
-		{"applied", "cheaper = 2\ncheaper-algo = spare2\n", 2, "spare2", ""},
-		{"the same again", "cheaper = 2\ncheaper-algo = spare2\n", 2, "spare2", ""},
-		{"cheaper-initial is the start's", "cheaper = 2\ncheaper-algo = spare2\ncheaper-initial = 3\n", 2, "spare2", ""},
-		{"turned off", "", 2, "spare2", "turned on or off"},
-		{"past the sockets", "processes = 8\ncheaper = 5\n", 2, "spare2", "not below the 4 processes"},
-		{"back to the start's", "cheaper = 1\n", 1, "spare", ""},
+		{"applied", "cheaper = 1\n", "cheaper = 2\ncheaper-algo = spare2\n", 2, "spare2", ""},
+		{"unchanged", "cheaper = 1\n", "cheaper = 1\n", 1, "spare", ""},
+		{"turned off", "cheaper = 1\n", "", 0, "", "turned on or off"},
+		{"turned on", "", "cheaper = 1\n", 0, "", "turned on or off"},
+		{"off still", "", "cheaper-algo = spare2\n", 0, "", ""},
+		{"as many as the start's processes", "cheaper = 1\n", "processes = 5\ncheaper = 4\n", 0, "", "not below the 4 processes"},
+		{"past the sockets", "cheaper = 1\n", "processes = 8\ncheaper = 5\n", 0, "", "not below the 4 processes"},
 	} {
+		write(tc.start)
+		start, _, err := config.Parse(args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		write(tc.edit)
 		logged.Reset()
-		r, err := reload(nil)
+		r, err := reconfigure(args, start, log)(nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if r.Cheaper.Min != tc.min || r.Cheaper.Algo != tc.algo {
-			t.Errorf("%s: the reload's scaling %+v; want cheaper %d with %s", tc.name, r.Cheaper, tc.min, tc.algo)
-		}
-		if got := string(r.WorkerSettings["cheaper"]); got != strconv.Itoa(tc.min) {
-			t.Errorf("%s: the workers are given cheaper %s, want %d", tc.name, got, tc.min)
-		}
-		if got := string(r.WorkerSettings["cheaper-initial"]); got != "0" {
-			t.Errorf("%s: the workers are given cheaper-initial %s, want the start's, 0", tc.name, got)
+		switch {
+		case tc.min == 0 && r.Cheaper != nil:
+			t.Errorf("%s: the reload applies %+v, want none", tc.name, *r.Cheaper)
+		case tc.min > 0 && (r.Cheaper == nil || r.Cheaper.Min != tc.min || r.Cheaper.Algo != tc.algo):
+			t.Errorf("%s: the reload applies %+v, want cheaper %d with %s", tc.name, r.Cheaper, tc.min, tc.algo)
 		}
 		if said := strings.Contains(logged.String(), "restart carafe"); said != (tc.warned != "") || !strings.Contains(logged.String(), tc.warned) {
 			t.Errorf("%s: the master logged %q, want a word with %q", tc.name, logged.String(), tc.warned)

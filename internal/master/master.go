@@ -115,7 +115,7 @@ type master struct {
 	// rescaleTo is the scaling the reload in progress applies once it
 	// completes (nil: none): a failed reload leaves the workers as they
 	// were, their number included.
-	rescaleTo *Reconfig
+	rescaleTo *Cheaper
 	events    chan event
 	// socks holds each address's sockets, in the order workers take them:
 	// one that every worker shares, or one a worker (see listen.Grouped).
@@ -613,13 +613,11 @@ func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 }
 
 // Reconfig is what a reload applies of the configuration read again: the
-// workers' environment, the master's values the workers take, and the
-// scaling (cheaper's settings, which apply once the reload completes, and
-// while cheaper stays on).
+// workers' environment, and the scaling, cheaper's settings (nil: the
+// master's stay), which apply once the reload completes.
 type Reconfig struct {
-	WorkerEnv      []string
-	WorkerSettings control.Settings
-	Cheaper        Cheaper
+	WorkerEnv []string
+	Cheaper   *Cheaper
 }
 
 // reload starts a new generation of every worker; each old worker is
@@ -639,15 +637,15 @@ func (m *master) reload(why string) {
 			m.o.Notify.Send("READY=1\nSTATUS=reload refused: " + short)
 			return
 		}
-		m.o.WorkerEnv, m.o.WorkerSettings = r.WorkerEnv, r.WorkerSettings
-		m.rescaleTo = &r
+		m.o.WorkerEnv, m.rescaleTo = r.WorkerEnv, r.Cheaper
 	}
 	// The log too (uWSGI's log-reopen): the new workers open it by name.
 	m.reopenOwnLog()
 	m.o.Log.Info("carafe: master: " + why + ", reloading workers gracefully")
 	m.o.Notify.Send(sdnotify.Reloading() + "\nSTATUS=reloading: " + why)
 	m.reloading = true
-	m.reloadAt, m.pendingReload, m.catchUp = time.Now(), "", false
+	// (reloadErr: a reload this one supersedes failed on code now gone)
+	m.reloadAt, m.pendingReload, m.catchUp, m.reloadErr = time.Now(), "", false, ""
 	m.overRSSWarned = false
 	for id := 1; id <= m.want; id++ {
 		var old *proc

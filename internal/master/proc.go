@@ -349,8 +349,8 @@ func (m *master) checkSettled() {
 		} else {
 			m.o.Log.Info("carafe: master: reload complete")
 			m.o.Notify.Send("READY=1\nSTATUS=reload complete")
-			if r := m.rescaleTo; r != nil {
-				m.rescale(r.Cheaper)
+			if c := m.rescaleTo; c != nil {
+				m.rescale(*c)
 			}
 		}
 		m.rescaleTo = nil
