@@ -1063,6 +1063,35 @@ func TestMasterReloadFailsInEmptySlot(t *testing.T) {
 	}
 }
 
+// A reload that supersedes one whose new code had already failed in a
+// worker (a fix deployed at once) completes when its own workers are
+// ready: it once reported the superseded reload's failure.
+func TestMasterReloadSupersedesFailed(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "2", "--env", "MASTER_VERSION_FILE="+vf,
+		"--env", "MASTER_IMPORT_SLEEP=2")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	if err := os.WriteFile(vf, []byte("broken-in-2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("a broken deploy, in worker 2", 10*time.Second) {
+		t.Fatalf("worker 2's import did not fail:\n%s", s.Log())
+	}
+	if err := os.WriteFile(vf, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP) // while worker 1's replacement still imports
+	if !s.waitLog("reload complete", 20*time.Second) {
+		t.Fatalf("the second reload did not complete:\n%s", s.Log())
+	}
+	if strings.Contains(s.Log(), "reload failed") {
+		t.Errorf("the superseded reload's failure is reported:\n%s", s.Log())
+	}
+	masterWaitWorkers(t, stats, 2, 10*time.Second, nil)
+}
+
 // SIGTERM while the workers import: no "ready" is logged (nor sent to
 // systemd after STOPPING=1), and no warning about steering connections
 // through listeners the stop has closed.
