@@ -149,7 +149,9 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 		e.Add(wsgi.KeyScriptName, scriptName)
 	}
 	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq))
-	if bodyLen > 0 || ureq.ContentLength > 0 {
+	// The body's length, as read (the gateway may have sent it chunked):
+	// also 0 where the gateway says so (a client's Content-Length: 0).
+	if cl, _ := ureq.Get("CONTENT_LENGTH"); bodyLen > 0 || ureq.ContentLength > 0 || len(cl) > 0 {
 		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
 		e.Add(wsgi.KeyContentLength, c.scratch)
 	}

@@ -78,6 +78,12 @@ func TestUWSGIEnv(t *testing.T) {
 		{"UWSGI_SCHEME https", Options{}, 0, []string{"UWSGI_SCHEME", "HTTPS"}, map[string]string{"wsgi.url_scheme": "https"}},
 		{"none", Options{}, 0, []string{"PATH_INFO", "/"}, map[string]string{"wsgi.url_scheme": "http"}},
 
+		// A Content-Length: 0 the client sent is the app's to see, as over
+		// HTTP and under uWSGI; nginx's $content_length is empty without one.
+		{"CONTENT_LENGTH 0", Options{}, 0, []string{"REQUEST_METHOD", "POST", "CONTENT_LENGTH", "0"}, map[string]string{"CONTENT_LENGTH": "0"}},
+		{"CONTENT_LENGTH empty", Options{}, 0, []string{"REQUEST_METHOD", "GET", "CONTENT_LENGTH", ""}, map[string]string{"CONTENT_LENGTH": ""}},
+		{"CONTENT_LENGTH none", Options{}, 0, []string{"REQUEST_METHOD", "GET"}, map[string]string{"CONTENT_LENGTH": ""}},
+
 		// A client's X-Forwarded-Proto, which a stock nginx passes on, says
 		// nothing even from a gateway --forwarded-allow-ips trusts (the peer
 		// here is loopback): on a plain-HTTP site any client could claim
