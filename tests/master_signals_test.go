@@ -1038,28 +1038,37 @@ func TestMasterReloadFailedInPart(t *testing.T) {
 }
 
 // A reload that finds a slot empty, its worker respawning after a crash,
-// starts one there; when the new code fails in it, the reload fails and
-// says so. It once counted only the workers it replaced: the reload said
-// "complete", or, when that worker failed last, never ended, and every
-// later SIGHUP waited behind it.
+// starts one there; when the new code fails in it, by an import error or
+// an exit without a word, the reload fails and says so, also when that
+// worker fails last. It once counted only the workers it replaced: the
+// reload said "complete", or, when that worker failed last, never ended,
+// and every later SIGHUP waited behind it.
 func TestMasterReloadFailsInEmptySlot(t *testing.T) {
 	t.Parallel()
-	vf := masterVersionFile(t, "one")
-	s, stats := masterStartStats(t, "master_reload", "--processes", "2", "--env", "MASTER_VERSION_FILE="+vf)
-	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
-	if err := os.WriteFile(vf, []byte("broken-in-2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	syscall.Kill(pids[1], syscall.SIGKILL) // slot 2 respawns, and fails, over and over
-	if !s.waitLog("worker 2 keeps dying; respawning in 400ms", 20*time.Second) {
-		t.Fatalf("slot 2 does not crash-loop:\n%s", s.Log())
-	}
-	s.cmd.Process.Signal(syscall.SIGHUP)
-	if !s.waitLog("reload failed: 1 of 2 workers run the new code", 10*time.Second) {
-		t.Fatalf("the reload did not fail, or did not end:\n%s", s.Log())
-	}
-	if strings.Contains(s.Log(), "reload complete") {
-		t.Errorf("the reload is said complete, though slot 2 failed:\n%s", s.Log())
+	for _, deploy := range []string{"broken-in-2", "broken-in-2-late", "broken-in-2-exit"} {
+		t.Run(deploy, func(t *testing.T) {
+			t.Parallel()
+			vf := masterVersionFile(t, "one")
+			s, stats := masterStartStats(t, "master_reload", "--processes", "2", "--env", "MASTER_VERSION_FILE="+vf)
+			pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+			if err := os.WriteFile(vf, []byte("broken-in-2\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			syscall.Kill(pids[1], syscall.SIGKILL) // slot 2 respawns, and fails, over and over
+			if !s.waitLog("worker 2 keeps dying; respawning in 800ms", 20*time.Second) {
+				t.Fatalf("slot 2 does not crash-loop:\n%s", s.Log())
+			}
+			if err := os.WriteFile(vf, []byte(deploy+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s.cmd.Process.Signal(syscall.SIGHUP)
+			if !s.waitLog("reload failed: 1 of 2 workers run the new code", 10*time.Second) {
+				t.Fatalf("the reload did not fail, or did not end:\n%s", s.Log())
+			}
+			if strings.Contains(s.Log(), "reload complete") {
+				t.Errorf("the reload is said complete, though slot 2 failed:\n%s", s.Log())
+			}
+		})
 	}
 }
 

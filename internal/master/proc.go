@@ -396,18 +396,21 @@ func (m *master) exited(p *proc) (int, bool) {
 		m.killAll()
 		return 1, true
 	}
+	if m.reloading && p.state == stateStarting && !p.loadErr && m.reloadErr == "" &&
+		(p.replaces != nil || p.started.After(m.reloadAt)) {
+		// A worker of the reload (a replacement, or one it started in a
+		// slot it found empty) that died before it could even say why (a
+		// broken ini, a missing --chdir, a crash or os._exit at import)
+		// fails the reload as much as an app that does not import.
+		m.reloadErr = fmt.Sprintf("a new worker exited during start-up (%s); see its output above", cause)
+	}
 	if m.stopping || p.id > m.want {
 		m.checkSettled()
 		return 0, false
 	}
 	if expected || p.replaces != nil {
 		// A worker that was stopped, or a replacement that failed: the
-		// slot's other worker serves on. One that died before it could
-		// even say why (a broken ini, a missing --chdir or --virtualenv)
-		// fails the reload as much as an app that does not import.
-		if p.replaces != nil && m.reloading && p.state == stateStarting && !p.loadErr && m.reloadErr == "" {
-			m.reloadErr = fmt.Sprintf("a new worker exited during start-up (%s); see its output above", cause)
-		}
+		// slot's other worker serves on.
 		if len(m.live(p.id)) == 0 {
 			// Unless there is none: the worker a failed replacement was to
 			// replace overran --harakiri meanwhile (and needed no second

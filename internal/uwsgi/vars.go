@@ -107,8 +107,10 @@ func parseContentLength(v []byte) (int64, bool) {
 // in PATH_INFO and asks the server to remove the mount point. It returns
 // pathInfo without the scriptName prefix, aliasing pathInfo.
 //
-// uWSGI (plugins/python/wsgi_subhandler.c) skips len(SCRIPT_NAME) bytes of
-// PATH_INFO without looking at them. carafe strips only a prefix that ends
+// uWSGI's documented behaviour, in its Python 2 code path
+// (plugins/python/wsgi_subhandler.c), skips len(SCRIPT_NAME) bytes of
+// PATH_INFO without looking at them; its python3 plugin, as Debian ships
+// it, strips nothing (docs/deployment.md says so). carafe strips only a prefix that ends
 // on a segment boundary, so SCRIPT_NAME "/app" leaves "/application" alone
 // where uWSGI would make it "lication", and it ignores trailing slashes of
 // SCRIPT_NAME, so "/app/" strips "/app/x" to "/x", not uWSGI's "x". A

@@ -3,7 +3,8 @@ import, so a reload that re-imports the app shows the file's new content.
 The body is "v=VALUE pid=PID"; /sleep?s=SECONDS sleeps first. An import
 takes $MASTER_IMPORT_SLEEP seconds (default 0), for reloads that overlap;
 the value "broken" then fails it, as a bad deploy does ("broken-in-2" in
-worker 2 only, and at once). With $MASTER_IMPORT_MARK, a directory, the import first
+worker 2 only, and at once; "broken-in-2-late" there after 1.5 s;
+"broken-in-2-exit" there with os._exit, no traceback). With $MASTER_IMPORT_MARK, a directory, the import first
 leaves a file named after the worker's pid there."""
 import os
 import time
@@ -13,7 +14,11 @@ with open(os.environ["MASTER_VERSION_FILE"]) as f:
     VALUE = f.read().strip()
 if os.environ.get("MASTER_IMPORT_MARK"):
     open(os.path.join(os.environ["MASTER_IMPORT_MARK"], str(os.getpid())), "w").close()
-if VALUE == "broken-in-2" and os.environ.get("CARAFE_WORKER_ID") == "2":
+if VALUE.startswith("broken-in-2") and os.environ.get("CARAFE_WORKER_ID") == "2":
+    if VALUE == "broken-in-2-late":
+        time.sleep(1.5)
+    if VALUE == "broken-in-2-exit":
+        os._exit(1)
     raise RuntimeError("a broken deploy, in worker 2")
 time.sleep(float(os.environ.get("MASTER_IMPORT_SLEEP", "0")))
 if VALUE == "broken":
