@@ -444,8 +444,8 @@ func scriptNameWarning(env []string, c *Config, positional string, implied bool)
 		advice := fmt.Sprintf("give --mount %s=APP --manage-script-name", v)
 		if positional != "" {
 			var give []string
-			for _, a := range c.HTTP {
-				if implied {
+			if implied {
+				for _, a := range c.HTTP {
 					give = append(give, "--http", a)
 				}
 			}

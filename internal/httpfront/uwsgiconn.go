@@ -151,7 +151,7 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 	e.AddString(wsgi.KeyURLScheme, uwsgiScheme(ureq))
 	// The body's length, as read (the gateway may have sent it chunked):
 	// also 0 where the gateway says so (a client's Content-Length: 0).
-	if cl, _ := ureq.Get("CONTENT_LENGTH"); bodyLen > 0 || ureq.ContentLength > 0 || len(cl) > 0 {
+	if bodyLen > 0 || ureq.ContentLengthSet {
 		c.scratch = strconv.AppendInt(c.scratch[:0], bodyLen, 10)
 		e.Add(wsgi.KeyContentLength, c.scratch)
 	}

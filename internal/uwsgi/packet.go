@@ -45,6 +45,10 @@ type Request struct {
 	// variable is absent or empty. The body is the next ContentLength
 	// bytes of the stream; ReadRequest does not read it.
 	ContentLength int64
+	// ContentLengthSet reports a CONTENT_LENGTH with a value, "0" too: a
+	// client's Content-Length: 0 (nginx sends an empty one where the
+	// client sent none).
+	ContentLengthSet bool
 
 	buf []byte // the var block; every Var aliases it
 }
@@ -62,7 +66,7 @@ type Request struct {
 func ReadRequest(br *bufio.Reader, bufferSize int, req *Request) error {
 	req.Header = Header{}
 	req.Vars = req.Vars[:0]
-	req.ContentLength = 0
+	req.ContentLength, req.ContentLengthSet = 0, false
 	if bufferSize <= 0 {
 		bufferSize = DefaultBufferSize
 	}

@@ -79,6 +79,7 @@ type readTest struct {
 	modifier1     uint8
 	modifier2     uint8
 	contentLength int64
+	zeroLength    bool // CONTENT_LENGTH given as 0 (ContentLengthSet with no length)
 
 	// For a refused one, either a sentinel or an *Error of kind:
 	err  error
@@ -150,7 +151,10 @@ var readTests = []readTest{
 	{name: "CONTENT_LENGTH repeated", raw: pkt(0, "CONTENT_LENGTH", "5", "CONTENT_LENGTH", "5"),
 		vars: []string{"CONTENT_LENGTH", "5", "CONTENT_LENGTH", "5"}, contentLength: 5, kind: noKind},
 	{name: "CONTENT_LENGTH empty and zero", raw: pkt(0, "CONTENT_LENGTH", "", "CONTENT_LENGTH", "0"),
-		vars: []string{"CONTENT_LENGTH", "", "CONTENT_LENGTH", "0"}, kind: noKind},
+		vars: []string{"CONTENT_LENGTH", "", "CONTENT_LENGTH", "0"}, zeroLength: true, kind: noKind},
+	{name: "CONTENT_LENGTH zero", raw: pkt(0, "CONTENT_LENGTH", "0"),
+		vars: []string{"CONTENT_LENGTH", "0"}, zeroLength: true, kind: noKind},
+	{name: "CONTENT_LENGTH empty", raw: pkt(0, "CONTENT_LENGTH", ""), vars: []string{"CONTENT_LENGTH", ""}, kind: noKind},
 	{name: "CONTENT_LENGTH leading zeros", raw: pkt(0, "CONTENT_LENGTH", "007"),
 		vars: []string{"CONTENT_LENGTH", "007"}, contentLength: 7, kind: noKind},
 	{name: "CONTENT_LENGTH 18 digits", raw: pkt(0, "CONTENT_LENGTH", "999999999999999999"),
@@ -214,6 +218,9 @@ func checkResult(t *testing.T, feed string, tt *readTest, req *Request, err erro
 	}
 	if req.ContentLength != tt.contentLength {
 		t.Errorf("%s: ContentLength = %d, want %d", feed, req.ContentLength, tt.contentLength)
+	}
+	if set := tt.contentLength > 0 || tt.zeroLength; req.ContentLengthSet != set {
+		t.Errorf("%s: ContentLengthSet = %v, want %v", feed, req.ContentLengthSet, set)
 	}
 }
 

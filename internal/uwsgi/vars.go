@@ -80,6 +80,7 @@ func (r *Request) setContentLength() error {
 			return errCLConflict
 		}
 		r.ContentLength, seen = n, true
+		r.ContentLengthSet = r.ContentLengthSet || len(r.Vars[i].Value) > 0
 	}
 	return nil
 }
