@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -151,6 +152,33 @@ func TestWSGIAppErrorAfterHeaders(t *testing.T) {
 		}
 		wsgiExpectStillServing(t, s)
 	})
+
+	// A body the app completed before its iterable failed goes out whole,
+	// as Gunicorn and uWSGI send it, and the connection closes cleanly
+	// after it: the error is the app's, after its answer.
+	for _, tt := range []struct{ path, body, why string }{
+		{"/raise-after-complete", "complete-body", "kaboom-after-complete-4715"},
+		{"/bad-item-after-complete", "whole", "int"},
+	} {
+		t.Run("a completed body then a failure "+tt.path, func(t *testing.T) {
+			mark := len(s.Log())
+			c, br := wsgiRaw(t, s, "GET "+tt.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			raw, closed := wsgiReadToClose(c, br, 5*time.Second)
+			wire := string(raw)
+			want := fmt.Sprintf("Content-Length: %d\r\n", len(tt.body))
+			if !strings.HasPrefix(wire, "HTTP/1.1 200 ") || !strings.Contains(wire, want) ||
+				!strings.HasSuffix(wire, "\r\n\r\n"+tt.body) || !closed {
+				t.Errorf("got %q (closed %v); want the whole 200 with %q, then the connection closed",
+					wire, closed, tt.body)
+			}
+			if !wsgiEventually(3*time.Second, func() bool {
+				return strings.Contains(wsgiLogSince(s, mark), tt.why)
+			}) {
+				t.Errorf("the app's error is not logged; since: %q", wsgiLogSince(s, mark))
+			}
+			wsgiExpectStillServing(t, s)
+		})
+	}
 
 	t.Run("chunked ends without the last chunk", func(t *testing.T) {
 		c, br := wsgiRaw(t, s, "GET /raise-after-chunked HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -815,6 +815,29 @@ static int crf_close_held(crf_slot *s, PyObject *result)
 	return rc;
 }
 
+/* crf_send_held sends the body crf_iterate held back whole (a chunk that
+ * filled its Content-Length, to go out with the head once the iterable
+ * ended) when the iterable then raised: the client gets the response the
+ * app completed, and Go closes the connection after it, an app error once
+ * the answer is out. Gunicorn and uWSGI send it as it came; a 500 in its
+ * place would tell the client that work which was done failed. The app's
+ * exception stays pending, to be logged; a send that fails leaves the
+ * head unsent, and Go, whose write failed, answers nothing more. */
+static void crf_send_held(crf_slot *s)
+{
+	PyObject *type, *value, *tb;
+
+	if (!s->head_set || s->head_sent || s->output_failed || s->body_len == 0 ||
+	    !crf_complete(s))
+		return;
+	PyErr_Fetch(&type, &value, &tb);
+	if (crf_flush(s, NULL, 0) < 0) {
+		PyErr_Clear();
+		s->output_failed = 0; /* the app's error is the one to log */
+	}
+	PyErr_Restore(type, value, tb);
+}
+
 /* crf_run is crf_call with this thread marked as running the app's code,
  * for crf_fatal. */
 int crf_run(crf_slot *s, int own, const char *env, Py_ssize_t env_len, const char *body,
@@ -906,6 +929,7 @@ static int crf_call(crf_slot *s, int own, const char *env, Py_ssize_t env_len, c
 		}
 	}
 	if (crf_iterate(s, result) < 0) {
+		crf_send_held(s);
 		crf_close(result);
 		goto fail;
 	}

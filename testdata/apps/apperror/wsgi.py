@@ -1,4 +1,5 @@
-"""Deliberately broken apps: every route must end in a 500 or an aborted connection."""
+"""Deliberately broken apps: every route must end in a 500, an aborted connection,
+or (a body the app completed before it failed) the response and a closed connection."""
 TEXT = [("Content-Type", "text/plain")]
 
 
@@ -28,6 +29,20 @@ def _raise_after_chunked(environ, start_response):
     raise ValueError("kaboom-after-chunked-4713")
 
 
+class _CompleteThenRaise:
+    # Not a generator, as Werkzeug's and Django's responses are not: its
+    # one chunk fills the Content-Length, so the server holds it to go out
+    # with the head, and the iterable raises after it.
+    def __iter__(self):
+        yield b"complete-body"
+        raise ValueError("kaboom-after-complete-4715")
+
+
+def _raise_after_complete(environ, start_response):
+    start_response("200 OK", TEXT + [("Content-Length", "13")])
+    return _CompleteThenRaise()
+
+
 def _body(status, headers, items):
     def app(environ, start_response):
         start_response(status, headers)
@@ -49,6 +64,8 @@ ROUTES = {
     "/raise-after-length": _raise_after_length,
     "/raise-after-chunked": _raise_after_chunked,
     "/raise-after-small-sized": _raise_after_small_sized,
+    "/raise-after-complete": _raise_after_complete,
+    "/bad-item-after-complete": _body("200 OK", TEXT + [("Content-Length", "5")], [b"whole", 4716]),
     "/returns-none": _returns_none,
     "/no-start-response": _no_start_response,
     "/str-body": _body("200 OK", TEXT, ["a str, not bytes"]),
