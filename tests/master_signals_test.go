@@ -407,6 +407,52 @@ func TestMasterTouchReload(t *testing.T) {
 	load.Stop().report(t, "client loop around touch-reload", 0)
 }
 
+// Relative file options are taken as uWSGI takes them: the files it opens
+// or looks at after changing directory (the touch files, --pidfile2, the
+// logger's and req-logger's files) from --chdir, --pidfile from where
+// carafe started. A uwsgi.ini with `chdir = /srv/app` and `touch-reload =
+// reload.txt` reloads on /srv/app/reload.txt.
+func TestMasterRelativeFilesInChdir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(appDir("master_reload"), "wsgi.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wsgi.py"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touch := filepath.Join(dir, "reload.txt")
+	if err := os.WriteFile(touch, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--chdir", dir, "--processes", "1",
+		"--env", "MASTER_VERSION_FILE="+vf, "--touch-reload", "reload.txt", "--pidfile2", "p2.pid",
+		"--req-logger", "file:req.log")
+	old := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	if code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 {
+		t.Fatalf("first request: %d %q %v", code, body, err)
+	}
+	for _, name := range []string{"p2.pid", "req.log"} {
+		if _, ok := wsgiWaitFile(filepath.Join(dir, name), 5*time.Second); !ok {
+			t.Errorf("%s is not in --chdir %s", name, dir)
+		}
+	}
+	if err := os.WriteFile(vf, []byte("two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(5 * time.Second)
+	if err := os.Chtimes(touch, future, future); err != nil {
+		t.Fatal(err)
+	}
+	masterWaitWorkers(t, stats, 1, 15*time.Second, masterDisjoint(old))
+	code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/"))
+	if err != nil || code != 200 || !strings.HasPrefix(body, "v=two ") {
+		t.Errorf("after touching reload.txt in --chdir: %d %q %v, want v=two", code, body, err)
+	}
+}
+
 // masterFileHas waits up to d for the file at path to contain want.
 func masterFileHas(path, want string, d time.Duration) bool {
 	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {

@@ -381,13 +381,15 @@ func pidfiles(cfg *config.Config) []master.Pidfile {
 // absPaths makes the files and unix sockets carafe itself opens absolute:
 // a worker opens or reopens them after --chdir, and a standalone one binds
 // its sockets there, yet they must be the ones the master (which never
-// changes directory) and uWSGI would use. As in uWSGI, files (the logs,
-// pidfiles, touch files) are taken from where carafe was started, and unix
-// sockets from --chdir: uWSGI changes directory before it binds, and an
-// ini file's `socket = app.sock` beside `chdir = /srv/app` is the nginx
-// config's /srv/app/app.sock; so are --master-fifo files, which uWSGI
-// makes there too. Static directories stay relative to --chdir, as
-// documented.
+// changes directory) and uWSGI would use. uWSGI opens --logto (and
+// --daemonize's log) and writes --pidfile before it changes directory, so
+// those are taken from where carafe was started; everything it opens or
+// makes after (unix sockets, --master-fifo, --pidfile2 and the safe
+// pidfiles, the logger and req-logger files, the touch files its master
+// looks at) is taken from --chdir: an ini file's `socket = app.sock`
+// beside `chdir = /srv/app` is the nginx config's /srv/app/app.sock, and
+// its `touch-reload = reload.txt` is /srv/app/reload.txt. Static
+// directories stay relative to --chdir, as documented.
 func absPaths(cfg *config.Config) error {
 	var err error
 	abs := func(p *string) {
@@ -395,22 +397,29 @@ func absPaths(cfg *config.Config) error {
 			*p, err = filepath.Abs(*p)
 		}
 	}
+	inChdir := func(p *string) {
+		if *p != "" && cfg.Chdir != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(cfg.Chdir, *p)
+		}
+		abs(p)
+	}
+	if path, ok := strings.CutPrefix(cfg.Logger, "file:"); ok && path == cfg.LogTo {
+		inChdir(&cfg.LogTo) // the logger's file (config.Parse made it --logto)
+		cfg.Logger = "file:" + cfg.LogTo
+	}
 	abs(&cfg.LogTo)
 	abs(&cfg.LogBackupName)
 	abs(&cfg.Pidfile)
-	abs(&cfg.Pidfile2)
-	abs(&cfg.SafePidfile)
-	abs(&cfg.SafePidfile2)
+	inChdir(&cfg.Pidfile2)
+	inChdir(&cfg.SafePidfile)
+	inChdir(&cfg.SafePidfile2)
 	if path, ok := strings.CutPrefix(cfg.ReqLogger, "file:"); ok {
-		abs(&path)
+		inChdir(&path)
 		cfg.ReqLogger = "file:" + path
 	}
 	socket := func(p *string) {
 		if listen.IsUnix(*p) {
-			if cfg.Chdir != "" && !filepath.IsAbs(*p) {
-				*p = filepath.Join(cfg.Chdir, *p)
-			}
-			abs(p)
+			inChdir(p)
 		}
 	}
 	for _, list := range [][]string{cfg.HTTP, cfg.Socket} {
@@ -419,17 +428,10 @@ func absPaths(cfg *config.Config) error {
 		}
 	}
 	socket(&cfg.Stats)
-	for i := range cfg.TouchReload {
-		abs(&cfg.TouchReload[i])
-	}
-	for i := range cfg.TouchLogReopen {
-		abs(&cfg.TouchLogReopen[i])
-	}
-	for i := range cfg.MasterFifo { // uWSGI makes it once in --chdir, as a unix socket
-		if p := &cfg.MasterFifo[i]; cfg.Chdir != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(cfg.Chdir, *p)
+	for _, list := range [][]string{cfg.TouchReload, cfg.TouchLogReopen, cfg.MasterFifo} {
+		for i := range list {
+			inChdir(&list[i])
 		}
-		abs(&cfg.MasterFifo[i])
 	}
 	return err
 }

@@ -95,12 +95,13 @@ the same table that drives the flag and ini parsers.
   (` + "`--http`" + `, ` + "`--socket`" + ` and ` + "`--stats`" + `), and so, as in uWSGI, is a file name
   without a colon (` + "`socket = myproject.sock`" + `); a TCP address may be followed by a
   ` + "`#`" + ` or ` + "`;`" + ` comment in an ini file.
-- **Relative paths** of the files carafe opens itself (` + "`--logto`" + `, ` + "`--req-logger`" + `,
-  ` + "`--pidfile`" + `, ` + "`--touch-reload`" + `) are taken from the directory carafe starts in, and
-  those of unix sockets from ` + "`--chdir`" + ` when it is given, as in uWSGI, which binds its
-  sockets after changing directory (` + "`chdir = /srv/app`" + ` with ` + "`socket = app.sock`" + ` is
-  /srv/app/app.sock). Those the app's side uses (` + "`--static-map`" + `, ` + "`--check-static`" + `,
-  ` + "`--wsgi-file`" + `) are taken from ` + "`--chdir`" + `.
+- **Relative paths** are taken where uWSGI takes them. ` + "`--logto`" + `, ` + "`--daemonize`" + `'s log and
+  ` + "`--pidfile`" + `, which uWSGI opens or writes before it changes directory, from the directory
+  carafe starts in; everything it opens or looks at after that from ` + "`--chdir`" + ` when it is
+  given: unix sockets (` + "`chdir = /srv/app`" + ` with ` + "`socket = app.sock`" + ` is /srv/app/app.sock), the
+  ` + "`--touch-reload`" + ` and ` + "`--touch-logreopen`" + ` files, ` + "`--pidfile2`" + ` and the safe pidfiles, the
+  ` + "`--logger`" + ` and ` + "`--req-logger`" + ` files, ` + "`--master-fifo`" + `. Those the app's side uses
+  (` + "`--static-map`" + `, ` + "`--check-static`" + `, ` + "`--wsgi-file`" + `) are taken from ` + "`--chdir`" + ` too.
 - uWSGI options carafe does not implement are rejected with an error naming them;
   a few harmless ones are accepted and ignored, and a few limits it cannot apply are
   accepted with a warning at start. The three lists are at the end.
