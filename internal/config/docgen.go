@@ -72,7 +72,8 @@ the same table that drives the flag and ini parsers.
   (never true: a reload reads the config again in the same master, as at a start), each also as ` + "`if-not-...`" + `, read the
   lines up to ` + "`endif`" + ` only when the condition holds, with ` + "`%(_)`" + ` the value tested
   (` + "`if-env = VIRTUAL_ENV`" + `, then ` + "`virtualenv = %(_)`" + `), and ` + "`else`" + ` reads what follows it
-  only when it does not. ` + "`end`" + `, ` + "`end-for`" + ` and ` + "`end-if`" + ` close a block too. As in uWSGI,
+  only when it does not. uWSGI's other names ` + "`ifenv`" + `, ` + "`ifexists`" + `, ` + "`ifdir`" + ` (and
+  ` + "`if-directory`" + `) and ` + "`ifplugin`" + ` work too. ` + "`end`" + `, ` + "`end-for`" + ` and ` + "`end-if`" + ` close a block too. As in uWSGI,
   blocks do not nest (an error here). ` + "`set-placeholder = name=value`" + ` sets a key for
   ` + "`%(name)`" + ` alone.
   Unknown keys are warnings, with a suggestion, or errors with ` + "`--strict`" + `; a key of your

@@ -49,12 +49,21 @@ func blockEnd(key string) bool {
 // an end, or set-placeholder.
 func logicKey(key string) (string, bool) {
 	k := strings.ReplaceAll(key, "_", "-")
+	if long, ok := logicAliases[k]; ok {
+		k = long
+	}
 	switch {
 	case blockEnd(k), k == "else", k == "set-placeholder", k == "set-ph",
 		k == "for", strings.HasPrefix(k, "for-"), strings.HasPrefix(k, "if-"):
 		return k, lookup(k) == nil
 	}
 	return k, false
+}
+
+// logicAliases are uWSGI's other names for some block openers.
+var logicAliases = map[string]string{
+	"ifenv": "if-env", "ifexists": "if-exists", "ifdir": "if-dir", "if-directory": "if-dir",
+	"ifplugin": "if-plugin",
 }
 
 // logic holds the state of one ini file's blocks.
@@ -249,7 +258,8 @@ func (lg *logic) condition(name, value string) (holds bool, ctx string, err erro
 }
 
 const logicKeys = "for, for-glob, for-readline, for-times, if-env, if-opt, if-exists, if-file, if-dir, " +
-	"if-hostname, if-hostname-match, if-plugin, if-reload, and their if-not- forms"
+	"if-hostname, if-hostname-match, if-plugin, if-reload, and their if-not- forms; uWSGI's ifenv, ifexists, " +
+	"ifdir, if-directory and ifplugin"
 
 // readLines is a for-readline file's lines, without their line ends.
 func readLines(files *configFiles, path string) ([]string, error) {

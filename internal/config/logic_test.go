@@ -77,6 +77,24 @@ func TestIniLogic(t *testing.T) {
 		t.Errorf("env %q,\nwant %q", c.Env, wantEnv)
 	}
 
+	// uWSGI's short names for some openers: a block under one applies
+	// only when its condition holds, as under the long name.
+	c, warnings, err = parseLogicIni(t, dir, "[uwsgi]\nmodule = app\nhttp = :8000\n"+
+		"ifenv = NO_SUCH_VAR\nprocesses = 3\nendif =\n"+
+		"ifenv = STAGE\nenv = A=%(_)\nendif =\n"+
+		"ifexists = "+dir+"/missing\nenv = B=1\nendif =\n"+
+		"ifexists = "+file+"\nenv = C=1\nendif =\n"+
+		"ifdir = "+file+"\nenv = D=1\nendif =\n"+
+		"if-directory = "+dir+"\nenv = E=1\nendif =\n"+
+		"ifplugin = python3\nenv = F=1\nendif =\n"+
+		"ifplugin = emperor_zeromq\nenv = G=1\nendif =\n", []string{"STAGE=test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"A=test", "C=1", "E=1", "F=1"}; !slices.Equal(c.Env, want) || c.Processes != 1 || len(warnings) != 0 {
+		t.Errorf("short names: env %q (want %q), processes %d (want 1), warnings %q", c.Env, want, c.Processes, warnings)
+	}
+
 	// The else of a condition that holds is skipped.
 	c, _, err = parseLogicIni(t, dir, "[uwsgi]\nmodule = app\nhttp = :8000\nif-env = STAGE=live\nenv = A=1\nelse =\nenv = A=2\nendif =\n",
 		[]string{"STAGE=live"})
