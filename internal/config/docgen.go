@@ -51,8 +51,8 @@ the same table that drives the flag and ini parsers.
   ` + "`%[`" + ` an escape character, and ` + "`%%`" + ` a percent sign; the capitals (` + "`%D`" + `, ` + "`%P`" + `, ` + "`%S`" + `, ` + "`%N`" + `, ` + "`%C`" + `, ` + "`%E`" + `, ` + "`%O`" + `) name the
   first ini file read, also in a file it includes, as in uWSGI. uWSGI's ` + "`%t`" + `, ` + "`%T`" + `, ` + "`%x`" + `, ` + "`%X`" + `, ` + "`%i`" + `, ` + "`%I`" + `, ` + "`%j`" + `, ` + "`%J`" + ` and ` + "`%V`" + `
   stay as written, with a warning; other ` + "`%`" + ` sequences stay as written (uWSGI drops them).
-  ` + "`$(VAR)`" + ` is the environment variable VAR (an empty or unset one expands to nothing,
-  with a warning), and ` + "`@(FILE)`" + ` the content of FILE without its trailing line end (a
+  ` + "`$(VAR)`" + ` is the environment variable VAR (an unset one stays as written, with a warning, as
+  in uWSGI: ` + "`chdir = $(APP_DIR)`" + ` then fails rather than serving from elsewhere), and ` + "`@(FILE)`" + ` the content of FILE without its trailing line end (a
   relative FILE is taken from the working directory, as in uWSGI: ` + "`@(%dsecret)`" + ` is the
   ini's neighbour; one that cannot be read is an error, and uWSGI's ` + "`@(exec://...)`" + ` and
   other sources are not read). The workers read the files again on a reload; one they may not

@@ -393,8 +393,9 @@ func fileMagic(path string) map[byte]string {
 
 // expand replaces magic variables, placeholders, $(VAR) and @(FILE) in
 // one left-to-right pass, so expanded text is never expanded again. %x
-// sequences uWSGI does not define either, and an unterminated $(, %( or
-// @(, are kept as written; so is a magic variable carafe does not give,
+// sequences uWSGI does not define either, an unterminated $(, %( or @(,
+// and the $(VAR) of an unset variable are kept as written; so is a magic
+// variable carafe does not give,
 // with a warning, and a %(name) that names no key yet, for resolveLater.
 func (ex *expander) expand(where, s string) string {
 	if !strings.ContainsAny(s, "%$@") {
@@ -432,9 +433,13 @@ func (ex *expander) expand(where, s string) string {
 			b.WriteString(v)
 			i++
 		case c == '$' && ok:
-			v, _ := ex.getenv(name)
-			if v == "" {
-				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %senvironment variable %q is empty or not set; $(%s) expanded to \"\"", where, name, name))
+			// An unset variable stays as written, as uWSGI keeps it: a
+			// path built from it then fails loudly (chdir = $(APP_DIR)
+			// must not become the directory carafe started in).
+			v, set := ex.getenv(name)
+			if !set {
+				v = s[i : i+3+len(name)]
+				ex.warnings = append(ex.warnings, fmt.Sprintf("carafe: %senvironment variable %q is not set; $(%s) is kept as written, as uWSGI keeps it", where, name, name))
 			}
 			b.WriteString(v)
 			i += 2 + len(name)
