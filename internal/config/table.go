@@ -123,8 +123,10 @@ var table = append(append(append([]Option{
 			"Served by Go with sendfile, Range (up to 100 ranges a request: more get the whole file, as past " +
 			"Apache's MaxRanges), ETag/Last-Modified and 304, precompressed `.br`/`.gz` siblings (--static-precompressed) " +
 			"and the right Content-Type (`application/octet-stream` for an unknown extension, never sniffed). " +
-			"Symlinks that resolve inside DIR are followed; paths that would leave DIR (`..` in any encoding, " +
-			"NUL, symlinks pointing outside, but into a --static-safe directory) are refused with 403.",
+			"Symlinks that resolve inside DIR are followed; symlinks pointing outside (but into a --static-safe " +
+			"directory) are refused with 403. Dot segments are removed from the path as nginx and uWSGI remove " +
+			"them (`/static/css/../app.js` is `app.js`); a path whose `..` (in any encoding) would climb above DIR, " +
+			"or with a NUL, names no file and goes to the app, as in uWSGI.",
 	},
 	{
 		Name: "static-map2", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,

@@ -19,10 +19,13 @@ func TestCleanRel(t *testing.T) {
 		{"dots in names", "/a..b/...", "a..b/...", false, true},
 		{"literal percent", "/%2e%2e", "%2e%2e", false, true},
 		{"dotdot", "/../secret", "", false, false},
-		{"dotdot inside", "/a/../b", "", false, false},
-		{"dotdot end", "/a/..", "", false, false},
-		{"backslash", `/a\..\..\secret`, "", false, false},
-		{"lone backslash", `/a\b`, "", false, false},
+		{"dotdot above after a segment", "/a/../../secret", "", false, false},
+		{"dotdot inside", "/a/../b", "b", false, true},
+		{"dotdot deeper", "/a/b/../../c/./d", "c/d", false, true},
+		{"dotdot end", "/a/b/..", "a", true, true},
+		{"dotdot to the root", "/a/..", ".", true, true},
+		{"backslash", `/a\..\..\secret`, `a\..\..\secret`, false, true},
+		{"lone backslash", `/a\b`, `a\b`, false, true},
 		{"nul", "/a\x00.css", "", false, false},
 	}
 	for _, tt := range tests {

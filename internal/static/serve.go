@@ -35,8 +35,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // mapping holds a file for the path (a directory without an index file
 // counts as no file). It returns true for a file (200, 206, 304, 412,
 // 416), a redirect from a directory to its slash form, and a refusal:
-// 403 for a path with "..", NUL or a backslash, for a symlink leading
-// out of the directory, and for anything but a regular file or directory.
+// 403 for a symlink leading out of the directory, and for anything but a
+// regular file or directory. A path whose ".." climbs above a mapping's
+// directory, or with a NUL byte, names no file there (see cleanRel).
 // Every answer carries a Content-Length, so the connection stays usable.
 //
 // Serve reads r.URL.Path, which the caller must have percent-decoded
@@ -74,8 +75,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, named bool) bool
 		}
 		rel, dirForm, ok := cleanRel(rest)
 		if !ok {
-			answer(w, http.StatusForbidden)
-			return true
+			continue // no file of this mapping's (see cleanRel)
 		}
 		if m.file != "" {
 			if rel != "." || dirForm {

@@ -132,19 +132,19 @@ var traversalTests = []struct {
 	name, target string
 	want
 }{
-	{"dotdot", "/static/../secret.txt", forbidden},
-	{"dotdot deep", "/static/sub/../../secret.txt", forbidden},
-	{"dotdot inside stays refused", "/static/sub/../a.css", forbidden},
-	{"encoded dotdot", "/static/%2e%2e/secret.txt", forbidden},
-	{"encoded upper", "/static/%2E%2E/secret.txt", forbidden},
-	{"half encoded", "/static/.%2e/secret.txt", forbidden},
-	{"encoded slash", "/static/..%2fsecret.txt", forbidden},
-	{"encoded both", "/static/%2e%2e%2fsecret.txt", forbidden},
-	{"encoded prefix slash", "/static%2f..%2fsecret.txt", forbidden},
-	{"backslashes", `/static/a\..\..\secret.txt`, forbidden},
-	{"encoded backslashes", "/static/a%5c..%5c..%5csecret.txt", forbidden},
-	{"nul", "/static/a.css%00.png", forbidden},
-	{"nul alone", "/static/%00", forbidden},
+	{"dotdot", "/static/../secret.txt", absent},
+	{"dotdot deep", "/static/sub/../../secret.txt", absent},
+	{"dotdot inside", "/static/sub/../a.css", want{true, 200, "body{color:red}\n", nil}},
+	{"encoded dotdot", "/static/%2e%2e/secret.txt", absent},
+	{"encoded upper", "/static/%2E%2E/secret.txt", absent},
+	{"half encoded", "/static/.%2e/secret.txt", absent},
+	{"encoded slash", "/static/..%2fsecret.txt", absent},
+	{"encoded both", "/static/%2e%2e%2fsecret.txt", absent},
+	{"encoded prefix slash", "/static%2f..%2fsecret.txt", absent},
+	{"backslashes", `/static/a\..\..\secret.txt`, absent},
+	{"encoded backslashes", "/static/a%5c..%5c..%5csecret.txt", absent},
+	{"nul", "/static/a.css%00.png", absent},
+	{"nul alone", "/static/%00", absent},
 	{"double encoded", "/static/%252e%252e/secret.txt", absent},
 	{"double encoded slash", "/static/..%252fsecret.txt", absent},
 	{"absolute", "//etc/passwd", absent},
@@ -180,10 +180,13 @@ func TestRootMapping(t *testing.T) {
 			t.Errorf("%s: served %d %q", target, w.Code, w.Body)
 		}
 	}
-	for _, target := range []string{"/../secret.txt", "/%2e%2e/secret.txt", "/out"} {
-		if served, w := do(h, "GET", target); !served || w.Code != 403 {
-			t.Errorf("%s: served %v code %d, want 403", target, served, w.Code)
+	for _, target := range []string{"/../secret.txt", "/%2e%2e/secret.txt"} {
+		if served, w := do(h, "GET", target); served {
+			t.Errorf("%s: served %d %q, want it left to the app", target, w.Code, w.Body)
 		}
+	}
+	if served, w := do(h, "GET", "/out"); !served || w.Code != 403 {
+		t.Errorf("/out: served %v code %d, want 403", served, w.Code)
 	}
 	if served, w := do(h, "GET", "//a.css"); !served || w.Code != 200 {
 		t.Errorf("//a.css: served %v code %d", served, w.Code)
@@ -311,7 +314,7 @@ func TestServeHTTP(t *testing.T) {
 		{"file", "GET", "/static/a.css", 200, ""},
 		{"missing", "GET", "/static/nope", 404, ""},
 		{"directory", "GET", "/static/empty/", 404, ""},
-		{"refused", "GET", "/static/../x", 403, ""},
+		{"above the directory", "GET", "/static/../x", 404, ""},
 		{"post", "POST", "/static/a.css", 405, "GET, HEAD"},
 	}
 	for _, tt := range tests {
@@ -434,9 +437,10 @@ func TestRealServer(t *testing.T) {
 		}
 	})
 	t.Run("traversal over the wire", func(t *testing.T) {
-		for _, target := range []string{"/static/%2e%2e/secret.txt", "/static/..%2fsecret.txt", "/static/out"} {
+		for target, code := range map[string]int{"/static/%2e%2e/secret.txt": 404, "/static/..%2fsecret.txt": 404,
+			"/static/out": 403} {
 			resp, body := get(t, target)
-			if resp.StatusCode != 403 || strings.Contains(body, secret) {
+			if resp.StatusCode != code || strings.Contains(body, secret) {
 				t.Errorf("%s: got %d %q", target, resp.StatusCode, body)
 			}
 		}
