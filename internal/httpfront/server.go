@@ -415,6 +415,30 @@ func (s *Server) track(c *conn, add bool) {
 	}
 }
 
+// Settle waits up to d for the connections busy with a request to be done
+// with it (answered and logged), for an immediate stop: a client may have
+// its response a moment before the request log has its line, and the
+// worker must not exit in between. Requests still in the app are not
+// waited for past d.
+func (s *Server) Settle(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for {
+		busy := false
+		s.mu.Lock()
+		for c := range s.conns {
+			if c.state.Load() == connBusy {
+				busy = true
+				break
+			}
+		}
+		s.mu.Unlock()
+		if !busy || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Shutdown stops accepting (it closes the listeners, if the caller has
 // not), closes idle connections, lets busy ones finish their current
 // request, and waits for all of them, those accepted last included, until

@@ -384,6 +384,13 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			}
 			o.Notify.Send("STOPPING=1")
 			closeAll(listeners)
+			if sig != syscall.SIGTERM {
+				// At once, but with a line in the request log for every
+				// response a client already has.
+				for _, srv := range w.srvs {
+					srv.Settle(quitSettle)
+				}
+			}
 			if sig == syscall.SIGTERM {
 				if ctl == nil {
 					o.Log.Info("carafe: SIGTERM, finishing requests in flight", "timeout", o.DrainTimeout)
@@ -514,6 +521,10 @@ const finaliseMin = 500 * time.Millisecond
 // (an idle ThreadPoolExecutor's, through threading's own exit hooks),
 // and a stop that is not held up has nothing to report.
 const finaliseQuiet = 100 * time.Millisecond
+
+// quitSettle is how long an immediate stop (SIGINT, SIGQUIT) waits for the
+// requests being answered to be logged (see httpfront.Server.Settle).
+const quitSettle = 50 * time.Millisecond
 
 // stop is a graceful stop: the requests in flight finish, then Python is
 // finalised, both within DrainTimeout. That is the master's mercy too, so
