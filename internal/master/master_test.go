@@ -1,13 +1,16 @@
 package master
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -154,5 +157,47 @@ func TestStandInDropsRetiredSocket(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "is retired (SIGTTOU)") {
 		t.Errorf("log:\n%s", buf.String())
+	}
+}
+
+// The stand-ins answer at most standinConns connections at once; the rest
+// wait in the socket's queue until one is answered. Clients that connected
+// and sent nothing once took every descriptor the master had.
+func TestStandInBoundsConnections(t *testing.T) {
+	bound := make(chan struct{}, 2)
+	was := standinConns
+	standinConns = func() chan struct{} { return bound }
+	defer func() { standinConns = was }()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var answered atomic.Int64
+	s := &standin{l: l, stop: make(chan struct{}), answered: &answered}
+	go s.serve()
+	defer close(s.stop)
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	silent := []net.Conn{dial(), dial()}
+	third := dial()
+	time.Sleep(300 * time.Millisecond)
+	if n := answered.Load(); n != 2 {
+		t.Fatalf("%d connections taken with room for 2", n)
+	}
+	silent[0].Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	if b, _ := io.ReadAll(silent[0]); !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) {
+		t.Fatalf("first client got %q", b)
+	}
+	third.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, _ := io.ReadAll(third); !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) {
+		t.Errorf("the waiting client got %q once a place was free", b)
 	}
 }

@@ -86,15 +86,17 @@ type event struct {
 	id    int
 	reply chan snapshot
 	fifo  fifoInput
+	retry bool // evRespawn: the retry of a start that failed (see spawnOrLog)
 }
 
 // slot is what the master remembers about a worker id across restarts.
 type slot struct {
-	started   bool
-	respawns  int  // workers started after the first, for any reason
-	fails     int  // deaths in a row of workers that died young (see respawn)
-	harakiris int  // workers that overran --harakiri
-	broken    bool // its last worker could not load the app (see standIn)
+	started    bool
+	respawns   int  // workers started after the first, for any reason
+	fails      int  // deaths in a row of workers that died young (see respawn)
+	startFails int  // starts in a row that failed (see spawnOrLog)
+	harakiris  int  // workers that overran --harakiri
+	broken     bool // its last worker could not load the app (see standIn)
 }
 
 var slots = map[int]*slot{}
@@ -194,7 +196,9 @@ func (m *master) handle(ev event) (code int, done bool) {
 	case evExit:
 		return m.exited(ev.p)
 	case evRespawn:
-		if !m.stopping && ev.id <= m.want && len(m.current(ev.id)) == 0 {
+		if ev.retry {
+			m.retryStart(ev.id, ev.p)
+		} else if !m.stopping && ev.id <= m.want && len(m.current(ev.id)) == 0 {
 			m.spawnOrLog(ev.id, 0)
 		}
 	case evSnapshot:
@@ -321,6 +325,9 @@ func (m *master) checkSettled() {
 		if p.state == stateStarting {
 			return
 		}
+	}
+	if m.retries > 0 {
+		return // a worker that could not start is still to come
 	}
 	if m.startup {
 		m.startup = false

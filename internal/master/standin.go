@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -85,14 +87,19 @@ func (m *master) standIn() {
 			s := m.standins[l]
 			switch {
 			case !served && s == nil:
-				s = &standin{l: l, uwsgi: g.uwsgi, stop: make(chan struct{}), answered: &o.answered}
+				// On a copy of the socket, in the master's poller while
+				// the stand-in runs (see held).
+				sl, err := net.FileListener(g.files[i])
+				if err != nil {
+					m.o.Log.Error("carafe: master: cannot answer "+o.name+" meanwhile", "err", err)
+					break
+				}
+				s = &standin{l: sl, uwsgi: g.uwsgi, stop: make(chan struct{}), answered: &o.answered}
 				m.standins[l] = s
-				setAcceptDeadline(l, time.Time{}) // here, not in serve: a stop's deadline comes after it
 				go s.serve()
 			case served && s != nil:
 				delete(m.standins, l)
-				close(s.stop)
-				setAcceptDeadline(l, time.Now()) // wakes its Accept
+				s.end()
 			}
 			if ready && o != nil {
 				delete(m.outages, l)
@@ -108,7 +115,7 @@ func (m *master) standIn() {
 	for l, s := range m.standins {
 		if !current[l] {
 			delete(m.standins, l)
-			close(s.stop) // its Accept returns: the listener is closed
+			s.end()
 		}
 	}
 	for l, o := range m.outages {
@@ -120,27 +127,50 @@ func (m *master) standIn() {
 	}
 }
 
-type acceptDeadliner interface{ SetDeadline(time.Time) error }
-
-func setAcceptDeadline(l net.Listener, t time.Time) {
-	if d, ok := l.(acceptDeadliner); ok {
-		d.SetDeadline(t)
-	}
+// end stops the stand-in: its Accept returns, its copy of the socket
+// closed (the workers' and the master's stay open).
+func (s *standin) end() {
+	close(s.stop)
+	s.l.Close()
 }
+
+// standinConns bounds the connections the stand-ins answer at once, each
+// held up to 3 s for a client's head and close: a flood of clients that
+// send nothing took every file descriptor the master had, and it could no
+// longer start the worker that would end the outage. Past the bound, the
+// connections wait in the socket's queue. A quarter of the master's
+// descriptors, at most 256.
+var standinConns = sync.OnceValue(func() chan struct{} {
+	n := 256
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < 4*256 {
+		n = max(int(lim.Cur/4), 1)
+	}
+	return make(chan struct{}, n)
+})
 
 // serve accepts and answers until stopped, or until the listener closes.
 func (s *standin) serve() {
+	conns := standinConns()
 	for {
+		select {
+		case conns <- struct{}{}: // answer503 gives it back
+		case <-s.stop:
+			return
+		}
 		c, err := s.l.Accept()
 		select {
 		case <-s.stop:
 			if c != nil {
 				go answer503(c, s.uwsgi) // accepted as it was stopped: a worker takes the next
+			} else {
+				<-conns
 			}
 			return
 		default:
 		}
 		if err != nil {
+			<-conns
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -156,8 +186,10 @@ func (s *standin) serve() {
 
 // answer503 reads what the client sent of its request's head (a socket
 // closed with unread bytes resets the connection, and the client could
-// lose the answer), answers 503, and closes.
+// lose the answer), answers 503, and closes; then it gives back its place
+// among standinConns.
 func answer503(c net.Conn, uwsgi bool) {
+	defer func() { <-standinConns() }()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	buf := make([]byte, 0, 8192)
