@@ -64,7 +64,10 @@ the same table that drives the flag and ini parsers.
   configuration is read; the key may be an option or one of your own (` + "`base = /srv/site`" + `,
   and ` + "`chdir = %(base)/current`" + `). In ` + "`ini =`" + ` and the logic blocks' conditions, which are
   read at once, only keys above count. A ` + "`%(name)`" + ` that names no key stays as written, with a
-  warning (not in ` + "`log-format`" + `, whose own variables look the same).
+  warning (not in ` + "`log-format`" + `, whose own variables look the same). With spaces inside, it is
+  uWSGI's arithmetic, left to right over keys, numbers and magic variables: ` + "`processes = %(%k * 2)`" + `,
+  ` + "`threads = %(base + 1)`" + ` (` + "`+ - * /`" + ` on whole numbers, ` + "`++`" + ` and ` + "`--`" + `, and words side by side joined);
+  a key set nowhere counts as empty there, with a warning.
   uWSGI's configuration logic works in ini files: ` + "`for = a b c`" + ` (and ` + "`for-glob`" + `,
   ` + "`for-readline`" + `, ` + "`for-times`" + `) up to ` + "`endfor`" + ` reads the lines between once for each
   value, which ` + "`%(_)`" + ` gives; ` + "`if-env = VAR`" + ` (or ` + "`VAR=value`" + `), ` + "`if-opt`" + `, ` + "`if-exists`" + `,

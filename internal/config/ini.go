@@ -406,6 +406,28 @@ func (ex *expander) expand(where, s string) string {
 		c := s[i]
 		name, ok := parenName(s[i+1:])
 		switch {
+		case c == '%' && ok && strings.IndexByte(name, ' ') >= 0:
+			// uWSGI's arithmetic, %(processes * 2): its magic variables
+			// first (%(%k + 1)), then its keys, unless one is not set yet
+			// or holds a %(name) still to resolve (see resolveLater).
+			expr := ex.expand(where, name)
+			late := false
+			v := placeholderMath(expr, func(key string) string {
+				val, found := ex.ph.get(key)
+				if !found || strings.Contains(val, "%(") {
+					late = true
+					if !found {
+						ex.missing = append(ex.missing, key)
+					}
+				}
+				return val
+			})
+			if late {
+				v = "%(" + expr + ")"
+				ex.late = true
+			}
+			b.WriteString(v)
+			i += 2 + len(name)
 		case c == '%' && ok:
 			v, found := ex.ph.get(name)
 			if !found { // perhaps set further on: see resolveLater
@@ -702,27 +724,119 @@ func (r *resolver) resolve(v string) string {
 		}
 		literal := v[j : j+3+len(name)]
 		j += 2 + len(name)
+		if strings.IndexByte(name, ' ') >= 0 {
+			b.WriteString(placeholderMath(name, func(key string) string {
+				val, found := r.ph.get(key)
+				if !found {
+					r.warn(key, "names no option or key; taken as empty, as uWSGI takes it")
+					return ""
+				}
+				return r.value(key, val, "%("+key+")")
+			}))
+			continue
+		}
 		val, found := r.ph.get(name)
 		switch {
 		case !found:
 			r.warn(name, "names no option or key")
 			val = literal
-		case r.visiting[name]:
-			r.warn(name, "leads back to itself through other keys")
-			val = literal
-		case strings.Contains(val, "%("):
-			if done, ok := r.done[name]; ok {
-				val = done
-				break
-			}
-			r.visiting[name] = true
-			val = r.resolve(val)
-			r.visiting[name] = false
-			r.done[name] = val
+		default:
+			val = r.value(name, val, literal)
 		}
 		b.WriteString(val)
 	}
 	return b.String()
+}
+
+// value is key's val with its own %(name)s resolved, or literal where key
+// leads back to itself.
+func (r *resolver) value(key, val, literal string) string {
+	switch {
+	case r.visiting[key]:
+		r.warn(key, "leads back to itself through other keys")
+		return literal
+	case strings.Contains(val, "%("):
+		if done, ok := r.done[key]; ok {
+			return done
+		}
+		r.visiting[key] = true
+		val = r.resolve(val)
+		r.visiting[key] = false
+		r.done[key] = val
+	}
+	return val
+}
+
+// placeholderMath evaluates uWSGI's placeholder arithmetic, %(expr) with
+// spaces in expr, as uWSGI does: its words, left to right, are numbers,
+// the keys (get gives their values), and the operators +, -, * and /,
+// which apply to what came so far and the next word (whole numbers:
+// text reads as its leading digits, or 0; a division by zero gives 0);
+// ++ and -- add or take 1; words with no operator between them are
+// joined (%(name suffix)).
+func placeholderMath(expr string, get func(string) string) string {
+	cur, op, started := "", byte(0), false
+	for _, w := range strings.Fields(expr) {
+		switch w {
+		case "+", "-", "*", "/":
+			op = w[0]
+			continue
+		case "++", "--":
+			if started {
+				n := leadingInt(cur)
+				if w == "++" {
+					n++
+				} else {
+					n--
+				}
+				cur = strconv.FormatInt(n, 10)
+			}
+			op = 0
+			continue
+		}
+		val := w
+		if strings.Trim(w, "0123456789") != "" {
+			val = get(w)
+		}
+		a, b := leadingInt(cur), leadingInt(val)
+		switch op {
+		case 0:
+			cur += val
+		case '+':
+			cur = strconv.FormatInt(a+b, 10)
+		case '-':
+			cur = strconv.FormatInt(a-b, 10)
+		case '*':
+			cur = strconv.FormatInt(a*b, 10)
+		case '/':
+			if b == 0 {
+				cur = "0"
+			} else {
+				cur = strconv.FormatInt(a/b, 10)
+			}
+		}
+		op, started = 0, true
+	}
+	return cur
+}
+
+// leadingInt reads s as C's strtoll does: blanks, a sign and the digits
+// that follow; anything else ends it, and no digits is 0.
+func leadingInt(s string) int64 {
+	s = strings.TrimLeft(s, " \t\n\r\v\f")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	var n int64
+	for i := 0; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		n = n*10 + int64(s[i]-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
 }
 
 func (r *resolver) warn(name, why string) {

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,30 @@ func TestIniLogicMistakes(t *testing.T) {
 		if !found {
 			t.Errorf("warnings %q, want %q among them", warnings, w)
 		}
+	}
+}
+
+// uWSGI's placeholder arithmetic: %(a op b) with spaces, over keys,
+// numbers and magic variables, left to right; keys set further on count;
+// a key that is set nowhere is empty, with a warning.
+func TestPlaceholderMath(t *testing.T) {
+	dir := t.TempDir()
+	text := "[uwsgi]\nmodule = app\nhttp = :8000\nbase = 3\n" +
+		"processes = %(%k * 2)\nthreads = %(base + 1)\n" +
+		"env = A=%(later * 10)\nlater = 7\n" +
+		"env = B=%(base ++)\nenv = C=%(base - 10)\nenv = D=%(base / 0)\nenv = E=%(base suffix)\nsuffix = x\n" +
+		"env = F=%(nokey + 2)\nenv = G=%(2 + 3 * 4)\n"
+	c, warnings, err := parseLogicIni(t, dir, text, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Processes != 2*runtime.NumCPU() || c.Threads != 4 {
+		t.Errorf("processes %d (want %d), threads %d (want 4)", c.Processes, 2*runtime.NumCPU(), c.Threads)
+	}
+	if want := []string{"A=70", "B=4", "C=-7", "D=0", "E=3x", "F=2", "G=20"}; !slices.Equal(c.Env, want) {
+		t.Errorf("env %q, want %q", c.Env, want)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "%(nokey) names no option or key; taken as empty") {
+		t.Errorf("warnings %q, want one for nokey", warnings)
 	}
 }
