@@ -333,6 +333,9 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		case s.wordForNumber():
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = %s is not a number: uWSGI reads it as 0, "+
 				"and carafe leaves %s at its default, %s", s.where, s.name, s.value, s.opt.Name, s.opt.Default))
+		case s.emptyNumber():
+			warnings = append(warnings, fmt.Sprintf("carafe: %s%s has no value: uWSGI reads it as 0, "+
+				"and carafe sets %s's default, %s", s.where, s.name, s.opt.Name, s.opt.Default))
 		case s.keepaliveOn():
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = 1 is uWSGI's switch for keep-alive, on: carafe "+
 				"keeps idle connections for its default, %s s (write 1.0 for one second)", s.where, s.name, s.opt.NoValue))
@@ -522,13 +525,14 @@ func isStdio(logger string) bool {
 
 // showConfig lists the settings in the order they applied, as uWSGI's
 // --show-config does: every flag, ini line and UWSGI_* variable, its
-// placeholders expanded, a flag given bare as true.
+// placeholders expanded, a switch given bare as true. A value given empty
+// (`pidfile =`) stays empty: read back, true would be a file named true.
 func showConfig(order []setting) string {
 	var b strings.Builder
 	b.WriteString(";carafe instance configuration\n[uwsgi]\n")
 	for _, s := range order {
 		v := s.value
-		if s.bare {
+		if s.bare && s.opt.Kind != KindString && s.opt.Kind != KindList {
 			v = "true"
 		}
 		fmt.Fprintf(&b, "%s = %s\n", s.opt.Name, v)

@@ -348,10 +348,11 @@ func TestHelpAndVersion(t *testing.T) {
 
 // --show-config lists the settings in the order they apply, as uWSGI's
 // does (Caktus's Docker image runs uwsgi --show-config), placeholders
-// expanded, the environment's first; the server then starts as usual.
+// expanded, the environment's first; the server then starts as usual. A
+// switch given bare is true; a string given empty stays empty.
 func TestShowConfig(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "site.ini")
-	if err := os.WriteFile(ini, []byte("[uwsgi]\nbase = /srv/site\nchdir = %(base)\nthreads = 3\n"), 0o644); err != nil {
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nbase = /srv/site\nchdir = %(base)\nthreads = 3\npidfile =\nvacuum =\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c, _, err := Parse([]string{"app", "--show-config", "--ini", ini, "--threads", "4", "--master"},
@@ -360,7 +361,7 @@ func TestShowConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ";carafe instance configuration\n[uwsgi]\nharakiri = 30\nshow-config = true\nini = " + ini +
-		"\nchdir = /srv/site\nthreads = 3\nthreads = 4\nmaster = true\n;end of configuration"
+		"\nchdir = /srv/site\nthreads = 3\npidfile = \nvacuum = true\nthreads = 4\nmaster = true\n;end of configuration"
 	if c.Shown != want || c.Threads != 4 {
 		t.Errorf("shown:\n%s\nwant:\n%s", c.Shown, want)
 	}

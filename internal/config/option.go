@@ -275,6 +275,12 @@ func (s *setting) apply(c *Config) error {
 		return nil // the loader has read it already
 	case s.wordForNumber():
 		return nil // said in Parse's warnings
+	case s.emptyNumber():
+		def := o.Default // said in Parse's warnings
+		if def == "" {
+			def = "0"
+		}
+		err = o.set(c, def, false)
 	case s.keepaliveOn():
 		err = o.set(c, "", true) // the switch, as written bare; said in Parse's warnings
 	case s.wordForSwitch():
@@ -324,6 +330,17 @@ func (s *setting) wordForSwitch() bool {
 // balancer reusing one got a reset. So it is the switch, as written bare.
 func (s *setting) keepaliveOn() bool {
 	return s.opt.Name == "http-keepalive" && s.where != "" && !s.bare && strings.TrimSpace(s.value) == "1"
+}
+
+// emptyNumber reports whether an ini line gives a number option no value
+// (`harakiri =`, a template's empty variable): uWSGI reads it as 0, the
+// option unset, and carafe sets the option's default.
+func (s *setting) emptyNumber() bool {
+	switch s.opt.Kind {
+	case KindInt, KindInt64, KindFloat:
+		return s.where != "" && s.opt.NoValue == "" && strings.TrimSpace(s.value) == ""
+	}
+	return false
 }
 
 func (s *setting) wordForNumber() bool {

@@ -566,3 +566,20 @@ func TestHTTPKeepaliveOne(t *testing.T) {
 		t.Errorf("flag 1: keepalive %v, warnings %q, err %v; want 1 s, quietly", c.HTTPKeepalive, warnings, err)
 	}
 }
+
+// A number option with no value in an ini file (`harakiri =`, from a
+// template whose variable was empty) is what uWSGI reads as 0: the option
+// takes its default, with a warning, rather than stopping the start.
+func TestEmptyNumber(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nhttp = :8000\n"+
+		"harakiri =\nmax-requests = \nprocesses = 2\nprocesses =\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Harakiri != 0 || c.MaxRequests != 0 || c.Processes != 1 {
+		t.Errorf("harakiri %d, max-requests %d, processes %d; want 0, 0, 1", c.Harakiri, c.MaxRequests, c.Processes)
+	}
+	if len(warnings) != 3 || !strings.HasSuffix(warnings[0], "harakiri has no value: uWSGI reads it as 0, and carafe sets harakiri's default, 0") {
+		t.Errorf("warnings %q", warnings)
+	}
+}
