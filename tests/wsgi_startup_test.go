@@ -141,6 +141,26 @@ func TestWSGIPythonpathEnvChdir(t *testing.T) {
 		}
 	})
 
+	// --envdir, uWSGI's: a variable a file, the content chomped, an empty
+	// file unsetting its variable, dot files and directories skipped.
+	t.Run("envdir", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		for name, content := range map[string]string{"CARAFE_ENVDIR_A": "one\n", "CARAFE_ENVDIR_B": "two\x00lines \r\n",
+			"CARAFE_ENVDIR_GONE": "", ".CARAFE_ENVDIR_HIDDEN": "x"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := startAppEnv(t, []string{"CARAFE_ENVDIR_GONE=set before"}, "options", "--envdir", dir)
+		var r struct{ Envdir map[string]*string }
+		wsgiGetJSON(t, s, "/", &r)
+		a, b, gone := r.Envdir["CARAFE_ENVDIR_A"], r.Envdir["CARAFE_ENVDIR_B"], r.Envdir["CARAFE_ENVDIR_GONE"]
+		if a == nil || *a != "one" || b == nil || *b != "two\nlines" || gone != nil {
+			t.Errorf("envdir: A %v, B %v, GONE %v; want \"one\", \"two\\nlines\", unset", a, b, gone)
+		}
+	})
+
 	// Each --pythonpath goes before those given ahead of it, as in uWSGI
 	// and Gunicorn: a module in two of them is the last one's.
 	t.Run("pythonpath order", func(t *testing.T) {

@@ -409,6 +409,9 @@ func absPaths(cfg *config.Config) error {
 	}
 	abs(&cfg.LogTo)
 	abs(&cfg.LogBackupName)
+	for i := range cfg.EnvDir { // uWSGI reads it as it parses the option
+		abs(&cfg.EnvDir[i])
+	}
 	abs(&cfg.Pidfile)
 	inChdir(&cfg.Pidfile2)
 	inChdir(&cfg.SafePidfile)
@@ -434,6 +437,45 @@ func absPaths(cfg *config.Config) error {
 		}
 	}
 	return err
+}
+
+// applyEnvDir sets the environment from dir as uWSGI's envdir does (and
+// daemontools' envdir, but for taking the whole file): a variable for each
+// regular file not starting with '.', its content with trailing blanks and
+// line ends removed and NUL bytes read as newlines; an empty file unsets
+// its variable.
+func applyEnvDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		fi, err := os.Stat(path) // (a symbolic link counts as what it leads to)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			continue
+		}
+		if fi.Size() == 0 {
+			os.Unsetenv(name)
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		v := strings.ReplaceAll(strings.TrimRight(string(b), " \t\r\n"), "\x00", "\n")
+		if err := os.Setenv(name, v); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // logRotation is the --logto file with its --log-maxsize rotation.
@@ -474,6 +516,11 @@ func prepare(cfg *config.Config) error {
 		k, v, _ := strings.Cut(kv, "=")
 		if err := os.Setenv(k, v); err != nil {
 			return fmt.Errorf("carafe: --env %s: %w", kv, err)
+		}
+	}
+	for _, dir := range cfg.EnvDir {
+		if err := applyEnvDir(dir); err != nil {
+			return fmt.Errorf("carafe: --envdir: %w", err)
 		}
 	}
 	if f := cfg.WSGIFile; f != "" && cfg.Paste == "" {

@@ -229,7 +229,56 @@ var unsupportedOptions = []Option{
 		"say the same in ini form, one key = value a line."), "js"),
 	unsupported("xml", "carafe reads ini files only (--ini FILE); uWSGI's YAML, JSON and XML configs "+
 		"say the same in ini form, one key = value a line."),
+	unsupported("early-envdir", "Use --envdir (read as the workers start), or systemd's EnvironmentFile=, "+
+		"whose variables $(VAR) in the config sees."),
+	unsupported("fs-reload", "Use --touch-reload FILE (the master looks at it once a second), or --py-autoreload."),
+	unsupported("touch-exec", noCommands),
+	unsupported("touch-signal", "There are no uWSGI signals; --touch-reload and --touch-logreopen cover "+
+		"the reload and the log."),
+	unsupported("touch-logrotate", "Rotate with --log-maxsize, or let logrotate move the file and use "+
+		"--touch-logreopen (or SIGUSR1)."),
+	unsupported("reload-on-exception", "A carafe worker logs an exception the app raises, answers 500 and "+
+		"serves on; recycle workers with --max-requests or --reload-on-rss."),
+	unsupported("wait-for-fs", noWaitFor),
+	unsupported("wait-for-file", noWaitFor),
+	unsupported("wait-for-dir", noWaitFor),
+	unsupported("wait-for-mountpoint", noWaitFor),
+	unsupported("wait-for-socket", noWaitFor),
+	unsupported("log-encoder", noLogPlugins),
+	unsupported("log-route", noLogPlugins),
+	unsupported("log-syslog", noLogPlugins),
+	unsupported("log-prefix", noLogPlugins),
+	unsupported("vhost", noVhosts),
+	unsupported("no-default-app", noVhosts),
+	unsupported("ignore-script-name", noVhosts),
+	unsupported("error-page-403", noErrorPages),
+	unsupported("error-page-404", noErrorPages),
+	unsupported("error-page-500", noErrorPages),
+	unsupported("declare-option", "There are no custom options; write the options out (placeholders and "+
+		"ini = includes share values)."),
+	unsupported("idle", "Workers are not stopped when idle; --cheaper scales them down to a minimum."),
+	unsupported("die-on-idle", "carafe does not exit when idle; systemd socket activation starts it on "+
+		"demand (docs/deployment.md)."),
+	unsupported("worker-exec", noCommands),
+	unsupported("static-gzip", noGzipRules),
+	unsupported("static-gzip-dir", noGzipRules),
+	unsupported("static-gzip-prefix", noGzipRules),
+	unsupported("static-gzip-ext", noGzipRules),
+	unsupported("static-gzip-suffix", noGzipRules),
 }
+
+// The reasons several unsupported options share.
+const (
+	noCommands   = "carafe runs no commands of its own; use systemd (ExecStartPre=, a path unit) for those."
+	noWaitFor    = "Order the start with systemd instead: RequiresMountsFor= for a file system, After= for a service."
+	noLogPlugins = "carafe writes its log lines as they are, to --logto or stderr (journald under systemd), " +
+		"and the request log to --req-logger; --log-format shapes the request lines."
+	noVhosts     = "carafe serves one app; route hosts to separate carafe services with nginx or Apache."
+	noErrorPages = "The app's own error pages go out as it gives them; carafe's few (400, 503, 504) are " +
+		"short plain text; use nginx's error_page to replace them."
+	noGzipRules = "Use --static-gzip-all (or --static-precompressed): every static file is served from its " +
+		"precompressed sibling when there is one and the client accepts it."
+)
 
 // unsupported refuses a uWSGI feature by name. A value that turns it off
 // (0, false, no, off: `cheaper = 0`, `http-websockets = false`) asks for nothing

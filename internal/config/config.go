@@ -44,6 +44,7 @@ type Config struct {
 	PyArgv           string   // --pyargv: sys.argv after "carafe", split on spaces
 	Import           []string // --import: modules (or .py files) imported before the app
 	Env              []string // --env K=V
+	EnvDir           []string // --envdir DIR: a variable a file
 	Processes        int      // --processes, aliases --workers, -p; default 1
 	Threads          int      // --threads; default 1
 	Master           bool     // --master, -M

@@ -583,3 +583,25 @@ func TestEmptyNumber(t *testing.T) {
 		t.Errorf("warnings %q", warnings)
 	}
 }
+
+// uWSGI options that would change what runs, and which carafe lacks, are
+// refused by name with what to do instead, every such line at once, not
+// warned about as unknown keys and ignored; a value that turns one off is
+// accepted.
+func TestBehaviourOptionsRefused(t *testing.T) {
+	_, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nhttp = :8000\n"+
+		"fs-reload = /srv/app\nwait-for-mountpoint = /mnt/data\nerror-page-404 = /srv/404.html\n"+
+		"static-gzip-ext = css\nreload-on-exception = false\n", []string{})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{`"fs-reload" is a uWSGI feature`, "--touch-reload", "wait-for-mountpoint",
+		"RequiresMountsFor=", "error-page-404", "static-gzip-ext", "--static-gzip-all"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "reload-on-exception") {
+		t.Errorf("reload-on-exception = false refused: %v", err)
+	}
+}

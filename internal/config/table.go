@@ -109,6 +109,15 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.Env },
 		Doc:   "Environment variable set in the workers before the app is loaded; repeatable.",
 	},
+	{
+		Name: "envdir", Kind: KindList, Metavar: "DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.EnvDir },
+		Doc: "Set environment variables from a daemontools-style directory before the app is loaded, as " +
+			"uWSGI does: each regular file is a variable named after it, its content (trailing blanks and " +
+			"line ends removed, a NUL byte read as a newline) the value; an empty file unsets it; names " +
+			"starting with `.` are skipped. Read again by the workers of a reload. A relative DIR is taken " +
+			"from the directory carafe starts in; repeatable, after --env.",
+	},
 
 	{
 		Name: "static-map", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,

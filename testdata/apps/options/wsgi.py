@@ -1,4 +1,4 @@
-"""Reports what --pythonpath, --env, --chdir and --pyargv changed."""
+"""Reports what --pythonpath, --env, --envdir, --chdir and --pyargv changed."""
 import json
 import os
 import sys
@@ -12,7 +12,8 @@ except ImportError:
 
 
 def _app(environ, start_response):
-    body = json.dumps({"extra": EXTRA, "env": os.environ.get("CARAFE_TEST_ENV"),
+    envdir = {k: os.environ.get(k) for k in ("CARAFE_ENVDIR_A", "CARAFE_ENVDIR_B", "CARAFE_ENVDIR_GONE")}
+    body = json.dumps({"extra": EXTRA, "env": os.environ.get("CARAFE_TEST_ENV"), "envdir": envdir,
                        "cwd": os.getcwd(), "argv": sys.argv, "path": sys.path[:3]}).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
