@@ -296,6 +296,8 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 					return nil, nil, err
 				}
 				layers[i] = append(layers[i], ss...)
+			} else if i == 1 {
+				ld.env.ph.setFlag(s)
 			}
 			if i == 1 {
 				read[j] = len(layers[1])

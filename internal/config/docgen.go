@@ -62,7 +62,9 @@ the same table that drives the flag and ini parsers.
   ` + "`UWSGI_NAME`" + ` (so ` + "`UWSGI_STAGE=prod`" + ` overrides the file's ` + "`stage = dev`" + `), or in this
   file or one it includes, above or below the line, as uWSGI resolves them once the whole
   configuration is read; the key may be an option or one of your own (` + "`base = /srv/site`" + `,
-  and ` + "`chdir = %(base)/current`" + `). In ` + "`ini =`" + ` and the logic blocks' conditions, which are
+  and ` + "`chdir = %(base)/current`" + `). The command line's values count too, as in uWSGI: ` + "`-p 3`" + ` is
+  ` + "`%(processes)`" + `, ` + "`--set-placeholder NAME=VALUE`" + ` (` + "`--set-ph`" + `) gives a key of your own, and
+  ` + "`--set NAME=VALUE`" + ` (` + "`-S`" + `) one that also sets the option NAME. In ` + "`ini =`" + ` and the logic blocks' conditions, which are
   read at once, only keys above count. A ` + "`%(name)`" + ` that names no key stays as written, with a
   warning (not in ` + "`log-format`" + `, whose own variables look the same). With spaces inside, it is
   uWSGI's arithmetic, left to right over keys, numbers and magic variables: ` + "`processes = %(%k * 2)`" + `,

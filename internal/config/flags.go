@@ -84,6 +84,10 @@ var otherConfigs = map[string]string{".xml": "XML", ".yaml": "YAML", ".yml": "YA
 func (cl *cmdline) long(args []string) (int, error) {
 	name, value, hasValue := strings.Cut(args[0][2:], "=")
 	flag := "--" + name
+	switch name {
+	case "set-placeholder", "set-ph", "set":
+		return cl.placeholder(flag, name == "set", value, hasValue, args)
+	}
 	o := lookup(name)
 	if o == nil {
 		if f := unsupportedFamily(name); f != nil {
@@ -120,9 +124,45 @@ func (cl *cmdline) long(args []string) (int, error) {
 	return used, nil
 }
 
+// placeholderFlag is the setting of a --set-placeholder (or --set) flag:
+// its value, name=value, is a key for %(name) in the ini files (see
+// Parse), and nothing more.
+var placeholderFlag = Option{Name: "set-placeholder", Kind: KindNoop, Check: anyValue}
+
+// placeholder parses uWSGI's --set-placeholder NAME=VALUE (--set-ph),
+// which sets a key for %(name), and --set (-S) NAME=VALUE, which also sets
+// the option NAME when there is one, as uWSGI's --set does.
+func (cl *cmdline) placeholder(flag string, set bool, value string, hasValue bool, args []string) (int, error) {
+	used := 0
+	if !hasValue {
+		if len(args) < 2 {
+			return 0, fmt.Errorf("config: %s needs a value, NAME=VALUE", flag)
+		}
+		value, used = args[1], 1
+	}
+	k, v, ok := strings.Cut(value, "=")
+	if k = strings.TrimSpace(k); !ok || k == "" {
+		return 0, fmt.Errorf("config: %s %q: want NAME=VALUE", flag, value)
+	}
+	o := lookup(k)
+	if o != nil && !set {
+		return 0, fmt.Errorf("config: %s %q: %q is an option; give --%s (or --set %s)", flag, value, k, k, value)
+	}
+	cl.settings = append(cl.settings, setting{opt: &placeholderFlag, name: flag, value: k + "=" + v})
+	if o != nil {
+		n, err := cl.long([]string{"--" + k + "=" + v})
+		return used + n, err
+	}
+	return used, nil
+}
+
 // short parses a one-letter flag at args[0]: -M, or -p 4, -p4, -p=4.
 func (cl *cmdline) short(args []string) (int, error) {
 	a := args[0]
+	if strings.HasPrefix(a, "-S") { // uWSGI's --set
+		value, hasValue := strings.TrimPrefix(a[2:], "="), len(a) > 2
+		return cl.placeholder("-S", true, value, hasValue, args)
+	}
 	if name, _, _ := strings.Cut(a[1:], "="); len(name) > 1 {
 		if lookup(name) != nil {
 			return 0, fmt.Errorf("config: unknown option %q (did you mean %q?)", a, "--"+name)

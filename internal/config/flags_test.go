@@ -1020,3 +1020,40 @@ func TestActivatedSockets(t *testing.T) {
 		})
 	}
 }
+
+// The command line's values are keys for %(name) in the ini files, as
+// uWSGI takes them: an option's under its name (-p 3 is %(processes)),
+// one given after the file too (uWSGI resolves at the end), the first
+// value winning; --set-placeholder (--set-ph) and --set (-S) NAME=VALUE
+// set a key of one's own, --set the option as well. A switch given bare
+// gives none, as in uWSGI.
+func TestFlagsAsPlaceholders(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "site.ini")
+	text := "[uwsgi]\nmodule = app\nhttp = :8000\nprocesses = 5\n" +
+		"env = P=%(processes)\nenv = T=%(threads)\nenv = F=%(foo)\nenv = G=%(goo)\nenv = H=%(hoo)\nenv = M=%(master)\n" +
+		"if-opt = foo=bar\nenv = IFOPT=%(_)\nendif =\n"
+	if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, warnings, err := Parse([]string{"-p", "3", "--set-ph", "foo=bar", "-S", "goo=baz", "--set=hoo=1", "--master",
+		"--ini", ini, "--threads", "4"}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"P=3", "T=4", "F=bar", "G=baz", "H=1", "M=%(master)", "IFOPT=bar"}
+	if !slices.Equal(c.Env, want) || c.Processes != 5 || c.Threads != 4 {
+		t.Errorf("env %q (want %q), processes %d (want 5: the file's, after -p), threads %d", c.Env, want, c.Processes, c.Threads)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "%(master)") {
+		t.Errorf("warnings %q, want one for %%(master)", warnings)
+	}
+	c, _, err = Parse([]string{"--set", "processes=2", "app", "--http", ":8000"}, []string{})
+	if err != nil || c.Processes != 2 {
+		t.Errorf("--set processes=2: processes %v, err %v", c.Processes, err)
+	}
+	for _, args := range [][]string{{"--set-ph", "processes=2"}, {"--set-ph", "novalue"}, {"-S"}} {
+		if _, _, err := Parse(append([]string{"app", "--http", ":8000"}, args...), []string{}); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}

@@ -83,6 +83,20 @@ func (ph *placeholders) set(key, value string) {
 	ph.vals[k] = value
 }
 
+// setFlag records what a command-line flag gives %(name), in the command
+// line's order with the ini files it names, as uWSGI takes its options for
+// placeholders: --set-placeholder's NAME=VALUE, and an option's value
+// under its name (-p 3 is %(processes)); a switch given bare gives none.
+func (ph *placeholders) setFlag(s setting) {
+	switch {
+	case s.opt == &placeholderFlag:
+		k, v, _ := strings.Cut(s.value, "=")
+		ph.set(k, v)
+	case !s.bare:
+		ph.set(s.opt.Name, s.value)
+	}
+}
+
 // unset forgets key.
 func (ph *placeholders) unset(key string) { delete(ph.vals, strings.ReplaceAll(key, "_", "-")) }
 

@@ -173,7 +173,7 @@ var unsupportedFamilies = []struct {
 	{prefix: "unenv", opt: unsupported("unenv", "Unset the variable in the service's environment instead.")},
 	{prefix: "chdir2", opt: unsupported("chdir2", "Use --chdir: workers change directory before they import the app.")},
 	{prefix: "logto2", opt: unsupported("logto2", "Use --logto: with --uid the file is handed to that user.")},
-	{prefix: "set", opt: unsupported("set", "Give the option itself (key = value) instead.")},
+	{prefix: "set", opt: unsupported("set", "In an ini file, give the option itself (key = value), or set-placeholder = NAME=VALUE for a key of your own; --set NAME=VALUE works on the command line.")},
 }
 
 // unsupportedFamily returns the refusal for a name of an unsupported
