@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -465,13 +466,18 @@ func scriptNameWarning(env []string, c *Config, positional string, implied bool)
 
 // placeErrors names, in each of Validate's complaints ("config: --umask
 // ..."), the ini line or environment variable that gave the option its
-// value, as a value that does not parse is named. One set on the command
-// line, or a list that more than one place added to, is left as it was;
-// so is --http once protocol = http has added the --socket values to it.
+// value, as a value that does not parse is named. For a list that more
+// than one place added to, the complaint's quoted value (--env "= x")
+// finds its line. One set on the command line is left as it was; so is
+// --http once protocol = http has added the --socket values to it.
 func placeErrors(err error, order []setting, merged bool) error {
 	where := map[string]string{}
+	byValue := map[string]string{} // "name\x00value": where, for lists
 	for _, s := range order {
 		w := s.where
+		if s.opt.Kind == KindList {
+			byValue[s.opt.Name+"\x00"+s.value] = w
+		}
 		if prev, seen := where[s.opt.Name]; seen && s.opt.Kind == KindList && prev != w {
 			w = ""
 		}
@@ -486,8 +492,18 @@ func placeErrors(err error, order []setting, merged bool) error {
 		if !ok {
 			continue
 		}
-		name, _, _ := strings.Cut(rest, " ")
-		if w := where[strings.TrimSuffix(name, ":")]; w != "" {
+		name, after, _ := strings.Cut(rest, " ")
+		name = strings.TrimSuffix(name, ":")
+		if name == "http" && merged {
+			continue
+		}
+		w := where[name]
+		if q, err := strconv.QuotedPrefix(after); w == "" && err == nil {
+			if v, err := strconv.Unquote(q); err == nil {
+				w = byValue[name+"\x00"+v]
+			}
+		}
+		if w != "" {
 			lines[i] = "config: " + w + "--" + rest
 		}
 	}

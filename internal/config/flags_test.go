@@ -281,7 +281,8 @@ func TestParseErrors(t *testing.T) {
 		{"chown empty group", []string{"app", "--socket", "/a.sock", "--chown-socket", "www-data:"}, `config: --chown-socket "www-data:": want USER or USER:GROUP`},
 		{"bad chmod", []string{"app", "--socket", "/a.sock", "--chmod-socket=rw"}, `config: --chmod-socket "rw": want an octal mode such as 660`},
 		{"chmod too big", []string{"app", "--socket", "/a.sock", "--chmod-socket=1777"}, `config: --chmod-socket "1777": want an octal mode such as 660`},
-		{"zero processes", []string{"app", "-p", "0"}, `config: --processes must be at least 1, got 0`},
+		{"zero processes", []string{"app", "-p", "0"}, `config: --processes must be between 1 and 4096, got 0`},
+		{"processes past any machine", []string{"app", "-p", "99999999999"}, `config: --processes must be between 1 and 4096, got 99999999999`},
 		{"too many threads", []string{"app", "--threads", "513"}, `config: --threads must be between 1 and 512, got 513`},
 		{"zero threads", []string{"app", "--threads", "0"}, `config: --threads must be between 1 and 512, got 0`},
 		{"zero buffer", []string{"app", "--buffer-size", "0"}, `config: --buffer-size must be at least 1, got 0`},
@@ -309,7 +310,7 @@ func TestParseErrors(t *testing.T) {
 		{"missing positional ini", []string{"testdata/nope.ini"}, `config: ini: open testdata/nope.ini: no such file or directory`},
 		{
 			"several problems", []string{"app", "--threads", "0", "--processes", "0"},
-			"config: --processes must be at least 1, got 0\nconfig: --threads must be between 1 and 512, got 0",
+			"config: --processes must be between 1 and 4096, got 0\nconfig: --threads must be between 1 and 512, got 0",
 		},
 	}
 	for _, tt := range tests {
@@ -863,8 +864,7 @@ func TestIniLogicLinePlaceholderWarned(t *testing.T) {
 // A value Validate refuses names the ini line or the variable it came
 // from, as one that does not parse does: `umask = 002 ; note` (uWSGI has
 // no comments after a value) said only --umask, in a config of several
-// files. The command line's own, and a list that several places added
-// to, stay unplaced.
+// files. The command line's own stay unplaced.
 func TestValidateNamesWhere(t *testing.T) {
 	dir := t.TempDir()
 	ini, other := filepath.Join(dir, "site.ini"), filepath.Join(dir, "other.ini")
@@ -888,9 +888,18 @@ func TestValidateNamesWhere(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `config: environment UWSGI_UMASK: --umask "9z"`) {
 		t.Errorf("from the environment: %v", err)
 	}
+	// A list several places added to: the quoted value finds its line.
 	_, _, err = Parse([]string{"--ini", ini, "--ini", other, "--umask", "022", "--threads", "2"}, nil)
-	if err == nil || !strings.Contains(err.Error(), `config: --static-map "nothing"`) {
+	if err == nil || !strings.Contains(err.Error(), `config: `+other+`:2: --static-map "nothing"`) {
 		t.Errorf("a list from two files: %v", err)
+	}
+	twoEnv := filepath.Join(dir, "env.ini")
+	if err := os.WriteFile(twoEnv, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nenv = A=1\nenv = = eqval\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Parse([]string{"--ini", twoEnv}, nil)
+	if err == nil || !strings.Contains(err.Error(), `config: `+twoEnv+`:5: --env "= eqval"`) {
+		t.Errorf("one of two env lines: %v", err)
 	}
 	_, _, err = Parse([]string{"--ini", other, "--module", "app"}, nil)
 	if err == nil || !strings.Contains(err.Error(), `config: `+other+`:2: --static-map "nothing"`) {

@@ -245,7 +245,7 @@ func (c *Config) validateNumbers(fail func(string, ...any)) {
 			fail("%s must be a positive number of seconds, got %g", opt, v)
 		}
 	}
-	atLeast("--processes", c.Processes, 1)
+	between("--processes", c.Processes, 1, 4096) // (each a process with its interpreter: more is a typo)
 	between("--threads", c.Threads, 1, 512)
 	c.validateCheaper(fail, atLeast)
 	atLeast("--buffer-size", c.BufferSize, 1)
