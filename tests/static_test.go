@@ -113,6 +113,13 @@ func TestStaticMap(t *testing.T) {
 			t.Errorf("traversal %s: %q, want the app's answer", p, raw)
 		}
 	}
+	// A fragment sent in the target is no part of the file's path, as it
+	// is none of the app's PATH_INFO.
+	c = s.dial()
+	io.WriteString(c, "GET /static/css/site.css#top HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if raw, _ := io.ReadAll(c); !bytes.HasPrefix(raw, []byte("HTTP/1.1 200 ")) || !bytes.Contains(raw, []byte("color: #333")) {
+		t.Errorf("/static/css/site.css#top: %q, want the file", raw)
+	}
 	// Dot segments inside the directory are removed, as nginx and uWSGI
 	// remove them (RFC 3986 5.2.4): the file is served.
 	resp, body = get("/static/css/../blob.bin")

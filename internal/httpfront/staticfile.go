@@ -49,8 +49,11 @@ func (c *conn) staticRequest() *http.Request {
 		u = &url.URL{Path: string(r.Path), RawQuery: string(r.Query)}
 		h = uwsgiHeaders(&c.ureq)
 	} else {
+		// A fragment (which clients should not send) is no part of the
+		// path, as the app's PATH_INFO has none (see the parser).
+		target, _, _ := strings.Cut(string(r.Target), "#")
 		var err error
-		if u, err = url.ParseRequestURI(string(r.Target)); err != nil {
+		if u, err = url.ParseRequestURI(target); err != nil {
 			return nil
 		}
 		h = make(http.Header, len(r.Headers))

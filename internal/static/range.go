@@ -86,3 +86,15 @@ func emptySuffix(spec string) bool {
 	n, err := strconv.ParseInt(strings.TrimSpace(last), 10, 64)
 	return err == nil && n == 0
 }
+
+// multipleRanges reports whether a Range value asks for more than one range.
+func multipleRanges(v string) bool {
+	_, set, ok := strings.Cut(v, "=")
+	n := 0
+	for spec := range strings.SplitSeq(set, ",") {
+		if strings.TrimSpace(spec) != "" {
+			n++
+		}
+	}
+	return ok && n > 1
+}

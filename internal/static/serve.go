@@ -186,6 +186,17 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, m *mapping, 
 	if hdr.Get("Cache-Control") == "" && hdr.Get("Expires") == "" {
 		h.setCaching(hdr, r, m, rel, ctype, fi.ModTime())
 	}
+	if suffix != "" && multipleRanges(r.Header.Get("Range")) {
+		// A multipart answer under Content-Encoding would claim the
+		// multipart body compressed, which only its parts' bytes are
+		// (curl --compressed fails on it): the whole file goes out, as
+		// nginx's gzip_static sends it. One range is a slice of the
+		// compressed file, which clients resume downloads with.
+		r2 := *r
+		r2.Header = r.Header.Clone()
+		r2.Header.Del("Range")
+		r = &r2
+	}
 	r = withRange(r, bfi.Size())
 	fw := &fileWriter{ResponseWriter: w, length: length, size: bfi.Size()}
 	http.ServeContent(fw, r, path.Base(rel), bfi.ModTime(), body)

@@ -236,6 +236,19 @@ func TestPrecompressed(t *testing.T) {
 		})
 	}
 
+	// One range of the compressed file is a 206 of its bytes; several get
+	// the whole file, not a multipart body claiming Content-Encoding.
+	t.Run("ranges of a variant", func(t *testing.T) {
+		served, w := do(h, "GET", "/static/app.js", "Accept-Encoding", "gzip", "Range", "bytes=0-3")
+		check(t, served, w, want{true, 206, "GZIP", map[string]string{"Content-Encoding": "gzip", "Content-Range": "bytes 0-3/10"}})
+		served, w = do(h, "GET", "/static/app.js", "Accept-Encoding", "gzip", "Range", "bytes=0-1,5-6")
+		check(t, served, w, want{true, 200, "GZIP-BYTES", map[string]string{"Content-Encoding": "gzip", "Content-Length": "10"}})
+		served, w = do(h, "GET", "/static/app.js", "Range", "bytes=0-1,5-6")
+		if !served || w.Code != 206 || !strings.HasPrefix(w.Header().Get("Content-Type"), "multipart/byteranges") {
+			t.Errorf("several ranges of the plain file: %d %q", w.Code, w.Header().Get("Content-Type"))
+		}
+	})
+
 	t.Run("304 per variant", func(t *testing.T) {
 		served, w := do(h, "GET", "/static/app.js", "Accept-Encoding", "br", "If-None-Match", etagOf(12, "-br"))
 		check(t, served, w, want{true, 304, "", map[string]string{"Vary": "Accept-Encoding", "Content-Encoding": ""}})
