@@ -255,7 +255,8 @@ func TestWSGIInputPostBuffering(t *testing.T) {
 }
 
 // A client that stops sending a streamed body past the read timeout is
-// the client's fault, not the app's: it gets a 400, and the log an INFO
+// the client's fault, not the app's: it gets a 408 (as from nginx past
+// client_body_timeout; it was a 400), and the log an INFO
 // line, with no Python traceback or "app error" (a client could fill the
 // error log with them), as a body read before the call would.
 func TestWSGIInputStalledBody(t *testing.T) {
@@ -264,13 +265,13 @@ func TestWSGIInputStalledBody(t *testing.T) {
 	start := time.Now()
 	_, br := wsgiRaw(t, s, "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"+strings.Repeat("x", 100000))
 	resp, b := wsgiReadResp(t, br, "POST")
-	if resp.StatusCode != 400 {
-		t.Errorf("a stalled body: %d %q, want a 400", resp.StatusCode, b)
+	if resp.StatusCode != 408 {
+		t.Errorf("a stalled body: %d %q, want a 408", resp.StatusCode, b)
 	}
 	// Then the connection closes: no drain or lingering close waits out
 	// another timeout on a client that sends nothing.
 	if _, err := br.ReadByte(); err != io.EOF || time.Since(start) > 1800*time.Millisecond {
-		t.Errorf("after the 400: %v, %v after the request; want EOF at about 1 s", err, time.Since(start))
+		t.Errorf("after the 408: %v, %v after the request; want EOF at about 1 s", err, time.Since(start))
 	}
 	if !s.waitLog("httpfront: request body incomplete", 3*time.Second) {
 		t.Errorf("no line says the body was incomplete")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -535,7 +536,7 @@ func (c *conn) reject(err error) {
 	if code == 0 {
 		return
 	}
-	c.s.opts.Log.Info("httpfront: bad request", "remote", c.remote, "status", code, "err", err)
+	c.s.logRefused(slog.LevelInfo, "httpfront: bad request", "remote", c.remote, "status", code, "err", err)
 	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	c.bw.Write(appendSimpleResponse(c.scratch[:0], c.s.opts.Protocol, code, false))
 	c.writeErr = c.bw.Flush()
@@ -731,7 +732,7 @@ func (c *conn) readBodyFraming() (int64, int) {
 		// have: a slow client's 60 KiB may take longer than one.
 		if _, err := io.ReadFull(timedReader{c}, c.body); err != nil {
 			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
-			return 0, 400
+			return 0, bodyErrStatus(err)
 		}
 		c.bodyLeft = 0
 		c.call.Body = c.body
@@ -781,6 +782,17 @@ func (c *conn) bufferBody(n, pb int64) int {
 		}
 	}
 	c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote, "err", err)
+	return bodyErrStatus(err)
+}
+
+// bodyErrStatus is the answer to a request whose body could not be read:
+// 408 when the client stopped sending it for longer than --http-timeout
+// (as nginx answers past client_body_timeout, RFC 9110 15.5.9), else 400.
+func bodyErrStatus(err error) int {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return 408
+	}
 	return 400
 }
 

@@ -435,3 +435,25 @@ func TestDepartedLoggedOnceAWhile(t *testing.T) {
 		t.Errorf("logged after the stop:\n%s", logged.String())
 	}
 }
+
+// Requests refused unread are logged one by one up to refusedPerSecond a
+// second; the rest of that second get one line with their count. A client
+// sending garbage as fast as it could wrote a line a request.
+func TestRefusedLoggedWithinALimit(t *testing.T) {
+	var logged lockedBuffer
+	srv := NewServer(fakeApp{}, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	for i := range refusedPerSecond + 15 {
+		srv.logRefused(slog.LevelInfo, "httpfront: bad request", "n", i)
+	}
+	if n := strings.Count(logged.String(), "bad request"); n != refusedPerSecond {
+		t.Errorf("%d lines logged at once, want %d:\n%s", n, refusedPerSecond, logged.String())
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if !strings.Contains(logged.String(), "15 more requests refused unread within a second") {
+		t.Errorf("no count of the rest:\n%s", logged.String())
+	}
+	srv.logRefused(slog.LevelInfo, "httpfront: bad request", "n", "later")
+	if !strings.Contains(logged.String(), "n=later") {
+		t.Errorf("a refusal in a later second is not logged:\n%s", logged.String())
+	}
+}

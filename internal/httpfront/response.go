@@ -339,11 +339,11 @@ func (c *conn) finish() {
 		if c.bodyErr != nil {
 			// The app raised after its body read failed (the bridge logged
 			// no traceback): the client's fault, answered as a body that
-			// could not be read before the call is.
+			// could not be read before the call is (408 past the timeout).
 			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote,
 				"method", string(c.req.Method), "target", string(c.req.Target), "err", c.bodyErr)
 			if !c.headWritten && c.writeErr == nil {
-				c.writeSimple(400, false)
+				c.writeSimple(bodyErrStatus(c.bodyErr), false)
 				c.closeAfter = true
 				return
 			}

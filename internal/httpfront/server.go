@@ -1,7 +1,9 @@
 package httpfront
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -126,6 +128,12 @@ type Server struct {
 	departN     int
 	departArmed bool
 	departTimer *time.Timer // the next count's, while armed; stopped by Shutdown
+	// badMu guards the lines of requests refused unread (see logRefused).
+	badMu      sync.Mutex
+	badSince   time.Time // the current second's start
+	badN       int       // lines of it logged
+	badDropped int       // lines of it not logged, said at its end
+	badArmed   bool
 
 	// next hands an accepted connection to a goroutine that has served
 	// one and waits for another (see serveLoop); spare counts those
@@ -580,4 +588,42 @@ func errorStatus(err error) int {
 		return 0
 	}
 	return 0
+}
+
+// refusedPerSecond is how many requests refused unread (a bad head, a
+// uwsgi packet that does not parse) are logged one by one in a second; the
+// rest of that second are counted in one line. A client sending garbage as
+// fast as it can wrote a line each, 22,000 in 3 s (uWSGI's log does the
+// same), a disk filled by anyone who can connect.
+const refusedPerSecond = 10
+
+// logRefused logs a request refused unread, within refusedPerSecond.
+func (s *Server) logRefused(level slog.Level, msg string, args ...any) {
+	s.badMu.Lock()
+	now := time.Now()
+	if now.Sub(s.badSince) >= time.Second {
+		s.badSince, s.badN = now, 0
+	}
+	if s.badN < refusedPerSecond {
+		s.badN++
+		s.badMu.Unlock()
+		s.opts.Log.Log(context.Background(), level, msg, args...)
+		return
+	}
+	s.badDropped++
+	if !s.badArmed {
+		s.badArmed = true
+		time.AfterFunc(time.Until(s.badSince.Add(time.Second)), s.refusedSummary)
+	}
+	s.badMu.Unlock()
+}
+
+// refusedSummary says how many refusals logRefused left unsaid.
+func (s *Server) refusedSummary() {
+	s.badMu.Lock()
+	n := s.badDropped
+	s.badDropped, s.badArmed = 0, false
+	s.badMu.Unlock()
+	s.opts.Log.Warn(fmt.Sprintf("httpfront: %d more requests refused unread within a second, not logged one by one "+
+		"(at most %d a second are)", n, refusedPerSecond))
 }

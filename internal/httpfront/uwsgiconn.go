@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -75,7 +76,7 @@ func (c *conn) rejectUWSGI(err error) {
 	case errors.Is(err, io.EOF), errors.Is(err, uwsgi.ErrTruncated):
 		return
 	case errors.As(err, &ue):
-		c.s.opts.Log.Warn("uwsgi: request refused", "remote", c.remote, "err", err.Error())
+		c.s.logRefused(slog.LevelWarn, "uwsgi: request refused", "remote", c.remote, "err", err.Error())
 		if ue.Kind == uwsgi.ErrHTTPRequest {
 			// Someone pointed a browser or an HTTP proxy here: say so.
 			c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
