@@ -66,6 +66,7 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	if (got <= 0) {
 		in->failed = 1;
 		in->slot->input_failed = 1;
+		in->total -= in->go_left; /* what came: tell() counts no byte that never did */
 		in->go_left = 0;
 		crf_input_failed(in);
 		return -1;

@@ -1,5 +1,6 @@
 """Reads a body its client abandons: every read after the failed one must
-fail too, never look like the body's end. Logs what each read did."""
+fail too, never look like the body's end. Logs what each read did, and
+where tell() says the body ended."""
 
 
 def _read(environ, how):
@@ -20,6 +21,7 @@ def _read(environ, how):
 
 def application(environ, start_response):
     got = [_read(environ, how) for how in ("read", "read", "readline", "readlines", "iter")]
+    got.append("tell %d" % environ["wsgi.input"].tell())
     environ["wsgi.errors"].write("input_abort: %s\n" % "; ".join(got))
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"done"]
