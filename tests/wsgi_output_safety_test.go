@@ -324,3 +324,31 @@ func TestWSGIInputFromAnotherThreadDuringRead(t *testing.T) {
 		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, got, want)
 	}
 }
+
+// start_response while a thread the app started reads wsgi.input is the
+// app's answer: it does no I/O, and was refused as "called from another
+// thread" although it came from the request's own.
+func TestWSGIStartResponseDuringAnotherThreadsRead(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input_threads")
+	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	const size = 256 << 10
+	body := bytes.Repeat([]byte("b"), size)
+	fmt.Fprintf(c, "POST /answer-while-reading HTTP/1.1\r\nHost: carafe\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", size)
+	c.Write(body[:size/2])
+	time.Sleep(600 * time.Millisecond)
+	c.Write(body[size/2:])
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 202 || string(got) != "answered" {
+		t.Errorf("got %d %q, want 202 \"answered\"", resp.StatusCode, got)
+	}
+}

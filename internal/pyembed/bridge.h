@@ -19,6 +19,12 @@ enum {
 	CRF_ELSEWHERE = 4     /* not run: this OS thread may not become a Python thread */
 };
 
+/* What a slot's in_go says is running in Go. */
+enum {
+	CRF_IN_GO_OUTPUT = 1, /* crfGoOutput: Go reads the head and body */
+	CRF_IN_GO_INPUT = 2   /* crfGoRead: Go reads the body from the client */
+};
+
 /* Flags for crfGoOutput. */
 enum {
 	CRF_OUT_HEAD = 1 /* head/head_len carry a new status and headers */
@@ -52,7 +58,7 @@ typedef struct crf_slot {
 
 	int output_failed; /* crfGoOutput failed: stop producing output */
 	int input_failed;  /* reading wsgi.input failed: the client left or stalled */
-	int in_go;	   /* a crfGoOutput or crfGoRead call is running, the GIL released */
+	int in_go;	   /* a crfGoOutput or crfGoRead call is running, the GIL released: CRF_IN_GO_* */
 
 	/* A file_wrapper response Go sends with sendfile (crfGoSendFile),
 	 * from crf_run, which then closes the result. file_sent: that is

@@ -55,7 +55,7 @@ static Py_ssize_t crf_pull(crf_Input *in, char *dst, Py_ssize_t n)
 	if (n > 1 << 30)
 		n = 1 << 30;
 	crf_leave_if_forked();
-	in->slot->in_go = 1;
+	in->slot->in_go = CRF_IN_GO_INPUT;
 	Py_BEGIN_ALLOW_THREADS
 	was_app = crf_in_app; /* (0 on a thread the app started) */
 	crf_in_app = 0;	      /* Go's code (see crf_fatal) */

@@ -41,11 +41,11 @@ static PyObject *crf_responder_call(PyObject *self, PyObject *args, PyObject *kw
 	}
 	/* Go reads the slot's head and body with the GIL released, and uses
 	 * the connection: another thread must not rewrite them (or realloc the
-	 * head) under it, nor write while the body is being read. */
-	if (r->slot->in_go) {
-		PyErr_SetString(
-			PyExc_RuntimeError,
-			"carafe: called from another thread while the request's I/O is in flight");
+	 * head) under it, nor write while the body is being read. Setting the
+	 * head while a thread reads the body touches nothing Go uses. */
+	if (r->slot->in_go == CRF_IN_GO_OUTPUT || (r->slot->in_go && r->kind != 0)) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"carafe: called while another thread of the request sends or reads it");
 		return NULL;
 	}
 	return r->kind == 0 ? crf_start_response(r, args, kw) : crf_write(r, args, kw);
@@ -338,7 +338,7 @@ static int crf_flush(crf_slot *s, const char *ext, Py_ssize_t ext_len)
 	s->ext = ext;
 	s->ext_len = ext_len;
 	crf_leave_if_forked();
-	s->in_go = 1;
+	s->in_go = CRF_IN_GO_OUTPUT;
 	Py_BEGIN_ALLOW_THREADS
 	was_app = crf_in_app;
 	crf_in_app = 0; /* Go's code: its faults are Go's (crf_fatal) */

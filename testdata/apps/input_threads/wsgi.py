@@ -2,12 +2,27 @@
 rest of the body (the GIL released, Go reading the connection). The server
 must refuse it (RuntimeError) rather than read one connection from two
 threads at once. The body is the length the app read, then what the other
-thread saw."""
+thread saw.
+
+/answer-while-reading: a thread the app starts reads the body while the
+app calls start_response; the answer stands (start_response does no I/O)."""
 import threading
 import time
 
 
+def _answer_while_reading(environ, start_response):
+    inp = environ["wsgi.input"]
+    t = threading.Thread(target=inp.read)
+    t.start()
+    time.sleep(0.2)  # its read waits for the body's rest by now
+    start_response("202 Accepted", [("Content-Type", "text/plain")])
+    t.join()
+    return [b"answered"]
+
+
 def application(environ, start_response):
+    if environ["PATH_INFO"] == "/answer-while-reading":
+        return _answer_while_reading(environ, start_response)
     inp = environ["wsgi.input"]
     seen = []
 
