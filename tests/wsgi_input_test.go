@@ -277,6 +277,11 @@ func TestWSGIInputStalledBody(t *testing.T) {
 	if !s.waitLog("httpfront: request body incomplete", 3*time.Second) {
 		t.Errorf("no line says the body was incomplete")
 	}
+	// A chunked body that stalls: the same 408.
+	_, br = wsgiRaw(t, s, "POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabc")
+	if resp, b := wsgiReadResp(t, br, "POST"); resp.StatusCode != 408 {
+		t.Errorf("a stalled chunked body: %d %q, want a 408", resp.StatusCode, b)
+	}
 	for _, bad := range []string{"Traceback", "app error"} {
 		if strings.Contains(s.Log(), bad) {
 			t.Errorf("the log has %q for a client's stalled body", bad)

@@ -551,7 +551,7 @@ func showConfig(order []setting) string {
 	b.WriteString(";carafe instance configuration\n[uwsgi]\n")
 	for _, s := range order {
 		v := s.value
-		if s.bare && s.opt.Kind != KindString && s.opt.Kind != KindList {
+		if s.bare && (s.opt.Kind == KindBool || s.opt.Kind == KindNoop || s.opt.NoValue != "") {
 			v = "true"
 		}
 		fmt.Fprintf(&b, "%s = %s\n", s.opt.Name, v)

@@ -353,7 +353,7 @@ func TestHelpAndVersion(t *testing.T) {
 // switch given bare is true; a string given empty stays empty.
 func TestShowConfig(t *testing.T) {
 	ini := filepath.Join(t.TempDir(), "site.ini")
-	if err := os.WriteFile(ini, []byte("[uwsgi]\nbase = /srv/site\nchdir = %(base)\nthreads = 3\npidfile =\nvacuum =\n"), 0o644); err != nil {
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nbase = /srv/site\nchdir = %(base)\nthreads = 3\npidfile =\nvacuum =\nharakiri =\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c, _, err := Parse([]string{"app", "--show-config", "--ini", ini, "--threads", "4", "--master"},
@@ -362,7 +362,7 @@ func TestShowConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ";carafe instance configuration\n[uwsgi]\nharakiri = 30\nshow-config = true\nini = " + ini +
-		"\nchdir = /srv/site\nthreads = 3\npidfile = \nvacuum = true\nthreads = 4\nmaster = true\n;end of configuration"
+		"\nchdir = /srv/site\nthreads = 3\npidfile = \nvacuum = true\nharakiri = \nthreads = 4\nmaster = true\n;end of configuration"
 	if c.Shown != want || c.Threads != 4 {
 		t.Errorf("shown:\n%s\nwant:\n%s", c.Shown, want)
 	}
@@ -1055,6 +1055,14 @@ func TestFlagsAsPlaceholders(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "%(master)") {
 		t.Errorf("warnings %q, want one for %%(master)", warnings)
+	}
+	// An alias is a key under the name written too, as uWSGI exports it.
+	alias := filepath.Join(t.TempDir(), "alias.ini")
+	if err := os.WriteFile(alias, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nthreads = %(workers)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := Parse([]string{"--workers", "3", "--ini", alias}, []string{}); err != nil || c.Threads != 3 {
+		t.Errorf("--workers 3 with threads = %%(workers): %v, err %v", c, err)
 	}
 	c, _, err = Parse([]string{"--set", "processes=2", "app", "--http", ":8000"}, []string{})
 	if err != nil || c.Processes != 2 {

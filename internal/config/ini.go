@@ -93,6 +93,11 @@ func (ph *placeholders) setFlag(s setting) {
 		k, v, _ := strings.Cut(s.value, "=")
 		ph.set(k, v)
 	case !s.bare:
+		// Under the name written (--workers 3 is %(workers), as in uWSGI)
+		// and the option's own (%(processes)).
+		if name, long := strings.CutPrefix(s.name, "--"); long {
+			ph.set(name, s.value)
+		}
 		ph.set(s.opt.Name, s.value)
 	}
 }
@@ -742,7 +747,7 @@ func (r *resolver) resolve(v string) string {
 			b.WriteString(placeholderMath(name, func(key string) string {
 				val, found := r.ph.get(key)
 				if !found {
-					r.warn(key, "names no option or key; taken as empty, as uWSGI takes it")
+					r.say(key, "names no option or key; taken as empty, as uWSGI takes it")
 					return ""
 				}
 				return r.value(key, val, "%("+key+")")
@@ -853,9 +858,12 @@ func leadingInt(s string) int64 {
 	return n
 }
 
-func (r *resolver) warn(name, why string) {
+func (r *resolver) warn(name, why string) { r.say(name, why+"; kept as written") }
+
+// say warns once about %(name).
+func (r *resolver) say(name, what string) {
 	if !r.said[name] {
 		r.said[name] = true
-		r.warnings = append(r.warnings, fmt.Sprintf("%%(%s) %s; kept as written", name, why))
+		r.warnings = append(r.warnings, fmt.Sprintf("%%(%s) %s", name, what))
 	}
 }

@@ -300,7 +300,7 @@ var table = append(append(append([]Option{
 	{
 		Name: "processes", Aliases: []string{"workers"}, Short: "p", Kind: KindInt, Default: "1", Metavar: "N", Section: secProcesses,
 		Field: func(c *Config) any { return &c.Processes },
-		Doc:   "Number of worker processes, each with its own Python interpreter.",
+		Doc:   "Number of worker processes, each with its own Python interpreter (at most 4096).",
 	},
 	{
 		Name: "threads", Kind: KindInt, Default: "1", Metavar: "N", Section: secProcesses,

@@ -871,7 +871,7 @@ func (c *conn) readChunked(limit int64) (int64, int) {
 			if errors.As(err, &he) {
 				return 0, he.Status
 			}
-			return 0, 400
+			return 0, bodyErrStatus(err)
 		}
 	}
 	if c.bodyFile != nil {

@@ -201,3 +201,39 @@ func TestStandInBoundsConnections(t *testing.T) {
 		t.Errorf("the waiting client got %q once a place was free", b)
 	}
 }
+
+// Stand-ins do not hold places while they wait for a connection: with more
+// stand-ins than places, a client of each still gets its 503.
+func TestStandInsMoreThanPlaces(t *testing.T) {
+	bound := make(chan struct{}, 2)
+	was := standinConns
+	standinConns = func() chan struct{} { return bound }
+	defer func() { standinConns = was }()
+	var addrs []string
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answered atomic.Int64
+		s := &standin{l: l, stop: make(chan struct{}), answered: &answered}
+		go s.serve()
+		defer s.end()
+		addrs = append(addrs, l.Addr().String())
+		time.Sleep(50 * time.Millisecond) // each waits in Accept before the next starts
+	}
+	for i := len(addrs) - 1; i >= 0; i-- { // the last started first
+
+		c, err := net.Dial("tcp", addrs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		b, _ := io.ReadAll(c)
+		c.Close()
+		if !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) {
+			t.Errorf("socket %d: got %q, want a 503", i, b)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -150,46 +149,38 @@ var standinConns = sync.OnceValue(func() chan struct{} {
 })
 
 // serve accepts and answers until stopped, or until the listener closes.
+// A place among standinConns is taken once a connection has come: taken
+// before, each stand-in waiting for one held a place, and past as many
+// stand-ins as places (a socket a worker, two addresses, a broken deploy)
+// the rest never accepted, their clients left waiting.
 func (s *standin) serve() {
 	conns := standinConns()
 	for {
-		select {
-		case conns <- struct{}{}: // answer503 gives it back
-		case <-s.stop:
-			return
-		}
 		c, err := s.l.Accept()
-		select {
-		case <-s.stop:
-			if c != nil {
-				go answer503(c, s.uwsgi) // accepted as it was stopped: a worker takes the next
-			} else {
-				<-conns
-			}
-			return
-		default:
-		}
 		if err != nil {
-			<-conns
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				time.Sleep(10 * time.Millisecond) // out of file descriptors, say
-			}
+			time.Sleep(10 * time.Millisecond) // out of file descriptors, say
 			continue
 		}
+		conns <- struct{}{} // answer503 gives it back; a 503 ends within 3 s
 		s.answered.Add(1)
-		go answer503(c, s.uwsgi)
+		go answer503(c, s.uwsgi, conns)
+		select {
+		case <-s.stop:
+			return // (the one accepted as it was stopped was answered: a worker takes the next)
+		default:
+		}
 	}
 }
 
 // answer503 reads what the client sent of its request's head (a socket
 // closed with unread bytes resets the connection, and the client could
 // lose the answer), answers 503, and closes; then it gives back its place
-// among standinConns.
-func answer503(c net.Conn, uwsgi bool) {
-	defer func() { <-standinConns() }()
+// in conns (see standinConns).
+func answer503(c net.Conn, uwsgi bool, conns chan struct{}) {
+	defer func() { <-conns }()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	buf := make([]byte, 0, 8192)

@@ -827,11 +827,10 @@ static void crf_send_held(crf_slot *s)
 {
 	PyObject *type, *value, *tb;
 
-	if (!s->head_set || s->head_sent || s->output_failed || s->body_len == 0 ||
-	    !crf_complete(s))
-		return;
 	PyErr_Fetch(&type, &value, &tb);
-	if (crf_flush(s, NULL, 0) < 0) {
+	crf_wait_io(s); /* a thread the app started may be in write() */
+	if (s->head_set && !s->head_sent && !s->output_failed && s->body_len > 0 && crf_complete(s) &&
+	    crf_flush(s, NULL, 0) < 0) {
 		PyErr_Clear();
 		s->output_failed = 0; /* the app's error is the one to log */
 	}

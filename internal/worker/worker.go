@@ -387,8 +387,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			if sig != syscall.SIGTERM {
 				// At once, but with a line in the request log for every
 				// response a client already has.
+				deadline := time.Now().Add(quitSettle)
 				for _, srv := range w.srvs {
-					srv.Settle(quitSettle)
+					srv.Settle(time.Until(deadline))
 				}
 			}
 			if sig == syscall.SIGTERM {
