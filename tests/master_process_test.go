@@ -1581,8 +1581,10 @@ func TestMasterSleepsThroughConnections(t *testing.T) {
 		}
 	}
 	woke := masterSwitches(t, master) - before
-	// Its once-a-second checks take a few.
-	if limit := 20 + 10*int(time.Since(start).Seconds()); woke > limit {
+	// Its once-a-second checks take a few, and the runtime's own a few
+	// more on a busy machine (21 seen under the whole suite): the build
+	// before switched once a connection.
+	if limit := n/10 + 10*int(time.Since(start).Seconds()); woke > limit {
 		t.Errorf("the master's threads switched %d times for %d connections in %v, want at most %d",
 			woke, n, time.Since(start).Round(time.Millisecond), limit)
 	}

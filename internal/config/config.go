@@ -551,7 +551,10 @@ func showConfig(order []setting) string {
 	b.WriteString(";carafe instance configuration\n[uwsgi]\n")
 	for _, s := range order {
 		v := s.value
-		if s.bare && (s.opt.Kind == KindBool || s.opt.Kind == KindNoop || s.opt.NoValue != "") {
+		switch {
+		case s.bare && s.opt.NoValue != "":
+			v = s.opt.NoValue // (chmod-socket alone is 666: true would not read back)
+		case s.bare && (s.opt.Kind == KindBool || s.opt.Kind == KindNoop):
 			v = "true"
 		}
 		fmt.Fprintf(&b, "%s = %s\n", s.opt.Name, v)

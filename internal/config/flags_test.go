@@ -356,13 +356,13 @@ func TestShowConfig(t *testing.T) {
 	if err := os.WriteFile(ini, []byte("[uwsgi]\nbase = /srv/site\nchdir = %(base)\nthreads = 3\npidfile =\nvacuum =\nharakiri =\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := Parse([]string{"app", "--show-config", "--ini", ini, "--threads", "4", "--master"},
+	c, _, err := Parse([]string{"app", "--show-config", "--ini", ini, "--threads", "4", "--master", "-C"},
 		[]string{"UWSGI_HARAKIRI=30"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := ";carafe instance configuration\n[uwsgi]\nharakiri = 30\nshow-config = true\nini = " + ini +
-		"\nchdir = /srv/site\nthreads = 3\npidfile = \nvacuum = true\nharakiri = \nthreads = 4\nmaster = true\n;end of configuration"
+		"\nchdir = /srv/site\nthreads = 3\npidfile = \nvacuum = true\nharakiri = \nthreads = 4\nmaster = true\nchmod-socket = 666\n;end of configuration"
 	if c.Shown != want || c.Threads != 4 {
 		t.Errorf("shown:\n%s\nwant:\n%s", c.Shown, want)
 	}

@@ -237,3 +237,39 @@ func TestStandInsMoreThanPlaces(t *testing.T) {
 		}
 	}
 }
+
+// A stand-in stopped (its worker back) while a connection it accepted
+// waits for a place answers that one at once, not once a place is free.
+func TestStandInStopAnswersWaiting(t *testing.T) {
+	bound := make(chan struct{}, 1)
+	was := standinConns
+	standinConns = func() chan struct{} { return bound }
+	defer func() { standinConns = was }()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered atomic.Int64
+	s := &standin{l: l, stop: make(chan struct{}), answered: &answered}
+	go s.serve()
+	silent, err := net.Dial("tcp", l.Addr().String()) // holds the place up to 2 s
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(100 * time.Millisecond)
+	waiting, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiting.Close()
+	waiting.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	time.Sleep(100 * time.Millisecond)
+	stopped := time.Now()
+	s.end()
+	waiting.SetDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(waiting)
+	if !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) || time.Since(stopped) > 500*time.Millisecond {
+		t.Errorf("got %q %v after the stop, want a 503 at once", b, time.Since(stopped).Round(time.Millisecond))
+	}
+}

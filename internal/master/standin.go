@@ -138,7 +138,8 @@ func (s *standin) end() {
 // send nothing took every file descriptor the master had, and it could no
 // longer start the worker that would end the outage. Past the bound, the
 // connections wait in the socket's queue. A quarter of the master's
-// descriptors, at most 256.
+// descriptors, at most 256 (and one a stand-in, accepted and waiting for a
+// place).
 var standinConns = sync.OnceValue(func() chan struct{} {
 	n := 256
 	var lim syscall.Rlimit
@@ -164,9 +165,17 @@ func (s *standin) serve() {
 			time.Sleep(10 * time.Millisecond) // out of file descriptors, say
 			continue
 		}
-		conns <- struct{}{} // answer503 gives it back; a 503 ends within 3 s
-		s.answered.Add(1)
-		go answer503(c, s.uwsgi, conns)
+		select {
+		case conns <- struct{}{}: // answer503 gives it back; a 503 ends within 3 s
+			s.answered.Add(1)
+			go answer503(c, s.uwsgi, conns)
+		case <-s.stop:
+			// A worker takes the socket again: this one, accepted
+			// already, is answered now, past the bound by one.
+			s.answered.Add(1)
+			go answer503(c, s.uwsgi, nil)
+			return
+		}
 		select {
 		case <-s.stop:
 			return // (the one accepted as it was stopped was answered: a worker takes the next)
@@ -180,7 +189,9 @@ func (s *standin) serve() {
 // lose the answer), answers 503, and closes; then it gives back its place
 // in conns (see standinConns).
 func answer503(c net.Conn, uwsgi bool, conns chan struct{}) {
-	defer func() { <-conns }()
+	if conns != nil {
+		defer func() { <-conns }()
+	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	buf := make([]byte, 0, 8192)
