@@ -303,23 +303,8 @@ func TestWSGIEmptyWriteSendsHead(t *testing.T) {
 func TestWSGIInputFromAnotherThreadDuringRead(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "input_threads")
-	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	const size = 256 << 10 // past what is read ahead of the call
-	body := bytes.Repeat([]byte("b"), size)
-	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: carafe\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", size)
-	c.Write(body[:size/2])
-	time.Sleep(600 * time.Millisecond) // the app's read waits; the other thread tries meanwhile
-	c.Write(body[size/2:])
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
+	const size = 256 << 10                  // past what is read ahead of the call
+	resp, got := postInTwo(t, s, "/", size) // the app's read waits; the other thread tries meanwhile
 	if want := fmt.Sprintf("%d refused", size); resp.StatusCode != 200 || string(got) != want {
 		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, got, want)
 	}
@@ -331,15 +316,24 @@ func TestWSGIInputFromAnotherThreadDuringRead(t *testing.T) {
 func TestWSGIStartResponseDuringAnotherThreadsRead(t *testing.T) {
 	t.Parallel()
 	s := startApp(t, "input_threads")
+	resp, got := postInTwo(t, s, "/answer-while-reading", 256<<10)
+	if resp.StatusCode != 202 || string(got) != "answered" {
+		t.Errorf("got %d %q, want 202 \"answered\"", resp.StatusCode, got)
+	}
+}
+
+// postInTwo POSTs size bytes to path, half of them, then the rest 600 ms
+// later (while the app reads), and returns the response and its body.
+func postInTwo(t *testing.T, s *server, path string, size int) (*http.Response, []byte) {
+	t.Helper()
 	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	const size = 256 << 10
 	body := bytes.Repeat([]byte("b"), size)
-	fmt.Fprintf(c, "POST /answer-while-reading HTTP/1.1\r\nHost: carafe\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", size)
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: carafe\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", path, size)
 	c.Write(body[:size/2])
 	time.Sleep(600 * time.Millisecond)
 	c.Write(body[size/2:])
@@ -348,7 +342,5 @@ func TestWSGIStartResponseDuringAnotherThreadsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 202 || string(got) != "answered" {
-		t.Errorf("got %d %q, want 202 \"answered\"", resp.StatusCode, got)
-	}
+	return resp, got
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,44 +161,63 @@ func TestStandInDropsRetiredSocket(t *testing.T) {
 	}
 }
 
-// The stand-ins answer at most standinConns connections at once; the rest
-// wait in the socket's queue until one is answered. Clients that connected
-// and sent nothing once took every descriptor the master had.
-func TestStandInBoundsConnections(t *testing.T) {
-	bound := make(chan struct{}, 2)
+// withPlaces has the stand-ins share n places (see standinConns) for the
+// test.
+func withPlaces(t *testing.T, n int) {
+	bound := make(chan struct{}, n)
 	was := standinConns
 	standinConns = func() chan struct{} { return bound }
-	defer func() { standinConns = was }()
+	t.Cleanup(func() { standinConns = was })
+}
+
+// startStandIn runs a stand-in on a new listener; end (once) stops it, as
+// the test's end does.
+func startStandIn(t *testing.T) (s *standin, addr string, end func()) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	var answered atomic.Int64
-	s := &standin{l: l, stop: make(chan struct{}), answered: &answered}
+	s = &standin{l: l, stop: make(chan struct{}), answered: new(atomic.Int64)}
 	go s.serve()
-	defer close(s.stop)
-	dial := func() net.Conn {
-		c, err := net.Dial("tcp", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
+	end = sync.OnceFunc(s.end)
+	t.Cleanup(end)
+	return s, l.Addr().String(), end
+}
+
+// dialStandIn connects to addr, closed with the test.
+func dialStandIn(t *testing.T, addr string) net.Conn {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	silent := []net.Conn{dial(), dial()}
-	third := dial()
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
+// ask sends c a request and reports whether it got a 503.
+func ask(c net.Conn) ([]byte, bool) {
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	b, _ := io.ReadAll(c)
+	return b, bytes.HasPrefix(b, []byte("HTTP/1.1 503 "))
+}
+
+// The stand-ins answer at most standinConns connections at once; the rest
+// wait in the socket's queue until one is answered. Clients that connected
+// and sent nothing once took every descriptor the master had.
+func TestStandInBoundsConnections(t *testing.T) {
+	withPlaces(t, 2)
+	s, addr, _ := startStandIn(t)
+	silent := []net.Conn{dialStandIn(t, addr), dialStandIn(t, addr)}
+	third := dialStandIn(t, addr)
 	time.Sleep(300 * time.Millisecond)
-	if n := answered.Load(); n != 2 {
+	if n := s.answered.Load(); n != 2 {
 		t.Fatalf("%d connections taken with room for 2", n)
 	}
-	silent[0].Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
-	if b, _ := io.ReadAll(silent[0]); !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) {
+	if b, ok := ask(silent[0]); !ok {
 		t.Fatalf("first client got %q", b)
 	}
-	third.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
-	third.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if b, _ := io.ReadAll(third); !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) {
+	if b, ok := ask(third); !ok {
 		t.Errorf("the waiting client got %q once a place was free", b)
 	}
 }
@@ -205,34 +225,17 @@ func TestStandInBoundsConnections(t *testing.T) {
 // Stand-ins do not hold places while they wait for a connection: with more
 // stand-ins than places, a client of each still gets its 503.
 func TestStandInsMoreThanPlaces(t *testing.T) {
-	bound := make(chan struct{}, 2)
-	was := standinConns
-	standinConns = func() chan struct{} { return bound }
-	defer func() { standinConns = was }()
+	withPlaces(t, 2)
 	var addrs []string
 	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var answered atomic.Int64
-		s := &standin{l: l, stop: make(chan struct{}), answered: &answered}
-		go s.serve()
-		defer s.end()
-		addrs = append(addrs, l.Addr().String())
+		_, addr, _ := startStandIn(t)
+		addrs = append(addrs, addr)
 		time.Sleep(50 * time.Millisecond) // each waits in Accept before the next starts
 	}
 	for i := len(addrs) - 1; i >= 0; i-- { // the last started first
-
-		c, err := net.Dial("tcp", addrs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialStandIn(t, addrs[i])
 		c.SetDeadline(time.Now().Add(2 * time.Second))
-		c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
-		b, _ := io.ReadAll(c)
-		c.Close()
-		if !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) {
+		if b, ok := ask(c); !ok {
 			t.Errorf("socket %d: got %q, want a 503", i, b)
 		}
 	}
@@ -241,35 +244,15 @@ func TestStandInsMoreThanPlaces(t *testing.T) {
 // A stand-in stopped (its worker back) while a connection it accepted
 // waits for a place answers that one at once, not once a place is free.
 func TestStandInStopAnswersWaiting(t *testing.T) {
-	bound := make(chan struct{}, 1)
-	was := standinConns
-	standinConns = func() chan struct{} { return bound }
-	defer func() { standinConns = was }()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var answered atomic.Int64
-	s := &standin{l: l, stop: make(chan struct{}), answered: &answered}
-	go s.serve()
-	silent, err := net.Dial("tcp", l.Addr().String()) // holds the place up to 2 s
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
+	withPlaces(t, 1)
+	_, addr, end := startStandIn(t)
+	dialStandIn(t, addr) // silent: holds the place up to 2 s
 	time.Sleep(100 * time.Millisecond)
-	waiting, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer waiting.Close()
-	waiting.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	waiting := dialStandIn(t, addr) // accepted, no place for it
 	time.Sleep(100 * time.Millisecond)
 	stopped := time.Now()
-	s.end()
-	waiting.SetDeadline(time.Now().Add(5 * time.Second))
-	b, _ := io.ReadAll(waiting)
-	if !bytes.HasPrefix(b, []byte("HTTP/1.1 503 ")) || time.Since(stopped) > 500*time.Millisecond {
+	end()
+	if b, ok := ask(waiting); !ok || time.Since(stopped) > 500*time.Millisecond {
 		t.Errorf("got %q %v after the stop, want a 503 at once", b, time.Since(stopped).Round(time.Millisecond))
 	}
 }
