@@ -1518,23 +1518,14 @@ func TestMasterRetriesFailedStart(t *testing.T) {
 	t.Parallel()
 	s, stats := masterStartStats(t, "master_pid", "--master", "--processes", "1")
 	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
-	master := s.cmd.Process.Pid
-	// No descriptor number below the limit is free: every new one fails
-	// with EMFILE (the worker's control socket pair first).
-	free := 0
-	for ; ; free++ {
-		if _, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", master, free)); err != nil {
-			break
-		}
-	}
-	old := masterNofile(t, master, uint64(free))
+	restore := masterStarveFds(t, s.cmd.Process.Pid)
 	syscall.Kill(pid, syscall.SIGKILL)
 	if !s.waitLog("cannot start", 10*time.Second) {
-		masterNofile(t, master, old.Cur)
+		restore()
 		t.Fatalf("the master did not say it could not start the worker:\n%s", s.Log())
 	}
 	time.Sleep(300 * time.Millisecond) // a second try fails too
-	masterNofile(t, master, old.Cur)
+	restore()
 	fresh := masterWaitWorkers(t, stats, 1, 15*time.Second, masterDisjoint([]int{pid}))
 	if !strings.Contains(s.Log(), "cannot start worker 1; trying again in 100ms") {
 		t.Errorf("the master did not say when it tries again:\n%s", s.Log())
@@ -1543,6 +1534,50 @@ func TestMasterRetriesFailedStart(t *testing.T) {
 	if err != nil || code != 200 || masterPidOf(body) != fresh[0] {
 		t.Errorf("once descriptors were back: %d %q %v, want an answer from pid %d", code, body, err, fresh[0])
 	}
+}
+
+// A reload that fills a slot whose start is waiting to be tried again
+// completes when its workers are ready: the retry it made moot is not
+// waited for. It was, for up to the retry's back-off (10 s at most).
+func TestMasterReloadSkipsMootRetry(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--master", "--processes", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	restore := masterStarveFds(t, s.cmd.Process.Pid)
+	syscall.Kill(pid, syscall.SIGKILL)
+	// Tries after 0.1, 0.2, 0.4, 0.8, 1.6 and 3.2 s fail: the next is 6.4 s away.
+	if !s.waitLog("trying again in 6.4s", 20*time.Second) {
+		restore()
+		t.Fatalf("the start was not tried again with a growing back-off:\n%s", s.Log())
+	}
+	restore()
+	asked := time.Now()
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if !s.waitLog("reload complete", 15*time.Second) {
+		t.Fatalf("the reload did not complete:\n%s", s.Log())
+	}
+	if took := time.Since(asked); took > 5*time.Second {
+		t.Errorf("the reload completed %s after SIGHUP: it waited for the moot retry\n%s", took, s.Log())
+	}
+	code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/"))
+	if err != nil || code != 200 || masterPidOf(body) == pid {
+		t.Errorf("after the reload: %d %q %v, want an answer from a new worker", code, body, err)
+	}
+}
+
+// masterStarveFds leaves process pid no descriptor number below its soft
+// RLIMIT_NOFILE free, so that every new one fails with EMFILE (a worker's
+// control socket pair first), and returns what gives the limit back.
+func masterStarveFds(t *testing.T, pid int) (restore func()) {
+	t.Helper()
+	free := 0
+	for ; ; free++ {
+		if _, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, free)); err != nil {
+			break
+		}
+	}
+	old := masterNofile(t, pid, uint64(free))
+	return func() { masterNofile(t, pid, old.Cur) }
 }
 
 // masterNofile sets the soft RLIMIT_NOFILE of process pid to cur (its

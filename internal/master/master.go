@@ -99,8 +99,8 @@ type Options struct {
 type master struct {
 	o         Options
 	procs     []*proc
-	want      int // number of worker slots
-	retries   int // starts that failed, to be tried again (see spawnOrLog)
+	want      int            // number of worker slots
+	retries   []pendingStart // starts that failed, to be tried again (see spawnOrLog)
 	startup   bool
 	reloading bool
 	// autoReloaded is, for each file whose change --py-autoreload
@@ -754,28 +754,47 @@ func (m *master) spawnOrLog(id int, delay time.Duration, replaces ...*proc) {
 		s.startFails++
 		wait := max(backoff(s.startFails+1), backoff(2))
 		m.o.Log.Error(fmt.Sprintf("carafe: master: cannot start worker %d; trying again in %s", id, wait), "err", err)
-		m.retries++
+		m.retries = append(m.retries, pendingStart{id, r})
 		time.AfterFunc(wait, func() { m.events <- event{kind: evRespawn, id: id, p: r, retry: true} })
 		return
 	}
 	s.startFails = 0
 }
 
-// retryStart handles the retry of a start that failed (see spawnOrLog): a
-// replacement, while the worker it was to replace still serves and none
-// other replaces it; a worker for the slot, while it is empty.
+// pendingStart is a start that failed, waiting for its retry: of a
+// worker for slot id, one that replaces r when r is not nil.
+type pendingStart struct {
+	id int
+	r  *proc
+}
+
+// retryStart handles the retry of a start that failed (see spawnOrLog).
 func (m *master) retryStart(id int, r *proc) {
-	m.retries--
-	switch {
-	case m.stopping:
-	case r != nil && slices.Contains(m.procs, r) && r.state != stateStopping:
-		if !m.replacing(r) {
-			m.spawnOrLog(id, 0, r)
+	if i := slices.Index(m.retries, pendingStart{id, r}); i >= 0 {
+		m.retries = slices.Delete(m.retries, i, i+1)
+	}
+	if start, replace := m.stillWanted(id, r); start {
+		if replace != nil {
+			m.spawnOrLog(id, 0, replace)
+		} else {
+			m.spawnOrLog(id, 0)
 		}
-	case id <= m.want && len(m.current(id)) == 0:
-		m.spawnOrLog(id, 0)
 	}
 	m.checkSettled() // the last retry of a start-up or reload may have been moot
+}
+
+// stillWanted says whether a start that failed is still to be made, and
+// whether as a replacement: one while the worker it was to replace still
+// serves and none other replaces it; a worker for the slot while it is
+// empty. A reload that filled the slot meanwhile made it moot.
+func (m *master) stillWanted(id int, r *proc) (start bool, replace *proc) {
+	switch {
+	case m.stopping:
+		return false, nil
+	case r != nil && slices.Contains(m.procs, r) && r.state != stateStopping:
+		return !m.replacing(r), r
+	}
+	return id <= m.want && len(m.current(id)) == 0, nil
 }
 
 // tick runs the once-a-second checks: touch-reload, touch-logreopen,

@@ -326,8 +326,10 @@ func (m *master) checkSettled() {
 			return
 		}
 	}
-	if m.retries > 0 {
-		return // a worker that could not start is still to come
+	for _, ps := range m.retries {
+		if start, _ := m.stillWanted(ps.id, ps.r); start {
+			return // a worker that could not start is still to come
+		}
 	}
 	if m.startup {
 		m.startup = false
