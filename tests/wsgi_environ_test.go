@@ -244,11 +244,22 @@ func TestWSGIEnvironForwardedProto(t *testing.T) {
 			t.Errorf("Host %s, %q: SERVER_PORT %v, want %s", tt.host, tt.headers, env["SERVER_PORT"], tt.want)
 		}
 	}
-	for _, list := range []string{"10.0.0.0/8", ""} {
-		s := startApp(t, "environ", "--forwarded-allow-ips", list)
-		if got := get(s, "X-Forwarded-Proto: https\r\n"); got != "http" {
-			t.Errorf("--forwarded-allow-ips %q, a loopback peer: url_scheme %v, want http", list, got)
+	for _, tt := range []struct{ list, said string }{{"10.0.0.0/8", "(10.0.0.0/8)"}, {"", "(empty: nobody)"}} {
+		s := startApp(t, "environ", "--forwarded-allow-ips", tt.list)
+		for range 2 {
+			if got := get(s, "X-Forwarded-Proto: https\r\n"); got != "http" {
+				t.Errorf("--forwarded-allow-ips %q, a loopback peer: url_scheme %v, want http", tt.list, got)
+			}
 		}
+		// Said once, with the list: a site moved from uWSGI, which takes
+		// the header from any peer, saw http and nothing in the log.
+		want := "X-Forwarded-Proto https from 127.0.0.1:"
+		if !s.waitLog(tt.said, 3*time.Second) || strings.Count(s.Log(), want) != 1 {
+			t.Errorf("--forwarded-allow-ips %q: want one line %q ... %s:\n%s", tt.list, want, tt.said, s.Log())
+		}
+	}
+	if strings.Contains(def.Log(), "not applied") {
+		t.Errorf("a trusted peer's header was said not applied:\n%s", def.Log())
 	}
 }
 

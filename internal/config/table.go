@@ -557,7 +557,8 @@ var table = append(append(append([]Option{
 			"Gunicorn's option and default (loopback), so a site moved from Gunicorn keeps its https links, " +
 			"redirects and Django's CSRF origin check. Comma-separated addresses and networks (10.0.0.0/8), " +
 			"or `*` for every peer; a peer on a unix socket counts as trusted unless the list is empty, which " +
-			"trusts nobody. Headers that disagree leave the scheme http. The proxy must set the header itself " +
+			"trusts nobody (uWSGI's --http-socket trusts every peer). A worker logs once an https header it did " +
+			"not apply, with the peer's address. Headers that disagree leave the scheme http. The proxy must set the header itself " +
 			"(nginx: `proxy_set_header X-Forwarded-Proto $scheme;`), or a client's own passes through it. The " +
 			"headers reach the app either way (HTTP_X_FORWARDED_PROTO). On a uwsgi socket the gateway's own " +
 			"variables say it (UWSGI_SCHEME, HTTPS, REQUEST_SCHEME), never a client's header, which uWSGI takes " +

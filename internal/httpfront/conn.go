@@ -1029,6 +1029,8 @@ func (c *conn) buildEnv(bodyLen int64) {
 		if s, ok := forwardedScheme(r.Headers); ok && s != "" {
 			scheme = s
 		}
+	} else if c.s.opts.Protocol == HTTP && !c.s.schemeSaid.Load() {
+		c.untrustedScheme(r.Headers)
 	}
 	e.AddString(wsgi.KeyURLScheme, scheme)
 	if len(r.Host) > 0 {
@@ -1259,6 +1261,20 @@ func isEnvName(name []byte, cgi string) bool {
 		}
 	}
 	return true
+}
+
+// untrustedScheme says, once in a worker's life, that a peer not in
+// --forwarded-allow-ips sent an https X-Forwarded-Proto (or its kin),
+// which is not applied. uWSGI's --http-socket takes it from any peer: a
+// site moved from it behind a load balancer that is not on loopback (a
+// container's ingress) saw http, and Django's SECURE_SSL_REDIRECT
+// redirected every request to itself, with nothing in the log.
+func (c *conn) untrustedScheme(headers []Header) {
+	if s, ok := forwardedScheme(headers); ok && s == "https" && c.s.schemeSaid.CompareAndSwap(false, true) {
+		c.s.opts.Log.Warn(fmt.Sprintf("httpfront: X-Forwarded-Proto https from %s not applied: the peer is not in "+
+			"--forwarded-allow-ips (%s); if it is your proxy, add it there for the app to see https "+
+			"(said once)", c.remote, c.s.opts.Forwarded))
+	}
 }
 
 var xForwardedFor = []byte("X-Forwarded-For")

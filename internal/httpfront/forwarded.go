@@ -16,6 +16,15 @@ import (
 type ProxyTrust struct {
 	all      bool
 	prefixes []netip.Prefix
+	list     string // as given, for messages
+}
+
+// String is the list as given.
+func (t ProxyTrust) String() string {
+	if strings.TrimSpace(t.list) == "" {
+		return "empty: nobody"
+	}
+	return t.list
 }
 
 // ParseProxyTrust reads a comma-separated list of addresses and networks
@@ -23,7 +32,7 @@ type ProxyTrust struct {
 // socket is trusted whenever the list is not empty: only a local process
 // allowed to connect reaches it, a proxy as Gunicorn assumes too.
 func ParseProxyTrust(list string) (ProxyTrust, error) {
-	var t ProxyTrust
+	t := ProxyTrust{list: list}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
 		switch {

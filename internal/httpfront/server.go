@@ -128,6 +128,9 @@ type Server struct {
 	departN     int
 	departArmed bool
 	departTimer *time.Timer // the next count's, while armed; stopped by Shutdown
+	// schemeSaid is set once an https X-Forwarded-Proto from a peer not
+	// in --forwarded-allow-ips was logged (see conn.untrustedScheme).
+	schemeSaid atomic.Bool
 	// badMu guards the lines of requests refused unread (see logRefused).
 	badMu      sync.Mutex
 	badSince   time.Time // the current second's start
