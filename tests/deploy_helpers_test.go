@@ -365,6 +365,7 @@ type deployWhoami struct {
 	HasRemoteAddr bool    `json:"has_remote_addr"`
 	URLScheme     string  `json:"url_scheme"`
 	ServerName    string  `json:"server_name"`
+	Host          string  `json:"host"`
 	ForwardedHost *string `json:"forwarded_host"`
 	ForwardedFor  *string `json:"forwarded_for"`
 	Multithread   bool    `json:"multithread"`
@@ -372,9 +373,10 @@ type deployWhoami struct {
 
 // deployUpload is what deploy_flask's /upload answers.
 type deployUpload struct {
-	Size          int     `json:"size"`
-	SHA256        string  `json:"sha256"`
-	ContentLength *string `json:"content_length"`
+	Size             int     `json:"size"`
+	SHA256           string  `json:"sha256"`
+	ContentLength    *string `json:"content_length"`
+	TransferEncoding *string `json:"transfer_encoding"`
 }
 
 // deployQuery is what deploy_flask's / answers.

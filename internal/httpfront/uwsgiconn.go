@@ -211,8 +211,23 @@ func mayRepeat(vars []uwsgi.Var) bool {
 // variables of its name, as the HTTP front end joins a repeated field
 // (by ", ", a Cookie's by "; "), and whether vars[i] is the first of its
 // name: a later one was joined into the first and is skipped.
+//
+// HTTP_HOST is not joined: the last one stands, as in uWSGI. A gateway
+// refuses a client's second Host, so two come from its configuration:
+// Debian's uwsgi_params sends "HTTP_HOST $host", and a site that sets
+// "uwsgi_param HTTP_HOST $http_host" after the include means it to win.
+// Joined, "site, site:8080" made Django refuse every request
+// (DisallowedHost) and Flask build links with an empty host.
 func (c *conn) joinRepeated(vars []uwsgi.Var, i int) ([]byte, bool) {
 	key := vars[i].Key
+	if string(key) == "HTTP_HOST" {
+		for j := i + 1; j < len(vars); j++ {
+			if bytes.Equal(vars[j].Key, key) {
+				return nil, false
+			}
+		}
+		return vars[i].Value, true
+	}
 	for j := 0; j < i; j++ {
 		if bytes.Equal(vars[j].Key, key) {
 			return nil, false

@@ -98,6 +98,11 @@ func TestUWSGIEnv(t *testing.T) {
 			"HTTP_COOKIE", "a=1", "HTTP_X_FORWARDED_FOR", "1.1.1.1", "HTTP_ACCEPT", "*/*",
 			"HTTP_COOKIE", "b=2", "HTTP_X_FORWARDED_FOR", "2.2.2.2", "HTTP_COOKIE", "c=3"},
 			map[string]string{"HTTP_COOKIE": "a=1; b=2; c=3", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 2.2.2.2", "HTTP_ACCEPT": "*/*"}},
+		// uwsgi_params' "HTTP_HOST $host", then the site's own: the last
+		// stands, as in uWSGI; "a, b" was no host any app accepts.
+		{"the last HTTP_HOST", Options{}, 0, []string{
+			"HTTP_HOST", "site.example", "HTTP_ACCEPT", "*/*", "HTTP_HOST", "site.example:8080"},
+			map[string]string{"HTTP_HOST": "site.example:8080", "HTTP_ACCEPT": "*/*"}},
 		{"different fields kept apart", Options{}, 0, []string{"HTTP_AB", "1", "HTTP_BA", "2", "HTTP_A_B", "3"},
 			map[string]string{"HTTP_AB": "1", "HTTP_BA": "2", "HTTP_A_B": "3"}},
 	}

@@ -98,6 +98,7 @@ def whoami():
         url_scheme=env.get("wsgi.url_scheme"),
         multithread=env.get("wsgi.multithread"),
         server_name=env.get("SERVER_NAME"),
+        host=request.host,
         # Set by Apache's mod_proxy_http, not by the uwsgi protocol.
         forwarded_host=env.get("HTTP_X_FORWARDED_HOST"),
         forwarded_for=env.get("HTTP_X_FORWARDED_FOR"),
