@@ -66,6 +66,15 @@ var compatOptions = []Option{
 		"is a fresh process that imports it), so there are no after-fork hooks to run."), "py-callos-afterfork"),
 	noop("http-auto-chunked", "", "carafe's HTTP/1.1 front end always sends a response of unknown length chunked, "+
 		"and keeps the connection."),
+	{
+		Name: "file-serve-mode", Aliases: []string{"fileserve-mode"}, Kind: KindNoop, Metavar: "MODE", Section: secCompat,
+		Check: anyValue,
+		Doc: "carafe serves the files of --static-map and --check-static itself, with sendfile from Go and no " +
+			"Python thread, where this option (x-accel-redirect, x-sendfile) has uWSGI answer with a header " +
+			"for the web server in front to send the file: the client gets the same file either way. The " +
+			"app's own X-Sendfile and X-Accel-Redirect headers pass through to that server unless " +
+			"--x-sendfile or --x-accel-redirect is given.",
+	},
 	noop("log-micros", "", "carafe's request lines already give the response time in milliseconds to the microsecond "+
 		"(`12.345ms`)."),
 	{

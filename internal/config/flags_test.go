@@ -120,7 +120,8 @@ func TestParseFlags(t *testing.T) {
 				"--harakiri-verbose", "--no-orphans", "--so-keepalive", "--stats-http", "--listen", "1024", "-l128",
 				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S", "--log-master", "--threaded-logger", "--log-reopen",
 				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked", "--threads-stacksize", "512",
-				"--need-plugin", "python3", "--plugins-dir", "/usr/lib/uwsgi/plugins", "--min-worker-lifetime", "10"},
+				"--need-plugin", "python3", "--plugins-dir", "/usr/lib/uwsgi/plugins", "--min-worker-lifetime", "10",
+				"--file-serve-mode", "x-accel-redirect", "--fileserve-mode=x-sendfile"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{
