@@ -111,13 +111,14 @@ const pipeAtomic = 4096
 
 // Entry is what one line says about a request.
 type Entry struct {
-	Remote   string
-	Method   []byte
-	Target   []byte
-	Proto    string
-	Status   int
-	Bytes    int64 // response body bytes sent
-	Duration time.Duration
+	Remote    string
+	Forwarded bool // Remote is an X-Forwarded-For value, not the peer's host:port
+	Method    []byte
+	Target    []byte
+	Proto     string
+	Status    int
+	Bytes     int64 // response body bytes sent
+	Duration  time.Duration
 	// For a log-format: the head's size, the request's Content-Length, and
 	// (when Format.Headers) its Host, User-Agent, Referer and REMOTE_USER.
 	HeadBytes, ContentLength       int64
@@ -125,7 +126,18 @@ type Entry struct {
 	// Vars are the values of the format's %(var.HTTP_NAME) variables, in
 	// the order of Format.Vars (VarNames); nil for a header not sent.
 	Vars [][]byte
+	// For uWSGI's figures: the response's header fields (when
+	// Logger.CountsHeaders), the request's variables (a gateway's) or
+	// header fields (HTTP), the uwsgi packet's modifiers, and whether
+	// reading the body or writing the response failed.
+	RespHeaders, RequestVars int
+	Modifier1, Modifier2     uint8
+	ReadErr, WriteErr        bool
 }
+
+// CountsHeaders reports whether the logger's format reads the response's
+// header count, so that the caller fills Entry.RespHeaders.
+func (l *Logger) CountsHeaders() bool { return l != nil && l.format != nil && l.format.Counts }
 
 // Headers reports whether the logger's format reads request headers, so
 // that the caller fills Entry's Host, UserAgent, Referer and User.

@@ -207,7 +207,24 @@ func TestFormat(t *testing.T) {
 	if got, want := string(f.append(nil, now, &e)), "9.9.9.9, 10.0.0.1\\x0a - 200\n"; got != want {
 		t.Errorf("var.: got %q, want %q", got, want)
 	}
-	for _, bad := range []string{"%(core)", "%(var.REMOTE_ADDR)", "%(var.HTTP_)", "%(var.HTTP_x-y)", "a %(addr"} {
+	// uWSGI's figures, as the Logstash recipe of its users logs them.
+	f, err = ParseFormat(`"core": %(core), "switches": %(switches), "io": %(ioerr) %(rerr) %(werr), `+
+		`"headers": %(headers), "vars": %(vars), "mod": %(modifier1)/%(modifier2)`, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Counts || f.Headers {
+		t.Errorf("Counts %v, Headers %v: want the response's fields counted, no request header read", f.Counts, f.Headers)
+	}
+	e = Entry{Status: 200, RespHeaders: 7, RequestVars: 40, Modifier1: 5, Modifier2: 2, ReadErr: true, WriteErr: true}
+	if got, want := string(f.append(nil, now, &e)), `"core": 0, "switches": 1, "io": 2 1 1, "headers": 7, "vars": 40, "mod": 5/2`+"\n"; got != want {
+		t.Errorf("uWSGI's figures: got %q, want %q", got, want)
+	}
+	e = Entry{Status: 200, WriteErr: true}
+	if got, want := string(f.append(nil, now, &e)), `"core": 0, "switches": 1, "io": 1 0 1, "headers": 0, "vars": 0, "mod": 0/0`+"\n"; got != want {
+		t.Errorf("uWSGI's figures: got %q, want %q", got, want)
+	}
+	for _, bad := range []string{"%(rss)", "%(var.REMOTE_ADDR)", "%(var.HTTP_)", "%(var.HTTP_x-y)", "a %(addr"} {
 		if _, err := ParseFormat(bad, 1, 0); err == nil {
 			t.Errorf("ParseFormat(%q) accepted", bad)
 		}

@@ -20,6 +20,9 @@ type Format struct {
 	// referer, var.HTTP_*): the front end fills those Entry fields only
 	// then.
 	Headers bool
+	// Counts says that %(headers) is used: the front end counts the
+	// response's header fields only then.
+	Counts bool
 	// Vars are the names of the %(var.HTTP_NAME) variables, in the order
 	// of Entry.Vars.
 	Vars []string
@@ -69,6 +72,15 @@ const (
 	varPid
 	varWid
 	varVar // %(var.HTTP_NAME): a request header, as the environ names it
+	varCore
+	varSwitches
+	varIOErr
+	varRErr
+	varWErr
+	varHeaders
+	varVars
+	varModifier1
+	varModifier2
 )
 
 // logVars are the uWSGI log-format variables carafe fills (see
@@ -79,6 +91,8 @@ var logVars = map[string]logVar{
 	"micros": varMicros, "msecs": varMsecs, "secs": varSecs, "time": varTime, "epoch": varEpoch,
 	"tmsecs": varTmsecs, "tmicros": varTmicros, "ctime": varCtime, "ltime": varLtime,
 	"size": varSize, "hsize": varHsize, "rsize": varRsize, "cl": varCl, "pid": varPid, "wid": varWid,
+	"core": varCore, "switches": varSwitches, "ioerr": varIOErr, "rerr": varRErr, "werr": varWErr,
+	"headers": varHeaders, "vars": varVars, "modifier1": varModifier1, "modifier2": varModifier2,
 }
 
 // appendVar formats one variable of e onto b.
@@ -91,7 +105,7 @@ func (f *Format) appendVar(b []byte, p *part, now time.Time, e *Entry) []byte {
 		return append(b, '-')
 	case varAddr: // REMOTE_ADDR: the address without the port carafe's own line shows
 		addr := e.Remote
-		if host, _, err := net.SplitHostPort(addr); err == nil {
+		if host, _, err := net.SplitHostPort(addr); err == nil && !e.Forwarded {
 			addr = host
 		}
 		return f.appendField(b, []byte(addr))
@@ -141,8 +155,33 @@ func (f *Format) appendVar(b []byte, p *part, now time.Time, e *Entry) []byte {
 		return append(b, f.pid...)
 	case varWid:
 		return append(b, f.wid...)
+	case varCore: // uWSGI's thread number; carafe's calls are not bound to one
+		return append(b, '0')
+	case varSwitches: // uWSGI's async switches; a carafe call runs in one go
+		return append(b, '1')
+	case varIOErr:
+		return strconv.AppendInt(b, int64(b2i(e.ReadErr)+b2i(e.WriteErr)), 10)
+	case varRErr:
+		return strconv.AppendInt(b, int64(b2i(e.ReadErr)), 10)
+	case varWErr:
+		return strconv.AppendInt(b, int64(b2i(e.WriteErr)), 10)
+	case varHeaders:
+		return strconv.AppendInt(b, int64(e.RespHeaders), 10)
+	case varVars:
+		return strconv.AppendInt(b, int64(e.RequestVars), 10)
+	case varModifier1:
+		return strconv.AppendInt(b, int64(e.Modifier1), 10)
+	case varModifier2:
+		return strconv.AppendInt(b, int64(e.Modifier2), 10)
 	}
 	return b
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // headerVars read request headers (see Format.Headers).
@@ -230,6 +269,7 @@ func ParseFormat(s string, pid, wid int) (*Format, error) {
 		}
 		f.parts = append(f.parts, part{v: v})
 		f.Headers = f.Headers || headerVars[name]
+		f.Counts = f.Counts || v == varHeaders
 		s = s[i+j+1:]
 	}
 	return f, nil

@@ -637,9 +637,13 @@ var table = append(append(append([]Option{
 			"format `%(addr) - %(user) [%(ltime)] \"%(method) %(uri) %(proto)\" %(status) %(size) " +
 			"\"%(referer)\" \"%(uagent)\"`. carafe fills addr, user (REMOTE_USER from a gateway), host, " +
 			"method, uri, proto, uagent, referer, status, micros, msecs, secs, time, epoch, tmsecs, " +
-			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid and wid, and " +
-			"var.HTTP_NAME, a request header as the environ names it (`%(var.HTTP_X_FORWARDED_FOR)`, the first " +
-			"of a repeated field over HTTP); another variable stops carafe at start, naming these. Values " +
+			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid, wid, proto (a " +
+			"gateway's SERVER_PROTOCOL, HTTP/2.0 behind nginx's http2), headers (the response's header " +
+			"fields), vars (the gateway's variables, or the request's header fields over HTTP), modifier1, " +
+			"modifier2, ioerr, rerr and werr (1 when reading the body or writing the response failed), core " +
+			"(always 0: calls are not bound to a numbered thread) and switches (always 1), and " +
+			"var.HTTP_NAME, a request header as the environ names it (`%(var.HTTP_X_FORWARDED_FOR)`, a " +
+			"repeated field's values joined by `, ` as in the environ); another variable stops carafe at start, naming these. Values " +
 			"from the request are escaped (a quote, a backslash, control characters and bytes beyond " +
 			"ASCII as \\xNN); in a format that is a JSON object (`{\"uri\": \"%(uri)\", ...}`), as in JSON " +
 			"strings (\\\", \\\\, \\u00NN; UTF-8 kept), so that every line parses.",

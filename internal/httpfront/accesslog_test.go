@@ -85,8 +85,10 @@ func readRaw(t *testing.T, br *bufio.Reader, isHead bool) (head, body int) {
 }
 
 // %(var.HTTP_NAME) logs a request header as the environ names it, over
-// HTTP (the first of a repeated field) and from a gateway's variables,
-// "-" when it was not sent.
+// HTTP and from a gateway's variables, a repeated field's values joined as
+// in the environ, "-" when it was not sent. It logged the first: a proxy
+// that adds its own X-Forwarded-For line after the client's had the
+// client's, forged, in the log.
 func TestAccessLogVars(t *testing.T) {
 	format, err := accesslog.ParseFormat("%(var.HTTP_X_FORWARDED_FOR) %(var.HTTP_X_REAL_IP) %(status)", 1, 1)
 	if err != nil {
@@ -106,7 +108,7 @@ func TestAccessLogVars(t *testing.T) {
 	c, br := serve(t, okApp, Options{Access: access})
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nx-forwarded-for: 9.9.9.9, 10.0.0.1\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n")
 	readResponse(t, br)
-	waitLine(&out, access, "9.9.9.9, 10.0.0.1 - 200\n")
+	waitLine(&out, access, "9.9.9.9, 10.0.0.1, 8.8.8.8 - 200\n")
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Real-IP: 7.7.7.7\r\n\r\n")
 	readResponse(t, br)
 	waitLine(&out, access, "- 7.7.7.7 200\n")
@@ -116,4 +118,82 @@ func TestAccessLogVars(t *testing.T) {
 	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: uaccess})
 	uwsgiGet(t, addr, "PATH_INFO", "/", "HTTP_X_REAL_IP", "6.6.6.6")
 	waitLine(&uout, uaccess, "- 6.6.6.6 200\n")
+	uwsgiGet(t, addr, "PATH_INFO", "/", "HTTP_X_FORWARDED_FOR", "5.5.5.5", "HTTP_X_FORWARDED_FOR", "4.4.4.4")
+	waitLine(&uout, uaccess, "5.5.5.5, 4.4.4.4 - 200\n")
+
+	// --log-x-forwarded-for: %(addr) is the whole chain, as one field; it
+	// was cut at the first colon, as if it were a peer's host:port.
+	addrFormat, err := accesslog.ParseFormat("%(addr) %(status)", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xout lockedBuffer
+	xaccess := accesslog.New(&xout, accesslog.Filter{}, addrFormat)
+	c, br = serve(t, okApp, Options{Access: xaccess, LogXForwardedFor: true})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4:5678\r\nX-Forwarded-For: 2001:db8::1\r\n\r\n")
+	readResponse(t, br)
+	waitLine(&xout, xaccess, "1.2.3.4:5678,2001:db8::1 200\n")
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	readResponse(t, br)
+	waitLine(&xout, xaccess, "127.0.0.1 200\n")
+}
+
+// uWSGI's %(headers) counts the response's header fields as they went
+// out, %(vars) the request's header fields (a gateway's variables), and
+// %(modifier1) the uwsgi packet's: the Logstash recipe of uWSGI's users
+// names them, and carafe refused to start on it.
+func TestAccessLogUWSGIFigures(t *testing.T) {
+	format, err := accesslog.ParseFormat("%(headers) %(vars) %(modifier1) %(ioerr) %(status)", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	access := accesslog.New(&out, accesslog.Filter{}, format)
+	c, br := serve(t, okApp, Options{Access: access})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nX-A: 1\r\n\r\n")
+	h, _ := readResponse(t, br)
+	fields := strings.Count(strings.TrimRight(h, "\r\n"), "\n") // the lines after the status line
+	if fields < 2 {
+		t.Fatalf("head %q: want some fields to count", h)
+	}
+	want := fmt.Sprintf("%d 3 0 0 200\n", fields)
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(5 * time.Millisecond) {
+		access.Flush()
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q, want a line %q (head %q)", out.String(), want, h)
+		}
+	}
+
+	var uout lockedBuffer
+	uaccess := accesslog.New(&uout, accesslog.Filter{}, format)
+	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: uaccess})
+	uwsgiGet(t, addr, "PATH_INFO", "/", "REQUEST_METHOD", "GET", "HTTP_HOST", "x", "HTTP_X_A", "1")
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(uout.String(), " 4 0 0 200\n"); time.Sleep(5 * time.Millisecond) {
+		uaccess.Flush()
+		if time.Now().After(deadline) {
+			t.Fatalf("uwsgi: log %q, want 4 variables, modifier1 0, no I/O error", uout.String())
+		}
+	}
+}
+
+// %(proto) behind a gateway is the client's protocol as the gateway gives
+// it (nginx with HTTP/2 to its clients): it said HTTP/1.1.
+func TestAccessLogGatewayProto(t *testing.T) {
+	format, err := accesslog.ParseFormat("%(proto) %(status)", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	access := accesslog.New(&out, accesslog.Filter{}, format)
+	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: access})
+	for _, p := range []string{"HTTP/2.0", "HTTP/1.0", "HTTP/9 \"x"} {
+		uwsgiGet(t, addr, "PATH_INFO", "/", "SERVER_PROTOCOL", p)
+	}
+	want := "HTTP/2.0 200\nHTTP/1.0 200\nHTTP/1.1 200\n" // an unknown one is not logged as sent
+	for deadline := time.Now().Add(5 * time.Second); out.String() != want; time.Sleep(5 * time.Millisecond) {
+		access.Flush()
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q, want %q", out.String(), want)
+		}
+	}
 }

@@ -101,6 +101,7 @@ type conn struct {
 	bodyErr        error // reading the body for the app failed
 	written        int64
 	headSize       int64 // bytes of the response head written, for a log-format's %(hsize)
+	headFields     int   // its header fields, for %(headers) (see countHead)
 	status         int
 	overflowLogged bool
 	redirecting    bool   // the app answered with X-Sendfile / X-Accel-Redirect
@@ -670,7 +671,7 @@ func (c *conn) resetResponse() {
 	c.bodyErr = nil
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr, c.linger = nil, nil, false
-	c.written, c.headSize, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, -1, 0
+	c.written, c.headSize, c.headFields, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, 0, -1, 0
 	c.sendQueued = -1
 	c.lastFlush = time.Time{}
 	c.isHead = string(c.req.Method) == "HEAD"
@@ -1189,6 +1190,15 @@ func (c *conn) logAccess(start time.Time) {
 	if c.req.Minor == 0 {
 		proto = "HTTP/1.0"
 	}
+	if c.s.opts.Protocol == UWSGI {
+		// The client's protocol as the gateway says it: nginx speaks
+		// HTTP/2 to the client and the uwsgi protocol to carafe.
+		if p, _ := c.ureq.Get("SERVER_PROTOCOL"); string(p) == "HTTP/2.0" {
+			proto = "HTTP/2.0"
+		} else if string(p) == "HTTP/3.0" {
+			proto = "HTTP/3.0"
+		}
+	}
 	remote := c.remote
 	if c.s.opts.LogXForwardedFor {
 		if xff := c.forwardedFor(); len(xff) > 0 {
@@ -1202,16 +1212,30 @@ func (c *conn) logAccess(start time.Time) {
 			remote = string(b)
 		}
 	}
-	e := accesslog.Entry{Remote: remote, Method: c.req.Method,
+	e := accesslog.Entry{Remote: remote, Forwarded: remote != c.remote, Method: c.req.Method,
 		Target: c.req.Target, Proto: proto, Status: c.status, Bytes: c.written,
 		Duration: time.Since(start), HeadBytes: c.headSize, ContentLength: max(c.req.ContentLength, 0)}
+	e.RespHeaders, e.RequestVars = c.headFields, len(c.req.Headers)
+	e.ReadErr = c.bodyErr != nil
+	e.WriteErr = c.writeErr != nil && c.writeErr != errAborted && c.writeErr != errAbandoned
 	if c.s.opts.Protocol == UWSGI {
 		e.ContentLength = c.ureq.ContentLength
+		e.RequestVars = len(c.ureq.Vars)
+		e.Modifier1, e.Modifier2 = c.ureq.Header.Modifier1, c.ureq.Header.Modifier2
 	}
 	if c.s.opts.Access.Headers() {
 		c.logHeaders(&e)
 	}
 	c.s.opts.Access.Log(&e)
+}
+
+// countHead notes the header fields of the response head written, when
+// the log-format names %(headers): head is the status line, the fields and
+// the blank line.
+func (c *conn) countHead(head []byte) {
+	if c.s.opts.Access.CountsHeaders() {
+		c.headFields = max(bytes.Count(head, crlf)-2, 0)
+	}
 }
 
 // logHeaders fills the request fields a log-format may name.
@@ -1227,10 +1251,17 @@ func (c *conn) logHeaders(e *accesslog.Entry) {
 		e.Referer, _ = c.ureq.Get("HTTP_REFERER")
 		e.User, _ = c.ureq.Get("REMOTE_USER")
 		for i, name := range names {
-			e.Vars[i], _ = c.ureq.Get(name)
+			n := 0
+			for _, kv := range c.ureq.Vars {
+				if string(kv.Key) == name {
+					e.Vars[i] = joinField(e.Vars[i], kv.Value, n)
+					n++
+				}
+			}
 		}
 		return
 	}
+	var seen []int // per name: the values joined so far (only when some repeat)
 	for _, h := range c.req.Headers {
 		switch {
 		case httpsyntax.EqualFold(h.Name, "host"):
@@ -1241,9 +1272,18 @@ func (c *conn) logHeaders(e *accesslog.Entry) {
 			e.Referer = h.Value
 		}
 		for i, name := range names {
-			if e.Vars[i] == nil && isEnvName(h.Name, name[len("HTTP_"):]) {
-				e.Vars[i] = h.Value // the first of a repeated field
+			if !isEnvName(h.Name, name[len("HTTP_"):]) {
+				continue
 			}
+			if e.Vars[i] == nil {
+				e.Vars[i] = h.Value
+				continue
+			}
+			if seen == nil {
+				seen = make([]int, len(names))
+			}
+			e.Vars[i] = joinField(e.Vars[i], h.Value, seen[i]+1)
+			seen[i]++
 		}
 	}
 }
@@ -1282,14 +1322,38 @@ var xForwardedFor = []byte("X-Forwarded-For")
 // forwardedFor is the request's X-Forwarded-For value (from the gateway's
 // HTTP_X_FORWARDED_FOR on the uwsgi protocol), nil when it has none.
 func (c *conn) forwardedFor() []byte {
+	var v []byte
+	n := 0
 	if c.s.opts.Protocol == UWSGI {
-		v, _ := c.ureq.Get("HTTP_X_FORWARDED_FOR")
+		for _, kv := range c.ureq.Vars {
+			if string(kv.Key) == "HTTP_X_FORWARDED_FOR" {
+				v = joinField(v, kv.Value, n)
+				n++
+			}
+		}
 		return v
 	}
 	for _, h := range c.req.Headers {
 		if bytes.EqualFold(h.Name, xForwardedFor) {
-			return h.Value
+			v = joinField(v, h.Value, n)
+			n++
 		}
 	}
-	return nil
+	return v
+}
+
+// joinField adds value to the n values of a repeated field joined so far
+// (v), by ", " as the environ joins them, for the log: a proxy that adds
+// its own X-Forwarded-For line after a client's was logged as the
+// client's first, forged one. The first value is v itself, not a copy.
+func joinField(v, value []byte, n int) []byte {
+	switch n {
+	case 0:
+		return value
+	case 1:
+		v = append(append(make([]byte, 0, len(v)+2+len(value)), v...), ", "...)
+	default:
+		v = append(v, ", "...)
+	}
+	return append(v, value...)
 }

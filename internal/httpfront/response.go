@@ -213,6 +213,7 @@ func (c *conn) writeHead(size int64, last bool) {
 	b = append(b, "\r\n"...)
 	c.scratch = b
 	c.headSize = int64(len(b))
+	c.countHead(b)
 	c.write(b)
 }
 
@@ -515,6 +516,7 @@ func (c *conn) writeSimple(code int, keepAlive bool) {
 		c.written = 0
 	}
 	c.headSize = int64(len(c.scratch)) - c.written
+	c.countHead(c.scratch[:c.headSize])
 	c.write(c.scratch)
 }
 
@@ -538,6 +540,7 @@ func (c *conn) Abandon() {
 		resp := appendSimpleResponse(nil, c.s.opts.Protocol, 504, false)
 		c.status, c.written = 504, int64(len(reason(504))+1)
 		c.headSize = int64(len(resp)) - c.written
+		c.countHead(resp[:c.headSize])
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 		// Straight to the socket: bw holds nothing (a pipelined answer
 		// goes out before the call, a 100 Continue at once), and its

@@ -134,6 +134,7 @@ func (w *staticWriter) WriteHeader(code int) {
 	b = append(b, "\r\n"...)
 	c.scratch = b
 	c.headSize = int64(len(b))
+	c.countHead(b)
 	c.write(b)
 }
 
