@@ -279,9 +279,9 @@ func TestWSGILogFormat(t *testing.T) {
 		}
 	}
 	code, out := run(t, 15*time.Second, "--http", freeAddr(t), "--chdir", appDir("master_pid"), "--module", "wsgi",
-		"--log-format", "%(addr) %(core)")
-	if code == 0 || !strings.Contains(out, "%(core) is not a variable carafe fills") {
-		t.Errorf("--log-format with %%(core): exit %d, output %q; want a refusal naming it", code, out)
+		"--log-format", "%(addr) %(rss)")
+	if code == 0 || !strings.Contains(out, "%(rss) is not a variable carafe fills") {
+		t.Errorf("--log-format with %%(rss): exit %d, output %q; want a refusal naming it", code, out)
 	}
 }
 
@@ -505,20 +505,22 @@ func TestWSGIAccessLog(t *testing.T) {
 		}
 	})
 
-	// uWSGI's log-4xx, log-5xx, log-slow, log-big and log-zero keep those
-	// lines when logging is disabled.
+	// uWSGI's log-4xx, log-5xx, log-slow, log-big, log-zero and
+	// log-sendfile keep those lines when logging is disabled.
 	for _, tt := range []struct {
 		flag, logged, silent string
+		more                 []string
 	}{
-		{"--log-4xx", "/missing-page", "/boom"},
-		{"--log-5xx", "/boom", "/missing-page"},
-		{"--log-slow=200", "/slow-page", "/big-page"},
-		{"--log-big=50000", "/big-page", "/slow-page"},
-		{"--log-zero", "/empty-page", "/big-page"},
+		{"--log-4xx", "/missing-page", "/boom", nil},
+		{"--log-5xx", "/boom", "/missing-page", nil},
+		{"--log-slow=200", "/slow-page", "/big-page", nil},
+		{"--log-big=50000", "/big-page", "/slow-page", nil},
+		{"--log-zero", "/empty-page", "/big-page", nil},
+		{"--log-sendfile", "/files/wsgi.py", "/big-page", []string{"--static-map", "/files=" + appDir("access_log")}},
 	} {
 		t.Run("disable-logging "+tt.flag, func(t *testing.T) {
 			t.Parallel()
-			s := startApp(t, "access_log", "--disable-logging", tt.flag)
+			s := startApp(t, "access_log", append([]string{"--disable-logging", tt.flag}, tt.more...)...)
 			for _, path := range []string{"/log-path", tt.silent, tt.logged} {
 				wsgiGet(t, s, path)
 			}

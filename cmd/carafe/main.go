@@ -287,6 +287,7 @@ func accessFilter(cfg *config.Config) accesslog.Filter {
 	f.Slower = time.Duration(cfg.LogSlow) * time.Millisecond
 	f.Bigger = int64(cfg.LogBig)
 	f.Empty = cfg.LogZero
+	f.IOError, f.Sendfile = cfg.LogIOError, cfg.LogSendfile
 	return f
 }
 
@@ -618,7 +619,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 			IOTimeout:     secs(cfg.SocketTimeout),
 			Keepalive:     -1,
 		},
-		Access:           !cfg.DisableLogging || cfg.Log4xx || cfg.Log5xx || cfg.LogSlow > 0 || cfg.LogBig > 0 || cfg.LogZero,
+		Access:           !cfg.DisableLogging || !accessFilter(cfg).All(),
 		AccessFilter:     accessFilter(cfg),
 		AccessFormat:     cfg.LogFormat,
 		AccessFile:       reqLogFile(cfg),

@@ -40,18 +40,22 @@ type Logger struct {
 // --log-big, --log-zero): a request is logged when it meets any of the
 // criteria set. The zero Filter logs every request.
 type Filter struct {
-	Classes []int         // status classes: 4 for 4xx, 5 for 5xx
-	Slower  time.Duration // took longer than this
-	Bigger  int64         // sent more body bytes than this
-	Empty   bool          // sent no body bytes
+	Classes  []int         // status classes: 4 for 4xx, 5 for 5xx
+	Slower   time.Duration // took this long or longer
+	Bigger   int64         // sent this many body bytes or more
+	Empty    bool          // sent no body bytes
+	IOError  bool          // reading the body or writing the response failed
+	Sendfile bool          // sent a file (static, wsgi.file_wrapper, X-Sendfile)
 }
 
-func (f *Filter) all() bool {
-	return len(f.Classes) == 0 && f.Slower <= 0 && f.Bigger <= 0 && !f.Empty
+// All reports whether f keeps every line: the zero Filter, or none of
+// its criteria set.
+func (f Filter) All() bool {
+	return len(f.Classes) == 0 && f.Slower <= 0 && f.Bigger <= 0 && !f.Empty && !f.IOError && !f.Sendfile
 }
 
 func (f *Filter) keep(e *Entry) bool {
-	if f.all() {
+	if f.All() {
 		return true
 	}
 	for _, c := range f.Classes {
@@ -59,7 +63,9 @@ func (f *Filter) keep(e *Entry) bool {
 			return true
 		}
 	}
-	return f.Slower > 0 && e.Duration > f.Slower || f.Bigger > 0 && e.Bytes > f.Bigger || f.Empty && e.Bytes == 0
+	// At the bounds as uWSGI: --log-slow 1000 keeps a request of 1000 ms.
+	return f.Slower > 0 && e.Duration >= f.Slower || f.Bigger > 0 && e.Bytes >= f.Bigger || f.Empty && e.Bytes == 0 ||
+		f.IOError && (e.ReadErr || e.WriteErr) || f.Sendfile && e.Sendfile
 }
 
 // New returns a Logger writing to w the requests f keeps, in format (nil:
@@ -133,6 +139,7 @@ type Entry struct {
 	RespHeaders, RequestVars int
 	Modifier1, Modifier2     uint8
 	ReadErr, WriteErr        bool
+	Sendfile                 bool // the body was a file (see Filter.Sendfile)
 }
 
 // CountsHeaders reports whether the logger's format reads the response's

@@ -139,17 +139,25 @@ func TestLoggerFilter(t *testing.T) {
 		{Status: 999, Bytes: 10, Duration: time.Millisecond},
 		{Status: 201, Bytes: 10, Duration: 300 * time.Millisecond},
 		{Status: 206, Bytes: 1 << 20, Duration: time.Millisecond},
+		{Status: 207, Bytes: 10, Duration: time.Millisecond, WriteErr: true},
+		{Status: 208, Bytes: 10, Duration: time.Millisecond, ReadErr: true},
+		{Status: 226, Bytes: 10, Duration: time.Millisecond, Sendfile: true},
 	}
 	for _, tt := range []struct {
 		f    Filter
 		want string
 	}{
-		{Filter{}, "200 204 302 404 499 500 503 999 201 206"},
+		{Filter{}, "200 204 302 404 499 500 503 999 201 206 207 208 226"},
 		{Filter{Classes: []int{4}}, "404 499"},
 		{Filter{Classes: []int{5}}, "500 503"},
 		{Filter{Classes: []int{4, 5}}, "404 499 500 503"},
 		{Filter{Slower: 200 * time.Millisecond}, "201"},
 		{Filter{Bigger: 1000}, "206"},
+		// At the bound, as uWSGI: >=, not >.
+		{Filter{Slower: 300 * time.Millisecond}, "201"},
+		{Filter{Bigger: 1 << 20}, "206"},
+		{Filter{IOError: true}, "207 208"},
+		{Filter{Sendfile: true}, "226"},
 		{Filter{Empty: true}, "204"},
 		{Filter{Classes: []int{5}, Slower: 200 * time.Millisecond, Empty: true}, "204 500 503 201"},
 	} {

@@ -91,7 +91,8 @@ var logVars = map[string]logVar{
 	"micros": varMicros, "msecs": varMsecs, "secs": varSecs, "time": varTime, "epoch": varEpoch,
 	"tmsecs": varTmsecs, "tmicros": varTmicros, "ctime": varCtime, "ltime": varLtime,
 	"size": varSize, "hsize": varHsize, "rsize": varRsize, "cl": varCl, "pid": varPid, "wid": varWid,
-	"core": varCore, "switches": varSwitches, "ioerr": varIOErr, "rerr": varRErr, "werr": varWErr,
+	"ftime": varLtime, // uWSGI's ltime unless logformat-strftime, which carafe refuses
+	"core":  varCore, "switches": varSwitches, "ioerr": varIOErr, "rerr": varRErr, "werr": varWErr,
 	"headers": varHeaders, "vars": varVars, "modifier1": varModifier1, "modifier2": varModifier2,
 }
 

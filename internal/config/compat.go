@@ -56,6 +56,13 @@ var compatOptions = []Option{
 		"another file."),
 	noop("log-master", "", "Every carafe process writes whole lines to the log itself (a file opened for appending, or "+
 		"the inherited stderr), so there is no logging process or thread to delegate to."),
+	{
+		Name: "log-master-bufsize", Kind: KindNoop, Metavar: "BYTES", Section: secCompat, Check: atLeast(0, "a number of bytes"),
+		Doc: "There is no logging process (see log-master): each line is written whole, however long, by the " +
+			"process that has it.",
+	},
+	noop("log-master-stream", "", "There is no logging process (see log-master)."),
+	noop("log-master-req-stream", "", "There is no logging process (see log-master)."),
 	noop("threaded-logger", "", "Every carafe process writes whole lines to the log itself; there is no logger thread."),
 	noop("log-reopen", "", "carafe always reopens the --logto file on a reload (SIGHUP): the master reopens it, and "+
 		"the new workers open it by name."),
@@ -257,6 +264,18 @@ var unsupportedOptions = []Option{
 	unsupported("log-route", noLogPlugins),
 	unsupported("log-syslog", noLogPlugins),
 	unsupported("log-prefix", noLogPlugins),
+	unsupported("log-socket", noLogPlugins),
+	unsupported("log-req-encoder", noLogPlugins+" A --log-format that is a JSON object ({...}) makes JSON lines, "+
+		"its values escaped as JSON strings."),
+	unsupported("log-req-route", noLogPlugins),
+	unsupported("log-drain", noLogFilters),
+	unsupported("log-filter", noLogFilters),
+	unsupported("log-alarm", "There are no alarms; have the log shipper or journald's consumers watch for the lines."),
+	withAliases(unsupported("logger-list", "carafe has one logger: the log file (--logto) or stderr."), "loggers-list"),
+	withAliases(unsupported("logformat-strftime", "%(ltime) (and %(ftime), the same) is Apache's time "+
+		"(02/Jan/2006:15:04:05 -0700); %(time), %(tmsecs), %(ctime) give others."), "log-format-strftime"),
+	unsupported("log-truncate", "carafe appends to the log; empty it before the start (ExecStartPre=) or "+
+		"rotate it (--log-maxsize, logrotate)."),
 	unsupported("vhost", noVhosts),
 	unsupported("no-default-app", noVhosts),
 	unsupported("ignore-script-name", noVhosts),
@@ -282,6 +301,9 @@ const (
 	noWaitFor    = "Order the start with systemd instead: RequiresMountsFor= for a file system, After= for a service."
 	noLogPlugins = "carafe writes its log lines as they are, to --logto or stderr (journald under systemd), " +
 		"and the request log to --req-logger; --log-format shapes the request lines."
+	noLogFilters = "carafe keeps every line; filter them in the log shipper, or with journald's consumers; " +
+		"for the request log, --disable-logging with --log-4xx, --log-5xx, --log-slow, --log-big, --log-zero, " +
+		"--log-ioerror or --log-sendfile keeps only the lines wanted."
 	noVhosts     = "carafe serves one app; route hosts to separate carafe services with nginx or Apache."
 	noErrorPages = "The app's own error pages go out as it gives them; carafe's few (400, 503, 504) are " +
 		"short plain text; use nginx's error_page to replace them."

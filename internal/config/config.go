@@ -99,6 +99,8 @@ type Config struct {
 	LogSlow          int    // --log-slow MS: requests slower than this despite DisableLogging; 0 = off
 	LogBig           int    // --log-big BYTES: responses bigger than this despite DisableLogging; 0 = off
 	LogZero          bool   // --log-zero: responses with no body despite DisableLogging
+	LogIOError       bool   // --log-ioerror: requests whose I/O failed despite DisableLogging
+	LogSendfile      bool   // --log-sendfile: responses that sent a file despite DisableLogging
 	LogTo            string // --logto FILE; "" = stderr
 	Logger           string // --logger file:FILE: Parse makes it LogTo
 	ReqLogger        string // --req-logger file:FILE: the request log's own file

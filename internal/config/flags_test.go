@@ -121,7 +121,8 @@ func TestParseFlags(t *testing.T) {
 				"--log-date", "--logdate=%Y-%m-%d %H:%M:%S", "--log-master", "--threaded-logger", "--log-reopen",
 				"--close-on-exec", "--close-on-exec2", "--py-call-osafterfork", "--http-auto-chunked", "--threads-stacksize", "512",
 				"--need-plugin", "python3", "--plugins-dir", "/usr/lib/uwsgi/plugins", "--min-worker-lifetime", "10",
-				"--file-serve-mode", "x-accel-redirect", "--fileserve-mode=x-sendfile"},
+				"--file-serve-mode", "x-accel-redirect", "--fileserve-mode=x-sendfile",
+				"--log-master-bufsize", "65536", "--log-master-stream", "--log-master-req-stream"},
 			want: func(c *Config) { c.Module, c.HTTP = "app", []string{DefaultHTTP} },
 		},
 		{

@@ -591,12 +591,16 @@ func TestEmptyNumber(t *testing.T) {
 func TestBehaviourOptionsRefused(t *testing.T) {
 	_, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\nhttp = :8000\n"+
 		"fs-reload = /srv/app\nwait-for-mountpoint = /mnt/data\nerror-page-404 = /srv/404.html\n"+
-		"static-gzip-ext = css\nreload-on-exception = false\n", []string{})
+		"static-gzip-ext = css\nreload-on-exception = false\n"+
+		// The Logstash recipe's encoder: ignored, the JSON request log
+		// silently was no JSON.
+		"log-req-encoder = format {\"event\": \"uwsgi_request\", ${msg}}\nlog-drain = ^health\n", []string{})
 	if err == nil {
 		t.Fatal("accepted")
 	}
 	for _, want := range []string{`"fs-reload" is a uWSGI feature`, "--touch-reload", "wait-for-mountpoint",
-		"RequiresMountsFor=", "error-page-404", "static-gzip-ext", "--static-gzip-all"} {
+		"RequiresMountsFor=", "error-page-404", "static-gzip-ext", "--static-gzip-all",
+		"log-req-encoder", "is a JSON object", "log-drain", "--log-4xx"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

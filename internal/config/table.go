@@ -601,18 +601,30 @@ var table = append(append(append([]Option{
 	{
 		Name: "log-slow", Kind: KindInt, Default: "0", Metavar: "MS", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogSlow },
-		Doc: "With --disable-logging, still log the requests that took longer than this many milliseconds; " +
-			"0 means off.",
+		Doc: "With --disable-logging, still log the requests that took this many milliseconds or more " +
+			"(as uWSGI counts); 0 means off.",
 	},
 	{
 		Name: "log-big", Kind: KindInt, Default: "0", Metavar: "BYTES", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogBig },
-		Doc:   "With --disable-logging, still log the responses whose body is larger than this; 0 means off.",
+		Doc:   "With --disable-logging, still log the responses whose body is this many bytes or more (as uWSGI counts); 0 means off.",
 	},
 	{
 		Name: "log-zero", Kind: KindBool, Section: secLogging,
 		Field: func(c *Config) any { return &c.LogZero },
 		Doc:   "With --disable-logging, still log the responses with an empty body.",
+	},
+	{
+		Name: "log-ioerror", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.LogIOError },
+		Doc: "With --disable-logging, still log the requests whose body could not be read or whose response " +
+			"could not be written (a client that went away, a timeout).",
+	},
+	{
+		Name: "log-sendfile", Kind: KindBool, Section: secLogging,
+		Field: func(c *Config) any { return &c.LogSendfile },
+		Doc: "With --disable-logging, still log the responses that sent a file: --static-map and " +
+			"--check-static files, wsgi.file_wrapper, X-Sendfile and X-Accel-Redirect.",
 	},
 	{
 		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,

@@ -102,6 +102,7 @@ type conn struct {
 	written        int64
 	headSize       int64 // bytes of the response head written, for a log-format's %(hsize)
 	headFields     int   // its header fields, for %(headers) (see countHead)
+	sentFile       bool  // the body went out by copyFile, for --log-sendfile
 	status         int
 	overflowLogged bool
 	redirecting    bool   // the app answered with X-Sendfile / X-Accel-Redirect
@@ -672,6 +673,7 @@ func (c *conn) resetResponse() {
 	c.respChunked, c.overflowLogged, c.redirecting = false, false, false
 	c.headErr, c.writeErr, c.linger = nil, nil, false
 	c.written, c.headSize, c.headFields, c.status, c.respLeft, c.bodyLeft = 0, 0, 0, 0, -1, 0
+	c.sentFile = false
 	c.sendQueued = -1
 	c.lastFlush = time.Time{}
 	c.isHead = string(c.req.Method) == "HEAD"
@@ -1216,7 +1218,7 @@ func (c *conn) logAccess(start time.Time) {
 		Target: c.req.Target, Proto: proto, Status: c.status, Bytes: c.written,
 		Duration: time.Since(start), HeadBytes: c.headSize, ContentLength: max(c.req.ContentLength, 0)}
 	e.RespHeaders, e.RequestVars = c.headFields, len(c.req.Headers)
-	e.ReadErr = c.bodyErr != nil
+	e.ReadErr, e.Sendfile = c.bodyErr != nil, c.sentFile
 	e.WriteErr = c.writeErr != nil && c.writeErr != errAborted && c.writeErr != errAbandoned
 	if c.s.opts.Protocol == UWSGI {
 		e.ContentLength = c.ureq.ContentLength

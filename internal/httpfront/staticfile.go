@@ -200,6 +200,7 @@ const sendfilePiece = 4 << 20
 // (sendfilePiece, or filePiece), re-arming the write deadline for each. Like io.CopyN it
 // returns io.EOF when src ends first.
 func (c *conn) copyFile(src io.Reader, n int64) (int64, error) {
+	c.sentFile = true
 	sink, turns := c.fileSink(src)
 	// sendfile leaves a regular file's offset after what it sent, so a
 	// piece the deadline cut short can go on from there.
