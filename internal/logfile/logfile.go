@@ -6,6 +6,7 @@ package logfile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -261,4 +262,20 @@ func (f *File) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.f.Close()
+}
+
+// Cause is what a failed rotation's error says without its file names,
+// which change at every try (the backup's name holds the time): a cause
+// that lasts (a directory the process may not write) is said once, where
+// its message, new each second, was logged every second.
+func Cause(err error) string {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Op + ": " + le.Err.Error()
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -2,6 +2,7 @@ package logfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -330,5 +331,23 @@ func TestOpenDirOfNamesTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing", "app.pid")
 	if _, err := OpenDirOf(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("OpenDirOf(%s): %v, want an error naming it", path, err)
+	}
+}
+
+// A rotation that keeps failing for one cause is said once: the cause
+// leaves out the file names, new at every try (the time in the backup's).
+func TestCauseLeavesOutNames(t *testing.T) {
+	try := func(sec int) error {
+		return fmt.Errorf("rotating: %w", &os.LinkError{Op: "rename", Old: "/srv/app.log",
+			New: fmt.Sprintf("/srv/app.log.%d", sec), Err: syscall.EACCES})
+	}
+	if a, b := Cause(try(1796653810)), Cause(try(1796653811)); a != b || a != "rename: permission denied" {
+		t.Errorf("causes %q and %q, want both %q", a, b, "rename: permission denied")
+	}
+	if Cause(try(1)) == Cause(&os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.ENOSPC}) {
+		t.Error("two causes told apart by their errno said the same")
+	}
+	if c := Cause(errors.New("not a regular file")); c != "not a regular file" {
+		t.Errorf("Cause of a plain error %q", c)
 	}
 }

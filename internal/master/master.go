@@ -920,8 +920,8 @@ func (m *master) reopenOwnLog() {
 func (m *master) rotateLog(now time.Time) {
 	to, err := m.o.LogFile.Rename(now)
 	if err != nil {
-		if err.Error() != m.rotateErr { // once, not every second
-			m.rotateErr = err.Error()
+		if logfile.Cause(err) != m.rotateErr { // once, not every second
+			m.rotateErr = logfile.Cause(err)
 			m.o.Log.Error("carafe: master: cannot rotate the log", "err", err)
 		}
 		return

@@ -325,10 +325,10 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 		case now := <-rotate:
 			to, err := o.LogFile.Rename(now)
 			if err != nil {
-				if err.Error() != rotateErr { // once, not every second
+				if logfile.Cause(err) != rotateErr { // once, not every second
 					o.Log.Error("carafe: cannot rotate the log", "err", err)
 				}
-				rotateErr = err.Error()
+				rotateErr = logfile.Cause(err)
 				continue
 			}
 			rotateErr = ""
