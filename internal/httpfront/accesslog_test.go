@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -195,5 +197,40 @@ func TestAccessLogGatewayProto(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("log %q, want %q", out.String(), want)
 		}
+	}
+}
+
+// A download the client leaves part-way is logged with the body bytes that
+// went out, as uWSGI logs it: %(rsize) said 0, and --log-zero took it for
+// an empty response.
+func TestAccessLogCutShortCountsWhatWentOut(t *testing.T) {
+	format, err := accesslog.ParseFormat("%(status) %(rsize)", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	access := accesslog.New(&out, accesslog.Filter{}, format)
+	const size = 64 << 20
+	body := make([]byte, size)
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		c.Exch.Output(head("200 OK", "Content-Length", fmt.Sprint(size)), body, nil, true)
+		return wsgi.OK
+	}}
+	c, br := serve(t, app, Options{Access: access})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := io.CopyN(io.Discard, br, 4<<20); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	re := regexp.MustCompile(`^200 (\d+)\n$`)
+	for deadline := time.Now().Add(10 * time.Second); !re.MatchString(out.String()); time.Sleep(5 * time.Millisecond) {
+		access.Flush()
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q, want one line for the request", out.String())
+		}
+	}
+	n, _ := strconv.Atoi(re.FindStringSubmatch(out.String())[1])
+	if n < 4<<20 || n >= size {
+		t.Errorf("rsize %d: want at least the %d bytes the client read, less than the %d it did not", n, 4<<20, size)
 	}
 }
