@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -266,6 +267,36 @@ func TestWSGIStdioLines(t *testing.T) {
 			}
 			if !s.waitLog("exit-piece", 5*time.Second) {
 				t.Errorf("the piece pending at os._exit was lost")
+			}
+		})
+	}
+}
+
+// Without --logto, what the app prints goes to stderr with the rest of the
+// log, as under uWSGI: run as `carafe ... 2>>app.log` (an init script,
+// supervisord's stderr_logfile), the prints went to stdout and were lost
+// to the log, the tracebacks and request lines kept.
+func TestWSGIStdoutJoinsTheLog(t *testing.T) {
+	t.Parallel()
+	for _, extra := range [][]string{nil, {"--processes", "2"}} {
+		t.Run(fmt.Sprint(len(extra)), func(t *testing.T) {
+			t.Parallel()
+			stdout := filepath.Join(t.TempDir(), "stdout")
+			addr := freeAddr(t)
+			args := append([]string{carafeBin(t), "--http", addr, "--chdir", appDir("stdout_lines"), "--module", "wsgi"}, extra...)
+			cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$@" >"$0"`, stdout}, args...)...)
+			s := launchCmd(t, cmd, addr)
+			s.waitReady(20 * time.Second)
+			for _, path := range []string{"/start", "/end"} {
+				if resp, body := wsgiGet(t, s, path); resp.StatusCode != 200 || string(body) != path {
+					t.Fatalf("%s: got %d %q", path, resp.StatusCode, body)
+				}
+			}
+			if !s.waitLog("stdout-half-one-stdout half-two", 5*time.Second) {
+				t.Errorf("the app's print is not in the log (stderr):\n%s", s.Log())
+			}
+			if b, err := os.ReadFile(stdout); err != nil || len(b) > 0 {
+				t.Errorf("stdout got %q (%v), want nothing: the print belongs with the log", b, err)
 			}
 		})
 	}

@@ -208,6 +208,15 @@ func run(args []string) int {
 		return master.Run(mo)
 	}
 	os.Unsetenv(config.EnvActivated) // read; not for the app
+	if cfg.LogTo == "" {
+		// What the app prints goes where the log goes, as in uWSGI, whose
+		// workers write stdout to stderr: an init script's 2>>app.log, or
+		// supervisord's stderr_logfile, kept the log and the tracebacks
+		// and lost every print.
+		if err := logfile.Redirect("/dev/stderr"); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: stdout to stderr: %v\n", err)
+		}
+	}
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
