@@ -39,9 +39,32 @@ func TestMasterFailedReloadKeepsLimits(t *testing.T) {
 	}
 }
 
+// A worker killed outright (the OOM killer's SIGKILL) loses no request
+// line older than the access log's batch (5 ms): with batches of 100 ms, a
+// busy worker's last tenth of a second of lines was lost, the ones wanted.
+func TestMasterKill9KeepsOlderRequestLines(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	c := masterClient(true, 10*time.Second)
+	for i := 1; i <= 3; i++ { // the first alone, written at once; then a batch
+		if code, _, err := masterGet(c, s.URL(fmt.Sprintf("/?kill9=%d", i))); err != nil || code != 200 {
+			t.Fatalf("GET /?kill9=%d: %d %v", i, code, err)
+		}
+	}
+	time.Sleep(60 * time.Millisecond)
+	syscall.Kill(pid, syscall.SIGKILL)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, masterDisjoint([]int{pid}))
+	for i := 1; i <= 3; i++ {
+		if want := fmt.Sprintf(`"GET /?kill9=%d HTTP/1.1" 200`, i); !strings.Contains(s.Log(), want) {
+			t.Errorf("no request line %s: lost to the kill 60 ms after it:\n%s", want, s.Log())
+		}
+	}
+}
+
 // SIGINT and SIGQUIT stop at once, yet the request log has a line for
-// each request already answered: the access log's buffer (written every
-// 100 ms) is flushed, not lost to a SIGKILL.
+// each request already answered: the access log's buffer is flushed, not
+// lost to a SIGKILL.
 func TestMasterSIGINTQUITKeepsRequestLog(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT} {
