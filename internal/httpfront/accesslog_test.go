@@ -234,3 +234,28 @@ func TestAccessLogCutShortCountsWhatWentOut(t *testing.T) {
 		t.Errorf("rsize %d: want at least the %d bytes the client read, less than the %d it did not", n, 4<<20, size)
 	}
 }
+
+// A request refused unread gets its access line, as nginx logs its 400s:
+// fail2ban-style watchers of the access log saw none, only the
+// diagnostic line, ten a second at most. What of the request line was
+// read is logged, "-" for the rest.
+func TestAccessLogRefusedRequests(t *testing.T) {
+	var out lockedBuffer
+	access := accesslog.New(&out, accesslog.Filter{Classes: []int{4}}, nil) // --disable-logging --log-4xx
+	for _, tt := range []struct{ req, want string }{
+		{"GARBAGE\r\n\r\n", `"- - -" 400 12 `},
+		{"GET /x HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", `"GET /x HTTP/1.1" 400 12 `},
+		{"GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", `"- - -" 414 13 `},
+		{"GET /y HTTP/1.1\r\n\r\n", `"GET /y HTTP/1.1" 400 12 `}, // no Host
+	} {
+		c, br := serve(t, okApp, Options{Access: access})
+		io.WriteString(c, tt.req)
+		io.ReadAll(br)
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), tt.want); time.Sleep(5 * time.Millisecond) {
+			access.Flush()
+			if time.Now().After(deadline) {
+				t.Fatalf("%.40q: log %q, want a line with %q", tt.req, out.String(), tt.want)
+			}
+		}
+	}
+}

@@ -540,12 +540,45 @@ func (c *conn) reject(err error) {
 	}
 	c.s.logRefused(slog.LevelInfo, "httpfront: bad request", "remote", c.remote, "status", code, "err", err)
 	c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
-	c.bw.Write(appendSimpleResponse(c.scratch[:0], c.s.opts.Protocol, code, false))
+	resp := appendSimpleResponse(c.scratch[:0], c.s.opts.Protocol, code, false)
+	c.bw.Write(resp)
 	c.writeErr = c.bw.Flush()
+	c.logRejected(code, int64(len(resp)))
 	// The client may still be sending (a body behind a bad head): closed
 	// with its bytes unread, the socket would send a reset, which can
 	// reach the client before it has read the answer.
 	c.lingerClose()
+}
+
+// logRejected gives a request refused unread its access line, as nginx
+// logs its 400s: what of the request line was read ("-" for the rest), the
+// status and the bytes of carafe's answer. A log watcher (fail2ban, a WAF's
+// rules) saw no line for them, only the rate-limited diagnostic.
+func (c *conn) logRejected(code int, sent int64) {
+	if c.s.opts.Access == nil {
+		return
+	}
+	dash := []byte("-")
+	e := accesslog.Entry{Remote: c.remote, Method: c.req.Method, Target: c.req.Target, Proto: "-",
+		Status: code, Duration: time.Since(c.start)}
+	if len(e.Method) == 0 {
+		e.Method = dash
+	}
+	if len(e.Target) == 0 {
+		e.Target = dash
+	}
+	if c.req.Major == 1 {
+		e.Proto = "HTTP/1.1"
+		if c.req.Minor == 0 {
+			e.Proto = "HTTP/1.0"
+		}
+	}
+	if c.writeErr == nil {
+		e.Bytes = int64(len(reason(code)) + 1)
+		e.HeadBytes = sent - e.Bytes
+	}
+	e.WriteErr = c.writeErr != nil
+	c.s.opts.Access.Log(&e)
 }
 
 // handle serves one parsed request and reports whether to keep the
