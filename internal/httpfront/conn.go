@@ -1321,6 +1321,11 @@ func (c *conn) logHeaders(e *accesslog.Entry) {
 			seen[i]++
 		}
 	}
+	if e.Host == nil && c.lHost != "" {
+		// An HTTP/1.0 request without Host: the SERVER_NAME its environ
+		// has, as uWSGI logs it.
+		e.Host = []byte(c.lHost)
+	}
 }
 
 // isEnvName reports whether a header's name is cgi (X_FORWARDED_FOR) as
