@@ -131,6 +131,57 @@ func TestMasterKillOnlyWorkerNoRequestLost(t *testing.T) {
 	}
 }
 
+// A worker killed while its only thread is busy fails only the request it
+// was running: the requests that came meanwhile wait in the socket's
+// queue, which the master keeps, for the replacement. The worker took them
+// into its own memory, and they died with it (a segfaulting C extension,
+// the OOM killer), where uWSGI, which accepts only with a thread free,
+// lost none.
+func TestMasterKillBusyWorkerKeepsWaitingRequests(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--master", "--processes", "1", "--threads", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	busy := make(chan error, 1)
+	go func() {
+		_, _, err := masterGet(masterClient(false, 10*time.Second), s.URL("/sleep?s=3"))
+		busy <- err
+	}()
+	// The call is running, and slow (past 10 ms), but not yet stuck long
+	// enough (100 ms) for the worker to stop accepting whatever its limit.
+	time.Sleep(40 * time.Millisecond)
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	waiting := make(chan answer, 3)
+	for range 3 {
+		go func() {
+			code, body, err := masterGet(masterClient(false, 15*time.Second), s.URL("/"))
+			waiting <- answer{code, body, err}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // they are in: in the queue, or taken
+	syscall.Kill(pid, syscall.SIGKILL)
+	if err := <-busy; err == nil {
+		t.Errorf("the running request was answered: the worker was not killed in it")
+	}
+	// One may have been taken: the worker's accept was waiting when the
+	// thread's call was still short (see Admission). The others were all
+	// lost.
+	lost := 0
+	for range 3 {
+		a := <-waiting
+		if a.err != nil || a.code != 200 || masterPidOf(a.body) == pid {
+			lost++
+			t.Logf("a request that waited for the busy worker: %d %q %v", a.code, a.body, a.err)
+		}
+	}
+	if lost > 1 {
+		t.Errorf("%d of the 3 requests that waited for the busy worker died with it, want at most 1", lost)
+	}
+}
+
 // A worker that fails importing the app is a configuration error: the
 // traceback is printed once (not once per worker, not in a respawn loop)
 // and the master exits non-zero.

@@ -14,7 +14,11 @@ import (
 // that may run for seconds: 16 one-second requests sent at once to 2
 // workers of 4 threads were taken 15 to 1 or 9 to 7, and answered in 3 to
 // 4 s; held back, 8 to 8, in 2 s, as uWSGI. A connection a worker leaves
-// costs nothing: it waits in the queue, as it would have waited here.
+// costs nothing: it waits in the queue, as it would have waited here. On
+// a socket of the worker's own (TCP with several processes) it gains that
+// too: the queue, which the master keeps, outlives a crash of the worker
+// and waits a harakiri out for its replacement; a connection taken in
+// dies or waits with the worker.
 //
 // A worker takes connections while the connections it has accepted whose
 // first request is not answered yet (being read, waiting for a thread, or

@@ -98,7 +98,7 @@ func TestAdmissionCountsCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.ServeShared(l)
+	go srv.ServeAdmitted(l)
 	t.Cleanup(func() { srv.Shutdown(time.Second) })
 	get := func(path string) net.Conn {
 		c, err := net.Dial("tcp", l.Addr().String())

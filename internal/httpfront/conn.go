@@ -74,7 +74,7 @@ type conn struct {
 	spool         *bodySpool   // the rest of the body, read while the response goes out (see spool.go)
 	bodyMem       int64        // bytes of bodyMemUsed this connection holds
 	expect100     bool
-	admit         *Admission // the listener's, when it is shared with other workers (see Server.ServeShared)
+	admit         *Admission // the listener's, when served with ServeAdmitted
 	fresh         bool       // counted among admit's fresh connections, as far as c knows (see settle)
 	freshPeriod   int64      // the freshGrace period c was accepted in
 	kept          bool       // a request of c's has been answered: the next ones are a kept-alive connection's

@@ -78,7 +78,7 @@ type Options struct {
 	// (false).
 	OutOfFiles func(starved bool)
 	// Admit, when set, holds accepting on the listeners served with
-	// ServeShared back while the app's threads have more than they can
+	// ServeAdmitted back while the app's threads have more than they can
 	// start on soon (see Admission); one Admission serves every Server
 	// that shares the threads.
 	Admit *Admission
@@ -162,11 +162,11 @@ func NewServer(app wsgi.Runner, opts Options) *Server {
 // Serve accepts connections on l until l is closed.
 func (s *Server) Serve(l net.Listener) error { return s.serve(l, nil) }
 
-// ServeShared is Serve for a listener other workers accept from too (a
-// unix socket, a TCP socket shared by the workers): with Options.Admit,
-// the worker leaves new connections to them while its threads are busy
-// (see Admission).
-func (s *Server) ServeShared(l net.Listener) error { return s.serve(l, s.opts.Admit) }
+// ServeAdmitted is Serve that takes connections only while Options.Admit
+// has room (see Admission): for a listener other workers accept from too
+// (a unix socket, a TCP socket shared by the workers), which then take
+// them, and for one whose queue outlives the worker (a master's).
+func (s *Server) ServeAdmitted(l net.Listener) error { return s.serve(l, s.opts.Admit) }
 
 func (s *Server) serve(l net.Listener, admit *Admission) error {
 	host, port := splitHostPort(l.Addr().String())

@@ -276,8 +276,15 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 			srv = uwsgiSrv
 		}
 		serve := srv.Serve
-		if i < len(o.shared) && o.shared[i] {
-			serve = srv.ServeShared
+		if i < len(o.shared) && o.shared[i] || ctl != nil {
+			// Under a master, also on a socket of this worker's own (TCP
+			// with several processes): a connection left in its queue
+			// outlives a crash of this worker (the master keeps the socket,
+			// and the replacement takes it), and waits a harakiri out for
+			// the replacement; one taken and parked here dies or waits with
+			// the worker. Taken without the limit, a crash failed a request
+			// or more that had not begun, where uWSGI failed none.
+			serve = srv.ServeAdmitted
 		}
 		go func(l net.Listener, errc chan<- error) { errc <- serve(l) }(l, errc) // (errc, not the variable: a retire drops it)
 	}
