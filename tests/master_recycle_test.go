@@ -319,6 +319,48 @@ func TestMasterHarakiriGrace(t *testing.T) {
 	}
 }
 
+// With --harakiri-graceful-timeout 0, a request that waited for the
+// stuck worker's only thread (on a connection it had kept alive) gets the
+// 503 the log says it got, as with a grace: the same moment's close cut
+// it, and its client saw the connection end without an answer (Go's
+// client, here, sent the GET again, to the replacement; a client that does
+// not retry, or a POST, got an error).
+func TestMasterHarakiriNoGraceAnswers503(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_sleep", "--processes", "1", "--threads", "1",
+		"--harakiri", "2", "--harakiri-graceful-timeout", "0")
+	masterWaitWorkers(t, stats, 1, 20*time.Second, nil)
+	var kept []*http.Client
+	for i := range 4 {
+		c := masterClient(true, 20*time.Second)
+		if code, _, err := masterGet(c, s.URL(fmt.Sprintf("/fast?i=%d", i))); err != nil || code != 200 {
+			t.Fatalf("GET /fast: %d %v", code, err)
+		}
+		kept = append(kept, c)
+	}
+	stuck := masterGetAsync(s.URL("/stuck?s=60"), 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	type answer struct {
+		code int
+		err  error
+	}
+	behind := make(chan answer, len(kept))
+	for i, c := range kept { // on the kept connections: they wait for the thread
+		go func() {
+			code, _, err := masterGet(c, s.URL(fmt.Sprintf("/fast?behind=%d", i)))
+			behind <- answer{code, err}
+		}()
+	}
+	if r := <-stuck; r.code != 504 {
+		t.Errorf("the stuck request: %d %v, want its 504", r.code, r.err)
+	}
+	for range kept {
+		if a := <-behind; a.err != nil || a.code != 503 {
+			t.Errorf("a request behind the stuck one: %d %v, want the 503 the log says", a.code, a.err)
+		}
+	}
+}
+
 // The grace is for the worker's other requests: with none in flight, the
 // harakiri'd worker leaves at once. It waited out the whole grace for the
 // stuck request's own connection, burning a CPU beside its replacement,

@@ -481,7 +481,12 @@ func newServer(w *worker, o httpfront.Options, p httpfront.Protocol, access *acc
 // call that outlasts the drain (a harakiri's stuck one, with --threads
 // 1), no thread would come free for them.
 func (w *worker) shutdown(d time.Duration) {
-	refuse := time.AfterFunc(max(d-refuseBefore, 0), func() {
+	refuseAt := max(d-refuseBefore, 0)
+	// A drain shorter than that (--harakiri-graceful-timeout 0) refuses at
+	// once, and lasts long enough for the 503s to go out: they were
+	// logged as answered, and the same moment's close cut them.
+	d = max(d, refuseBefore)
+	refuse := time.AfterFunc(refuseAt, func() {
 		w.ip.RefuseQueued(func(n int) {
 			w.o.Log.Warn("carafe: answering 503 to the requests still waiting for a Python thread, "+
 				"as the worker stops", "pid", os.Getpid(), "requests", n)
