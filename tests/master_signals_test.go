@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -120,6 +121,35 @@ func TestMasterRepeatedSIGHUPUnderLoad(t *testing.T) {
 	t.Parallel()
 	s, stats := masterStartStats(t, "master_body", "--processes", "2", "--threads", "4")
 	masterReloadUnderLoad(t, s, stats, s.URL("/"), "HTTP")
+}
+
+// During a SIGTERM's drain the stats list a worker that has left as
+// "stopped": "respawning", with pid 0, read as a crash loop to a monitor.
+func TestMasterStatsDuringStopSayStopped(t *testing.T) {
+	t.Parallel()
+	s, stats := masterStartStats(t, "master_pid", "--processes", "2")
+	masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
+	slow := masterGetAsync(s.URL("/sleep?s=3"), 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	var seen []string
+	stopped := false
+	for end := time.Now().Add(2 * time.Second); !stopped && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		doc, err := masterReadStats(stats)
+		if err != nil {
+			continue
+		}
+		for _, w := range doc.Workers {
+			seen = append(seen, w.Status)
+			stopped = stopped || w.Pid == 0 && w.Status == "stopped"
+		}
+	}
+	if !stopped || slices.Contains(seen, "respawning") {
+		t.Errorf("stats during the drain said %q: want the worker that left \"stopped\", none \"respawning\"", seen)
+	}
+	if r := <-slow; r.code != 200 {
+		t.Errorf("the request in flight: %d %v, want 200", r.code, r.err)
+	}
 }
 
 // SIGTERM: the request in flight completes, then the master exits 0.

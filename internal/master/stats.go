@@ -35,6 +35,7 @@ type snapshot struct {
 	procs   []procInfo
 	empty   []procInfo // the slots with no worker now (a restart put off): id and counts only
 	cheap   []procInfo // the slots --cheaper does not run now: id and counts only
+	stopped []procInfo // the slots whose worker left during a stop: id and counts only
 	sockets []SocketEntry
 }
 
@@ -53,6 +54,9 @@ func (m *master) snapshot() snapshot {
 		s := slotOf(id)
 		info := procInfo{id: id, respawns: s.respawns, harakiris: s.harakiris}
 		switch {
+		case id <= m.want && m.stopping:
+			// Not to come back: "respawning" read as a crash loop.
+			out.stopped = append(out.stopped, info)
 		case id <= m.want:
 			out.empty = append(out.empty, info)
 		case m.o.Cheaper.Min > 0:
@@ -112,7 +116,7 @@ type SocketEntry struct {
 type WorkerEntry struct {
 	ID       int    `json:"id"`
 	Pid      int    `json:"pid"`
-	Status   string `json:"status"` // idle, busy, starting, stopping; respawning, cheap (pid 0)
+	Status   string `json:"status"` // idle, busy, starting, stopping; respawning, cheap, stopped (pid 0)
 	RSS      int64  `json:"rss"`
 	Respawns int    `json:"respawns"`
 	control.WorkerStats
@@ -297,9 +301,9 @@ func (m *master) collect() StatsDoc {
 	// So is one that --cheaper does not run now, as uWSGI lists it ("cheap"):
 	// what a monitor graphs keeps its series, and a dashboard shows how
 	// many more workers the load may start.
-	for i, slots := range [][]procInfo{snap.empty, snap.cheap} {
+	for i, slots := range [][]procInfo{snap.empty, snap.cheap, snap.stopped} {
 		for _, p := range slots {
-			doc.Workers = append(doc.Workers, WorkerEntry{ID: p.id, Status: []string{"respawning", "cheap"}[i],
+			doc.Workers = append(doc.Workers, WorkerEntry{ID: p.id, Status: []string{"respawning", "cheap", "stopped"}[i],
 				Respawns: p.respawns, RespawnCount: p.respawns, HarakiriCount: p.harakiris, Cores: []any{},
 				Apps: []any{}, WorkerStats: control.WorkerStats{Threads: []control.ThreadStats{}}})
 		}
