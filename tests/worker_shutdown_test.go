@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -314,6 +315,36 @@ func TestShutdownNamesCutRequest(t *testing.T) {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	if !s.waitLog("GET /sleep?s=5 was cut short after", 10*time.Second) {
 		t.Errorf("the cut request is not named:\n%s", s.Log())
+	}
+}
+
+// A child process that exits does not cut short the app's waits in C:
+// SIGCHLD (and SIGWINCH) keep their default action, ignored, in the
+// worker, as under python itself, uWSGI and Gunicorn. Caught by Go's
+// handler, each interrupted a poll() or usleep() (EINTR) of code that does
+// not retry, SQLite's busy wait among them: "database is locked" came
+// early for a view that ran a subprocess.
+func TestChildExitDoesNotInterruptCWaits(t *testing.T) {
+	t.Parallel()
+	for _, threads := range []string{"1", "4"} {
+		s := startApp(t, "c_waits", "--threads", threads)
+		_, body := httpGet(t, s.URL("/poll"))
+		if took, err := strconv.ParseFloat(string(body), 64); err != nil || took < 0.9 {
+			t.Errorf("--threads %s: poll(1 s) returned after %q s: a child's exit interrupted it", threads, body)
+		}
+	}
+}
+
+// A tracer or profiler set for every thread (threading.settrace, as
+// coverage.py and yappi set it) reaches the request threads, as under
+// Gunicorn: a CI job that measured its views' coverage saw none.
+func TestThreadingSettraceReachesRequests(t *testing.T) {
+	t.Parallel()
+	for _, threads := range []string{"1", "4"} {
+		s := startApp(t, "c_waits", "--threads", threads)
+		if _, body := httpGet(t, s.URL("/trace")); string(body) == "0" {
+			t.Errorf("--threads %s: the tracer threading.settrace set saw no call of the view", threads)
+		}
 	}
 }
 

@@ -284,11 +284,15 @@ static const char crf_loader_src[] =
 	"                     if t is not main and not t.daemon and t.is_alive()\n"
 	"                     and not isinstance(t, dummy))\n"
 	"def _carafe_thread_begin():\n"
-	"    import threading\n"
+	"    import sys, threading\n"
 	"    t = threading.current_thread()\n"
 	"    if isinstance(t, getattr(threading, '_DummyThread', ())) and hasattr(t, "
 	"'_daemonic'):\n"
 	"        t._daemonic = False\n"
+	"    if getattr(threading, '_trace_hook', None) is not None:\n"
+	"        sys.settrace(threading._trace_hook)\n"
+	"    if getattr(threading, '_profile_hook', None) is not None:\n"
+	"        sys.setprofile(threading._profile_hook)\n"
 	"def _carafe_disconnect_type():\n"
 	"    import sys\n"
 	"    exc = sys.modules.get('werkzeug.exceptions')\n"
@@ -685,6 +689,20 @@ static void crf_after_fork_child(void)
 void crf_signals_save(void)
 {
 	static int atfork;
+	/* Signals whose default is to be ignored, which Go's handler catches:
+	 * a child's exit (SIGCHLD), a terminal's resize (SIGWINCH). Caught, each
+	 * interrupted the app's waits in C (EINTR from poll, usleep: SQLite's
+	 * busy wait ended early); ignored, as under python, they interrupt
+	 * nothing. Go needs neither (carafe asks for no notice of them). */
+	static const int ignored[] = {SIGCHLD, SIGWINCH};
+	struct sigaction cur, dfl;
+
+	memset(&dfl, 0, sizeof dfl);
+	sigemptyset(&dfl.sa_mask);
+	dfl.sa_handler = SIG_DFL;
+	for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+		if (sigaction(ignored[i], NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO))
+			sigaction(ignored[i], &dfl, NULL);
 
 	for (int i = 0; i < CRF_KEPT_SIGNALS; i++)
 		sigaction(crf_kept_signals[i], NULL, &crf_kept_actions[i]);
@@ -1007,7 +1025,10 @@ int crf_may_run(int own)
  * thread is marked as no daemon: as under Gunicorn, whose request
  * threads are threading's own (and under uWSGI's first thread), Python's
  * exit then waits for such a Thread (within --worker-reload-mercy; see
- * crf_finalize_begin, which does not count the dummies themselves). */
+ * crf_finalize_begin, which does not count the dummies themselves). The
+ * tracer and profiler threading.settrace and setprofile set for every
+ * thread are set for it too, as threading's own threads take them:
+ * coverage.py and profilers saw no request's code. */
 static void crf_thread_begin(void)
 {
 	static PyObject *fn;
