@@ -302,6 +302,41 @@ func TestWSGIStdoutJoinsTheLog(t *testing.T) {
 	}
 }
 
+// --req-logger file:/dev/stdout keeps the request lines on stdout when the
+// workers' own stdout is stderr (a container's "requests on stdout, errors
+// on stderr"): opened by name, it opened stderr's file a second time, and
+// the lines went there, or overwrote the log in a file of the shell's.
+func TestReqLoggerStdoutStaysStdout(t *testing.T) {
+	t.Parallel()
+	stdout := filepath.Join(t.TempDir(), "stdout")
+	addr := freeAddr(t)
+	args := []string{carafeBin(t), "--http", addr, "--chdir", appDir("stdout_lines"), "--module", "wsgi",
+		"--processes", "2", "--req-logger", "file:/dev/stdout"}
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$@" >"$0"`, stdout}, args...)...)
+	s := launchCmd(t, cmd, addr)
+	s.waitReady(20 * time.Second)
+	for _, path := range []string{"/start", "/end"} {
+		if resp, body := wsgiGet(t, s, path); resp.StatusCode != 200 || string(body) != path {
+			t.Fatalf("%s: got %d %q", path, resp.StatusCode, body)
+		}
+	}
+	if !s.waitLog("stdout-half-one-stdout half-two", 5*time.Second) {
+		t.Errorf("the app's print is not in the log (stderr):\n%s", s.Log())
+	}
+	var out []byte
+	waitFor(5*time.Second, func() bool {
+		out, _ = os.ReadFile(stdout)
+		return strings.Contains(string(out), `"GET /end HTTP/1.1" 200`)
+	})
+	if !strings.Contains(string(out), `"GET /start HTTP/1.1" 200`) || !strings.Contains(string(out), `"GET /end HTTP/1.1" 200`) ||
+		strings.Contains(string(out), "stdout-half") {
+		t.Errorf("stdout has %q: want the two request lines, and nothing the app printed", out)
+	}
+	if strings.Contains(s.Log(), `"GET /start`) {
+		t.Errorf("a request line is in stderr:\n%s", s.Log())
+	}
+}
+
 // A daemon thread blocked writing to stdout when the worker stops (its
 // stdout a full pipe) does not make the stop abort: Python's final flush
 // finds no lock held by the stopped thread.

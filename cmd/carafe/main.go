@@ -213,6 +213,9 @@ func run(args []string) int {
 		// workers write stdout to stderr: an init script's 2>>app.log, or
 		// supervisord's stderr_logfile, kept the log and the tracebacks
 		// and lost every print.
+		if err := logfile.KeepStdout(); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: stdout: %v\n", err)
+		}
 		if err := logfile.Redirect("/dev/stderr"); err != nil {
 			fmt.Fprintf(os.Stderr, "carafe: stdout to stderr: %v\n", err)
 		}

@@ -94,9 +94,52 @@ func openIn(path string, flag int, perm os.FileMode) (f *os.File, safe bool, err
 // opened (--daemonize's, which becomes the process's output).
 func OpenAppend(path string) (*os.File, error) { return openLog(path) }
 
+// stdout is the descriptor that /dev/stdout names to the log files: fd 1,
+// or its copy once fd 1 has become stderr (KeepStdout).
+var stdout = 1
+
+// KeepStdout keeps a copy of fd 1, for a log file named /dev/stdout, before
+// fd 1 is made stderr: opened by name then, it opened stderr's file a
+// second time (--req-logger file:/dev/stdout, a container's request log
+// on stdout, went to stderr, or overwrote it in a file of the shell's).
+func KeepStdout() error {
+	syscall.ForkLock.RLock()
+	fd, err := syscall.Dup(1)
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return err
+	}
+	stdout = fd
+	return nil
+}
+
 // openLog opens path for appending, creating it, and gives a regular
-// file the --logfile-chmod mode.
+// file the --logfile-chmod mode. /dev/stdout and /dev/stderr are copies
+// of the descriptors the process has, as Redirect takes them: opened by
+// name, a journald socket refused them (ENXIO).
 func openLog(path string) (*os.File, error) {
+	std := -1
+	switch path {
+	case "/dev/stdout":
+		std = stdout
+	case "/dev/stderr":
+		std = 2
+	}
+	if std >= 0 {
+		syscall.ForkLock.RLock()
+		fd, err := syscall.Dup(std)
+		if err == nil {
+			syscall.CloseOnExec(fd)
+		}
+		syscall.ForkLock.RUnlock()
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
 	f, safe, err := openIn(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if !safe && errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%s %w", path, errLinked)
