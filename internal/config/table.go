@@ -401,8 +401,8 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.HarakiriGrace },
 		Doc: "After a harakiri, how long the worker's other requests in flight may take to finish before " +
 			"the worker exits (at most --worker-reload-mercy), each still within --harakiri: one that " +
-			"overruns meanwhile is answered and logged as the first was; 0 cuts them at once, as uWSGI " +
-			"does without this option. The stuck request itself cannot be interrupted and is answered at once; " +
+			"overruns meanwhile is answered and logged as the first was; 0 cuts them at once (within the quarter " +
+			"second the requests still waiting for a thread get for their 503s), as uWSGI does without this option. The stuck request itself cannot be interrupted and is answered at once; " +
 			"requests still waiting for a free thread at the end are answered 503.",
 	},
 	{
@@ -649,7 +649,7 @@ var table = append(append(append([]Option{
 			"format `%(addr) - %(user) [%(ltime)] \"%(method) %(uri) %(proto)\" %(status) %(size) " +
 			"\"%(referer)\" \"%(uagent)\"`. carafe fills addr, user (REMOTE_USER from a gateway), host, " +
 			"method, uri, proto, uagent, referer, status, micros, msecs, secs, time, epoch, tmsecs, " +
-			"tmicros, ctime, ltime, size (head and body), hsize, rsize (body), cl, pid, wid, proto (a " +
+			"tmicros, ctime, ltime (and ftime, the same, as in uWSGI without logformat-strftime), size (head and body), hsize, rsize (body), cl, pid, wid, proto (a " +
 			"gateway's SERVER_PROTOCOL, HTTP/2.0 behind nginx's http2), headers (the response's header " +
 			"fields), vars (the gateway's variables, or the request's header fields over HTTP), modifier1, " +
 			"modifier2, ioerr, rerr and werr (1 when reading the body or writing the response failed), core " +

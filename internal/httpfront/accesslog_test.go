@@ -136,6 +136,16 @@ func TestAccessLogVars(t *testing.T) {
 	waitLine(&uout, uaccess, "- 6.6.6.6 200\n")
 	uwsgiGet(t, addr, "PATH_INFO", "/", "HTTP_X_FORWARDED_FOR", "5.5.5.5", "HTTP_X_FORWARDED_FOR", "4.4.4.4")
 	waitLine(&uout, uaccess, "5.5.5.5, 4.4.4.4 - 200\n")
+	// HTTP_HOST given twice is the last, as the app has it.
+	hformat, err := accesslog.ParseFormat("%(var.HTTP_HOST) %(status)", 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hhout lockedBuffer
+	hhaccess := accesslog.New(&hhout, accesslog.Filter{}, hformat)
+	haddr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: hhaccess})
+	uwsgiGet(t, haddr, "PATH_INFO", "/", "HTTP_HOST", "site", "HTTP_HOST", "site:8080")
+	waitLine(&hhout, hhaccess, "site:8080 200\n")
 
 	// --log-x-forwarded-for: %(addr) is the whole chain, as one field; it
 	// was cut at the first colon, as if it were a peer's host:port.
@@ -223,35 +233,43 @@ func TestAccessLogGatewayProto(t *testing.T) {
 // A download the client leaves part-way is logged with the body bytes that
 // went out, as uWSGI logs it: %(rsize) said 0, and --log-zero took it for
 // an empty response.
+//
+// Its write error is logged as one (%(werr), --log-ioerror), also when the
+// app then raises (as a WSGI app whose write fails does) and the response
+// is aborted: the abort's own reason replaced it.
 func TestAccessLogCutShortCountsWhatWentOut(t *testing.T) {
-	format, err := accesslog.ParseFormat("%(status) %(rsize)", 1, 1)
+	format, err := accesslog.ParseFormat("%(status) %(rsize) %(werr)", 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
-	access := accesslog.New(&out, accesslog.Filter{}, format)
 	const size = 64 << 20
 	body := make([]byte, size)
-	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
-		c.Exch.Output(head("200 OK", "Content-Length", fmt.Sprint(size)), body, nil, true)
-		return wsgi.OK
-	}}
-	c, br := serve(t, app, Options{Access: access})
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	if _, err := io.CopyN(io.Discard, br, 4<<20); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	re := regexp.MustCompile(`^200 (\d+)\n$`)
-	for deadline := time.Now().Add(10 * time.Second); !re.MatchString(out.String()); time.Sleep(5 * time.Millisecond) {
-		access.Flush()
-		if time.Now().After(deadline) {
-			t.Fatalf("log %q, want one line for the request", out.String())
+	for _, raises := range []bool{false, true} {
+		var out lockedBuffer
+		access := accesslog.New(&out, accesslog.Filter{}, format)
+		app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+			if err := c.Exch.Output(head("200 OK", "Content-Length", fmt.Sprint(size)), body, nil, true); err != nil && raises {
+				return wsgi.AppError
+			}
+			return wsgi.OK
+		}}
+		c, br := serve(t, app, Options{Access: access})
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, err := io.CopyN(io.Discard, br, 4<<20); err != nil {
+			t.Fatal(err)
 		}
-	}
-	n, _ := strconv.Atoi(re.FindStringSubmatch(out.String())[1])
-	if n < 4<<20 || n >= size {
-		t.Errorf("rsize %d: want at least the %d bytes the client read, less than the %d it did not", n, 4<<20, size)
+		c.Close()
+		re := regexp.MustCompile(`^200 (\d+) 1\n$`)
+		for deadline := time.Now().Add(10 * time.Second); !re.MatchString(out.String()); time.Sleep(5 * time.Millisecond) {
+			access.Flush()
+			if time.Now().After(deadline) {
+				t.Fatalf("app raises %v: log %q, want one line for the request, with its write error", raises, out.String())
+			}
+		}
+		n, _ := strconv.Atoi(re.FindStringSubmatch(out.String())[1])
+		if n < 4<<20 || n >= size {
+			t.Errorf("rsize %d: want at least the %d bytes the client read, less than the %d it did not", n, 4<<20, size)
+		}
 	}
 }
 

@@ -1288,7 +1288,11 @@ func (c *conn) logHeaders(e *accesslog.Entry) {
 		for i, name := range names {
 			n := 0
 			for _, kv := range c.ureq.Vars {
-				if string(kv.Key) == name {
+				switch {
+				case string(kv.Key) != name:
+				case name == "HTTP_HOST": // the last, as the environ has it (see joinRepeated)
+					e.Vars[i] = kv.Value
+				default:
 					e.Vars[i] = joinField(e.Vars[i], kv.Value, n)
 					n++
 				}

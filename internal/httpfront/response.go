@@ -501,7 +501,9 @@ func (c *conn) abort() {
 		tc.SetLinger(0)
 	}
 	c.nc.Close()
-	c.writeErr = errAborted
+	if c.writeErr == nil { // a write that failed first says why (--log-ioerror, %(werr))
+		c.writeErr = errAborted
+	}
 }
 
 var errAborted = &Error{Status: 500, Msg: "response aborted after an app error"}
