@@ -734,7 +734,10 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.MaxFD },
 		Doc: "Set the limit on open files (RLIMIT_NOFILE, soft and hard) of the master and the workers to N at " +
 			"start; raising it above the current hard limit needs root. 0 keeps the limit carafe was started " +
-			"with, raised to its hard limit as every Go program does (systemd's LimitNOFILE= sets it for a service).",
+			"with, raised to its hard limit as every Go program does (systemd's LimitNOFILE= sets it for a service). " +
+			"The app has that limit too, and so do the programs it starts (subprocess), where under uWSGI and " +
+			"Gunicorn they keep the soft limit of the start (1024 under systemd): a program that still uses " +
+			"select(2) must be given a lower one (`preexec_fn`, `prlimit`).",
 	},
 	{
 		Name: "uid", Kind: KindString, Metavar: "USER", Section: secOperations,
