@@ -81,11 +81,13 @@ func TestMasterCheaperStopsIdleWorker(t *testing.T) {
 	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "http.sock")
 	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--cheaper", "1", "--cheaper-initial", "2",
-		"--threads", "2", "--cheaper-overload", "1", "--worker-reload-mercy", "2", "--http", sock)
+		"--threads", "4", "--cheaper-overload", "1", "--worker-reload-mercy", "2", "--http", sock)
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
 	// A request of 6 s on worker 2 (new connections go to either worker
-	// at random: send them until one is there); the load, at most one
-	// thread of four, fits in one worker.
+	// at random: send them until one is there); the load, a few threads
+	// of eight, fits in one worker. (With two threads a worker, two of
+	// them on worker 1 made it busy, and cheaper rightly started worker 2
+	// again: 1 run in 16 under the race detector.)
 	type result struct {
 		code int
 		body string
