@@ -93,7 +93,7 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 	if p.Mode != "" {
 		m, err := strconv.ParseUint(p.Mode, 8, 32)
 		if err == nil {
-			err = os.Chmod(addr, os.FileMode(m))
+			err = chmodSocket(addr, os.FileMode(m))
 		}
 		if err != nil {
 			return fail(fmt.Errorf("carafe: --chmod-socket %s on %s: %w", p.Mode, addr, err))
