@@ -1631,6 +1631,32 @@ func masterStarveFds(t *testing.T, pid int) (restore func()) {
 	return func() { masterNofile(t, pid, old.Cur) }
 }
 
+// A worker's /proc/PID/environ, which its user (the app's) may read, does
+// not show the config files the master passed it: it held the full text
+// of each, the sections not selected and a root-only ini's secrets
+// included, as the worker was started with it.
+func TestMasterConfigFilesNotInWorkerEnviron(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ini := filepath.Join(dir, "site.ini")
+	text := "[uwsgi]\nchdir = " + appDir("master_pid") + "\nmodule = wsgi\n\n[other]\nenv = DB_PASSWORD=hunter2-not-for-this-app\n"
+	if err := os.WriteFile(ini, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, stats := masterStartStats(t, "master_pid", "--ini", ini+":uwsgi", "--processes", "1")
+	pid := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(env), "hunter2") || strings.Contains(string(env), "[other]") {
+		t.Errorf("the worker's environ shows the config files' text")
+	}
+	if code, body, err := masterGet(masterClient(false, 10*time.Second), s.URL("/")); err != nil || code != 200 || masterPidOf(body) != pid {
+		t.Errorf("GET /: %d %q %v", code, body, err)
+	}
+}
+
 // masterNofile sets the soft RLIMIT_NOFILE of process pid to cur (its
 // hard limit kept) and returns the limits it had.
 func masterNofile(t *testing.T, pid int, cur uint64) syscall.Rlimit {

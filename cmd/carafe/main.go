@@ -92,6 +92,9 @@ func run(args []string) int {
 		nameWorker()
 		inheritSettings(cfg, os.Stderr)
 		os.Unsetenv(config.EnvFiles) // read; not for the app
+		if err := wipeStartEnv(config.EnvFiles); err != nil {
+			fmt.Fprintf(os.Stderr, "carafe: %s: %v\n", config.EnvFiles, err)
+		}
 		os.Unsetenv(config.EnvActivated)
 	}
 	var fromSystemd map[string]net.Listener // by the address that names each
