@@ -144,18 +144,45 @@ func (c *Conn) Send(m Msg) error {
 	return c.enc.Encode(m)
 }
 
+// MaxMsg bounds a message. A worker's are small (a stats document, a
+// traceback); the app's code, which runs in the worker, could write a
+// line without end to the worker's end of the pair, and a master reading
+// it whole (as root, with --master-as-root) grew to 732 MB for 2.8 GiB
+// written, and on.
+const MaxMsg = 16 << 20
+
+// ErrTooLong is Recv's error for a message over MaxMsg, which it skips:
+// the next Recv reads the message after it.
+var ErrTooLong = errors.New("control: a message over 16 MiB, skipped")
+
 // Recv reads the next message; io.EOF when the other side is gone.
 func (c *Conn) Recv() (Msg, error) {
 	var m Msg
-	line, err := c.r.ReadBytes('\n')
-	if err != nil {
-		if len(line) == 0 {
-			return m, err
+	var line []byte
+	for {
+		frag, err := c.r.ReadSlice('\n')
+		if len(line)+len(frag) > MaxMsg {
+			for err == bufio.ErrBufferFull { // to the end of that line, unkept
+				_, err = c.r.ReadSlice('\n')
+			}
+			if err != nil {
+				return m, err
+			}
+			return m, ErrTooLong
 		}
-		return m, io.ErrUnexpectedEOF
+		line = append(line, frag...)
+		if err == nil {
+			break
+		}
+		if err != bufio.ErrBufferFull {
+			if len(line) == 0 {
+				return m, err
+			}
+			return m, io.ErrUnexpectedEOF
+		}
 	}
 	if err := json.Unmarshal(line, &m); err != nil {
-		return m, fmt.Errorf("control: bad message %q: %w", line, err)
+		return m, fmt.Errorf("control: bad message %.200q: %w", line, err)
 	}
 	return m, nil
 }

@@ -1,7 +1,9 @@
 package control
 
 import (
+	"bytes"
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -29,5 +31,38 @@ func TestPairRoundTrip(t *testing.T) {
 	w.Close()
 	if _, err := m.Recv(); err != io.EOF {
 		t.Fatalf("after close: %v, want io.EOF", err)
+	}
+}
+
+// A message over MaxMsg is skipped without being kept whole (the app's
+// code can write the worker's end: a master read 2.8 GiB into 732 MB of
+// memory), and the next one is read.
+func TestRecvSkipsOverlongMessage(t *testing.T) {
+	r, w := io.Pipe()
+	c := NewConn(struct {
+		io.Reader
+		io.Writer
+		io.Closer
+	}{r, io.Discard, r})
+	go func() {
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for range 200 { // 200 MiB: read whole, several times that allocated
+			w.Write(chunk)
+		}
+		w.Write([]byte("\n{\"t\":\"ready\",\"text\":\"after\"}\n"))
+		w.Close()
+	}()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := c.Recv(); err != ErrTooLong {
+		t.Fatalf("an overlong message: %v, want ErrTooLong", err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 150<<20 {
+		t.Errorf("reading 200 MiB allocated %d MiB: not bounded by MaxMsg", grew>>20)
+	}
+	m, err := c.Recv()
+	if err != nil || m.Text != "after" {
+		t.Fatalf("the message after it: %+v %v", m, err)
 	}
 }

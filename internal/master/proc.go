@@ -1,6 +1,7 @@
 package master
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -173,6 +174,11 @@ func (m *master) readControl(p *proc) {
 	defer close(p.ctlDone)
 	for {
 		msg, err := p.ctl.Recv()
+		if errors.Is(err, control.ErrTooLong) {
+			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) wrote its control socket a message over "+
+				"16 MiB (the app's code?); skipped", p.id, p.pid))
+			continue
+		}
 		if err != nil {
 			return
 		}
