@@ -66,7 +66,7 @@ func (m *master) openFifo(slot int) error {
 	// user's to swap names in.
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 	if err == nil {
-		if fi, serr := f.Stat(); serr != nil || fi.Mode().Type() != fs.ModeNamedPipe {
+		if fi, serr := f.Stat(); serr != nil || !madeHere(fi) {
 			f.Close()
 			err = errors.New("the file made was replaced by another")
 		}
@@ -93,6 +93,15 @@ func (m *master) openFifo(slot int) error {
 		}
 	}()
 	return nil
+}
+
+// madeHere reports whether fi is a FIFO as openFifo makes it: this
+// process's, for it alone (0600). A FIFO of another user's, open to all,
+// renamed into place between the mkfifo and the open, passed for it, and
+// whoever could write it could stop the master (q).
+func madeHere(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode().Type() == fs.ModeNamedPipe && fi.Mode().Perm()&0o077 == 0 && int(st.Uid) == os.Geteuid()
 }
 
 // unwrapPath is err without a *fs.PathError's repeat of the path.
