@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -108,6 +109,7 @@ func Bind(addr string, p Perm) (net.Listener, error) {
 			return fail(fmt.Errorf("carafe: --chown-socket %s on %s: %w", p.Owner, addr, err))
 		}
 	}
+	noteBound(addr)
 	return l, nil
 }
 
@@ -342,14 +344,61 @@ func File(l net.Listener) (*os.File, error) {
 // removals that failed for a reason other than the file being gone already
 // (a socket bound as root in a root-only directory, by a process that has
 // dropped privileges since), for the caller to say so.
+//
+// Only the socket bound here goes (or, for one this process did not bind,
+// a socket): a file that took its place since (the --uid user may write
+// the directory) is left, where it was removed whatever it was.
 func Vacuum(addrs []string) error {
 	var errs []error
 	for _, a := range addrs {
-		if IsUnix(a) {
-			if err := os.Remove(a); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if !IsUnix(a) {
+			continue
+		}
+		fi, err := os.Lstat(a)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}
+			continue
+		}
+		if !isBound(a, fi) {
+			continue
+		}
+		if err := os.Remove(a); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// bound holds the file identity of each unix socket Bind made, by path:
+// its device and inode (not its change time, which handing it to the
+// --uid user changes).
+var bound sync.Map // string -> fileIdentity
+
+// noteBound records the socket file Bind made at path.
+func noteBound(path string) {
+	if fi, err := os.Lstat(path); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			bound.Store(path, identity(st))
+		}
+	}
+}
+
+// isBound reports whether fi, at path, is the socket Bind made there, or a
+// socket where this process bound none.
+func isBound(path string, fi os.FileInfo) bool {
+	if fi.Mode().Type() != fs.ModeSocket {
+		return false
+	}
+	v, ok := bound.Load(path)
+	if !ok {
+		return true
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && v.(fileIdentity) == identity(st)
+}
+
+type fileIdentity struct{ dev, ino uint64 }
+
+func identity(st *syscall.Stat_t) fileIdentity { return fileIdentity{uint64(st.Dev), st.Ino} }

@@ -472,3 +472,51 @@ func TestUserGroups(t *testing.T) {
 		t.Errorf("a number no user has: %v %v, want none", gs, err)
 	}
 }
+
+// Vacuum removes the socket Bind made, not a file that took its place
+// since (the --uid user may write the socket's directory): a regular file
+// there, or another socket, went whatever it was.
+func TestVacuumRemovesOnlyItsSocket(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.sock")
+	l, err := Bind(path, Perm{Mode: "660"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := Vacuum([]string{path}); err != nil { // its own, chmodded: removed
+		t.Errorf("Vacuum: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("Vacuum left the socket it bound: %v", err)
+	}
+	if l, err = Bind(path, Perm{}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	// Moved aside (its inode kept alive, so that no new file gets its
+	// number), and something else put in its place.
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("not carafe's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Vacuum([]string{path}); err != nil {
+		t.Errorf("Vacuum: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("Vacuum removed the file that took the socket's place: %v", err)
+	}
+	os.Remove(path)
+	other, err := net.Listen("unix", path) // another socket, not the one bound
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.(*net.UnixListener).SetUnlinkOnClose(false)
+	defer other.Close()
+	Vacuum([]string{path})
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("Vacuum removed another socket at the path: %v", err)
+	}
+}
