@@ -281,20 +281,7 @@ func TestWSGIStdoutJoinsTheLog(t *testing.T) {
 	for _, extra := range [][]string{nil, {"--processes", "2"}} {
 		t.Run(fmt.Sprint(len(extra)), func(t *testing.T) {
 			t.Parallel()
-			stdout := filepath.Join(t.TempDir(), "stdout")
-			addr := freeAddr(t)
-			args := append([]string{carafeBin(t), "--http", addr, "--chdir", appDir("stdout_lines"), "--module", "wsgi"}, extra...)
-			cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$@" >"$0"`, stdout}, args...)...)
-			s := launchCmd(t, cmd, addr)
-			s.waitReady(20 * time.Second)
-			for _, path := range []string{"/start", "/end"} {
-				if resp, body := wsgiGet(t, s, path); resp.StatusCode != 200 || string(body) != path {
-					t.Fatalf("%s: got %d %q", path, resp.StatusCode, body)
-				}
-			}
-			if !s.waitLog("stdout-half-one-stdout half-two", 5*time.Second) {
-				t.Errorf("the app's print is not in the log (stderr):\n%s", s.Log())
-			}
+			_, stdout := stdoutLinesApart(t, extra...)
 			if b, err := os.ReadFile(stdout); err != nil || len(b) > 0 {
 				t.Errorf("stdout got %q (%v), want nothing: the print belongs with the log", b, err)
 			}
@@ -302,16 +289,15 @@ func TestWSGIStdoutJoinsTheLog(t *testing.T) {
 	}
 }
 
-// --req-logger file:/dev/stdout keeps the request lines on stdout when the
-// workers' own stdout is stderr (a container's "requests on stdout, errors
-// on stderr"): opened by name, it opened stderr's file a second time, and
-// the lines went there, or overwrote the log in a file of the shell's.
-func TestReqLoggerStdoutStaysStdout(t *testing.T) {
-	t.Parallel()
+// stdoutLinesApart runs the stdout_lines app with extra, its stdout to a
+// file of its own (whose path it returns) and its stderr to the test's
+// log, has it print a line (/start, /end), and checks that the line is
+// in the log.
+func stdoutLinesApart(t *testing.T, extra ...string) (*server, string) {
+	t.Helper()
 	stdout := filepath.Join(t.TempDir(), "stdout")
 	addr := freeAddr(t)
-	args := []string{carafeBin(t), "--http", addr, "--chdir", appDir("stdout_lines"), "--module", "wsgi",
-		"--processes", "2", "--req-logger", "file:/dev/stdout"}
+	args := append([]string{carafeBin(t), "--http", addr, "--chdir", appDir("stdout_lines"), "--module", "wsgi"}, extra...)
 	cmd := exec.Command("/bin/sh", append([]string{"-c", `exec "$@" >"$0"`, stdout}, args...)...)
 	s := launchCmd(t, cmd, addr)
 	s.waitReady(20 * time.Second)
@@ -323,6 +309,16 @@ func TestReqLoggerStdoutStaysStdout(t *testing.T) {
 	if !s.waitLog("stdout-half-one-stdout half-two", 5*time.Second) {
 		t.Errorf("the app's print is not in the log (stderr):\n%s", s.Log())
 	}
+	return s, stdout
+}
+
+// --req-logger file:/dev/stdout keeps the request lines on stdout when the
+// workers' own stdout is stderr (a container's "requests on stdout, errors
+// on stderr"): opened by name, it opened stderr's file a second time, and
+// the lines went there, or overwrote the log in a file of the shell's.
+func TestReqLoggerStdoutStaysStdout(t *testing.T) {
+	t.Parallel()
+	s, stdout := stdoutLinesApart(t, "--processes", "2", "--req-logger", "file:/dev/stdout")
 	var out []byte
 	waitFor(5*time.Second, func() bool {
 		out, _ = os.ReadFile(stdout)

@@ -97,24 +97,15 @@ func TestAccessLogVars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitLine := func(out *lockedBuffer, access *accesslog.Logger, want string) {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(5 * time.Millisecond) {
-			access.Flush()
-			if time.Now().After(deadline) {
-				t.Fatalf("log %q, want a line %q", out.String(), want)
-			}
-		}
-	}
 	var out lockedBuffer
 	access := accesslog.New(&out, accesslog.Filter{}, format)
 	c, br := serve(t, okApp, Options{Access: access})
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nx-forwarded-for: 9.9.9.9, 10.0.0.1\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n")
 	readResponse(t, br)
-	waitLine(&out, access, "9.9.9.9, 10.0.0.1, 8.8.8.8 - 200\n")
+	waitLine(t, &out, access, "9.9.9.9, 10.0.0.1, 8.8.8.8 - 200\n")
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Real-IP: 7.7.7.7\r\n\r\n")
 	readResponse(t, br)
-	waitLine(&out, access, "- 7.7.7.7 200\n")
+	waitLine(t, &out, access, "- 7.7.7.7 200\n")
 
 	// %(host) of an HTTP/1.0 request without Host is its SERVER_NAME, the
 	// listener's address, as uWSGI logs it; it was "-".
@@ -127,15 +118,15 @@ func TestAccessLogVars(t *testing.T) {
 	hc, hbr := serve(t, okApp, Options{Access: haccess})
 	io.WriteString(hc, "GET / HTTP/1.0\r\n\r\n")
 	readResponse(t, hbr)
-	waitLine(&hout, haccess, "127.0.0.1 200\n")
+	waitLine(t, &hout, haccess, "127.0.0.1 200\n")
 
 	var uout lockedBuffer
 	uaccess := accesslog.New(&uout, accesslog.Filter{}, format)
 	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: uaccess})
 	uwsgiGet(t, addr, "PATH_INFO", "/", "HTTP_X_REAL_IP", "6.6.6.6")
-	waitLine(&uout, uaccess, "- 6.6.6.6 200\n")
+	waitLine(t, &uout, uaccess, "- 6.6.6.6 200\n")
 	uwsgiGet(t, addr, "PATH_INFO", "/", "HTTP_X_FORWARDED_FOR", "5.5.5.5", "HTTP_X_FORWARDED_FOR", "4.4.4.4")
-	waitLine(&uout, uaccess, "5.5.5.5, 4.4.4.4 - 200\n")
+	waitLine(t, &uout, uaccess, "5.5.5.5, 4.4.4.4 - 200\n")
 	// HTTP_HOST given twice is the last, as the app has it.
 	hformat, err := accesslog.ParseFormat("%(var.HTTP_HOST) %(status)", 1, 1)
 	if err != nil {
@@ -145,7 +136,7 @@ func TestAccessLogVars(t *testing.T) {
 	hhaccess := accesslog.New(&hhout, accesslog.Filter{}, hformat)
 	haddr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: hhaccess})
 	uwsgiGet(t, haddr, "PATH_INFO", "/", "HTTP_HOST", "site", "HTTP_HOST", "site:8080")
-	waitLine(&hhout, hhaccess, "site:8080 200\n")
+	waitLine(t, &hhout, hhaccess, "site:8080 200\n")
 
 	// --log-x-forwarded-for: %(addr) is the whole chain, as one field; it
 	// was cut at the first colon, as if it were a peer's host:port.
@@ -158,10 +149,10 @@ func TestAccessLogVars(t *testing.T) {
 	c, br = serve(t, okApp, Options{Access: xaccess, LogXForwardedFor: true})
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4:5678\r\nX-Forwarded-For: 2001:db8::1\r\n\r\n")
 	readResponse(t, br)
-	waitLine(&xout, xaccess, "1.2.3.4:5678,2001:db8::1 200\n")
+	waitLine(t, &xout, xaccess, "1.2.3.4:5678,2001:db8::1 200\n")
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	readResponse(t, br)
-	waitLine(&xout, xaccess, "127.0.0.1 200\n")
+	waitLine(t, &xout, xaccess, "127.0.0.1 200\n")
 }
 
 // uWSGI's %(headers) counts the response's header fields as they went
@@ -182,24 +173,13 @@ func TestAccessLogUWSGIFigures(t *testing.T) {
 	if fields < 2 {
 		t.Fatalf("head %q: want some fields to count", h)
 	}
-	want := fmt.Sprintf("%d 3 0 0 200\n", fields)
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(5 * time.Millisecond) {
-		access.Flush()
-		if time.Now().After(deadline) {
-			t.Fatalf("log %q, want a line %q (head %q)", out.String(), want, h)
-		}
-	}
+	waitLine(t, &out, access, fmt.Sprintf("%d 3 0 0 200\n", fields))
 
 	var uout lockedBuffer
 	uaccess := accesslog.New(&uout, accesslog.Filter{}, format)
 	addr := listenServer(t, okApp, Options{Protocol: UWSGI, Access: uaccess})
 	uwsgiGet(t, addr, "PATH_INFO", "/", "REQUEST_METHOD", "GET", "HTTP_HOST", "x", "HTTP_X_A", "1")
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(uout.String(), " 4 0 0 200\n"); time.Sleep(5 * time.Millisecond) {
-		uaccess.Flush()
-		if time.Now().After(deadline) {
-			t.Fatalf("uwsgi: log %q, want 4 variables, modifier1 0, no I/O error", uout.String())
-		}
-	}
+	waitLine(t, &uout, uaccess, " 4 0 0 200\n") // 4 variables, modifier1 0, no I/O error
 }
 
 // %(proto) behind a gateway is the client's protocol as the gateway gives
@@ -289,11 +269,18 @@ func TestAccessLogRefusedRequests(t *testing.T) {
 		c, br := serve(t, okApp, Options{Access: access})
 		io.WriteString(c, tt.req)
 		io.ReadAll(br)
-		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), tt.want); time.Sleep(5 * time.Millisecond) {
-			access.Flush()
-			if time.Now().After(deadline) {
-				t.Fatalf("%.40q: log %q, want a line with %q", tt.req, out.String(), tt.want)
-			}
+		waitLine(t, &out, access, tt.want)
+	}
+}
+
+// waitLine waits until the access log written to out holds want, flushing
+// its batches; the test fails after 5 s.
+func waitLine(t *testing.T, out *lockedBuffer, access *accesslog.Logger, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), want); time.Sleep(5 * time.Millisecond) {
+		access.Flush()
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q, want a line %q", out.String(), want)
 		}
 	}
 }
