@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // wipeStartEnv blanks the value of the variable name in the environment
@@ -14,8 +15,12 @@ import (
 // shows the start's strings: a worker's CARAFE_CONFIG_FILES, the full
 // text of every config file the master read (a root-only ini, the
 // sections not selected, @(FILE)s), was readable there by the app's user.
-// The bytes are overwritten in place, through /proc/self/mem, once read
-// (the parsed configuration holds copies).
+// The bytes, in the process's first stack, are overwritten in place with
+// spaces (NULs would read as many empty entries) once read: the parsed
+// configuration holds copies, and Go's runtime and C's environ no longer
+// name the string. Written directly, not through /proc/self/mem, which a
+// process the kernel made non-dumpable (a binary its user may not read)
+// may not open.
 func wipeStartEnv(name string) error {
 	stat, err := os.ReadFile("/proc/self/stat")
 	if err != nil {
@@ -31,32 +36,24 @@ func wipeStartEnv(name string) error {
 	if len(f) < 49 {
 		return fmt.Errorf("/proc/self/stat: %d fields, want 51", len(f)+2)
 	}
-	start, err := strconv.ParseInt(f[47], 10, 64)
-	if err != nil {
-		return err
+	start, err1 := strconv.ParseUint(f[47], 10, 64)
+	end, err2 := strconv.ParseUint(f[48], 10, 64)
+	if err1 != nil || err2 != nil || start == 0 || end <= start || end-start > 1<<30 {
+		return fmt.Errorf("/proc/self/stat: env_start %s, env_end %s", f[47], f[48])
 	}
-	env, err := os.ReadFile("/proc/self/environ")
-	if err != nil {
-		return err
-	}
+	env := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), uintptr(start))), end-start)
 	prefix := []byte(name + "=")
-	mem, err := os.OpenFile("/proc/self/mem", os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer mem.Close()
 	for off := 0; off < len(env); {
-		end := bytes.IndexByte(env[off:], 0)
-		if end < 0 {
-			end = len(env) - off
+		n := bytes.IndexByte(env[off:], 0)
+		if n < 0 {
+			n = len(env) - off
 		}
-		if entry := env[off : off+end]; bytes.HasPrefix(entry, prefix) && len(entry) > len(prefix) {
-			blank := make([]byte, len(entry)-len(prefix))
-			if _, err := mem.WriteAt(blank, start+int64(off+len(prefix))); err != nil {
-				return err
+		if entry := env[off : off+n]; bytes.HasPrefix(entry, prefix) {
+			for j := len(prefix); j < len(entry); j++ {
+				entry[j] = ' '
 			}
 		}
-		off += end + 1
+		off += n + 1
 	}
 	return nil
 }
