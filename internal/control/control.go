@@ -155,6 +155,10 @@ const MaxMsg = 16 << 20
 // the next Recv reads the message after it.
 var ErrTooLong = errors.New("control: a message over 16 MiB, skipped")
 
+// ErrBadMessage is Recv's error for a line that is no message; the next
+// Recv reads the line after it.
+var ErrBadMessage = errors.New("control: not a message")
+
 // Recv reads the next message; io.EOF when the other side is gone.
 func (c *Conn) Recv() (Msg, error) {
 	var m Msg
@@ -182,7 +186,7 @@ func (c *Conn) Recv() (Msg, error) {
 		}
 	}
 	if err := json.Unmarshal(line, &m); err != nil {
-		return m, fmt.Errorf("control: bad message %.200q: %w", line, err)
+		return m, fmt.Errorf("%w: %.200q: %v", ErrBadMessage, line, err)
 	}
 	return m, nil
 }

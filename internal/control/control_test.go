@@ -2,6 +2,7 @@ package control
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"runtime"
 	"testing"
@@ -49,7 +50,7 @@ func TestRecvSkipsOverlongMessage(t *testing.T) {
 		for range 200 { // 200 MiB: read whole, several times that allocated
 			w.Write(chunk)
 		}
-		w.Write([]byte("\n{\"t\":\"ready\",\"text\":\"after\"}\n"))
+		w.Write([]byte("\nnot json\n{\"t\":\"ready\",\"text\":\"after\"}\n"))
 		w.Close()
 	}()
 	var before, after runtime.MemStats
@@ -60,6 +61,9 @@ func TestRecvSkipsOverlongMessage(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 150<<20 {
 		t.Errorf("reading 200 MiB allocated %d MiB: not bounded by MaxMsg", grew>>20)
+	}
+	if _, err := c.Recv(); !errors.Is(err, ErrBadMessage) {
+		t.Fatalf("a line that is no message: %v, want ErrBadMessage", err)
 	}
 	m, err := c.Recv()
 	if err != nil || m.Text != "after" {

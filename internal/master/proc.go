@@ -172,11 +172,18 @@ func (m *master) spawn(id int, replaces *proc) error {
 
 func (m *master) readControl(p *proc) {
 	defer close(p.ctlDone)
+	warned := false
 	for {
 		msg, err := p.ctl.Recv()
-		if errors.Is(err, control.ErrTooLong) {
-			m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) wrote its control socket a message over "+
-				"16 MiB (the app's code?); skipped", p.id, p.pid))
+		if errors.Is(err, control.ErrTooLong) || errors.Is(err, control.ErrBadMessage) {
+			// The app's code may write the worker's end: skipped, said
+			// once a worker, and the master reads on (it stopped reading
+			// that worker for good, its ready and stats replies too).
+			if !warned {
+				warned = true
+				m.o.Log.Warn(fmt.Sprintf("carafe: master: worker %d (pid %d) wrote its control socket what is "+
+					"no message (the app's code?); skipped", p.id, p.pid), "err", err)
+			}
 			continue
 		}
 		if err != nil {
