@@ -100,9 +100,10 @@ type conn struct {
 	writeErr       error
 	bodyErr        error // reading the body for the app failed
 	written        int64
-	headSize       int64 // bytes of the response head written, for a log-format's %(hsize)
-	headFields     int   // its header fields, for %(headers) (see countHead)
-	sentFile       bool  // the body went out by copyFile, for --log-sendfile
+	headSize       int64  // bytes of the response head written, for a log-format's %(hsize)
+	headFields     int    // its header fields, for %(headers) (see countHead)
+	sentFile       bool   // the body went out by copyFile, for --log-sendfile
+	gwProto        string // a gateway's SERVER_PROTOCOL past HTTP/1.1, for the access log
 	status         int
 	overflowLogged bool
 	redirecting    bool   // the app answered with X-Sendfile / X-Accel-Redirect
@@ -290,6 +291,7 @@ func (c *conn) settle() {
 // release returns a finished connection's memory to the pools.
 func (c *conn) release() {
 	c.s, c.nc, c.bodyFile, c.redirectHdr = nil, nil, nil, nil
+	c.gwProto = ""
 	c.wait.Reset(nil)
 	c.dropBufs()
 	if cap(c.body) > prefetchMax {
@@ -1225,14 +1227,8 @@ func (c *conn) logAccess(start time.Time) {
 	if c.req.Minor == 0 {
 		proto = "HTTP/1.0"
 	}
-	if c.s.opts.Protocol == UWSGI {
-		// The client's protocol as the gateway says it: nginx speaks
-		// HTTP/2 to the client and the uwsgi protocol to carafe.
-		if p, _ := c.ureq.Get("SERVER_PROTOCOL"); string(p) == "HTTP/2.0" {
-			proto = "HTTP/2.0"
-		} else if string(p) == "HTTP/3.0" {
-			proto = "HTTP/3.0"
-		}
+	if c.gwProto != "" {
+		proto = c.gwProto
 	}
 	remote := c.remote
 	if c.s.opts.LogXForwardedFor {

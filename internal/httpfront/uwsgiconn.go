@@ -45,8 +45,12 @@ func (c *conn) serveUWSGI() {
 	r.Path, _ = ureq.Get("PATH_INFO")
 	r.Query, _ = ureq.Get("QUERY_STRING")
 	r.Major, r.Minor = 1, 1
-	if p, _ := ureq.Get("SERVER_PROTOCOL"); string(p) == "HTTP/1.0" {
+	c.gwProto = ""
+	switch p, _ := ureq.Get("SERVER_PROTOCOL"); string(p) {
+	case "HTTP/1.0":
 		r.Minor = 0
+	case "HTTP/2.0", "HTTP/3.0": // nginx speaks them to the client, the uwsgi protocol to carafe
+		c.gwProto = string(p) // (constant strings: no allocation)
 	}
 	r.ContentLength = ureq.ContentLength
 	r.Chunked, r.KeepAlive, r.Expect100, r.Headers, r.Host = false, false, false, r.Headers[:0], nil

@@ -103,17 +103,24 @@ var stdout = 1
 // second time (--req-logger file:/dev/stdout, a container's request log
 // on stdout, went to stderr, or overwrote it in a file of the shell's).
 func KeepStdout() error {
-	syscall.ForkLock.RLock()
-	fd, err := syscall.Dup(1)
-	if err == nil {
-		syscall.CloseOnExec(fd)
-	}
-	syscall.ForkLock.RUnlock()
+	fd, err := dupCloexec(1)
 	if err != nil {
 		return err
 	}
 	stdout = fd
 	return nil
+}
+
+// dupCloexec is a copy of fd that a program the process starts does not
+// inherit.
+func dupCloexec(fd int) (int, error) {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	nfd, err := syscall.Dup(fd)
+	if err == nil {
+		syscall.CloseOnExec(nfd)
+	}
+	return nfd, err
 }
 
 // openLog opens path for appending, creating it, and gives a regular
@@ -129,12 +136,7 @@ func openLog(path string) (*os.File, error) {
 		std = 2
 	}
 	if std >= 0 {
-		syscall.ForkLock.RLock()
-		fd, err := syscall.Dup(std)
-		if err == nil {
-			syscall.CloseOnExec(fd)
-		}
-		syscall.ForkLock.RUnlock()
+		fd, err := dupCloexec(std)
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 		}
