@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -83,37 +84,49 @@ func TestMasterCheaperStopsIdleWorker(t *testing.T) {
 	s, stats := masterStartStats(t, "master_sleep", "--processes", "2", "--cheaper", "1", "--cheaper-initial", "2",
 		"--threads", "4", "--cheaper-overload", "1", "--worker-reload-mercy", "2", "--http", sock)
 	pids := masterWaitWorkers(t, stats, 2, 20*time.Second, nil)
-	// A request of 6 s on worker 2 (new connections go to either worker
-	// at random: send them until one is there); the load, a few threads
-	// of eight, fits in one worker. (With two threads a worker, two of
-	// them on worker 1 made it busy, and cheaper rightly started worker 2
-	// again: 1 run in 16 under the race detector.)
+	// A request of 6 s on worker 2, and no load on worker 1: new
+	// connections go to either worker at random, so each asks first which
+	// worker it reached and sends the long request only where that is
+	// worker 2 (a kept-alive connection stays with its worker). (Sending
+	// long requests until one reached worker 2 filled worker 1's threads
+	// now and then, and cheaper rightly started worker 2 again.)
 	type result struct {
 		code int
 		body string
 		err  error
 	}
-	var results []chan result
+	long := make(chan result, 1)
 	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	onTwo := false
-	for try := 0; try < 8 && !onTwo; try++ {
-		r := make(chan result, 1)
-		results = append(results, r)
-		go func() {
-			code, body, err := masterGet(c, s.URL("/stuck?s=6"))
-			r <- result{code, body, err}
-		}()
-		time.Sleep(300 * time.Millisecond)
-		doc, err := masterReadStats(stats)
+	for try := 0; try < 64 && !onTwo; try++ {
+		conn, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range doc.Workers {
-			onTwo = onTwo || w.Pid == pids[1] && len(w.Threads) > 0
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
+		br := bufio.NewReader(conn)
+		ask := func(target string) (int, string, error) {
+			if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", target); err != nil {
+				return 0, "", err
+			}
+			return masterRead(http.ReadResponse(br, nil))
 		}
+		code, body, err := ask("/")
+		if err != nil || code != 200 {
+			t.Fatalf("which worker: %d %q %v", code, body, err)
+		}
+		if onTwo = body == fmt.Sprintf("pid=%d", pids[1]); !onTwo {
+			conn.Close()
+			continue
+		}
+		go func() {
+			defer conn.Close()
+			code, body, err := ask("/stuck?s=6")
+			long <- result{code, body, err}
+		}()
 	}
 	if !onTwo {
-		t.Fatal("no request of 8 reached worker 2")
+		t.Fatal("no connection of 64 reached worker 2")
 	}
 	if !s.waitLog("one worker fewer; it stops once its requests are done", 10*time.Second) {
 		t.Fatal("cheaper did not give up the second slot")
@@ -131,10 +144,8 @@ func TestMasterCheaperStopsIdleWorker(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range results {
-		if got := <-r; got.err != nil || got.code != 200 || got.body != "woke up" {
-			t.Errorf("a long request: %d %q %v, want it answered", got.code, got.body, got.err)
-		}
+	if got := <-long; got.err != nil || got.code != 200 || got.body != "woke up" {
+		t.Errorf("the long request: %d %q %v, want it answered", got.code, got.body, got.err)
 	}
 	masterWaitWorkers(t, stats, 1, 10*time.Second, nil)
 	if strings.Contains(s.Log(), "cut short") {
