@@ -247,6 +247,11 @@ func TestMasterSIGINTQUITImmediate(t *testing.T) {
 			if len(alive) > 0 {
 				t.Errorf("workers %v still alive after %v", alive, sig)
 			}
+			// The master's last line says the stop is done, as a
+			// graceful stop's does.
+			if want := "carafe: master: 2 workers stopped; bye"; !strings.Contains(s.Log(), want) {
+				t.Errorf("no %q after %v:\n%s", want, sig, s.Log())
+			}
 		})
 	}
 }

@@ -607,7 +607,14 @@ func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 	case syscall.SIGINT, syscall.SIGQUIT:
 		m.o.Notify.Send("STOPPING=1")
 		m.o.Log.Info("carafe: master: " + why + ", stopping now")
-		m.killAll()
+		n, killed := len(m.procs), m.killAll()
+		// The last line says that the stop is done, as the graceful
+		// one's does: a master that ends without it was killed.
+		how := ""
+		if killed > 0 {
+			how = fmt.Sprintf(" (%d still running after %v, killed)", killed, killGrace)
+		}
+		m.o.Log.Info(fmt.Sprintf("carafe: master: %d %s stopped%s; bye", n, plural(n, "worker", "workers"), how))
 		return 0, true
 	case syscall.SIGUSR1:
 		m.reopenLog()
@@ -1013,7 +1020,9 @@ const killGrace = time.Second
 // it exits quietly. Nor SIGKILL for a worker the master still counts as
 // starting: it may have served already, its word that it is ready not yet
 // read, and its log lines would be lost.
-func (m *master) killAll() {
+//
+// It returns how many were killed.
+func (m *master) killAll() (killed int) {
 	for _, p := range m.procs {
 		p.cmd.Process.Signal(syscall.SIGINT)
 	}
@@ -1025,9 +1034,11 @@ func (m *master) killAll() {
 		case <-time.After(time.Until(deadline)):
 		}
 		p.cmd.Process.Kill()
+		killed++
 		<-p.exited
 	}
 	m.procs = nil
+	return killed
 }
 
 func (m *master) remove(p *proc) {

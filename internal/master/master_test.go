@@ -37,9 +37,9 @@ func TestKillAllLetsWorkersLeave(t *testing.T) {
 	m, outs := killAllProcs(t, `trap 'echo INT > "$OUT"; exit 0' INT
 trap 'echo QUIT > "$OUT"; exit 0' QUIT`, stateStarting, stateReady)
 	start := time.Now()
-	m.killAll()
-	if d := time.Since(start); d >= killGrace {
-		t.Errorf("killAll took %v: the workers were killed, not asked", d)
+	killed := m.killAll()
+	if d := time.Since(start); d >= killGrace || killed != 0 {
+		t.Errorf("killAll took %v and killed %d: the workers were killed, not asked", d, killed)
 	}
 	for i, st := range []procState{stateStarting, stateReady} {
 		b, err := os.ReadFile(outs[i])
@@ -55,7 +55,8 @@ func TestKillAllKillsStayers(t *testing.T) {
 	m, _ := killAllProcs(t, `trap '' INT QUIT`, stateReady, stateReady, stateStarting)
 	done := make(chan struct{})
 	start := time.Now()
-	go func() { m.killAll(); close(done) }()
+	var killed int
+	go func() { killed = m.killAll(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -63,6 +64,9 @@ func TestKillAllKillsStayers(t *testing.T) {
 	}
 	if d := time.Since(start); d < killGrace || d > killGrace+2*time.Second {
 		t.Errorf("killAll took %v, want about %v", d, killGrace)
+	}
+	if killed != 3 {
+		t.Errorf("killAll says it killed %d, want 3", killed)
 	}
 }
 
