@@ -396,6 +396,13 @@ func TestHTTPDeadReaderCut(t *testing.T) {
 			if took > 4500*time.Millisecond {
 				t.Errorf("%s: cut after %v, want within three timeouts of 1 s (and some slack)", target, took.Round(10*time.Millisecond))
 			}
+			// The app's response says why it was cut: the client is
+			// still connected, so it did not go away.
+			want := `response cut short, the client stopped reading (no progress for --http-timeout)" remote=` +
+				c.LocalAddr().String() + ` method=GET target="` + target
+			if strings.HasPrefix(target, "/download") && !s.waitLog(want, 2*time.Second) {
+				t.Errorf("no %q in the log:\n%s", want, s.Log())
+			}
 		})
 	}
 }

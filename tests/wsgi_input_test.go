@@ -156,6 +156,11 @@ func TestWSGIInputClientGone(t *testing.T) {
 	if line != want {
 		t.Errorf("reads after the client left:\n got %s\nwant %s", line, want)
 	}
+	// The app caught the errors and answered (as Werkzeug answers 400):
+	// the log still says why the body was short.
+	if !s.waitLog("httpfront: request body incomplete", 3*time.Second) {
+		t.Errorf("no line says the body was incomplete:\n%s", s.Log())
+	}
 }
 
 // read() of a body whose head claims 900 MB, of which 1,000 bytes came,

@@ -687,7 +687,7 @@ func (c *conn) handle(draining bool) bool {
 		if c.writeErr == nil && c.bufs != nil && c.bw.Buffered() > 0 {
 			c.flushAt(c.now())
 			if c.writeErr != nil {
-				c.s.opts.Log.Info("httpfront: response not delivered, the client went away", "remote", c.remote,
+				c.s.opts.Log.Info("httpfront: response not delivered, "+c.whyUndelivered(c.writeErr), "remote", c.remote,
 					"method", string(c.req.Method), "target", string(c.req.Target), "status", c.status,
 					"err", c.writeErr)
 			}

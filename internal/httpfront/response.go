@@ -329,6 +329,12 @@ func (c *conn) flushAt(now time.Time) {
 func (c *conn) finish() {
 	switch c.call.Result {
 	case wsgi.OK:
+		if c.bodyErr != nil {
+			// The app caught its read's error and answered (Werkzeug's
+			// ClientDisconnected is a 400): the log says why the body
+			// was short, as when the app raises.
+			c.logBodyIncomplete()
+		}
 		if c.headErr == nil || c.headWritten {
 			return
 		}
@@ -341,8 +347,7 @@ func (c *conn) finish() {
 			// The app raised after its body read failed (the bridge logged
 			// no traceback): the client's fault, answered as a body that
 			// could not be read before the call is (408 past the timeout).
-			c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote,
-				"method", string(c.req.Method), "target", string(c.req.Target), "err", c.bodyErr)
+			c.logBodyIncomplete()
 			if !c.headWritten && c.writeErr == nil {
 				c.writeSimple(bodyErrStatus(c.bodyErr), false)
 				c.closeAfter = true
@@ -366,7 +371,7 @@ func (c *conn) finish() {
 		} else if c.writeErr != nil && !errors.Is(c.writeErr, errAbandoned) {
 			// The request log's line reads as an answer like any other:
 			// say that this one did not reach the client whole.
-			c.s.opts.Log.Info("httpfront: response cut short, the client went away", "remote", c.remote,
+			c.s.opts.Log.Info("httpfront: response cut short, "+c.whyUndelivered(c.writeErr), "remote", c.remote,
 				"method", string(c.req.Method), "target", string(c.req.Target), "err", c.writeErr)
 		}
 	}
@@ -394,6 +399,24 @@ func (c *conn) finish() {
 	if !keep {
 		c.closeAfter = true
 	}
+}
+
+// whyUndelivered says why a response did not reach its client whole:
+// the client left, or it stopped reading (its write made no progress
+// for the timeout: a client still connected, which "went away" denied).
+func (c *conn) whyUndelivered(err error) string {
+	switch {
+	case !errors.Is(err, os.ErrDeadlineExceeded):
+		return "the client went away"
+	case c.s.opts.Protocol == UWSGI:
+		return "the client stopped reading (no progress for --socket-timeout)"
+	}
+	return "the client stopped reading (no progress for --http-timeout)"
+}
+
+func (c *conn) logBodyIncomplete() {
+	c.s.opts.Log.Info("httpfront: request body incomplete", "remote", c.remote,
+		"method", string(c.req.Method), "target", string(c.req.Target), "err", c.bodyErr)
 }
 
 // departedAfter is how long a request may have waited, as its call is
