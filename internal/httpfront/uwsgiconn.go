@@ -38,6 +38,13 @@ func (c *conn) serveUWSGI() {
 		c.rejectUWSGI(err)
 		return
 	}
+	if len(ureq.Vars) == 0 {
+		// No request at all: a gateway sends a dozen variables, and
+		// uWSGI drops such a packet. It is not run as a GET of "".
+		c.s.logRefused(slog.LevelWarn, "uwsgi: request refused", "remote", c.remote,
+			"err", "a packet with no variables, so no request")
+		return
+	}
 	c.busy() // a uwsgi connection always closes after its request
 	r := &c.req
 	r.Method = varOr(ureq, "REQUEST_METHOD", "GET")

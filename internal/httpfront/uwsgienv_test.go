@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -148,5 +149,31 @@ func TestUWSGINoOriginFields(t *testing.T) {
 	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	if h, _ := readResponse(t, br); !strings.Contains(h, "\nDate: ") || !strings.Contains(h, "\nServer: carafe") {
 		t.Errorf("HTTP response head lacks Date or Server:\n%s", h)
+	}
+}
+
+// A packet with no variables is no request: the app is not run (it was,
+// as a GET of ""), and the connection closes with a line that says why,
+// as uWSGI drops such a packet.
+func TestUWSGIEmptyPacketRefused(t *testing.T) {
+	ran := make(chan struct{}, 1)
+	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
+		ran <- struct{}{}
+		c.Exch.Output(head("200 OK"), []byte("ok"), nil, true)
+		return wsgi.OK
+	}}
+	var logs lockedBuffer
+	c, br := serve(t, app, Options{Protocol: UWSGI, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	c.Write(uwsgi.AppendRequest(nil, 0, nil))
+	if b, err := io.ReadAll(br); len(b) > 0 || err != nil {
+		t.Errorf("an empty packet was answered: %q %v", b, err)
+	}
+	select {
+	case <-ran:
+		t.Error("an empty packet ran the app")
+	default:
+	}
+	if want := "a packet with no variables, so no request"; !strings.Contains(logs.String(), want) {
+		t.Errorf("no %q in the log:\n%s", want, logs.String())
 	}
 }
