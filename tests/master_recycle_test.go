@@ -783,6 +783,11 @@ func TestMasterSteersAroundWorkerOutOfFiles(t *testing.T) {
 	if !strings.Contains(s.Log(), "out of file descriptors (limit 64 open files)") {
 		t.Errorf("the log does not say why:\n%s", s.Log())
 	}
+	// The failed accepts are said once, not once a retry (about one a
+	// second for the 10 s).
+	if n := strings.Count(s.Log(), "httpfront: accept failed"); n != 1 {
+		t.Errorf("%d lines of failed accepts, want 1:\n%s", n, s.Log())
+	}
 }
 
 // And off the socket of a worker that is starting: the replacement of a

@@ -192,6 +192,7 @@ func (s *Server) serve(l net.Listener, admit *Admission) error {
 	s.mu.Unlock()
 	var tempDelay time.Duration
 	var starvedSince time.Time // when accepts began to fail for want of descriptors
+	failed := 0                // accepts failed in a row
 	// Until when the backlog is drained after a hold's end, or as the loop
 	// starts: a worker that starts (after a crash, a harakiri, a reload)
 	// takes over what queued on the socket meanwhile.
@@ -233,14 +234,21 @@ func (s *Server) serve(l net.Listener, admit *Admission) error {
 						s.starve(1)
 					}
 				}
+				if failed++; failed == 1 {
+					// Once a spell, not once a retry: out of descriptors for
+					// an hour wrote thousands of lines, about one a second.
+					s.opts.Log.Warn("httpfront: accept failed, retrying with a back-off up to 1s", "err", err)
+				}
 				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
-				s.opts.Log.Warn("httpfront: accept failed, retrying", "err", err, "delay", tempDelay)
 				time.Sleep(tempDelay)
 				continue
 			}
 			return err
 		}
-		tempDelay, starvedSince = 0, time.Time{}
+		if failed > 1 {
+			s.opts.Log.Info("httpfront: accepting again", "failed_accepts", failed)
+		}
+		tempDelay, starvedSince, failed = 0, time.Time{}, 0
 		if starved {
 			starved = false
 			s.starve(-1)
