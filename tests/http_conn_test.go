@@ -450,3 +450,33 @@ func TestHTTPRejectLingers(t *testing.T) {
 		t.Errorf("sending the body after the 400 failed (%v): the server reset the connection", err)
 	}
 }
+
+// Clients that keep their connections open can take every file
+// descriptor a worker has (64 here, the fd_leak app's limit, which leaks
+// nothing on "/"): a new client could then not connect until the
+// keep-alive timeout (60 s here), and under a master the worker was
+// replaced every 10 s, with every connection. A failed accept now closes
+// idle kept-alive connections, as nginx does, and the new client is
+// served at once.
+func TestHTTPOutOfFilesClosesIdle(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "fd_leak", "--http-keepalive", "60", "--threads", "2")
+	var kept []*bufio.Reader
+	for i := range 80 {
+		c, err := net.DialTimeout("tcp", s.addr, 2*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r, err := httpReadResponse(br, "GET"); err != nil || r.Status != 200 {
+			t.Fatalf("connection %d, with %d kept open: %v %v", i, len(kept), r, err)
+		}
+		kept = append(kept, br)
+	}
+	if want := "out of file descriptors: closing idle keep-alive connections"; !s.waitLog(want, time.Second) {
+		t.Errorf("no %q in the log:\n%s", want, s.Log())
+	}
+}

@@ -74,11 +74,12 @@ type conn struct {
 	spool         *bodySpool   // the rest of the body, read while the response goes out (see spool.go)
 	bodyMem       int64        // bytes of bodyMemUsed this connection holds
 	expect100     bool
-	admit         *Admission // the listener's, when served with ServeAdmitted
-	fresh         bool       // counted among admit's fresh connections, as far as c knows (see settle)
-	freshPeriod   int64      // the freshGrace period c was accepted in
-	kept          bool       // a request of c's has been answered: the next ones are a kept-alive connection's
-	linger        bool       // close with a lingering close: the request's body was not all read
+	admit         *Admission  // the listener's, when served with ServeAdmitted
+	fresh         bool        // counted among admit's fresh connections, as far as c knows (see settle)
+	freshPeriod   int64       // the freshGrace period c was accepted in
+	kept          bool        // a request of c's has been answered: the next ones are a kept-alive connection's
+	reused        atomic.Bool // kept, for dropIdle
+	linger        bool        // close with a lingering close: the request's body was not all read
 	sent100       bool
 	isHead        bool
 	respChunked   bool
@@ -151,6 +152,7 @@ func newConn(s *Server, nc net.Conn, lHost, lPort string, backlogged bool) *conn
 	c.wait.Reset(nc)
 	c.rdl, c.wdl, c.sendQueued = time.Time{}, time.Time{}, -1
 	c.done, c.abandoned, c.backlogged, c.fresh, c.kept = false, false, backlogged, false, false
+	c.reused.Store(false)
 	c.writeErr, c.wrClosed = nil, false
 	c.start = time.Now()
 	c.wallAt = c.start
@@ -332,6 +334,24 @@ func (c *conn) shutdown() {
 	}
 }
 
+// dropIdle closes the connection now if it is a kept-alive one waiting
+// for its next request (see Server.dropIdle), as a stop's shutdown would
+// after its grace, and reports whether it did. One whose request has
+// begun is left alone, and so is a new one, whose first request is
+// likely on its way (a uwsgi gateway's always is).
+func (c *conn) dropIdle() bool {
+	if !c.reused.Load() {
+		return false
+	}
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	if !c.state.CompareAndSwap(connIdle, connClosing) {
+		return false
+	}
+	c.nc.SetReadDeadline(time.Now())
+	return true
+}
+
 // The states of conn.inHead.
 const (
 	headNone    = iota
@@ -433,6 +453,7 @@ func (c *conn) serve() {
 		keep := c.handle(draining)
 		c.settle() // (answered without the app: a static file, an error)
 		c.kept = true
+		c.reused.Store(true)
 		c.ended = c.now()
 		if !keep {
 			// Under a deadline of its own: the one armed for the previous

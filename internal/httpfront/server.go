@@ -109,6 +109,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
+	droppedAt atomic.Int64 // when dropIdle last logged (Unix seconds)
 	listeners map[net.Listener]struct{}
 	closed    bool
 	stopping  bool           // Shutdown has begun: no new hold
@@ -239,6 +240,9 @@ func (s *Server) serve(l net.Listener, admit *Admission) error {
 					// an hour wrote thousands of lines, about one a second.
 					s.opts.Log.Warn("httpfront: accept failed, retrying with a back-off up to 1s", "err", err)
 				}
+				if (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && s.dropIdle(dropIdleMax) > 0 {
+					tempDelay = 0 // their descriptors are coming free: try again soon
+				}
 				tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
 				time.Sleep(tempDelay)
 				continue
@@ -261,6 +265,39 @@ func (s *Server) serve(l net.Listener, admit *Admission) error {
 		}
 		s.serveConn(nc, host, port, backlogged, admit)
 	}
+}
+
+// dropIdleMax is how many idle connections a failed accept closes for
+// want of descriptors (nginx closes up to 32 of its idle keep-alive
+// connections then).
+const dropIdleMax = 32
+
+// dropIdle closes up to max idle keep-alive connections, for their file
+// descriptors: clients that keep connections open took them all, and new
+// clients could not connect until the keep-alive timeout. (The master
+// replaced the worker after 10 s of it, with every connection and an
+// import of the app, and the clients filled the new one again.) A client
+// whose request crosses the close sees it closed, as at any keep-alive
+// timeout. It returns how many it closed.
+func (s *Server) dropIdle(max int) int {
+	n := 0
+	s.mu.Lock()
+	for c := range s.conns {
+		if n == max {
+			break
+		}
+		if c.dropIdle() {
+			n++
+		}
+	}
+	s.mu.Unlock()
+	if n > 0 {
+		if now := time.Now().Unix(); now-s.droppedAt.Swap(now) >= 60 {
+			s.opts.Log.Warn("httpfront: out of file descriptors: closing idle keep-alive connections for new ones "+
+				"(logged once a minute)", "closed", n)
+		}
+	}
+	return n
 }
 
 // starveAfter is how long accepts fail for want of file descriptors
