@@ -532,7 +532,9 @@ var table = append(append(append([]Option{
 	{
 		Name: "http-header-timeout", Kind: KindFloat, Default: "10", Metavar: "SECONDS", Section: secLimits,
 		Field: func(c *Config) any { return &c.HTTPHeaderTimeout },
-		Doc:   "Time allowed to receive a whole HTTP request head, counted from its first byte.",
+		Doc: "Time allowed to receive a whole HTTP request head, counted from its first byte. A head not " +
+			"finished in time (a slowloris) is closed unanswered and logged with status 408, as nginx " +
+			"logs it; one its client cuts part-way, with 400.",
 	},
 	{
 		Name: "http-timeout", Kind: KindFloat, Default: "60", Metavar: "SECONDS", Section: secLimits,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"regexp"
 	"sort"
 	"strconv"
@@ -270,6 +271,36 @@ func TestAccessLogRefusedRequests(t *testing.T) {
 		io.WriteString(c, tt.req)
 		io.ReadAll(br)
 		waitLine(t, &out, access, tt.want)
+	}
+	// A head its client never finishes: stalled past the head timeout
+	// (a slowloris), 408; closed part-way, 400. Nothing is sent, and the
+	// line says so (0 bytes), as nginx logs them.
+	for _, tt := range []struct {
+		req, want string
+		close     bool
+	}{
+		{"GET /slow HTTP/1.1\r\nHost: x\r\nX-A: b", `"GET /slow HTTP/1.1" 408 0 `, false},
+		{"GET /cut HTTP/1.1\r\nHost: x\r\nX-A", `"GET /cut HTTP/1.1" 400 0 `, true},
+		{"GET /cu", `"- - -" 400 0 `, true},
+	} {
+		c, br := serve(t, okApp, Options{Access: access, HeaderTimeout: 200 * time.Millisecond})
+		io.WriteString(c, tt.req)
+		if tt.close {
+			c.(*net.TCPConn).CloseWrite()
+		}
+		if b, _ := io.ReadAll(br); len(b) > 0 {
+			t.Errorf("%q was answered %q", tt.req, b)
+		}
+		waitLine(t, &out, access, tt.want)
+	}
+	// A connection closed between requests is no request.
+	before := out.String()
+	c, _ := serve(t, okApp, Options{Access: access})
+	c.Close()
+	time.Sleep(50 * time.Millisecond)
+	access.Flush()
+	if out.String() != before {
+		t.Errorf("a connection that sent nothing was logged: %q", strings.TrimPrefix(out.String(), before))
 	}
 }
 

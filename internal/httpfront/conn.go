@@ -559,6 +559,17 @@ func (c *conn) headBuffered() bool {
 func (c *conn) reject(err error) {
 	code := errorStatus(err)
 	if code == 0 {
+		// A head begun and never finished: one that stalled (a
+		// slowloris, cut at --http-header-timeout) is nginx's 408, one
+		// whose client closed or reset it a 400. Nothing is sent (the
+		// client stopped sending or left), but the access log has its
+		// line, as nginx's has: a watcher of the log saw no such attack.
+		// A connection that ends before its next request is no request.
+		if code = unfinishedStatus(err); code != 0 {
+			c.s.logRefused(slog.LevelInfo, "httpfront: request head not finished", "remote", c.remote,
+				"status", code, "err", err)
+			c.logRejected(code, 0)
+		}
 		return
 	}
 	c.s.logRefused(slog.LevelInfo, "httpfront: bad request", "remote", c.remote, "status", code, "err", err)
@@ -596,7 +607,7 @@ func (c *conn) logRejected(code int, sent int64) {
 			e.Proto = "HTTP/1.0"
 		}
 	}
-	if c.writeErr == nil {
+	if c.writeErr == nil && sent > 0 {
 		e.Bytes = int64(len(reason(code)) + 1)
 		e.HeadBytes = sent - e.Bytes
 	}

@@ -623,6 +623,20 @@ func appendSimpleResponse(b []byte, p Protocol, code int, keepAlive bool) []byte
 
 // errorStatus maps a request-reading error to the status to answer with;
 // 0 means close without answering.
+// unfinishedStatus is the status logged for a head that errorStatus
+// gives none: 408 for one that timed out, 400 for one cut by its
+// client, 0 for a connection that closed before a request began.
+func unfinishedStatus(err error) int {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF):
+		return 0
+	case errors.As(err, &ne) && ne.Timeout():
+		return 408
+	}
+	return 400
+}
+
 func errorStatus(err error) int {
 	var he *Error
 	switch {
