@@ -480,3 +480,36 @@ func TestHTTPOutOfFilesClosesIdle(t *testing.T) {
 		t.Errorf("no %q in the log:\n%s", want, s.Log())
 	}
 }
+
+// A client that stops reading a response of one piece (Flask's and
+// Django's) does not keep the Python thread: once a turn passes in which
+// it took nothing, the rest is kept in memory and the thread serves the
+// next request, here the only thread's. It used to wait with the write
+// for two to three --http-timeouts, and eight such clients took every
+// thread of a 2 x 4 site. The slow client still gets its response whole
+// when it reads; one that never reads is cut at the timeout as before.
+func TestHTTPStalledReaderFreesThread(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_stream", "--threads", "1", "--http-timeout", "30")
+	const size = 8 << 20
+	slow := s.dial()
+	slow.(*net.TCPConn).SetReadBuffer(16 << 10)
+	io.WriteString(slow, "GET /download?mb=8&piece=128&list=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	time.Sleep(500 * time.Millisecond) // the response fills the socket; nothing is read
+	start := time.Now()
+	c := s.dial()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "GET /download?mb=1&piece=16&list=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	r, err := httpReadResponse(bufio.NewReader(c), "GET")
+	if err != nil || r.Status != 200 || len(r.Body) != 1<<20 {
+		t.Fatalf("another request while a client does not read its 8 MiB, with one thread: %v %v (after %v)",
+			r, err, time.Since(start).Round(time.Millisecond))
+	}
+	t.Logf("served in %v beside a client that reads nothing", time.Since(start).Round(time.Millisecond))
+	slow.SetReadDeadline(time.Now().Add(20 * time.Second))
+	got, err := io.ReadAll(slow)
+	r, rerr := httpReadResponse(bufio.NewReader(bytes.NewReader(got)), "GET")
+	if err != nil || rerr != nil || r.Status != 200 || len(r.Body) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
+		t.Fatalf("the slow client's response, read at last: %d bytes, %v %v", len(got), err, rerr)
+	}
+}

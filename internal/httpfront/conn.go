@@ -73,6 +73,8 @@ type conn struct {
 	streaming     bool         // the app's call is on, its body (if any) read from the socket as it asks
 	spool         *bodySpool   // the rest of the body, read while the response goes out (see spool.go)
 	bodyMem       int64        // bytes of bodyMemUsed this connection holds
+	parking       bool         // Output is writing, and may park what the client does not take (see park.go)
+	pw            *parkedWrite // a parked piece on its way out
 	expect100     bool
 	admit         *Admission  // the listener's, when served with ServeAdmitted
 	fresh         bool        // counted among admit's fresh connections, as far as c knows (see settle)
@@ -292,6 +294,9 @@ func (c *conn) settle() {
 
 // release returns a finished connection's memory to the pools.
 func (c *conn) release() {
+	if c.pw != nil { // (a connection that ended in a panic)
+		c.joinParked()
+	}
 	c.s, c.nc, c.bodyFile, c.redirectHdr = nil, nil, nil, nil
 	c.gwProto = ""
 	c.wait.Reset(nil)
@@ -687,11 +692,15 @@ func (c *conn) handle(draining bool) bool {
 	if abandoned {
 		// harakiri answered, logged and closed the connection while the
 		// call was stuck (see Abandon), which has now returned anyway.
+		if c.pw != nil {
+			c.joinParked() // (ended by the close)
+		}
 		c.writeErr = errAbandoned
 		c.endSpool()
 		c.closeBody()
 		return false
 	}
+	c.endParked() // the thread is free: the rest goes out meanwhile
 	if c.redirecting && c.call.Result == wsgi.OK {
 		c.serveRedirect()
 	}

@@ -26,6 +26,10 @@ func (c *conn) Output(head, body, ext []byte, last bool) error {
 	if head == nil && c.headErr != nil {
 		return c.headErr // no body goes out without the head it belongs to
 	}
+	if c.parkable() {
+		c.parking = true
+		defer func() { c.parking = false }()
+	}
 	if head != nil {
 		if err := c.head.Parse(head); err != nil {
 			c.headErr = err
@@ -132,6 +136,9 @@ func (c *conn) SendFile(head []byte, f *os.File, n int64) error {
 	if c.takeRedirect() {
 		c.redirecting = true
 		return nil
+	}
+	if c.pw != nil && !c.joinParked() { // (a piece the app wrote before its file)
+		return c.writeErr
 	}
 	if c.head.ContentLength >= 0 && c.head.ContentLength < n {
 		n = c.head.ContentLength
@@ -305,6 +312,9 @@ func (c *conn) write(p []byte) int {
 		return 0
 	}
 	if c.bw.Available() < len(p) {
+		if c.pw != nil && !c.joinParked() {
+			return 0
+		}
 		c.writeDeadline(time.Now(), c.s.opts.IOTimeout)
 	}
 	n, err := c.bw.Write(p)
@@ -317,6 +327,9 @@ func (c *conn) flush() { c.flushAt(time.Now()) }
 // flushAt is flush for a caller that has just read the clock.
 func (c *conn) flushAt(now time.Time) {
 	if c.writeErr != nil || c.bw.Buffered() == 0 {
+		return
+	}
+	if c.pw != nil && !c.joinParked() {
 		return
 	}
 	c.writeDeadline(now, c.s.opts.IOTimeout)

@@ -195,10 +195,17 @@ func (c *conn) endSpool() {
 type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
-	if !w.c.spoolable() {
-		return w.c.writeProgress(p)
+	c := w.c
+	if c.pw != nil && !c.joinParked() { // (write and flushAt join first)
+		return 0, c.writeErr
 	}
-	return w.c.writeWatched(p)
+	switch {
+	case c.parking:
+		return c.writeParking(p)
+	case !c.spoolable():
+		return c.writeProgress(p)
+	}
+	return c.writeWatched(p)
 }
 
 // writeProgress writes p under the connection's write deadline, and moves

@@ -1,7 +1,8 @@
 """Big bodies in 64 KiB pieces. POST /upload reads wsgi.input 64 KiB at a
 time and answers "<bytes> <sha256>"; GET /download?mb=N yields N MiB of a
 fixed 64 KiB pattern (with Content-Length, or without it when ?chunked=1),
-in pieces of 64 KiB, or of K times that with &piece=K."""
+in pieces of 64 KiB, or of K times that with &piece=K, or in one piece of
+a list with &list=1."""
 import hashlib
 from wsgiref.validate import validator
 
@@ -30,6 +31,8 @@ def app(environ, start_response):
     if q.get("chunked") != "1":
         headers.append(("Content-Length", str(pieces * len(piece))))
     start_response("200 OK", headers)
+    if q.get("list") == "1":
+        return [piece * pieces]  # one piece, as Flask and Django answer
 
     def gen():
         for _ in range(pieces):
