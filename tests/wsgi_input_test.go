@@ -163,6 +163,23 @@ func TestWSGIInputClientGone(t *testing.T) {
 	}
 }
 
+// An app that catches the failed read and then raises an error of its
+// own has that error's traceback logged: it used to be dropped with the
+// read's, which is the client's doing and logged as such.
+func TestWSGIInputClientGoneThenAppError(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "input_abort")
+	c, _ := wsgiRaw(t, s, "POST /raise HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
+	time.Sleep(100 * time.Millisecond) // the app is waiting for the rest
+	c.Close()
+	if !s.waitLog("ZeroDivisionError", 5*time.Second) {
+		t.Errorf("the app's own error after the failed read was not logged:\n%s", s.Log())
+	}
+	if !strings.Contains(s.Log(), "httpfront: request body incomplete") {
+		t.Errorf("the failed read was not logged:\n%s", s.Log())
+	}
+}
+
 // read() of a body whose head claims 900 MB, of which 1,000 bytes came,
 // takes address space for what came, not for the claim: allocating the
 // whole Content-Length up front let each such request take 900 MB of it,

@@ -950,10 +950,16 @@ static int crf_call(crf_slot *s, int own, const char *env, Py_ssize_t env_len, c
 fail:
 	crf_leave_if_forked(); /* (before its error is logged as the worker's) */
 	rc = s->output_failed ? CRF_OUTPUT_ERROR : CRF_APP_ERROR;
-	if (rc == CRF_APP_ERROR && !s->input_failed)
-		crf_log_exception();
+	/* A body read or a write that failed is the client's doing, which Go
+	 * logs: the error raised for it goes unlogged (and what the app made
+	 * of it: Django's UnreadablePostError is an OSError too). Another
+	 * error the app raised after catching it is the app's own, and its
+	 * traceback is logged, as uWSGI logs it: it was dropped. */
+	if ((s->input_failed && PyErr_ExceptionMatches(crf_input_error())) ||
+	    (s->output_failed && PyErr_ExceptionMatches(PyExc_OSError)))
+		PyErr_Clear();
 	else
-		PyErr_Clear(); /* (after a failed body read, Go logs the client's fault) */
+		crf_log_exception();
 done:
 	crf_leave_if_forked();
 	crf_wait_io(s); /* close() too may leave a thread writing */
