@@ -290,6 +290,26 @@ static PyObject *crf_input_tell(PyObject *self, PyObject *unused)
 	return PyLong_FromLongLong(in->slot == NULL ? 0 : in->total - crf_avail(in));
 }
 
+/* crf_go_seek calls crfGoSeek as reads call crfGoRead: with the GIL
+ * released, since no Go runs while this thread holds it (a Go call can
+ * wait, for a collection or a free processor, and every Python thread
+ * would wait with it). */
+static int crf_go_seek(crf_Input *in, long long off)
+{
+	int rc, was_app;
+
+	crf_leave_if_forked();
+	in->slot->in_go = CRF_IN_GO_INPUT;
+	Py_BEGIN_ALLOW_THREADS
+	was_app = crf_in_app;
+	crf_in_app = 0; /* Go's code (see crf_fatal) */
+	rc = crfGoSeek(in->slot->index, off);
+	crf_in_app = was_app;
+	Py_END_ALLOW_THREADS
+	in->slot->in_go = 0;
+	return rc;
+}
+
 /* crf_seekable reports whether the body can be read again from any
  * offset: Go read it whole before the call, into its prefetch or a temp
  * file (a small or chunked body, or any with --post-buffering). Go's
@@ -298,7 +318,7 @@ static int crf_seekable(crf_Input *in)
 {
 	if (in->slot == NULL || in->pre_len == in->total)
 		return 1;
-	return !in->slot->in_go && crfGoSeek(in->slot->index, -1) == 0;
+	return !in->slot->in_go && crf_go_seek(in, -1) == 0;
 }
 
 static PyObject *crf_input_seekable(PyObject *self, PyObject *unused)
@@ -349,7 +369,7 @@ static PyObject *crf_input_seek(PyObject *self, PyObject *args)
 		return NULL;
 	}
 	/* Go's offset counts from the end of the prefetch. */
-	if (crfGoSeek(in->slot->index, to > in->pre_len ? to - in->pre_len : 0) != 0)
+	if (crf_go_seek(in, to > in->pre_len ? to - in->pre_len : 0) != 0)
 		return PyErr_Format(PyExc_OSError,
 				    "carafe: wsgi.input cannot seek: the request body streams "
 				    "from the client as the app reads it (--post-buffering "

@@ -725,7 +725,7 @@ static int crf_send_file(crf_slot *s, PyObject *result)
 	crf_leave_if_forked();
 	was_app = crf_in_app;
 	crf_in_app = 0;
-	rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR;
+	rc = crfGoSendFile(s->index) == 0 ? CRF_OK : CRF_OUTPUT_ERROR; /* GIL released by crf_call */
 	crf_in_app = was_app;
 
 	s->head_sent = 1;
