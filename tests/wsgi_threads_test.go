@@ -344,3 +344,19 @@ func slowDownload(addr, path string) (int64, error) {
 	defer resp.Body.Close()
 	return io.Copy(io.Discard, resp.Body)
 }
+
+// An app that monkey-patched threading with gevent (or eventlet) as it
+// loaded is served, but the threads it and its libraries start hardly
+// ever run under carafe's real threads: Sentry's events and a tracer's
+// spans were silently not sent. The start says so. (A stand-in
+// gevent.monkey answers as the real one does after patch_all.)
+func TestAppGreenPatchedThreadingWarned(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "green_patch")
+	if resp, body := wsgiGet(t, s, "/"); resp.StatusCode != 200 || string(body) != "ok" {
+		t.Fatalf("GET /: %d %q", resp.StatusCode, body)
+	}
+	if want := "the app monkey-patched threading with gevent while it loaded"; !strings.Contains(s.Log(), want) {
+		t.Errorf("no %q in the log:\n%s", want, s.Log())
+	}
+}

@@ -231,7 +231,7 @@ var unsupportedOptions = []Option{
 	unsupported("route-host", noRouting),
 	unsupported("response-route", noRouting),
 	unsupported("async", "carafe serves concurrency with --threads; uWSGI's async loop engines are not available."),
-	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported."),
+	unsupported("gevent", "carafe serves concurrency with --threads; gevent is not supported, and an app that monkey-patches threading (gevent.monkey.patch_all, eventlet.monkey_patch) as it loads is warned of at the start: the threads it starts then hardly ever run."),
 	unsupported("ugreen", "carafe serves concurrency with --threads; uGreen is not supported."),
 	unsupported("https", noTLS),
 	unsupported("http-to", "There is no HTTP router process; carafe's workers speak HTTP themselves (--http)."),

@@ -89,6 +89,7 @@ void crf_fork_closes(int fd);
 void crf_leave_if_forked(void);
 int crf_signals_restore(int *changed, int n);
 int crf_signals_forget(int *dropped, int n);
+const char *crf_green_patch(void);
 void crf_dump_all(int fd);
 char *crf_module_files(size_t *len);
 unsigned long crf_thread_ident(crf_slot *s);

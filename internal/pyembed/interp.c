@@ -293,6 +293,16 @@ static const char crf_loader_src[] =
 	"        sys.settrace(threading._trace_hook)\n"
 	"    if getattr(threading, '_profile_hook', None) is not None:\n"
 	"        sys.setprofile(threading._profile_hook)\n"
+	"def _carafe_green_patch():\n"
+	"    import sys\n"
+	"    for lib, mod, ask, name in (('gevent', 'gevent.monkey', 'is_module_patched', 'threading'),\n"
+	"                                ('eventlet', 'eventlet.patcher', 'is_monkey_patched', 'thread')):\n"
+	"        try:\n"
+	"            if getattr(sys.modules.get(mod), ask)(name):\n"
+	"                return lib\n"
+	"        except Exception:\n"
+	"            pass\n"
+	"    return ''\n"
 	"def _carafe_disconnect_type():\n"
 	"    import sys\n"
 	"    exc = sys.modules.get('werkzeug.exceptions')\n"
@@ -723,6 +733,35 @@ static void crf_forget_error(void)
 		crf_log_exception();
 	else
 		PyErr_Clear();
+}
+
+/* crf_green_patch names the green-thread library ("gevent", "eventlet")
+ * that monkey-patched threading while the app loaded, or returns NULL.
+ * carafe runs each request on a real thread of its own, under the GIL:
+ * the patched threads (the app's, Sentry's and OpenTelemetry's senders)
+ * then run only when a request's thread yields to their hub, hardly ever,
+ * and what they hold is not sent (uWSGI and Gunicorn's threads hang on
+ * such an app instead). Called after the load, the GIL held. */
+const char *crf_green_patch(void)
+{
+	static char lib[16];
+	PyObject *fn, *r;
+	const char *name = NULL;
+
+	fn = crf_loader("_carafe_green_patch");
+	r = fn != NULL ? PyObject_CallNoArgs(fn) : NULL;
+	if (r != NULL && PyUnicode_Check(r) && PyUnicode_GET_LENGTH(r) > 0) {
+		const char *u = PyUnicode_AsUTF8(r);
+		if (u != NULL && strlen(u) < sizeof lib) {
+			strcpy(lib, u);
+			name = lib;
+		}
+	}
+	if (r == NULL || PyErr_Occurred())
+		PyErr_Clear();
+	Py_XDECREF(r);
+	Py_XDECREF(fn);
+	return name;
 }
 
 /* crf_signals_forget drops the Python handlers the app set while it

@@ -226,6 +226,9 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	rc := C.crf_load_app(C.int(kind), cstrs[0], cstrs[1], cstrs[2], cstrs[3], cstrs[4],
 		C.Py_ssize_t(len(keys)), C.int(opts.Threads), C.int(opts.Processes), cstrs[5], &cerr)
 	keepSignals()
+	if rc == 0 {
+		warnGreenPatch()
+	}
 	if rc != 0 {
 		tb := takeCString(cerr)
 		cwd, _ := os.Getwd()
@@ -335,6 +338,23 @@ func keepSignals() {
 	fmt.Fprintf(os.Stderr, "carafe: the app set handlers for %s while it loaded; carafe drops them, as "+
 		"mod_wsgi does (Python runs a handler only on its main thread, and only when that thread next runs "+
 		"Python: a later request's call, or the stop), and keeps its own for the signals it handles\n", strings.Join(names, ", "))
+}
+
+// warnGreenPatch says so when the app monkey-patched threading with
+// gevent or eventlet as it loaded (see crf_green_patch): its requests are
+// served, but the threads it and its libraries start hardly run, and an
+// error reporter's events or a tracer's spans were silently not sent.
+func warnGreenPatch() {
+	lib := C.crf_green_patch()
+	if lib == nil {
+		return
+	}
+	name := C.GoString(lib)
+	fmt.Fprintf(os.Stderr, "carafe: warning: the app monkey-patched threading with %s while it loaded "+
+		"(%s): carafe serves each request on a real thread, and the threads the app and its libraries "+
+		"start (an error reporter's or a tracer's sender, the app's own) then hardly ever run, so what "+
+		"they hold may never be sent; carafe has no %s mode: patch only under a %s server, or not at all\n",
+		name, map[string]string{"gevent": "gevent.monkey.patch_all", "eventlet": "eventlet.monkey_patch"}[name], name, name)
 }
 
 // Finalize starts to finalise the interpreter when no call is running,
