@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -119,4 +122,52 @@ func answersAgain(client *http.Client, url string) bool {
 		}
 	}
 	return false
+}
+
+// A worker killed from outside (kill -9, the OOM killer) while it imports
+// the app says nothing of the code: the connections on its socket wait
+// for its replacement, an import away, as at a start. Its slot was taken
+// for broken, and a stand-in answered them 503 in between.
+func TestMasterKilledWhileImportingNo503(t *testing.T) {
+	t.Parallel()
+	vf, marks := masterVersionFile(t, "one"), t.TempDir()
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf,
+		"--env", "MASTER_IMPORT_SLEEP=1", "--env", "MASTER_IMPORT_MARK="+marks)
+	first := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	syscall.Kill(first, syscall.SIGKILL)
+	next := 0
+	for deadline := time.Now().Add(10 * time.Second); next == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no replacement began its import:\n%s", s.Log())
+		}
+		entries, _ := os.ReadDir(marks)
+		for _, e := range entries {
+			if pid, _ := strconv.Atoi(e.Name()); pid != first {
+				next = pid
+			}
+		}
+	}
+	load := masterStartLoadPaced(s.URL("/"), 2, 0, 20*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // requests wait for the import
+	syscall.Kill(next, syscall.SIGKILL)
+	masterWaitWorkers(t, stats, 1, 20*time.Second, func(p []int) bool { return p[0] != first && p[0] != next })
+	time.Sleep(200 * time.Millisecond)
+	load.Stop().report(t, "requests while the importing worker was killed", 0)
+}
+
+// But an import killed each time (the OOM killer ending an import that
+// takes too much) is a broken slot: from the second in a row, a stand-in
+// answers its socket's connections 503 rather than leave them waiting.
+func TestMasterKilledAtEachImportStandsIn(t *testing.T) {
+	t.Parallel()
+	vf := masterVersionFile(t, "one")
+	s, stats := masterStartStats(t, "master_reload", "--processes", "1", "--env", "MASTER_VERSION_FILE="+vf)
+	first := masterWaitWorkers(t, stats, 1, 20*time.Second, nil)[0]
+	if err := os.WriteFile(vf, []byte("killed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(first, syscall.SIGKILL)
+	if !s.waitLog("answering them 503", 15*time.Second) {
+		t.Fatalf("no stand-in for a slot whose imports are killed:\n%s", s.Log())
+	}
 }

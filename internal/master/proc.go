@@ -92,12 +92,13 @@ type event struct {
 
 // slot is what the master remembers about a worker id across restarts.
 type slot struct {
-	started    bool
-	respawns   int  // workers started after the first, for any reason
-	fails      int  // deaths in a row of workers that died young (see respawn)
-	startFails int  // starts in a row that failed (see spawnOrLog)
-	harakiris  int  // workers that overran --harakiri
-	broken     bool // its last worker could not load the app (see standIn)
+	started     bool
+	respawns    int  // workers started after the first, for any reason
+	fails       int  // deaths in a row of workers that died young (see respawn)
+	startFails  int  // starts in a row that failed (see spawnOrLog)
+	harakiris   int  // workers that overran --harakiri
+	broken      bool // its last worker could not load the app (see standIn)
+	killedYoung bool // its last worker was killed (SIGKILL) as it loaded the app, and not taken for broken
 }
 
 var slots = map[int]*slot{}
@@ -230,7 +231,7 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		}
 		p.state = stateReady
 		p.readyAt = time.Now()
-		slotOf(p.id).broken = false
+		slotOf(p.id).broken, slotOf(p.id).killedYoung = false, false
 		m.o.Log.Info(fmt.Sprintf("carafe: worker %d (pid %d) ready: %s", p.id, p.pid, msg.Text))
 		if old := p.replaces; old != nil {
 			p.replaces = nil
@@ -408,10 +409,19 @@ func (m *master) exited(p *proc) (int, bool) {
 	if expected {
 		m.recyclePending(p.id)
 	}
-	if p.state == stateStarting {
+	if s := slotOf(p.id); p.state == stateStarting {
 		// One that died before it served (its config or --chdir gone, a
 		// crash at import) cannot be counted on to come back soon either.
-		slotOf(p.id).broken = true
+		// One killed from outside as it imported (kill -9, the OOM
+		// killer) says nothing of the code: its replacement is an import
+		// away, and the connections on its socket wait for it, as at a
+		// start; a stand-in answered them 503 meanwhile. A second in a
+		// row (an import the OOM killer ends each time) is broken.
+		if killed(p.cmd.ProcessState) && !s.killedYoung {
+			s.killedYoung = true
+		} else {
+			s.broken = true
+		}
 	}
 	if m.startup && p.state == stateStarting && !p.loadErr {
 		fmt.Fprintf(os.Stderr, "carafe: worker %d exited during start-up (%s); see its output above\n", p.id, cause)
@@ -533,6 +543,15 @@ func exitCause(ps *os.ProcessState) string {
 		return "killed by signal " + ws.Signal().String()
 	}
 	return "exit status " + strconv.Itoa(ps.ExitCode())
+}
+
+// killed reports whether a process ended by SIGKILL.
+func killed(ps *os.ProcessState) bool {
+	if ps == nil {
+		return false
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // crashHint is what a worker's unasked-for exit most likely means.

@@ -2,7 +2,8 @@
 import, so a reload that re-imports the app shows the file's new content.
 The body is "v=VALUE pid=PID"; /sleep?s=SECONDS sleeps first. An import
 takes $MASTER_IMPORT_SLEEP seconds (default 0), for reloads that overlap;
-the value "broken" then fails it, as a bad deploy does ("broken-in-2" in
+the value "broken" then fails it, as a bad deploy does, and "killed" ends
+it with SIGKILL, as the OOM killer would ("broken-in-2" in
 worker 2 only, and at once; "broken-in-2-late" there after 1.5 s;
 "broken-in-2-exit" there with os._exit, no traceback). With $MASTER_IMPORT_MARK, a directory, the import first
 leaves a file named after the worker's pid there."""
@@ -21,6 +22,8 @@ if VALUE.startswith("broken-in-2") and os.environ.get("CARAFE_WORKER_ID") == "2"
         os._exit(1)
     raise RuntimeError("a broken deploy, in worker 2")
 time.sleep(float(os.environ.get("MASTER_IMPORT_SLEEP", "0")))
+if VALUE == "killed":
+    os.kill(os.getpid(), 9)  # as the OOM killer ends an import that takes too much
 if VALUE == "broken":
     raise RuntimeError("a broken deploy")
 
