@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"reflect"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -358,5 +359,26 @@ func TestAppGreenPatchedThreadingWarned(t *testing.T) {
 	}
 	if want := "the app monkey-patched threading with gevent while it loaded"; !strings.Contains(s.Log(), want) {
 		t.Errorf("no %q in the log:\n%s", want, s.Log())
+	}
+}
+
+// A thread that enters Python for a request has a name of carafe's, as
+// uWSGI names its (uWSGIWorker1Core3), for logging's %(threadName)s: it
+// read Dummy-3. Under a master the name says the worker too.
+func TestWSGIThreadNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--threads", "2"}, `^carafe-thread\d+$`},
+		{[]string{"--threads", "2", "--processes", "2"}, `^carafe-worker[12]-thread\d+$`},
+	} {
+		s := startAppEnv(t, []string{gomaxprocsFor(true)}, "threads", tc.args...)
+		var out struct{ Name string }
+		wsgiGetJSON(t, s, "/pyname", &out)
+		if !regexp.MustCompile(tc.want).MatchString(out.Name) {
+			t.Errorf("%v: a request's thread is named %q, want %s", tc.args, out.Name, tc.want)
+		}
 	}
 }

@@ -283,12 +283,14 @@ static const char crf_loader_src[] =
 	"    return '\\n'.join('%d %s' % (t.native_id, t.name) for t in threading.enumerate()\n"
 	"                     if t is not main and not t.daemon and t.is_alive()\n"
 	"                     and not isinstance(t, dummy))\n"
-	"def _carafe_thread_begin():\n"
-	"    import sys, threading\n"
+	"def _carafe_thread_begin(_n=__import__('itertools').count(1)):\n"
+	"    import os, sys, threading\n"
 	"    t = threading.current_thread()\n"
-	"    if isinstance(t, getattr(threading, '_DummyThread', ())) and hasattr(t, "
-	"'_daemonic'):\n"
-	"        t._daemonic = False\n"
+	"    if isinstance(t, getattr(threading, '_DummyThread', ())):\n"
+	"        w = os.environ.get('CARAFE_WORKER_ID')\n"
+	"        t.name = 'carafe-%sthread%d' % ('worker%s-' % w if w else '', next(_n))\n"
+	"        if hasattr(t, '_daemonic'):\n"
+	"            t._daemonic = False\n"
 	"    if getattr(threading, '_trace_hook', None) is not None:\n"
 	"        sys.settrace(threading._trace_hook)\n"
 	"    if getattr(threading, '_profile_hook', None) is not None:\n"
@@ -1067,7 +1069,10 @@ int crf_may_run(int own)
  * crf_finalize_begin, which does not count the dummies themselves). The
  * tracer and profiler threading.settrace and setprofile set for every
  * thread are set for it too, as threading's own threads take them:
- * coverage.py and profilers saw no request's code. */
+ * coverage.py and profilers saw no request's code. And it is named
+ * carafe-worker1-thread3 (the worker, then the order in which its
+ * threads came), as uWSGI names its (uWSGIWorker1Core3), for logging's
+ * %(threadName)s, which read Dummy-3. */
 static void crf_thread_begin(void)
 {
 	static PyObject *fn;

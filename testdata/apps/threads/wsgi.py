@@ -1,5 +1,6 @@
 """/sleep blocks one Python thread for 1 s; /local shows threading.local per thread;
-/name is the OS thread's name, as top -H and ps -L show it; /names lists
+/name is the OS thread's name, as top -H and ps -L show it, /pyname
+Python's name for the thread; /names lists
 every thread's name in the process; /file is an 8 MiB wsgi.file_wrapper
 response (sent with sendfile); /states counts the thread states that ran
 this app's code and are still alive (a persistent one per OS thread that
@@ -75,6 +76,8 @@ def _app(environ, start_response):
     elif path == "/name":
         with open("/proc/self/task/%d/comm" % threading.get_native_id()) as f:
             out = {"name": f.read().strip()}
+    elif path == "/pyname":
+        out = {"name": threading.current_thread().name}
     elif path == "/names":
         names = []
         for task in os.listdir("/proc/self/task"):
