@@ -190,7 +190,7 @@ var warnedOptions = []Option{
 	warned("limit-as", "MB", "A Go worker reserves far more address space than it ever touches, so a limit on it "+
 		"would stop workers at start; cap memory with --reload-on-rss and --evil-reload-on-rss (or systemd's MemoryMax=). "+
 		"The same goes for a limit carafe inherits (ulimit -v, systemd's LimitAS=, often left in units written for "+
-		"uWSGI) of 600 MB (once even 1.2 GB) stopped carafe at its start with the Go runtime's \"failed to reserve page summary "+
+		"uWSGI): one of 600 MB (once even 1.2 GB) stopped carafe at its start with the Go runtime's \"failed to reserve page summary "+
 		"memory\" or \"out of memory\"; remove it."),
 	warned("reload-on-as", "MB", "A Go worker's address space is mostly reserved and never used; recycle on "+
 		"resident memory with --reload-on-rss."),
