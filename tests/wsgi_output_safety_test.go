@@ -344,3 +344,34 @@ func postInTwo(t *testing.T, s *server, path string, size int) (*http.Response, 
 	got, _ := io.ReadAll(resp.Body)
 	return resp, got
 }
+
+// An app that closes fd 1 and 2 (a daemonising library's habit) leaves
+// those numbers to the next sockets the worker accepts. carafe's own log
+// lines, written to fd 2, then went to whichever client had it: other
+// clients' request lines, with their addresses and URLs. They go to a
+// copy of fd 2 now, and still reach the log.
+func TestWSGIClosedStderrNotSentToClients(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "close_stdio", "--threads", "1")
+	if resp, body := wsgiGet(t, s, "/closefd"); resp.StatusCode != 200 || string(body) != "ok" {
+		t.Fatalf("/closefd: %d %q", resp.StatusCode, body)
+	}
+	for i := range 5 {
+		// Two connections at once: the sockets take fd 1 and fd 2.
+		a, b := s.dial(), s.dial()
+		io.WriteString(a, fmt.Sprintf("GET /a%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", i))
+		ra, _ := io.ReadAll(a)
+		time.Sleep(50 * time.Millisecond) // the request log's lines are written out meanwhile
+		io.WriteString(b, fmt.Sprintf("GET /b%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", i))
+		rb, _ := io.ReadAll(b)
+		for name, raw := range map[string][]byte{"a": ra, "b": rb} {
+			if !bytes.HasPrefix(raw, []byte("HTTP/1.1 200 ")) || !bytes.HasSuffix(raw, []byte("\r\n\r\nok")) ||
+				bytes.Count(raw, []byte("HTTP/1.1")) != 1 {
+				t.Fatalf("round %d, client %s got more than its answer:\n%q", i, name, raw)
+			}
+		}
+	}
+	if !s.waitLog(`"GET /b4 HTTP/1.1" 200`, 5*time.Second) {
+		t.Errorf("the request log no longer reaches the log:\n%s", s.Log())
+	}
+}

@@ -223,11 +223,18 @@ func run(args []string) int {
 			fmt.Fprintf(os.Stderr, "carafe: stdout to stderr: %v\n", err)
 		}
 	}
+	stderr := os.Stderr
+	if f, err := logfile.Private(); err == nil {
+		// carafe's own lines go to a copy of fd 2, which an app that
+		// closes fd 2 does not hand to the next client (see Private).
+		stderr = f
+		log = slog.New(slog.NewTextHandler(f, nil))
+	}
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	wo := workerOptions(cfg, log)
+	wo := workerOptions(cfg, log, stderr)
 	wo.Notify = notify
 	wo.Passed = fromSystemd
 	if err := staticHandlers(cfg, &wo); err != nil {
@@ -588,7 +595,7 @@ func cwd() string {
 	return d
 }
 
-func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
+func workerOptions(cfg *config.Config, log *slog.Logger, stderr *os.File) worker.Options {
 	module, callable := cfg.Module, cfg.Callable
 	if m, c, ok := strings.Cut(module, ":"); ok {
 		module = m
@@ -651,7 +658,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger) worker.Options {
 		HarakiriGrace:    time.Duration(cfg.HarakiriGrace) * time.Second,
 		ReportLoad:       cfg.Cheaper > 0,
 		LogFile:          logRotation(cfg),
-		Stderr:           os.Stderr,
+		Stderr:           stderr,
 		Log:              log,
 	}
 }

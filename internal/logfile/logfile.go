@@ -43,7 +43,32 @@ func Redirect(path string) error {
 			return err
 		}
 	}
+	if private >= 0 && private != fd {
+		syscall.ForkLock.RLock() // (dup2 clears close-on-exec)
+		defer syscall.ForkLock.RUnlock()
+		if err := syscall.Dup2(fd, private); err != nil {
+			return err
+		}
+		syscall.CloseOnExec(private)
+	}
 	return nil
+}
+
+// private is the process's own copy of fd 2 (see Private); -1: none.
+var private = -1
+
+// Private returns a copy of fd 2, for carafe's own log lines, which
+// Redirect points at the log too. An app that closes fd 1 and 2 (a
+// daemonising library's habit) leaves those numbers to the next sockets
+// the worker accepts: the lines written to fd 2, other clients' request
+// lines among them, went to whichever client got it.
+func Private() (*os.File, error) {
+	fd, err := dupCloexec(2)
+	if err != nil {
+		return nil, err
+	}
+	private = fd
+	return os.NewFile(uintptr(fd), "/dev/stderr"), nil
 }
 
 // mode is what --logfile-chmod asks the log files to have; 0 leaves them

@@ -1076,7 +1076,7 @@ func (w *worker) dumpStacks() {
 	fmt.Fprintf(&b, "%s carafe: SIGUSR2: worker pid %d, %s; its Python stacks:\n",
 		time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), os.Getpid(), strings.Join(busy, "; "))
 	b.Write(stacks)
-	os.Stderr.WriteString(b.String())
+	io.WriteString(w.o.Stderr, b.String())
 }
 
 // listenerFDs are the descriptors of ls.
