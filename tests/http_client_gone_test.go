@@ -164,3 +164,19 @@ func checkGoneLogged(t *testing.T, s *server, paths ...string) {
 		}
 	}
 }
+
+// An app that catches the OSError of a write to a client that left and
+// then fails on its own has its own error's traceback logged: it was
+// dropped with the write's, which is the client's doing.
+func TestHTTPClientGoneThenAppError(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "write_gone")
+	c := s.dial()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(100 * time.Millisecond) // the view runs, and waits for the close
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	if !s.waitLog("ValueError: the app's own error", 10*time.Second) {
+		t.Errorf("the app's own error after a failed write was not logged:\n%s", s.Log())
+	}
+}
