@@ -8,7 +8,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -490,11 +493,19 @@ func TestHTTPOutOfFilesClosesIdle(t *testing.T) {
 // when it reads; one that never reads is cut at the timeout as before.
 func TestHTTPStalledReaderFreesThread(t *testing.T) {
 	t.Parallel()
+	// A list of one piece, with its Content-Length; and a generator's
+	// piece without one, chunked, whose framing follows the parked piece.
+	for _, target := range []string{"/download?mb=8&piece=128&list=1", "/download?mb=8&piece=128&chunked=1"} {
+		t.Run(target, func(t *testing.T) { t.Parallel(); httpStalledReader(t, target) })
+	}
+}
+
+func httpStalledReader(t *testing.T, target string) {
 	s := startApp(t, "http_stream", "--threads", "1", "--http-timeout", "30")
 	const size = 8 << 20
 	slow := s.dial()
 	slow.(*net.TCPConn).SetReadBuffer(16 << 10)
-	io.WriteString(slow, "GET /download?mb=8&piece=128&list=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	io.WriteString(slow, "GET "+target+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 	time.Sleep(500 * time.Millisecond) // the response fills the socket; nothing is read
 	start := time.Now()
 	c := s.dial()
@@ -511,5 +522,49 @@ func TestHTTPStalledReaderFreesThread(t *testing.T) {
 	r, rerr := httpReadResponse(bufio.NewReader(bytes.NewReader(got)), "GET")
 	if err != nil || rerr != nil || r.Status != 200 || len(r.Body) != size || httpHexSHA(r.Body) != httpPatternSHA(size) {
 		t.Fatalf("the slow client's response, read at last: %d bytes, %v %v", len(got), err, rerr)
+	}
+}
+
+// A stop whose time runs out while a response is still going out to a
+// client that does not read says so, and logs the request: such a
+// response has no Python thread for the stop to name, and it went
+// without a word.
+func TestHTTPStopCutsParkedResponseSaysSo(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_stream", "--threads", "1", "--http-timeout", "30", "--worker-reload-mercy", "1")
+	slow := s.dial()
+	slow.(*net.TCPConn).SetReadBuffer(16 << 10)
+	io.WriteString(slow, "GET /download?mb=8&piece=128&list=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(500 * time.Millisecond) // parked: nothing is read
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if _, ok := s.wait(10 * time.Second); !ok {
+		t.Fatalf("still running:\n%s", s.Log())
+	}
+	for _, want := range []string{"response cut short, the stop's time ran out",
+		`"GET /download?mb=8&piece=128&list=1 HTTP/1.1" 200 `} {
+		if !strings.Contains(s.Log(), want) {
+			t.Errorf("no %q in the log:\n%s", want, s.Log())
+		}
+	}
+}
+
+// harakiri ending a call whose earlier piece is still going out (parked)
+// logs the bytes that went out, not the whole piece.
+func TestHTTPHarakiriCountsParkedBytesSent(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_stream", "--master", "--processes", "1", "--threads", "1", "--harakiri", "2",
+		"--http-timeout", "30")
+	slow := s.dial()
+	slow.(*net.TCPConn).SetReadBuffer(16 << 10)
+	io.WriteString(slow, "GET /download?mb=8&piece=128&hang=30 HTTP/1.1\r\nHost: x\r\n\r\n")
+	line := regexp.MustCompile(`"GET /download\?mb=8&piece=128&hang=30 HTTP/1.1" 200 (\d+) `)
+	for deadline := time.Now().Add(15 * time.Second); line.FindStringSubmatch(s.Log()) == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no request line after harakiri:\n%s", s.Log())
+		}
+	}
+	n, _ := strconv.Atoi(line.FindStringSubmatch(s.Log())[1])
+	if n >= 8<<20 {
+		t.Errorf("harakiri's line counts %d bytes, the whole parked piece; the client read none of it", n)
 	}
 }

@@ -293,9 +293,21 @@ func TestAccessLogRefusedRequests(t *testing.T) {
 		}
 		waitLine(t, &out, access, tt.want)
 	}
-	// A connection closed between requests is no request.
+	// Nor are the empty lines a client may send before a request (RFC
+	// 9112 §2.2; old clients add one after a POST's body), however long
+	// the wait for the request that never follows them.
 	before := out.String()
-	c, _ := serve(t, okApp, Options{Access: access})
+	c, br := serve(t, okApp, Options{Access: access, HeaderTimeout: 200 * time.Millisecond, Keepalive: time.Second})
+	io.WriteString(c, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n\r\n")
+	readResponse(t, br)
+	io.ReadAll(br)
+	access.Flush()
+	if got := strings.TrimPrefix(out.String(), before); strings.Contains(got, " 408 ") || strings.Contains(got, " 400 ") {
+		t.Errorf("an empty line after a request was logged as one: %q", got)
+	}
+	// A connection closed between requests is no request.
+	before = out.String()
+	c, _ = serve(t, okApp, Options{Access: access})
 	c.Close()
 	time.Sleep(50 * time.Millisecond)
 	access.Flush()

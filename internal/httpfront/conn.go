@@ -294,9 +294,6 @@ func (c *conn) settle() {
 
 // release returns a finished connection's memory to the pools.
 func (c *conn) release() {
-	if c.pw != nil { // (a connection that ended in a panic)
-		c.joinParked()
-	}
 	c.s, c.nc, c.bodyFile, c.redirectHdr = nil, nil, nil, nil
 	c.gwProto = ""
 	c.wait.Reset(nil)
@@ -569,8 +566,9 @@ func (c *conn) reject(err error) {
 		// whose client closed or reset it a 400. Nothing is sent (the
 		// client stopped sending or left), but the access log has its
 		// line, as nginx's has: a watcher of the log saw no such attack.
-		// A connection that ends before its next request is no request.
-		if code = unfinishedStatus(err); code != 0 {
+		// A connection that ends before its next request is no request,
+		// nor are the empty lines RFC 9112 lets a client send before one.
+		if code = unfinishedStatus(err); code != 0 && (len(c.req.line) > 0 || c.req.Method != nil) {
 			c.s.logRefused(slog.LevelInfo, "httpfront: request head not finished", "remote", c.remote,
 				"status", code, "err", err)
 			c.logRejected(code, 0)

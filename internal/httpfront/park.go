@@ -38,6 +38,10 @@ var parkUsed atomic.Int64
 // parksStarted counts the parks, for the tests.
 var parksStarted atomic.Int64
 
+// parkPoll is how often a streamed body's small pieces look whether the
+// parked piece before them is out (see flushSoon).
+const parkPoll = 10 * time.Millisecond
+
 // parkedWrite is a parked piece on its way out.
 type parkedWrite struct {
 	done   chan struct{}
@@ -45,9 +49,20 @@ type parkedWrite struct {
 	unsent int64
 }
 
+// over reports whether the parked write has ended.
+func (pw *parkedWrite) over() bool {
+	select {
+	case <-pw.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // parkable reports whether a write of the app's output may park: during
-// the call, with nothing left to read from the socket (a body still
-// coming would wait for a reader that is gone: see spool.go).
+// the call, once the app has no more of the body to read (one still
+// coming from the socket would wait for a reader that is gone: see
+// spool.go).
 func (c *conn) parkable() bool {
 	return c.bodyLeft == 0 && c.spool == nil
 }
@@ -123,7 +138,9 @@ func (c *conn) joinParked() bool {
 	if c.writeErr == nil {
 		c.writeErr = pw.err
 	}
-	c.written = max(0, c.written-pw.unsent) // (the head, if parked too: close enough)
+	// (unsent may hold a head's or a chunk's framing too, which written
+	// does not count: a cut chunked body is logged a few bytes short.)
+	c.written = max(0, c.written-pw.unsent)
 	return false
 }
 

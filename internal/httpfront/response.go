@@ -3,6 +3,7 @@ package httpfront
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -77,7 +78,14 @@ func (c *conn) flushSoon() {
 		return
 	}
 	now := time.Now()
-	if wait := streamGather - now.Sub(c.lastFlush); wait > 0 {
+	wait := streamGather - now.Sub(c.lastFlush)
+	if c.pw != nil && !c.pw.over() {
+		// What bw holds follows a parked piece still going out: it is
+		// sent after it, from the timer, and the thread goes on (a
+		// chunked body's last piece ends with bytes of framing).
+		wait = parkPoll
+	}
+	if wait > 0 {
 		c.flushArmed.Store(true)
 		if c.flushTimer == nil {
 			c.flushTimer = time.AfterFunc(wait, c.timedFlush)
@@ -96,6 +104,10 @@ func (c *conn) timedFlush() {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	if !c.flushArmed.Load() {
+		return
+	}
+	if c.pw != nil && !c.pw.over() && !c.abandoned {
+		c.flushTimer.Reset(parkPoll) // still armed: the parked piece goes first
 		return
 	}
 	if !c.abandoned { // (harakiri closed the connection)
@@ -419,6 +431,8 @@ func (c *conn) finish() {
 // for the timeout: a client still connected, which "went away" denied).
 func (c *conn) whyUndelivered(err error) string {
 	switch {
+	case errors.Is(err, net.ErrClosed):
+		return "the stop's time ran out (--worker-reload-mercy)"
 	case !errors.Is(err, os.ErrDeadlineExceeded):
 		return "the client went away"
 	case c.s.opts.Protocol == UWSGI:
@@ -593,6 +607,11 @@ func (c *conn) Abandon() {
 		}
 	}
 	c.nc.Close()
+	if c.pw != nil {
+		// Cut by the close: the log counts what went out of it. (The
+		// call is not in Output, whose outMu this holds.)
+		c.joinParked()
+	}
 	c.s.sent.Add(c.headSize + c.written)
 	c.logAccess(c.call.Start)
 	// Its call may never return (harakiri's very case): a drain waits for

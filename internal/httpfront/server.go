@@ -541,8 +541,24 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	case <-done:
 	case <-time.After(time.Until(deadline)):
 		s.opts.Log.Warn("httpfront: shutdown timed out with connections open")
+		// Closed now, each says what it was cut short of and logs its
+		// line: a response still going out to a slow client has no
+		// Python thread for the worker's stop to name (see park.go).
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		select {
+		case <-done:
+		case <-time.After(cutGrace):
+		}
 	}
 }
+
+// cutGrace is how long the connections a stop closed at its deadline
+// have to log themselves.
+const cutGrace = 100 * time.Millisecond
 
 func splitHostPort(addr string) (host, port string) {
 	h, p, err := net.SplitHostPort(addr)

@@ -2,8 +2,9 @@
 time and answers "<bytes> <sha256>"; GET /download?mb=N yields N MiB of a
 fixed 64 KiB pattern (with Content-Length, or without it when ?chunked=1),
 in pieces of 64 KiB, or of K times that with &piece=K, or in one piece of
-a list with &list=1."""
+a list with &list=1; &hang=S sleeps S seconds after the last piece."""
 import hashlib
+import time
 from wsgiref.validate import validator
 
 PIECE = bytes(range(256)) * 256
@@ -37,6 +38,7 @@ def app(environ, start_response):
     def gen():
         for _ in range(pieces):
             yield piece
+        time.sleep(float(q.get("hang", "0")))
 
     return gen()
 
