@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -373,5 +374,35 @@ func TestWSGIClosedStderrNotSentToClients(t *testing.T) {
 	}
 	if !s.waitLog(`"GET /b4 HTTP/1.1" 200`, 5*time.Second) {
 		t.Errorf("the request log no longer reaches the log:\n%s", s.Log())
+	}
+}
+
+// And a reopen of the log (SIGUSR1) after such an app takes back only the
+// descriptors that are still the log's: it made fd 1 and 2 the log
+// again, whichever clients' sockets they had become, and cut them.
+func TestWSGIClosedStderrReopenKeepsClients(t *testing.T) {
+	t.Parallel()
+	logf := filepath.Join(t.TempDir(), "app.log")
+	s := startApp(t, "close_stdio", "--threads", "1", "--logto", logf)
+	if resp, body := wsgiGet(t, s, "/closefd"); resp.StatusCode != 200 || string(body) != "ok" {
+		t.Fatalf("/closefd: %d %q", resp.StatusCode, body)
+	}
+	a, b := httpOpen(t, s), httpOpen(t, s) // kept alive: fd 1 and fd 2
+	for _, c := range []*httpConn{a, b} {
+		if r := c.roundTrip("GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); r.Status != 200 {
+			t.Fatalf("before the reopen: %d", r.Status)
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGUSR1)
+	time.Sleep(300 * time.Millisecond)
+	for name, c := range map[string]*httpConn{"a": a, "b": b} {
+		c.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if r, err := httpReadResponse(c.br, "GET"); err != nil || r.Status != 200 {
+			t.Errorf("client %s after the reopen: %v %v", name, r, err)
+		}
+	}
+	if b, _ := os.ReadFile(logf); !bytes.Contains(b, []byte(`"GET /again HTTP/1.1" 200`)) {
+		t.Errorf("the reopened log has no line of the requests after it:\n%s", b)
 	}
 }

@@ -223,13 +223,15 @@ func run(args []string) int {
 			fmt.Fprintf(os.Stderr, "carafe: stdout to stderr: %v\n", err)
 		}
 	}
-	stderr := os.Stderr
 	if f, err := logfile.Private(); err == nil {
 		// carafe's own lines go to a copy of fd 2, which an app that
-		// closes fd 2 does not hand to the next client (see Private).
-		stderr = f
+		// closes fd 2 does not hand to the next client (see Private):
+		// every Go write to os.Stderr, the log's and the request log's.
+		// Python's sys.stderr is fd 2 still.
+		os.Stderr = f
 		log = slog.New(slog.NewTextHandler(f, nil))
 	}
+	stderr := os.Stderr
 	if err := prepare(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

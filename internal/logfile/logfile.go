@@ -39,6 +39,11 @@ func Redirect(path string) error {
 		if to == fd {
 			continue
 		}
+		if private >= 0 && !sameFile(to, private) {
+			// The app closed it, and the number is another file's now
+			// (a client's socket): not the log's to take back.
+			continue
+		}
 		if err := syscall.Dup2(fd, to); err != nil {
 			return err
 		}
@@ -52,6 +57,12 @@ func Redirect(path string) error {
 		syscall.CloseOnExec(private)
 	}
 	return nil
+}
+
+// sameFile reports whether descriptors a and b are open on the same file.
+func sameFile(a, b int) bool {
+	var sa, sb syscall.Stat_t
+	return syscall.Fstat(a, &sa) == nil && syscall.Fstat(b, &sb) == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // private is the process's own copy of fd 2 (see Private); -1: none.
