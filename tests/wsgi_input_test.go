@@ -141,10 +141,7 @@ func TestWSGIInputLarge(t *testing.T) {
 // of a shorter body.
 func TestWSGIInputClientGone(t *testing.T) {
 	t.Parallel()
-	s := startApp(t, "input_abort")
-	c, _ := wsgiRaw(t, s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
-	time.Sleep(100 * time.Millisecond) // the app is waiting for the rest
-	c.Close()
+	s := wsgiInputAbandoned(t, "/")
 	if !s.waitLog("input_abort: ", 5*time.Second) {
 		t.Fatalf("the app logged nothing:\n%s", s.Log())
 	}
@@ -168,16 +165,23 @@ func TestWSGIInputClientGone(t *testing.T) {
 // read's, which is the client's doing and logged as such.
 func TestWSGIInputClientGoneThenAppError(t *testing.T) {
 	t.Parallel()
-	s := startApp(t, "input_abort")
-	c, _ := wsgiRaw(t, s, "POST /raise HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
-	time.Sleep(100 * time.Millisecond) // the app is waiting for the rest
-	c.Close()
+	s := wsgiInputAbandoned(t, "/raise")
 	if !s.waitLog("ZeroDivisionError", 5*time.Second) {
 		t.Errorf("the app's own error after the failed read was not logged:\n%s", s.Log())
 	}
 	if !strings.Contains(s.Log(), "httpfront: request body incomplete") {
 		t.Errorf("the failed read was not logged:\n%s", s.Log())
 	}
+}
+
+// wsgiInputAbandoned starts the input_abort app and POSTs target 1,000
+// bytes of the 100,000 its head promises, then leaves.
+func wsgiInputAbandoned(t *testing.T, target string) *server {
+	s := startApp(t, "input_abort")
+	c, _ := wsgiRaw(t, s, "POST "+target+" HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
+	time.Sleep(100 * time.Millisecond) // the app is waiting for the rest
+	c.Close()
+	return s
 }
 
 // read() of a body whose head claims 900 MB, of which 1,000 bytes came,

@@ -2,7 +2,6 @@ package httpfront
 
 import (
 	"errors"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -70,36 +69,7 @@ func (c *conn) parkable() bool {
 // writeParking writes p in turns of parkAfter; when a turn passes in
 // which the socket took nothing of it, the rest is parked and p counts as
 // written. It goes on as writeProgress where nothing can be parked.
-func (c *conn) writeParking(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		turn := time.Now().Add(parkAfter)
-		if !c.wdl.IsZero() && c.wdl.Before(turn) {
-			break // the write's own deadline comes first
-		}
-		c.nc.SetWriteDeadline(turn)
-		m, err := c.nc.Write(p[n:])
-		n += m
-		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-			c.nc.SetWriteDeadline(c.wdl)
-			return n, err
-		}
-		if err != nil && m == 0 {
-			c.nc.SetWriteDeadline(c.wdl)
-			if c.park(p[n:]) {
-				return len(p), nil
-			}
-			break // no room: the thread waits
-		}
-	}
-	c.nc.SetWriteDeadline(c.wdl) // (zero: none)
-	if n == len(p) {
-		c.sendQueued = -1
-		return n, nil
-	}
-	m, err := c.writeProgress(p[n:])
-	return n + m, err
-}
+func (c *conn) writeParking(p []byte) (int, error) { return c.writeTurns(p, turnPark) }
 
 // park starts writing a copy of rest on a goroutine of its own, if the
 // budget has room for it. Until joinParked, that goroutine owns the

@@ -257,10 +257,26 @@ const spoolAfter = 100 * time.Millisecond
 // writeWatched writes p in turns of spoolAfter; a turn in which the
 // socket took nothing starts the spool, and the write goes on under the
 // connection's own deadline.
-func (c *conn) writeWatched(p []byte) (int, error) {
+func (c *conn) writeWatched(p []byte) (int, error) { return c.writeTurns(p, turnSpool) }
+
+// What a turn of writeTurns that the socket took nothing in does.
+const (
+	turnSpool = iota // start the spool (spoolAfter)
+	turnPark         // park the rest (parkAfter; see park.go)
+)
+
+// writeTurns writes p in turns, each under a deadline of its own, and
+// does what mode says when a turn passes in which the socket took none
+// of it: a client that reads takes bytes again within a round trip. The
+// rest goes under the connection's own deadline (writeProgress).
+func (c *conn) writeTurns(p []byte, mode int) (int, error) {
+	length := spoolAfter
+	if mode == turnPark {
+		length = parkAfter
+	}
 	n := 0
-	for n < len(p) && c.spoolable() {
-		turn := time.Now().Add(spoolAfter)
+	for n < len(p) && (mode != turnSpool || c.spoolable()) {
+		turn := time.Now().Add(length)
 		if !c.wdl.IsZero() && c.wdl.Before(turn) {
 			break // the write's own deadline comes first
 		}
@@ -271,12 +287,24 @@ func (c *conn) writeWatched(p []byte) (int, error) {
 			c.nc.SetWriteDeadline(c.wdl)
 			return n, err
 		}
-		if err != nil && m == 0 {
-			c.startSpool()
+		if err == nil || m > 0 {
+			continue
 		}
+		if mode == turnSpool {
+			c.startSpool()
+			continue
+		}
+		// The connection's own deadline first: the parked write, on a
+		// goroutine of its own from now on, goes under it.
+		c.nc.SetWriteDeadline(c.wdl)
+		if c.park(p[n:]) {
+			return len(p), nil
+		}
+		break // no room to park: the thread waits
 	}
 	c.nc.SetWriteDeadline(c.wdl) // (zero: none)
 	if n == len(p) {
+		c.sendQueued = -1
 		return n, nil
 	}
 	m, err := c.writeProgress(p[n:])
