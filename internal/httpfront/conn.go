@@ -75,6 +75,7 @@ type conn struct {
 	bodyMem       int64        // bytes of bodyMemUsed this connection holds
 	parking       bool         // Output is writing, and may park what the client does not take (see park.go)
 	pw            *parkedWrite // a parked piece on its way out
+	parkedOut     atomic.Bool  // ...for a stop to see (see Server.Shutdown)
 	expect100     bool
 	admit         *Admission  // the listener's, when served with ServeAdmitted
 	fresh         bool        // counted among admit's fresh connections, as far as c knows (see settle)

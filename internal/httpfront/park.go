@@ -84,8 +84,10 @@ func (c *conn) park(rest []byte) bool {
 	buf := append([]byte(nil), rest...)
 	pw := &parkedWrite{done: make(chan struct{})}
 	c.pw = pw
+	c.parkedOut.Store(true)
 	go func() {
 		defer close(pw.done)
+		defer c.parkedOut.Store(false)
 		defer parkUsed.Add(-n)
 		m, err := c.writeProgress(buf)
 		if err != nil {

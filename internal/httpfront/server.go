@@ -541,12 +541,16 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	case <-done:
 	case <-time.After(time.Until(deadline)):
 		s.opts.Log.Warn("httpfront: shutdown timed out with connections open")
-		// Closed now, each says what it was cut short of and logs its
-		// line: a response still going out to a slow client has no
-		// Python thread for the worker's stop to name (see park.go).
+		// A response still going out to a slow client (parked: see
+		// park.go) has no Python thread for the stop to name: closed now,
+		// it says what it was cut short of and logs its line. The others
+		// are left as they were (a body that comes late is still read,
+		// for a call that runs as Python finalises).
 		s.mu.Lock()
 		for c := range s.conns {
-			c.nc.Close()
+			if c.parkedOut.Load() {
+				c.nc.Close()
+			}
 		}
 		s.mu.Unlock()
 		select {
