@@ -454,9 +454,11 @@ func (c *conn) serve() {
 			return
 		}
 		keep := c.handle(draining)
-		c.settle() // (answered without the app: a static file, an error)
-		c.kept = true
-		c.reused.Store(true)
+		c.settle()   // (answered without the app: a static file, an error)
+		if !c.kept { // (an atomic store once a connection, not once a request)
+			c.kept = true
+			c.reused.Store(true)
+		}
 		c.ended = c.now()
 		if !keep {
 			// Under a deadline of its own: the one armed for the previous
