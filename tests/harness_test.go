@@ -147,9 +147,49 @@ func startAppEnv(t testing.TB, env []string, name string, extra ...string) *serv
 	t.Helper()
 	addr := freeAddr(t)
 	args := append([]string{"--http", addr, "--chdir", appDir(name), "--module", "wsgi"}, extra...)
-	s := launchEnv(t, env, addr, args...)
+	ready := notifySocket(t)
+	s := launchEnv(t, append(append([]string(nil), env...), "NOTIFY_SOCKET="+ready.LocalAddr().String()), addr, args...)
 	s.waitReady(20 * time.Second)
+	s.waitImported(ready, 20*time.Second)
 	return s
+}
+
+// notifySocket is a socket for carafe's sd_notify messages (Type=notify),
+// closed when the test ends.
+func notifySocket(t testing.TB) *net.UnixConn {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "n") // short: a socket's path has at most 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "s"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); os.RemoveAll(dir) })
+	return c
+}
+
+// waitImported waits for carafe's READY=1 on ready: the app is imported
+// (under a master, every worker's). The socket listens from its bind,
+// before the import, and a test that sent a request and acted after a
+// fixed pause (a close while the view runs) raced the import on a loaded
+// machine. It returns without failing when carafe exits or the time runs
+// out (an app whose import fails, under a master): the test itself then
+// says what it misses.
+func (s *server) waitImported(ready *net.UnixConn, d time.Duration) {
+	buf := make([]byte, 4096)
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		select {
+		case <-s.done:
+			return
+		default:
+		}
+		ready.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if n, err := ready.Read(buf); err == nil && strings.Contains("\n"+string(buf[:n])+"\n", "\nREADY=1\n") {
+			return
+		}
+	}
 }
 
 // launch runs carafe with exactly args; addr is where tests will reach it.

@@ -107,8 +107,11 @@ func TestMasterStopDuringImport(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			vf, marks := masterVersionFile(t, "one"), t.TempDir()
-			s := startApp(t, "master_reload", "--processes", "2", "--env", "MASTER_VERSION_FILE="+vf,
+			addr := freeAddr(t) // (not startApp, which waits for the import)
+			s := launch(t, addr, "--http", addr, "--chdir", appDir("master_reload"), "--module", "wsgi",
+				"--processes", "2", "--env", "MASTER_VERSION_FILE="+vf,
 				"--env", "MASTER_IMPORT_SLEEP=30", "--env", "MASTER_IMPORT_MARK="+marks)
+			s.waitReady(20 * time.Second)
 			kids := masterWaitChildren(t, s.cmd.Process.Pid, 2, 20*time.Second)
 			masterKillLeftovers(t, kids)
 			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
