@@ -292,11 +292,14 @@ func TestStaticDisableSendfile(t *testing.T) {
 
 // uWSGI's static-expires options, as Django deployments set them for
 // hashed file names: the first rule matching a file sets its caching
-// headers; --static-max-age covers the rest.
+// headers, trying the kinds in uWSGI's order (a URI rule before a type
+// rule, whichever came first: the type rule was tried first, and the
+// exception never applied); --static-max-age covers the rest.
 func TestStaticExpires(t *testing.T) {
 	t.Parallel()
 	dir := appDir("static_site")
 	s := startApp(t, "static_site", "--static-map", "/static="+filepath.Join(dir, "static"),
+		"--static-expires-type", "text/css=1000",
 		"--static-expires-uri", `/static/css/.*\.css$ 315360000`, "--static-expires-type", "application/octet-stream=2000",
 		"--static-max-age", "60", "--static-index", "index.html")
 	for path, want := range map[string]string{

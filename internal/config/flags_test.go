@@ -164,7 +164,7 @@ func TestParseFlags(t *testing.T) {
 				"--static-expires-uri", `\.js$ 60`},
 			want: func(c *Config) {
 				c.Module, c.HTTP = "app", []string{DefaultHTTP}
-				c.StaticExpires[0] = []string{"text/css=3600"}
+				c.StaticExpires[6] = []string{"text/css=3600"}
 				c.StaticExpires[4] = []string{`\.css$ 60`, `\.js$ 60`}
 			},
 		},

@@ -198,24 +198,26 @@ var table = append(append(append([]Option{
 		Doc: "Send `Cache-Control: public, max-age=N` and an `Expires` header with static files; 0 sends " +
 			"none. The static-expires options below set it per file instead.",
 	},
-	expiresOption(0, "static-expires-type", "TYPE=SECONDS", "Files of this content type (`text/css=86400`) "+
-		"expire SECONDS from now; repeatable. Like uWSGI, the expiry options are tried in the order listed "+
-		"here, each in the order given; the first match wins over --static-max-age."),
-	expiresOption(1, "static-expires-type-mtime", "TYPE=SECONDS", "As --static-expires-type, counted from the "+
-		"file's modification time."),
-	expiresOption(2, "static-expires", "'REGEXP SECONDS'", "Files whose path on disk matches REGEXP expire "+
-		"SECONDS from now; repeatable. Go's regexp syntax: uWSGI's PCRE without backreferences or lookaround."),
-	expiresOption(3, "static-expires-mtime", "'REGEXP SECONDS'", "As --static-expires, counted from the file's "+
+	expiresOption(0, "static-expires", "'REGEXP SECONDS'", "Files whose path on disk matches REGEXP expire "+
+		"SECONDS from now; repeatable. Go's regexp syntax: uWSGI's PCRE without backreferences or lookaround. "+
+		"As in uWSGI, the expiry options are tried in the order listed here (the file's path, the request's "+
+		"path, its URI, then the file's type), each in the order given; the first match wins over "+
+		"--static-max-age, so a path or URI rule is an exception to a type rule."),
+	expiresOption(1, "static-expires-mtime", "'REGEXP SECONDS'", "As --static-expires, counted from the file's "+
 		"modification time."),
+	expiresOption(2, "static-expires-path-info", "'REGEXP SECONDS'", "Files whose decoded request path "+
+		"matches REGEXP expire SECONDS from now; repeatable."),
+	expiresOption(3, "static-expires-path-info-mtime", "'REGEXP SECONDS'", "As --static-expires-path-info, "+
+		"counted from the file's modification time."),
 	expiresOption(4, "static-expires-uri", "'REGEXP SECONDS'", "Files whose request URI (with its query) "+
 		"matches REGEXP expire SECONDS from now; repeatable (`/static/.*\\.[a-f0-9]{12,}\\.css 315360000` "+
 		"for hashed names)."),
 	expiresOption(5, "static-expires-uri-mtime", "'REGEXP SECONDS'", "As --static-expires-uri, counted from "+
 		"the file's modification time."),
-	expiresOption(6, "static-expires-path-info", "'REGEXP SECONDS'", "Files whose decoded request path "+
-		"matches REGEXP expire SECONDS from now; repeatable."),
-	expiresOption(7, "static-expires-path-info-mtime", "'REGEXP SECONDS'", "As --static-expires-path-info, "+
-		"counted from the file's modification time."),
+	expiresOption(6, "static-expires-type", "TYPE=SECONDS", "Files of this content type (`text/css=86400`) "+
+		"expire SECONDS from now; repeatable."),
+	expiresOption(7, "static-expires-type-mtime", "TYPE=SECONDS", "As --static-expires-type, counted from the "+
+		"file's modification time."),
 	{
 		Name: "static-precompressed", Aliases: []string{"static-gzip-all"}, Kind: KindBool, Default: "false", Section: secApplication,
 		Field: func(c *Config) any { return &c.StaticPrecompressed },
@@ -827,6 +829,6 @@ func expiresOption(i int, name, metavar, doc string) Option {
 }
 
 // ExpiresOptionNames are the static-expires options, in StaticExpires order.
-var ExpiresOptionNames = [len(Config{}.StaticExpires)]string{"static-expires-type", "static-expires-type-mtime",
-	"static-expires", "static-expires-mtime", "static-expires-uri", "static-expires-uri-mtime",
-	"static-expires-path-info", "static-expires-path-info-mtime"}
+var ExpiresOptionNames = [len(Config{}.StaticExpires)]string{"static-expires", "static-expires-mtime",
+	"static-expires-path-info", "static-expires-path-info-mtime", "static-expires-uri", "static-expires-uri-mtime",
+	"static-expires-type", "static-expires-type-mtime"}
