@@ -669,7 +669,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger, stderr *os.File) worker
 // relative directories are taken from --chdir, where the worker now is.
 func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	base := static.Options{Index: cfg.StaticIndex, Precompressed: cfg.StaticPrecompressed,
-		Expires: time.Duration(cfg.StaticMaxAge) * time.Second, Safe: cfg.StaticSafe}
+		Expires: time.Duration(cfg.StaticMaxAge) * time.Second, Safe: cfg.StaticSafe, Log: wo.Log}
 	for i, values := range cfg.StaticExpires { // validated, in uWSGI's order of kinds
 		for _, v := range values {
 			r, err := static.ParseExpiresRule(config.ExpiresOptionNames[i], v)

@@ -1,12 +1,15 @@
 package static
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -260,4 +263,56 @@ func manyRanges(n int) string {
 		r[i] = fmt.Sprintf("%d-%d", 2*i, 2*i)
 	}
 	return strings.Join(r, ",")
+}
+
+// Out of descriptors, a file is answered 500 and said in the log, as
+// nginx does: it was a silent 403, and the operator looked for a
+// permission problem. The descriptors back, the same file is served.
+func TestOpenFailureIsServerError(t *testing.T) {
+	var logged bytes.Buffer
+	h, _ := newHandler(t, Options{Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	var held []*os.File
+	func() {
+		defer func() {
+			for _, f := range held {
+				f.Close()
+			}
+		}()
+		// Take every descriptor below a low limit, then lower it there.
+		low := lim
+		low.Cur = 256
+		for {
+			f, err := os.Open(os.DevNull)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint64(f.Fd()) >= low.Cur-1 {
+				f.Close()
+				break
+			}
+			held = append(held, f)
+		}
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+			t.Skip("cannot lower RLIMIT_NOFILE:", err)
+		}
+		defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		f, err := os.Open(os.DevNull) // the last one left
+		if err == nil {
+			held = append(held, f)
+		}
+		served, w := do(h, "GET", "/static/sub/index.html")
+		if !served || w.Code != 500 {
+			t.Errorf("out of descriptors: served %v, %d %q; want 500", served, w.Code, w.Body.String())
+		}
+	}()
+	if !strings.Contains(logged.String(), "cannot open the file") || !strings.Contains(logged.String(), "too many open files") {
+		t.Errorf("the failure was not logged: %q", logged.String())
+	}
+	if served, w := do(h, "GET", "/static/sub/index.html"); !served || w.Code != 200 {
+		t.Errorf("with descriptors again: served %v, %d", served, w.Code)
+	}
 }

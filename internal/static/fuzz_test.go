@@ -90,7 +90,7 @@ func checkOpen(t *testing.T, h *Handler, dir, decoded string) {
 	if !ok {
 		return
 	}
-	file, _, res := h.maps[0].cur.Load().open(rel)
+	file, _, res, _ := h.maps[0].cur.Load().open(rel)
 	if res != found {
 		return
 	}

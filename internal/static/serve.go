@@ -95,12 +95,12 @@ func (h *Handler) serveFrom(w http.ResponseWriter, r *http.Request, m *mapping, 
 	if h.skipped(rel) {
 		return false
 	}
-	f, fi, res := m.open(rel)
+	f, fi, res, err := m.open(rel)
 	switch {
 	case res == missing:
 		return false
-	case res == refused:
-		answer(w, http.StatusForbidden)
+	case res != found:
+		h.refuse(w, r, m, rel, res, err)
 		return true
 	case fi.IsDir():
 		f.Close()
@@ -126,12 +126,12 @@ func (h *Handler) serveIndex(w http.ResponseWriter, r *http.Request, m *mapping,
 		if h.skipped(irel) {
 			continue
 		}
-		f, fi, res := m.open(irel)
+		f, fi, res, err := m.open(irel)
 		switch {
 		case res == missing:
 			continue
-		case res == refused:
-			answer(w, http.StatusForbidden)
+		case res != found:
+			h.refuse(w, r, m, irel, res, err)
 			return true
 		case fi.IsDir():
 			f.Close()
@@ -210,7 +210,7 @@ func variant(m *mapping, rel string, accept []string) (f *os.File, fi os.FileInf
 	var tried [len(codings)]bool
 	for _, i := range order[:n] {
 		tried[i] = true
-		f, fi, res := m.open(rel + codings[i].ext)
+		f, fi, res, _ := m.open(rel + codings[i].ext)
 		if res != found {
 			continue
 		}
@@ -237,11 +237,27 @@ const (
 	found   lookup = iota // a regular file or a directory
 	missing               // the app may have it
 	refused               // 403
+	failed                // 500: the open failed for a reason of the server's (see serverFault)
 )
 
+// refuse answers a file that is there but cannot be served: 403, or 500
+// (said in the log) when the server could not open it.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, m *mapping, rel string, res lookup, err error) {
+	if res == failed {
+		if h.log != nil {
+			h.log.Error("static: cannot open the file; answered 500", "path", r.URL.Path,
+				"file", filepath.Join(m.dir, filepath.FromSlash(rel)), "err", err)
+		}
+		answer(w, http.StatusInternalServerError)
+		return
+	}
+	answer(w, http.StatusForbidden)
+}
+
 // open opens name inside the mapping. O_NONBLOCK keeps a FIFO planted in
-// the directory from blocking the open (it is then refused by type).
-func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
+// the directory from blocking the open (it is then refused by type). err
+// is the open's failure, for a lookup other than found.
+func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup, error) {
 	const flags = os.O_RDONLY | syscall.O_NONBLOCK
 	f, err := m.root.OpenFile(name, flags, 0)
 	if err != nil && !isMissing(err) {
@@ -254,16 +270,19 @@ func (m *mapping) open(name string) (*os.File, os.FileInfo, lookup) {
 	}
 	if err != nil {
 		if isMissing(err) {
-			return nil, nil, missing
+			return nil, nil, missing, err
 		}
-		return nil, nil, refused
+		if serverFault(err) {
+			return nil, nil, failed, err
+		}
+		return nil, nil, refused, err
 	}
 	fi, err := f.Stat()
 	if err != nil || !(fi.IsDir() || fi.Mode().IsRegular()) {
 		f.Close()
-		return nil, nil, refused
+		return nil, nil, refused, err
 	}
-	return f, fi, found
+	return f, fi, found, nil
 }
 
 // stat is os.Root's Stat with open's fallback.
@@ -327,6 +346,20 @@ func (m *mapping) allowed(real string) (*os.Root, string) {
 		}
 	}
 	return nil, ""
+}
+
+// serverFault reports whether an open failed for a reason of the
+// server's rather than the file's: out of descriptors or memory, an I/O
+// error. It was a silent 403, which sent the operator looking for a
+// permission problem (Django's admin assets, a directory deeper, failed
+// first); nginx answers these 500 and logs them.
+func serverFault(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EIO, syscall.ENOBUFS} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // isMissing reports whether an open failed for want of a file, so the app

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path"
@@ -71,6 +72,11 @@ type Options struct {
 	// STATIC_ROOT links into each app's static directory, and a Debian
 	// package's files are links into /usr/share.
 	Safe []string
+
+	// Log, when set, is told of a file that could not be opened for a
+	// reason of the server's (out of descriptors, an I/O error), which
+	// is answered 500; nil says nothing.
+	Log *slog.Logger
 }
 
 // ParseMapping parses a --static-map value "URL=DIR" (uWSGI's syntax);
@@ -107,6 +113,7 @@ type Handler struct {
 	precompressed bool
 	skipExt       []string
 	rules         []ExpiresRule
+	log           *slog.Logger
 }
 
 // mapping is a Mapping made ready to serve: prefix has no trailing slash
@@ -222,6 +229,7 @@ func New(o Options) (*Handler, error) {
 		precompressed: o.Precompressed,
 		skipExt:       o.SkipExt,
 		rules:         o.ExpiresRules,
+		log:           o.Log,
 	}
 	if o.Expires > 0 {
 		h.cacheControl = "public, max-age=" + strconv.FormatInt(int64(o.Expires/time.Second), 10)
