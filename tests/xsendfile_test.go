@@ -65,9 +65,12 @@ func redirectGet(t *testing.T, s *server, path string, hdr ...string) (int, stri
 
 // TestXSendfileKeepsAppHeaders: the app's Cache-Control, Expires,
 // Content-Type, ETag and Date stand over the ones carafe would give the file
-// (--static-max-age, the type from the name), as nginx, Apache and uWSGI
-// keep them: a "private" download must not turn "public", nor an upload
-// forced to text/plain turn into HTML.
+// (the type from the name), as nginx, Apache and uWSGI keep them: an
+// upload forced to text/plain must not turn into HTML. Where the app set
+// no caching header, none is added: --static-max-age and the expiry rules
+// are for public files, and a permission-checked download (Django's
+// django-sendfile sets nothing) went out "public, max-age=3600", for
+// shared caches to give whoever asks next.
 func TestXSendfileKeepsAppHeaders(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -75,7 +78,7 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startApp(t, "xsendfile_echo", "--static-max-age", "3600", "--x-sendfile-dir", dir, "--x-accel-redirect",
-		"--static-map", "/static="+dir)
+		"--static-map", "/static="+dir, "--static-expires-type", "text/html=600")
 	file := filepath.Join(dir, "upload.html")
 	for _, path := range []string{"/xs?" + file, "/xa?/static/upload.html"} {
 		code, body, hdr := redirectGet(t, s, path, "X-Extra",
@@ -89,9 +92,63 @@ func TestXSendfileKeepsAppHeaders(t *testing.T) {
 			t.Errorf("%s: Date fields %q, want the app's alone", path, d)
 		}
 		code, _, hdr = redirectGet(t, s, path)
-		if code != 200 || hdr.Get("Cache-Control") != "public, max-age=3600" || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+		if code != 200 || hdr.Get("Cache-Control") != "" || hdr.Get("Expires") != "" ||
+			!strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || hdr.Get("Etag") == "" {
 			t.Errorf("%s without the app's headers: %d %v", path, code, hdr)
 		}
+	}
+	// The same file asked for under --static-map is public, and gets them.
+	if code, _, hdr := redirectGet(t, s, "/static/upload.html"); code != 200 || hdr.Get("Cache-Control") != "public, max-age=600" {
+		t.Errorf("/static/upload.html: %d %v", code, hdr)
+	}
+}
+
+// TestXAccelMapIsInternal: an --x-accel-map directory serves the files an
+// app names in X-Accel-Redirect, as nginx's internal location does, and
+// never a client that asks for them itself: its request goes to the app.
+// With --static-map alone (the only way before), a permission-checked
+// download was one GET away from anybody.
+func TestXAccelMapIsInternal(t *testing.T) {
+	t.Parallel()
+	private, public := t.TempDir(), t.TempDir()
+	for dir, name := range map[string]string{private: "invoice.txt", public: "site.css"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("file "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startApp(t, "xsendfile_echo", "--x-accel-map", "/protected="+private, "--static-map", "/static="+public)
+	for path, want := range map[string]string{
+		"/xa?/protected/invoice.txt": "file invoice.txt", // through the app: served
+		"/protected/invoice.txt":     "app /protected/invoice.txt",
+		"/xa?/static/site.css":       "file site.css", // a public one too
+		"/static/site.css":           "file site.css",
+	} {
+		if code, body, _ := redirectGet(t, s, path); code != 200 || body != want {
+			t.Errorf("%s: %d %q, want 200 %q", path, code, body, want)
+		}
+	}
+}
+
+// An X-Sendfile path naming a directory gets 404, with a trailing slash
+// too: --static-index is for --static-map, and a path the app built from
+// an empty name served that directory's index file.
+func TestXSendfileDirectoryNoIndex(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "index.html"), []byte("index"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "xsendfile_echo", "--x-sendfile-dir", dir, "--static-index", "index.html")
+	for _, p := range []string{filepath.Join(dir, "sub") + "/", filepath.Join(dir, "sub")} {
+		if code, body, _ := redirectGet(t, s, "/xs?"+url.PathEscape(p)); code != 404 {
+			t.Errorf("X-Sendfile %s: %d %q, want 404", p, code, body)
+		}
+	}
+	if code, body, _ := redirectGet(t, s, "/xs?"+url.PathEscape(filepath.Join(dir, "sub", "index.html"))); code != 200 || body != "index" {
+		t.Errorf("the file itself: %d %q", code, body)
 	}
 }
 

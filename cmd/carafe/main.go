@@ -679,30 +679,35 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 			base.ExpiresRules = append(base.ExpiresRules, r)
 		}
 	}
-	if len(cfg.StaticMap) > 0 || len(cfg.StaticMap2) > 0 || len(cfg.CheckStatic) > 0 {
-		o := base
-		o.SkipExt = cfg.StaticSkipExt
-		// --static-map2 URL=DIR looks the whole path up under DIR: it is
-		// URL=DIR/URL. --check-static DIR is uWSGI's docroot: the whole
-		// path, under DIR, after the prefixes.
-		for i, maps := range [][]string{cfg.StaticMap, cfg.StaticMap2, cfg.CheckStatic} {
-			option := []string{"static-map", "static-map2", "check-static"}[i]
-			for _, m := range maps {
-				value := m
-				if option == "check-static" { // the whole path, under DIR
-					m = "/=" + m
-				}
-				mp, err := static.ParseMapping(option, m) // validated; "/=DIR" cannot fail but on Abs
-				if err != nil {
-					return err
-				}
-				mp.Source = "--" + option + " " + value
-				if option == "static-map2" {
-					mp.Dir = filepath.Join(mp.Dir, mp.Prefix)
-				}
-				o.Maps = append(o.Maps, mp)
+	// --static-map URL=DIR maps URL onto DIR; --static-map2 URL=DIR looks
+	// the whole path up under DIR: it is URL=DIR/URL. --check-static DIR
+	// is uWSGI's docroot: the whole path, under DIR, after the prefixes.
+	var public, internal []static.Mapping
+	for i, maps := range [][]string{cfg.StaticMap, cfg.StaticMap2, cfg.CheckStatic, cfg.XAccelMap} {
+		option := []string{"static-map", "static-map2", "check-static", "x-accel-map"}[i]
+		for _, m := range maps {
+			value := m
+			if option == "check-static" { // the whole path, under DIR
+				m = "/=" + m
 			}
+			mp, err := static.ParseMapping(option, m) // validated; "/=DIR" cannot fail but on Abs
+			if err != nil {
+				return err
+			}
+			mp.Source = "--" + option + " " + value
+			switch option {
+			case "static-map2":
+				mp.Dir = filepath.Join(mp.Dir, mp.Prefix)
+			case "x-accel-map":
+				internal = append(internal, mp)
+				continue
+			}
+			public = append(public, mp)
 		}
+	}
+	if len(public) > 0 {
+		o := base
+		o.SkipExt, o.Maps = cfg.StaticSkipExt, public
 		h, err := static.New(o)
 		if err != nil {
 			return err
@@ -712,6 +717,28 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 				"option", d)
 		}
 		wo.HTTPOptions.Static, wo.UWSGIOptions.Static = h, h
+	}
+	// A file the app names (X-Accel-Redirect, X-Sendfile) gets no caching
+	// headers of carafe's: --static-max-age and the expiry rules are for
+	// public files, and a permission-checked download given "public"
+	// would be kept by shared caches for whoever asks next. The app's own
+	// stay.
+	named := base
+	named.Expires, named.ExpiresRules = 0, nil
+	if cfg.XAccelRedirect || len(internal) > 0 {
+		o := named
+		o.SkipExt, o.Maps = cfg.StaticSkipExt, append(internal, public...)
+		h, err := static.New(o)
+		if err != nil {
+			return err
+		}
+		for _, d := range h.Missing() {
+			if strings.HasPrefix(d, "--x-accel-map ") { // (the others were said above)
+				wo.Log.Warn("carafe: X-Accel-Redirect directory not found; served once it exists (its files get 404 until then)",
+					"option", d)
+			}
+		}
+		wo.HTTPOptions.XAccel, wo.UWSGIOptions.XAccel = h, h
 	}
 	var add []byte
 	for _, h := range cfg.AddHeader { // validated: Name: value
@@ -735,15 +762,15 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	wo.HTTPOptions.Forwarded = trust
 	wo.HTTPOptions.LogXForwardedFor = cfg.LogXForwardedFor
 	wo.UWSGIOptions.LogXForwardedFor = cfg.LogXForwardedFor
-	wo.HTTPOptions.XAccelRedirect = cfg.XAccelRedirect
-	wo.UWSGIOptions.XAccelRedirect = cfg.XAccelRedirect
 	wo.HTTPOptions.NoSendfile, wo.UWSGIOptions.NoSendfile = cfg.DisableSendfile, cfg.DisableSendfile
 	if cfg.ManageScriptName {
 		wo.HTTPOptions.MountPoint, wo.UWSGIOptions.MountPoint = cfg.MountPoint, cfg.MountPoint
 	}
 	if len(cfg.XSendfileDir) > 0 {
-		o := base
-		o.Precompressed = false // the app names the file that goes out
+		o := named
+		// The app names the file that goes out: not a sibling, nor a
+		// directory's index (a path built from an empty name).
+		o.Precompressed, o.Index = false, nil
 		for _, d := range cfg.XSendfileDir {
 			abs, err := filepath.Abs(d)
 			if err != nil {

@@ -82,6 +82,7 @@ type Config struct {
 	StaticPrecompressed bool        // --static-precompressed
 	XSendfileDir        []string    // --x-sendfile-dir DIR: X-Sendfile allowed under these
 	XAccelRedirect      bool        // --x-accel-redirect
+	XAccelMap           []string    // --x-accel-map URI=DIR: internal mappings, for X-Accel-Redirect only
 	UID, GID            string      // --uid, --gid: user/group name or number; "" keeps the current one
 	MaxFD               int         // --max-fd: RLIMIT_NOFILE at start; 0 leaves it
 	Pidfile             string      // --pidfile (written before dropping privileges)

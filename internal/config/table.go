@@ -233,7 +233,9 @@ var table = append(append(append([]Option{
 		Doc: "Let the app answer with an `X-Sendfile: /abs/path` header (and any body, which is dropped): carafe " +
 			"serves that file itself, if it lies under one of these directories (any path); repeatable. Off " +
 			"unless given. The app's other headers stay, its Content-Type, ETag, Cache-Control and Expires " +
-			"included (carafe fills in only those it left out); a directory or a missing file gets 404. " +
+			"included; carafe adds a Content-Type from the name, an ETag and Last-Modified where it left them " +
+			"out, and never caching headers (--static-max-age and the expiry rules are for public files: a " +
+			"permission-checked download must not turn `public`). A directory or a missing file gets 404. " +
 			"The file is the answer (200, or 206, 304...) whatever status the app gave: check permissions " +
 			"before naming it.",
 	},
@@ -241,8 +243,17 @@ var table = append(append(append([]Option{
 		Name: "x-accel-redirect", Kind: KindBool, Section: secApplication,
 		Field: func(c *Config) any { return &c.XAccelRedirect },
 		Doc: "Let the app answer with an `X-Accel-Redirect: /uri` header: carafe serves that URI from its " +
-			"--static-map directories (as nginx would from an internal location). The value is a URI, " +
-			"percent-decoded once, its `?query` ignored; the app's headers stay as with --x-sendfile-dir.",
+			"--x-accel-map directories, then its --static-map ones. The value is a URI, percent-decoded once, " +
+			"its `?query` ignored; the app's headers stay as with --x-sendfile-dir. --static-map directories " +
+			"are public (any client may ask for their files): files behind a permission check belong under " +
+			"--x-accel-map, nginx's `internal` location.",
+	},
+	{
+		Name: "x-accel-map", Kind: KindList, Metavar: "URI=DIR", Section: secApplication,
+		Field: func(c *Config) any { return &c.XAccelMap },
+		Doc: "As --static-map, but for X-Accel-Redirect alone (nginx's `location /protected/ { internal; }`): " +
+			"an app's `X-Accel-Redirect: /protected/report.pdf` is served from DIR, while a client asking for " +
+			"/protected/report.pdf itself reaches the app, which decides. Repeatable; implies --x-accel-redirect.",
 	},
 
 	// Listeners

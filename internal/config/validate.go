@@ -29,8 +29,8 @@ func (c *Config) Validate() error {
 			fail("--env %q: want KEY=VALUE", kv)
 		}
 	}
-	for i, maps := range [][]string{c.StaticMap, c.StaticMap2} {
-		name := []string{"static-map", "static-map2"}[i]
+	for i, maps := range [][]string{c.StaticMap, c.StaticMap2, c.XAccelMap} {
+		name := []string{"static-map", "static-map2", "x-accel-map"}[i]
 		for _, m := range maps {
 			if _, err := static.ParseMapping(name, m); err != nil {
 				fail("%s", strings.TrimPrefix(err.Error(), "static: "))

@@ -43,10 +43,10 @@ type Options struct {
 	// Static, when set, serves --static-map files before the app.
 	Static *static.Handler
 	// XSendfile, when set, serves the files apps name in X-Sendfile
-	// (mapped over --x-sendfile-dir); XAccelRedirect lets apps name a
-	// --static-map URI in X-Accel-Redirect.
-	XSendfile      *static.Handler
-	XAccelRedirect bool
+	// (mapped over --x-sendfile-dir); XAccel, the URIs they name in
+	// X-Accel-Redirect (--x-accel-map, then --static-map).
+	XSendfile *static.Handler
+	XAccel    *static.Handler
 	// MountPoint, when set (--mount with --manage-script-name), moves
 	// that prefix of PATH_INFO to SCRIPT_NAME for requests under it; over
 	// the uwsgi protocol, for those the gateway sent no SCRIPT_NAME.

@@ -159,7 +159,7 @@ func TestStaticAnswersKeepConnection(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "out")); err != nil { // refused: 403
 		t.Fatal(err)
 	}
-	// Like carafe's, the X-Sendfile handler has --static-index too: a
+	// A handler with --static-index (as carafe's X-Accel-Redirect one): a
 	// directory named without its slash must still not be redirected.
 	index := static.Options{Index: []string{"index.html"}}
 	opts := Options{Keepalive: time.Minute,
@@ -227,7 +227,7 @@ func TestXAccelRedirectURI(t *testing.T) {
 	dir := staticDir(t, map[string]string{"a b.txt": "space", "é.txt": "accent", "a.txt": "plain", "100%.txt": "pct",
 		"a%20b.txt": "literal"})
 	accel := listenServer(t, redirectApp("X-Accel-Redirect"),
-		Options{Static: staticHandler(t, static.Options{}, "/static", dir), XAccelRedirect: true})
+		Options{XAccel: staticHandler(t, static.Options{}, "/static", dir)})
 	sendfile := listenServer(t, redirectApp("X-Sendfile"), Options{XSendfile: staticHandler(t, static.Options{}, dir, dir)})
 	tests := []struct {
 		addr, value, status, body string

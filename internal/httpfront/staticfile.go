@@ -294,7 +294,7 @@ func (w *staticWriter) finish() {
 // app's other headers (Content-Disposition, say) are kept for the file.
 func (c *conn) takeRedirect() bool {
 	o := &c.s.opts
-	if o.XSendfile == nil && !(o.XAccelRedirect && o.Static != nil) {
+	if o.XSendfile == nil && o.XAccel == nil {
 		return false
 	}
 	var path string
@@ -303,7 +303,7 @@ func (c *conn) takeRedirect() bool {
 		switch {
 		case o.XSendfile != nil && httpsyntax.EqualFold(f.Name, "x-sendfile"):
 			path, x = string(f.Value), true
-		case o.XAccelRedirect && o.Static != nil && httpsyntax.EqualFold(f.Name, "x-accel-redirect"):
+		case o.XAccel != nil && httpsyntax.EqualFold(f.Name, "x-accel-redirect"):
 			path, x = string(f.Value), false
 		}
 	}
@@ -323,9 +323,10 @@ func (c *conn) takeRedirect() bool {
 
 // serveRedirect answers with the file the app named, through the same
 // safe resolution as --static-map: X-Sendfile paths must lie under a
-// --x-sendfile-dir, X-Accel-Redirect URIs under a --static-map prefix.
+// --x-sendfile-dir, X-Accel-Redirect URIs under an --x-accel-map or
+// --static-map prefix.
 func (c *conn) serveRedirect() {
-	h := c.s.opts.Static
+	h := c.s.opts.XAccel
 	if c.redirectX {
 		h = c.s.opts.XSendfile
 	}
