@@ -1250,3 +1250,39 @@ func TestMasterStandInAnswers503(t *testing.T) {
 		t.Errorf("once a worker serves again: %d %q %v", code, body, err)
 	}
 }
+
+// A log reopen (SIGUSR1) or a stack dump (SIGUSR2) right after a reload
+// reaches workers that have just been started, before their signal
+// handlers are in place: the default action ended them, and the reload
+// failed ("a new worker exited during start-up (killed by signal user
+// defined signal 1)", 3 of 3 with kill -HUP; kill -USR1). The master now
+// holds the reopen till the worker says it watches, and each reload of
+// this test completes.
+func TestMasterReopenDuringReload(t *testing.T) {
+	t.Parallel()
+	logf := filepath.Join(t.TempDir(), "carafe.log")
+	s := startApp(t, "master_pid", "--processes", "2", "--logto", logf)
+	for i := range 3 {
+		s.cmd.Process.Signal(syscall.SIGHUP)
+		time.Sleep(2 * time.Millisecond)
+		s.cmd.Process.Signal(syscall.SIGUSR1)
+		s.cmd.Process.Signal(syscall.SIGUSR2)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			b, _ := os.ReadFile(logf)
+			log := string(b)
+			if strings.Count(log, "reload failed") > 0 || strings.Contains(log, "killed by signal") {
+				t.Fatalf("reload %d: a worker was killed by the reopen:\n%s", i+1, log)
+			}
+			if strings.Count(log, "reload complete") == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reload %d did not complete:\n%s", i+1, log)
+			}
+		}
+	}
+	c := masterClient(false, 10*time.Second)
+	if code, _, err := masterGet(c, s.URL("/")); err != nil || code != 200 {
+		t.Errorf("after the reloads: %d %v", code, err)
+	}
+}

@@ -73,6 +73,7 @@ func InheritedSettings() (s Settings, ok bool) {
 
 // Message types.
 const (
+	Watching  = "watching"  // worker → master: its signal handlers are in place: SIGUSR1 and SIGUSR2 no longer kill it
 	Ready     = "ready"     // worker → master: app loaded, serving
 	LoadError = "loaderr"   // worker → master: the app failed to load (Text: traceback)
 	Recycle   = "recycle"   // worker → master: replace me gracefully (Text: why)

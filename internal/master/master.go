@@ -620,7 +620,9 @@ func (m *master) act(sig syscall.Signal, why string) (code int, done bool) {
 		m.reopenLog()
 	case syscall.SIGUSR2: // every worker logs its Python stacks
 		for _, p := range m.procs {
-			p.cmd.Process.Signal(syscall.SIGUSR2)
+			if p.watching { // (one that is not yet has no request to show)
+				p.cmd.Process.Signal(syscall.SIGUSR2)
+			}
 		}
 	case syscall.SIGTTIN:
 		switch c := m.o.Cheaper; {
@@ -900,10 +902,17 @@ func processStopped(pid int) bool {
 var slowStart = time.Minute
 
 // reopenLog reopens the --logto file here and in every worker (SIGUSR1).
+// A worker just started gets its signal once it watches for it: sent
+// before, the default action ended it, and a reload beside a rotation
+// (logrotate's postrotate after a deploy's SIGHUP) failed.
 func (m *master) reopenLog() {
 	m.reopenOwnLog()
 	for _, p := range m.procs {
-		p.cmd.Process.Signal(syscall.SIGUSR1)
+		if p.watching {
+			p.cmd.Process.Signal(syscall.SIGUSR1)
+		} else {
+			p.reopenHeld = true
+		}
 	}
 }
 

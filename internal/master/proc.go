@@ -42,8 +42,12 @@ type proc struct {
 	// worker still draining has gone (see recycle); "" when it is not.
 	pendingRecycle string
 	harakiri       bool
-	slowWarned     bool // said to be slow to start (see tick)
-	shedding       bool // the worker takes no new connections (see steer)
+	// watching: the worker has said its signal handlers are in place;
+	// before that a SIGUSR1 or SIGUSR2 would end it (the default action).
+	// reopenHeld is a log reopen held back till then (see reopenLog).
+	watching, reopenHeld bool
+	slowWarned           bool // said to be slow to start (see tick)
+	shedding             bool // the worker takes no new connections (see steer)
 	// stoppedTicks counts the ticks in a row that found the process
 	// stopped (a SIGSTOP, a debugger); from stoppedAfter on it is steered
 	// around (see watchStopped).
@@ -225,6 +229,12 @@ func (m *master) handle(ev event) (code int, done bool) {
 
 func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 	switch msg.T {
+	case control.Watching:
+		p.watching = true
+		if p.reopenHeld {
+			p.reopenHeld = false
+			p.cmd.Process.Signal(syscall.SIGUSR1)
+		}
 	case control.Ready:
 		if p.state != stateStarting {
 			break

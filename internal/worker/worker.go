@@ -217,6 +217,11 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	// processes the app starts would then outlive a SIGHUP.
 	masterSigs := make(chan os.Signal, 1)
 	signal.Notify(masterSigs, syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU)
+	if ctl != nil {
+		// Until now SIGUSR1 and SIGUSR2 had their default action, which
+		// ends the process: the master holds them back till it hears this.
+		ctl.Send(control.Msg{T: control.Watching})
+	}
 	// SIGPIPE and SIGXFSZ are ignored, as CPython's own start-up ignores
 	// them (the embedded interpreter installs no signal handlers): a write
 	// to a closed socket from a thread the app started, which is no Go
