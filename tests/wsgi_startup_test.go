@@ -50,6 +50,14 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"--mount /app=mysite.wsgi: no file mysite.wsgi in ", "for the module mysite.wsgi, give --mount /app=mysite.wsgi:application"}},
 		{"wsgi-file of Django's module", []string{"--chdir", appDir("environ"), "--wsgi-file", "mysite.wsgi:application"},
 			[]string{"--wsgi-file mysite.wsgi:application: no file", "for the module mysite.wsgi, give --module mysite.wsgi"}},
+		// An application factory that raises shows its own traceback;
+		// one missing, or returning no app, says so.
+		{"factory raises", []string{"--chdir", appDir("factory"), "--module", "wsgi:broken_factory()"},
+			[]string{"RuntimeError: the factory failed: no DATABASE_URL", "Traceback", "broken_factory"}},
+		{"factory missing", []string{"--chdir", appDir("factory"), "--module", "wsgi:no_factory()"},
+			[]string{"module wsgi has no factory named 'no_factory'"}},
+		{"factory returns no app", []string{"--chdir", appDir("factory"), "--callable", "not_an_app()", "--module", "wsgi"},
+			[]string{"'not_an_app()' is not callable (it is a int): the factory returned it"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
 		// An empty directory was taken without a word: the base
@@ -582,5 +590,32 @@ func TestWSGIStartupErrorKeepsOutput(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// An application factory, module = app:create_app() (Flask's tutorial
+// layout; uWSGI and Gunicorn call it): called once, in each worker, for
+// the app; the callable = app such inis often say beside it is not used,
+// with a warning. carafe looked for an attribute named "create_app()",
+// and refused the pair as a conflict.
+func TestWSGIFactory(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--module", "wsgi:create_app()"},
+		{"--module", "wsgi:create_app()", "--callable", "app", "--master", "--processes", "2"},
+		{"--module", "wsgi", "--callable", "create_app()"},
+	} {
+		addr := freeAddr(t)
+		s := launch(t, addr, append([]string{"--http", addr, "--chdir", appDir("factory")}, args...)...)
+		s.waitReady(20 * time.Second)
+		for range 4 {
+			if resp, body := wsgiGet(t, s, "/"); resp.StatusCode != 200 || string(body) != "factory app, built 1 time(s)" {
+				t.Errorf("%v: %d %q", args, resp.StatusCode, body)
+			}
+		}
+		if warned := strings.Contains(s.Log(), `--callable "app" is not used`); warned != slices.Contains(args, "app") {
+			t.Errorf("%v: the unused --callable warned: %v\n%s", args, warned, s.Log())
+		}
+		s.stop()
 	}
 }

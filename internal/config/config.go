@@ -422,6 +422,14 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 			"as in uWSGI, which loads the module and skips the file", c.WSGIFile, c.Module))
 		c.WSGIFile = ""
 	}
+	if _, named, ok := strings.Cut(c.Module, ":"); ok && named != "" && c.Callable != "" && c.Callable != named {
+		// Flask factory inis often say both (module = app:create_app()
+		// with callable = app): uWSGI takes the module's and never reads
+		// the other.
+		warnings = append(warnings, fmt.Sprintf("carafe: --callable %q is not used: --module %q names the callable, "+
+			"as uWSGI takes it", c.Callable, c.Module))
+		c.Callable = ""
+	}
 	if c.Daemonize != "" && c.LogTo == "" {
 		c.LogTo = c.Daemonize
 	}

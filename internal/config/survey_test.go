@@ -609,3 +609,19 @@ func TestBehaviourOptionsRefused(t *testing.T) {
 		t.Errorf("reload-on-exception = false refused: %v", err)
 	}
 }
+
+// Flask factory inis name the factory in module and say callable = app
+// beside it (7 of 9 found): uWSGI takes the module's callable and never
+// reads the other; carafe did not start ("conflicts"). It takes the
+// module's too, and says the other is not used.
+func TestSurveyFactoryModuleWithCallable(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app:create_app()\ncallable = app\n"+
+		"http-socket = :8000\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `carafe: --callable "app" is not used: --module "app:create_app()" names the callable, as uWSGI takes it`
+	if c.Module != "app:create_app()" || c.Callable != "" || len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("module %q, callable %q, warnings %q", c.Module, c.Callable, warnings)
+	}
+}

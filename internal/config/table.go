@@ -23,7 +23,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "module", Aliases: []string{"wsgi"}, Short: "w", Kind: KindString, Metavar: "MOD[:CALLABLE]", Section: secApplication,
 		Field: func(c *Config) any { return &c.Module },
-		Doc: "Python module holding the WSGI app, optionally followed by `:callable`. The worker imports it " +
+		Doc: "Python module holding the WSGI app, optionally followed by `:callable` (or `:create_app()`, an " +
+			"application factory, called once without arguments: see --callable). The worker imports it " +
 			"after --chdir, --virtualenv and --pythonpath have taken effect. Exactly one of --module and " +
 			"--wsgi-file is required; the short form `carafe mod:callable` sets this option.",
 	},
@@ -64,7 +65,10 @@ var table = append(append(append([]Option{
 		Name: "callable", Kind: KindString, Metavar: "NAME", Section: secApplication,
 		Field: func(c *Config) any { return &c.Callable },
 		Doc: "Name of the WSGI callable in the module or file. Unset, carafe looks for `application`, then " +
-			"`app` (uWSGI looks only for `application`). When --module names a callable too, the two must agree.",
+			"`app` (uWSGI looks only for `application`). A name ending in `()` is an application factory, " +
+			"called once without arguments for the app (`create_app()`, as uWSGI and Gunicorn call it). When " +
+			"--module names a callable too (`module = app:create_app()`), that one is used and this one " +
+			"ignored, with a warning, as uWSGI ignores it.",
 	},
 	{
 		Name: "chdir", Kind: KindString, Metavar: "DIR", Section: secApplication,

@@ -115,12 +115,21 @@ func (c *Config) validateApp(fail func(string, ...any)) {
 		fail("--module %q looks like a file path; use --wsgi-file for files", c.Module)
 	case !isDottedName(mod):
 		fail("--module %q: %q is not a Python module name", c.Module, mod)
-	case hasCallable && c.Callable != "" && c.Callable != callable:
-		fail("--callable %q conflicts with the callable in --module %q", c.Callable, c.Module)
+	case hasCallable && !callableName(callable):
+		fail("--module %q: %q is not a callable's name, nor a factory's call without arguments (%s:create_app())",
+			c.Module, callable, mod)
 	}
-	if strings.ContainsAny(c.Callable, " \t\r\n:") {
-		fail("--callable %q is not a Python name", c.Callable)
+	if c.Callable != "" && !callableName(c.Callable) {
+		fail("--callable %q is not a Python name, nor a factory's call without arguments (create_app())", c.Callable)
 	}
+}
+
+// callableName reports whether s names the app in its module: a name, or
+// a factory's call without arguments ("create_app()", which uWSGI and
+// Gunicorn call once to get the app).
+func callableName(s string) bool {
+	s = strings.TrimSuffix(s, "()")
+	return s != "" && !strings.ContainsAny(s, " \t\r\n:()'\",")
 }
 
 func (c *Config) validateListeners(fail func(string, ...any)) {

@@ -501,8 +501,30 @@ fail:
 static PyObject *crf_find_callable(PyObject *mod, const char *callable, const char *what)
 {
 	PyObject *app;
+	size_t n = callable != NULL ? strlen(callable) : 0;
 
-	if (callable != NULL && callable[0] != '\0') {
+	if (n > 2 && strcmp(callable + n - 2, "()") == 0) {
+		/* An application factory (module = app:create_app()), called
+		 * once without arguments, as uWSGI and Gunicorn call it. */
+		PyObject *name = PyUnicode_FromStringAndSize(callable, (Py_ssize_t)(n - 2));
+		PyObject *factory;
+
+		if (name == NULL) {
+			return NULL;
+		}
+		factory = PyObject_GetAttr(mod, name);
+		if (factory == NULL) {
+			PyErr_Format(PyExc_LookupError, "%s has no factory named '%U'", what, name);
+			Py_DECREF(name);
+			return NULL;
+		}
+		Py_DECREF(name);
+		app = PyObject_CallNoArgs(factory);
+		Py_DECREF(factory);
+		if (app == NULL) {
+			return NULL; /* the factory's own error, with its traceback */
+		}
+	} else if (n > 0) {
 		app = PyObject_GetAttrString(mod, callable);
 		if (app == NULL) {
 			PyErr_Format(PyExc_LookupError, "%s has no callable named '%s'", what,
@@ -524,9 +546,9 @@ static PyObject *crf_find_callable(PyObject *mod, const char *callable, const ch
 		}
 	}
 	if (!PyCallable_Check(app)) {
-		PyErr_Format(PyExc_TypeError, "%s: '%s' is not callable (it is a %s)", what,
-			     callable && callable[0] ? callable : "application",
-			     Py_TYPE(app)->tp_name);
+		PyErr_Format(PyExc_TypeError, "%s: '%s' is not callable (it is a %s)%s", what,
+			     n > 0 ? callable : "application", Py_TYPE(app)->tp_name,
+			     n > 2 && strcmp(callable + n - 2, "()") == 0 ? ": the factory returned it" : "");
 		Py_DECREF(app);
 		return NULL;
 	}
