@@ -334,7 +334,7 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		switch {
 		case s.opt.Warn && (s.bare || !isOff(s.value)):
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s is not applied: %s", s.where, s.name, s.opt.Doc))
-		case s.wordForSwitch():
+		case s.wordForSwitch() && s.opt.Kind != KindNoop:
 			warnings = append(warnings, fmt.Sprintf("carafe: %s%s = %s is not a word for on or off: uWSGI reads "+
 				"it as on, and so does carafe (write true or false)", s.where, s.name, s.value))
 		case s.wordForNumber():

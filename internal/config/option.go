@@ -172,7 +172,6 @@ var unsupportedFamilies = []struct {
 		"the proxy send X-Forwarded-For.")},
 	{prefix: "unenv", opt: unsupported("unenv", "Unset the variable in the service's environment instead.")},
 	{prefix: "chdir2", opt: unsupported("chdir2", "Use --chdir: workers change directory before they import the app.")},
-	{prefix: "logto2", opt: unsupported("logto2", "Use --logto: with --uid the file is handed to that user.")},
 	{prefix: "set", opt: unsupported("set", "In an ini file, give the option itself (key = value), or set-placeholder = NAME=VALUE for a key of your own; --set NAME=VALUE works on the command line.")},
 }
 
@@ -283,6 +282,8 @@ func (s *setting) apply(c *Config) error {
 		err = o.set(c, def, false)
 	case s.keepaliveOn():
 		err = o.set(c, "", true) // the switch, as written bare; said in Parse's warnings
+	case s.wordForSwitch() && o.Kind == KindNoop:
+		return nil // on, as uWSGI reads it: what carafe does anyway
 	case s.wordForSwitch():
 		err = o.set(c, "true", false) // as uWSGI reads it; said in Parse's warnings
 	case o.Kind == KindUnsupported:
@@ -313,9 +314,16 @@ func (s *setting) apply(c *Config) error {
 // wordForSwitch reports whether an ini line gives a switch a value that is
 // none of the words for on and off (master = y, enable, 2, "true"). uWSGI
 // reads any value but 0, false, no and off as on, so such a config runs
-// there: carafe reads it so too, and says so.
+// there: carafe reads it so too, and says so. A switch carafe accepts and
+// ignores counts too (logfile-chown = www-data, lazy-apps = enabled: 3 of
+// 10 real logfile-chown lines give a user), and needs no word.
 func (s *setting) wordForSwitch() bool {
-	if s.opt.Kind != KindBool || s.where == "" || s.bare {
+	switch {
+	case s.opt.Kind == KindNoop && s.opt.Check == nil:
+	case s.opt.Kind != KindBool:
+		return false
+	}
+	if s.where == "" || s.bare {
 		return false
 	}
 	_, err := parseBool(strings.TrimSpace(s.value))

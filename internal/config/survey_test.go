@@ -333,7 +333,7 @@ func TestUnsupportedFamiliesRefused(t *testing.T) {
 		"exec-asap = touch /tmp/x", "exec-post-app = x", "call-asap = f", "attach-daemon2 = cmd=celery worker",
 		"smart-attach-daemon2 = x", "unique-cron = -1 -1 -1 -1 -1 x", "cron2 = minute=1 x", "legion = a",
 		"chroot = /srv/jail", "cap = setgid", "unshare = net", "ssl-socket = :443,a,b", "https-socket = :443",
-		"shared-socket = :80", "enable-proxy-protocol = true", "unenv = DEBUG", "chdir2 = /srv", "logto2 = /x.log",
+		"shared-socket = :80", "enable-proxy-protocol = true", "unenv = DEBUG", "chdir2 = /srv",
 		"set = processes=2",
 	} {
 		ini := filepath.Join(t.TempDir(), "uwsgi.ini")
@@ -623,5 +623,31 @@ func TestSurveyFactoryModuleWithCallable(t *testing.T) {
 	want := `carafe: --callable "app" is not used: --module "app:create_app()" names the callable, as uWSGI takes it`
 	if c.Module != "app:create_app()" || c.Callable != "" || len(warnings) != 1 || warnings[0] != want {
 		t.Errorf("module %q, callable %q, warnings %q", c.Module, c.Callable, warnings)
+	}
+}
+
+// Lines of real inis that carafe refused or dropped though uWSGI runs
+// them (a differential run of 37 real uwsgi.ini files): immediate-uid
+// and immediate-gid were only an unknown option, so the app ran as root
+// and nginx got 502 on a root-owned socket; logto2 was refused; a word
+// on a switch carafe ignores anyway (logfile-chown = www-data, 3 of 10
+// real lines; lazy-apps = enabled) stopped the start. uWSGI reads any
+// word but 0, false, no and off as on.
+func TestSurveyUWSGIAliasesAndWords(t *testing.T) {
+	c, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp-socket = :8000\n"+
+		"immediate-uid = www-data\nimmediate-gid = www-data\nlogto2 = /var/log/app.log\n"+
+		"logfile-chown = %(immediate-uid):%(immediate-gid)\nlazy-apps = enabled\nenable-threads = 2\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UID != "www-data" || c.GID != "www-data" || c.LogTo != "/var/log/app.log" {
+		t.Errorf("uid %q gid %q logto %q", c.UID, c.GID, c.LogTo)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings %q, want none (the switches are carafe's behaviour anyway)", warnings)
+	}
+	// On the command line a switch's value must still be a word for on or off.
+	if _, _, err := Parse([]string{"app", "--lazy-apps=enabled"}, nil); err == nil {
+		t.Errorf("--lazy-apps=enabled on the command line was taken")
 	}
 }

@@ -646,11 +646,13 @@ var table = append(append(append([]Option{
 			"--check-static files, wsgi.file_wrapper, X-Sendfile and X-Accel-Redirect.",
 	},
 	{
-		Name: "logto", Kind: KindString, Metavar: "FILE", Section: secLogging,
+		Name: "logto", Aliases: []string{"logto2"}, Kind: KindString, Metavar: "FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.LogTo },
 		Doc: "Append the log to this file instead of writing it to stderr. Unlike uWSGI, a host:port (UDP) " +
 			"target is not supported. `/dev/stdout` and `/dev/stderr` mean the descriptor carafe was started " +
-			"with (a container's log pipe), which workers running as --uid could not open by name.",
+			"with (a container's log pipe), which workers running as --uid could not open by name. uWSGI's " +
+			"logto2 (the file opened after the switch to --uid) is this option: with --uid, carafe hands the " +
+			"file to that user.",
 	},
 	{
 		Name: "daemonize", Aliases: []string{"daemonize2"}, Short: "d", Kind: KindString, Metavar: "LOGFILE",
@@ -759,18 +761,19 @@ var table = append(append(append([]Option{
 			"select(2) must be given a lower one (`preexec_fn`, `prlimit`).",
 	},
 	{
-		Name: "uid", Kind: KindString, Metavar: "USER", Section: secOperations,
+		Name: "uid", Aliases: []string{"immediate-uid"}, Kind: KindString, Metavar: "USER", Section: secOperations,
 		Field: func(c *Config) any { return &c.UID },
 		Doc: "User (name or number) the master switches to after binding the listeners, with the user's " +
 			"supplementary groups (see --no-initgroups). Started as root with --uid, carafe opens, rotates " +
 			"and chowns no log file or pidfile through a link in a directory others may write, at any " +
 			"depth of its path (a logs directory in the app's own tree replaced by a link to /etc): " +
-			"that user could plant one there.",
+			"that user could plant one there. uWSGI's immediate-uid, which switches before anything is " +
+			"bound or opened, is read as this option (its sockets and logs are that user's either way).",
 	},
 	{
-		Name: "gid", Kind: KindString, Metavar: "GROUP", Section: secOperations,
+		Name: "gid", Aliases: []string{"immediate-gid"}, Kind: KindString, Metavar: "GROUP", Section: secOperations,
 		Field: func(c *Config) any { return &c.GID },
-		Doc:   "Group (name or number) the master switches to after binding the listeners.",
+		Doc:   "Group (name or number) the master switches to after binding the listeners; uWSGI's immediate-gid too.",
 	},
 	{
 		Name: "no-initgroups", Kind: KindBool, Section: secOperations,
