@@ -1286,3 +1286,21 @@ func TestMasterReopenDuringReload(t *testing.T) {
 		t.Errorf("after the reloads: %d %v", code, err)
 	}
 }
+
+// A READY=1 that cannot reach systemd (a $NOTIFY_SOCKET gone, or not
+// writable by the user carafe runs as) is said: a Type=notify unit then
+// times out at its start, and nothing told why.
+func TestNotifyUnheardSaid(t *testing.T) {
+	for _, mode := range bothModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			addr := freeAddr(t)
+			s := launchEnv(t, []string{"NOTIFY_SOCKET=" + filepath.Join(t.TempDir(), "gone.sock")}, addr,
+				append([]string{"--http", addr, "--chdir", appDir("master_pid"), "--module", "wsgi"}, mode.extra...)...)
+			s.waitReady(20 * time.Second)
+			if !s.waitLog("cannot tell systemd the service is ready", 10*time.Second) {
+				t.Errorf("no warning of the READY=1 nobody heard:\n%s", s.Log())
+			}
+		})
+	}
+}

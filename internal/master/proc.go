@@ -14,6 +14,7 @@ import (
 	"carafe/internal/control"
 	"carafe/internal/listen"
 	"carafe/internal/logfile"
+	"carafe/internal/sdnotify"
 )
 
 type procState int
@@ -359,7 +360,9 @@ func (m *master) checkSettled() {
 		m.startup = false
 		ready := fmt.Sprintf("%d %s ready", m.want, plural(m.want, "worker", "workers"))
 		m.o.Log.Info(fmt.Sprintf("carafe: master: %s in %s", ready, time.Since(m.started).Round(time.Millisecond)))
-		m.o.Notify.Send("READY=1\nSTATUS=" + ready)
+		if err := m.o.Notify.Send("READY=1\nSTATUS=" + ready); err != nil {
+			m.o.Log.Warn(sdnotify.Unheard, "err", err)
+		}
 	}
 	if m.reloading {
 		m.reloading = false

@@ -30,6 +30,11 @@ func Take() *Notifier {
 	return &Notifier{addr: &net.UnixAddr{Name: path, Net: "unixgram"}}
 }
 
+// Unheard is the warning for a READY=1 that could not be sent: under a
+// Type=notify unit, systemd then stops the service at its start timeout,
+// and this line is the only clue why.
+const Unheard = "carafe: cannot tell systemd the service is ready ($NOTIFY_SOCKET); a Type=notify unit will time out"
+
 // Send sends state ("READY=1", "STOPPING=1", lines joined by '\n'). It is
 // best effort: systemd not listening must not stop the server.
 func (n *Notifier) Send(state string) error {

@@ -309,7 +309,9 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 				o.Log.Info("carafe: serving the uwsgi protocol on " + l.Addr().String())
 			}
 		}
-		o.Notify.Send("READY=1\nSTATUS=" + about)
+		if err := o.Notify.Send("READY=1\nSTATUS=" + about); err != nil {
+			o.Log.Warn(sdnotify.Unheard, "err", err)
+		}
 	}
 	if o.Harakiri > 0 {
 		go w.watchdog()
