@@ -196,20 +196,22 @@ func TestCheckStaticSkipExt(t *testing.T) {
 
 // A mapped directory that is missing does not stop the start, as it does
 // not stop uWSGI's (a Django STATIC_ROOT before collectstatic ran): a
-// warning names the option and the value as the user gave them, and the
-// URLs go to the app.
+// warning names the option and the value as the user gave them (and for
+// --static-map2, the directory it looked for: DIR/URL, not the DIR given,
+// which may well exist), and the URLs go to the app.
 func TestStaticMissingDirNamed(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "nope")
 	for _, args := range [][]string{
-		{"--static-map", "/static=" + missing},
-		{"--static-map2", "/static=" + missing},
-		{"--check-static", missing},
-		{"--x-sendfile-dir", missing},
+		{"--static-map", "/static=" + missing, ""},
+		{"--static-map2", "/static=" + missing, " (its directory " + missing + "/static)"},
+		{"--check-static", missing, ""},
+		{"--x-sendfile-dir", missing, ""},
+		{"--x-accel-map", "/protected=" + missing, ""},
 	} {
-		s := startApp(t, "static_site", append(args, "--processes", "1", "--master")...)
+		s := startApp(t, "static_site", append(args[:2:2], "--processes", "1", "--master")...)
 		want := "not found; served once it exists"
-		if !s.waitLog(want, 5*time.Second) || !strings.Contains(s.Log(), `option="`+args[0]+" "+args[1]+`"`) {
+		if !s.waitLog(want, 5*time.Second) || !strings.Contains(s.Log(), `option="`+args[0]+" "+args[1]+args[2]+`"`) {
 			t.Errorf("%v: no warning naming the option; log:\n%s", args, s.Log())
 		}
 		if code, body, _ := redirectGet(t, s, "/static/a.css"); code != 200 || body != "app:/static/a.css" {

@@ -698,6 +698,7 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 			switch option {
 			case "static-map2":
 				mp.Dir = filepath.Join(mp.Dir, mp.Prefix)
+				mp.Source += " (its directory " + mp.Dir + ")" // (the one that may be missing)
 			case "x-accel-map":
 				internal = append(internal, mp)
 				continue
