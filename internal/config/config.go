@@ -320,10 +320,17 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		order = append(append(order, s), layers[1][from:read[j]]...)
 		from = read[j]
 	}
+	var bad []error // every such line at once, not one a run
 	for _, s := range order {
 		if err := s.apply(c); err != nil {
-			return nil, nil, err
+			bad = append(bad, err)
 		}
+	}
+	if len(bad) > 0 {
+		if _, err := ld.unknownLines(envCheaperOff(env)); err != nil {
+			bad = append(bad, err) // the lines of features carafe lacks, named with them
+		}
+		return nil, nil, errors.Join(bad...)
 	}
 	c.bufferSizeForHTTP(order)
 	if c.ShowConfig {

@@ -651,3 +651,20 @@ func TestSurveyUWSGIAliasesAndWords(t *testing.T) {
 		t.Errorf("--lazy-apps=enabled on the command line was taken")
 	}
 }
+
+// A config with several bad lines names them all in one run: a plugin
+// carafe lacks, a bad value and the refused features (physionet-build's
+// ini took two runs: the plugin's error alone, then seven refused lines).
+func TestSurveyEveryBadLineAtOnce(t *testing.T) {
+	_, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp-socket = :8000\n"+
+		"plugin = /x/escape_json_plugin.so\nlog-route = a b\nthreads = many\nlog-encoder = json x\n", []string{})
+	if err == nil {
+		t.Fatal("the config was taken")
+	}
+	for _, want := range []string{`plugin "/x/escape_json_plugin.so"`, `threads: invalid integer "many"`,
+		`"log-route" is a uWSGI feature`, `"log-encoder" is a uWSGI feature`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
+	}
+}
