@@ -619,3 +619,23 @@ func TestWSGIFactory(t *testing.T) {
 		s.stop()
 	}
 }
+
+// optimize = N (uWSGI's -O) runs the app's Python as python -O or -OO;
+// carafe warned of it as an unknown option and ran asserts on.
+func TestWSGIOptimize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "optimize=0 assert=on"},
+		{[]string{"--optimize", "1"}, "optimize=1 assert=off"},
+		{[]string{"-O", "2", "--master", "--processes", "1"}, "optimize=2 assert=off"},
+	} {
+		s := startApp(t, "optimize", tc.args...)
+		if resp, body := wsgiGet(t, s, "/"); resp.StatusCode != 200 || string(body) != tc.want {
+			t.Errorf("%v: %d %q, want %q", tc.args, resp.StatusCode, body, tc.want)
+		}
+		s.stop()
+	}
+}

@@ -537,6 +537,9 @@ func prepare(cfg *config.Config) error {
 			return fmt.Errorf("carafe: --chdir: %w", err)
 		}
 	}
+	if cfg.Optimize > 0 { // (an --env PYTHONOPTIMIZE given too is set after, and wins)
+		os.Setenv("PYTHONOPTIMIZE", strconv.Itoa(cfg.Optimize))
+	}
 	for _, kv := range cfg.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if err := os.Setenv(k, v); err != nil {

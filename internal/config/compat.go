@@ -206,6 +206,22 @@ var warnedOptions = []Option{
 	warned("cheaper-busyness-backlog-nonzero", "SECONDS", noBacklog),
 	warned("py-tracebacker", "SOCKET", "There is no tracebacker socket: send the master SIGUSR2, and every worker "+
 		"logs which request each busy thread runs and every Python thread's stack."),
+	// Seen in real inis (a differential run of 37), where they were only an
+	// unknown option, which said nothing of what changes.
+	warned("honour-stdin", "", "A worker's stdin is /dev/null: pdb's prompt needs a terminal; debug with the "+
+		"framework's development server (flask run, manage.py runserver)."),
+	warned("freebind", "", "Listeners bind only addresses the machine has; order the service after the address "+
+		"comes up (systemd: After=network-online.target), or set net.ipv4.ip_nonlocal_bind."),
+	warned("so-send-timeout", "SECONDS", "--http-timeout bounds how long a response may make no progress."),
+	warned("chunked-input-timeout", "SECONDS", "--http-timeout bounds the wait for each read of a request body, "+
+		"chunked or not."),
+	warned("post-buffering-bufsize", "BYTES", "--post-buffering keeps a body in memory up to its own size and "+
+		"spills the rest to an unlinked temp file."),
+	warned("catch-exceptions", "", "An app's traceback goes to the log, never to the client: the client gets a "+
+		"plain 500."),
+	warned("reload-os-env", "", "The workers take the environment carafe was started with and the --env values; "+
+		"restart the service to change it."),
+	warned("skip-atexit", "", "carafe runs the app's atexit handlers when a worker stops, as Python does."),
 }
 
 // noBacklog: carafe's cheaper algorithms do not look at the listen queue.
@@ -223,6 +239,9 @@ var unsupportedOptions = []Option{
 	unsupported("emperor", "Run one carafe per app under systemd (or another supervisor) instead."),
 	unsupported("spooler", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
 	unsupported("spooler-processes", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
+	unsupported("spooler-import", "There is no spooler; use a task queue (Celery, RQ, Dramatiq)."),
+	unsupported("pymodule-alias", "Modules are imported by their own names: import the module under the name "+
+		"the code uses, or add a shim module of that name on --pythonpath."),
 	unsupported("mule", "There are no mules; run background work as its own service."),
 	unsupported("mules", "There are no mules; run background work as its own service."),
 	unsupported("farm", "There are no mules or farms; run background work as its own service."),

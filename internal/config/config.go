@@ -39,6 +39,7 @@ type Config struct {
 	ManageScriptName bool     // --manage-script-name: the mount prefix becomes SCRIPT_NAME
 	PasteLogger      bool     // --paste-logger: logging from the paste file
 	Callable         string   // --callable; "" means "application", falling back to "app"
+	Optimize         int      // --optimize: Python's -O level (PYTHONOPTIMIZE) for the app
 	Chdir            string   // --chdir
 	Virtualenv       string   // --virtualenv, aliases --venv, --home, --pyhome, -H
 	PythonPath       []string // --pythonpath, aliases --python-path, --pp

@@ -668,3 +668,25 @@ func TestSurveyEveryBadLineAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// uWSGI options seen in real inis that were only an unknown option: those
+// whose effect carafe does not give now say so (and what to use), and the
+// spooler's and pymodule-alias are refused as their families are.
+func TestSurveyUnappliedSaid(t *testing.T) {
+	_, warnings, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp-socket = :8000\n"+
+		"honour-stdin = true\nfreebind = true\nso-send-timeout = 30\ncatch-exceptions = true\n", []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"honour-stdin", "freebind", "so-send-timeout", "catch-exceptions"} {
+		if !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, name+" is not applied") }) {
+			t.Errorf("no warning says %s is not applied: %q", name, warnings)
+		}
+	}
+	for _, line := range []string{"spooler-import = tasks", "pymodule-alias = foo=bar"} {
+		if _, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = app\nhttp-socket = :8000\n"+line+"\n", []string{}); err == nil ||
+			!strings.Contains(err.Error(), "carafe does not implement") {
+			t.Errorf("%s: %v, want it refused", line, err)
+		}
+	}
+}

@@ -114,6 +114,12 @@ var table = append(append(append([]Option{
 		Doc:   "Environment variable set in the workers before the app is loaded; repeatable.",
 	},
 	{
+		Name: "optimize", Short: "O", Kind: KindInt, Default: "0", Metavar: "N", Section: secApplication,
+		Field: func(c *Config) any { return &c.Optimize },
+		Doc: "Run the app's Python as `python -O` (1: assert statements off) or `-OO` (2: docstrings dropped " +
+			"too), as uWSGI's optimize does; the same as `--env PYTHONOPTIMIZE=N`.",
+	},
+	{
 		Name: "envdir", Kind: KindList, Metavar: "DIR", Section: secApplication,
 		Field: func(c *Config) any { return &c.EnvDir },
 		Doc: "Set environment variables from a daemontools-style directory before the app is loaded, as " +

@@ -24,6 +24,9 @@ func (c *Config) Validate() error {
 	c.validateApp(fail)
 	c.validateListeners(fail)
 	c.validateNumbers(fail)
+	if c.Optimize < 0 {
+		fail("--optimize %d: want 0, 1 or 2", c.Optimize)
+	}
 	for _, kv := range c.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			fail("--env %q: want KEY=VALUE", kv)
