@@ -779,7 +779,8 @@ var table = append(append(append([]Option{
 	{
 		Name: "gid", Aliases: []string{"immediate-gid"}, Kind: KindString, Metavar: "GROUP", Section: secOperations,
 		Field: func(c *Config) any { return &c.GID },
-		Doc:   "Group (name or number) the master switches to after binding the listeners; uWSGI's immediate-gid too.",
+		Doc: "Group (name or number) the master switches to after binding the listeners; uWSGI's immediate-gid " +
+			"too. Without it, --uid's user's primary group (uWSGI keeps the group it started with, root's).",
 	},
 	{
 		Name: "no-initgroups", Kind: KindBool, Section: secOperations,
