@@ -384,3 +384,16 @@ func TestMasterReloadKeepsMasterSettings(t *testing.T) {
 		t.Errorf("%d workers started in all, want 2 then 2 again (the master's processes)", got)
 	}
 }
+
+// An app that cannot be imported at the start ends a master of several
+// workers, and the master says so before the other workers' "interrupt
+// while importing the app" lines, which read like a Ctrl-C.
+func TestMasterStartupLoadErrorSaid(t *testing.T) {
+	t.Parallel()
+	code, out := run(t, 20*time.Second, "--http", freeAddr(t), "--chdir", appDir("startup_import_error"),
+		"--module", "wsgi", "--processes", "3")
+	if code == 0 || !strings.Contains(out, "ZeroDivisionError") ||
+		!strings.Contains(out, "could not load the app at the start; stopping the others and exiting") {
+		t.Errorf("exit %d; output:\n%s", code, out)
+	}
+}

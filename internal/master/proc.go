@@ -254,6 +254,12 @@ func (m *master) message(p *proc, msg control.Msg) (int, bool) {
 		slotOf(p.id).broken = true
 		if m.startup {
 			fmt.Fprintln(os.Stderr, msg.Text)
+			if len(m.procs) > 1 {
+				// Their "interrupt while importing the app" lines follow:
+				// say that it is the master's doing, not a Ctrl-C.
+				m.o.Log.Error(fmt.Sprintf("carafe: master: worker %d could not load the app at the start; "+
+					"stopping the others and exiting", p.id))
+			}
 			m.killAll()
 			return 1, true
 		}
