@@ -141,7 +141,11 @@ var table = append(append(append([]Option{
 			"that URL alone. " +
 			"Served by Go with sendfile, Range (up to 100 ranges a request: more get the whole file, as past " +
 			"Apache's MaxRanges), ETag/Last-Modified and 304, precompressed `.br`/`.gz` siblings (--static-precompressed) " +
-			"and the right Content-Type (`application/octet-stream` for an unknown extension, never sniffed). " +
+			"and the right Content-Type (`application/octet-stream` for an unknown extension, never sniffed; " +
+			"text types say `charset=utf-8`, as Go's net/http does, where nginx and uWSGI say none: " +
+			"a CSS or JS file in another encoding shows wrong characters). " +
+			"Every file under DIR is public, dotfiles too (`.git/`, `.env`: keep them out of it, or add " +
+			"their endings to --static-skip-ext). " +
 			"Symlinks that resolve inside DIR are followed; symlinks pointing outside (but into a --static-safe " +
 			"directory) are refused with 403. Dot segments are removed from the path as nginx and uWSGI remove " +
 			"them (`/static/css/../app.js` is `app.js`); a path whose `..` (in any encoding) would climb above DIR, " +
