@@ -73,12 +73,12 @@ func (c *Cheaper) decide(st *cheaperState, loads []float64, want, most int) (int
 		free := float64(ready) - total
 		if free < float64(c.Min) {
 			st.idle = 0
-			return add(int(math.Ceil(float64(c.Min) - free))), fmt.Sprintf("%.1f workers' worth idle, under %d", free, c.Min)
+			return add(int(math.Ceil(float64(c.Min) - free))), fmt.Sprintf("%.2f workers' worth idle, under %d", free, c.Min)
 		}
 		if free-1 >= float64(c.Min) && want > c.Min {
 			if st.idle++; st.idle >= c.Idle {
 				st.idle = 0
-				return -1, fmt.Sprintf("%.1f workers' worth idle for %d s", free, c.Idle)
+				return -1, fmt.Sprintf("%.2f workers' worth idle for %d s", free, c.Idle)
 			}
 			return 0, ""
 		}

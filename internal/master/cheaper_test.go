@@ -108,6 +108,16 @@ func TestCheaperReasons(t *testing.T) {
 	}
 }
 
+// spare2's reason keeps the idle share's second decimal: 0.96 idle,
+// rounded to one, read "1.0 workers' worth idle, under 1".
+func TestCheaperSpare2ReasonRounding(t *testing.T) {
+	c := &Cheaper{Min: 1, Step: 1, Idle: 4, Algo: "spare2"}
+	var st cheaperState
+	if n, why := c.decide(&st, []float64{0.52, 0.52}, 2, 4); n != 1 || why != "0.96 workers' worth idle, under 1" {
+		t.Errorf("%d %q", n, why)
+	}
+}
+
 // A reload's change of cheaper's settings is said by the options' names
 // and values, as the config writes them.
 func TestCheaperChanges(t *testing.T) {
