@@ -5,6 +5,7 @@ package tests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -151,6 +152,7 @@ func startAppEnv(t testing.TB, env []string, name string, extra ...string) *serv
 	s := launchEnv(t, append(append([]string(nil), env...), "NOTIFY_SOCKET="+ready.LocalAddr().String()), addr, args...)
 	s.waitReady(20 * time.Second)
 	s.waitImported(ready, 20*time.Second)
+	drainNotify(ready)
 	return s
 }
 
@@ -168,6 +170,21 @@ func notifySocket(t testing.TB) *net.UnixConn {
 	}
 	t.Cleanup(func() { c.Close(); os.RemoveAll(dir) })
 	return c
+}
+
+// drainNotify reads and drops what carafe sends on ready until it is
+// closed: unread, its queue filled after about five reloads, and a send
+// would block (sdnotify gives up after a second, each time).
+func drainNotify(ready *net.UnixConn) {
+	ready.SetReadDeadline(time.Time{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := ready.Read(buf); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+		}
+	}()
 }
 
 // waitImported waits for carafe's READY=1 on ready: the app is imported

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -46,6 +47,9 @@ func (n *Notifier) Send(state string) error {
 		return err
 	}
 	defer c.Close()
+	// A listener that stopped reading (a full queue) must not hold the
+	// master's event loop: the send gives up after a second.
+	c.SetWriteDeadline(time.Now().Add(time.Second))
 	_, err = c.Write([]byte(state))
 	return err
 }

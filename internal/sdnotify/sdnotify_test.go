@@ -42,3 +42,33 @@ func TestSendAndTake(t *testing.T) {
 		t.Errorf("a nil Notifier: %v", err)
 	}
 }
+
+// A listener that stops reading does not block the sender for good: once
+// its queue is full (about ten datagrams), each Send gives up after a
+// second. It blocked, and the master's event loop with it: reloads and
+// SIGINT went unanswered.
+func TestSendGivesUpOnFullQueue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n := &Notifier{addr: &net.UnixAddr{Name: path, Net: "unixgram"}}
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; i < 1000 && err == nil; i++ {
+			err = n.Send("RELOADING=1")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("1000 sends to a listener that reads none all went through")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send blocked on a full queue")
+	}
+}
