@@ -80,7 +80,7 @@ var compatOptions = []Option{
 			"Python thread, where this option (x-accel-redirect, x-sendfile) has uWSGI answer with a header " +
 			"for the web server in front to send the file: the client gets the same file either way. The " +
 			"app's own X-Sendfile and X-Accel-Redirect headers pass through to that server unless " +
-			"--x-sendfile or --x-accel-redirect is given.",
+			"--x-sendfile-dir or --x-accel-redirect (or --x-accel-map) is given.",
 	},
 	noop("log-micros", "", "carafe's request lines already give the response time in milliseconds to the microsecond "+
 		"(`12.345ms`)."),
@@ -228,9 +228,16 @@ var warnedOptions = []Option{
 const noBacklog = "carafe's cheaper algorithms do not look at the sockets' queues: connections waiting there " +
 	"mean the workers are busy, which adds workers anyway."
 
+// warned is an option carafe accepts and does not apply, said at start;
+// one without a metavar is a switch, which takes no value on the command
+// line (with a Check it took the next argument as its value).
 func warned(name, metavar, instead string) Option {
-	return Option{Name: name, Kind: KindNoop, Metavar: metavar, Section: secWarned, Warn: true,
+	o := Option{Name: name, Kind: KindNoop, Metavar: metavar, Section: secWarned, Warn: true,
 		Check: anyValue, Doc: instead}
+	if metavar == "" {
+		o.Check = nil
+	}
+	return o
 }
 
 // unsupportedOptions are well-known uWSGI features carafe does not have.

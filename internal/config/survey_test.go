@@ -690,3 +690,20 @@ func TestSurveyUnappliedSaid(t *testing.T) {
 		}
 	}
 }
+
+// A warned switch takes no value on the command line: it took the next
+// argument as its value (--catch-exceptions --http ADDR wsgi: "more than
+// one app given"; wsgi --freebind: "needs a value").
+func TestWarnedSwitchesTakeNoValue(t *testing.T) {
+	for _, args := range [][]string{
+		{"--catch-exceptions", "--http", ":8000", "wsgi"},
+		{"--honour-stdin", "wsgi"},
+		{"wsgi", "--freebind"},
+		{"wsgi", "--cheaper-busyness-verbose"},
+	} {
+		c, warnings, err := Parse(args, nil)
+		if err != nil || c.Module != "wsgi" || !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "is not applied") }) {
+			t.Errorf("%q: %v, config %+v, warnings %q", args, err, c, warnings)
+		}
+	}
+}
