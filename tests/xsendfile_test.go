@@ -265,3 +265,18 @@ func TestXSendfileDirAnyPath(t *testing.T) {
 		t.Errorf("got %d %q", code, body)
 	}
 }
+
+// --x-accel-redirect with nothing to serve from (no --x-accel-map, no
+// --static-map) says so at the start and leaves the header to the server
+// in front, as without the option: every such response was a 404.
+func TestXAccelRedirectWithoutMaps(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "xsendfile_echo", "--x-accel-redirect")
+	code, body, hdr := redirectGet(t, s, "/xa?/protected/a.txt")
+	if code != 200 || body != "replaced by the file" || hdr.Get("X-Accel-Redirect") != "/protected/a.txt" {
+		t.Errorf("%d %q %v, want the app's answer passed on", code, body, hdr)
+	}
+	if !strings.Contains(s.Log(), "--x-accel-redirect is not applied") {
+		t.Errorf("no warning at the start:\n%s", s.Log())
+	}
+}

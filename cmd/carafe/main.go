@@ -537,9 +537,6 @@ func prepare(cfg *config.Config) error {
 			return fmt.Errorf("carafe: --chdir: %w", err)
 		}
 	}
-	if cfg.Optimize > 0 { // (an --env PYTHONOPTIMIZE given too is set after, and wins)
-		os.Setenv("PYTHONOPTIMIZE", strconv.Itoa(cfg.Optimize))
-	}
 	for _, kv := range cfg.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if err := os.Setenv(k, v); err != nil {
@@ -622,7 +619,7 @@ func workerOptions(cfg *config.Config, log *slog.Logger, stderr *os.File) worker
 		Python: pyembed.Options{
 			Virtualenv: cfg.Virtualenv, Module: module, WSGIFile: cfg.WSGIFile,
 			Paste: cfg.Paste, PasteLogger: cfg.PasteLogger,
-			Callable: callable, PythonPath: cfg.PythonPath, Imports: cfg.Import, Argv: strings.Fields(cfg.PyArgv),
+			Callable: callable, PythonPath: cfg.PythonPath, Imports: cfg.Import, Argv: strings.Fields(cfg.PyArgv), Optimize: cfg.Optimize,
 			NoFileWrapper: cfg.NoFileWrapper, Threads: cfg.Threads, Processes: cfg.Processes,
 			ServerSoftware: "carafe/" + version,
 		},
@@ -729,7 +726,11 @@ func staticHandlers(cfg *config.Config, wo *worker.Options) error {
 	// stay.
 	named := base
 	named.Expires, named.ExpiresRules = 0, nil
-	if cfg.XAccelRedirect || len(internal) > 0 {
+	if cfg.XAccelRedirect && len(internal)+len(public) == 0 {
+		// Nothing to serve from: the header goes on to the client (or
+		// the server in front), as without the option.
+		wo.Log.Warn("carafe: --x-accel-redirect is not applied: no --x-accel-map or --static-map to serve its URIs from")
+	} else if cfg.XAccelRedirect || len(internal) > 0 {
 		o := named
 		o.SkipExt, o.Maps = cfg.StaticSkipExt, append(internal, public...)
 		h, err := static.New(o)
