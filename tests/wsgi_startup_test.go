@@ -620,17 +620,18 @@ func TestWSGIFactory(t *testing.T) {
 	}
 }
 
-// optimize = N (uWSGI's -O) runs the app's Python as python -O or -OO;
-// carafe warned of it as an unknown option and ran asserts on.
+// optimize = N (uWSGI's -O) runs the app's Python as python -O or -OO,
+// and that interpreter alone (no PYTHONOPTIMIZE for the programs it
+// starts); carafe warned of it as an unknown option and ran asserts on.
 func TestWSGIOptimize(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{nil, "optimize=0 assert=on"},
-		{[]string{"--optimize", "1"}, "optimize=1 assert=off"},
-		{[]string{"-O", "2", "--master", "--processes", "1"}, "optimize=2 assert=off"},
+		{nil, "optimize=0 assert=on child=None"},
+		{[]string{"--optimize", "1"}, "optimize=1 assert=off child=None"},
+		{[]string{"-O", "2", "--master", "--processes", "1"}, "optimize=2 assert=off child=None"},
 	} {
 		s := startApp(t, "optimize", tc.args...)
 		if resp, body := wsgiGet(t, s, "/"); resp.StatusCode != 200 || string(body) != tc.want {

@@ -66,7 +66,8 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.Callable },
 		Doc: "Name of the WSGI callable in the module or file. Unset, carafe looks for `application`, then " +
 			"`app` (uWSGI looks only for `application`). A name ending in `()` is an application factory, " +
-			"called once without arguments for the app (`create_app()`, as uWSGI and Gunicorn call it). When " +
+			"called once without arguments for the app (`create_app()`, as uWSGI calls one named in --module " +
+			"and Gunicorn one in its app argument; carafe calls it here too). When " +
 			"--module names a callable too (`module = app:create_app()`), that one is used and this one " +
 			"ignored, with a warning, as uWSGI ignores it.",
 	},
@@ -117,7 +118,8 @@ var table = append(append(append([]Option{
 		Name: "optimize", Short: "O", Kind: KindInt, Default: "0", Metavar: "N", Section: secApplication,
 		Field: func(c *Config) any { return &c.Optimize },
 		Doc: "Run the app's Python as `python -O` (1: assert statements off) or `-OO` (2: docstrings dropped " +
-			"too), as uWSGI's optimize does; the same as `--env PYTHONOPTIMIZE=N`.",
+			"too), as uWSGI's optimize does: the app's interpreter alone, where `--env PYTHONOPTIMIZE=N` " +
+			"would reach the Python programs it starts too.",
 	},
 	{
 		Name: "envdir", Kind: KindList, Metavar: "DIR", Section: secApplication,

@@ -24,7 +24,7 @@ func (c *Config) Validate() error {
 	c.validateApp(fail)
 	c.validateListeners(fail)
 	c.validateNumbers(fail)
-	if c.Optimize < 0 {
+	if c.Optimize < 0 || c.Optimize > 2 {
 		fail("--optimize %d: want 0, 1 or 2", c.Optimize)
 	}
 	for _, kv := range c.Env {

@@ -76,7 +76,7 @@ typedef struct crf_slot {
 } crf_slot;
 
 /* interp.c */
-int crf_init(const char *executable, const char *home, const char *args, int nargs, char **err);
+int crf_init(const char *executable, const char *home, const char *args, int nargs, int optimize, char **err);
 /* What crf_load_app's spec names: a module, a script file, or a paste.deploy
  * URI (whose config file may also set up logging). */
 enum { CRF_APP_MODULE, CRF_APP_FILE, CRF_APP_PASTE, CRF_APP_PASTE_LOGGED };

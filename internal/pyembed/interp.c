@@ -179,7 +179,7 @@ static void crf_flush_before_fork(void)
  * bin/python makes the venv's packages importable and sys.prefix point at
  * it, as a python started from there would. args holds sys.argv, nargs
  * strings each ended by a NUL. */
-int crf_init(const char *executable, const char *home, const char *args, int nargs, char **err)
+int crf_init(const char *executable, const char *home, const char *args, int nargs, int optimize, char **err)
 {
 	PyStatus st;
 	PyConfig config;
@@ -197,6 +197,10 @@ int crf_init(const char *executable, const char *home, const char *args, int nar
 	 * Py_FinalizeEx abort ("_enter_buffered_busy"). The text layer
 	 * gathers whole lines (crf_line_buffered). */
 	config.buffered_stdio = 0;
+	/* --optimize, as uWSGI's sets it: this interpreter's alone, where
+	 * PYTHONOPTIMIZE would reach the Python programs the app starts. */
+	if (optimize > 0)
+		config.optimization_level = optimize;
 	argv = malloc(sizeof(char *) * (size_t)nargs);
 	if (argv == NULL) {
 		st = PyStatus_NoMemory();

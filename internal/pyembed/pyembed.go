@@ -52,6 +52,9 @@ type Options struct {
 	Imports []string
 	// Argv follows "carafe" in sys.argv (--pyargv).
 	Argv []string
+	// Optimize is Python's -O level (--optimize): 0 leaves the
+	// interpreter's own (PYTHONOPTIMIZE in the environment).
+	Optimize int
 	// Threads is the number of Python threads serving requests (≥ 1).
 	Threads int
 	// Processes sets wsgi.multiprocess, and whether the Python threads
@@ -191,7 +194,7 @@ func (ip *Interp) mainThread(opts Options, errc chan<- error) {
 	cargs := C.CString(strings.Join(argv, "\x00") + "\x00")
 	defer C.free(unsafe.Pointer(cargs))
 	var cerr *C.char
-	if C.crf_init(cexe, nil, cargs, C.int(len(argv)), &cerr) != 0 {
+	if C.crf_init(cexe, nil, cargs, C.int(len(argv)), C.int(opts.Optimize), &cerr) != 0 {
 		errc <- fmt.Errorf("pyembed: %s", takeCString(cerr))
 		return
 	}
