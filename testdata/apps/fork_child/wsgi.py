@@ -1,5 +1,6 @@
 """A fork by the app: /term forks a child that sleeps 5 s, sends it SIGTERM
-and answers with how it ended and when; /signals answers with the child's
+and answers with how it ended and when; /term-now forks 20 children, each
+sent SIGTERM at once, and counts those it ended; /signals answers with the child's
 caught and ignored signal masks (SigCgt, SigIgn of /proc/self/status);
 /pool maps over a multiprocessing Pool (the "fork" start method) and
 leaves it, which ends its workers with SIGTERM; /returns forks a child
@@ -31,6 +32,21 @@ def _term():
     start = time.monotonic()
     _, status = os.waitpid(pid, 0)
     return "exit %d after %.1fs" % (os.waitstatus_to_exitcode(status), time.monotonic() - start)
+
+
+def _term_now():
+    # SIGTERM at once after each fork, as Pool.terminate() may send it to a
+    # worker just started: "ended N of N by the signal".
+    n, ended = 20, 0
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(0.5)
+            os._exit(3)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        ended += os.waitstatus_to_exitcode(status) == -signal.SIGTERM
+    return "ended %d of %d by the signal" % (ended, n)
 
 
 def _signals():
@@ -103,7 +119,8 @@ def _listening():
         return "worker %d, child %s" % (_count_listening(), f.read())
 
 
-_views = {"/listening": _listening, "/term": _term, "/signals": _signals, "/pool": _pool, "/returns": _returns}
+_views = {"/listening": _listening, "/term": _term, "/term-now": _term_now, "/signals": _signals, "/pool": _pool,
+          "/returns": _returns}
 
 
 def _linger_body():
