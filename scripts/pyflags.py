@@ -26,8 +26,15 @@ inc = sysconfig.get_paths()["include"]
 libdir = var("LIBDIR")
 ver = var("LDVERSION") or var("VERSION")
 static = os.path.join(var("LIBPL"), var("LIBRARY") or "-")
+# Objects of the archive nothing in carafe calls are left out of the link,
+# though extension modules in lib-dynload need them: 3.13's interpconfig.o
+# (_interpreters and _testinternalcapi failed to import, "undefined
+# symbol: _PyInterpreterConfig_UpdateFromDict"). A reference to one of
+# its functions brings each in (--whole-archive fails: cgo links twice).
+orphans = ["_PyInterpreterConfig_InitFromDict"] if sys.version_info >= (3, 13) else []
 if os.environ.get("CARAFE_PYLINK", "static") != "shared" and os.path.isfile(static):
-    libs = " ".join([static, var("MODLIBS"), var("LIBS"), var("SYSLIBS"), "-lm -Wl,--export-dynamic"])
+    libs = " ".join(["-Wl,-u," + sym for sym in orphans] +
+                    [static, var("MODLIBS"), var("LIBS"), var("SYSLIBS"), "-lm -Wl,--export-dynamic"])
 else:
     libs = "-L%s -lpython%s %s -lm -Wl,-rpath,%s" % (libdir, ver, var("LIBS"), libdir)
 sys.stdout.write("-I%s %s\n" % (inc, " ".join(dict.fromkeys(libs.split()))))

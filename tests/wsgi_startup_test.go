@@ -640,3 +640,17 @@ func TestWSGIOptimize(t *testing.T) {
 		s.stop()
 	}
 }
+
+// Every extension module of the standard library imports in carafe: a
+// static libpython brings only the objects carafe calls into, and 3.13's
+// interpconfig.o was left out (_interpreters and _testinternalcapi:
+// "undefined symbol: _PyInterpreterConfig_UpdateFromDict"). make compat
+// runs this on another Python.
+func TestWSGIExtensionModulesLink(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "dynload")
+	resp, body := wsgiGet(t, s, "/")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "; 0 with undefined symbols") {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
