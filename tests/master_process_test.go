@@ -61,8 +61,10 @@ func TestMasterKillWorkerRespawns(t *testing.T) {
 	t.Logf("kill -9 of worker pid %d: replacement pid %d listed serving by stats after %v, first response from it after %v",
 		victim, fresh, respawn.Round(time.Millisecond), served.Round(time.Millisecond))
 	load.report(t, "client loop around kill -9 of a worker", goroutines)
-	if respawn > time.Second {
-		t.Errorf("worker replaced after %v, want within 1s", respawn)
+	// About 0.1 s here; 1.2 s was seen with the whole suite running on
+	// a loaded machine, so the bound is 3 s.
+	if respawn > 3*time.Second {
+		t.Errorf("worker replaced after %v, want within 3s", respawn)
 	}
 	if served == 0 {
 		t.Errorf("no response from the replacement worker %d within 5s (pids seen %v)", fresh, load.pids())
