@@ -187,10 +187,14 @@ func (c *conn) writeHead(size int64, last bool) {
 		b = append(b, f.Value...)
 		b = append(b, "\r\n"...)
 	}
-	noBody := h.Code == 204 || h.Code == 304
 	switch {
-	case noBody:
+	case h.Code == 204 || h.Code == 304:
 		c.respLeft = 0
+	case h.Code == 205:
+		// Reset Content has no content (RFC 9110 §15.3.6), but unlike
+		// 204 its framing is read as usual: say so.
+		c.respLeft = 0
+		b = appendContentLength(b, 0)
 	case h.ContentLength >= 0:
 		c.respLeft = h.ContentLength
 		b = appendContentLength(b, h.ContentLength)
@@ -288,7 +292,7 @@ func (c *conn) overflow() {
 		return
 	}
 	c.overflowLogged = true
-	if c.status == 204 || c.status == 304 {
+	if c.status == 204 || c.status == 205 || c.status == 304 {
 		c.s.opts.Log.Warn("httpfront: app sent a body with a "+strconv.Itoa(c.status)+" response, which has none; "+
 			"the body was dropped", "method", string(c.req.Method), "target", string(c.req.Target))
 		return

@@ -747,28 +747,37 @@ func TestShutdownCutsAHalfHead(t *testing.T) {
 	}
 }
 
-// A body past the app's Content-Length, or any body with a 204 or a 304,
-// is dropped (the connection stays in step) and logged once, saying
-// which of the two it was.
+// A body past the app's Content-Length, or any body with a 204, a 205 or
+// a 304, is dropped (the connection stays in step) and logged once,
+// saying which of the two it was. A 205 says Content-Length: 0, whatever
+// the app said: its framing is read as usual (RFC 9110 §15.3.6).
 func TestServerBodyPastItsFraming(t *testing.T) {
 	app := fakeApp{func(c *wsgi.Call, env map[string]string) wsgi.Result {
 		hd := head("200 OK", "Content-Length", "2")
-		if env["PATH_INFO"] == "/204" {
+		switch env["PATH_INFO"] {
+		case "/204":
 			hd = head("204 No Content")
+		case "/205":
+			hd = head("205 Reset Content", "Content-Length", "9")
 		}
 		c.Exch.Output(hd, []byte("okay"), []byte(" more"), true)
 		return wsgi.OK
 	}}
-	for _, tc := range []struct{ path, body, log string }{
-		{"/long", "ok", "app sent more than its Content-Length; the excess was dropped"},
-		{"/204", "", "app sent a body with a 204 response, which has none; the body was dropped"},
+	for _, tc := range []struct{ path, body, log, length string }{
+		{"/long", "ok", "app sent more than its Content-Length; the excess was dropped", "Content-Length: 2"},
+		{"/204", "", "app sent a body with a 204 response, which has none; the body was dropped", ""},
+		{"/205", "", "app sent a body with a 205 response, which has none; the body was dropped", "Content-Length: 0"},
 	} {
 		var logs lockedBuffer
 		c, br := serve(t, app, Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
 		for range 2 { // the second request finds the connection in step
 			io.WriteString(c, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
-			if _, body := readResponse(t, br); body != tc.body {
+			h, body := readResponse(t, br)
+			if body != tc.body {
 				t.Errorf("%s: body %q, want %q", tc.path, body, tc.body)
+			}
+			if n := strings.Count(h, "Content-Length"); tc.length == "" && n != 0 || tc.length != "" && (n != 1 || !strings.Contains(h, tc.length)) {
+				t.Errorf("%s: want %q as its only Content-Length in\n%s", tc.path, tc.length, h)
 			}
 		}
 		if n := strings.Count(logs.String(), tc.log); n != 2 {
