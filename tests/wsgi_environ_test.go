@@ -75,7 +75,10 @@ func wsgiCheckTypes(t *testing.T, env map[string]any) {
 // --mount /app=APP with --manage-script-name (Flask's documented uWSGI
 // command): a request under /app gets SCRIPT_NAME /app and the rest as
 // PATH_INFO, over HTTP and over a uwsgi socket whose gateway sent no
-// SCRIPT_NAME; other paths pass as they came.
+// SCRIPT_NAME; other paths pass as they came. Dot segments, percent-encoded
+// or not, are resolved first over HTTP (as nginx, Apache and uWSGI's router
+// resolve them), so "/app/../admin" is "/admin", outside the mount, and
+// REQUEST_URI keeps the request's own.
 func TestWSGIMountManageScriptName(t *testing.T) {
 	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "app.sock")
@@ -86,11 +89,16 @@ func TestWSGIMountManageScriptName(t *testing.T) {
 		{"/app", "/app", ""},
 		{"/application", "", "/application"},
 		{"/other", "", "/other"},
+		{"/app/../admin", "", "/admin"},
+		{"/app/x/%2e%2E/y", "/app", "/y"},
+		{"/../app/./z", "/app", "/z"},
+		{"/x/./y/..", "", "/x/"},
+		{"/app/x/..%2f..%2Fadmin", "", "/admin"},
 	} {
 		env, _ := wsgiEnviron(t, s, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
-		if env["SCRIPT_NAME"] != tc.script || env["PATH_INFO"] != tc.info {
-			t.Errorf("GET %s: SCRIPT_NAME %q PATH_INFO %q, want %q %q", tc.path, env["SCRIPT_NAME"],
-				env["PATH_INFO"], tc.script, tc.info)
+		if env["SCRIPT_NAME"] != tc.script || env["PATH_INFO"] != tc.info || env["REQUEST_URI"] != tc.path {
+			t.Errorf("GET %s: SCRIPT_NAME %q PATH_INFO %q REQUEST_URI %q, want %q %q and the path", tc.path,
+				env["SCRIPT_NAME"], env["PATH_INFO"], env["REQUEST_URI"], tc.script, tc.info)
 		}
 	}
 	c := uwsgiDial(t, sock)

@@ -1095,7 +1095,7 @@ func (c *conn) buildEnv(bodyLen int64) {
 	e.Add(wsgi.KeyRequestMethod, r.Method)
 	e.Add(wsgi.KeyRequestURI, r.Target)
 	c.scratch = wsgi.UnescapePath(c.scratch[:0], r.Path)
-	e.Add(wsgi.KeyPathInfo, c.mount(c.scratch))
+	e.Add(wsgi.KeyPathInfo, c.mount(wsgi.RemoveDotSegments(c.scratch)))
 	e.Add(wsgi.KeyQueryString, r.Query)
 	if r.Minor == 0 {
 		e.AddString(wsgi.KeyServerProtocol, "HTTP/1.0")

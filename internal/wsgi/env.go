@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"bytes"
 	"encoding/binary"
 )
 
@@ -224,6 +225,46 @@ func UnescapePath(dst, path []byte) []byte {
 	}
 	return dst
 }
+
+// RemoveDotSegments resolves the "." and ".." segments of a decoded path
+// that starts with '/' (RFC 3986 §5.2.4), as nginx, Apache and uWSGI's
+// HTTP router do before an app sees PATH_INFO: "/a/../b" is "/b", and a
+// ".." above the root stays at it. Empty segments ("//") are kept. It
+// works in place and returns p when there is nothing to resolve.
+func RemoveDotSegments(p []byte) []byte {
+	if len(p) == 0 || p[0] != '/' || !bytes.Contains(p, slashDot) {
+		return p
+	}
+	// Each segment is copied to a place at or before where it was read
+	// from, so p serves as its own output.
+	out := p[:0]
+	for i := 0; i < len(p); {
+		j := i + 1
+		for j < len(p) && p[j] != '/' {
+			j++
+		}
+		seg, last := p[i+1:j], j == len(p)
+		switch string(seg) {
+		case ".":
+		case "..":
+			if k := bytes.LastIndexByte(out, '/'); k >= 0 {
+				out = out[:k]
+			}
+		default:
+			out = append(out, '/')
+			out = append(out, seg...)
+			i = j
+			continue
+		}
+		if last { // "/a/." and "/a/b/.." name a directory: "/a/"
+			out = append(out, '/')
+		}
+		i = j
+	}
+	return out
+}
+
+var slashDot = []byte("/.")
 
 func ishex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

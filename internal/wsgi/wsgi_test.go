@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -158,6 +159,85 @@ func TestUnescapePath(t *testing.T) {
 			t.Errorf("UnescapePath(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+func TestRemoveDotSegments(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/", "/"},
+		{"/a/b", "/a/b"},
+		{"/a/../b", "/b"},
+		{"/a/./b", "/a/b"},
+		{"/a/b/..", "/a/"},
+		{"/a/.", "/a/"},
+		{"/..", "/"},
+		{"/../../x", "/x"},
+		{"/.", "/"},
+		{"/a//../b", "/a/b"},
+		{"//a", "//a"},
+		{"/a/.hidden/..x/...", "/a/.hidden/..x/..."},
+		{"/a/b/../../../c/", "/c/"},
+		{"*", "*"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := string(RemoveDotSegments([]byte(tt.in))); got != tt.want {
+			t.Errorf("RemoveDotSegments(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzRemoveDotSegments checks the in-place resolution against RFC 3986
+// §5.2.4's algorithm written out on strings.
+func FuzzRemoveDotSegments(f *testing.F) {
+	for _, s := range []string{"/a/../b", "/./x/", "/a//..", "/.../..", "/x/y/../../.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !strings.HasPrefix(s, "/") {
+			return
+		}
+		want := rfcRemoveDots(s)
+		if got := string(RemoveDotSegments([]byte(s))); got != want {
+			t.Fatalf("RemoveDotSegments(%q) = %q, RFC 3986 gives %q", s, got, want)
+		}
+	})
+}
+
+// rfcRemoveDots is RFC 3986 §5.2.4 step by step, for a path starting '/'.
+func rfcRemoveDots(in string) string {
+	var out string
+	for in != "" {
+		switch {
+		case strings.HasPrefix(in, "/./"):
+			in = in[2:]
+		case in == "/.":
+			in = "/"
+		case strings.HasPrefix(in, "/../"):
+			in = in[3:]
+			if k := strings.LastIndexByte(out, '/'); k >= 0 {
+				out = out[:k]
+			} else {
+				out = ""
+			}
+		case in == "/..":
+			in = "/"
+			if k := strings.LastIndexByte(out, '/'); k >= 0 {
+				out = out[:k]
+			} else {
+				out = ""
+			}
+		default:
+			n := strings.IndexByte(in[1:], '/')
+			if n < 0 {
+				n = len(in)
+			} else {
+				n++
+			}
+			out += in[:n]
+			in = in[n:]
+		}
+	}
+	return out
 }
 
 func FuzzHeadParse(f *testing.F) {
