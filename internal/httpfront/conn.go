@@ -1170,7 +1170,9 @@ func (c *conn) underMount(pathInfo []byte) ([]byte, bool) {
 func (c *conn) addHeaders() {
 	hs := c.req.Headers
 	for i, h := range hs {
-		if httpsyntax.EqualFold(h.Name, "content-length") {
+		if httpsyntax.EqualFold(h.Name, "content-length") || httpsyntax.EqualFold(h.Name, "transfer-encoding") {
+			// Framing: a chunked body reaches the app decoded and whole,
+			// measured by CONTENT_LENGTH, as behind nginx's uwsgi_pass.
 			continue
 		}
 		dup := false

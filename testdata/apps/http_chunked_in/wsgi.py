@@ -7,6 +7,7 @@ def application(environ, start_response):
     data = environ["wsgi.input"].read()
     info = {
         "content_length": environ.get("CONTENT_LENGTH"),
+        "transfer_encoding": environ.get("HTTP_TRANSFER_ENCODING"),
         "input_terminated": environ.get("wsgi.input_terminated"),
         "len": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
