@@ -58,6 +58,12 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"module wsgi has no factory named 'no_factory'"}},
 		{"factory returns no app", []string{"--chdir", appDir("factory"), "--callable", "not_an_app()", "--module", "wsgi"},
 			[]string{"'not_an_app()' is not callable (it is a int): the factory returned it"}},
+		// An ASGI app (a Gunicorn config's -k uvicorn.workers.UvicornWorker
+		// dropped) started and answered every request with a 500.
+		{"ASGI function", []string{"--chdir", appDir("startup_asgi"), "--module", "asgi"},
+			[]string{"module asgi: the app is an ASGI app", "carafe serves WSGI apps"}},
+		{"ASGI instance", []string{"--chdir", appDir("startup_asgi"), "--module", "asgi:app"},
+			[]string{"module asgi: the app is an ASGI app", "Django's wsgi.py, not asgi.py"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
 		// An empty directory was taken without a word: the base

@@ -267,6 +267,11 @@ static const char crf_loader_src[] =
 	"                                      disable_existing_loggers=False)\n"
 	"    from paste.deploy import loadapp\n"
 	"    return loadapp(uri, relative_to=os.getcwd())\n"
+	"def _carafe_is_asgi(app):\n"
+	"    import inspect\n"
+	"    f = app if inspect.isfunction(app) or inspect.ismethod(app) \\\n"
+	"        else getattr(type(app), '__call__', None)\n"
+	"    return inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f)\n"
 	"def _carafe_load_file(path):\n"
 	"    import importlib.machinery, importlib.util, sys, hashlib\n"
 	"    name = '_carafe_wsgi_' + hashlib.sha1(path.encode()).hexdigest()[:12]\n"
@@ -502,6 +507,31 @@ fail:
 	return -1;
 }
 
+/* crf_refuse_asgi fails for an ASGI app (an async callable, FastAPI's,
+ * Starlette's, Django's asgi.application), which the WSGI call would only
+ * turn into a 500 for every request. */
+static int crf_refuse_asgi(PyObject *app, const char *what)
+{
+	PyObject *fn = crf_loader("_carafe_is_asgi"), *res;
+	int asgi;
+
+	if (fn == NULL)
+		return -1;
+	res = PyObject_CallOneArg(fn, app);
+	Py_DECREF(fn);
+	if (res == NULL)
+		return -1;
+	asgi = PyObject_IsTrue(res);
+	Py_DECREF(res);
+	if (asgi > 0)
+		PyErr_Format(PyExc_TypeError,
+			     "%s: the app is an ASGI app (an async callable taking scope, receive "
+			     "and send); carafe serves WSGI apps: give it the project's WSGI app "
+			     "(Django's wsgi.py, not asgi.py), or run an ASGI app under an ASGI server",
+			     what);
+	return asgi != 0 ? -1 : 0;
+}
+
 static PyObject *crf_find_callable(PyObject *mod, const char *callable, const char *what)
 {
 	PyObject *app;
@@ -553,6 +583,10 @@ static PyObject *crf_find_callable(PyObject *mod, const char *callable, const ch
 		PyErr_Format(PyExc_TypeError, "%s: '%s' is not callable (it is a %s)%s", what,
 			     n > 0 ? callable : "application", Py_TYPE(app)->tp_name,
 			     n > 2 && strcmp(callable + n - 2, "()") == 0 ? ": the factory returned it" : "");
+		Py_DECREF(app);
+		return NULL;
+	}
+	if (crf_refuse_asgi(app, what) < 0) {
 		Py_DECREF(app);
 		return NULL;
 	}
