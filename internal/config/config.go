@@ -409,10 +409,24 @@ func Parse(args []string, env []string) (*Config, []string, error) {
 		c.Module = cl.positional
 		if len(c.HTTP) == 0 && len(c.Socket) == 0 {
 			c.HTTP = []string{DefaultHTTP}
+			warnings = append(warnings, platformWarnings(env, order)...)
 		}
 	}
 	if w := scriptNameWarning(env, c, cl.positional, implied); w != "" {
 		warnings = append(warnings, w)
+	}
+	// Gunicorn's "-" (its --error-logfile and --access-logfile, which the
+	// hints translate): stderr, where carafe logs anyway, and stdout.
+	if c.LogTo == "-" {
+		c.LogTo = ""
+	}
+	if c.ReqLogger == "file:-" {
+		c.ReqLogger = "file:/dev/stdout"
+	}
+	// Gunicorn's --paste takes the ini file's path; PasteDeploy (and so
+	// uWSGI's --paste) wants a URI.
+	if p := c.Paste; p != "" && !strings.HasPrefix(p, "config:") && !strings.HasPrefix(p, "egg:") && !strings.HasPrefix(p, "call:") {
+		c.Paste = "config:" + p
 	}
 	if path, ok := strings.CutPrefix(c.Logger, "file:"); ok && path != "" && c.LogTo == "" {
 		c.LogTo = path
@@ -481,6 +495,26 @@ func scriptNameWarning(env []string, c *Config, positional string, implied bool)
 		return fmt.Sprintf("carafe: SCRIPT_NAME=%s in the environment is not applied (Gunicorn mounts the app there): %s", v, advice)
 	}
 	return ""
+}
+
+// platformWarnings says that PORT and WEB_CONCURRENCY, which Gunicorn
+// reads (Heroku, Render, Railway and Cloud Run set PORT and check that
+// the app listens there), are not read, for the short form with no
+// listener given: a deploy otherwise fails its port check without a word.
+func platformWarnings(env []string, order []setting) []string {
+	var out []string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PORT="); ok && v != "" {
+			out = append(out, fmt.Sprintf("carafe: PORT=%s in the environment is not read (Gunicorn listens on 0.0.0.0:$PORT): "+
+				"give --http 0.0.0.0:%s; carafe listens on %s", v, v, DefaultHTTP))
+		}
+		if v, ok := strings.CutPrefix(kv, "WEB_CONCURRENCY="); ok && v != "" &&
+			!slices.ContainsFunc(order, func(s setting) bool { return s.opt.Name == "processes" }) {
+			out = append(out, fmt.Sprintf("carafe: WEB_CONCURRENCY=%s in the environment is not read (Gunicorn starts that many workers): "+
+				"give --processes %s", v, v))
+		}
+	}
+	return out
 }
 
 // placeErrors names, in each of Validate's complaints ("config: --umask

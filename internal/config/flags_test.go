@@ -226,14 +226,14 @@ func TestParseErrors(t *testing.T) {
 		{"uwsgi stop", []string{"--stop", "/run/app.pid"}, `config: unknown option "--stop" (uWSGI's --stop PIDFILE is ` + "`kill -TERM $(cat PIDFILE) (kill -INT stops at once)`" + `: carafe has no control commands; see docs/operations.md, "Signals")`},
 		{"gunicorn access-logformat", []string{"app", "--access-logformat", "%(h)s"}, `config: unknown option "--access-logformat" (Gunicorn's --access-logformat is carafe's --log-format with uWSGI's variables; Apache's combined format is '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"'; see README.md, "From Gunicorn")`},
 		{"gunicorn backlog", []string{"app", "--backlog", "2048"}, `config: unknown option "--backlog" (Gunicorn's --backlog is carafe's --listen (carafe asks for the largest backlog the kernel allows); see README.md, "From Gunicorn")`},
-		{"gunicorn timeout", []string{"app", "--timeout=30"}, `config: unknown option "--timeout" (Gunicorn's --timeout is carafe's --harakiri (it ends a request that runs longer); see README.md, "From Gunicorn")`},
+		{"gunicorn timeout", []string{"app", "--timeout=30"}, `config: unknown option "--timeout" (Gunicorn's --timeout is carafe's --harakiri (it ends a request that runs longer; Gunicorn's default is 30, carafe has no limit unless given one); see README.md, "From Gunicorn")`},
 		{"gunicorn -b", []string{"app", "-b", "0.0.0.0:8000"}, `config: -b 0.0.0.0:8000: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http 0.0.0.0:8000`},
 		{"gunicorn -b unix", []string{"app", "-b", "unix:/run/app.sock"}, `config: -b unix:/run/app.sock: carafe's -b is uWSGI's --buffer-size; Gunicorn's -b (bind) is --http /run/app.sock`},
 		{"gunicorn -w", []string{"-w", "4", "app:app"}, `config: -w 4: carafe's -w is uWSGI's --module; Gunicorn's -w (workers) is --processes 4`},
 		{"gunicorn -p", []string{"-p", "/run/app.pid", "app:app"}, `config: -p /run/app.pid: carafe's -p is uWSGI's --processes; Gunicorn's -p (pid file) is --pidfile /run/app.pid`},
 		{"gunicorn -c", []string{"-c", "gunicorn.conf.py", "app:app"}, `config: unknown option "-c" (Gunicorn's -c (--config) is carafe's --ini (a gunicorn.conf.py is Python, which carafe does not run: put its settings in an ini file); see README.md, "From Gunicorn")`},
-		{"gunicorn -kgthread", []string{"-kgthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k (--worker-class) has no equivalent in carafe: every worker runs --threads of its own; see README.md, "From Gunicorn")`},
-		{"gunicorn -k", []string{"-k", "gthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k (--worker-class) has no equivalent in carafe: every worker runs --threads of its own; see README.md, "From Gunicorn")`},
+		{"gunicorn -kgthread", []string{"-kgthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k (--worker-class) has no equivalent in carafe: every worker runs --threads of its own; carafe serves WSGI apps only, so an ASGI app (uvicorn's worker) needs an ASGI server; see README.md, "From Gunicorn")`},
+		{"gunicorn -k", []string{"-k", "gthread", "app:app"}, `config: unknown option "-k" (Gunicorn's -k (--worker-class) has no equivalent in carafe: every worker runs --threads of its own; carafe serves WSGI apps only, so an ASGI app (uvicorn's worker) needs an ASGI server; see README.md, "From Gunicorn")`},
 		{"gunicorn preload", []string{"app:app", "--preload"}, `config: unknown option "--preload" (Gunicorn's --preload has no equivalent in carafe: Go cannot fork, so each worker imports the app itself, as uWSGI's --lazy-apps; see README.md, "From Gunicorn")`},
 		{"gunicorn certfile", []string{"app:app", "--certfile", "c.pem"}, `config: unknown option "--certfile" (Gunicorn's --certfile has no equivalent in carafe: carafe speaks no TLS; put nginx (or another proxy) in front for HTTPS; see README.md, "From Gunicorn")`},
 		{"gunicorn capture-output", []string{"app:app", "--capture-output"}, `config: unknown option "--capture-output" (Gunicorn's --capture-output has no equivalent in carafe: the app's stdout and stderr already go where carafe logs (--logto); see README.md, "From Gunicorn")`},
@@ -1074,6 +1074,78 @@ func TestFlagsAsPlaceholders(t *testing.T) {
 	for _, args := range [][]string{{"--set-ph", "processes=2"}, {"--set-ph", "novalue"}, {"-S"}} {
 		if _, _, err := Parse(append([]string{"app", "--http", ":8000"}, args...), []string{}); err == nil {
 			t.Errorf("%q accepted", args)
+		}
+	}
+}
+
+// gunicorn.conf.py's settings pasted into an ini file (underscored, and
+// the ones whose file names differ from the flags) get Gunicorn's hint,
+// under the name the user wrote; edit distance offered --max-requests for
+// max_requests_jitter and --stats for statsd_host.
+func TestIniGunicornFileNames(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "app.ini")
+	lines := "[uwsgi]\nmodule = app\nhttp = :8000\nmax_requests_jitter = 50\nkeepalive = 5\npreload_app = true\n" +
+		"worker_tmp_dir = /dev/shm\nstatsd_host = localhost:8125\ngraceful_timeout = 30\naccesslog = -\nlogconfig_dict = x\n"
+	if err := os.WriteFile(ini, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, warnings, err := Parse([]string{"--ini", ini}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(warnings, "\n")
+	for _, want := range []string{
+		`unknown option "max_requests_jitter" (Gunicorn's max_requests_jitter (--max-requests-jitter) is carafe's --max-requests-delta;`,
+		`unknown option "keepalive" (Gunicorn's keepalive (--keep-alive) is carafe's --http-keepalive;`,
+		`unknown option "preload_app" (Gunicorn's preload_app (--preload) has no equivalent in carafe: Go cannot fork`,
+		`unknown option "worker_tmp_dir" (Gunicorn's worker_tmp_dir (--worker-tmp-dir) has no equivalent`,
+		`unknown option "statsd_host" (Gunicorn's statsd_host (--statsd-host) has no equivalent in carafe: carafe sends no statsd metrics`,
+		`unknown option "graceful_timeout" (Gunicorn's graceful_timeout (--graceful-timeout) is carafe's --worker-reload-mercy;`,
+		`unknown option "accesslog" (Gunicorn's accesslog (--access-logfile) is carafe's --req-logger file:PATH (requests are logged by default, to stderr; Gunicorn's - is file:/dev/stdout);`,
+		`unknown option "logconfig_dict" (Gunicorn's logconfig_dict (--logconfig-dict) has no equivalent in carafe: configure Python's logging in the app`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %q in the warnings:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "did you mean") {
+		t.Errorf("an edit-distance guess for a Gunicorn setting:\n%s", all)
+	}
+}
+
+// Gunicorn's "-" for its log files, as its hints translate them: --logto
+// - is stderr, where carafe logs anyway (it wrote a file named "-"), and
+// --req-logger file:- is stdout, where Gunicorn's access log goes.
+// Gunicorn's --paste takes the ini file's path; PasteDeploy a URI.
+func TestGunicornDashAndPastePath(t *testing.T) {
+	c, _, err := Parse([]string{"app", "--logto", "-", "--req-logger", "file:-"}, nil)
+	if err != nil || c.LogTo != "" || c.ReqLogger != "file:/dev/stdout" {
+		t.Errorf("--logto - --req-logger file:-: %v, LogTo %q ReqLogger %q; want \"\" and file:/dev/stdout", err, c.LogTo, c.ReqLogger)
+	}
+	for in, want := range map[string]string{"production.ini": "config:production.ini", "/srv/p.ini#main": "config:/srv/p.ini#main",
+		"config:p.ini": "config:p.ini", "egg:MyApp": "egg:MyApp"} {
+		if c, _, err := Parse([]string{"--http", ":80", "--paste", in}, nil); err != nil || c.Paste != want {
+			t.Errorf("--paste %s: %v, %q; want %q", in, err, c.Paste, want)
+		}
+	}
+}
+
+// PORT and WEB_CONCURRENCY, which Gunicorn reads and hosting platforms
+// set, are named when the short form gets no listener or --processes.
+func TestPlatformVariablesWarned(t *testing.T) {
+	env := []string{"PORT=10000", "WEB_CONCURRENCY=3"}
+	_, warnings, err := Parse([]string{"app:app"}, env)
+	want := []string{
+		"carafe: PORT=10000 in the environment is not read (Gunicorn listens on 0.0.0.0:$PORT): give --http 0.0.0.0:10000; carafe listens on 127.0.0.1:8000",
+		"carafe: WEB_CONCURRENCY=3 in the environment is not read (Gunicorn starts that many workers): give --processes 3",
+	}
+	if err != nil || !slices.Equal(warnings, want) {
+		t.Errorf("Parse: %v, warnings %q; want %q", err, warnings, want)
+	}
+	for _, args := range [][]string{{"app:app", "--http", ":10000", "-p", "3"}, {"--http", ":1", "--module", "app"},
+		{"app:app", "--socket", ":1", "--workers", "3"}} {
+		if _, warnings, err := Parse(args, env); err != nil || len(warnings) != 0 {
+			t.Errorf("Parse(%q): %v, warnings %q; want none", args, err, warnings)
 		}
 	}
 }

@@ -366,14 +366,16 @@ var gunicornNames = map[string]string{
 	"bind":                "--http",
 	"workers":             "--processes",
 	"reload":              "--py-autoreload 1",
-	"timeout":             "--harakiri (it ends a request that runs longer)",
+	"timeout":             "--harakiri (it ends a request that runs longer; Gunicorn's default is 30, carafe has no limit unless given one)",
 	"graceful-timeout":    "--worker-reload-mercy",
 	"keep-alive":          "--http-keepalive",
 	"max-requests-jitter": "--max-requests-delta",
-	"access-logfile":      "--req-logger file:PATH (requests are logged by default)",
-	"error-logfile":       "--logto",
-	"log-file":            "--logto",
-	"worker-class":        "none: every worker runs --threads of its own",
+	"access-logfile":      "--req-logger file:PATH (requests are logged by default, to stderr; Gunicorn's - is file:/dev/stdout)",
+	"error-logfile":       "--logto (carafe logs to stderr by default, Gunicorn's -)",
+	"log-file":            "--logto (carafe logs to stderr by default, Gunicorn's -)",
+	"worker-class":        "none: every worker runs --threads of its own; carafe serves WSGI apps only, so an ASGI app (uvicorn's worker) needs an ASGI server",
+	"logconfig":           "none: configure Python's logging in the app (logging.config at import); what it writes to stderr goes where carafe logs",
+	"logconfig-dict":      "none: configure Python's logging in the app (logging.config.dictConfig at import); what it writes to stderr goes where carafe logs",
 	"daemon":              "--daemonize LOGFILE",
 	"user":                "--uid",
 	"group":               "--gid",
@@ -388,7 +390,22 @@ var gunicornNames = map[string]string{
 	"capture-output":      "none: the app's stdout and stderr already go where carafe logs (--logto)",
 	"access-logformat": "--log-format with uWSGI's variables; Apache's combined format is " +
 		`'%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"'`,
-	"backlog": "--listen (carafe asks for the largest backlog the kernel allows)",
+	"worker-tmp-dir":        "none: carafe keeps no heartbeat file; drop the setting",
+	"statsd-host":           "none: carafe sends no statsd metrics; read the --stats server, or send them from the app",
+	"secure-scheme-headers": "none: the set is fixed: X-Forwarded-Proto https, X-Forwarded-Protocol ssl and X-Forwarded-Ssl on, from --forwarded-allow-ips peers",
+	"backlog":               "--listen (carafe asks for the largest backlog the kernel allows)",
+}
+
+// gunicornFileNames are gunicorn.conf.py's setting names (dashed) that
+// differ from the command-line names gunicornNames is keyed by.
+var gunicornFileNames = map[string]string{
+	"keepalive":         "keep-alive",
+	"accesslog":         "access-logfile",
+	"errorlog":          "error-logfile",
+	"loglevel":          "log-level",
+	"preload-app":       "preload",
+	"raw-env":           "env",
+	"access-log-format": "access-logformat",
 }
 
 // uwsgiCommands are uWSGI's options that signal a running instance
@@ -402,15 +419,25 @@ var uwsgiCommands = map[string]string{
 
 // gunicornHint is the suffix of an unknown-option error for Gunicorn's
 // option name, what to give carafe instead; "" for a name Gunicorn lacks.
+// A gunicorn.conf.py setting (preload_app, keepalive) pasted into an ini
+// file is found under its command-line name.
 func gunicornHint(name string) string {
-	g, ok := gunicornNames[name]
+	long := strings.ReplaceAll(name, "_", "-")
+	if l, ok := gunicornFileNames[long]; ok {
+		long = l
+	}
+	g, ok := gunicornNames[long]
 	if !ok {
 		return ""
 	}
-	if what, ok := strings.CutPrefix(g, "none: "); ok {
-		return fmt.Sprintf(" (Gunicorn's --%s has no equivalent in carafe: %s; see README.md, \"From Gunicorn\")", name, what)
+	said := "--" + long
+	if name != long {
+		said = name + " (--" + long + ")"
 	}
-	return fmt.Sprintf(" (Gunicorn's --%s is carafe's %s; see README.md, \"From Gunicorn\")", name, g)
+	if what, ok := strings.CutPrefix(g, "none: "); ok {
+		return fmt.Sprintf(" (Gunicorn's %s has no equivalent in carafe: %s; see README.md, \"From Gunicorn\")", said, what)
+	}
+	return fmt.Sprintf(" (Gunicorn's %s is carafe's %s; see README.md, \"From Gunicorn\")", said, g)
 }
 
 // gunicornShortNames are Gunicorn's one-letter options that carafe (whose

@@ -53,6 +53,7 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.Paste },
 		Doc: "Build the app with PasteDeploy's `loadapp` from this URI (`config:/srv/app/production.ini`, " +
 			"Pyramid's layout; a relative path is taken from --chdir), instead of --module or --wsgi-file. " +
+			"A bare path (`production.ini`, Gunicorn's --paste) is a `config:` URI. " +
 			"PasteDeploy must be installed in the app's environment.",
 	},
 	{
@@ -664,7 +665,7 @@ var table = append(append(append([]Option{
 			"target is not supported. `/dev/stdout` and `/dev/stderr` mean the descriptor carafe was started " +
 			"with (a container's log pipe), which workers running as --uid could not open by name. uWSGI's " +
 			"logto2 (the file opened after the switch to --uid) is this option: with --uid, carafe hands the " +
-			"file to that user.",
+			"file to that user. `-` (Gunicorn's) is stderr, as without the option.",
 	},
 	{
 		Name: "daemonize", Aliases: []string{"daemonize2"}, Short: "d", Kind: KindString, Metavar: "LOGFILE",
@@ -711,7 +712,7 @@ var table = append(append(append([]Option{
 		Name: "req-logger", Aliases: []string{"logger-req"}, Kind: KindString, Metavar: "file:FILE", Section: secLogging,
 		Field: func(c *Config) any { return &c.ReqLogger },
 		Doc: "Write the request log (one line per request) to FILE instead of with the rest of the log, " +
-			"in uWSGI's `file:FILE` form (`stdio` keeps it with the rest). Reopened on SIGUSR1 and on a " +
+			"in uWSGI's `file:FILE` form (`stdio` keeps it with the rest; `file:-`, Gunicorn's `-`, is stdout). Reopened on SIGUSR1 and on a " +
 			"reload, like --logto; --log-maxsize does not rotate it.",
 	},
 	{
