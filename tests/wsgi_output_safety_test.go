@@ -233,6 +233,21 @@ func TestWSGIHeadRefused(t *testing.T) {
 	}
 }
 
+// start_response's error message for a header value formats the name,
+// whose __str__ may run the app's code, then the value: both are held
+// while it does. They were borrowed from the headers list, and a name
+// that emptied the list had the worker read a freed value (a SIGSEGV with
+// freed memory scribbled, as MALLOC_PERTURB_ does here).
+func TestWSGIHeadRefusedFreedValue(t *testing.T) {
+	t.Parallel()
+	s := startAppEnv(t, []string{"PYTHONMALLOC=malloc", "MALLOC_PERTURB_=85"}, "head_refused")
+	resp, body := wsgiGet(t, s, "/freed-value")
+	want := "header X-Cleared: value 'a" + strings.Repeat(`\x01`, 1000) + "' has control characters"
+	if resp.StatusCode != 200 || string(body) != want {
+		t.Fatalf("got %d %.80q..., want 200 %.80q...", resp.StatusCode, body, want)
+	}
+}
+
 // start_response checks the status and every header when it is called,
 // by the rules the response's head is held to, and raises ValueError the
 // app can catch; what passes goes out as given.

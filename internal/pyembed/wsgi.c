@@ -295,8 +295,16 @@ static PyObject *crf_start_response(crf_Responder *self, PyObject *args, PyObjec
 		if (p == NULL)
 			goto fail;
 		if (!crf_valid_value(p, n)) {
+			/* Held: the name's __str__ is the app's code, which may
+			 * drop the list's reference to h before the value is
+			 * formatted. */
+			PyObject *name = Py_NewRef(PyTuple_GET_ITEM(h, 0));
+			PyObject *value = Py_NewRef(PyTuple_GET_ITEM(h, 1));
+
 			PyErr_Format(PyExc_ValueError, "header %S: value %R has control characters",
-				     PyTuple_GET_ITEM(h, 0), PyTuple_GET_ITEM(h, 1));
+				     name, value);
+			Py_DECREF(name);
+			Py_DECREF(value);
 			goto fail;
 		}
 		if (crf_head_put(s, p, n) < 0)
