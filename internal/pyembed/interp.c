@@ -1628,6 +1628,7 @@ char *crf_module_files(size_t *len)
 	PyObject *items = PyDict_Items(PyImport_GetModuleDict()); /* a snapshot */
 	char *out = NULL;
 	size_t n = 0, cap = 0;
+	int failed = items == NULL;
 
 	*len = 0;
 	for (Py_ssize_t i = 0; items != NULL && i < PyList_GET_SIZE(items); i++) {
@@ -1652,9 +1653,7 @@ char *crf_module_files(size_t *len)
 				ncap *= 2;
 			char *grown = realloc(out, ncap);
 			if (grown == NULL) {
-				free(out);
-				out = NULL;
-				n = 0;
+				failed = 1;
 				break;
 			}
 			out = grown;
@@ -1671,6 +1670,12 @@ char *crf_module_files(size_t *len)
 		PyErr_Clear();
 	Py_XDECREF(items);
 	PyGILState_Release(st);
+	if (failed) {
+		/* Out of memory: an empty list would have --py-autoreload
+		 * watch nothing without a word. */
+		free(out);
+		return NULL;
+	}
 	if (out == NULL)
 		out = malloc(1); /* none: an empty list, not a failure */
 	*len = n;

@@ -771,13 +771,16 @@ func (ip *Interp) DumpAll() ([]byte, error) {
 // ModuleFile is a module the app's interpreter has imported, and its file.
 type ModuleFile struct{ Module, Path string }
 
+// ErrShutDown is ModuleFiles' error once the interpreter is shut down.
+var ErrShutDown = errors.New("the interpreter is shut down")
+
 // ModuleFiles lists the modules in sys.modules that have a file (their
 // __file__), taking the GIL for as long as that takes.
 func (ip *Interp) ModuleFiles() ([]ModuleFile, error) {
 	ip.life.RLock()
 	defer ip.life.RUnlock()
 	if ip.closed {
-		return nil, errors.New("the interpreter is shut down")
+		return nil, ErrShutDown
 	}
 	var n C.size_t
 	p := C.crf_module_files(&n)

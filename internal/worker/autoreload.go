@@ -1,12 +1,14 @@
 package worker
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strconv"
 	"time"
 
 	"carafe/internal/control"
+	"carafe/internal/pyembed"
 )
 
 // autoReload is --py-autoreload: every AutoReload it lists the files of
@@ -24,8 +26,12 @@ func (w *worker) autoReload() {
 			time.Sleep(w.o.AutoReload)
 		}
 		mods, err := w.ip.ModuleFiles()
-		if err != nil {
-			return // the interpreter is shutting down
+		if errors.Is(err, pyembed.ErrShutDown) {
+			return
+		}
+		if err != nil { // out of memory: try again next time
+			w.o.Log.Warn("carafe: py-autoreload: " + err.Error())
+			continue
 		}
 		for _, m := range mods {
 			if slices.Contains(w.o.AutoReloadIgnore, m.Module) {
