@@ -324,7 +324,7 @@ func TestWSGIEnvironRepeatedValues(t *testing.T) {
 	}
 	c, br := wsgiDial(t, s)
 	for i, st := range steps {
-		req := "GET /?token=t0k3n HTTP/1.1\r\nHost: x\r\nUser-Agent: " + st.ua + "\r\nAccept: " + st.accept +
+		req := "GET /reset/MQ/t0k3n/?token=t0k3n HTTP/1.1\r\nHost: x\r\nUser-Agent: " + st.ua + "\r\nAccept: " + st.accept +
 			"\r\nCookie: session=s3cr3t\r\nAuthorization: Bearer t0k3n\r\nReferer: http://x/reset?key=k3y\r\n\r\n"
 		if _, err := io.WriteString(c, req); err != nil {
 			t.Fatalf("request %d: %v", i, err)
@@ -364,11 +364,12 @@ func TestWSGIEnvironRepeatedValues(t *testing.T) {
 				}
 			}
 		}
-		// Nor is what may carry a token in its query: a password reset's
-		// key, an API token in the URL (a query, or the Referer that names
-		// a page with one).
+		// Nor is what may carry a token in its path or query: a password
+		// reset's key (Django's is in the path), an API token in the URL
+		// (a query, or the Referer that names a page with one).
 		for k, want := range map[string]string{"HTTP_COOKIE": "session=s3cr3t", "HTTP_AUTHORIZATION": "Bearer t0k3n",
-			"QUERY_STRING": "token=t0k3n", "REQUEST_URI": "/?token=t0k3n", "HTTP_REFERER": "http://x/reset?key=k3y"} {
+			"QUERY_STRING": "token=t0k3n", "REQUEST_URI": "/reset/MQ/t0k3n/?token=t0k3n", "PATH_INFO": "/reset/MQ/t0k3n/",
+			"HTTP_REFERER": "http://x/reset?key=k3y"} {
 			if v := got[k]; v.Value == nil || *v.Value != want || v.Same {
 				t.Errorf("request %d: %s %s, want %q in a str of its own", i, k, show(v), want)
 			}

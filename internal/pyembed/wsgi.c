@@ -460,15 +460,15 @@ static PyObject *crf_write(crf_Responder *self, PyObject *args, PyObject *kw)
  * an equal value reuses that str (immutable) instead of a new one, which
  * saves its allocation, copy and free. Touched only with the GIL held (a
  * free-threaded build has none, and goes without the cache). Credentials
- * are never kept, nor what may carry one in its query (an API token, a
- * password reset's key): one request's cookie or token must not outlive
- * it. */
+ * are never kept, nor what may carry one in its path or query (an API
+ * token, a password reset's key, which Django puts in the path): one
+ * request's cookie or token must not outlive it. */
 static PyObject **crf_values;
 static unsigned char *crf_secret; /* per numbered key: never kept */
 
 static const char *const crf_secret_keys[] = {
 	"HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_X_CSRFTOKEN", "QUERY_STRING", "REQUEST_URI",
-	"HTTP_REFERER", NULL};
+	"PATH_INFO", "HTTP_REFERER", NULL};
 
 static int crf_values_init(void)
 {

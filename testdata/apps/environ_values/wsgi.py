@@ -1,11 +1,11 @@
 """Reports a few environ values, and whether each is the very str object
 the previous request got: carafe reuses the str of a value that repeats
-(credentials and what may carry a query excepted), and must never hand out a stale one."""
+(credentials and what may carry a token in its path or query excepted), and must never hand out a stale one."""
 import json
 import sysconfig
 
 KEYS = ("REQUEST_METHOD", "SERVER_PROTOCOL", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_COOKIE",
-        "HTTP_AUTHORIZATION", "QUERY_STRING", "REQUEST_URI", "HTTP_REFERER")
+        "HTTP_AUTHORIZATION", "QUERY_STRING", "REQUEST_URI", "PATH_INFO", "HTTP_REFERER")
 _last = {}
 
 
