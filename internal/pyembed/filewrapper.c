@@ -143,11 +143,12 @@ int crf_file_ready(PyObject *result)
 
 /* crf_file_fd tells whether a response is a file_wrapper over a plain
  * regular file, so Go can send it with sendfile instead of iterating it:
- * *fd, a duplicate of its descriptor that Go closes (made with the GIL
- * held: once it is released, another thread may close the file and its
- * number name another), the logical position *off (tell(), which accounts
- * for Python's buffering) and the file size *size. Errors are cleared:
- * such a response is iterated instead. */
+ * *fd, a duplicate of its descriptor that Go closes (made at once, with
+ * the GIL held: once it is released, as tell() may release it for its
+ * lseek, another thread may close the file and its number name another),
+ * the logical position *off (tell(), which accounts for Python's
+ * buffering) and the file size *size. Errors are cleared: such a response
+ * is iterated instead. */
 int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
 {
 	crf_FileWrapper *fw = (crf_FileWrapper *)result;
@@ -161,6 +162,9 @@ int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
 	n = crf_regular_fd(fw->filelike, &st);
 	if (n < 0)
 		return 0;
+	n = fcntl(n, F_DUPFD_CLOEXEC, 0);
+	if (n < 0)
+		goto fail;
 	r = PyObject_CallMethod(fw->filelike, "tell", NULL);
 	if (r == NULL)
 		goto fail;
@@ -168,13 +172,13 @@ int crf_file_fd(PyObject *result, int *fd, int64_t *off, int64_t *size)
 	Py_CLEAR(r);
 	if (pos < 0 || PyErr_Occurred())
 		goto fail;
-	*fd = fcntl(n, F_DUPFD_CLOEXEC, 0);
-	if (*fd < 0)
-		goto fail;
+	*fd = n;
 	*off = pos;
 	*size = st.st_size;
 	return 1;
 fail:
+	if (n >= 0)
+		close(n);
 	Py_XDECREF(r);
 	PyErr_Clear();
 	return 0;
