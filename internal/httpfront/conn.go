@@ -65,6 +65,7 @@ type conn struct {
 	head          wsgi.Head
 	chunked       *ChunkedReader
 	scratch, body []byte
+	same          []int        // sameName's indexes, reused
 	state         atomic.Int32 // connIdle / connBusy / connClosing
 	stopMu        sync.Mutex   // orders shutdown's deadline before busy's (see shutdown)
 	closeAfter    bool         // the connection must close after this response

@@ -113,6 +113,15 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 	// "uwsgi_param SCRIPT_NAME /app", nginx still sends the whole path.
 	mount := c.s.opts.MountPoint != "" && ureq.Header.Modifier1 != 30
 	dups := mayRepeat(ureq.Vars)
+	var byName map[string][]int // for a packet too big to scan for each name
+	if dups && len(ureq.Vars) > joinScanMax {
+		byName = make(map[string][]int)
+		for i, v := range ureq.Vars {
+			if bytes.HasPrefix(v.Key, []byte("HTTP_")) {
+				byName[string(v.Key)] = append(byName[string(v.Key)], i)
+			}
+		}
+	}
 	// Defaults a sparse gateway may leave out; the gateway's own values,
 	// added after, win.
 	e.AddString(wsgi.KeyRequestMethod, "GET")
@@ -148,7 +157,11 @@ func (c *conn) buildUWSGIEnv(bodyLen int64) {
 				continue // PEP 3333's own keys are the server's, whatever a gateway sets
 			}
 			if dups && bytes.HasPrefix(v.Key, []byte("HTTP_")) {
-				val, first := c.joinRepeated(ureq.Vars, i)
+				same := byName[string(v.Key)]
+				if byName == nil {
+					same = c.sameName(ureq.Vars, i)
+				}
+				val, first := c.joinRepeated(ureq.Vars, i, same)
 				if !first {
 					continue
 				}
@@ -218,10 +231,29 @@ func mayRepeat(vars []uwsgi.Var) bool {
 	return false
 }
 
+// joinScanMax is the most variables a packet may have for each HTTP_ one
+// to be looked for by a scan of the packet: past it, by a map built once
+// (thousands of tiny header names, which nginx passes on when buffer-size
+// is raised, made the scans cost 100 ms a 64 KiB packet).
+const joinScanMax = 64
+
+// sameName returns the indexes of the variables named as vars[i] is, in
+// order, in a slice the next call reuses.
+func (c *conn) sameName(vars []uwsgi.Var, i int) []int {
+	c.same = c.same[:0]
+	for j, v := range vars {
+		if bytes.Equal(v.Key, vars[i].Key) {
+			c.same = append(c.same, j)
+		}
+	}
+	return c.same
+}
+
 // joinRepeated returns the value of vars[i] joined with those of the later
-// variables of its name, as the HTTP front end joins a repeated field
-// (by ", ", a Cookie's by "; "), and whether vars[i] is the first of its
-// name: a later one was joined into the first and is skipped.
+// variables of its name (same: the indexes of them all, in order), as the
+// HTTP front end joins a repeated field (by ", ", a Cookie's by "; "), and
+// whether vars[i] is the first of its name: a later one was joined into
+// the first and is skipped.
 //
 // HTTP_HOST is not joined: the last one stands, as in uWSGI. A gateway
 // refuses a client's second Host, so two come from its configuration:
@@ -229,35 +261,23 @@ func mayRepeat(vars []uwsgi.Var) bool {
 // "uwsgi_param HTTP_HOST $http_host" after the include means it to win.
 // Joined, "site, site:8080" made Django refuse every request
 // (DisallowedHost) and Flask build links with an empty host.
-func (c *conn) joinRepeated(vars []uwsgi.Var, i int) ([]byte, bool) {
-	key := vars[i].Key
-	if string(key) == "HTTP_HOST" {
-		for j := i + 1; j < len(vars); j++ {
-			if bytes.Equal(vars[j].Key, key) {
-				return nil, false
-			}
-		}
+func (c *conn) joinRepeated(vars []uwsgi.Var, i int, same []int) ([]byte, bool) {
+	if len(same) <= 1 {
 		return vars[i].Value, true
 	}
-	for j := 0; j < i; j++ {
-		if bytes.Equal(vars[j].Key, key) {
-			return nil, false
-		}
+	if string(vars[i].Key) == "HTTP_HOST" {
+		return vars[i].Value, same[len(same)-1] == i
 	}
-	val, joined := vars[i].Value, false
+	if same[0] != i {
+		return nil, false
+	}
 	sep := ", "
-	if string(key) == "HTTP_COOKIE" {
+	if string(vars[i].Key) == "HTTP_COOKIE" {
 		sep = "; "
 	}
-	for j := i + 1; j < len(vars); j++ {
-		if bytes.Equal(vars[j].Key, key) {
-			if !joined {
-				c.scratch = append(c.scratch[:0], val...)
-				joined = true
-			}
-			c.scratch = append(append(c.scratch, sep...), vars[j].Value...)
-			val = c.scratch
-		}
+	c.scratch = append(c.scratch[:0], vars[i].Value...)
+	for _, j := range same[1:] {
+		c.scratch = append(append(c.scratch, sep...), vars[j].Value...)
 	}
-	return val, true
+	return c.scratch, true
 }

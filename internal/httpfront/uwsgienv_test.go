@@ -1,8 +1,10 @@
 package httpfront
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,15 +109,27 @@ func TestUWSGIEnv(t *testing.T) {
 		{"different fields kept apart", Options{}, 0, []string{"HTTP_AB", "1", "HTTP_BA", "2", "HTTP_A_B", "3"},
 			map[string]string{"HTTP_AB": "1", "HTTP_BA": "2", "HTTP_A_B": "3"}},
 	}
+	// Repeated fields are found by a scan of a small packet and by a map in
+	// a big one: each case again behind more variables than joinScanMax.
+	var pad []string
+	for i := range joinScanMax {
+		pad = append(pad, fmt.Sprintf("HTTP_PAD_%d", i), "p")
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env, _ := uwsgiEnv(t, tt.opts, tt.modifier1, tt.vars...)
-			for k, want := range tt.want {
-				if got, ok := env[k]; got != want || (want == "" && ok) {
-					t.Errorf("%s = %q (set: %v), want %q", k, got, ok, want)
-				}
+		for _, padded := range []bool{false, true} {
+			vars := tt.vars
+			if padded {
+				vars = append(slices.Clone(pad), vars...)
 			}
-		})
+			t.Run(fmt.Sprintf("%s/padded=%v", tt.name, padded), func(t *testing.T) {
+				env, _ := uwsgiEnv(t, tt.opts, tt.modifier1, vars...)
+				for k, want := range tt.want {
+					if got, ok := env[k]; got != want || (want == "" && ok) {
+						t.Errorf("%s = %q (set: %v), want %q", k, got, ok, want)
+					}
+				}
+			})
+		}
 	}
 }
 
