@@ -57,10 +57,11 @@ func ParseExpiresRule(name, value string) (ExpiresRule, error) {
 		ok = ok && r.ctype != "" && !strings.ContainsAny(r.ctype, " ;")
 	} else {
 		var pattern string
-		i := strings.LastIndexAny(strings.TrimSpace(value), " \t")
+		v := strings.TrimSpace(value)
+		i := strings.LastIndexAny(v, " \t")
 		ok = i > 0
 		if ok {
-			pattern, secs = strings.TrimSpace(value[:i]), value[i+1:]
+			pattern, secs = strings.TrimSpace(v[:i]), v[i+1:]
 			var err error
 			if r.re, err = regexp.Compile(pattern); err != nil {
 				return ExpiresRule{}, fmt.Errorf("static: --%s %q: %v", name, value, err)

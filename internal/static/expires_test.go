@@ -29,6 +29,18 @@ func TestParseExpiresRule(t *testing.T) {
 	}
 }
 
+// Blanks around the value (a command-line argument, an environment
+// variable) are not part of the rule: a leading one cut the pattern's
+// last character ("\.css$" became "\.css", which matches x.css.map).
+func TestParseExpiresRuleBlanks(t *testing.T) {
+	for _, v := range []string{`\.css$ 3600`, ` \.css$ 3600`, "  \t\\.css$  3600 ", `	\.css$	3600`} {
+		r, err := ParseExpiresRule("static-expires-uri", v)
+		if err != nil || r.re.String() != `\.css$` || r.after.Seconds() != 3600 {
+			t.Errorf("%q: %v, pattern %v after %v; want \\.css$ and 1h", v, err, r.re, r.after)
+		}
+	}
+}
+
 // The first rule that matches a file sets its expiry, from now or from its
 // mtime; files no rule matches get Options.Expires.
 func TestExpiresRules(t *testing.T) {
