@@ -461,6 +461,10 @@ func absPaths(cfg *config.Config) error {
 			inChdir(&list[i])
 		}
 	}
+	if err == nil && cfg.LogBackupName != "" && cfg.LogBackupName == cfg.LogTo {
+		// A rotation renamed the log onto itself, every second for good.
+		err = fmt.Errorf("config: --log-backupname %s is the log itself (--logto): give the rotated file another name", cfg.LogBackupName)
+	}
 	return err
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"carafe/internal/config"
@@ -74,5 +75,24 @@ func TestAbsPaths(t *testing.T) {
 	}
 	if cfg.LogTo != "/srv/app/app.log" || cfg.Logger != "file:/srv/app/app.log" {
 		t.Errorf("--logger file:app.log with --chdir /srv/app: logto %q, logger %q; want /srv/app/app.log", cfg.LogTo, cfg.Logger)
+	}
+}
+
+// --log-backupname naming the log itself (log-backupname = %(logto)) is
+// refused: each rotation renamed the file onto itself, which changed
+// nothing, and the master said "log rotated" every second for good.
+func TestLogBackupNameIsNotTheLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _, err := config.Parse([]string{"--module", "wsgi", "--http", ":8000", "--chdir", dir, "--logto", filepath.Join(dir, "x.log"),
+		"--log-maxsize", "200", "--log-backupname", filepath.Join(dir, ".", "x.log")}, []string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := absPaths(cfg); err == nil || !strings.Contains(err.Error(), "is the log itself") {
+		t.Errorf("--log-backupname = --logto: %v, want refused", err)
+	}
+	cfg.LogBackupName = filepath.Join(dir, "x.log.old")
+	if err := absPaths(cfg); err != nil {
+		t.Errorf("another backup name: %v", err)
 	}
 }
