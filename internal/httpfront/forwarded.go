@@ -44,12 +44,21 @@ func ParseProxyTrust(list string) (ProxyTrust, error) {
 			if err != nil {
 				return ProxyTrust{}, fmt.Errorf("%q is not an address or a network (%v)", item, err)
 			}
+			if p.Addr().Is4In6() { // ::ffff:10.0.0.0/104, as the peer is seen: 10.0.0.0/8
+				if p.Bits() < 96 {
+					return ProxyTrust{}, fmt.Errorf("%q: an IPv4-mapped network is /96 or longer", item)
+				}
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
 			t.prefixes = append(t.prefixes, p.Masked())
 		default:
 			a, err := netip.ParseAddr(item)
 			if err != nil {
 				return ProxyTrust{}, fmt.Errorf("%q is not an address or a network (%v)", item, err)
 			}
+			// A peer is compared unmapped and without its zone
+			// (fe80::1%eth0): so is the address it is compared with.
+			a = a.Unmap().WithZone("")
 			t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
 		}
 	}
@@ -72,7 +81,9 @@ func (t *ProxyTrust) trusts(addr string) bool {
 	if err != nil {
 		return false
 	}
-	a = a.Unmap() // an IPv4 client on a [::] listener
+	// An IPv4 client on a [::] listener; a link-local peer's zone, which
+	// no prefix contains.
+	a = a.Unmap().WithZone("")
 	for _, p := range t.prefixes {
 		if p.Contains(a) {
 			return true

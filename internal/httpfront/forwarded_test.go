@@ -19,6 +19,14 @@ func TestProxyTrust(t *testing.T) {
 		{"10.0.0.0/8,192.168.1.7", "192.168.1.8", false},
 		{"*", "203.0.113.9", true},
 		{"10.0.0.0/8", "not-an-ip", false},
+		// An IPv4-mapped entry is its IPv4 address, as the peer is seen;
+		// a zone, in the entry or on a link-local peer, does not count.
+		{"::ffff:10.0.0.5", "10.0.0.5", true},
+		{"::ffff:10.0.0.0/104", "10.9.9.9", true},
+		{"::ffff:10.0.0.0/104", "11.0.0.1", false},
+		{"fe80::1%eth0", "fe80::1%eth0", true},
+		{"fe80::1", "fe80::1%eth0", true},
+		{"fe80::/10", "fe80::1%eth0", true},
 	} {
 		pt, err := ParseProxyTrust(tt.list)
 		if err != nil {
@@ -28,7 +36,7 @@ func TestProxyTrust(t *testing.T) {
 			t.Errorf("list %q, peer %q: trusted %v, want %v", tt.list, tt.addr, got, tt.trusted)
 		}
 	}
-	for _, bad := range []string{"localhost", "10.0.0.0/33", "1.2.3"} {
+	for _, bad := range []string{"localhost", "10.0.0.0/33", "1.2.3", "::ffff:0:0/95"} {
 		if _, err := ParseProxyTrust(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
