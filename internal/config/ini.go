@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -303,11 +304,22 @@ func trailingComment(o *Option, v string) string {
 	switch {
 	case o.Kind == KindBool, o.Kind == KindInt, o.Kind == KindInt64, o.Kind == KindFloat, o.Kind == KindNoop,
 		o.Kind == KindUnsupported:
-	case isListener(o) && strings.Contains(v[:i], ":") && !strings.Contains(v[:i], "/"):
+	case isListener(o) && meantAsAddress(v[:i]):
 	default:
 		return v
 	}
 	return uncommented(v)
+}
+
+// meantAsAddress reports whether a listener's first word is a host:port,
+// or a port or host alone, which checkAddr refuses by name, rather than
+// a unix socket's path: `socket = 8001  # for nginx` is then refused as
+// "8001", where it bound a socket file named with the comment.
+func meantAsAddress(w string) bool {
+	if strings.Contains(w, "/") {
+		return false
+	}
+	return strings.Contains(w, ":") || strings.Trim(w, "0123456789") == "" || net.ParseIP(w) != nil || w == "localhost"
 }
 
 // uncommented is v without an end-of-line comment after its first word

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,14 @@ func TestListenerTrailingComment(t *testing.T) {
 	if !slices.Equal(c.Socket, []string{"0.0.0.0:8001"}) || !slices.Equal(c.HTTP, []string{"127.0.0.1:6666", "/tmp/a.sock # kept"}) ||
 		c.Stats != "0.0.0.0:9191" {
 		t.Errorf("socket %q, http %q, stats %q", c.Socket, c.HTTP, c.Stats)
+	}
+	// A port or a host alone is refused by name, with a comment after it
+	// too: it bound a unix socket named "8001   # for nginx".
+	for _, line := range []string{"socket = 8001   # for nginx", "http = 127.0.0.1 ; local only", "socket = localhost # x"} {
+		_, _, err := parseLogicIni(t, t.TempDir(), "[uwsgi]\nmodule = wsgi\n"+line+"\n", []string{})
+		if first, _, _ := strings.Cut(strings.SplitN(line, "= ", 2)[1], " "); err == nil || !strings.Contains(err.Error(), strconv.Quote(first)+": want host:port") {
+			t.Errorf("%s: %v, want %q refused as no host:port", line, err, first)
+		}
 	}
 }
 
