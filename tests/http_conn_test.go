@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -566,5 +567,53 @@ func TestHTTPHarakiriCountsParkedBytesSent(t *testing.T) {
 	n, _ := strconv.Atoi(line.FindStringSubmatch(s.Log())[1])
 	if n >= 8<<20 {
 		t.Errorf("harakiri's line counts %d bytes, the whole parked piece; the client read none of it", n)
+	}
+}
+
+// A slow but steady reader of a streamed download holds the Python thread
+// while each piece goes out (128 KiB unsent at most); that wait is the
+// client's, bounded by --http-timeout, and harakiri, which is for stuck
+// app code, does not count it: the download completes, where the worker
+// was killed at the limit and the client got a cut body. The app's own
+// time past the limit is still ended.
+func TestHTTPHarakiriSparesSlowReader(t *testing.T) {
+	t.Parallel()
+	s := startApp(t, "http_stream", "--master", "--processes", "1", "--threads", "2", "--harakiri", "1",
+		"--http-timeout", "10")
+	c := s.dial()
+	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	io.WriteString(c, "GET /download?mb=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	var got []byte
+	buf := make([]byte, 16<<10)
+	start := time.Now()
+	for {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+		time.Sleep(25 * time.Millisecond) // about 600 KB/s
+	}
+	took := time.Since(start)
+	head, body, _ := bytes.Cut(got, []byte("\r\n\r\n"))
+	if !bytes.HasPrefix(head, []byte("HTTP/1.1 200")) || len(body) != 2<<20 {
+		t.Fatalf("slow download: %d of %d bytes in %v:\n%s\n%s", len(body), 2<<20, took, head, s.Log())
+	}
+	if took < 1500*time.Millisecond {
+		t.Fatalf("the download took %v: the client was not slow enough to outlast --harakiri 1", took)
+	}
+	if strings.Contains(s.Log(), "harakiri") {
+		t.Errorf("harakiri during a slow client's download:\n%s", s.Log())
+	}
+	// The app's own time still counts: a view that hangs after its body.
+	resp, err := http.Get(s.URL("/download?mb=1&hang=5"))
+	if err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.Log(), "carafe: harakiri: GET /download?mb=1&hang=5"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no harakiri for a view that hung:\n%s", s.Log())
+		}
 	}
 }

@@ -424,7 +424,9 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.Harakiri },
 		Doc: "End a request that has run longer than this many seconds: its Python traceback is logged, the " +
 			"client gets a 504 (or a closed connection once headers are out), and the worker is replaced; " +
-			"0 turns it off.",
+			"0 turns it off. The time a request waits on its client (reading a trickled upload, sending a " +
+			"download to a slow reader) does not count: --http-timeout and --socket-timeout bound that, " +
+			"where uWSGI's harakiri counts it and kills the worker.",
 	},
 	{
 		Name: "harakiri-graceful-timeout", Kind: KindInt, Default: "5", Metavar: "SECONDS", Section: secProcesses,

@@ -67,6 +67,11 @@ type Options struct {
 	// ListenFDs are the worker's listening sockets, which a process the
 	// app forks closes (see crf_after_fork_child).
 	ListenFDs []int
+	// ClientWaits has each thread count the time its call spends waiting
+	// on its client (reading the body, sending the response): Threads
+	// reports it, for a harakiri that ends stuck app code, not a slow
+	// client's download. Off, the calls read no clock for it.
+	ClientWaits bool
 	// BeforeDeath, when set, runs when the app's code is about to end the
 	// worker (a fatal signal in it, os._exit), for what is held in
 	// memory to be written out; it has half a second.
@@ -106,6 +111,28 @@ type thread struct {
 	wake      chan struct{} // a token sends t's OS thread to take the queue
 	handoff   *waiter       // a call for t's OS thread to run first (see Do)
 	callStart atomic.Int64  // pool.now() when the current call began; 0 between calls
+	// With Options.ClientWaits: the current call's time spent waiting on
+	// its client so far, and when its wait now began (0: none).
+	clientWait, clientSince atomic.Int64
+	clock                   *pool // nil without Options.ClientWaits
+}
+
+// clientBegin marks the start of a wait on the client (see ClientWaits),
+// and returns what clientEnd takes.
+func (t *thread) clientBegin() int64 {
+	if t.clock == nil {
+		return 0
+	}
+	now := t.clock.now()
+	t.clientSince.Store(now)
+	return now
+}
+
+func (t *thread) clientEnd(since int64) {
+	if since != 0 {
+		t.clientWait.Add(t.clock.now() - since)
+		t.clientSince.Store(0)
+	}
 }
 
 var started atomic.Bool
@@ -142,6 +169,9 @@ func Start(opts Options) (*Interp, error) {
 			return nil, errors.New("pyembed: out of memory starting a Python thread")
 		}
 		threads[i] = &thread{slot: slot, wake: make(chan struct{}, 1)}
+		if opts.ClientWaits {
+			threads[i].clock = ip.pool
+		}
 		ip.pool.park(threads[i])
 		if opts.Threads == 1 {
 			ip.first <- threads[i]
@@ -479,9 +509,11 @@ func (t *thread) run(c *wsgi.Call, own bool) bool {
 		if s.head_sent == 0 {
 			head = cBytes(s.head, s.head_len)
 		}
+		since := t.clientBegin()
 		if err := finalOutput(t.exch, head, cBytes(s.body, s.body_len)); err != nil {
 			c.Result = wsgi.OutputError
 		}
+		t.clientEnd(since)
 		c.HeadSent = true
 	}
 	t.exch = nil
@@ -503,11 +535,13 @@ func crfGoSendFile(slot C.int) (rc C.int) {
 	_, err := f.Seek(int64(s.file_off), io.SeekStart)
 	if err == nil {
 		// A file positioned past its end has nothing left to send.
+		since := t.clientBegin()
 		if n := max(int64(s.file_size-s.file_off), 0); n >= offThreadMin {
 			err = offThread(func() error { return t.exch.SendFile(head, f, n) })
 		} else {
 			err = t.exch.SendFile(head, f, n)
 		}
+		t.clientEnd(since)
 	}
 	if err != nil {
 		return 1
@@ -622,6 +656,7 @@ func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
 	t.cur = c
 	t.mu.Unlock()
 	start := p.now()
+	t.clientWait.Store(0)
 	t.callStart.Store(start)
 	if allBusy { // (after callStart: BusyFor must see this call)
 		select {
@@ -706,7 +741,10 @@ type ThreadState struct {
 	Busy           bool
 	Method, Target string
 	Running        time.Duration
-	Call           *wsgi.Call // the running call (only for Abandon)
+	// ClientWait is the part of Running spent waiting on the client
+	// (with Options.ClientWaits).
+	ClientWait time.Duration
+	Call       *wsgi.Call // the running call (only for Abandon)
 }
 
 // Threads reports every Python thread's state.
@@ -721,6 +759,10 @@ func (ip *Interp) Threads() []ThreadState {
 			st.Method, st.Target = string(c.Method), string(c.Target)
 			if start := t.callStart.Load(); start != 0 {
 				st.Running = time.Duration(now - start)
+				st.ClientWait = time.Duration(t.clientWait.Load())
+				if since := t.clientSince.Load(); since != 0 {
+					st.ClientWait += time.Duration(now - since)
+				}
 			}
 		}
 		t.mu.Unlock()
@@ -854,7 +896,9 @@ func recoverCallback(rc *C.int, fail C.int) {
 func crfGoRead(slot C.int, buf *C.char, n C.int) (rc C.int) {
 	defer recoverCallback(&rc, -1)
 	t := threads[slot]
+	since := t.clientBegin()
 	got, err := t.exch.ReadBody(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
+	t.clientEnd(since)
 	if got > 0 {
 		return C.int(got)
 	}
@@ -889,11 +933,13 @@ func crfGoOutput(slot C.int, flags C.int) (rc C.int) {
 	}
 	body, ext := cBytes(s.body, s.body_len), cBytes(s.ext, s.ext_len)
 	var err error
+	since := t.clientBegin()
 	if len(ext) >= offThreadMin {
 		err = offThread(func() error { return t.exch.Output(head, body, ext, false) })
 	} else {
 		err = t.exch.Output(head, body, ext, false)
 	}
+	t.clientEnd(since)
 	if err != nil {
 		return 1
 	}

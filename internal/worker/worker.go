@@ -257,6 +257,7 @@ func run(o Options, listeners []net.Listener, ctl *control.Conn) error {
 	o.Python.Keys = wsgi.Keys
 	o.Python.BeforeDeath = access.Flush
 	o.Python.ListenFDs = listenerFDs(listeners)
+	o.Python.ClientWaits = o.Harakiri > 0
 	loaded := quitWhileLoading(ctl != nil, o.vacuum)
 	ip, err := pyembed.Start(o.Python)
 	loaded()
@@ -1021,7 +1022,10 @@ func (w *worker) watchdog() {
 	for range tick.C {
 		var over []pyembed.ThreadState
 		for _, t := range w.ip.Threads() {
-			if t.Busy && t.Running > w.o.Harakiri && !ended[t.Call] {
+			// The time a call waited on its client (a slow download, a
+			// trickled upload) is the client's, bounded by the I/O
+			// timeouts: not the app stuck, which harakiri is for.
+			if t.Busy && t.Running-t.ClientWait > w.o.Harakiri && !ended[t.Call] {
 				over = append(over, t)
 			}
 		}
@@ -1031,9 +1035,13 @@ func (w *worker) watchdog() {
 		slices.SortFunc(over, func(a, b pyembed.ThreadState) int { return cmp.Compare(b.Running, a.Running) })
 		first := len(ended) == 0
 		for _, t := range over {
-			w.o.Log.Error(fmt.Sprintf("carafe: harakiri: %s %s has run %.1fs (limit %s); "+
+			waited := ""
+			if t.ClientWait >= 100*time.Millisecond {
+				waited = fmt.Sprintf(", %.1fs more waiting on its client", t.ClientWait.Seconds())
+			}
+			w.o.Log.Error(fmt.Sprintf("carafe: harakiri: %s %s has run %.1fs (limit %s%s); "+
 				"the stuck thread's Python traceback follows, and this worker will be replaced",
-				t.Method, t.Target, t.Running.Seconds(), w.o.Harakiri))
+				t.Method, t.Target, (t.Running - t.ClientWait).Seconds(), w.o.Harakiri, waited))
 			w.ip.DumpTraceback(t.Index)
 		}
 		// The master hears of it before any call is abandoned: a draining
