@@ -263,8 +263,20 @@ func (m *master) collect() StatsDoc {
 	defer cancel()
 	last := m.lastRequests
 	m.lastRequests = map[int]int64{}
+	// A slot's old and new processes both run during a reload or a
+	// recycle: the slot's counts go with the newer only, so that their
+	// sums over the list count each harakiri and respawn once.
+	newest := map[int]time.Time{}
+	for _, p := range snap.procs {
+		if p.started.After(newest[p.id]) {
+			newest[p.id] = p.started
+		}
+	}
 	for _, p := range snap.procs {
 		e := workerEntry(p)
+		if p.started.Before(newest[p.id]) {
+			e.Respawns, e.RespawnCount, e.HarakiriCount = 0, 0, 0
+		}
 		var st *control.WorkerStats
 		if p.state == stateStarting {
 			// Importing the app, it reads no request: waiting for it made

@@ -136,3 +136,34 @@ func TestStatsClientsShareACollection(t *testing.T) {
 		t.Errorf("20 clients served in %v, want about one statsWait (%v)", d, statsWait)
 	}
 }
+
+// During a reload or a recycle a slot's old and new processes are both
+// listed; the slot's respawn and harakiri counts go with the newer only:
+// each entry carried them, and a sum over the list counted 20 harakiris
+// as 31 to 44.
+func TestCollectSlotCountsOnce(t *testing.T) {
+	defer func(d time.Duration) { statsWait = d }(statsWait)
+	statsWait = time.Millisecond
+	defer delete(slots, 7)
+	s := slotOf(7)
+	s.respawns, s.harakiris = 2, 3
+	old, _ := silentProc(t, 7)
+	old.state, old.started = stateStopping, time.Now().Add(-time.Minute)
+	cur, _ := silentProc(t, 7)
+	cur.state, cur.started = stateStarting, time.Now()
+	other, _ := silentProc(t, 8)
+	doc := statsMaster(t, old, cur, other).collect()
+	harakiris, respawns := 0, 0
+	for _, e := range doc.Workers {
+		if e.ID == 7 {
+			harakiris += e.HarakiriCount
+			respawns += e.RespawnCount
+			if e.Status == "starting" && (e.HarakiriCount != 3 || e.Respawns != 2) {
+				t.Errorf("the newer process: harakiri_count %d respawns %d, want 3 and 2", e.HarakiriCount, e.Respawns)
+			}
+		}
+	}
+	if harakiris != 3 || respawns != 2 {
+		t.Errorf("slot 7 over the list: harakiri_count %d, respawn_count %d; want 3 and 2\n%+v", harakiris, respawns, doc.Workers)
+	}
+}
