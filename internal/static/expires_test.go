@@ -77,3 +77,27 @@ func TestExpiresRules(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExpiresRule: blanks around a value do not change the rule it gives.
+func FuzzExpiresRule(f *testing.F) {
+	for _, s := range []string{`\.css$ 3600`, `\.(png|jpg)$  86400`, `text/css=60`, `a b c 5`} {
+		f.Add(0, s, " ")
+		f.Add(3, s, "\t ")
+	}
+	names := []string{"static-expires", "static-expires-uri", "static-expires-path-info", "static-expires-type", "static-expires-mtime"}
+	f.Fuzz(func(t *testing.T, which int, value, pad string) {
+		if strings.Trim(pad, " \t") != "" {
+			return
+		}
+		name := names[uint(which)%uint(len(names))]
+		r1, err1 := ParseExpiresRule(name, strings.TrimSpace(value))
+		r2, err2 := ParseExpiresRule(name, pad+value+pad)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%s %q: trimmed err %v, padded err %v", name, value, err1, err2)
+		}
+		if err1 == nil && (r1.after != r2.after || r1.ctype != r2.ctype || (r1.re == nil) != (r2.re == nil) ||
+			r1.re != nil && r1.re.String() != r2.re.String()) {
+			t.Fatalf("%s %q: trimmed %v %q %v, padded %v %q %v", name, value, r1.re, r1.ctype, r1.after, r2.re, r2.ctype, r2.after)
+		}
+	})
+}
