@@ -75,10 +75,13 @@ func wsgiCheckTypes(t *testing.T, env map[string]any) {
 // --mount /app=APP with --manage-script-name (Flask's documented uWSGI
 // command): a request under /app gets SCRIPT_NAME /app and the rest as
 // PATH_INFO, over HTTP and over a uwsgi socket whose gateway sent no
-// SCRIPT_NAME; other paths pass as they came. Dot segments, percent-encoded
-// or not, are resolved first over HTTP (as nginx, Apache and uWSGI's router
-// resolve them), so "/app/../admin" is "/admin", outside the mount, and
-// REQUEST_URI keeps the request's own.
+// SCRIPT_NAME; other paths pass as they came. Dot segments ("%2e" for a
+// dot too) are resolved first over HTTP, on the path as it came (as Apache
+// and uWSGI's router resolve them), so "/app/../admin" is "/admin",
+// outside the mount; an encoded slash is data, so "..%2F" is no dot
+// segment (decoded first, "/app/x/..%2f..%2Fadmin" was "/admin", past a
+// proxy that matched the path undecoded). REQUEST_URI keeps the request's
+// own.
 func TestWSGIMountManageScriptName(t *testing.T) {
 	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "app.sock")
@@ -93,7 +96,8 @@ func TestWSGIMountManageScriptName(t *testing.T) {
 		{"/app/x/%2e%2E/y", "/app", "/y"},
 		{"/../app/./z", "/app", "/z"},
 		{"/x/./y/..", "", "/x/"},
-		{"/app/x/..%2f..%2Fadmin", "", "/admin"},
+		{"/app/x/..%2f..%2Fadmin", "/app", "/x/../../admin"},
+		{"/x%2F..%2Fapp/y", "", "/x/../app/y"},
 	} {
 		env, _ := wsgiEnviron(t, s, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
 		if env["SCRIPT_NAME"] != tc.script || env["PATH_INFO"] != tc.info || env["REQUEST_URI"] != tc.path {
