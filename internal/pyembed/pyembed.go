@@ -657,6 +657,7 @@ func (t *thread) do(p *pool, c *wsgi.Call, own bool) (took int64, ran bool) {
 	t.mu.Unlock()
 	start := p.now()
 	t.clientWait.Store(0)
+	t.clientSince.Store(0) // (a callback that panicked left its wait open)
 	t.callStart.Store(start)
 	if allBusy { // (after callStart: BusyFor must see this call)
 		select {
@@ -759,8 +760,13 @@ func (ip *Interp) Threads() []ThreadState {
 			st.Method, st.Target = string(c.Method), string(c.Target)
 			if start := t.callStart.Load(); start != 0 {
 				st.Running = time.Duration(now - start)
+				// clientEnd adds to clientWait, then clears clientSince:
+				// read in the other order, a wait that ends between the
+				// two reads is counted twice (a harakiri a tick later),
+				// not missed (a slow client's time taken for the app's).
+				since := t.clientSince.Load()
 				st.ClientWait = time.Duration(t.clientWait.Load())
-				if since := t.clientSince.Load(); since != 0 {
+				if since != 0 {
 					st.ClientWait += time.Duration(now - since)
 				}
 			}
