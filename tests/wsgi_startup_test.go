@@ -64,6 +64,8 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"module asgi: the app is an ASGI app", "carafe serves WSGI apps"}},
 		{"ASGI instance", []string{"--chdir", appDir("startup_asgi"), "--module", "asgi:app"},
 			[]string{"module asgi: the app is an ASGI app", "Django's wsgi.py, not asgi.py"}},
+		{"ASGI partial", []string{"--chdir", appDir("startup_asgi"), "--module", "asgi:partial_app"},
+			[]string{"module asgi: the app is an ASGI app"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
 		// An empty directory was taken without a word: the base
@@ -658,5 +660,18 @@ func TestWSGIExtensionModulesLink(t *testing.T) {
 	resp, body := wsgiGet(t, s, "/")
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "; 0 with undefined symbols") {
 		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+}
+
+// The ASGI check refuses no WSGI app: one beside ASGI apps in the same
+// module, and one whose class hides __call__ from a lookup (the check
+// failing is no refusal).
+func TestWSGIAsgiCheckServesWSGI(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"wsgi", "guarded"} {
+		s := start(t, "--chdir", appDir("startup_asgi"), "--module", "asgi:"+name)
+		if resp, body := wsgiGet(t, s, "/"); resp.StatusCode != 200 || string(body) != "wsgi" {
+			t.Errorf("asgi:%s: %d %q, want 200 \"wsgi\"", name, resp.StatusCode, body)
+		}
 	}
 }

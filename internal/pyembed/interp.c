@@ -268,10 +268,14 @@ static const char crf_loader_src[] =
 	"    from paste.deploy import loadapp\n"
 	"    return loadapp(uri, relative_to=os.getcwd())\n"
 	"def _carafe_is_asgi(app):\n"
-	"    import inspect\n"
-	"    f = app if inspect.isfunction(app) or inspect.ismethod(app) \\\n"
-	"        else getattr(type(app), '__call__', None)\n"
-	"    return inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f)\n"
+	"    try:\n"
+	"        import inspect\n"
+	"        def asynchronous(f):\n"
+	"            return inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f)\n"
+	"        return asynchronous(app) or not (inspect.isfunction(app) or inspect.ismethod(app)) \\\n"
+	"            and asynchronous(getattr(type(app), '__call__', None))\n"
+	"    except Exception:\n"
+	"        return False  # a hint only: the app's own errors come at its call\n"
 	"def _carafe_load_file(path):\n"
 	"    import importlib.machinery, importlib.util, sys, hashlib\n"
 	"    name = '_carafe_wsgi_' + hashlib.sha1(path.encode()).hexdigest()[:12]\n"
@@ -1641,10 +1645,14 @@ char *crf_module_files(size_t *len)
 			continue;
 		Py_ssize_t nl, fl;
 		const char *ns = PyUnicode_AsUTF8AndSize(name, &nl);
-		const char *fs = PyUnicode_AsUTF8AndSize(file, &fl);
+		const char *fs = ns != NULL ? PyUnicode_AsUTF8AndSize(file, &fl) : NULL;
 		if (ns == NULL || fs == NULL) {
+			if (PyErr_ExceptionMatches(PyExc_MemoryError))
+				failed = 1;
 			PyErr_Clear();
-			continue;
+			if (failed)
+				break;
+			continue; /* a name or path that is no UTF-8 (lone surrogates) */
 		}
 		size_t need = n + (size_t)nl + (size_t)fl + 2;
 		if (need > cap) {
