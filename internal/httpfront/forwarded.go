@@ -4,6 +4,7 @@ import (
 	"carafe/internal/httpsyntax"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -16,7 +17,8 @@ import (
 type ProxyTrust struct {
 	all      bool
 	prefixes []netip.Prefix
-	list     string // as given, for messages
+	zoned    []netip.Addr // link-local addresses named with their zone (fe80::1%eth0)
+	list     string       // as given, for messages
 }
 
 // String is the list as given.
@@ -56,9 +58,13 @@ func ParseProxyTrust(list string) (ProxyTrust, error) {
 			if err != nil {
 				return ProxyTrust{}, fmt.Errorf("%q is not an address or a network (%v)", item, err)
 			}
-			// A peer is compared unmapped and without its zone
-			// (fe80::1%eth0): so is the address it is compared with.
-			a = a.Unmap().WithZone("")
+			// A peer is compared unmapped; one named with its zone
+			// (fe80::1%eth0) is trusted on that interface only.
+			a = a.Unmap()
+			if a.Zone() != "" {
+				t.zoned = append(t.zoned, a)
+				continue
+			}
 			t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
 		}
 	}
@@ -71,7 +77,7 @@ func (t *ProxyTrust) trusts(addr string) bool {
 	if t.all {
 		return true
 	}
-	if len(t.prefixes) == 0 {
+	if len(t.prefixes) == 0 && len(t.zoned) == 0 {
 		return false
 	}
 	if addr == "" {
@@ -82,8 +88,12 @@ func (t *ProxyTrust) trusts(addr string) bool {
 		return false
 	}
 	// An IPv4 client on a [::] listener; a link-local peer's zone, which
-	// no prefix contains.
-	a = a.Unmap().WithZone("")
+	// no prefix contains (an entry without a zone is any interface's).
+	a = a.Unmap()
+	if slices.Contains(t.zoned, a) {
+		return true
+	}
+	a = a.WithZone("")
 	for _, p := range t.prefixes {
 		if p.Contains(a) {
 			return true

@@ -25,6 +25,8 @@ func TestProxyTrust(t *testing.T) {
 		{"::ffff:10.0.0.0/104", "10.9.9.9", true},
 		{"::ffff:10.0.0.0/104", "11.0.0.1", false},
 		{"fe80::1%eth0", "fe80::1%eth0", true},
+		{"fe80::1%eth0", "fe80::1%eth1", false},
+		{"fe80::1%eth0", "fe80::1", false},
 		{"fe80::1", "fe80::1%eth0", true},
 		{"fe80::/10", "fe80::1%eth0", true},
 	} {
