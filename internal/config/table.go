@@ -526,7 +526,9 @@ var table = append(append(append([]Option{
 		Field: func(c *Config) any { return &c.LimitRequestFields },
 		Doc: "Most header fields in an HTTP request; more get 431. Gunicorn's name. Together the fields may " +
 			"take 64 KiB (or two of --limit-request-field-size, if more); nginx's default allows 32 KiB. A chunked " +
-			"body's trailer section is bounded the same way.",
+			"body's trailer section is bounded the same way, and a trailer field that frames or routes the " +
+			"request (Content-Length, Transfer-Encoding, Host, Connection, TE, Trailer, Upgrade, Expect, " +
+			"Keep-Alive) gets a 400, as RFC 9110 §6.5.1 forbids them there (nginx and HAProxy pass them on).",
 	},
 	{
 		Name: "limit-request-field-size", Kind: KindInt, Default: "8190", Metavar: "BYTES", Section: secLimits,
