@@ -66,7 +66,6 @@ type conn struct {
 	chunked       *ChunkedReader
 	scratch, body []byte
 	same          []int        // sameName's indexes, reused
-	pathBuf       []byte       // a path with dot segments resolved, reused
 	state         atomic.Int32 // connIdle / connBusy / connClosing
 	stopMu        sync.Mutex   // orders shutdown's deadline before busy's (see shutdown)
 	closeAfter    bool         // the connection must close after this response
@@ -1096,11 +1095,7 @@ func (c *conn) buildEnv(bodyLen int64) {
 	e.Reset()
 	e.Add(wsgi.KeyRequestMethod, r.Method)
 	e.Add(wsgi.KeyRequestURI, r.Target)
-	path, resolved := wsgi.RemoveDotSegments(c.pathBuf, r.Path)
-	if resolved {
-		c.pathBuf = path // (r.Path is the request's own bytes: never written)
-	}
-	c.scratch = wsgi.UnescapePath(c.scratch[:0], path)
+	c.scratch = wsgi.UnescapePath(c.scratch[:0], r.Path)
 	e.Add(wsgi.KeyPathInfo, c.mount(c.scratch))
 	e.Add(wsgi.KeyQueryString, r.Query)
 	if r.Minor == 0 {

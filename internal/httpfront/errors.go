@@ -29,6 +29,7 @@ var (
 	errRequestLine    = badRequest("malformed request line")
 	errMethod         = badRequest("invalid request method")
 	errTarget         = badRequest("invalid request target")
+	errDotSegment     = badRequest("a '.' or '..' segment in the request target's path")
 	errVersion        = badRequest("malformed HTTP version")
 	errBareLF         = badRequest("line not terminated by CRLF")
 	errEmptyLines     = badRequest("too many empty lines before the request line")

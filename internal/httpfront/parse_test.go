@@ -29,6 +29,17 @@ var parseTests = []struct {
 		check: want("GET", "/p#f?x", "/p", "", 1, 1)},
 	{name: "slashes kept", raw: "GET //a//b HTTP/1.1\r\nHost: h\r\n\r\n",
 		check: want("GET", "//a//b", "//a//b", "", 1, 1)},
+	// A dot segment ("%2e" for a dot, or once "%2F" is decoded) is
+	// refused: each proxy in front resolves it its own way.
+	{name: "dot-dot segment", raw: "GET /a/../b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "dot segment", raw: "GET /a/./b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "dot-dot at the end", raw: "GET /a/.. HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "encoded dot-dot", raw: "GET /a/%2e%2E/b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "half-encoded dot-dot", raw: "GET /a/.%2e HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "dot-dot behind an encoded slash", raw: "GET /a%2F..%2fb HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "dot-dot in an absolute target", raw: "GET http://h/a/../b HTTP/1.1\r\nHost: h\r\n\r\n", status: 400},
+	{name: "dots in names", raw: "GET /.well-known/a..b/.../..c/%2e%2e%2e?x=/../ HTTP/1.1\r\nHost: h\r\n\r\n",
+		check: want("GET", "/.well-known/a..b/.../..c/%2e%2e%2e?x=/../", "/.well-known/a..b/.../..c/%2e%2e%2e", "x=/../", 1, 1)},
 	{name: "obs-text in target", raw: "GET /\xc3\xa0 HTTP/1.1\r\nHost: h\r\n\r\n",
 		check: want("GET", "/\xc3\xa0", "/\xc3\xa0", "", 1, 1)},
 	{name: "leading CRLFs skipped", raw: "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",

@@ -1,6 +1,10 @@
 package httpfront
 
-import "bytes"
+import (
+	"bytes"
+
+	"carafe/internal/wsgi"
+)
 
 // parseTarget checks the request-target form against the method (RFC 9112
 // §3.2) and splits it.
@@ -19,6 +23,9 @@ func (req *Request) parseTarget(target []byte) ([]byte, error) {
 		return nil, nil
 	case target[0] == '/':
 		req.Path, req.Query = splitPathQuery(target)
+		if hasDotSegment(req.Path) {
+			return nil, errDotSegment
+		}
 		return nil, nil
 	case len(target) == 1 && target[0] == '*':
 		if string(req.Method) != "OPTIONS" {
@@ -52,6 +59,9 @@ func (req *Request) parseAbsolute(target []byte) ([]byte, error) {
 	req.Path, req.Query = splitPathQuery(rest[end:])
 	if len(req.Path) == 0 {
 		req.Path = slash
+	}
+	if hasDotSegment(req.Path) {
+		return nil, errDotSegment
 	}
 	return hostport, nil
 }
@@ -151,4 +161,64 @@ func splitAuthority(a []byte, withUserinfo bool) ([]byte, bool) {
 		}
 	}
 	return a, true
+}
+
+// hasDotSegment reports whether a path as sent has a "." or ".." segment,
+// "%2e" counting as a dot (RFC 3986 §6.2.2.2). No browser sends one (they
+// resolve them first), and each proxy in front resolves them its own way:
+// nginx after decoding %2F and merging "//", Apache with %2F kept as data,
+// HAProxy and many load balancers not at all. Whatever carafe made of
+// one, a path some proxy let through as "/" or "/public/..." could reach
+// the app as "/admin/", past the proxy's rule for it: such a request is
+// refused (400). So is one that has a dot segment once decoded
+// ("/a%2F..%2Fadmin"): the app never sees one in PATH_INFO.
+func hasDotSegment(p []byte) bool {
+	if segmentDots(p) {
+		return true
+	}
+	if bytes.Contains(p, pct2F) || bytes.Contains(p, pct2f) {
+		return segmentDots(wsgi.UnescapePath(nil, p))
+	}
+	return false
+}
+
+var pct2F, pct2f = []byte("%2F"), []byte("%2f")
+
+// segmentDots reports whether p has a dot segment, "%2e" for a dot.
+func segmentDots(p []byte) bool {
+	if !bytes.Contains(p, slashDot) && !bytes.Contains(p, slashPct2) {
+		return false
+	}
+	for i := 0; i < len(p); {
+		j := i + 1
+		for j < len(p) && p[j] != '/' {
+			j++
+		}
+		if dots(p[i+1:j]) > 0 {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+var slashDot, slashPct2 = []byte("/."), []byte("/%2")
+
+// dots is 1 for a "." segment, 2 for "..", with "%2e" for any dot; 0 for
+// any other.
+func dots(seg []byte) int {
+	n := 0
+	for i := 0; i < len(seg); n++ {
+		switch {
+		case n == 2:
+			return 0
+		case seg[i] == '.':
+			i++
+		case seg[i] == '%' && i+2 < len(seg) && seg[i+1] == '2' && seg[i+2]|0x20 == 'e':
+			i += 3
+		default:
+			return 0
+		}
+	}
+	return n
 }

@@ -1,7 +1,6 @@
 package wsgi
 
 import (
-	"bytes"
 	"encoding/binary"
 )
 
@@ -224,68 +223,6 @@ func UnescapePath(dst, path []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-// RemoveDotSegments resolves the "." and ".." segments of a request's
-// path as it came, still percent-encoded, that starts with '/' (RFC 3986
-// §5.2.4, and §6.2.2.2's "%2e" for '.'), as Apache and uWSGI's HTTP
-// router do before an app sees PATH_INFO: "/a/../b" and "/a/%2e%2e/b" are
-// "/b", and a ".." above the root stays at it. An encoded slash is data,
-// not a separator ("..%2F" is no dot segment): nginx decodes it first, and
-// a proxy that matches the path undecoded would see another path than
-// the app. Empty segments ("//") are kept. When there is nothing to
-// resolve it returns p and false; otherwise the resolved path, appended
-// to dst[:0], and true.
-func RemoveDotSegments(dst, p []byte) ([]byte, bool) {
-	if len(p) == 0 || p[0] != '/' || !bytes.Contains(p, slashDot) && !bytes.Contains(p, slashPct2) {
-		return p, false
-	}
-	out := dst[:0]
-	for i := 0; i < len(p); {
-		j := i + 1
-		for j < len(p) && p[j] != '/' {
-			j++
-		}
-		seg, last := p[i+1:j], j == len(p)
-		switch dots(seg) {
-		case 1:
-		case 2:
-			if k := bytes.LastIndexByte(out, '/'); k >= 0 {
-				out = out[:k]
-			}
-		default:
-			out = append(out, '/')
-			out = append(out, seg...)
-			i = j
-			continue
-		}
-		if last { // "/a/." and "/a/b/.." name a directory: "/a/"
-			out = append(out, '/')
-		}
-		i = j
-	}
-	return out, true
-}
-
-var slashDot, slashPct2 = []byte("/."), []byte("/%2")
-
-// dots is 1 for a "." segment, 2 for "..", with "%2e" for any dot; 0 for
-// any other.
-func dots(seg []byte) int {
-	n := 0
-	for i := 0; i < len(seg); n++ {
-		switch {
-		case n == 2:
-			return 0
-		case seg[i] == '.':
-			i++
-		case seg[i] == '%' && i+2 < len(seg) && seg[i+1] == '2' && seg[i+2]|0x20 == 'e':
-			i += 3
-		default:
-			return 0
-		}
-	}
-	return n
 }
 
 func ishex(c byte) bool {

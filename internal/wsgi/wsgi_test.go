@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -159,103 +158,6 @@ func TestUnescapePath(t *testing.T) {
 			t.Errorf("UnescapePath(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-}
-
-func TestRemoveDotSegments(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/", "/"},
-		{"/a/b", "/a/b"},
-		{"/a/../b", "/b"},
-		{"/a/./b", "/a/b"},
-		{"/a/b/..", "/a/"},
-		{"/a/.", "/a/"},
-		{"/..", "/"},
-		{"/../../x", "/x"},
-		{"/.", "/"},
-		{"/a//../b", "/a/b"},
-		{"//a", "//a"},
-		{"/a/.hidden/..x/...", "/a/.hidden/..x/..."},
-		{"/a/b/../../../c/", "/c/"},
-		{"*", "*"},
-		{"", ""},
-		// "%2e" is a dot (RFC 3986 §6.2.2.2), kept as written elsewhere;
-		// "%2F" is no separator, so "..%2F" is no dot segment.
-		{"/a/%2e%2E/b", "/b"},
-		{"/a/.%2e", "/"},
-		{"/a/%2E/b/%2e", "/a/b/"},
-		{"/a/..%2Fadmin", "/a/..%2Fadmin"},
-		{"/a%2F..%2Fb", "/a%2F..%2Fb"},
-		{"/x/a%2eb/%2e%2e%2e", "/x/a%2eb/%2e%2e%2e"},
-		{"/%2", "/%2"},
-	}
-	for _, tt := range tests {
-		buf := []byte("previous")
-		got, resolved := RemoveDotSegments(buf, []byte(tt.in))
-		if string(got) != tt.want || resolved && &got[0] != &buf[0] && len(got) <= cap(buf) {
-			t.Errorf("RemoveDotSegments(%q) = %q (resolved %v), want %q", tt.in, got, resolved, tt.want)
-		}
-	}
-}
-
-// FuzzRemoveDotSegments checks the resolution against RFC 3986 §5.2.4's
-// algorithm written out on strings, with each "%2e" read as '.' (compared
-// once both are percent-decoded), and that the input is left as it was.
-func FuzzRemoveDotSegments(f *testing.F) {
-	for _, s := range []string{"/a/../b", "/./x/", "/a//..", "/.../..", "/x/y/../../..", "/a/%2e%2E/b", "/%%2e2e/.."} {
-		f.Add(s)
-	}
-	dot := strings.NewReplacer("%2e", ".", "%2E", ".")
-	f.Fuzz(func(t *testing.T, s string) {
-		if !strings.HasPrefix(s, "/") {
-			return
-		}
-		want := string(UnescapePath(nil, []byte(rfcRemoveDots(dot.Replace(s)))))
-		in := []byte(s)
-		got, _ := RemoveDotSegments(nil, in)
-		if g := string(UnescapePath(nil, got)); g != want {
-			t.Fatalf("RemoveDotSegments(%q) = %q, decoded %q; RFC 3986 gives %q", s, got, g, want)
-		}
-		if string(in) != s {
-			t.Fatalf("RemoveDotSegments(%q) wrote its input: %q", s, in)
-		}
-	})
-}
-
-// rfcRemoveDots is RFC 3986 §5.2.4 step by step, for a path starting '/'.
-func rfcRemoveDots(in string) string {
-	var out string
-	for in != "" {
-		switch {
-		case strings.HasPrefix(in, "/./"):
-			in = in[2:]
-		case in == "/.":
-			in = "/"
-		case strings.HasPrefix(in, "/../"):
-			in = in[3:]
-			if k := strings.LastIndexByte(out, '/'); k >= 0 {
-				out = out[:k]
-			} else {
-				out = ""
-			}
-		case in == "/..":
-			in = "/"
-			if k := strings.LastIndexByte(out, '/'); k >= 0 {
-				out = out[:k]
-			} else {
-				out = ""
-			}
-		default:
-			n := strings.IndexByte(in[1:], '/')
-			if n < 0 {
-				n = len(in)
-			} else {
-				n++
-			}
-			out += in[:n]
-			in = in[n:]
-		}
-	}
-	return out
 }
 
 func FuzzHeadParse(f *testing.F) {
