@@ -150,9 +150,10 @@ var table = append(append(append([]Option{
 			"Every file under DIR is public, dotfiles too (`.git/`, `.env`: keep them out of it, or add " +
 			"their endings to --static-skip-ext). " +
 			"Symlinks that resolve inside DIR are followed; symlinks pointing outside (but into a --static-safe " +
-			"directory) are refused with 403. Dot segments are removed from the path as nginx and uWSGI remove " +
-			"them (`/static/css/../app.js` is `app.js`); a path whose `..` (in any encoding) would climb above DIR, " +
-			"or with a NUL, names no file and goes to the app, as in uWSGI.",
+			"directory) are refused with 403. Over --http a path with a dot segment is refused (400); one a uwsgi " +
+			"gateway passes has its dot segments removed as nginx and uWSGI remove them (`/static/css/../app.js` " +
+			"is `app.js`), and a path whose `..` (in any encoding) would climb above DIR, or with a NUL, names no " +
+			"file and goes to the app, as in uWSGI.",
 	},
 	{
 		Name: "static-map2", Kind: KindList, Metavar: "URL=DIR", Section: secApplication,
