@@ -535,13 +535,12 @@ func crfGoSendFile(slot C.int) (rc C.int) {
 	_, err := f.Seek(int64(s.file_off), io.SeekStart)
 	if err == nil {
 		// A file positioned past its end has nothing left to send.
-		since := t.clientBegin()
+		defer t.clientEnd(t.clientBegin()) // (deferred: a panic in SendFile too)
 		if n := max(int64(s.file_size-s.file_off), 0); n >= offThreadMin {
 			err = offThread(func() error { return t.exch.SendFile(head, f, n) })
 		} else {
 			err = t.exch.SendFile(head, f, n)
 		}
-		t.clientEnd(since)
 	}
 	if err != nil {
 		return 1
@@ -902,9 +901,8 @@ func recoverCallback(rc *C.int, fail C.int) {
 func crfGoRead(slot C.int, buf *C.char, n C.int) (rc C.int) {
 	defer recoverCallback(&rc, -1)
 	t := threads[slot]
-	since := t.clientBegin()
+	defer t.clientEnd(t.clientBegin()) // (deferred: a panic in ReadBody too)
 	got, err := t.exch.ReadBody(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
-	t.clientEnd(since)
 	if got > 0 {
 		return C.int(got)
 	}
@@ -939,13 +937,12 @@ func crfGoOutput(slot C.int, flags C.int) (rc C.int) {
 	}
 	body, ext := cBytes(s.body, s.body_len), cBytes(s.ext, s.ext_len)
 	var err error
-	since := t.clientBegin()
+	defer t.clientEnd(t.clientBegin()) // (deferred: a panic in Output too)
 	if len(ext) >= offThreadMin {
 		err = offThread(func() error { return t.exch.Output(head, body, ext, false) })
 	} else {
 		err = t.exch.Output(head, body, ext, false)
 	}
-	t.clientEnd(since)
 	if err != nil {
 		return 1
 	}
