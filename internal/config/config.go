@@ -580,7 +580,9 @@ func (c *Config) PythonPathWarnings() []string {
 			continue
 		}
 		w := fmt.Sprintf("carafe: --pythonpath %s: no such file or directory", p)
-		if strings.Contains(p, ",") {
+		// Gunicorn's list is split by commas, mod_wsgi's python-path= by
+		// colons (PYTHONPATH's way).
+		if strings.ContainsAny(p, ",:") {
 			w += " (it takes one directory: give --pythonpath once for each)"
 		}
 		ws = append(ws, w)

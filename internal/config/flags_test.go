@@ -960,19 +960,21 @@ func TestScriptNameWarning(t *testing.T) {
 }
 
 // A --pythonpath that is not there is named, a Gunicorn-style comma list
-// with a word on the syntax; globs, and paths that are there (relative
-// ones under --chdir), are not.
+// or a mod_wsgi python-path= colon list with a word on the syntax; globs,
+// and paths that are there (relative ones under --chdir), are not.
 func TestPythonPathWarnings(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "lib"), 0o755)
 	c, _, err := Parse([]string{"app", "--chdir", dir, "--pythonpath", "lib", "--pythonpath", dir,
-		"--pythonpath", "/nowhere/a,/nowhere/b", "--pythonpath", "/nowhere/*/site-packages", "--pythonpath", "gone"}, nil)
+		"--pythonpath", "/nowhere/a,/nowhere/b", "--pythonpath", "/nowhere/*/site-packages", "--pythonpath", "gone",
+		"--pythonpath", "/srv/site:/srv/site/venv/lib/python3.11/site-packages"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		"carafe: --pythonpath /nowhere/a,/nowhere/b: no such file or directory (it takes one directory: give --pythonpath once for each)",
 		"carafe: --pythonpath gone: no such file or directory",
+		"carafe: --pythonpath /srv/site:/srv/site/venv/lib/python3.11/site-packages: no such file or directory (it takes one directory: give --pythonpath once for each)",
 	}
 	if got := c.PythonPathWarnings(); !slices.Equal(got, want) {
 		t.Errorf("warnings %q, want %q", got, want)
