@@ -31,7 +31,7 @@ func TestDeployApache(t *testing.T) {
 	deployCopyDir(t, filepath.Join(app, "public"), docroot)
 
 	s := start(t, "--wsgi-file", filepath.Join(app, "app.wsgi"), "--threads", "5", "--virtualenv", venv,
-		"--socket", sock, "--chmod-socket", "666", "--vacuum")
+		"--socket", sock, "--chmod-socket", "666", "--vacuum", "--buffer-size", "32768")
 	deployWaitUnix(t, s, sock)
 	if !s.waitLog("5 thread(s)", 10*time.Second) {
 		t.Fatalf("carafe did not start 5 threads:\n%s", s.Log())
@@ -62,6 +62,17 @@ func TestDeployApache(t *testing.T) {
 				if (got.ForwardedHost != nil) != via.forwarded || got.ScriptName != "" || got.PathInfo != "/whoami" ||
 					got.RemoteAddr != "127.0.0.1" || !got.Multithread {
 					t.Fatalf("%s", body)
+				}
+			})
+
+			// Apache sends more variables than nginx: a few KB of cookies
+			// passed the default buffer-size (4096) and got a bare 500;
+			// site.ini's 32768 takes them.
+			t.Run("big cookie", func(t *testing.T) {
+				req, _ := http.NewRequest("GET", u("/whoami"), nil)
+				req.Header.Set("Cookie", "session="+strings.Repeat("x", 6000))
+				if resp, body := deployDo(t, req, via.host); resp.StatusCode != 200 {
+					t.Fatalf("a 6 KB cookie: %d\n%.300s", resp.StatusCode, body)
 				}
 			})
 
