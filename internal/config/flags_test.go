@@ -1151,3 +1151,33 @@ func TestPlatformVariablesWarned(t *testing.T) {
 		}
 	}
 }
+
+// A WSGIDaemonProcess line's options pasted into an ini file get
+// mod_wsgi's hint, not an edit-distance guess or nothing.
+func TestIniModWSGINames(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "app.ini")
+	if err := os.WriteFile(ini, []byte("[uwsgi]\nmodule = app\nhttp = :8000\nmaximum-requests = 1000\n"+
+		"python-home = /srv/venv\nrequest-timeout = 60\ndisplay-name = site\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name := range modWSGINames {
+		if lookup(name) != nil {
+			t.Errorf("%s is a carafe option: its mod_wsgi hint is never given", name)
+		}
+	}
+	_, warnings, err := Parse([]string{"--ini", ini}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(warnings, "\n")
+	for _, want := range []string{
+		`unknown option "maximum-requests" (mod_wsgi's maximum-requests= is carafe's --max-requests; see README.md, "From mod_wsgi")`,
+		`unknown option "python-home" (mod_wsgi's python-home= is carafe's --virtualenv;`,
+		`unknown option "request-timeout" (mod_wsgi's request-timeout= is carafe's --harakiri (per request`,
+		`unknown option "display-name" (mod_wsgi's display-name= has no equivalent in carafe:`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %q in the warnings:\n%s", want, all)
+		}
+	}
+}

@@ -408,6 +408,37 @@ var gunicornFileNames = map[string]string{
 	"access-log-format": "access-logformat",
 }
 
+// modWSGINames are mod_wsgi's WSGIDaemonProcess options carafe names
+// otherwise (a line pasted into an ini file), and what to give instead.
+var modWSGINames = map[string]string{
+	"maximum-requests":   "--max-requests",
+	"restart-interval":   "--max-worker-lifetime",
+	"python-home":        "--virtualenv",
+	"request-timeout":    "--harakiri (per request, where mod_wsgi's is an average over the threads)",
+	"header-buffer-size": "--buffer-size",
+	"display-name":       "none: the workers carry the master's name",
+	"inactivity-timeout": "none: idle workers are not restarted (--max-worker-lifetime or --reload-on-rss give memory back)",
+	"deadlock-timeout":   "none: --harakiri also ends a request whose thread holds the GIL",
+	"queue-timeout":      "none: a request whose client gave up while it waited for a thread is not run",
+	"lang":               "none: carafe's Python runs in UTF-8 mode; for formatting, --env LC_ALL=...",
+	"locale":             "none: carafe's Python runs in UTF-8 mode; for formatting, --env LC_ALL=...",
+	"process-group":      "none: one carafe (its own ini and socket) per daemon process group",
+	"application-group":  "none: the app always runs in the main interpreter, as under %{GLOBAL}",
+}
+
+// modWSGIHint is the suffix of an unknown-option error for a mod_wsgi
+// option's name; "" for a name mod_wsgi lacks.
+func modWSGIHint(name string) string {
+	g, ok := modWSGINames[strings.ReplaceAll(name, "_", "-")]
+	if !ok {
+		return ""
+	}
+	if what, ok := strings.CutPrefix(g, "none: "); ok {
+		return fmt.Sprintf(" (mod_wsgi's %s= has no equivalent in carafe: %s; see README.md, \"From mod_wsgi\")", name, what)
+	}
+	return fmt.Sprintf(" (mod_wsgi's %s= is carafe's %s; see README.md, \"From mod_wsgi\")", name, g)
+}
+
 // uwsgiCommands are uWSGI's options that signal a running instance
 // through its pidfile (Django's uWSGI how-to gives them), and the signal
 // to send carafe's master instead.
@@ -534,6 +565,9 @@ func didYouMean(name, prefix string) string {
 		return h
 	}
 	if h := gunicornHint(name); h != "" {
+		return h
+	}
+	if h := modWSGIHint(name); h != "" {
 		return h
 	}
 	if s := suggest(name); s != "" {
