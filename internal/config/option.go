@@ -433,10 +433,7 @@ func modWSGIHint(name string) string {
 	if !ok {
 		return ""
 	}
-	if what, ok := strings.CutPrefix(g, "none: "); ok {
-		return fmt.Sprintf(" (mod_wsgi's %s= has no equivalent in carafe: %s; see README.md, \"From mod_wsgi\")", name, what)
-	}
-	return fmt.Sprintf(" (mod_wsgi's %s= is carafe's %s; see README.md, \"From mod_wsgi\")", name, g)
+	return hintFor("mod_wsgi's "+name+"=", g, "From mod_wsgi")
 }
 
 // uwsgiCommands are uWSGI's options that signal a running instance
@@ -465,10 +462,16 @@ func gunicornHint(name string) string {
 	if name != long {
 		said = name + " (--" + long + ")"
 	}
+	return hintFor("Gunicorn's "+said, g, "From Gunicorn")
+}
+
+// hintFor words a hint: what another server's option (said) is in carafe
+// (g, or "none: why"), and the README section that says more.
+func hintFor(said, g, section string) string {
 	if what, ok := strings.CutPrefix(g, "none: "); ok {
-		return fmt.Sprintf(" (Gunicorn's %s has no equivalent in carafe: %s; see README.md, \"From Gunicorn\")", said, what)
+		return fmt.Sprintf(" (%s has no equivalent in carafe: %s; see README.md, %q)", said, what, section)
 	}
-	return fmt.Sprintf(" (Gunicorn's %s is carafe's %s; see README.md, \"From Gunicorn\")", said, g)
+	return fmt.Sprintf(" (%s is carafe's %s; see README.md, %q)", said, g, section)
 }
 
 // gunicornShortNames are Gunicorn's one-letter options that carafe (whose
