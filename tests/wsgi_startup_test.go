@@ -66,6 +66,8 @@ func TestWSGIStartupErrors(t *testing.T) {
 			[]string{"module asgi: the app is an ASGI app", "Django's wsgi.py, not asgi.py"}},
 		{"ASGI partial", []string{"--chdir", appDir("startup_asgi"), "--module", "asgi:partial_app"},
 			[]string{"module asgi: the app is an ASGI app"}},
+		{"ASGI object's partial", []string{"--chdir", appDir("startup_asgi"), "--module", "asgi:partial_instance"},
+			[]string{"module asgi: the app is an ASGI app"}},
 		{"unknown option", []string{"--chdir", appDir("environ"), "--module", "wsgi", "--no-such-option"},
 			[]string{"no-such-option"}},
 		// An empty directory was taken without a word: the base

@@ -31,6 +31,8 @@ async def _asgi_with_config(config, scope, receive, send):
 
 # An ASGI app bound to its settings: the partial's own __call__ is not async.
 partial_app = functools.partial(_asgi_with_config, {"debug": False})
+# A partial of an ASGI app object (FastAPI's, Starlette's).
+partial_instance = functools.partial(app)
 
 
 class _Meta(type):
